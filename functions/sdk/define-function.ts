@@ -1,0 +1,69 @@
+import type { ErrorRecord } from './errors.ts';
+
+/** What a handler learns about the call it is serving. */
+export interface InvocationContext {
+  /** Function name and immutable version id. */
+  readonly function: string;
+  readonly version: string;
+  /** Device the worker runs on, e.g. `cpu:0`. */
+  readonly device: string;
+  /** Absolute deadline (epoch ms) of the earliest-expiring item in the batch. */
+  readonly deadline: number;
+  /** Fires when the platform gives up on the batch (deadline, shutdown). */
+  readonly signal: AbortSignal;
+}
+
+/** What `load` learns: where the function's files are, and on which device it runs. */
+export interface LoadContext {
+  readonly dir: string;
+  readonly device: string;
+}
+
+/**
+ * One slot of a batch result: the output, or an error for that item only. Returning an
+ * `Error` (or throwing from `handle`, which fails every item) is how a handler reports failure.
+ */
+export type BatchResult<O> = O | Error;
+
+/** A function as written by its author. `S` is the state `load` returns (a model, a tokenizer…). */
+export interface FunctionSpec<I, O, S> {
+  /** Runs once per worker and version, before the first batch. */
+  load?: (ctx: LoadContext) => Promise<S> | S;
+  /** Handles a batch of inputs; must return one result per input, in order. */
+  handle: (inputs: I[], state: S, ctx: InvocationContext) => Promise<BatchResult<O>[]> | BatchResult<O>[];
+  /** Releases what `load` acquired (tensors, handles) when the version is unloaded. */
+  unload?: (state: S) => Promise<void> | void;
+}
+
+/** A defined function: the shape the pool loads from a handler module's default export. */
+export interface FunctionDefinition<I = unknown, O = unknown, S = unknown> extends FunctionSpec<I, O, S> {
+  readonly kind: 'autoglm.function';
+}
+
+/**
+ * Declares a function. The module's default export must be the result:
+ *
+ * ```ts
+ * export default defineFunction({ handle: (inputs) => inputs.map((x) => ({ echo: x })) });
+ * ```
+ */
+export function defineFunction<I, O, S = undefined>(spec: FunctionSpec<I, O, S>): FunctionDefinition<I, O, S> {
+  if (typeof spec.handle !== 'function') throw new TypeError('defineFunction: `handle` must be a function');
+  return { ...spec, kind: 'autoglm.function' };
+}
+
+/** True when `value` came from {@link defineFunction}. */
+export function isFunctionDefinition(value: unknown): value is FunctionDefinition {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'autoglm.function';
+}
+
+/** A finished invocation as the platform reports it. */
+export interface InvocationResult<O = unknown> {
+  output?: O;
+  error?: ErrorRecord;
+  version: string;
+  device: string;
+  batchSize: number;
+  /** Epoch ms: when the worker took the job, started the handler, finished. */
+  timings: { picked: number; started: number; finished: number };
+}

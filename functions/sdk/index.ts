@@ -1,0 +1,29 @@
+/**
+ * The function SDK: the contract shared by function code, the worker pool, the router and the CLI.
+ * Function code imports only this module (and TensorFlow.js).
+ */
+export { defineFunction, isFunctionDefinition } from './define-function.ts';
+export type {
+  BatchResult,
+  FunctionDefinition,
+  FunctionSpec,
+  InvocationContext,
+  InvocationResult,
+  LoadContext,
+} from './define-function.ts';
+export {
+  AutoglmError,
+  DeadlineExceededError,
+  FunctionError,
+  FunctionTimeoutError,
+  InvalidInputError,
+  fromErrorRecord,
+  toErrorRecord,
+} from './errors.ts';
+export type { ErrorRecord } from './errors.ts';
+export { manifestSchema, parseManifest } from './manifest.ts';
+export type { Manifest, ManifestIssue } from './manifest.ts';
+export { parseDuration } from './duration.ts';
+export { createLogger } from './logger.ts';
+export type { LogLevel, Logger } from './logger.ts';
+export { EnvReader } from './env-reader.ts';

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use e.g. 500ms, 30s, 5m)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const memory = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kib|mib|gib|kb|mb|gb)?$/i.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `not a size: ${JSON.stringify(v)} (use e.g. 256MiB)` });
+    return z.NEVER;
+  }
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+  return Math.round(Number(m[1]) * mult[unit]!);
+});
+
+/** A JSON Schema object, checked by the platform (Ajv, draft 2020-12 subset) when the manifest is read. */
+const jsonSchema = z.record(z.string(), z.unknown());
+
+/**
+ * The manifest schema (`manifest.yaml` in a function folder). Every field documents its default;
+ * parsing compiles durations to milliseconds and sizes to bytes.
+ */
+export const manifestSchema = z
+  .object({
+    /** DNS-label-like name: lowercase letters, digits and dashes. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    description: z.string().default(''),
+    /** Handler module, relative to the folder. */
+    entry: z.string().min(1).default('handler.ts'),
+    /** JSON Schema of one input item. Default: any JSON value. */
+    input: jsonSchema.default({}),
+    /** JSON Schema of one output item (documentation; checked in tests). */
+    output: jsonSchema.default({}),
+    /** Longest a single attempt may run, and the default wait for a synchronous call. Default 30s. */
+    timeout: duration.default(30_000),
+    /** Extra attempts after a retryable failure. Default 2. */
+    retries: z.number().int().min(0).max(20).default(2),
+    /** First retry delay; doubles each attempt. Default 200ms. */
+    retryBackoff: duration.default(200),
+    /** Jobs one worker process runs at once. Default 16. */
+    concurrency: z.number().int().min(1).max(1024).default(16),
+    batching: z
+      .object({
+        /** Largest batch the handler receives. Default 1 (no batching). */
+        maxSize: z.number().int().min(1).max(4096).default(1),
+        /** Longest a job waits for companions. Default 0. */
+        maxDelay: duration.default(0),
+      })
+      .default({ maxSize: 1, maxDelay: 0 }),
+    /** Device the function needs. Default `any`. */
+    device: z.enum(['cpu', 'gpu', 'any']).default('any'),
+    /** Memory the loaded model needs, for placement and the model cache budget. Default 64MiB. */
+    memory: memory.default(64 * 1024 * 1024),
+    /** Load at worker start rather than on first call. Default false. */
+    warm: z.boolean().default(false),
+    /** Model files shipped with the function, relative to the folder. */
+    artifacts: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** A parsed, compiled manifest (durations in ms, sizes in bytes). */
+export type Manifest = z.output<typeof manifestSchema>;
+
+/** One problem found in a manifest, naming the field. */
+export interface ManifestIssue {
+  field: string;
+  message: string;
+}
+
+/** Parses a manifest object; returns the compiled manifest or every issue found. */
+export function parseManifest(raw: unknown): { ok: true; manifest: Manifest } | { ok: false; issues: ManifestIssue[] } {
+  const r = manifestSchema.safeParse(raw);
+  if (r.success) return { ok: true, manifest: r.data };
+  return {
+    ok: false,
+    issues: r.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })),
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * How webhook deliveries are retried. Fixed here because the policy is set when the delivery is
+ * enqueued (by a worker) but carried out by routers: both must agree.
+ * Ten attempts with exponential backoff from 1 s span about 17 minutes.
+ */
+export const CALLBACK_POLICY = {
+  attempts: 10,
+  backoffMs: 1000,
+  /** First look at the job after it is enqueued; the job is usually finished by then. */
+  firstDelayMs: 20,
+  /** A delivery that finds its job still unfinished looks again after this long. */
+  recheckMs: 100,
+  /** Delivery records are kept this long, seconds. */
+  keepSeconds: 7 * 86_400,
+} as const;
+
+/** BullMQ id of the delivery job for invocation `jobId`: one delivery per job, however often enqueued. */
+export const callbackJobId = (jobId: string): string => `cb.${jobId}`;

@@ -1,0 +1,29 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Who holds the connection: consumers block and must never give up; producers fail fast. */
+export type ConnectionRole = 'producer' | 'consumer' | 'subscriber';
+
+/**
+ * Opens an ioredis connection for a role. Consumers and subscribers retry forever (BullMQ
+ * requires `maxRetriesPerRequest: null` for blocking commands); producers give up after a few
+ * retries so an HTTP caller gets a 503 instead of a hung request while Redis is down.
+ */
+export function connectRedis(url: string, role: ConnectionRole, extra: RedisOptions = {}): Redis {
+  const opts: RedisOptions = {
+    maxRetriesPerRequest: role === 'producer' ? 2 : null,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    ...extra,
+  };
+  return new Redis(url, opts);
+}
+
+/**
+ * The server's `maxmemory-policy`. BullMQ loses jobs silently when Redis evicts keys, so the
+ * platform refuses to run on anything but `noeviction`. Read from INFO, which works where
+ * CONFIG is disabled (managed Redis).
+ */
+export async function evictionPolicy(redis: Redis): Promise<string | undefined> {
+  const info = await redis.info('memory');
+  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+}

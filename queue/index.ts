@@ -1,0 +1,46 @@
+/**
+ * Everything BullMQ: the only folder that imports it. The router submits, waits for, reads and
+ * cancels jobs; the pool consumes them; both meet here and nowhere else.
+ */
+// Connections and names
+export { connectRedis, evictionPolicy } from './connection.ts';
+export type { ConnectionRole } from './connection.ts';
+export { DEFAULT_PREFIX, functionOfJobId, functionQueueName, newJobId } from './names.ts';
+
+// Job shapes
+export type { DoneMessage, JobData, JobStatus, JobView } from './job-data.ts';
+
+// Errors
+export {
+  IdempotencyConflictError,
+  JobNotCancellableError,
+  JobNotFoundError,
+  QueueFullError,
+  QueueUnavailableError,
+} from './errors.ts';
+
+// Function catalogue (which functions exist, shared by router and pool)
+export { FunctionCatalog } from './function-catalog.ts';
+export type { FunctionRecord } from './function-catalog.ts';
+
+// Router side
+export { QueueSet } from './queue-set.ts';
+export { JobSubmitter } from './job-submitter.ts';
+export type { SubmitRequest, SubmitterOptions } from './job-submitter.ts';
+export { ResultBus } from './result-bus.ts';
+export type { ResultBusOptions } from './result-bus.ts';
+export { JobReader } from './job-reader.ts';
+export { CallbackConsumer } from './callback-consumer.ts';
+export type { Deliver } from './callback-consumer.ts';
+export { CALLBACK_POLICY } from './callback-policy.ts';
+
+// Pool side
+export { FunctionConsumer } from './function-consumer.ts';
+export type { ConsumerOptions, Executor } from './function-consumer.ts';
+
+// Liveness
+export { WorkerRegistry } from './worker-registry.ts';
+export type { WorkerState } from './worker-registry.ts';
+
+// Tracing: trace context rides in job data from router to worker; entry points install the SDK.
+export { installTracing } from './tracing.ts';

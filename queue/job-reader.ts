@@ -1,0 +1,173 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { InvocationResult } from '../functions/sdk/index.ts';
+import { JobNotCancellableError, JobNotFoundError } from './errors.ts';
+import { decodeFailure, type DoneMessage, type JobData, type JobStatus, type JobView } from './job-data.ts';
+import { callbackJobId } from './callback-policy.ts';
+import { CALLBACK_QUEUE, functionOfJobId, keys } from './names.ts';
+import type { QueueSet } from './queue-set.ts';
+
+const STATE_TO_STATUS: Record<string, JobStatus> = {
+  waiting: 'queued',
+  wait: 'queued',
+  delayed: 'queued',
+  prioritized: 'queued',
+  paused: 'queued',
+  'waiting-children': 'queued',
+  active: 'running',
+  completed: 'succeeded',
+  failed: 'failed',
+};
+
+/** What a cancelled job leaves behind: BullMQ forgets removed jobs, the API must not. */
+interface Tombstone {
+  fn: string;
+  version: string;
+  ns: string;
+  queuedAt: number;
+  cancelledAt: number;
+}
+
+const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
+
+/** Reads, lists and cancels jobs, turning BullMQ's records into the API's {@link JobView}. */
+export class JobReader {
+  constructor(
+    private readonly redis: Redis,
+    private readonly queues: QueueSet,
+    private readonly prefix: string,
+    private readonly cancelledTtlSeconds = 86_400,
+  ) {}
+
+  /** @throws JobNotFoundError */
+  async get(id: string): Promise<JobView> {
+    const job = await this.find(id);
+    if (job) return this.view(job, await job.getState());
+    const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
+    if (tomb) return this.cancelledView(id, JSON.parse(tomb) as Tombstone);
+    throw new JobNotFoundError(id);
+  }
+
+  /** The final message of a finished job, or undefined while it is queued or running. */
+  async check(id: string): Promise<DoneMessage | undefined> {
+    const job = await this.find(id);
+    if (!job) {
+      const tomb = await this.redis.exists(keys.cancelled(this.prefix, id));
+      return tomb ? { id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } : undefined;
+    }
+    const state = await job.getState();
+    if (state === 'completed') return { id, ok: true, result: job.returnvalue as InvocationResult };
+    if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
+    return undefined;
+  }
+
+  /**
+   * Cancels a job that has not started. The tombstone is written first so that a reader never
+   * sees the job vanish; BullMQ refuses to remove a job that holds a worker's lock.
+   * @throws JobNotFoundError, JobNotCancellableError
+   */
+  async cancel(id: string): Promise<JobView> {
+    const job = await this.find(id);
+    if (!job) {
+      if (await this.redis.exists(keys.cancelled(this.prefix, id))) throw new JobNotCancellableError(id, 'cancelled');
+      throw new JobNotFoundError(id);
+    }
+    const status = STATE_TO_STATUS[await job.getState()] ?? 'queued';
+    if (status !== 'queued') throw new JobNotCancellableError(id, status);
+    const data = job.data as JobData;
+    const tomb: Tombstone = { fn: data.fn, version: data.version, ns: data.ns, queuedAt: job.timestamp, cancelledAt: Date.now() };
+    const key = keys.cancelled(this.prefix, id);
+    await this.redis.set(key, JSON.stringify(tomb), 'EX', this.cancelledTtlSeconds);
+    try {
+      await job.remove();
+    } catch {
+      // A worker took it between our read and the remove: it is running, not cancelled.
+      await this.redis.del(key);
+      throw new JobNotCancellableError(id, 'running');
+    }
+    await this.redis.publish(keys.doneChannel(this.prefix), JSON.stringify({ id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } satisfies DoneMessage));
+    return this.cancelledView(id, tomb);
+  }
+
+  /** Lists a function's jobs in one status, newest first. */
+  async list(fn: string, status: JobStatus, limit: number): Promise<JobView[]> {
+    const types: Record<JobStatus, string[]> = {
+      queued: ['waiting', 'delayed', 'prioritized'],
+      running: ['active'],
+      succeeded: ['completed'],
+      failed: ['failed'],
+      cancelled: [],
+    };
+    const jobs = await this.queues.get(fn).getJobs(types[status] as never, 0, limit - 1, false);
+    return Promise.all(jobs.filter(Boolean).map(async (j) => this.view(j, await j.getState())));
+  }
+
+  /** The function's namespace for access checks, without building a whole view. */
+  async namespaceOf(id: string): Promise<string | undefined> {
+    const job = await this.find(id);
+    if (job) return (job.data as JobData).ns;
+    const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
+    return tomb ? (JSON.parse(tomb) as Tombstone).ns : undefined;
+  }
+
+  private async find(id: string): Promise<Job | undefined> {
+    const fn = functionOfJobId(id);
+    if (!fn) return undefined;
+    return (await this.queues.get(fn).getJob(id)) ?? undefined;
+  }
+
+  private async view(job: Job, state: string): Promise<JobView> {
+    const data = job.data as JobData;
+    const status = STATE_TO_STATUS[state] ?? 'queued';
+    const v: JobView = {
+      id: job.id!,
+      function: data.fn,
+      version: data.version,
+      namespace: data.ns,
+      status,
+      attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
+      maxAttempts: job.opts.attempts ?? 1,
+      timings: { queued: iso(job.timestamp)! },
+    };
+    const started = iso(job.processedOn);
+    if (started && status !== 'queued') v.timings.started = started;
+    if (status === 'succeeded' || status === 'failed') {
+      const finished = iso(job.finishedOn);
+      if (finished) v.timings.finished = finished;
+    }
+    if (status === 'succeeded') {
+      const r = job.returnvalue as InvocationResult;
+      v.output = r.output;
+      v.version = r.version;
+      v.device = r.device;
+      v.batchSize = r.batchSize;
+      if (r.timings?.started) v.timings.started = iso(r.timings.started)!;
+    } else if (status === 'failed') {
+      const e = decodeFailure(job.failedReason);
+      v.error = { code: e.code, message: e.message, retryable: e.retryable, ...(e.extra ?? {}) };
+    }
+    if (data.callbackUrl) v.callback = await this.callbackState(job.id!, data.callbackUrl);
+    return v;
+  }
+
+  private async callbackState(id: string, url: string): Promise<NonNullable<JobView['callback']>> {
+    const cb = await this.queues.named(CALLBACK_QUEUE).getJob(callbackJobId(id));
+    if (!cb) return { url, status: 'pending', attempts: 0 };
+    const state = await cb.getState();
+    const status = state === 'completed' ? 'delivered' : state === 'failed' ? 'failed' : 'pending';
+    return { url, status, attempts: cb.attemptsMade };
+  }
+
+  private cancelledView(id: string, t: Tombstone): JobView {
+    return {
+      id,
+      function: t.fn,
+      version: t.version,
+      namespace: t.ns,
+      status: 'cancelled',
+      attempts: 0,
+      maxAttempts: 0,
+      timings: { queued: iso(t.queuedAt)!, finished: iso(t.cancelledAt)! },
+    };
+  }
+}

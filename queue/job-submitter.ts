@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { DepthGauge } from './depth-gauge.ts';
+import { IdempotencyConflictError, QueueFullError, QueueUnavailableError } from './errors.ts';
+import type { FunctionRecord } from './function-catalog.ts';
+import type { JobData } from './job-data.ts';
+import { keys, newJobId } from './names.ts';
+import type { QueueSet } from './queue-set.ts';
+
+/** Options of a {@link JobSubmitter}; every field has a production default. */
+export interface SubmitterOptions {
+  /** Redis key prefix. */
+  prefix: string;
+  /** Waiting jobs per function queue before submissions get 503. Default 10,000. */
+  maxQueueDepth?: number;
+  /** How long finished results are kept, seconds. Default 86,400 (1 day). */
+  resultTtlSeconds?: number;
+  /** How long failed jobs (dead letters) are kept, seconds. Default 604,800 (7 days). */
+  failedTtlSeconds?: number;
+}
+
+/** One invocation to enqueue. */
+export interface SubmitRequest {
+  rec: FunctionRecord;
+  input: unknown;
+  ns: string;
+  by: string;
+  deadline: number | null;
+  traceparent?: string;
+  tracestate?: string;
+  replyTo?: string;
+  callbackUrl?: string;
+  /** With `bodyHash`: makes the submission safe to retry. */
+  idempotencyKey?: string;
+  bodyHash?: string;
+}
+
+/**
+ * Puts invocations on their function's queue: backpressure by queue depth, idempotency keys,
+ * per-function retry policy and retention. Owns nothing but gauges; the connection is the caller's.
+ */
+export class JobSubmitter {
+  private readonly gauges = new Map<string, DepthGauge>();
+  private readonly maxDepth: number;
+  private readonly resultTtl: number;
+  private readonly failedTtl: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly queues: QueueSet,
+    private readonly opts: SubmitterOptions,
+  ) {
+    this.maxDepth = opts.maxQueueDepth ?? 10_000;
+    this.resultTtl = opts.resultTtlSeconds ?? 86_400;
+    this.failedTtl = opts.failedTtlSeconds ?? 604_800;
+  }
+
+  /**
+   * Enqueues `req`. Returns the job id and whether a new job was made (false when an idempotent
+   * retry found the earlier one). Pass `newId` to know the id before the job exists (a
+   * synchronous caller registers its result waiter first, so no fast result can be missed).
+   * @throws QueueFullError when the queue is at its depth limit.
+   * @throws IdempotencyConflictError when the key was used with another body.
+   * @throws QueueUnavailableError when Redis cannot be reached.
+   */
+  async submit(req: SubmitRequest, newId: string = newJobId(req.rec.name)): Promise<{ id: string; created: boolean }> {
+    try {
+      let id = newId;
+      let created = true;
+      if (req.idempotencyKey !== undefined) {
+        const found = await this.claimKey(req, id);
+        if (found !== id) {
+          id = found;
+          created = false;
+        }
+      }
+      if (created) await this.checkDepth(req.rec.name);
+      else if (await this.redis.exists(keys.cancelled(this.opts.prefix, id))) return { id, created };
+      await this.add(req, id);
+      return { id, created };
+    } catch (err) {
+      if (err instanceof QueueFullError || err instanceof IdempotencyConflictError) throw err;
+      throw new QueueUnavailableError(err);
+    }
+  }
+
+  private async checkDepth(fn: string): Promise<void> {
+    const gauge = this.gauge(fn);
+    if (gauge.estimate() < this.maxDepth) return;
+    // The estimate may be stale; refuse only on a fresh count.
+    const depth = await gauge.refresh();
+    if (depth >= this.maxDepth) throw new QueueFullError(fn, depth);
+  }
+
+  /** Claims the idempotency key for `id`, or returns the job id that already holds it. */
+  private async claimKey(req: SubmitRequest, id: string): Promise<string> {
+    const keyHash = createHash('sha256').update(req.idempotencyKey!).digest('hex').slice(0, 32);
+    const k = keys.idempotency(this.opts.prefix, req.ns, req.rec.name, keyHash);
+    const value = `${id} ${req.bodyHash ?? ''}`;
+    const ok = await this.redis.set(k, value, 'EX', this.resultTtl, 'NX');
+    if (ok === 'OK') return id;
+    const existing = (await this.redis.get(k)) ?? value;
+    const [existingId, existingHash] = existing.split(' ');
+    if (existingHash !== (req.bodyHash ?? '')) throw new IdempotencyConflictError(existingId!);
+    return existingId!;
+  }
+
+  private async add(req: SubmitRequest, id: string): Promise<void> {
+    const m = req.rec.manifest;
+    const data: JobData = {
+      fn: req.rec.name,
+      version: req.rec.version,
+      input: req.input,
+      ns: req.ns,
+      by: req.by,
+      deadline: req.deadline,
+      timeoutMs: m.timeout,
+      enqueuedAt: Date.now(),
+      ...(req.traceparent ? { traceparent: req.traceparent } : {}),
+      ...(req.tracestate ? { tracestate: req.tracestate } : {}),
+      ...(req.replyTo ? { replyTo: req.replyTo } : {}),
+      ...(req.callbackUrl ? { callbackUrl: req.callbackUrl } : {}),
+      ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
+    };
+    // Adding with an existing jobId is a no-op in BullMQ, which makes idempotent retries safe
+    // even when an earlier attempt claimed the key but died before adding the job.
+    await this.queues.get(req.rec.name).add('invoke', data, {
+      jobId: id,
+      attempts: m.retries + 1,
+      backoff: { type: 'exponential', delay: m.retryBackoff },
+      removeOnComplete: { age: this.resultTtl },
+      removeOnFail: { age: this.failedTtl },
+    });
+    this.gauge(req.rec.name).added();
+  }
+
+  private gauge(fn: string): DepthGauge {
+    let g = this.gauges.get(fn);
+    if (!g) this.gauges.set(fn, (g = new DepthGauge(this.queues.get(fn))));
+    return g;
+  }
+}

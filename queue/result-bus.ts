@@ -1,0 +1,115 @@
+import type { Redis } from 'ioredis';
+import type { DoneMessage } from './job-data.ts';
+import { keys } from './names.ts';
+
+type Waiter = (msg: DoneMessage | undefined) => void;
+
+/** Options of a {@link ResultBus}. */
+export interface ResultBusOptions {
+  prefix: string;
+  /** This router's id: synchronous jobs name it so their results come straight here. */
+  routerId: string;
+  /**
+   * How often waiters older than this re-check the job in Redis, ms. Pub/sub drops messages
+   * while a connection is down; this sweep is what makes a lost message cost a delay, not a
+   * hung request. Default 1000.
+   */
+  sweepMs?: number;
+  /** Looks a job up when a message may have been missed; undefined while it is unfinished. */
+  check: (id: string) => Promise<DoneMessage | undefined>;
+}
+
+/**
+ * One shared subscription per router process through which workers announce finished jobs.
+ * Synchronous invocations and long-polls register a waiter by job id; the bus resolves it when
+ * the job's message arrives (or the sweep finds it finished), or with `undefined` at the deadline.
+ */
+export class ResultBus {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly sweepMs: number;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly opts: ResultBusOptions,
+  ) {
+    this.sweepMs = opts.sweepMs ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    this.subscriber.on('messageBuffer', (_ch: Buffer, payload: Buffer) => this.onMessage(payload));
+    await this.subscriber.subscribe(keys.doneChannel(this.opts.prefix, this.opts.routerId), keys.doneChannel(this.opts.prefix));
+    // After a reconnect, anything finished while we were away is found by the sweep at once.
+    this.subscriber.on('ready', () => void this.sweep());
+    this.sweepTimer = setInterval(() => void this.sweep(), this.sweepMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Number of callers currently waiting. */
+  get pending(): number {
+    let n = 0;
+    for (const s of this.waiters.values()) n += s.size;
+    return n;
+  }
+
+  /**
+   * Waits for job `id` to end, until `deadline` (epoch ms). Resolves with the final message, or
+   * `undefined` when the deadline passes or `signal` aborts first.
+   */
+  wait(id: string, deadline: number, signal?: AbortSignal): Promise<DoneMessage | undefined> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      const done: Waiter = (msg) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const s = this.waiters.get(id);
+        s?.delete(done);
+        if (s?.size === 0) this.waiters.delete(id);
+        resolve(msg);
+      };
+      const onAbort = () => done(undefined);
+      const timer = setTimeout(() => done(undefined), Math.max(0, deadline - Date.now()));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      set.add(done);
+    });
+  }
+
+  /** Stops the sweep and releases every waiter with `undefined`. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    for (const set of this.waiters.values()) for (const w of [...set]) w(undefined);
+  }
+
+  private onMessage(payload: Buffer): void {
+    let msg: DoneMessage;
+    try {
+      msg = JSON.parse(payload.toString('utf8')) as DoneMessage;
+    } catch {
+      return;
+    }
+    this.deliver(msg);
+  }
+
+  private deliver(msg: DoneMessage): void {
+    const set = this.waiters.get(msg.id);
+    if (set) for (const w of [...set]) w(msg);
+  }
+
+  private async sweep(): Promise<void> {
+    const ids = [...this.waiters.keys()];
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          const msg = await this.opts.check(id);
+          if (msg) this.deliver(msg);
+        } catch {
+          /* Redis is down; the next sweep tries again. */
+        }
+      }),
+    );
+  }
+}

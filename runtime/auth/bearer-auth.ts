@@ -1,0 +1,14 @@
+import type { MiddlewareHandler } from 'hono';
+import { UnauthorizedError } from '../http/errors.ts';
+import type { Principal, TokenVerifier } from './token-verifier.ts';
+
+/** Requires `Authorization: Bearer <jwt>` and puts the caller's {@link Principal} in `c.var.principal`. */
+export function bearerAuth(verifier: TokenVerifier): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+  return async function bearerAuthMiddleware(c, next) {
+    const h = c.req.header('authorization');
+    const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+    if (!m) throw new UnauthorizedError(h ? 'the Authorization header must be "Bearer <token>"' : 'a bearer token is required');
+    c.set('principal', await verifier.verify(m[1]!));
+    await next();
+  };
+}

@@ -1,0 +1,5 @@
+export { TokenVerifier } from './token-verifier.ts';
+export type { Principal, TokenVerifierOptions } from './token-verifier.ts';
+export { bearerAuth } from './bearer-auth.ts';
+export { authorize } from './policy.ts';
+export type { Action } from './policy.ts';

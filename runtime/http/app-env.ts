@@ -1,0 +1,30 @@
+import type { JobReader, JobSubmitter, ResultBus, WorkerRegistry } from '../../queue/index.ts';
+import type { Logger } from '../../functions/sdk/index.ts';
+import type { Principal, TokenVerifier } from '../auth/index.ts';
+import type { FunctionDirectory } from '../registry/function-directory.ts';
+import type { InputValidator } from './input-validator.ts';
+
+/** Everything the HTTP app needs, handed in so tests can use a real Redis on a test port. */
+export interface AppDeps {
+  functions: FunctionDirectory;
+  submitter: JobSubmitter;
+  results: ResultBus;
+  jobs: JobReader;
+  workers: WorkerRegistry;
+  verifier: TokenVerifier;
+  validator: InputValidator;
+  /** Answers whether Redis responds (PING). */
+  pingRedis: () => Promise<boolean>;
+  /** This router's id, named by synchronous jobs so results come straight back here. */
+  routerId: string;
+  /** Largest request body, bytes. */
+  bodyLimit: number;
+  log: Logger;
+  /** True once shutdown began: new invocations get 503. */
+  draining?: () => boolean;
+}
+
+/** Hono environment: what middleware puts in `c.var`. */
+export interface AppEnv {
+  Variables: { principal: Principal; requestId: string; traceId: string };
+}

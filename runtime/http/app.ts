@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { ZodError } from 'zod';
+import { bearerAuth } from '../auth/index.ts';
+import type { AppDeps, AppEnv } from './app-env.ts';
+import { PayloadTooLargeError, RouteNotFoundError, ValidationError } from './errors.ts';
+import { jsonBody } from './json-body.ts';
+import { problemResponse } from './problem.ts';
+import { functionRoutes } from './routes/function-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+import { invokeRoutes } from './routes/invoke-routes.ts';
+import { jobRoutes } from './routes/job-routes.ts';
+
+const WHERE: Record<string, 'body' | 'query' | 'path' | 'header'> = { json: 'body', query: 'query', param: 'path', header: 'header' };
+
+/** Turns a schema failure into a 400 that names the field (`timeoutMs`, `wait`, `name`). */
+function validationHook(result: { success: boolean; target: string; error?: ZodError }): void {
+  if (result.success || !result.error) return;
+  const where = WHERE[result.target] ?? 'body';
+  const errors = result.error.issues.map((i) => {
+    const field = i.path.length > 0 ? i.path.join('.') : where === 'body' ? 'body' : result.target;
+    const message = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message;
+    return { field: i.code === 'unrecognized_keys' ? i.keys[0]! : field, message };
+  });
+  throw new ValidationError(errors[0]!.field, errors[0]!.message, where, errors);
+}
+
+/**
+ * Builds the HTTP API. Pure assembly: every dependency comes in through `deps`, so tests drive it
+ * with `app.request()` or a real server against a Redis of their own.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('*', async function requestId(c, next) {
+    c.set('requestId', randomBytes(8).toString('hex'));
+    await next();
+  });
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: deps.bodyLimit,
+      onError: () => {
+        throw new PayloadTooLargeError(deps.bodyLimit);
+      },
+    }),
+  );
+  app.use('/v1/*', bearerAuth(deps.verifier));
+  app.use('/v1/*', jsonBody());
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', invokeRoutes(deps));
+  app.route('/', jobRoutes(deps));
+  app.route('/', functionRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Open-AutoGLM API',
+      version: '1',
+      description: 'Invoke AI functions synchronously or as jobs. Errors are RFC 9457 problem+json.',
+    },
+  });
+
+  app.notFound((c) => problemResponse(c, new RouteNotFoundError(c.req.method, c.req.path)));
+  app.onError((err, c) => problemResponse(c, err, deps.log));
+  return app;
+}

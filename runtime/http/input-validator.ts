@@ -1,0 +1,28 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { FunctionRecord } from '../../queue/index.ts';
+import { ValidationError } from './errors.ts';
+
+/**
+ * Checks invocation inputs against each function version's JSON Schema (`input` in its
+ * manifest). Schemas are compiled once per version; errors name the field as `input.<path>`.
+ */
+export class InputValidator {
+  private readonly ajv = new Ajv({ allErrors: true, strict: false });
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  /** @throws ValidationError naming the first bad field and listing all of them. */
+  check(rec: FunctionRecord, input: unknown): void {
+    const key = `${rec.name}@${rec.version}`;
+    let validate = this.compiled.get(key);
+    if (!validate) this.compiled.set(key, (validate = this.ajv.compile(rec.manifest.input)));
+    if (validate(input)) return;
+    const errors = (validate.errors ?? []).map((e) => {
+      const path = e.instancePath.split('/').slice(1).join('.');
+      const missing = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : undefined;
+      const field = ['input', path, missing].filter(Boolean).join('.');
+      return { field, message: missing ? 'is required' : (e.message ?? 'is invalid') };
+    });
+    const first = errors[0] ?? { field: 'input', message: 'is invalid' };
+    throw new ValidationError(first.field, first.message, 'body', errors);
+  }
+}

@@ -1,0 +1,70 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** An RFC 9457 problem document, with our stable `code` and the request's ids. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  traceId?: string;
+  [extra: string]: unknown;
+}
+
+/** `type` URIs name the code, so clients can switch on either. */
+export const problemType = (code: string): string => `urn:autoglm:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+
+/**
+ * Turns any error into a problem document. Known platform errors keep their code, status and
+ * safe extras; anything else becomes a generic 500 that leaks nothing (the caller logs it).
+ */
+export function toProblem(err: unknown): { problem: Problem; known: boolean } {
+  if (err instanceof AutoglmError) {
+    const p: Problem = { type: problemType(err.code), title: TITLES[err.status] ?? 'Error', status: err.status, detail: err.message, code: err.code };
+    Object.assign(p, err.extra);
+    return { problem: p, known: true };
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    const code = err.status === 404 ? 'ROUTE_NOT_FOUND' : err.status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST';
+    return { problem: { type: problemType(code), title: TITLES[err.status] ?? 'Error', status: err.status, detail: err.message || TITLES[err.status] || 'bad request', code }, known: true };
+  }
+  return {
+    problem: { type: problemType('INTERNAL'), title: TITLES[500]!, status: 500, detail: 'an internal error occurred; it has been logged', code: 'INTERNAL' },
+    known: false,
+  };
+}
+
+/** Writes `err` as `application/problem+json`, adding `Retry-After` where retrying later helps. */
+export function problemResponse(c: Context, err: unknown, log?: Logger): Response {
+  const { problem, known } = toProblem(err);
+  const requestId = c.get('requestId' as never) as string | undefined;
+  const traceId = c.get('traceId' as never) as string | undefined;
+  if (requestId) problem.instance = `urn:autoglm:request:${requestId}`;
+  if (traceId) problem.traceId = traceId;
+  if (!known) log?.error('unhandled error', { err, requestId, traceId, path: c.req.path });
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (problem.status === 503 || problem.status === 429) {
+    const ra = (err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;
+    headers['retry-after'] = String(ra);
+  }
+  return new Response(JSON.stringify(problem), { status: problem.status, headers });
+}

@@ -1,0 +1,50 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AppDeps, AppEnv } from '../app-env.ts';
+
+const Readiness = z
+  .object({
+    ready: z.boolean(),
+    redis: z.boolean(),
+    workers: z.array(z.object({ id: z.string(), device: z.string(), backend: z.string(), inFlight: z.number(), functions: z.array(z.string()) })),
+    reasons: z.array(z.string()),
+  })
+  .openapi('Readiness');
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness: the router process answers',
+  responses: { 200: { description: 'alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+});
+
+const readyRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: Redis reachable and at least one live worker',
+  responses: {
+    200: { description: 'ready', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'not ready', content: { 'application/json': { schema: Readiness } } },
+  },
+});
+
+/** `GET /healthz` and `GET /readyz` (no authentication: probes must not need a token). */
+export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(readyRoute, async (c) => {
+    const reasons: string[] = [];
+    const redis = await deps.pingRedis();
+    if (!redis) reasons.push('redis unreachable');
+    const workers = redis ? await deps.workers.live().catch(() => []) : [];
+    if (redis && workers.length === 0) reasons.push('no live worker');
+    if (deps.draining?.()) reasons.push('shutting down');
+    const body = {
+      ready: reasons.length === 0,
+      redis,
+      workers: workers.map((w) => ({ id: w.id, device: w.device, backend: w.backend, inFlight: w.inFlight, functions: w.functions })),
+      reasons,
+    };
+    return c.json(body, reasons.length === 0 ? 200 : 503);
+  });
+  return app;
+}

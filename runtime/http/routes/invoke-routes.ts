@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
+import type { Context } from 'hono';
+import { fromErrorRecord } from '../../../functions/sdk/index.ts';
+import { newJobId, type FunctionRecord } from '../../../queue/index.ts';
+import { authorize } from '../../auth/index.ts';
+import type { AppDeps, AppEnv } from '../app-env.ts';
+import { FunctionNotFoundError, TimedOutWaitingError, UnavailableError } from '../errors.ts';
+import { Accepted, FunctionNameParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
+
+const tracer = trace.getTracer('autoglm-router');
+
+const invokeRoute = createRoute({
+  method: 'post',
+  path: '/v1/functions/{name}/invoke',
+  summary: 'Invoke a function and wait for its output',
+  security: [{ bearer: [] }],
+  request: { params: FunctionNameParam, body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
+  responses: {
+    200: {
+      description: 'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`.',
+      content: { 'application/json': { schema: InvokeResponse } },
+    },
+    ...problems(400, 401, 403, 404, 413, 415, 500, 503, 504),
+  },
+});
+
+const submitRoute = createRoute({
+  method: 'post',
+  path: '/v1/functions/{name}/jobs',
+  summary: 'Submit an asynchronous job',
+  security: [{ bearer: [] }],
+  request: {
+    params: FunctionNameParam,
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+    body: { content: { 'application/json': { schema: SubmitBody } }, required: true },
+  },
+  responses: {
+    202: { description: 'Accepted. `Location` points at the job.', content: { 'application/json': { schema: Accepted } } },
+    ...problems(400, 401, 403, 404, 409, 413, 415, 503),
+  },
+});
+
+/** Starts the server span for an invocation, continuing the caller's trace when it sent one. */
+function startSpan(c: Context<AppEnv>, name: string, kind: 'sync' | 'async'): { span: Span; traceparent?: string; tracestate?: string } {
+  const parent = propagation.extract(ROOT_CONTEXT, { traceparent: c.req.header('traceparent'), tracestate: c.req.header('tracestate') });
+  const span = tracer.startSpan(`invoke ${name}`, { kind: SpanKind.SERVER, attributes: { 'autoglm.function': name, 'autoglm.mode': kind } }, parent);
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  c.set('traceId', span.spanContext().traceId);
+  if (carrier.traceparent) c.header('traceparent', carrier.traceparent);
+  return { span, ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}), ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) };
+}
+
+function resolveFunction(deps: AppDeps, c: Context<AppEnv>, name: string, action: 'invoke'): FunctionRecord {
+  if (deps.draining?.()) throw new UnavailableError('the router is shutting down; retry on another instance');
+  const rec = deps.functions.get(name);
+  if (!rec) throw new FunctionNotFoundError(name);
+  authorize(c.var.principal, action, 'default');
+  return rec;
+}
+
+/** `POST /v1/functions/{name}/invoke` (synchronous) and `POST /v1/functions/{name}/jobs` (asynchronous). */
+export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(invokeRoute, async (c) => {
+    const received = Date.now();
+    const { name } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const rec = resolveFunction(deps, c, name, 'invoke');
+    deps.validator.check(rec, body.input);
+    const waitMs = Math.min(body.timeoutMs ?? rec.manifest.timeout, rec.manifest.timeout);
+    const deadline = received + waitMs;
+    const { span, traceparent, tracestate } = startSpan(c, name, 'sync');
+    const id = newJobId(name);
+    c.header('x-job-id', id);
+    // Wait first, submit second: a fast worker cannot answer before anyone listens.
+    const stopWaiting = new AbortController();
+    const waiting = deps.results.wait(id, deadline, stopWaiting.signal);
+    try {
+      await deps.submitter.submit(
+        { rec, input: body.input, ns: 'default', by: c.var.principal.sub, deadline, replyTo: deps.routerId, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
+        id,
+      );
+    } catch (err) {
+      stopWaiting.abort();
+      span.setStatus({ code: SpanStatusCode.ERROR }).end();
+      throw err;
+    }
+    const msg = await waiting;
+    span.setAttribute('autoglm.job_id', id);
+    if (!msg) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'deadline' }).end();
+      // Nobody will read the result: drop the job if no worker has taken it yet.
+      deps.jobs.cancel(id).catch(() => undefined);
+      throw new TimedOutWaitingError(id, waitMs);
+    }
+    if (!msg.ok || !msg.result) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: msg.error?.code ?? 'failed' }).end();
+      const rec = msg.error ?? { code: 'JOB_FAILED', message: 'the job failed', status: 500, retryable: false };
+      throw fromErrorRecord({ ...rec, extra: { ...rec.extra, jobId: id } });
+    }
+    const r = msg.result;
+    span.end();
+    c.header('x-function-version', r.version);
+    return c.json(
+      {
+        id,
+        function: name,
+        version: r.version,
+        output: r.output,
+        device: r.device,
+        batchSize: r.batchSize,
+        timings: { queuedMs: r.timings.started - received, runMs: r.timings.finished - r.timings.started, totalMs: Date.now() - received },
+      },
+      200,
+    );
+  });
+
+  app.openapi(submitRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const rec = resolveFunction(deps, c, name, 'invoke');
+    deps.validator.check(rec, body.input);
+    const idem = c.req.valid('header')['idempotency-key'];
+    const { span, traceparent, tracestate } = startSpan(c, name, 'async');
+    try {
+      const { id, created } = await deps.submitter.submit({
+        rec,
+        input: body.input,
+        ns: 'default',
+        by: c.var.principal.sub,
+        deadline: body.timeoutMs ? Date.now() + body.timeoutMs : null,
+        ...(traceparent ? { traceparent } : {}),
+        ...(tracestate ? { tracestate } : {}),
+        ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+        ...(idem ? { idempotencyKey: idem, bodyHash: hashBody(body) } : {}),
+      });
+      span.setAttribute('autoglm.job_id', id).end();
+      const statusUrl = `/v1/jobs/${id}`;
+      c.header('location', statusUrl);
+      c.header('x-job-id', id);
+      if (!created) c.header('idempotent-replayed', 'true');
+      return c.json({ id, status: 'queued', statusUrl }, 202);
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR }).end();
+      throw err;
+    }
+  });
+
+  return app;
+}
+
+/** Hash of the request body as parsed (key order normalised), to tell a retry from a different request. */
+function hashBody(body: unknown): string {
+  return createHash('sha256').update(stableStringify(body)).digest('hex');
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}

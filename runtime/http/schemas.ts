@@ -1,0 +1,122 @@
+import { z } from '@hono/zod-openapi';
+
+/** Path parameter: a function name. */
+export const FunctionNameParam = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).openapi({ param: { name: 'name', in: 'path' }, example: 'echo' }),
+});
+
+export const JobIdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ param: { name: 'id', in: 'path' }, example: 'echo.m3x9k2a1b4c5d6e7f8a9' }),
+});
+
+const input = z.unknown().openapi({ description: "The function's input, checked against its manifest's input schema.", example: { message: 'hello' } });
+
+export const InvokeBody = z
+  .object({
+    input,
+    timeoutMs: z.number().int().min(1).max(3_600_000).optional().openapi({ description: "Wait at most this long; capped at the function's timeout." }),
+  })
+  .strict()
+  .openapi('InvokeRequest');
+
+export const SubmitBody = z
+  .object({
+    input,
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400_000)
+      .optional()
+      .openapi({ description: 'Deadline from now: the job is not started after it. Default: none.' }),
+    callbackUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .openapi({ description: 'Receives a signed POST with the final job record.' }),
+  })
+  .strict()
+  .openapi('SubmitRequest');
+
+export const Timings = z.object({ queuedMs: z.number(), runMs: z.number(), totalMs: z.number() });
+
+export const InvokeResponse = z
+  .object({
+    id: z.string(),
+    function: z.string(),
+    version: z.string(),
+    output: z.unknown(),
+    device: z.string(),
+    batchSize: z.number().int(),
+    timings: Timings,
+  })
+  .openapi('InvokeResponse');
+
+export const Accepted = z
+  .object({ id: z.string(), status: z.literal('queued').or(z.string()), statusUrl: z.string() })
+  .openapi('JobAccepted');
+
+export const JobViewSchema = z
+  .object({
+    id: z.string(),
+    function: z.string(),
+    version: z.string(),
+    namespace: z.string(),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    output: z.unknown().optional(),
+    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).passthrough().optional(),
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    timings: z.object({ queued: z.string(), started: z.string().optional(), finished: z.string().optional() }),
+    device: z.string().optional(),
+    batchSize: z.number().int().optional(),
+    callback: z.object({ url: z.string(), status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int() }).optional(),
+  })
+  .openapi('Job');
+
+export const JobQuery = z.object({
+  wait: z
+    .string()
+    .regex(/^\d+(ms|s|m)?$/)
+    .optional()
+    .openapi({ description: 'Long-poll: hold the request until the job ends or this long passes (max 60s), e.g. `30s`.' }),
+});
+
+export const JobListQuery = z.object({
+  function: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']).default('failed'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    field: z.string().optional(),
+    instance: z.string().optional(),
+    traceId: z.string().optional(),
+  })
+  .passthrough()
+  .openapi('Problem');
+
+export const FunctionSummary = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    description: z.string(),
+    timeoutMs: z.number(),
+    retries: z.number(),
+    device: z.string(),
+    inputSchema: z.record(z.string(), z.unknown()),
+    deployedAt: z.string(),
+  })
+  .openapi('Function');
+
+/** Problem responses every authenticated route can give. */
+export const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: `problem (${s})`, content: { 'application/problem+json': { schema: Problem } } }]),
+  );

@@ -1,0 +1,154 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../../functions/sdk/index.ts';
+import { WorkerRegistry, connectRedis, evictionPolicy, installTracing } from '../../queue/index.ts';
+import { persistentSecret, type Config } from '../config/index.ts';
+import { startRouter, type RouterHandle } from '../router.ts';
+import { hasRedisServer, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
+
+const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
+const TS_LOADER = import.meta.resolve('tsx');
+
+/** A problem the operator must fix; printed as one line, exit code 1. */
+export class LaunchError extends Error {
+  override readonly name = 'LaunchError';
+}
+
+/** What {@link launch} started, and how to stop it all. */
+export interface Launched {
+  router: RouterHandle | undefined;
+  redisUrl: string;
+  adminToken: string | undefined;
+  /** Stops router, pool and embedded Redis, in that order. Idempotent. */
+  stop(): Promise<void>;
+  /** Signals the pool and Redis to stop now, without waiting (the operator insisted). */
+  forceStop(): void;
+}
+
+/**
+ * Starts this node's share of the platform for `config.role`: the embedded Redis when no
+ * `REDIS_URL` is set, the router (in this process), and the pool (a child process). Shutdown
+ * runs in dependency order so accepted work drains before Redis goes away.
+ */
+export async function launch(config: Config, log: Logger): Promise<Launched> {
+  let redis: EmbeddedRedis | undefined;
+  let redisUrl = config.redisUrl;
+  if (!redisUrl) {
+    if (config.role !== 'all') throw new LaunchError(`role '${config.role}' shares a Redis with other nodes: set REDIS_URL=redis://host:6379`);
+    if (!hasRedisServer()) {
+      throw new LaunchError('no REDIS_URL and no redis-server on PATH: install Redis 7 (e.g. `apt-get install redis-server`) or set REDIS_URL=redis://host:6379');
+    }
+    redis = await startEmbeddedRedis(config.stateDir, persistentSecret(config.stateDir, 'redis-password'), log);
+    redisUrl = redis.url;
+  } else {
+    await checkExternalRedis(redisUrl);
+  }
+
+  installTracing();
+  let router: RouterHandle | undefined;
+  let pool: ChildProcess | undefined;
+  let adminToken: string | undefined;
+  try {
+    if (config.role !== 'pool') {
+      router = await startRouter({
+        config,
+        redisUrl,
+        jwtSecret: config.jwtSecret ?? persistentSecret(config.stateDir, 'jwt-secret'),
+        webhookSecret: config.webhookSecret ?? persistentSecret(config.stateDir, 'webhook-secret'),
+        log: log.child({ component: 'router' }),
+      });
+      adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
+      writeFileSync(join(config.stateDir, 'admin-token'), adminToken + '\n', { mode: 0o600 });
+    }
+    if (config.role !== 'router') {
+      pool = startPool(config, redisUrl);
+      await waitForWorker(redisUrl, config.prefix, pool);
+    }
+  } catch (err) {
+    await router?.close();
+    pool?.kill('SIGTERM');
+    await redis?.stop();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await router?.close();
+      if (pool && pool.exitCode === null) {
+        const exited = new Promise((r) => pool!.once('exit', r));
+        pool.kill('SIGTERM');
+        await exited;
+      }
+      await redis?.stop();
+    })());
+  // The pool dying on its own (bad config, crash loop) takes the node down with a clear message.
+  pool?.on('exit', (code) => {
+    if (!stopping) {
+      log.error('the worker pool exited; stopping', { code });
+      void stop().then(() => process.exit(1));
+    }
+  });
+  const forceStop = () => {
+    pool?.kill('SIGKILL');
+    redis?.kill();
+  };
+  return { router, redisUrl, adminToken, stop, forceStop };
+}
+
+function startPool(config: Config, redisUrl: string): ChildProcess {
+  return fork(POOL_MAIN, [], {
+    execArgv: ['--import', TS_LOADER],
+    // Own process group: a terminal Ctrl-C reaches the launcher only, which drains in order.
+    detached: true,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_OPTIONS: process.env.NODE_OPTIONS,
+      // Workers get what they need and no platform secret (JWT, webhook keys stay in the router).
+      REDIS_URL: redisUrl,
+      AUTOGLM_REDIS_PREFIX: config.prefix,
+      AUTOGLM_WORKERS: String(config.workers),
+      AUTOGLM_JOB_LOCK: `${config.jobLockMs}ms`,
+      AUTOGLM_STALLED_INTERVAL: `${config.stalledIntervalMs}ms`,
+      AUTOGLM_SHUTDOWN_GRACE: `${config.shutdownGraceMs}ms`,
+      AUTOGLM_LOG_LEVEL: config.logLevel,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+async function checkExternalRedis(url: string): Promise<void> {
+  const r = connectRedis(url, 'producer', { lazyConnect: true, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    const policy = await evictionPolicy(r);
+    if (policy !== 'noeviction') {
+      throw new LaunchError(`Redis at REDIS_URL has maxmemory-policy '${policy}'; queued jobs could be evicted. Set it to noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf)`);
+    }
+  } catch (err) {
+    if (err instanceof LaunchError) throw err;
+    throw new LaunchError(`cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function waitForWorker(redisUrl: string, prefix: string, pool: ChildProcess): Promise<void> {
+  const r = connectRedis(redisUrl, 'producer');
+  r.on('error', () => undefined);
+  const registry = new WorkerRegistry(r, prefix);
+  try {
+    for (let i = 0; i < 600; i++) {
+      if (pool.exitCode !== null) throw new LaunchError(`the worker pool exited during start (code ${pool.exitCode}); see its messages above`);
+      if ((await registry.liveCount().catch(() => 0)) > 0) return;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new LaunchError('no worker became ready within 60 s');
+  } finally {
+    r.disconnect();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `npm start`: runs the platform on this node. With no REDIS_URL, a private redis-server, the
+ * router and the worker pool; `--role router|pool` (or AUTOGLM_ROLE) runs one part against a
+ * shared Redis. Ctrl-C drains and stops everything.
+ */
+import { createLogger } from '../functions/sdk/index.ts';
+import { loadConfig } from './config/index.ts';
+import { LaunchError, launch } from './launcher/launcher.ts';
+
+const parsed = loadConfig(process.env, process.argv.slice(2));
+if (!parsed.ok) {
+  process.stderr.write(`autoglm: invalid configuration:\n  ${parsed.errors.join('\n  ')}\n`);
+  process.exit(2);
+}
+const config = parsed.config;
+const log = createLogger({}, config.logLevel);
+
+try {
+  const node = await launch(config, log);
+  if (node.router) {
+    const url = node.router.url;
+    const body = JSON.stringify({ input: { message: 'hello' } });
+    process.stdout.write(
+      [
+        '',
+        `Open-AutoGLM is running (role: ${config.role})`,
+        `  API       ${url}    (OpenAPI: ${url}/openapi.json)`,
+        `  Redis     ${config.redisUrl ? 'REDIS_URL' : `embedded, data in ${config.stateDir}/redis`}`,
+        `  Workers   ${config.role === 'router' ? 'none here (router only)' : config.workers}`,
+        `  Token     ${node.adminToken}`,
+        `            (admin, 7 days; also in ${config.stateDir}/admin-token)`,
+        '',
+        'Try it:',
+        `  curl -s -X POST ${url}/v1/functions/echo/invoke -H 'authorization: Bearer ${node.adminToken}' -H 'content-type: application/json' -d '${body}'`,
+        '',
+        'Ctrl-C stops everything.',
+        '',
+      ].join('\n'),
+    );
+  } else {
+    process.stdout.write(`Open-AutoGLM worker pool running (${config.workers} workers). Ctrl-C stops it.\n`);
+  }
+  let firstSignalAt = 0;
+  const onSignal = (sig: string) => {
+    if (firstSignalAt) {
+      // npm and tsx relay the same signal a moment later; only a deliberate second one forces.
+      if (Date.now() - firstSignalAt < 2000) return;
+      process.stderr.write('autoglm: second signal, stopping without draining\n');
+      node.forceStop();
+      process.exit(130);
+    }
+    firstSignalAt = Date.now();
+    process.stdout.write(`\n${sig}: draining (up to ${config.shutdownGraceMs / 1000}s)…\n`);
+    node.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+} catch (err) {
+  if (err instanceof LaunchError) {
+    process.stderr.write(`autoglm: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

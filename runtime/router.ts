@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createLogger, type Logger } from '../functions/sdk/index.ts';
+import {
+  CallbackConsumer,
+  FunctionCatalog,
+  JobReader,
+  JobSubmitter,
+  QueueSet,
+  ResultBus,
+  WorkerRegistry,
+  connectRedis,
+} from '../queue/index.ts';
+import { TokenVerifier } from './auth/index.ts';
+import type { Config } from './config/index.ts';
+import { createApp } from './http/app.ts';
+import { InputValidator } from './http/input-validator.ts';
+import { deployBuiltins } from './registry/builtin-functions.ts';
+import { FunctionDirectory } from './registry/function-directory.ts';
+import { createWebhookSender } from './webhooks/index.ts';
+
+/** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
+export interface RouterHandle {
+  url: string;
+  port: number;
+  verifier: TokenVerifier;
+  routerId: string;
+  /** Stops accepting, lets in-flight requests finish within the grace period, releases Redis. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What the router needs beyond {@link Config}: the resolved Redis URL and secrets. */
+export interface RouterOptions {
+  config: Config;
+  redisUrl: string;
+  jwtSecret: string;
+  webhookSecret: string;
+  /** Deploy the built-in functions at start. Default true. */
+  deployBuiltins?: boolean;
+  log?: Logger;
+}
+
+/**
+ * Starts the router: Hono API on `@hono/node-server`, the shared result subscription, the
+ * function catalogue watch, and the webhook delivery consumer.
+ */
+export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
+  const { config } = opts;
+  const log = opts.log ?? createLogger({ component: 'router' }, config.logLevel);
+  const routerId = randomBytes(6).toString('hex');
+  const producer = connectRedis(opts.redisUrl, 'producer', { enableAutoPipelining: true });
+  const subscriber = connectRedis(opts.redisUrl, 'subscriber');
+  const catalogSubscriber = connectRedis(opts.redisUrl, 'subscriber');
+  const consumerConn = connectRedis(opts.redisUrl, 'consumer');
+  for (const c of [producer, subscriber, catalogSubscriber, consumerConn]) c.on('error', () => undefined);
+
+  const queues = new QueueSet(producer, config.prefix);
+  const catalog = new FunctionCatalog(producer, config.prefix);
+  const functions = new FunctionDirectory();
+  const jobs = new JobReader(producer, queues, config.prefix, Math.round(config.resultTtlMs / 1000));
+  const results = new ResultBus(subscriber, { prefix: config.prefix, routerId, check: (id) => jobs.check(id) });
+  const submitter = new JobSubmitter(producer, queues, {
+    prefix: config.prefix,
+    maxQueueDepth: config.maxQueueDepth,
+    resultTtlSeconds: Math.round(config.resultTtlMs / 1000),
+    failedTtlSeconds: Math.round(config.failedTtlMs / 1000),
+  });
+  const verifier = new TokenVerifier({ secret: opts.jwtSecret });
+
+  if (opts.deployBuiltins ?? true) {
+    const { deployed, refused } = await deployBuiltins(config.functionsDir, catalog);
+    for (const r of refused) log.error('built-in function refused', { dir: r.dir, problems: r.problems });
+    log.info('built-in functions deployed', { functions: deployed.map((d) => `${d.name}@${d.version}`) });
+  }
+  const stopWatch = await catalog.watch(catalogSubscriber, (all) => functions.replace(all));
+  await results.start();
+  const callbacks = new CallbackConsumer(consumerConn, config.prefix, jobs, createWebhookSender({ secret: opts.webhookSecret }));
+
+  let draining = false;
+  const app = createApp({
+    functions,
+    submitter,
+    results,
+    jobs,
+    workers: new WorkerRegistry(producer, config.prefix),
+    verifier,
+    validator: new InputValidator(),
+    pingRedis: () => producer.ping().then(() => true, () => false),
+    routerId,
+    bodyLimit: config.bodyLimit,
+    log,
+    draining: () => draining,
+  });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const url = `http://${host}:${port}`;
+  log.info('router listening', { url, routerId });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      // Stop accepting; in-flight requests (sync waits included) get the grace period to finish.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          resolve();
+        }, config.shutdownGraceMs);
+        server.close(() => (clearTimeout(t), resolve()));
+        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      results.close();
+      await callbacks.close();
+      await stopWatch();
+      await queues.close();
+      await Promise.all([producer, subscriber, catalogSubscriber, consumerConn].map((c) => c.quit().catch(() => c.disconnect())));
+      log.info('router stopped');
+    })());
+
+  return { url, port, verifier, routerId, close };
+}
