@@ -1,0 +1,132 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../functions/sdk/index.ts';
+import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
+import { WorkerRegistry, installTracing } from '../../queue/index.ts';
+import { loadConfig } from '../../runtime/config/index.ts';
+import { startRouter, type RouterHandle } from '../../runtime/router.ts';
+
+const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
+export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+export const WEBHOOK_SECRET = 'webhook-secret-webhook-secret-0123456789';
+
+/** A pool started as a real child process (`gpu-pool/main.ts`), as the launcher runs it. */
+export interface TestPool {
+  proc: ChildProcess;
+  /** Live worker pids, from the registry. */
+  workerPids(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** A router (in the test process, on a real port) plus a real pool, sharing a test Redis. */
+export interface TestPlatform {
+  url: string;
+  router: RouterHandle;
+  pool: TestPool | undefined;
+  prefix: string;
+  redis: Redis;
+  /** A token with these roles (default admin). */
+  token(roles?: string[], sub?: string): Promise<string>;
+  /** fetch against the router with a bearer token and JSON body. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
+  startPool(env?: Record<string, string>): Promise<TestPool>;
+  stop(): Promise<void>;
+}
+
+let seq = 0;
+
+/**
+ * Starts a platform against `redisUrl` under a fresh key prefix. Environment overrides go to
+ * both the router's config and the pool (e.g. `AUTOGLM_JOB_LOCK`).
+ */
+export async function startPlatform(redisUrl: string, opts: { env?: Record<string, string>; pool?: boolean; workers?: number } = {}): Promise<TestPlatform> {
+  installTracing();
+  const prefix = `t${process.pid}x${++seq}x${Date.now().toString(36)}`;
+  const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-state-'));
+  const env: Record<string, string> = {
+    REDIS_URL: redisUrl,
+    AUTOGLM_REDIS_PREFIX: prefix,
+    AUTOGLM_PORT: '0',
+    AUTOGLM_STATE_DIR: stateDir,
+    AUTOGLM_WORKERS: String(opts.workers ?? 1),
+    AUTOGLM_SHUTDOWN_GRACE: '5s',
+    AUTOGLM_LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
+  const parsed = loadConfig(env);
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  const router = await startRouter({ config: parsed.config, redisUrl, jwtSecret: JWT_SECRET, webhookSecret: WEBHOOK_SECRET, log: createLogger({ test: true }, 'error') });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const adminToken = await router.verifier.mint({ sub: 'test-admin', roles: ['admin'] });
+
+  const startPool = async (extra: Record<string, string> = {}): Promise<TestPool> => {
+    const proc = fork(POOL_MAIN, [], { execArgv: TS_EXEC_ARGV, env: { PATH: process.env.PATH, ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const registry = new WorkerRegistry(redis, prefix);
+    const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
+    for (let i = 0; i < 600 && (await registry.liveCount()) < want; i++) {
+      if (proc.exitCode !== null) throw new Error(`pool exited with ${proc.exitCode}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const pool: TestPool = {
+      proc,
+      workerPids: async () => (await registry.live()).map((w) => w.pid),
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+          proc.once('exit', () => resolve());
+          proc.kill('SIGTERM');
+        }),
+    };
+    platform.pool = pool;
+    return pool;
+  };
+
+  const platform: TestPlatform = {
+    url: router.url,
+    router,
+    pool: undefined,
+    prefix,
+    redis,
+    token: (roles = ['admin'], sub = 'tester') => router.verifier.mint({ sub, roles }),
+    async call(method, path, body, headers = {}) {
+      const res = await fetch(router.url + path, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = text;
+      }
+      return { status: res.status, headers: res.headers, json };
+    },
+    startPool,
+    async stop() {
+      await platform.pool?.stop();
+      await router.close();
+      redis.disconnect();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  if (opts.pool ?? true) await startPool();
+  return platform;
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

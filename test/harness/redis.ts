@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from '../../runtime/launcher/embedded-redis.ts';
+
+/** A private redis-server for one test file: its own port and temp directory. */
+export interface TestRedis {
+  url: string;
+  port: number;
+  dir: string;
+  /** Graceful stop (SHUTDOWN semantics: AOF flushed). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and directory (data reloaded from the AOF). */
+  start(): Promise<void>;
+  /** SIGKILL: no flush. */
+  kill(): Promise<void>;
+  /** Stops it and deletes its directory. */
+  destroy(): Promise<void>;
+}
+
+/** Starts `redis-server` with AOF (everysec) and noeviction, as the platform runs it. */
+export async function startTestRedis(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'autoglm-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const url = `redis://127.0.0.1:${port}`;
+
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; i < 200; i++) {
+      const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      r.on('error', () => undefined);
+      try {
+        await r.connect();
+        if ((await r.ping()) === 'PONG') return;
+      } catch {
+        /* not yet */
+      } finally {
+        r.disconnect();
+      }
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    throw new Error('test redis-server did not start');
+  };
+  const waitExit = (sig: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(sig);
+    });
+
+  await start();
+  return {
+    url,
+    port,
+    dir,
+    start,
+    stop: () => waitExit('SIGTERM'),
+    kill: () => waitExit('SIGKILL'),
+    destroy: async () => {
+      await waitExit('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

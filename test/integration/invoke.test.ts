@@ -1,0 +1,245 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+let redis: TestRedis;
+let p: TestPlatform;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url, { env: { AUTOGLM_BODY_LIMIT: '64KiB' } });
+});
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+});
+
+describe('synchronous invoke', () => {
+  it('returns the output with job id, version and traceparent headers', async () => {
+    const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'hello' } });
+    expect(r.status).toBe(200);
+    expect(r.json.output).toEqual({ echo: { message: 'hello' } });
+    expect(r.json.function).toBe('echo');
+    expect(r.headers.get('x-job-id')).toBe(r.json.id);
+    expect(r.headers.get('x-function-version')).toMatch(/^[0-9a-f]{12}$/);
+    expect(r.headers.get('x-function-version')).toBe(r.json.version);
+    expect(r.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    // The job is recorded and readable afterwards.
+    const job = await p.call('GET', `/v1/jobs/${r.json.id}`);
+    expect(job.json.status).toBe('succeeded');
+    expect(job.json.output).toEqual({ echo: { message: 'hello' } });
+  });
+
+  it('continues the caller trace', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const r = await p.call('POST', '/v1/functions/echo/invoke', { input: {} }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('traceparent')).toContain(traceId);
+  });
+
+  it('answers 504 when the function outlasts the caller timeout', async () => {
+    const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { sleepMs: 3000 }, timeoutMs: 300 });
+    expect(r.status).toBe(504);
+    expect(r.headers.get('content-type')).toContain('application/problem+json');
+    expect(r.json.code).toBe('DEADLINE_EXCEEDED');
+    expect(r.json.jobId).toMatch(/^echo\./);
+  });
+
+  it('reports a function failure as a problem with its code, without a stack', async () => {
+    const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { fail: 'fatal' } });
+    expect(r.status).toBe(500);
+    expect(r.json.code).toBe('ECHO_FAILED');
+    expect(r.json.detail).toBe('echo was asked to fail');
+    expect(JSON.stringify(r.json)).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe('asynchronous jobs', () => {
+  it('accepts with 202, then polls to succeeded with timings and attempts', async () => {
+    const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'later' } });
+    expect(r.status).toBe(202);
+    expect(r.json.statusUrl).toBe(`/v1/jobs/${r.json.id}`);
+    expect(r.headers.get('location')).toBe(r.json.statusUrl);
+    let job;
+    for (let i = 0; i < 200; i++) {
+      job = await p.call('GET', r.json.statusUrl);
+      if (job.json.status === 'succeeded') break;
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    expect(job!.json.status).toBe('succeeded');
+    expect(job!.json.output).toEqual({ echo: { message: 'later' } });
+    expect(job!.json.attempts).toBe(1);
+    const t = job!.json.timings;
+    expect(Date.parse(t.queued)).toBeLessThanOrEqual(Date.parse(t.started));
+    expect(Date.parse(t.started)).toBeLessThanOrEqual(Date.parse(t.finished));
+  });
+
+  it('long-polls with ?wait until the job ends', async () => {
+    const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 400 } });
+    const first = await p.call('GET', `/v1/jobs/${r.json.id}`);
+    expect(['queued', 'running']).toContain(first.json.status);
+    const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=20s`);
+    expect(job.json.status).toBe('succeeded');
+  });
+
+  it('long-poll returns the current state when the wait runs out', async () => {
+    const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 2000 } });
+    const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=200ms`);
+    expect(job.status).toBe(200);
+    expect(['queued', 'running']).toContain(job.json.status);
+  });
+
+  it('a job whose deadline passes before it starts is not run', async () => {
+    // Occupy the single worker's echo slots? Simpler: a deadline already near zero.
+    const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 10 }, timeoutMs: 1 });
+    const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=10s`);
+    expect(job.json.status).toBe('failed');
+    expect(job.json.error.code).toBe('DEADLINE_EXCEEDED');
+    expect(job.json.attempts).toBe(1);
+  });
+
+  it('404 for an unknown job id', async () => {
+    const r = await p.call('GET', '/v1/jobs/echo.zzzzzzzzzzzzzzzz');
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('JOB_NOT_FOUND');
+  });
+});
+
+describe('idempotency', () => {
+  it('same key and body give the same job; a different body is 409', async () => {
+    const h = { 'idempotency-key': `k-${Date.now()}` };
+    const a = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'once' } }, h);
+    const b = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'once' } }, h);
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(b.json.id).toBe(a.json.id);
+    expect(b.headers.get('idempotent-replayed')).toBe('true');
+    const c = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'twice' } }, h);
+    expect(c.status).toBe(409);
+    expect(c.json.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect(c.json.jobId).toBe(a.json.id);
+  });
+
+  it('concurrent retries with one key make exactly one job', async () => {
+    const h = { 'idempotency-key': `c-${Date.now()}` };
+    const all = await Promise.all(Array.from({ length: 8 }, () => p.call('POST', '/v1/functions/echo/jobs', { input: { n: 1 } }, h)));
+    expect(new Set(all.map((r) => r.json.id)).size).toBe(1);
+    expect(all.every((r) => r.status === 202)).toBe(true);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a queued job; running and finished jobs give 409', async () => {
+    // Fill the worker: echo runs 64 at a time, so 64 sleepers hold every slot.
+    const blockers = await Promise.all(Array.from({ length: 64 }, () => p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 1500 } })));
+    const queued = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'never' } });
+    const del = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
+    expect(del.status).toBe(200);
+    expect(del.json.status).toBe('cancelled');
+    const after = await p.call('GET', `/v1/jobs/${queued.json.id}`);
+    expect(after.json.status).toBe('cancelled');
+    const again = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
+    expect(again.status).toBe(409);
+
+    const running = blockers[0]!.json.id as string;
+    const state = await p.call('GET', `/v1/jobs/${running}`);
+    expect(state.json.status).toBe('running');
+    const r = await p.call('DELETE', `/v1/jobs/${running}`);
+    expect(r.status).toBe(409);
+    expect(r.json.code).toBe('JOB_NOT_CANCELLABLE');
+
+    const done = await p.call('GET', `/v1/jobs/${running}?wait=20s`);
+    expect(done.json.status).toBe('succeeded');
+    const f = await p.call('DELETE', `/v1/jobs/${running}`);
+    expect(f.status).toBe(409);
+    // The cancelled job never ran.
+    await p.call('GET', `/v1/jobs/${blockers[63]!.json.id}?wait=20s`);
+    expect((await p.call('GET', `/v1/jobs/${queued.json.id}`)).json.status).toBe('cancelled');
+  });
+});
+
+describe('bad requests', () => {
+  const invoke = '/v1/functions/echo/invoke';
+  it('malformed JSON → 400 MALFORMED_JSON', async () => {
+    const r = await p.call('POST', invoke, '{"input": ', {});
+    expect(r.status).toBe(400);
+    expect(r.json.code).toBe('MALFORMED_JSON');
+    expect(r.headers.get('content-type')).toContain('application/problem+json');
+  });
+  it('input failing the function schema → 400 naming the field', async () => {
+    const r = await p.call('POST', invoke, { input: { message: 42 } });
+    expect(r.status).toBe(400);
+    expect(r.json.code).toBe('INVALID_REQUEST');
+    expect(r.json.field).toBe('input.message');
+  });
+  it('a bad envelope field → 400 naming it', async () => {
+    const r = await p.call('POST', invoke, { input: {}, timeoutMs: -5 });
+    expect(r.status).toBe(400);
+    expect(r.json.field).toBe('timeoutMs');
+    const u = await p.call('POST', invoke, { input: {}, bogus: 1 });
+    expect(u.status).toBe(400);
+    expect(u.json.field).toBe('bogus');
+    const cb = await p.call('POST', '/v1/functions/echo/jobs', { input: {}, callbackUrl: 'ftp://x' });
+    expect(cb.status).toBe(400);
+    expect(cb.json.field).toBe('callbackUrl');
+  });
+  it('unknown function → 404', async () => {
+    const r = await p.call('POST', '/v1/functions/nope/invoke', { input: {} });
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('FUNCTION_NOT_FOUND');
+  });
+  it('body over the limit → 413', async () => {
+    const r = await p.call('POST', invoke, { input: { message: 'x'.repeat(70 * 1024) } });
+    expect(r.status).toBe(413);
+    expect(r.json.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+  it('wrong content type → 415', async () => {
+    const r = await p.call('POST', invoke, 'input=1', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(r.status).toBe(415);
+    expect(r.json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+  it('missing, malformed or forged token → 401', async () => {
+    for (const auth of ['', 'Bearer', 'Bearer not.a.jwt', 'Basic abc']) {
+      const r = await fetch(p.url + invoke, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: '{"input":{}}' });
+      expect(r.status).toBe(401);
+      expect((await r.json()).code).toBe('UNAUTHORIZED');
+    }
+    const { SignJWT } = await import('jose');
+    const forged = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-another-secret-0000'));
+    const r = await fetch(p.url + invoke, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${forged}` }, body: '{"input":{}}' });
+    expect(r.status).toBe(401);
+  });
+  it('a viewer may read but not invoke → 403', async () => {
+    const viewer = await p.token(['viewer']);
+    const r = await fetch(p.url + invoke, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: '{"input":{}}' });
+    expect(r.status).toBe(403);
+    const list = await fetch(p.url + '/v1/functions', { headers: { authorization: `Bearer ${viewer}` } });
+    expect(list.status).toBe(200);
+  });
+  it('unknown route → 404 problem', async () => {
+    const r = await p.call('GET', '/v1/nothing-here');
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('ROUTE_NOT_FOUND');
+  });
+});
+
+describe('health and API document', () => {
+  it('healthz and readyz answer without a token and readyz lists workers', async () => {
+    expect((await fetch(p.url + '/healthz')).status).toBe(200);
+    const r = await fetch(p.url + '/readyz');
+    expect(r.status).toBe(200);
+    const body = await r.json();
+    expect(body.ready).toBe(true);
+    expect(body.workers.length).toBe(1);
+    expect(body.workers[0].functions).toContain('echo');
+  });
+  it('openapi.json is generated from the route schemas', async () => {
+    const doc = await (await fetch(p.url + '/openapi.json')).json();
+    expect(doc.openapi).toBe('3.1.0');
+    for (const path of ['/v1/functions/{name}/invoke', '/v1/functions/{name}/jobs', '/v1/jobs/{id}', '/healthz', '/readyz']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(doc.components.schemas.InvokeRequest.properties.timeoutMs).toBeDefined();
+    expect(doc.paths['/v1/jobs/{id}'].delete).toBeDefined();
+  });
+});
