@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from './duration.ts';
+import { parseManifest } from './manifest.ts';
+
+describe('parseManifest', () => {
+  it('compiles durations and sizes and fills defaults', () => {
+    const r = parseManifest({ name: 'risk', timeout: '5s', memory: '256MiB', batching: { maxSize: 32, maxDelay: '2ms' } });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.manifest.timeout).toBe(5000);
+    expect(r.manifest.memory).toBe(256 * 1024 * 1024);
+    expect(r.manifest.batching).toEqual({ maxSize: 32, maxDelay: 2 });
+    expect(r.manifest.retries).toBe(2);
+    expect(r.manifest.entry).toBe('handler.ts');
+    expect(r.manifest.device).toBe('any');
+  });
+
+  it('names every bad field', () => {
+    const r = parseManifest({ name: 'Bad Name', timeout: 'forever', device: 'tpu', extra: 1 });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const fields = r.issues.map((i) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(['name', 'timeout', 'device']));
+    expect(r.issues.some((i) => i.message.includes('extra'))).toBe(true);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['1.5s', 1500],
+    ['5m', 300_000],
+    ['7d', 604_800_000],
+    ['42', 42],
+  ])('%s → %d ms', (s, ms) => expect(parseDuration(s)).toBe(ms));
+  it('rejects nonsense', () => {
+    expect(parseDuration('soon')).toBeUndefined();
+    expect(parseDuration('-1s')).toBeUndefined();
+    expect(parseDuration(Number.NaN)).toBeUndefined();
+  });
+});
