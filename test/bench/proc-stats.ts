@@ -1,0 +1,73 @@
+/**
+ * What the kernel says about a process: resident memory, CPU time, children. The bench reads
+ * these from /proc rather than asking the processes, so the numbers cost the subject nothing
+ * and cover processes (Redis, the pool) that have no API for them. Linux only.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** `CLK_TCK`: 100 on every Linux we run on; utime/stime in /proc/<pid>/stat count these. */
+const TICKS_PER_SECOND = 100;
+
+/** Resident set size (VmRSS) of `pid` in bytes, or undefined when it is gone. */
+export function rssBytes(pid: number): number | undefined {
+  const status = readOr(`/proc/${pid}/status`);
+  const kb = status && /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : undefined;
+}
+
+/** User + system CPU time `pid` has used so far, ms (10 ms resolution), or 0 when it is gone. */
+export function cpuMs(pid: number): number {
+  const f = statFields(pid);
+  if (!f) return 0;
+  // After the ")" that closes comm: state is field 3, so utime (14) and stime (15) sit at 11 and 12.
+  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** True while `pid` exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const f = statFields(pid);
+  return f !== undefined && f[0] !== 'Z';
+}
+
+/** Every descendant of `pid` (children, grandchildren…), found by scanning /proc for parent ids. */
+export function descendants(pid: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const ppid = Number(statFields(Number(name))?.[1]);
+    if (!ppid) continue;
+    const list = byParent.get(ppid) ?? [];
+    list.push(Number(name));
+    byParent.set(ppid, list);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of byParent.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** Direct parent of `pid`, or undefined when it is gone. */
+export function parentOf(pid: number): number | undefined {
+  const ppid = statFields(pid)?.[1];
+  return ppid === undefined ? undefined : Number(ppid);
+}
+
+/** Fields of /proc/<pid>/stat after the command name (which may itself contain spaces). */
+function statFields(pid: number): string[] | undefined {
+  const stat = readOr(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function readOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
