@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
@@ -60,6 +60,7 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
         log: log.child({ component: 'router' }),
       });
       adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
+      mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
       writeFileSync(join(config.stateDir, 'admin-token'), adminToken + '\n', { mode: 0o600 });
     }
     if (config.role !== 'router') {
