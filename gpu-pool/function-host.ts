@@ -1,105 +1,294 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { BUNDLE_ENTRY } from '../functions/sdk/bundle/index.ts';
 import {
+  AutoglmError,
   FunctionError,
   isFunctionDefinition,
   toErrorRecord,
+  type ErrorRecord,
   type FunctionDefinition,
   type InvocationResult,
+  type Logger,
 } from '../functions/sdk/index.ts';
-import type { FunctionRecord, JobData } from '../queue/index.ts';
+import { canServe, type DeviceSlot, type FunctionRecord, type JobData, type LoadedModel } from '../queue/index.ts';
+import { Batcher, batchPlan } from './batcher.ts';
+import type { BundleCache } from './bundle-cache.ts';
+import { BadBatchResultError, FunctionLoadError } from './errors.ts';
+import { ModelCache } from './model-cache.ts';
+
+/** What a worker reports about the code it runs. */
+export interface HostStats {
+  backend: string;
+  /** Loaded models, least recently used first. */
+  models: LoadedModel[];
+  /** Bytes of the device budget in use (loads in progress included). */
+  modelBytes: number;
+  /** Handler calls: with batching, fewer than jobs. */
+  batches: number;
+  jobsDone: number;
+  inFlight: number;
+  loads: number;
+  unloads: number;
+  /** Live TensorFlow.js tensors where the code runs, when known. */
+  tensors: number | undefined;
+}
+
+/**
+ * Where a worker's function code runs: this thread ({@link FunctionHost}) or a worker thread
+ * (`HostThread`). Ownership: `execute` never rejects for a function failure; the result's `error`
+ * carries it, and the caller (the queue consumer) decides about retries.
+ */
+export interface Host {
+  /** TensorFlow.js backend in use. */
+  readonly backend: string;
+  /**
+   * Replaces the known versions. `serving` (keys `name@version`, default: all of them) are the
+   * versions with traffic: the others are unloaded, and loaded again only for a straggler job.
+   */
+  setRecords(all: FunctionRecord[], serving?: Iterable<string>): void;
+  /** Runs one invocation, batched with concurrent ones of the same version when its manifest allows. */
+  execute(data: JobData, signal: AbortSignal): Promise<InvocationResult>;
+  /** Resolves once every serving `warm: true` version this device can serve is loaded (failures are logged). */
+  warm(): Promise<void>;
+  /** Loads a version as a deploy check would (import, `load`), and says how long it took. */
+  probe(rec: FunctionRecord): Promise<{ loadMs: number }>;
+  stats(): HostStats;
+  /** Unloads everything. */
+  close(): Promise<void>;
+}
+
+/** Options of a {@link FunctionHost}. */
+export interface FunctionHostOptions {
+  /** The device slot: its id goes into results, its `memoryBytes` is the model cache budget. */
+  slot: DeviceSlot;
+  /** Backend name reported in results. */
+  backend: string;
+  /** Fetches and extracts a version's bundle by hash [none: every load fails]. */
+  bundles?: Pick<BundleCache, 'ensure'>;
+  /** Live tensor count for reports [unknown]. */
+  numTensors?: () => number;
+  log?: Logger;
+}
 
 interface Loaded {
   def: FunctionDefinition;
   state: unknown;
 }
 
+interface Item {
+  input: unknown;
+  deadline: number;
+  signal: AbortSignal;
+  picked: number;
+}
+
+type Outcome = { output: unknown } | { error: ErrorRecord };
+
+/** `name@version`: the key of a version in caches and batchers. */
+export const versionKey = (name: string, version: string): string => `${name}@${version}`;
+
 /**
- * Runs function code inside a worker process: imports a version's handler module, calls its
- * `load` once (concurrent first calls share one load), and runs `handle` for each invocation.
+ * Runs function code in this thread: imports a version's handler module, loads it into the
+ * {@link ModelCache} (once, even when first calls arrive together), gathers concurrent calls
+ * of a version into batches, calls `handle`, and splits the results back to their jobs. One bad
+ * item fails only its own job: a handler may return an `Error` in its slot, and when it throws
+ * for a whole batch, the batch's items are run again one by one so only the culprit fails.
  */
-export class FunctionHost {
-  private readonly loaded = new Map<string, Promise<Loaded>>();
+export class FunctionHost implements Host {
   private records = new Map<string, FunctionRecord>();
-  jobsDone = 0;
+  private byName = new Map<string, FunctionRecord>();
+  private serving = new Set<string>();
+  private readonly batchers = new Map<string, Batcher<Item, InvocationResult>>();
+  private readonly cache: ModelCache<Loaded>;
+  private warming: Promise<void> = Promise.resolve();
+  private running = 0;
+  private handled = 0;
+  private calls = 0;
 
-  constructor(readonly device: string) {}
-
-  /** Replaces the known function versions (from the catalogue). */
-  setRecords(all: FunctionRecord[]): void {
-    this.records = new Map(all.map((r) => [r.name, r]));
+  constructor(private readonly opts: FunctionHostOptions) {
+    this.cache = new ModelCache<Loaded>({
+      budgetBytes: opts.slot.memoryBytes,
+      unload: (key, l) => this.unload(key, l),
+      onUnloadError: (key, err) => opts.log?.error('unload failed', { version: key, err }),
+    });
   }
 
-  /** Names of the functions whose code is loaded here. */
-  loadedFunctions(): string[] {
-    return [...this.loaded.keys()];
+  get backend(): string {
+    return this.opts.backend;
   }
 
-  /** Runs one invocation. Never throws for function failures: they come back in `error`. */
+  setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
+    this.records = new Map(all.map((r) => [versionKey(r.name, r.version), r]));
+    this.serving = new Set(serving ?? this.records.keys());
+    this.byName = new Map();
+    for (const r of all) if (this.serving.has(versionKey(r.name, r.version)) || !this.byName.has(r.name)) this.byName.set(r.name, r);
+    this.cache.retain(this.serving);
+    for (const key of this.batchers.keys()) if (!this.records.has(key)) this.batchers.delete(key);
+    this.warming = this.loadWarm();
+  }
+
   async execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
     const picked = Date.now();
-    const rec = this.records.get(data.fn);
+    // A job names its version; one queued before a redeploy of the old, single-version kind
+    // runs on what the function serves now.
+    const rec = this.records.get(versionKey(data.fn, data.version)) ?? this.byName.get(data.fn);
     if (!rec) {
-      // The function was removed after the job was queued; another worker will not do better.
-      return this.failure(data, picked, new FunctionError(`function '${data.fn}' is not deployed`, { code: 'FUNCTION_NOT_FOUND' }));
+      const err = new FunctionError(`function '${data.fn}' is not deployed`, { code: 'FUNCTION_NOT_FOUND' });
+      return { version: data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked, started: picked, finished: picked }, error: toErrorRecord(err) };
     }
+    const item: Item = { input: data.input, deadline: data.deadline ?? Infinity, signal, picked };
+    this.running++;
+    try {
+      const plan = batchPlan(rec.manifest);
+      if (plan.maxSize === 1) return (await this.runBatch(rec, [item]))[0]!;
+      const key = versionKey(rec.name, rec.version);
+      let b = this.batchers.get(key);
+      if (!b) {
+        b = new Batcher(plan, (items) => this.runBatch(rec, items));
+        this.batchers.set(key, b);
+      }
+      return await b.submit(item);
+    } finally {
+      this.running--;
+      this.handled++;
+    }
+  }
+
+  warm(): Promise<void> {
+    return this.warming;
+  }
+
+  async probe(rec: FunctionRecord): Promise<{ loadMs: number }> {
+    const key = versionKey(rec.name, rec.version);
+    const t0 = performance.now();
+    await this.cache.acquire(key, rec.manifest.memory, () => this.load(rec));
+    const loadMs = performance.now() - t0;
+    this.cache.release(key);
+    return { loadMs };
+  }
+
+  stats(): HostStats {
+    return {
+      backend: this.backend,
+      models: this.cache.view().filter((e) => e.loaded).map((e) => ({ key: e.key, bytes: e.bytes })),
+      modelBytes: this.cache.usedBytes,
+      batches: this.calls,
+      jobsDone: this.handled,
+      inFlight: this.running,
+      loads: this.cache.loads,
+      unloads: this.cache.unloads,
+      tensors: this.opts.numTensors?.(),
+    };
+  }
+
+  /** Resolves once every unload started so far has finished (tests check tensor counts after it). */
+  settled(): Promise<void> {
+    return this.cache.settled();
+  }
+
+  async close(): Promise<void> {
+    await this.warming.catch(() => undefined);
+    await this.cache.clear();
+  }
+
+  private async loadWarm(): Promise<void> {
+    const warm = [...this.records.values()].filter((r) => r.manifest.warm && this.serving.has(versionKey(r.name, r.version)) && canServe(r.manifest, this.opts.slot).ok);
+    await Promise.all(
+      warm.map((r) =>
+        this.probe(r).then(
+          ({ loadMs }) => this.opts.log?.info('warm function loaded', { version: versionKey(r.name, r.version), loadMs: Math.round(loadMs) }),
+          (err) => this.opts.log?.error('warm load failed; the first call will try again', { version: versionKey(r.name, r.version), err }),
+        ),
+      ),
+    );
+  }
+
+  /** Runs one handler batch; always resolves with one result per item. */
+  private async runBatch(rec: FunctionRecord, items: Item[]): Promise<InvocationResult[]> {
+    const key = versionKey(rec.name, rec.version);
+    const base = { version: rec.version, device: this.opts.slot.id, backend: this.backend, batchSize: items.length };
+    const results = (outcomes: Outcome[], started: number) => {
+      const finished = Date.now();
+      return items.map((it, i) => ({ ...base, timings: { picked: it.picked, started, finished }, ...outcomes[i]! }));
+    };
     let loaded: Loaded;
     try {
-      loaded = await this.load(rec);
+      loaded = await this.cache.acquire(key, rec.manifest.memory, () => this.load(rec));
     } catch (err) {
-      return this.failure(data, picked, new FunctionError(`loading ${rec.name}@${rec.version} failed: ${(err as Error).message}`, { code: 'FUNCTION_LOAD_FAILED', retryable: true }));
+      const error = toErrorRecord(err instanceof AutoglmError ? err : new FunctionLoadError(key, err));
+      return results(items.map(() => ({ error })), Date.now());
     }
     const started = Date.now();
-    let out: unknown;
     try {
-      const results = await loaded.def.handle([data.input], loaded.state, {
-        function: rec.name,
-        version: rec.version,
-        device: this.device,
-        deadline: data.deadline ?? Infinity,
-        signal,
-      });
-      if (!Array.isArray(results) || results.length !== 1) {
-        throw new FunctionError(`handle returned ${Array.isArray(results) ? results.length : typeof results} results for 1 input`);
-      }
-      out = results[0];
+      return results(await this.handle(rec, loaded, items), started);
+    } finally {
+      this.cache.release(key);
+    }
+  }
+
+  private async handle(rec: FunctionRecord, loaded: Loaded, items: Item[]): Promise<Outcome[]> {
+    try {
+      return await this.callHandler(rec, loaded, items);
     } catch (err) {
-      out = err instanceof Error ? err : new Error(String(err));
+      if (items.length === 1 || err instanceof BadBatchResultError) return items.map(() => ({ error: toErrorRecord(err) }));
+      // One item may have broken the whole batch (a malformed tensor shape, say): run each alone.
+      this.opts.log?.warn('batch failed; running its items one by one', { version: versionKey(rec.name, rec.version), size: items.length, err });
+      const outcomes: Outcome[] = [];
+      for (const it of items) outcomes.push(...(await this.callHandler(rec, loaded, [it]).catch((e: unknown): Outcome[] => [{ error: toErrorRecord(e) }])));
+      return outcomes;
     }
-    this.jobsDone++;
-    const base = { version: rec.version, device: this.device, batchSize: 1, timings: { picked, started, finished: Date.now() } };
-    return out instanceof Error ? { ...base, error: toErrorRecord(out) } : { ...base, output: out };
   }
 
-  /** Calls every loaded version's `unload`. */
-  async close(): Promise<void> {
-    for (const p of this.loaded.values()) {
-      const l = await p.catch(() => undefined);
-      if (l) await l.def.unload?.(l.state);
+  private async callHandler(rec: FunctionRecord, loaded: Loaded, items: Item[]): Promise<Outcome[]> {
+    this.calls++;
+    const out = await loaded.def.handle(
+      items.map((i) => i.input),
+      loaded.state,
+      { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline: Math.min(...items.map((i) => i.deadline)), signal: allAborted(items.map((i) => i.signal)) },
+    );
+    if (!Array.isArray(out) || out.length !== items.length) {
+      throw new BadBatchResultError(`${rec.name}: handle returned ${Array.isArray(out) ? out.length : typeof out} results for ${items.length} inputs`);
     }
-    this.loaded.clear();
+    return out.map((r) => (r instanceof Error ? { error: toErrorRecord(r) } : { output: r }));
   }
 
-  private load(rec: FunctionRecord): Promise<Loaded> {
-    const key = `${rec.name}@${rec.version}`;
-    let p = this.loaded.get(key);
-    if (!p) {
-      p = (async () => {
-        const mod = (await import(pathToFileURL(join(rec.source.dir, rec.manifest.entry)).href)) as { default?: unknown };
-        if (!isFunctionDefinition(mod.default)) throw new Error(`${rec.manifest.entry} must default-export defineFunction(...)`);
-        const def = mod.default;
-        const state = def.load ? await def.load({ dir: rec.source.dir, device: this.device }) : undefined;
-        return { def, state };
-      })();
-      // A failed load is forgotten so the next job tries again.
-      p.catch(() => this.loaded.delete(key));
-      this.loaded.set(key, p);
-    }
-    return p;
+  private async load(rec: FunctionRecord): Promise<Loaded> {
+    const { def, dir } = await this.importDefinition(rec);
+    const state = def.load ? await def.load({ dir, device: this.opts.slot.id }) : undefined;
+    return { def, state };
   }
 
-  private failure(data: JobData, picked: number, err: Error): InvocationResult {
-    const now = Date.now();
-    return { version: data.version, device: this.device, batchSize: 1, timings: { picked, started: now, finished: now }, error: toErrorRecord(err) };
+  private async unload(key: string, l: Loaded): Promise<void> {
+    this.opts.log?.debug('unloading', { version: key });
+    if (l.def.unload) return l.def.unload(l.state);
+    // No `unload`: a state that is itself disposable (a tf.LayersModel) is disposed for the author.
+    const s = l.state as { dispose?: () => unknown } | undefined;
+    if (typeof s?.dispose === 'function') s.dispose();
   }
+
+  /**
+   * Imports a version's handler module and says where its files are: the one place that knows
+   * where function code comes from (its bundle, by hash, extracted on this node).
+   */
+  private async importDefinition(rec: FunctionRecord): Promise<{ def: FunctionDefinition; dir: string }> {
+    if (!this.opts.bundles) throw new FunctionError(`${rec.name}@${rec.version}: this worker has no bundle source`, { code: 'FUNCTION_SOURCE_UNAVAILABLE', retryable: true });
+    const dir = await this.opts.bundles.ensure(rec.hash);
+    const mod = (await import(pathToFileURL(join(dir, BUNDLE_ENTRY)).href)) as { default?: unknown };
+    if (!isFunctionDefinition(mod.default)) throw new FunctionError(`${rec.manifest.entry} must default-export defineFunction(...)`);
+    return { def: mod.default, dir };
+  }
+}
+
+/** A signal that fires once every item's signal has: the platform gave up on the whole batch. */
+function allAborted(signals: AbortSignal[]): AbortSignal {
+  if (signals.length === 1) return signals[0]!;
+  const ac = new AbortController();
+  let left = signals.length;
+  for (const s of signals) {
+    if (s.aborted) left--;
+    else s.addEventListener('abort', () => --left === 0 && ac.abort(), { once: true });
+  }
+  if (left === 0) ac.abort();
+  return ac.signal;
 }

@@ -1,6 +1,33 @@
-/** The worker pool: supervisor, function host and configuration. Entry point: `gpu-pool/main.ts`. */
-export { Supervisor } from './supervisor.ts';
-export type { SlotState, SupervisorOptions } from './supervisor.ts';
-export { FunctionHost } from './function-host.ts';
-export { loadPoolConfig } from './config.ts';
-export type { PoolConfig } from './config.ts';
+/**
+ * The worker pool: device discovery and slot planning, TensorFlow.js backend selection, the
+ * function host (model cache, dynamic batching), and the supervisor that keeps one worker per
+ * device slot healthy. Entry point: `gpu-pool/main.ts`. Placement (`canServe`, `placeFunction`)
+ * lives in `queue/` so the router can use it without importing the pool.
+ */
+// Supervision
+export { Supervisor, TS_EXEC_ARGV } from './supervisor.ts';
+export type { RestartReason, SlotState, SupervisorOptions } from './supervisor.ts';
+export type { WorkerMessage } from './worker-messages.ts';
+
+// Devices and backends
+export { NVIDIA_SMI_ARGS, parseDeviceList, parseNvidiaSmi, planSlots, probeGpus } from './devices.ts';
+export type { DeclaredDevice, GpuInfo, RunCommand, SlotPlanInput } from './devices.ts';
+export { selectBackend } from './backend.ts';
+export type { BackendChoice, BackendName, BackendOptions, BackendSelection } from './backend.ts';
+
+// Running function code
+export { FunctionHost, versionKey } from './function-host.ts';
+export type { FunctionHostOptions, Host, HostStats } from './function-host.ts';
+export { HostThread } from './host-thread.ts';
+export type { HostThreadOptions } from './host-thread.ts';
+export { ModelCache } from './model-cache.ts';
+export type { CacheEntryView, ModelCacheOptions } from './model-cache.ts';
+export { Batcher, batchPlan } from './batcher.ts';
+export type { BatchPlan } from './batcher.ts';
+
+// Errors
+export { BackendUnavailableError, BadBatchResultError, FunctionLoadError, HostLostError, ModelTooLargeError } from './errors.ts';
+
+// Configuration
+export { loadPoolConfig, loadWorkerIdentity } from './config.ts';
+export type { InferenceMode, PoolConfig, WorkerIdentity } from './config.ts';

@@ -1,10 +1,13 @@
 /**
- * The pool's entry point: one per node. Supervises one worker process per device slot.
+ * The pool's entry point: one per node. Discovers devices (or reads the declared list), then
+ * supervises one worker process per device slot.
  * Run by the launcher (`npm start`) or alone: `REDIS_URL=… tsx gpu-pool/main.ts`.
  */
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../functions/sdk/index.ts';
+import { formatBytes } from '../queue/index.ts';
 import { loadPoolConfig } from './config.ts';
+import { planSlots, probeGpus } from './devices.ts';
 import { Supervisor } from './supervisor.ts';
 
 const parsed = loadPoolConfig(process.env);
@@ -14,15 +17,27 @@ if (!parsed.ok) {
 }
 const config = parsed.config;
 const log = createLogger({ component: 'pool' }, config.logLevel);
+const gpus = await probeGpus();
+const slots = planSlots({ declared: config.devices, gpus, cpuWorkers: config.workers, cpuWorkersExplicit: config.workersExplicit, defaultMemoryBytes: config.modelMemoryBytes });
+if (gpus.length > 0) {
+  log.info('GPUs found', {
+    gpus: gpus.map((g) => ({ index: g.index, name: g.name, memory: formatBytes(g.memoryTotalBytes), used: formatBytes(g.memoryUsedBytes), utilizationPct: g.utilizationPct, temperatureC: g.temperatureC })),
+  });
+}
+
+const GIB = 1024 ** 3;
 const supervisor = new Supervisor({
-  count: config.workers,
+  slots,
   script: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
   env: process.env,
   graceMs: config.shutdownGraceMs,
+  hangLimitMs: config.hangLimitMs,
+  // Default limit: a CPU worker holds its models in its own memory, a GPU worker mostly on the card.
+  maxRssBytes: (s) => config.maxRssBytes || (s.kind === 'cpu' ? s.memoryBytes + 1.5 * GIB : 4 * GIB),
   log,
 });
 supervisor.start();
-log.info('pool started', { workers: config.workers });
+log.info('pool started', { slots: slots.map((s) => `${s.id} (${s.name}, ${formatBytes(s.memoryBytes)} for models)`), backend: config.backend, inference: config.inference });
 
 let stopping = false;
 const stop = (reason: string) => {

@@ -1,104 +1,211 @@
 /**
- * A pool worker process (forked by the supervisor): consumes the queues of every deployed
- * function, runs their code through the {@link FunctionHost}, and reports a heartbeat.
+ * A pool worker process (forked by the supervisor, one per device slot): selects the TensorFlow.js
+ * backend, loads warm functions, consumes the queues of the functions its device can serve, runs
+ * their code through a {@link Host}, and reports heartbeats to Redis (for /readyz and placement)
+ * and to the supervisor (for hang and memory checks).
  */
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
-import { FunctionCatalog, FunctionConsumer, WorkerRegistry, connectRedis, installTracing, type FunctionRecord } from '../queue/index.ts';
-import { loadPoolConfig } from './config.ts';
-import { FunctionHost } from './function-host.ts';
+import { FunctionCatalog, FunctionConsumer, WorkerRegistry, canServe, connectRedis, installTracing } from '../queue/index.ts';
+import { selectBackend } from './backend.ts';
+import { batchPlan } from './batcher.ts';
+import { BundleCache } from './bundle-cache.ts';
+import { loadPoolConfig, loadWorkerIdentity } from './config.ts';
+import { FunctionHost, type Host } from './function-host.ts';
+import { HostThread } from './host-thread.ts';
+import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
+import type { WorkerMessage } from './worker-messages.ts';
 
 const parsed = loadPoolConfig(process.env);
-if (!parsed.ok) {
-  process.stderr.write(`autoglm worker: bad configuration:\n  ${parsed.errors.join('\n  ')}\n`);
+const ident = parsed.ok ? loadWorkerIdentity(process.env, parsed.config.modelMemoryBytes) : undefined;
+if (!parsed.ok || !ident?.ok) {
+  const errors = [...(parsed.ok ? [] : parsed.errors), ...(ident && !ident.ok ? ident.errors : [])];
+  process.stderr.write(`autoglm worker: bad configuration:\n  ${errors.join('\n  ')}\n`);
   process.exit(2);
 }
 const config = parsed.config;
-const slot = Number(process.env.AUTOGLM_WORKER_SLOT ?? '0');
+const { slot, restarts } = ident.identity;
 const workerId = `${hostname()}-${process.pid}`;
-const device = `cpu:${slot}`;
-const log = createLogger({ component: 'worker', workerId, device }, config.logLevel);
+const log = createLogger({ component: 'worker', workerId, device: slot.id }, config.logLevel);
 installTracing();
 const tracer = trace.getTracer('autoglm-worker');
+// Declared up front: the inference thread may be lost (and shutdown run) at any point of the start.
+let stopping: Promise<void> | undefined;
+let heartbeat: NodeJS.Timeout | undefined;
+let ipcBeat: NodeJS.Timeout | undefined;
+let stopWatch: () => Promise<void> = async () => undefined;
+let stopChecks: () => Promise<void> = async () => undefined;
+
+let host: Host;
+let thread: HostThread | undefined;
+try {
+  if (config.inference === 'thread') {
+    const { backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = config;
+    thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLost: () => void shutdown('inference thread lost', 1) });
+    host = thread;
+    log.info('backend selected', { backend: host.backend, simd: thread.selection.simd, skipped: thread.selection.skipped, inference: 'thread' });
+  } else {
+    const sel = await selectBackend({ choice: config.backend, gpuModule: config.gpuModule });
+    const bundles = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir });
+    host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, log });
+    log.info('backend selected', { backend: sel.name, simd: sel.simd, skipped: sel.skipped, inference: 'inline' });
+  }
+} catch (err) {
+  log.error('worker cannot start', { err });
+  process.exit(3);
+}
 
 const conn = connectRedis(config.redisUrl, 'consumer');
 const publisher = connectRedis(config.redisUrl, 'producer');
 const catalogSub = connectRedis(config.redisUrl, 'subscriber');
 for (const c of [conn, publisher, catalogSub]) c.on('error', () => undefined);
 
-const host = new FunctionHost(device);
-const consumers = new Map<string, FunctionConsumer>();
+const consumers = new Map<string, { consumer: FunctionConsumer; signature: string }>();
+const refusedLogged = new Set<string>();
 const registry = new WorkerRegistry(publisher, config.prefix);
 const startedAt = Date.now();
+let view: CatalogView = { records: [], serving: new Set(), byFunction: new Map() };
+let accepting = false;
+/** How long the inference thread may stay silent: a batch may legitimately run for its timeout. */
+let threadLimitMs = config.hangLimitMs;
 
-function syncConsumers(all: FunctionRecord[]): void {
-  host.setRecords(all);
-  const names = new Set(all.map((r) => r.name));
-  for (const rec of all) {
-    if (consumers.has(rec.name)) continue;
+function onCatalog(next: CatalogView): void {
+  view = next;
+  host.setRecords(next.records, next.serving);
+  if (!accepting) return;
+  syncConsumers();
+  // The router's placement and /readyz should see the new set of functions now, not in 2 s.
+  beat().catch(() => undefined);
+}
+
+/** Consumes the queue of every function this device can serve; sizes each consumer from its manifests. */
+function syncConsumers(): void {
+  const wanted = new Map<string, { concurrency: number; lockDurationMs: number }>();
+  let longest = 0;
+  for (const [fn, recs] of view.byFunction) {
+    const servable = recs.filter((r) => canServe(r.manifest, slot).ok);
+    if (servable.length === 0) {
+      const fit = canServe(recs[0]!.manifest, slot);
+      const key = `${fn}@${recs.map((r) => r.version).join(',')}`;
+      if (!fit.ok && !refusedLogged.has(key)) log.info('not consuming: this device cannot serve it', { function: fn, reason: fit.reason });
+      refusedLogged.add(key);
+      continue;
+    }
+    const timeout = Math.max(...servable.map((r) => r.manifest.timeout));
+    longest = Math.max(longest, timeout);
+    wanted.set(fn, {
+      concurrency: Math.max(...servable.map((r) => batchPlan(r.manifest).consumerConcurrency)),
+      // Inline, a synchronous handler blocks lock renewal for as long as it runs (up to its
+      // timeout, which cannot fire meanwhile): the lock must outlast that. On a thread it need not.
+      lockDurationMs: config.inference === 'inline' ? Math.max(config.jobLockMs, timeout + config.jobLockMs) : config.jobLockMs,
+    });
+  }
+  threadLimitMs = Math.max(config.hangLimitMs, longest);
+  for (const [fn, c] of consumers) {
+    const w = wanted.get(fn);
+    if (!w || JSON.stringify(w) !== c.signature) {
+      consumers.delete(fn);
+      void c.consumer.close();
+    }
+  }
+  for (const [fn, w] of wanted) {
+    if (consumers.has(fn)) continue;
     const consumer = new FunctionConsumer(
-      rec.name,
+      fn,
       conn,
       publisher,
       (data, ctx) => {
         const parent = propagation.extract(ROOT_CONTEXT, { traceparent: data.traceparent, tracestate: data.tracestate });
-        const span = tracer.startSpan(`execute ${data.fn}`, { kind: SpanKind.CONSUMER, attributes: { 'autoglm.job_id': ctx.jobId, 'autoglm.attempt': ctx.attempt, 'autoglm.device': device } }, parent);
+        const span = tracer.startSpan(
+          `execute ${data.fn}`,
+          { kind: SpanKind.CONSUMER, attributes: { 'autoglm.job_id': ctx.jobId, 'autoglm.attempt': ctx.attempt, 'autoglm.device': slot.id, 'autoglm.backend': host.backend } },
+          parent,
+        );
         return host.execute(data, ctx.signal).then((r) => {
+          span.setAttribute('autoglm.batch_size', r.batchSize);
           if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
           span.end();
           return r;
         });
       },
-      { prefix: config.prefix, concurrency: rec.manifest.concurrency, lockDurationMs: config.jobLockMs, stalledIntervalMs: config.stalledIntervalMs },
+      { prefix: config.prefix, concurrency: w.concurrency, lockDurationMs: w.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },
     );
-    consumers.set(rec.name, consumer);
-    log.info('consuming', { function: rec.name, version: rec.version });
-  }
-  for (const [name, c] of consumers) {
-    if (!names.has(name)) {
-      consumers.delete(name);
-      void c.close();
-    }
+    consumers.set(fn, { consumer, signature: JSON.stringify(w) });
+    log.info('consuming', { function: fn, ...w });
   }
 }
 
+function inFlight(): number {
+  let n = 0;
+  for (const c of consumers.values()) n += c.consumer.running;
+  return n;
+}
+
 async function beat(): Promise<void> {
-  let inFlight = 0;
-  for (const c of consumers.values()) inFlight += c.running;
+  const s = host.stats();
   await registry.beat({
     id: workerId,
     pid: process.pid,
     host: hostname(),
-    device,
-    backend: 'none',
+    device: slot.id,
+    slot,
+    backend: host.backend,
     functions: [...consumers.keys()],
-    inFlight,
-    jobsDone: host.jobsDone,
+    models: s.models,
+    inFlight: inFlight(),
+    jobsDone: s.jobsDone,
+    batches: s.batches,
+    restarts,
+    rss: process.memoryUsage().rss,
+    tensors: s.tensors,
     startedAt,
   });
 }
 
-const catalog = new FunctionCatalog(publisher, config.prefix);
-const stopWatch = await catalog.watch(catalogSub, syncConsumers);
-await beat().catch(() => undefined);
-const heartbeat = setInterval(() => beat().catch(() => undefined), 2000);
-log.info('worker ready', { functions: [...consumers.keys()] });
-process.send?.({ type: 'ready', workerId });
+function tellSupervisor(): void {
+  const s = host.stats();
+  const msg: WorkerMessage = {
+    type: 'beat',
+    rss: process.memoryUsage().rss,
+    backend: host.backend,
+    inFlight: inFlight(),
+    batches: s.batches,
+    models: s.models.map((m) => m.key),
+    threadSilentMs: thread?.unresponsiveMs() ?? 0,
+    threadLimitMs,
+    loopLimitMs: thread ? config.hangLimitMs : threadLimitMs,
+  };
+  process.send?.(msg);
+}
 
-let stopping: Promise<void> | undefined;
-function shutdown(reason: string): Promise<void> {
+const catalog = new FunctionCatalog(publisher, config.prefix);
+stopWatch = await catalog.watch(catalogSub, (all) => onCatalog(catalogView(all)));
+// Warm functions load before the first job is taken and before the worker says it is ready.
+await host.warm();
+accepting = true;
+syncConsumers();
+stopChecks = answerDeployChecks(conn, publisher, config.prefix, { workerId, slot }, (rec) => host.probe(rec));
+await beat().catch(() => undefined);
+heartbeat = setInterval(() => beat().catch(() => undefined), 2000);
+ipcBeat = setInterval(tellSupervisor, 1000);
+log.info('worker ready', { backend: host.backend, functions: [...consumers.keys()], models: host.stats().models.map((m) => m.key) });
+process.send?.({ type: 'ready', workerId, backend: host.backend } satisfies WorkerMessage);
+
+function shutdown(reason: string, code = 0): Promise<void> {
   stopping ??= (async () => {
     log.info('worker draining', { reason });
     clearInterval(heartbeat);
+    clearInterval(ipcBeat);
     await stopWatch().catch(() => undefined);
     // Running jobs finish; waiting ones stay queued for other workers.
-    await Promise.all([...consumers.values()].map((c) => c.close()));
+    await Promise.all([...consumers.values()].map((c) => c.consumer.close()));
+    await stopChecks().catch(() => undefined);
     await host.close();
     await registry.leave(workerId).catch(() => undefined);
     await Promise.all([conn, publisher, catalogSub].map((c) => c.quit().catch(() => c.disconnect())));
     log.info('worker stopped');
-    process.exit(0);
+    process.exit(code);
   })();
   return stopping;
 }

@@ -2,20 +2,64 @@ import type { Redis } from 'ioredis';
 import type { Manifest } from '../functions/sdk/index.ts';
 import { keys } from './names.ts';
 
-/** A deployed function version as the router and the pool both see it. */
-export interface FunctionRecord {
-  name: string;
-  /** Immutable, content-addressed version id (`sha256:` prefix dropped, 12 hex chars). */
+/** One immutable, content-addressed version of a function. */
+export interface VersionRecord {
+  /** First 12 hex digits of `hash`. */
   version: string;
+  /** sha256 of the bundle archive: where workers find the code. */
+  hash: string;
   manifest: Manifest;
-  /** Where workers find the code: a folder on a filesystem they share with the deployer. */
-  source: { kind: 'dir'; dir: string };
-  deployedAt: number;
+  /** Archive size, bytes. */
+  size: number;
+  createdAt: number;
+  createdBy: string;
 }
 
+/** How calls are spread over versions. Weights are percentages summing to 100 (or no routes). */
+export interface TrafficTable {
+  /** The version rollback returns to and `promote` replaces; null before the first promotion. */
+  stable: string | null;
+  routes: { version: string; weight: number }[];
+  /** A candidate that receives a copy of `percent`% of calls; its outputs are only recorded. */
+  shadow: { version: string; percent: number } | null;
+  /** Earlier stable versions, most recent last: what rollback goes back to. */
+  history: string[];
+  updatedAt: number;
+  updatedBy: string;
+}
+
+/** A function: its versions and its traffic table. */
+export interface FunctionState {
+  name: string;
+  namespace: string;
+  createdAt: number;
+  versions: Record<string, VersionRecord>;
+  traffic: TrafficTable;
+}
+
+/** A function pinned to one version: what a single call runs. */
+export interface FunctionRecord {
+  name: string;
+  namespace: string;
+  version: string;
+  hash: string;
+  manifest: Manifest;
+}
+
+/** The record of `version` of `state`, or undefined. */
+export function recordOf(state: FunctionState, version: string): FunctionRecord | undefined {
+  const v = state.versions[version];
+  return v && { name: state.name, namespace: state.namespace, version: v.version, hash: v.hash, manifest: v.manifest };
+}
+
+/** Thrown by an update function to abort a catalogue change with a reason. */
+export type Mutator = (current: FunctionState | undefined) => FunctionState | undefined;
+
 /**
- * The set of deployed functions, kept in one Redis hash and announced on a channel when it
- * changes. Readers keep an in-memory copy (`watch`) so the hot path never reads Redis for it.
+ * The deployed functions, one JSON document per function in a Redis hash, announced on a
+ * channel when any changes. Updates are optimistic transactions (WATCH/MULTI) so two routers
+ * deploying at once cannot lose each other's versions. Readers keep an in-memory copy (`watch`)
+ * so the hot path never reads Redis for it.
  */
 export class FunctionCatalog {
   constructor(
@@ -23,27 +67,48 @@ export class FunctionCatalog {
     private readonly prefix: string,
   ) {}
 
-  /** Records (or replaces) a function's serving version and tells every watcher. */
-  async put(rec: FunctionRecord): Promise<void> {
-    await this.redis.hset(keys.functions(this.prefix), rec.name, JSON.stringify(rec));
-    await this.redis.publish(keys.registryChannel(this.prefix), rec.name);
+  async get(name: string): Promise<FunctionState | undefined> {
+    const raw = await this.redis.hget(keys.functions(this.prefix), name);
+    return raw ? (JSON.parse(raw) as FunctionState) : undefined;
   }
 
-  async remove(name: string): Promise<void> {
-    await this.redis.hdel(keys.functions(this.prefix), name);
-    await this.redis.publish(keys.registryChannel(this.prefix), name);
-  }
-
-  async list(): Promise<FunctionRecord[]> {
+  async list(): Promise<FunctionState[]> {
     const all = await this.redis.hgetall(keys.functions(this.prefix));
-    return Object.values(all).map((s) => JSON.parse(s) as FunctionRecord);
+    return Object.values(all).map((s) => JSON.parse(s) as FunctionState);
+  }
+
+  /**
+   * Applies `mutate` to the function's current state atomically and announces the change.
+   * `mutate` returns the new state, or undefined to delete the function; it may throw to abort.
+   * Retries when another writer got in between.
+   */
+  async update(name: string, mutate: Mutator): Promise<FunctionState | undefined> {
+    const key = keys.functions(this.prefix);
+    // A dedicated connection: WATCH is per connection and the shared one is auto-pipelined.
+    const conn = this.redis.duplicate();
+    conn.on('error', () => undefined);
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        await conn.watch(key);
+        const raw = await conn.hget(key, name);
+        const next = mutate(raw ? (JSON.parse(raw) as FunctionState) : undefined);
+        const tx = conn.multi();
+        if (next) tx.hset(key, name, JSON.stringify(next));
+        else tx.hdel(key, name);
+        tx.publish(keys.registryChannel(this.prefix), name);
+        if (await tx.exec()) return next;
+      }
+      throw new Error(`could not update function '${name}': too much concurrent change`);
+    } finally {
+      conn.disconnect();
+    }
   }
 
   /**
    * Keeps `onChange` fed with the full catalogue: once now, then after every change.
    * `subscriber` must be a connection dedicated to subscriptions. Returns a stop function.
    */
-  async watch(subscriber: Redis, onChange: (all: FunctionRecord[]) => void): Promise<() => Promise<void>> {
+  async watch(subscriber: Redis, onChange: (all: FunctionState[]) => void): Promise<() => Promise<void>> {
     const channel = keys.registryChannel(this.prefix);
     const refresh = () =>
       this.list().then(onChange, () => {

@@ -20,8 +20,8 @@ export {
 } from './errors.ts';
 
 // Function catalogue (which functions exist, shared by router and pool)
-export { FunctionCatalog } from './function-catalog.ts';
-export type { FunctionRecord } from './function-catalog.ts';
+export { FunctionCatalog, recordOf } from './function-catalog.ts';
+export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecord } from './function-catalog.ts';
 
 // Router side
 export { QueueSet } from './queue-set.ts';
@@ -34,13 +34,21 @@ export { CallbackConsumer } from './callback-consumer.ts';
 export type { Deliver } from './callback-consumer.ts';
 export { CALLBACK_POLICY } from './callback-policy.ts';
 
+// Deploy checks (router asks a worker to load a candidate) and shadow statistics
+export { DeployCheckConsumer, DeployChecker } from './deploy-check.ts';
+export type { CheckOutcome, CheckReport } from './deploy-check.ts';
+export { ShadowStats } from './shadow-stats.ts';
+export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
+
 // Pool side
 export { FunctionConsumer } from './function-consumer.ts';
 export type { ConsumerOptions, Executor } from './function-consumer.ts';
 
-// Liveness
+// Liveness, and the device inventory placement checks against
 export { WorkerRegistry } from './worker-registry.ts';
-export type { WorkerState } from './worker-registry.ts';
+export type { LoadedModel, WorkerState } from './worker-registry.ts';
+export { canServe, formatBytes, placeFunction } from './placement.ts';
+export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 
 // Tracing: trace context rides in job data from router to worker; entry points install the SDK.
 export { installTracing } from './tracing.ts';

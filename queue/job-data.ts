@@ -19,6 +19,8 @@ export interface JobData {
   /** Webhook to POST the final result to. */
   callbackUrl?: string;
   idempotencyKey?: string;
+  /** A mirrored call to a shadow candidate. */
+  shadow?: boolean;
   /** Timeout of one attempt, ms (from the manifest). */
   timeoutMs: number;
   enqueuedAt: number;

@@ -41,8 +41,12 @@ export class JobReader {
 
   /** @throws JobNotFoundError */
   async get(id: string): Promise<JobView> {
-    const job = await this.find(id);
-    if (job) return this.view(job, await job.getState());
+    // State first, record second: a job read before it completes and a state read after would
+    // say "succeeded" without an output.
+    const fn = functionOfJobId(id);
+    const state = fn ? await this.queues.get(fn).getJobState(id) : 'unknown';
+    const job = state === 'unknown' ? undefined : await this.find(id);
+    if (job) return this.view(job, state);
     const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
     if (tomb) return this.cancelledView(id, JSON.parse(tomb) as Tombstone);
     throw new JobNotFoundError(id);
@@ -56,7 +60,10 @@ export class JobReader {
       return tomb ? { id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } : undefined;
     }
     const state = await job.getState();
-    if (state === 'completed') return { id, ok: true, result: job.returnvalue as InvocationResult };
+    if (state === 'completed') {
+      const done = job.returnvalue === null ? await this.find(id) : job;
+      return { id, ok: true, result: done?.returnvalue as InvocationResult };
+    }
     if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
     return undefined;
   }
@@ -135,8 +142,8 @@ export class JobReader {
       const finished = iso(job.finishedOn);
       if (finished) v.timings.finished = finished;
     }
-    if (status === 'succeeded') {
-      const r = job.returnvalue as InvocationResult;
+    const r = job.returnvalue as InvocationResult | null;
+    if (status === 'succeeded' && r) {
       v.output = r.output;
       v.version = r.version;
       v.device = r.device;

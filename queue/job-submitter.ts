@@ -33,6 +33,8 @@ export interface SubmitRequest {
   /** With `bodyHash`: makes the submission safe to retry. */
   idempotencyKey?: string;
   bodyHash?: string;
+  /** A mirrored call to a shadow candidate: its output is recorded, never returned. */
+  shadow?: boolean;
 }
 
 /**
@@ -121,6 +123,7 @@ export class JobSubmitter {
       ...(req.replyTo ? { replyTo: req.replyTo } : {}),
       ...(req.callbackUrl ? { callbackUrl: req.callbackUrl } : {}),
       ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
+      ...(req.shadow ? { shadow: true } : {}),
     };
     // Adding with an existing jobId is a no-op in BullMQ, which makes idempotent retries safe
     // even when an earlier attempt claimed the key but died before adding the job.

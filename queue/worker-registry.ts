@@ -1,16 +1,40 @@
 import type { Redis } from 'ioredis';
 import { keys } from './names.ts';
+import type { DeviceSlot } from './placement.ts';
+
+/** A model held in a worker's cache. */
+export interface LoadedModel {
+  /** `function@version`. */
+  key: string;
+  /** Its manifest `memory`: what it costs the cache budget. */
+  bytes: number;
+}
 
 /** What a pool worker reports about itself with every heartbeat. */
 export interface WorkerState {
   id: string;
   pid: number;
   host: string;
+  /** Slot id, e.g. `gpu:0` or `cpu:1`. */
   device: string;
+  /** The slot in full: kind, name, model memory budget. What deploy-time placement checks against. */
+  slot?: DeviceSlot;
+  /** TensorFlow.js backend in use: `tensorflow`, `wasm` or `cpu` (`none` before one is chosen). */
   backend: string;
+  /** Functions whose queues this worker consumes. */
   functions: string[];
+  /** Models loaded now, least recently used first. */
+  models?: LoadedModel[];
   inFlight: number;
   jobsDone: number;
+  /** Handler calls so far: with batching, fewer than jobs. */
+  batches?: number;
+  /** How many times the supervisor has replaced the worker of this slot. */
+  restarts?: number;
+  /** Resident memory, bytes. */
+  rss?: number;
+  /** Live TensorFlow.js tensors in the worker (flat over a long run, or something leaks). */
+  tensors?: number;
   startedAt: number;
   /** Set by the registry when read: last heartbeat, epoch ms. */
   seenAt?: number;
@@ -56,5 +80,17 @@ export class WorkerRegistry {
       if (raw) out.push({ ...(JSON.parse(raw) as WorkerState), seenAt: Number(ids[i + 1]) });
     }
     return out;
+  }
+
+  /**
+   * Device slots of the live workers (one entry per host and slot), for deploy-time placement:
+   * `placeFunction(manifest, await registry.inventory())`.
+   */
+  async inventory(): Promise<(DeviceSlot & { host: string })[]> {
+    const seen = new Map<string, DeviceSlot & { host: string }>();
+    for (const w of await this.live()) {
+      if (w.slot) seen.set(`${w.host}/${w.slot.id}`, { ...w.slot, host: w.host });
+    }
+    return [...seen.values()];
   }
 }

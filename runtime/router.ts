@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import {
   CallbackConsumer,
+  DeployChecker,
   FunctionCatalog,
   JobReader,
   JobSubmitter,
   QueueSet,
   ResultBus,
+  ShadowStats,
   WorkerRegistry,
   connectRedis,
 } from '../queue/index.ts';
@@ -16,8 +19,10 @@ import { TokenVerifier } from './auth/index.ts';
 import type { Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { InputValidator } from './http/input-validator.ts';
-import { deployBuiltins } from './registry/builtin-functions.ts';
+import { ArtifactStore } from './registry/artifact-store.ts';
 import { FunctionDirectory } from './registry/function-directory.ts';
+import { Registry } from './registry/registry.ts';
+import { ShadowRunner } from './registry/shadow-runner.ts';
 import { createWebhookSender } from './webhooks/index.ts';
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
@@ -36,14 +41,15 @@ export interface RouterOptions {
   redisUrl: string;
   jwtSecret: string;
   webhookSecret: string;
-  /** Deploy the built-in functions at start. Default true. */
-  deployBuiltins?: boolean;
   log?: Logger;
 }
 
+/** Where bundles are stored on this node: pool workers on the node read the same directory. */
+export const artifactsDir = (stateDir: string): string => join(stateDir, 'artifacts');
+
 /**
  * Starts the router: Hono API on `@hono/node-server`, the shared result subscription, the
- * function catalogue watch, and the webhook delivery consumer.
+ * function catalogue watch, the registry, and the webhook delivery consumer.
  */
 export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const { config } = opts;
@@ -67,12 +73,11 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     failedTtlSeconds: Math.round(config.failedTtlMs / 1000),
   });
   const verifier = new TokenVerifier({ secret: opts.jwtSecret });
+  const artifacts = new ArtifactStore(artifactsDir(config.stateDir));
+  const shadowStats = new ShadowStats(producer, config.prefix);
+  const checker = new DeployChecker(producer, config.prefix, results, routerId);
+  const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, { loadCheckTimeoutMs: config.loadCheckTimeoutMs });
 
-  if (opts.deployBuiltins ?? true) {
-    const { deployed, refused } = await deployBuiltins(config.functionsDir, catalog);
-    for (const r of refused) log.error('built-in function refused', { dir: r.dir, problems: r.problems });
-    log.info('built-in functions deployed', { functions: deployed.map((d) => `${d.name}@${d.version}`) });
-  }
   const stopWatch = await catalog.watch(catalogSubscriber, (all) => functions.replace(all));
   await results.start();
   const callbacks = new CallbackConsumer(consumerConn, config.prefix, jobs, createWebhookSender({ secret: opts.webhookSecret }));
@@ -89,6 +94,11 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     pingRedis: () => producer.ping().then(() => true, () => false),
     routerId,
     bodyLimit: config.bodyLimit,
+    bundleLimit: config.bundleLimit,
+    registry,
+    artifacts,
+    shadow: new ShadowRunner(submitter, results, shadowStats, routerId, log),
+    shadowStats,
     log,
     draining: () => draining,
   });
@@ -116,6 +126,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       });
       results.close();
       await callbacks.close();
+      await checker.close();
       await stopWatch();
       await queues.close();
       await Promise.all([producer, subscriber, catalogSubscriber, consumerConn].map((c) => c.quit().catch(() => c.disconnect())));

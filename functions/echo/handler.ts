@@ -1,4 +1,4 @@
-import { FunctionError, defineFunction } from '../sdk/index.ts';
+import { FunctionError, defineFunction } from 'open-autoglm/sdk';
 
 interface EchoInput {
   message?: string;

@@ -63,6 +63,9 @@ export interface InvocationResult<O = unknown> {
   error?: ErrorRecord;
   version: string;
   device: string;
+  /** TensorFlow.js backend of the worker that ran it (`tensorflow`, `wasm`, `cpu`). */
+  backend?: string;
+  /** Items in the batch this invocation's handler call processed (1 without batching). */
   batchSize: number;
   /** Epoch ms: when the worker took the job, started the handler, finished. */
   timings: { picked: number; started: number; finished: number };

@@ -2,7 +2,7 @@ import { ForbiddenError } from '../http/errors.ts';
 import type { Principal } from './token-verifier.ts';
 
 /** What a route does, for the role check. */
-export type Action = 'invoke' | 'read' | 'cancel' | 'deploy';
+export type Action = 'invoke' | 'read' | 'cancel' | 'deploy' | 'artifact';
 
 /** Which roles may do what. `admin` may do everything. */
 const ALLOWED: Record<Action, readonly string[]> = {
@@ -10,6 +10,8 @@ const ALLOWED: Record<Action, readonly string[]> = {
   cancel: ['admin', 'invoker'],
   read: ['admin', 'deployer', 'invoker', 'viewer'],
   deploy: ['admin', 'deployer'],
+  // Pool nodes that do not share the artifact directory download bundles with a `worker` token.
+  artifact: ['admin', 'deployer', 'worker'],
 };
 
 /** @throws ForbiddenError when `p` may not do `action` in namespace `ns`. */

@@ -36,6 +36,10 @@ export interface Config {
   readonly functionsDir: string;
   /** `AUTOGLM_BODY_LIMIT`, default 1MiB: largest request body. */
   readonly bodyLimit: number;
+  /** `AUTOGLM_BUNDLE_LIMIT`, default 256MiB: largest function bundle upload. */
+  readonly bundleLimit: number;
+  /** `AUTOGLM_LOAD_CHECK_TIMEOUT`, default 60s: how long a deploy waits for a worker to load the new version. */
+  readonly loadCheckTimeoutMs: number;
   /** `AUTOGLM_MAX_QUEUE_DEPTH`, default 10000: waiting jobs per function before 503. */
   readonly maxQueueDepth: number;
   /** `AUTOGLM_RESULT_TTL`, default 1d: how long finished results are kept (ms). */
@@ -77,6 +81,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
     bodyLimit: r.bytes('AUTOGLM_BODY_LIMIT', 1024 * 1024),
+    bundleLimit: r.bytes('AUTOGLM_BUNDLE_LIMIT', 256 * 1024 * 1024),
+    loadCheckTimeoutMs: r.duration('AUTOGLM_LOAD_CHECK_TIMEOUT', 60_000, 100),
     maxQueueDepth: r.int('AUTOGLM_MAX_QUEUE_DEPTH', 10_000, 1, 10_000_000),
     resultTtlMs: r.duration('AUTOGLM_RESULT_TTL', 86_400_000, 1000),
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),

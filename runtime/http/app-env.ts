@@ -1,7 +1,10 @@
-import type { JobReader, JobSubmitter, ResultBus, WorkerRegistry } from '../../queue/index.ts';
+import type { JobReader, JobSubmitter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
+import type { ArtifactStore } from '../registry/artifact-store.ts';
 import type { FunctionDirectory } from '../registry/function-directory.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { InputValidator } from './input-validator.ts';
 
 /** Everything the HTTP app needs, handed in so tests can use a real Redis on a test port. */
@@ -19,6 +22,12 @@ export interface AppDeps {
   routerId: string;
   /** Largest request body, bytes. */
   bodyLimit: number;
+  /** Largest bundle upload, bytes. */
+  bundleLimit: number;
+  registry: Registry;
+  artifacts: ArtifactStore;
+  shadow: ShadowRunner;
+  shadowStats: ShadowStats;
   log: Logger;
   /** True once shutdown began: new invocations get 503. */
   draining?: () => boolean;

@@ -37,17 +37,18 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.set('requestId', randomBytes(8).toString('hex'));
     await next();
   });
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: deps.bodyLimit,
-      onError: () => {
-        throw new PayloadTooLargeError(deps.bodyLimit);
-      },
-    }),
-  );
+  const jsonLimit = bodyLimit({
+    maxSize: deps.bodyLimit,
+    onError: () => {
+      throw new PayloadTooLargeError(deps.bodyLimit);
+    },
+  });
+  const json = jsonBody();
+  // Bundle uploads (POST /v1/functions) are binary and have their own, larger limit.
+  const isUpload = (method: string, path: string) => method === 'POST' && path === '/v1/functions';
+  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : jsonLimit(c, next)));
   app.use('/v1/*', bearerAuth(deps.verifier));
-  app.use('/v1/*', jsonBody());
+  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : json(c, next)));
 
   app.route('/', healthRoutes(deps));
   app.route('/', invokeRoutes(deps));

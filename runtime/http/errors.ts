@@ -22,8 +22,8 @@ export class MalformedJsonError extends AutoglmError {
 
 export class UnsupportedMediaTypeError extends AutoglmError {
   override readonly name = 'UnsupportedMediaTypeError';
-  constructor(got: string | undefined) {
-    super('UNSUPPORTED_MEDIA_TYPE', `expected Content-Type: application/json, got ${got ? JSON.stringify(got) : 'none'}`, {
+  constructor(got: string | undefined, expected = 'application/json') {
+    super('UNSUPPORTED_MEDIA_TYPE', `expected Content-Type: ${expected}, got ${got ? JSON.stringify(got) : 'none'}`, {
       status: 415,
       extra: { field: 'Content-Type', in: 'header' },
     });

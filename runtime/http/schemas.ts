@@ -5,6 +5,14 @@ export const FunctionNameParam = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).openapi({ param: { name: 'name', in: 'path' }, example: 'echo' }),
 });
 
+/** A function, optionally pinned to a version: `echo` or `echo@4f948aff2795`. */
+export const FunctionTargetParam = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}(@[0-9a-f]{12})?$/, 'must be a function name, optionally with @version')
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'echo', description: '`name` or `name@version` to pin a version' }),
+});
+
 export const JobIdParam = z.object({
   id: z.string().min(1).max(128).openapi({ param: { name: 'id', in: 'path' }, example: 'echo.m3x9k2a1b4c5d6e7f8a9' }),
 });
@@ -102,18 +110,73 @@ export const Problem = z
   .passthrough()
   .openapi('Problem');
 
-export const FunctionSummary = z
+export const Traffic = z
   .object({
-    name: z.string(),
+    stable: z.string().nullable(),
+    routes: z.array(z.object({ version: z.string(), weight: z.number().int() })),
+    shadow: z.object({ version: z.string(), percent: z.number().int() }).nullable(),
+    history: z.array(z.string()),
+    updatedAt: z.string(),
+    updatedBy: z.string(),
+  })
+  .openapi('Traffic');
+
+export const VersionSummary = z
+  .object({
     version: z.string(),
+    hash: z.string(),
+    size: z.number().int(),
+    createdAt: z.string(),
+    createdBy: z.string(),
     description: z.string(),
     timeoutMs: z.number(),
     retries: z.number(),
     device: z.string(),
+    batching: z.object({ maxSize: z.number(), maxDelay: z.number() }),
+    traffic: z.number().int().openapi({ description: 'percent of calls this version serves' }),
+    shadow: z.number().int().openapi({ description: 'percent of calls mirrored to it' }),
+  })
+  .openapi('Version');
+
+export const FunctionSummary = z
+  .object({
+    name: z.string(),
+    namespace: z.string(),
+    description: z.string(),
+    stable: z.string().nullable(),
+    traffic: Traffic,
+    versionCount: z.number().int(),
     inputSchema: z.record(z.string(), z.unknown()),
-    deployedAt: z.string(),
+    createdAt: z.string(),
   })
   .openapi('Function');
+
+export const FunctionDetail = FunctionSummary.extend({ versions: z.array(VersionSummary) }).openapi('FunctionDetail');
+
+export const TrafficBody = z
+  .object({
+    routes: z.array(z.object({ version: z.string(), weight: z.number().int().min(0).max(100) })).min(1).optional(),
+    shadow: z.object({ version: z.string(), percent: z.number().int().min(1).max(100) }).nullable().optional(),
+  })
+  .strict()
+  .openapi('TrafficChange');
+
+export const DeployQuery = z.object({
+  promote: z.enum(['true', 'false']).optional().openapi({ description: 'false: record the version without traffic' }),
+  canary: z.coerce.number().int().min(1).max(99).optional().openapi({ description: 'send this percent of calls to the new version' }),
+  shadow: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'mirror this percent of calls to the new version' }),
+});
+
+export const DeployResponse = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    hash: z.string(),
+    created: z.boolean(),
+    traffic: Traffic,
+    check: z.object({ device: z.string(), loadMs: z.number() }).optional(),
+  })
+  .openapi('DeployResult');
 
 /** Problem responses every authenticated route can give. */
 export const problems = (...statuses: number[]) =>

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
 import { WorkerRegistry, connectRedis, evictionPolicy, installTracing } from '../../queue/index.ts';
 import { persistentSecret, type Config } from '../config/index.ts';
-import { startRouter, type RouterHandle } from '../router.ts';
+import { ApiClient } from '../client/api-client.ts';
+import { deployBuiltins } from '../registry/builtin-functions.ts';
+import { artifactsDir, startRouter, type RouterHandle } from '../router.ts';
 import { hasRedisServer, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
@@ -67,6 +69,11 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
       pool = startPool(config, redisUrl);
       await waitForWorker(redisUrl, config.prefix, pool);
     }
+    if (router && config.role === 'all') {
+      // Built-ins go through the same build → upload → load check as a user's `autoglm deploy`.
+      const { refused } = await deployBuiltins(config.functionsDir, new ApiClient({ url: router.url, token: adminToken }), log);
+      for (const r of refused) log.error('built-in function not deployed', r);
+    }
   } catch (err) {
     await router?.close();
     pool?.kill('SIGTERM');
@@ -116,6 +123,9 @@ function startPool(config: Config, redisUrl: string): ChildProcess {
       AUTOGLM_STALLED_INTERVAL: `${config.stalledIntervalMs}ms`,
       AUTOGLM_SHUTDOWN_GRACE: `${config.shutdownGraceMs}ms`,
       AUTOGLM_LOG_LEVEL: config.logLevel,
+      // Same node as the router: bundles are read from its artifact directory, no download.
+      AUTOGLM_ARTIFACTS_DIR: artifactsDir(config.stateDir),
+      AUTOGLM_BUNDLE_CACHE: join(config.stateDir, 'bundles'),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -1,21 +1,58 @@
-import type { FunctionRecord } from '../../queue/index.ts';
+import { recordOf, type FunctionRecord, type FunctionState } from '../../queue/index.ts';
+import { FunctionNotFoundError } from '../http/errors.ts';
+import { NotServingError } from './registry-errors.ts';
+import { pickVersion } from './traffic.ts';
+
+/** What one call resolves to: the version it runs, and the shadow candidate if this call is mirrored. */
+export interface Resolved {
+  state: FunctionState;
+  rec: FunctionRecord;
+  /** Set when this call should also be sent to the shadow candidate. */
+  shadow?: FunctionRecord;
+}
 
 /**
  * The router's in-memory view of deployed functions, kept current by the catalogue watch, so
- * looking a function up on the hot path costs a map read.
+ * resolving a call to a version costs a map read and a weighted draw.
  */
 export class FunctionDirectory {
-  private byName = new Map<string, FunctionRecord>();
+  private byName = new Map<string, FunctionState>();
 
-  get(name: string): FunctionRecord | undefined {
+  get(name: string): FunctionState | undefined {
     return this.byName.get(name);
   }
 
-  list(): FunctionRecord[] {
+  list(): FunctionState[] {
     return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  replace(all: FunctionRecord[]): void {
-    this.byName = new Map(all.map((r) => [r.name, r]));
+  replace(all: FunctionState[]): void {
+    this.byName = new Map(all.map((s) => [s.name, s]));
+  }
+
+  /**
+   * Resolves `name` or `name@version` to the version a call runs: the pinned one, or one drawn
+   * from the traffic table (sticky per `routingKey`).
+   * @throws FunctionNotFoundError, NotServingError
+   */
+  resolve(target: string, routingKey?: string, rand: () => number = Math.random): Resolved {
+    const at = target.indexOf('@');
+    const name = at === -1 ? target : target.slice(0, at);
+    const state = this.byName.get(name);
+    if (!state) throw new FunctionNotFoundError(name);
+    if (at !== -1) {
+      const rec = recordOf(state, target.slice(at + 1));
+      if (!rec) throw new FunctionNotFoundError(target);
+      return { state, rec };
+    }
+    const version = pickVersion(state.traffic, routingKey, rand);
+    const rec = version ? recordOf(state, version) : undefined;
+    if (!rec) throw new NotServingError(name);
+    const sh = state.traffic.shadow;
+    if (sh && sh.version !== rec.version && rand() * 100 < sh.percent) {
+      const shadow = recordOf(state, sh.version);
+      if (shadow) return { state, rec, shadow };
+    }
+    return { state, rec };
   }
 }

@@ -24,7 +24,7 @@ function launch(env: Record<string, string>): { proc: ChildProcess; out: () => s
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
-async function waitFor<T>(fn: () => T | undefined, what: string, ms = 60_000): Promise<T> {
+async function waitFor<T>(fn: () => T | undefined | null, what: string, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();

@@ -8,6 +8,8 @@ import { createLogger } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { WorkerRegistry, installTracing } from '../../queue/index.ts';
 import { loadConfig } from '../../runtime/config/index.ts';
+import { ApiClient } from '../../runtime/client/api-client.ts';
+import { deployBuiltins } from '../../runtime/registry/builtin-functions.ts';
 import { startRouter, type RouterHandle } from '../../runtime/router.ts';
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
@@ -34,8 +36,16 @@ export interface TestPlatform {
   /** fetch against the router with a bearer token and JSON body. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
   startPool(env?: Record<string, string>): Promise<TestPool>;
+  /** An API client with an admin token. */
+  api: ApiClient;
+  /** The admin token the harness uses. */
+  adminToken: string;
   stop(): Promise<void>;
 }
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** Function folders deployed by default: the smoke-test function only, to keep tests fast. */
+const DEFAULT_FUNCTIONS = join(REPO, 'test', 'fixtures', 'default-functions');
 
 let seq = 0;
 
@@ -43,7 +53,10 @@ let seq = 0;
  * Starts a platform against `redisUrl` under a fresh key prefix. Environment overrides go to
  * both the router's config and the pool (e.g. `AUTOGLM_JOB_LOCK`).
  */
-export async function startPlatform(redisUrl: string, opts: { env?: Record<string, string>; pool?: boolean; workers?: number } = {}): Promise<TestPlatform> {
+export async function startPlatform(
+  redisUrl: string,
+  opts: { env?: Record<string, string>; pool?: boolean; workers?: number; /** Deploy the function folders in AUTOGLM_FUNCTIONS_DIR (default: echo). Default true. */ deploy?: boolean } = {},
+): Promise<TestPlatform> {
   installTracing();
   const prefix = `t${process.pid}x${++seq}x${Date.now().toString(36)}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-state-'));
@@ -109,6 +122,8 @@ export async function startPlatform(redisUrl: string, opts: { env?: Record<strin
       return { status: res.status, headers: res.headers, json };
     },
     startPool,
+    api: new ApiClient({ url: router.url, token: adminToken }),
+    adminToken,
     async stop() {
       await platform.pool?.stop();
       await router.close();
@@ -117,6 +132,21 @@ export async function startPlatform(redisUrl: string, opts: { env?: Record<strin
     },
   };
   if (opts.pool ?? true) await startPool();
+  if (opts.deploy ?? true) {
+    // Deploys go through the real path (build → upload → load check on a worker), so a pool must
+    // run while they do; a test that wants no pool gets a temporary one.
+    const temporary = !platform.pool;
+    if (temporary) await startPool();
+    const { refused } = await deployBuiltins(env.AUTOGLM_FUNCTIONS_DIR ?? DEFAULT_FUNCTIONS, platform.api, createLogger({}, 'error'));
+    if (refused.length) throw new Error(`deploy failed: ${JSON.stringify(refused)}`);
+    await eventually(async () => (await platform.call('GET', '/v1/functions')).json.items.length > 0, 'functions to be visible');
+    if (temporary) {
+      await platform.pool!.stop();
+      platform.pool = undefined;
+      // Let the stopped workers' heartbeats lapse from the count used by the next startPool.
+      await redis.del(`${prefix}:workers`);
+    }
+  }
   return platform;
 }
 

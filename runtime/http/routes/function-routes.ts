@@ -1,51 +1,234 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { FunctionRecord } from '../../../queue/index.ts';
+import type { Context } from 'hono';
+import type { FunctionState, TrafficTable, VersionRecord } from '../../../queue/index.ts';
 import { authorize } from '../../auth/index.ts';
+import type { DeployMode } from '../../registry/traffic.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { FunctionNotFoundError } from '../errors.ts';
-import { FunctionNameParam, FunctionSummary, problems } from '../schemas.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { DeployQuery, DeployResponse, FunctionDetail, FunctionNameParam, FunctionSummary, Traffic, TrafficBody, VersionSummary, problems } from '../schemas.ts';
 
-const listRoute = createRoute({
-  method: 'get',
+const sec = [{ bearer: [] }];
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const deployRoute = createRoute({
+  method: 'post',
   path: '/v1/functions',
-  summary: 'List deployed functions',
-  security: [{ bearer: [] }],
-  responses: { 200: { description: 'Functions', content: { 'application/json': { schema: z.object({ items: z.array(FunctionSummary) }) } } }, ...problems(401, 403) },
+  summary: 'Deploy a bundle (built by `autoglm build`) as a new immutable version',
+  security: sec,
+  request: {
+    query: DeployQuery,
+    headers: z.object({ 'x-bundle-sha256': z.string().regex(/^[0-9a-fA-F]{64}$/).optional().openapi({ description: 'sha256 of the body; refused if it differs' }) }),
+    body: { content: { 'application/gzip': { schema: z.string().openapi({ format: 'binary' }) } }, required: true },
+  },
+  responses: { 201: json(DeployResponse, 'Deployed (or already deployed: `created` false)'), ...problems(400, 401, 403, 413, 415, 422, 503) },
 });
-
-const getRoute = createRoute({
-  method: 'get',
+const listRoute = createRoute({ method: 'get', path: '/v1/functions', summary: 'List functions', security: sec, responses: { 200: json(z.object({ items: z.array(FunctionSummary) }), 'Functions'), ...problems(401, 403) } });
+const getRoute = createRoute({ method: 'get', path: '/v1/functions/{name}', summary: 'Describe a function: versions and traffic', security: sec, request: { params: FunctionNameParam }, responses: { 200: json(FunctionDetail, 'The function'), ...problems(401, 403, 404) } });
+const versionsRoute = createRoute({ method: 'get', path: '/v1/functions/{name}/versions', summary: "List a function's versions, newest first", security: sec, request: { params: FunctionNameParam }, responses: { 200: json(z.object({ items: z.array(VersionSummary) }), 'Versions'), ...problems(401, 403, 404) } });
+const deleteRoute = createRoute({
+  method: 'delete',
   path: '/v1/functions/{name}',
-  summary: 'Describe a function',
-  security: [{ bearer: [] }],
+  summary: 'Remove a function (refused while it has jobs unless force=true, which cancels queued ones)',
+  security: sec,
+  request: { params: FunctionNameParam, query: z.object({ force: z.enum(['true', 'false']).optional() }) },
+  responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404, 409) },
+});
+const trafficRoute = createRoute({
+  method: 'put',
+  path: '/v1/functions/{name}/traffic',
+  summary: 'Set version weights and/or the shadow candidate',
+  security: sec,
+  request: { params: FunctionNameParam, body: { content: { 'application/json': { schema: TrafficBody } }, required: true } },
+  responses: { 200: json(Traffic, 'The new traffic table'), ...problems(400, 401, 403, 404) },
+});
+const promoteRoute = createRoute({
+  method: 'post',
+  path: '/v1/functions/{name}/promote',
+  summary: 'Send all traffic to one version',
+  security: sec,
+  request: { params: FunctionNameParam, body: { content: { 'application/json': { schema: z.object({ version: z.string() }).strict() } }, required: true } },
+  responses: { 200: json(Traffic, 'The new traffic table'), ...problems(400, 401, 403, 404) },
+});
+const rollbackRoute = createRoute({
+  method: 'post',
+  path: '/v1/functions/{name}/rollback',
+  summary: 'Return all traffic to the stable version (dropping a canary or shadow), or to the previous stable one',
+  security: sec,
   request: { params: FunctionNameParam },
-  responses: { 200: { description: 'The function', content: { 'application/json': { schema: FunctionSummary } } }, ...problems(401, 403, 404) },
+  responses: { 200: json(Traffic, 'The new traffic table'), ...problems(400, 401, 403, 404) },
+});
+const shadowRoute = createRoute({
+  method: 'get',
+  path: '/v1/functions/{name}/shadow',
+  summary: 'Shadow report: agreement of the candidate with the serving version, and both latencies',
+  security: sec,
+  request: { params: FunctionNameParam, query: z.object({ version: z.string().optional().openapi({ description: 'candidate (default: the current shadow)' }) }) },
+  responses: {
+    200: json(
+      z.object({
+        function: z.string(),
+        serving: z.string().nullable(),
+        shadow: z.object({ version: z.string(), percent: z.number() }).nullable(),
+        report: z
+          .object({
+            candidate: z.string(),
+            samples: z.number(),
+            agreed: z.number(),
+            agreement: z.number().nullable(),
+            servingErrors: z.number(),
+            shadowErrors: z.number(),
+            latencyMs: z.object({ serving: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }), shadow: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }) }),
+          })
+          .nullable(),
+      }),
+      'The report',
+    ),
+    ...problems(401, 403, 404),
+  },
+});
+const artifactRoute = createRoute({
+  method: 'get',
+  path: '/v1/artifacts/{hash}',
+  summary: 'Download a bundle by sha256 (used by pool nodes that do not share the artifact directory)',
+  security: sec,
+  request: { params: z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/) }) },
+  responses: { 200: { description: 'The bundle', content: { 'application/gzip': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems(401, 403, 404) },
 });
 
-const summary = (r: FunctionRecord) => ({
-  name: r.name,
-  version: r.version,
-  description: r.manifest.description,
-  timeoutMs: r.manifest.timeout,
-  retries: r.manifest.retries,
-  device: r.manifest.device,
-  inputSchema: r.manifest.input,
-  deployedAt: new Date(r.deployedAt).toISOString(),
-});
+const iso = (ms: number) => new Date(ms).toISOString();
+const trafficView = (t: TrafficTable) => ({ ...t, updatedAt: iso(t.updatedAt) });
 
-/** Read-only views of the function catalogue. */
+function versionView(s: FunctionState, v: VersionRecord) {
+  const m = v.manifest;
+  return {
+    version: v.version,
+    hash: v.hash,
+    size: v.size,
+    createdAt: iso(v.createdAt),
+    createdBy: v.createdBy,
+    description: m.description,
+    timeoutMs: m.timeout,
+    retries: m.retries,
+    device: m.device,
+    batching: m.batching,
+    traffic: s.traffic.routes.find((r) => r.version === v.version)?.weight ?? 0,
+    shadow: s.traffic.shadow?.version === v.version ? s.traffic.shadow.percent : 0,
+  };
+}
+
+function summary(s: FunctionState) {
+  const head = (s.traffic.stable && s.versions[s.traffic.stable]) || Object.values(s.versions).sort((a, b) => b.createdAt - a.createdAt)[0];
+  return {
+    name: s.name,
+    namespace: s.namespace,
+    description: head?.manifest.description ?? '',
+    stable: s.traffic.stable,
+    traffic: trafficView(s.traffic),
+    versionCount: Object.keys(s.versions).length,
+    inputSchema: head?.manifest.input ?? {},
+    createdAt: iso(s.createdAt),
+  };
+}
+
+const versionsOf = (s: FunctionState) =>
+  Object.values(s.versions)
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .map((v) => versionView(s, v));
+
+const BUNDLE_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream']);
+
+/** Reads the upload, refusing it as soon as it passes `limit` bytes. */
+async function readBundle(c: Context, limit: number): Promise<Buffer> {
+  const ct = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (!ct || !BUNDLE_TYPES.has(ct)) throw new UnsupportedMediaTypeError(ct, 'application/gzip');
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const body = c.req.raw.body;
+  if (!body) throw new ValidationError('body', 'a bundle is required');
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > limit) throw new PayloadTooLargeError(limit);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The registry API: deploy, describe, traffic, rollback, shadow report, artifact download. */
 export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  app.openapi(listRoute, (c) => {
-    authorize(c.var.principal, 'read', 'default');
+  const ns = 'default';
+
+  app.openapi(deployRoute, async (c) => {
+    authorize(c.var.principal, 'deploy', ns);
+    const q = c.req.valid('query');
+    const archive = await readBundle(c, deps.bundleLimit);
+    const mode: DeployMode = q.canary ? { kind: 'canary', percent: q.canary } : q.shadow ? { kind: 'shadow', percent: q.shadow } : q.promote === 'false' ? { kind: 'none' } : { kind: 'promote' };
+    const declared = c.req.valid('header')['x-bundle-sha256'];
+    const r = await deps.registry.deploy(archive, { mode, by: c.var.principal.sub, ...(declared ? { declaredHash: declared } : {}) });
+    return c.json({ ...r, traffic: trafficView(r.traffic) }, 201);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    authorize(c.var.principal, 'read', ns);
     return c.json({ items: deps.functions.list().map(summary) }, 200);
   });
-  app.openapi(getRoute, (c) => {
-    const { name } = c.req.valid('param');
-    const rec = deps.functions.get(name);
-    if (!rec) throw new FunctionNotFoundError(name);
-    authorize(c.var.principal, 'read', 'default');
-    return c.json(summary(rec), 200);
+
+  app.openapi(getRoute, async (c) => {
+    authorize(c.var.principal, 'read', ns);
+    const s = await deps.registry.get(c.req.valid('param').name);
+    return c.json({ ...summary(s), versions: versionsOf(s) }, 200);
   });
+
+  app.openapi(versionsRoute, async (c) => {
+    authorize(c.var.principal, 'read', ns);
+    const s = await deps.registry.get(c.req.valid('param').name);
+    return c.json({ items: versionsOf(s) }, 200);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    authorize(c.var.principal, 'deploy', ns);
+    await deps.registry.remove(c.req.valid('param').name, c.req.valid('query').force === 'true');
+    return c.body(null, 204);
+  });
+
+  app.openapi(trafficRoute, async (c) => {
+    authorize(c.var.principal, 'deploy', ns);
+    const { name } = c.req.valid('param');
+    const body = c.req.valid('json');
+    if (!body.routes && body.shadow === undefined) throw new ValidationError('routes', 'give routes and/or shadow');
+    let t: TrafficTable | undefined;
+    if (body.routes) t = await deps.registry.setWeights(name, body.routes, c.var.principal.sub);
+    if (body.shadow !== undefined) t = await deps.registry.setShadow(name, body.shadow, c.var.principal.sub);
+    return c.json(trafficView(t!), 200);
+  });
+
+  app.openapi(promoteRoute, async (c) => {
+    authorize(c.var.principal, 'deploy', ns);
+    return c.json(trafficView(await deps.registry.promote(c.req.valid('param').name, c.req.valid('json').version, c.var.principal.sub)), 200);
+  });
+
+  app.openapi(rollbackRoute, async (c) => {
+    authorize(c.var.principal, 'deploy', ns);
+    return c.json(trafficView(await deps.registry.rollback(c.req.valid('param').name, c.var.principal.sub)), 200);
+  });
+
+  app.openapi(shadowRoute, async (c) => {
+    authorize(c.var.principal, 'read', ns);
+    const { name } = c.req.valid('param');
+    const s = await deps.registry.get(name);
+    const candidate = c.req.valid('query').version ?? s.traffic.shadow?.version;
+    const report = candidate ? await deps.shadowStats.report(name, candidate) : null;
+    return c.json({ function: name, serving: s.traffic.stable, shadow: s.traffic.shadow, report }, 200);
+  });
+
+  app.openapi(artifactRoute, async (c) => {
+    authorize(c.var.principal, 'artifact', ns);
+    const data = await deps.artifacts.get(c.req.valid('param').hash);
+    if (!data) return c.json({ type: 'urn:autoglm:problem:artifact-not-found', title: 'Not Found', status: 404, detail: 'no bundle with that hash', code: 'ARTIFACT_NOT_FOUND' }, 404);
+    return c.body(new Uint8Array(data), 200, { 'content-type': 'application/gzip' });
+  });
+
   return app;
 }

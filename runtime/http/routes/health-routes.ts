@@ -5,7 +5,27 @@ const Readiness = z
   .object({
     ready: z.boolean(),
     redis: z.boolean(),
-    workers: z.array(z.object({ id: z.string(), device: z.string(), backend: z.string(), inFlight: z.number(), functions: z.array(z.string()) })),
+    workers: z.array(
+      z.object({
+        id: z.string(),
+        host: z.string(),
+        device: z.string(),
+        deviceKind: z.enum(['cpu', 'gpu']).optional(),
+        deviceName: z.string().optional(),
+        /** Model-cache budget of the device slot, bytes. */
+        memoryBudget: z.number().optional(),
+        backend: z.string(),
+        inFlight: z.number(),
+        jobsDone: z.number(),
+        batches: z.number().optional(),
+        restarts: z.number().optional(),
+        functions: z.array(z.string()),
+        /** Loaded models (`function@version`), least recently used first. */
+        models: z.array(z.string()).optional(),
+        rss: z.number().optional(),
+        tensors: z.number().optional(),
+      }),
+    ),
     reasons: z.array(z.string()),
   })
   .openapi('Readiness');
@@ -41,7 +61,23 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const body = {
       ready: reasons.length === 0,
       redis,
-      workers: workers.map((w) => ({ id: w.id, device: w.device, backend: w.backend, inFlight: w.inFlight, functions: w.functions })),
+      workers: workers.map((w) => ({
+        id: w.id,
+        host: w.host,
+        device: w.device,
+        deviceKind: w.slot?.kind,
+        deviceName: w.slot?.name,
+        memoryBudget: w.slot?.memoryBytes,
+        backend: w.backend,
+        inFlight: w.inFlight,
+        jobsDone: w.jobsDone,
+        batches: w.batches,
+        restarts: w.restarts,
+        functions: w.functions,
+        models: w.models?.map((m) => m.key),
+        rss: w.rss,
+        tensors: w.tensors,
+      })),
       reasons,
     };
     return c.json(body, reasons.length === 0 ? 200 : 503);

@@ -3,11 +3,12 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { fromErrorRecord } from '../../../functions/sdk/index.ts';
-import { newJobId, type FunctionRecord } from '../../../queue/index.ts';
+import { newJobId } from '../../../queue/index.ts';
 import { authorize } from '../../auth/index.ts';
+import type { Resolved } from '../../registry/function-directory.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { FunctionNotFoundError, TimedOutWaitingError, UnavailableError } from '../errors.ts';
-import { Accepted, FunctionNameParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
+import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
+import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
 
 const tracer = trace.getTracer('autoglm-router');
 
@@ -16,7 +17,7 @@ const invokeRoute = createRoute({
   path: '/v1/functions/{name}/invoke',
   summary: 'Invoke a function and wait for its output',
   security: [{ bearer: [] }],
-  request: { params: FunctionNameParam, body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
+  request: { params: FunctionTargetParam, headers: z.object({ 'x-routing-key': z.string().max(256).optional().openapi({ description: 'callers with the same key stay on the same version' }) }), body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
   responses: {
     200: {
       description: 'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`.',
@@ -32,8 +33,8 @@ const submitRoute = createRoute({
   summary: 'Submit an asynchronous job',
   security: [{ bearer: [] }],
   request: {
-    params: FunctionNameParam,
-    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+    params: FunctionTargetParam,
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional(), 'x-routing-key': z.string().max(256).optional() }),
     body: { content: { 'application/json': { schema: SubmitBody } }, required: true },
   },
   responses: {
@@ -53,12 +54,12 @@ function startSpan(c: Context<AppEnv>, name: string, kind: 'sync' | 'async'): { 
   return { span, ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}), ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) };
 }
 
-function resolveFunction(deps: AppDeps, c: Context<AppEnv>, name: string, action: 'invoke'): FunctionRecord {
+/** Picks the version this call runs (pinned, or by traffic) and checks the caller may invoke it. */
+function resolveFunction(deps: AppDeps, c: Context<AppEnv>, target: string, routingKey: string | undefined): Resolved {
   if (deps.draining?.()) throw new UnavailableError('the router is shutting down; retry on another instance');
-  const rec = deps.functions.get(name);
-  if (!rec) throw new FunctionNotFoundError(name);
-  authorize(c.var.principal, action, 'default');
-  return rec;
+  const r = deps.functions.resolve(target, routingKey);
+  authorize(c.var.principal, 'invoke', r.rec.namespace);
+  return r;
 }
 
 /** `POST /v1/functions/{name}/invoke` (synchronous) and `POST /v1/functions/{name}/jobs` (asynchronous). */
@@ -67,10 +68,12 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.openapi(invokeRoute, async (c) => {
     const received = Date.now();
-    const { name } = c.req.valid('param');
+    const target = c.req.valid('param').name;
     const body = c.req.valid('json');
-    const rec = resolveFunction(deps, c, name, 'invoke');
+    const { rec, shadow } = resolveFunction(deps, c, target, c.req.valid('header')['x-routing-key']);
+    const name = rec.name;
     deps.validator.check(rec, body.input);
+    c.header('x-function-version', rec.version);
     const waitMs = Math.min(body.timeoutMs ?? rec.manifest.timeout, rec.manifest.timeout);
     const deadline = received + waitMs;
     const { span, traceparent, tracestate } = startSpan(c, name, 'sync');
@@ -81,7 +84,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const waiting = deps.results.wait(id, deadline, stopWaiting.signal);
     try {
       await deps.submitter.submit(
-        { rec, input: body.input, ns: 'default', by: c.var.principal.sub, deadline, replyTo: deps.routerId, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
+        { rec, input: body.input, ns: rec.namespace, by: c.var.principal.sub, deadline, replyTo: deps.routerId, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
         id,
       );
     } catch (err) {
@@ -89,6 +92,9 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
       throw err;
     }
+    const submitted = Date.now();
+    const primary = waiting.then((msg) => ({ msg, ms: Date.now() - submitted }));
+    if (shadow) deps.shadow.mirror(shadow, body.input, c.var.principal.sub, deadline, primary);
     const msg = await waiting;
     span.setAttribute('autoglm.job_id', id);
     if (!msg) {
@@ -120,17 +126,18 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.openapi(submitRoute, async (c) => {
-    const { name } = c.req.valid('param');
     const body = c.req.valid('json');
-    const rec = resolveFunction(deps, c, name, 'invoke');
+    const headers = c.req.valid('header');
+    const { rec } = resolveFunction(deps, c, c.req.valid('param').name, headers['x-routing-key']);
+    const name = rec.name;
     deps.validator.check(rec, body.input);
-    const idem = c.req.valid('header')['idempotency-key'];
+    const idem = headers['idempotency-key'];
     const { span, traceparent, tracestate } = startSpan(c, name, 'async');
     try {
       const { id, created } = await deps.submitter.submit({
         rec,
         input: body.input,
-        ns: 'default',
+        ns: rec.namespace,
         by: c.var.principal.sub,
         deadline: body.timeoutMs ? Date.now() + body.timeoutMs : null,
         ...(traceparent ? { traceparent } : {}),
@@ -142,6 +149,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       const statusUrl = `/v1/jobs/${id}`;
       c.header('location', statusUrl);
       c.header('x-job-id', id);
+      c.header('x-function-version', rec.version);
       if (!created) c.header('idempotent-replayed', 'true');
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {

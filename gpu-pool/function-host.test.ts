@@ -1,0 +1,139 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InvocationResult } from '../functions/sdk/index.ts';
+import type { DeviceSlot, FunctionRecord, JobData } from '../queue/index.ts';
+import { buildBundle } from '../runtime/bundles/build-bundle.ts';
+import { selectBackend, type BackendSelection } from './backend.ts';
+import { BundleCache } from './bundle-cache.ts';
+import { FunctionHost } from './function-host.ts';
+
+const MIB = 1024 * 1024;
+const FIXTURES = fileURLToPath(new URL('../test/fixtures/functions/', import.meta.url));
+
+let tmp: string;
+let bundles: BundleCache;
+let tf: BackendSelection;
+const built = new Map<string, FunctionRecord>();
+
+/** Builds a fixture folder into a real bundle, as a deploy would, and returns its record. */
+async function fixture(name: string): Promise<FunctionRecord> {
+  let rec = built.get(name);
+  if (!rec) {
+    const b = await buildBundle(join(FIXTURES, name), { typecheck: false });
+    writeFileSync(join(tmp, 'artifacts', `${b.hash}.tgz`), b.archive);
+    rec = { name, namespace: 'default', version: b.version, hash: b.hash, manifest: b.manifest };
+    built.set(name, rec);
+  }
+  return rec;
+}
+
+/** The same code deployed as another function (its own version key, its own loaded model). */
+const as = (rec: FunctionRecord, name: string, manifest: Partial<FunctionRecord['manifest']> = {}): FunctionRecord => ({ ...rec, name, manifest: { ...rec.manifest, ...manifest, name } });
+
+const slot = (memoryMiB: number): DeviceSlot => ({ id: 'cpu:0', kind: 'cpu', index: 0, name: 'cpu', memoryBytes: memoryMiB * MIB });
+const host = (memoryMiB = 1024) => new FunctionHost({ slot: slot(memoryMiB), backend: tf.name, bundles, numTensors: tf.numTensors });
+
+const job = (rec: FunctionRecord, input: unknown): JobData => ({ fn: rec.name, version: rec.version, input, ns: 'default', by: 'test', deadline: null, timeoutMs: 10_000, enqueuedAt: Date.now() });
+const run = (h: FunctionHost, rec: FunctionRecord, input: unknown): Promise<InvocationResult> => h.execute(job(rec, input), new AbortController().signal);
+const features = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'autoglm-host-'));
+  mkdirSync(join(tmp, 'artifacts'));
+  bundles = new BundleCache(join(tmp, 'bundles'), { localDir: join(tmp, 'artifacts') });
+  tf = await selectBackend({ choice: 'wasm' });
+}, 60_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('model cache in the host', () => {
+  it('evicts the least recently used version under a small budget, and every tensor is disposed', async () => {
+    const tiny = await fixture('tiny-model'); // 40 MiB each: a 100 MiB device holds two
+    const [a, b, c] = ['tiny-a', 'tiny-b', 'tiny-c'].map((n) => as(tiny, n));
+    const h = host(100);
+    h.setRecords([a!, b!, c!]);
+    const baseline = tf.numTensors();
+
+    expect((await run(h, a!, { features })).output).toEqual({ score: expect.any(Number) });
+    const perModel = tf.numTensors() - baseline;
+    expect(perModel).toBeGreaterThan(0);
+    await run(h, b!, { features });
+    await run(h, a!, { features }); // a is now the most recently used
+    await run(h, c!, { features }); // no room for three: b goes
+    await h.settled();
+    expect(h.stats().models.map((m) => m.key)).toEqual([`tiny-a@${tiny.version}`, `tiny-c@${tiny.version}`]);
+    expect(h.stats()).toMatchObject({ loads: 3, unloads: 1, modelBytes: 80 * MIB });
+    expect(tf.numTensors()).toBe(baseline + 2 * perModel);
+
+    // Versions that leave the catalogue are unloaded too.
+    h.setRecords([c!]);
+    await h.settled();
+    expect(h.stats().models.map((m) => m.key)).toEqual([`tiny-c@${tiny.version}`]);
+    await h.close();
+    expect(tf.numTensors()).toBe(baseline);
+  });
+
+  it('loads a version once when its first calls arrive together', async () => {
+    const single = as(await fixture('tiny-model'), 'tiny-single', { batching: { maxSize: 1, maxDelay: 0 } });
+    const h = host();
+    h.setRecords([single]);
+    const results = await Promise.all(Array.from({ length: 20 }, () => run(h, single, { features })));
+    expect(results.every((r) => typeof (r.output as { score: number }).score === 'number')).toBe(true);
+    expect(h.stats()).toMatchObject({ loads: 1, batches: 20 });
+    await h.close();
+  });
+
+  it('loads warm versions before warm() resolves, without any call', async () => {
+    const warm = await fixture('warm-model');
+    const h = host();
+    h.setRecords([warm]);
+    await h.warm();
+    expect(h.stats().models.map((m) => m.key)).toEqual([`warm-model@${warm.version}`]);
+    expect(h.stats().batches).toBe(0);
+    await h.close();
+  });
+});
+
+describe('dynamic batching in the host', () => {
+  it('gathers concurrent calls into fewer handler calls and gives each its own result', async () => {
+    const sum = await fixture('batch-sum'); // maxSize 8, maxDelay 200ms
+    const h = host();
+    h.setRecords([sum]);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, x) => run(h, sum, { x })));
+    expect(results.map((r) => r.output)).toEqual(Array.from({ length: 20 }, (_, x) => ({ y: 2 * x })));
+    expect(h.stats().batches).toBe(3); // 8 + 8 + 4
+    expect(results.map((r) => r.batchSize).sort()).toEqual([...Array(8).fill(8), ...Array(8).fill(8), ...Array(4).fill(4)].sort());
+    expect(results[0]).toMatchObject({ device: 'cpu:0', backend: 'wasm', version: sum.version });
+    await h.close();
+  });
+
+  it('fails only the bad item of a batch', async () => {
+    const sum = await fixture('batch-sum');
+    const h = host();
+    h.setRecords([sum]);
+    const results = await Promise.all([1, 2, 3, 4].map((x) => run(h, sum, { x, bad: x === 3 })));
+    expect(results.map((r) => r.output ?? r.error?.code)).toEqual([{ y: 2 }, { y: 4 }, 'BAD_ITEM', { y: 8 }]);
+    expect(h.stats().batches).toBe(1);
+    await h.close();
+  });
+
+  it('when the handler throws for a whole batch, reruns its items alone so only the culprit fails', async () => {
+    const sum = await fixture('batch-sum');
+    const h = host();
+    h.setRecords([sum]);
+    const results = await Promise.all([1, 2, 3].map((x) => run(h, sum, { x, poison: x === 2 })));
+    expect(results[0]!.output).toEqual({ y: 2 });
+    expect(results[1]!.error).toMatchObject({ code: 'FUNCTION_ERROR', message: 'a poisoned item broke the batch' });
+    expect(results[2]!.output).toEqual({ y: 6 });
+    expect(h.stats().batches).toBe(4); // the failed batch, then each item alone
+    await h.close();
+  });
+
+  it('reports an unknown function without running anything', async () => {
+    const h = host();
+    const r = await h.execute(job({ name: 'nope', version: 'abc', namespace: 'default', hash: '0'.repeat(64), manifest: (await fixture('batch-sum')).manifest }, {}), new AbortController().signal);
+    expect(r.error?.code).toBe('FUNCTION_NOT_FOUND');
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The inference thread of a worker process (started by {@link HostThread}): selects the
+ * TensorFlow.js backend, then runs a {@link FunctionHost} on the main thread's messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
+import type { JobData } from '../queue/index.ts';
+import { selectBackend, type BackendSelection } from './backend.ts';
+import { BundleCache } from './bundle-cache.ts';
+import { BackendUnavailableError } from './errors.ts';
+import { FunctionHost } from './function-host.ts';
+import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
+
+const port = parentPort!;
+const data = workerData as ThreadData;
+const post = (m: FromThread) => port.postMessage(m);
+const log = createLogger({ component: 'inference', device: data.slot.id }, data.logLevel);
+
+try {
+  serve(await selectBackend({ choice: data.backend, gpuModule: data.gpuModule }));
+} catch (err) {
+  // Nothing listens after this, so the thread ends; the main thread reports why.
+  post({ t: 'fatal', message: (err as Error).message, ...(err instanceof BackendUnavailableError ? { backend: err.backend } : {}) });
+}
+
+function serve(selection: BackendSelection): void {
+  const bundles = new BundleCache(data.bundleCacheDir, { localDir: data.artifactsDir });
+  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, log });
+  const aborts = new Map<number, AbortController>();
+
+  // `execute` resolves even for failed functions; this covers a bug in the host itself.
+  const failure = (job: JobData, err: unknown): InvocationResult => {
+    const now = Date.now();
+    return { version: job.version, device: data.slot.id, backend: selection.name, batchSize: 1, timings: { picked: now, started: now, finished: now }, error: toErrorRecord(err) };
+  };
+  const answer = (id: number, p: Promise<unknown>) =>
+    p.then(
+      (value) => post({ t: 'reply', id, ok: true, value }),
+      (err: unknown) => post({ t: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
+
+  port.on('message', (m: ToThread) => {
+    switch (m.t) {
+      case 'records':
+        host.setRecords(m.all, m.serving);
+        break;
+      case 'run': {
+        const ac = new AbortController();
+        aborts.set(m.id, ac);
+        void host
+          .execute(m.data, ac.signal)
+          .catch((err: unknown) => failure(m.data, err))
+          .then((result) => {
+            aborts.delete(m.id);
+            post({ t: 'done', id: m.id, result });
+          });
+        break;
+      }
+      case 'abort':
+        aborts.get(m.id)?.abort();
+        break;
+      case 'warm':
+        // With the state after warming, so the first heartbeat already lists the warm models.
+        void answer(m.id, host.warm().then(() => host.stats()));
+        break;
+      case 'probe':
+        void answer(m.id, host.probe(m.rec));
+        break;
+      case 'close':
+        void answer(m.id, host.close());
+        break;
+      case 'ping':
+        post({ t: 'pong', stats: host.stats() });
+        break;
+    }
+  });
+  post({ t: 'ready', backend: selection.name, skipped: selection.skipped, simd: selection.simd });
+}

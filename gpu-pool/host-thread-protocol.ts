@@ -1,0 +1,35 @@
+/** Messages between a worker's main thread ({@link HostThread}) and its inference thread. */
+import type { InvocationResult, LogLevel } from '../functions/sdk/index.ts';
+import type { DeviceSlot, FunctionRecord, JobData } from '../queue/index.ts';
+import type { BackendChoice, BackendName } from './backend.ts';
+import type { HostStats } from './function-host.ts';
+
+/** `workerData` of the inference thread. */
+export interface ThreadData {
+  slot: DeviceSlot;
+  backend: BackendChoice;
+  gpuModule: string;
+  logLevel: LogLevel;
+  /** Bundle source and extraction folder (see `BundleCache`). */
+  artifactsDir: string;
+  bundleCacheDir: string;
+}
+
+/** Main → thread. Requests with an `id` are answered by a `reply` (or `done` for `run`) with it. */
+export type ToThread =
+  | { t: 'records'; all: FunctionRecord[]; serving: string[] | undefined }
+  | { t: 'run'; id: number; data: JobData }
+  | { t: 'abort'; id: number }
+  | { t: 'warm'; id: number }
+  | { t: 'probe'; id: number; rec: FunctionRecord }
+  | { t: 'close'; id: number }
+  | { t: 'ping' };
+
+/** Thread → main. */
+export type FromThread =
+  | { t: 'ready'; backend: BackendName; skipped: { backend: BackendName; reason: string }[]; simd: boolean | undefined }
+  | { t: 'fatal'; message: string; backend?: string }
+  | { t: 'done'; id: number; result: InvocationResult }
+  | { t: 'reply'; id: number; ok: true; value: unknown }
+  | { t: 'reply'; id: number; ok: false; error: string }
+  | { t: 'pong'; stats: HostStats };

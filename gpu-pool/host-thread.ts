@@ -1,0 +1,198 @@
+import { Worker } from 'node:worker_threads';
+import { toErrorRecord, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
+import type { DeviceSlot, FunctionRecord, JobData } from '../queue/index.ts';
+import type { BackendChoice, BackendSelection } from './backend.ts';
+import { BackendUnavailableError, HostLostError } from './errors.ts';
+import type { Host, HostStats } from './function-host.ts';
+import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
+
+/** Options of {@link HostThread.start}. */
+export interface HostThreadOptions {
+  slot: DeviceSlot;
+  backend: BackendChoice;
+  gpuModule: string;
+  logLevel: LogLevel;
+  artifactsDir: string;
+  bundleCacheDir: string;
+  log: Logger;
+  /** How often the thread is asked for its state, which also proves it is responsive [500 ms]. */
+  pingMs?: number;
+  /** Told once if the thread dies; its running jobs have already failed as retryable. */
+  onLost?: (err: Error) => void;
+}
+
+// Worker threads do not inherit tsx's loader from `--import`: the thread registers it, then loads
+// the entry. The bootstrap is plain CommonJS so it runs before any TypeScript can.
+const ENTRY = new URL('./host-thread-entry.ts', import.meta.url).href;
+const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+  .then((m) => { m.register(); return import(${JSON.stringify(ENTRY)}); })
+  .catch((e) => require('node:worker_threads').parentPort.postMessage({ t: 'fatal', message: String((e && e.stack) || e) }));`;
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  /** For runs: how to fail the job if the thread dies. */
+  data?: JobData;
+}
+
+/**
+ * Runs a {@link FunctionHost} on a worker thread and forwards to it. The point is the queue's
+ * health: TensorFlow.js inference is synchronous CPU work, and on the main thread a long predict
+ * would starve BullMQ's lock renewal, so a job could be declared stalled and run twice. Here the
+ * main thread stays free to renew locks, fetch the next jobs while a batch computes, enforce
+ * timeouts, and notice when the thread stops answering (see {@link unresponsiveMs}).
+ */
+export class HostThread implements Host {
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private lastStats: HostStats;
+  private pingSentAt: number | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private lost: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly opts: HostThreadOptions,
+    readonly backend: string,
+    readonly selection: Pick<BackendSelection, 'skipped' | 'simd'>,
+  ) {
+    this.lastStats = { backend, models: [], modelBytes: 0, batches: 0, jobsDone: 0, inFlight: 0, loads: 0, unloads: 0, tensors: undefined };
+    worker.on('message', (m: FromThread) => this.onMessage(m));
+    worker.on('error', (err) => this.die(err));
+    worker.on('exit', (code) => this.die(new Error(`inference thread exited with code ${code}`)));
+    this.pinger = setInterval(() => this.ping(), opts.pingMs ?? 500);
+  }
+
+  /**
+   * Starts the thread and waits until it has selected its backend.
+   * @throws BackendUnavailableError when the (forced) backend does not load; Error when the thread fails to start
+   */
+  static async start(opts: HostThreadOptions): Promise<HostThread> {
+    const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = opts;
+    const data: ThreadData = { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir };
+    const worker = new Worker(BOOT, { eval: true, workerData: data });
+    const listeners: [string, (...a: any[]) => void][] = [];
+    const ready = await new Promise<Extract<FromThread, { t: 'ready' }>>((resolve, reject) => {
+      const onMessage = (m: FromThread) => {
+        if (m.t === 'ready') resolve(m);
+        else if (m.t === 'fatal') reject(m.backend ? new BackendUnavailableError(m.backend, m.message) : new Error(`inference thread failed to start: ${m.message}`));
+        else reject(new Error(`inference thread sent '${m.t}' before ready`));
+      };
+      const onExit = (code: number) => reject(new Error(`inference thread exited with code ${code} during start`));
+      listeners.push(['message', onMessage], ['error', reject], ['exit', onExit]);
+      for (const [ev, fn] of listeners) worker.once(ev, fn);
+    })
+      .catch(async (err: Error) => {
+        await worker.terminate();
+        throw err;
+      })
+      // Only our own listeners: a Worker keeps internal ones that deliver its messages.
+      .finally(() => listeners.forEach(([ev, fn]) => worker.off(ev, fn)));
+    return new HostThread(worker, opts, ready.backend, { skipped: ready.skipped, simd: ready.simd });
+  }
+
+  setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
+    this.send({ t: 'records', all, serving: serving ? [...serving] : undefined });
+  }
+
+  execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
+    if (this.lost) return Promise.resolve(this.lostResult(data, this.lost));
+    const id = ++this.seq;
+    const onAbort = () => this.send({ t: 'abort', id });
+    signal.addEventListener('abort', onAbort, { once: true });
+    return new Promise<InvocationResult>((resolve) => {
+      this.pending.set(id, { resolve: (v) => resolve(v as InvocationResult), reject: () => undefined, data });
+      this.send({ t: 'run', id, data });
+    }).finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  async warm(): Promise<void> {
+    this.lastStats = (await this.request({ t: 'warm', id: 0 })) as HostStats;
+  }
+
+  probe(rec: FunctionRecord): Promise<{ loadMs: number }> {
+    return this.request({ t: 'probe', id: 0, rec }) as Promise<{ loadMs: number }>;
+  }
+
+  /** Last state the thread reported (refreshed every ping). */
+  stats(): HostStats {
+    return this.lastStats;
+  }
+
+  /**
+   * How long the thread has left a ping unanswered, ms: 0 while it answers. A synchronous
+   * handler keeps it busy for the length of its batch; much longer means it hangs.
+   */
+  unresponsiveMs(): number {
+    return this.pingSentAt === undefined ? 0 : Date.now() - this.pingSentAt;
+  }
+
+  /** Unloads everything and stops the thread. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.pinger);
+      if (!this.lost) {
+        await Promise.race([this.request({ t: 'close', id: 0 }).catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      }
+      this.lost ??= new Error('closed');
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+
+  private request(msg: Extract<ToThread, { id: number }>): Promise<unknown> {
+    if (this.lost) return Promise.reject(this.lost);
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ ...msg, id });
+    });
+  }
+
+  private send(msg: ToThread): void {
+    if (!this.lost) this.worker.postMessage(msg);
+  }
+
+  private ping(): void {
+    if (this.pingSentAt !== undefined || this.lost) return;
+    this.pingSentAt = Date.now();
+    this.send({ t: 'ping' });
+  }
+
+  private onMessage(m: FromThread): void {
+    if (m.t === 'pong') {
+      this.pingSentAt = undefined;
+      this.lastStats = m.stats;
+    } else if (m.t === 'done' || m.t === 'reply') {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.t === 'done') p.resolve(m.result);
+      else if (m.ok) p.resolve(m.value);
+      else p.reject(new Error(m.error));
+    } else if (m.t === 'fatal') {
+      this.die(new Error(m.message));
+    }
+  }
+
+  private die(err: Error): void {
+    if (this.lost) return;
+    this.lost = err;
+    clearInterval(this.pinger);
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      if (p.data) p.resolve(this.lostResult(p.data, err));
+      else p.reject(err);
+    }
+    if (!this.closing) {
+      this.opts.log.error('inference thread lost', { err });
+      this.opts.onLost?.(err);
+    }
+  }
+
+  private lostResult(data: JobData, err: Error): InvocationResult {
+    const now = Date.now();
+    return { version: data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked: now, started: now, finished: now }, error: toErrorRecord(new HostLostError(err.message)) };
+  }
+}

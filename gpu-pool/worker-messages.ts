@@ -1,0 +1,21 @@
+/** IPC messages a worker process sends its supervisor. */
+export type WorkerMessage =
+  /** Backend selected, warm functions loaded, queues consumed: the worker takes jobs. */
+  | { type: 'ready'; workerId: string; backend: string }
+  /**
+   * Sent every second from the main thread; its absence means the event loop is blocked.
+   * `threadSilentMs` is how long the inference thread has left a ping unanswered (0 inline), and
+   * `threadLimitMs` how long it may: the hang limit, or the longest timeout of the served functions.
+   */
+  | {
+      type: 'beat';
+      rss: number;
+      backend: string;
+      inFlight: number;
+      batches: number;
+      models: string[];
+      threadSilentMs: number;
+      threadLimitMs: number;
+      /** How long this worker's main loop may go without a heartbeat: more than the hang limit inline, where handlers block it. */
+      loopLimitMs: number;
+    };

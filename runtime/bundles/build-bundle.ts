@@ -1,0 +1,133 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { parse as parseYaml } from 'yaml';
+import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
+import { BUNDLE_ENTRY, BUNDLE_MANIFEST, isSafePath, packBundle, sha256, versionOf, type TarEntry } from '../../functions/sdk/bundle/index.ts';
+import { typecheckHandler } from './typecheck.ts';
+
+const SDK_DIR = fileURLToPath(new URL('../../functions/sdk/', import.meta.url));
+
+/** The module name function code may import the SDK by; bundles keep it external. */
+export const SDK_SPECIFIER = 'open-autoglm/sdk';
+
+/** A folder that cannot be built, with every reason. */
+export class BuildError extends Error {
+  override readonly name = 'BuildError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** A built bundle. */
+export interface BuiltBundle {
+  archive: Buffer;
+  hash: string;
+  version: string;
+  manifest: Manifest;
+  files: { path: string; size: number }[];
+}
+
+/** Options of {@link buildBundle}. */
+export interface BuildOptions {
+  /** Type-check the handler with the TypeScript compiler first. Default true. */
+  typecheck?: boolean;
+}
+
+/**
+ * Builds a function folder into a bundle: validates the manifest, type-checks the handler,
+ * bundles it with esbuild into one ES module (TensorFlow.js and the SDK left external: the worker
+ * provides them), adds the model artifacts, and packs it all deterministically, so the same
+ * folder always gives the same sha256 and version id.
+ * @throws BuildError listing every problem found
+ */
+export async function buildBundle(folder: string, opts: BuildOptions = {}): Promise<BuiltBundle> {
+  const dir = resolve(folder);
+  const manifestText = await readFile(join(dir, BUNDLE_MANIFEST), 'utf8').catch(() => {
+    throw new BuildError([`${BUNDLE_MANIFEST} not found in ${dir}`]);
+  });
+  let raw: unknown;
+  try {
+    raw = parseYaml(manifestText);
+  } catch (err) {
+    throw new BuildError([`${BUNDLE_MANIFEST}: not valid YAML: ${(err as Error).message}`]);
+  }
+  const parsed = parseManifest(raw);
+  if (!parsed.ok) throw new BuildError(parsed.issues.map((i) => `${BUNDLE_MANIFEST}: ${i.field}: ${i.message}`));
+  const manifest = parsed.manifest;
+  const entry = join(dir, manifest.entry);
+  const problems: string[] = [];
+  if (!isSafePath(manifest.entry) || !(await isFile(entry))) problems.push(`entry file ${manifest.entry} is missing`);
+  const artifacts: TarEntry[] = [];
+  for (const a of manifest.artifacts) {
+    if (!isSafePath(a) || a === BUNDLE_ENTRY || a === BUNDLE_MANIFEST) {
+      problems.push(`artifact path ${JSON.stringify(a)} must be a plain relative path inside the folder`);
+      continue;
+    }
+    const data = await readFile(join(dir, a)).catch(() => undefined);
+    if (!data) problems.push(`artifact ${a} listed in the manifest is missing`);
+    else artifacts.push({ path: a, data });
+  }
+  if (problems.length) throw new BuildError(problems);
+
+  if (opts.typecheck ?? true) {
+    const diagnostics = typecheckHandler(entry, SDK_DIR);
+    if (diagnostics.length) throw new BuildError(diagnostics.map((d) => `type error: ${d}`));
+  }
+  const code = await bundleHandler(dir, entry);
+  const entries: TarEntry[] = [{ path: BUNDLE_MANIFEST, data: Buffer.from(manifestText) }, { path: BUNDLE_ENTRY, data: Buffer.from(code) }, ...artifacts];
+  const archive = packBundle(entries);
+  const hash = sha256(archive);
+  return { archive, hash, version: versionOf(hash), manifest, files: entries.map((e) => ({ path: e.path, size: e.data.length })) };
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isFile(), () => false);
+}
+
+async function bundleHandler(dir: string, entry: string): Promise<string> {
+  const result = await esbuild
+    .build({
+      entryPoints: [entry],
+      absWorkingDir: dir, // paths in the output are relative to the folder: same folder, same bytes
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      legalComments: 'none',
+      logLevel: 'silent',
+      external: ['@tensorflow/*', SDK_SPECIFIER],
+      plugins: [
+        {
+          name: 'autoglm-sdk-external',
+          setup(build) {
+            // In-repo functions import the SDK by relative path; the bundle must still share the
+            // worker's copy (error classes are compared with instanceof).
+            build.onResolve({ filter: /sdk/ }, (args) => {
+              if (!args.path.startsWith('.')) return undefined;
+              const target = resolve(args.resolveDir, args.path);
+              const inSdk = target === SDK_DIR.replace(/[\\/]$/, '') || target.startsWith(SDK_DIR) || (target + sep).startsWith(SDK_DIR);
+              return inSdk ? { path: SDK_SPECIFIER, external: true } : undefined;
+            });
+          },
+        },
+      ],
+    })
+    .catch((err: esbuild.BuildFailure) => {
+      throw new BuildError((err.errors ?? []).map((e) => `bundle: ${e.location ? `${relative(dir, join(dir, e.location.file))}:${e.location.line}: ` : ''}${e.text}`));
+    });
+  return result.outputFiles[0]!.text;
+}
+
+/** Every built-in function folder under `root` (folders holding a manifest). */
+export async function functionFolders(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await readdir(root)) {
+    // isFile follows symlinks, so a linked function folder counts too.
+    if (name !== 'sdk' && !name.startsWith('.') && (await isFile(join(root, name, BUNDLE_MANIFEST)))) out.push(join(root, name));
+  }
+  return out.sort();
+}
+

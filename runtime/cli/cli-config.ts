@@ -1,0 +1,58 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CliError, EXIT } from './cli-error.ts';
+
+/** Where the CLI talks to and as whom. */
+export interface Target {
+  url: string;
+  token: string | undefined;
+}
+
+/** The CLI's environment, read once at its entry point. */
+export interface CliEnv {
+  /** `AUTOGLM_URL`: overrides the saved URL. */
+  url?: string;
+  /** `AUTOGLM_TOKEN`: overrides the saved token. */
+  token?: string;
+  /** `AUTOGLM_CONFIG`: config file path; default `$XDG_CONFIG_HOME/autoglm/config.json` or `~/.config/autoglm/config.json`. */
+  configPath: string;
+}
+
+export function readCliEnv(env: Readonly<Record<string, string | undefined>>): CliEnv {
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return {
+    ...(env.AUTOGLM_URL ? { url: env.AUTOGLM_URL } : {}),
+    ...(env.AUTOGLM_TOKEN ? { token: env.AUTOGLM_TOKEN } : {}),
+    configPath: env.AUTOGLM_CONFIG || join(base, 'autoglm', 'config.json'),
+  };
+}
+
+/** The saved login, if any. */
+export function readSaved(path: string): Partial<Target> {
+  try {
+    const j = JSON.parse(readFileSync(path, 'utf8')) as Partial<Target>;
+    return { ...(typeof j.url === 'string' ? { url: j.url } : {}), ...(typeof j.token === 'string' ? { token: j.token } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+/** Saves the login readable only by the user (0600 in a 0700 folder): the token is a credential. */
+export function saveLogin(path: string, t: Target): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, JSON.stringify({ url: t.url, token: t.token }, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+/** Environment first, then the saved login, then the local default. */
+export function resolveTarget(env: CliEnv): Target {
+  const saved = readSaved(env.configPath);
+  const url = env.url ?? saved.url ?? 'http://127.0.0.1:8080';
+  try {
+    new URL(url);
+  } catch {
+    throw new CliError(`not a URL: ${url} (from ${env.url ? 'AUTOGLM_URL' : env.configPath})`, EXIT.usage);
+  }
+  return { url, token: env.token ?? saved.token };
+}

@@ -1,0 +1,198 @@
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { openBundle, sha256 } from '../../../functions/sdk/bundle/index.ts';
+import { BuildError, buildBundle, type BuiltBundle } from '../../bundles/build-bundle.ts';
+import { CliError, EXIT } from '../cli-error.ts';
+import type { CliContext } from '../context.ts';
+import { table, trafficLine } from '../output.ts';
+import { formatBytes, progressBar } from '../progress.ts';
+import { initFunction } from './init.ts';
+
+type Ctx = () => CliContext;
+
+const percent = (v: string, name: string, min: number, max: number) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} takes a whole percent from ${min} to ${max}`, EXIT.usage);
+  return n;
+};
+
+async function build(dir: string, typecheck: boolean): Promise<BuiltBundle> {
+  try {
+    return await buildBundle(dir, { typecheck });
+  } catch (err) {
+    if (err instanceof BuildError) throw new CliError(`cannot build ${dir}:\n  ${err.problems.join('\n  ')}`, EXIT.build);
+    throw err;
+  }
+}
+
+/** A folder is built; a `.tgz` file is deployed as is. */
+async function bundleFrom(path: string, typecheck: boolean): Promise<{ archive: Buffer; hash: string; name: string; version: string }> {
+  if (existsSync(path) && statSync(path).isFile()) {
+    const archive = readFileSync(path);
+    try {
+      const b = openBundle(archive);
+      return { archive, hash: sha256(archive), name: b.manifest.name, version: b.version };
+    } catch (err) {
+      throw new CliError(`${path} is not a valid bundle: ${(err as Error).message}`, EXIT.build);
+    }
+  }
+  const b = await build(path, typecheck);
+  return { archive: b.archive, hash: b.hash, name: b.manifest.name, version: b.version };
+}
+
+/** init, build, deploy, functions …, traffic, promote, rollback, shadow. */
+export function registerFunctionCommands(program: Command, ctx: Ctx): void {
+  program
+    .command('init <name>')
+    .description('scaffold a working function folder (manifest, handler, a test input)')
+    .option('--dir <parent>', 'where to create it', '.')
+    .action((name: string, o: { dir: string }) => {
+      const r = initFunction(name, o.dir);
+      ctx().out.print(r, () => `created ${r.dir}\n  ${r.files.join('\n  ')}\nnext: autoglm deploy ${r.dir}`);
+    });
+
+  program
+    .command('build <dir>')
+    .description('validate, type-check and bundle a function folder into a content-addressed archive')
+    .option('--out <file>', 'where to write the archive (default <dir>/.build/<name>-<version>.tgz)')
+    .option('--no-typecheck', 'skip the TypeScript check')
+    .action(async (dir: string, o: { out?: string; typecheck: boolean }) => {
+      const b = await build(dir, o.typecheck);
+      const out = resolve(o.out ?? join(dir, '.build', `${b.manifest.name}-${b.version}.tgz`));
+      mkdirSync(resolve(out, '..'), { recursive: true });
+      writeFileSync(out, b.archive);
+      const data = { name: b.manifest.name, version: b.version, hash: b.hash, size: b.archive.length, path: out, files: b.files };
+      ctx().out.print(data, () => `${b.manifest.name}@${b.version}  ${formatBytes(b.archive.length)}  sha256:${b.hash}\n${table(['file', 'size'], b.files.map((f) => [f.path, formatBytes(f.size)]))}\nwrote ${out}`);
+    });
+
+  program
+    .command('deploy <dir>')
+    .description('build a function folder (or take a built .tgz) and deploy it as a new version')
+    .option('--canary <percent>', 'send this percent of calls to the new version, the rest to the stable one')
+    .option('--shadow <percent>', 'mirror this percent of calls to the new version (outputs recorded, not returned)')
+    .option('--no-promote', 'record the version without giving it traffic')
+    .option('--no-typecheck', 'skip the TypeScript check')
+    .action(async (dir: string, o: { canary?: string; shadow?: string; promote: boolean; typecheck: boolean }) => {
+      const c = ctx();
+      if ([o.canary, o.shadow, o.promote ? undefined : 'x'].filter(Boolean).length > 1) throw new CliError('choose one of --canary, --shadow, --no-promote', EXIT.usage);
+      const q = { ...(o.canary ? { canary: percent(o.canary, 'canary', 1, 99) } : {}), ...(o.shadow ? { shadow: percent(o.shadow, 'shadow', 1, 100) } : {}), ...(o.promote ? {} : { promote: false }) };
+      const b = await bundleFrom(dir, o.typecheck);
+      const bar = c.out.json ? undefined : progressBar(`uploading ${b.name}@${b.version}`);
+      const r = await c.api().deploy(b.archive, b.hash, q, (sent, total) => bar?.update(sent, total));
+      bar?.done();
+      const d = r.body;
+      c.out.print(d, () => `${d.created ? 'deployed' : 'already deployed'} ${d.name}@${d.version}${d.check ? ` (loaded on ${d.check.device} in ${d.check.loadMs} ms)` : ''}\ntraffic: ${trafficLine(d.traffic)}`);
+    });
+
+  const fns = program.command('functions').description('list, describe and remove functions');
+  fns
+    .command('ls')
+    .description('list functions')
+    .action(async () => {
+      const c = ctx();
+      const r = await c.api().request('GET', '/v1/functions');
+      c.out.print(r.body, () => table(['NAME', 'STABLE', 'VERSIONS', 'TRAFFIC', 'DESCRIPTION'], r.body.items.map((f: any) => [f.name, f.stable, f.versionCount, trafficLine(f.traffic), f.description])));
+    });
+  fns
+    .command('describe <name>')
+    .description('versions, traffic and settings of a function')
+    .action(async (name: string) => {
+      const c = ctx();
+      const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}`);
+      const f = r.body;
+      c.out.print(f, () =>
+        [
+          `${f.name}  (${f.namespace})  ${f.description}`,
+          `stable:  ${f.stable ?? '-'}`,
+          `traffic: ${trafficLine(f.traffic)}`,
+          f.traffic.history.length ? `rollback to: ${f.traffic.history.at(-1)}` : 'rollback to: -',
+          '',
+          table(['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH'], f.versions.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.createdBy, formatBytes(v.size), `${v.timeoutMs}ms`, v.batching.maxSize])),
+        ].join('\n'),
+      );
+    });
+  fns
+    .command('versions <name>')
+    .description("list a function's versions, newest first")
+    .action(async (name: string) => {
+      const c = ctx();
+      const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}/versions`);
+      c.out.print(r.body, () => table(['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'SHA256'], r.body.items.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.hash])));
+    });
+  fns
+    .command('rm <name>')
+    .description('remove a function (refused while it has jobs, unless --force)')
+    .option('--force', 'cancel its queued jobs and remove it anyway')
+    .action(async (name: string, o: { force?: boolean }) => {
+      const c = ctx();
+      await c.api().request('DELETE', `/v1/functions/${encodeURIComponent(name)}${o.force ? '?force=true' : ''}`);
+      c.out.print({ removed: name }, () => `removed ${name}`);
+    });
+
+  program
+    .command('traffic <name> [splits...]')
+    .description('set traffic weights, e.g. `autoglm traffic risk a1b2c3d4e5f6=90 0f9e8d7c6b5a=10`')
+    .option('--shadow <version=percent>', 'mirror percent of calls to version')
+    .option('--no-shadow', 'stop mirroring')
+    .action(async (name: string, splits: string[], o: { shadow?: string | boolean }) => {
+      const c = ctx();
+      const routes = splits.map((s) => {
+        const m = /^([0-9a-f]{12})=(\d{1,3})$/.exec(s);
+        if (!m) throw new CliError(`${JSON.stringify(s)}: expected <version>=<weight>, e.g. a1b2c3d4e5f6=90`, EXIT.usage);
+        return { version: m[1]!, weight: Number(m[2]) };
+      });
+      const body: Record<string, unknown> = {};
+      if (routes.length) body.routes = routes;
+      if (o.shadow === false) body.shadow = null;
+      else if (typeof o.shadow === 'string') {
+        const m = /^([0-9a-f]{12})=(\d{1,3})$/.exec(o.shadow);
+        if (!m) throw new CliError('--shadow expects <version>=<percent>', EXIT.usage);
+        body.shadow = { version: m[1], percent: Number(m[2]) };
+      }
+      if (!Object.keys(body).length) throw new CliError('give <version>=<weight> pairs and/or --shadow / --no-shadow', EXIT.usage);
+      const r = await c.api().request('PUT', `/v1/functions/${encodeURIComponent(name)}/traffic`, { body });
+      c.out.print(r.body, () => `traffic: ${trafficLine(r.body)}`);
+    });
+
+  program
+    .command('promote <name> <version>')
+    .description('send all traffic to a version')
+    .action(async (name: string, version: string) => {
+      const c = ctx();
+      const r = await c.api().request('POST', `/v1/functions/${encodeURIComponent(name)}/promote`, { body: { version } });
+      c.out.print(r.body, () => `traffic: ${trafficLine(r.body)}`);
+    });
+
+  program
+    .command('rollback <name>')
+    .description('return all traffic to the stable version (dropping a canary or shadow), or to the previous stable one')
+    .action(async (name: string) => {
+      const c = ctx();
+      const r = await c.api().request('POST', `/v1/functions/${encodeURIComponent(name)}/rollback`);
+      c.out.print(r.body, () => `traffic: ${trafficLine(r.body)}`);
+    });
+
+  program
+    .command('shadow <name>')
+    .description('shadow report: how often the candidate agrees with the serving version, and both latencies')
+    .option('--version <version>', 'candidate (default: the current shadow)')
+    .action(async (name: string, o: { version?: string }) => {
+      const c = ctx();
+      const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}/shadow${o.version ? `?version=${o.version}` : ''}`);
+      const b = r.body;
+      c.out.print(b, () => {
+        if (!b.report) return `${name}: no shadow candidate`;
+        const p = b.report;
+        const ms = (x: number | null) => (x === null ? '-' : `${x} ms`);
+        return [
+          `${name}: serving ${b.serving ?? '-'}, shadow ${p.candidate}${b.shadow ? ` at ${b.shadow.percent}%` : ' (no longer mirrored)'}`,
+          `samples ${p.samples}, agreement ${p.agreement === null ? '-' : `${(p.agreement * 100).toFixed(1)}%`}, errors serving ${p.servingErrors} / shadow ${p.shadowErrors}`,
+          table(['', 'p50', 'p95'], [
+            ['serving', ms(p.latencyMs.serving.p50), ms(p.latencyMs.serving.p95)],
+            ['shadow', ms(p.latencyMs.shadow.p50), ms(p.latencyMs.shadow.p95)],
+          ]),
+        ].join('\n');
+      });
+    });
+}

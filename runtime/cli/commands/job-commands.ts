@@ -1,0 +1,119 @@
+import type { Command } from 'commander';
+import { ApiError, type ApiClient } from '../../client/api-client.ts';
+import { CliError, EXIT } from '../cli-error.ts';
+import type { CliContext } from '../context.ts';
+import { table } from '../output.ts';
+import { spinner } from '../progress.ts';
+import { readData } from './data.ts';
+
+type Ctx = () => CliContext;
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Long-polls a job until it ends or `timeoutMs` passes, showing a spinner on a terminal. */
+async function waitJob(api: ApiClient, id: string, timeoutMs: number): Promise<any> {
+  const end = Date.now() + timeoutMs;
+  const spin = spinner(`waiting for ${id}`);
+  try {
+    for (;;) {
+      const left = Math.max(0, end - Date.now());
+      const r = await api.request('GET', `/v1/jobs/${encodeURIComponent(id)}?wait=${Math.min(30_000, left)}ms`);
+      if (FINAL.has(r.body.status) || Date.now() >= end) return r.body;
+    }
+  } finally {
+    spin.stop();
+  }
+}
+
+const jobLine = (j: any) => `${j.id}  ${j.status}  ${j.function}@${j.version}  attempts ${j.attempts}/${j.maxAttempts}${j.error ? `  ${j.error.code}: ${j.error.message}` : ''}`;
+
+/** Prints a job and fails the process (exit 1) when it failed or was cancelled. */
+function finish(c: CliContext, job: any): void {
+  c.out.print(job, () => (job.status === 'succeeded' ? JSON.stringify(job.output, null, 2) : jobLine(job)));
+  if (job.status === 'failed' || job.status === 'cancelled') throw new CliError(`job ${job.id} ${job.status}${job.error ? `: ${job.error.message} (${job.error.code})` : ''}`, EXIT.jobFailed);
+  if (!FINAL.has(job.status)) throw new CliError(`job ${job.id} is still ${job.status}; the wait ran out`, EXIT.jobFailed);
+}
+
+const durationMs = (v: string) => {
+  const m = /^(\d+)(ms|s|m)?$/.exec(v);
+  if (!m) throw new CliError(`not a duration: ${v} (e.g. 30s, 500ms, 5m)`, EXIT.usage);
+  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] ?? 's']!;
+};
+
+/** invoke, jobs get|wait|cancel|ls. */
+export function registerJobCommands(program: Command, ctx: Ctx): void {
+  program
+    .command('invoke <name>')
+    .description('call a function (`name` or `name@version`); prints its output')
+    .option('-d, --data <json>', 'input: JSON, @file or - for standard input', undefined)
+    .option('--async', 'submit a job and print its id')
+    .option('--wait', 'with --async: wait for the job and print its result')
+    .option('--timeout <duration>', 'longest wait, e.g. 30s', '5m')
+    .option('--routing-key <key>', 'stay on the same version as other calls with this key')
+    .action(async (name: string, o: { data?: string; async?: boolean; wait?: boolean; timeout: string; routingKey?: string }) => {
+      const c = ctx();
+      const input = readData(o.data);
+      const timeoutMs = durationMs(o.timeout);
+      const headers = o.routingKey ? { 'x-routing-key': o.routingKey } : undefined;
+      const path = `/v1/functions/${encodeURIComponent(name)}`;
+      if (!o.async) {
+        const spin = spinner(`invoking ${name}`);
+        let r;
+        try {
+          r = await c.api().request('POST', `${path}/invoke`, { body: { input, timeoutMs: Math.min(timeoutMs, 3_600_000) }, ...(headers ? { headers } : {}) });
+        } catch (err) {
+          // The function ran and failed: that is a failed job, not a refused request.
+          if (err instanceof ApiError && err.problem?.jobId) throw new CliError(`${name} failed: ${err.message} (${err.code}, job ${err.problem.jobId})`, EXIT.jobFailed);
+          throw err;
+        } finally {
+          spin.stop();
+        }
+        c.out.print(r.body, () => `${JSON.stringify(r.body.output, null, 2)}\n(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms)`);
+        return;
+      }
+      const r = await c.api().request('POST', `${path}/jobs`, { body: { input }, ...(headers ? { headers } : {}) });
+      if (!o.wait) {
+        c.out.print(r.body, () => r.body.id);
+        return;
+      }
+      finish(c, await waitJob(c.api(), r.body.id, timeoutMs));
+    });
+
+  const jobs = program.command('jobs').description('read, wait for, cancel and list jobs');
+  jobs
+    .command('get <id>')
+    .description('show a job')
+    .action(async (id: string) => {
+      const c = ctx();
+      const r = await c.api().request('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+      c.out.print(r.body, () => `${jobLine(r.body)}${r.body.status === 'succeeded' ? `\n${JSON.stringify(r.body.output, null, 2)}` : ''}`);
+    });
+  jobs
+    .command('wait <id>')
+    .description('wait for a job to end; exit 1 if it failed')
+    .option('--timeout <duration>', 'longest wait', '5m')
+    .action(async (id: string, o: { timeout: string }) => {
+      const c = ctx();
+      finish(c, await waitJob(c.api(), id, durationMs(o.timeout)));
+    });
+  jobs
+    .command('cancel <id>')
+    .description('cancel a job that has not started')
+    .action(async (id: string) => {
+      const c = ctx();
+      const r = await c.api().request('DELETE', `/v1/jobs/${encodeURIComponent(id)}`);
+      c.out.print(r.body, () => jobLine(r.body));
+    });
+  jobs
+    .command('ls')
+    .description("list a function's jobs by status (failed: the dead letters)")
+    .requiredOption('-f, --function <name>', 'function')
+    .option('--status <status>', 'queued, running, succeeded or failed', 'failed')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (o: { function: string; status: string; limit: string }) => {
+      const c = ctx();
+      const q = new URLSearchParams({ function: o.function, status: o.status, limit: o.limit });
+      const r = await c.api().request('GET', `/v1/jobs?${q}`);
+      c.out.print(r.body, () => table(['ID', 'STATUS', 'VERSION', 'ATTEMPTS', 'QUEUED', 'ERROR'], r.body.items.map((j: any) => [j.id, j.status, j.version, `${j.attempts}/${j.maxAttempts}`, j.timings.queued, j.error ? `${j.error.code}: ${j.error.message}` : ''])));
+    });
+}

@@ -1,0 +1,40 @@
+/**
+ * `autoglm`: the command line for deploying and calling functions. Human tables by default,
+ * `--json` for scripts; errors are one line on stderr and the exit status says what kind
+ * (see {@link EXIT}).
+ */
+import { Command, CommanderError } from 'commander';
+import { readCliEnv } from './cli-config.ts';
+import { EXIT, describeError } from './cli-error.ts';
+import { registerFunctionCommands } from './commands/function-commands.ts';
+import { registerJobCommands } from './commands/job-commands.ts';
+import { registerLogin } from './commands/login.ts';
+import { createContext, type CliContext } from './context.ts';
+
+const env = readCliEnv(process.env);
+const program = new Command('autoglm')
+  .description('Deploy and call AI functions on Open-AutoGLM')
+  .option('--json', 'print JSON instead of tables')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+program.configureOutput({ outputError: (s, write) => write(s) });
+
+let context: CliContext | undefined;
+const ctx = () => (context ??= createContext(env, Boolean(program.opts().json)));
+registerFunctionCommands(program, ctx);
+registerJobCommands(program, ctx);
+registerLogin(program, ctx);
+for (const c of program.commands) c.exitOverride();
+for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here with status 0; anything else is a usage error.
+    process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+  }
+  const { line, code } = describeError(err);
+  process.stderr.write(`autoglm: ${line}\n`);
+  process.exit(code);
+}

@@ -1,0 +1,94 @@
+/**
+ * A small typed client for the platform's HTTP API, shared by the `autoglm` CLI and the launcher
+ * (which deploys the built-in functions through exactly the path users take).
+ */
+
+/** A problem answer from the server (RFC 9457), or a transport failure. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    /** HTTP status; 0 when the server could not be reached. */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly problem?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** Where and as whom to call. */
+export interface ApiTarget {
+  url: string;
+  token: string | undefined;
+}
+
+export type DeployQuery = { promote?: boolean; canary?: number; shadow?: number };
+
+export class ApiClient {
+  constructor(private readonly target: ApiTarget) {}
+
+  get url(): string {
+    return this.target.url;
+  }
+
+  /** Calls the API; parses JSON answers; turns problem answers into {@link ApiError}. */
+  async request<T = any>(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; raw?: BodyInit; signal?: AbortSignal; duplex?: boolean } = {}): Promise<{ status: number; headers: Headers; body: T }> {
+    const headers: Record<string, string> = { ...(this.target.token ? { authorization: `Bearer ${this.target.token}` } : {}), ...opts.headers };
+    let body: BodyInit | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.target.url), { method, headers, ...(body !== undefined ? { body } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.duplex ? { duplex: 'half' } : {}) } as RequestInit);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ApiError(0, 'UNREACHABLE', `cannot reach ${this.target.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    if (res.status >= 400) {
+      const p = (parsed && typeof parsed === 'object' ? parsed : {}) as Record<string, unknown>;
+      const detail = typeof p.detail === 'string' ? p.detail : `HTTP ${res.status}`;
+      throw new ApiError(res.status, typeof p.code === 'string' ? p.code : `HTTP_${res.status}`, detail, p);
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  /**
+   * Uploads a bundle. `onProgress(sentBytes, total)` is called as the body streams out.
+   */
+  async deploy(archive: Buffer, hash: string, q: DeployQuery = {}, onProgress?: (sent: number, total: number) => void) {
+    const params = new URLSearchParams();
+    if (q.promote === false) params.set('promote', 'false');
+    if (q.canary !== undefined) params.set('canary', String(q.canary));
+    if (q.shadow !== undefined) params.set('shadow', String(q.shadow));
+    const chunk = 64 * 1024;
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        if (sent >= archive.length) {
+          ctrl.close();
+          return;
+        }
+        const part = archive.subarray(sent, Math.min(sent + chunk, archive.length));
+        sent += part.length;
+        ctrl.enqueue(part);
+        onProgress?.(sent, archive.length);
+      },
+    });
+    const qs = params.size ? `?${params}` : '';
+    return this.request('POST', `/v1/functions${qs}`, {
+      raw: stream,
+      duplex: true,
+      headers: { 'content-type': 'application/gzip', 'x-bundle-sha256': hash, 'content-length': String(archive.length) },
+    });
+  }
+}

@@ -1,0 +1,139 @@
+import { BundleFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
+import type { DeployChecker, FunctionCatalog, FunctionState, QueueSet, ShadowStats, TrafficTable, VersionRecord } from '../../queue/index.ts';
+import type { ArtifactStore } from './artifact-store.ts';
+import { FunctionBusyError, FunctionLoadError, HashMismatchError, InvalidBundleError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
+import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
+import { FunctionNotFoundError } from '../http/errors.ts';
+
+/** Options of a {@link Registry}. */
+export interface RegistryOptions {
+  /** Longest a worker may take to load a candidate at deploy, ms. Default 60,000. */
+  loadCheckTimeoutMs?: number;
+  /** Largest uncompressed bundle content, bytes. Default 256 MiB. */
+  maxBundleBytes?: number;
+  /** Checks that some device can run the manifest; returns a reason when none can. */
+  placement?: (bundle: OpenedBundle) => Promise<string | undefined>;
+}
+
+/** What a deploy did. */
+export interface DeployResult {
+  name: string;
+  version: string;
+  hash: string;
+  /** False when this exact bundle was already deployed (same content, same version). */
+  created: boolean;
+  traffic: TrafficTable;
+  check?: { device: string; loadMs: number };
+}
+
+/**
+ * The function registry: accepts bundles, checks them (format, declared hash, placement, a real
+ * load on a worker), stores them content-addressed, records immutable versions, and changes
+ * traffic. Nothing is recorded unless every check passed, so a refused deploy leaves the
+ * registry as it was.
+ */
+export class Registry {
+  constructor(
+    private readonly catalog: FunctionCatalog,
+    private readonly store: ArtifactStore,
+    private readonly checker: DeployChecker,
+    private readonly queues: QueueSet,
+    private readonly shadow: ShadowStats,
+    private readonly opts: RegistryOptions = {},
+  ) {}
+
+  /**
+   * Deploys an archive.
+   * @throws InvalidBundleError, HashMismatchError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
+   */
+  async deploy(archive: Buffer, o: { declaredHash?: string; mode: DeployMode; by: string; namespace?: string }): Promise<DeployResult> {
+    const hash = sha256(archive);
+    if (o.declaredHash && o.declaredHash.toLowerCase() !== hash) throw new HashMismatchError(o.declaredHash, hash);
+    let bundle: OpenedBundle;
+    try {
+      bundle = openBundle(archive, { maxBytes: this.opts.maxBundleBytes ?? 256 * 1024 * 1024 });
+    } catch (err) {
+      if (err instanceof BundleFormatError) throw new InvalidBundleError(err.message);
+      throw err;
+    }
+    const name = bundle.manifest.name;
+    const existing = await this.catalog.get(name);
+    const already = existing?.versions[bundle.version];
+    let check: DeployResult['check'];
+    if (!already) {
+      const reason = await this.opts.placement?.(bundle);
+      if (reason) throw new UnplaceableError(reason);
+      if (!(await this.store.has(hash))) this.store.put(hash, archive);
+      const outcome = await this.checker.check(
+        { name, namespace: o.namespace ?? 'default', version: bundle.version, hash, manifest: bundle.manifest },
+        this.opts.loadCheckTimeoutMs ?? 60_000,
+      );
+      if (!outcome.ok) {
+        if ('timedOut' in outcome) throw new NoWorkerError(`no worker loaded ${name}@${bundle.version} within ${(this.opts.loadCheckTimeoutMs ?? 60_000) / 1000} s; is the pool running?`);
+        throw new FunctionLoadError(outcome.error.message);
+      }
+      check = { device: outcome.report.device, loadMs: outcome.report.loadMs };
+    }
+    const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by };
+    const next = await this.catalog.update(name, (cur) => {
+      const base: FunctionState = cur ?? { name, namespace: o.namespace ?? 'default', createdAt: Date.now(), versions: {}, traffic: emptyTraffic(o.by) };
+      const withVersion: FunctionState = { ...base, versions: { ...base.versions, [record.version]: record } };
+      const alreadyServing = base.traffic.routes.some((r) => r.version === record.version) && (o.mode.kind === 'promote' ? base.traffic.stable === record.version : true);
+      return { ...withVersion, traffic: alreadyServing ? base.traffic : afterDeploy(withVersion, record.version, o.mode, o.by) };
+    });
+    return { name, version: record.version, hash, created: !already, traffic: next!.traffic, ...(check ? { check } : {}) };
+  }
+
+  async get(name: string): Promise<FunctionState> {
+    const s = await this.catalog.get(name);
+    if (!s) throw new FunctionNotFoundError(name);
+    return s;
+  }
+
+  list(): Promise<FunctionState[]> {
+    return this.catalog.list();
+  }
+
+  /** Applies a traffic change computed from the current state. */
+  async changeTraffic(name: string, change: (s: FunctionState) => TrafficTable): Promise<TrafficTable> {
+    let missing = false;
+    const next = await this.catalog.update(name, (cur) => {
+      if (!cur) {
+        missing = true;
+        return undefined;
+      }
+      return { ...cur, traffic: change(cur) };
+    });
+    if (missing || !next) throw new FunctionNotFoundError(name);
+    return next.traffic;
+  }
+
+  setWeights(name: string, routes: { version: string; weight: number }[], by: string) {
+    return this.changeTraffic(name, (s) => setWeights(s, routes, by));
+  }
+  setShadow(name: string, shadow: { version: string; percent: number } | null, by: string) {
+    return this.changeTraffic(name, (s) => setShadow(s, shadow, by));
+  }
+  promote(name: string, version: string, by: string) {
+    return this.changeTraffic(name, (s) => promote(s, version, by));
+  }
+  rollback(name: string, by: string) {
+    return this.changeTraffic(name, (s) => rollback(s, by));
+  }
+
+  /**
+   * Removes a function. Refused while jobs are queued or running unless `force`, which cancels
+   * the queued ones (running ones finish). Bundles stay in the store: other functions may share
+   * them and they are cheap.
+   */
+  async remove(name: string, force: boolean): Promise<void> {
+    await this.get(name);
+    const q = this.queues.get(name);
+    const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const queued = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+    if ((queued > 0 || (counts.active ?? 0) > 0) && !force) throw new FunctionBusyError(name, { waiting: queued, active: counts.active ?? 0 });
+    if (force && queued > 0) await q.drain(true);
+    await this.catalog.update(name, () => undefined);
+    await this.shadow.clear(name);
+  }
+}

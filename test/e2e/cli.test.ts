@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
+let redis: TestRedis;
+let p: TestPlatform;
+let work: string;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url);
+  work = mkdtempSync(join(tmpdir(), 'autoglm-cli-'));
+});
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs the real `autoglm` executable as a child process. */
+function cli(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH!, HOME: work, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken, AUTOGLM_CONFIG: join(work, 'config.json'), ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(opts.stdin ?? '');
+    child.on('exit', (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        /* not JSON */
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+const versionsServed = async (fn: string, n: number) => {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const r = await p.call('POST', `/v1/functions/${fn}/invoke`, { input: { text: 'a b c' } });
+    expect(r.status).toBe(200);
+    seen.add(r.json.version);
+  }
+  return seen;
+};
+
+describe('autoglm CLI against a running platform', () => {
+  let dir: string;
+  let v1: string;
+  let v2: string;
+
+  it('init → deploy → invoke', async () => {
+    const init = await cli(['init', 'wordcount', '--dir', work]);
+    expect(init.code).toBe(0);
+    dir = join(work, 'wordcount');
+    const dep = await cli(['deploy', dir, '--json']);
+    expect(dep.code, dep.stderr).toBe(0);
+    expect(dep.json.name).toBe('wordcount');
+    expect(dep.json.version).toMatch(/^[0-9a-f]{12}$/);
+    expect(dep.json.created).toBe(true);
+    expect(dep.json.traffic.routes).toEqual([{ version: dep.json.version, weight: 100 }]);
+    v1 = dep.json.version;
+    const inv = await cli(['invoke', 'wordcount', '--data', `@${join(dir, 'input.json')}`, '--json']);
+    expect(inv.code, inv.stderr).toBe(0);
+    expect(inv.json.output).toEqual({ words: 8, characters: 52 });
+    expect(inv.json.version).toBe(v1);
+    const human = await cli(['invoke', 'wordcount', '--data', '{"text":"one two"}']);
+    expect(human.stdout).toContain('"words": 2');
+  });
+
+  it('deploying the same folder twice gives the same version id', async () => {
+    const again = await cli(['deploy', dir, '--json']);
+    expect(again.code).toBe(0);
+    expect(again.json.version).toBe(v1);
+    expect(again.json.created).toBe(false);
+    const built = await cli(['build', dir, '--json', '--no-typecheck']);
+    expect(built.json.version).toBe(v1);
+  });
+
+  it('a changed version deployed with --canary 50 shares traffic; rollback returns it to the first', async () => {
+    const handler = join(dir, 'handler.ts');
+    writeFileSync(handler, readFileSync(handler, 'utf8').replace('characters: [...input.text].length', 'characters: [...input.text].length, v: 2'));
+    const dep = await cli(['deploy', dir, '--canary', '50', '--json']);
+    expect(dep.code, dep.stderr).toBe(0);
+    v2 = dep.json.version;
+    expect(v2).not.toBe(v1);
+    expect(dep.json.traffic.routes).toEqual([{ version: v1, weight: 50 }, { version: v2, weight: 50 }]);
+    // 40 calls at 50/50: the chance of never seeing one version is 2^-39.
+    expect(await versionsServed('wordcount', 40)).toEqual(new Set([v1, v2]));
+
+    const rb = await cli(['rollback', 'wordcount', '--json']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.json.routes).toEqual([{ version: v1, weight: 100 }]);
+    expect(await versionsServed('wordcount', 10)).toEqual(new Set([v1]));
+
+    const pinned = await cli(['invoke', `wordcount@${v2}`, '--data', '{"text":"x"}', '--json']);
+    expect(pinned.json.output.v).toBe(2);
+  });
+
+  it('--shadow mirrors calls and the shadow report counts agreement and latencies', async () => {
+    const handler = join(dir, 'handler.ts');
+    writeFileSync(handler, readFileSync(handler, 'utf8').replace(', v: 2', ', v: 3'));
+    const dep = await cli(['deploy', dir, '--shadow', '100', '--json']);
+    expect(dep.code, dep.stderr).toBe(0);
+    const v3 = dep.json.version;
+    expect(dep.json.traffic.shadow).toEqual({ version: v3, percent: 100 });
+    expect(await versionsServed('wordcount', 6)).toEqual(new Set([v1]));
+    let report: any;
+    for (let i = 0; i < 100; i++) {
+      report = (await cli(['shadow', 'wordcount', '--json'])).json;
+      if (report.report.samples >= 6) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(report.report.candidate).toBe(v3);
+    expect(report.report.samples).toBe(6);
+    // v3 adds a field, so it never agrees with v1.
+    expect(report.report.agreement).toBe(0);
+    expect(report.report.latencyMs.serving.p50).toBeGreaterThanOrEqual(0);
+    expect(report.report.latencyMs.shadow.p50).toBeGreaterThanOrEqual(0);
+    const human = await cli(['shadow', 'wordcount']);
+    expect(human.stdout).toMatch(/agreement 0\.0%/);
+  });
+
+  it('list, describe, versions and traffic commands print tables or parseable JSON', async () => {
+    const ls = await cli(['functions', 'ls', '--json']);
+    expect(ls.json.items.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['echo', 'wordcount']));
+    const table = await cli(['functions', 'ls']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+STABLE/);
+    const d = await cli(['functions', 'describe', 'wordcount', '--json']);
+    expect(d.json.versions).toHaveLength(3);
+    const vs = await cli(['functions', 'versions', 'wordcount', '--json']);
+    expect(vs.json.items.map((v: { version: string }) => v.version)).toEqual(expect.arrayContaining([v1, v2]));
+    const t = await cli(['traffic', 'wordcount', `${v1}=80`, `${v2}=20`, '--no-shadow', '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.json.routes).toEqual([{ version: v1, weight: 80 }, { version: v2, weight: 20 }]);
+    expect(t.json.shadow).toBeNull();
+    const pr = await cli(['promote', 'wordcount', v2, '--json']);
+    expect(pr.json.routes).toEqual([{ version: v2, weight: 100 }]);
+  });
+
+  it('async invoke with --wait, and jobs get / ls', async () => {
+    const r = await cli(['invoke', 'echo', '--async', '--wait', '--data', '{"message":"bg"}', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.status).toBe('succeeded');
+    expect(r.json.output).toEqual({ echo: { message: 'bg' } });
+    const g = await cli(['jobs', 'get', r.json.id, '--json']);
+    expect(g.json.id).toBe(r.json.id);
+    const id = (await cli(['invoke', 'echo', '--async', '--data', '-'], { stdin: '{"fail":"fatal"}' })).stdout.trim();
+    const w = await cli(['jobs', 'wait', id]);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toContain('ECHO_FAILED');
+    const dead = await cli(['jobs', 'ls', '--function', 'echo', '--status', 'failed', '--json']);
+    expect(dead.json.items.map((j: { id: string }) => j.id)).toContain(id);
+  });
+
+  it('exit codes tell usage errors, server refusals, failed jobs and unreachable servers apart', async () => {
+    const usage = await cli(['traffic', 'wordcount', 'nonsense']);
+    expect(usage.code).toBe(2);
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    const server = await cli(['invoke', 'no-such-function']);
+    expect(server.code).toBe(3);
+    expect(server.stderr.trim().split('\n')).toHaveLength(1);
+    expect(server.stderr).toContain("no function named 'no-such-function'");
+    const failed = await cli(['invoke', 'echo', '--data', '{"fail":"fatal"}']);
+    expect(failed.code).toBe(1);
+    const down = await cli(['functions', 'ls'], { env: { AUTOGLM_URL: 'http://127.0.0.1:9' } });
+    expect(down.code).toBe(4);
+    const badBuild = await cli(['build', join(work, 'missing-folder')]);
+    expect(badBuild.code).toBe(5);
+    const help = await cli(['deploy', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--canary');
+  });
+
+  it('login checks the token and saves it readable only by the user; the environment overrides it', async () => {
+    const cfg = join(work, 'login.json');
+    const bad = await cli(['login', '--url', p.url, '--token', 'not-a-token'], { env: { AUTOGLM_CONFIG: cfg } });
+    expect(bad.code).toBe(3);
+    const ok = await cli(['login', '--url', p.url], { env: { AUTOGLM_CONFIG: cfg, AUTOGLM_TOKEN: '', AUTOGLM_URL: '' }, stdin: p.adminToken });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(statSync(cfg).mode & 0o777).toBe(0o600);
+    const ls = await cli(['functions', 'ls', '--json'], { env: { AUTOGLM_CONFIG: cfg, AUTOGLM_TOKEN: '', AUTOGLM_URL: '' } });
+    expect(ls.code).toBe(0);
+  });
+});
