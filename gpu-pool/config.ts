@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EnvReader, type LogLevel } from '../functions/sdk/index.ts';
-import type { DeviceSlot } from '../queue/index.ts';
+import { parseKeyring, type DeviceSlot, type Keyring } from '../queue/index.ts';
 import type { BackendChoice } from './backend.ts';
 import { parseDeviceList, type DeclaredDevice } from './devices.ts';
 
@@ -36,6 +36,13 @@ export interface PoolConfig {
   readonly artifactsDir: string;
   /** `AUTOGLM_BUNDLE_CACHE`, default `$AUTOGLM_STATE_DIR/bundles`: where this node extracts bundles. */
   readonly bundleCacheDir: string;
+  /**
+   * `AUTOGLM_ROUTER_URL`: router(s), comma-separated, that serve bundles missing from
+   * `artifactsDir` (pool nodes without the router's disk). Needs `AUTOGLM_WORKER_TOKEN`.
+   */
+  readonly routerUrls: string[];
+  /** `AUTOGLM_WORKER_TOKEN`: a token with the `worker` role, for bundle downloads. */
+  readonly workerToken: string | undefined;
   /** `AUTOGLM_JOB_LOCK`, default 30s. */
   readonly jobLockMs: number;
   /** `AUTOGLM_STALLED_INTERVAL`, default 30s. */
@@ -52,7 +59,15 @@ export interface PoolConfig {
   readonly shutdownGraceMs: number;
   /** `AUTOGLM_LOG_LEVEL`, default info. */
   readonly logLevel: LogLevel;
+  /**
+   * `AUTOGLM_ENCRYPTION_KEYS` (required; the launcher passes the router's): `kid:base64key,…`, the
+   * first active. Workers open sealed inputs and seal outputs; function code never sees the keys.
+   */
+  readonly encryptionKeys: Keyring;
 }
+
+/** Variables that hold secrets: removed from the worker's environment once parsed, before any function code runs. */
+export const SECRET_VARIABLES = ['AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN'] as const;
 
 /** Parses the pool's variables; every bad one is reported. */
 export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>): { ok: true; config: PoolConfig } | { ok: false; errors: string[] } {
@@ -62,7 +77,10 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
   const devices = parseDeviceList(r.string('AUTOGLM_DEVICES') ?? 'auto');
   if (!devices.ok) r.errors.push(...devices.errors.map((e) => `AUTOGLM_DEVICES: ${e}`));
   const stateDir = resolve(r.string('AUTOGLM_STATE_DIR') ?? '.autoglm');
+  const ring = parseKeyring(r.string('AUTOGLM_ENCRYPTION_KEYS') ?? '');
+  if (!ring.ok) r.errors.push(`AUTOGLM_ENCRYPTION_KEYS: ${ring.error}`);
   const config: PoolConfig = {
+    encryptionKeys: ring.ok ? ring.ring : { active: '', keys: new Map() },
     redisUrl: redisUrl ?? '',
     prefix: r.string('AUTOGLM_REDIS_PREFIX') ?? 'autoglm',
     workers: r.int('AUTOGLM_WORKERS', availableParallelism(), 1, 256),
@@ -74,6 +92,8 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
     inference: r.oneOf('AUTOGLM_INFERENCE', ['thread', 'inline'] as const, 'thread'),
     artifactsDir: resolve(r.string('AUTOGLM_ARTIFACTS_DIR') ?? join(stateDir, 'artifacts')),
     bundleCacheDir: resolve(r.string('AUTOGLM_BUNDLE_CACHE') ?? join(stateDir, 'bundles')),
+    routerUrls: routerUrls(r),
+    workerToken: r.string('AUTOGLM_WORKER_TOKEN'),
     jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     hangLimitMs: r.duration('AUTOGLM_WORKER_HANG_LIMIT', 60_000, 1000),
@@ -82,6 +102,18 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
   };
   return r.errors.length ? { ok: false, errors: r.errors } : { ok: true, config: Object.freeze(config) };
+}
+
+function routerUrls(r: EnvReader): string[] {
+  const urls = (r.string('AUTOGLM_ROUTER_URL') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of urls) {
+    try {
+      if (!/^https?:$/.test(new URL(u).protocol)) throw new Error();
+    } catch {
+      r.errors.push(`AUTOGLM_ROUTER_URL: ${JSON.stringify(u)} is not an http(s) URL`);
+    }
+  }
+  return urls;
 }
 
 /** What the supervisor tells one worker process about itself (variables it sets per slot). */

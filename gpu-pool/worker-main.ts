@@ -7,11 +7,11 @@
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
-import { FunctionCatalog, FunctionConsumer, WorkerRegistry, canServe, connectRedis, installTracing } from '../queue/index.ts';
+import { FunctionCatalog, FunctionConsumer, PayloadCipher, WorkerRegistry, canServe, connectRedis, installTracing } from '../queue/index.ts';
 import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
-import { loadPoolConfig, loadWorkerIdentity } from './config.ts';
+import { SECRET_VARIABLES, loadPoolConfig, loadWorkerIdentity } from './config.ts';
 import { FunctionHost, type Host } from './function-host.ts';
 import { HostThread } from './host-thread.ts';
 import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
@@ -25,6 +25,12 @@ if (!parsed.ok || !ident?.ok) {
   process.exit(2);
 }
 const config = parsed.config;
+// Bundles missing from this node are downloaded here, on the main thread, so the worker token
+// never reaches the inference thread where function code runs.
+const fetcher = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir, routerUrls: async () => config.routerUrls, ...(config.workerToken ? { token: config.workerToken } : {}) });
+// Function code (in the inference thread, which copies this environment) must not see secrets.
+for (const v of SECRET_VARIABLES) delete process.env[v];
+const cipher = new PayloadCipher(config.encryptionKeys);
 const { slot, restarts } = ident.identity;
 const workerId = `${hostname()}-${process.pid}`;
 const log = createLogger({ component: 'worker', workerId, device: slot.id }, config.logLevel);
@@ -70,8 +76,18 @@ let accepting = false;
 /** How long the inference thread may stay silent: a batch may legitimately run for its timeout. */
 let threadLimitMs = config.hangLimitMs;
 
+/** Makes sure a version's bundle is on this node before the host loads it; failures surface when it does. */
+function fetchBundle(hash: string | undefined): Promise<void> {
+  if (!hash) return Promise.resolve();
+  return fetcher.ensure(hash).then(
+    () => undefined,
+    (err) => log.warn('bundle not available', { hash: hash.slice(0, 12), err }),
+  );
+}
+
 function onCatalog(next: CatalogView): void {
   view = next;
+  for (const r of next.records) if (next.serving.has(`${r.name}@${r.version}`)) void fetchBundle(r.hash);
   host.setRecords(next.records, next.serving);
   if (!accepting) return;
   syncConsumers();
@@ -122,14 +138,15 @@ function syncConsumers(): void {
           { kind: SpanKind.CONSUMER, attributes: { 'autoglm.job_id': ctx.jobId, 'autoglm.attempt': ctx.attempt, 'autoglm.device': slot.id, 'autoglm.backend': host.backend } },
           parent,
         );
-        return host.execute(data, ctx.signal).then((r) => {
+        const hash = view.records.find((r) => r.name === data.fn && r.version === data.version)?.hash;
+        return fetchBundle(hash).then(() => host.execute(data, ctx.signal)).then((r) => {
           span.setAttribute('autoglm.batch_size', r.batchSize);
           if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
           span.end();
           return r;
         });
       },
-      { prefix: config.prefix, concurrency: w.concurrency, lockDurationMs: w.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },
+      { prefix: config.prefix, concurrency: w.concurrency, lockDurationMs: w.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs, cipher },
     );
     consumers.set(fn, { consumer, signature: JSON.stringify(w) });
     log.info('consuming', { function: fn, ...w });
@@ -185,7 +202,7 @@ stopWatch = await catalog.watch(catalogSub, (all) => onCatalog(catalogView(all))
 await host.warm();
 accepting = true;
 syncConsumers();
-stopChecks = answerDeployChecks(conn, publisher, config.prefix, { workerId, slot }, (rec) => host.probe(rec));
+stopChecks = answerDeployChecks(conn, publisher, config.prefix, { workerId, slot }, (rec) => fetchBundle(rec.hash).then(() => host.probe(rec)));
 await beat().catch(() => undefined);
 heartbeat = setInterval(() => beat().catch(() => undefined), 2000);
 ipcBeat = setInterval(tellSupervisor, 1000);

@@ -10,6 +10,7 @@ import {
 import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, encodeFailure, type DoneMessage, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName, keys } from './names.ts';
+import type { PayloadCipher } from './payload-cipher.ts';
 
 /** Runs one invocation. Resolves with a result whose `error` is set for a failed item. */
 export type Executor = (data: JobData, ctx: { jobId: string; attempt: number; signal: AbortSignal }) => Promise<InvocationResult>;
@@ -25,6 +26,8 @@ export interface ConsumerOptions {
   stalledIntervalMs?: number;
   /** How many times a job may stall before it fails. Default 2: a crash is retried. */
   maxStalledCount?: number;
+  /** Opens sealed inputs and seals outputs: payloads are never in Redis in plain text. */
+  cipher: PayloadCipher;
 }
 
 /**
@@ -105,7 +108,8 @@ export class FunctionConsumer {
     });
     let result: InvocationResult | 'timeout';
     try {
-      result = await Promise.race([this.execute(data, { jobId: job.id!, attempt, signal: ac.signal }), timedOut]);
+      const plain: JobData = { ...data, input: this.opts.cipher.open(data.input, job.id!) };
+      result = await Promise.race([this.execute(plain, { jobId: job.id!, attempt, signal: ac.signal }), timedOut]);
     } catch (err) {
       return this.fail(job, data, toErrorRecord(err), attempt >= maxAttempts);
     } finally {
@@ -119,7 +123,8 @@ export class FunctionConsumer {
     }
     if (result.error) return this.fail(job, data, result.error, attempt >= maxAttempts);
     if (data.callbackUrl) await this.enqueueCallback(job.id!);
-    return result;
+    // Stored as the job's return value and published to the waiting router: sealed in both.
+    return { ...result, output: this.opts.cipher.seal(result.output, job.id!) };
   }
 
   /** Throws so BullMQ records the failure: retried when retryable and attempts remain. */

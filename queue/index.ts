@@ -38,6 +38,8 @@ export { CALLBACK_POLICY } from './callback-policy.ts';
 export { DeployCheckConsumer, DeployChecker } from './deploy-check.ts';
 export type { CheckOutcome, CheckReport } from './deploy-check.ts';
 export { ShadowStats } from './shadow-stats.ts';
+export { PayloadCipher, newKeyringSpec, parseKeyring } from './payload-cipher.ts';
+export type { Keyring, Sealed } from './payload-cipher.ts';
 export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
 
 // Pool side

@@ -18,7 +18,6 @@ export interface JobData {
   replyTo?: string;
   /** Webhook to POST the final result to. */
   callbackUrl?: string;
-  idempotencyKey?: string;
   /** A mirrored call to a shadow candidate. */
   shadow?: boolean;
   /** Timeout of one attempt, ms (from the manifest). */

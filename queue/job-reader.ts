@@ -5,6 +5,7 @@ import { JobNotCancellableError, JobNotFoundError } from './errors.ts';
 import { decodeFailure, type DoneMessage, type JobData, type JobStatus, type JobView } from './job-data.ts';
 import { callbackJobId } from './callback-policy.ts';
 import { CALLBACK_QUEUE, functionOfJobId, keys } from './names.ts';
+import type { PayloadCipher } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
 
 const STATE_TO_STATUS: Record<string, JobStatus> = {
@@ -36,6 +37,7 @@ export class JobReader {
     private readonly redis: Redis,
     private readonly queues: QueueSet,
     private readonly prefix: string,
+    private readonly cipher: PayloadCipher,
     private readonly cancelledTtlSeconds = 86_400,
   ) {}
 
@@ -62,7 +64,7 @@ export class JobReader {
     const state = await job.getState();
     if (state === 'completed') {
       const done = job.returnvalue === null ? await this.find(id) : job;
-      return { id, ok: true, result: done?.returnvalue as InvocationResult };
+      return { id, ok: true, result: this.openResult(id, done?.returnvalue as InvocationResult) };
     }
     if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
     return undefined;
@@ -117,6 +119,11 @@ export class JobReader {
     return tomb ? (JSON.parse(tomb) as Tombstone).ns : undefined;
   }
 
+  /** A result with its output opened. */
+  openResult(id: string, r: InvocationResult): InvocationResult {
+    return r && { ...r, output: this.cipher.open(r.output, id) };
+  }
+
   private async find(id: string): Promise<Job | undefined> {
     const fn = functionOfJobId(id);
     if (!fn) return undefined;
@@ -144,7 +151,7 @@ export class JobReader {
     }
     const r = job.returnvalue as InvocationResult | null;
     if (status === 'succeeded' && r) {
-      v.output = r.output;
+      v.output = this.cipher.open(r.output, job.id!);
       v.version = r.version;
       v.device = r.device;
       v.batchSize = r.batchSize;

@@ -5,6 +5,7 @@ import { IdempotencyConflictError, QueueFullError, QueueUnavailableError } from 
 import type { FunctionRecord } from './function-catalog.ts';
 import type { JobData } from './job-data.ts';
 import { keys, newJobId } from './names.ts';
+import type { PayloadCipher } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
 
 /** Options of a {@link JobSubmitter}; every field has a production default. */
@@ -17,6 +18,8 @@ export interface SubmitterOptions {
   resultTtlSeconds?: number;
   /** How long failed jobs (dead letters) are kept, seconds. Default 604,800 (7 days). */
   failedTtlSeconds?: number;
+  /** Seals inputs before they reach Redis. */
+  cipher: PayloadCipher;
 }
 
 /** One invocation to enqueue. */
@@ -112,7 +115,7 @@ export class JobSubmitter {
     const data: JobData = {
       fn: req.rec.name,
       version: req.rec.version,
-      input: req.input,
+      input: this.opts.cipher.seal(req.input, id),
       ns: req.ns,
       by: req.by,
       deadline: req.deadline,
@@ -122,7 +125,6 @@ export class JobSubmitter {
       ...(req.tracestate ? { tracestate: req.tracestate } : {}),
       ...(req.replyTo ? { replyTo: req.replyTo } : {}),
       ...(req.callbackUrl ? { callbackUrl: req.callbackUrl } : {}),
-      ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
       ...(req.shadow ? { shadow: true } : {}),
     };
     // Adding with an existing jobId is a no-op in BullMQ, which makes idempotent retries safe

@@ -17,6 +17,8 @@ export interface ResultBusOptions {
   sweepMs?: number;
   /** Looks a job up when a message may have been missed; undefined while it is unfinished. */
   check: (id: string) => Promise<DoneMessage | undefined>;
+  /** Opens a published result (outputs travel sealed). */
+  open?: (msg: DoneMessage) => DoneMessage;
 }
 
 /**
@@ -91,7 +93,12 @@ export class ResultBus {
     } catch {
       return;
     }
-    this.deliver(msg);
+    if (!this.waiters.has(msg.id)) return;
+    try {
+      this.deliver(this.opts.open ? this.opts.open(msg) : msg);
+    } catch {
+      /* undecryptable: the sweep reads the record instead, and reports the error there */
+    }
   }
 
   private deliver(msg: DoneMessage): void {

@@ -11,9 +11,11 @@ import {
   JobSubmitter,
   QueueSet,
   ResultBus,
+  PayloadCipher,
   ShadowStats,
   WorkerRegistry,
   connectRedis,
+  type Keyring,
 } from '../queue/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import type { Config } from './config/index.ts';
@@ -41,6 +43,8 @@ export interface RouterOptions {
   redisUrl: string;
   jwtSecret: string;
   webhookSecret: string;
+  /** Keys sealing job payloads in Redis (shared with the pool). */
+  encryptionKeys: Keyring;
   log?: Logger;
 }
 
@@ -64,9 +68,16 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const queues = new QueueSet(producer, config.prefix);
   const catalog = new FunctionCatalog(producer, config.prefix);
   const functions = new FunctionDirectory();
-  const jobs = new JobReader(producer, queues, config.prefix, Math.round(config.resultTtlMs / 1000));
-  const results = new ResultBus(subscriber, { prefix: config.prefix, routerId, check: (id) => jobs.check(id) });
+  const cipher = new PayloadCipher(opts.encryptionKeys);
+  const jobs = new JobReader(producer, queues, config.prefix, cipher, Math.round(config.resultTtlMs / 1000));
+  const results = new ResultBus(subscriber, {
+    prefix: config.prefix,
+    routerId,
+    check: (id) => jobs.check(id),
+    open: (msg) => (msg.result ? { ...msg, result: jobs.openResult(msg.id, msg.result) } : msg),
+  });
   const submitter = new JobSubmitter(producer, queues, {
+    cipher,
     prefix: config.prefix,
     maxQueueDepth: config.maxQueueDepth,
     resultTtlSeconds: Math.round(config.resultTtlMs / 1000),
@@ -76,7 +87,10 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const artifacts = new ArtifactStore(artifactsDir(config.stateDir));
   const shadowStats = new ShadowStats(producer, config.prefix);
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
-  const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, { loadCheckTimeoutMs: config.loadCheckTimeoutMs });
+  const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
+    loadCheckTimeoutMs: config.loadCheckTimeoutMs,
+    onChange: (name, state) => functions.apply(name, state),
+  });
 
   const stopWatch = await catalog.watch(catalogSubscriber, (all) => functions.replace(all));
   await results.start();
@@ -106,6 +120,11 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
   });
+  // Idle keep-alive connections live longer than clients keep them (undici: 4 s, proxies: 60 s),
+  // so a client never reuses a connection the server is closing at that instant (ECONNRESET).
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogLevel } from '../../functions/sdk/index.ts';
 import { EnvReader } from '../../functions/sdk/index.ts';
+import { parseKeyring } from '../../queue/index.ts';
 
 /** Which processes this node runs. */
 export type Role = 'all' | 'router' | 'pool';
@@ -28,6 +29,11 @@ export interface Config {
   readonly jwtSecret: string | undefined;
   /** `AUTOGLM_WEBHOOK_SECRET` (≥ 32 chars). Unset: generated once and kept in the state directory. */
   readonly webhookSecret: string | undefined;
+  /**
+   * `AUTOGLM_ENCRYPTION_KEYS`: `kid:base64key[,kid:base64key…]` (32-byte AES keys, first active) that
+   * seal job inputs and outputs in Redis. Unset: one key generated and kept in the state directory.
+   */
+  readonly encryptionKeys: string | undefined;
   /** `AUTOGLM_WORKERS`, default: number of cores. Worker processes in the pool. */
   readonly workers: number;
   /** `AUTOGLM_STATE_DIR`, default `./.autoglm`: Redis data, generated secrets. */
@@ -77,6 +83,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),
     jwtSecret: r.secret('AUTOGLM_JWT_SECRET', 32),
     webhookSecret: r.secret('AUTOGLM_WEBHOOK_SECRET', 32),
+    encryptionKeys: keyring(r),
     workers: r.int('AUTOGLM_WORKERS', availableParallelism(), 1, 256),
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
@@ -93,6 +100,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   };
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return { ok: true, config: Object.freeze(config) };
+}
+
+function keyring(r: EnvReader): string | undefined {
+  const spec = r.string('AUTOGLM_ENCRYPTION_KEYS');
+  if (spec === undefined) return undefined;
+  const parsed = parseKeyring(spec);
+  if (!parsed.ok) r.errors.push(`AUTOGLM_ENCRYPTION_KEYS: ${parsed.error}`);
+  return spec;
 }
 
 function prefix(r: EnvReader): string {

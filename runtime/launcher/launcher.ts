@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
-import { WorkerRegistry, connectRedis, evictionPolicy, installTracing } from '../../queue/index.ts';
+import { WorkerRegistry, connectRedis, evictionPolicy, installTracing, newKeyringSpec, parseKeyring } from '../../queue/index.ts';
 import { persistentSecret, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
@@ -49,6 +49,9 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
   }
 
   installTracing();
+  const keys = config.encryptionKeys ?? persistentSecret(config.stateDir, 'encryption-keys', newKeyringSpec);
+  const ring = parseKeyring(keys);
+  if (!ring.ok) throw new LaunchError(`${join(config.stateDir, 'encryption-keys')}: ${ring.error}`);
   let router: RouterHandle | undefined;
   let pool: ChildProcess | undefined;
   let adminToken: string | undefined;
@@ -59,6 +62,7 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
         redisUrl,
         jwtSecret: config.jwtSecret ?? persistentSecret(config.stateDir, 'jwt-secret'),
         webhookSecret: config.webhookSecret ?? persistentSecret(config.stateDir, 'webhook-secret'),
+        encryptionKeys: ring.ring,
         log: log.child({ component: 'router' }),
       });
       adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
@@ -66,7 +70,7 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
       writeFileSync(join(config.stateDir, 'admin-token'), adminToken + '\n', { mode: 0o600 });
     }
     if (config.role !== 'router') {
-      pool = startPool(config, redisUrl);
+      pool = startPool(config, redisUrl, keys);
       await waitForWorker(redisUrl, config.prefix, pool);
     }
     if (router && config.role === 'all') {
@@ -106,7 +110,7 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
   return { router, redisUrl, adminToken, stop, forceStop };
 }
 
-function startPool(config: Config, redisUrl: string): ChildProcess {
+function startPool(config: Config, redisUrl: string, encryptionKeys: string): ChildProcess {
   return fork(POOL_MAIN, [], {
     execArgv: ['--import', TS_LOADER],
     // Own process group: a terminal Ctrl-C reaches the launcher only, which drains in order.
@@ -117,6 +121,7 @@ function startPool(config: Config, redisUrl: string): ChildProcess {
       NODE_OPTIONS: process.env.NODE_OPTIONS,
       // Workers get what they need and no platform secret (JWT, webhook keys stay in the router).
       REDIS_URL: redisUrl,
+      AUTOGLM_ENCRYPTION_KEYS: encryptionKeys,
       AUTOGLM_REDIS_PREFIX: config.prefix,
       AUTOGLM_WORKERS: String(config.workers),
       AUTOGLM_JOB_LOCK: `${config.jobLockMs}ms`,

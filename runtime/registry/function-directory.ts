@@ -31,6 +31,15 @@ export class FunctionDirectory {
   }
 
   /**
+   * Applies one change made by this router at once, so a caller who deploys and then invokes
+   * never races the catalogue broadcast; the broadcast then confirms it.
+   */
+  apply(name: string, state: FunctionState | undefined): void {
+    if (state) this.byName.set(name, state);
+    else this.byName.delete(name);
+  }
+
+  /**
    * Resolves `name` or `name@version` to the version a call runs: the pinned one, or one drawn
    * from the traffic table (sticky per `routingKey`).
    * @throws FunctionNotFoundError, NotServingError

@@ -13,6 +13,8 @@ export interface RegistryOptions {
   maxBundleBytes?: number;
   /** Checks that some device can run the manifest; returns a reason when none can. */
   placement?: (bundle: OpenedBundle) => Promise<string | undefined>;
+  /** Told of every change this registry makes, right after it is stored. */
+  onChange?: (name: string, state: FunctionState | undefined) => void;
 }
 
 /** What a deploy did. */
@@ -60,10 +62,11 @@ export class Registry {
     const existing = await this.catalog.get(name);
     const already = existing?.versions[bundle.version];
     let check: DeployResult['check'];
+    // Stored even when the version is known: this router's store may be new (another node, a lost disk).
+    if (!(await this.store.has(hash))) this.store.put(hash, archive);
     if (!already) {
       const reason = await this.opts.placement?.(bundle);
       if (reason) throw new UnplaceableError(reason);
-      if (!(await this.store.has(hash))) this.store.put(hash, archive);
       const outcome = await this.checker.check(
         { name, namespace: o.namespace ?? 'default', version: bundle.version, hash, manifest: bundle.manifest },
         this.opts.loadCheckTimeoutMs ?? 60_000,
@@ -81,6 +84,7 @@ export class Registry {
       const alreadyServing = base.traffic.routes.some((r) => r.version === record.version) && (o.mode.kind === 'promote' ? base.traffic.stable === record.version : true);
       return { ...withVersion, traffic: alreadyServing ? base.traffic : afterDeploy(withVersion, record.version, o.mode, o.by) };
     });
+    this.opts.onChange?.(name, next);
     return { name, version: record.version, hash, created: !already, traffic: next!.traffic, ...(check ? { check } : {}) };
   }
 
@@ -105,6 +109,7 @@ export class Registry {
       return { ...cur, traffic: change(cur) };
     });
     if (missing || !next) throw new FunctionNotFoundError(name);
+    this.opts.onChange?.(name, next);
     return next.traffic;
   }
 
@@ -134,6 +139,7 @@ export class Registry {
     if ((queued > 0 || (counts.active ?? 0) > 0) && !force) throw new FunctionBusyError(name, { waiting: queued, active: counts.active ?? 0 });
     if (force && queued > 0) await q.drain(true);
     await this.catalog.update(name, () => undefined);
+    this.opts.onChange?.(name, undefined);
     await this.shadow.clear(name);
   }
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
-import { WorkerRegistry, installTracing } from '../../queue/index.ts';
+import { WorkerRegistry, installTracing, newKeyringSpec, parseKeyring } from '../../queue/index.ts';
 import { loadConfig } from '../../runtime/config/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { deployBuiltins } from '../../runtime/registry/builtin-functions.ts';
@@ -58,7 +58,7 @@ export async function startPlatform(
   opts: { env?: Record<string, string>; pool?: boolean; workers?: number; /** Deploy the function folders in AUTOGLM_FUNCTIONS_DIR (default: echo). Default true. */ deploy?: boolean } = {},
 ): Promise<TestPlatform> {
   installTracing();
-  const prefix = `t${process.pid}x${++seq}x${Date.now().toString(36)}`;
+  const prefix = opts.env?.AUTOGLM_REDIS_PREFIX ?? `t${process.pid}x${++seq}x${Date.now().toString(36)}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-state-'));
   const env: Record<string, string> = {
     REDIS_URL: redisUrl,
@@ -68,23 +68,29 @@ export async function startPlatform(
     AUTOGLM_WORKERS: String(opts.workers ?? 1),
     AUTOGLM_SHUTDOWN_GRACE: '5s',
     AUTOGLM_LOG_LEVEL: 'warn',
+    AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('test'),
     ...opts.env,
   };
   const parsed = loadConfig(env);
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  const router = await startRouter({ config: parsed.config, redisUrl, jwtSecret: JWT_SECRET, webhookSecret: WEBHOOK_SECRET, log: createLogger({ test: true }, 'error') });
+  const ring = parseKeyring(env.AUTOGLM_ENCRYPTION_KEYS!);
+  if (!ring.ok) throw new Error(ring.error);
+  const router = await startRouter({ config: parsed.config, redisUrl, jwtSecret: JWT_SECRET, webhookSecret: WEBHOOK_SECRET, encryptionKeys: ring.ring, log: createLogger({ test: true }, 'error') });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const adminToken = await router.verifier.mint({ sub: 'test-admin', roles: ['admin'] });
 
+  // A worker token lets the pool download bundles from the router when its artifact directory lacks them.
+  const workerToken = await router.verifier.mint({ sub: 'pool', roles: ['worker'] });
   const startPool = async (extra: Record<string, string> = {}): Promise<TestPool> => {
-    const proc = fork(POOL_MAIN, [], { execArgv: TS_EXEC_ARGV, env: { PATH: process.env.PATH, ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const poolEnv = { PATH: process.env.PATH, AUTOGLM_ROUTER_URL: router.url, AUTOGLM_WORKER_TOKEN: workerToken, ...env, ...extra };
+    const proc = fork(POOL_MAIN, [], { execArgv: TS_EXEC_ARGV, env: poolEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const registry = new WorkerRegistry(redis, prefix);
     const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
-    for (let i = 0; i < 600 && (await registry.liveCount()) < want; i++) {
+    await eventually(async () => {
       if (proc.exitCode !== null) throw new Error(`pool exited with ${proc.exitCode}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return (await registry.liveCount()) >= want;
+    }, `${want} live worker(s)`);
     const pool: TestPool = {
       proc,
       workerPids: async () => (await registry.live()).map((w) => w.pid),

@@ -122,6 +122,23 @@ describe('bad bundles are refused with a clear message and leave the registry un
   });
 });
 
+describe('pool nodes without the router\'s disk', () => {
+  it('download bundles from the router by hash (worker token), verify and cache them', async () => {
+    const remote = mkdtempSync(join(work, 'remote-'));
+    await p.pool!.stop();
+    await p.startPool({ AUTOGLM_STATE_DIR: remote, AUTOGLM_ARTIFACTS_DIR: join(remote, 'no-artifacts-here') });
+    const dir = join(work, 'fetched');
+    cpSync(ECHO, dir, { recursive: true });
+    writeFileSync(join(dir, 'manifest.yaml'), readFileSync(join(ECHO, 'manifest.yaml'), 'utf8').replace('name: echo', 'name: fetched'));
+    const b = await buildBundle(dir, { typecheck: false });
+    const dep = await p.api.deploy(b.archive, b.hash);
+    expect(dep.body.check.device).toBe('cpu:0');
+    const r = await p.call('POST', '/v1/functions/fetched/invoke', { input: { message: 'from afar' } });
+    expect(r.status).toBe(200);
+    expect(readFileSync(join(remote, 'bundles', b.hash, '.complete'), 'utf8')).toBe(b.hash);
+  });
+});
+
 describe('rollouts under load', () => {
   it('deploy, canary, promote and rollback while calls run: no call fails', async () => {
     const dir = join(work, 'rollout');

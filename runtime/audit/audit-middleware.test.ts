@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../functions/sdk/index.ts';
+import { TokenVerifier, bearerAuth } from '../auth/index.ts';
+import { ForbiddenError, FunctionNotFoundError } from '../http/errors.ts';
+import { problemResponse } from '../http/problem.ts';
+import { AuditLog } from './audit-log.ts';
+import { auditDenials, auditRequest, audited } from './audit-middleware.ts';
+
+const verifier = new TokenVerifier({ secret: 'middleware-test-secret-0123456789abcdef' });
+let dir: string;
+let audit: AuditLog;
+let app: Hono;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'autoglm-audit-mw-'));
+  audit = await AuditLog.open({ dir, chainId: 'mw', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
+  app = new Hono();
+  app.use('*', async (c, next) => {
+    c.set('requestId' as never, 'req-1' as never);
+    await next();
+  });
+  app.use('/v1/*', auditDenials(audit));
+  app.use('/v1/*', bearerAuth(verifier));
+  app.post('/v1/functions/:name/invoke', (c) => {
+    const started = Date.now();
+    const name = c.req.param('name');
+    if (name === 'missing') {
+      const err = new FunctionNotFoundError(name);
+      auditRequest(audit, c, { action: 'invoke', function: name, started, error: err });
+      throw err;
+    }
+    if (name === 'secret') {
+      const err = new ForbiddenError('not in your namespace');
+      expect(auditRequest(audit, c, { action: 'invoke', function: name, started, error: err })).toBeUndefined();
+      throw err;
+    }
+    auditRequest(audit, c, { action: 'invoke', namespace: 'default', function: name, version: 'abcdef123456', jobId: 'j1', started });
+    return c.json({ ok: true });
+  });
+  app.delete('/v1/jobs/:id', (c) =>
+    audited(audit, c, { action: 'job.cancel', namespace: 'default' }, async (a) => {
+      a.jobId = c.req.param('id');
+      if (a.jobId === 'gone') throw new FunctionNotFoundError('gone');
+      return c.json({ cancelled: true });
+    }),
+  );
+  app.onError((err, c) => problemResponse(c, err));
+});
+afterEach(async () => {
+  await audit.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const call = async (path: string, token?: string) =>
+  app.request(path, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe('auditRequest', () => {
+  it('records who did what, with outcome, duration and request id', async () => {
+    const token = await verifier.mint({ sub: 'alice', roles: ['invoker'] });
+    expect((await call('/v1/functions/echo/invoke', token)).status).toBe(200);
+    expect((await call('/v1/functions/missing/invoke', token)).status).toBe(404);
+    const [missing, ok] = await audit.query();
+    expect(ok).toMatchObject({ actor: 'alice', roles: ['invoker'], action: 'invoke', namespace: 'default', function: 'echo', version: 'abcdef123456', jobId: 'j1', outcome: 'ok', requestId: 'req-1' });
+    expect(ok!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(missing).toMatchObject({ actor: 'alice', function: 'missing', outcome: 'error', code: 'FUNCTION_NOT_FOUND' });
+  });
+});
+
+describe('audited', () => {
+  it('records the body once, ok or error, with what it learned', async () => {
+    const token = await verifier.mint({ sub: 'carol', roles: ['invoker'] });
+    const del = (id: string) => app.request(`/v1/jobs/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect((await del('j7')).status).toBe(200);
+    expect((await del('gone')).status).toBe(404);
+    const [gone, j7] = await audit.query();
+    expect(j7).toMatchObject({ actor: 'carol', action: 'job.cancel', namespace: 'default', jobId: 'j7', outcome: 'ok' });
+    expect(j7!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(gone).toMatchObject({ jobId: 'gone', outcome: 'error', code: 'FUNCTION_NOT_FOUND' });
+    expect(await audit.query({ action: 'job.cancel' })).toHaveLength(2);
+  });
+});
+
+describe('auditDenials', () => {
+  it('records a refused token as anonymous, with what was tried', async () => {
+    expect((await call('/v1/functions/echo/invoke')).status).toBe(401);
+    expect((await call('/v1/functions/echo@abcdef123456/invoke', 'not-a-jwt')).status).toBe(401);
+    const [bad, none] = await audit.query();
+    expect(none).toMatchObject({ actor: 'anonymous', roles: [], action: 'access.denied', outcome: 'denied', code: 'UNAUTHORIZED', function: 'echo', target: 'POST /v1/functions/echo/invoke' });
+    expect(bad).toMatchObject({ actor: 'anonymous', function: 'echo', version: 'abcdef123456' });
+    expect(JSON.stringify(bad)).not.toContain('not-a-jwt');
+  });
+
+  it('records a 403 once, with the caller, even when the route also audits', async () => {
+    const token = await verifier.mint({ sub: 'bob', roles: ['viewer'] });
+    expect((await call('/v1/functions/secret/invoke', token)).status).toBe(403);
+    const records = await audit.query();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ actor: 'bob', roles: ['viewer'], action: 'access.denied', function: 'secret', code: 'FORBIDDEN', requestId: 'req-1' });
+  });
+
+  it('records nothing for other answers', async () => {
+    const token = await verifier.mint({ sub: 'alice', roles: ['invoker'] });
+    await call('/v1/nowhere', token);
+    expect(await audit.query({ action: 'access.denied' })).toEqual([]);
+  });
+});

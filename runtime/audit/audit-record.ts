@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { InvalidAuditEventError } from './audit-errors.ts';
+
+/** How an audited action ended. */
+export type AuditOutcome = 'ok' | 'error' | 'denied';
+
+/** What was done. The named ones are what the platform records; others must look like `noun.verb`. */
+export type AuditAction =
+  | 'function.deploy'
+  | 'function.remove'
+  | 'traffic.change'
+  | 'traffic.rollback'
+  | 'token.create'
+  | 'invoke'
+  | 'job.submit'
+  | 'job.cancel'
+  | 'access.denied'
+  | 'audit.read'
+  | 'audit.verify'
+  | 'audit.prune'
+  | (string & {});
+
+/**
+ * One thing to audit. Only these fields are ever stored: anything else on the object (an input,
+ * an output, a token) is dropped, so a payload cannot reach the log by accident.
+ */
+export interface AuditEvent {
+  /** Who: the token's `sub`; `anonymous` when no token was verified; `system` for the platform itself. */
+  actor: string;
+  roles?: readonly string[];
+  action: AuditAction;
+  namespace?: string;
+  function?: string;
+  version?: string;
+  jobId?: string;
+  outcome: AuditOutcome;
+  /** The error code when `outcome` is `error` or `denied` (`FORBIDDEN`, `DEADLINE_EXCEEDED`). */
+  code?: string;
+  durationMs?: number;
+  requestId?: string;
+  /** The peer address of the connection (not `X-Forwarded-For`, which the caller controls). */
+  remote?: string;
+  /** What a denied request tried (`POST /v1/functions/echo/invoke`), or a prune's anchor. */
+  target?: string;
+}
+
+/** A stored record: the event, stamped with its place in the chain. */
+export interface AuditRecord {
+  /** 1, 2, 3 … within the chain, never reused. */
+  seq: number;
+  /** ISO 8601, UTC, when the log accepted the event. */
+  time: string;
+  actor: string;
+  roles: string[];
+  action: string;
+  namespace?: string;
+  function?: string;
+  version?: string;
+  jobId?: string;
+  outcome: AuditOutcome;
+  code?: string;
+  durationMs?: number;
+  requestId?: string;
+  remote?: string;
+  target?: string;
+  /** `hash` of the previous record; {@link GENESIS} for the first. */
+  prev: string;
+  /** sha256(prev + canonical JSON of this record without `hash`), hex. */
+  hash: string;
+}
+
+/** `prev` of a chain's first record. */
+export const GENESIS = '0'.repeat(64);
+
+export const ACTION_RE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const OUTCOMES: ReadonlySet<string> = new Set(['ok', 'error', 'denied']);
+const OPTIONAL = ['namespace', 'function', 'version', 'jobId', 'code', 'requestId', 'remote', 'target'] as const;
+/** Longest kept string field; longer values are cut (a name or id is never this long). */
+const MAX_FIELD = 256;
+
+const cut = (s: string): string => (s.length > MAX_FIELD ? s.slice(0, MAX_FIELD) : s);
+
+/**
+ * JSON with object keys sorted at every level and no whitespace: the same record always gives the
+ * same bytes, whatever order its fields were written or parsed in.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('canonical JSON has no non-finite numbers');
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+/** The hash a record must carry: sha256(prev + canonical JSON of the record without `hash`). */
+export function recordHash(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
+  const { hash: _, ...body } = record;
+  return createHash('sha256').update(record.prev).update(canonicalJson(body)).digest('hex');
+}
+
+/**
+ * Builds the record for `event` at position `seq` after `prev`. Copies only the known fields,
+ * cuts long strings, rounds the duration.
+ * @throws InvalidAuditEventError when actor, action or outcome is missing or malformed (a platform bug).
+ */
+export function sealRecord(event: AuditEvent, seq: number, prev: string, time: string): AuditRecord {
+  if (typeof event.actor !== 'string' || event.actor === '') throw new InvalidAuditEventError('actor', 'must be a non-empty string');
+  if (typeof event.action !== 'string' || !ACTION_RE.test(event.action)) throw new InvalidAuditEventError('action', `must look like noun.verb, got ${JSON.stringify(event.action)}`);
+  if (!OUTCOMES.has(event.outcome)) throw new InvalidAuditEventError('outcome', `must be ok, error or denied, got ${JSON.stringify(event.outcome)}`);
+  // Field order here is the order a person reads in the file; the hash does not depend on it.
+  const rec: Record<string, unknown> = {
+    seq,
+    time,
+    actor: cut(event.actor),
+    roles: Array.isArray(event.roles) ? event.roles.filter((r) => typeof r === 'string').map(cut) : [],
+    action: event.action,
+  };
+  for (const k of OPTIONAL) {
+    const v = event[k];
+    if (typeof v === 'string' && v !== '') rec[k] = cut(v);
+  }
+  if (typeof event.durationMs === 'number' && Number.isFinite(event.durationMs)) rec.durationMs = Math.max(0, Math.round(event.durationMs));
+  rec.outcome = event.outcome;
+  rec.prev = prev;
+  const sealed = rec as unknown as AuditRecord;
+  sealed.hash = recordHash(sealed);
+  return sealed;
+}
+
+/** Why `value` is not a well-formed record, or undefined when it is (the hash is checked separately). */
+export function malformed(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const r = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return 'seq is not a positive integer';
+  if (typeof r.prev !== 'string' || !HEX64.test(r.prev)) return 'prev is not a sha256 hex digest';
+  if (typeof r.hash !== 'string' || !HEX64.test(r.hash)) return 'hash is not a sha256 hex digest';
+  if (typeof r.time !== 'string' || Number.isNaN(Date.parse(r.time))) return 'time is not an ISO 8601 time';
+  return undefined;
+}

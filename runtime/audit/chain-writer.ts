@@ -1,0 +1,281 @@
+import { mkdir, open, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../functions/sdk/index.ts';
+import { AuditChainBusyError, AuditChainDamagedError, AuditUnavailableError } from './audit-errors.ts';
+import { GENESIS, malformed, recordHash, sealRecord, type AuditEvent, type AuditRecord } from './audit-record.ts';
+import { ChainLock, lockHolder } from './chain-lock.ts';
+import {
+  ANCHOR_FILE,
+  HEAD_FILE,
+  listSegments,
+  parseSegmentName,
+  readJsonFile,
+  readLastLine,
+  segmentName,
+  writeJsonAtomic,
+  type ChainAnchor,
+  type ChainHead,
+} from './segment-files.ts';
+
+/** Compiled writer settings (see AuditLogOptions for what each means and its default). */
+export interface ChainWriterOptions {
+  maxSegmentBytes: number;
+  flushIntervalMs: number;
+  flushBatch: number;
+  maxPending: number;
+  now: () => Date;
+  log: Logger;
+}
+
+/** After a failed flush, wait this long before the next try (the records stay in memory). */
+const RETRY_MS = 1000;
+
+interface Pending {
+  seg: string;
+  line: string;
+  rec: AuditRecord;
+}
+
+interface Tail {
+  seq: number;
+  hash: string;
+  segment?: { name: string; day: string; bytes: number };
+  /** Repairs of an interrupted write, applied only once the tail proved consistent with head.json. */
+  truncate?: { path: string; size: number };
+  remove: string[];
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * Finds where a chain ends, and checks that end against head.json. Anything cut off, or a
+ * last record altered, means the chain is damaged: it is reported, and nobody continues it.
+ */
+async function readTail(dir: string, chain: string): Promise<Tail> {
+  const damaged = (reason: string) => new AuditChainDamagedError(chain, reason);
+  let head: ChainHead | undefined;
+  let anchor: ChainAnchor | undefined;
+  try {
+    head = await readJsonFile<ChainHead>(join(dir, HEAD_FILE));
+    anchor = await readJsonFile<ChainAnchor>(join(dir, ANCHOR_FILE));
+  } catch {
+    throw damaged('head.json or anchor.json is not valid JSON');
+  }
+  if (head && !(Number.isSafeInteger(head.seq) && typeof head.hash === 'string' && HEX64.test(head.hash))) throw damaged('head.json has no valid seq and hash');
+  const segments = await listSegments(dir);
+  const remove: string[] = [];
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const name = segments[i]!;
+    const path = join(dir, name);
+    const last = await readLastLine(path);
+    if (!last) {
+      // Created, then the process died before a whole record reached it.
+      remove.push(path);
+      continue;
+    }
+    let rec: AuditRecord;
+    try {
+      rec = JSON.parse(last.text) as AuditRecord;
+    } catch {
+      throw damaged(`the last line of ${name} is not valid JSON`);
+    }
+    if (malformed(rec) || recordHash(rec) !== rec.hash) throw damaged(`the last record of ${name} was altered`);
+    if (!head) throw damaged('head.json is missing');
+    if (head.seq > rec.seq) throw damaged(`head.json says the chain ends at seq ${head.seq}, the files at ${rec.seq}`);
+    if (head.seq === rec.seq && head.hash !== rec.hash) throw damaged(`record ${rec.seq} does not match head.json`);
+    const parsed = parseSegmentName(name)!;
+    return {
+      seq: rec.seq,
+      hash: rec.hash,
+      segment: { name, day: parsed.day, bytes: last.end },
+      ...(last.torn > 0 ? { truncate: { path, size: last.end } } : {}),
+      remove,
+    };
+  }
+  const start = anchor ?? { seq: 0, hash: GENESIS };
+  if (head && head.seq > start.seq) throw damaged(`head.json says the chain ends at seq ${head.seq}, but no records are left`);
+  return { seq: start.seq, hash: start.hash, remove };
+}
+
+/**
+ * Writes one chain: the only writer of its directory while it holds the lock. Records are sealed
+ * (seq, prev, hash) synchronously in `append`, buffered, and written in batches: one `write` and
+ * one `fdatasync` per batch, then head.json. Segments roll at each UTC day and past a size.
+ */
+export class ChainWriter {
+  private pending: Pending[] = [];
+  private seg: { name: string; day: string; bytes: number } | undefined;
+  private fh: FileHandle | undefined;
+  private fhName: string | undefined;
+  private fhSize = 0;
+  private head: ChainHead;
+  private headDirty = true;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private failing = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly chain: string,
+    private readonly lock: ChainLock,
+    private seq: number,
+    private prev: string,
+    segment: Tail['segment'],
+    private readonly opts: ChainWriterOptions,
+  ) {
+    this.seg = segment;
+    this.head = { chain, seq, hash: prev, ...(segment ? { segment: segment.name } : {}) };
+  }
+
+  /**
+   * Claims chain `chain` under `auditDir` and continues it from its last record.
+   * @throws AuditChainBusyError when a live process holds it.
+   * @throws AuditChainDamagedError when its end does not match head.json (left untouched).
+   */
+  static async open(auditDir: string, chain: string, opts: ChainWriterOptions): Promise<ChainWriter> {
+    const dir = join(auditDir, chain);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const lock = await ChainLock.claim(dir);
+    if (!lock) {
+      const h = await lockHolder(dir);
+      throw new AuditChainBusyError(chain, h ? `pid ${h.pid} on ${h.host}` : 'another process');
+    }
+    try {
+      const tail = await readTail(dir, chain);
+      if (tail.truncate) {
+        opts.log.warn('audit segment ended in a partial record (interrupted write); cut it off', { chain, file: tail.truncate.path });
+        await truncate(tail.truncate.path, tail.truncate.size);
+      }
+      for (const path of tail.remove) await rm(path, { force: true });
+      const w = new ChainWriter(dir, chain, lock, tail.seq, tail.hash, tail.segment, opts);
+      await w.flush(); // a new chain gets its head.json now; a lagging one catches up
+      return w;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** The segment records are being written to; retention never deletes it. */
+  get currentSegment(): string | undefined {
+    return this.seg?.name;
+  }
+
+  /** Seq of the newest record appended. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Seals `event` as the next record and queues it for the next batch.
+   * @throws AuditUnavailableError when closed, or when the disk has refused so many batches that
+   *   `maxPending` records wait.
+   * @throws InvalidAuditEventError for an event without actor, action or outcome.
+   */
+  append(event: AuditEvent): AuditRecord {
+    if (this.closed) throw new AuditUnavailableError('the audit log is closed');
+    if (this.pending.length >= this.opts.maxPending) {
+      throw new AuditUnavailableError(`the audit log cannot write to ${this.dir}; ${this.pending.length} records are waiting`);
+    }
+    const time = this.opts.now().toISOString();
+    const rec = sealRecord(event, this.seq + 1, this.prev, time);
+    const line = JSON.stringify(rec) + '\n';
+    const bytes = Buffer.byteLength(line);
+    const day = time.slice(0, 10);
+    if (!this.seg || this.seg.day !== day || (this.seg.bytes > 0 && this.seg.bytes + bytes > this.opts.maxSegmentBytes)) {
+      this.seg = { name: segmentName(rec.seq, time), day, bytes: 0 };
+    }
+    this.seg.bytes += bytes;
+    this.pending.push({ seg: this.seg.name, line, rec });
+    this.seq = rec.seq;
+    this.prev = rec.hash;
+    this.schedule(this.pending.length >= this.opts.flushBatch && !this.failing ? 0 : this.opts.flushIntervalMs);
+    return rec;
+  }
+
+  /** Writes everything appended so far (fsynced, head.json updated). Rejects when the disk refuses; the records stay queued. */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.flushOnce());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Flushes what is queued, closes the file and releases the chain. Idempotent. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.closed = true;
+      clearTimeout(this.timer);
+      try {
+        await this.flush();
+      } catch (err) {
+        this.opts.log.error('audit records could not be written at close and are lost', { err, chain: this.chain, lost: this.pending.length });
+      }
+      await this.fh?.close().catch(() => undefined);
+      await this.lock.release();
+    })());
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) {
+      if (ms > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch((err: unknown) => {
+        this.opts.log.error('audit flush failed; records kept in memory, retrying', { err, chain: this.chain, pending: this.pending.length });
+        if (!this.closed) this.schedule(RETRY_MS);
+      });
+    }, ms);
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.pending.length === 0 && !this.headDirty) return;
+    const batch = this.pending;
+    this.pending = [];
+    let done = 0;
+    try {
+      while (done < batch.length) {
+        const seg = batch[done]!.seg;
+        let end = done;
+        while (end < batch.length && batch[end]!.seg === seg) end++;
+        await this.write(seg, batch.slice(done, end).map((p) => p.line).join(''));
+        done = end;
+        const last = batch[done - 1]!;
+        this.head = { chain: this.chain, seq: last.rec.seq, hash: last.rec.hash, time: last.rec.time, segment: seg };
+        this.headDirty = true;
+      }
+      // After the data is durable, never before: head.json may lag the files, never lead them.
+      await writeJsonAtomic(join(this.dir, HEAD_FILE), this.head);
+      this.headDirty = false;
+      this.failing = false;
+    } catch (err) {
+      this.pending = batch.slice(done).concat(this.pending);
+      this.failing = true;
+      throw err;
+    }
+  }
+
+  private async write(seg: string, text: string): Promise<void> {
+    if (this.fhName !== seg || !this.fh) {
+      const old = this.fh;
+      this.fh = undefined;
+      await old?.close().catch(() => undefined);
+      this.fh = await open(join(this.dir, seg), 'a', 0o600);
+      this.fhName = seg;
+      this.fhSize = (await this.fh.stat()).size;
+    }
+    const buf = Buffer.from(text, 'utf8');
+    try {
+      for (let off = 0; off < buf.length; ) off += (await this.fh.write(buf, off, buf.length - off)).bytesWritten;
+      await this.fh.datasync();
+      this.fhSize += buf.length;
+    } catch (err) {
+      // A half-written batch would leave a broken line the retry appends after: cut it off.
+      await this.fh.truncate(this.fhSize).catch(() => undefined);
+      throw err;
+    }
+  }
+}

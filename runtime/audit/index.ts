@@ -1,0 +1,28 @@
+/**
+ * The audit trail: an append-only, hash-chained log of who did what (deploys, traffic changes,
+ * tokens, invocations, denials), kept as JSON-lines files under `<stateDir>/audit`.
+ */
+export { AuditLog } from './audit-log.ts';
+export type { AuditLogOptions } from './audit-log.ts';
+
+export type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
+export { ACTION_RE, GENESIS, canonicalJson, recordHash } from './audit-record.ts';
+
+export { auditDenials, auditRequest, audited } from './audit-middleware.ts';
+export type { RequestAudit } from './audit-middleware.ts';
+
+export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseAuditTime, queryAuditDir } from './audit-query.ts';
+export type { AuditEntry, AuditFilter } from './audit-query.ts';
+
+export { verifyAuditDir } from './chain-verify.ts';
+export type { BadRecord, ChainReport, VerifyReport } from './chain-verify.ts';
+
+export type { PruneResult } from './retention.ts';
+
+export {
+  AuditChainBusyError,
+  AuditChainDamagedError,
+  AuditLogNotFoundError,
+  AuditUnavailableError,
+  InvalidAuditEventError,
+} from './audit-errors.ts';

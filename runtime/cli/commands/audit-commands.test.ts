@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../functions/sdk/index.ts';
+import { AuditLog } from '../../audit/index.ts';
+import type { ApiClient } from '../../client/api-client.ts';
+import { EXIT, describeError } from '../cli-error.ts';
+import { createOutput } from '../output.ts';
+import { EXIT_AUDIT_FAILED, registerAuditCommands } from './audit-commands.ts';
+
+let stateDir: string;
+let auditDir: string;
+
+/** Runs `autoglm <args>` as main.ts does: same option, same error handling, output captured. */
+async function runCli(args: string[], api?: ApiClient): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  const program = new Command('autoglm').option('--json').exitOverride();
+  program.configureOutput({ writeOut: (s) => (stdout += s), writeErr: () => undefined });
+  const out = { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WriteStream;
+  registerAuditCommands(program, () => ({
+    env: { configPath: '/nonexistent' },
+    api: () => api ?? (() => { throw new Error('no server in this test'); })(),
+    out: createOutput(Boolean(program.opts().json), out, out),
+  }));
+  for (const c of [...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride();
+  try {
+    await program.parseAsync(['node', 'autoglm', ...args]);
+    return { code: EXIT.ok, stdout, stderr: '' };
+  } catch (err) {
+    if (err instanceof CommanderError) return { code: err.exitCode === 0 ? 0 : EXIT.usage, stdout, stderr: err.message };
+    const { line, code } = describeError(err);
+    return { code, stdout, stderr: line };
+  }
+}
+
+beforeEach(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'autoglm-audit-cli-'));
+  auditDir = join(stateDir, 'audit');
+  const log = await AuditLog.open({ dir: auditDir, chainId: 'c', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
+  for (const actor of ['alice', 'bob', 'alice', 'carol']) log.append({ actor, roles: ['deployer'], action: 'function.deploy', function: 'echo', outcome: 'ok', durationMs: 5 });
+  await log.close();
+});
+afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+const segment = () => join(auditDir, 'c', readdirSync(join(auditDir, 'c')).find((f) => f.endsWith('.jsonl'))!);
+
+describe('autoglm audit verify --dir', () => {
+  it('exits 0 on a clean log (audit dir or state dir)', async () => {
+    const r = await runCli(['audit', 'verify', '--dir', auditDir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('audit log intact: 4 records in 1 chain(s)');
+    expect((await runCli(['audit', 'verify', '--dir', stateDir])).code).toBe(0);
+  });
+
+  it(`exits ${EXIT_AUDIT_FAILED} and names the first bad record when tampered`, async () => {
+    const p = segment();
+    writeFileSync(p, readFileSync(p, 'utf8').replace(/"actor":"alice"(?![\s\S]*"actor":"alice")/, '"actor":"mallory"'));
+    const r = await runCli(['audit', 'verify', '--dir', auditDir]);
+    expect(r.code).toBe(EXIT_AUDIT_FAILED);
+    expect(r.stdout).toContain('AUDIT LOG FAILED VERIFICATION');
+    expect(r.stdout).toMatch(/first bad record: c\/\d{16}_\d{4}-\d{2}-\d{2}\.jsonl line 3 \(seq 3\)/);
+    expect(r.stderr).toMatch(/verification failed at .* line 3 \(seq 3\): hash mismatch/);
+    const j = await runCli(['--json', 'audit', 'verify', '--dir', auditDir]);
+    expect(j.code).toBe(EXIT_AUDIT_FAILED);
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, firstBad: { chain: 'c', line: 3, seq: 3 } });
+  });
+
+  it('is a usage error for a directory without a log', async () => {
+    expect((await runCli(['audit', 'verify', '--dir', join(stateDir, 'nope')])).code).toBe(EXIT.usage);
+  });
+});
+
+describe('autoglm audit query --dir', () => {
+  it('prints a table, newest first, filtered', async () => {
+    const r = await runCli(['audit', 'query', '--dir', auditDir, '--actor', 'alice']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^TIME\s+ACTOR\s+ACTION\s+FUNCTION\s+OUTCOME\s+MS\s+REQUEST$/);
+    expect(rows.slice(1).map((l) => l.split(/\s+/)[1])).toEqual(['alice', 'alice']);
+  });
+
+  it('prints JSON with --json', async () => {
+    const r = await runCli(['--json', 'audit', 'query', '--dir', auditDir, '--limit', '2', '--since', '1h']);
+    expect(JSON.parse(r.stdout).items.map((i: { actor: string; seq: number }) => `${i.actor}:${i.seq}`)).toEqual(['carol:4', 'alice:3']);
+  });
+
+  it('refuses bad flags as usage errors', async () => {
+    expect((await runCli(['audit', 'query', '--dir', auditDir, '--since', 'yesterday'])).code).toBe(EXIT.usage);
+    expect((await runCli(['audit', 'query', '--dir', auditDir, '--limit', '0'])).code).toBe(EXIT.usage);
+    expect((await runCli(['audit', 'query', '--dir', auditDir, '--outcome', 'meh'])).code).toBe(EXIT.usage);
+  });
+});

@@ -1,0 +1,137 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Principal } from '../../auth/index.ts';
+import { ACTION_RE, MAX_QUERY_LIMIT, auditRequest, parseAuditTime, type AuditLog } from '../../audit/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import { ForbiddenError } from '../errors.ts';
+import { problems } from '../schemas.ts';
+
+/** What the audit routes need. */
+export interface AuditRouteDeps {
+  audit: AuditLog;
+}
+
+const time = z
+  .string()
+  .refine((v) => parseAuditTime(v) !== undefined, 'must be an ISO 8601 time (2024-05-01T12:00:00Z) or an age such as 24h or 7d')
+  .optional();
+
+export const AuditQuery = z.object({
+  actor: z.string().min(1).max(256).optional().openapi({ description: "The caller's token subject" }),
+  function: z.string().min(1).max(256).optional(),
+  action: z.string().regex(ACTION_RE).optional().openapi({ example: 'function.deploy' }),
+  outcome: z.enum(['ok', 'error', 'denied']).optional(),
+  namespace: z.string().min(1).max(256).optional(),
+  since: time.openapi({ description: 'Records at or after: ISO 8601, or an age (`24h`, `7d`)', example: '24h' }),
+  until: time.openapi({ description: 'Records at or before: ISO 8601, or an age' }),
+  limit: z.coerce.number().int().min(1).max(MAX_QUERY_LIMIT).default(100),
+});
+
+export const AuditRecordSchema = z
+  .object({
+    chain: z.string(),
+    seq: z.number().int(),
+    time: z.string(),
+    actor: z.string(),
+    roles: z.array(z.string()),
+    action: z.string(),
+    namespace: z.string().optional(),
+    function: z.string().optional(),
+    version: z.string().optional(),
+    jobId: z.string().optional(),
+    outcome: z.enum(['ok', 'error', 'denied']),
+    code: z.string().optional(),
+    durationMs: z.number().int().optional(),
+    requestId: z.string().optional(),
+    remote: z.string().optional(),
+    target: z.string().optional(),
+    prev: z.string(),
+    hash: z.string(),
+  })
+  .openapi('AuditRecord');
+
+const BadRecordSchema = z
+  .object({ chain: z.string(), file: z.string(), line: z.number().int().optional(), seq: z.number().int().optional(), reason: z.string() })
+  .openapi('AuditBadRecord');
+
+export const VerifyReportSchema = z
+  .object({
+    ok: z.boolean(),
+    records: z.number().int(),
+    chains: z.array(
+      z.object({
+        chain: z.string(),
+        ok: z.boolean(),
+        records: z.number().int(),
+        firstSeq: z.number().int().optional(),
+        lastSeq: z.number().int().optional(),
+        anchorSeq: z.number().int().optional(),
+        segments: z.number().int(),
+        torn: z.boolean().optional(),
+        firstBad: BadRecordSchema.optional(),
+      }),
+    ),
+    firstBad: BadRecordSchema.optional(),
+  })
+  .openapi('AuditVerifyReport');
+
+const queryRoute = createRoute({
+  method: 'get',
+  path: '/v1/audit',
+  summary: 'Read the audit log, newest first (admin only)',
+  security: [{ bearer: [] }],
+  request: { query: AuditQuery },
+  responses: {
+    200: { description: 'Matching records, newest first', content: { 'application/json': { schema: z.object({ items: z.array(AuditRecordSchema) }) } } },
+    ...problems(400, 401, 403),
+  },
+});
+
+const verifyRoute = createRoute({
+  method: 'get',
+  path: '/v1/audit/verify',
+  summary: "Check every chain's hashes; `firstBad` names the first record that fails (admin only)",
+  security: [{ bearer: [] }],
+  responses: {
+    200: { description: 'The verification report; `ok: false` when any record fails', content: { 'application/json': { schema: VerifyReportSchema } } },
+    ...problems(401, 403),
+  },
+});
+
+/** Only admins read the audit log. */
+function requireAdmin(p: Principal): void {
+  if (!p.roles.includes('admin')) throw new ForbiddenError(`role ${p.roles.join(', ')} may not read the audit log`);
+}
+
+/** `GET /v1/audit` and `GET /v1/audit/verify`. Reading the log is itself audited (`audit.read`, `audit.verify`). */
+export function auditRoutes(deps: AuditRouteDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(queryRoute, async (c) => {
+    requireAdmin(c.var.principal);
+    const started = Date.now();
+    const q = c.req.valid('query');
+    const now = new Date();
+    const items = await deps.audit.query({
+      ...(q.actor ? { actor: q.actor } : {}),
+      ...(q.function ? { function: q.function } : {}),
+      ...(q.action ? { action: q.action } : {}),
+      ...(q.outcome ? { outcome: q.outcome } : {}),
+      ...(q.namespace ? { namespace: q.namespace } : {}),
+      ...(q.since ? { since: parseAuditTime(q.since, now)! } : {}),
+      ...(q.until ? { until: parseAuditTime(q.until, now)! } : {}),
+      limit: q.limit,
+    });
+    auditRequest(deps.audit, c, { action: 'audit.read', started });
+    return c.json({ items }, 200);
+  });
+
+  app.openapi(verifyRoute, async (c) => {
+    requireAdmin(c.var.principal);
+    const started = Date.now();
+    const report = await deps.audit.verify();
+    auditRequest(deps.audit, c, { action: 'audit.verify', started, ...(report.ok ? {} : { code: 'AUDIT_VERIFY_FAILED' }) });
+    return c.json(report, 200);
+  });
+
+  return app;
+}

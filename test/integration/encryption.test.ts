@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newKeyringSpec } from '../../queue/index.ts';
+import { startPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis?.destroy();
+});
+
+/** Every key and every value (of every type) in Redis, as text. */
+async function dumpRedis(r: import('ioredis').Redis): Promise<string> {
+  const parts: string[] = [];
+  for await (const batch of r.scanStream({ count: 500 })) {
+    for (const key of batch as string[]) {
+      parts.push(key);
+      const type = await r.type(key);
+      if (type === 'string') parts.push((await r.get(key)) ?? '');
+      else if (type === 'hash') parts.push(JSON.stringify(await r.hgetall(key)));
+      else if (type === 'list') parts.push(JSON.stringify(await r.lrange(key, 0, -1)));
+      else if (type === 'set') parts.push(JSON.stringify(await r.smembers(key)));
+      else if (type === 'zset') parts.push(JSON.stringify(await r.zrange(key, '0', '-1')));
+      else if (type === 'stream') parts.push(JSON.stringify(await r.xrange(key, '-', '+')));
+    }
+  }
+  return parts.join('\n');
+}
+
+describe('payload encryption at rest', () => {
+  it('no Redis key or value holds an input or output in plain text after sync and async calls', async () => {
+    const p = await startPlatform(redis.url);
+    try {
+      const secret = 'ZEBRA-7731-CARDHOLDER-SECRET';
+      const sync = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: secret } });
+      expect(sync.status).toBe(200);
+      expect(sync.json.output.echo.message).toBe(secret);
+      const job = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: `${secret}-async` } }, { 'idempotency-key': secret });
+      const done = await p.call('GET', `/v1/jobs/${job.json.id}?wait=20s`);
+      expect(done.json.output.echo.message).toBe(`${secret}-async`);
+      const failed = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: `${secret}-dead`, fail: 'fatal' } });
+      expect((await p.call('GET', `/v1/jobs/${failed.json.id}?wait=20s`)).json.status).toBe('failed');
+      const everything = await dumpRedis(p.redis);
+      expect(everything.length).toBeGreaterThan(1000); // the scan really saw the jobs
+      expect(everything).toContain(job.json.id);
+      expect(everything).not.toContain('ZEBRA');
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('after a key rotation, jobs sealed with the old key still read and new ones use the new key', async () => {
+    const oldKeys = newKeyringSpec('old');
+    const p1 = await startPlatform(redis.url, { env: { AUTOGLM_ENCRYPTION_KEYS: oldKeys } });
+    const job = await p1.call('POST', '/v1/functions/echo/jobs', { input: { message: 'before rotation' } });
+    expect((await p1.call('GET', `/v1/jobs/${job.json.id}?wait=20s`)).json.status).toBe('succeeded');
+    // The same platform (same prefix) comes back with a new active key, the old one kept.
+    const prefix = p1.prefix;
+    await p1.stop();
+    const p2 = await startPlatform(redis.url, { env: { AUTOGLM_ENCRYPTION_KEYS: `${newKeyringSpec('new')},${oldKeys}`, AUTOGLM_REDIS_PREFIX: prefix } });
+    try {
+      const old = await p2.call('GET', `/v1/jobs/${job.json.id}`);
+      expect(old.json.output).toEqual({ echo: { message: 'before rotation' } });
+      const fresh = await p2.call('POST', '/v1/functions/echo/invoke', { input: { message: 'after' } });
+      expect(fresh.status, JSON.stringify(fresh.json)).toBe(200);
+      expect(fresh.json.output).toEqual({ echo: { message: 'after' } });
+      const raw = await p2.redis.hget(`${prefix}:fn.echo:${fresh.json.id}`, 'data');
+      expect(JSON.parse(raw!).input.k).toBe('new');
+    } finally {
+      await p2.stop();
+    }
+  });
+});
