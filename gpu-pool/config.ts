@@ -43,6 +43,8 @@ export interface PoolConfig {
   readonly routerUrls: string[];
   /** `AUTOGLM_WORKER_TOKEN`: a token with the `worker` role, for bundle downloads. */
   readonly workerToken: string | undefined;
+  /** `AUTOGLM_REDIS_CA` (PEM file): CA to trust for a `rediss://` REDIS_URL. */
+  readonly redisCaFile: string | undefined;
   /** `AUTOGLM_JOB_LOCK`, default 30s. */
   readonly jobLockMs: number;
   /** `AUTOGLM_STALLED_INTERVAL`, default 30s. */
@@ -94,6 +96,7 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
     bundleCacheDir: resolve(r.string('AUTOGLM_BUNDLE_CACHE') ?? join(stateDir, 'bundles')),
     routerUrls: routerUrls(r),
     workerToken: r.string('AUTOGLM_WORKER_TOKEN'),
+    redisCaFile: r.string('AUTOGLM_REDIS_CA'),
     jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     hangLimitMs: r.duration('AUTOGLM_WORKER_HANG_LIMIT', 60_000, 1000),

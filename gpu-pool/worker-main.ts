@@ -4,6 +4,7 @@
  * their code through a {@link Host}, and reports heartbeats to Redis (for /readyz and placement)
  * and to the supervisor (for hang and memory checks).
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
@@ -62,9 +63,10 @@ try {
   process.exit(3);
 }
 
-const conn = connectRedis(config.redisUrl, 'consumer');
-const publisher = connectRedis(config.redisUrl, 'producer');
-const catalogSub = connectRedis(config.redisUrl, 'subscriber');
+const redisTls = config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {};
+const conn = connectRedis(config.redisUrl, 'consumer', redisTls);
+const publisher = connectRedis(config.redisUrl, 'producer', redisTls);
+const catalogSub = connectRedis(config.redisUrl, 'subscriber', redisTls);
 for (const c of [conn, publisher, catalogSub]) c.on('error', () => undefined);
 
 const consumers = new Map<string, { consumer: FunctionConsumer; signature: string }>();

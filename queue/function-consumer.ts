@@ -10,6 +10,7 @@ import {
 import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, encodeFailure, type DoneMessage, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName, keys } from './names.ts';
+import { inflightKey } from './namespace-limiter.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 
 /** Runs one invocation. Resolves with a result whose `error` is set for a failed item. */
@@ -156,8 +157,14 @@ export class FunctionConsumer {
     const channel = keys.doneChannel(this.opts.prefix, data.replyTo);
     // Async jobs announce only their id: long-polls re-read the job, and results stay out of pub/sub.
     const payload = data.replyTo ? msg : { id: msg.id, ok: msg.ok };
-    this.publisher.publish(channel, JSON.stringify(payload)).catch(() => {
-      /* The router's sweep finds the result in the job record. */
-    });
+    this.publisher
+      .multi()
+      .publish(channel, JSON.stringify(payload))
+      // The job no longer counts against its namespace's concurrency quota.
+      .zrem(inflightKey(this.opts.prefix, data.ns), msg.id)
+      .exec()
+      .catch(() => {
+        /* The router's sweep finds the result in the job record; the quota entry expires. */
+      });
   }
 }

@@ -42,6 +42,9 @@ export { PayloadCipher, newKeyringSpec, parseKeyring } from './payload-cipher.ts
 export type { Keyring, Sealed } from './payload-cipher.ts';
 export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
 
+export { NamespaceLimiter, QuotaExceededError, RateLimitedError } from './namespace-limiter.ts';
+export type { NamespaceLimits } from './namespace-limiter.ts';
+
 // Pool side
 export { FunctionConsumer } from './function-consumer.ts';
 export type { ConsumerOptions, Executor } from './function-consumer.ts';

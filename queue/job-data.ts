@@ -34,6 +34,8 @@ export interface JobView {
   function: string;
   version: string;
   namespace: string;
+  /** The token subject that submitted it. */
+  submittedBy: string;
   status: JobStatus;
   output?: unknown;
   error?: { code: string; message: string; retryable: boolean; [k: string]: unknown };

@@ -5,6 +5,7 @@ import { JobNotCancellableError, JobNotFoundError } from './errors.ts';
 import { decodeFailure, type DoneMessage, type JobData, type JobStatus, type JobView } from './job-data.ts';
 import { callbackJobId } from './callback-policy.ts';
 import { CALLBACK_QUEUE, functionOfJobId, keys } from './names.ts';
+import { inflightKey } from './namespace-limiter.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
 
@@ -25,6 +26,7 @@ interface Tombstone {
   fn: string;
   version: string;
   ns: string;
+  by: string;
   queuedAt: number;
   cancelledAt: number;
 }
@@ -84,7 +86,7 @@ export class JobReader {
     const status = STATE_TO_STATUS[await job.getState()] ?? 'queued';
     if (status !== 'queued') throw new JobNotCancellableError(id, status);
     const data = job.data as JobData;
-    const tomb: Tombstone = { fn: data.fn, version: data.version, ns: data.ns, queuedAt: job.timestamp, cancelledAt: Date.now() };
+    const tomb: Tombstone = { fn: data.fn, version: data.version, ns: data.ns, by: data.by, queuedAt: job.timestamp, cancelledAt: Date.now() };
     const key = keys.cancelled(this.prefix, id);
     await this.redis.set(key, JSON.stringify(tomb), 'EX', this.cancelledTtlSeconds);
     try {
@@ -94,6 +96,7 @@ export class JobReader {
       await this.redis.del(key);
       throw new JobNotCancellableError(id, 'running');
     }
+    await this.redis.zrem(inflightKey(this.prefix, data.ns), id);
     await this.redis.publish(keys.doneChannel(this.prefix), JSON.stringify({ id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } satisfies DoneMessage));
     return this.cancelledView(id, tomb);
   }
@@ -111,12 +114,14 @@ export class JobReader {
     return Promise.all(jobs.filter(Boolean).map(async (j) => this.view(j, await j.getState())));
   }
 
-  /** The function's namespace for access checks, without building a whole view. */
-  async namespaceOf(id: string): Promise<string | undefined> {
+  /** The job's namespace and submitter, for access checks, without building a whole view. */
+  async ownerOf(id: string): Promise<{ namespace: string; owner: string } | undefined> {
     const job = await this.find(id);
-    if (job) return (job.data as JobData).ns;
+    if (job) return { namespace: (job.data as JobData).ns, owner: (job.data as JobData).by };
     const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
-    return tomb ? (JSON.parse(tomb) as Tombstone).ns : undefined;
+    if (!tomb) return undefined;
+    const t = JSON.parse(tomb) as Tombstone;
+    return { namespace: t.ns, owner: t.by };
   }
 
   /** A result with its output opened. */
@@ -138,6 +143,7 @@ export class JobReader {
       function: data.fn,
       version: data.version,
       namespace: data.ns,
+      submittedBy: data.by,
       status,
       attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
       maxAttempts: job.opts.attempts ?? 1,
@@ -178,6 +184,7 @@ export class JobReader {
       function: t.fn,
       version: t.version,
       namespace: t.ns,
+      submittedBy: t.by,
       status: 'cancelled',
       attempts: 0,
       maxAttempts: 0,

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -12,6 +14,7 @@ import {
   QueueSet,
   ResultBus,
   PayloadCipher,
+  NamespaceLimiter,
   ShadowStats,
   WorkerRegistry,
   connectRedis,
@@ -59,10 +62,12 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const { config } = opts;
   const log = opts.log ?? createLogger({ component: 'router' }, config.logLevel);
   const routerId = randomBytes(6).toString('hex');
-  const producer = connectRedis(opts.redisUrl, 'producer', { enableAutoPipelining: true });
-  const subscriber = connectRedis(opts.redisUrl, 'subscriber');
-  const catalogSubscriber = connectRedis(opts.redisUrl, 'subscriber');
-  const consumerConn = connectRedis(opts.redisUrl, 'consumer');
+  // A private CA for `rediss://` (TLS) Redis; ACL credentials come in the URL.
+  const redisTls = config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {};
+  const producer = connectRedis(opts.redisUrl, 'producer', { enableAutoPipelining: true, ...redisTls });
+  const subscriber = connectRedis(opts.redisUrl, 'subscriber', redisTls);
+  const catalogSubscriber = connectRedis(opts.redisUrl, 'subscriber', redisTls);
+  const consumerConn = connectRedis(opts.redisUrl, 'consumer', redisTls);
   for (const c of [producer, subscriber, catalogSubscriber, consumerConn]) c.on('error', () => undefined);
 
   const queues = new QueueSet(producer, config.prefix);
@@ -83,7 +88,12 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     resultTtlSeconds: Math.round(config.resultTtlMs / 1000),
     failedTtlSeconds: Math.round(config.failedTtlMs / 1000),
   });
-  const verifier = new TokenVerifier({ secret: opts.jwtSecret });
+  const verifier = new TokenVerifier({
+    ...(config.builtinIssuer ? { secret: opts.jwtSecret } : {}),
+    ...(config.idp ? { idp: config.idp, jwksCooldownMs: config.idp.jwksCooldownMs } : {}),
+  });
+  const limits = config.namespaceLimits;
+  const limiter = new NamespaceLimiter(producer, config.prefix, (ns) => ({ rate: 0, concurrency: 0, ...(limits['*'] ?? {}), ...(limits[ns] ?? {}) }));
   const artifacts = new ArtifactStore(artifactsDir(config.stateDir));
   const shadowStats = new ShadowStats(producer, config.prefix);
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
@@ -113,12 +123,17 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     artifacts,
     shadow: new ShadowRunner(submitter, results, shadowStats, routerId, log),
     shadowStats,
+    limiter,
     log,
     draining: () => draining,
   });
 
+  // HTTPS when a certificate is configured: TLS 1.3 only, as the security baseline requires.
+  const https = config.tls
+    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' as const } }
+    : {};
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, ...https }, () => resolve(s));
   });
   // Idle keep-alive connections live longer than clients keep them (undici: 4 s, proxies: 60 s),
   // so a client never reuses a connection the server is closing at that instant (ECONNRESET).
@@ -127,7 +142,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   http.headersTimeout = 66_000;
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
   log.info('router listening', { url, routerId });
 
   let closing: Promise<void> | undefined;

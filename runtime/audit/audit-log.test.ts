@@ -80,6 +80,19 @@ describe('AuditLog', () => {
     expect(fileRecords('r1')).toHaveLength(5);
   });
 
+  it('keeps up with bursts of appends: flushing is never starved', async () => {
+    const a = await openLog({ chainId: 'r1', maxPending: 30_000, flushBatch: 500 });
+    // Bursts of 500 appends, then one turn of the event loop. A flush takes a few turns (its
+    // file operations), so some backlog builds, but it must level off, not grow to maxPending
+    // (which makes append throw).
+    for (let burst = 0; burst < 150; burst++) {
+      for (let i = 0; i < 500; i++) a.append(ev());
+      await new Promise((r) => setImmediate(r));
+    }
+    await a.flush();
+    expect(fileRecords('r1')).toHaveLength(75_000);
+  });
+
   it('a restarted log continues its chain', async () => {
     const a = await openLog();
     a.append(ev());
@@ -167,6 +180,21 @@ describe('AuditLog', () => {
     expect(logged.join('\n')).toMatch(/damaged/);
     expect(readFileSync(path, 'utf8')).toBe(before.split('\n')[0] + '\n');
     expect((await b.verify()).firstBad).toMatchObject({ chain: a.chainId, seq: 2 });
+  });
+
+  it('reopens a segment replaced while open, so later records are not lost', async () => {
+    const a = await openLog({ chainId: 'r1' });
+    a.append(ev());
+    await a.flush();
+    const seg = join(dir, 'r1', readdirSync(join(dir, 'r1')).find((f) => f.endsWith('.jsonl'))!);
+    const text = readFileSync(seg, 'utf8');
+    rmSync(seg);
+    writeFileSync(seg, text); // what `sed -i` does: a new file under the old name
+    a.append(ev());
+    await a.flush();
+    expect(fileRecords('r1').map((r) => r.seq)).toEqual([1, 2]);
+    expect(logged.join('\n')).toContain('deleted or replaced');
+    expect((await a.verify()).ok).toBe(true);
   });
 
   it('rolls segments at UTC midnight and past the size limit', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { InvalidAuditEventError } from './audit-errors.ts';
 
 /** How an audited action ended. */
@@ -90,16 +90,27 @@ export function canonicalJson(value: unknown): string {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('canonical JSON has no non-finite numbers');
     return JSON.stringify(value) ?? 'null';
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (value[i] === undefined ? 'null' : canonicalJson(value[i]));
+    return out + ']';
+  }
+  // Plain loops, no intermediate arrays: this runs for every record appended and verified.
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += (out.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + canonicalJson(v);
+  }
+  return out + '}';
 }
 
 /** The hash a record must carry: sha256(prev + canonical JSON of the record without `hash`). */
 export function recordHash(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
-  const { hash: _, ...body } = record;
-  return createHash('sha256').update(record.prev).update(canonicalJson(body)).digest('hex');
+  const body = record.hash === undefined ? record : { ...record, hash: undefined };
+  return hash('sha256', record.prev + canonicalJson(body), 'hex');
 }
 
 /**

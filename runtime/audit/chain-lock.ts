@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE } from './segment-files.ts';
@@ -16,16 +16,29 @@ export interface LockOwner {
 const TAKEOVER_FILE = 'lock.takeover';
 /** A takeover marker older than this was left by a process that died mid-takeover. */
 const TAKEOVER_STALE_MS = 30_000;
+/** A holder touches its lock file this often, so routers on other hosts can tell it is alive. */
+const HEARTBEAT_MS = 60_000;
+/**
+ * A lock from another host untouched this long belongs to a router that is gone (a replaced
+ * pod). Sixty missed heartbeats: only a process frozen for an hour, or clocks an hour apart,
+ * could be mistaken for dead.
+ */
+export const REMOTE_STALE_MS = 3_600_000;
+
+/** Nonces of the locks this process holds: a lock naming our own pid but not one of these is a previous incarnation's (a restarted container often gets the same pid). */
+const held = new Set<string>();
 
 /** This machine's name, as chain ids and lock files use it. */
 export const hostName = (): string => hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 40) || 'host';
 
 /**
- * Whether `owner` may still be writing. A process on another host cannot be checked from here,
- * so it always counts as alive: chains of other hosts are never taken over automatically.
+ * Whether `owner` may still be writing. On this host: its pid is running (and, if that pid is
+ * ours, we hold the lock). On another host, where no pid can be checked: its heartbeat, the lock
+ * file's mtime (`touchedMs`), is less than {@link REMOTE_STALE_MS} old.
  */
-export function isAlive(owner: LockOwner): boolean {
-  if (owner.host !== hostName()) return true;
+export function isAlive(owner: LockOwner, touchedMs: number): boolean {
+  if (owner.host !== hostName()) return Date.now() - touchedMs < REMOTE_STALE_MS;
+  if (owner.pid === process.pid) return held.has(owner.nonce);
   try {
     process.kill(owner.pid, 0);
     return true;
@@ -34,9 +47,13 @@ export function isAlive(owner: LockOwner): boolean {
   }
 }
 
-async function readOwner(path: string): Promise<LockOwner | 'missing' | 'unreadable'> {
+type Read = { owner: LockOwner; alive: boolean } | 'missing' | 'unreadable';
+
+async function readOwner(path: string): Promise<Read> {
   let text: string;
+  let touchedMs: number;
   try {
+    touchedMs = (await stat(path)).mtimeMs;
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
@@ -44,7 +61,8 @@ async function readOwner(path: string): Promise<LockOwner | 'missing' | 'unreada
   }
   try {
     const o = JSON.parse(text) as LockOwner;
-    return Number.isInteger(o.pid) && typeof o.host === 'string' && typeof o.nonce === 'string' ? o : 'unreadable';
+    if (!Number.isInteger(o.pid) || typeof o.host !== 'string' || typeof o.nonce !== 'string') return 'unreadable';
+    return { owner: o, alive: isAlive(o, touchedMs) };
   } catch {
     return 'unreadable';
   }
@@ -52,8 +70,8 @@ async function readOwner(path: string): Promise<LockOwner | 'missing' | 'unreada
 
 /** The live holder of a chain, if any. */
 export async function lockHolder(chainDir: string): Promise<LockOwner | undefined> {
-  const o = await readOwner(join(chainDir, LOCK_FILE));
-  return typeof o === 'object' && isAlive(o) ? o : undefined;
+  const r = await readOwner(join(chainDir, LOCK_FILE));
+  return typeof r === 'object' && r.alive ? r.owner : undefined;
 }
 
 /**
@@ -61,16 +79,24 @@ export async function lockHolder(chainDir: string): Promise<LockOwner | undefine
  * `link()` from a fully written temporary file: like `open(…, 'wx')` it fails when the file
  * exists, and unlike it nobody can ever read a half-written lock (also atomic on NFS).
  *
- * A lock whose pid is dead on this host is stale: one claimant takes it over, serialised by a
- * second exclusive file (`lock.takeover`) so two restarting routers cannot both win.
+ * A lock whose holder is gone (see {@link isAlive}) is stale: one claimant takes it over,
+ * serialised by a second exclusive file (`lock.takeover`) so two restarting routers cannot both win.
  */
 export class ChainLock {
   private released: Promise<void> | undefined;
+  private readonly heartbeat: NodeJS.Timeout;
 
   private constructor(
     readonly dir: string,
     readonly owner: LockOwner,
-  ) {}
+  ) {
+    held.add(owner.nonce);
+    const path = join(dir, LOCK_FILE);
+    this.heartbeat = setInterval(() => {
+      const now = new Date();
+      utimes(path, now, now).catch(() => undefined); // a missed beat only matters after sixty
+    }, HEARTBEAT_MS).unref();
+  }
 
   /** Claims `dir`; undefined when a live process holds it. */
   static async claim(dir: string): Promise<ChainLock | undefined> {
@@ -86,10 +112,10 @@ export class ChainLock {
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         }
-        const held = await readOwner(path);
-        if (held === 'missing') continue; // released between our link and read: try again
-        if (held === 'unreadable' || isAlive(held)) return undefined;
-        if (await takeOver(dir, held, tmp)) return new ChainLock(dir, owner);
+        const r = await readOwner(path);
+        if (r === 'missing') continue; // released between our link and read: try again
+        if (r === 'unreadable' || r.alive) return undefined;
+        if (await takeOver(dir, r.owner, tmp)) return new ChainLock(dir, owner);
         return undefined;
       }
       return undefined;
@@ -101,9 +127,11 @@ export class ChainLock {
   /** Removes the lock if it is still this claim's. Idempotent. */
   release(): Promise<void> {
     return (this.released ??= (async () => {
+      clearInterval(this.heartbeat);
       const path = join(this.dir, LOCK_FILE);
-      const held = await readOwner(path);
-      if (typeof held === 'object' && held.nonce === this.owner.nonce) await rm(path, { force: true });
+      const r = await readOwner(path);
+      if (typeof r === 'object' && r.owner.nonce === this.owner.nonce) await rm(path, { force: true });
+      held.delete(this.owner.nonce);
     })());
   }
 }
@@ -121,8 +149,8 @@ async function takeOver(dir: string, dead: LockOwner, tmp: string): Promise<bool
   }
   try {
     // Between our read and the marker, another claimant may already have replaced the lock.
-    const held = await readOwner(join(dir, LOCK_FILE));
-    if (typeof held !== 'object' || held.nonce !== dead.nonce) return false;
+    const r = await readOwner(join(dir, LOCK_FILE));
+    if (typeof r !== 'object' || r.owner.nonce !== dead.nonce) return false;
     await rename(tmp, join(dir, LOCK_FILE));
     return true;
   } finally {

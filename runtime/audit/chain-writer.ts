@@ -113,6 +113,8 @@ export class ChainWriter {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private failing = false;
+  private queued = false;
+  private checkedAt = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -191,7 +193,8 @@ export class ChainWriter {
     this.pending.push({ seg: this.seg.name, line, rec });
     this.seq = rec.seq;
     this.prev = rec.hash;
-    this.schedule(this.pending.length >= this.opts.flushBatch && !this.failing ? 0 : this.opts.flushIntervalMs);
+    if (this.pending.length >= this.opts.flushBatch && !this.failing) this.background();
+    else this.arm(this.failing ? RETRY_MS : this.opts.flushIntervalMs);
     return rec;
   }
 
@@ -217,18 +220,27 @@ export class ChainWriter {
     })());
   }
 
-  private schedule(ms: number): void {
-    if (this.timer) {
-      if (ms > 0) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
+  /** Flushes within `ms`. An armed timer is never pushed back: steady appends must not starve it. */
+  private arm(ms: number): void {
+    this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.flush().catch((err: unknown) => {
-        this.opts.log.error('audit flush failed; records kept in memory, retrying', { err, chain: this.chain, pending: this.pending.length });
-        if (!this.closed) this.schedule(RETRY_MS);
-      });
+      this.background();
     }, ms);
+  }
+
+  /** Queues one flush behind the running one (at most one waits); failures are logged and retried. */
+  private background(): void {
+    if (this.queued) return;
+    this.queued = true;
+    const run = this.flushing.then(() => {
+      this.queued = false;
+      return this.flushOnce();
+    });
+    this.flushing = run.catch(() => undefined);
+    run.catch((err: unknown) => {
+      this.opts.log.error('audit flush failed; records kept in memory, retrying', { err, chain: this.chain, pending: this.pending.length });
+      if (!this.closed) this.arm(RETRY_MS);
+    });
   }
 
   private async flushOnce(): Promise<void> {
@@ -259,7 +271,14 @@ export class ChainWriter {
   }
 
   private async write(seg: string, text: string): Promise<void> {
-    if (this.fhName !== seg || !this.fh) {
+    // A segment unlinked or replaced under us (rm, `sed -i`, a careless rotation) would swallow
+    // every later record: reopen it by name, and say so.
+    // Checked at most once a second: it costs a round trip to the disk, and flushes are frequent.
+    const check = this.fh !== undefined && this.fhName === seg && Date.now() - this.checkedAt >= 1000;
+    if (check) this.checkedAt = Date.now();
+    const replaced = check && (await this.fh!.stat()).nlink === 0;
+    if (replaced) this.opts.log.error('audit segment was deleted or replaced while open; reopening it', { chain: this.chain, segment: seg });
+    if (this.fhName !== seg || !this.fh || replaced) {
       const old = this.fh;
       this.fh = undefined;
       await old?.close().catch(() => undefined);

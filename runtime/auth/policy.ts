@@ -1,25 +1,63 @@
 import { ForbiddenError } from '../http/errors.ts';
 import type { Principal } from './token-verifier.ts';
 
-/** What a route does, for the role check. */
-export type Action = 'invoke' | 'read' | 'cancel' | 'deploy' | 'artifact';
+/** What a route does, for the access check. */
+export type Action =
+  | 'function.read'
+  | 'function.deploy'
+  | 'invoke'
+  | 'job.read'
+  | 'job.cancel'
+  | 'audit.read'
+  | 'token.create'
+  | 'artifact.read';
 
-/** Which roles may do what. `admin` may do everything. */
-const ALLOWED: Record<Action, readonly string[]> = {
-  invoke: ['admin', 'invoker'],
-  cancel: ['admin', 'invoker'],
-  read: ['admin', 'deployer', 'invoker', 'viewer'],
-  deploy: ['admin', 'deployer'],
-  // Pool nodes that do not share the artifact directory download bundles with a `worker` token.
-  artifact: ['admin', 'deployer', 'worker'],
+/**
+ * Which roles may do what. `admin` may do everything, everywhere. The others act only inside
+ * their token's namespaces; an `invoker` reads and cancels only the jobs it submitted, and only
+ * invokes the functions its token names when it names any.
+ */
+const GRANTS: Record<string, readonly Action[]> = {
+  admin: ['function.read', 'function.deploy', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read'],
+  deployer: ['function.read', 'function.deploy', 'job.read', 'artifact.read'],
+  invoker: ['function.read', 'invoke', 'job.read', 'job.cancel'],
+  viewer: ['function.read', 'job.read'],
+  // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.
+  worker: ['artifact.read'],
 };
 
-/** @throws ForbiddenError when `p` may not do `action` in namespace `ns`. */
-export function authorize(p: Principal, action: Action, ns: string): void {
-  if (!p.roles.some((r) => ALLOWED[action].includes(r))) {
-    throw new ForbiddenError(`role ${p.roles.join(', ')} may not ${action}`);
+/** Roles that see every job of their namespaces, not only their own. */
+const SEES_ALL_JOBS = new Set(['admin', 'deployer', 'viewer']);
+
+/** What the action is applied to. */
+export interface Resource {
+  namespace: string;
+  /** The function, for invocations limited to named functions. */
+  function?: string;
+  /** Who submitted the job, for job reads and cancels. */
+  owner?: string;
+}
+
+/** Whether `p` may do `action` on `r` (no exception; for filtering lists). */
+export function allowed(p: Principal, action: Action, r: Resource): boolean {
+  if (p.roles.includes('admin')) return true;
+  // '*' as the resource's namespace: content-addressed artifacts, which belong to no one namespace.
+  if (r.namespace !== '*' && !p.namespaces.includes('*') && !p.namespaces.includes(r.namespace)) return false;
+  const granting = p.roles.filter((role) => GRANTS[role]?.includes(action));
+  if (granting.length === 0) return false;
+  if (action === 'invoke' && p.functions && r.function !== undefined) {
+    if (!p.functions.includes(r.function) && !p.functions.includes(`${r.namespace}/${r.function}`)) return false;
   }
-  if (!p.namespaces.includes('*') && !p.namespaces.includes(ns) && !p.roles.includes('admin')) {
-    throw new ForbiddenError(`not allowed in namespace '${ns}'`);
+  if ((action === 'job.read' || action === 'job.cancel') && r.owner !== undefined) {
+    const mayAct = granting.some((role) => SEES_ALL_JOBS.has(role) && (action === 'job.read' || role === 'admin'));
+    if (!mayAct && r.owner !== p.sub) return false;
+  }
+  return true;
+}
+
+/** @throws ForbiddenError when `p` may not do `action` on `r`. */
+export function authorize(p: Principal, action: Action, r: Resource): void {
+  if (!allowed(p, action, r)) {
+    throw new ForbiddenError(`${p.sub} (${p.roles.join(', ')}) may not ${action} in namespace '${r.namespace}'${r.function ? ` (function ${r.function})` : ''}`);
   }
 }

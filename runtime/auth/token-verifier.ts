@@ -39,6 +39,8 @@ export interface TokenVerifierOptions {
   cacheSize?: number;
   /** How long a fetched JWKS is trusted before refetching, ms. Default 10 minutes. */
   jwksCacheMs?: number;
+  /** Least time between refetches prompted by an unknown `kid` (key rotation), ms. Default 30 s. */
+  jwksCooldownMs?: number;
 }
 
 /** `iss` of tokens minted by the platform itself. */
@@ -132,7 +134,7 @@ export class TokenVerifier {
         if (!res.ok || !meta.jwks_uri) throw new UnauthorizedError('the identity provider could not be reached');
         url = meta.jwks_uri;
       }
-      this.jwks = createRemoteJWKSet(new URL(url), { cacheMaxAge: this.opts.jwksCacheMs ?? 600_000, cooldownDuration: 30_000, timeoutDuration: 5000 });
+      this.jwks = createRemoteJWKSet(new URL(url), { cacheMaxAge: this.opts.jwksCacheMs ?? 600_000, cooldownDuration: this.opts.jwksCooldownMs ?? 30_000, timeoutDuration: 5000 });
       return this.jwks;
     })().catch((err) => {
       this.jwksInit = undefined; // try discovery again on the next call

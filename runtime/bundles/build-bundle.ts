@@ -1,11 +1,10 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { BUNDLE_ENTRY, BUNDLE_MANIFEST, isSafePath, packBundle, sha256, versionOf, type TarEntry } from '../../functions/sdk/bundle/index.ts';
-import { typecheckHandler } from './typecheck.ts';
 
 const SDK_DIR = fileURLToPath(new URL('../../functions/sdk/', import.meta.url));
 
@@ -72,6 +71,8 @@ export async function buildBundle(folder: string, opts: BuildOptions = {}): Prom
   if (problems.length) throw new BuildError(problems);
 
   if (opts.typecheck ?? true) {
+    // Loaded on demand: the compiler alone adds ~100 MB to a process that only routes requests.
+    const { typecheckHandler } = await import('./typecheck.ts');
     const diagnostics = typecheckHandler(entry, SDK_DIR);
     if (diagnostics.length) throw new BuildError(diagnostics.map((d) => `type error: ${d}`));
   }
@@ -87,6 +88,7 @@ async function isFile(p: string): Promise<boolean> {
 }
 
 async function bundleHandler(dir: string, entry: string): Promise<string> {
+  const esbuild = await import('esbuild');
   const result = await esbuild
     .build({
       entryPoints: [entry],

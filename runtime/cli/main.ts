@@ -9,6 +9,7 @@ import { EXIT, describeError } from './cli-error.ts';
 import { registerFunctionCommands } from './commands/function-commands.ts';
 import { registerJobCommands } from './commands/job-commands.ts';
 import { registerLogin } from './commands/login.ts';
+import { registerTokenCommands } from './commands/token-commands.ts';
 import { createContext, type CliContext } from './context.ts';
 
 const env = readCliEnv(process.env);
@@ -24,6 +25,7 @@ const ctx = () => (context ??= createContext(env, Boolean(program.opts().json)))
 registerFunctionCommands(program, ctx);
 registerJobCommands(program, ctx);
 registerLogin(program, ctx);
+registerTokenCommands(program, ctx);
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
 

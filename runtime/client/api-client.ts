@@ -23,7 +23,7 @@ export interface ApiTarget {
   token: string | undefined;
 }
 
-export type DeployQuery = { promote?: boolean; canary?: number; shadow?: number };
+export type DeployQuery = { promote?: boolean; canary?: number; shadow?: number; namespace?: string };
 
 export class ApiClient {
   constructor(private readonly target: ApiTarget) {}
@@ -70,6 +70,7 @@ export class ApiClient {
     if (q.promote === false) params.set('promote', 'false');
     if (q.canary !== undefined) params.set('canary', String(q.canary));
     if (q.shadow !== undefined) params.set('shadow', String(q.shadow));
+    if (q.namespace !== undefined) params.set('namespace', q.namespace);
     const chunk = 64 * 1024;
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({

@@ -60,6 +60,23 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** `AUTOGLM_LOG_LEVEL`, default info. */
   readonly logLevel: LogLevel;
+  /**
+   * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": calls/s, "concurrency": in flight}}`;
+   * `*` applies to namespaces not listed; 0 or absent: unlimited. Default `{}` (no limits).
+   */
+  readonly namespaceLimits: Readonly<Record<string, { rate: number; concurrency: number }>>;
+  /** `AUTOGLM_BUILTIN_ISSUER`, default on: accept HS256 tokens signed with `AUTOGLM_JWT_SECRET`. */
+  readonly builtinIssuer: boolean;
+  /**
+   * The company identity provider: `AUTOGLM_OIDC_ISSUER` (discovery) and/or `AUTOGLM_JWKS_URL`,
+   * `AUTOGLM_JWT_AUDIENCE` (required with either), `AUTOGLM_ROLES_CLAIM` (default `roles`; dotted
+   * paths like `realm_access.roles` work), `AUTOGLM_NAMESPACES_CLAIM` (default `namespaces`).
+   */
+  readonly idp: { issuer: string; jwksUrl?: string; audience: string; rolesClaim: string; namespacesClaim: string; jwksCooldownMs: number } | undefined;
+  /** `AUTOGLM_TLS_CERT` and `AUTOGLM_TLS_KEY` (PEM files): serve HTTPS, TLS 1.3 only. */
+  readonly tls: { certFile: string; keyFile: string } | undefined;
+  /** `AUTOGLM_REDIS_CA` (PEM file): CA to trust for a `rediss://` REDIS_URL. */
+  readonly redisCaFile: string | undefined;
 }
 
 const ROLES = ['all', 'router', 'pool'] as const;
@@ -97,9 +114,63 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    namespaceLimits: namespaceLimits(r),
+    builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
+    idp: identityProvider(r),
+    tls: tls(r),
+    redisCaFile: r.string('AUTOGLM_REDIS_CA'),
   };
+  if (!config.builtinIssuer && !config.idp) r.errors.push('AUTOGLM_BUILTIN_ISSUER=off needs an identity provider (AUTOGLM_OIDC_ISSUER or AUTOGLM_JWKS_URL)');
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return { ok: true, config: Object.freeze(config) };
+}
+
+function namespaceLimits(r: EnvReader): Record<string, { rate: number; concurrency: number }> {
+  const raw = r.string('AUTOGLM_NAMESPACE_LIMITS');
+  if (raw === undefined) return {};
+  try {
+    const j = JSON.parse(raw) as Record<string, { rate?: unknown; concurrency?: unknown }>;
+    const out: Record<string, { rate: number; concurrency: number }> = {};
+    for (const [ns, l] of Object.entries(j)) {
+      const rate = l.rate ?? 0;
+      const concurrency = l.concurrency ?? 0;
+      if (!Number.isInteger(rate) || !Number.isInteger(concurrency) || (rate as number) < 0 || (concurrency as number) < 0) throw new Error(`${ns}: rate and concurrency must be whole numbers ≥ 0`);
+      out[ns] = { rate: rate as number, concurrency: concurrency as number };
+    }
+    return out;
+  } catch (err) {
+    r.errors.push(`AUTOGLM_NAMESPACE_LIMITS: ${(err as Error).message} (expected JSON like {"team-a":{"rate":100,"concurrency":20}})`);
+    return {};
+  }
+}
+
+function identityProvider(r: EnvReader): Config['idp'] {
+  const issuer = r.string('AUTOGLM_OIDC_ISSUER');
+  const jwksUrl = r.string('AUTOGLM_JWKS_URL');
+  if (!issuer && !jwksUrl) return undefined;
+  const audience = r.string('AUTOGLM_JWT_AUDIENCE');
+  if (!audience) r.errors.push('AUTOGLM_JWT_AUDIENCE: required with an identity provider');
+  if (!issuer) r.errors.push('AUTOGLM_OIDC_ISSUER: required with AUTOGLM_JWKS_URL (tokens must name their issuer)');
+  for (const [k, v] of [['AUTOGLM_OIDC_ISSUER', issuer], ['AUTOGLM_JWKS_URL', jwksUrl]] as const) {
+    if (v && !/^https?:\/\//.test(v)) r.errors.push(`${k}=${JSON.stringify(v)}: expected an http(s) URL`);
+  }
+  return {
+    issuer: issuer ?? '',
+    ...(jwksUrl ? { jwksUrl } : {}),
+    audience: audience ?? '',
+    rolesClaim: r.string('AUTOGLM_ROLES_CLAIM') ?? 'roles',
+    namespacesClaim: r.string('AUTOGLM_NAMESPACES_CLAIM') ?? 'namespaces',
+    // `AUTOGLM_JWKS_COOLDOWN`, default 30s: least time between key-set refetches on an unknown kid.
+    jwksCooldownMs: r.duration('AUTOGLM_JWKS_COOLDOWN', 30_000),
+  };
+}
+
+function tls(r: EnvReader): Config['tls'] {
+  const certFile = r.string('AUTOGLM_TLS_CERT');
+  const keyFile = r.string('AUTOGLM_TLS_KEY');
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) r.errors.push('AUTOGLM_TLS_CERT and AUTOGLM_TLS_KEY: set both, or neither');
+  return { certFile: certFile ?? '', keyFile: keyFile ?? '' };
 }
 
 function keyring(r: EnvReader): string | undefined {

@@ -1,4 +1,5 @@
-import type { JobReader, JobSubmitter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
+import type { Context } from 'hono';
+import type { JobReader, JobSubmitter, NamespaceLimiter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
 import type { ArtifactStore } from '../registry/artifact-store.ts';
@@ -6,6 +7,19 @@ import type { FunctionDirectory } from '../registry/function-directory.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { InputValidator } from './input-validator.ts';
+
+/** One audited action, as a route reports it; the router adds who, when and the request ids. */
+export interface AuditNote {
+  action: string;
+  outcome: 'ok' | 'error' | 'denied';
+  namespace?: string;
+  function?: string;
+  version?: string;
+  code?: string;
+  durationMs?: number;
+  /** Small, non-payload facts (roles granted, traffic set…). */
+  detail?: Record<string, unknown>;
+}
 
 /** Everything the HTTP app needs, handed in so tests can use a real Redis on a test port. */
 export interface AppDeps {
@@ -28,9 +42,13 @@ export interface AppDeps {
   artifacts: ArtifactStore;
   shadow: ShadowRunner;
   shadowStats: ShadowStats;
+  /** Per-namespace rate limits and concurrency quotas. */
+  limiter: NamespaceLimiter;
   log: Logger;
   /** True once shutdown began: new invocations get 503. */
   draining?: () => boolean;
+  /** Appends to the audit trail (never throws, never blocks the request). */
+  audit?: (note: AuditNote, c: Context<AppEnv>) => void;
 }
 
 /** Hono environment: what middleware puts in `c.var`. */

@@ -70,6 +70,7 @@ export const JobViewSchema = z
     function: z.string(),
     version: z.string(),
     namespace: z.string(),
+    submittedBy: z.string(),
     status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
     output: z.unknown().optional(),
     error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).passthrough().optional(),
@@ -162,6 +163,7 @@ export const TrafficBody = z
   .openapi('TrafficChange');
 
 export const DeployQuery = z.object({
+  namespace: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional().openapi({ description: "namespace of a new function (default: 'default'); an existing function keeps its own" }),
   promote: z.enum(['true', 'false']).optional().openapi({ description: 'false: record the version without traffic' }),
   canary: z.coerce.number().int().min(1).max(99).optional().openapi({ description: 'send this percent of calls to the new version' }),
   shadow: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'mirror this percent of calls to the new version' }),

@@ -122,6 +122,7 @@ function startPool(config: Config, redisUrl: string, encryptionKeys: string): Ch
       // Workers get what they need and no platform secret (JWT, webhook keys stay in the router).
       REDIS_URL: redisUrl,
       AUTOGLM_ENCRYPTION_KEYS: encryptionKeys,
+      ...(config.redisCaFile ? { AUTOGLM_REDIS_CA: config.redisCaFile } : {}),
       AUTOGLM_REDIS_PREFIX: config.prefix,
       AUTOGLM_WORKERS: String(config.workers),
       AUTOGLM_JOB_LOCK: `${config.jobLockMs}ms`,

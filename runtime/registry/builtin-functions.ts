@@ -20,5 +20,7 @@ export async function deployBuiltins(root: string, api: ApiClient, log: Logger):
       refused.push({ dir, problem: (err as Error).message });
     }
   }
+  // esbuild keeps a helper process alive after a build; the router needs it no more.
+  (await import('esbuild')).stop();
   return { deployed, refused };
 }

@@ -58,3 +58,11 @@ export class UnplaceableError extends AutoglmError {
     super('NO_DEVICE_CAN_SERVE', message, { status: 422 });
   }
 }
+
+/** Function names are global; a function lives in one namespace. */
+export class NamespaceMismatchError extends AutoglmError {
+  override readonly name = 'NamespaceMismatchError';
+  constructor(fn: string, has: string, asked: string) {
+    super('NAMESPACE_MISMATCH', `function '${fn}' belongs to namespace '${has}', not '${asked}'`, { status: 409, extra: { field: 'namespace', in: 'query' } });
+  }
+}

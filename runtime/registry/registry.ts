@@ -1,7 +1,7 @@
 import { BundleFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
 import type { DeployChecker, FunctionCatalog, FunctionState, QueueSet, ShadowStats, TrafficTable, VersionRecord } from '../../queue/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
-import { FunctionBusyError, FunctionLoadError, HashMismatchError, InvalidBundleError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
+import { FunctionBusyError, FunctionLoadError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
 import { FunctionNotFoundError } from '../http/errors.ts';
 
@@ -48,7 +48,10 @@ export class Registry {
    * Deploys an archive.
    * @throws InvalidBundleError, HashMismatchError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
    */
-  async deploy(archive: Buffer, o: { declaredHash?: string; mode: DeployMode; by: string; namespace?: string }): Promise<DeployResult> {
+  async deploy(
+    archive: Buffer,
+    o: { declaredHash?: string; mode: DeployMode; by: string; namespace?: string; /** Throws when the caller may not deploy into the namespace. */ authorize?: (namespace: string) => void },
+  ): Promise<DeployResult> {
     const hash = sha256(archive);
     if (o.declaredHash && o.declaredHash.toLowerCase() !== hash) throw new HashMismatchError(o.declaredHash, hash);
     let bundle: OpenedBundle;
@@ -60,6 +63,9 @@ export class Registry {
     }
     const name = bundle.manifest.name;
     const existing = await this.catalog.get(name);
+    if (existing && o.namespace && existing.namespace !== o.namespace) throw new NamespaceMismatchError(name, existing.namespace, o.namespace);
+    const namespace = existing?.namespace ?? o.namespace ?? 'default';
+    o.authorize?.(namespace);
     const already = existing?.versions[bundle.version];
     let check: DeployResult['check'];
     // Stored even when the version is known: this router's store may be new (another node, a lost disk).
@@ -68,7 +74,7 @@ export class Registry {
       const reason = await this.opts.placement?.(bundle);
       if (reason) throw new UnplaceableError(reason);
       const outcome = await this.checker.check(
-        { name, namespace: o.namespace ?? 'default', version: bundle.version, hash, manifest: bundle.manifest },
+        { name, namespace, version: bundle.version, hash, manifest: bundle.manifest },
         this.opts.loadCheckTimeoutMs ?? 60_000,
       );
       if (!outcome.ok) {
@@ -79,7 +85,7 @@ export class Registry {
     }
     const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by };
     const next = await this.catalog.update(name, (cur) => {
-      const base: FunctionState = cur ?? { name, namespace: o.namespace ?? 'default', createdAt: Date.now(), versions: {}, traffic: emptyTraffic(o.by) };
+      const base: FunctionState = cur ?? { name, namespace, createdAt: Date.now(), versions: {}, traffic: emptyTraffic(o.by) };
       const withVersion: FunctionState = { ...base, versions: { ...base.versions, [record.version]: record } };
       const alreadyServing = base.traffic.routes.some((r) => r.version === record.version) && (o.mode.kind === 'promote' ? base.traffic.stable === record.version : true);
       return { ...withVersion, traffic: alreadyServing ? base.traffic : afterDeploy(withVersion, record.version, o.mode, o.by) };

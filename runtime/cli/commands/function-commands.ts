@@ -73,10 +73,11 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
     .option('--shadow <percent>', 'mirror this percent of calls to the new version (outputs recorded, not returned)')
     .option('--no-promote', 'record the version without giving it traffic')
     .option('--no-typecheck', 'skip the TypeScript check')
-    .action(async (dir: string, o: { canary?: string; shadow?: string; promote: boolean; typecheck: boolean }) => {
+    .option('-n, --namespace <namespace>', "namespace of a new function (default: 'default')")
+    .action(async (dir: string, o: { canary?: string; shadow?: string; promote: boolean; typecheck: boolean; namespace?: string }) => {
       const c = ctx();
       if ([o.canary, o.shadow, o.promote ? undefined : 'x'].filter(Boolean).length > 1) throw new CliError('choose one of --canary, --shadow, --no-promote', EXIT.usage);
-      const q = { ...(o.canary ? { canary: percent(o.canary, 'canary', 1, 99) } : {}), ...(o.shadow ? { shadow: percent(o.shadow, 'shadow', 1, 100) } : {}), ...(o.promote ? {} : { promote: false }) };
+      const q = { ...(o.canary ? { canary: percent(o.canary, 'canary', 1, 99) } : {}), ...(o.shadow ? { shadow: percent(o.shadow, 'shadow', 1, 100) } : {}), ...(o.promote ? {} : { promote: false }), ...(o.namespace ? { namespace: o.namespace } : {}) };
       const b = await bundleFrom(dir, o.typecheck);
       const bar = c.out.json ? undefined : progressBar(`uploading ${b.name}@${b.version}`);
       const r = await c.api().deploy(b.archive, b.hash, q, (sent, total) => bar?.update(sent, total));

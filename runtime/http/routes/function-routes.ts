@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { FunctionState, TrafficTable, VersionRecord } from '../../../queue/index.ts';
-import { authorize } from '../../auth/index.ts';
+import { allowed, authorize } from '../../auth/index.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
@@ -158,44 +158,56 @@ async function readBundle(c: Context, limit: number): Promise<Buffer> {
 /** The registry API: deploy, describe, traffic, rollback, shadow report, artifact download. */
 export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  const ns = 'default';
+  /** The function's state, once the caller is allowed `action` on it. */
+  const guarded = async (c: Context<AppEnv>, name: string, action: 'function.read' | 'function.deploy'): Promise<FunctionState> => {
+    const s = await deps.registry.get(name);
+    authorize(c.var.principal, action, { namespace: s.namespace });
+    return s;
+  };
 
   app.openapi(deployRoute, async (c) => {
-    authorize(c.var.principal, 'deploy', ns);
     const q = c.req.valid('query');
+    const p = c.var.principal;
+    // A quick refusal before reading a large upload; the exact namespace is checked once known.
+    if (!['admin', 'deployer'].some((r) => p.roles.includes(r))) authorize(p, 'function.deploy', { namespace: q.namespace ?? 'default' });
     const archive = await readBundle(c, deps.bundleLimit);
     const mode: DeployMode = q.canary ? { kind: 'canary', percent: q.canary } : q.shadow ? { kind: 'shadow', percent: q.shadow } : q.promote === 'false' ? { kind: 'none' } : { kind: 'promote' };
     const declared = c.req.valid('header')['x-bundle-sha256'];
-    const r = await deps.registry.deploy(archive, { mode, by: c.var.principal.sub, ...(declared ? { declaredHash: declared } : {}) });
+    const r = await deps.registry.deploy(archive, {
+      mode,
+      by: p.sub,
+      ...(q.namespace ? { namespace: q.namespace } : {}),
+      ...(declared ? { declaredHash: declared } : {}),
+      authorize: (namespace) => authorize(p, 'function.deploy', { namespace }),
+    });
     return c.json({ ...r, traffic: trafficView(r.traffic) }, 201);
   });
 
   app.openapi(listRoute, async (c) => {
-    authorize(c.var.principal, 'read', ns);
-    return c.json({ items: deps.functions.list().map(summary) }, 200);
+    const p = c.var.principal;
+    authorize(p, 'function.read', { namespace: '*' });
+    return c.json({ items: deps.functions.list().filter((s) => allowed(p, 'function.read', { namespace: s.namespace })).map(summary) }, 200);
   });
 
   app.openapi(getRoute, async (c) => {
-    authorize(c.var.principal, 'read', ns);
-    const s = await deps.registry.get(c.req.valid('param').name);
+    const s = await guarded(c, c.req.valid('param').name, 'function.read');
     return c.json({ ...summary(s), versions: versionsOf(s) }, 200);
   });
 
   app.openapi(versionsRoute, async (c) => {
-    authorize(c.var.principal, 'read', ns);
-    const s = await deps.registry.get(c.req.valid('param').name);
+    const s = await guarded(c, c.req.valid('param').name, 'function.read');
     return c.json({ items: versionsOf(s) }, 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    authorize(c.var.principal, 'deploy', ns);
+    await guarded(c, c.req.valid('param').name, 'function.deploy');
     await deps.registry.remove(c.req.valid('param').name, c.req.valid('query').force === 'true');
     return c.body(null, 204);
   });
 
   app.openapi(trafficRoute, async (c) => {
-    authorize(c.var.principal, 'deploy', ns);
     const { name } = c.req.valid('param');
+    await guarded(c, name, 'function.deploy');
     const body = c.req.valid('json');
     if (!body.routes && body.shadow === undefined) throw new ValidationError('routes', 'give routes and/or shadow');
     let t: TrafficTable | undefined;
@@ -205,26 +217,25 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.openapi(promoteRoute, async (c) => {
-    authorize(c.var.principal, 'deploy', ns);
+    await guarded(c, c.req.valid('param').name, 'function.deploy');
     return c.json(trafficView(await deps.registry.promote(c.req.valid('param').name, c.req.valid('json').version, c.var.principal.sub)), 200);
   });
 
   app.openapi(rollbackRoute, async (c) => {
-    authorize(c.var.principal, 'deploy', ns);
+    await guarded(c, c.req.valid('param').name, 'function.deploy');
     return c.json(trafficView(await deps.registry.rollback(c.req.valid('param').name, c.var.principal.sub)), 200);
   });
 
   app.openapi(shadowRoute, async (c) => {
-    authorize(c.var.principal, 'read', ns);
     const { name } = c.req.valid('param');
-    const s = await deps.registry.get(name);
+    const s = await guarded(c, name, 'function.read');
     const candidate = c.req.valid('query').version ?? s.traffic.shadow?.version;
     const report = candidate ? await deps.shadowStats.report(name, candidate) : null;
     return c.json({ function: name, serving: s.traffic.stable, shadow: s.traffic.shadow, report }, 200);
   });
 
   app.openapi(artifactRoute, async (c) => {
-    authorize(c.var.principal, 'artifact', ns);
+    authorize(c.var.principal, 'artifact.read', { namespace: '*' });
     const data = await deps.artifacts.get(c.req.valid('param').hash);
     if (!data) return c.json({ type: 'urn:autoglm:problem:artifact-not-found', title: 'Not Found', status: 404, detail: 'no bundle with that hash', code: 'ARTIFACT_NOT_FOUND' }, 404);
     return c.body(new Uint8Array(data), 200, { 'content-type': 'application/gzip' });

@@ -58,7 +58,7 @@ function startSpan(c: Context<AppEnv>, name: string, kind: 'sync' | 'async'): { 
 function resolveFunction(deps: AppDeps, c: Context<AppEnv>, target: string, routingKey: string | undefined): Resolved {
   if (deps.draining?.()) throw new UnavailableError('the router is shutting down; retry on another instance');
   const r = deps.functions.resolve(target, routingKey);
-  authorize(c.var.principal, 'invoke', r.rec.namespace);
+  authorize(c.var.principal, 'invoke', { namespace: r.rec.namespace, function: r.rec.name });
   return r;
 }
 
@@ -83,6 +83,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const stopWaiting = new AbortController();
     const waiting = deps.results.wait(id, deadline, stopWaiting.signal);
     try {
+      await deps.limiter.admit(rec.namespace, id, waitMs);
       await deps.submitter.submit(
         { rec, input: body.input, ns: rec.namespace, by: c.var.principal.sub, deadline, replyTo: deps.routerId, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
         id,
@@ -90,6 +91,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     } catch (err) {
       stopWaiting.abort();
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
+      void deps.limiter.release(rec.namespace, id).catch(() => undefined);
       throw err;
     }
     const submitted = Date.now();
@@ -133,7 +135,9 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     deps.validator.check(rec, body.input);
     const idem = headers['idempotency-key'];
     const { span, traceparent, tracestate } = startSpan(c, name, 'async');
+    const newId = newJobId(name);
     try {
+      await deps.limiter.admit(rec.namespace, newId, body.timeoutMs);
       const { id, created } = await deps.submitter.submit({
         rec,
         input: body.input,
@@ -144,7 +148,9 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         ...(tracestate ? { tracestate } : {}),
         ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
         ...(idem ? { idempotencyKey: idem, bodyHash: hashBody(body) } : {}),
-      });
+      }, newId);
+      // An idempotent replay found the earlier job: the new slot was never used.
+      if (!created) void deps.limiter.release(rec.namespace, newId).catch(() => undefined);
       span.setAttribute('autoglm.job_id', id).end();
       const statusUrl = `/v1/jobs/${id}`;
       c.header('location', statusUrl);
@@ -154,6 +160,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
+      void deps.limiter.release(rec.namespace, newId).catch(() => undefined);
       throw err;
     }
   });

@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../../functions/sdk/index.ts';
 import { JobNotFoundError, type JobView } from '../../../queue/index.ts';
-import { authorize, type Principal } from '../../auth/index.ts';
+import { allowed, authorize, type Principal } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { FunctionNotFoundError } from '../errors.ts';
 import { JobIdParam, JobListQuery, JobQuery, JobViewSchema, problems } from '../schemas.ts';
@@ -46,7 +46,7 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   /** Reads a job the caller may see; a job outside the caller's namespaces is reported missing. */
   const readable = async (id: string, p: Principal): Promise<JobView> => {
     const view = await deps.jobs.get(id);
-    authorize(p, 'read', view.namespace);
+    authorize(p, 'job.read', { namespace: view.namespace, owner: view.submittedBy });
     return view;
   };
 
@@ -63,17 +63,20 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const ns = await deps.jobs.namespaceOf(id);
-    if (ns === undefined) throw new JobNotFoundError(id);
-    authorize(c.var.principal, 'cancel', ns);
+    const who = await deps.jobs.ownerOf(id);
+    if (!who) throw new JobNotFoundError(id);
+    authorize(c.var.principal, 'job.cancel', who);
     return c.json(await deps.jobs.cancel(id), 200);
   });
 
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    if (!deps.functions.get(q.function)) throw new FunctionNotFoundError(q.function);
-    authorize(c.var.principal, 'read', 'default');
-    return c.json({ items: await deps.jobs.list(q.function, q.status, q.limit) }, 200);
+    const fn = deps.functions.get(q.function);
+    if (!fn) throw new FunctionNotFoundError(q.function);
+    const p = c.var.principal;
+    authorize(p, 'job.read', { namespace: fn.namespace });
+    const items = (await deps.jobs.list(q.function, q.status, q.limit)).filter((j) => allowed(p, 'job.read', { namespace: j.namespace, owner: j.submittedBy }));
+    return c.json({ items }, 200);
   });
 
   return app;

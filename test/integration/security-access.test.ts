@@ -1,0 +1,180 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
+import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+const ECHO = fileURLToPath(new URL('../../functions/echo/', import.meta.url));
+let redis: TestRedis;
+let p: TestPlatform;
+let work: string;
+let echoBundle: Awaited<ReturnType<typeof buildBundle>>;
+let echoVersion: string;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url, { env: { AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ 'rate-limited': { rate: 3 }, 'quota-limited': { concurrency: 2 } }) } });
+  work = mkdtempSync(join(tmpdir(), 'autoglm-sec-'));
+  echoBundle = await buildBundle(ECHO, { typecheck: false });
+  echoVersion = echoBundle.version;
+});
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Deploys a copy of echo under another name, into a namespace. */
+async function deployCopy(name: string, namespace: string): Promise<void> {
+  const dir = join(work, name);
+  cpSync(ECHO, dir, { recursive: true });
+  writeFileSync(join(dir, 'manifest.yaml'), readFileSync(join(ECHO, 'manifest.yaml'), 'utf8').replace('name: echo', `name: ${name}`));
+  const b = await buildBundle(dir, { typecheck: false });
+  await p.api.deploy(b.archive, b.hash, { namespace });
+}
+
+async function as(token: string, method: string, path: string, body?: unknown, raw?: { data: Buffer; type: string }) {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  let payload: BodyInit | undefined;
+  if (raw) {
+    headers['content-type'] = raw.type;
+    payload = new Uint8Array(raw.data);
+  } else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(p.url + path, { method, headers, ...(payload ? { body: payload } : {}) });
+  const isJson = /json/.test(res.headers.get('content-type') ?? '');
+  const data = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, json: isJson && data.length ? JSON.parse(data.toString()) : undefined, data, headers: res.headers };
+}
+
+const ROLES = ['admin', 'deployer', 'invoker', 'viewer', 'worker'] as const;
+type Expect = Record<(typeof ROLES)[number], number>;
+
+describe('role × route matrix (default namespace)', () => {
+  // Expected statuses written out by hand from the documented roles, not computed from the policy.
+  const matrix: [string, string, () => unknown, Expect][] = [
+    ['GET', '/v1/functions', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
+    ['GET', '/v1/functions/echo', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
+    ['GET', '/v1/functions/echo/versions', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
+    ['GET', '/v1/functions/echo/shadow', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
+    ['POST', '/v1/functions', () => ({ raw: true }), { admin: 201, deployer: 201, invoker: 403, viewer: 403, worker: 403 }],
+    ['PUT', '/v1/functions/echo/traffic', () => ({ routes: [{ version: echoVersion, weight: 100 }] }), { admin: 200, deployer: 200, invoker: 403, viewer: 403, worker: 403 }],
+    ['POST', '/v1/functions/echo/promote', () => ({ version: echoVersion }), { admin: 200, deployer: 200, invoker: 403, viewer: 403, worker: 403 }],
+    // Allowed roles get past the check and are told there is nothing to roll back to.
+    ['POST', '/v1/functions/echo/rollback', () => undefined, { admin: 400, deployer: 400, invoker: 403, viewer: 403, worker: 403 }],
+    ['POST', '/v1/functions/echo/invoke', () => ({ input: { message: 'm' } }), { admin: 200, deployer: 403, invoker: 200, viewer: 403, worker: 403 }],
+    ['POST', '/v1/functions/echo/jobs', () => ({ input: { message: 'm' } }), { admin: 202, deployer: 403, invoker: 202, viewer: 403, worker: 403 }],
+    ['GET', '/v1/jobs?function=echo&status=succeeded', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
+    ['POST', '/v1/tokens', () => ({ sub: 'x', roles: ['viewer'] }), { admin: 201, deployer: 403, invoker: 403, viewer: 403, worker: 403 }],
+    ['GET', '/v1/artifacts/HASH', () => undefined, { admin: 200, deployer: 200, invoker: 403, viewer: 403, worker: 200 }],
+  ];
+
+  for (const [method, path, body, expected] of matrix) {
+    for (const role of ROLES) {
+      it(`${method} ${path.split('?')[0]} as ${role} → ${expected[role]}`, async () => {
+        const token = await p.token([role], `${role}-user`);
+        const b = body() as { raw?: boolean } | undefined;
+        const r = b?.raw
+          ? await as(token, method, path, undefined, { data: echoBundle.archive, type: 'application/gzip' })
+          : await as(token, method, path.replace('HASH', echoBundle.hash), b);
+        expect(r.status, JSON.stringify(r.json)).toBe(expected[role]);
+        if (r.status === 403) expect(r.json.code).toBe('FORBIDDEN');
+        if (path.startsWith('/v1/artifacts') && r.status === 200) expect(r.data.equals(echoBundle.archive)).toBe(true);
+      });
+    }
+  }
+
+  it('jobs: an invoker reads and cancels only its own; viewers and deployers read all; only admin cancels others', async () => {
+    const alice = await p.token(['invoker'], 'alice');
+    const bob = await p.token(['invoker'], 'bob');
+    const job = await as(alice, 'POST', '/v1/functions/echo/jobs', { input: { message: 'mine' } });
+    expect(job.status).toBe(202);
+    const id = job.json.id as string;
+    expect((await as(alice, 'GET', `/v1/jobs/${id}?wait=10s`)).json.status).toBe('succeeded');
+    expect((await as(bob, 'GET', `/v1/jobs/${id}`)).status).toBe(403);
+    expect((await as(bob, 'DELETE', `/v1/jobs/${id}`)).status).toBe(403);
+    expect((await as(await p.token(['viewer']), 'GET', `/v1/jobs/${id}`)).status).toBe(200);
+    expect((await as(await p.token(['deployer']), 'GET', `/v1/jobs/${id}`)).status).toBe(200);
+    expect((await as(await p.token(['viewer']), 'DELETE', `/v1/jobs/${id}`)).status).toBe(403);
+    expect((await as(alice, 'DELETE', `/v1/jobs/${id}`)).status).toBe(409); // hers, but finished
+    const listed = await as(bob, 'GET', '/v1/jobs?function=echo&status=succeeded&limit=500');
+    expect(listed.json.items.every((j: { submittedBy: string }) => j.submittedBy === 'bob')).toBe(true);
+  });
+
+  it('an invoker limited to named functions may call only those', async () => {
+    await deployCopy('other-fn', 'default');
+    const t = (await as(await p.token(['admin']), 'POST', '/v1/tokens', { sub: 'narrow', roles: ['invoker'], functions: ['echo'] })).json.token;
+    expect((await as(t, 'POST', '/v1/functions/echo/invoke', { input: {} })).status).toBe(200);
+    expect((await as(t, 'POST', '/v1/functions/other-fn/invoke', { input: {} })).status).toBe(403);
+  });
+});
+
+describe('namespaces', () => {
+  it('cross-namespace invoke, read, cancel and deploy are refused', async () => {
+    await deployCopy('team-a-fn', 'team-a');
+    const adminT = await p.token(['admin']);
+    const aInvoker = (await as(adminT, 'POST', '/v1/tokens', { sub: 'a1', roles: ['invoker'], namespaces: ['team-a'] })).json.token;
+    const bInvoker = (await as(adminT, 'POST', '/v1/tokens', { sub: 'b1', roles: ['invoker', 'viewer'], namespaces: ['team-b'] })).json.token;
+    const bDeployer = (await as(adminT, 'POST', '/v1/tokens', { sub: 'b2', roles: ['deployer'], namespaces: ['team-b'] })).json.token;
+
+    expect((await as(aInvoker, 'POST', '/v1/functions/team-a-fn/invoke', { input: {} })).status).toBe(200);
+    expect((await as(bInvoker, 'POST', '/v1/functions/team-a-fn/invoke', { input: {} })).status).toBe(403);
+    expect((await as(aInvoker, 'POST', '/v1/functions/echo/invoke', { input: {} })).status).toBe(403); // echo is in 'default'
+
+    const job = await as(aInvoker, 'POST', '/v1/functions/team-a-fn/jobs', { input: { sleepMs: 2000 } });
+    const id = job.json.id as string;
+    expect((await as(bInvoker, 'GET', `/v1/jobs/${id}`)).status).toBe(403);
+    expect((await as(bInvoker, 'DELETE', `/v1/jobs/${id}`)).status).toBe(403);
+    expect((await as(bInvoker, 'GET', '/v1/functions/team-a-fn')).status).toBe(403);
+    const list = await as(bInvoker, 'GET', '/v1/functions');
+    expect(list.json.items.map((f: { name: string }) => f.name)).not.toContain('team-a-fn');
+
+    expect((await as(bDeployer, 'POST', '/v1/functions/team-a-fn/rollback')).status).toBe(403);
+    expect((await as(bDeployer, 'DELETE', '/v1/functions/team-a-fn')).status).toBe(403);
+    // Redeploying team-a's function from team-b is refused (the bundle names it).
+    const dir = join(work, 'team-a-fn');
+    const b = await buildBundle(dir, { typecheck: false });
+    const dep = await as(bDeployer, 'POST', '/v1/functions?namespace=team-b', undefined, { data: b.archive, type: 'application/gzip' });
+    expect(dep.status).toBe(409);
+    expect(dep.json.code).toBe('NAMESPACE_MISMATCH');
+    const dep2 = await as(bDeployer, 'POST', '/v1/functions', undefined, { data: b.archive, type: 'application/gzip' });
+    expect(dep2.status).toBe(403);
+  });
+});
+
+describe('limits', () => {
+  it('a namespace over its rate limit gets 429 with Retry-After', async () => {
+    await deployCopy('rate-fn', 'rate-limited');
+    const results = await Promise.all(Array.from({ length: 10 }, () => p.call('POST', '/v1/functions/rate-fn/invoke', { input: {} })));
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(results.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+    expect(limited[0]!.json.code).toBe('RATE_LIMITED');
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a namespace at its concurrency quota gets 429 until a call finishes', async () => {
+    await deployCopy('quota-fn', 'quota-limited');
+    const a = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: { sleepMs: 1500 } });
+    const b = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: { sleepMs: 1500 } });
+    expect([a.status, b.status]).toEqual([202, 202]);
+    const c = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
+    expect(c.status).toBe(429);
+    expect(c.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    await p.call('GET', `/v1/jobs/${a.json.id}?wait=20s`);
+    await p.call('GET', `/v1/jobs/${b.json.id}?wait=20s`);
+    // The slot frees when the worker announces the end; allow that message a moment.
+    let again;
+    for (let i = 0; i < 50; i++) {
+      again = await p.call('POST', '/v1/functions/quota-fn/invoke', { input: {} });
+      if (again.status !== 429) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(again!.status).toBe(200);
+  });
+});

@@ -1,0 +1,110 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+/** A real JWKS endpoint with OIDC discovery, whose keys the test can rotate. */
+let idp: Server;
+let issuer: string;
+let jwks: { keys: JWK[] } = { keys: [] };
+let rsa: { privateKey: CryptoKey; publicKey: CryptoKey };
+let ec: { privateKey: CryptoKey; publicKey: CryptoKey };
+let redis: TestRedis;
+let p: TestPlatform;
+
+beforeAll(async () => {
+  rsa = await generateKeyPair('RS256', { extractable: true });
+  ec = await generateKeyPair('ES256', { extractable: true });
+  jwks = { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }, { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' }] };
+  idp = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration') res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+    else if (req.url === '/jwks') res.end(JSON.stringify(jwks));
+    else res.writeHead(404).end('{}');
+  });
+  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+  issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url, {
+    env: { AUTOGLM_OIDC_ISSUER: issuer, AUTOGLM_JWT_AUDIENCE: 'autoglm-api', AUTOGLM_ROLES_CLAIM: 'realm_access.roles', AUTOGLM_JWKS_COOLDOWN: '0ms' },
+  });
+});
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+  idp?.close();
+});
+
+type Claims = Record<string, unknown>;
+const base = (): Claims => ({ realm_access: { roles: ['invoker'] } });
+
+async function idpToken(o: { key?: CryptoKey; alg?: string; kid?: string; claims?: Claims; iss?: string; aud?: string; exp?: number | string; nbf?: number | string } = {}): Promise<string> {
+  const j = new SignJWT(o.claims ?? base())
+    .setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? 'rsa-1' })
+    .setSubject('alice@corp')
+    .setIssuer(o.iss ?? issuer)
+    .setAudience(o.aud ?? 'autoglm-api')
+    .setIssuedAt()
+    .setExpirationTime(o.exp ?? '10m');
+  if (o.nbf !== undefined) j.setNotBefore(o.nbf);
+  return j.sign(o.key ?? rsa.privateKey);
+}
+
+const invoke = async (token: string) => {
+  const res = await fetch(`${p.url}/v1/functions/echo/invoke`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"input":{"message":"hi"}}' });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+describe('identity provider tokens (OIDC discovery, JWKS)', () => {
+  it('accepts RS256 and ES256 tokens from the identity provider, roles from a Keycloak-style claim', async () => {
+    expect((await invoke(await idpToken())).status).toBe(200);
+    expect((await invoke(await idpToken({ key: ec.privateKey, alg: 'ES256', kid: 'ec-1' }))).status).toBe(200);
+  });
+
+  it('still accepts the built-in issuer', async () => {
+    expect((await invoke(await p.token(['invoker']))).status).toBe(200);
+  });
+
+  const rejected: [string, () => Promise<string>][] = [
+    ['alg none', async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', iss: issuer, aud: 'autoglm-api', exp: 9e9, realm_access: { roles: ['admin'] } })}.`],
+    [
+      'algorithm confusion: HS256 signed with the RSA public key',
+      async () => {
+        const pem = await exportSPKI(rsa.publicKey);
+        return new SignJWT({ realm_access: { roles: ['admin'] } }).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).setSubject('mallory').setIssuer(issuer).setAudience('autoglm-api').setExpirationTime('10m').sign(new TextEncoder().encode(pem));
+      },
+    ],
+    ['wrong issuer', () => idpToken({ iss: 'https://evil.example' })],
+    ['wrong audience', () => idpToken({ aud: 'another-app' })],
+    ['expired (beyond the clock skew)', () => idpToken({ exp: Math.floor(Date.now() / 1000) - 120 })],
+    ['not yet valid', () => idpToken({ nbf: Math.floor(Date.now() / 1000) + 600 })],
+    ['unknown kid', () => idpToken({ kid: 'no-such-key' })],
+    ['signed by a key the IdP never published', async () => idpToken({ key: (await generateKeyPair('RS256')).privateKey })],
+    ['malformed', async () => 'eyJhbGciOiJSUzI1NiJ9.not-json.sig'],
+    ['no known role', () => idpToken({ claims: { realm_access: { roles: ['superuser'] } } })],
+  ];
+  for (const [what, make] of rejected) {
+    it(`rejects ${what} with a 401 that does not say which check failed`, async () => {
+      const r = await invoke(await make());
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('UNAUTHORIZED');
+      expect(String(r.body.detail)).not.toMatch(/issuer|audience|kid|alg|expired at|signature/i);
+    });
+  }
+
+  it('accepts a clock skew of a few seconds', async () => {
+    expect((await invoke(await idpToken({ exp: Math.floor(Date.now() / 1000) - 5 }))).status).toBe(200);
+  });
+
+  it('follows key rotation: a token with a new kid is accepted once the JWKS publishes it', async () => {
+    const next = await generateKeyPair('RS256', { extractable: true });
+    const token = await idpToken({ key: next.privateKey, kid: 'rsa-2' });
+    expect((await invoke(token)).status).toBe(401);
+    jwks = { keys: [...jwks.keys, { ...(await exportJWK(next.publicKey)), kid: 'rsa-2', alg: 'RS256', use: 'sig' }] };
+    // A different token string, so the verifier's cache of the refused one plays no part.
+    expect((await invoke(await idpToken({ key: next.privateKey, kid: 'rsa-2', exp: '11m' }))).status).toBe(200);
+  });
+});
