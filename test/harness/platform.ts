@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +76,7 @@ export async function startPlatform(
   const ring = parseKeyring(env.AUTOGLM_ENCRYPTION_KEYS!);
   if (!ring.ok) throw new Error(ring.error);
   const router = await startRouter({ config: parsed.config, redisUrl, jwtSecret: JWT_SECRET, webhookSecret: WEBHOOK_SECRET, encryptionKeys: ring.ring, log: createLogger({ test: true }, 'error') });
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, ...(env.AUTOGLM_REDIS_CA ? { tls: { ca: readFileSync(env.AUTOGLM_REDIS_CA) } } : {}) });
   redis.on('error', () => undefined);
   const adminToken = await router.verifier.mint({ sub: 'test-admin', roles: ['admin'] });
 
