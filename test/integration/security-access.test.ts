@@ -147,6 +147,20 @@ describe('namespaces', () => {
   });
 });
 
+describe('secrets', () => {
+  it('function code sees none of the platform secrets in its environment', async () => {
+    const b = await buildBundle(fileURLToPath(new URL('../fixtures/bundles/env-spy/', import.meta.url)), { typecheck: false });
+    await p.api.deploy(b.archive, b.hash);
+    const r = await p.call('POST', '/v1/functions/env-spy/invoke', { input: {} });
+    expect(r.status).toBe(200);
+    const names: string[] = r.json.output.names;
+    expect(names).toContain('PATH'); // it does see an environment…
+    for (const secret of ['AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN', 'AUTOGLM_JWT_SECRET', 'AUTOGLM_WEBHOOK_SECRET']) {
+      expect(names).not.toContain(secret); // …but no secret in it
+    }
+  });
+});
+
 describe('limits', () => {
   it('a namespace over its rate limit gets 429 with Retry-After', async () => {
     await deployCopy('rate-fn', 'rate-limited');
