@@ -20,6 +20,7 @@ import {
   connectRedis,
   type Keyring,
 } from '../queue/index.ts';
+import { AuditLog, auditNotes } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import type { Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
@@ -102,6 +103,12 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     onChange: (name, state) => functions.apply(name, state),
   });
 
+  const auditLog = await AuditLog.open({
+    dir: join(config.stateDir, 'audit'),
+    retentionMs: config.auditRetentionMs,
+    ...(config.auditChainId ? { chainId: config.auditChainId } : {}),
+    log: log.child({ component: 'audit' }),
+  });
   const stopWatch = await catalog.watch(catalogSubscriber, (all) => functions.replace(all));
   await results.start();
   const callbacks = new CallbackConsumer(consumerConn, config.prefix, jobs, createWebhookSender({ secret: opts.webhookSecret }));
@@ -125,6 +132,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     shadowStats,
     limiter,
     log,
+    auditLog,
+    audit: auditNotes(auditLog, log),
     draining: () => draining,
   });
 
@@ -159,6 +168,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       results.close();
+      await auditLog.close(); // after the server: requests finishing in the grace period are still recorded
       await callbacks.close();
       await checker.close();
       await stopWatch();

@@ -8,22 +8,26 @@ import { TokenVerifier, bearerAuth } from '../auth/index.ts';
 import { ForbiddenError, FunctionNotFoundError } from '../http/errors.ts';
 import { problemResponse } from '../http/problem.ts';
 import { AuditLog } from './audit-log.ts';
-import { auditDenials, auditRequest, audited } from './audit-middleware.ts';
+import type { AppDeps } from '../http/app-env.ts';
+import { auditDenials, auditNotes, auditRequest, audited } from './audit-middleware.ts';
 
 const verifier = new TokenVerifier({ secret: 'middleware-test-secret-0123456789abcdef' });
 let dir: string;
 let audit: AuditLog;
 let app: Hono;
+let lost: string[];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'autoglm-audit-mw-'));
   audit = await AuditLog.open({ dir, chainId: 'mw', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
+  lost = [];
+  const notes: NonNullable<AppDeps['audit']> = auditNotes(audit, createLogger({}, 'error', (l) => lost.push(l)));
   app = new Hono();
   app.use('*', async (c, next) => {
     c.set('requestId' as never, 'req-1' as never);
     await next();
   });
-  app.use('/v1/*', auditDenials(audit));
+  app.use('/v1/*', auditDenials(audit, createLogger({}, 'error', (l) => lost.push(l))));
   app.use('/v1/*', bearerAuth(verifier));
   app.post('/v1/functions/:name/invoke', (c) => {
     const started = Date.now();
@@ -48,6 +52,14 @@ beforeEach(async () => {
       return c.json({ cancelled: true });
     }),
   );
+  app.post('/v1/tokens', (c) => {
+    notes({ action: 'token.create', outcome: 'ok', detail: { sub: 'svc', roles: ['invoker'] } }, c as never);
+    return c.json({ token: 'eyJ-secret' }, 201);
+  });
+  app.post('/v1/functions/:name/traffic', (c) => {
+    notes({ action: 'traffic.change', outcome: 'denied', function: c.req.param('name'), code: 'FORBIDDEN' }, c as never);
+    throw new ForbiddenError('not yours');
+  });
   app.onError((err, c) => problemResponse(c, err));
 });
 afterEach(async () => {
@@ -84,6 +96,31 @@ describe('audited', () => {
   });
 });
 
+describe('auditNotes (the AppDeps.audit hook)', () => {
+  it('records a note with the caller and request, and its detail', async () => {
+    const token = await verifier.mint({ sub: 'root', roles: ['admin'] });
+    expect((await call('/v1/tokens', token)).status).toBe(201);
+    const [r] = await audit.query();
+    expect(r).toMatchObject({ actor: 'root', roles: ['admin'], action: 'token.create', outcome: 'ok', requestId: 'req-1', detail: { sub: 'svc', roles: ['invoker'] } });
+    expect(JSON.stringify(r)).not.toContain('eyJ-secret');
+  });
+
+  it('a denial the route recorded is not recorded again by auditDenials', async () => {
+    const token = await verifier.mint({ sub: 'dev', roles: ['deployer'] });
+    expect((await call('/v1/functions/echo/traffic', token)).status).toBe(403);
+    const records = await audit.query();
+    expect(records.map((r) => r.action)).toEqual(['traffic.change']);
+    expect(records[0]).toMatchObject({ actor: 'dev', outcome: 'denied', function: 'echo' });
+  });
+
+  it('never throws: a note the log cannot take is logged as lost', async () => {
+    const token = await verifier.mint({ sub: 'root', roles: ['admin'] });
+    await audit.close();
+    expect((await call('/v1/tokens', token)).status).toBe(201);
+    expect(lost.join('\n')).toMatch(/audit record lost.*token.create/);
+  });
+});
+
 describe('auditDenials', () => {
   it('records a refused token as anonymous, with what was tried', async () => {
     expect((await call('/v1/functions/echo/invoke')).status).toBe(401);
@@ -100,6 +137,12 @@ describe('auditDenials', () => {
     const records = await audit.query();
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ actor: 'bob', roles: ['viewer'], action: 'access.denied', function: 'secret', code: 'FORBIDDEN', requestId: 'req-1' });
+  });
+
+  it('never changes the answer when the log cannot take the record', async () => {
+    await audit.close();
+    expect((await call('/v1/functions/echo/invoke')).status).toBe(401);
+    expect(lost.join('\n')).toMatch(/audit record lost.*access.denied/);
   });
 
   it('records nothing for other answers', async () => {

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { AutoglmError } from '../../functions/sdk/index.ts';
+import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog } from './audit-log.ts';
-import type { AuditAction, AuditEvent, AuditRecord } from './audit-record.ts';
+import type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
 
 /** The caller as the auth middleware leaves it in `c.var.principal`. */
 interface Caller {
@@ -23,6 +23,9 @@ export interface RequestAudit {
   /** A failure without an exception (outcome `error` with this code). */
   code?: string;
 }
+
+/** Requests whose denial a route already recorded: {@link auditDenials} does not record them again. */
+const deniedRecorded = new WeakSet<Request>();
 
 const caller = (c: Context): Caller | undefined => c.get('principal' as never) as Caller | undefined;
 
@@ -92,32 +95,83 @@ export async function audited<T>(audit: AuditLog, c: Context, base: RequestAudit
   return result;
 }
 
+/**
+ * What a route reports through `AppDeps.audit(note, c)`: the action and its outcome, and what it
+ * acted on. Who, when, the request id and the peer address come from the request.
+ */
+export interface AuditNote {
+  action: AuditAction;
+  outcome: AuditOutcome;
+  namespace?: string;
+  function?: string;
+  version?: string;
+  jobId?: string;
+  code?: string;
+  durationMs?: number;
+  /** Small, non-payload facts; see {@link AuditEvent.detail}. */
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * The `AppDeps.audit` hook: records a route's note with the caller, request id and peer address.
+ * Never throws and never waits: when the log cannot take a record (closed, or the disk has
+ * refused writes until `maxPending` records wait) the note is logged as lost instead.
+ * A note with outcome `denied` is recorded as given, and {@link auditDenials} skips that request.
+ */
+export function auditNotes(audit: AuditLog, log?: Logger): (note: AuditNote, c: Context) => void {
+  return function recordNote(note, c) {
+    try {
+      audit.append({
+        ...requestFields(c),
+        action: note.action,
+        outcome: note.outcome,
+        ...(note.namespace ? { namespace: note.namespace } : {}),
+        ...(note.function ? { function: note.function } : {}),
+        ...(note.version ? { version: note.version } : {}),
+        ...(note.jobId ? { jobId: note.jobId } : {}),
+        ...(note.code ? { code: note.code } : {}),
+        ...(note.durationMs !== undefined ? { durationMs: note.durationMs } : {}),
+        ...(note.detail ? { detail: note.detail } : {}),
+      });
+      if (note.outcome === 'denied') deniedRecorded.add(c.req.raw);
+    } catch (err) {
+      log?.error('audit record lost', { err, action: note.action, outcome: note.outcome, function: note.function });
+    }
+  };
+}
+
 const FUNCTION_PATH = /^\/v1\/functions\/([a-z][a-z0-9-]{0,62})(?:@([0-9a-f]{12}))?(?:\/|$)/;
 const JOB_PATH = /^\/v1\/jobs\/([^/]{1,128})$/;
 
 /**
  * Middleware recording every 401 and 403 answer as `access.denied`: caller (or `anonymous`), the
  * problem code, what was tried (`POST /v1/functions/echo/invoke`) and the function or job named
- * by the path. Mount it before the auth middleware so refused tokens are seen too.
+ * by the path. Mount it before the auth middleware so refused tokens are seen too. Never changes
+ * the answer: a record the log cannot take is logged as lost.
  */
-export function auditDenials(audit: AuditLog): MiddlewareHandler {
+export function auditDenials(audit: AuditLog, log?: Logger): MiddlewareHandler {
   return async function auditDenialsMiddleware(c, next) {
     const started = Date.now();
     await next();
     const status = c.res.status;
-    if (status !== 401 && status !== 403) return;
+    if ((status !== 401 && status !== 403) || deniedRecorded.has(c.req.raw)) return;
     const path = c.req.path;
     const fn = FUNCTION_PATH.exec(path);
     const job = fn ? undefined : JOB_PATH.exec(path);
-    audit.append({
-      ...requestFields(c),
-      action: 'access.denied',
-      ...(fn ? { function: fn[1]!, ...(fn[2] ? { version: fn[2] } : {}) } : {}),
-      ...(job ? { jobId: job[1]! } : {}),
-      outcome: 'denied',
-      code: c.error instanceof AutoglmError ? c.error.code : status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
-      durationMs: Date.now() - started,
-      target: `${c.req.method} ${path}`,
-    });
+    const code = c.error instanceof AutoglmError ? c.error.code : status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN';
+    try {
+      audit.append({
+        ...requestFields(c),
+        action: 'access.denied',
+        ...(fn ? { function: fn[1]!, ...(fn[2] ? { version: fn[2] } : {}) } : {}),
+        ...(job ? { jobId: job[1]! } : {}),
+        outcome: 'denied',
+        code,
+        durationMs: Date.now() - started,
+        target: `${c.req.method} ${path}`,
+      });
+    } catch (err) {
+      log?.error('audit record lost', { err, action: 'access.denied', code, target: `${c.req.method} ${path}` });
+    }
   };
 }

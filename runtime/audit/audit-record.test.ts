@@ -31,6 +31,14 @@ describe('records', () => {
     expect(malformed(r)).toBeUndefined();
   });
 
+  it('keeps details small and flat', () => {
+    const r = sealRecord({ ...event, detail: { roles: ['admin', { x: 1 }], weights: [90, 10], note: 'n'.repeat(300), nested: { input: 'secret' }, ok: true } }, 1, GENESIS, '2024-05-01T00:00:00.000Z');
+    expect(r.detail).toEqual({ roles: ['admin'], weights: [90, 10], note: 'n'.repeat(256), ok: true });
+    const big = sealRecord({ ...event, detail: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, 'v'.repeat(200)])) }, 1, GENESIS, '2024-05-01T00:00:00.000Z');
+    expect(big.detail).toEqual({ truncated: true });
+    expect(sealRecord({ ...event, detail: { nested: {} } }, 1, GENESIS, '2024-05-01T00:00:00.000Z').detail).toBeUndefined();
+  });
+
   it('names what is malformed', () => {
     expect(malformed([])).toBe('not a JSON object');
     expect(malformed({ seq: 0 })).toMatch(/seq/);

@@ -42,6 +42,12 @@ export interface AuditEvent {
   remote?: string;
   /** What a denied request tried (`POST /v1/functions/echo/invoke`), or a prune's anchor. */
   target?: string;
+  /**
+   * Small, non-payload facts (roles granted, traffic weights). Only strings, numbers, booleans and
+   * short lists of them are kept (16 keys, 32 items); nested objects are dropped, and a detail
+   * longer than 2 KiB becomes `{"truncated": true}`.
+   */
+  detail?: Record<string, unknown>;
 }
 
 /** A stored record: the event, stamped with its place in the chain. */
@@ -63,6 +69,7 @@ export interface AuditRecord {
   requestId?: string;
   remote?: string;
   target?: string;
+  detail?: Record<string, unknown>;
   /** `hash` of the previous record; {@link GENESIS} for the first. */
   prev: string;
   /** sha256(prev + canonical JSON of this record without `hash`), hex. */
@@ -80,6 +87,25 @@ const OPTIONAL = ['namespace', 'function', 'version', 'jobId', 'code', 'requestI
 const MAX_FIELD = 256;
 
 const cut = (s: string): string => (s.length > MAX_FIELD ? s.slice(0, MAX_FIELD) : s);
+
+const scalar = (v: unknown): string | number | boolean | undefined =>
+  typeof v === 'string' ? cut(v) : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) ? v : undefined;
+
+/** Keeps a detail small and flat: no nested object can smuggle a payload in. */
+function cleanDetail(d: unknown): Record<string, unknown> | undefined {
+  if (!d || typeof d !== 'object' || Array.isArray(d)) return undefined;
+  const out: Record<string, unknown> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(d)) {
+    if (n === 16) break;
+    const kept = Array.isArray(v) ? v.slice(0, 32).map(scalar).filter((x) => x !== undefined) : scalar(v);
+    if (kept === undefined) continue;
+    out[cut(k)] = kept;
+    n++;
+  }
+  if (n === 0) return undefined;
+  return JSON.stringify(out).length > 2048 ? { truncated: true } : out;
+}
 
 /**
  * JSON with object keys sorted at every level and no whitespace: the same record always gives the
@@ -135,6 +161,8 @@ export function sealRecord(event: AuditEvent, seq: number, prev: string, time: s
     if (typeof v === 'string' && v !== '') rec[k] = cut(v);
   }
   if (typeof event.durationMs === 'number' && Number.isFinite(event.durationMs)) rec.durationMs = Math.max(0, Math.round(event.durationMs));
+  const detail = cleanDetail(event.detail);
+  if (detail) rec.detail = detail;
   rec.outcome = event.outcome;
   rec.prev = prev;
   const sealed = rec as unknown as AuditRecord;

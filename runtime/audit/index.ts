@@ -8,8 +8,8 @@ export type { AuditLogOptions } from './audit-log.ts';
 export type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
 export { ACTION_RE, GENESIS, canonicalJson, recordHash } from './audit-record.ts';
 
-export { auditDenials, auditRequest, audited } from './audit-middleware.ts';
-export type { RequestAudit } from './audit-middleware.ts';
+export { auditDenials, auditNotes, auditRequest, audited } from './audit-middleware.ts';
+export type { AuditNote, RequestAudit } from './audit-middleware.ts';
 
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseAuditTime, queryAuditDir } from './audit-query.ts';
 export type { AuditEntry, AuditFilter } from './audit-query.ts';

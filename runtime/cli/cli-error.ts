@@ -13,6 +13,8 @@ export const EXIT = {
   unreachable: 4,
   /** The function folder could not be built. */
   build: 5,
+  /** `audit verify` found a bad record. */
+  auditFailed: 6,
 } as const;
 
 /** A failure to report as one line and exit with `exitCode`. */

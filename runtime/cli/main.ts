@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { readCliEnv } from './cli-config.ts';
 import { EXIT, describeError } from './cli-error.ts';
+import { registerAuditCommands } from './commands/audit-commands.ts';
 import { registerFunctionCommands } from './commands/function-commands.ts';
 import { registerJobCommands } from './commands/job-commands.ts';
 import { registerLogin } from './commands/login.ts';
@@ -25,6 +26,7 @@ const ctx = () => (context ??= createContext(env, Boolean(program.opts().json)))
 registerFunctionCommands(program, ctx);
 registerJobCommands(program, ctx);
 registerLogin(program, ctx);
+registerAuditCommands(program, ctx);
 registerTokenCommands(program, ctx);
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();

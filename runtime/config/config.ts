@@ -60,6 +60,10 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** `AUTOGLM_LOG_LEVEL`, default info. */
   readonly logLevel: LogLevel;
+  /** `AUTOGLM_AUDIT_RETENTION`, default 180d: how long audit records are kept; 0 keeps them forever. */
+  readonly auditRetentionMs: number;
+  /** `AUTOGLM_AUDIT_CHAIN`: this router's audit chain id. Unset: the first free `<hostname>-<n>`. */
+  readonly auditChainId: string | undefined;
   /**
    * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": calls/s, "concurrency": in flight}}`;
    * `*` applies to namespaces not listed; 0 or absent: unlimited. Default `{}` (no limits).
@@ -114,6 +118,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
+    auditChainId: auditChain(r),
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
@@ -185,6 +191,12 @@ function prefix(r: EnvReader): string {
   const p = r.string('AUTOGLM_REDIS_PREFIX') ?? 'autoglm';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(p)) r.errors.push(`AUTOGLM_REDIS_PREFIX=${JSON.stringify(p)}: letters, digits, _ and - only`);
   return p;
+}
+
+function auditChain(r: EnvReader): string | undefined {
+  const id = r.string('AUTOGLM_AUDIT_CHAIN');
+  if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) r.errors.push(`AUTOGLM_AUDIT_CHAIN=${JSON.stringify(id)}: letters, digits, . _ and - only, at most 64`);
+  return id;
 }
 
 function flagValue(argv: readonly string[], name: string): string | undefined {

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { JobReader, JobSubmitter, NamespaceLimiter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
+import type { AuditLog } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
 import type { ArtifactStore } from '../registry/artifact-store.ts';
 import type { FunctionDirectory } from '../registry/function-directory.ts';
@@ -15,6 +16,7 @@ export interface AuditNote {
   namespace?: string;
   function?: string;
   version?: string;
+  jobId?: string;
   code?: string;
   durationMs?: number;
   /** Small, non-payload facts (roles granted, traffic set…). */
@@ -49,6 +51,8 @@ export interface AppDeps {
   draining?: () => boolean;
   /** Appends to the audit trail (never throws, never blocks the request). */
   audit?: (note: AuditNote, c: Context<AppEnv>) => void;
+  /** The audit trail itself: `/v1/audit` reads it, every 401/403 is recorded in it. */
+  auditLog?: AuditLog;
 }
 
 /** Hono environment: what middleware puts in `c.var`. */

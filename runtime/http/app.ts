@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { ZodError } from 'zod';
+import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
 import type { AppDeps, AppEnv } from './app-env.ts';
 import { PayloadTooLargeError, RouteNotFoundError, ValidationError } from './errors.ts';
+import { auditTrail } from './audit-trail.ts';
 import { jsonBody } from './json-body.ts';
 import { problemResponse } from './problem.ts';
+import { auditRoutes } from './routes/audit-routes.ts';
 import { functionRoutes } from './routes/function-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { invokeRoutes } from './routes/invoke-routes.ts';
@@ -48,7 +51,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // Bundle uploads (POST /v1/functions) are binary and have their own, larger limit.
   const isUpload = (method: string, path: string) => method === 'POST' && path === '/v1/functions';
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : jsonLimit(c, next)));
+  if (deps.auditLog) app.use('/v1/*', auditDenials(deps.auditLog, deps.log));
   app.use('/v1/*', bearerAuth(deps.verifier));
+  app.use('/v1/*', auditTrail(deps));
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : json(c, next)));
 
   app.route('/', healthRoutes(deps));
@@ -56,6 +61,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', jobRoutes(deps));
   app.route('/', functionRoutes(deps));
   app.route('/', tokenRoutes(deps));
+  if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

@@ -28,7 +28,7 @@ beforeEach(async () => {
   });
   app.use('/v1/*', auditDenials(audit));
   app.use('/v1/*', bearerAuth(verifier));
-  app.route('/', auditRoutes({ audit }));
+  app.route('/', auditRoutes({ auditLog: audit }));
   app.onError((err, c) => problemResponse(c, err));
   admin = await verifier.mint({ sub: 'root', roles: ['admin'] });
   audit.append({ actor: 'alice', roles: ['deployer'], action: 'function.deploy', function: 'echo', version: 'abcdef123456', outcome: 'ok' });

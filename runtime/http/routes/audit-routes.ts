@@ -1,13 +1,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { Principal } from '../../auth/index.ts';
+import { authorize } from '../../auth/index.ts';
 import { ACTION_RE, MAX_QUERY_LIMIT, auditRequest, parseAuditTime, type AuditLog } from '../../audit/index.ts';
 import type { AppEnv } from '../app-env.ts';
-import { ForbiddenError } from '../errors.ts';
 import { problems } from '../schemas.ts';
 
-/** What the audit routes need. */
+/** What the audit routes need. `AppDeps` gives it once it has `auditLog`. */
 export interface AuditRouteDeps {
-  audit: AuditLog;
+  auditLog: AuditLog;
 }
 
 const time = z
@@ -44,6 +43,7 @@ export const AuditRecordSchema = z
     requestId: z.string().optional(),
     remote: z.string().optional(),
     target: z.string().optional(),
+    detail: z.record(z.string(), z.unknown()).optional(),
     prev: z.string(),
     hash: z.string(),
   })
@@ -97,21 +97,16 @@ const verifyRoute = createRoute({
   },
 });
 
-/** Only admins read the audit log. */
-function requireAdmin(p: Principal): void {
-  if (!p.roles.includes('admin')) throw new ForbiddenError(`role ${p.roles.join(', ')} may not read the audit log`);
-}
-
 /** `GET /v1/audit` and `GET /v1/audit/verify`. Reading the log is itself audited (`audit.read`, `audit.verify`). */
 export function auditRoutes(deps: AuditRouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(queryRoute, async (c) => {
-    requireAdmin(c.var.principal);
+    authorize(c.var.principal, 'audit.read', { namespace: '*' });
     const started = Date.now();
     const q = c.req.valid('query');
     const now = new Date();
-    const items = await deps.audit.query({
+    const items = await deps.auditLog.query({
       ...(q.actor ? { actor: q.actor } : {}),
       ...(q.function ? { function: q.function } : {}),
       ...(q.action ? { action: q.action } : {}),
@@ -121,15 +116,15 @@ export function auditRoutes(deps: AuditRouteDeps): OpenAPIHono<AppEnv> {
       ...(q.until ? { until: parseAuditTime(q.until, now)! } : {}),
       limit: q.limit,
     });
-    auditRequest(deps.audit, c, { action: 'audit.read', started });
+    auditRequest(deps.auditLog, c, { action: 'audit.read', started });
     return c.json({ items }, 200);
   });
 
   app.openapi(verifyRoute, async (c) => {
-    requireAdmin(c.var.principal);
+    authorize(c.var.principal, 'audit.read', { namespace: '*' });
     const started = Date.now();
-    const report = await deps.audit.verify();
-    auditRequest(deps.audit, c, { action: 'audit.verify', started, ...(report.ok ? {} : { code: 'AUDIT_VERIFY_FAILED' }) });
+    const report = await deps.auditLog.verify();
+    auditRequest(deps.auditLog, c, { action: 'audit.verify', started, ...(report.ok ? {} : { code: 'AUDIT_VERIFY_FAILED' }) });
     return c.json(report, 200);
   });
 

@@ -180,6 +180,8 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       ...(declared ? { declaredHash: declared } : {}),
       authorize: (namespace) => authorize(p, 'function.deploy', { namespace }),
     });
+    c.header('x-function-version', r.version);
+    c.set('auditDetail' as never, { function: r.name, detail: { created: r.created, hash: r.hash } } as never);
     return c.json({ ...r, traffic: trafficView(r.traffic) }, 201);
   });
 
