@@ -23,6 +23,23 @@ export function cpuMs(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
 }
 
+/**
+ * When `pid` started, in clock ticks since boot: with the pid, it names one process for good,
+ * so a pid the kernel has since reused is never mistaken for it.
+ */
+export function startTicks(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? Number(f[19]) : undefined;
+}
+
+/** CPU time the whole machine has been busy (all cores, not idle or iowait), ms since boot. */
+export function machineBusyMs(): number {
+  const line = readOr('/proc/stat')?.split('\n', 1)[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal …
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / TICKS_PER_SECOND;
+}
+
 /** True while `pid` exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
   const f = statFields(pid);

@@ -1,0 +1,24 @@
+/**
+ * How many Redis commands a run cost, from `INFO commandstats`: the queue lifecycle's round
+ * trips are the main cost of the invoke path, so commands per call say where time goes better
+ * than latency alone. Commands run inside Lua scripts are counted too (Redis 7 does).
+ */
+import type { Redis } from 'ioredis';
+
+/** Calls so far: `scripts` (EVAL/EVALSHA/FCALL, each one round trip) and `all` commands. */
+export interface CommandCount {
+  scripts: number;
+  all: number;
+}
+
+export async function commandCount(redis: Redis): Promise<CommandCount> {
+  const info = await redis.info('commandstats');
+  let scripts = 0;
+  let all = 0;
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    const calls = Number(m[2]);
+    all += calls;
+    if (/^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(m[1]!)) scripts += calls;
+  }
+  return { scripts, all };
+}
