@@ -5,7 +5,7 @@
 // Connections and names
 export { connectRedis, evictionPolicy } from './connection.ts';
 export type { ConnectionRole } from './connection.ts';
-export { DEFAULT_PREFIX, functionOfJobId, functionQueueName, newJobId } from './names.ts';
+export { DEFAULT_PREFIX, functionOfJobId, functionQueueName, newJobId, randomHex } from './names.ts';
 
 // Job shapes
 export type { DoneMessage, JobData, JobStatus, JobView } from './job-data.ts';

@@ -78,6 +78,12 @@ export class ResultBus {
     });
   }
 
+  /** Releases the waiters of one job with `undefined` (its submission failed). */
+  cancel(id: string): void {
+    const set = this.waiters.get(id);
+    if (set) for (const w of [...set]) w(undefined);
+  }
+
   /** Stops the sweep and releases every waiter with `undefined`. */
   close(): void {
     if (this.closed) return;

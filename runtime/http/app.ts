@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { ZodError } from 'zod';
+import { randomHex } from '../../queue/index.ts';
 import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
 import type { AppDeps, AppEnv } from './app-env.ts';
@@ -38,7 +38,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use('*', async function requestId(c, next) {
-    c.set('requestId', randomBytes(8).toString('hex'));
+    c.set('requestId', randomHex(8));
     await next();
   });
   const jsonLimit = bodyLimit({

@@ -80,8 +80,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const id = newJobId(name);
     c.header('x-job-id', id);
     // Wait first, submit second: a fast worker cannot answer before anyone listens.
-    const stopWaiting = new AbortController();
-    const waiting = deps.results.wait(id, deadline, stopWaiting.signal);
+    const waiting = deps.results.wait(id, deadline);
     try {
       await deps.limiter.admit(rec.namespace, id, waitMs);
       await deps.submitter.submit(
@@ -89,7 +88,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         id,
       );
     } catch (err) {
-      stopWaiting.abort();
+      deps.results.cancel(id);
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
       void deps.limiter.release(rec.namespace, id).catch(() => undefined);
       throw err;
