@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { newKeyringSpec } from '../queue/index.ts';
 import { loadPoolConfig, loadWorkerIdentity } from './config.ts';
+
+const KEYS = newKeyringSpec('test');
 
 const GIB = 1024 ** 3;
 
 describe('loadPoolConfig', () => {
   it('fills documented defaults', () => {
-    const r = loadPoolConfig({ REDIS_URL: 'redis://127.0.0.1:6379', AUTOGLM_STATE_DIR: '/var/lib/autoglm' });
+    const r = loadPoolConfig({ REDIS_URL: 'redis://127.0.0.1:6379', AUTOGLM_STATE_DIR: '/var/lib/autoglm', AUTOGLM_ENCRYPTION_KEYS: KEYS });
     if (!r.ok) throw new Error(r.errors.join());
     expect(r.config).toMatchObject({
       backend: 'auto',
@@ -24,6 +27,7 @@ describe('loadPoolConfig', () => {
   it('reads the pool variables', () => {
     const r = loadPoolConfig({
       REDIS_URL: 'redis://h:1',
+      AUTOGLM_ENCRYPTION_KEYS: KEYS,
       AUTOGLM_TF_BACKEND: 'wasm',
       AUTOGLM_DEVICES: 'gpu:0,cpu*2@1GiB',
       AUTOGLM_WORKERS: '3',

@@ -16,6 +16,7 @@ import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionLoadError } from './errors.ts';
 import { ModelCache } from './model-cache.ts';
+import { RecordIndex, versionKey } from './record-index.ts';
 
 /** What a worker reports about the code it runs. */
 export interface HostStats {
@@ -76,17 +77,17 @@ interface Loaded {
   state: unknown;
 }
 
-interface Item {
-  input: unknown;
-  deadline: number;
+/** One job as a host runs it. */
+export interface HostJob {
+  data: JobData;
   signal: AbortSignal;
+  /** When the worker took it, epoch ms. */
   picked: number;
 }
 
 type Outcome = { output: unknown } | { error: ErrorRecord };
 
-/** `name@version`: the key of a version in caches and batchers. */
-export const versionKey = (name: string, version: string): string => `${name}@${version}`;
+export { versionKey };
 
 /**
  * Runs function code in this thread: imports a version's handler module, loads it into the
@@ -96,10 +97,8 @@ export const versionKey = (name: string, version: string): string => `${name}@${
  * for a whole batch, the batch's items are run again one by one so only the culprit fails.
  */
 export class FunctionHost implements Host {
-  private records = new Map<string, FunctionRecord>();
-  private byName = new Map<string, FunctionRecord>();
-  private serving = new Set<string>();
-  private readonly batchers = new Map<string, Batcher<Item, InvocationResult>>();
+  private readonly index = new RecordIndex();
+  private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private readonly cache: ModelCache<Loaded>;
   private warming: Promise<void> = Promise.resolve();
   private running = 0;
@@ -119,40 +118,35 @@ export class FunctionHost implements Host {
   }
 
   setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
-    this.records = new Map(all.map((r) => [versionKey(r.name, r.version), r]));
-    this.serving = new Set(serving ?? this.records.keys());
-    this.byName = new Map();
-    for (const r of all) if (this.serving.has(versionKey(r.name, r.version)) || !this.byName.has(r.name)) this.byName.set(r.name, r);
-    this.cache.retain(this.serving);
-    for (const key of this.batchers.keys()) if (!this.records.has(key)) this.batchers.delete(key);
+    this.index.set(all, serving);
+    this.cache.retain(this.index.serving);
+    for (const key of this.batchers.keys()) if (!this.index.has(key)) this.batchers.delete(key);
     this.warming = this.loadWarm();
   }
 
   async execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
-    const picked = Date.now();
-    // A job names its version; one queued before a redeploy of the old, single-version kind
-    // runs on what the function serves now.
-    const rec = this.records.get(versionKey(data.fn, data.version)) ?? this.byName.get(data.fn);
-    if (!rec) {
-      const err = new FunctionError(`function '${data.fn}' is not deployed`, { code: 'FUNCTION_NOT_FOUND' });
-      return { version: data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked, started: picked, finished: picked }, error: toErrorRecord(err) };
+    const job: HostJob = { data, signal, picked: Date.now() };
+    const rec = this.index.find(data.fn, data.version);
+    if (!rec) return notDeployed(job, this.opts.slot.id, this.backend);
+    const plan = batchPlan(rec.manifest);
+    if (plan.maxSize === 1) return (await this.track(1, this.runBatch(rec, [job])))[0]!;
+    const key = versionKey(rec.name, rec.version);
+    let b = this.batchers.get(key);
+    if (!b) {
+      b = new Batcher(plan, (jobs) => this.track(jobs.length, this.runBatch(rec, jobs)));
+      this.batchers.set(key, b);
     }
-    const item: Item = { input: data.input, deadline: data.deadline ?? Infinity, signal, picked };
-    this.running++;
-    try {
-      const plan = batchPlan(rec.manifest);
-      if (plan.maxSize === 1) return (await this.runBatch(rec, [item]))[0]!;
-      const key = versionKey(rec.name, rec.version);
-      let b = this.batchers.get(key);
-      if (!b) {
-        b = new Batcher(plan, (items) => this.runBatch(rec, items));
-        this.batchers.set(key, b);
-      }
-      return await b.submit(item);
-    } finally {
-      this.running--;
-      this.handled++;
-    }
+    return b.submit(job);
+  }
+
+  /**
+   * Runs jobs of one version as one handler batch, formed by the caller (the batcher of a
+   * worker's main thread when this host runs on the inference thread).
+   */
+  async executeBatch(jobs: HostJob[]): Promise<InvocationResult[]> {
+    const rec = this.index.find(jobs[0]!.data.fn, jobs[0]!.data.version);
+    if (!rec) return jobs.map((j) => notDeployed(j, this.opts.slot.id, this.backend));
+    return this.track(jobs.length, this.runBatch(rec, jobs));
   }
 
   warm(): Promise<void> {
@@ -192,8 +186,19 @@ export class FunctionHost implements Host {
     await this.cache.clear();
   }
 
+  /** Counts a batch's jobs as in flight until it settles. */
+  private async track(jobs: number, batch: Promise<InvocationResult[]>): Promise<InvocationResult[]> {
+    this.running += jobs;
+    try {
+      return await batch;
+    } finally {
+      this.running -= jobs;
+      this.handled += jobs;
+    }
+  }
+
   private async loadWarm(): Promise<void> {
-    const warm = [...this.records.values()].filter((r) => r.manifest.warm && this.serving.has(versionKey(r.name, r.version)) && canServe(r.manifest, this.opts.slot).ok);
+    const warm = this.index.all().filter((r) => r.manifest.warm && this.index.serving.has(versionKey(r.name, r.version)) && canServe(r.manifest, this.opts.slot).ok);
     await Promise.all(
       warm.map((r) =>
         this.probe(r).then(
@@ -205,7 +210,7 @@ export class FunctionHost implements Host {
   }
 
   /** Runs one handler batch; always resolves with one result per item. */
-  private async runBatch(rec: FunctionRecord, items: Item[]): Promise<InvocationResult[]> {
+  private async runBatch(rec: FunctionRecord, items: HostJob[]): Promise<InvocationResult[]> {
     const key = versionKey(rec.name, rec.version);
     const base = { version: rec.version, device: this.opts.slot.id, backend: this.backend, batchSize: items.length };
     const results = (outcomes: Outcome[], started: number) => {
@@ -227,7 +232,7 @@ export class FunctionHost implements Host {
     }
   }
 
-  private async handle(rec: FunctionRecord, loaded: Loaded, items: Item[]): Promise<Outcome[]> {
+  private async handle(rec: FunctionRecord, loaded: Loaded, items: HostJob[]): Promise<Outcome[]> {
     try {
       return await this.callHandler(rec, loaded, items);
     } catch (err) {
@@ -240,12 +245,13 @@ export class FunctionHost implements Host {
     }
   }
 
-  private async callHandler(rec: FunctionRecord, loaded: Loaded, items: Item[]): Promise<Outcome[]> {
+  private async callHandler(rec: FunctionRecord, loaded: Loaded, items: HostJob[]): Promise<Outcome[]> {
     this.calls++;
+    const deadline = Math.min(...items.map((i) => i.data.deadline ?? Infinity));
     const out = await loaded.def.handle(
-      items.map((i) => i.input),
+      items.map((i) => i.data.input),
       loaded.state,
-      { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline: Math.min(...items.map((i) => i.deadline)), signal: allAborted(items.map((i) => i.signal)) },
+      { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)) },
     );
     if (!Array.isArray(out) || out.length !== items.length) {
       throw new BadBatchResultError(`${rec.name}: handle returned ${Array.isArray(out) ? out.length : typeof out} results for ${items.length} inputs`);
@@ -278,6 +284,12 @@ export class FunctionHost implements Host {
     if (!isFunctionDefinition(mod.default)) throw new FunctionError(`${rec.manifest.entry} must default-export defineFunction(...)`);
     return { def: mod.default, dir };
   }
+}
+
+/** The result of a job whose function (version) this worker does not know. */
+export function notDeployed(job: HostJob, device: string, backend: string): InvocationResult {
+  const err = new FunctionError(`function '${job.data.fn}' is not deployed`, { code: 'FUNCTION_NOT_FOUND' });
+  return { version: job.data.version, device, backend, batchSize: 1, timings: { picked: job.picked, started: job.picked, finished: job.picked }, error: toErrorRecord(err) };
 }
 
 /** A signal that fires once every item's signal has: the platform gave up on the whole batch. */

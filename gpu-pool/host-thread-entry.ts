@@ -44,15 +44,18 @@ function serve(selection: BackendSelection): void {
       case 'records':
         host.setRecords(m.all, m.serving);
         break;
-      case 'run': {
-        const ac = new AbortController();
-        aborts.set(m.id, ac);
+      case 'batch': {
+        const jobs = m.runs.map((r) => {
+          const ac = new AbortController();
+          aborts.set(r.id, ac);
+          return { data: r.data, signal: ac.signal, picked: r.picked };
+        });
         void host
-          .execute(m.data, ac.signal)
-          .catch((err: unknown) => failure(m.data, err))
-          .then((result) => {
-            aborts.delete(m.id);
-            post({ t: 'done', id: m.id, result });
+          .executeBatch(jobs)
+          .catch((err: unknown) => jobs.map((j) => failure(j.data, err)))
+          .then((results) => {
+            for (const r of m.runs) aborts.delete(r.id);
+            post({ t: 'done', results: results.map((result, i) => ({ id: m.runs[i]!.id, result })) });
           });
         break;
       }

@@ -15,10 +15,14 @@ export interface ThreadData {
   bundleCacheDir: string;
 }
 
-/** Main → thread. Requests with an `id` are answered by a `reply` (or `done` for `run`) with it. */
+/**
+ * Main → thread. Requests with an `id` are answered by a `reply` with it. A `batch` is one
+ * handler call's worth of jobs, formed by the main thread's batcher, and its results come back
+ * in one `done`: messages cost per batch, not per job.
+ */
 export type ToThread =
   | { t: 'records'; all: FunctionRecord[]; serving: string[] | undefined }
-  | { t: 'run'; id: number; data: JobData }
+  | { t: 'batch'; runs: { id: number; data: JobData; picked: number }[] }
   | { t: 'abort'; id: number }
   | { t: 'warm'; id: number }
   | { t: 'probe'; id: number; rec: FunctionRecord }
@@ -29,7 +33,7 @@ export type ToThread =
 export type FromThread =
   | { t: 'ready'; backend: BackendName; skipped: { backend: BackendName; reason: string }[]; simd: boolean | undefined }
   | { t: 'fatal'; message: string; backend?: string }
-  | { t: 'done'; id: number; result: InvocationResult }
+  | { t: 'done'; results: { id: number; result: InvocationResult }[] }
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: string }
   | { t: 'pong'; stats: HostStats };

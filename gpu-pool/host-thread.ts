@@ -2,8 +2,10 @@ import { Worker } from 'node:worker_threads';
 import { toErrorRecord, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { DeviceSlot, FunctionRecord, JobData } from '../queue/index.ts';
 import type { BackendChoice, BackendSelection } from './backend.ts';
+import { Batcher, batchPlan } from './batcher.ts';
 import { BackendUnavailableError, HostLostError } from './errors.ts';
-import type { Host, HostStats } from './function-host.ts';
+import type { Host, HostJob, HostStats } from './function-host.ts';
+import { RecordIndex, versionKey } from './record-index.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
 /** Options of {@link HostThread.start}. */
@@ -45,6 +47,8 @@ interface Pending {
 export class HostThread implements Host {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  private readonly index = new RecordIndex();
+  private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
   private pingSentAt: number | undefined;
   private pinger: NodeJS.Timeout | undefined;
@@ -93,18 +97,40 @@ export class HostThread implements Host {
   }
 
   setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
+    this.index.set(all, serving);
+    for (const key of this.batchers.keys()) if (!this.index.has(key)) this.batchers.delete(key);
     this.send({ t: 'records', all, serving: serving ? [...serving] : undefined });
   }
 
+  /** Batches form here, on the main thread; each batch crosses to the inference thread whole. */
   execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
-    if (this.lost) return Promise.resolve(this.lostResult(data, this.lost));
-    const id = ++this.seq;
-    const onAbort = () => this.send({ t: 'abort', id });
-    signal.addEventListener('abort', onAbort, { once: true });
-    return new Promise<InvocationResult>((resolve) => {
-      this.pending.set(id, { resolve: (v) => resolve(v as InvocationResult), reject: () => undefined, data });
-      this.send({ t: 'run', id, data });
-    }).finally(() => signal.removeEventListener('abort', onAbort));
+    const job: HostJob = { data, signal, picked: Date.now() };
+    const rec = this.index.find(data.fn, data.version);
+    const plan = rec && batchPlan(rec.manifest);
+    // Unknown versions go over alone: the thread answers FUNCTION_NOT_FOUND.
+    if (!rec || !plan || plan.maxSize === 1) return this.runBatch([job]).then((r) => r[0]!);
+    const key = versionKey(rec.name, rec.version);
+    let b = this.batchers.get(key);
+    if (!b) {
+      b = new Batcher(plan, (jobs) => this.runBatch(jobs));
+      this.batchers.set(key, b);
+    }
+    return b.submit(job);
+  }
+
+  private runBatch(jobs: HostJob[]): Promise<InvocationResult[]> {
+    const runs = jobs.map((j) => ({ id: ++this.seq, data: j.data, picked: j.picked }));
+    const results = jobs.map((j, i) => {
+      const { id, data } = runs[i]!;
+      if (this.lost) return Promise.resolve(this.lostResult(data, this.lost));
+      const onAbort = () => this.send({ t: 'abort', id });
+      j.signal.addEventListener('abort', onAbort, { once: true });
+      return new Promise<InvocationResult>((resolve) => {
+        this.pending.set(id, { resolve: (v) => resolve(v as InvocationResult), reject: () => undefined, data });
+      }).finally(() => j.signal.removeEventListener('abort', onAbort));
+    });
+    this.send({ t: 'batch', runs });
+    return Promise.all(results);
   }
 
   async warm(): Promise<void> {
@@ -164,12 +190,16 @@ export class HostThread implements Host {
     if (m.t === 'pong') {
       this.pingSentAt = undefined;
       this.lastStats = m.stats;
-    } else if (m.t === 'done' || m.t === 'reply') {
+    } else if (m.t === 'done') {
+      for (const { id, result } of m.results) {
+        this.pending.get(id)?.resolve(result);
+        this.pending.delete(id);
+      }
+    } else if (m.t === 'reply') {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.t === 'done') p.resolve(m.result);
-      else if (m.ok) p.resolve(m.value);
+      if (m.ok) p.resolve(m.value);
       else p.reject(new Error(m.error));
     } else if (m.t === 'fatal') {
       this.die(new Error(m.message));

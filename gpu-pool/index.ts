@@ -16,8 +16,9 @@ export { selectBackend } from './backend.ts';
 export type { BackendChoice, BackendName, BackendOptions, BackendSelection } from './backend.ts';
 
 // Running function code
-export { FunctionHost, versionKey } from './function-host.ts';
-export type { FunctionHostOptions, Host, HostStats } from './function-host.ts';
+export { FunctionHost, notDeployed } from './function-host.ts';
+export type { FunctionHostOptions, Host, HostJob, HostStats } from './function-host.ts';
+export { RecordIndex, versionKey } from './record-index.ts';
 export { HostThread } from './host-thread.ts';
 export type { HostThreadOptions } from './host-thread.ts';
 export { ModelCache } from './model-cache.ts';

@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import { DeployCheckConsumer, recordOf, type DeviceSlot, type FunctionRecord, type FunctionState } from '../queue/index.ts';
-import { versionKey } from './function-host.ts';
+import { versionKey } from './record-index.ts';
 
 /** The catalogue as a worker uses it. */
 export interface CatalogView {

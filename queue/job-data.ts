@@ -43,6 +43,8 @@ export interface JobView {
   maxAttempts: number;
   timings: { queued: string; started?: string; finished?: string };
   device?: string;
+  /** TensorFlow.js backend of the worker that ran it. */
+  backend?: string;
   batchSize?: number;
   callback?: { url: string; status: 'pending' | 'delivered' | 'failed'; attempts: number };
 }

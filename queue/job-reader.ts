@@ -58,18 +58,18 @@ export class JobReader {
 
   /** The final message of a finished job, or undefined while it is queued or running. */
   async check(id: string): Promise<DoneMessage | undefined> {
-    const job = await this.find(id);
-    if (!job) {
+    // State first, record second (see `get`): a record read before the job ended lacks its outcome.
+    const fn = functionOfJobId(id);
+    const state = fn ? await this.queues.get(fn).getJobState(id) : 'unknown';
+    if (state !== 'completed' && state !== 'failed') {
+      if (state !== 'unknown') return undefined;
       const tomb = await this.redis.exists(keys.cancelled(this.prefix, id));
       return tomb ? { id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } : undefined;
     }
-    const state = await job.getState();
-    if (state === 'completed') {
-      const done = job.returnvalue === null ? await this.find(id) : job;
-      return { id, ok: true, result: this.openResult(id, done?.returnvalue as InvocationResult) };
-    }
-    if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
-    return undefined;
+    const job = await this.find(id);
+    if (!job) return undefined; // removed by retention in between
+    if (state === 'completed') return { id, ok: true, result: this.openResult(id, job.returnvalue as InvocationResult) };
+    return { id, ok: false, error: decodeFailure(job.failedReason) };
   }
 
   /**
@@ -160,6 +160,7 @@ export class JobReader {
       v.output = this.cipher.open(r.output, job.id!);
       v.version = r.version;
       v.device = r.device;
+      if (r.backend) v.backend = r.backend;
       v.batchSize = r.batchSize;
       if (r.timings?.started) v.timings.started = iso(r.timings.started)!;
     } else if (status === 'failed') {

@@ -18,6 +18,7 @@ import {
   ShadowStats,
   WorkerRegistry,
   connectRedis,
+  placeFunction,
   type Keyring,
 } from '../queue/index.ts';
 import { AuditLog, auditNotes } from './audit/index.ts';
@@ -98,8 +99,17 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const artifacts = new ArtifactStore(artifactsDir(config.stateDir));
   const shadowStats = new ShadowStats(producer, config.prefix);
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
+  const workers = new WorkerRegistry(producer, config.prefix);
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
+    // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
+    // With no live worker there is nothing to judge by; the load check then reports that.
+    placement: async (bundle) => {
+      const inventory = await workers.inventory();
+      if (inventory.length === 0) return undefined;
+      const placed = placeFunction(bundle.manifest, inventory);
+      return placed.ok ? undefined : `${bundle.manifest.name}: ${placed.reason}`;
+    },
     onChange: (name, state) => functions.apply(name, state),
   });
 
@@ -119,7 +129,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     submitter,
     results,
     jobs,
-    workers: new WorkerRegistry(producer, config.prefix),
+    workers,
     verifier,
     validator: new InputValidator(),
     pingRedis: () => producer.ping().then(() => true, () => false),

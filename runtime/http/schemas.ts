@@ -55,6 +55,7 @@ export const InvokeResponse = z
     version: z.string(),
     output: z.unknown(),
     device: z.string(),
+    backend: z.string().optional().openapi({ description: 'TensorFlow.js backend: tensorflow (GPU), wasm or cpu' }),
     batchSize: z.number().int(),
     timings: Timings,
   })
@@ -78,6 +79,7 @@ export const JobViewSchema = z
     maxAttempts: z.number().int(),
     timings: z.object({ queued: z.string(), started: z.string().optional(), finished: z.string().optional() }),
     device: z.string().optional(),
+    backend: z.string().optional(),
     batchSize: z.number().int().optional(),
     callback: z.object({ url: z.string(), status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int() }).optional(),
   })

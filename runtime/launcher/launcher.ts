@@ -110,6 +110,11 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
   return { router, redisUrl, adminToken, stop, forceStop };
 }
 
+/** Pool variables (see gpu-pool/config.ts) handed to the pool unchanged. */
+const POOL_PASSTHROUGH = ['AUTOGLM_DEVICES', 'AUTOGLM_TF_BACKEND', 'AUTOGLM_TF_GPU_MODULE', 'AUTOGLM_MODEL_MEMORY', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_WORKER_MAX_RSS', 'CUDA_VISIBLE_DEVICES'];
+
+const pick = (env: NodeJS.ProcessEnv, names: string[]) => Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
+
 function startPool(config: Config, redisUrl: string, encryptionKeys: string): ChildProcess {
   return fork(POOL_MAIN, [], {
     execArgv: ['--import', TS_LOADER],
@@ -129,6 +134,8 @@ function startPool(config: Config, redisUrl: string, encryptionKeys: string): Ch
       AUTOGLM_STALLED_INTERVAL: `${config.stalledIntervalMs}ms`,
       AUTOGLM_SHUTDOWN_GRACE: `${config.shutdownGraceMs}ms`,
       AUTOGLM_LOG_LEVEL: config.logLevel,
+      // Pool settings the router does not read: passed through as the operator set them.
+      ...pick(process.env, POOL_PASSTHROUGH),
       // Same node as the router: bundles are read from its artifact directory, no download.
       AUTOGLM_ARTIFACTS_DIR: artifactsDir(config.stateDir),
       AUTOGLM_BUNDLE_CACHE: join(config.stateDir, 'bundles'),

@@ -24,6 +24,7 @@ describe('synchronous invoke', () => {
     expect(r.headers.get('x-function-version')).toMatch(/^[0-9a-f]{12}$/);
     expect(r.headers.get('x-function-version')).toBe(r.json.version);
     expect(r.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    expect(['wasm', 'cpu', 'tensorflow']).toContain(r.json.backend);
     // The job is recorded and readable afterwards.
     const job = await p.call('GET', `/v1/jobs/${r.json.id}`);
     expect(job.json.status).toBe('succeeded');

@@ -110,6 +110,14 @@ describe('bad bundles are refused with a clear message and leave the registry un
     expect((await p.call('GET', '/v1/functions/throws-in-load')).status).toBe(404);
   });
 
+  it('a function no device of the pool can serve is refused at deploy, with the reason', async () => {
+    const b = await buildBundle(fileURLToPath(new URL('../fixtures/functions/gpu-only/', import.meta.url)), { typecheck: false });
+    const e = await refused(b.archive);
+    expect(e.status).toBe(422);
+    expect(e.code).toBe('NO_DEVICE_CAN_SERVE');
+    expect(e.message).toMatch(/gpu/);
+  });
+
   it('a folder with a type error does not build', async () => {
     const dir = join(work, 'typo');
     cpSync(ECHO, dir, { recursive: true });

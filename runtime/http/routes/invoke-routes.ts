@@ -119,6 +119,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         version: r.version,
         output: r.output,
         device: r.device,
+        ...(r.backend ? { backend: r.backend } : {}),
         batchSize: r.batchSize,
         timings: { queuedMs: r.timings.started - received, runMs: r.timings.finished - r.timings.started, totalMs: Date.now() - received },
       },

@@ -1,0 +1,403 @@
+/**
+ * The risk model through the pool: LSTM(64) over 30 steps × 8 features (random weights; the
+ * numbers do not depend on their values). Measures, in one run on this machine:
+ *
+ *   in-process   `predict` in this process on the wasm backend at batch 1 and 32: the ceiling
+ *   sync HTTP    the platform's invoke at 64 connections, batching off (maxSize 1) and on
+ *                (maxSize 32, 2 ms); a no-op function batched the same way (the queue alone); and
+ *                calls carrying 32 sequences each, which is what grouping callers at the router buys
+ *   async bulk   N async jobs submitted at 64 connections, until the last one completed
+ *   soak         SOAK_N async invocations of a small model; worker tensors and RSS before/after
+ *
+ * The platform runs as an operator runs it, in separate processes: router (`runtime/main.ts
+ * --role router`), pool (`gpu-pool/main.ts`), a private redis-server. Exported for `npm run bench`;
+ * standalone: `npx tsx test/bench/lstm-bench.ts`. Prints Markdown tables; no pass/fail.
+ *
+ * Env: LSTM_BENCH_SECONDS per HTTP run [10], LSTM_BENCH_WORKERS pool workers [1],
+ * LSTM_BENCH_ASYNC_N [20000], SOAK_N [100000], LSTM_BENCH_PARTS to run only some of
+ * `inproc,http,bulk,soak,inline` [all; `inline` repeats the batched LSTM row with
+ * AUTOGLM_INFERENCE=inline]. A full run takes about 5 minutes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { selectBackend } from '../../gpu-pool/backend.ts';
+import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
+import { WorkerRegistry, newKeyringSpec, type WorkerState } from '../../queue/index.ts';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
+import { ApiClient } from '../../runtime/client/api-client.ts';
+import { freePort } from '../../runtime/launcher/embedded-redis.ts';
+import { buildRiskModel, scoreBatch, FEATURES, STEPS } from '../fixtures/functions/lstm-risk/model.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { machineBusyMs } from './proc-stats.ts';
+import { markdownTable, num } from './table.ts';
+
+/** Options of {@link runLstmBench}; defaults from the environment, then in brackets. */
+export interface LstmBenchOptions {
+  /** Seconds per HTTP load run [10]. */
+  seconds?: number;
+  /** Pool worker processes [1]. */
+  workers?: number;
+  /** Async jobs in the bulk run [20,000]. */
+  asyncJobs?: number;
+  /** Invocations in the soak [100,000]. */
+  soakN?: number;
+  /** Sections to run, of `inproc`, `http`, `bulk`, `soak`, `inline` [all]. */
+  parts?: string[];
+  /** Progress lines [stderr]. */
+  log?: (line: string) => void;
+}
+
+/** One HTTP load run. */
+export interface HttpRow {
+  name: string;
+  /** Successful calls per second. */
+  rps: number;
+  /** Sequences each call scores (1, or 32 when a call carries a group). */
+  scoresPerCall: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  ok: number;
+  failed: number;
+  /** Non-2xx statuses and errors seen, with counts (`504×3`). */
+  statuses: string;
+  /** Handler calls per job during the run: 1 without batching. */
+  meanBatch: number | undefined;
+}
+
+/** Everything one run measured. */
+export interface LstmBenchReport {
+  machine: string;
+  /** Cores busy with other work before the bench started (0–cores). */
+  busyCoresBefore: number;
+  inProcess: { backend: string; batch: number; scoresPerS: number; msPerCall: number }[];
+  http: HttpRow[];
+  bulk: { jobs: number; submitPerS: number; completePerS: number; seconds: number } | undefined;
+  soak: { n: number; seconds: number; perS: number; before: WorkerState; after: WorkerState } | undefined;
+}
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const BENCH_SET = join(REPO, 'test/fixtures/pool-sets/bench');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function optionsFromEnv(o: LstmBenchOptions): Required<LstmBenchOptions> {
+  const env = process.env;
+  const int = (v: string | undefined, d: number) => (v === undefined || v === '' ? d : Number(v));
+  return {
+    seconds: o.seconds ?? int(env.LSTM_BENCH_SECONDS, 10),
+    workers: o.workers ?? int(env.LSTM_BENCH_WORKERS, 1),
+    asyncJobs: o.asyncJobs ?? int(env.LSTM_BENCH_ASYNC_N, 20_000),
+    soakN: o.soakN ?? int(env.SOAK_N, 100_000),
+    parts: o.parts ?? (env.LSTM_BENCH_PARTS ? env.LSTM_BENCH_PARTS.split(',').map((x) => x.trim()) : ['inproc', 'http', 'bulk', 'soak', 'inline']),
+    log: o.log ?? ((l) => process.stderr.write(`lstm-bench: ${l}\n`)),
+  };
+}
+
+/** Random sequences of the model's shape. */
+function sequences(n: number): number[][][] {
+  return Array.from({ length: n }, () => Array.from({ length: STEPS }, () => Array.from({ length: FEATURES }, () => Math.random() * 2 - 1)));
+}
+
+/** In-process `predict` throughput at each batch size, for `seconds` each. */
+async function inProcess(seconds: number): Promise<LstmBenchReport['inProcess']> {
+  const sel = await selectBackend({ choice: 'wasm' });
+  const model = buildRiskModel();
+  const out: LstmBenchReport['inProcess'] = [];
+  for (const batch of [1, 32]) {
+    const xs = sequences(batch);
+    for (let i = 0; i < 5; i++) scoreBatch(model, xs);
+    const t0 = performance.now();
+    let calls = 0;
+    while (performance.now() - t0 < seconds * 1000) {
+      scoreBatch(model, xs);
+      calls++;
+    }
+    const s = (performance.now() - t0) / 1000;
+    out.push({ backend: sel.name, batch, scoresPerS: (calls * batch) / s, msPerCall: (s * 1000) / calls });
+  }
+  model.dispose();
+  return out;
+}
+
+/** A router and a pool as separate processes, on a private Redis, with the bench functions deployed. */
+export interface Platform {
+  url: string;
+  token: string;
+  prefix: string;
+  /** Environment the router and pool share (Redis, prefix, state dir, keys). */
+  env: Record<string, string>;
+  redis: Redis;
+  startPool(env?: Record<string, string>): Promise<void>;
+  stopPool(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function child(script: string, env: Record<string, string>): ChildProcess {
+  const c = spawn(process.execPath, [...TS_EXEC_ARGV, join(REPO, script)], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  c.on('error', () => undefined);
+  return c;
+}
+
+function stopChild(c: ChildProcess | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+    const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+    c.once('exit', () => (clearTimeout(t), resolve()));
+    c.kill('SIGTERM');
+  });
+}
+
+export async function startBenchPlatform(redisUrl: string, workers: number): Promise<Platform> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-lstm-bench-'));
+  const prefix = `lstmbench${process.pid}`;
+  const port = await freePort();
+  const common = { REDIS_URL: redisUrl, AUTOGLM_REDIS_PREFIX: prefix, AUTOGLM_STATE_DIR: stateDir, AUTOGLM_LOG_LEVEL: 'warn', AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('bench') };
+  const router = child('runtime/main.ts', { ...common, AUTOGLM_ROLE: 'router', AUTOGLM_PORT: String(port), AUTOGLM_MAX_QUEUE_DEPTH: '10000000', AUTOGLM_SHUTDOWN_GRACE: '5s' });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const registry = new WorkerRegistry(redis, prefix);
+  let pool: ChildProcess | undefined;
+  const url = `http://127.0.0.1:${port}`;
+  const waitFor = async (what: string, ok: () => Promise<boolean>) => {
+    for (let i = 0; i < 600; i++) {
+      if (router.exitCode !== null) throw new Error('the router exited during start');
+      if (await ok().catch(() => false)) return;
+      await sleep(100);
+    }
+    throw new Error(`${what} within 60 s`);
+  };
+  const p: Platform = {
+    url,
+    token: '',
+    prefix,
+    env: common,
+    redis,
+    async startPool(env = {}) {
+      await redis.del(`${prefix}:workers`);
+      pool = child('gpu-pool/main.ts', { ...common, AUTOGLM_WORKERS: String(workers), AUTOGLM_SHUTDOWN_GRACE: '5s', ...env });
+      await waitFor('no worker ready', async () => (await registry.liveCount()) >= workers);
+    },
+    stopPool: () => stopChild(pool),
+    async stop() {
+      await stopChild(pool);
+      await stopChild(router);
+      redis.disconnect();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor('router not up', async () => (await fetch(`${url}/healthz`)).ok);
+    p.token = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
+    await p.startPool();
+    const api = new ApiClient({ url, token: p.token });
+    for (const name of ['lstm-risk', 'lstm-risk-single', 'lstm-risk-group', 'tiny-model', 'noop']) {
+      const b = await buildBundle(join(BENCH_SET, name), { typecheck: false });
+      await api.deploy(b.archive, b.hash);
+    }
+  } catch (err) {
+    await p.stop();
+    throw err;
+  }
+  return p;
+}
+
+/** Loads `fn`'s sync invoke at 64 connections; latencies from autocannon's per-response event (float ms). */
+export async function loadInvoke(p: Platform, fn: string, body: string, seconds: number, name: string, scoresPerCall = 1): Promise<HttpRow> {
+  const before = await batchesOf(p);
+  const latencies: number[] = [];
+  const inst = autocannon({
+    url: `${p.url}/v1/functions/${fn}/invoke`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+    body,
+    connections: 64,
+    pipelining: 1,
+    duration: seconds,
+  });
+  inst.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+  });
+  const r = await new Promise<Awaited<typeof inst>>((resolve, reject) => inst.then(resolve, reject));
+  const after = await batchesOf(p);
+  latencies.sort((a, b) => a - b);
+  const q = (x: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(x * latencies.length) - 1))] ?? NaN;
+  const jobs = after.jobs - before.jobs;
+  const statuses = [...Object.entries(r.statusCodeStats).filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`), ...(r.errors ? [`errors×${r.errors}`] : [])].join(' ');
+  return { name, rps: r['2xx'] / r.duration, scoresPerCall, p50: q(0.5), p95: q(0.95), p99: q(0.99), ok: r['2xx'], failed: r.non2xx + r.errors, statuses, meanBatch: after.batches > before.batches ? jobs / (after.batches - before.batches) : undefined };
+}
+
+/** Jobs done and handler calls so far, summed over the live workers' latest heartbeats. */
+async function batchesOf(p: Platform): Promise<{ jobs: number; batches: number }> {
+  await sleep(2200); // one heartbeat period, so the counts include the run just finished
+  const ws = await new WorkerRegistry(p.redis, p.prefix).live();
+  return { jobs: ws.reduce((a, w) => a + w.jobsDone, 0), batches: ws.reduce((a, w) => a + (w.batches ?? 0), 0) };
+}
+
+/** Submits `n` async jobs at 64 connections and waits until every one completed. */
+async function bulk(p: Platform, fn: string, body: string, n: number): Promise<{ submitS: number; totalS: number }> {
+  const completed = `${p.prefix}:fn.${fn}:completed`;
+  const base = await p.redis.zcard(completed);
+  const t0 = performance.now();
+  // `amount` (total requests instead of a duration) is autocannon's, missing from our typings.
+  const opts: Parameters<typeof autocannon>[0] & { amount: number } = {
+    url: `${p.url}/v1/functions/${fn}/jobs`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+    body,
+    connections: 64,
+    pipelining: 1,
+    amount: n,
+    timeout: 60,
+  };
+  const inst = autocannon(opts);
+  const r = await new Promise<Awaited<typeof inst>>((resolve, reject) => inst.then(resolve, reject));
+  const submitS = (performance.now() - t0) / 1000;
+  const accepted = r['2xx'];
+  if (accepted < n) throw new Error(`only ${accepted} of ${n} async submissions were accepted`);
+  for (let idle = 0; (await p.redis.zcard(completed)) - base < n; ) {
+    await sleep(50);
+    if (++idle > 20 * 600) throw new Error('async jobs did not complete within 10 minutes');
+  }
+  return { submitS, totalS: (performance.now() - t0) / 1000 };
+}
+
+async function worker(p: Platform): Promise<WorkerState> {
+  await sleep(2500); // a fresh heartbeat, after the thread has reported its state
+  const [w] = await new WorkerRegistry(p.redis, p.prefix).live();
+  if (!w) throw new Error('no live worker');
+  return w;
+}
+
+/** Runs the whole bench and returns its numbers; see {@link formatLstmBench} to print them. */
+export async function runLstmBench(options: LstmBenchOptions = {}): Promise<LstmBenchReport> {
+  const o = optionsFromEnv(options);
+  const busy0 = machineBusyMs();
+  await sleep(1000);
+  const busyCoresBefore = (machineBusyMs() - busy0) / 1000;
+  const machine = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
+
+  const has = (part: string) => o.parts.includes(part);
+  let inProc: LstmBenchReport['inProcess'] = [];
+  if (has('inproc')) {
+    o.log('in-process predict (wasm)…');
+    inProc = await inProcess(Math.max(2, Math.min(5, o.seconds / 2)));
+  }
+
+  let redis: TestRedis | undefined;
+  let p: Platform | undefined;
+  try {
+    redis = await startTestRedis();
+    o.log(`starting router + pool (${o.workers} worker${o.workers > 1 ? 's' : ''})…`);
+    p = await startBenchPlatform(redis.url, o.workers);
+    const body = JSON.stringify({ input: { sequence: sequences(1)[0] } });
+    const http: HttpRow[] = [];
+    const run = async (fn: string, name: string, b = body, perCall = 1) => {
+      await loadInvoke(p!, fn, b, 2, 'warm-up');
+      o.log(`${name}…`);
+      http.push(await loadInvoke(p!, fn, b, o.seconds, name, perCall));
+    };
+    if (has('http')) {
+      await run('lstm-risk-single', 'LSTM, batching off (maxSize 1)');
+      await run('lstm-risk', 'LSTM, batching on (maxSize 32, 2 ms)');
+      await run('noop', 'no-op, batching on (the queue alone)', JSON.stringify({ input: {} }));
+      // What grouping callers at the router would buy: each call (one job) carries 32 sequences.
+      await run('lstm-risk-group', 'LSTM, 32 sequences per call (grouping emulated)', JSON.stringify({ input: { sequences: sequences(32) } }), 32);
+    }
+
+    let bulkRow: LstmBenchReport['bulk'];
+    if (has('bulk')) {
+      o.log(`async bulk: ${o.asyncJobs} jobs…`);
+      const b = await bulk(p, 'lstm-risk', body, o.asyncJobs);
+      bulkRow = { jobs: o.asyncJobs, submitPerS: o.asyncJobs / b.submitS, completePerS: o.asyncJobs / b.totalS, seconds: b.totalS };
+    }
+
+    let soak: LstmBenchReport['soak'];
+    if (has('soak')) {
+      o.log(`soak: ${o.soakN} invocations of tiny-model…`);
+      const tinyBody = JSON.stringify({ input: { features: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8] } });
+      await bulk(p, 'tiny-model', tinyBody, 1000); // loaded and warmed: "before" is the steady state
+      const before = await worker(p);
+      const s = await bulk(p, 'tiny-model', tinyBody, o.soakN);
+      const after = await worker(p);
+      soak = { n: o.soakN, seconds: s.totalS, perS: o.soakN / s.totalS, before, after };
+    }
+
+    if (has('inline')) {
+      o.log('restarting the pool with AUTOGLM_INFERENCE=inline…');
+      await p.stopPool();
+      await p.startPool({ AUTOGLM_INFERENCE: 'inline' });
+      await run('lstm-risk', 'LSTM, batching on, inference inline (main thread)');
+    }
+    return { machine, busyCoresBefore, inProcess: inProc, http, bulk: bulkRow, soak };
+  } finally {
+    await p?.stop();
+    await redis?.destroy();
+  }
+}
+
+/** The report as Markdown tables. */
+export function formatLstmBench(r: LstmBenchReport): string {
+  const ceiling = r.inProcess.length ? Math.max(...r.inProcess.map((x) => x.scoresPerS)) : NaN;
+  const mb = (n: number | undefined) => (n === undefined ? '—' : num(n / 1024 / 1024, 0));
+  const out = [`Machine: ${r.machine}; other work kept ${num(r.busyCoresBefore, 2)} cores busy before the run.`];
+  if (r.inProcess.length) {
+    out.push('', '**LSTM(64) over 30×8, in-process predict** (the ceiling)', '');
+    out.push(markdownTable(['backend', 'batch', 'scores/s', 'ms/predict'], r.inProcess.map((x) => [x.backend, String(x.batch), num(x.scoresPerS), num(x.msPerCall)])));
+  }
+  if (r.http.length) {
+    out.push('', '**Sync invoke over HTTP, 64 connections** (router → BullMQ → worker → reply)', '');
+    out.push(
+      markdownTable(
+        ['path', 'calls/s', 'scores/s', '% of ceiling', 'p50 ms', 'p95 ms', 'p99 ms', 'jobs per handler call', 'ok', 'failed'],
+        r.http.map((h) => [
+          h.name,
+          num(h.rps),
+          num(h.rps * h.scoresPerCall),
+          h.name.startsWith('no-op') || !Number.isFinite(ceiling) ? '—' : `${num((100 * h.rps * h.scoresPerCall) / ceiling, 0)}%`,
+          num(h.p50),
+          num(h.p95),
+          num(h.p99),
+          h.meanBatch === undefined ? '—' : num(h.meanBatch, 1),
+          String(h.ok),
+          h.failed ? `${h.failed} (${h.statuses})` : '0',
+        ]),
+      ),
+    );
+  }
+  if (r.bulk) {
+    out.push('', '**Async bulk scoring** (jobs submitted at 64 connections; done when the last completed)', '');
+    out.push(markdownTable(['jobs', 'submitted/s', 'scores/s end to end', 'seconds'], [[String(r.bulk.jobs), num(r.bulk.submitPerS), num(r.bulk.completePerS), num(r.bulk.seconds, 1)]]));
+  }
+  if (r.soak) {
+    const { before, after } = r.soak;
+    out.push('', `**Soak**: ${r.soak.n} async invocations of a small dense model (batched ≤ 32), ${num(r.soak.perS)}/s`, '');
+    out.push(
+      markdownTable(
+        ['', 'worker tensors', 'worker RSS MiB', 'jobs done', 'handler calls'],
+        [
+          ['before', String(before.tensors ?? '—'), mb(before.rss), String(before.jobsDone), String(before.batches ?? '—')],
+          ['after', String(after.tensors ?? '—'), mb(after.rss), String(after.jobsDone), String(after.batches ?? '—')],
+        ],
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runLstmBench().then(
+    (r) => {
+      process.stdout.write(formatLstmBench(r) + '\n');
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`lstm-bench failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
+import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
+import { WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/index.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { fixturePath, functionSet, storedResult, workers } from './pool-helpers.ts';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis?.destroy();
+});
+let p: TestPlatform | undefined;
+afterEach(async () => {
+  await p?.stop();
+  p = undefined;
+});
+
+const features = [0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.4, 0.6];
+const manifestOf = (name: string): Manifest => {
+  const r = parseManifest(parseYaml(readFileSync(fixturePath(`functions/${name}/manifest.yaml`), 'utf8')));
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.manifest;
+};
+
+describe('backend selection in a real worker', () => {
+  it('falls back to wasm when the GPU module throws on load, and says so in /readyz and each result', async () => {
+    p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('backend'), AUTOGLM_TF_GPU_MODULE: fixturePath('backends/throws-on-load.ts') } });
+    const r = await p.call('POST', '/v1/functions/tiny-model/invoke', { input: { features } });
+    expect(r.status).toBe(200);
+    expect(r.json.output.score).toBeGreaterThan(0);
+    expect((await storedResult(p, 'tiny-model', r.json.id))?.backend).toBe('wasm');
+    // Heartbeats come every 2 s: wait for one that has seen the call.
+    const ready = await eventually(async () => {
+      const j = (await p!.call('GET', '/readyz')).json;
+      return j.workers[0]?.models?.length > 0 && j;
+    }, 'a heartbeat listing the model');
+    expect(ready.workers).toEqual([expect.objectContaining({ device: 'cpu:0', deviceKind: 'cpu', backend: 'wasm', functions: ['tiny-model'], restarts: 0 })]);
+    expect(ready.workers[0].models).toEqual([expect.stringMatching(/^tiny-model@/)]);
+    expect(ready.workers[0].batches).toBeGreaterThanOrEqual(1);
+  });
+
+  it('runs on the backend the operator forces', async () => {
+    p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('backend'), AUTOGLM_TF_BACKEND: 'cpu' } });
+    const r = await p.call('POST', '/v1/functions/tiny-model/invoke', { input: { features } });
+    expect(r.status).toBe(200);
+    expect((await storedResult(p, 'tiny-model', r.json.id))?.backend).toBe('cpu');
+    expect((await workers(p)).map((w) => w.backend)).toEqual(['cpu']);
+  });
+
+  it('a worker refuses to start on a forced backend that does not load, naming it', async () => {
+    const pool = spawn(process.execPath, [...TS_EXEC_ARGV, fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url))], {
+      env: { PATH: process.env.PATH, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: 'forced', AUTOGLM_WORKERS: '1', AUTOGLM_TF_BACKEND: 'tensorflow', AUTOGLM_STATE_DIR: join(redis.dir, 'forced'), AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    pool.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await eventually(async () => stderr.includes('worker cannot start'), 'the worker to give up', 30_000);
+      expect(stderr).toMatch(/BACKEND_UNAVAILABLE|backend 'tensorflow' is not available/);
+      expect(stderr).toMatch(/not installed/);
+    } finally {
+      pool.kill('SIGTERM');
+    }
+  });
+});
+
+describe('devices and placement', () => {
+  it('runs one worker per declared slot, pins the GPU worker, and places functions by device', async () => {
+    p = await startPlatform(redis.url, { workers: 2, env: { AUTOGLM_FUNCTIONS_DIR: functionSet('gpu'), AUTOGLM_DEVICES: 'gpu:0@512MiB,cpu@256MiB' } });
+    const ws = await eventually(async () => {
+      const all = await workers(p!);
+      return all.length === 2 && all.every((w) => w.functions.length > 0) && all;
+    }, 'both workers consuming');
+    const byDevice = Object.fromEntries(ws.map((w) => [w.device, w]));
+    expect(byDevice['gpu:0']!.slot).toEqual({ id: 'gpu:0', kind: 'gpu', index: 0, name: 'gpu', memoryBytes: 512 * 1024 ** 2 });
+    expect(byDevice['gpu:0']!.functions.sort()).toEqual(['gpu-only', 'tiny-model']);
+    expect(byDevice['cpu:0']!.functions).toEqual(['tiny-model']); // a gpu-only function is not taken by a cpu worker
+
+    const r = await p.call('POST', '/v1/functions/gpu-only/invoke', { input: {} });
+    expect(r.status).toBe(200);
+    expect(r.json.output).toEqual({ device: 'gpu:0', cuda: '0' });
+    expect(r.json.device).toBe('gpu:0');
+
+    const inventory = await new WorkerRegistry(p.redis, p.prefix).inventory();
+    expect(inventory.map((s) => s.id).sort()).toEqual(['cpu:0', 'gpu:0']);
+    expect(placeFunction(manifestOf('gpu-only'), inventory)).toMatchObject({ ok: true, slots: [expect.objectContaining({ id: 'gpu:0' })] });
+  });
+
+  it('refuses a gpu-only function on a cpu-only pool, and a model too large for every slot, with a clear reason', async () => {
+    p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('backend'), AUTOGLM_DEVICES: 'cpu@1GiB' } });
+    const inventory = await new WorkerRegistry(p.redis, p.prefix).inventory();
+    expect(placeFunction(manifestOf('gpu-only'), inventory)).toEqual({ ok: false, reason: 'needs a gpu device; the pool has only cpu slots (cpu:0)' });
+    expect(placeFunction({ ...manifestOf('tiny-model'), memory: 3 * 1024 ** 3 }, inventory)).toEqual({
+      ok: false,
+      reason: 'needs 3 GiB of model memory; the largest slot offers 1 GiB (cpu:0)',
+    });
+  });
+});

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { functionSet, lines, storedResult } from './pool-helpers.ts';
+
+// batch-sum: batches of up to 8, gathered for up to 200 ms, retries 0; manifest concurrency 1,
+// so batches can only form because the pool raises its queue consumer's concurrency.
+let redis: TestRedis;
+let p: TestPlatform;
+let dir: string;
+beforeAll(async () => {
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('batching') } });
+  dir = mkdtempSync(join(tmpdir(), 'autoglm-batching-'));
+});
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+const countFile = () => join(dir, `calls-${++n}.txt`);
+const invoke = (input: unknown) => p.call('POST', '/v1/functions/batch-sum/invoke', { input });
+
+describe('dynamic batching through the platform', () => {
+  it('N concurrent sync invokes make fewer handler calls, and each gets its own correct result', async () => {
+    const file = countFile();
+    const rs = await Promise.all(Array.from({ length: 24 }, (_, x) => invoke({ x, countFile: file })));
+    expect(rs.map((r) => r.status)).toEqual(Array(24).fill(200));
+    expect(rs.map((r) => r.json.output)).toEqual(Array.from({ length: 24 }, (_, x) => ({ y: 2 * x })));
+    const calls = lines(file).map(Number);
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(24); // every item handled exactly once
+    expect(calls.length).toBeLessThan(24);
+    expect(Math.max(...rs.map((r) => r.json.batchSize))).toBeGreaterThan(1);
+    // Each response's batch size is the size of a handler call that really happened.
+    for (const r of rs) expect(calls).toContain(r.json.batchSize);
+  });
+
+  it('one bad item fails only its own call', async () => {
+    const file = countFile();
+    const rs = await Promise.all([0, 1, 2, 3, 4, 5].map((x) => invoke({ x, bad: x === 4, countFile: file })));
+    expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 500, 200]);
+    expect(rs[4]!.json).toMatchObject({ code: 'BAD_ITEM', detail: 'item 4 is bad' });
+    expect(rs[5]!.json.output).toEqual({ y: 10 });
+    expect(lines(file).length).toBeLessThan(6);
+  });
+
+  it('an item that makes the handler throw for the whole batch fails alone', async () => {
+    const rs = await Promise.all([0, 1, 2, 3].map((x) => invoke({ x, poison: x === 1 })));
+    expect(rs.map((r) => r.status)).toEqual([200, 500, 200, 200]);
+    expect(rs[1]!.json.detail).toBe('a poisoned item broke the batch');
+    expect(rs.filter((r) => r.status === 200).map((r) => r.json.output.y)).toEqual([0, 4, 6]);
+  });
+
+  it('async jobs are batched too, each keeping its own id and result', async () => {
+    const file = countFile();
+    const accepted = await Promise.all(Array.from({ length: 16 }, (_, x) => p.call('POST', '/v1/functions/batch-sum/jobs', { input: { x, countFile: file } })));
+    const ids = accepted.map((a) => a.json.id as string);
+    expect(new Set(ids).size).toBe(16);
+    const jobs = await Promise.all(ids.map((id) => p.call('GET', `/v1/jobs/${id}?wait=20s`)));
+    expect(jobs.map((j) => j.json.status)).toEqual(Array(16).fill('succeeded'));
+    expect(jobs.map((j) => j.json.output)).toEqual(Array.from({ length: 16 }, (_, x) => ({ y: 2 * x })));
+    expect(lines(file).length).toBeLessThan(16);
+    const stored = await storedResult(p, 'batch-sum', ids[0]!);
+    expect(stored).toMatchObject({ backend: 'wasm', device: 'cpu:0' });
+    expect(stored!.batchSize).toBeGreaterThan(1);
+  });
+});
