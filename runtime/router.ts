@@ -178,6 +178,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       results.close();
+      // Handlers released by results.close() answer (and are audited) on the next ticks.
+      await new Promise((r) => setTimeout(r, 50));
       await auditLog.close(); // after the server: requests finishing in the grace period are still recorded
       await callbacks.close();
       await checker.close();

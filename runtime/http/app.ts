@@ -40,6 +40,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', async function requestId(c, next) {
     c.set('requestId', randomHex(8));
     await next();
+    // While draining, ask keep-alive clients to reconnect (to another router) so shutdown
+    // does not wait out the grace period on connections that never go idle.
+    if (deps.draining?.()) c.header('connection', 'close');
   });
   const jsonLimit = bodyLimit({
     maxSize: deps.bodyLimit,
