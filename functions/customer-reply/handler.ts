@@ -1,0 +1,105 @@
+import { defineFunction, type InvocationContext } from '../sdk/index.ts';
+import { composeReply } from './compose-reply.ts';
+import { ChatGenerator, readGeneratorConfig, type GeneratorConfig } from './generator.ts';
+import { classify, loadIntentModel, type IntentModel } from './intent-model.ts';
+import type { Intent } from './intents.ts';
+import { PolicyRetriever, loadKnowledgeBase } from './knowledge-base.ts';
+import { detectLanguage, localeLanguage, type Language } from './language.ts';
+import { buildPrompt } from './prompt.ts';
+import { fnv1a } from './text-features.ts';
+import { parseReplyInput, type ReplyInput, type ReplyRequest } from './validate-input.ts';
+
+/** One drafted reply. */
+export interface ReplyOutput {
+  reply: string;
+  intent: Intent;
+  /** Classifier probability of `intent`, 0–1. */
+  confidence: number;
+  language: Language;
+  /** Policy passages the reply relies on, best first. */
+  sources: { id: string; title: string; score: number }[];
+  /** Whether the configured LLM wrote the reply; if not, why the template was used. */
+  generator: { used: boolean; model?: string; fallbackReason?: string };
+}
+
+export interface ReplyState {
+  model: IntentModel;
+  retriever: PolicyRetriever;
+  generator?: ChatGenerator;
+}
+
+/** Safety margin left before the platform's deadline so the template fallback still makes it. */
+const DEADLINE_MARGIN_MS = 100;
+
+/** A late parcel that the carrier marked delivered is a different policy; the query says so. */
+const DELIVERED_HINT: Record<Language, string> = { en: 'tracking shows delivered but not received', zh: '显示已签收但未收到' };
+
+/**
+ * Loads the classifier, the policy knowledge base and, when `generator.json` exists in `dir`, the
+ * generator client. `overrides.generator` replaces the file (tests point it at a local server;
+ * `null` turns the generator off).
+ */
+export async function loadCustomerReply(dir: string, overrides: { generator?: GeneratorConfig | null } = {}): Promise<ReplyState> {
+  const genConfig = overrides.generator === undefined ? await readGeneratorConfig(dir) : (overrides.generator ?? undefined);
+  const [model, kb] = await Promise.all([loadIntentModel(dir), loadKnowledgeBase(dir)]);
+  const state: ReplyState = { model, retriever: new PolicyRetriever(kb) };
+  if (genConfig) state.generator = new ChatGenerator(genConfig);
+  return state;
+}
+
+async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, state: ReplyState, ctx: InvocationContext): Promise<ReplyOutput> {
+  const language = localeLanguage(req.locale) ?? detectLanguage(req.message);
+  const hint = intent === 'delivery_delay' && req.context.order?.status === 'delivered' ? DELIVERED_HINT[language] : undefined;
+  const found = state.retriever.search(hint ? `${req.message} ${hint}` : req.message, language, intent);
+  const passages = found.map((r) => r.passage);
+  const company = state.retriever.kb.company;
+  const draft = composeReply({ intent, language, context: req.context, passages, temperature: req.temperature, seed: req.seed ?? fnv1a(req.message), company });
+  const out: ReplyOutput = {
+    reply: draft,
+    intent,
+    confidence: Math.round(confidence * 10_000) / 10_000,
+    language,
+    sources: found.map((r) => ({ id: r.passage.id, title: r.passage.title[language], score: Math.round(r.score * 1000) / 1000 })),
+    generator: { used: false },
+  };
+  if (!state.generator) {
+    out.generator.fallbackReason = 'no generator configured';
+  } else if (req.useGenerator === false) {
+    out.generator.fallbackReason = 'generator not requested (useGenerator: false)';
+  } else {
+    const messages = buildPrompt({ message: req.message, language, intent, confidence, passages, context: req.context, company: company[language], draft });
+    const left = Number.isFinite(ctx.deadline) ? ctx.deadline - Date.now() - DEADLINE_MARGIN_MS : Infinity;
+    const res = await state.generator.generate(messages, { temperature: req.temperature, signal: ctx.signal, timeoutMs: left });
+    if (res.ok) out.generator = { used: true, model: res.model };
+    else out.generator.fallbackReason = res.reason;
+    if (res.ok) out.reply = res.text;
+  }
+  return out;
+}
+
+/**
+ * Customer-service reply drafting: classify the message (one model call per batch), retrieve the
+ * policies that apply, and write the reply from templates, or through the configured
+ * OpenAI-compatible generator with the templates as fallback.
+ */
+export default defineFunction<ReplyInput, ReplyOutput, ReplyState>({
+  load: ({ dir }) => loadCustomerReply(dir),
+
+  async handle(inputs, state, ctx) {
+    const parsed = inputs.map(parseReplyInput);
+    const valid = parsed.filter((p): p is ReplyRequest => !(p instanceof Error));
+    const predictions = await classify(state.model, valid.map((r) => r.message));
+    let next = 0;
+    return Promise.all(
+      parsed.map((p) => {
+        if (p instanceof Error) return p;
+        const pred = predictions[next++]!;
+        return replyTo(p, pred.intent, pred.confidence, state, ctx);
+      }),
+    );
+  },
+
+  unload(state) {
+    state.model.model.dispose();
+  },
+});

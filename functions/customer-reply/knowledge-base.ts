@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Intent } from './intents.ts';
+import type { Language } from './language.ts';
+import { textTokens } from './text-features.ts';
+
+type Bilingual = Record<Language, string>;
+
+/** One policy passage from `knowledge/policies.json`. */
+export interface Passage {
+  id: string;
+  /** Intents this passage answers; retrieval favours them. */
+  intents: Intent[];
+  title: Bilingual;
+  /** How customers ask about it ("几点上班", "opening hours"): indexed with the text, never shown. */
+  keywords: Bilingual;
+  /** The full policy text (retrieval and the generator prompt). */
+  text: Bilingual;
+  /** One sentence a template reply quotes. */
+  cite: Bilingual;
+}
+
+export interface KnowledgeBase {
+  company: Bilingual;
+  passages: Passage[];
+}
+
+/** A retrieved passage and how well it matched. */
+export interface Retrieved {
+  passage: Passage;
+  /** Cosine similarity plus the intent bonus. */
+  score: number;
+}
+
+/** Retrieval settings. */
+export const RETRIEVAL = {
+  /** Character n-gram range for TF-IDF (unigrams are too common to be useful); whole Latin words are terms too. */
+  minN: 2,
+  maxN: 3,
+  /** Added to the cosine when the passage is tagged with the predicted intent. */
+  intentBonus: 0.25,
+  /** The best passage is used when it scores at least this (any passage tagged with the intent does). */
+  minScore: 0.12,
+  /** A second passage is used only when the message itself matches it this well (cosine alone). */
+  secondMinCosine: 0.25,
+} as const;
+
+export async function loadKnowledgeBase(dir: string): Promise<KnowledgeBase> {
+  return JSON.parse(await readFile(join(dir, 'knowledge', 'policies.json'), 'utf8')) as KnowledgeBase;
+}
+
+type Vector = Map<string, number>;
+
+function termCounts(text: string): Map<string, number> {
+  const tf = new Map<string, number>();
+  for (const g of textTokens(text, { dim: 0, minN: RETRIEVAL.minN, maxN: RETRIEVAL.maxN, words: true })) tf.set(g, (tf.get(g) ?? 0) + 1);
+  return tf;
+}
+
+function weigh(tf: Map<string, number>, idf: Map<string, number>): Vector {
+  const v: Vector = new Map();
+  let norm = 0;
+  for (const [g, c] of tf) {
+    const w = (1 + Math.log(c)) * (idf.get(g) ?? 0);
+    if (w > 0) {
+      v.set(g, w);
+      norm += w * w;
+    }
+  }
+  const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (const [g, w] of v) v.set(g, w * s);
+  return v;
+}
+
+/**
+ * Character n-gram TF-IDF over the policy passages, one index per language, with a bonus for
+ * passages tagged with the predicted intent so a terse message still finds its policy.
+ */
+export class PolicyRetriever {
+  private readonly index: Record<Language, { idf: Map<string, number>; docs: Vector[] }>;
+
+  constructor(readonly kb: KnowledgeBase) {
+    this.index = { zh: this.build('zh'), en: this.build('en') };
+  }
+
+  private build(lang: Language) {
+    const counts = this.kb.passages.map((p) => termCounts(`${p.title[lang]} ${p.keywords[lang]} ${p.text[lang]}`));
+    const df = new Map<string, number>();
+    for (const tf of counts) for (const g of tf.keys()) df.set(g, (df.get(g) ?? 0) + 1);
+    const n = counts.length;
+    const idf = new Map([...df].map(([g, d]) => [g, Math.log((1 + n) / (1 + d)) + 1]));
+    return { idf, docs: counts.map((tf) => weigh(tf, idf)) };
+  }
+
+  /**
+   * The passages for `query` in `lang`, best first: at most two. The best one needs a score of
+   * {@link RETRIEVAL.minScore}; a second one must match the words of the query by itself, so an
+   * intent tag alone never drags in a second, off-topic policy.
+   */
+  search(query: string, lang: Language, intent: Intent): Retrieved[] {
+    const { idf, docs } = this.index[lang];
+    const q = weigh(termCounts(query), idf);
+    const ranked = this.kb.passages
+      .map((passage, i) => {
+        let cos = 0;
+        for (const [g, w] of q) cos += w * (docs[i]!.get(g) ?? 0);
+        return { passage, cos, score: cos + (passage.intents.includes(intent) ? RETRIEVAL.intentBonus : 0) };
+      })
+      .sort((a, b) => b.score - a.score);
+    const [first, ...rest] = ranked;
+    if (!first || first.score < RETRIEVAL.minScore) return [];
+    const second = rest.find((r) => r.cos >= RETRIEVAL.secondMinCosine);
+    return [first, ...(second ? [second] : [])].map(({ passage, score }) => ({ passage, score }));
+  }
+}

@@ -1,0 +1,328 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
+import { compareEvaluations, evaluateFolder, readCommittedEvaluation } from '../../functions/customer-reply/evaluate.ts';
+import { parseGeneratorConfig, readGeneratorConfig } from '../../functions/customer-reply/generator.ts';
+import customerReply, { loadCustomerReply, type ReplyOutput, type ReplyState } from '../../functions/customer-reply/handler.ts';
+import { loadExamples } from '../../functions/customer-reply/dataset.ts';
+import { INTENTS } from '../../functions/customer-reply/intents.ts';
+
+const DIR = fileURLToPath(new URL('../../functions/customer-reply/', import.meta.url));
+const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
+  function: 'customer-reply',
+  version: 'test',
+  device: 'cpu:0',
+  deadline: Infinity,
+  signal: new AbortController().signal,
+  ...over,
+});
+let state: ReplyState;
+
+const handle = async (inputs: unknown[], s: ReplyState = state, c = ctx()) => customerReply.handle(inputs as never[], s, c);
+const ok = (r: ReplyOutput | Error | undefined): ReplyOutput => {
+  if (!r || r instanceof Error) throw r ?? new Error('no result');
+  return r;
+};
+const reply = async (input: unknown, s?: ReplyState) => ok((await handle([input], s))[0]);
+
+const ORDER = { id: 'A10293', status: 'in_transit', shippedAt: '2025-03-03', estimatedDelivery: '2025-03-07', items: ['Travel mug', { name: 'Green tea', quantity: 2 }] };
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  // No generator here, whatever generator.json an operator may have dropped in the folder.
+  state = await loadCustomerReply(DIR, { generator: null });
+});
+afterAll(() => customerReply.unload?.(state));
+
+describe('customer-reply: understanding (committed model, messages not in the dataset)', () => {
+  // Golden cases: the intent a support agent would file each message under.
+  const golden: [string, string][] = [
+    ['用户投诉订单延迟，说等了十多天还没收到货', 'delivery_delay'],
+    ['快递到现在还没送到，已经超过预计时间三天了', 'delivery_delay'],
+    ["My parcel was supposed to arrive last Monday and it's still not here.", 'delivery_delay'],
+    ['我想退货退款，这双鞋不合脚', 'refund_request'],
+    ['I sent the blender back last week, when do I get my money?', 'refund_request'],
+    ['打开箱子发现杯子摔碎了', 'damaged_item'],
+    ['The lamp arrived with a cracked base.', 'damaged_item'],
+    ['我订的是黑色的，你们寄来的是白色的', 'wrong_item'],
+    ['I ordered a size 9 and you sent a size 7.', 'wrong_item'],
+    ['麻烦帮我把昨天下的订单取消掉', 'cancellation'],
+    ['Please cancel my order, I bought it by mistake.', 'cancellation'],
+    ['同一笔订单被扣了两次钱', 'payment_problem'],
+    ['My card was charged but the order still says awaiting payment.', 'payment_problem'],
+    ['收不到验证码，登录不了账号', 'account_login'],
+    ["I reset my password but still can't sign in.", 'account_login'],
+    ['这款电水壶的容量是多少？', 'product_question'],
+    ['Is this backpack big enough for a 16-inch laptop?', 'product_question'],
+    ['我已经打了三次电话都没人处理，让你们主管给我回电话', 'complaint_escalation'],
+    ['This is the fourth time I am writing. I want to speak to a manager.', 'complaint_escalation'],
+    ['你们周六有客服吗？', 'other'],
+    ['Thanks, that is all I needed!', 'other'],
+  ];
+  it.each(golden)('%s → %s', async (message, intent) => {
+    const r = await reply({ message });
+    expect(r.intent).toBe(intent);
+    expect(r.confidence).toBeGreaterThan(0);
+    expect(r.confidence).toBeLessThanOrEqual(1);
+  });
+
+  it('answers in the language of the message, or of the locale when given', async () => {
+    const zh = await reply({ message: '我的包裹一直没到' });
+    expect(zh.language).toBe('zh');
+    expect(zh.reply).toMatch(/\p{Script=Han}/u);
+    const en = await reply({ message: 'My package never arrived' });
+    expect(en.language).toBe('en');
+    expect(en.reply).not.toMatch(/\p{Script=Han}/u);
+    expect((await reply({ message: 'My package never arrived', locale: 'zh-CN' })).language).toBe('zh');
+  });
+});
+
+describe('customer-reply: grounded, context-filled replies', () => {
+  const kb = JSON.parse(readFileSync(join(DIR, 'knowledge/policies.json'), 'utf8')) as { passages: { id: string; intents: string[]; cite: { zh: string; en: string } }[] };
+
+  it('fills the order and customer into the reply and cites the delay policy', async () => {
+    const r = await reply({ message: '用户投诉订单延迟，说等了十多天还没收到货', context: { order: ORDER, customer: { name: '王女士', tier: 'gold' } } });
+    expect(r.intent).toBe('delivery_delay');
+    expect(r.reply).toContain('A10293');
+    expect(r.reply).toContain('王女士');
+    expect(r.reply).toContain('2025年3月3日');
+    expect(r.reply).toContain('金卡');
+    expect(r.sources.length).toBeGreaterThan(0);
+    const delayPolicies = kb.passages.filter((p) => p.intents.includes('delivery_delay')).map((p) => p.id);
+    expect(delayPolicies).toContain(r.sources[0]!.id);
+    // The cited policy text is in the reply, so the reply says what the policy says.
+    const cited = kb.passages.find((p) => p.id === r.sources[0]!.id)!;
+    expect(r.reply).toContain(cited.cite.zh);
+    expect(r.generator).toEqual({ used: false, fallbackReason: 'no generator configured' });
+  });
+
+  it('writes a sensible reply with no context at all', async () => {
+    const r = await reply({ message: 'The vase I ordered arrived in pieces.' });
+    expect(r.intent).toBe('damaged_item');
+    expect(r.reply).toMatch(/order number/i);
+    expect(r.reply).not.toMatch(/\{\w+\}/);
+    for (const s of r.sources) expect(kb.passages.map((p) => p.id)).toContain(s.id);
+  });
+
+  it('follows the order status: a shipped order cannot be cancelled', async () => {
+    const shipped = await reply({ message: 'Please cancel my order, I bought it by mistake.', context: { order: { id: 'B77', status: 'shipped', shippedAt: '2025-05-02' } } });
+    expect(shipped.intent).toBe('cancellation');
+    expect(shipped.reply).toContain('2 May 2025');
+    expect(shipped.reply).toMatch(/can no longer be cancelled/);
+    const pending = await reply({ message: 'Please cancel my order, I bought it by mistake.', context: { order: { id: 'B78', status: 'processing' } } });
+    expect(pending.reply).toMatch(/has not shipped yet/);
+  });
+
+  it('is deterministic at temperature 0 and varies, reproducibly by seed, above it', async () => {
+    const base = { message: 'Where is my parcel? It is a week late.', context: { order: ORDER, customer: { name: 'Sam' } } };
+    const a = await reply(base);
+    expect((await reply(base)).reply).toBe(a.reply);
+    const warm = await Promise.all(Array.from({ length: 12 }, (_, seed) => reply({ ...base, temperature: 1.5, seed })));
+    expect(new Set(warm.map((r) => r.reply)).size).toBeGreaterThan(1);
+    expect((await reply({ ...base, temperature: 1.5, seed: 3 })).reply).toBe(warm[3]!.reply);
+    for (const r of warm) expect(r.intent).toBe(a.intent);
+  });
+});
+
+describe('customer-reply: input validation', () => {
+  const cases: [string, unknown, string][] = [
+    ['not an object', 42, 'input'],
+    ['no message', {}, 'message'],
+    ['blank message', { message: '   ' }, 'message'],
+    ['message too long', { message: 'x'.repeat(2001) }, 'message'],
+    ['temperature NaN', { message: 'hi', temperature: Number.NaN }, 'temperature'],
+    ['temperature too high', { message: 'hi', temperature: 3 }, 'temperature'],
+    ['bad seed', { message: 'hi', seed: -1 }, 'seed'],
+    ['bad locale', { message: 'hi', locale: 'chinese please' }, 'locale'],
+    ['bad status', { message: 'hi', context: { order: { status: 'lost' } } }, 'context.order.status'],
+    ['bad date', { message: 'hi', context: { order: { estimatedDelivery: 'next week' } } }, 'context.order.estimatedDelivery'],
+    ['bad item quantity', { message: 'hi', context: { order: { items: ['a', { name: 'b', quantity: 0 }] } } }, 'context.order.items[1].quantity'],
+    ['bad tier', { message: 'hi', context: { customer: { tier: 'diamond' } } }, 'context.customer.tier'],
+    ['bad useGenerator', { message: 'hi', useGenerator: 'no' }, 'useGenerator'],
+  ];
+  it.each(cases)('%s → InvalidInputError naming %s', async (_name, input, field) => {
+    const [r] = await handle([input]);
+    expect(r).toBeInstanceOf(InvalidInputError);
+    expect((r as InvalidInputError).field).toBe(field);
+  });
+
+  it('fails only the bad item of a batch', async () => {
+    const out = await handle([{ message: '我要退款' }, { message: '' }, { message: 'cancel my order please' }]);
+    expect(ok(out[0]).intent).toBe('refund_request');
+    expect((out[1] as InvalidInputError).field).toBe('message');
+    expect(ok(out[2]).intent).toBe('cancellation');
+  });
+
+  it('leaves the tensor count where it was', async () => {
+    await handle([{ message: 'warm up' }]);
+    const before = tf.memory().numTensors;
+    await handle([{ message: '我要退款' }, { message: 'where is my order' }, { message: 'x', temperature: 5 }]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('customer-reply: manifest, dataset, evaluation', () => {
+  it('has a manifest the platform accepts, whose schema matches the handler', () => {
+    const m = parseManifest(parseYaml(readFileSync(join(DIR, 'manifest.yaml'), 'utf8')));
+    expect(m.ok).toBe(true);
+    if (!m.ok) return;
+    for (const a of m.manifest.artifacts) expect(() => readFileSync(join(DIR, a))).not.toThrow();
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(m.manifest.input);
+    expect(validate({ message: '我要退款', context: { order: ORDER, customer: { name: 'A', tier: 'gold' } }, temperature: 0.7, seed: 3, locale: 'zh-CN' })).toBe(true);
+    expect(validate({ message: '   ' })).toBe(false);
+    expect(validate({ message: 'hi', temperature: 3 })).toBe(false);
+    expect(validate({ message: 'hi', context: { order: { status: 'lost' } } })).toBe(false);
+  });
+
+  it('ships at least 60 examples per intent, in both languages', () => {
+    const all = loadExamples(DIR);
+    for (const intent of INTENTS) {
+      const mine = all.filter((e) => e.intent === intent);
+      expect(mine.length).toBeGreaterThanOrEqual(60);
+      expect(mine.filter((e) => e.lang === 'zh').length).toBeGreaterThanOrEqual(30);
+      expect(mine.filter((e) => e.lang === 'en').length).toBeGreaterThanOrEqual(30);
+    }
+    expect(new Set(all.map((e) => e.text)).size).toBe(all.length);
+  });
+
+  it('reproduces the committed held-out accuracy from the committed artifacts', async () => {
+    const [committed, now] = await Promise.all([readCommittedEvaluation(DIR), evaluateFolder(DIR)]);
+    expect(compareEvaluations(committed, now)).toEqual([]);
+    expect(now.accuracy).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('customer-reply: OpenAI-compatible generator (real local HTTP server)', () => {
+  type Mode = 'ok' | 'slow' | 'error' | 'empty';
+  let server: Server;
+  let url: string;
+  let mode: Mode = 'ok';
+  const requests: { path: string; headers: IncomingMessage['headers']; body: any }[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        requests.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(raw) });
+        const send = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        if (mode === 'error') return send(500, { error: { message: 'model crashed' } });
+        if (mode === 'empty') return send(200, { choices: [] });
+        const answer = () => send(200, { id: 'cmpl-1', model: 'glm-test', choices: [{ index: 0, message: { role: 'assistant', content: '您好，我们已为您加急查询包裹。' }, finish_reason: 'stop' }] });
+        if (mode === 'slow') setTimeout(answer, 1500).unref();
+        else answer();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const withGenerator = (timeoutMs: number) => loadCustomerReply(DIR, { generator: { baseUrl: url, model: 'glm-4-9b-chat', timeoutMs, maxTokens: 256 } });
+  const input = { message: '用户投诉订单延迟，说等了十多天还没收到货', context: { order: ORDER, customer: { name: '王女士' } } };
+
+  it('returns the generated reply and sends a task-aware prompt', async () => {
+    mode = 'ok';
+    requests.length = 0;
+    const s = await withGenerator(2000);
+    const r = await reply(input, s);
+    expect(r.generator).toEqual({ used: true, model: 'glm-test' });
+    expect(r.reply).toBe('您好，我们已为您加急查询包裹。');
+    expect(requests).toHaveLength(1);
+    const req = requests[0]!;
+    expect(req.path).toBe('/v1/chat/completions');
+    expect(req.headers.authorization).toBeUndefined();
+    expect(req.body.model).toBe('glm-4-9b-chat');
+    expect(req.body.stream).toBe(false);
+    const [system, user] = req.body.messages;
+    expect(system.role).toBe('system');
+    expect(user).toEqual({ role: 'user', content: input.message });
+    expect(system.content).toContain('delivery delay');
+    expect(system.content).toContain('Simplified Chinese');
+    expect(system.content).toContain('A10293');
+    for (const src of r.sources) expect(system.content).toContain(`[${src.id}]`);
+    await customerReply.unload?.(s);
+  });
+
+  it('falls back to the template on a timeout and says so', async () => {
+    mode = 'slow';
+    const s = await withGenerator(200);
+    const started = Date.now();
+    const r = await reply(input, s);
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(r.generator.used).toBe(false);
+    expect(r.generator.fallbackReason).toMatch(/timed out after 200 ms/);
+    expect(r.reply).toBe((await reply({ ...input, useGenerator: false }, s)).reply);
+    expect(r.reply).toContain('A10293');
+    await customerReply.unload?.(s);
+  });
+
+  it('gives up in time for the platform deadline', async () => {
+    mode = 'slow';
+    const s = await withGenerator(5000);
+    const started = Date.now();
+    const [r] = await handle([input], s, ctx({ deadline: Date.now() + 400 }));
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(ok(r).generator.used).toBe(false);
+    expect(ok(r).generator.fallbackReason).toMatch(/timed out/);
+    await customerReply.unload?.(s);
+  });
+
+  it('falls back on HTTP 500 and on an empty answer', async () => {
+    const s = await withGenerator(2000);
+    mode = 'error';
+    const failed = await reply(input, s);
+    expect(failed.generator).toEqual({ used: false, fallbackReason: 'generator answered HTTP 500' });
+    expect(failed.reply).toContain('A10293');
+    mode = 'empty';
+    expect((await reply(input, s)).generator.fallbackReason).toBe('generator returned no reply text');
+    await customerReply.unload?.(s);
+  });
+
+  it('falls back when nothing listens at the address', async () => {
+    const s = await loadCustomerReply(DIR, { generator: { baseUrl: 'http://127.0.0.1:9/v1', model: 'm', timeoutMs: 1000, maxTokens: 64 } });
+    const r = await reply(input, s);
+    expect(r.generator.used).toBe(false);
+    expect(r.generator.fallbackReason).toMatch(/unreachable|timed out/);
+    await customerReply.unload?.(s);
+  });
+
+  it('reads generator.json, names every bad key, and sends the key from apiKeyFile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reply-gen-'));
+    try {
+      expect(await readGeneratorConfig(dir)).toBeUndefined();
+      writeFileSync(join(dir, 'key'), 'sk-local-123\n');
+      writeFileSync(join(dir, 'generator.json'), JSON.stringify({ baseUrl: url, model: 'glm', timeoutMs: 1500, apiKeyFile: join(dir, 'key') }));
+      const config = await readGeneratorConfig(dir);
+      expect(config).toEqual({ baseUrl: url, model: 'glm', timeoutMs: 1500, maxTokens: 512, apiKey: 'sk-local-123' });
+      mode = 'ok';
+      requests.length = 0;
+      const s = await loadCustomerReply(DIR, { generator: config! });
+      expect((await reply(input, s)).generator.used).toBe(true);
+      expect(requests[0]!.headers.authorization).toBe('Bearer sk-local-123');
+      await customerReply.unload?.(s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const bad = parseGeneratorConfig({ baseUrl: 'ftp://x', timeoutMs: 0, extra: 1 });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.errors.map((e) => e.split(':')[0])).toEqual(expect.arrayContaining(['baseUrl', 'model', 'timeoutMs', 'extra']));
+  });
+});

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
+import { compareEvaluations, evaluateFolder, readCommittedEvaluation } from '../../functions/risk-scoring/evaluate.ts';
+import { FACTORS } from '../../functions/risk-scoring/explain.ts';
+import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
+import riskScoring from '../../functions/risk-scoring/handler.ts';
+import type { RiskModel } from '../../functions/risk-scoring/risk-model.ts';
+import type { RiskOutput } from '../../functions/risk-scoring/risk-scorer.ts';
+import { fraudInput, normalInput } from './risk-fixtures.ts';
+
+const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
+const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal };
+let state: RiskModel;
+
+const handle = async (inputs: unknown[]) => riskScoring.handle(inputs as never[], state, ctx);
+const ok = (r: RiskOutput | Error): RiskOutput => {
+  if (r instanceof Error) throw r;
+  return r;
+};
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  state = await riskScoring.load!({ dir: DIR, device: 'cpu:0' });
+});
+afterAll(() => riskScoring.unload?.(state));
+
+describe('risk-scoring: documented behaviour of the committed model', () => {
+  it('rates a card-testing, night-time, new-country cash-out run as high risk and says why', async () => {
+    const [out] = await handle([fraudInput()]);
+    const r = ok(out!);
+    expect(r.level).toBe('high');
+    expect(r.score).toBeGreaterThanOrEqual(r.thresholds.high);
+    expect(r.threshold).toBe(r.thresholds.high);
+    expect(r.accountId).toBe('acct-fraud');
+    expect(r.factors.length).toBeGreaterThan(0);
+    const codes = FACTORS.map((f) => f.code);
+    for (const f of r.factors) {
+      expect(codes).toContain(f.code);
+      expect(f.description.length).toBeGreaterThan(10);
+      expect(f.evidence.length).toBeGreaterThan(5);
+      expect(f.contribution).toBeGreaterThan(0);
+      expect(f.contribution).toBeLessThanOrEqual(1);
+    }
+    const shares = r.factors.map((f) => f.contribution);
+    expect([...shares].sort((a, b) => b - a)).toEqual(shares);
+  });
+
+  it('rates an ordinary month of groceries and cafés as low risk, with no factors unless asked', async () => {
+    const [plain, explained] = await handle([normalInput(), { ...normalInput(), explain: true }]);
+    expect(ok(plain!).level).toBe('low');
+    expect(ok(plain!).score).toBeLessThan(ok(plain!).thresholds.medium);
+    expect(ok(plain!).threshold).toBe(ok(plain!).thresholds.medium);
+    expect(ok(plain!).factors).toEqual([]);
+    expect(ok(explained!).score).toBe(ok(plain!).score);
+    expect(Array.isArray(ok(explained!).factors)).toBe(true);
+  });
+
+  it('gives every item the score it gets alone, whatever the batch around it', async () => {
+    const alone = ok((await handle([fraudInput()]))[0]!);
+    const mixed = await handle([normalInput(), fraudInput(), { ...fraudInput(), explain: false }]);
+    expect(ok(mixed[1]!).score).toBe(alone.score);
+    expect(ok(mixed[1]!).factors).toEqual(alone.factors);
+    expect(ok(mixed[2]!).score).toBe(alone.score);
+    expect(ok(mixed[2]!).factors).toEqual([]);
+  });
+
+  it('leaves the tensor count where it was, explanations included', async () => {
+    await handle([fraudInput()]); // warm up kernels that allocate once
+    const before = tf.memory().numTensors;
+    await handle([normalInput(), fraudInput(), { ...normalInput(), explain: true }]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('risk-scoring: input validation', () => {
+  const tx = () => normalInput().transactions[0]!;
+  const cases: [string, unknown, string][] = [
+    ['not an object', 'hello', 'input'],
+    ['no transactions', {}, 'transactions'],
+    ['empty list', { transactions: [] }, 'transactions'],
+    ['31 transactions', { transactions: Array.from({ length: 31 }, tx) }, 'transactions'],
+    ['NaN amount', { transactions: [tx(), tx(), { ...tx(), amount: Number.NaN }] }, 'transactions[2].amount'],
+    ['Infinity amount', { transactions: [{ ...tx(), amount: Infinity }] }, 'transactions[0].amount'],
+    ['negative amount', { transactions: [{ ...tx(), amount: -5 }] }, 'transactions[0].amount'],
+    ['amount as text', { transactions: [{ ...tx(), amount: '12.50' }] }, 'transactions[0].amount'],
+    ['unknown currency', { transactions: [{ ...tx(), currency: 'XYZ' }] }, 'transactions[0].currency'],
+    ['unknown category', { transactions: [tx(), { ...tx(), merchantCategory: 'casino' }] }, 'transactions[1].merchantCategory'],
+    ['unknown channel', { transactions: [{ ...tx(), channel: 'telepathy' }] }, 'transactions[0].channel'],
+    ['bad country', { transactions: [{ ...tx(), country: 'Germany' }] }, 'transactions[0].country'],
+    ['timestamp without zone', { transactions: [{ ...tx(), timestamp: '2025-03-01T10:00:00' }] }, 'transactions[0].timestamp'],
+    ['timestamp nonsense', { transactions: [{ ...tx(), timestamp: 'yesterday' }] }, 'transactions[0].timestamp'],
+    ['timestamp NaN', { transactions: [{ ...tx(), timestamp: Number.NaN }] }, 'transactions[0].timestamp'],
+    ['newest first', { transactions: normalInput().transactions.slice(0, 3).reverse() }, 'transactions[1].timestamp'],
+    ['bad home country', { ...normalInput(), homeCountry: 'de' }, 'homeCountry'],
+    ['bad offset', { ...normalInput(), utcOffsetMinutes: 1.5 }, 'utcOffsetMinutes'],
+    ['bad explain', { ...normalInput(), explain: 'yes' }, 'explain'],
+  ];
+  it.each(cases)('%s → InvalidInputError naming %s', async (_name, input, field) => {
+    const [r] = await handle([input]);
+    expect(r).toBeInstanceOf(InvalidInputError);
+    expect((r as InvalidInputError).field).toBe(field);
+    expect((r as InvalidInputError).status).toBe(400);
+  });
+
+  it('fails only the bad item of a batch', async () => {
+    const bad = { transactions: [{ ...normalInput().transactions[0]!, amount: Number.NaN }] };
+    const out = await handle([fraudInput(), bad, normalInput()]);
+    expect(out).toHaveLength(3);
+    expect(ok(out[0]!).level).toBe('high');
+    expect((out[1] as InvalidInputError).field).toBe('transactions[0].amount');
+    expect(ok(out[2]!).level).toBe('low');
+  });
+});
+
+describe('risk-scoring: manifest and data', () => {
+  const manifest = parseManifest(parseYaml(readFileSync(`${DIR}/manifest.yaml`, 'utf8')));
+
+  it('has a manifest the platform accepts, with batching and the shipped artifacts', () => {
+    expect(manifest.ok).toBe(true);
+    if (!manifest.ok) return;
+    expect(manifest.manifest.batching.maxSize).toBeGreaterThan(1);
+    expect(manifest.manifest.warm).toBe(true);
+    for (const a of manifest.manifest.artifacts) expect(() => readFileSync(`${DIR}/${a}`)).not.toThrow();
+  });
+
+  it("input schema accepts what the generator writes and rejects what the handler rejects", () => {
+    if (!manifest.ok) throw new Error('manifest');
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(manifest.manifest.input);
+    for (const s of generateSequences({ count: 300, seed: 9, fraudRate: 0.2 })) expect(validate(s.input), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate(fraudInput())).toBe(true);
+    const tx = normalInput().transactions[0]!;
+    expect(validate({ transactions: [{ ...tx, merchantCategory: 'casino' }] })).toBe(false);
+    expect(validate({ transactions: [{ ...tx, timestamp: '2025-03-01T10:00:00' }] })).toBe(false);
+    expect(validate({ transactions: [] })).toBe(false);
+  });
+
+  it('generates the same histories from the same seed', () => {
+    const a = generateSequences({ count: 200, seed: 5 });
+    const b = generateSequences({ count: 200, seed: 5 });
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(JSON.stringify(generateSequences({ count: 200, seed: 6 }))).not.toBe(JSON.stringify(a));
+  });
+});
+
+describe('risk-scoring: evaluation', () => {
+  it('reproduces the committed held-out metrics from the committed artifacts', async () => {
+    const [committed, now] = await Promise.all([readCommittedEvaluation(DIR), evaluateFolder(DIR)]);
+    expect(compareEvaluations(committed, now)).toEqual([]);
+    expect(now.heldOut).toEqual(committed.heldOut);
+    expect(now.rocAuc).toBeGreaterThanOrEqual(0.95);
+  });
+});

@@ -1,0 +1,75 @@
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InvocationContext } from '../../functions/sdk/index.ts';
+import customerReply from '../../functions/customer-reply/handler.ts';
+import riskScoring from '../../functions/risk-scoring/handler.ts';
+import { fraudInput, normalInput } from '../functions/risk-fixtures.ts';
+import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+const SET = fileURLToPath(new URL('../fixtures/pool-sets/ai-functions/', import.meta.url));
+const dirOf = (name: string) => fileURLToPath(new URL(`../../functions/${name}/`, import.meta.url));
+const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal } as InvocationContext;
+
+let redis: TestRedis;
+let p: TestPlatform;
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  redis = await startTestRedis();
+  // The built-in AI functions, deployed through the same bundle path as at platform start.
+  p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: SET } });
+});
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+});
+
+/** Calls a handler in this process, as its own tests do. */
+async function direct<I>(def: { load?: (c: { dir: string; device: string }) => unknown; handle: (i: I[], s: never, c: InvocationContext) => unknown; unload?: (s: never) => unknown }, dir: string, inputs: I[]) {
+  const state = (await def.load?.({ dir, device: 'cpu:0' })) as never;
+  try {
+    return (await def.handle(inputs, state, ctx)) as unknown[];
+  } finally {
+    await def.unload?.(state);
+  }
+}
+
+describe('built-in AI functions through the platform', () => {
+  it('risk-scoring answers over HTTP exactly as its handler does in-process', async () => {
+    const inputs = [normalInput(), fraudInput()];
+    const expected = await direct(riskScoring, dirOf('risk-scoring'), inputs);
+    for (const [i, input] of inputs.entries()) {
+      const r = await p.call('POST', '/v1/functions/risk-scoring/invoke', { input });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      expect(r.json.output).toEqual(expected[i]);
+    }
+    expect((await p.call('POST', '/v1/functions/risk-scoring/invoke', { input: normalInput() })).json.output.level).toBe('low');
+    expect((await p.call('POST', '/v1/functions/risk-scoring/invoke', { input: fraudInput() })).json.output.level).toBe('high');
+  });
+
+  it('customer-reply answers over HTTP exactly as its handler does in-process, in Chinese and English', async () => {
+    const inputs = [
+      { message: '我的订单已经一个星期了还没到，怎么回事？', context: { order: { id: 'A1001', status: 'shipped' }, customer: { name: '王女士' } }, temperature: 0 },
+      { message: 'I want a refund for order 77, the blender arrived broken.', context: { order: { id: '77' } }, temperature: 0 },
+    ];
+    const expected = await direct(customerReply, dirOf('customer-reply'), inputs);
+    for (const [i, input] of inputs.entries()) {
+      const r = await p.call('POST', '/v1/functions/customer-reply/invoke', { input });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      expect(r.json.output).toEqual(expected[i]);
+    }
+  });
+
+  it('bad inputs are 400 naming the field, before any worker sees them', async () => {
+    const bad = { ...normalInput(), transactions: [] };
+    const r = await p.call('POST', '/v1/functions/risk-scoring/invoke', { input: bad });
+    expect(r.status).toBe(400);
+    expect(r.json.field).toMatch(/^input\.transactions/);
+    const m = await p.call('POST', '/v1/functions/customer-reply/invoke', { input: { message: 42 } });
+    expect(m.status).toBe(400);
+    expect(m.json.field).toBe('input.message');
+  });
+});
