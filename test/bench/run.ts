@@ -175,8 +175,25 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/**
+ * The model benchmarks of issues 4 and 5, after the HTTP tables: per-function latency and batch
+ * throughput in-process (always; a minute), and the LSTM platform/batching/soak suite
+ * (`BENCH_LSTM=1`: several minutes).
+ */
+async function modelBenchmarks(): Promise<void> {
+  const { benchFunctions, functionBenchTable } = await import('./functions-bench.ts');
+  log('measuring the built-in functions in-process (batch 1 and batch 32)');
+  process.stdout.write(`\n## Built-in functions, in-process (wasm backend)\n\n${functionBenchTable(await benchFunctions())}\n`);
+  if (process.env.BENCH_LSTM === '1') {
+    const { runLstmBench, formatLstmBench } = await import('./lstm-bench.ts');
+    log('running the LSTM suite (BENCH_LSTM=1)');
+    process.stdout.write(`\n${formatLstmBench(await runLstmBench())}\n`);
+  }
+}
+
 try {
   await main();
+  await modelBenchmarks();
 } catch (err) {
   process.exitCode = 1;
   log(`failed: ${(err as Error).stack ?? String(err)}`);

@@ -55,7 +55,7 @@ describe('built-in AI functions through the platform', () => {
       { message: '我的订单已经一个星期了还没到，怎么回事？', context: { order: { id: 'A1001', status: 'shipped' }, customer: { name: '王女士' } }, temperature: 0 },
       { message: 'I want a refund for order 77, the blender arrived broken.', context: { order: { id: '77' } }, temperature: 0 },
     ];
-    const expected = await direct(customerReply, dirOf('customer-reply'), inputs);
+    const expected = await direct(customerReply, dirOf('customer-reply'), inputs as never[]);
     for (const [i, input] of inputs.entries()) {
       const r = await p.call('POST', '/v1/functions/customer-reply/invoke', { input });
       expect(r.status, JSON.stringify(r.json)).toBe(200);
