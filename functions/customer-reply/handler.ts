@@ -70,9 +70,12 @@ async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, st
     const messages = buildPrompt({ message: req.message, language, intent, confidence, passages, context: req.context, company: company[language], draft });
     const left = Number.isFinite(ctx.deadline) ? ctx.deadline - Date.now() - DEADLINE_MARGIN_MS : Infinity;
     const res = await state.generator.generate(messages, { temperature: req.temperature, signal: ctx.signal, timeoutMs: left });
-    if (res.ok) out.generator = { used: true, model: res.model };
-    else out.generator.fallbackReason = res.reason;
-    if (res.ok) out.reply = res.text;
+    if (res.ok) {
+      out.reply = res.text;
+      out.generator = { used: true, model: res.model };
+    } else {
+      out.generator.fallbackReason = res.reason;
+    }
   }
   return out;
 }
