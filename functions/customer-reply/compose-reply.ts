@@ -2,7 +2,7 @@ import type { Intent } from './intents.ts';
 import type { Passage } from './knowledge-base.ts';
 import type { Language } from './language.ts';
 import { CLOSING, GREETING, PRIORITY, TEMPLATES, type Phrasings, type Situation } from './reply-templates.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../sdk/index.ts';
 import type { OrderContext, OrderItem, ReplyRequest } from './validate-input.ts';
 
 /** What a template reply is made from. */

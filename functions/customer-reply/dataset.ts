@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INTENTS, type Intent } from './intents.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../sdk/index.ts';
 
 /** One labelled customer message from `data/intents/<intent>.json`. */
 export interface Example {

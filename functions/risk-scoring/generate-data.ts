@@ -25,7 +25,7 @@
  * - `friendly_fraud` (4%): the cardholder disputes ordinary-looking purchases. Nothing in the
  *   stream shows it; it is there because real labels contain it, and it caps recall.
  */
-import { Rng } from './rng.ts';
+import { Rng } from '../sdk/index.ts';
 import { MAX_TRANSACTIONS, USD_PER_UNIT, type MerchantCategory } from './reference-data.ts';
 import type { RiskInput, TransactionInput } from './validate-input.ts';
 

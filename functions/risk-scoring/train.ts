@@ -20,7 +20,7 @@ import { atThreshold, rocAuc } from './metrics.ts';
 import { folderIO } from './model-io.ts';
 import { ARTIFACTS_DIR, META_FILE, buildRiskModel, type RiskModelMeta, type Thresholds } from './risk-model.ts';
 import { MAX_TRANSACTIONS } from './reference-data.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../sdk/index.ts';
 import { parseRiskInput } from './validate-input.ts';
 
 /** Training set-up; every number here is in the evaluation report. */

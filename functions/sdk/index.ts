@@ -27,3 +27,4 @@ export { parseDuration } from './duration.ts';
 export { createLogger } from './logger.ts';
 export type { LogLevel, Logger } from './logger.ts';
 export { EnvReader } from './env-reader.ts';
+export { Rng } from './rng.ts';

@@ -1,7 +1,8 @@
 /**
- * A small seeded random source (mulberry32), so the synthetic data, the training order and the
- * weight initialisation are the same on every run. `Math.random` is never used for anything that
- * reaches the model.
+ * A small seeded random source (mulberry32) for function code and its training scripts: synthetic
+ * data, training order, weight initialisation and sampled wording (a `temperature` above 0) are
+ * the same on every run with the same seed. `Math.random` is never used for anything that
+ * reaches a model.
  */
 export class Rng {
   private state: number;
