@@ -1,43 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { functionSet, lines, workers } from './pool-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../harness/platform.ts';
+import { functionSet, lines, poolSuite } from './pool-helpers.ts';
 
-let redis: TestRedis;
-let dir: string;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  dir = mkdtempSync(join(tmpdir(), 'autoglm-hang-'));
-});
-afterAll(async () => {
-  await redis?.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
-let p: TestPlatform | undefined;
-afterEach(async () => {
-  await p?.stop();
-  p = undefined;
-});
-
-let n = 0;
-const countFile = () => join(dir, `runs-${++n}.txt`);
-const succeeded = (id: string) =>
-  eventually(async () => {
-    const j = (await p!.call('GET', `/v1/jobs/${id}`)).json;
-    return j.status === 'succeeded' && j;
-  }, `job ${id} to succeed`, 45_000);
-const replacement = (old: number) =>
-  eventually(async () => {
-    const ws = await workers(p!);
-    return ws.length === 1 && ws[0]!.pid !== old && ws[0]!;
-  }, 'a replacement worker');
+const { start, countFile, succeeded, replacement } = poolSuite('hang');
 
 describe('hung workers', () => {
   it('a worker whose event loop stops is killed and replaced; its job completes elsewhere', async () => {
-    p = await startPlatform(redis.url, {
+    const p = await start({
       env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_WORKER_HANG_LIMIT: '2s', AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' },
     });
     const file = countFile();
@@ -53,7 +22,7 @@ describe('hung workers', () => {
 
   it('a worker whose inference thread hangs in a handler is replaced; the job is retried and completes', async () => {
     // spin: the first run loops forever; timeout 2 s, so the thread may be silent 2 s at most.
-    p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('spin'), AUTOGLM_WORKER_HANG_LIMIT: '1s', AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('spin'), AUTOGLM_WORKER_HANG_LIMIT: '1s', AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
     const file = countFile();
     const r = await p.call('POST', '/v1/functions/spin/jobs', { input: { countFile: file } });
     const victim = Number(await eventually(async () => lines(file)[0], 'the job to start'));

@@ -1,9 +1,13 @@
 /** Shared by the pool's integration tests (test/integration/pool-*.test.ts). */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { InvocationResult } from '../../functions/sdk/index.ts';
 import { WorkerRegistry, type WorkerState } from '../../queue/index.ts';
-import type { TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 /** A folder of fixture functions (test/fixtures/pool-sets/<name>), for AUTOGLM_FUNCTIONS_DIR. */
 export const functionSet = (name: string): string => fileURLToPath(new URL(`../fixtures/pool-sets/${name}`, import.meta.url));
@@ -27,4 +31,66 @@ export function lines(file: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** What a pool test file uses: a platform per test on the file's own Redis, and job and worker waits. */
+export interface PoolSuite {
+  /** Starts a platform (router and a real pool) on the file's Redis; it is stopped after the test. */
+  start(opts?: Parameters<typeof startPlatform>[1]): Promise<TestPlatform>;
+  /** A new path in the file's scratch folder, for a fixture to append one line per run to. */
+  countFile(): string;
+  /** The job record `GET /v1/jobs/{id}` answers with. */
+  job(id: string): Promise<any>;
+  /** Waits up to 45 s for job `id` to succeed; returns its record. */
+  succeeded(id: string, what?: string): Promise<any>;
+  /** Waits until the one live worker is a process other than `oldPid`; returns it. */
+  replacement(oldPid: number, what?: string): Promise<WorkerState>;
+}
+
+/**
+ * Sets up a pool test file: registers the vitest hooks that start its Redis and scratch folder
+ * (named after `name`) before its tests, stop the test's platform after each, and remove both after
+ * the last. Call it once, at the top level of the file.
+ */
+export function poolSuite(name: string): PoolSuite {
+  let redis: TestRedis | undefined;
+  let dir: string | undefined;
+  let current: TestPlatform | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    dir = mkdtempSync(join(tmpdir(), `autoglm-${name}-`));
+  });
+  afterAll(async () => {
+    await redis?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+
+  const platform = (): TestPlatform => {
+    if (!current) throw new Error('no platform: call start() first');
+    return current;
+  };
+  const job = async (id: string) => (await platform().call('GET', `/v1/jobs/${id}`)).json;
+  return {
+    async start(opts) {
+      current = await startPlatform(redis!.url, opts);
+      return current;
+    },
+    countFile: () => join(dir!, `runs-${++n}.txt`),
+    job,
+    succeeded: (id, what = `job ${id} to succeed`) =>
+      eventually(async () => {
+        const j = await job(id);
+        return j.status === 'succeeded' && j;
+      }, what, 45_000),
+    replacement: (oldPid, what = 'a replacement worker') =>
+      eventually(async () => {
+        const ws = await workers(platform());
+        return ws.length === 1 && ws[0]!.pid !== oldPid && ws[0]!;
+      }, what),
+  };
 }

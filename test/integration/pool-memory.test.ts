@@ -1,43 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { functionSet, lines, workers } from './pool-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../harness/platform.ts';
+import { functionSet, lines, poolSuite, workers } from './pool-helpers.ts';
 
-let redis: TestRedis;
-let dir: string;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  dir = mkdtempSync(join(tmpdir(), 'autoglm-memory-'));
-});
-afterAll(async () => {
-  await redis?.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
-let p: TestPlatform | undefined;
-afterEach(async () => {
-  await p?.stop();
-  p = undefined;
-});
-
-let n = 0;
-const countFile = () => join(dir, `runs-${++n}.txt`);
-const succeeded = (id: string) =>
-  eventually(async () => {
-    const j = (await p!.call('GET', `/v1/jobs/${id}`)).json;
-    return j.status === 'succeeded' && j;
-  }, `job ${id} to succeed`, 45_000);
-const replacement = (old: number) =>
-  eventually(async () => {
-    const ws = await workers(p!);
-    return ws.length === 1 && ws[0]!.pid !== old && ws[0]!;
-  }, 'a replacement worker');
+const { start, countFile, succeeded, replacement } = poolSuite('memory');
 
 describe('memory limit', () => {
   it('a worker over its memory limit is drained (running jobs finish, once) and replaced', async () => {
-    p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_WORKER_MAX_RSS: '600MiB' } });
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_WORKER_MAX_RSS: '600MiB' } });
     const [before] = await workers(p);
     const file = countFile();
     const running = await p.call('POST', '/v1/functions/block/jobs', { input: { ms: 2000, countFile: file } });
