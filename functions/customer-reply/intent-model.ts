@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { folderIO } from '../sdk/tf/index.ts';
 import { INTENTS, type Intent } from './intents.ts';
-import { folderIO } from './model-io.ts';
 import { writeTextFeatures, type TextFeatureOptions } from './text-features.ts';
 
 export const ARTIFACTS_DIR = 'artifacts';

@@ -15,8 +15,8 @@ import { loadExamples, splitExamples, type Example } from './dataset.ts';
 import { EVALUATION_FILE, FUNCTION_DIR, SPLIT, evaluateModel, type Evaluation } from './evaluate.ts';
 import { ARTIFACTS_DIR, META_FILE, buildIntentModel, type IntentModelMeta } from './intent-model.ts';
 import { INTENTS } from './intents.ts';
-import { folderIO } from './model-io.ts';
 import { Rng } from '../sdk/index.ts';
+import { folderIO } from '../sdk/tf/index.ts';
 import { writeTextFeatures, type TextFeatureOptions } from './text-features.ts';
 
 export const FEATURES: TextFeatureOptions = { dim: 8192, minN: 1, maxN: 3, words: true };

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { folderIO } from '../sdk/tf/index.ts';
 import { FEATURES, NUM_FEATURES, type NormStats } from './features.ts';
-import { folderIO } from './model-io.ts';
 import { MAX_TRANSACTIONS } from './reference-data.ts';
 
 /** Where the trained model lives inside the function folder. */

@@ -17,10 +17,10 @@ import { FUNCTION_DIR, EVALUATION_FILE, evaluateModel, scoreLabelled, HELD_OUT, 
 import { FEATURES, SEQUENCE_SIZE, computeNormStats, rawFeatures, writeModelInput } from './features.ts';
 import { generateSequences, type LabelledSequence } from './generate-data.ts';
 import { atThreshold, rocAuc } from './metrics.ts';
-import { folderIO } from './model-io.ts';
 import { ARTIFACTS_DIR, META_FILE, buildRiskModel, type RiskModelMeta, type Thresholds } from './risk-model.ts';
 import { MAX_TRANSACTIONS } from './reference-data.ts';
 import { Rng } from '../sdk/index.ts';
+import { folderIO } from '../sdk/tf/index.ts';
 import { parseRiskInput } from './validate-input.ts';
 
 /** Training set-up; every number here is in the evaluation report. */

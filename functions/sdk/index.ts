@@ -1,6 +1,7 @@
 /**
  * The function SDK: the contract shared by function code, the worker pool, the router and the CLI.
- * Function code imports only this module (and TensorFlow.js).
+ * Function code imports only this module, its TensorFlow.js face `./tf/` (`open-autoglm/sdk/tf`)
+ * and TensorFlow.js. Nothing here imports TensorFlow.js: functions without a model never load it.
  */
 export { defineFunction, isFunctionDefinition } from './define-function.ts';
 export type {

@@ -7,9 +7,12 @@ import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { BUNDLE_ENTRY, BUNDLE_MANIFEST, isSafePath, packBundle, sha256, versionOf, type TarEntry } from '../../functions/sdk/bundle/index.ts';
 
 const SDK_DIR = fileURLToPath(new URL('../../functions/sdk/', import.meta.url));
+const SDK_TF_DIR = join(SDK_DIR, 'tf') + sep;
 
 /** The module name function code may import the SDK by; bundles keep it external. */
 export const SDK_SPECIFIER = 'open-autoglm/sdk';
+/** The SDK's TensorFlow.js face (model I/O), apart so the main face never loads TF.js; external too. */
+export const SDK_TF_SPECIFIER = 'open-autoglm/sdk/tf';
 
 /** A folder that cannot be built, with every reason. */
 export class BuildError extends Error {
@@ -36,8 +39,8 @@ export interface BuildOptions {
 
 /**
  * Builds a function folder into a bundle: validates the manifest, type-checks the handler,
- * bundles it with esbuild into one ES module (TensorFlow.js and the SDK left external: the worker
- * provides them), adds the model artifacts, and packs it all deterministically, so the same
+ * bundles it with esbuild into one ES module (TensorFlow.js and the SDK's faces left external: the
+ * worker provides them), adds the model artifacts, and packs it all deterministically, so the same
  * folder always gives the same sha256 and version id.
  * @throws BuildError listing every problem found
  */
@@ -100,7 +103,7 @@ async function bundleHandler(dir: string, entry: string): Promise<string> {
       target: 'node20',
       legalComments: 'none',
       logLevel: 'silent',
-      external: ['@tensorflow/*', SDK_SPECIFIER],
+      external: ['@tensorflow/*', SDK_SPECIFIER, SDK_TF_SPECIFIER],
       plugins: [
         {
           name: 'autoglm-sdk-external',
@@ -109,9 +112,8 @@ async function bundleHandler(dir: string, entry: string): Promise<string> {
             // worker's copy (error classes are compared with instanceof).
             build.onResolve({ filter: /sdk/ }, (args) => {
               if (!args.path.startsWith('.')) return undefined;
-              const target = resolve(args.resolveDir, args.path);
-              const inSdk = target === SDK_DIR.replace(/[\\/]$/, '') || target.startsWith(SDK_DIR) || (target + sep).startsWith(SDK_DIR);
-              return inSdk ? { path: SDK_SPECIFIER, external: true } : undefined;
+              const face = sdkFaceOf(resolve(args.resolveDir, args.path));
+              return face ? { path: face, external: true } : undefined;
             });
           },
         },
@@ -121,6 +123,14 @@ async function bundleHandler(dir: string, entry: string): Promise<string> {
       throw new BuildError((err.errors ?? []).map((e) => `bundle: ${e.location ? `${relative(dir, join(dir, e.location.file))}:${e.location.line}: ` : ''}${e.text}`));
     });
   return result.outputFiles[0]!.text;
+}
+
+/** The SDK face a path inside the SDK folder belongs to (`tf/` has its own), else undefined. */
+function sdkFaceOf(target: string): string | undefined {
+  const t = target + sep; // the folder itself counts as inside it
+  if (t.startsWith(SDK_TF_DIR)) return SDK_TF_SPECIFIER;
+  if (t.startsWith(SDK_DIR)) return SDK_SPECIFIER;
+  return undefined;
 }
 
 /** Every built-in function folder under `root` (folders holding a manifest). */

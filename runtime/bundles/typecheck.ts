@@ -5,9 +5,10 @@ import ts from 'typescript';
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
 /**
- * Type-checks a handler module (and what it imports) in strict mode. `open-autoglm/sdk` and
- * TensorFlow.js resolve to the platform's own copies, so a folder outside this repository checks
- * the same way as a built-in one. Returns readable diagnostics, empty when clean.
+ * Type-checks a handler module (and what it imports) in strict mode. `open-autoglm/sdk`,
+ * `open-autoglm/sdk/tf` and TensorFlow.js resolve to the platform's own copies, so a folder outside
+ * this repository checks the same way as a built-in one. Returns readable diagnostics, empty when
+ * clean.
  */
 export function typecheckHandler(entry: string, sdkDir: string): string[] {
   const options: ts.CompilerOptions = {
@@ -23,6 +24,7 @@ export function typecheckHandler(entry: string, sdkDir: string): string[] {
     typeRoots: [join(NODE_MODULES, '@types')],
     paths: {
       'open-autoglm/sdk': [join(sdkDir, 'index.ts')],
+      'open-autoglm/sdk/tf': [join(sdkDir, 'tf', 'index.ts')],
       '@tensorflow/*': [join(NODE_MODULES, '@tensorflow/*')],
     },
   };

@@ -1,0 +1,7 @@
+/**
+ * The function SDK's TensorFlow.js face (`open-autoglm/sdk/tf`): helpers for function code that
+ * runs a TF.js model. Apart from the main face so that functions without a model (echo) never
+ * load TensorFlow.js. Bundles keep it external, like the main face: the worker provides it, with
+ * its own `@tensorflow/tfjs` and the backend it chose.
+ */
+export { folderIO } from './folder-io.ts';
