@@ -25,6 +25,8 @@ export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecor
 
 // Router side
 export { QueueSet } from './queue-set.ts';
+export { QUEUE_STATES, QueueStats } from './queue-stats.ts';
+export type { QueueCounts, QueueState } from './queue-stats.ts';
 export { JobSubmitter } from './job-submitter.ts';
 export type { SubmitRequest, SubmitterOptions } from './job-submitter.ts';
 export { ResultBus } from './result-bus.ts';

@@ -12,6 +12,7 @@ import {
   JobReader,
   JobSubmitter,
   QueueSet,
+  QueueStats,
   ResultBus,
   PayloadCipher,
   NamespaceLimiter,
@@ -145,6 +146,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     auditLog,
     audit: auditNotes(auditLog, log),
     draining: () => draining,
+    queueStats: new QueueStats(queues),
+    metricsPublic: config.metricsPublic,
   });
 
   // HTTPS when a certificate is configured: TLS 1.3 only, as the security baseline requires.

@@ -10,18 +10,20 @@ export type Action =
   | 'job.cancel'
   | 'audit.read'
   | 'token.create'
-  | 'artifact.read';
+  | 'artifact.read'
+  | 'metrics.read';
 
 /**
  * Which roles may do what. `admin` may do everything, everywhere. The others act only inside
  * their token's namespaces; an `invoker` reads and cancels only the jobs it submitted, and only
- * invokes the functions its token names when it names any.
+ * invokes the functions its token names when it names any. Metrics (`metrics.read`) describe every
+ * namespace at once, so a `viewer` reads them only with a token for all namespaces (`*`).
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read'],
+  admin: ['function.read', 'function.deploy', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read'],
   deployer: ['function.read', 'function.deploy', 'job.read', 'artifact.read'],
   invoker: ['function.read', 'invoke', 'job.read', 'job.cancel'],
-  viewer: ['function.read', 'job.read'],
+  viewer: ['function.read', 'job.read', 'metrics.read'],
   // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.
   worker: ['artifact.read'],
 };
@@ -41,6 +43,7 @@ export interface Resource {
 /** Whether `p` may do `action` on `r` (no exception; for filtering lists). */
 export function allowed(p: Principal, action: Action, r: Resource): boolean {
   if (p.roles.includes('admin')) return true;
+  if (action === 'metrics.read' && !p.namespaces.includes('*')) return false;
   // '*' as the resource's namespace: content-addressed artifacts, which belong to no one namespace.
   if (r.namespace !== '*' && !p.namespaces.includes('*') && !p.namespaces.includes(r.namespace)) return false;
   const granting = p.roles.filter((role) => GRANTS[role]?.includes(action));

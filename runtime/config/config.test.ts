@@ -32,3 +32,18 @@ describe('loadConfig', () => {
     expect(r.errors).toHaveLength(6);
   });
 });
+
+describe('AUTOGLM_METRICS_PUBLIC', () => {
+  it('keeps /metrics behind a token unless set to 1', () => {
+    const at = (v?: string) => loadConfig(v === undefined ? {} : { AUTOGLM_METRICS_PUBLIC: v });
+    const unset = at();
+    expect(unset.ok && unset.config.metricsPublic).toBe(false);
+    const on = at('1');
+    expect(on.ok && on.config.metricsPublic).toBe(true);
+    const off = at('0');
+    expect(off.ok && off.config.metricsPublic).toBe(false);
+    const bad = at('yes');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors.join()).toContain('AUTOGLM_METRICS_PUBLIC');
+  });
+});

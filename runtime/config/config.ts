@@ -81,6 +81,11 @@ export interface Config {
   readonly tls: { certFile: string; keyFile: string } | undefined;
   /** `AUTOGLM_REDIS_CA` (PEM file): CA to trust for a `rediss://` REDIS_URL. */
   readonly redisCaFile: string | undefined;
+  /**
+   * `AUTOGLM_METRICS_PUBLIC`, default `0`: `1` serves `GET /metrics` without a token (for a scraper
+   * inside the cluster; keep the path off the ingress). `0`: it needs a token allowed `metrics.read`.
+   */
+  readonly metricsPublic: boolean;
 }
 
 const ROLES = ['all', 'router', 'pool'] as const;
@@ -125,6 +130,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     idp: identityProvider(r),
     tls: tls(r),
     redisCaFile: r.string('AUTOGLM_REDIS_CA'),
+    metricsPublic: r.oneOf('AUTOGLM_METRICS_PUBLIC', ['0', '1'] as const, '0') === '1',
   };
   if (!config.builtinIssuer && !config.idp) r.errors.push('AUTOGLM_BUILTIN_ISSUER=off needs an identity provider (AUTOGLM_OIDC_ISSUER or AUTOGLM_JWKS_URL)');
   if (r.errors.length > 0) return { ok: false, errors: r.errors };

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { JobReader, JobSubmitter, NamespaceLimiter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
+import type { QueueStats } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
@@ -53,6 +54,10 @@ export interface AppDeps {
   audit?: (note: AuditNote, c: Context<AppEnv>) => void;
   /** The audit trail itself: `/v1/audit` reads it, every 401/403 is recorded in it. */
   auditLog?: AuditLog;
+  /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */
+  queueStats?: QueueStats;
+  /** `AUTOGLM_METRICS_PUBLIC`: serve `GET /metrics` without a token. Default false. */
+  metricsPublic?: boolean;
 }
 
 /** Hono environment: what middleware puts in `c.var`. */

@@ -4,16 +4,19 @@ import type { ZodError } from 'zod';
 import { randomHex } from '../../queue/index.ts';
 import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
+import { RouterMetrics, Scraper } from '../metrics/index.ts';
 import type { AppDeps, AppEnv } from './app-env.ts';
 import { PayloadTooLargeError, RouteNotFoundError, ValidationError } from './errors.ts';
 import { auditTrail } from './audit-trail.ts';
 import { jsonBody } from './json-body.ts';
 import { problemResponse } from './problem.ts';
+import { requestMetrics } from './request-metrics.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
 import { functionRoutes } from './routes/function-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { invokeRoutes } from './routes/invoke-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
+import { metricsRoutes } from './routes/metrics-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
 
 const WHERE: Record<string, 'body' | 'query' | 'path' | 'header'> = { json: 'body', query: 'query', param: 'path', header: 'header' };
@@ -36,9 +39,21 @@ function validationHook(result: { success: boolean; target: string; error?: ZodE
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const metrics = new RouterMetrics();
+  const scraper = new Scraper({
+    router: metrics,
+    functionNames: () => deps.functions.list().map((s) => s.name),
+    workers: deps.workers,
+    ...(deps.queueStats ? { queues: deps.queueStats } : {}),
+  });
 
+  // First, so it times everything after it, and sees the final status of every answer.
+  app.use('*', requestMetrics(metrics, { isFunction: (name) => deps.functions.get(name) !== undefined }));
   app.use('*', async function requestId(c, next) {
     c.set('requestId', randomHex(8));
+    // Create the response now: headers a route sets before it fails (X-Function-Version, X-Job-Id,
+    // traceparent) then stay on its problem response, and metrics can label errors by version.
+    void c.res;
     await next();
     // While draining, ask keep-alive clients to reconnect (to another router) so shutdown
     // does not wait out the grace period on connections that never go idle.
@@ -58,6 +73,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('/v1/*', bearerAuth(deps.verifier));
   app.use('/v1/*', auditTrail(deps));
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : json(c, next)));
+  if (!deps.metricsPublic) {
+    if (deps.auditLog) app.use('/metrics', auditDenials(deps.auditLog, deps.log));
+    app.use('/metrics', bearerAuth(deps.verifier));
+  }
 
   app.route('/', healthRoutes(deps));
   app.route('/', invokeRoutes(deps));
@@ -65,6 +84,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', functionRoutes(deps));
   app.route('/', tokenRoutes(deps));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
+  app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

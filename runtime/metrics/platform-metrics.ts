@@ -1,0 +1,41 @@
+import { QUEUE_STATES, type QueueCounts, type WorkerState } from '../../queue/index.ts';
+import type { Labels, MetricFamily } from './exposition.ts';
+import { gauge } from './instruments.ts';
+
+/** `autoglm_queue_jobs{function,state}`: one series per function and job state. */
+export function queueFamilies(counts: ReadonlyMap<string, QueueCounts>): MetricFamily[] {
+  const rows: [Labels, number][] = [];
+  for (const [fn, c] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const state of QUEUE_STATES) rows.push([{ function: fn, state }, c[state]]);
+  }
+  return [gauge('autoglm_queue_jobs', 'Jobs in each function queue by state (waiting includes prioritized), read from Redis at scrape time.', rows)];
+}
+
+/** Per-worker figures from the heartbeats; a field a worker does not report gives no series. */
+const WORKER_SERIES: readonly { name: string; help: string; type: 'gauge' | 'counter'; value: (w: WorkerState) => number | undefined }[] = [
+  { name: 'autoglm_worker_up', help: 'A live pool worker (heartbeat within 10 s); always 1.', type: 'gauge', value: () => 1 },
+  { name: 'autoglm_worker_inflight', help: 'Jobs the worker is running now.', type: 'gauge', value: (w) => w.inFlight },
+  { name: 'autoglm_worker_jobs_done_total', help: 'Jobs the worker process has finished since it started.', type: 'counter', value: (w) => w.jobsDone },
+  { name: 'autoglm_worker_batches_total', help: 'Handler calls (batches) the worker process has made since it started.', type: 'counter', value: (w) => w.batches },
+  { name: 'autoglm_worker_rss_bytes', help: 'Resident memory of the worker process, bytes.', type: 'gauge', value: (w) => w.rss },
+  { name: 'autoglm_worker_tensors', help: 'Live TensorFlow.js tensors in the worker.', type: 'gauge', value: (w) => w.tensors },
+  { name: 'autoglm_worker_models_loaded', help: "Models in the worker's cache.", type: 'gauge', value: (w) => w.models?.length },
+  { name: 'autoglm_worker_restarts', help: "Times the supervisor has replaced this device slot's worker.", type: 'gauge', value: (w) => w.restarts },
+];
+
+/**
+ * Worker series from the live workers' last heartbeats, each labelled `worker` (its id),
+ * `device` (its slot) and `backend` (the TensorFlow.js backend it chose).
+ */
+export function workerFamilies(workers: readonly WorkerState[]): MetricFamily[] {
+  const sorted = [...workers].sort((a, b) => a.id.localeCompare(b.id));
+  return WORKER_SERIES.map(({ name, help, type, value }) => ({
+    name,
+    help,
+    type,
+    samples: sorted.flatMap((w) => {
+      const v = value(w);
+      return typeof v === 'number' ? [{ labels: { worker: w.id, device: w.device, backend: w.backend }, value: v }] : [];
+    }),
+  }));
+}

@@ -1,0 +1,46 @@
+import type { MetricFamily } from './exposition.ts';
+import { Counter, Histogram } from './instruments.ts';
+
+export type InvocationMode = 'sync' | 'async';
+
+/** One answered request, as the HTTP middleware saw it. */
+export interface AnsweredRequest {
+  method: string;
+  /** The route pattern (`/v1/functions/:name/invoke`), never the raw path. */
+  route: string;
+  status: number;
+  seconds: number;
+  /** Set for calls of a deployed function through an invocation route. */
+  invocation?: {
+    function: string;
+    /** `X-Function-Version` of the answer; empty when none was chosen (e.g. refused input). */
+    version: string;
+    mode: InvocationMode;
+  };
+}
+
+/** `ok` below 400, else the status class: `4xx` (the caller's fault) or `5xx` (ours or the function's). */
+export function outcomeOf(status: number): 'ok' | '4xx' | '5xx' {
+  return status < 400 ? 'ok' : status < 500 ? '4xx' : '5xx';
+}
+
+/** What this router process counts about the requests it answers. */
+export class RouterMetrics {
+  private readonly requests = new Counter('autoglm_http_requests_total', 'HTTP requests answered, by method, route pattern and status.', ['method', 'route', 'status']);
+  private readonly durations = new Histogram('autoglm_http_request_duration_seconds', 'Time to answer an HTTP request, seconds (a synchronous invocation includes the run).', ['method', 'route']);
+  private readonly invocations = new Counter(
+    'autoglm_invocations_total',
+    'Function calls (sync: POST /invoke, async: POST /jobs submitted), by version and outcome (ok, 4xx, 5xx).',
+    ['function', 'version', 'mode', 'outcome'],
+  );
+
+  record(r: AnsweredRequest): void {
+    this.requests.inc({ method: r.method, route: r.route, status: String(r.status) });
+    this.durations.observe({ method: r.method, route: r.route }, r.seconds);
+    if (r.invocation) this.invocations.inc({ ...r.invocation, outcome: outcomeOf(r.status) });
+  }
+
+  collect(): MetricFamily[] {
+    return [this.requests.collect(), this.durations.collect(), this.invocations.collect()];
+  }
+}

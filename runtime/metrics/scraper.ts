@@ -1,0 +1,58 @@
+import type { QueueCounts, WorkerState } from '../../queue/index.ts';
+import { formatExposition, type MetricFamily } from './exposition.ts';
+import { gauge } from './instruments.ts';
+import { queueFamilies, workerFamilies } from './platform-metrics.ts';
+import { ProcessMetrics } from './process-metrics.ts';
+import type { RouterMetrics } from './router-metrics.ts';
+
+/** What a scrape reads; each part comes in so tests can hand in their own. */
+export interface ScraperOptions {
+  /** This router's request counters. */
+  router: RouterMetrics;
+  /** Names of the deployed functions, whose queues are counted. */
+  functionNames: () => readonly string[];
+  /** Job counts per function queue (`QueueStats`); absent: no queue series. */
+  queues?: { counts(functions: readonly string[]): Promise<ReadonlyMap<string, QueueCounts>> };
+  /** The live workers' heartbeats (`WorkerRegistry`). */
+  workers: { live(): Promise<WorkerState[]> };
+  /** Longest wait for Redis before a part is left out of the answer. Default 2000 ms. */
+  redisTimeoutMs?: number;
+}
+
+/** Rejects when `p` has not settled within `ms`. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Assembles one scrape: the router's own counters and process figures, plus what Redis holds
+ * (queue counts, worker heartbeats). A Redis part that fails or is slow is left out and
+ * `autoglm_metrics_collector_success{collector}` says so, so the router's own series still come.
+ */
+export class Scraper {
+  private readonly process = new ProcessMetrics();
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: ScraperOptions) {
+    this.timeoutMs = opts.redisTimeoutMs ?? 2000;
+  }
+
+  /** The whole answer, in the text exposition format. */
+  async scrape(): Promise<string> {
+    const { queues, workers, functionNames } = this.opts;
+    const parts: [collector: string, read: () => Promise<MetricFamily[]>][] = [['workers', () => workers.live().then(workerFamilies)]];
+    if (queues) parts.push(['queues', () => queues.counts(functionNames()).then(queueFamilies)]);
+    const settled = await Promise.allSettled(parts.map(([, read]) => within(read(), this.timeoutMs)));
+    const fromRedis = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
+    const success = gauge(
+      'autoglm_metrics_collector_success',
+      'Whether this scrape could read a part held in Redis (1) or left it out (0).',
+      parts.map(([collector], i) => [{ collector }, settled[i]!.status === 'fulfilled' ? 1 : 0]),
+    );
+    return formatExposition([...this.opts.router.collect(), ...fromRedis, success, ...(await this.process.collect())]);
+  }
+}
