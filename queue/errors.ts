@@ -30,6 +30,14 @@ export class JobNotCancellableError extends AutoglmError {
   }
 }
 
+/** Cancelling one item of a job with many inputs: the job is what can be cancelled. */
+export class ItemNotCancellableError extends AutoglmError {
+  override readonly name = 'ItemNotCancellableError';
+  constructor(id: string, jobId: string) {
+    super('JOB_NOT_CANCELLABLE', `'${id}' is one item of job '${jobId}'; cancel that job instead`, { status: 409, extra: { partOf: jobId } });
+  }
+}
+
 /** The Idempotency-Key was used before with a different request body. */
 export class IdempotencyConflictError extends AutoglmError {
   override readonly name = 'IdempotencyConflictError';

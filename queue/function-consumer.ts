@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -8,10 +9,13 @@ import {
   type InvocationResult,
 } from '../functions/sdk/index.ts';
 import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
-import { decodeFailure, encodeFailure, type DoneMessage, type JobData } from './job-data.ts';
-import { CALLBACK_QUEUE, functionQueueName, keys } from './names.ts';
+import { decodeFailure, encodeFailure, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
+import { CALLBACK_QUEUE, functionQueueName, itemId, keys } from './names.ts';
 import { inflightKey } from './namespace-limiter.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
+
+/** One attempt's outcome; `final` when no retry could help (the deadline passed). */
+type Attempt = { ok: true; result: InvocationResult } | { ok: false; final: boolean; error: ErrorRecord; result?: InvocationResult };
 
 /** Runs one invocation. Resolves with a result whose `error` is set for a failed item. */
 export type Executor = (data: JobData, ctx: { jobId: string; attempt: number; signal: AbortSignal }) => Promise<InvocationResult>;
@@ -93,15 +97,77 @@ export class FunctionConsumer {
     }
   }
 
-  private async process(job: Job, bullSignal?: AbortSignal): Promise<InvocationResult> {
+  private async process(job: Job, bullSignal?: AbortSignal): Promise<InvocationResult | ItemsResult> {
     const data = job.data as JobData;
+    if (data.items) return this.processItems(job, data, bullSignal);
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
+    const run = await this.attempt({ ...data, input: this.opts.cipher.open(data.input, job.id!) }, job.id!, attempt, bullSignal);
+    if (!run.ok) return this.fail(job, data, run.error, run.final || attempt >= maxAttempts);
+    if (data.callbackUrl) await this.enqueueCallback(job.id!);
+    // Stored as the job's return value and published to the waiting router: sealed in both.
+    return { ...run.result, output: this.opts.cipher.seal(run.result.output, job.id!) };
+  }
+
+  /**
+   * Runs a job's items, each like a job of its own: its own deadline, trace, retries (in place,
+   * with the function's backoff) and outcome. The job itself succeeds once every item has an
+   * outcome; a crash re-runs it whole, as it would a single job.
+   */
+  private async processItems(job: Job, data: JobData, bullSignal?: AbortSignal): Promise<ItemsResult> {
+    const items = data.items!;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const backoffMs = typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 0) : 0;
+    const results: ItemResult[] = new Array(items.length);
+    // Every item in flight listens to the job's signal; that many listeners is no leak.
+    if (bullSignal) setMaxListeners(0, bullSignal);
+    const runItem = async (i: number): Promise<void> => {
+      const id = itemId(job.id!, i);
+      const item = items[i]!;
+      const plain: JobData = {
+        ...data,
+        items: undefined,
+        input: this.opts.cipher.open(item.input, id),
+        deadline: item.deadline ?? data.deadline,
+        ...(item.traceparent ? { traceparent: item.traceparent, tracestate: item.tracestate } : {}),
+      };
+      for (let attempt = 1; ; attempt++) {
+        const run = await this.attempt(plain, id, attempt, bullSignal);
+        if (run.ok) {
+          results[i] = { ...run.result, output: this.opts.cipher.seal(run.result.output, id), attempts: attempt };
+          return;
+        }
+        const wait = backoffMs * 2 ** (attempt - 1);
+        const last = run.final || attempt >= maxAttempts || !run.error.retryable || (plain.deadline !== null && Date.now() + wait >= plain.deadline);
+        if (last) {
+          results[i] = { ...(run.result ?? this.noResult(data)), error: run.error, attempts: attempt };
+          return;
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    };
+    // A window of items in flight keeps the function's batcher full without queueing a whole bulk
+    // job inside the worker, where its later items would spend their timeout waiting.
+    let next = 0;
+    const lane = async () => {
+      while (next < items.length) await runItem(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(items.length, Math.max(1, this.opts.concurrency)) }, lane));
+    if (data.callbackUrl) await this.enqueueCallback(job.id!);
+    return { items: results };
+  }
+
+  /**
+   * One attempt at one invocation (`data.input` in the clear): enforces its deadline and the
+   * function's timeout, and says whether a failure may be retried.
+   */
+  private async attempt(data: JobData, id: string, attempt: number, bullSignal?: AbortSignal): Promise<Attempt> {
     if (data.deadline !== null && Date.now() > data.deadline) {
-      return this.fail(job, data, toErrorRecord(new DeadlineExceededError('the deadline passed before the job started')), true);
+      return { ok: false, final: true, error: toErrorRecord(new DeadlineExceededError('the deadline passed before the job started')) };
     }
     const ac = new AbortController();
-    bullSignal?.addEventListener('abort', () => ac.abort(), { once: true });
+    const onAbort = () => ac.abort();
+    bullSignal?.addEventListener('abort', onAbort, { once: true });
     const limit = Math.min(data.timeoutMs, data.deadline === null ? Infinity : data.deadline - Date.now());
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -109,23 +175,28 @@ export class FunctionConsumer {
     });
     let result: InvocationResult | 'timeout';
     try {
-      const plain: JobData = { ...data, input: this.opts.cipher.open(data.input, job.id!) };
-      result = await Promise.race([this.execute(plain, { jobId: job.id!, attempt, signal: ac.signal }), timedOut]);
+      result = await Promise.race([this.execute(data, { jobId: id, attempt, signal: ac.signal }), timedOut]);
     } catch (err) {
-      return this.fail(job, data, toErrorRecord(err), attempt >= maxAttempts);
+      return { ok: false, final: false, error: toErrorRecord(err) };
     } finally {
       clearTimeout(timer);
+      // Items of one job share the job's signal: leave no listener per attempt behind.
+      bullSignal?.removeEventListener('abort', onAbort);
     }
     if (result === 'timeout') {
       ac.abort();
       const deadlinePassed = data.deadline !== null && Date.now() >= data.deadline;
-      const rec = toErrorRecord(deadlinePassed ? new DeadlineExceededError() : new FunctionTimeoutError(data.timeoutMs));
-      return this.fail(job, data, rec, deadlinePassed || attempt >= maxAttempts);
+      const error = toErrorRecord(deadlinePassed ? new DeadlineExceededError() : new FunctionTimeoutError(data.timeoutMs));
+      return { ok: false, final: deadlinePassed, error };
     }
-    if (result.error) return this.fail(job, data, result.error, attempt >= maxAttempts);
-    if (data.callbackUrl) await this.enqueueCallback(job.id!);
-    // Stored as the job's return value and published to the waiting router: sealed in both.
-    return { ...result, output: this.opts.cipher.seal(result.output, job.id!) };
+    if (result.error) return { ok: false, final: false, error: result.error, result };
+    return { ok: true, result };
+  }
+
+  /** Result fields for an item that never reached a handler. */
+  private noResult(data: JobData): InvocationResult {
+    const now = Date.now();
+    return { version: data.version, device: '', batchSize: 0, timings: { picked: now, started: now, finished: now } };
   }
 
   /** Throws so BullMQ records the failure: retried when retryable and attempts remain. */
@@ -155,16 +226,28 @@ export class FunctionConsumer {
   private announce(job: Job, msg: DoneMessage): void {
     const data = job.data as JobData;
     const channel = keys.doneChannel(this.opts.prefix, data.replyTo);
+    const ids = data.items ? data.items.map((_, i) => itemId(job.id!, i)) : [msg.id];
     // Async jobs announce only their id: long-polls re-read the job, and results stay out of pub/sub.
-    const payload = data.replyTo ? msg : { id: msg.id, ok: msg.ok };
+    const payload = !data.replyTo ? { id: msg.id, ok: msg.ok } : data.items ? { ...msg, result: undefined, items: itemMessages(ids, msg) } : msg;
     this.publisher
       .multi()
       .publish(channel, JSON.stringify(payload))
-      // The job no longer counts against its namespace's concurrency quota.
-      .zrem(inflightKey(this.opts.prefix, data.ns), msg.id)
+      // The job no longer counts against its namespace's concurrency quota: a bulk job was
+      // admitted as one, grouped calls each as an item.
+      .zrem(inflightKey(this.opts.prefix, data.ns), msg.id, ...(data.items ? ids : []))
       .exec()
       .catch(() => {
         /* The router's sweep finds the result in the job record; the quota entry expires. */
       });
   }
+}
+
+/** Each item's own message: its result, or the job's failure when the job failed as a whole. */
+function itemMessages(ids: string[], msg: DoneMessage): DoneMessage[] {
+  const results = (msg.result as unknown as ItemsResult | undefined)?.items;
+  return ids.map((id, i) => {
+    const r = results?.[i];
+    if (!r) return { id, ok: false, error: msg.error ?? { code: 'JOB_FAILED', message: 'the job failed', status: 500, retryable: false } };
+    return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: r };
+  });
 }

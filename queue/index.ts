@@ -5,14 +5,15 @@
 // Connections and names
 export { connectRedis, evictionPolicy } from './connection.ts';
 export type { ConnectionRole } from './connection.ts';
-export { DEFAULT_PREFIX, functionOfJobId, functionQueueName, newJobId, randomHex } from './names.ts';
+export { DEFAULT_PREFIX, functionOfJobId, functionQueueName, isItemId, itemId, newJobId, randomHex, splitItemId } from './names.ts';
 
 // Job shapes
-export type { DoneMessage, JobData, JobStatus, JobView } from './job-data.ts';
+export type { DoneMessage, ItemData, ItemView, JobData, JobStatus, JobView } from './job-data.ts';
 
 // Errors
 export {
   IdempotencyConflictError,
+  ItemNotCancellableError,
   JobNotCancellableError,
   JobNotFoundError,
   QueueFullError,
@@ -32,6 +33,8 @@ export type { SubmitRequest, SubmitterOptions } from './job-submitter.ts';
 export { ResultBus } from './result-bus.ts';
 export type { ResultBusOptions } from './result-bus.ts';
 export { JobReader } from './job-reader.ts';
+export { CallGrouper } from './call-grouper.ts';
+export type { GrouperOptions, PendingCall, SyncCall } from './call-grouper.ts';
 export { CallbackConsumer } from './callback-consumer.ts';
 export type { Deliver } from './callback-consumer.ts';
 export { CALLBACK_POLICY } from './callback-policy.ts';

@@ -4,7 +4,13 @@ import type { ErrorRecord, InvocationResult } from '../functions/sdk/index.ts';
 export interface JobData {
   fn: string;
   version: string;
+  /** The input, sealed; null for a job with `items`. */
   input: unknown;
+  /**
+   * A job with many inputs: concurrent synchronous calls grouped by the router (one queue round
+   * trip for all), or a bulk job. Each item succeeds, fails and retries on its own.
+   */
+  items?: ItemData[];
   /** Namespace (tenant) the job belongs to. */
   ns: string;
   /** Who submitted it (the token's `sub`). */
@@ -23,6 +29,25 @@ export interface JobData {
   /** Timeout of one attempt, ms (from the manifest). */
   timeoutMs: number;
   enqueuedAt: number;
+}
+
+/** One input of a job with items. */
+export interface ItemData {
+  /** Sealed with the item's own id. */
+  input: unknown;
+  /** Absolute deadline, epoch ms; the item is not started after it. Null: the job's. */
+  deadline: number | null;
+  /** Trace context of the call that brought this item (grouped calls each have their own). */
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** The outcome of one item: a result (output sealed, or `error`) and the attempts it took. */
+export type ItemResult = InvocationResult & { attempts: number };
+
+/** What a job with items returns: one result per item, in order. */
+export interface ItemsResult {
+  items: ItemResult[];
 }
 
 /** Lifecycle states exposed by the API. */
@@ -47,6 +72,22 @@ export interface JobView {
   backend?: string;
   batchSize?: number;
   callback?: { url: string; status: 'pending' | 'delivered' | 'failed'; attempts: number };
+  /** A job with many inputs: each item's outcome, in input order (once the job has ended). */
+  items?: ItemView[];
+  /** Inputs the job carries, and how many of them failed (once it has ended). */
+  itemCount?: number;
+  itemsFailed?: number;
+  /** An item's view: the job it belongs to. */
+  partOf?: string;
+}
+
+/** One item of a job with many inputs. */
+export interface ItemView {
+  id: string;
+  status: JobStatus;
+  output?: unknown;
+  error?: JobView['error'];
+  attempts: number;
 }
 
 /** The message a worker publishes when a job ends for good. */
@@ -55,6 +96,8 @@ export interface DoneMessage {
   ok: boolean;
   result?: InvocationResult;
   error?: ErrorRecord;
+  /** A grouped job's items, each announced with its own id, in one message. */
+  items?: DoneMessage[];
 }
 
 /** Marks a BullMQ failure reason as one of ours so it can be parsed back. */

@@ -1,10 +1,10 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { InvocationResult } from '../functions/sdk/index.ts';
-import { JobNotCancellableError, JobNotFoundError } from './errors.ts';
-import { decodeFailure, type DoneMessage, type JobData, type JobStatus, type JobView } from './job-data.ts';
+import type { ErrorRecord, InvocationResult } from '../functions/sdk/index.ts';
+import { ItemNotCancellableError, JobNotCancellableError, JobNotFoundError } from './errors.ts';
+import { decodeFailure, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
 import { callbackJobId } from './callback-policy.ts';
-import { CALLBACK_QUEUE, functionOfJobId, keys } from './names.ts';
+import { CALLBACK_QUEUE, functionOfJobId, itemId, keys, splitItemId } from './names.ts';
 import { inflightKey } from './namespace-limiter.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
@@ -31,6 +31,21 @@ interface Tombstone {
   cancelledAt: number;
 }
 
+/** A job's view with a successful result's fields filled in. */
+function applyResult(v: JobView, r: InvocationResult | null): void {
+  if (!r) return;
+  v.output = r.output;
+  v.version = r.version;
+  v.device = r.device;
+  if (r.backend) v.backend = r.backend;
+  v.batchSize = r.batchSize;
+  if (r.timings?.started) v.timings.started = iso(r.timings.started)!;
+}
+
+function errorView(e: ErrorRecord): NonNullable<JobView['error']> {
+  return { code: e.code, message: e.message, retryable: e.retryable, ...(e.extra ?? {}) };
+}
+
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
 
 /** Reads, lists and cancels jobs, turning BullMQ's records into the API's {@link JobView}. */
@@ -43,33 +58,46 @@ export class JobReader {
     private readonly cancelledTtlSeconds = 86_400,
   ) {}
 
-  /** @throws JobNotFoundError */
+  /**
+   * A job, or one item of a job with many inputs (`<job id>.<index>`).
+   * @throws JobNotFoundError
+   */
   async get(id: string): Promise<JobView> {
-    // State first, record second: a job read before it completes and a state read after would
-    // say "succeeded" without an output.
-    const fn = functionOfJobId(id);
-    const state = fn ? await this.queues.get(fn).getJobState(id) : 'unknown';
-    const job = state === 'unknown' ? undefined : await this.find(id);
-    if (job) return this.view(job, state);
-    const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
-    if (tomb) return this.cancelledView(id, JSON.parse(tomb) as Tombstone);
+    const item = splitItemId(id);
+    const { job, state } = await this.read(item?.jobId ?? id);
+    if (job && !item) return this.view(job, state);
+    if (job && item) return this.itemView(job, state, item.index, id);
+    const tomb = await this.redis.get(keys.cancelled(this.prefix, item?.jobId ?? id));
+    if (tomb) return { ...this.cancelledView(id, JSON.parse(tomb) as Tombstone), ...(item ? { partOf: item.jobId } : {}) };
     throw new JobNotFoundError(id);
   }
 
-  /** The final message of a finished job, or undefined while it is queued or running. */
+  /** The final message of a finished job (or item), or undefined while it is queued or running. */
   async check(id: string): Promise<DoneMessage | undefined> {
-    // State first, record second (see `get`): a record read before the job ended lacks its outcome.
-    const fn = functionOfJobId(id);
-    const state = fn ? await this.queues.get(fn).getJobState(id) : 'unknown';
+    const item = splitItemId(id);
+    const { job, state } = await this.read(item?.jobId ?? id);
     if (state !== 'completed' && state !== 'failed') {
       if (state !== 'unknown') return undefined;
-      const tomb = await this.redis.exists(keys.cancelled(this.prefix, id));
+      const tomb = await this.redis.exists(keys.cancelled(this.prefix, item?.jobId ?? id));
       return tomb ? { id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } : undefined;
     }
-    const job = await this.find(id);
     if (!job) return undefined; // removed by retention in between
-    if (state === 'completed') return { id, ok: true, result: this.openResult(id, job.returnvalue as InvocationResult) };
-    return { id, ok: false, error: decodeFailure(job.failedReason) };
+    if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
+    if (!item) return { id, ok: true, result: this.openResult(id, job.returnvalue as InvocationResult) };
+    const r = (job.returnvalue as ItemsResult | null)?.items?.[item.index];
+    if (!r) return undefined;
+    return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: this.openResult(id, r) };
+  }
+
+  /**
+   * State first, record second: a job read before it completes and a state read after would say
+   * "succeeded" without an output.
+   */
+  private async read(id: string): Promise<{ job: Job | undefined; state: string }> {
+    const fn = functionOfJobId(id);
+    const state = fn ? await this.queues.get(fn).getJobState(id) : 'unknown';
+    const job = state === 'unknown' ? undefined : await this.find(id);
+    return { job, state };
   }
 
   /**
@@ -78,6 +106,8 @@ export class JobReader {
    * @throws JobNotFoundError, JobNotCancellableError
    */
   async cancel(id: string): Promise<JobView> {
+    const item = splitItemId(id);
+    if (item) throw new ItemNotCancellableError(id, item.jobId);
     const job = await this.find(id);
     if (!job) {
       if (await this.redis.exists(keys.cancelled(this.prefix, id))) throw new JobNotCancellableError(id, 'cancelled');
@@ -116,6 +146,7 @@ export class JobReader {
 
   /** The job's namespace and submitter, for access checks, without building a whole view. */
   async ownerOf(id: string): Promise<{ namespace: string; owner: string } | undefined> {
+    id = splitItemId(id)?.jobId ?? id;
     const job = await this.find(id);
     if (job) return { namespace: (job.data as JobData).ns, owner: (job.data as JobData).by };
     const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
@@ -137,6 +168,41 @@ export class JobReader {
 
   private async view(job: Job, state: string): Promise<JobView> {
     const data = job.data as JobData;
+    const v = this.baseView(job, state);
+    if (v.status === 'succeeded' && data.items) {
+      const results = (job.returnvalue as ItemsResult | null)?.items ?? [];
+      v.items = results.map((r, i) => this.itemOf(itemId(job.id!, i), r));
+      v.itemsFailed = v.items.filter((it) => it.status === 'failed').length;
+      const first = results[0];
+      if (first) Object.assign(v, { version: first.version, device: first.device, ...(first.backend ? { backend: first.backend } : {}) });
+    } else if (v.status === 'succeeded') {
+      applyResult(v, this.openResult(job.id!, job.returnvalue as InvocationResult));
+    } else if (v.status === 'failed') {
+      v.error = errorView(decodeFailure(job.failedReason));
+    }
+    if (data.items) v.itemCount = data.items.length;
+    if (data.callbackUrl) v.callback = await this.callbackState(job.id!, data.callbackUrl);
+    return v;
+  }
+
+  /** One item's view: its job's record, with the item's own outcome once the job has ended. */
+  private itemView(job: Job, state: string, index: number, id: string): JobView {
+    const data = job.data as JobData;
+    if (!data.items || index >= data.items.length) throw new JobNotFoundError(id);
+    const v: JobView = { ...this.baseView(job, state), id, partOf: job.id! };
+    if (v.status === 'failed') v.error = errorView(decodeFailure(job.failedReason));
+    const r = (job.returnvalue as ItemsResult | null)?.items?.[index];
+    if (v.status !== 'succeeded' || !r) return v;
+    v.attempts = r.attempts;
+    v.timings.finished = iso(r.timings.finished)!;
+    if (!r.error) applyResult(v, this.openResult(id, r));
+    else Object.assign(v, { status: 'failed', error: errorView(r.error) });
+    return v;
+  }
+
+  /** What every view has: identity, status, attempts and timings. */
+  private baseView(job: Job, state: string): JobView {
+    const data = job.data as JobData;
     const status = STATE_TO_STATUS[state] ?? 'queued';
     const v: JobView = {
       id: job.id!,
@@ -155,20 +221,12 @@ export class JobReader {
       const finished = iso(job.finishedOn);
       if (finished) v.timings.finished = finished;
     }
-    const r = job.returnvalue as InvocationResult | null;
-    if (status === 'succeeded' && r) {
-      v.output = this.cipher.open(r.output, job.id!);
-      v.version = r.version;
-      v.device = r.device;
-      if (r.backend) v.backend = r.backend;
-      v.batchSize = r.batchSize;
-      if (r.timings?.started) v.timings.started = iso(r.timings.started)!;
-    } else if (status === 'failed') {
-      const e = decodeFailure(job.failedReason);
-      v.error = { code: e.code, message: e.message, retryable: e.retryable, ...(e.extra ?? {}) };
-    }
-    if (data.callbackUrl) v.callback = await this.callbackState(job.id!, data.callbackUrl);
     return v;
+  }
+
+  private itemOf(id: string, r: ItemResult): ItemView {
+    if (r.error) return { id, status: 'failed', error: errorView(r.error), attempts: r.attempts };
+    return { id, status: 'succeeded', output: this.cipher.open(r.output, id), attempts: r.attempts };
   }
 
   private async callbackState(id: string, url: string): Promise<NonNullable<JobView['callback']>> {

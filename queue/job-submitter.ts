@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { DepthGauge } from './depth-gauge.ts';
 import { IdempotencyConflictError, QueueFullError, QueueUnavailableError } from './errors.ts';
 import type { FunctionRecord } from './function-catalog.ts';
-import type { JobData } from './job-data.ts';
-import { keys, newJobId } from './names.ts';
+import type { ItemData, JobData } from './job-data.ts';
+import { itemId, keys, newJobId } from './names.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
 
@@ -22,10 +22,12 @@ export interface SubmitterOptions {
   cipher: PayloadCipher;
 }
 
-/** One invocation to enqueue. */
+/** One invocation to enqueue: one input, or many as `items`. */
 export interface SubmitRequest {
   rec: FunctionRecord;
   input: unknown;
+  /** Many inputs in one job (inputs in the clear; sealed here): `input` is then ignored. */
+  items?: ItemData[];
   ns: string;
   by: string;
   deadline: number | null;
@@ -115,7 +117,8 @@ export class JobSubmitter {
     const data: JobData = {
       fn: req.rec.name,
       version: req.rec.version,
-      input: this.opts.cipher.seal(req.input, id),
+      input: req.items ? null : this.opts.cipher.seal(req.input, id),
+      ...(req.items ? { items: req.items.map((it, i) => ({ ...it, input: this.opts.cipher.seal(it.input, itemId(id, i)) })) } : {}),
       ns: req.ns,
       by: req.by,
       deadline: req.deadline,

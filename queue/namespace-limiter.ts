@@ -25,22 +25,32 @@ export class QuotaExceededError extends AutoglmError {
   }
 }
 
-// KEYS: 1 rate counter (this second), 2 in-flight set. ARGV: rate, concurrency, now ms, job id, expiry ms.
-// Returns {0} admitted, {1, ms} over rate (ms until the window ends), {2} over concurrency.
+// KEYS: 1 rate counter (this second), 2 in-flight set. ARGV: rate, concurrency, now ms, expiry ms,
+// then the job ids asking. Admits as many as both limits allow, in order.
+// Returns {admitted, 0} all in, {admitted, 1, ms} cut by the rate (ms until the window ends),
+// {admitted, 2} cut by concurrency.
 const ADMIT = `
 local rate = tonumber(ARGV[1])
 local conc = tonumber(ARGV[2])
+local n = #ARGV - 4
+local allowed, code, ms = n, 0, 0
 if rate > 0 then
-  local n = redis.call('INCR', KEYS[1])
-  if n == 1 then redis.call('PEXPIRE', KEYS[1], 1000) end
-  if n > rate then return {1, redis.call('PTTL', KEYS[1])} end
+  local room = rate - tonumber(redis.call('GET', KEYS[1]) or '0')
+  if room < allowed then
+    allowed, code = math.max(room, 0), 1
+    ms = redis.call('PTTL', KEYS[1])
+  end
 end
 if conc > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-  if redis.call('ZCARD', KEYS[2]) >= conc then return {2, 0} end
-  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+  local room = conc - redis.call('ZCARD', KEYS[2])
+  if room < allowed then allowed, code = math.max(room, 0), 2 end
+  for i = 1, allowed do redis.call('ZADD', KEYS[2], ARGV[4], ARGV[4 + i]) end
 end
-return {0, 0}`;
+if rate > 0 and allowed > 0 then
+  if redis.call('INCRBY', KEYS[1], allowed) == allowed then redis.call('PEXPIRE', KEYS[1], 1000) end
+end
+return {allowed, code, ms}`;
 
 /**
  * Per-namespace rate limits and concurrency quotas, shared by every router through Redis: a
@@ -58,10 +68,19 @@ export class NamespaceLimiter {
 
   /** @throws RateLimitedError, QuotaExceededError */
   async admit(ns: string, jobId: string, holdMs?: number): Promise<void> {
+    const { refusal } = await this.admitMany(ns, [jobId], holdMs);
+    if (refusal) throw refusal;
+  }
+
+  /**
+   * Admits the first calls of `jobIds` that the limits allow, in one round trip: `admitted` of
+   * them, in order; `refusal` says why the rest were refused.
+   */
+  async admitMany(ns: string, jobIds: string[], holdMs?: number): Promise<{ admitted: number; refusal?: RateLimitedError | QuotaExceededError }> {
     const l = this.limitsOf(ns);
-    if (!l.rate && !l.concurrency) return;
+    if (!l.rate && !l.concurrency) return { admitted: jobIds.length };
     const now = Date.now();
-    const [code, ms] = (await this.redis.eval(
+    const [admitted, code, ms] = (await this.redis.eval(
       ADMIT,
       2,
       `${this.prefix}:rate:${ns}:${Math.floor(now / 1000)}`,
@@ -69,11 +88,12 @@ export class NamespaceLimiter {
       l.rate,
       l.concurrency,
       now,
-      jobId,
       now + Math.min(holdMs ?? this.maxHoldMs, this.maxHoldMs),
-    )) as [number, number];
-    if (code === 1) throw new RateLimitedError(ns, l.rate, Math.max(1, Math.ceil(ms / 1000)));
-    if (code === 2) throw new QuotaExceededError(ns, l.concurrency);
+      ...jobIds,
+    )) as [number, number, number];
+    if (code === 1) return { admitted, refusal: new RateLimitedError(ns, l.rate, Math.max(1, Math.ceil(ms / 1000))) };
+    if (code === 2) return { admitted, refusal: new QuotaExceededError(ns, l.concurrency) };
+    return { admitted };
   }
 
   /** Frees the job's slot (a refused submission, a cancel). Workers free slots when jobs end. */

@@ -99,11 +99,14 @@ export class ResultBus {
     } catch {
       return;
     }
-    if (!this.waiters.has(msg.id)) return;
-    try {
-      this.deliver(this.opts.open ? this.opts.open(msg) : msg);
-    } catch {
-      /* undecryptable: the sweep reads the record instead, and reports the error there */
+    // A grouped job announces all its items in one message, each under its own id.
+    for (const m of msg.items ?? [msg]) {
+      if (!this.waiters.has(m.id)) continue;
+      try {
+        this.deliver(this.opts.open ? this.opts.open(m) : m);
+      } catch {
+        /* undecryptable: the sweep reads the record instead, and reports the error there */
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import {
   CallbackConsumer,
   DeployChecker,
   FunctionCatalog,
+  CallGrouper,
   JobReader,
   JobSubmitter,
   QueueSet,
@@ -91,12 +92,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     resultTtlSeconds: Math.round(config.resultTtlMs / 1000),
     failedTtlSeconds: Math.round(config.failedTtlMs / 1000),
   });
+  const limits = config.namespaceLimits;
+  const limiter = new NamespaceLimiter(producer, config.prefix, (ns) => ({ rate: 0, concurrency: 0, ...(limits['*'] ?? {}), ...(limits[ns] ?? {}) }));
+  const calls = new CallGrouper(submitter, results, limiter, { routerId, maxItems: config.groupMax, maxWaitMs: config.groupWaitMs });
   const verifier = new TokenVerifier({
     ...(config.builtinIssuer ? { secret: opts.jwtSecret } : {}),
     ...(config.idp ? { idp: config.idp, jwksCooldownMs: config.idp.jwksCooldownMs } : {}),
   });
-  const limits = config.namespaceLimits;
-  const limiter = new NamespaceLimiter(producer, config.prefix, (ns) => ({ rate: 0, concurrency: 0, ...(limits['*'] ?? {}), ...(limits[ns] ?? {}) }));
   const artifacts = new ArtifactStore(artifactsDir(config.stateDir));
   const shadowStats = new ShadowStats(producer, config.prefix);
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
@@ -128,6 +130,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const app = createApp({
     functions,
     submitter,
+    calls,
     results,
     jobs,
     workers,

@@ -48,6 +48,10 @@ export interface Config {
   readonly loadCheckTimeoutMs: number;
   /** `AUTOGLM_MAX_QUEUE_DEPTH`, default 10000: waiting jobs per function before 503. */
   readonly maxQueueDepth: number;
+  /** `AUTOGLM_GROUP_MAX`, default 32: most concurrent synchronous calls carried by one queue job (1: no grouping). */
+  readonly groupMax: number;
+  /** `AUTOGLM_GROUP_WAIT_MS`, default 1: longest a call waits for companions while others are in flight. */
+  readonly groupWaitMs: number;
   /** `AUTOGLM_RESULT_TTL`, default 1d: how long finished results are kept (ms). */
   readonly resultTtlMs: number;
   /** `AUTOGLM_FAILED_TTL`, default 7d: how long failed jobs (dead letters) are kept (ms). */
@@ -117,6 +121,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     bundleLimit: r.bytes('AUTOGLM_BUNDLE_LIMIT', 256 * 1024 * 1024),
     loadCheckTimeoutMs: r.duration('AUTOGLM_LOAD_CHECK_TIMEOUT', 60_000, 100),
     maxQueueDepth: r.int('AUTOGLM_MAX_QUEUE_DEPTH', 10_000, 1, 10_000_000),
+    groupMax: r.int('AUTOGLM_GROUP_MAX', 32, 1, 1024),
+    groupWaitMs: r.int('AUTOGLM_GROUP_WAIT_MS', 1, 0, 1000),
     resultTtlMs: r.duration('AUTOGLM_RESULT_TTL', 86_400_000, 1000),
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
     jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),

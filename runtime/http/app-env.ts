@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { JobReader, JobSubmitter, NamespaceLimiter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
+import type { CallGrouper, JobReader, JobSubmitter, NamespaceLimiter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
 import type { QueueStats } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog } from '../audit/index.ts';
@@ -28,6 +28,8 @@ export interface AuditNote {
 export interface AppDeps {
   functions: FunctionDirectory;
   submitter: JobSubmitter;
+  /** Puts synchronous calls on the queue, grouping concurrent ones. */
+  calls: CallGrouper;
   results: ResultBus;
   jobs: JobReader;
   workers: WorkerRegistry;

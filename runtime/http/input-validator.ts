@@ -10,8 +10,11 @@ export class InputValidator {
   private readonly ajv = new Ajv({ allErrors: true, strict: false });
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  /** @throws ValidationError naming the first bad field and listing all of them. */
-  check(rec: FunctionRecord, input: unknown): void {
+  /**
+   * `field` names the input in errors: `input`, or `inputs[3]` for an item of a bulk job.
+   * @throws ValidationError naming the first bad field and listing all of them.
+   */
+  check(rec: FunctionRecord, input: unknown, field = 'input'): void {
     const key = `${rec.name}@${rec.version}`;
     let validate = this.compiled.get(key);
     if (!validate) this.compiled.set(key, (validate = this.ajv.compile(rec.manifest.input)));
@@ -19,10 +22,9 @@ export class InputValidator {
     const errors = (validate.errors ?? []).map((e) => {
       const path = e.instancePath.split('/').slice(1).join('.');
       const missing = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : undefined;
-      const field = ['input', path, missing].filter(Boolean).join('.');
-      return { field, message: missing ? 'is required' : (e.message ?? 'is invalid') };
+      return { field: [field, path, missing].filter(Boolean).join('.'), message: missing ? 'is required' : (e.message ?? 'is invalid') };
     });
-    const first = errors[0] ?? { field: 'input', message: 'is invalid' };
+    const first = errors[0] ?? { field, message: 'is invalid' };
     throw new ValidationError(first.field, first.message, 'body', errors);
   }
 }

@@ -27,9 +27,21 @@ export const InvokeBody = z
   .strict()
   .openapi('InvokeRequest');
 
+/** Most inputs one bulk job may carry. */
+export const MAX_BULK_INPUTS = 10_000;
+
 export const SubmitBody = z
   .object({
-    input,
+    input: input.optional(),
+    inputs: z
+      .array(z.unknown())
+      .min(1)
+      .max(MAX_BULK_INPUTS)
+      .optional()
+      .openapi({
+        description: `Bulk job: many inputs (up to ${MAX_BULK_INPUTS}) in one job, instead of \`input\`. Each is checked, run (in batches), retried and reported on its own; the job's \`items\` hold the outcomes in order, and item \`i\` is readable as \`<job id>.<i>\`.`,
+        example: [{ message: 'a' }, { message: 'b' }],
+      }),
     timeoutMs: z
       .number()
       .int()
@@ -44,6 +56,7 @@ export const SubmitBody = z
       .openapi({ description: 'Receives a signed POST with the final job record.' }),
   })
   .strict()
+  .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give either input or inputs, not both', path: ['input'] })
   .openapi('SubmitRequest');
 
 export const Timings = z.object({ queuedMs: z.number(), runMs: z.number(), totalMs: z.number() });
@@ -82,6 +95,21 @@ export const JobViewSchema = z
     backend: z.string().optional(),
     batchSize: z.number().int().optional(),
     callback: z.object({ url: z.string(), status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int() }).optional(),
+    itemCount: z.number().int().optional().openapi({ description: 'A job with many inputs (bulk, or grouped calls): how many.' }),
+    itemsFailed: z.number().int().optional(),
+    items: z
+      .array(
+        z.object({
+          id: z.string(),
+          status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+          output: z.unknown().optional(),
+          error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).passthrough().optional(),
+          attempts: z.number().int(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "Each input's outcome, in input order, once the job has ended." }),
+    partOf: z.string().optional().openapi({ description: 'An item: the job it belongs to.' }),
   })
   .openapi('Job');
 

@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { fromErrorRecord } from '../../../functions/sdk/index.ts';
-import { newJobId } from '../../../queue/index.ts';
+import { isItemId, newJobId, type PendingCall } from '../../../queue/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
@@ -77,22 +77,16 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const waitMs = Math.min(body.timeoutMs ?? rec.manifest.timeout, rec.manifest.timeout);
     const deadline = received + waitMs;
     const { span, traceparent, tracestate } = startSpan(c, name, 'sync');
-    const id = newJobId(name);
-    c.header('x-job-id', id);
-    // Wait first, submit second: a fast worker cannot answer before anyone listens.
-    const waiting = deps.results.wait(id, deadline);
+    let pending: PendingCall;
     try {
-      await deps.limiter.admit(rec.namespace, id, waitMs);
-      await deps.submitter.submit(
-        { rec, input: body.input, ns: rec.namespace, by: c.var.principal.sub, deadline, replyTo: deps.routerId, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
-        id,
-      );
+      // Concurrent calls ride the queue together; each keeps its own id, deadline and outcome.
+      pending = await deps.calls.call({ rec, input: body.input, ns: rec.namespace, by: c.var.principal.sub, deadline, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) });
     } catch (err) {
-      deps.results.cancel(id);
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
-      void deps.limiter.release(rec.namespace, id).catch(() => undefined);
       throw err;
     }
+    const { id, done: waiting } = pending;
+    c.header('x-job-id', id);
     const submitted = Date.now();
     const primary = waiting.then((msg) => ({ msg, ms: Date.now() - submitted }));
     if (shadow) deps.shadow.mirror(shadow, body.input, c.var.principal.sub, deadline, primary);
@@ -100,8 +94,9 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     span.setAttribute('autoglm.job_id', id);
     if (!msg) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'deadline' }).end();
-      // Nobody will read the result: drop the job if no worker has taken it yet.
-      deps.jobs.cancel(id).catch(() => undefined);
+      // Nobody will read the result: drop the job if no worker has taken it yet (an item of a
+      // group cannot be dropped alone; its deadline keeps a worker from starting it).
+      if (!isItemId(id)) deps.jobs.cancel(id).catch(() => undefined);
       throw new TimedOutWaitingError(id, waitMs);
     }
     if (!msg.ok || !msg.result) {
@@ -132,18 +127,21 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const headers = c.req.valid('header');
     const { rec } = resolveFunction(deps, c, c.req.valid('param').name, headers['x-routing-key']);
     const name = rec.name;
-    deps.validator.check(rec, body.input);
+    if (body.inputs) body.inputs.forEach((input, i) => deps.validator.check(rec, input, `inputs[${i}]`));
+    else deps.validator.check(rec, body.input);
     const idem = headers['idempotency-key'];
     const { span, traceparent, tracestate } = startSpan(c, name, 'async');
     const newId = newJobId(name);
     try {
       await deps.limiter.admit(rec.namespace, newId, body.timeoutMs);
+      const deadline = body.timeoutMs ? Date.now() + body.timeoutMs : null;
       const { id, created } = await deps.submitter.submit({
         rec,
         input: body.input,
+        ...(body.inputs ? { items: body.inputs.map((input) => ({ input, deadline })) } : {}),
         ns: rec.namespace,
         by: c.var.principal.sub,
-        deadline: body.timeoutMs ? Date.now() + body.timeoutMs : null,
+        deadline,
         ...(traceparent ? { traceparent } : {}),
         ...(tracestate ? { tracestate } : {}),
         ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),

@@ -1,0 +1,171 @@
+import { AutoglmError } from '../functions/sdk/index.ts';
+import { QueueUnavailableError } from './errors.ts';
+import type { DoneMessage, ItemData } from './job-data.ts';
+import type { JobSubmitter, SubmitRequest } from './job-submitter.ts';
+import { itemId, newJobId } from './names.ts';
+import type { NamespaceLimiter } from './namespace-limiter.ts';
+import type { ResultBus } from './result-bus.ts';
+
+/** One synchronous call: what the router knows of it when it arrives. */
+export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'ns' | 'by' | 'traceparent' | 'tracestate'> & {
+  /** When the caller stops waiting, epoch ms; the call is not started after it. */
+  deadline: number;
+};
+
+/** A call on its way: its id (a job id, or an item id within a group) and its outcome. */
+export interface PendingCall {
+  id: string;
+  /** The final message, or undefined when the deadline passed first. */
+  done: Promise<DoneMessage | undefined>;
+}
+
+/** Options of a {@link CallGrouper}. */
+export interface GrouperOptions {
+  /** The router's id: results come back on its own channel. */
+  routerId: string;
+  /** Most calls in one queue job. 1 turns grouping off. Default 32. */
+  maxItems?: number;
+  /** Longest a call waits for companions while earlier calls are still running, ms. Default 1. */
+  maxWaitMs?: number;
+}
+
+interface Waiting {
+  call: SyncCall;
+  resolve: (p: PendingCall) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Forming {
+  calls: Waiting[];
+  /** Cancels the pending flush. */
+  cancel: () => void;
+}
+
+/**
+ * Groups concurrent synchronous calls of one function version (and one caller) into one queue
+ * job, so that N calls cost one queue round trip instead of N: the queue's per-job Redis work,
+ * not the model, dominates small calls. Each call keeps its own id (`<job id>.<index>`),
+ * deadline, trace, admission, result and error. A lone call (nothing else in flight) goes out
+ * at once as a plain job, so grouping adds no latency when there is nothing to group.
+ */
+export class CallGrouper {
+  private readonly forming = new Map<string, Forming>();
+  private readonly maxItems: number;
+  private readonly maxWaitMs: number;
+  /** Calls submitted and not yet answered: while there are some, new calls wait to be grouped. */
+  private outstanding = 0;
+  private groupsSent = 0;
+  private callsSent = 0;
+
+  constructor(
+    private readonly submitter: JobSubmitter,
+    private readonly results: ResultBus,
+    private readonly limiter: NamespaceLimiter,
+    private readonly opts: GrouperOptions,
+  ) {
+    this.maxItems = opts.maxItems ?? 32;
+    this.maxWaitMs = opts.maxWaitMs ?? 1;
+  }
+
+  /** Queue jobs sent and the calls they carried (calls ÷ jobs is the grouping achieved). */
+  get stats(): { jobs: number; calls: number } {
+    return { jobs: this.groupsSent, calls: this.callsSent };
+  }
+
+  /**
+   * Puts a call on the queue, alone or with others. Resolves once its job is queued.
+   * @throws what admission and submission throw (rate, quota, full queue, Redis down).
+   */
+  call(call: SyncCall): Promise<PendingCall> {
+    if (this.maxItems <= 1) return this.send([call]).then((slots) => settle(slots[0]));
+    return new Promise((resolve, reject) => {
+      const key = `${call.rec.name}@${call.rec.version}#${call.by}`;
+      let f = this.forming.get(key);
+      if (!f) {
+        // Nothing in flight: nobody else is coming soon, so wait only for this turn's arrivals.
+        let cancel: () => void;
+        if (this.outstanding === 0) {
+          const t = setImmediate(() => this.flush(key));
+          cancel = () => clearImmediate(t);
+        } else {
+          const t = setTimeout(() => this.flush(key), this.maxWaitMs);
+          cancel = () => clearTimeout(t);
+        }
+        this.forming.set(key, (f = { calls: [], cancel }));
+      }
+      f.calls.push({ call, resolve, reject });
+      if (f.calls.length >= this.maxItems) this.flush(key);
+    });
+  }
+
+  private flush(key: string): void {
+    const f = this.forming.get(key);
+    if (!f) return;
+    this.forming.delete(key);
+    f.cancel();
+    const waiting = f.calls;
+    this.send(waiting.map((w) => w.call)).then(
+      (slots) => waiting.forEach((w, i) => settle(slots[i]).then(w.resolve, w.reject)),
+      (err: unknown) => waiting.forEach((w) => w.reject(err)),
+    );
+  }
+
+  /**
+   * Admits the calls (one round trip), then queues the admitted ones: one plain job for one call,
+   * one job with items for several. Calls past the namespace's limits get the refusal in their slot.
+   */
+  private async send(calls: SyncCall[]): Promise<(PendingCall | Error)[]> {
+    const first = calls[0]!;
+    const jobId = newJobId(first.rec.name);
+    const single = calls.length === 1;
+    const ids = calls.map((_, i) => (single ? jobId : itemId(jobId, i)));
+    const holdMs = Math.max(0, Math.max(...calls.map((c) => c.deadline)) - Date.now());
+    // Calls of one group share a namespace; the limiter admits a prefix of them, so ids stay dense.
+    const { admitted, refusal } = await this.limiter.admitMany(first.ns, ids, holdMs).catch((err: unknown) => {
+      throw err instanceof AutoglmError ? err : new QueueUnavailableError(err);
+    });
+    const going = calls.slice(0, admitted);
+    const refused = calls.slice(admitted).map(() => refusal!);
+    if (going.length === 0) return refused;
+    // Wait first, submit second: a fast worker cannot answer before anyone listens.
+    const pending = going.map((c, i) => this.track({ id: ids[i]!, done: this.results.wait(ids[i]!, c.deadline) }));
+    try {
+      await this.submitter.submit(
+        {
+          rec: first.rec,
+          input: single ? first.input : null,
+          ns: first.ns,
+          by: first.by,
+          deadline: Math.max(...going.map((c) => c.deadline)),
+          replyTo: this.opts.routerId,
+          // A group cut down to one call by the limiter still goes as items: its id is an item id.
+          ...(single ? trace(first) : { items: going.map((c): ItemData => ({ input: c.input, deadline: c.deadline, ...trace(c) })) }),
+        },
+        jobId,
+      );
+    } catch (err) {
+      for (const p of pending) this.results.cancel(p.id);
+      await Promise.all(pending.map((p) => this.limiter.release(first.ns, p.id).catch(() => undefined)));
+      throw err;
+    }
+    this.groupsSent++;
+    this.callsSent += going.length;
+    return [...pending, ...refused];
+  }
+
+  /** Counts the call as outstanding until it is answered or given up. */
+  private track(p: PendingCall): PendingCall {
+    this.outstanding++;
+    void p.done.finally(() => this.outstanding--);
+    return p;
+  }
+}
+
+function trace(c: SyncCall): Pick<ItemData, 'traceparent' | 'tracestate'> {
+  return { ...(c.traceparent ? { traceparent: c.traceparent } : {}), ...(c.tracestate ? { tracestate: c.tracestate } : {}) };
+}
+
+/** A slot of {@link CallGrouper.send}: the pending call, or the error that refused it. */
+function settle(slot: PendingCall | Error | undefined): Promise<PendingCall> {
+  return slot && !(slot instanceof Error) ? Promise.resolve(slot) : Promise.reject(slot);
+}

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitItemId } from '../../queue/index.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+// Grouped calls and bulk jobs: many inputs in one queue job, each with its own id and outcome.
+// A long grouping window makes groups form on demand: a slow call in flight first, then a burst.
+let redis: TestRedis;
+let p: TestPlatform;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url, {
+    env: { AUTOGLM_GROUP_WAIT_MS: '150', AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ default: { concurrency: 20 } }) },
+  });
+});
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+});
+
+const invoke = (input: unknown, headers?: Record<string, string>) => p.call('POST', '/v1/functions/echo/invoke', { input }, headers);
+
+/** Sends `inputs` as concurrent sync calls while a slow call holds the grouper busy, so they group. */
+async function burst(inputs: unknown[], headers?: (i: number) => Record<string, string>) {
+  const slow = invoke({ sleepMs: 400, message: 'holds the grouper busy' });
+  await new Promise((r) => setTimeout(r, 50));
+  const calls = await Promise.all(inputs.map((input, i) => invoke(input, headers?.(i))));
+  expect((await slow).status).toBe(200);
+  return calls;
+}
+
+/** BullMQ jobs of echo that completed, counted in Redis. */
+const completedJobs = () => p.redis.zcard(`${p.prefix}:fn.echo:completed`);
+
+describe('grouped synchronous calls', () => {
+  it('carries concurrent calls in fewer queue jobs, each call with its own id and output', async () => {
+    const before = await completedJobs();
+    const inputs = Array.from({ length: 12 }, (_, i) => ({ message: `call ${i}` }));
+    const calls = await burst(inputs);
+    calls.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      expect(r.json.output).toEqual({ echo: { message: `call ${i}` } });
+      expect(r.headers.get('x-job-id')).toBe(r.json.id);
+    });
+    const ids = calls.map((r) => r.json.id as string);
+    expect(new Set(ids).size).toBe(12);
+    const jobs = new Set(ids.map((id) => splitItemId(id)?.jobId ?? id));
+    expect(jobs.size).toBeLessThan(12);
+    // The slow call's job and the groups': no job per call.
+    expect((await completedJobs()) - before).toBe(1 + jobs.size);
+  });
+
+  it('makes each item readable by its id, and the group as a job with items', async () => {
+    const calls = await burst([{ message: 'x' }, { message: 'y' }]);
+    const [a, b] = calls.map((r) => r.json.id as string);
+    const item = await p.call('GET', `/v1/jobs/${b}`);
+    expect(item.status).toBe(200);
+    expect(item.json).toMatchObject({ id: b, status: 'succeeded', output: { echo: { message: 'y' } }, partOf: splitItemId(b!)!.jobId, attempts: 1 });
+    const group = await p.call('GET', `/v1/jobs/${splitItemId(a!)!.jobId}`);
+    expect(group.json.itemCount).toBe(2);
+    expect(group.json.items.map((i: { id: string; output: unknown }) => [i.id, i.output])).toEqual([
+      [a, { echo: { message: 'x' } }],
+      [b, { echo: { message: 'y' } }],
+    ]);
+    // An item is not cancelled alone.
+    const del = await p.call('DELETE', `/v1/jobs/${a}`);
+    expect(del.status).toBe(409);
+    expect(del.json.partOf).toBe(splitItemId(a!)!.jobId);
+  });
+
+  it('fails a bad call alone: the others in its group succeed', async () => {
+    const calls = await burst([{ message: 'ok 1' }, { fail: 'fatal' }, { message: 'ok 2' }]);
+    expect(calls.map((r) => r.status)).toEqual([200, 500, 200]);
+    expect(calls[1]!.json.code).toBe('ECHO_FAILED');
+    expect(calls[1]!.json.jobId).toBe(splitItemId(calls[0]!.json.id)!.jobId + '.1');
+    expect(calls[2]!.json.output).toEqual({ echo: { message: 'ok 2' } });
+  });
+
+  it('retries a retryable item in place, up to the function retries, without failing its neighbours', async () => {
+    const calls = await burst([{ fail: 'retryable' }, { message: 'fine' }]);
+    expect(calls.map((r) => r.status)).toEqual([500, 200]);
+    const failed = await p.call('GET', `/v1/jobs/${calls[0]!.json.jobId}`);
+    expect(failed.json.status).toBe('failed');
+    expect(failed.json.attempts).toBe(3); // retries: 2 in the manifest
+    expect(failed.json.error.code).toBe('ECHO_FAILED');
+  });
+
+  it('keeps each call on its own trace', async () => {
+    const traces = ['4bf92f3577b34da6a3ce929d0e0e4736', '0af7651916cd43dd8448eb211c80319c'];
+    const calls = await burst([{}, {}], (i) => ({ traceparent: `00-${traces[i]}-00f067aa0ba902b7-01` }));
+    calls.forEach((r, i) => expect(r.headers.get('traceparent')).toContain(traces[i]));
+    expect(splitItemId(calls[0]!.json.id)!.jobId).toBe(splitItemId(calls[1]!.json.id)!.jobId);
+  });
+
+  it('admits grouped calls against the namespace concurrency quota, one slot each', async () => {
+    const calls = await burst(Array.from({ length: 24 }, (_, i) => ({ message: `q${i}`, sleepMs: 200 })));
+    const statuses = calls.map((r) => r.status);
+    // 20 slots, one taken by the slow call: 19 run, 5 are refused.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(19);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    expect(calls.find((r) => r.status === 429)!.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    // Every slot is given back when the calls end.
+    await eventually(async () => (await p.redis.zcard(`${p.prefix}:inflight:default`)) === 0, 'the quota to be released');
+  });
+
+  it('completes every call of a group whose worker is killed mid-run', async () => {
+    const pending = burst(Array.from({ length: 4 }, (_, i) => ({ message: `survivor ${i}`, sleepMs: 2000 })));
+    await new Promise((r) => setTimeout(r, 1000));
+    const [pid] = await p.pool!.workerPids();
+    process.kill(pid!, 'SIGKILL');
+    const calls = await pending;
+    calls.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      expect(r.json.output.echo.message).toBe(`survivor ${i}`);
+    });
+    await eventually(async () => (await p.pool!.workerPids()).some((x) => x !== pid), 'a replacement worker');
+  });
+});
+
+describe('bulk jobs', () => {
+  it('runs many inputs as one job: outcomes in order, one bad input failing alone', async () => {
+    const inputs = [{ message: 'a' }, { fail: 'fatal' }, { message: 'c' }];
+    const r = await p.call('POST', '/v1/functions/echo/jobs', { inputs });
+    expect(r.status).toBe(202);
+    const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=20s`);
+    expect(job.json).toMatchObject({ status: 'succeeded', itemCount: 3, itemsFailed: 1 });
+    expect(job.json.items.map((i: { status: string }) => i.status)).toEqual(['succeeded', 'failed', 'succeeded']);
+    expect(job.json.items[2]).toMatchObject({ id: `${r.json.id}.2`, output: { echo: { message: 'c' } } });
+    expect(job.json.items[1].error.code).toBe('ECHO_FAILED');
+    const item = await p.call('GET', `/v1/jobs/${r.json.id}.1`);
+    expect(item.json).toMatchObject({ status: 'failed', partOf: r.json.id, error: { code: 'ECHO_FAILED' } });
+    expect((await p.call('GET', `/v1/jobs/${r.json.id}.3`)).status).toBe(404);
+  });
+
+  it('names the bad input of a bulk job, and refuses input together with inputs', async () => {
+    const bad = await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{}, { sleepMs: 'soon' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].field).toBe('inputs[1].sleepMs');
+    const both = await p.call('POST', '/v1/functions/echo/jobs', { input: {}, inputs: [{}] });
+    expect(both.status).toBe(400);
+    expect(both.json.errors[0].field).toBe('input');
+  });
+
+  it('makes a bulk submission safe to retry with an Idempotency-Key', async () => {
+    const body = { inputs: [{ message: 'once' }, { message: 'twice' }] };
+    const a = await p.call('POST', '/v1/functions/echo/jobs', body, { 'idempotency-key': 'bulk-1' });
+    const b = await p.call('POST', '/v1/functions/echo/jobs', body, { 'idempotency-key': 'bulk-1' });
+    expect(b.json.id).toBe(a.json.id);
+    const c = await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{ message: 'other' }] }, { 'idempotency-key': 'bulk-1' });
+    expect(c.status).toBe(409);
+  });
+});
