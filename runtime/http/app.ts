@@ -1,14 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import type { ZodError } from 'zod';
 import { randomHex } from '../../queue/index.ts';
 import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
 import { RouterMetrics, Scraper } from '../metrics/index.ts';
 import type { AppDeps, AppEnv } from './app-env.ts';
-import { PayloadTooLargeError, RouteNotFoundError, ValidationError } from './errors.ts';
+import { RouteNotFoundError, ValidationError } from './errors.ts';
 import { auditTrail } from './audit-trail.ts';
-import { jsonBody } from './json-body.ts';
+import { declaredLengthLimit, jsonBody } from './json-body.ts';
 import { problemResponse } from './problem.ts';
 import { requestMetrics } from './request-metrics.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
@@ -51,21 +50,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', requestMetrics(metrics, { isFunction: (name) => deps.functions.get(name) !== undefined }));
   app.use('*', async function requestId(c, next) {
     c.set('requestId', randomHex(8));
-    // Create the response now: headers a route sets before it fails (X-Function-Version, X-Job-Id,
-    // traceparent) then stay on its problem response, and metrics can label errors by version.
-    void c.res;
+    // Never touch `c.res` before the route answers: Hono would then merge two responses, and
+    // building the web Response that takes costs more than the rest of a call. Headers a route
+    // sets before it fails reach its problem response through `problemResponse`.
     await next();
     // While draining, ask keep-alive clients to reconnect (to another router) so shutdown
     // does not wait out the grace period on connections that never go idle.
     if (deps.draining?.()) c.header('connection', 'close');
   });
-  const jsonLimit = bodyLimit({
-    maxSize: deps.bodyLimit,
-    onError: () => {
-      throw new PayloadTooLargeError(deps.bodyLimit);
-    },
-  });
-  const json = jsonBody();
+  const jsonLimit = declaredLengthLimit(deps.bodyLimit);
+  const json = jsonBody(deps.bodyLimit);
   // Bundle uploads (POST /v1/functions) are binary and have their own, larger limit.
   const isUpload = (method: string, path: string) => method === 'POST' && path === '/v1/functions';
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : jsonLimit(c, next)));

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HTTPException } from 'hono/http-exception';
 import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
 
@@ -66,5 +67,6 @@ export function problemResponse(c: Context, err: unknown, log?: Logger): Respons
     const ra = (err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;
     headers['retry-after'] = String(ra);
   }
-  return new Response(JSON.stringify(problem), { status: problem.status, headers });
+  // Through the context: headers the route set before it failed (X-Job-Id, traceparent…) stay.
+  return c.newResponse(JSON.stringify(problem), problem.status as ContentfulStatusCode, headers);
 }

@@ -44,6 +44,10 @@ describe('synchronous invoke', () => {
     expect(r.headers.get('content-type')).toContain('application/problem+json');
     expect(r.json.code).toBe('DEADLINE_EXCEEDED');
     expect(r.json.jobId).toMatch(/^echo\./);
+    // Headers set before the failure stay on the problem response.
+    expect(r.headers.get('x-job-id')).toBe(r.json.jobId);
+    expect(r.headers.get('x-function-version')).toMatch(/^[0-9a-f]{12}$/);
+    expect(r.headers.get('traceparent')).toContain(r.json.traceId);
   });
 
   it('reports a function failure as a problem with its code, without a stack', async () => {
@@ -193,6 +197,19 @@ describe('bad requests', () => {
     const r = await p.call('POST', invoke, { input: { message: 'x'.repeat(70 * 1024) } });
     expect(r.status).toBe(413);
     expect(r.json.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+  it('a chunked body (no Content-Length) over the limit → 413, counted as it is read', async () => {
+    const chunk = new TextEncoder().encode(`{"input":{"message":"${'x'.repeat(70 * 1024)}"}}`);
+    const body = new ReadableStream({ start: (c) => (c.enqueue(chunk), c.close()) });
+    const res = await fetch(`${p.url}${invoke}`, { method: 'POST', body, duplex: 'half', headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json' } } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await res.json()).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+  it('a chunked body under the limit is read whole', async () => {
+    const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"input":{"mess')), c.enqueue(new TextEncoder().encode('age":"in two"}}')), c.close()) });
+    const res = await fetch(`${p.url}${invoke}`, { method: 'POST', body, duplex: 'half', headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json' } } as RequestInit);
+    expect(res.status).toBe(200);
+    expect((await res.json()).output).toEqual({ echo: { message: 'in two' } });
   });
   it('wrong content type → 415', async () => {
     const r = await p.call('POST', invoke, 'input=1', { 'content-type': 'application/x-www-form-urlencoded' });
