@@ -24,6 +24,8 @@ export interface BundleSource {
  */
 export class BundleCache {
   private readonly pending = new Map<string, Promise<string>>();
+  /** Bundles known complete: every job asks, and a disk check per job showed in worker profiles. */
+  private readonly ready = new Map<string, Promise<string>>();
 
   constructor(
     readonly dir: string,
@@ -35,9 +37,15 @@ export class BundleCache {
 
   /** The extracted folder of bundle `hash`, fetching it first if needed. */
   ensure(hash: string): Promise<string> {
+    const known = this.ready.get(hash);
+    if (known) return known;
     if (!/^[0-9a-f]{64}$/.test(hash)) return Promise.reject(new Error(`not a bundle hash: ${hash}`));
     const target = join(this.dir, hash);
-    if (existsSync(join(target, '.complete'))) return Promise.resolve(target);
+    if (existsSync(join(target, '.complete'))) {
+      const done = Promise.resolve(target);
+      this.ready.set(hash, done);
+      return done;
+    }
     let p = this.pending.get(hash);
     if (!p) {
       p = this.fetchAndExtract(hash, target).finally(() => this.pending.delete(hash));

@@ -39,26 +39,35 @@ function serve(selection: BackendSelection): void {
       (err: unknown) => post({ t: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err) }),
     );
 
+  // Results finished in one turn go back together, as batches came.
+  let outbox: { id: number; result: InvocationResult }[] = [];
+  const reply = (results: { id: number; result: InvocationResult }[]) => {
+    if (outbox.length === 0) setImmediate(() => post({ t: 'done', results: outbox.splice(0) }));
+    outbox.push(...results);
+  };
+  const run = (runs: { id: number; data: JobData; picked: number }[]) => {
+    const jobs = runs.map((r) => {
+      const ac = new AbortController();
+      aborts.set(r.id, ac);
+      return { data: r.data, signal: ac.signal, picked: r.picked };
+    });
+    void host
+      .executeBatch(jobs)
+      .catch((err: unknown) => jobs.map((j) => failure(j.data, err)))
+      .then((results) => {
+        for (const r of runs) aborts.delete(r.id);
+        reply(results.map((result, i) => ({ id: runs[i]!.id, result })));
+      });
+  };
+
   port.on('message', (m: ToThread) => {
     switch (m.t) {
       case 'records':
         host.setRecords(m.all, m.serving);
         break;
-      case 'batch': {
-        const jobs = m.runs.map((r) => {
-          const ac = new AbortController();
-          aborts.set(r.id, ac);
-          return { data: r.data, signal: ac.signal, picked: r.picked };
-        });
-        void host
-          .executeBatch(jobs)
-          .catch((err: unknown) => jobs.map((j) => failure(j.data, err)))
-          .then((results) => {
-            for (const r of m.runs) aborts.delete(r.id);
-            post({ t: 'done', results: results.map((result, i) => ({ id: m.runs[i]!.id, result })) });
-          });
+      case 'batches':
+        for (const runs of m.batches) run(runs);
         break;
-      }
       case 'abort':
         aborts.get(m.id)?.abort();
         break;

@@ -16,13 +16,14 @@ export interface ThreadData {
 }
 
 /**
- * Main → thread. Requests with an `id` are answered by a `reply` with it. A `batch` is one
- * handler call's worth of jobs, formed by the main thread's batcher, and its results come back
- * in one `done`: messages cost per batch, not per job.
+ * Main → thread. Requests with an `id` are answered by a `reply` with it. Each of `batches` is
+ * one handler call's worth of jobs, formed by the main thread's batcher; the batches formed in
+ * one turn of the main thread's event loop cross in one message, and results finished in one
+ * turn of the thread come back in one `done`: messages cost per turn, not per job.
  */
 export type ToThread =
   | { t: 'records'; all: FunctionRecord[]; serving: string[] | undefined }
-  | { t: 'batch'; runs: { id: number; data: JobData; picked: number }[] }
+  | { t: 'batches'; batches: { id: number; data: JobData; picked: number }[][] }
   | { t: 'abort'; id: number }
   | { t: 'warm'; id: number }
   | { t: 'probe'; id: number; rec: FunctionRecord }

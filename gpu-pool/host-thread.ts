@@ -47,6 +47,8 @@ interface Pending {
 export class HostThread implements Host {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  /** Batches waiting to cross to the thread at the end of this turn. */
+  private outbox: { id: number; data: JobData; picked: number }[][] = [];
   private readonly index = new RecordIndex();
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
@@ -129,7 +131,8 @@ export class HostThread implements Host {
         this.pending.set(id, { resolve: (v) => resolve(v as InvocationResult), reject: () => undefined, data });
       }).finally(() => j.signal.removeEventListener('abort', onAbort));
     });
-    this.send({ t: 'batch', runs });
+    // Batches formed in one turn cross together: a group of single-item calls costs one message.
+    if (this.outbox.push(runs) === 1) setImmediate(() => this.send({ t: 'batches', batches: this.outbox.splice(0) }));
     return Promise.all(results);
   }
 
