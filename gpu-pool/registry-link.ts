@@ -40,6 +40,6 @@ export function answerDeployChecks(
   who: { workerId: string; slot: DeviceSlot },
   probe: (rec: FunctionRecord) => Promise<{ loadMs: number }>,
 ): () => Promise<void> {
-  const consumer = new DeployCheckConsumer(connection, publisher, prefix, async (rec) => ({ workerId: who.workerId, device: who.slot.id, loadMs: Math.round((await probe(rec)).loadMs) }));
+  const consumer = new DeployCheckConsumer(connection, publisher, prefix, who.slot.kind, async (rec) => ({ workerId: who.workerId, device: who.slot.id, loadMs: Math.round((await probe(rec)).loadMs) }));
   return () => consumer.close();
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { toErrorRecord, type ErrorRecord } from '../functions/sdk/index.ts';
 import type { FunctionRecord } from './function-catalog.ts';
@@ -7,7 +7,11 @@ import { decodeFailure, encodeFailure, type DoneMessage } from './job-data.ts';
 import { keys } from './names.ts';
 import type { ResultBus } from './result-bus.ts';
 
-const QUEUE = 'deploy-checks';
+/**
+ * One check queue per device need (`cpu`, `gpu`, `any`): a candidate that needs a GPU is loaded
+ * by a GPU worker, never by the first worker free. Workers consume their kind's queue and `any`'s.
+ */
+const checkQueue = (need: 'cpu' | 'gpu' | 'any') => `deploy-checks.${need}`;
 
 /** What a worker reports after loading a candidate version. */
 export interface CheckReport {
@@ -25,7 +29,7 @@ export type CheckOutcome = { ok: true; report: CheckReport } | { ok: false; erro
  * instead of failing every call.
  */
 export class DeployChecker {
-  private readonly queue: Queue;
+  private readonly queues = new Map<string, Queue>();
 
   constructor(
     connection: Redis,
@@ -33,55 +37,60 @@ export class DeployChecker {
     private readonly results: ResultBus,
     private readonly routerId: string,
   ) {
-    this.queue = new Queue(QUEUE, { connection, prefix });
-    this.queue.on('error', () => undefined);
+    for (const need of ['cpu', 'gpu', 'any'] as const) {
+      const q = new Queue(checkQueue(need), { connection, prefix });
+      q.on('error', () => undefined);
+      this.queues.set(need, q);
+    }
   }
 
   async check(rec: FunctionRecord, timeoutMs: number): Promise<CheckOutcome> {
     const id = `check.${rec.version}.${randomBytes(4).toString('hex')}`;
     const waiting = this.results.wait(id, Date.now() + timeoutMs);
-    await this.queue.add('check', { rec, replyTo: this.routerId }, { jobId: id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
+    const queue = this.queues.get(rec.manifest.device ?? 'any')!;
+    await queue.add('check', { rec, replyTo: this.routerId }, { jobId: id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
     const msg = await waiting;
     if (!msg) {
-      await this.queue.remove(id).catch(() => undefined);
+      await queue.remove(id).catch(() => undefined);
       return { ok: false, timedOut: true };
     }
     if (msg.ok) return { ok: true, report: msg.result as unknown as CheckReport };
     return { ok: false, error: msg.error ?? { code: 'FUNCTION_LOAD_FAILED', message: 'the version failed to load', status: 422, retryable: false } };
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }
 
 /** Pool side: loads candidate versions on request and reports back. */
 export class DeployCheckConsumer {
-  private readonly worker: Worker;
+  private readonly workers: Worker[];
 
-  constructor(connection: Redis, publisher: Redis, prefix: string, load: (rec: FunctionRecord) => Promise<CheckReport>) {
-    this.worker = new Worker(
-      QUEUE,
-      async (job) => {
-        const { rec } = job.data as { rec: FunctionRecord };
-        try {
-          return await load(rec);
-        } catch (err) {
-          const e = toErrorRecord(err);
-          throw new UnrecoverableError(encodeFailure({ ...e, code: 'FUNCTION_LOAD_FAILED', status: 422, message: `loading ${rec.name}@${rec.version} failed: ${e.message}` }));
-        }
-      },
-      { connection, prefix, concurrency: 1 },
-    );
+  /** Answers the checks of functions a `kind` device can serve. */
+  constructor(connection: Redis, publisher: Redis, prefix: string, kind: 'cpu' | 'gpu', load: (rec: FunctionRecord) => Promise<CheckReport>) {
     const announce = (id: string, replyTo: string, msg: DoneMessage) => publisher.publish(keys.doneChannel(prefix, replyTo), JSON.stringify(msg)).catch(() => undefined);
-    this.worker.on('completed', (job, report) => void announce(job.id!, job.data.replyTo, { id: job.id!, ok: true, result: report }));
-    this.worker.on('failed', (job, err) => {
-      if (job) void announce(job.id!, job.data.replyTo, { id: job.id!, ok: false, error: decodeFailure(err.message) });
+    const check = async (job: Job) => {
+      const { rec } = job.data as { rec: FunctionRecord };
+      try {
+        return await load(rec);
+      } catch (err) {
+        const e = toErrorRecord(err);
+        throw new UnrecoverableError(encodeFailure({ ...e, code: 'FUNCTION_LOAD_FAILED', status: 422, message: `loading ${rec.name}@${rec.version} failed: ${e.message}` }));
+      }
+    };
+    this.workers = [checkQueue(kind), checkQueue('any')].map((name) => {
+      const worker = new Worker(name, check, { connection, prefix, concurrency: 1 });
+      worker.on('completed', (job, report: CheckReport) => void announce(job.id!, job.data.replyTo, { id: job.id!, ok: true, result: report as never }));
+      worker.on('failed', (job, err) => {
+        if (job) void announce(job.id!, job.data.replyTo, { id: job.id!, ok: false, error: decodeFailure(err.message) });
+      });
+      worker.on('error', () => undefined);
+      return worker;
     });
-    this.worker.on('error', () => undefined);
   }
 
-  close(): Promise<void> {
-    return this.worker.close();
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
   }
 }

@@ -1,22 +1,27 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/index.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { fixturePath, functionSet, storedResult, workers } from './pool-helpers.ts';
 
 let redis: TestRedis;
+let scratch: string;
 beforeAll(async () => {
   redis = await startTestRedis();
+  scratch = mkdtempSync(join(tmpdir(), 'autoglm-placement-'));
 });
 afterAll(async () => {
   await redis?.destroy();
+  rmSync(scratch, { recursive: true, force: true });
 });
 let p: TestPlatform | undefined;
 afterEach(async () => {
@@ -93,6 +98,21 @@ describe('devices and placement', () => {
     const inventory = await new WorkerRegistry(p.redis, p.prefix).inventory();
     expect(inventory.map((s) => s.id).sort()).toEqual(['cpu:0', 'gpu:0']);
     expect(placeFunction(manifestOf('gpu-only'), inventory)).toMatchObject({ ok: true, slots: [expect.objectContaining({ id: 'gpu:0' })] });
+
+    // A deploy's load check runs on a device that can serve the candidate: a gpu-only version is
+    // never loaded on the cpu worker, however often it is deployed (each deploy is a new version).
+    const devices: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const dir = join(scratch, `gpu-only-${i}`);
+      cpSync(fixturePath('functions/gpu-only'), dir, { recursive: true });
+      const handler = readFileSync(join(dir, 'handler.ts'), 'utf8').replace(/from '[./]+functions\/sdk\/index\.ts'/, "from 'open-autoglm/sdk'");
+      writeFileSync(join(dir, 'handler.ts'), `${handler}\nexport const variant = ${i};\n`);
+      const b = await buildBundle(dir, { typecheck: false });
+      const d = await p.api.deploy(b.archive, b.hash);
+      expect(d.status).toBe(201);
+      devices.push(d.body.check.device);
+    }
+    expect(devices).toEqual(['gpu:0', 'gpu:0', 'gpu:0', 'gpu:0']);
   });
 
   it('refuses a gpu-only function on a cpu-only pool, and a model too large for every slot, with a clear reason', async () => {
