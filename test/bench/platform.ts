@@ -1,8 +1,8 @@
 /**
- * Runs the real platform as an operator would: `runtime/main.ts` (router in that process, pool
- * forked by it, one worker forked by the pool) against the bench's Redis. Started as
- * `node --import tsx runtime/main.ts`, so the pid held here IS the router (an `npx tsx` wrapper
- * would put a second node in between). Stopping sends SIGTERM, which drains in order; anything
+ * Runs the real platform as an operator would: what `npm start` runs, `node runtime/start.mjs`
+ * (router in that process, pool forked by it, one worker forked by the pool) against the bench's
+ * Redis. Started with node itself, so the pid held here IS the router (`npm start` would put
+ * npm in between). Stopping sends SIGTERM, which drains in order; anything
  * of the tree still alive after the grace period is killed by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
-import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { descendants, isAlive, parentOf, startTicks } from './proc-stats.ts';
 
-const MAIN = fileURLToPath(new URL('../../runtime/main.ts', import.meta.url));
+const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
 
 /** A running platform node. */
 export interface BenchPlatform {
@@ -34,7 +33,7 @@ export interface BenchPlatform {
 export async function startPlatform(redisUrl: string): Promise<BenchPlatform> {
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-bench-state-'));
   const port = await freePort();
-  const proc = spawn(process.execPath, [...TS_EXEC_ARGV, MAIN], {
+  const proc = spawn(process.execPath, [START], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

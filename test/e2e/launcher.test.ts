@@ -5,17 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { startTestRedis } from '../harness/redis.ts';
 
-const MAIN = fileURLToPath(new URL('../../runtime/main.ts', import.meta.url));
+const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** Runs `runtime/main.ts` (what `npm start` runs) as a child process. */
+/** Runs `runtime/start.mjs` (what `npm start` runs) as a child process. */
 function launch(env: Record<string, string>): { proc: ChildProcess; out: () => string; exited: Promise<number | null> } {
   let out = '';
-  const proc = spawn(process.execPath, [...TS_EXEC_ARGV, MAIN], { env: { PATH: process.env.PATH!, AUTOGLM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [START], { env: { PATH: process.env.PATH!, AUTOGLM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
