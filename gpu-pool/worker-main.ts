@@ -148,7 +148,19 @@ function syncConsumers(): void {
           return r;
         });
       },
-      { prefix: config.prefix, concurrency: w.concurrency, lockDurationMs: w.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs, cipher },
+      {
+        prefix: config.prefix,
+        concurrency: w.concurrency,
+        lockDurationMs: w.lockDurationMs,
+        stalledIntervalMs: config.stalledIntervalMs,
+        cipher,
+        // A version this device cannot run (a gpu-only canary beside a cpu-capable stable) is
+        // left to another worker; an unknown one is run, and answered FUNCTION_NOT_FOUND.
+        serves: (name, version) => {
+          const rec = view.records.find((r) => r.name === name && r.version === version);
+          return !rec || canServe(rec.manifest, slot).ok;
+        },
+      },
     );
     consumers.set(fn, { consumer, signature: JSON.stringify(w) });
     log.info('consuming', { function: fn, ...w });

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   DeadlineExceededError,
@@ -33,7 +33,16 @@ export interface ConsumerOptions {
   maxStalledCount?: number;
   /** Opens sealed inputs and seals outputs: payloads are never in Redis in plain text. */
   cipher: PayloadCipher;
+  /**
+   * Whether this worker's device can run a version. Versions of one function share its queue; a
+   * job this worker cannot run goes back to the queue for a moment, for a worker that can,
+   * without counting an attempt. Default: every version.
+   */
+  serves?: (fn: string, version: string) => boolean;
 }
+
+/** How long a job this worker cannot run waits before it is offered again, ms. */
+const HAND_BACK_MS = 50;
 
 /**
  * Consumes one function's queue: enforces deadline and timeout, runs the executor, retries
@@ -56,7 +65,7 @@ export class FunctionConsumer {
   ) {
     this.callbacks = new Queue(CALLBACK_QUEUE, { connection: publisher, prefix: opts.prefix });
     this.callbacks.on('error', () => undefined);
-    this.worker = new Worker(functionQueueName(fn), (job, _token, signal) => this.track(this.process(job, signal)), {
+    this.worker = new Worker(functionQueueName(fn), (job, token, signal) => this.track(this.process(job, token, signal)), {
       connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency,
@@ -97,8 +106,12 @@ export class FunctionConsumer {
     }
   }
 
-  private async process(job: Job, bullSignal?: AbortSignal): Promise<InvocationResult | ItemsResult> {
+  private async process(job: Job, token: string | undefined, bullSignal?: AbortSignal): Promise<InvocationResult | ItemsResult> {
     const data = job.data as JobData;
+    if (this.opts.serves && !this.opts.serves(data.fn, data.version)) {
+      await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
+      throw new DelayedError();
+    }
     if (data.items) return this.processItems(job, data, bullSignal);
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;

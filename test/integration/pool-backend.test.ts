@@ -30,6 +30,17 @@ afterEach(async () => {
 });
 
 const features = [0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.4, 0.6];
+
+/** A copy of the gpu-only fixture as `name`, needing `device`; `n` makes each copy a new version. */
+async function gpuOnlyVariant(name: string, device: 'gpu' | 'any', n: number) {
+  const dir = join(scratch, `${name}-${device}-${n}`);
+  cpSync(fixturePath('functions/gpu-only'), dir, { recursive: true });
+  const handler = readFileSync(join(dir, 'handler.ts'), 'utf8').replace(/from '[./]+functions\/sdk\/index\.ts'/, "from 'open-autoglm/sdk'");
+  writeFileSync(join(dir, 'handler.ts'), `${handler}\nexport const variant = ${n};\n`);
+  const manifest = readFileSync(join(dir, 'manifest.yaml'), 'utf8').replace('name: gpu-only', `name: ${name}`).replace('device: gpu', `device: ${device}`);
+  writeFileSync(join(dir, 'manifest.yaml'), manifest);
+  return buildBundle(dir, { typecheck: false });
+}
 const manifestOf = (name: string): Manifest => {
   const r = parseManifest(parseYaml(readFileSync(fixturePath(`functions/${name}/manifest.yaml`), 'utf8')));
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
@@ -103,16 +114,26 @@ describe('devices and placement', () => {
     // never loaded on the cpu worker, however often it is deployed (each deploy is a new version).
     const devices: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const dir = join(scratch, `gpu-only-${i}`);
-      cpSync(fixturePath('functions/gpu-only'), dir, { recursive: true });
-      const handler = readFileSync(join(dir, 'handler.ts'), 'utf8').replace(/from '[./]+functions\/sdk\/index\.ts'/, "from 'open-autoglm/sdk'");
-      writeFileSync(join(dir, 'handler.ts'), `${handler}\nexport const variant = ${i};\n`);
-      const b = await buildBundle(dir, { typecheck: false });
+      const b = await gpuOnlyVariant('gpu-only', 'gpu', i);
       const d = await p.api.deploy(b.archive, b.hash);
       expect(d.status).toBe(201);
       devices.push(d.body.check.device);
     }
     expect(devices).toEqual(['gpu:0', 'gpu:0', 'gpu:0', 'gpu:0']);
+  });
+
+  it('runs each version of a function only on devices that can serve it, when versions need different devices', async () => {
+    p = await startPlatform(redis.url, { workers: 2, env: { AUTOGLM_FUNCTIONS_DIR: functionSet('gpu'), AUTOGLM_DEVICES: 'gpu:0@512MiB,cpu@256MiB' } });
+    // Stable runs anywhere; the canary needs a GPU. Both serve, so both workers consume the queue.
+    const stable = await gpuOnlyVariant('place-mix', 'any', 0);
+    await p.api.deploy(stable.archive, stable.hash);
+    const canary = await gpuOnlyVariant('place-mix', 'gpu', 1);
+    const d = await p.api.deploy(canary.archive, canary.hash, { canary: 50 });
+    const version = d.body.version as string;
+    await eventually(async () => (await workers(p!)).every((w) => w.functions.includes('place-mix')), 'both workers consuming place-mix');
+    const calls = await Promise.all(Array.from({ length: 24 }, () => p!.call('POST', `/v1/functions/place-mix@${version}/invoke`, { input: {} })));
+    expect(calls.map((r) => r.status)).toEqual(calls.map(() => 200));
+    expect(new Set(calls.map((r) => r.json.device))).toEqual(new Set(['gpu:0']));
   });
 
   it('refuses a gpu-only function on a cpu-only pool, and a model too large for every slot, with a clear reason', async () => {
