@@ -132,6 +132,19 @@ describe('autoglm CLI against a running platform', () => {
     expect(report.report.latencyMs.shadow.p50).toBeGreaterThanOrEqual(0);
     const human = await cli(['shadow', 'wordcount']);
     expect(human.stdout).toMatch(/agreement 0\.0%/);
+    // Async jobs are mirrored too, and compared once the primary job has ended.
+    for (let i = 0; i < 3; i++) {
+      const job = await p.call('POST', '/v1/functions/wordcount/jobs', { input: { text: 'a b c' } });
+      expect(job.status).toBe(202);
+      expect((await p.call('GET', `/v1/jobs/${job.json.id}?wait=10s`)).json.status).toBe('succeeded');
+    }
+    for (let i = 0; i < 100; i++) {
+      report = (await cli(['shadow', 'wordcount', '--json'])).json;
+      if (report.report.samples >= 9) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(report.report.samples).toBe(9);
+    expect(report.report.agreement).toBe(0);
   });
 
   it('list, describe, versions and traffic commands print tables or parseable JSON', async () => {

@@ -125,7 +125,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.openapi(submitRoute, async (c) => {
     const body = c.req.valid('json');
     const headers = c.req.valid('header');
-    const { rec } = resolveFunction(deps, c, c.req.valid('param').name, headers['x-routing-key']);
+    const { rec, shadow } = resolveFunction(deps, c, c.req.valid('param').name, headers['x-routing-key']);
     const name = rec.name;
     if (body.inputs) body.inputs.forEach((input, i) => deps.validator.check(rec, input, `inputs[${i}]`));
     else deps.validator.check(rec, body.input);
@@ -155,6 +155,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       c.header('x-job-id', id);
       c.header('x-function-version', rec.version);
       if (!created) c.header('idempotent-replayed', 'true');
+      if (shadow && created && body.inputs === undefined) mirrorAsync(deps, shadow, id, body.input, c.var.principal.sub, deadline);
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
@@ -164,6 +165,20 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   return app;
+}
+
+/** Longest the router watches an async job for its shadow comparison; later ones go unsampled. */
+const SHADOW_ASYNC_WATCH_MS = 10 * 60_000;
+
+/**
+ * Mirrors an async job to the shadow candidate: the copy runs now, and both outcomes are
+ * compared once the primary job ends (async jobs announce only their id, so its record is read).
+ */
+function mirrorAsync(deps: AppDeps, shadow: Resolved['rec'], id: string, input: unknown, by: string, deadline: number | null): void {
+  const until = Math.min(deadline ?? Infinity, Date.now() + SHADOW_ASYNC_WATCH_MS);
+  const submitted = Date.now();
+  const primary = deps.results.wait(id, until).then(async (msg) => ({ msg: msg && (await deps.jobs.check(id)), ms: Date.now() - submitted }));
+  deps.shadow.mirror(shadow, input, by, until, primary);
 }
 
 /** Hash of the request body as parsed (key order normalised), to tell a retry from a different request. */
