@@ -179,6 +179,18 @@ describe('autoglm CLI against a running platform', () => {
     expect(dead.json.items.map((j: { id: string }) => j.id)).toContain(id);
   });
 
+  it('bulk jobs with --inputs: a JSON array or JSON Lines, one line per input, exit 1 when an input failed', async () => {
+    const ok = await cli(['invoke', 'echo', '--inputs', '[{"message":"x"},{"message":"y"}]', '--wait']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.trim().split('\n')).toEqual(['0\t{"echo":{"message":"x"}}', '1\t{"echo":{"message":"y"}}']);
+    const lines = await cli(['invoke', 'echo', '--inputs', '-', '--wait', '--json'], { stdin: '{"message":"a"}\n{"fail":"fatal"}\n' });
+    expect(lines.code).toBe(1);
+    expect(lines.json).toMatchObject({ status: 'succeeded', itemCount: 2, itemsFailed: 1 });
+    expect(lines.stderr).toContain('1 of 2 inputs failed');
+    const both = await cli(['invoke', 'echo', '--inputs', '[{}]', '--data', '{}']);
+    expect(both.code).toBe(2);
+  });
+
   it('exit codes tell usage errors, server refusals, failed jobs and unreachable servers apart', async () => {
     const usage = await cli(['traffic', 'wordcount', 'nonsense']);
     expect(usage.code).toBe(2);

@@ -4,6 +4,34 @@ import { CliError, EXIT } from '../cli-error.ts';
 /** Reads `--data`: inline JSON, `@file`, or `-` for standard input. */
 export function readData(arg: string | undefined, stdin: () => string = () => readFileSync(0, 'utf8')): unknown {
   if (arg === undefined) return {};
+  const { text, from } = readText(arg, stdin);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${from} is not valid JSON: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+/** Reads `--inputs`, as `--data`: a JSON array, or JSON Lines (one input per line). */
+export function readInputs(arg: string, stdin: () => string = () => readFileSync(0, 'utf8')): unknown[] {
+  const { text, from } = readText(arg, stdin);
+  try {
+    const all: unknown = JSON.parse(text);
+    if (Array.isArray(all)) return all;
+  } catch {
+    /* not one JSON document: JSON Lines, then */
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.map((line, i) => {
+    try {
+      return JSON.parse(line) as unknown;
+    } catch (err) {
+      throw new CliError(`${from}, line ${i + 1}: not valid JSON: ${(err as Error).message}`, EXIT.usage);
+    }
+  });
+}
+
+function readText(arg: string, stdin: () => string): { text: string; from: string } {
   let text: string;
   let from: string;
   if (arg === '-') {
@@ -18,11 +46,7 @@ export function readData(arg: string | undefined, stdin: () => string = () => re
     }
   } else {
     text = arg;
-    from = '--data';
+    from = 'the argument';
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${from} is not valid JSON: ${(err as Error).message}`, EXIT.usage);
-  }
+  return { text, from };
 }

@@ -4,7 +4,7 @@ import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 import { table } from '../output.ts';
 import { spinner } from '../progress.ts';
-import { readData } from './data.ts';
+import { readData, readInputs } from './data.ts';
 
 type Ctx = () => CliContext;
 
@@ -28,8 +28,13 @@ async function waitJob(api: ApiClient, id: string, timeoutMs: number): Promise<a
 const jobLine = (j: any) => `${j.id}  ${j.status}  ${j.function}@${j.version}  attempts ${j.attempts}/${j.maxAttempts}${j.error ? `  ${j.error.code}: ${j.error.message}` : ''}`;
 
 /** Prints a job and fails the process (exit 1) when it failed or was cancelled. */
+/** A bulk job's outcome, one line per input: its index and output, or its error. */
+const itemLines = (j: any) =>
+  (j.items as any[]).map((it, i) => (it.status === 'succeeded' ? `${i}\t${JSON.stringify(it.output)}` : `${i}\t${it.status}\t${it.error?.code ?? ''}: ${it.error?.message ?? ''}`)).join('\n');
+
 function finish(c: CliContext, job: any): void {
-  c.out.print(job, () => (job.status === 'succeeded' ? JSON.stringify(job.output, null, 2) : jobLine(job)));
+  c.out.print(job, () => (job.status !== 'succeeded' ? jobLine(job) : job.items ? itemLines(job) : JSON.stringify(job.output, null, 2)));
+  if (job.itemsFailed) throw new CliError(`job ${job.id}: ${job.itemsFailed} of ${job.itemCount} inputs failed`, EXIT.jobFailed);
   if (job.status === 'failed' || job.status === 'cancelled') throw new CliError(`job ${job.id} ${job.status}${job.error ? `: ${job.error.message} (${job.error.code})` : ''}`, EXIT.jobFailed);
   if (!FINAL.has(job.status)) throw new CliError(`job ${job.id} is still ${job.status}; the wait ran out`, EXIT.jobFailed);
 }
@@ -46,17 +51,20 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
     .command('invoke <name>')
     .description('call a function (`name` or `name@version`); prints its output')
     .option('-d, --data <json>', 'input: JSON, @file or - for standard input', undefined)
+    .option('--inputs <json>', 'a bulk job (implies --async): a JSON array of inputs, or JSON Lines, inline, @file or -', undefined)
     .option('--async', 'submit a job and print its id')
     .option('--wait', 'with --async: wait for the job and print its result')
     .option('--timeout <duration>', 'longest wait, e.g. 30s', '5m')
     .option('--routing-key <key>', 'stay on the same version as other calls with this key')
-    .action(async (name: string, o: { data?: string; async?: boolean; wait?: boolean; timeout: string; routingKey?: string }) => {
+    .action(async (name: string, o: { data?: string; inputs?: string; async?: boolean; wait?: boolean; timeout: string; routingKey?: string }) => {
       const c = ctx();
-      const input = readData(o.data);
+      if (o.inputs !== undefined && o.data !== undefined) throw new CliError('give --data (one input) or --inputs (a bulk job), not both', EXIT.usage);
+      const inputs = o.inputs === undefined ? undefined : readInputs(o.inputs);
+      const input = inputs ? undefined : readData(o.data);
       const timeoutMs = durationMs(o.timeout);
       const headers = o.routingKey ? { 'x-routing-key': o.routingKey } : undefined;
       const path = `/v1/functions/${encodeURIComponent(name)}`;
-      if (!o.async) {
+      if (!o.async && !inputs) {
         const spin = spinner(`invoking ${name}`);
         let r;
         try {
@@ -71,7 +79,7 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
         c.out.print(r.body, () => `${JSON.stringify(r.body.output, null, 2)}\n(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms)`);
         return;
       }
-      const r = await c.api().request('POST', `${path}/jobs`, { body: { input }, ...(headers ? { headers } : {}) });
+      const r = await c.api().request('POST', `${path}/jobs`, { body: inputs ? { inputs } : { input }, ...(headers ? { headers } : {}) });
       if (!o.wait) {
         c.out.print(r.body, () => r.body.id);
         return;
