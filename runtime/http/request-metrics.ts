@@ -44,7 +44,8 @@ export function requestMetrics(metrics: RouterMetrics, opts: RequestMetricsOptio
     const mode = INVOCATIONS[`${method} ${route}`];
     // Segment 3 of /v1/functions/<name>[@version]/…; a name no function has is not counted.
     const fn = mode ? c.req.path.split('/')[3]?.split('@')[0] : undefined;
-    const invocation = mode && fn && opts.isFunction(fn) ? { function: fn, version: c.res.headers.get('x-function-version') ?? '', mode } : undefined;
+    const inputs = (c.get('inputCount' as never) as number | undefined) ?? 1;
+    const invocation = mode && fn && opts.isFunction(fn) ? { function: fn, version: c.res.headers.get('x-function-version') ?? '', mode, inputs } : undefined;
     metrics.record({ method, route, status, seconds: (performance.now() - started) / 1000, ...(invocation ? { invocation } : {}) });
   };
 }

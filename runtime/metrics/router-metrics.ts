@@ -16,6 +16,8 @@ export interface AnsweredRequest {
     /** `X-Function-Version` of the answer; empty when none was chosen (e.g. refused input). */
     version: string;
     mode: InvocationMode;
+    /** Inputs the call carried: more than 1 for a bulk job. */
+    inputs: number;
   };
 }
 
@@ -34,13 +36,22 @@ export class RouterMetrics {
     ['function', 'version', 'mode', 'outcome'],
   );
 
+  private readonly inputs = new Counter(
+    'autoglm_invocation_inputs_total',
+    'Inputs accepted for running (a bulk job counts each of its inputs), by version and mode.',
+    ['function', 'version', 'mode'],
+  );
+
   record(r: AnsweredRequest): void {
     this.requests.inc({ method: r.method, route: r.route, status: String(r.status) });
     this.durations.observe({ method: r.method, route: r.route }, r.seconds);
-    if (r.invocation) this.invocations.inc({ ...r.invocation, outcome: outcomeOf(r.status) });
+    if (!r.invocation) return;
+    const { inputs, ...labels } = r.invocation;
+    this.invocations.inc({ ...labels, outcome: outcomeOf(r.status) });
+    if (r.status < 300) this.inputs.inc(labels, inputs);
   }
 
   collect(): MetricFamily[] {
-    return [this.requests.collect(), this.durations.collect(), this.invocations.collect()];
+    return [this.requests.collect(), this.durations.collect(), this.invocations.collect(), this.inputs.collect()];
   }
 }

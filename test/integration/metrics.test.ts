@@ -68,6 +68,17 @@ describe('GET /metrics', () => {
     expect(sampleValue(after, 'autoglm_http_requests_total', { ...INVOKE, status: '404' })).toBe(1);
   });
 
+  it('counts the inputs of bulk jobs in autoglm_invocation_inputs_total', async () => {
+    const before = await scrape();
+    expect((await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{}, {}, {}] })).status).toBe(202);
+    const one = await p.call('POST', '/v1/functions/echo/jobs', { input: {} });
+    const after = await scrape();
+    const labels = { function: 'echo', version: one.headers.get('x-function-version')!, mode: 'async' };
+    const delta = (name: string, l: Record<string, string>) => sampleValue(after, name, l) - sampleValue(before, name, l);
+    expect(delta('autoglm_invocation_inputs_total', labels)).toBe(4);
+    expect(delta('autoglm_invocations_total', { ...labels, outcome: 'ok' })).toBe(2);
+  });
+
   it('labels every worker series with the backend /readyz reports', async () => {
     const ready = (await p.call('GET', '/readyz')).json;
     expect(ready.workers.length).toBeGreaterThan(0);

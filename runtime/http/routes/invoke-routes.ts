@@ -155,6 +155,8 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       c.header('x-job-id', id);
       c.header('x-function-version', rec.version);
       if (!created) c.header('idempotent-replayed', 'true');
+      // Metrics count a bulk job's inputs; a replay accepted nothing new.
+      c.set('inputCount' as never, (created ? (body.inputs?.length ?? 1) : 0) as never);
       if (shadow && created && body.inputs === undefined) mirrorAsync(deps, shadow, id, body.input, c.var.principal.sub, deadline);
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
