@@ -139,7 +139,7 @@ export class CallGrouper {
           deadline: Math.max(...going.map((c) => c.deadline)),
           replyTo: this.opts.routerId,
           // A group cut down to one call by the limiter still goes as items: its id is an item id.
-          ...(single ? trace(first) : { items: going.map((c): ItemData => ({ input: c.input, deadline: c.deadline, ...trace(c) })) }),
+          ...(single ? trace(first) : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c) })) }),
         },
         jobId,
       );

@@ -132,6 +132,8 @@ export class FunctionConsumer {
     const maxAttempts = job.opts.attempts ?? 1;
     const backoffMs = typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 0) : 0;
     const results: ItemResult[] = new Array(items.length);
+    const inputs = this.opts.cipher.open(data.input, job.id!) as unknown[];
+    const outputs: unknown[] = new Array(items.length);
     // Every item in flight listens to the job's signal; that many listeners is no leak.
     if (bullSignal) setMaxListeners(0, bullSignal);
     const runItem = async (i: number): Promise<void> => {
@@ -140,20 +142,23 @@ export class FunctionConsumer {
       const plain: JobData = {
         ...data,
         items: undefined,
-        input: this.opts.cipher.open(item.input, id),
+        input: inputs[i],
         deadline: item.deadline ?? data.deadline,
         ...(item.traceparent ? { traceparent: item.traceparent, tracestate: item.tracestate } : {}),
       };
       for (let attempt = 1; ; attempt++) {
         const run = await this.attempt(plain, id, attempt, bullSignal);
         if (run.ok) {
-          results[i] = { ...run.result, output: this.opts.cipher.seal(run.result.output, id), attempts: attempt };
+          const { output, ...rest } = run.result;
+          outputs[i] = output;
+          results[i] = { ...rest, attempts: attempt };
           return;
         }
         const wait = backoffMs * 2 ** (attempt - 1);
         const last = run.final || attempt >= maxAttempts || !run.error.retryable || (plain.deadline !== null && Date.now() + wait >= plain.deadline);
         if (last) {
-          results[i] = { ...(run.result ?? this.noResult(data)), error: run.error, attempts: attempt };
+          const { output: _none, ...rest } = run.result ?? this.noResult(data);
+          results[i] = { ...rest, error: run.error, attempts: attempt };
           return;
         }
         await new Promise((r) => setTimeout(r, wait));
@@ -167,7 +172,7 @@ export class FunctionConsumer {
     };
     await Promise.all(Array.from({ length: Math.min(items.length, Math.max(1, this.opts.concurrency)) }, lane));
     if (data.callbackUrl) await this.enqueueCallback(job.id!);
-    return { items: results };
+    return { items: results, outputs: this.opts.cipher.seal(outputs, job.id!) };
   }
 
   /**
@@ -241,7 +246,11 @@ export class FunctionConsumer {
     const channel = keys.doneChannel(this.opts.prefix, data.replyTo);
     const ids = data.items ? data.items.map((_, i) => itemId(job.id!, i)) : [msg.id];
     // Async jobs announce only their id: long-polls re-read the job, and results stay out of pub/sub.
-    const payload = !data.replyTo ? { id: msg.id, ok: msg.ok } : data.items ? { ...msg, result: undefined, items: itemMessages(ids, msg) } : msg;
+    const payload = !data.replyTo
+      ? { id: msg.id, ok: msg.ok }
+      : data.items
+        ? { ...msg, result: undefined, items: itemMessages(ids, msg), outputs: (msg.result as unknown as ItemsResult | undefined)?.outputs }
+        : msg;
     this.publisher
       .multi()
       .publish(channel, JSON.stringify(payload))

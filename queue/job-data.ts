@@ -4,7 +4,7 @@ import type { ErrorRecord, InvocationResult } from '../functions/sdk/index.ts';
 export interface JobData {
   fn: string;
   version: string;
-  /** The input, sealed; null for a job with `items`. */
+  /** The input, sealed; for a job with `items`, the array of their inputs, sealed as one. */
   input: unknown;
   /**
    * A job with many inputs: concurrent synchronous calls grouped by the router (one queue round
@@ -31,10 +31,8 @@ export interface JobData {
   enqueuedAt: number;
 }
 
-/** One input of a job with items. */
+/** One input of a job with items (the inputs themselves travel together in the job's `input`). */
 export interface ItemData {
-  /** Sealed with the item's own id. */
-  input: unknown;
   /** Absolute deadline, epoch ms; the item is not started after it. Null: the job's. */
   deadline: number | null;
   /** Trace context of the call that brought this item (grouped calls each have their own). */
@@ -42,12 +40,16 @@ export interface ItemData {
   tracestate?: string;
 }
 
-/** The outcome of one item: a result (output sealed, or `error`) and the attempts it took. */
+/** The outcome of one item: a result (its output is in {@link ItemsResult.outputs}, or `error`) and the attempts it took. */
 export type ItemResult = InvocationResult & { attempts: number };
 
-/** What a job with items returns: one result per item, in order. */
+/**
+ * What a job with items returns: one result per item, in order, and their outputs as one sealed
+ * array (undefined where an item failed). One seal per job, not per item: sealing showed in profiles.
+ */
 export interface ItemsResult {
   items: ItemResult[];
+  outputs: unknown;
 }
 
 /** Lifecycle states exposed by the API. */
@@ -98,6 +100,8 @@ export interface DoneMessage {
   error?: ErrorRecord;
   /** A grouped job's items, each announced with its own id, in one message. */
   items?: DoneMessage[];
+  /** With `items`: their outputs, sealed as one array (the receiver opens it once). */
+  outputs?: unknown;
 }
 
 /** Marks a BullMQ failure reason as one of ours so it can be parsed back. */

@@ -42,6 +42,11 @@ function applyResult(v: JobView, r: InvocationResult | null): void {
   if (r.timings?.started) v.timings.started = iso(r.timings.started)!;
 }
 
+function itemOf(id: string, r: ItemResult, output: unknown): ItemView {
+  if (r.error) return { id, status: 'failed', error: errorView(r.error), attempts: r.attempts };
+  return { id, status: 'succeeded', output, attempts: r.attempts };
+}
+
 function errorView(e: ErrorRecord): NonNullable<JobView['error']> {
   return { code: e.code, message: e.message, retryable: e.retryable, ...(e.extra ?? {}) };
 }
@@ -84,9 +89,10 @@ export class JobReader {
     if (!job) return undefined; // removed by retention in between
     if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
     if (!item) return { id, ok: true, result: this.openResult(id, job.returnvalue as InvocationResult) };
-    const r = (job.returnvalue as ItemsResult | null)?.items?.[item.index];
+    const all = job.returnvalue as ItemsResult | null;
+    const r = all?.items?.[item.index];
     if (!r) return undefined;
-    return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: this.openResult(id, r) };
+    return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: { ...r, output: this.openOutputs(item.jobId, all!)[item.index] } };
   }
 
   /**
@@ -160,6 +166,20 @@ export class JobReader {
     return r && { ...r, output: this.cipher.open(r.output, id) };
   }
 
+  /** A published message with its output(s) opened: one result, or a grouped job's items. */
+  openMessage(msg: DoneMessage): DoneMessage {
+    if (msg.items) {
+      const outputs = (this.cipher.open(msg.outputs, msg.id) as unknown[] | undefined) ?? [];
+      return { ...msg, outputs: undefined, items: msg.items.map((m, i) => (m.result ? { ...m, result: { ...m.result, output: outputs[i] } } : m)) };
+    }
+    return msg.result ? { ...msg, result: this.openResult(msg.id, msg.result) } : msg;
+  }
+
+  /** The outputs of a job with items, opened (undefined where an item failed). */
+  private openOutputs(jobId: string, r: ItemsResult): unknown[] {
+    return (this.cipher.open(r.outputs, jobId) as unknown[] | undefined) ?? [];
+  }
+
   private async find(id: string): Promise<Job | undefined> {
     const fn = functionOfJobId(id);
     if (!fn) return undefined;
@@ -170,8 +190,10 @@ export class JobReader {
     const data = job.data as JobData;
     const v = this.baseView(job, state);
     if (v.status === 'succeeded' && data.items) {
-      const results = (job.returnvalue as ItemsResult | null)?.items ?? [];
-      v.items = results.map((r, i) => this.itemOf(itemId(job.id!, i), r));
+      const all = job.returnvalue as ItemsResult | null;
+      const results = all?.items ?? [];
+      const outputs = all ? this.openOutputs(job.id!, all) : [];
+      v.items = results.map((r, i) => itemOf(itemId(job.id!, i), r, outputs[i]));
       v.itemsFailed = v.items.filter((it) => it.status === 'failed').length;
       const first = results[0];
       if (first) Object.assign(v, { version: first.version, device: first.device, ...(first.backend ? { backend: first.backend } : {}) });
@@ -191,11 +213,12 @@ export class JobReader {
     if (!data.items || index >= data.items.length) throw new JobNotFoundError(id);
     const v: JobView = { ...this.baseView(job, state), id, partOf: job.id! };
     if (v.status === 'failed') v.error = errorView(decodeFailure(job.failedReason));
-    const r = (job.returnvalue as ItemsResult | null)?.items?.[index];
+    const all = job.returnvalue as ItemsResult | null;
+    const r = all?.items?.[index];
     if (v.status !== 'succeeded' || !r) return v;
     v.attempts = r.attempts;
     v.timings.finished = iso(r.timings.finished)!;
-    if (!r.error) applyResult(v, this.openResult(id, r));
+    if (!r.error) applyResult(v, { ...r, output: this.openOutputs(job.id!, all!)[index] });
     else Object.assign(v, { status: 'failed', error: errorView(r.error) });
     return v;
   }
@@ -222,11 +245,6 @@ export class JobReader {
       if (finished) v.timings.finished = finished;
     }
     return v;
-  }
-
-  private itemOf(id: string, r: ItemResult): ItemView {
-    if (r.error) return { id, status: 'failed', error: errorView(r.error), attempts: r.attempts };
-    return { id, status: 'succeeded', output: this.cipher.open(r.output, id), attempts: r.attempts };
   }
 
   private async callbackState(id: string, url: string): Promise<NonNullable<JobView['callback']>> {

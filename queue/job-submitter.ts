@@ -4,7 +4,7 @@ import { DepthGauge } from './depth-gauge.ts';
 import { IdempotencyConflictError, QueueFullError, QueueUnavailableError } from './errors.ts';
 import type { FunctionRecord } from './function-catalog.ts';
 import type { ItemData, JobData } from './job-data.ts';
-import { itemId, keys, newJobId } from './names.ts';
+import { keys, newJobId } from './names.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
 
@@ -26,8 +26,8 @@ export interface SubmitterOptions {
 export interface SubmitRequest {
   rec: FunctionRecord;
   input: unknown;
-  /** Many inputs in one job (inputs in the clear; sealed here): `input` is then ignored. */
-  items?: ItemData[];
+  /** Many inputs in one job: their inputs (in the clear; sealed here, together) and what each carries. */
+  items?: (ItemData & { input: unknown })[];
   ns: string;
   by: string;
   deadline: number | null;
@@ -117,8 +117,8 @@ export class JobSubmitter {
     const data: JobData = {
       fn: req.rec.name,
       version: req.rec.version,
-      input: req.items ? null : this.opts.cipher.seal(req.input, id),
-      ...(req.items ? { items: req.items.map((it, i) => ({ ...it, input: this.opts.cipher.seal(it.input, itemId(id, i)) })) } : {}),
+      input: this.opts.cipher.seal(req.items ? req.items.map((it) => it.input) : req.input, id),
+      ...(req.items ? { items: req.items.map(({ input: _input, ...it }) => it) } : {}),
       ns: req.ns,
       by: req.by,
       deadline: req.deadline,

@@ -17,7 +17,7 @@ export interface ResultBusOptions {
   sweepMs?: number;
   /** Looks a job up when a message may have been missed; undefined while it is unfinished. */
   check: (id: string) => Promise<DoneMessage | undefined>;
-  /** Opens a published result (outputs travel sealed). */
+  /** Opens a published message (outputs travel sealed; a grouped job's as one array). */
   open?: (msg: DoneMessage) => DoneMessage;
 }
 
@@ -100,14 +100,14 @@ export class ResultBus {
       return;
     }
     // A grouped job announces all its items in one message, each under its own id.
-    for (const m of msg.items ?? [msg]) {
-      if (!this.waiters.has(m.id)) continue;
-      try {
-        this.deliver(this.opts.open ? this.opts.open(m) : m);
-      } catch {
-        /* undecryptable: the sweep reads the record instead, and reports the error there */
-      }
+    if (!(msg.items ?? [msg]).some((m) => this.waiters.has(m.id))) return;
+    let opened: DoneMessage;
+    try {
+      opened = this.opts.open ? this.opts.open(msg) : msg;
+    } catch {
+      return; /* undecryptable: the sweep reads the record instead, and reports the error there */
     }
+    for (const m of opened.items ?? [opened]) this.deliver(m);
   }
 
   private deliver(msg: DoneMessage): void {

@@ -83,7 +83,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     prefix: config.prefix,
     routerId,
     check: (id) => jobs.check(id),
-    open: (msg) => (msg.result ? { ...msg, result: jobs.openResult(msg.id, msg.result) } : msg),
+    open: (msg) => jobs.openMessage(msg),
   });
   const submitter = new JobSubmitter(producer, queues, {
     cipher,

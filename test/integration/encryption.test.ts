@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newKeyringSpec } from '../../queue/index.ts';
+import { isItemId, newKeyringSpec } from '../../queue/index.ts';
 import { startPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -42,6 +42,15 @@ describe('payload encryption at rest', () => {
       expect(done.json.output.echo.message).toBe(`${secret}-async`);
       const failed = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: `${secret}-dead`, fail: 'fatal' } });
       expect((await p.call('GET', `/v1/jobs/${failed.json.id}?wait=20s`)).json.status).toBe('failed');
+      // Many inputs per job: a bulk job, and concurrent sync calls the router groups.
+      const bulk = await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{ message: `${secret}-bulk-0` }, { message: `${secret}-bulk-1` }] });
+      expect((await p.call('GET', `/v1/jobs/${bulk.json.id}?wait=20s`)).json.items[1].output.echo.message).toBe(`${secret}-bulk-1`);
+      const slow = p.call('POST', '/v1/functions/echo/invoke', { input: { message: `${secret}-slow`, sleepMs: 300 } });
+      await new Promise((r) => setTimeout(r, 50));
+      const grouped = await Promise.all([0, 1, 2].map((i) => p.call('POST', '/v1/functions/echo/invoke', { input: { message: `${secret}-group-${i}` } })));
+      expect(grouped.map((r) => r.json.output.echo.message)).toEqual([0, 1, 2].map((i) => `${secret}-group-${i}`));
+      expect(grouped.some((r) => isItemId(r.json.id))).toBe(true);
+      await slow;
       const everything = await dumpRedis(p.redis);
       expect(everything.length).toBeGreaterThan(1000); // the scan really saw the jobs
       expect(everything).toContain(job.json.id);
