@@ -28,6 +28,8 @@ export interface ResultBusOptions {
  */
 export class ResultBus {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** When each id got its first waiter: the sweep re-checks only those older than a sweep period. */
+  private readonly since = new Map<string, number>();
   private readonly sweepMs: number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -43,8 +45,8 @@ export class ResultBus {
     this.subscriber.on('messageBuffer', (_ch: Buffer, payload: Buffer) => this.onMessage(payload));
     await this.subscriber.subscribe(keys.doneChannel(this.opts.prefix, this.opts.routerId), keys.doneChannel(this.opts.prefix));
     // After a reconnect, anything finished while we were away is found by the sweep at once.
-    this.subscriber.on('ready', () => void this.sweep());
-    this.sweepTimer = setInterval(() => void this.sweep(), this.sweepMs);
+    this.subscriber.on('ready', () => void this.sweep(0));
+    this.sweepTimer = setInterval(() => void this.sweep(this.sweepMs), this.sweepMs);
     this.sweepTimer.unref();
   }
 
@@ -62,13 +64,19 @@ export class ResultBus {
   wait(id: string, deadline: number, signal?: AbortSignal): Promise<DoneMessage | undefined> {
     return new Promise((resolve) => {
       let set = this.waiters.get(id);
-      if (!set) this.waiters.set(id, (set = new Set()));
+      if (!set) {
+        this.waiters.set(id, (set = new Set()));
+        this.since.set(id, Date.now());
+      }
       const done: Waiter = (msg) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         const s = this.waiters.get(id);
         s?.delete(done);
-        if (s?.size === 0) this.waiters.delete(id);
+        if (s?.size === 0) {
+          this.waiters.delete(id);
+          this.since.delete(id);
+        }
         resolve(msg);
       };
       const onAbort = () => done(undefined);
@@ -115,8 +123,13 @@ export class ResultBus {
     if (set) for (const w of [...set]) w(msg);
   }
 
-  private async sweep(): Promise<void> {
-    const ids = [...this.waiters.keys()];
+  /**
+   * Re-checks in Redis the jobs waited for longer than `minAgeMs`: a message can only have been
+   * missed for those (all of them after a reconnect, with 0). Younger ones are simply running.
+   */
+  private async sweep(minAgeMs: number): Promise<void> {
+    const cutoff = Date.now() - minAgeMs;
+    const ids = [...this.since].filter(([, t]) => t <= cutoff).map(([id]) => id);
     await Promise.all(
       ids.map(async (id) => {
         try {
