@@ -1,21 +1,15 @@
 import { Worker } from 'node:worker_threads';
-import { toErrorRecord, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
-import type { DeviceSlot, FunctionRecord, JobData } from '../queue/index.ts';
-import type { BackendChoice, BackendSelection } from './backend.ts';
+import { toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
+import type { FunctionRecord, JobData } from '../queue/index.ts';
+import type { BackendSelection } from './backend.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import { BackendUnavailableError, HostLostError } from './errors.ts';
 import type { Host, HostJob, HostStats } from './function-host.ts';
 import { RecordIndex, versionKey } from './record-index.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
-/** Options of {@link HostThread.start}. */
-export interface HostThreadOptions {
-  slot: DeviceSlot;
-  backend: BackendChoice;
-  gpuModule: string;
-  logLevel: LogLevel;
-  artifactsDir: string;
-  bundleCacheDir: string;
+/** Options of {@link HostThread.start}: what the thread is given, and what stays on this side. */
+export interface HostThreadOptions extends ThreadData {
   log: Logger;
   /** How often the thread is asked for its state, which also proves it is responsive [500 ms]. */
   pingMs?: number;

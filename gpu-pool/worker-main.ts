@@ -14,6 +14,7 @@ import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { SECRET_VARIABLES, loadPoolConfig, loadWorkerIdentity } from './config.ts';
 import { FunctionHost, type Host } from './function-host.ts';
+import { RecordIndex } from './record-index.ts';
 import { HostThread } from './host-thread.ts';
 import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
 import type { WorkerMessage } from './worker-messages.ts';
@@ -74,6 +75,8 @@ const refusedLogged = new Set<string>();
 const registry = new WorkerRegistry(publisher, config.prefix);
 const startedAt = Date.now();
 let view: CatalogView = { records: [], serving: new Set(), byFunction: new Map() };
+/** The same versions by key: every job looks its version up (the host resolves it the same way). */
+const records = new RecordIndex();
 let accepting = false;
 /** How long the inference thread may stay silent: a batch may legitimately run for its timeout. */
 let threadLimitMs = config.hangLimitMs;
@@ -89,6 +92,7 @@ function fetchBundle(hash: string | undefined): Promise<void> {
 
 function onCatalog(next: CatalogView): void {
   view = next;
+  records.set(next.records, next.serving);
   for (const r of next.records) if (next.serving.has(`${r.name}@${r.version}`)) void fetchBundle(r.hash);
   host.setRecords(next.records, next.serving);
   if (!accepting) return;
@@ -140,7 +144,7 @@ function syncConsumers(): void {
           { kind: SpanKind.CONSUMER, attributes: { 'autoglm.job_id': ctx.jobId, 'autoglm.attempt': ctx.attempt, 'autoglm.device': slot.id, 'autoglm.backend': host.backend } },
           parent,
         );
-        const hash = view.records.find((r) => r.name === data.fn && r.version === data.version)?.hash;
+        const hash = records.find(data.fn, data.version)?.hash;
         return fetchBundle(hash).then(() => host.execute(data, ctx.signal)).then((r) => {
           span.setAttribute('autoglm.batch_size', r.batchSize);
           if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
@@ -155,9 +159,9 @@ function syncConsumers(): void {
         stalledIntervalMs: config.stalledIntervalMs,
         cipher,
         // A version this device cannot run (a gpu-only canary beside a cpu-capable stable) is
-        // left to another worker; an unknown one is run, and answered FUNCTION_NOT_FOUND.
+        // left to another worker; an unknown function is run, and answered FUNCTION_NOT_FOUND.
         serves: (name, version) => {
-          const rec = view.records.find((r) => r.name === name && r.version === version);
+          const rec = records.find(name, version);
           return !rec || canServe(rec.manifest, slot).ok;
         },
       },

@@ -54,8 +54,6 @@ export class CallGrouper {
   private readonly maxWaitMs: number;
   /** Calls submitted and not yet answered: while there are some, new calls wait to be grouped. */
   private outstanding = 0;
-  private groupsSent = 0;
-  private callsSent = 0;
 
   constructor(
     private readonly submitter: JobSubmitter,
@@ -65,11 +63,6 @@ export class CallGrouper {
   ) {
     this.maxItems = opts.maxItems ?? 32;
     this.maxWaitMs = opts.maxWaitMs ?? 1;
-  }
-
-  /** Queue jobs sent and the calls they carried (calls ÷ jobs is the grouping achieved). */
-  get stats(): { jobs: number; calls: number } {
-    return { jobs: this.groupsSent, calls: this.callsSent };
   }
 
   /**
@@ -148,8 +141,6 @@ export class CallGrouper {
       await Promise.all(pending.map((p) => this.limiter.release(first.ns, p.id).catch(() => undefined)));
       throw err;
     }
-    this.groupsSent++;
-    this.callsSent += going.length;
     return [...pending, ...refused];
   }
 

@@ -17,19 +17,24 @@ export function newJobId(fn: string): string {
   return `${fn}.${Date.now().toString(36)}${randomHex(6)}`;
 }
 
-// Random bytes drawn in bulk: one randomBytes call per request showed up in router profiles.
+// Random bytes drawn in bulk: one randomBytes call per request (ids, IVs) showed up in profiles.
 let pool = Buffer.alloc(0);
 let at = 0;
 
-/** `n` random bytes as hex, from a pre-filled pool (same CSPRNG, fewer calls). */
-export function randomHex(n: number): string {
+/** `n` fresh random bytes, cut from a pre-filled pool (same CSPRNG, fewer calls; never reused). */
+export function randomPooled(n: number): Buffer {
   if (at + n > pool.length) {
-    pool = randomBytes(4096);
+    pool = randomBytes(Math.max(4096, n));
     at = 0;
   }
-  const s = pool.toString('hex', at, at + n);
+  const b = pool.subarray(at, at + n);
   at += n;
-  return s;
+  return b;
+}
+
+/** `n` random bytes as hex, from the pool. */
+export function randomHex(n: number): string {
+  return randomPooled(n).toString('hex');
 }
 
 /**

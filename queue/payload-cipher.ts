@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomPooled } from './names.ts';
 
 /** An encrypted value as stored in Redis. `k` names the key, so old records stay readable after rotation. */
 export interface Sealed {
@@ -49,9 +50,6 @@ const isSealed = (v: unknown): v is Sealed => typeof v === 'object' && v !== nul
 export class PayloadCipher {
   /** Keys imported once: a raw key buffer is imported again by every cipher made from it. */
   private readonly keys: Map<string, KeyObject>;
-  /** IVs cut from one CSPRNG draw at a time: a `randomBytes` call per value showed in profiles. */
-  private ivPool = Buffer.alloc(0);
-  private ivAt = 0;
 
   constructor(private readonly ring: Keyring) {
     this.keys = new Map([...ring.keys].map(([kid, raw]) => [kid, createSecretKey(raw)]));
@@ -64,7 +62,8 @@ export class PayloadCipher {
 
   seal(value: unknown, aad: string): Sealed | undefined {
     if (value === undefined) return undefined;
-    const iv = this.nextIv();
+    // A fresh 96-bit IV: a distinct slice of CSPRNG output each time.
+    const iv = randomPooled(12);
     const c = createCipheriv('aes-256-gcm', this.keys.get(this.ring.active)!, iv);
     c.setAAD(Buffer.from(aad));
     const ct = Buffer.concat([c.update(JSON.stringify(value), 'utf8'), c.final()]);
@@ -84,16 +83,5 @@ export class PayloadCipher {
     d.setAuthTag(Buffer.from(value.tag, 'base64'));
     const pt = Buffer.concat([d.update(Buffer.from(value.ct, 'base64')), d.final()]);
     return JSON.parse(pt.toString('utf8'));
-  }
-
-  /** A fresh 96-bit IV; never reused (each is a distinct slice of CSPRNG output). */
-  private nextIv(): Buffer {
-    if (this.ivAt + 12 > this.ivPool.length) {
-      this.ivPool = randomBytes(12 * 256);
-      this.ivAt = 0;
-    }
-    const iv = this.ivPool.subarray(this.ivAt, this.ivAt + 12);
-    this.ivAt += 12;
-    return iv;
   }
 }

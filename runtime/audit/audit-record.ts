@@ -50,26 +50,14 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
-/** A stored record: the event, stamped with its place in the chain. */
-export interface AuditRecord {
+/** A stored record: the event, stamped with its place in the chain (read back from files, `action` is any string). */
+export interface AuditRecord extends Omit<AuditEvent, 'roles' | 'action'> {
   /** 1, 2, 3 … within the chain, never reused. */
   seq: number;
   /** ISO 8601, UTC, when the log accepted the event. */
   time: string;
-  actor: string;
   roles: string[];
   action: string;
-  namespace?: string;
-  function?: string;
-  version?: string;
-  jobId?: string;
-  outcome: AuditOutcome;
-  code?: string;
-  durationMs?: number;
-  requestId?: string;
-  remote?: string;
-  target?: string;
-  detail?: Record<string, unknown>;
   /** `hash` of the previous record; {@link GENESIS} for the first. */
   prev: string;
   /** sha256(prev + canonical JSON of this record without `hash`), hex. */

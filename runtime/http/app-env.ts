@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { CallGrouper, JobReader, JobSubmitter, NamespaceLimiter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
 import type { QueueStats } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
-import type { AuditLog } from '../audit/index.ts';
+import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
 import type { ArtifactStore } from '../registry/artifact-store.ts';
 import type { FunctionDirectory } from '../registry/function-directory.ts';
@@ -11,18 +11,7 @@ import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { InputValidator } from './input-validator.ts';
 
 /** One audited action, as a route reports it; the router adds who, when and the request ids. */
-export interface AuditNote {
-  action: string;
-  outcome: 'ok' | 'error' | 'denied';
-  namespace?: string;
-  function?: string;
-  version?: string;
-  jobId?: string;
-  code?: string;
-  durationMs?: number;
-  /** Small, non-payload facts (roles granted, traffic set…). */
-  detail?: Record<string, unknown>;
-}
+export type { AuditNote } from '../audit/index.ts';
 
 /** Everything the HTTP app needs, handed in so tests can use a real Redis on a test port. */
 export interface AppDeps {
@@ -64,5 +53,13 @@ export interface AppDeps {
 
 /** Hono environment: what middleware puts in `c.var`. */
 export interface AppEnv {
-  Variables: { principal: Principal; requestId: string; traceId: string };
+  Variables: {
+    principal: Principal;
+    requestId: string;
+    traceId: string;
+    /** What a route adds to its audit record (the function it deployed, the token it made…). */
+    auditDetail?: Partial<AuditNote>;
+    /** Inputs an invocation accepted, for metrics: more than 1 for a bulk job, 0 for a replay. */
+    inputCount?: number;
+  };
 }

@@ -37,7 +37,7 @@ export function auditTrail(deps: AppDeps): MiddlewareHandler<AppEnv> {
     if (version) note.version = version;
     const jobId = action === 'job.cancel' ? named : c.res.headers.get('x-job-id');
     if (jobId) note.jobId = jobId;
-    const extra = c.get('auditDetail' as never) as Partial<AuditNote> | undefined;
+    const extra = c.get('auditDetail');
     if (extra) Object.assign(note, extra);
     if (!ok && c.res.headers.get('content-type')?.includes('problem+json')) {
       const problem = (await c.res.clone().json().catch(() => ({}))) as { code?: string };

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { InvocationMode, RouterMetrics } from '../metrics/index.ts';
+import type { AppEnv } from './app-env.ts';
 
 /** Methods kept as they are; any other becomes `OTHER`, so a caller cannot mint new series. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -34,7 +35,7 @@ export interface RequestMetricsOptions {
  * and status; for the invocation routes also the function, the version that answered
  * (`X-Function-Version`), the mode and the outcome. Mount it first, so it times the whole request.
  */
-export function requestMetrics(metrics: RouterMetrics, opts: RequestMetricsOptions): MiddlewareHandler {
+export function requestMetrics(metrics: RouterMetrics, opts: RequestMetricsOptions): MiddlewareHandler<AppEnv> {
   return async function requestMetricsMiddleware(c, next) {
     const started = performance.now();
     await next();
@@ -44,7 +45,7 @@ export function requestMetrics(metrics: RouterMetrics, opts: RequestMetricsOptio
     const mode = INVOCATIONS[`${method} ${route}`];
     // Segment 3 of /v1/functions/<name>[@version]/…; a name no function has is not counted.
     const fn = mode ? c.req.path.split('/')[3]?.split('@')[0] : undefined;
-    const inputs = (c.get('inputCount' as never) as number | undefined) ?? 1;
+    const inputs = c.get('inputCount') ?? 1;
     const invocation = mode && fn && opts.isFunction(fn) ? { function: fn, version: c.res.headers.get('x-function-version') ?? '', mode, inputs } : undefined;
     metrics.record({ method, route, status, seconds: (performance.now() - started) / 1000, ...(invocation ? { invocation } : {}) });
   };

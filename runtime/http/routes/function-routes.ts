@@ -181,7 +181,7 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       authorize: (namespace) => authorize(p, 'function.deploy', { namespace }),
     });
     c.header('x-function-version', r.version);
-    c.set('auditDetail' as never, { function: r.name, detail: { created: r.created, hash: r.hash } } as never);
+    c.set('auditDetail', { function: r.name, detail: { created: r.created, hash: r.hash } });
     return c.json({ ...r, traffic: trafficView(r.traffic) }, 201);
   });
 

@@ -4,6 +4,7 @@ import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, ty
 import type { Context } from 'hono';
 import { fromErrorRecord } from '../../../functions/sdk/index.ts';
 import { isItemId, newJobId, type PendingCall } from '../../../queue/index.ts';
+import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
@@ -156,7 +157,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       c.header('x-function-version', rec.version);
       if (!created) c.header('idempotent-replayed', 'true');
       // Metrics count a bulk job's inputs; a replay accepted nothing new.
-      c.set('inputCount' as never, (created ? (body.inputs?.length ?? 1) : 0) as never);
+      c.set('inputCount', created ? (body.inputs?.length ?? 1) : 0);
       if (shadow && created && body.inputs === undefined) mirrorAsync(deps, shadow, id, body.input, c.var.principal.sub, deadline);
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
@@ -185,16 +186,5 @@ function mirrorAsync(deps: AppDeps, shadow: Resolved['rec'], id: string, input: 
 
 /** Hash of the request body as parsed (key order normalised), to tell a retry from a different request. */
 function hashBody(body: unknown): string {
-  return createHash('sha256').update(stableStringify(body)).digest('hex');
-}
-
-function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }

@@ -39,7 +39,7 @@ export function tokenRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const ttlMs = parseDuration(b.ttl);
     if (ttlMs === undefined || ttlMs < 60_000 || ttlMs > 365 * 86_400_000) throw new ValidationError('ttl', 'must be a duration from 1m to 365d, e.g. 30d');
     const token = await deps.verifier.mint({ sub: b.sub, roles: b.roles, ...(b.namespaces ? { namespaces: b.namespaces } : {}), ...(b.functions ? { functions: b.functions } : {}) }, Math.round(ttlMs / 1000));
-    c.set('auditDetail' as never, { detail: { sub: b.sub, roles: b.roles.join(','), namespaces: (b.namespaces ?? ['default']).join(',') } } as never);
+    c.set('auditDetail', { detail: { sub: b.sub, roles: b.roles.join(','), namespaces: (b.namespaces ?? ['default']).join(',') } });
     return c.json({ token, sub: b.sub, roles: b.roles, expiresAt: new Date(Date.now() + ttlMs).toISOString() }, 201);
   });
   return app;
