@@ -56,7 +56,7 @@ export const SubmitBody = z
       .openapi({ description: 'Receives a signed POST with the final job record.' }),
   })
   .strict()
-  .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give either input or inputs, not both', path: ['input'] })
+  .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give exactly one of input (one call) or inputs (a bulk job)', path: ['input'] })
   .openapi('SubmitRequest');
 
 export const Timings = z.object({ queuedMs: z.number(), runMs: z.number(), totalMs: z.number() });

@@ -140,6 +140,9 @@ describe('bulk jobs', () => {
     const both = await p.call('POST', '/v1/functions/echo/jobs', { input: {}, inputs: [{}] });
     expect(both.status).toBe(400);
     expect(both.json.errors[0].field).toBe('input');
+    const neither = await p.call('POST', '/v1/functions/echo/jobs', {});
+    expect(neither.status).toBe(400);
+    expect(neither.json.detail).toBe('input: give exactly one of input (one call) or inputs (a bulk job)');
   });
 
   it('makes a bulk submission safe to retry with an Idempotency-Key', async () => {
