@@ -31,7 +31,8 @@ async function dumpRedis(r: import('ioredis').Redis): Promise<string> {
 
 describe('payload encryption at rest', () => {
   it('no Redis key or value holds an input or output in plain text after sync and async calls', async () => {
-    const p = await startPlatform(redis.url);
+    // A grouping window wide enough that the concurrent calls below group even on a busy machine.
+    const p = await startPlatform(redis.url, { env: { AUTOGLM_GROUP_WAIT_MS: '150' } });
     try {
       const secret = 'ZEBRA-7731-CARDHOLDER-SECRET';
       const sync = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: secret } });
