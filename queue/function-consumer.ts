@@ -55,6 +55,8 @@ export class FunctionConsumer {
   private readonly callbacks: Queue;
   private closing: Promise<void> | undefined;
   private active = 0;
+  /** Successes announced on the consumer's own connection, right behind BullMQ's completion. */
+  private readonly announced = new WeakSet<Job>();
 
   constructor(
     readonly fn: string,
@@ -74,7 +76,9 @@ export class FunctionConsumer {
       maxStalledCount: opts.maxStalledCount ?? 2,
       autorun: true,
     });
-    this.worker.on('completed', (job, result: InvocationResult) => this.announce(job, { id: job.id!, ok: true, result }));
+    this.worker.on('completed', (job, result: InvocationResult) => {
+      if (!this.announced.has(job)) this.announce(job, { id: job.id!, ok: true, result });
+    });
     this.worker.on('failed', (job, err) => {
       // Only a final failure is announced; a retry leaves finishedOn unset.
       if (job?.finishedOn) this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message) });
@@ -112,14 +116,30 @@ export class FunctionConsumer {
       await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
       throw new DelayedError();
     }
-    if (data.items) return this.processItems(job, data, bullSignal);
+    if (data.items) return this.succeeded(job, await this.processItems(job, data, bullSignal));
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
     const run = await this.attempt({ ...data, input: this.opts.cipher.open(data.input, job.id!) }, job.id!, attempt, bullSignal);
     if (!run.ok) return this.fail(job, data, run.error, run.final || attempt >= maxAttempts);
     if (data.callbackUrl) await this.enqueueCallback(job.id!);
     // Stored as the job's return value and published to the waiting router: sealed in both.
-    return { ...run.result, output: this.opts.cipher.seal(run.result.output, job.id!) };
+    return this.succeeded(job, { ...run.result, output: this.opts.cipher.seal(run.result.output, job.id!) });
+  }
+
+  /**
+   * Announces a waiting router's success without waiting for BullMQ to record it first: once
+   * the processor returns, BullMQ writes the completion on this same connection within the
+   * current turn, and the announcement is written right behind it (a tick later). Redis runs a
+   * connection's commands in order, so the job is recorded as completed before the router
+   * hears of it, and the reply does not wait out the completion's round trip. Async jobs keep
+   * the announcement in the 'completed' handler: their listeners re-read the job.
+   */
+  private succeeded<R extends InvocationResult | ItemsResult>(job: Job, result: R): R {
+    if ((job.data as JobData).replyTo) {
+      this.announced.add(job);
+      process.nextTick(() => this.announce(job, { id: job.id!, ok: true, result: result as InvocationResult }, this.connection));
+    }
+    return result;
   }
 
   /**
@@ -241,7 +261,7 @@ export class FunctionConsumer {
     );
   }
 
-  private announce(job: Job, msg: DoneMessage): void {
+  private announce(job: Job, msg: DoneMessage, via: Redis = this.publisher): void {
     const data = job.data as JobData;
     const channel = keys.doneChannel(this.opts.prefix, data.replyTo);
     const ids = data.items ? data.items.map((_, i) => itemId(job.id!, i)) : [msg.id];
@@ -251,7 +271,7 @@ export class FunctionConsumer {
       : data.items
         ? { ...msg, result: undefined, items: itemMessages(ids, msg), outputs: (msg.result as unknown as ItemsResult | undefined)?.outputs }
         : msg;
-    this.publisher
+    via
       .multi()
       .publish(channel, JSON.stringify(payload))
       // The job no longer counts against its namespace's concurrency quota: a bulk job was

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -29,6 +30,30 @@ describe('synchronous invoke', () => {
     const job = await p.call('GET', `/v1/jobs/${r.json.id}`);
     expect(job.json.status).toBe('succeeded');
     expect(job.json.output).toEqual({ echo: { message: 'hello' } });
+  });
+
+  it('announces a sync result only after Redis has recorded the job as completed', async () => {
+    // The worker writes the announcement right behind BullMQ's completion instead of waiting
+    // for its reply; Redis's own command log shows which of the two it ran first.
+    const monitor = await new Redis(redis.url).monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args.map(String).join(' ')));
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: `order ${i}` } });
+        expect(r.status).toBe(200);
+        ids.push(r.json.id);
+      }
+    } finally {
+      monitor.disconnect();
+    }
+    for (const id of ids) {
+      const completed = seen.findIndex((c) => c.startsWith(`ZADD ${p.prefix}:fn.echo:completed `) && c.endsWith(` ${id}`));
+      const announced = seen.findIndex((c) => c.startsWith(`publish ${p.prefix}:done:`) && c.includes(`"id":"${id}"`));
+      expect(completed, `completion of ${id}`).toBeGreaterThanOrEqual(0);
+      expect(announced, `announcement of ${id}`).toBeGreaterThan(completed);
+    }
   });
 
   it('continues the caller trace', async () => {
