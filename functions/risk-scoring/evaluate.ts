@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { rawFeatures } from './features.ts';
 import { FRAUD_PATTERNS, generateSequences, type LabelledSequence } from './generate-data.ts';
 import { atThreshold, averagePrecision, rocAuc, type AtThreshold } from './metrics.ts';
-import { loadRiskModel, type RiskModel } from './risk-model.ts';
+import { disposeRiskModel, loadRiskModel, type RiskModel } from './risk-model.ts';
 import { scoreSequences } from './risk-scorer.ts';
 import { parseRiskInput } from './validate-input.ts';
 
@@ -82,7 +82,7 @@ export async function evaluateFolder(dir = FUNCTION_DIR): Promise<Evaluation> {
   try {
     return await evaluateModel(rm);
   } finally {
-    rm.model.dispose();
+    disposeRiskModel(rm);
   }
 }
 

@@ -1,5 +1,5 @@
 import { defineFunction } from '../sdk/index.ts';
-import { loadRiskModel, type RiskModel } from './risk-model.ts';
+import { disposeRiskModel, loadRiskModel, type RiskModel } from './risk-model.ts';
 import { scoreRequests, type RiskOutput } from './risk-scorer.ts';
 import { parseRiskInput, type RiskInput, type RiskRequest } from './validate-input.ts';
 
@@ -19,7 +19,5 @@ export default defineFunction<RiskInput, RiskOutput, RiskModel>({
     return parsed.map((p) => (p instanceof Error ? p : scored[next++]!));
   },
 
-  unload(model) {
-    model.model.dispose();
-  },
+  unload: disposeRiskModel,
 });

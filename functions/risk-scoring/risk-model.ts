@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { folderIO } from '../sdk/tf/index.ts';
+import { folderIO, sequencePredictor, type SequencePredictor } from '../sdk/tf/index.ts';
 import { FEATURES, NUM_FEATURES, type NormStats } from './features.ts';
 import { MAX_TRANSACTIONS } from './reference-data.ts';
 
@@ -26,10 +26,17 @@ export interface RiskModelMeta {
   training: Record<string, unknown>;
 }
 
-/** A loaded model with its metadata. */
+/** A loaded model with its metadata, and the fused predictor that scores through it. */
 export interface RiskModel {
   model: tf.LayersModel;
+  predictor: SequencePredictor;
   meta: RiskModelMeta;
+}
+
+/** Frees a loaded model's tensors. */
+export function disposeRiskModel(rm: RiskModel): void {
+  rm.predictor.dispose();
+  rm.model.dispose();
 }
 
 /**
@@ -59,13 +66,13 @@ export async function loadRiskModel(dir: string): Promise<RiskModel> {
     throw new Error(`${join(at, META_FILE)} was trained with different features; run functions/risk-scoring/train.ts`);
   }
   const model = await tf.loadLayersModel(folderIO(at));
-  return { model, meta };
+  return { model, predictor: sequencePredictor(model), meta };
 }
 
 /** Scores `n` prepared sequences (`n × SEQUENCE_SIZE` values) in one model call. Leaves no tensors behind. */
-export async function predictScores(model: tf.LayersModel, input: Float32Array, n: number): Promise<Float32Array> {
+export async function predictScores(predictor: Pick<SequencePredictor, 'predict'>, input: Float32Array, n: number): Promise<Float32Array> {
   if (n === 0) return new Float32Array(0);
-  const out = tf.tidy(() => model.predict(tf.tensor3d(input.subarray(0, n * MAX_TRANSACTIONS * NUM_FEATURES), [n, MAX_TRANSACTIONS, NUM_FEATURES])) as tf.Tensor);
+  const out = tf.tidy(() => predictor.predict(tf.tensor3d(input.subarray(0, n * MAX_TRANSACTIONS * NUM_FEATURES), [n, MAX_TRANSACTIONS, NUM_FEATURES])));
   try {
     return (await out.data()) as Float32Array;
   } finally {

@@ -29,7 +29,7 @@ export function riskLevel(score: number, t: Thresholds): { level: RiskLevel; thr
 export async function scoreSequences(rm: RiskModel, seqs: readonly RawSequence[]): Promise<Float32Array> {
   const buf = new Float32Array(seqs.length * SEQUENCE_SIZE);
   seqs.forEach((s, i) => writeModelInput(s, rm.meta.norm, buf, i * SEQUENCE_SIZE));
-  return predictScores(rm.model, buf, seqs.length);
+  return predictScores(rm.predictor, buf, seqs.length);
 }
 
 /**

@@ -17,7 +17,7 @@ import { FUNCTION_DIR, EVALUATION_FILE, evaluateModel, scoreLabelled, HELD_OUT, 
 import { FEATURES, SEQUENCE_SIZE, computeNormStats, rawFeatures, writeModelInput } from './features.ts';
 import { generateSequences, type LabelledSequence } from './generate-data.ts';
 import { atThreshold, rocAuc } from './metrics.ts';
-import { ARTIFACTS_DIR, META_FILE, buildRiskModel, type RiskModelMeta, type Thresholds } from './risk-model.ts';
+import { ARTIFACTS_DIR, META_FILE, buildRiskModel, type RiskModel, type RiskModelMeta, type Thresholds } from './risk-model.ts';
 import { MAX_TRANSACTIONS } from './reference-data.ts';
 import { Rng } from '../sdk/index.ts';
 import { folderIO } from '../sdk/tf/index.ts';
@@ -145,7 +145,8 @@ async function main(): Promise<void> {
     thresholdRule: THRESHOLD_RULE,
     training: { ...TRAINING, heldOut: HELD_OUT },
   };
-  const rm = { model, meta };
+  // Weights change every epoch: score through the live model, not a fused copy of its weights.
+  const rm: RiskModel = { model, predictor: { predict: (x) => model.predict(x) as tf.Tensor, fused: false, dispose: () => undefined }, meta };
   const validationLabels = validation.map((d) => d.label);
   const shuffle = new Rng(TRAINING.shuffleSeed);
 

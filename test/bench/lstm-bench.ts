@@ -24,6 +24,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as tf from '@tensorflow/tfjs';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { selectBackend } from '../../gpu-pool/backend.ts';
@@ -32,7 +33,7 @@ import { WorkerRegistry, newKeyringSpec, type WorkerState } from '../../queue/in
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
-import { buildRiskModel, scoreBatch, FEATURES, STEPS } from '../fixtures/functions/lstm-risk/model.ts';
+import { disposeRiskScorer, loadRiskScorer, scoreBatch, FEATURES, STEPS } from '../fixtures/functions/lstm-risk/model.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { machineBusyMs } from './proc-stats.ts';
 import { markdownTable, num } from './table.ts';
@@ -76,7 +77,7 @@ export interface LstmBenchReport {
   machine: string;
   /** Cores busy with other work before the bench started (0–cores). */
   busyCoresBefore: number;
-  inProcess: { backend: string; batch: number; scoresPerS: number; msPerCall: number }[];
+  inProcess: { backend: string; path: string; batch: number; scoresPerS: number; msPerCall: number }[];
   http: HttpRow[];
   bulk: { jobs: number; submitPerS: number; completePerS: number; seconds: number } | undefined;
   /** The same scores as bulk jobs (many inputs per job). */
@@ -106,24 +107,31 @@ function sequences(n: number): number[][][] {
   return Array.from({ length: n }, () => Array.from({ length: STEPS }, () => Array.from({ length: FEATURES }, () => Math.random() * 2 - 1)));
 }
 
-/** In-process `predict` throughput at each batch size, for `seconds` each. */
+/**
+ * In-process throughput at each batch size, for `seconds` each: through the fused predictor the
+ * functions score with (`sequencePredictor`, functions/sdk/tf), and through the layers model's
+ * own `predict` for comparison. The fastest row is the ceiling.
+ */
 async function inProcess(seconds: number): Promise<LstmBenchReport['inProcess']> {
   const sel = await selectBackend({ choice: 'wasm' });
-  const model = buildRiskModel();
+  const scorer = loadRiskScorer();
+  const paths = { 'fused predictor (what the functions run)': scorer.predictor, 'layers model.predict': { predict: (x: tf.Tensor3D) => scorer.model.predict(x) as tf.Tensor } };
   const out: LstmBenchReport['inProcess'] = [];
-  for (const batch of [1, 32]) {
-    const xs = sequences(batch);
-    for (let i = 0; i < 5; i++) scoreBatch(model, xs);
-    const t0 = performance.now();
-    let calls = 0;
-    while (performance.now() - t0 < seconds * 1000) {
-      scoreBatch(model, xs);
-      calls++;
+  for (const [path, predictor] of Object.entries(paths)) {
+    for (const batch of [1, 32]) {
+      const xs = sequences(batch);
+      for (let i = 0; i < 5; i++) scoreBatch(predictor, xs);
+      const t0 = performance.now();
+      let calls = 0;
+      while (performance.now() - t0 < seconds * 1000) {
+        scoreBatch(predictor, xs);
+        calls++;
+      }
+      const s = (performance.now() - t0) / 1000;
+      out.push({ backend: sel.name, path, batch, scoresPerS: (calls * batch) / s, msPerCall: (s * 1000) / calls });
     }
-    const s = (performance.now() - t0) / 1000;
-    out.push({ backend: sel.name, batch, scoresPerS: (calls * batch) / s, msPerCall: (s * 1000) / calls });
   }
-  model.dispose();
+  disposeRiskScorer(scorer);
   return out;
 }
 
@@ -381,8 +389,8 @@ export function formatLstmBench(r: LstmBenchReport): string {
   const mb = (n: number | undefined) => (n === undefined ? '—' : num(n / 1024 / 1024, 0));
   const out = [`Machine: ${r.machine}; other work kept ${num(r.busyCoresBefore, 2)} cores busy before the run.`];
   if (r.inProcess.length) {
-    out.push('', '**LSTM(64) over 30×8, in-process predict** (the ceiling)', '');
-    out.push(markdownTable(['backend', 'batch', 'scores/s', 'ms/predict'], r.inProcess.map((x) => [x.backend, String(x.batch), num(x.scoresPerS), num(x.msPerCall)])));
+    out.push('', '**LSTM(64) over 30×8, in-process** (the fastest row is the ceiling)', '');
+    out.push(markdownTable(['backend', 'path', 'batch', 'scores/s', 'ms/predict'], r.inProcess.map((x) => [x.backend, x.path, String(x.batch), num(x.scoresPerS), num(x.msPerCall)])));
   }
   if (r.http.length) {
     out.push('', '**Sync invoke over HTTP, 64 connections** (router → BullMQ → worker → reply)', '');
