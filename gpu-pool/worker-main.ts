@@ -16,6 +16,7 @@ import { SECRET_VARIABLES, loadPoolConfig, loadWorkerIdentity } from './config.t
 import { FunctionHost, type Host } from './function-host.ts';
 import { RecordIndex } from './record-index.ts';
 import { HostThread } from './host-thread.ts';
+import { SplitHost } from './split-host.ts';
 import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
 import type { WorkerMessage } from './worker-messages.ts';
 
@@ -51,7 +52,8 @@ try {
   if (config.inference === 'thread') {
     const { backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = config;
     thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLost: () => void shutdown('inference thread lost', 1) });
-    host = thread;
+    // Versions whose manifest says `isolation: inline` run here, on the main thread.
+    host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: new BundleCache(bundleCacheDir, { localDir: artifactsDir }), log }));
     log.info('backend selected', { backend: host.backend, simd: thread.selection.simd, skipped: thread.selection.skipped, inference: 'thread' });
   } else {
     const sel = await selectBackend({ choice: config.backend, gpuModule: config.gpuModule });
@@ -120,7 +122,7 @@ function syncConsumers(): void {
       concurrency: Math.max(...servable.map((r) => batchPlan(r.manifest).consumerConcurrency)),
       // Inline, a synchronous handler blocks lock renewal for as long as it runs (up to its
       // timeout, which cannot fire meanwhile): the lock must outlast that. On a thread it need not.
-      lockDurationMs: config.inference === 'inline' ? Math.max(config.jobLockMs, timeout + config.jobLockMs) : config.jobLockMs,
+      lockDurationMs: config.inference === 'inline' || servable.some((r) => r.manifest.isolation === 'inline') ? Math.max(config.jobLockMs, timeout + config.jobLockMs) : config.jobLockMs,
     });
   }
   threadLimitMs = Math.max(config.hangLimitMs, longest);

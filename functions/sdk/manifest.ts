@@ -64,6 +64,14 @@ export const manifestSchema = z
     memory: memory.default(64 * 1024 * 1024),
     /** Load at worker start rather than on first call. Default false. */
     warm: z.boolean().default(false),
+    /**
+     * Where the handler runs in a worker: `thread` (default), on the worker's inference thread,
+     * so CPU-heavy code never delays the queue's lock renewals; `inline`, on the worker's main
+     * thread, which saves two thread hops per batch. Inline is for light handlers without a model
+     * (they share the event loop with the queue, and a handler that blocks it gets the worker
+     * replaced by the hang check).
+     */
+    isolation: z.enum(['thread', 'inline']).default('thread'),
     /** Model files shipped with the function, relative to the folder. */
     artifacts: z.array(z.string()).default([]),
   })

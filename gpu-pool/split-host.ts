@@ -1,0 +1,69 @@
+import type { InvocationResult } from '../functions/sdk/index.ts';
+import type { FunctionRecord, JobData } from '../queue/index.ts';
+import type { Host, HostStats } from './function-host.ts';
+import { RecordIndex } from './record-index.ts';
+
+const isInline = (r: FunctionRecord) => r.manifest.isolation === 'inline';
+
+/**
+ * Runs each version where its manifest says: `isolation: inline` versions on `inline` (a host on
+ * the worker's main thread), the others on `thread` (the inference thread). Each host is told
+ * only of its own versions, so it warms and unloads only those. Versions it does not know
+ * (a straggler job) go to the thread host, which answers for them as it always did.
+ */
+export class SplitHost implements Host {
+  private readonly index = new RecordIndex();
+
+  constructor(
+    private readonly thread: Host,
+    private readonly inline: Host,
+  ) {}
+
+  get backend(): string {
+    return this.thread.backend;
+  }
+
+  setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
+    const keys = serving ? [...serving] : undefined;
+    this.index.set(all, keys);
+    this.thread.setRecords(all.filter((r) => !isInline(r)), keys);
+    this.inline.setRecords(all.filter(isInline), keys);
+  }
+
+  execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
+    return this.hostOf(this.index.find(data.fn, data.version)).execute(data, signal);
+  }
+
+  async warm(): Promise<void> {
+    await Promise.all([this.thread.warm(), this.inline.warm()]);
+  }
+
+  probe(rec: FunctionRecord): Promise<{ loadMs: number }> {
+    return this.hostOf(rec).probe(rec);
+  }
+
+  /** Both hosts' figures together; tensors are the inference thread's (inline code holds no model). */
+  stats(): HostStats {
+    const t = this.thread.stats();
+    const i = this.inline.stats();
+    return {
+      backend: t.backend,
+      models: [...t.models, ...i.models],
+      modelBytes: t.modelBytes + i.modelBytes,
+      batches: t.batches + i.batches,
+      jobsDone: t.jobsDone + i.jobsDone,
+      inFlight: t.inFlight + i.inFlight,
+      loads: t.loads + i.loads,
+      unloads: t.unloads + i.unloads,
+      tensors: t.tensors,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.thread.close(), this.inline.close()]);
+  }
+
+  private hostOf(rec: FunctionRecord | undefined): Host {
+    return rec && isInline(rec) ? this.inline : this.thread;
+  }
+}
