@@ -122,7 +122,9 @@ function syncConsumers(): void {
       concurrency: Math.max(...servable.map((r) => batchPlan(r.manifest).consumerConcurrency)),
       // Inline, a synchronous handler blocks lock renewal for as long as it runs (up to its
       // timeout, which cannot fire meanwhile): the lock must outlast that. On a thread it need not.
-      lockDurationMs: config.inference === 'inline' || servable.some((r) => r.manifest.isolation === 'inline') ? Math.max(config.jobLockMs, timeout + config.jobLockMs) : config.jobLockMs,
+      // A version that declares `isolation: inline` promises a light handler: it keeps the short
+      // lock, so a crashed worker's jobs come back as soon as for any other function.
+      lockDurationMs: config.inference === 'inline' ? Math.max(config.jobLockMs, timeout + config.jobLockMs) : config.jobLockMs,
     });
   }
   threadLimitMs = Math.max(config.hangLimitMs, longest);

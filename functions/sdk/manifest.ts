@@ -67,9 +67,9 @@ export const manifestSchema = z
     /**
      * Where the handler runs in a worker: `thread` (default), on the worker's inference thread,
      * so CPU-heavy code never delays the queue's lock renewals; `inline`, on the worker's main
-     * thread, which saves two thread hops per batch. Inline is for light handlers without a model
-     * (they share the event loop with the queue, and a handler that blocks it gets the worker
-     * replaced by the hang check).
+     * thread, which saves two thread hops per batch. Inline is for light handlers without a model:
+     * they share the event loop with the queue's lock renewals (the lock stays short), and a
+     * handler that blocks it gets the worker replaced by the hang check.
      */
     isolation: z.enum(['thread', 'inline']).default('thread'),
     /** Model files shipped with the function, relative to the folder. */
