@@ -66,6 +66,20 @@ describe('Batcher', () => {
     expect(batches).toEqual([[0], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
   });
 
+  it('sends a full batch ahead while one runs, and holds a partial one until a slot frees', async () => {
+    const { batches, run } = recorder(40);
+    const b = new Batcher({ maxSize: 4, maxDelayMs: 0, maxInFlight: 1 }, run);
+    const full = [1, 2, 3, 4, 5, 6, 7, 8].map((x) => b.submit(x));
+    expect(batches).toEqual([[1, 2, 3, 4], [5, 6, 7, 8]]); // both full: the second waits at the model
+    expect(b.inFlight).toBe(2);
+    const partial = b.submit(9);
+    await sleep(5);
+    expect(batches).toHaveLength(2); // a partial batch does not go past the limit
+    expect(await Promise.all([...full, partial])).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    expect(batches).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9]]);
+    expect(b.inFlight).toBe(0);
+  });
+
   it('rejects every item of a batch whose run throws', async () => {
     const b = new Batcher<number, number>({ maxSize: 4, maxDelayMs: 0, maxInFlight: 1 }, () => {
       throw new Error('boom');

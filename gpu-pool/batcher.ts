@@ -39,7 +39,8 @@ interface Waiting<T, R> {
  * full or when its oldest item has waited `maxDelayMs` (with 0: once the current turn of the
  * event loop is over, so items arriving together still go together), and only while fewer than
  * `maxInFlight` batches run: under load, items gather while the model is busy and the next batch
- * is larger, without any added delay.
+ * is larger, without any added delay. A full batch may leave with `maxInFlight` running, to wait
+ * where the model runs rather than here (bulk work keeps the model busy back to back).
  *
  * Ownership: `submit`'s promise settles with that item's result; if `run` rejects, every item of
  * its batch rejects with the same error.
@@ -73,9 +74,14 @@ export class Batcher<T, R> {
 
   private pump(timerFired: boolean): void {
     const { maxSize, maxDelayMs, maxInFlight } = this.plan;
-    while (this.queue.length > 0 && this.running < maxInFlight) {
+    while (this.queue.length > 0) {
+      const full = this.queue.length >= maxSize;
+      // A full batch cannot grow by waiting, so it may go one past the limit: queued behind the
+      // running batch where the model runs, it starts the moment that one ends, not a round
+      // trip later. A partial batch waits for a free slot, gathering companions meanwhile.
+      if (this.running >= maxInFlight + (full ? 1 : 0)) break;
       const due = maxDelayMs === 0 ? timerFired : Date.now() >= this.queue[0]!.at + maxDelayMs;
-      if (this.queue.length < maxSize && !due) break;
+      if (!full && !due) break;
       this.dispatch(this.queue.splice(0, maxSize));
     }
     if (this.queue.length > 0 && this.running < maxInFlight) this.arm();

@@ -39,10 +39,12 @@ function serve(selection: BackendSelection): void {
       (err: unknown) => post({ t: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err) }),
     );
 
-  // Results finished in one turn go back together, as batches came.
+  // Results finished in one turn go back together, as batches came; before the next message is
+  // read, which may be a batch queued behind this one: with setImmediate these results would
+  // wait out that whole batch while the main thread had nothing to send next.
   let outbox: { id: number; result: InvocationResult }[] = [];
   const reply = (results: { id: number; result: InvocationResult }[]) => {
-    if (outbox.length === 0) setImmediate(() => post({ t: 'done', results: outbox.splice(0) }));
+    if (outbox.length === 0) process.nextTick(() => post({ t: 'done', results: outbox.splice(0) }));
     outbox.push(...results);
   };
   const run = (runs: { id: number; data: JobData; picked: number }[]) => {
