@@ -2,12 +2,15 @@
  * The risk model through the pool: LSTM(64) over 30 steps × 8 features (random weights; the
  * numbers do not depend on their values). Measures, in one run on this machine:
  *
- *   in-process   `predict` in this process on the wasm backend at batch 1 and 32: the ceiling
+ *   in-process   scoring in this process on the wasm backend at batch 1 and 32, through the fused
+ *                predictor the functions use and through the layers model's `predict`: the
+ *                fastest row is the ceiling
  *   sync HTTP    the platform's invoke at 64 connections, batching off (maxSize 1) and on
  *                (maxSize 32, 2 ms), with the router grouping concurrent calls (its default); and
  *                a no-op function batched the same way (the queue alone)
  *   async bulk   N scores as N async jobs submitted at 64 connections, and as bulk jobs of 256
- *                inputs each (`inputs`), until the last one completed
+ *                inputs each (`inputs`), until the last one completed; the bulk jobs again with
+ *                one worker per core (the platform's default pool) when that is more workers
  *   soak         SOAK_N async invocations of a small model; worker tensors and RSS before/after
  *
  * The platform runs as an operator runs it, in separate processes: router (`runtime/start.mjs
@@ -81,7 +84,8 @@ export interface LstmBenchReport {
   http: HttpRow[];
   bulk: { jobs: number; submitPerS: number; completePerS: number; seconds: number } | undefined;
   /** The same scores as bulk jobs (many inputs per job). */
-  bulkJobs: { scores: number; perJob: number; completePerS: number; seconds: number } | undefined;
+  /** Bulk jobs with the bench's pool, then with one worker per core (the platform's default) when that is more. */
+  bulkJobs: { scores: number; perJob: number; workers: number; completePerS: number; seconds: number }[];
   soak: { n: number; seconds: number; perS: number; before: WorkerState; after: WorkerState } | undefined;
 }
 
@@ -191,7 +195,8 @@ export async function startBenchPlatform(redisUrl: string, workers: number): Pro
     async startPool(env = {}) {
       await redis.del(`${prefix}:workers`);
       pool = child('gpu-pool/main.ts', { ...common, AUTOGLM_WORKERS: String(workers), AUTOGLM_SHUTDOWN_GRACE: '5s', ...env });
-      await waitFor('no worker ready', async () => (await registry.liveCount()) >= workers);
+      const want = Number(env.AUTOGLM_WORKERS ?? workers);
+      await waitFor('not every worker ready', async () => (await registry.liveCount()) >= want);
     },
     stopPool: () => stopChild(pool),
     async stop() {
@@ -349,14 +354,28 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
     }
 
     let bulkRow: LstmBenchReport['bulk'];
-    let bulkJobsRow: LstmBenchReport['bulkJobs'];
+    const bulkJobsRows: LstmBenchReport['bulkJobs'] = [];
     if (has('bulk')) {
       o.log(`async bulk: ${o.asyncJobs} jobs…`);
       const b = await bulk(p, 'lstm-risk', body, o.asyncJobs);
       bulkRow = { jobs: o.asyncJobs, submitPerS: o.asyncJobs / b.submitS, completePerS: o.asyncJobs / b.totalS, seconds: b.totalS };
       o.log(`async bulk: ${o.asyncJobs} scores in jobs of ${BULK_PER_JOB}…`);
-      const seconds = await bulkJobs(p, 'lstm-risk', o.asyncJobs);
-      bulkJobsRow = { scores: o.asyncJobs, perJob: BULK_PER_JOB, completePerS: o.asyncJobs / seconds, seconds };
+      const measureBulkJobs = async (workers: number) => {
+        const seconds = await bulkJobs(p!, 'lstm-risk', o.asyncJobs);
+        bulkJobsRows.push({ scores: o.asyncJobs, perJob: BULK_PER_JOB, workers, completePerS: o.asyncJobs / seconds, seconds });
+      };
+      await measureBulkJobs(o.workers);
+      // Bulk work can keep every core's model busy: also measure the pool as the platform starts
+      // it by default (AUTOGLM_WORKERS: one worker per core), then return to the bench's pool.
+      const perCore = availableParallelism();
+      if (perCore > o.workers) {
+        o.log(`async bulk: again with ${perCore} workers (the default, one per core)…`);
+        await p.stopPool();
+        await p.startPool({ AUTOGLM_WORKERS: String(perCore) });
+        await measureBulkJobs(perCore);
+        await p.stopPool();
+        await p.startPool();
+      }
     }
 
     let soak: LstmBenchReport['soak'];
@@ -376,7 +395,7 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
       await p.startPool({ AUTOGLM_INFERENCE: 'inline' });
       await run('lstm-risk', 'LSTM, batching on, inference inline (main thread)');
     }
-    return { machine, busyCoresBefore, inProcess: inProc, http, bulk: bulkRow, bulkJobs: bulkJobsRow, soak };
+    return { machine, busyCoresBefore, inProcess: inProc, http, bulk: bulkRow, bulkJobs: bulkJobsRows, soak };
   } finally {
     await p?.stop();
     await redis?.destroy();
@@ -415,7 +434,9 @@ export function formatLstmBench(r: LstmBenchReport): string {
   if (r.bulk) {
     out.push('', '**Async bulk scoring** (jobs submitted at 64 connections; done when the last completed)', '');
     const rows = [[`${r.bulk.jobs} jobs of 1 input`, num(r.bulk.submitPerS), num(r.bulk.completePerS), `${num((100 * r.bulk.completePerS) / ceiling, 0)}%`, num(r.bulk.seconds, 1)]];
-    if (r.bulkJobs) rows.push([`${Math.ceil(r.bulkJobs.scores / r.bulkJobs.perJob)} bulk jobs of ${r.bulkJobs.perJob} inputs`, '—', num(r.bulkJobs.completePerS), `${num((100 * r.bulkJobs.completePerS) / ceiling, 0)}%`, num(r.bulkJobs.seconds, 1)]);
+    for (const b of r.bulkJobs) {
+      rows.push([`${Math.ceil(b.scores / b.perJob)} bulk jobs of ${b.perJob} inputs, ${b.workers} worker${b.workers > 1 ? 's' : ''}`, '—', num(b.completePerS), `${num((100 * b.completePerS) / ceiling, 0)}%`, num(b.seconds, 1)]);
+    }
     out.push(markdownTable(['submitted as', 'jobs submitted/s', 'scores/s end to end', '% of ceiling', 'seconds'], rows));
   }
   if (r.soak) {
