@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { descendants, isAlive, parentOf, startTicks } from './proc-stats.ts';
 
-const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A running platform node. */
 export interface BenchPlatform {
@@ -29,11 +29,19 @@ export interface BenchPlatform {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startPlatform}. */
+export interface PlatformOptions {
+  /** The checkout to run (default: this one): another worktree's code, for side-by-side runs. */
+  root?: string;
+  /** Added to the platform's environment (a key prefix, so two platforms can share one Redis). */
+  env?: Record<string, string>;
+}
+
 /** Starts the platform with one worker on `redisUrl` and waits (≤ 60 s) until /readyz says 200. */
-export async function startPlatform(redisUrl: string): Promise<BenchPlatform> {
+export async function startPlatform(redisUrl: string, opts: PlatformOptions = {}): Promise<BenchPlatform> {
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-bench-state-'));
   const port = await freePort();
-  const proc = spawn(process.execPath, [START], {
+  const proc = spawn(process.execPath, [join(opts.root ?? REPO, 'runtime/start.mjs')], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -43,6 +51,7 @@ export async function startPlatform(redisUrl: string): Promise<BenchPlatform> {
       AUTOGLM_STATE_DIR: stateDir,
       AUTOGLM_LOG_LEVEL: 'warn',
       AUTOGLM_SHUTDOWN_GRACE: '5s',
+      ...opts.env,
     },
     // stdout carries the banner (with the token); stderr is kept to explain a failed start.
     stdio: ['ignore', 'ignore', 'pipe'],
