@@ -372,6 +372,8 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
         o.log(`async bulk: again with ${perCore} workers (the default, one per core)…`);
         await p.stopPool();
         await p.startPool({ AUTOGLM_WORKERS: String(perCore) });
+        // Fresh workers run cold code: warm them as the earlier parts warmed the first pool.
+        await bulkJobs(p, 'lstm-risk', 8 * BULK_PER_JOB);
         await measureBulkJobs(perCore);
         await p.stopPool();
         await p.startPool();
