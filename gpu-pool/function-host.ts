@@ -49,7 +49,7 @@ export interface Host {
    */
   setRecords(all: FunctionRecord[], serving?: Iterable<string>): void;
   /** Runs one invocation, batched with concurrent ones of the same version when its manifest allows. */
-  execute(data: JobData, signal: AbortSignal): Promise<InvocationResult>;
+  execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult>;
   /** Resolves once every serving `warm: true` version this device can serve is loaded (failures are logged). */
   warm(): Promise<void>;
   /** Loads a version as a deploy check would (import, `load`), and says how long it took. */
@@ -78,8 +78,15 @@ interface Loaded {
 }
 
 /** One job as a host runs it. */
+/**
+ * What a host needs of a job to run it. Only this crosses to the inference thread: the rest of
+ * the job (owner, reply channel, trace context…) stays with the queue consumer, and is not
+ * structured-cloned per item for nothing.
+ */
+export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline'>;
+
 export interface HostJob {
-  data: JobData;
+  data: HostInput;
   signal: AbortSignal;
   /** When the worker took it, epoch ms. */
   picked: number;
@@ -124,7 +131,7 @@ export class FunctionHost implements Host {
     this.warming = this.loadWarm();
   }
 
-  async execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
+  async execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
     const job: HostJob = { data, signal, picked: Date.now() };
     const rec = this.index.find(data.fn, data.version);
     if (!rec) return notDeployed(job, this.opts.slot.id, this.backend);

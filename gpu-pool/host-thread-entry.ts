@@ -4,11 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
-import type { JobData } from '../queue/index.ts';
 import { selectBackend, type BackendSelection } from './backend.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { BackendUnavailableError } from './errors.ts';
-import { FunctionHost } from './function-host.ts';
+import { FunctionHost, type HostInput } from './function-host.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
 const port = parentPort!;
@@ -29,7 +28,7 @@ function serve(selection: BackendSelection): void {
   const aborts = new Map<number, AbortController>();
 
   // `execute` resolves even for failed functions; this covers a bug in the host itself.
-  const failure = (job: JobData, err: unknown): InvocationResult => {
+  const failure = (job: HostInput, err: unknown): InvocationResult => {
     const now = Date.now();
     return { version: job.version, device: data.slot.id, backend: selection.name, batchSize: 1, timings: { picked: now, started: now, finished: now }, error: toErrorRecord(err) };
   };
@@ -47,7 +46,7 @@ function serve(selection: BackendSelection): void {
     if (outbox.length === 0) process.nextTick(() => post({ t: 'done', results: outbox.splice(0) }));
     outbox.push(...results);
   };
-  const run = (runs: { id: number; data: JobData; picked: number }[]) => {
+  const run = (runs: { id: number; data: HostInput; picked: number }[]) => {
     const jobs = runs.map((r) => {
       const ac = new AbortController();
       aborts.set(r.id, ac);

@@ -1,8 +1,8 @@
 /** Messages between a worker's main thread ({@link HostThread}) and its inference thread. */
 import type { InvocationResult, LogLevel } from '../functions/sdk/index.ts';
-import type { DeviceSlot, FunctionRecord, JobData } from '../queue/index.ts';
+import type { DeviceSlot, FunctionRecord } from '../queue/index.ts';
 import type { BackendChoice, BackendName } from './backend.ts';
-import type { HostStats } from './function-host.ts';
+import type { HostInput, HostStats } from './function-host.ts';
 
 /** `workerData` of the inference thread. */
 export interface ThreadData {
@@ -23,7 +23,7 @@ export interface ThreadData {
  */
 export type ToThread =
   | { t: 'records'; all: FunctionRecord[]; serving: string[] | undefined }
-  | { t: 'batches'; batches: { id: number; data: JobData; picked: number }[][] }
+  | { t: 'batches'; batches: { id: number; data: HostInput; picked: number }[][] }
   | { t: 'abort'; id: number }
   | { t: 'warm'; id: number }
   | { t: 'probe'; id: number; rec: FunctionRecord }

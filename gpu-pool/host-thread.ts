@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
-import type { FunctionRecord, JobData } from '../queue/index.ts';
+import type { FunctionRecord } from '../queue/index.ts';
 import type { BackendSelection } from './backend.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import { BackendUnavailableError, HostLostError } from './errors.ts';
-import type { Host, HostJob, HostStats } from './function-host.ts';
+import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { RecordIndex, versionKey } from './record-index.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
@@ -28,7 +28,7 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   /** For runs: how to fail the job if the thread dies. */
-  data?: JobData;
+  data?: HostInput;
 }
 
 /**
@@ -42,7 +42,7 @@ export class HostThread implements Host {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   /** Batches waiting to cross to the thread at the end of this turn. */
-  private outbox: { id: number; data: JobData; picked: number }[][] = [];
+  private outbox: { id: number; data: HostInput; picked: number }[][] = [];
   private readonly index = new RecordIndex();
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
@@ -99,8 +99,9 @@ export class HostThread implements Host {
   }
 
   /** Batches form here, on the main thread; each batch crosses to the inference thread whole. */
-  execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
-    const job: HostJob = { data, signal, picked: Date.now() };
+  execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
+    // Only what the thread's host reads crosses over (each batch is structured-cloned).
+    const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline }, signal, picked: Date.now() };
     const rec = this.index.find(data.fn, data.version);
     const plan = rec && batchPlan(rec.manifest);
     // Unknown versions go over alone: the thread answers FUNCTION_NOT_FOUND.
@@ -218,7 +219,7 @@ export class HostThread implements Host {
     }
   }
 
-  private lostResult(data: JobData, err: Error): InvocationResult {
+  private lostResult(data: HostInput, err: Error): InvocationResult {
     const now = Date.now();
     return { version: data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked: now, started: now, finished: now }, error: toErrorRecord(new HostLostError(err.message)) };
   }

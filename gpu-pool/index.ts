@@ -17,7 +17,7 @@ export type { BackendChoice, BackendName, BackendOptions, BackendSelection } fro
 
 // Running function code
 export { FunctionHost, notDeployed } from './function-host.ts';
-export type { FunctionHostOptions, Host, HostJob, HostStats } from './function-host.ts';
+export type { FunctionHostOptions, Host, HostInput, HostJob, HostStats } from './function-host.ts';
 export { RecordIndex, versionKey } from './record-index.ts';
 export { HostThread } from './host-thread.ts';
 export type { HostThreadOptions } from './host-thread.ts';

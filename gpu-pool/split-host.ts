@@ -1,6 +1,6 @@
 import type { InvocationResult } from '../functions/sdk/index.ts';
-import type { FunctionRecord, JobData } from '../queue/index.ts';
-import type { Host, HostStats } from './function-host.ts';
+import type { FunctionRecord } from '../queue/index.ts';
+import type { Host, HostInput, HostStats } from './function-host.ts';
 import { RecordIndex } from './record-index.ts';
 
 const isInline = (r: FunctionRecord) => r.manifest.isolation === 'inline';
@@ -30,7 +30,7 @@ export class SplitHost implements Host {
     this.inline.setRecords(all.filter(isInline), keys);
   }
 
-  execute(data: JobData, signal: AbortSignal): Promise<InvocationResult> {
+  execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
     return this.hostOf(this.index.find(data.fn, data.version)).execute(data, signal);
   }
 
