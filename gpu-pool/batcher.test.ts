@@ -67,7 +67,8 @@ describe('Batcher', () => {
   });
 
   it('sends a full batch ahead while one runs, and holds a partial one until a slot frees', async () => {
-    const { batches, run } = recorder(40);
+    // Batches run long enough that the check below happens while they still run, on a busy machine too.
+    const { batches, run } = recorder(300);
     const b = new Batcher({ maxSize: 4, maxDelayMs: 0, maxInFlight: 1 }, run);
     const full = [1, 2, 3, 4, 5, 6, 7, 8].map((x) => b.submit(x));
     expect(batches).toEqual([[1, 2, 3, 4], [5, 6, 7, 8]]); // both full: the second waits at the model
