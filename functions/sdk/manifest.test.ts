@@ -13,14 +13,15 @@ describe('parseManifest', () => {
     expect(r.manifest.retries).toBe(2);
     expect(r.manifest.entry).toBe('handler.ts');
     expect(r.manifest.device).toBe('any');
+    expect(r.manifest.isolation).toBe('thread');
   });
 
   it('names every bad field', () => {
-    const r = parseManifest({ name: 'Bad Name', timeout: 'forever', device: 'tpu', extra: 1 });
+    const r = parseManifest({ name: 'Bad Name', timeout: 'forever', device: 'tpu', isolation: 'process', extra: 1 });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const fields = r.issues.map((i) => i.field);
-    expect(fields).toEqual(expect.arrayContaining(['name', 'timeout', 'device']));
+    expect(fields).toEqual(expect.arrayContaining(['name', 'timeout', 'device', 'isolation']));
     expect(r.issues.some((i) => i.message.includes('extra'))).toBe(true);
   });
 });

@@ -24,6 +24,23 @@ describe('a long synchronous handler', () => {
   });
 });
 
+describe('the inference thread', () => {
+  it('sends a finished job back before it runs the next one queued behind it', async () => {
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health') } });
+    const file = countFile();
+    const first = p.call('POST', '/v1/functions/block/invoke', { input: { ms: 800, countFile: file } });
+    // The second reaches the thread while the first blocks it, and waits there.
+    await eventually(async () => lines(file).length === 1 || undefined, 'the first job to start');
+    const second = p.call('POST', '/v1/functions/block/invoke', { input: { ms: 800, countFile: file } });
+    const a = await first;
+    const answeredAt = Date.now();
+    const b = await second;
+    expect([a.status, b.status]).toEqual([200, 200]);
+    // The first answer does not wait out the second job's run.
+    expect(answeredAt).toBeLessThan(Date.parse((await job(b.json.id)).timings.finished));
+  });
+});
+
 describe('worker crashes', () => {
   it('a worker killed with SIGKILL mid-job is replaced, and the job completes on the replacement', async () => {
     const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
