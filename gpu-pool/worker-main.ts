@@ -52,8 +52,9 @@ try {
   if (config.inference === 'thread') {
     const { backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = config;
     thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLost: () => void shutdown('inference thread lost', 1) });
-    // Versions whose manifest says `isolation: inline` run here, on the main thread.
-    host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: new BundleCache(bundleCacheDir, { localDir: artifactsDir }), log }));
+    // Versions whose manifest says `isolation: inline` run here, on the main thread, from the
+    // bundles this thread already fetches.
+    host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: fetcher, log }));
     log.info('backend selected', { backend: host.backend, simd: thread.selection.simd, skipped: thread.selection.skipped, inference: 'thread' });
   } else {
     const sel = await selectBackend({ choice: config.backend, gpuModule: config.gpuModule });

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Backoffs, DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   DeadlineExceededError,
@@ -55,8 +55,6 @@ export class FunctionConsumer {
   private readonly callbacks: Queue;
   private closing: Promise<void> | undefined;
   private active = 0;
-  /** Successes announced on the consumer's own connection, right behind BullMQ's completion. */
-  private readonly announced = new WeakSet<Job>();
 
   constructor(
     readonly fn: string,
@@ -76,8 +74,9 @@ export class FunctionConsumer {
       maxStalledCount: opts.maxStalledCount ?? 2,
       autorun: true,
     });
+    // A router waiting for the answer heard of it already (see `succeeded`).
     this.worker.on('completed', (job, result: InvocationResult) => {
-      if (!this.announced.has(job)) this.announce(job, { id: job.id!, ok: true, result });
+      if (!(job.data as JobData).replyTo) this.announce(job, { id: job.id!, ok: true, result });
     });
     this.worker.on('failed', (job, err) => {
       // Only a final failure is announced; a retry leaves finishedOn unset.
@@ -136,7 +135,6 @@ export class FunctionConsumer {
    */
   private succeeded<R extends InvocationResult | ItemsResult>(job: Job, result: R): R {
     if ((job.data as JobData).replyTo) {
-      this.announced.add(job);
       process.nextTick(() => this.announce(job, { id: job.id!, ok: true, result: result as InvocationResult }, this.connection));
     }
     return result;
@@ -150,7 +148,7 @@ export class FunctionConsumer {
   private async processItems(job: Job, data: JobData, bullSignal?: AbortSignal): Promise<ItemsResult> {
     const items = data.items!;
     const maxAttempts = job.opts.attempts ?? 1;
-    const backoffMs = typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 0) : 0;
+    const backoff = job.opts.backoff === undefined ? undefined : Backoffs.normalize(job.opts.backoff);
     const results: ItemResult[] = new Array(items.length);
     const inputs = this.opts.cipher.open(data.input, job.id!) as unknown[];
     const outputs: unknown[] = new Array(items.length);
@@ -174,7 +172,8 @@ export class FunctionConsumer {
           results[i] = { ...rest, attempts: attempt };
           return;
         }
-        const wait = backoffMs * 2 ** (attempt - 1);
+        // The job's own retry policy, applied in place: BullMQ's strategies (built-in ones are synchronous).
+        const wait = backoff ? Number(Backoffs.calculate(backoff, attempt, new Error(run.error.message), job)) || 0 : 0;
         const last = run.final || attempt >= maxAttempts || !run.error.retryable || (plain.deadline !== null && Date.now() + wait >= plain.deadline);
         if (last) {
           const { output: _none, ...rest } = run.result ?? this.noResult(data);
@@ -264,19 +263,20 @@ export class FunctionConsumer {
   private announce(job: Job, msg: DoneMessage, via: Redis = this.publisher): void {
     const data = job.data as JobData;
     const channel = keys.doneChannel(this.opts.prefix, data.replyTo);
-    const ids = data.items ? data.items.map((_, i) => itemId(job.id!, i)) : [msg.id];
+    // Grouped calls: a router waits on each item, and each was admitted a quota slot of its own.
+    const itemIds = data.items && data.replyTo ? data.items.map((_, i) => itemId(job.id!, i)) : undefined;
     // Async jobs announce only their id: long-polls re-read the job, and results stay out of pub/sub.
     const payload = !data.replyTo
       ? { id: msg.id, ok: msg.ok }
-      : data.items
-        ? { ...msg, result: undefined, items: itemMessages(ids, msg), outputs: (msg.result as unknown as ItemsResult | undefined)?.outputs }
+      : itemIds
+        ? { ...msg, result: undefined, items: itemMessages(itemIds, msg), outputs: (msg.result as unknown as ItemsResult | undefined)?.outputs }
         : msg;
     via
       .multi()
       .publish(channel, JSON.stringify(payload))
       // The job no longer counts against its namespace's concurrency quota: a bulk job was
       // admitted as one, grouped calls each as an item.
-      .zrem(inflightKey(this.opts.prefix, data.ns), msg.id, ...(data.items ? ids : []))
+      .zrem(inflightKey(this.opts.prefix, data.ns), msg.id, ...(itemIds ?? []))
       .exec()
       .catch(() => {
         /* The router's sweep finds the result in the job record; the quota entry expires. */

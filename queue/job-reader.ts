@@ -80,19 +80,22 @@ export class JobReader {
   /** The final message of a finished job (or item), or undefined while it is queued or running. */
   async check(id: string): Promise<DoneMessage | undefined> {
     const item = splitItemId(id);
-    const { job, state } = await this.read(item?.jobId ?? id);
+    const jobId = item?.jobId ?? id;
+    // The sweep asks this of every long wait each second: a running job costs one state read.
+    const state = await this.stateOf(jobId);
     if (state !== 'completed' && state !== 'failed') {
       if (state !== 'unknown') return undefined;
-      const tomb = await this.redis.exists(keys.cancelled(this.prefix, item?.jobId ?? id));
+      const tomb = await this.redis.exists(keys.cancelled(this.prefix, jobId));
       return tomb ? { id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } : undefined;
     }
+    const job = await this.find(jobId);
     if (!job) return undefined; // removed by retention in between
     if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
     if (!item) return { id, ok: true, result: this.openResult(id, job.returnvalue as InvocationResult) };
     const all = job.returnvalue as ItemsResult | null;
     const r = all?.items?.[item.index];
     if (!r) return undefined;
-    return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: { ...r, output: this.openOutputs(item.jobId, all!)[item.index] } };
+    return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: { ...r, output: this.openOutputs(item.jobId, all!.outputs)[item.index] } };
   }
 
   /**
@@ -100,10 +103,14 @@ export class JobReader {
    * "succeeded" without an output.
    */
   private async read(id: string): Promise<{ job: Job | undefined; state: string }> {
-    const fn = functionOfJobId(id);
-    const state = fn ? await this.queues.get(fn).getJobState(id) : 'unknown';
+    const state = await this.stateOf(id);
     const job = state === 'unknown' ? undefined : await this.find(id);
     return { job, state };
+  }
+
+  private async stateOf(id: string): Promise<string> {
+    const fn = functionOfJobId(id);
+    return fn ? this.queues.get(fn).getJobState(id) : 'unknown';
   }
 
   /**
@@ -169,15 +176,15 @@ export class JobReader {
   /** A published message with its output(s) opened: one result, or a grouped job's items. */
   openMessage(msg: DoneMessage): DoneMessage {
     if (msg.items) {
-      const outputs = (this.cipher.open(msg.outputs, msg.id) as unknown[] | undefined) ?? [];
+      const outputs = this.openOutputs(msg.id, msg.outputs);
       return { ...msg, outputs: undefined, items: msg.items.map((m, i) => (m.result ? { ...m, result: { ...m.result, output: outputs[i] } } : m)) };
     }
     return msg.result ? { ...msg, result: this.openResult(msg.id, msg.result) } : msg;
   }
 
   /** The outputs of a job with items, opened (undefined where an item failed). */
-  private openOutputs(jobId: string, r: ItemsResult): unknown[] {
-    return (this.cipher.open(r.outputs, jobId) as unknown[] | undefined) ?? [];
+  private openOutputs(jobId: string, sealed: unknown): unknown[] {
+    return (this.cipher.open(sealed, jobId) as unknown[] | undefined) ?? [];
   }
 
   private async find(id: string): Promise<Job | undefined> {
@@ -192,7 +199,7 @@ export class JobReader {
     if (v.status === 'succeeded' && data.items) {
       const all = job.returnvalue as ItemsResult | null;
       const results = all?.items ?? [];
-      const outputs = all ? this.openOutputs(job.id!, all) : [];
+      const outputs = all ? this.openOutputs(job.id!, all.outputs) : [];
       v.items = results.map((r, i) => itemOf(itemId(job.id!, i), r, outputs[i]));
       v.itemsFailed = v.items.filter((it) => it.status === 'failed').length;
       const first = results[0];
@@ -218,7 +225,7 @@ export class JobReader {
     if (v.status !== 'succeeded' || !r) return v;
     v.attempts = r.attempts;
     v.timings.finished = iso(r.timings.finished)!;
-    if (!r.error) applyResult(v, { ...r, output: this.openOutputs(job.id!, all!)[index] });
+    if (!r.error) applyResult(v, { ...r, output: this.openOutputs(job.id!, all!.outputs)[index] });
     else Object.assign(v, { status: 'failed', error: errorView(r.error) });
     return v;
   }

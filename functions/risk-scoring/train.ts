@@ -20,7 +20,7 @@ import { atThreshold, rocAuc } from './metrics.ts';
 import { ARTIFACTS_DIR, META_FILE, buildRiskModel, type RiskModel, type RiskModelMeta, type Thresholds } from './risk-model.ts';
 import { MAX_TRANSACTIONS } from './reference-data.ts';
 import { Rng } from '../sdk/index.ts';
-import { folderIO } from '../sdk/tf/index.ts';
+import { folderIO, plainPredictor } from '../sdk/tf/index.ts';
 import { parseRiskInput } from './validate-input.ts';
 
 /** Training set-up; every number here is in the evaluation report. */
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     training: { ...TRAINING, heldOut: HELD_OUT },
   };
   // Weights change every epoch: score through the live model, not a fused copy of its weights.
-  const rm: RiskModel = { model, predictor: { predict: (x) => model.predict(x) as tf.Tensor, fused: false, dispose: () => undefined }, meta };
+  const rm: RiskModel = { model, predictor: plainPredictor(model), meta };
   const validationLabels = validation.map((d) => d.label);
   const shuffle = new Rng(TRAINING.shuffleSeed);
 

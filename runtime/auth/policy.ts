@@ -38,12 +38,14 @@ export interface Resource {
   function?: string;
   /** Who submitted the job, for job reads and cancels. */
   owner?: string;
+  /** Describes every namespace at once (metrics): only a token for all of them (`*`) may see it. */
+  allNamespaces?: true;
 }
 
 /** Whether `p` may do `action` on `r` (no exception; for filtering lists). */
 export function allowed(p: Principal, action: Action, r: Resource): boolean {
   if (p.roles.includes('admin')) return true;
-  if (action === 'metrics.read' && !p.namespaces.includes('*')) return false;
+  if (r.allNamespaces && !p.namespaces.includes('*')) return false;
   // '*' as the resource's namespace: content-addressed artifacts, which belong to no one namespace.
   if (r.namespace !== '*' && !p.namespaces.includes('*') && !p.namespaces.includes(r.namespace)) return false;
   const granting = p.roles.filter((role) => GRANTS[role]?.includes(action));

@@ -78,6 +78,9 @@ export const Accepted = z
   .object({ id: z.string(), status: z.literal('queued').or(z.string()), statusUrl: z.string() })
   .openapi('JobAccepted');
 
+const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+const JobError = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).passthrough();
+
 export const JobViewSchema = z
   .object({
     id: z.string(),
@@ -85,9 +88,9 @@ export const JobViewSchema = z
     version: z.string(),
     namespace: z.string(),
     submittedBy: z.string(),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    status: JobStatus,
     output: z.unknown().optional(),
-    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).passthrough().optional(),
+    error: JobError.optional(),
     attempts: z.number().int(),
     maxAttempts: z.number().int(),
     timings: z.object({ queued: z.string(), started: z.string().optional(), finished: z.string().optional() }),
@@ -101,9 +104,9 @@ export const JobViewSchema = z
       .array(
         z.object({
           id: z.string(),
-          status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+          status: JobStatus,
           output: z.unknown().optional(),
-          error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).passthrough().optional(),
+          error: JobError.optional(),
           attempts: z.number().int(),
         }),
       )

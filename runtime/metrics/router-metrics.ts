@@ -22,7 +22,7 @@ export interface AnsweredRequest {
 }
 
 /** `ok` below 400, else the status class: `4xx` (the caller's fault) or `5xx` (ours or the function's). */
-export function outcomeOf(status: number): 'ok' | '4xx' | '5xx' {
+function outcomeOf(status: number): 'ok' | '4xx' | '5xx' {
   return status < 400 ? 'ok' : status < 500 ? '4xx' : '5xx';
 }
 

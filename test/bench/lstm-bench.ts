@@ -27,9 +27,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as tf from '@tensorflow/tfjs';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { plainPredictor } from '../../functions/sdk/tf/index.ts';
 import { selectBackend } from '../../gpu-pool/backend.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { WorkerRegistry, newKeyringSpec, type WorkerState } from '../../queue/index.ts';
@@ -119,7 +119,7 @@ function sequences(n: number): number[][][] {
 async function inProcess(seconds: number): Promise<LstmBenchReport['inProcess']> {
   const sel = await selectBackend({ choice: 'wasm' });
   const scorer = loadRiskScorer();
-  const paths = { 'fused predictor (what the functions run)': scorer.predictor, 'layers model.predict': { predict: (x: tf.Tensor3D) => scorer.model.predict(x) as tf.Tensor } };
+  const paths = { 'fused predictor (what the functions run)': scorer.predictor, 'layers model.predict': plainPredictor(scorer.model) };
   const out: LstmBenchReport['inProcess'] = [];
   for (const [path, predictor] of Object.entries(paths)) {
     for (const batch of [1, 32]) {
@@ -254,10 +254,21 @@ async function batchesOf(p: Platform): Promise<{ jobs: number; batches: number }
   return { jobs: ws.reduce((a, w) => a + w.jobsDone, 0), batches: ws.reduce((a, w) => a + (w.batches ?? 0), 0) };
 }
 
-/** Submits `n` async jobs at 64 connections and waits until every one completed. */
-async function bulk(p: Platform, fn: string, body: string, n: number): Promise<{ submitS: number; totalS: number }> {
+/** Counts `fn`'s completed jobs from now on: the returned wait resolves once `n` more completed (≤ 10 minutes). */
+async function completions(p: Platform, fn: string): Promise<(n: number, what: string) => Promise<void>> {
   const completed = `${p.prefix}:fn.${fn}:completed`;
   const base = await p.redis.zcard(completed);
+  return async (n, what) => {
+    for (let idle = 0; (await p.redis.zcard(completed)) - base < n; ) {
+      await sleep(50);
+      if (++idle > 20 * 600) throw new Error(`${what} did not complete within 10 minutes`);
+    }
+  };
+}
+
+/** Submits `n` async jobs at 64 connections and waits until every one completed. */
+async function bulk(p: Platform, fn: string, body: string, n: number): Promise<{ submitS: number; totalS: number }> {
+  const done = await completions(p, fn);
   const t0 = performance.now();
   // `amount` (total requests instead of a duration) is autocannon's, missing from our typings.
   const opts: Parameters<typeof autocannon>[0] & { amount: number } = {
@@ -275,10 +286,7 @@ async function bulk(p: Platform, fn: string, body: string, n: number): Promise<{
   const submitS = (performance.now() - t0) / 1000;
   const accepted = r['2xx'];
   if (accepted < n) throw new Error(`only ${accepted} of ${n} async submissions were accepted`);
-  for (let idle = 0; (await p.redis.zcard(completed)) - base < n; ) {
-    await sleep(50);
-    if (++idle > 20 * 600) throw new Error('async jobs did not complete within 10 minutes');
-  }
+  await done(n, 'async jobs');
   return { submitS, totalS: (performance.now() - t0) / 1000 };
 }
 
@@ -290,8 +298,7 @@ const BULK_PER_JOB = 256;
  * and waits until every job completed. Returns the seconds from the first submission.
  */
 async function bulkJobs(p: Platform, fn: string, n: number): Promise<number> {
-  const completed = `${p.prefix}:fn.${fn}:completed`;
-  const base = await p.redis.zcard(completed);
+  const done = await completions(p, fn);
   const jobs = Math.ceil(n / BULK_PER_JOB);
   // Bodies are built before the clock starts: the bench measures the platform, not JSON.stringify.
   const bodies = Array.from({ length: jobs }, (_, j) => JSON.stringify({ inputs: sequences(Math.min(BULK_PER_JOB, n - j * BULK_PER_JOB)).map((sequence) => ({ sequence: sequence.map((step) => step.map((x) => Math.round(x * 1e4) / 1e4)) })) }));
@@ -305,10 +312,7 @@ async function bulkJobs(p: Platform, fn: string, n: number): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: 4 }, lane));
-  for (let idle = 0; (await p.redis.zcard(completed)) - base < jobs; ) {
-    await sleep(50);
-    if (++idle > 20 * 600) throw new Error('bulk jobs did not complete within 10 minutes');
-  }
+  await done(jobs, 'bulk jobs');
   return (performance.now() - t0) / 1000;
 }
 

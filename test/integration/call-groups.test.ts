@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitItemId } from '../../queue/index.ts';
+import { inflightKey } from '../../queue/namespace-limiter.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -101,7 +102,7 @@ describe('grouped synchronous calls', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(5);
     expect(calls.find((r) => r.status === 429)!.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
     // Every slot is given back when the calls end.
-    await eventually(async () => (await p.redis.zcard(`${p.prefix}:inflight:default`)) === 0, 'the quota to be released');
+    await eventually(async () => (await p.redis.zcard(inflightKey(p.prefix, 'default'))) === 0, 'the quota to be released');
   });
 
   it('completes every call of a group whose worker is killed mid-run', async () => {

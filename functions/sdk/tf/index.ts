@@ -5,4 +5,4 @@
  * its own `@tensorflow/tfjs` and the backend it chose.
  */
 export { folderIO } from './folder-io.ts';
-export { sequencePredictor, type SequencePredictor } from './sequence-predictor.ts';
+export { plainPredictor, sequencePredictor, type SequencePredictor } from './sequence-predictor.ts';

@@ -19,6 +19,11 @@ const DENSE_ACTIVATIONS: Record<string, ((t: tf.Tensor) => tf.Tensor) | undefine
   softmax: (t) => tf.softmax(t),
 };
 
+/** `model.predict` itself, behind the same face (for shapes the fused path does not cover, or weights that still change). */
+export function plainPredictor(model: tf.LayersModel): SequencePredictor {
+  return { predict: (x) => model.predict(x) as tf.Tensor, fused: false, dispose: () => undefined };
+}
+
 interface LstmConfig {
   units: number;
   activation: string;
@@ -57,7 +62,7 @@ export function sequencePredictor(model: tf.LayersModel): SequencePredictor {
     !lstm.returnState &&
     !lstm.goBackwards &&
     !lstm.stateful;
-  if (!covered) return { predict: (x) => model.predict(x) as tf.Tensor, fused: false, dispose: () => undefined };
+  if (!covered) return plainPredictor(model);
 
   const units = lstm.units;
   const hard = lstm.recurrentActivation === 'hardSigmoid';

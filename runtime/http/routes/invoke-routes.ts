@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { fromErrorRecord } from '../../../functions/sdk/index.ts';
-import { isItemId, newJobId, type PendingCall } from '../../../queue/index.ts';
+import { newJobId, type PendingCall } from '../../../queue/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
@@ -96,8 +96,8 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (!msg) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'deadline' }).end();
       // Nobody will read the result: drop the job if no worker has taken it yet (an item of a
-      // group cannot be dropped alone; its deadline keeps a worker from starting it).
-      if (!isItemId(id)) deps.jobs.cancel(id).catch(() => undefined);
+      // group cannot be dropped alone, cancel refuses it; its deadline keeps a worker from starting it).
+      deps.jobs.cancel(id).catch(() => undefined);
       throw new TimedOutWaitingError(id, waitMs);
     }
     if (!msg.ok || !msg.result) {

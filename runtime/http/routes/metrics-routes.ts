@@ -24,8 +24,7 @@ const metricsRoute = createRoute({
 export function metricsRoutes(scraper: Scraper, opts: { public: boolean }): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(metricsRoute, async (c) => {
-    // Metrics span every namespace, so the resource is all of them ('*').
-    if (!opts.public) authorize(c.var.principal, 'metrics.read', { namespace: '*' });
+    if (!opts.public) authorize(c.var.principal, 'metrics.read', { namespace: '*', allNamespaces: true });
     return c.text(await scraper.scrape(), 200, { 'content-type': EXPOSITION_CONTENT_TYPE });
   });
   return app;
