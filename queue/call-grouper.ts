@@ -7,7 +7,7 @@ import type { NamespaceLimiter } from './namespace-limiter.ts';
 import type { ResultBus } from './result-bus.ts';
 
 /** One synchronous call: what the router knows of it when it arrives. */
-export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'ns' | 'by' | 'traceparent' | 'tracestate'> & {
+export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'inputJson' | 'ns' | 'by' | 'traceparent' | 'tracestate'> & {
   /** When the caller stops waiting, epoch ms; the call is not started after it. */
   deadline: number;
 };
@@ -127,6 +127,7 @@ export class CallGrouper {
         {
           rec: first.rec,
           input: single ? first.input : null,
+          ...(single ? (first.inputJson ? { inputJson: first.inputJson } : {}) : jsonArray(going.map((c) => c.inputJson))),
           ns: first.ns,
           by: first.by,
           deadline: Math.max(...going.map((c) => c.deadline)),
@@ -154,6 +155,17 @@ export class CallGrouper {
 
 function trace(c: SyncCall): Pick<ItemData, 'traceparent' | 'tracestate'> {
   return { ...(c.traceparent ? { traceparent: c.traceparent } : {}), ...(c.tracestate ? { tracestate: c.tracestate } : {}) };
+}
+
+const [OPEN, COMMA, CLOSE] = ['[', ',', ']'].map((c) => Buffer.from(c));
+
+/** The calls' inputs as one JSON array, from the text each call came with (when every one did). */
+function jsonArray(texts: (Uint8Array | undefined)[]): Pick<SubmitRequest, 'inputJson'> {
+  if (texts.some((t) => t === undefined)) return {};
+  const parts: Uint8Array[] = [OPEN!];
+  texts.forEach((t, i) => (i > 0 ? parts.push(COMMA!, t!) : parts.push(t!)));
+  parts.push(CLOSE!);
+  return { inputJson: Buffer.concat(parts) };
 }
 
 /** A slot of {@link CallGrouper.send}: the pending call, or the error that refused it. */

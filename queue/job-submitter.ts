@@ -28,6 +28,12 @@ export interface SubmitRequest {
   input: unknown;
   /** Many inputs in one job: their inputs (in the clear; sealed here, together) and what each carries. */
   items?: (ItemData & { input: unknown })[];
+  /**
+   * `input`, or the items' inputs as an array, as JSON text the way the client sent it: sealed
+   * as it is. Without it the parsed value is serialized again, which for a bulk job costs the
+   * router more than everything else it does.
+   */
+  inputJson?: Uint8Array;
   ns: string;
   by: string;
   deadline: number | null;
@@ -117,7 +123,7 @@ export class JobSubmitter {
     const data: JobData = {
       fn: req.rec.name,
       version: req.rec.version,
-      input: this.opts.cipher.seal(req.items ? req.items.map((it) => it.input) : req.input, id),
+      input: req.inputJson ? this.opts.cipher.sealJson(req.inputJson, id) : this.opts.cipher.seal(req.items ? req.items.map((it) => it.input) : req.input, id),
       ...(req.items ? { items: req.items.map(({ input: _input, ...it }) => it) } : {}),
       ns: req.ns,
       by: req.by,

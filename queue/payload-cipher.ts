@@ -61,12 +61,16 @@ export class PayloadCipher {
   }
 
   seal(value: unknown, aad: string): Sealed | undefined {
-    if (value === undefined) return undefined;
+    return value === undefined ? undefined : this.sealJson(Buffer.from(JSON.stringify(value), 'utf8'), aad);
+  }
+
+  /** Seals a value given as its JSON text (UTF-8), as it was received: no serializing again. */
+  sealJson(json: Uint8Array, aad: string): Sealed {
     // A fresh 96-bit IV: a distinct slice of CSPRNG output each time.
     const iv = randomPooled(12);
     const c = createCipheriv('aes-256-gcm', this.keys.get(this.ring.active)!, iv);
     c.setAAD(Buffer.from(aad));
-    const ct = Buffer.concat([c.update(JSON.stringify(value), 'utf8'), c.final()]);
+    const ct = Buffer.concat([c.update(json), c.final()]);
     return { $sealed: 'aes-256-gcm', k: this.ring.active, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), ct: ct.toString('base64') };
   }
 

@@ -59,6 +59,8 @@ export interface AppEnv {
     traceId: string;
     /** What a route adds to its audit record (the function it deployed, the token it made…). */
     auditDetail?: Partial<AuditNote>;
+    /** The request's JSON body as received (set by `jsonBody`): inputs are sealed from these bytes. */
+    bodyBytes?: Buffer;
     /** Inputs an invocation accepted, for metrics: more than 1 for a bulk job, 0 for a replay. */
     inputCount?: number;
   };

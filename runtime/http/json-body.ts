@@ -34,7 +34,8 @@ export function jsonBody(limit: number): MiddlewareHandler {
     if (WRITES.has(c.req.method) && (hasBody || c.req.header('content-type'))) {
       const ct = c.req.header('content-type');
       if (!JSON_TYPE.test(ct?.split(';')[0]?.trim() ?? '')) throw new UnsupportedMediaTypeError(ct);
-      const text = await readText(c, limit);
+      const bytes = await readBody(c, limit);
+      const text = bytes.toString('utf8');
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -45,18 +46,19 @@ export function jsonBody(limit: number): MiddlewareHandler {
       // Hono's `json()` parses the cached text again on every call (its validator calls it once
       // more): hand out this parse instead. A bulk job's body is up to the limit of JSON.
       c.req.json = <T>() => Promise.resolve(parsed as T);
+      c.set('bodyBytes', bytes);
     }
     await next();
   };
 }
 
-async function readText(c: Context, limit: number): Promise<string> {
+async function readBody(c: Context, limit: number): Promise<Buffer> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming) {
     // Not on Node's server (tests drive the app with `app.request()`): the web body it is.
-    const text = await c.req.text();
-    if (Buffer.byteLength(text) > limit) throw new PayloadTooLargeError(limit);
-    return text;
+    const bytes = Buffer.from(await c.req.arrayBuffer());
+    if (bytes.length > limit) throw new PayloadTooLargeError(limit);
+    return bytes;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -70,7 +72,7 @@ async function readText(c: Context, limit: number): Promise<string> {
       c.header('connection', 'close');
       reject(new PayloadTooLargeError(limit));
     };
-    const onEnd = () => resolve(Buffer.concat(chunks, size).toString('utf8'));
+    const onEnd = () => resolve(Buffer.concat(chunks, size));
     incoming.on('data', onData).once('end', onEnd).once('error', reject);
   });
 }

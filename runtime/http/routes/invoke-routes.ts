@@ -9,6 +9,7 @@ import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
+import { jsonMember } from '../json-member.ts';
 import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
 
 const tracer = trace.getTracer('autoglm-router');
@@ -63,6 +64,12 @@ function resolveFunction(deps: AppDeps, c: Context<AppEnv>, target: string, rout
   return r;
 }
 
+/** The bytes the client sent `key` as: sealed as they are, not serialized again (see {@link jsonMember}). */
+function sentJson(c: Context<AppEnv>, key: 'input' | 'inputs'): Uint8Array | undefined {
+  const body = c.var.bodyBytes;
+  return body && jsonMember(body, key);
+}
+
 /** `POST /v1/functions/{name}/invoke` (synchronous) and `POST /v1/functions/{name}/jobs` (asynchronous). */
 export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -81,7 +88,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     let pending: PendingCall;
     try {
       // Concurrent calls ride the queue together; each keeps its own id, deadline and outcome.
-      pending = await deps.calls.call({ rec, input: body.input, ns: rec.namespace, by: c.var.principal.sub, deadline, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) });
+      pending = await deps.calls.call({ rec, input: body.input, inputJson: sentJson(c, 'input'), ns: rec.namespace, by: c.var.principal.sub, deadline, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) });
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
       throw err;
@@ -140,6 +147,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         rec,
         input: body.input,
         ...(body.inputs ? { items: body.inputs.map((input) => ({ input, deadline })) } : {}),
+        inputJson: sentJson(c, body.inputs ? 'inputs' : 'input'),
         ns: rec.namespace,
         by: c.var.principal.sub,
         deadline,
