@@ -69,7 +69,14 @@ export interface PoolConfig {
 }
 
 /** Variables that hold secrets: removed from the worker's environment once parsed, before any function code runs. */
-export const SECRET_VARIABLES = ['AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN'] as const;
+export const SECRET_VARIABLES = [
+  'AUTOGLM_ENCRYPTION_KEYS',
+  'REDIS_URL',
+  'AUTOGLM_WORKER_TOKEN',
+  // A trace collector's credentials, if any.
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+] as const;
 
 /** Parses the pool's variables; every bad one is reported. */
 export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>): { ok: true; config: PoolConfig } | { ok: false; errors: string[] } {

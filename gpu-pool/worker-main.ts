@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
-import { FunctionCatalog, FunctionConsumer, PayloadCipher, WorkerRegistry, canServe, connectRedis, installTracing } from '../queue/index.ts';
+import { FunctionCatalog, FunctionConsumer, PayloadCipher, WorkerRegistry, canServe, connectRedis, flushTracing, installTracing } from '../queue/index.ts';
 import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
@@ -31,13 +31,14 @@ const config = parsed.config;
 // Bundles missing from this node are downloaded here, on the main thread, so the worker token
 // never reaches the inference thread where function code runs.
 const fetcher = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir, routerUrls: async () => config.routerUrls, ...(config.workerToken ? { token: config.workerToken } : {}) });
+// Before the scrub below: the trace exporter reads its collector's address and headers now.
+installTracing({ service: 'autoglm-worker' });
 // Function code (in the inference thread, which copies this environment) must not see secrets.
 for (const v of SECRET_VARIABLES) delete process.env[v];
 const cipher = new PayloadCipher(config.encryptionKeys);
 const { slot, restarts } = ident.identity;
 const workerId = `${hostname()}-${process.pid}`;
 const log = createLogger({ component: 'worker', workerId, device: slot.id }, config.logLevel);
-installTracing();
 const tracer = trace.getTracer('autoglm-worker');
 // Declared up front: the inference thread may be lost (and shutdown run) at any point of the start.
 let stopping: Promise<void> | undefined;
@@ -244,6 +245,7 @@ function shutdown(reason: string, code = 0): Promise<void> {
     await host.close();
     await registry.leave(workerId).catch(() => undefined);
     await Promise.all([conn, publisher, catalogSub].map((c) => c.quit().catch(() => c.disconnect())));
+    await flushTracing();
     log.info('worker stopped');
     process.exit(code);
   })();

@@ -61,4 +61,4 @@ export { canServe, formatBytes, placeFunction } from './placement.ts';
 export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 
 // Tracing: trace context rides in job data from router to worker; entry points install the SDK.
-export { installTracing } from './tracing.ts';
+export { flushTracing, installTracing } from './tracing.ts';

@@ -4,7 +4,7 @@ import { installTracing } from './tracing.ts';
 
 describe('installTracing without span processors', () => {
   it('records no spans, but still makes trace ids and propagates them, continuing a caller trace', () => {
-    const tracer = installTracing().getTracer('test');
+    const tracer = installTracing({ service: 'test', env: {} }).getTracer('test');
     const root = tracer.startSpan('root');
     expect(root.isRecording()).toBe(false);
     expect(isSpanContextValid(root.spanContext())).toBe(true);

@@ -1,21 +1,56 @@
 import { propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AlwaysOffSampler, BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 let installed: BasicTracerProvider | undefined;
+
+/** Options of {@link installTracing}. */
+export interface TracingOptions {
+  /** `service.name` of this process's spans, unless `OTEL_SERVICE_NAME` names it. */
+  service: string;
+  /** Where spans go. Default: {@link exportFromEnv}. */
+  processors?: SpanProcessor[];
+  env?: Readonly<Record<string, string | undefined>>;
+}
 
 /**
  * Installs the OpenTelemetry SDK for this process: real trace ids and W3C `traceparent`
  * propagation. Only entry points call this; library code uses `@opentelemetry/api` and stays a
- * no-op without it. Span export is added by passing processors (an OTLP exporter in production,
- * an in-memory one in tests). With none, spans are not recorded (nothing would read them): ids
- * are still made and propagated, with the sampled flag off. Calling it again returns the first
- * provider.
+ * no-op without it. Spans are exported as the standard OpenTelemetry variables say (see
+ * {@link exportFromEnv}). With nowhere to export, spans are not recorded (nothing would read
+ * them): ids are still made and propagated, with the sampled flag off. Calling it again returns
+ * the first provider.
  */
-export function installTracing(processors: SpanProcessor[] = []): BasicTracerProvider {
+export function installTracing(opts: TracingOptions): BasicTracerProvider {
   if (installed) return installed;
-  installed = new BasicTracerProvider({ spanProcessors: processors, ...(processors.length === 0 ? { sampler: new AlwaysOffSampler() } : {}) });
+  const env = opts.env ?? process.env;
+  const processors = opts.processors ?? exportFromEnv(env);
+  installed = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || opts.service }),
+    spanProcessors: processors,
+    ...(processors.length === 0 ? { sampler: new AlwaysOffSampler() } : {}),
+  });
   trace.setGlobalTracerProvider(installed);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   return installed;
+}
+
+/**
+ * Span export configured the way every OpenTelemetry SDK is: with `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set, spans go in batches to that collector over
+ * OTLP/HTTP (JSON), with the exporter's own variables (`…_HEADERS`, `…_TIMEOUT`) and the batch
+ * processor's (`OTEL_BSP_SCHEDULE_DELAY`, …). `OTEL_TRACES_EXPORTER=none` turns export off.
+ */
+export function exportFromEnv(env: Readonly<Record<string, string | undefined>>): SpanProcessor[] {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || env.OTEL_TRACES_EXPORTER === 'none') return [];
+  return [new BatchSpanProcessor(new OTLPTraceExporter())];
+}
+
+/** Sends the spans still buffered (on shutdown). Never throws; gives up after `timeoutMs`. */
+export async function flushTracing(timeoutMs = 5_000): Promise<void> {
+  if (!installed) return;
+  await Promise.race([installed.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
-import { WorkerRegistry, connectRedis, evictionPolicy, installTracing, newKeyringSpec, parseKeyring } from '../../queue/index.ts';
+import { WorkerRegistry, connectRedis, evictionPolicy, flushTracing, installTracing, newKeyringSpec, parseKeyring } from '../../queue/index.ts';
 import { persistentSecret, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
@@ -48,7 +48,7 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
     await checkExternalRedis(redisUrl);
   }
 
-  installTracing();
+  installTracing({ service: 'autoglm-router' });
   const keys = config.encryptionKeys ?? persistentSecret(config.stateDir, 'encryption-keys', newKeyringSpec);
   const ring = parseKeyring(keys);
   if (!ring.ok) throw new LaunchError(`${join(config.stateDir, 'encryption-keys')}: ${ring.error}`);
@@ -95,6 +95,7 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
         await exited;
       }
       await redis?.stop();
+      await flushTracing();
     })());
   // The pool dying on its own (bad config, crash loop) takes the node down with a clear message.
   pool?.on('exit', (code) => {
@@ -136,6 +137,8 @@ function startPool(config: Config, redisUrl: string, encryptionKeys: string): Ch
       AUTOGLM_LOG_LEVEL: config.logLevel,
       // Pool settings the router does not read: passed through as the operator set them.
       ...pick(process.env, POOL_PASSTHROUGH),
+      // Trace export (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME…): workers export their spans too.
+      ...pick(process.env, Object.keys(process.env).filter((n) => n.startsWith('OTEL_'))),
       // Same node as the router: bundles are read from its artifact directory, no download.
       AUTOGLM_ARTIFACTS_DIR: artifactsDir(config.stateDir),
       AUTOGLM_BUNDLE_CACHE: join(config.stateDir, 'bundles'),

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,5 +98,52 @@ describe('npm start (the launcher)', () => {
     expect(job.status).toBe('succeeded');
     l2.proc.kill('SIGINT');
     expect(await l2.exited).toBe(0);
+  });
+
+  it('exports each invocation as one trace across router and worker to an OTLP collector, flushed at stop', async () => {
+    // A stand-in collector: OTLP/HTTP JSON, as the OpenTelemetry Collector receives it.
+    const spans: { service: string; traceId: string; parentSpanId?: string; name: string }[] = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d)).on('end', () => {
+        if (req.url === '/v1/traces') {
+          for (const rs of JSON.parse(body).resourceSpans ?? []) {
+            const service = rs.resource.attributes.find((a: { key: string }) => a.key === 'service.name')?.value.stringValue;
+            for (const ss of rs.scopeSpans) for (const sp of ss.spans) spans.push({ service, traceId: sp.traceId, parentSpanId: sp.parentSpanId, name: sp.name });
+          }
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const redis = await startTestRedis();
+    const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
+    dirs.push(state);
+    try {
+      const l = launch({
+        REDIS_URL: redis.url,
+        AUTOGLM_STATE_DIR: state,
+        AUTOGLM_PORT: '0',
+        AUTOGLM_WORKERS: '1',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+        // Nothing leaves on the batch schedule during the test: what arrives was flushed at stop.
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+      });
+      const [, invokeUrl, token] = await waitFor(() => /curl -s -X POST (\S+) -H 'authorization: Bearer (\S+)'/.exec(l.out()), 'the banner');
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` };
+      const res = await fetch(invokeUrl!, { method: 'POST', headers, body: JSON.stringify({ input: { message: 'traced' } }) });
+      expect(res.status).toBe(200);
+      expect(spans).toEqual([]);
+      l.proc.kill('SIGINT');
+      expect(await l.exited).toBe(0);
+
+      const inTrace = spans.filter((s) => s.traceId === traceId);
+      expect(inTrace.find((s) => s.service === 'autoglm-router')).toMatchObject({ name: 'invoke echo', parentSpanId: '00f067aa0ba902b7' });
+      expect(inTrace.find((s) => s.service === 'autoglm-worker')).toBeDefined();
+    } finally {
+      collector.close();
+      await redis.destroy();
+    }
   });
 });

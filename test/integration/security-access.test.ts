@@ -16,7 +16,13 @@ let echoVersion: string;
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  p = await startPlatform(redis.url, { env: { AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ 'rate-limited': { rate: 3 }, 'quota-limited': { concurrency: 2 } }) } });
+  p = await startPlatform(redis.url, {
+    env: {
+      AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ 'rate-limited': { rate: 3 }, 'quota-limited': { concurrency: 2 } }),
+      // A trace collector's credentials (the workers' exporter reads them; function code must not).
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer collector-secret',
+    },
+  });
   work = mkdtempSync(join(tmpdir(), 'autoglm-sec-'));
   echoBundle = await buildBundle(ECHO, { typecheck: false });
   echoVersion = echoBundle.version;
@@ -155,7 +161,7 @@ describe('secrets', () => {
     expect(r.status).toBe(200);
     const names: string[] = r.json.output.names;
     expect(names).toContain('PATH'); // it does see an environment…
-    for (const secret of ['AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN', 'AUTOGLM_JWT_SECRET', 'AUTOGLM_WEBHOOK_SECRET']) {
+    for (const secret of ['AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN', 'AUTOGLM_JWT_SECRET', 'AUTOGLM_WEBHOOK_SECRET', 'OTEL_EXPORTER_OTLP_HEADERS']) {
       expect(names).not.toContain(secret); // …but no secret in it
     }
   });
