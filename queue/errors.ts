@@ -11,6 +11,14 @@ export class QueueFullError extends AutoglmError {
   }
 }
 
+/** A job's input, stored apart from its record, is gone (it outlived its retention waiting). */
+export class InputMissingError extends AutoglmError {
+  override readonly name = 'InputMissingError';
+  constructor(id: string) {
+    super('INPUT_MISSING', `the input of job '${id}' is no longer stored (an input is kept as long as failed jobs are)`, { status: 500 });
+  }
+}
+
 /** No job with that id (never existed, or its retention expired). */
 export class JobNotFoundError extends AutoglmError {
   override readonly name = 'JobNotFoundError';

@@ -12,7 +12,8 @@ import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, encodeFailure, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName, itemId, keys } from './names.ts';
 import { inflightKey } from './namespace-limiter.ts';
-import type { PayloadCipher } from './payload-cipher.ts';
+import { InputMissingError } from './errors.ts';
+import { isSealedApart, type PayloadCipher } from './payload-cipher.ts';
 
 /** One attempt's outcome; `final` when no retry could help (the deadline passed). */
 type Attempt = { ok: true; result: InvocationResult } | { ok: false; final: boolean; error: ErrorRecord; result?: InvocationResult };
@@ -76,11 +77,14 @@ export class FunctionConsumer {
     });
     // A router waiting for the answer heard of it already (see `succeeded`).
     this.worker.on('completed', (job, result: InvocationResult) => {
+      this.dropInput(job);
       if (!(job.data as JobData).replyTo) this.announce(job, { id: job.id!, ok: true, result });
     });
     this.worker.on('failed', (job, err) => {
       // Only a final failure is announced; a retry leaves finishedOn unset.
-      if (job?.finishedOn) this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message) });
+      if (!job?.finishedOn) return;
+      this.dropInput(job);
+      this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message) });
     });
     // Connection trouble is retried by ioredis; the emitter must not crash the worker process.
     this.worker.on('error', () => undefined);
@@ -115,10 +119,12 @@ export class FunctionConsumer {
       await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
       throw new DelayedError();
     }
-    if (data.items) return this.succeeded(job, await this.processItems(job, data, bullSignal));
+    const input = await this.openInput(job, data);
+    if (!input.ok) return this.fail(job, data, toErrorRecord(input.error), true);
+    if (data.items) return this.succeeded(job, await this.processItems(job, data, input.value as unknown[], bullSignal));
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
-    const run = await this.attempt({ ...data, input: this.opts.cipher.open(data.input, job.id!) }, job.id!, attempt, bullSignal);
+    const run = await this.attempt({ ...data, input: input.value }, job.id!, attempt, bullSignal);
     if (!run.ok) return this.fail(job, data, run.error, run.final || attempt >= maxAttempts);
     if (data.callbackUrl) await this.enqueueCallback(job.id!);
     // Stored as the job's return value and published to the waiting router: sealed in both.
@@ -145,12 +151,11 @@ export class FunctionConsumer {
    * with the function's backoff) and outcome. The job itself succeeds once every item has an
    * outcome; a crash re-runs it whole, as it would a single job.
    */
-  private async processItems(job: Job, data: JobData, bullSignal?: AbortSignal): Promise<ItemsResult> {
+  private async processItems(job: Job, data: JobData, inputs: unknown[], bullSignal?: AbortSignal): Promise<ItemsResult> {
     const items = data.items!;
     const maxAttempts = job.opts.attempts ?? 1;
     const backoff = job.opts.backoff === undefined ? undefined : Backoffs.normalize(job.opts.backoff);
     const results: ItemResult[] = new Array(items.length);
-    const inputs = this.opts.cipher.open(data.input, job.id!) as unknown[];
     const outputs: unknown[] = new Array(items.length);
     // Every item in flight listens to the job's signal; that many listeners is no leak.
     if (bullSignal) setMaxListeners(0, bullSignal);
@@ -228,6 +233,20 @@ export class FunctionConsumer {
     }
     if (result.error) return { ok: false, final: false, error: result.error, result };
     return { ok: true, result };
+  }
+
+  /** The job's input in the clear, read first when it is stored apart (a large one). */
+  private async openInput(job: Job, data: JobData): Promise<{ ok: true; value: unknown } | { ok: false; error: InputMissingError }> {
+    if (!isSealedApart(data.input)) return { ok: true, value: this.opts.cipher.open(data.input, job.id!) };
+    const ct = await this.connection.getBuffer(data.input.at);
+    if (!ct) return { ok: false, error: new InputMissingError(job.id!) };
+    return { ok: true, value: this.opts.cipher.open(data.input, job.id!, ct) };
+  }
+
+  /** An ended job's input stored apart is not needed again (it would expire anyway). */
+  private dropInput(job: Job): void {
+    const input = (job.data as JobData).input;
+    if (isSealedApart(input)) this.publisher.del(input.at).catch(() => undefined);
   }
 
   /** Result fields for an item that never reached a handler. */

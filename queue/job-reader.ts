@@ -6,7 +6,7 @@ import { decodeFailure, type DoneMessage, type ItemResult, type ItemView, type I
 import { callbackJobId } from './callback-policy.ts';
 import { CALLBACK_QUEUE, functionOfJobId, itemId, keys, splitItemId } from './names.ts';
 import { inflightKey } from './namespace-limiter.ts';
-import type { PayloadCipher } from './payload-cipher.ts';
+import { isSealedApart, type PayloadCipher } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
 
 const STATE_TO_STATUS: Record<string, JobStatus> = {
@@ -140,6 +140,7 @@ export class JobReader {
       throw new JobNotCancellableError(id, 'running');
     }
     await this.redis.zrem(inflightKey(this.prefix, data.ns), id);
+    if (isSealedApart(data.input)) await this.redis.del(data.input.at);
     await this.redis.publish(keys.doneChannel(this.prefix), JSON.stringify({ id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } satisfies DoneMessage));
     return this.cancelledView(id, tomb);
   }

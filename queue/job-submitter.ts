@@ -4,9 +4,16 @@ import { DepthGauge } from './depth-gauge.ts';
 import { IdempotencyConflictError, QueueFullError, QueueUnavailableError } from './errors.ts';
 import type { FunctionRecord } from './function-catalog.ts';
 import type { ItemData, JobData } from './job-data.ts';
-import { keys, newJobId } from './names.ts';
-import type { PayloadCipher } from './payload-cipher.ts';
+import { keys, newJobId, randomPooled } from './names.ts';
+import type { PayloadCipher, Sealed } from './payload-cipher.ts';
 import type { QueueSet } from './queue-set.ts';
+
+/**
+ * Inputs of at least this many bytes of JSON are stored apart from the job record. Below it the
+ * extra key costs more than it saves; a bulk job of a few hundred model inputs is well above it,
+ * a group of synchronous calls usually below.
+ */
+const APART_BYTES = 256 * 1024;
 
 /** Options of a {@link JobSubmitter}; every field has a production default. */
 export interface SubmitterOptions {
@@ -123,7 +130,7 @@ export class JobSubmitter {
     const data: JobData = {
       fn: req.rec.name,
       version: req.rec.version,
-      input: req.inputJson ? this.opts.cipher.sealJson(req.inputJson, id) : this.opts.cipher.seal(req.items ? req.items.map((it) => it.input) : req.input, id),
+      input: await this.sealInput(req, id),
       ...(req.items ? { items: req.items.map(({ input: _input, ...it }) => it) } : {}),
       ns: req.ns,
       by: req.by,
@@ -146,6 +153,23 @@ export class JobSubmitter {
       removeOnFail: { age: this.failedTtl },
     });
     this.gauge(req.rec.name).added();
+  }
+
+  /**
+   * Seals the job's input (from the bytes the client sent, when given). A large one is stored
+   * apart, under its own key, before the job that names it exists; the worker that ends the job
+   * deletes it, and it expires with the failed-job retention at the latest.
+   */
+  private async sealInput(req: SubmitRequest, id: string): Promise<Sealed | undefined> {
+    const value = req.items ? req.items.map((it) => it.input) : req.input;
+    const json = req.inputJson ?? (value === undefined ? undefined : Buffer.from(JSON.stringify(value), 'utf8'));
+    if (json === undefined) return undefined;
+    if (json.length < APART_BYTES) return this.opts.cipher.sealJson(json, id);
+    // A key per submission: an idempotent replay (whose add is a no-op when the job exists) must
+    // not overwrite the ciphertext the existing job's envelope was sealed with.
+    const { sealed, ct } = this.opts.cipher.sealApart(json, id, keys.input(this.opts.prefix, id, randomPooled(6).toString('hex')));
+    await this.redis.set(sealed.at, ct, 'EX', this.failedTtl);
+    return sealed;
   }
 
   private gauge(fn: string): DepthGauge {

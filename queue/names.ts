@@ -65,6 +65,8 @@ export const keys = {
   registryChannel: (p: string) => `${p}:functions:changed`,
   idempotency: (p: string, ns: string, fn: string, keyHash: string) => `${p}:idem:${ns}:${fn}:${keyHash}`,
   cancelled: (p: string, id: string) => `${p}:cancelled:${id}`,
+  /** A large job input's ciphertext, stored apart from the job record (see PayloadCipher.sealApart). */
+  input: (p: string, id: string, attempt: string) => `${p}:input:${id}:${attempt}`,
   doneChannel: (p: string, routerId?: string) => (routerId ? `${p}:done:${routerId}` : `${p}:done`),
   workers: (p: string) => `${p}:workers`,
   worker: (p: string, id: string) => `${p}:worker:${id}`,

@@ -24,6 +24,17 @@ describe('PayloadCipher', () => {
     expect(() => c.open(flipped, 'job-1')).toThrow();
   });
 
+  it('seals a large value apart: the envelope names where the bytes are, and opens only with them, unaltered', () => {
+    const c = new PayloadCipher(ring(newKeyringSpec('a')));
+    const { sealed, ct } = c.sealApart(Buffer.from('{"card":"4111-1111-1111-1111"}'), 'job-1', 'p:input:job-1:ab');
+    expect(sealed).toMatchObject({ at: 'p:input:job-1:ab', k: 'a' });
+    expect(JSON.stringify(sealed) + ct.toString('latin1')).not.toContain('4111');
+    expect(c.open(sealed, 'job-1', ct)).toEqual({ card: '4111-1111-1111-1111' });
+    expect(() => c.open(sealed, 'job-1')).toThrow(/not given/);
+    expect(() => c.open(sealed, 'job-2', ct)).toThrow();
+    expect(() => c.open(sealed, 'job-1', Buffer.from(ct.map((b, i) => (i === 0 ? b ^ 1 : b))))).toThrow();
+  });
+
   it('after rotation, new records use the new key and old ones still open', () => {
     const old = newKeyringSpec('old');
     const before = new PayloadCipher(ring(old));

@@ -1,14 +1,18 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { randomPooled } from './names.ts';
 
-/** An encrypted value as stored in Redis. `k` names the key, so old records stay readable after rotation. */
-export interface Sealed {
-  $sealed: 'aes-256-gcm';
-  k: string;
-  iv: string;
-  tag: string;
-  ct: string;
-}
+/**
+ * An encrypted value as stored in Redis. `k` names the key, so old records stay readable after
+ * rotation. The ciphertext is `ct` (base64), or, for a large value, raw bytes under the Redis key
+ * `at` (see {@link PayloadCipher.sealApart}).
+ */
+export type Sealed = { $sealed: 'aes-256-gcm'; k: string; iv: string; tag: string } & ({ ct: string } | { at: string });
+
+/** A sealed value that carries its ciphertext. */
+export type SealedInline = Extract<Sealed, { ct: string }>;
+
+/** A sealed value whose ciphertext is stored apart, under the Redis key `at`. */
+export type SealedApart = Extract<Sealed, { at: string }>;
 
 /** Data keys by id; `active` encrypts, every key decrypts. */
 export interface Keyring {
@@ -43,6 +47,9 @@ export function newKeyringSpec(kid = `k${Date.now().toString(36)}`): string {
 
 const isSealed = (v: unknown): v is Sealed => typeof v === 'object' && v !== null && (v as Sealed).$sealed === 'aes-256-gcm';
 
+/** Whether `v` is sealed with its ciphertext stored apart: opening it needs those bytes. */
+export const isSealedApart = (v: unknown): v is SealedApart => isSealed(v) && typeof (v as SealedApart).at === 'string';
+
 /**
  * Seals job inputs and outputs with AES-256-GCM before they reach Redis. The job id is the
  * additional authenticated data, so a sealed value moved to another job fails to open.
@@ -60,32 +67,50 @@ export class PayloadCipher {
     return this.ring.active;
   }
 
-  seal(value: unknown, aad: string): Sealed | undefined {
+  seal(value: unknown, aad: string): SealedInline | undefined {
     return value === undefined ? undefined : this.sealJson(Buffer.from(JSON.stringify(value), 'utf8'), aad);
   }
 
   /** Seals a value given as its JSON text (UTF-8), as it was received: no serializing again. */
-  sealJson(json: Uint8Array, aad: string): Sealed {
+  sealJson(json: Uint8Array, aad: string): SealedInline {
+    const { head, ct } = this.encrypt(json, aad);
+    return { ...head, ct: ct.toString('base64') };
+  }
+
+  /**
+   * Seals JSON text into an envelope and raw ciphertext for the caller to store under the Redis
+   * key `at`. For large values: a job record is JSON, so an inline ciphertext is base64 inside a
+   * string that Redis, the client and BullMQ each copy and convert; raw bytes skip all of that.
+   */
+  sealApart(json: Uint8Array, aad: string, at: string): { sealed: SealedApart; ct: Buffer } {
+    const { head, ct } = this.encrypt(json, aad);
+    return { sealed: { ...head, at }, ct };
+  }
+
+  private encrypt(json: Uint8Array, aad: string): { head: { $sealed: 'aes-256-gcm'; k: string; iv: string; tag: string }; ct: Buffer } {
     // A fresh 96-bit IV: a distinct slice of CSPRNG output each time.
     const iv = randomPooled(12);
     const c = createCipheriv('aes-256-gcm', this.keys.get(this.ring.active)!, iv);
     c.setAAD(Buffer.from(aad));
     const ct = Buffer.concat([c.update(json), c.final()]);
-    return { $sealed: 'aes-256-gcm', k: this.ring.active, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+    return { head: { $sealed: 'aes-256-gcm', k: this.ring.active, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64') }, ct };
   }
 
   /**
-   * Opens a sealed value; a value that is not sealed is returned as is.
-   * @throws Error when the key is unknown or the record was tampered with
+   * Opens a sealed value; a value that is not sealed is returned as is. A value sealed apart
+   * needs its stored ciphertext, `apart`.
+   * @throws Error when the key is unknown, the stored ciphertext is not given, or the record was tampered with
    */
-  open(value: unknown, aad: string): unknown {
+  open(value: unknown, aad: string, apart?: Buffer): unknown {
     if (!isSealed(value)) return value;
     const key = this.keys.get(value.k);
     if (!key) throw new Error(`no key '${value.k}' to open this record (was it removed from the keyring too early?)`);
+    const ct = 'ct' in value ? Buffer.from(value.ct, 'base64') : apart;
+    if (!ct) throw new Error(`the ciphertext stored apart at ${(value as SealedApart).at} was not given`);
     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64'));
     d.setAAD(Buffer.from(aad));
     d.setAuthTag(Buffer.from(value.tag, 'base64'));
-    const pt = Buffer.concat([d.update(Buffer.from(value.ct, 'base64')), d.final()]);
+    const pt = Buffer.concat([d.update(ct), d.final()]);
     return JSON.parse(pt.toString('utf8'));
   }
 }

@@ -182,3 +182,37 @@ describe('inputs as the client wrote them', () => {
     expect(job.json.items.map((it: { output: unknown }) => it.output)).toEqual(values.map((v) => ({ echo: v })));
   });
 });
+
+describe('large inputs', () => {
+  // ~306 KB of JSON: over the size from which an input is stored apart from its job record.
+  const inputs = Array.from({ length: 300 }, (_, i) => ({ message: `${i} ${'x'.repeat(1000)}` }));
+  const storedAt = async (id: string): Promise<string> => JSON.parse((await p.redis.hget(`${p.prefix}:fn.echo:${id}`, 'data'))!).input.at;
+
+  it('are stored apart from the job record, sealed, and deleted when the job ends or is cancelled', async () => {
+    await p.pool!.stop(); // jobs wait, so their stored inputs can be looked at
+    const done = await p.call('POST', '/v1/functions/echo/jobs', { inputs });
+    expect(done.status).toBe(202);
+    const record = JSON.parse((await p.redis.hget(`${p.prefix}:fn.echo:${done.json.id}`, 'data'))!);
+    expect(record.input.ct).toBeUndefined();
+    const stored = await p.redis.getBuffer(record.input.at);
+    expect(stored!.length).toBeGreaterThan(300_000);
+    expect(stored!.toString('latin1')).not.toContain('xxxxxxxx');
+
+    const cancelled = await p.call('POST', '/v1/functions/echo/jobs', { inputs });
+    const cancelledAt = await storedAt(cancelled.json.id);
+    expect((await p.call('DELETE', `/v1/jobs/${cancelled.json.id}`)).status).toBe(200);
+    expect(await p.redis.exists(cancelledAt)).toBe(0);
+
+    // An input gone when a worker takes the job (it outlived its retention) fails the job clearly.
+    const lost = await p.call('POST', '/v1/functions/echo/jobs', { inputs });
+    await p.redis.del(await storedAt(lost.json.id));
+
+    await p.startPool();
+    const job = await p.call('GET', `/v1/jobs/${done.json.id}?wait=30s`);
+    expect(job.json).toMatchObject({ status: 'succeeded', itemCount: 300, itemsFailed: 0 });
+    expect(job.json.items[299].output).toEqual({ echo: inputs[299] });
+    await eventually(async () => (await p.redis.exists(record.input.at)) === 0, 'the stored input to be deleted');
+    const failed = await p.call('GET', `/v1/jobs/${lost.json.id}?wait=30s`);
+    expect(failed.json).toMatchObject({ status: 'failed', error: { code: 'INPUT_MISSING' } });
+  });
+});
