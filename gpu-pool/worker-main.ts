@@ -32,7 +32,7 @@ const config = parsed.config;
 // never reaches the inference thread where function code runs.
 const fetcher = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir, routerUrls: async () => config.routerUrls, ...(config.workerToken ? { token: config.workerToken } : {}) });
 // Before the scrub below: the trace exporter reads its collector's address and headers now.
-installTracing({ service: 'autoglm-worker' });
+await installTracing({ service: 'autoglm-worker' });
 // Function code (in the inference thread, which copies this environment) must not see secrets.
 for (const v of SECRET_VARIABLES) delete process.env[v];
 const cipher = new PayloadCipher(config.encryptionKeys);

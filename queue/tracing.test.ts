@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { installTracing } from './tracing.ts';
 
 describe('installTracing without span processors', () => {
-  it('records no spans, but still makes trace ids and propagates them, continuing a caller trace', () => {
-    const tracer = installTracing({ service: 'test', env: {} }).getTracer('test');
+  it('records no spans, but still makes trace ids and propagates them, continuing a caller trace', async () => {
+    const tracer = (await installTracing({ service: 'test', env: {} })).getTracer('test');
     const root = tracer.startSpan('root');
     expect(root.isRecording()).toBe(false);
     expect(isSpanContextValid(root.spanContext())).toBe(true);

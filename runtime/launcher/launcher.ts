@@ -48,7 +48,7 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
     await checkExternalRedis(redisUrl);
   }
 
-  installTracing({ service: 'autoglm-router' });
+  await installTracing({ service: 'autoglm-router' });
   const keys = config.encryptionKeys ?? persistentSecret(config.stateDir, 'encryption-keys', newKeyringSpec);
   const ring = parseKeyring(keys);
   if (!ring.ok) throw new LaunchError(`${join(config.stateDir, 'encryption-keys')}: ${ring.error}`);

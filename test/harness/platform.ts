@@ -57,7 +57,7 @@ export async function startPlatform(
   redisUrl: string,
   opts: { env?: Record<string, string>; pool?: boolean; workers?: number; /** Deploy the function folders in AUTOGLM_FUNCTIONS_DIR (default: echo). Default true. */ deploy?: boolean } = {},
 ): Promise<TestPlatform> {
-  installTracing({ service: 'autoglm-router' });
+  await installTracing({ service: 'autoglm-router' });
   const prefix = opts.env?.AUTOGLM_REDIS_PREFIX ?? `t${process.pid}x${++seq}x${Date.now().toString(36)}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-state-'));
   const env: Record<string, string> = {
