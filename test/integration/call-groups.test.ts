@@ -216,3 +216,17 @@ describe('large inputs', () => {
     expect(failed.json).toMatchObject({ status: 'failed', error: { code: 'INPUT_MISSING' } });
   });
 });
+
+describe('bulk jobs on one worker', () => {
+  it('take turns two at a time: a third one starts its items only once one of the first two ended', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{ sleepMs: 400 }, { sleepMs: 400 }] })).json.id);
+    for (const id of ids) expect((await p.call('GET', `/v1/jobs/${id}?wait=30s`)).json.status).toBe('succeeded');
+    // Each item's own record says when its handler started and finished.
+    const items = await Promise.all(ids.map((id) => Promise.all([0, 1].map(async (i) => (await p.call('GET', `/v1/jobs/${id}.${i}`)).json.timings))));
+    const started = (j: number) => Math.min(...items[j]!.map((t) => Date.parse(t.started)));
+    const finished = (j: number) => Math.max(...items[j]!.map((t) => Date.parse(t.finished)));
+    expect(started(1)).toBeLessThan(finished(0)); // the first two overlap
+    expect(started(2)).toBeGreaterThanOrEqual(Math.min(finished(0), finished(1))); // the third waited its turn
+  });
+});
