@@ -47,11 +47,12 @@ export interface ConsumerOptions {
 const HAND_BACK_MS = 50;
 
 /**
- * Bulk jobs (many inputs, no waiting caller) run at once per consumer; the others wait their
- * turn before opening their input. One bulk job's window of items already fills the batcher, and
- * two keep it full while one ends. Each more only held its parsed inputs for longer (with 64
- * jobs at once, megabytes of arrays the garbage collector kept walking, a third of the worker's
- * main-thread time) and finished later. Grouped synchronous calls never wait here.
+ * How many bulk jobs (many inputs, no waiting caller) one consumer runs at once; the others it
+ * holds wait their turn before opening their input. One bulk job's window of items already
+ * fills the batcher, and two keep it full while one ends. Each more only held its parsed inputs
+ * for longer (with 64 jobs at once, megabytes of arrays the garbage collector kept walking, a
+ * third of the worker's main-thread time) and finished later. Grouped synchronous calls never
+ * wait here.
  */
 const BULK_JOBS_AT_ONCE = 2;
 
