@@ -95,7 +95,9 @@ export class JobSubmitter {
         }
       }
       if (created) await this.checkDepth(req.rec.name);
-      else if (await this.redis.exists(keys.cancelled(this.opts.prefix, id))) return { id, created };
+      // A replay adds the job only if the first attempt died before adding it (adding an
+      // existing id would be a no-op, but a large input would still be stored again, unused).
+      else if (await this.redis.exists(keys.cancelled(this.opts.prefix, id), this.queues.get(req.rec.name).toKey(id))) return { id, created };
       await this.add(req, id);
       return { id, created };
     } catch (err) {

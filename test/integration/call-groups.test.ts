@@ -198,6 +198,11 @@ describe('large inputs', () => {
     expect(stored!.length).toBeGreaterThan(300_000);
     expect(stored!.toString('latin1')).not.toContain('xxxxxxxx');
 
+    // A replay with the same Idempotency-Key stores nothing more.
+    const replay = await p.call('POST', '/v1/functions/echo/jobs', { inputs }, { 'idempotency-key': 'large-1' });
+    expect((await p.call('POST', '/v1/functions/echo/jobs', { inputs }, { 'idempotency-key': 'large-1' })).json.id).toBe(replay.json.id);
+    expect(await p.redis.keys(`${p.prefix}:input:${replay.json.id}:*`)).toHaveLength(1);
+
     const cancelled = await p.call('POST', '/v1/functions/echo/jobs', { inputs });
     const cancelledAt = await storedAt(cancelled.json.id);
     expect((await p.call('DELETE', `/v1/jobs/${cancelled.json.id}`)).status).toBe(200);
