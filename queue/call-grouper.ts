@@ -127,7 +127,7 @@ export class CallGrouper {
         {
           rec: first.rec,
           input: single ? first.input : null,
-          ...(single ? (first.inputJson ? { inputJson: first.inputJson } : {}) : jsonArray(going.map((c) => c.inputJson))),
+          inputJson: single ? first.inputJson : jsonArray(going.map((c) => c.inputJson)),
           ns: first.ns,
           by: first.by,
           deadline: Math.max(...going.map((c) => c.deadline)),
@@ -160,12 +160,12 @@ function trace(c: SyncCall): Pick<ItemData, 'traceparent' | 'tracestate'> {
 const [OPEN, COMMA, CLOSE] = ['[', ',', ']'].map((c) => Buffer.from(c));
 
 /** The calls' inputs as one JSON array, from the text each call came with (when every one did). */
-function jsonArray(texts: (Uint8Array | undefined)[]): Pick<SubmitRequest, 'inputJson'> {
-  if (texts.some((t) => t === undefined)) return {};
+function jsonArray(texts: (Uint8Array | undefined)[]): Uint8Array | undefined {
+  if (texts.some((t) => t === undefined)) return undefined;
   const parts: Uint8Array[] = [OPEN!];
   texts.forEach((t, i) => (i > 0 ? parts.push(COMMA!, t!) : parts.push(t!)));
   parts.push(CLOSE!);
-  return { inputJson: Buffer.concat(parts) };
+  return Buffer.concat(parts);
 }
 
 /** A slot of {@link CallGrouper.send}: the pending call, or the error that refused it. */

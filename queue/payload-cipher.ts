@@ -6,7 +6,10 @@ import { randomPooled } from './names.ts';
  * rotation. The ciphertext is `ct` (base64), or, for a large value, raw bytes under the Redis key
  * `at` (see {@link PayloadCipher.sealApart}).
  */
-export type Sealed = { $sealed: 'aes-256-gcm'; k: string; iv: string; tag: string } & ({ ct: string } | { at: string });
+export type Sealed = SealedHead & ({ ct: string } | { at: string });
+
+/** What every sealed value carries besides its ciphertext. */
+type SealedHead = { $sealed: 'aes-256-gcm'; k: string; iv: string; tag: string };
 
 /** A sealed value that carries its ciphertext. */
 export type SealedInline = Extract<Sealed, { ct: string }>;
@@ -87,7 +90,7 @@ export class PayloadCipher {
     return { sealed: { ...head, at }, ct };
   }
 
-  private encrypt(json: Uint8Array, aad: string): { head: { $sealed: 'aes-256-gcm'; k: string; iv: string; tag: string }; ct: Buffer } {
+  private encrypt(json: Uint8Array, aad: string): { head: SealedHead; ct: Buffer } {
     // A fresh 96-bit IV: a distinct slice of CSPRNG output each time.
     const iv = randomPooled(12);
     const c = createCipheriv('aes-256-gcm', this.keys.get(this.ring.active)!, iv);

@@ -21,7 +21,8 @@ export function declaredLengthLimit(limit: number): MiddlewareHandler {
 /**
  * For requests that carry a body: requires a JSON content type (415 otherwise), reads it up to
  * `limit` bytes (413 beyond) and checks that it parses (400 `MALFORMED_JSON` otherwise). The
- * text and its parse are cached on the request for Hono's validators. Bodyless requests pass; routes that need
+ * text and its parse are cached on the request for Hono's validators, and the bytes kept as
+ * `c.var.bodyBytes` (inputs are sealed from them). Bodyless requests pass; routes that need
  * a body say so in their schema.
  *
  * On `@hono/node-server` the body is read straight from Node's request stream: building the
