@@ -139,6 +139,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     metricsPublic: r.oneOf('AUTOGLM_METRICS_PUBLIC', ['0', '1'] as const, '0') === '1',
   };
   if (!config.builtinIssuer && !config.idp) r.errors.push('AUTOGLM_BUILTIN_ISSUER=off needs an identity provider (AUTOGLM_OIDC_ISSUER or AUTOGLM_JWKS_URL)');
+  // Read by the OpenTelemetry exporter itself (queue/tracing.ts), which would drop spans silently.
+  requireHttpUrls(r, ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return { ok: true, config: Object.freeze(config) };
 }
@@ -162,6 +164,14 @@ function namespaceLimits(r: EnvReader): Record<string, { rate: number; concurren
   }
 }
 
+/** Each of `names` that is set must be an http(s) URL. */
+function requireHttpUrls(r: EnvReader, names: string[]): void {
+  for (const k of names) {
+    const v = r.string(k);
+    if (v && !/^https?:\/\/[^\s/]+/.test(v)) r.errors.push(`${k}=${JSON.stringify(v)}: expected an http(s) URL`);
+  }
+}
+
 function identityProvider(r: EnvReader): Config['idp'] {
   const issuer = r.string('AUTOGLM_OIDC_ISSUER');
   const jwksUrl = r.string('AUTOGLM_JWKS_URL');
@@ -169,9 +179,7 @@ function identityProvider(r: EnvReader): Config['idp'] {
   const audience = r.string('AUTOGLM_JWT_AUDIENCE');
   if (!audience) r.errors.push('AUTOGLM_JWT_AUDIENCE: required with an identity provider');
   if (!issuer) r.errors.push('AUTOGLM_OIDC_ISSUER: required with AUTOGLM_JWKS_URL (tokens must name their issuer)');
-  for (const [k, v] of [['AUTOGLM_OIDC_ISSUER', issuer], ['AUTOGLM_JWKS_URL', jwksUrl]] as const) {
-    if (v && !/^https?:\/\//.test(v)) r.errors.push(`${k}=${JSON.stringify(v)}: expected an http(s) URL`);
-  }
+  requireHttpUrls(r, ['AUTOGLM_OIDC_ISSUER', 'AUTOGLM_JWKS_URL']);
   return {
     issuer: issuer ?? '',
     ...(jwksUrl ? { jwksUrl } : {}),

@@ -61,10 +61,11 @@ describe('npm start (the launcher)', () => {
   });
 
   it('rejects bad configuration listing every bad variable', async () => {
-    const l = launch({ AUTOGLM_PORT: 'x', AUTOGLM_WORKERS: '-1' });
+    const l = launch({ AUTOGLM_PORT: 'x', AUTOGLM_WORKERS: '-1', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
     expect(await l.exited).toBe(2);
     expect(l.out()).toContain('AUTOGLM_PORT');
     expect(l.out()).toContain('AUTOGLM_WORKERS');
+    expect(l.out()).toContain('OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318": expected an http(s) URL');
   });
 
   it('serves echo on an embedded Redis, stops cleanly on Ctrl-C leaving no process, and keeps accepted jobs', async () => {
