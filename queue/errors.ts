@@ -15,7 +15,7 @@ export class QueueFullError extends AutoglmError {
 export class InputMissingError extends AutoglmError {
   override readonly name = 'InputMissingError';
   constructor(id: string) {
-    super('INPUT_MISSING', `the input of job '${id}' is no longer stored (an input is kept as long as failed jobs are)`, { status: 500 });
+    super('INPUT_MISSING', `the input of job '${id}' is no longer stored (an input is kept as long as failed jobs are)`, { status: 410 });
   }
 }
 
