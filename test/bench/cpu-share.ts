@@ -6,17 +6,18 @@
 import { cpuMs, machineBusyMs } from './proc-stats.ts';
 
 /**
- * Process groups to watch, by label (`front`, `worker`, `redis`). Two labels are added: the bench
- * itself as `loadgen`, and `other`, whatever else kept the machine busy (another job running
- * alongside skews every number, and this is where it shows).
+ * What to watch, by label (`front`, `worker`, `redis`): processes, whose CPU time is summed, or
+ * a function that reads a CPU time itself, ms so far (to split a process by thread, say). Two
+ * labels are added: the bench itself as `loadgen`, and `other`, whatever else kept the machine
+ * busy (another job running alongside skews every number, and this is where it shows).
  */
-export type PidGroups = Record<string, number[]>;
+export type PidGroups = Record<string, number[] | (() => number)>;
 
 /** Per-label share of one core (1 = one core busy for the whole run). */
 export type CpuShare = Record<string, number>;
 
-/** Runs `fn` and reports each group's CPU share over its wall time. */
-export async function withCpuShare<T>(groups: PidGroups, fn: () => Promise<T>): Promise<{ value: T; cpu: CpuShare; cpuMs: Record<string, number> }> {
+/** Runs `fn` and reports each group's CPU time (ms) and share over its wall time (ms). */
+export async function withCpuShare<T>(groups: PidGroups, fn: () => Promise<T>): Promise<{ value: T; cpu: CpuShare; cpuMs: Record<string, number>; wallMs: number }> {
   const before = sample(groups);
   const busyBefore = machineBusyMs();
   const self = process.cpuUsage();
@@ -34,11 +35,11 @@ export async function withCpuShare<T>(groups: PidGroups, fn: () => Promise<T>): 
   used.other = Math.max(0, busy - ours);
   const cpu: CpuShare = {};
   for (const [label, ms] of Object.entries(used)) cpu[label] = ms / wall;
-  return { value, cpu, cpuMs: used };
+  return { value, cpu, cpuMs: used, wallMs: wall };
 }
 
 function sample(groups: PidGroups): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [label, pids] of Object.entries(groups)) out[label] = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  for (const [label, g] of Object.entries(groups)) out[label] = typeof g === 'function' ? g() : g.reduce((sum, pid) => sum + cpuMs(pid), 0);
   return out;
 }

@@ -12,6 +12,9 @@
  *                inputs each (`inputs`), until the last one completed; the bulk jobs again with
  *                one worker per core (the platform's default pool) when that is more workers
  *   soak         SOAK_N async invocations of a small model; worker tensors and RSS before/after
+ *   CPU          for each sync and bulk run, where the CPU went per call or score (router, the
+ *                workers' main and other threads, Redis, this process), beside what the issue's
+ *                targets leave per call or score on this machine
  *
  * The platform runs as an operator runs it, in separate processes: router (`runtime/start.mjs
  * --role router`), pool (`gpu-pool/main.ts`), a private redis-server. Exported for `npm run bench`;
@@ -38,7 +41,8 @@ import { ApiClient } from '../../runtime/client/api-client.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { disposeRiskScorer, loadRiskScorer, scoreBatch, FEATURES, STEPS } from '../fixtures/functions/lstm-risk/model.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { machineBusyMs } from './proc-stats.ts';
+import { withCpuShare, type PidGroups } from './cpu-share.ts';
+import { descendants, machineBusyMs, threadCpuMs } from './proc-stats.ts';
 import { markdownTable, num } from './table.ts';
 
 /** Options of {@link runLstmBench}; defaults from the environment, then in brackets. */
@@ -73,11 +77,23 @@ export interface HttpRow {
   statuses: string;
   /** Handler calls per job during the run: 1 without batching. */
   meanBatch: number | undefined;
+  /** Where the CPU went during the load, µs per successful call. */
+  cpu: CpuPerUnit;
 }
+
+/**
+ * CPU time by where it ran, µs per call or per score: `router`, `worker main` (the pool's worker
+ * processes' main threads: queue, batcher), `worker threads` (their other threads: the
+ * inference thread, GC and compiler helpers), `supervisor`, `redis`, `loadgen` (this process),
+ * `other` (the rest of the machine), and `cores` (the whole machine's busy cores over the run).
+ */
+export type CpuPerUnit = Record<string, number>;
 
 /** Everything one run measured. */
 export interface LstmBenchReport {
   machine: string;
+  /** Cores this machine has. */
+  cores: number;
   /** Cores busy with other work before the bench started (0–cores). */
   busyCoresBefore: number;
   inProcess: { backend: string; path: string; batch: number; scoresPerS: number; msPerCall: number }[];
@@ -85,7 +101,7 @@ export interface LstmBenchReport {
   bulk: { jobs: number; submitPerS: number; completePerS: number; seconds: number } | undefined;
   /** The same scores as bulk jobs (many inputs per job). */
   /** Bulk jobs with the bench's pool, then with one worker per core (the platform's default) when that is more. */
-  bulkJobs: { scores: number; perJob: number; workers: number; completePerS: number; seconds: number }[];
+  bulkJobs: { scores: number; perJob: number; workers: number; completePerS: number; seconds: number; cpu: CpuPerUnit }[];
   soak: { n: number; seconds: number; perS: number; before: WorkerState; after: WorkerState } | undefined;
 }
 
@@ -146,6 +162,8 @@ export interface Platform {
   prefix: string;
   /** Environment the router and pool share (Redis, prefix, state dir, keys). */
   env: Record<string, string>;
+  /** What to watch to see where the CPU goes (see {@link CpuPerUnit}); read at the call, as the pool may have restarted. */
+  cpuGroups(): PidGroups;
   redis: Redis;
   startPool(env?: Record<string, string>): Promise<void>;
   stopPool(): Promise<void>;
@@ -167,7 +185,7 @@ function stopChild(c: ChildProcess | undefined): Promise<void> {
   });
 }
 
-export async function startBenchPlatform(redisUrl: string, workers: number): Promise<Platform> {
+export async function startBenchPlatform(redisUrl: string, workers: number, redisPid?: number): Promise<Platform> {
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-lstm-bench-'));
   const prefix = `lstmbench${process.pid}`;
   const port = await freePort();
@@ -192,6 +210,18 @@ export async function startBenchPlatform(redisUrl: string, workers: number): Pro
     prefix,
     env: common,
     redis,
+    cpuGroups() {
+      const poolPid = pool?.pid;
+      const workerPids = poolPid ? descendants(poolPid) : [];
+      const threads = (which: 'main' | 'others') => () => workerPids.reduce((sum, pid) => sum + (threadCpuMs(pid)?.[which] ?? 0), 0);
+      return {
+        router: router.pid ? [router.pid] : [],
+        'worker main': threads('main'),
+        'worker threads': threads('others'),
+        supervisor: poolPid ? [poolPid] : [],
+        redis: redisPid ? [redisPid] : [],
+      };
+    },
     async startPool(env = {}) {
       await redis.del(`${prefix}:workers`);
       pool = child('gpu-pool/main.ts', { ...common, AUTOGLM_WORKERS: String(workers), AUTOGLM_SHUTDOWN_GRACE: '5s', ...env });
@@ -238,13 +268,25 @@ export async function loadInvoke(p: Platform, fn: string, body: string, seconds:
   inst.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);
   });
-  const r = await new Promise<Awaited<typeof inst>>((resolve, reject) => inst.then(resolve, reject));
+  const { value: r, cpuMs, wallMs } = await withCpuShare(p.cpuGroups(), () => new Promise<Awaited<typeof inst>>((resolve, reject) => inst.then(resolve, reject)));
   const after = await batchesOf(p);
   latencies.sort((a, b) => a - b);
   const q = (x: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(x * latencies.length) - 1))] ?? NaN;
   const jobs = after.jobs - before.jobs;
   const statuses = [...Object.entries(r.statusCodeStats).filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`), ...(r.errors ? [`errors×${r.errors}`] : [])].join(' ');
-  return { name, rps: r['2xx'] / r.duration, scoresPerCall, p50: q(0.5), p95: q(0.95), p99: q(0.99), ok: r['2xx'], failed: r.non2xx + r.errors, statuses, meanBatch: after.batches > before.batches ? jobs / (after.batches - before.batches) : undefined };
+  return { name, rps: r['2xx'] / r.duration, scoresPerCall, p50: q(0.5), p95: q(0.95), p99: q(0.99), ok: r['2xx'], failed: r.non2xx + r.errors, statuses, meanBatch: after.batches > before.batches ? jobs / (after.batches - before.batches) : undefined, cpu: perUnit(cpuMs, wallMs, r['2xx']) };
+}
+
+/** CPU ms by label over a run of `wallMs` → µs per unit (call or score), and the cores busy. */
+function perUnit(cpuMs: Record<string, number>, wallMs: number, units: number): CpuPerUnit {
+  const out: CpuPerUnit = {};
+  let all = 0;
+  for (const [label, ms] of Object.entries(cpuMs)) {
+    out[label] = (ms * 1000) / units;
+    all += ms;
+  }
+  out.cores = all / wallMs;
+  return out;
 }
 
 /** Jobs done and handler calls so far, summed over the live workers' latest heartbeats. */
@@ -343,7 +385,7 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
   try {
     redis = await startTestRedis();
     o.log(`starting router + pool (${o.workers} worker${o.workers > 1 ? 's' : ''})…`);
-    p = await startBenchPlatform(redis.url, o.workers);
+    p = await startBenchPlatform(redis.url, o.workers, redis.pid());
     const body = JSON.stringify({ input: { sequence: sequences(1)[0] } });
     const http: HttpRow[] = [];
     const run = async (fn: string, name: string, b = body, perCall = 1) => {
@@ -365,8 +407,8 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
       bulkRow = { jobs: o.asyncJobs, submitPerS: o.asyncJobs / b.submitS, completePerS: o.asyncJobs / b.totalS, seconds: b.totalS };
       o.log(`async bulk: ${o.asyncJobs} scores in jobs of ${BULK_PER_JOB}…`);
       const measureBulkJobs = async (workers: number) => {
-        const seconds = await bulkJobs(p!, 'lstm-risk', o.asyncJobs);
-        bulkJobsRows.push({ scores: o.asyncJobs, perJob: BULK_PER_JOB, workers, completePerS: o.asyncJobs / seconds, seconds });
+        const { value: seconds, cpuMs, wallMs } = await withCpuShare(p!.cpuGroups(), () => bulkJobs(p!, 'lstm-risk', o.asyncJobs));
+        bulkJobsRows.push({ scores: o.asyncJobs, perJob: BULK_PER_JOB, workers, completePerS: o.asyncJobs / seconds, seconds, cpu: perUnit(cpuMs, wallMs, o.asyncJobs) });
       };
       await measureBulkJobs(o.workers);
       // Bulk work can keep every core's model busy: also measure the pool as the platform starts
@@ -401,7 +443,7 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
       await p.startPool({ AUTOGLM_INFERENCE: 'inline' });
       await run('lstm-risk', 'LSTM, batching on, inference inline (main thread)');
     }
-    return { machine, busyCoresBefore, inProcess: inProc, http, bulk: bulkRow, bulkJobs: bulkJobsRows, soak };
+    return { machine, cores: availableParallelism(), busyCoresBefore, inProcess: inProc, http, bulk: bulkRow, bulkJobs: bulkJobsRows, soak };
   } finally {
     await p?.stop();
     await redis?.destroy();
@@ -412,6 +454,8 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
 export function formatLstmBench(r: LstmBenchReport): string {
   const ceiling = r.inProcess.length ? Math.max(...r.inProcess.map((x) => x.scoresPerS)) : NaN;
   const mb = (n: number | undefined) => (n === undefined ? '—' : num(n / 1024 / 1024, 0));
+  // Without the in-process part there is no ceiling to compare with.
+  const ofCeiling = (perS: number) => (Number.isFinite(ceiling) ? `${num((100 * perS) / ceiling, 0)}%` : '—');
   const out = [`Machine: ${r.machine}; other work kept ${num(r.busyCoresBefore, 2)} cores busy before the run.`];
   if (r.inProcess.length) {
     out.push('', '**LSTM(64) over 30×8, in-process** (the fastest row is the ceiling)', '');
@@ -426,7 +470,7 @@ export function formatLstmBench(r: LstmBenchReport): string {
           h.name,
           num(h.rps),
           num(h.rps * h.scoresPerCall),
-          h.name.startsWith('no-op') || !Number.isFinite(ceiling) ? '—' : `${num((100 * h.rps * h.scoresPerCall) / ceiling, 0)}%`,
+          h.name.startsWith('no-op') ? '—' : ofCeiling(h.rps * h.scoresPerCall),
           num(h.p50),
           num(h.p95),
           num(h.p99),
@@ -439,11 +483,27 @@ export function formatLstmBench(r: LstmBenchReport): string {
   }
   if (r.bulk) {
     out.push('', '**Async bulk scoring** (jobs submitted at 64 connections; done when the last completed)', '');
-    const rows = [[`${r.bulk.jobs} jobs of 1 input`, num(r.bulk.submitPerS), num(r.bulk.completePerS), `${num((100 * r.bulk.completePerS) / ceiling, 0)}%`, num(r.bulk.seconds, 1)]];
+    const rows = [[`${r.bulk.jobs} jobs of 1 input`, num(r.bulk.submitPerS), num(r.bulk.completePerS), ofCeiling(r.bulk.completePerS), num(r.bulk.seconds, 1)]];
     for (const b of r.bulkJobs) {
-      rows.push([`${Math.ceil(b.scores / b.perJob)} bulk jobs of ${b.perJob} inputs, ${b.workers} worker${b.workers > 1 ? 's' : ''}`, '—', num(b.completePerS), `${num((100 * b.completePerS) / ceiling, 0)}%`, num(b.seconds, 1)]);
+      rows.push([`${Math.ceil(b.scores / b.perJob)} bulk jobs of ${b.perJob} inputs, ${b.workers} worker${b.workers > 1 ? 's' : ''}`, '—', num(b.completePerS), ofCeiling(b.completePerS), num(b.seconds, 1)]);
     }
     out.push(markdownTable(['submitted as', 'jobs submitted/s', 'scores/s end to end', '% of ceiling', 'seconds'], rows));
+  }
+  const cpuRows = [
+    ...r.http.map((h) => ({ name: `sync: ${h.name}`, unit: 'call', cpu: h.cpu })),
+    ...r.bulkJobs.map((b) => ({ name: `bulk jobs of ${b.perJob}, ${b.workers} worker${b.workers > 1 ? 's' : ''}`, unit: 'score', cpu: b.cpu })),
+  ];
+  if (cpuRows.length) {
+    out.push('', '**Where the CPU went**, µs per call (sync) or per score (bulk), from /proc: the worker processes split into their main threads and their other threads (the inference thread, GC and compiler helpers)', '');
+    const labels = ['router', 'worker main', 'worker threads', 'supervisor', 'redis', 'loadgen', 'other'];
+    out.push(
+      markdownTable(
+        ['run', 'router', 'worker main', 'worker threads', 'supervisor', 'Redis', 'load generator', 'elsewhere', 'machine', 'cores busy'],
+        cpuRows.map((row) => [row.name, ...labels.map((l) => num(row.cpu[l] ?? NaN, 0)), num(labels.reduce((a, l) => a + (row.cpu[l] ?? 0), 0), 0), num(row.cpu.cores ?? NaN, 2)]),
+      ),
+    );
+    // What the targets leave per unit when every core is busy: a row whose machine column is above it cannot reach the target here.
+    out.push('', `With all ${r.cores} cores busy, ${num(2000)} calls/s leaves ${num((r.cores * 1e6) / 2000, 0)} µs per call and ${num(5000)} scores/s ${num((r.cores * 1e6) / 5000, 0)} µs per score (the issue-4 targets).`);
   }
   if (r.soak) {
     const { before, after } = r.soak;

@@ -24,6 +24,29 @@ export function cpuMs(pid: number): number {
 }
 
 /**
+ * CPU time of `pid`'s threads so far, ms: its main thread (the one whose id is the pid) and all
+ * its other threads together (worker threads such as the pool's inference thread, V8's GC and
+ * compiler helpers, libuv's pool). Threads that already ended are not counted; undefined when it is gone.
+ */
+export function threadCpuMs(pid: number): { main: number; others: number } | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  const out = { main: 0, others: 0 };
+  for (const tid of tids) {
+    const f = fieldsOf(readOr(`/proc/${pid}/task/${tid}/stat`));
+    if (!f) continue;
+    const ms = ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+    if (tid === String(pid)) out.main += ms;
+    else out.others += ms;
+  }
+  return out;
+}
+
+/**
  * When `pid` started, in clock ticks since boot: with the pid, it names one process for good,
  * so a pid the kernel has since reused is never mistaken for it.
  */
@@ -76,7 +99,11 @@ export function parentOf(pid: number): number | undefined {
 
 /** Fields of /proc/<pid>/stat after the command name (which may itself contain spaces). */
 function statFields(pid: number): string[] | undefined {
-  const stat = readOr(`/proc/${pid}/stat`);
+  return fieldsOf(readOr(`/proc/${pid}/stat`));
+}
+
+/** Fields of a stat line (a process's or a thread's) after the command name. */
+function fieldsOf(stat: string | undefined): string[] | undefined {
   if (!stat) return undefined;
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }

@@ -10,6 +10,8 @@ export interface TestRedis {
   url: string;
   port: number;
   dir: string;
+  /** The server's process id while it runs (benchmarks read its CPU time). */
+  pid(): number | undefined;
   /** Graceful stop (SHUTDOWN semantics: AOF flushed). */
   stop(): Promise<void>;
   /** Starts it again on the same port and directory (data reloaded from the AOF). */
@@ -60,6 +62,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     url,
     port,
     dir,
+    pid: () => child?.pid,
     start,
     stop: () => waitExit('SIGTERM'),
     kill: () => waitExit('SIGKILL'),
