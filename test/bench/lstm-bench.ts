@@ -42,7 +42,7 @@ import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { disposeRiskScorer, loadRiskScorer, scoreBatch, FEATURES, STEPS } from '../fixtures/functions/lstm-risk/model.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { withCpuShare, type PidGroups } from './cpu-share.ts';
-import { descendants, machineBusyMs, threadCpuMs } from './proc-stats.ts';
+import { cpuMs as processCpuMs, descendants, machineBusyMs, threadCpuMs } from './proc-stats.ts';
 import { markdownTable, num } from './table.ts';
 
 /** Options of {@link runLstmBench}; defaults from the environment, then in brackets. */
@@ -213,7 +213,9 @@ export async function startBenchPlatform(redisUrl: string, workers: number, redi
     cpuGroups() {
       const poolPid = pool?.pid;
       const workerPids = poolPid ? descendants(poolPid) : [];
-      const threads = (which: 'main' | 'others') => () => workerPids.reduce((sum, pid) => sum + (threadCpuMs(pid)?.[which] ?? 0), 0);
+      // The other threads as the process's total less its main thread: that counts threads that ended too.
+      const mainMs = (pid: number) => threadCpuMs(pid)?.main ?? 0;
+      const threads = (which: 'main' | 'others') => () => workerPids.reduce((sum, pid) => sum + (which === 'main' ? mainMs(pid) : processCpuMs(pid) - mainMs(pid)), 0);
       return {
         router: router.pid ? [router.pid] : [],
         'worker main': threads('main'),
@@ -336,25 +338,28 @@ async function bulk(p: Platform, fn: string, body: string, n: number): Promise<{
 const BULK_PER_JOB = 256;
 
 /**
- * Scores `n` sequences as bulk jobs of {@link BULK_PER_JOB} inputs, four submissions in flight,
- * and waits until every job completed. Returns the seconds from the first submission.
+ * Request bodies scoring `n` sequences as bulk jobs of {@link BULK_PER_JOB} inputs. Built before
+ * any clock starts: the bench measures the platform, not JSON.stringify.
  */
-async function bulkJobs(p: Platform, fn: string, n: number): Promise<number> {
-  const done = await completions(p, fn);
+function bulkBodies(n: number): string[] {
   const jobs = Math.ceil(n / BULK_PER_JOB);
-  // Bodies are built before the clock starts: the bench measures the platform, not JSON.stringify.
-  const bodies = Array.from({ length: jobs }, (_, j) => JSON.stringify({ inputs: sequences(Math.min(BULK_PER_JOB, n - j * BULK_PER_JOB)).map((sequence) => ({ sequence: sequence.map((step) => step.map((x) => Math.round(x * 1e4) / 1e4)) })) }));
+  return Array.from({ length: jobs }, (_, j) => JSON.stringify({ inputs: sequences(Math.min(BULK_PER_JOB, n - j * BULK_PER_JOB)).map((sequence) => ({ sequence: sequence.map((step) => step.map((x) => Math.round(x * 1e4) / 1e4)) })) }));
+}
+
+/** Submits `bodies` as bulk jobs, four submissions in flight, and waits until every job completed. Returns the seconds taken. */
+async function bulkJobs(p: Platform, fn: string, bodies: string[]): Promise<number> {
+  const done = await completions(p, fn);
   const t0 = performance.now();
   let next = 0;
   const lane = async () => {
-    while (next < jobs) {
+    while (next < bodies.length) {
       const res = await fetch(`${p.url}/v1/functions/${fn}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' }, body: bodies[next++] });
       if (res.status !== 202) throw new Error(`bulk submission answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
     }
   };
   await Promise.all(Array.from({ length: 4 }, lane));
-  await done(jobs, 'bulk jobs');
+  await done(bodies.length, 'bulk jobs');
   return (performance.now() - t0) / 1000;
 }
 
@@ -407,7 +412,8 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
       bulkRow = { jobs: o.asyncJobs, submitPerS: o.asyncJobs / b.submitS, completePerS: o.asyncJobs / b.totalS, seconds: b.totalS };
       o.log(`async bulk: ${o.asyncJobs} scores in jobs of ${BULK_PER_JOB}…`);
       const measureBulkJobs = async (workers: number) => {
-        const { value: seconds, cpuMs, wallMs } = await withCpuShare(p!.cpuGroups(), () => bulkJobs(p!, 'lstm-risk', o.asyncJobs));
+        const bodies = bulkBodies(o.asyncJobs);
+        const { value: seconds, cpuMs, wallMs } = await withCpuShare(p!.cpuGroups(), () => bulkJobs(p!, 'lstm-risk', bodies));
         bulkJobsRows.push({ scores: o.asyncJobs, perJob: BULK_PER_JOB, workers, completePerS: o.asyncJobs / seconds, seconds, cpu: perUnit(cpuMs, wallMs, o.asyncJobs) });
       };
       await measureBulkJobs(o.workers);
@@ -419,7 +425,7 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
         await p.stopPool();
         await p.startPool({ AUTOGLM_WORKERS: String(perCore) });
         // Fresh workers run cold code: warm them as the earlier parts warmed the first pool.
-        await bulkJobs(p, 'lstm-risk', 8 * BULK_PER_JOB);
+        await bulkJobs(p, 'lstm-risk', bulkBodies(8 * BULK_PER_JOB));
         await measureBulkJobs(perCore);
         await p.stopPool();
         await p.startPool();
