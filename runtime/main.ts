@@ -5,7 +5,7 @@
  */
 import { createLogger } from '../functions/sdk/index.ts';
 import { loadConfig } from './config/index.ts';
-import { LaunchError, launch } from './launcher/launcher.ts';
+import { LaunchAborted, LaunchError, launch, type Launched } from './launcher/launcher.ts';
 
 const parsed = loadConfig(process.env, process.argv.slice(2));
 if (!parsed.ok) {
@@ -15,8 +15,40 @@ if (!parsed.ok) {
 const config = parsed.config;
 const log = createLogger({}, config.logLevel);
 
+// Signals are handled from the first moment: a Ctrl-C while the node starts (building and
+// deploying the built-ins takes seconds) stops what has started, which runs detached and would
+// otherwise outlive this process.
+const starting = new AbortController();
+let node: Launched | undefined;
+let firstSignalAt = 0;
+const onSignal = (sig: string) => {
+  if (firstSignalAt) {
+    // npm and tsx relay the same signal a moment later; only a deliberate second one forces.
+    if (Date.now() - firstSignalAt < 2000) return;
+    process.stderr.write('autoglm: second signal, stopping without draining\n');
+    node?.forceStop();
+    process.exit(130);
+  }
+  firstSignalAt = Date.now();
+  if (!node) {
+    process.stdout.write(`\n${sig}: stopping what has started…\n`);
+    starting.abort();
+    return;
+  }
+  process.stdout.write(`\n${sig}: draining (up to ${config.shutdownGraceMs / 1000}s)…\n`);
+  node.stop().then(
+    () => process.exit(0),
+    (err) => {
+      log.error('shutdown failed', { err });
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+
 try {
-  const node = await launch(config, log);
+  node = await launch(config, log, starting.signal);
   if (node.router) {
     const url = node.router.url;
     const body = JSON.stringify({ input: { message: 'hello' } });
@@ -40,28 +72,8 @@ try {
   } else {
     process.stdout.write(`Open-AutoGLM worker pool running (${config.workers} workers). Ctrl-C stops it.\n`);
   }
-  let firstSignalAt = 0;
-  const onSignal = (sig: string) => {
-    if (firstSignalAt) {
-      // npm and tsx relay the same signal a moment later; only a deliberate second one forces.
-      if (Date.now() - firstSignalAt < 2000) return;
-      process.stderr.write('autoglm: second signal, stopping without draining\n');
-      node.forceStop();
-      process.exit(130);
-    }
-    firstSignalAt = Date.now();
-    process.stdout.write(`\n${sig}: draining (up to ${config.shutdownGraceMs / 1000}s)…\n`);
-    node.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
 } catch (err) {
+  if (err instanceof LaunchAborted) process.exit(0);
   if (err instanceof LaunchError) {
     process.stderr.write(`autoglm: ${err.message}\n`);
     process.exit(1);

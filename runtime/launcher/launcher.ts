@@ -29,12 +29,24 @@ export interface Launched {
   forceStop(): void;
 }
 
+/** The start was interrupted by `signal` (Ctrl-C, SIGTERM); what had started is stopped again. */
+export class LaunchAborted extends Error {
+  override readonly name = 'LaunchAborted';
+  constructor() {
+    super('stopped during start');
+  }
+}
+
 /**
  * Starts this node's share of the platform for `config.role`: the embedded Redis when no
  * `REDIS_URL` is set, the router (in this process), and the pool (a child process). Shutdown
  * runs in dependency order so accepted work drains before Redis goes away.
+ *
+ * When `signal` aborts before the node is up, or a step fails, everything started so far is
+ * stopped before this rejects (with {@link LaunchAborted}, or the step's error): the pool and
+ * the embedded Redis run detached, in process groups of their own, and would outlive us.
  */
-export async function launch(config: Config, log: Logger): Promise<Launched> {
+export async function launch(config: Config, log: Logger, signal?: AbortSignal): Promise<Launched> {
   let redis: EmbeddedRedis | undefined;
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
@@ -48,43 +60,9 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
     await checkExternalRedis(redisUrl);
   }
 
-  await installTracing({ service: 'autoglm-router' });
-  const keys = config.encryptionKeys ?? persistentSecret(config.stateDir, 'encryption-keys', newKeyringSpec);
-  const ring = parseKeyring(keys);
-  if (!ring.ok) throw new LaunchError(`${join(config.stateDir, 'encryption-keys')}: ${ring.error}`);
   let router: RouterHandle | undefined;
   let pool: ChildProcess | undefined;
   let adminToken: string | undefined;
-  try {
-    if (config.role !== 'pool') {
-      router = await startRouter({
-        config,
-        redisUrl,
-        jwtSecret: config.jwtSecret ?? persistentSecret(config.stateDir, 'jwt-secret'),
-        webhookSecret: config.webhookSecret ?? persistentSecret(config.stateDir, 'webhook-secret'),
-        encryptionKeys: ring.ring,
-        log: log.child({ component: 'router' }),
-      });
-      adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
-      mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(config.stateDir, 'admin-token'), adminToken + '\n', { mode: 0o600 });
-    }
-    if (config.role !== 'router') {
-      pool = startPool(config, redisUrl, keys);
-      await waitForWorker(redisUrl, config.prefix, pool);
-    }
-    if (router && config.role === 'all') {
-      // Built-ins go through the same build → upload → load check as a user's `autoglm deploy`.
-      const { refused } = await deployBuiltins(config.functionsDir, new ApiClient({ url: router.url, token: adminToken }), log);
-      for (const r of refused) log.error('built-in function not deployed', r);
-    }
-  } catch (err) {
-    await router?.close();
-    pool?.kill('SIGTERM');
-    await redis?.stop();
-    throw err;
-  }
-
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -97,6 +75,48 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
       await redis?.stop();
       await flushTracing();
     })());
+  // Each step runs to its end (so whatever it started is known, and stopped); the two that wait
+  // on others (a worker becoming ready, the built-ins' deploy) also end early on the signal.
+  const interrupted = () => {
+    if (signal?.aborted) throw new LaunchAborted();
+  };
+  try {
+    interrupted();
+    await installTracing({ service: 'autoglm-router' });
+    const keys = config.encryptionKeys ?? persistentSecret(config.stateDir, 'encryption-keys', newKeyringSpec);
+    const ring = parseKeyring(keys);
+    if (!ring.ok) throw new LaunchError(`${join(config.stateDir, 'encryption-keys')}: ${ring.error}`);
+    if (config.role !== 'pool') {
+      router = await startRouter({
+        config,
+        redisUrl,
+        jwtSecret: config.jwtSecret ?? persistentSecret(config.stateDir, 'jwt-secret'),
+        webhookSecret: config.webhookSecret ?? persistentSecret(config.stateDir, 'webhook-secret'),
+        encryptionKeys: ring.ring,
+        log: log.child({ component: 'router' }),
+      });
+      interrupted();
+      adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
+      mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(config.stateDir, 'admin-token'), adminToken + '\n', { mode: 0o600 });
+    }
+    if (config.role !== 'router') {
+      interrupted();
+      pool = startPool(config, redisUrl, keys);
+      await waitForWorker(redisUrl, config.prefix, pool, signal);
+    }
+    if (router && config.role === 'all') {
+      interrupted();
+      // Built-ins go through the same build → upload → load check as a user's `autoglm deploy`.
+      const { refused } = await untilAborted(deployBuiltins(config.functionsDir, new ApiClient({ url: router.url, token: adminToken }), log), signal);
+      for (const r of refused) log.error('built-in function not deployed', r);
+    }
+    interrupted();
+  } catch (err) {
+    await stop();
+    throw signal?.aborted ? new LaunchAborted() : err;
+  }
+
   // The pool dying on its own (bad config, crash loop) takes the node down with a clear message.
   pool?.on('exit', (code) => {
     if (!stopping) {
@@ -109,6 +129,17 @@ export async function launch(config: Config, log: Logger): Promise<Launched> {
     redis?.kill();
   };
   return { router, redisUrl, adminToken, stop, forceStop };
+}
+
+/** `p`, or a rejection with {@link LaunchAborted} as soon as `signal` aborts (`p` itself runs on). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new LaunchAborted());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Pool variables (see gpu-pool/config.ts) handed to the pool unchanged. */
@@ -164,12 +195,13 @@ async function checkExternalRedis(url: string): Promise<void> {
   }
 }
 
-async function waitForWorker(redisUrl: string, prefix: string, pool: ChildProcess): Promise<void> {
+async function waitForWorker(redisUrl: string, prefix: string, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
   const r = connectRedis(redisUrl, 'producer');
   r.on('error', () => undefined);
   const registry = new WorkerRegistry(r, prefix);
   try {
     for (let i = 0; i < 600; i++) {
+      if (signal?.aborted) throw new LaunchAborted();
       if (pool.exitCode !== null) throw new LaunchError(`the worker pool exited during start (code ${pool.exitCode}); see its messages above`);
       if ((await registry.liveCount().catch(() => 0)) > 0) return;
       await new Promise((res) => setTimeout(res, 100));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,29 @@ function launch(env: Record<string, string>): { proc: ChildProcess; out: () => s
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   return { proc, out: () => out, exited };
+}
+
+const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+};
+
+/** Live processes whose environment holds `entry` (`NAME=value`): how a node's pool and workers are found. */
+function withEnv(entry: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry) && alive(pid);
+      } catch {
+        return false;
+      }
+    });
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
@@ -99,6 +122,33 @@ describe('npm start (the launcher)', () => {
     expect(job.status).toBe('succeeded');
     l2.proc.kill('SIGINT');
     expect(await l2.exited).toBe(0);
+  });
+
+  it('Ctrl-C while it is still starting stops what has started: no Redis, pool or worker is left', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
+    dirs.push(state);
+    const l = launch({ AUTOGLM_STATE_DIR: state, AUTOGLM_PORT: '0', AUTOGLM_WORKERS: '1' });
+    const mine = `AUTOGLM_BUNDLE_CACHE=${join(state, 'bundles')}`;
+    try {
+      // The pool is forked once Redis and the router are up; the banner comes only after a worker
+      // is ready and the built-ins are deployed, seconds later. Both run detached: nothing but
+      // the launcher stops them.
+      const pool = await waitFor(() => childrenOf(l.proc.pid!).find((pid) => cmdline(pid).includes('gpu-pool/main')), 'the pool process');
+      const redisPid = Number(readFileSync(join(state, 'redis', 'redis.pid'), 'utf8'));
+      expect(l.out()).not.toContain('Open-AutoGLM is running');
+      l.proc.kill('SIGINT');
+      expect(await l.exited).toBe(0);
+      expect(l.out()).not.toContain('Open-AutoGLM is running');
+      expect(alive(redisPid), 'redis-server').toBe(false);
+      expect(alive(pool), 'pool').toBe(false);
+      expect(withEnv(mine), 'pool and workers of this node').toEqual([]);
+    } finally {
+      // Whatever a failure left behind must not outlive the test.
+      for (const pid of withEnv(mine)) process.kill(pid, 'SIGKILL');
+      l.proc.kill('SIGKILL');
+      const redisPid = existsSync(join(state, 'redis', 'redis.pid')) ? Number(readFileSync(join(state, 'redis', 'redis.pid'), 'utf8')) : 0;
+      if (redisPid && alive(redisPid)) process.kill(redisPid, 'SIGKILL');
+    }
   });
 
   it('exports each invocation as one trace across router and worker to an OTLP collector, flushed at stop', async () => {
