@@ -52,3 +52,6 @@ const stop = (reason: string) => {
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('disconnect', () => stop('launcher gone'));
+// A launcher that went away while this process was starting, before the listener above, sent no
+// event: forked with a channel that is closed already means the same.
+if (process.send && !process.connected) stop('launcher gone');

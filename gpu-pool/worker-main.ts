@@ -217,7 +217,12 @@ function tellSupervisor(): void {
     threadLimitMs,
     loopLimitMs: thread ? config.hangLimitMs : threadLimitMs,
   };
-  process.send?.(msg);
+  toSupervisor(msg);
+}
+
+/** Sends to the supervisor while it listens: a send on a closed channel is an unhandled error (a crash). */
+function toSupervisor(msg: WorkerMessage): void {
+  if (process.connected) process.send?.(msg);
 }
 
 const catalog = new FunctionCatalog(publisher, config.prefix);
@@ -231,7 +236,7 @@ await beat().catch(() => undefined);
 heartbeat = setInterval(() => beat().catch(() => undefined), 2000);
 ipcBeat = setInterval(tellSupervisor, 1000);
 log.info('worker ready', { backend: host.backend, functions: [...consumers.keys()], models: host.stats().models.map((m) => m.key) });
-process.send?.({ type: 'ready', workerId, backend: host.backend } satisfies WorkerMessage);
+toSupervisor({ type: 'ready', workerId, backend: host.backend });
 
 function shutdown(reason: string, code = 0): Promise<void> {
   stopping ??= (async () => {
@@ -255,3 +260,6 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 // The supervisor died: do not linger as an orphan.
 process.on('disconnect', () => void shutdown('supervisor gone'));
+// A supervisor that died while this worker was starting (loading its backend and warm models,
+// seconds) sent no event to a listener that did not exist yet.
+if (process.send && !process.connected) void shutdown('supervisor gone');

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { alive, childrenOf, cmdline, withEnv } from '../harness/processes.ts';
 import { startTestRedis } from '../harness/redis.ts';
 
 const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
@@ -22,31 +23,6 @@ function launch(env: Record<string, string>): { proc: ChildProcess; out: () => s
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   return { proc, out: () => out, exited };
 }
-
-const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-const cmdline = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-};
-
-/** Live processes whose environment holds `entry` (`NAME=value`): how a node's pool and workers are found. */
-function withEnv(entry: string): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry) && alive(pid);
-      } catch {
-        return false;
-      }
-    });
-}
-
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
 async function waitFor<T>(fn: () => T | undefined | null, what: string, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
@@ -108,7 +84,7 @@ describe('npm start (the launcher)', () => {
     const running = await (await fetch(`${base}/v1/functions/echo/jobs`, { method: 'POST', headers, body: JSON.stringify({ input: { sleepMs: 1500 } }) })).json();
     await new Promise((r) => setTimeout(r, 300));
     const redisPid = Number(readFileSync(join(state, 'redis', 'redis.pid'), 'utf8'));
-    const children = readFileSync(`/proc/${l.proc.pid}/task/${l.proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const children = childrenOf(l.proc.pid!);
     l.proc.kill('SIGINT');
     expect(await l.exited).toBe(0);
     expect(alive(redisPid)).toBe(false);

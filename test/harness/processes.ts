@@ -1,0 +1,31 @@
+/**
+ * What the kernel says about processes a test started, read from /proc (Linux): whether one is
+ * still running, its children, its command line, and which processes carry a given environment
+ * entry, which is how a test finds a pool and the workers it forked.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+const read = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** True while `pid` exists and is not a zombie. */
+export const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !(read(`/proc/${pid}/stat`) ?? ') Z ').includes(') Z ');
+
+/** Direct children of `pid` (none once it is gone). */
+export const childrenOf = (pid: number): number[] => (read(`/proc/${pid}/task/${pid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+
+/** The command line of `pid`, arguments joined by spaces ('' once it is gone). */
+export const cmdline = (pid: number): string => (read(`/proc/${pid}/cmdline`) ?? '').replace(/\0/g, ' ');
+
+/** Live processes whose environment holds `entry` (`NAME=value`). */
+export function withEnv(entry: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => (read(`/proc/${pid}/environ`) ?? '').split('\0').includes(entry) && alive(pid));
+}
