@@ -1,15 +1,15 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { ZodError } from 'zod';
 import { randomHex } from '../../queue/index.ts';
 import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
 import { RouterMetrics, Scraper } from '../metrics/index.ts';
 import type { AppDeps, AppEnv } from './app-env.ts';
-import { RouteNotFoundError, ValidationError } from './errors.ts';
+import { RouteNotFoundError } from './errors.ts';
 import { auditTrail } from './audit-trail.ts';
 import { declaredLengthLimit, jsonBody } from './json-body.ts';
 import { problemResponse } from './problem.ts';
 import { requestMetrics } from './request-metrics.ts';
+import { validationHook } from './validation-hook.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
 import { functionRoutes } from './routes/function-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
@@ -17,20 +17,6 @@ import { invokeRoutes } from './routes/invoke-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
-
-const WHERE: Record<string, 'body' | 'query' | 'path' | 'header'> = { json: 'body', query: 'query', param: 'path', header: 'header' };
-
-/** Turns a schema failure into a 400 that names the field (`timeoutMs`, `wait`, `name`). */
-function validationHook(result: { success: boolean; target: string; error?: ZodError }): void {
-  if (result.success || !result.error) return;
-  const where = WHERE[result.target] ?? 'body';
-  const errors = result.error.issues.map((i) => {
-    const field = i.path.length > 0 ? i.path.join('.') : where === 'body' ? 'body' : result.target;
-    const message = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message;
-    return { field: i.code === 'unrecognized_keys' ? i.keys[0]! : field, message };
-  });
-  throw new ValidationError(errors[0]!.field, errors[0]!.message, where, errors);
-}
 
 /**
  * Builds the HTTP API. Pure assembly: every dependency comes in through `deps`, so tests drive it

@@ -213,6 +213,16 @@ describe('bad requests', () => {
     expect(cb.status).toBe(400);
     expect(cb.json.field).toBe('callbackUrl');
   });
+  it('a bad header → 400 naming it, in the header', async () => {
+    const long = await p.call('POST', invoke, { input: {} }, { 'x-routing-key': 'k'.repeat(257) });
+    expect(long.status).toBe(400);
+    expect([long.json.field, long.json.in]).toEqual(['x-routing-key', 'header']);
+    const longKey = await p.call('POST', '/v1/functions/echo/jobs', { input: {} }, { 'idempotency-key': 'x'.repeat(256) });
+    expect(longKey.status).toBe(400);
+    expect([longKey.json.field, longKey.json.in]).toEqual(['idempotency-key', 'header']);
+    // Headers the routes do not declare are none of their business.
+    expect((await p.call('POST', invoke, { input: {} }, { 'x-anything': 'y'.repeat(5000) })).status).toBe(200);
+  });
   it('unknown function → 404', async () => {
     const r = await p.call('POST', '/v1/functions/nope/invoke', { input: {} });
     expect(r.status).toBe(404);

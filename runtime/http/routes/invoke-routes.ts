@@ -10,16 +10,22 @@ import type { Resolved } from '../../registry/function-directory.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
 import { jsonMember } from '../json-member.ts';
+import { namedHeaders } from '../named-headers.ts';
 import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
 
 const tracer = trace.getTracer('autoglm-router');
 
+const RoutingKey = z.string().max(256).optional().openapi({ description: 'callers with the same key stay on the same version' });
+const InvokeHeaders = z.object({ 'x-routing-key': RoutingKey });
+const SubmitHeaders = z.object({ 'idempotency-key': z.string().min(1).max(255).optional(), 'x-routing-key': RoutingKey });
+
+// The headers are read with `namedHeaders` (cheaper than Hono's validator); the document still lists them (`documented`).
 const invokeRoute = createRoute({
   method: 'post',
   path: '/v1/functions/{name}/invoke',
   summary: 'Invoke a function and wait for its output',
   security: [{ bearer: [] }],
-  request: { params: FunctionTargetParam, headers: z.object({ 'x-routing-key': z.string().max(256).optional().openapi({ description: 'callers with the same key stay on the same version' }) }), body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
+  request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
   responses: {
     200: {
       description: 'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`.',
@@ -34,11 +40,7 @@ const submitRoute = createRoute({
   path: '/v1/functions/{name}/jobs',
   summary: 'Submit an asynchronous job',
   security: [{ bearer: [] }],
-  request: {
-    params: FunctionTargetParam,
-    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional(), 'x-routing-key': z.string().max(256).optional() }),
-    body: { content: { 'application/json': { schema: SubmitBody } }, required: true },
-  },
+  request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: SubmitBody } }, required: true } },
   responses: {
     202: { description: 'Accepted. `Location` points at the job.', content: { 'application/json': { schema: Accepted } } },
     ...problems(400, 401, 403, 404, 409, 413, 415, 503),
@@ -70,15 +72,21 @@ function sentJson(c: Context<AppEnv>, key: 'input' | 'inputs'): Uint8Array | und
   return body && jsonMember(body, key);
 }
 
+/** `route` as the OpenAPI document shows it: with the headers its handler reads by name. */
+function documented<R extends typeof invokeRoute | typeof submitRoute>(route: R, headers: z.ZodObject): R {
+  return { ...route, request: { ...route.request, headers } };
+}
+
 /** `POST /v1/functions/{name}/invoke` (synchronous) and `POST /v1/functions/{name}/jobs` (asynchronous). */
 export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
-  app.openapi(invokeRoute, async (c) => {
+  app.openAPIRegistry.registerPath(documented(invokeRoute, InvokeHeaders));
+  app.openapi({ ...invokeRoute, hide: true }, async (c) => {
     const received = Date.now();
     const target = c.req.valid('param').name;
     const body = c.req.valid('json');
-    const { rec, shadow } = resolveFunction(deps, c, target, c.req.valid('header')['x-routing-key']);
+    const { rec, shadow } = resolveFunction(deps, c, target, namedHeaders(c, InvokeHeaders)['x-routing-key']);
     const name = rec.name;
     deps.validator.check(rec, body.input);
     c.header('x-function-version', rec.version);
@@ -130,9 +138,10 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     );
   });
 
-  app.openapi(submitRoute, async (c) => {
+  app.openAPIRegistry.registerPath(documented(submitRoute, SubmitHeaders));
+  app.openapi({ ...submitRoute, hide: true }, async (c) => {
     const body = c.req.valid('json');
-    const headers = c.req.valid('header');
+    const headers = namedHeaders(c, SubmitHeaders);
     const { rec, shadow } = resolveFunction(deps, c, c.req.valid('param').name, headers['x-routing-key']);
     const name = rec.name;
     if (body.inputs) body.inputs.forEach((input, i) => deps.validator.check(rec, input, `inputs[${i}]`));
