@@ -8,6 +8,7 @@ import { createLogger } from '../functions/sdk/index.ts';
 import { formatBytes } from '../queue/index.ts';
 import { loadPoolConfig } from './config.ts';
 import { planSlots, probeGpus } from './devices.ts';
+import { whenParentGone } from './parent-link.ts';
 import { Supervisor } from './supervisor.ts';
 
 const parsed = loadPoolConfig(process.env);
@@ -51,7 +52,4 @@ const stop = (reason: string) => {
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
-process.on('disconnect', () => stop('launcher gone'));
-// A launcher that went away while this process was starting, before the listener above, sent no
-// event: forked with a channel that is closed already means the same.
-if (process.send && !process.connected) stop('launcher gone');
+whenParentGone(() => stop('launcher gone'));

@@ -16,6 +16,7 @@ import { SECRET_VARIABLES, loadPoolConfig, loadWorkerIdentity } from './config.t
 import { FunctionHost, type Host } from './function-host.ts';
 import { RecordIndex } from './record-index.ts';
 import { HostThread } from './host-thread.ts';
+import { whenParentGone } from './parent-link.ts';
 import { SplitHost } from './split-host.ts';
 import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
 import type { WorkerMessage } from './worker-messages.ts';
@@ -258,8 +259,5 @@ function shutdown(reason: string, code = 0): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
-// The supervisor died: do not linger as an orphan.
-process.on('disconnect', () => void shutdown('supervisor gone'));
-// A supervisor that died while this worker was starting (loading its backend and warm models,
-// seconds) sent no event to a listener that did not exist yet.
-if (process.send && !process.connected) void shutdown('supervisor gone');
+// The supervisor died (also while this worker was starting): do not linger as an orphan.
+whenParentGone(() => void shutdown('supervisor gone'));

@@ -66,7 +66,7 @@ export const keys = {
   idempotency: (p: string, ns: string, fn: string, keyHash: string) => `${p}:idem:${ns}:${fn}:${keyHash}`,
   cancelled: (p: string, id: string) => `${p}:cancelled:${id}`,
   /** A large job input's ciphertext, stored apart from the job record (see PayloadCipher.sealApart). */
-  input: (p: string, id: string, attempt: string) => `${p}:input:${id}:${attempt}`,
+  input: (p: string, id: string, nonce: string) => `${p}:input:${id}:${nonce}`,
   doneChannel: (p: string, routerId?: string) => (routerId ? `${p}:done:${routerId}` : `${p}:done`),
   workers: (p: string) => `${p}:workers`,
   worker: (p: string, id: string) => `${p}:worker:${id}`,

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { alive, childrenOf, cmdline, withEnv } from '../harness/processes.ts';
+import { isAlive } from '../bench/proc-stats.ts';
+import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
 import { startTestRedis } from '../harness/redis.ts';
 
 const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
@@ -87,8 +88,8 @@ describe('npm start (the launcher)', () => {
     const children = childrenOf(l.proc.pid!);
     l.proc.kill('SIGINT');
     expect(await l.exited).toBe(0);
-    expect(alive(redisPid)).toBe(false);
-    for (const pid of children) expect(alive(pid), `child ${pid}`).toBe(false);
+    expect(isAlive(redisPid)).toBe(false);
+    for (const pid of children) expect(isAlive(pid), `child ${pid}`).toBe(false);
 
     // Start again on the same state: the job that was running at Ctrl-C finished before the stop.
     const l2 = launch(env);
@@ -115,15 +116,15 @@ describe('npm start (the launcher)', () => {
       l.proc.kill('SIGINT');
       expect(await l.exited).toBe(0);
       expect(l.out()).not.toContain('Open-AutoGLM is running');
-      expect(alive(redisPid), 'redis-server').toBe(false);
-      expect(alive(pool), 'pool').toBe(false);
+      expect(isAlive(redisPid), 'redis-server').toBe(false);
+      expect(isAlive(pool), 'pool').toBe(false);
       expect(withEnv(mine), 'pool and workers of this node').toEqual([]);
     } finally {
       // Whatever a failure left behind must not outlive the test.
       for (const pid of withEnv(mine)) process.kill(pid, 'SIGKILL');
       l.proc.kill('SIGKILL');
       const redisPid = existsSync(join(state, 'redis', 'redis.pid')) ? Number(readFileSync(join(state, 'redis', 'redis.pid'), 'utf8')) : 0;
-      if (redisPid && alive(redisPid)) process.kill(redisPid, 'SIGKILL');
+      if (redisPid && isAlive(redisPid)) process.kill(redisPid, 'SIGKILL');
     }
   });
 

@@ -1,9 +1,10 @@
 /**
- * What the kernel says about processes a test started, read from /proc (Linux): whether one is
- * still running, its children, its command line, and which processes carry a given environment
- * entry, which is how a test finds a pool and the workers it forked.
+ * What the kernel says about processes a test started, read from /proc (Linux): children, command
+ * line, and which processes carry a given environment entry, which is how a test finds a pool and
+ * the workers it forked. Whether one still runs: `isAlive` (test/bench/proc-stats.ts).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { isAlive } from '../bench/proc-stats.ts';
 
 const read = (path: string): string | undefined => {
   try {
@@ -12,9 +13,6 @@ const read = (path: string): string | undefined => {
     return undefined;
   }
 };
-
-/** True while `pid` exists and is not a zombie. */
-export const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !(read(`/proc/${pid}/stat`) ?? ') Z ').includes(') Z ');
 
 /** Direct children of `pid` (none once it is gone). */
 export const childrenOf = (pid: number): number[] => (read(`/proc/${pid}/task/${pid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -27,5 +25,5 @@ export function withEnv(entry: string): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map(Number)
-    .filter((pid) => (read(`/proc/${pid}/environ`) ?? '').split('\0').includes(entry) && alive(pid));
+    .filter((pid) => (read(`/proc/${pid}/environ`) ?? '').split('\0').includes(entry) && isAlive(pid));
 }
