@@ -222,6 +222,39 @@ describe('large inputs', () => {
   });
 });
 
+describe('inputs of a group of calls', () => {
+  // Each ~5 KB: alone under the size from which an input is stored apart (16 KiB), four or more together over it.
+  const big = (i: number) => ({ message: `${i} ${'y'.repeat(5000)}` });
+  const inputOf = async (jobId: string) => JSON.parse((await p.redis.hget(`${p.prefix}:fn.echo:${jobId}`, 'data'))!).input as { at?: string; ct?: string };
+
+  it('are stored apart once large together, and the stored input is gone when the calls are answered', async () => {
+    const inputs = Array.from({ length: 8 }, (_, i) => big(i));
+    const calls = await burst(inputs);
+    calls.forEach((r, i) => expect(r.json.output).toEqual({ echo: inputs[i] }));
+    const groups = new Map<string, number>();
+    for (const r of calls) {
+      const jobId = splitItemId(r.json.id)?.jobId ?? r.json.id;
+      groups.set(jobId, (groups.get(jobId) ?? 0) + 1);
+    }
+    const apart = [...groups].filter(([, n]) => n >= 4);
+    expect(apart.length).toBeGreaterThan(0);
+    for (const [jobId, n] of groups) {
+      const input = await inputOf(jobId);
+      expect(input.at !== undefined, `job ${jobId} of ${n} calls`).toBe(n >= 4);
+      expect(input.ct === undefined).toBe(n >= 4);
+    }
+    for (const [jobId] of apart) await eventually(async () => (await p.redis.keys(`${p.prefix}:input:${jobId}:*`)).length === 0, 'the stored input to be deleted');
+  });
+
+  it('stays in the job record for a lone call of the same size', async () => {
+    const r = await invoke(big(99));
+    expect(r.json.output).toEqual({ echo: big(99) });
+    const input = await inputOf(r.json.id);
+    expect(input.ct).toBeDefined();
+    expect(input.at).toBeUndefined();
+  });
+});
+
 describe('bulk jobs on one worker', () => {
   it('take turns two at a time: a third one starts its items only once one of the first two ended', async () => {
     const ids: string[] = [];
