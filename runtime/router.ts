@@ -34,6 +34,9 @@ import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
 import { createWebhookSender } from './webhooks/index.ts';
 
+/** How long a stopping router waits for Redis to take its last commands, ms. */
+const RELEASE_REDIS_MS = 5000;
+
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
 export interface RouterHandle {
   url: string;
@@ -187,11 +190,23 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       // Handlers released by results.close() answer (and are audited) on the next ticks.
       await new Promise((r) => setTimeout(r, 50));
       await auditLog.close(); // after the server: requests finishing in the grace period are still recorded
-      await callbacks.close();
-      await checker.close();
-      await stopWatch();
-      await queues.close();
-      await Promise.all([producer, subscriber, catalogSubscriber, consumerConn].map((c) => c.quit().catch(() => c.disconnect())));
+      const connections = [producer, subscriber, catalogSubscriber, consumerConn];
+      const released = (async () => {
+        await callbacks.close();
+        await checker.close();
+        await stopWatch();
+        await queues.close();
+        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      })();
+      // While Redis is unreachable ioredis holds every command until it reconnects, so releasing
+      // Redis would wait as long as the outage: give it a moment, then drop the connections.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([released.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), RELEASE_REDIS_MS)))]);
+      clearTimeout(timer);
+      if (timedOut) {
+        log.warn('Redis did not answer while the router stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
+        for (const c of connections) c.disconnect();
+      }
       log.info('router stopped');
     })());
 

@@ -101,6 +101,23 @@ describe('npm start (the launcher)', () => {
     expect(await l2.exited).toBe(0);
   });
 
+  it('a router whose Redis is gone still stops on SIGTERM', async () => {
+    const redis = await startTestRedis();
+    const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
+    dirs.push(state);
+    try {
+      const l = launch({ REDIS_URL: redis.url, AUTOGLM_ROLE: 'router', AUTOGLM_STATE_DIR: state, AUTOGLM_PORT: '0', AUTOGLM_SHUTDOWN_GRACE: '1s' });
+      await waitFor(() => /API\s+http/.exec(l.out()), 'the banner');
+      await redis.kill();
+      // ioredis holds commands while it reconnects: releasing Redis must not wait for it forever.
+      l.proc.kill('SIGTERM');
+      expect(await l.exited).toBe(0);
+      expect(l.out()).toContain('Redis did not answer');
+    } finally {
+      await redis.destroy();
+    }
+  });
+
   it('Ctrl-C while it is still starting stops what has started: no Redis, pool or worker is left', async () => {
     const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
     dirs.push(state);
