@@ -33,6 +33,7 @@ import { FunctionDirectory } from './registry/function-directory.ts';
 import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
 import { createWebhookSender } from './webhooks/index.ts';
+import { NoAnswerError, within } from './within.ts';
 
 /** How long a stopping router waits for Redis to take its last commands, ms. */
 const RELEASE_REDIS_MS = 5000;
@@ -200,10 +201,10 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       })();
       // While Redis is unreachable ioredis holds every command until it reconnects, so releasing
       // Redis would wait as long as the outage: give it a moment, then drop the connections.
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([released.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), RELEASE_REDIS_MS)))]);
-      clearTimeout(timer);
-      if (timedOut) {
+      try {
+        await within(released, RELEASE_REDIS_MS);
+      } catch (err) {
+        if (!(err instanceof NoAnswerError)) throw err;
         log.warn('Redis did not answer while the router stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
         for (const c of connections) c.disconnect();
       }

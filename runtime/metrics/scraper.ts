@@ -1,4 +1,5 @@
 import type { QueueCounts, WorkerState } from '../../queue/index.ts';
+import { within } from '../within.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
 import { queueFamilies, workerFamilies } from './platform-metrics.ts';
@@ -17,15 +18,6 @@ export interface ScraperOptions {
   workers: { live(): Promise<WorkerState[]> };
   /** Longest wait for Redis before a part is left out of the answer. Default 2000 ms. */
   redisTimeoutMs?: number;
-}
-
-/** Rejects when `p` has not settled within `ms`. */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /**
