@@ -239,18 +239,44 @@ ipcBeat = setInterval(tellSupervisor, 1000);
 log.info('worker ready', { backend: host.backend, functions: [...consumers.keys()], models: host.stats().models.map((m) => m.key) });
 toSupervisor({ type: 'ready', workerId, backend: host.backend });
 
+/** How long a stopping worker with no job left running waits for an unreachable Redis, ms. */
+const RELEASE_REDIS_MS = 5000;
+
+/**
+ * Resolves once no job runs here and Redis has been unreachable for {@link RELEASE_REDIS_MS}:
+ * ioredis holds commands until it reconnects, so closing the consumers, leaving the registry
+ * and quitting would wait for as long as the outage. A job cut short this way is still active
+ * in Redis and runs again once its lock expires, as after a kill.
+ */
+async function strandedWithoutRedis(): Promise<void> {
+  let since: number | undefined;
+  for (;;) {
+    const idle = [...consumers.values()].every((c) => c.consumer.running === 0);
+    since = idle && conn.status !== 'ready' ? (since ?? Date.now()) : undefined;
+    if (since !== undefined && Date.now() - since >= RELEASE_REDIS_MS) return;
+    await new Promise((r) => setTimeout(r, 100).unref());
+  }
+}
+
 function shutdown(reason: string, code = 0): Promise<void> {
   stopping ??= (async () => {
     log.info('worker draining', { reason });
     clearInterval(heartbeat);
     clearInterval(ipcBeat);
-    await stopWatch().catch(() => undefined);
-    // Running jobs finish; waiting ones stay queued for other workers.
-    await Promise.all([...consumers.values()].map((c) => c.consumer.close()));
-    await stopChecks().catch(() => undefined);
-    await host.close();
-    await registry.leave(workerId).catch(() => undefined);
-    await Promise.all([conn, publisher, catalogSub].map((c) => c.quit().catch(() => c.disconnect())));
+    const released = (async () => {
+      await stopWatch().catch(() => undefined);
+      // Running jobs finish; waiting ones stay queued for other workers.
+      await Promise.all([...consumers.values()].map((c) => c.consumer.close()));
+      await stopChecks().catch(() => undefined);
+      await host.close();
+      await registry.leave(workerId).catch(() => undefined);
+      await Promise.all([conn, publisher, catalogSub].map((c) => c.quit().catch(() => c.disconnect())));
+      return true;
+    })();
+    if (!(await Promise.race([released, strandedWithoutRedis().then(() => false)]))) {
+      log.warn('Redis did not answer while the worker stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
+      for (const c of [conn, publisher, catalogSub]) c.disconnect();
+    }
     await flushTracing();
     log.info('worker stopped');
     process.exit(code);
