@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
-import { FunctionCatalog, FunctionConsumer, PayloadCipher, WorkerRegistry, canServe, connectRedis, flushTracing, installTracing } from '../queue/index.ts';
+import { FunctionCatalog, FunctionConsumer, PayloadCipher, RELEASE_REDIS_MS, WorkerRegistry, canServe, connectRedis, flushTracing, installTracing, releaseRedis } from '../queue/index.ts';
 import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
@@ -239,23 +239,9 @@ ipcBeat = setInterval(tellSupervisor, 1000);
 log.info('worker ready', { backend: host.backend, functions: [...consumers.keys()], models: host.stats().models.map((m) => m.key) });
 toSupervisor({ type: 'ready', workerId, backend: host.backend });
 
-/** How long a stopping worker with no job left running waits for an unreachable Redis, ms. */
-const RELEASE_REDIS_MS = 5000;
-
-/**
- * Resolves once no job runs here and Redis has been unreachable for {@link RELEASE_REDIS_MS}:
- * ioredis holds commands until it reconnects, so closing the consumers, leaving the registry
- * and quitting would wait for as long as the outage. A job cut short this way is still active
- * in Redis and runs again once its lock expires, as after a kill.
- */
-async function strandedWithoutRedis(): Promise<void> {
-  let since: number | undefined;
-  for (;;) {
-    const idle = [...consumers.values()].every((c) => c.consumer.running === 0);
-    since = idle && conn.status !== 'ready' ? (since ?? Date.now()) : undefined;
-    if (since !== undefined && Date.now() - since >= RELEASE_REDIS_MS) return;
-    await new Promise((r) => setTimeout(r, 100).unref());
-  }
+/** Resolves once no job runs here (the supervisor kills a worker that outlives its grace period). */
+async function jobsEnded(): Promise<void> {
+  while ([...consumers.values()].some((c) => c.consumer.running > 0)) await new Promise((r) => setTimeout(r, 100).unref());
 }
 
 function shutdown(reason: string, code = 0): Promise<void> {
@@ -268,15 +254,17 @@ function shutdown(reason: string, code = 0): Promise<void> {
       // Running jobs finish; waiting ones stay queued for other workers.
       await Promise.all([...consumers.values()].map((c) => c.consumer.close()));
       await stopChecks().catch(() => undefined);
-      await host.close();
       await registry.leave(workerId).catch(() => undefined);
       await Promise.all([conn, publisher, catalogSub].map((c) => c.quit().catch(() => c.disconnect())));
-      return true;
     })();
-    if (!(await Promise.race([released, strandedWithoutRedis().then(() => false)]))) {
+    // Once the running jobs have ended, Redis gets a moment to take the rest: with it unreachable,
+    // closing the consumers would wait for the outage. A job whose end Redis did not record is
+    // still active there and runs again once its lock expires, as after a kill.
+    await Promise.race([released, jobsEnded()]);
+    if (!(await releaseRedis(released, [conn, publisher, catalogSub]))) {
       log.warn('Redis did not answer while the worker stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
-      for (const c of [conn, publisher, catalogSub]) c.disconnect();
     }
+    await host.close(); // no job runs any more
     await flushTracing();
     log.info('worker stopped');
     process.exit(code);

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { NoAnswerError, within } from './within.ts';
 
 /** Who holds the connection: consumers block and must never give up; producers fail fast. */
 export type ConnectionRole = 'producer' | 'consumer' | 'subscriber';
@@ -26,4 +27,24 @@ export function connectRedis(url: string, role: ConnectionRole, extra: RedisOpti
 export async function evictionPolicy(redis: Redis): Promise<string | undefined> {
   const info = await redis.info('memory');
   return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+}
+
+/** How long a stopping node waits for Redis to take its last commands, ms. */
+export const RELEASE_REDIS_MS = 5000;
+
+/**
+ * Waits up to `ms` for `released`, a stopping node's last Redis commands (ending with quitting
+ * `connections`), then drops the connections. While Redis is unreachable ioredis holds every
+ * command until it reconnects, so without a limit a stop would last as long as the outage.
+ * @returns false when Redis did not take them in time
+ */
+export async function releaseRedis(released: Promise<unknown>, connections: readonly Redis[], ms = RELEASE_REDIS_MS): Promise<boolean> {
+  try {
+    await within(released, ms);
+    return true;
+  } catch (err) {
+    if (!(err instanceof NoAnswerError)) throw err;
+    for (const c of connections) c.disconnect();
+    return false;
+  }
 }

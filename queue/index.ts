@@ -3,7 +3,8 @@
  * cancels jobs; the pool consumes them; both meet here and nowhere else.
  */
 // Connections and names
-export { connectRedis, evictionPolicy } from './connection.ts';
+export { RELEASE_REDIS_MS, connectRedis, evictionPolicy, releaseRedis } from './connection.ts';
+export { NoAnswerError, within } from './within.ts';
 export type { ConnectionRole } from './connection.ts';
 export { DEFAULT_PREFIX, functionOfJobId, functionQueueName, isItemId, itemId, newJobId, randomHex, splitItemId } from './names.ts';
 

@@ -18,9 +18,11 @@ import {
   PayloadCipher,
   NamespaceLimiter,
   ShadowStats,
+  RELEASE_REDIS_MS,
   WorkerRegistry,
   connectRedis,
   placeFunction,
+  releaseRedis,
   type Keyring,
 } from '../queue/index.ts';
 import { AuditLog, auditNotes } from './audit/index.ts';
@@ -33,10 +35,6 @@ import { FunctionDirectory } from './registry/function-directory.ts';
 import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
 import { createWebhookSender } from './webhooks/index.ts';
-import { NoAnswerError, within } from './within.ts';
-
-/** How long a stopping router waits for Redis to take its last commands, ms. */
-const RELEASE_REDIS_MS = 5000;
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
 export interface RouterHandle {
@@ -199,14 +197,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         await queues.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
       })();
-      // While Redis is unreachable ioredis holds every command until it reconnects, so releasing
-      // Redis would wait as long as the outage: give it a moment, then drop the connections.
-      try {
-        await within(released, RELEASE_REDIS_MS);
-      } catch (err) {
-        if (!(err instanceof NoAnswerError)) throw err;
+      if (!(await releaseRedis(released, connections))) {
         log.warn('Redis did not answer while the router stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
-        for (const c of connections) c.disconnect();
       }
       log.info('router stopped');
     })());

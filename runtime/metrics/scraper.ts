@@ -1,5 +1,4 @@
-import type { QueueCounts, WorkerState } from '../../queue/index.ts';
-import { within } from '../within.ts';
+import { within, type QueueCounts, type WorkerState } from '../../queue/index.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
 import { queueFamilies, workerFamilies } from './platform-metrics.ts';
