@@ -61,6 +61,8 @@ export interface AppEnv {
     auditDetail?: Partial<AuditNote>;
     /** The request's JSON body as received (set by `jsonBody`): inputs are sealed from these bytes. */
     bodyBytes?: Buffer;
+    /** How many members the body's top-level object has (0 when it is not an object); set with `bodyBytes`. */
+    bodyMembers?: number;
     /** Inputs an invocation accepted, for metrics: more than 1 for a bulk job, 0 for a replay. */
     inputCount?: number;
   };

@@ -48,6 +48,7 @@ export function jsonBody(limit: number): MiddlewareHandler {
       // more): hand out this parse instead. A bulk job's body is up to the limit of JSON.
       c.req.json = <T>() => Promise.resolve(parsed as T);
       c.set('bodyBytes', bytes);
+      c.set('bodyMembers', typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.keys(parsed).length : 0);
     }
     await next();
   };

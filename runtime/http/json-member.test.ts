@@ -47,6 +47,32 @@ describe('jsonMember', () => {
     expect(JSON.parse(raw).input).toEqual([2]);
   });
 
+  it('takes the shortcut for a sole member only when it finds what the walk finds', () => {
+    const r = rng(11);
+    const bodies = [
+      '{"input":1,"input":2}',
+      '{"input":1,"\\u0069nput":[2]}',
+      ' { "input" : {"input":"x"} , "input" : [3] } ',
+      '{"input":"a\\"b"}',
+      '{"input":"input"}',
+      '{"input" :\n[1, 2.50, -0]\n}\n',
+      '{"inputs":[1,{"inputs":2}]}',
+      '{"\\u0069nput":1}',
+    ];
+    for (let n = 0; n < 300; n++) {
+      const one = JSON.stringify({ input: randomValue(r, 0) }, null, n % 2 ? 2 : undefined);
+      bodies.push(one, `${one.slice(0, -1)},"input":${JSON.stringify(randomValue(r, 0))}}`);
+    }
+    for (const b of bodies) {
+      const raw = bytes(b);
+      const parsed = JSON.parse(b);
+      expect(Object.keys(parsed).length).toBe(1);
+      const key = Object.keys(parsed)[0]!;
+      expect(text(jsonMember(raw, key, true)), b).toBe(text(jsonMember(raw, key)));
+      expect(JSON.parse(text(jsonMember(raw, key, true))!), b).toEqual(parsed[key]);
+    }
+  });
+
   it('finds nothing in a body that is not an object or lacks the key', () => {
     expect(jsonMember(bytes('[{"input":1}]'), 'input')).toBeUndefined();
     expect(jsonMember(bytes('"input"'), 'input')).toBeUndefined();

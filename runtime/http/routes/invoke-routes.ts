@@ -69,7 +69,7 @@ function resolveFunction(deps: AppDeps, c: Context<AppEnv>, target: string, rout
 /** The bytes the client sent `key` as: sealed as they are, not serialized again (see {@link jsonMember}). */
 function sentJson(c: Context<AppEnv>, key: 'input' | 'inputs'): Uint8Array | undefined {
   const body = c.var.bodyBytes;
-  return body && jsonMember(body, key);
+  return body && jsonMember(body, key, c.var.bodyMembers === 1);
 }
 
 /** `route` as the OpenAPI document shows it: with the headers its handler reads by name. */
