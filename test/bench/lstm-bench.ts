@@ -10,7 +10,9 @@
  *                a no-op function batched the same way (the queue alone)
  *   async bulk   N scores as N async jobs submitted at 64 connections, and as bulk jobs of 256
  *                inputs each (`inputs`), until the last one completed; the bulk jobs again with
- *                one worker per core (the platform's default pool) when that is more workers
+ *                one worker per core (the platform's default pool) when that is more workers;
+ *                then to the same model deployed for bulk scoring (`lstm-risk-bulk`: batches
+ *                of up to 256, where the others batch up to 32)
  *   soak         SOAK_N async invocations of a small model; worker tensors and RSS before/after
  *   CPU          for each sync and bulk run, where the CPU went per call or score (router, the
  *                workers' main and other threads, Redis, this process), beside what the issue's
@@ -100,8 +102,11 @@ export interface LstmBenchReport {
   http: HttpRow[];
   bulk: { jobs: number; submitPerS: number; completePerS: number; seconds: number } | undefined;
   /** The same scores as bulk jobs (many inputs per job). */
-  /** Bulk jobs with the bench's pool, then with one worker per core (the platform's default) when that is more. */
-  bulkJobs: { scores: number; perJob: number; workers: number; completePerS: number; seconds: number; cpu: CpuPerUnit }[];
+  /**
+   * Bulk jobs with the bench's pool, then with one worker per core (the platform's default) when
+   * that is more; then, with that pool, to a function set up for bulk scoring (`maxBatch` 256).
+   */
+  bulkJobs: { scores: number; perJob: number; workers: number; maxBatch: number; completePerS: number; seconds: number; cpu: CpuPerUnit }[];
   soak: { n: number; seconds: number; perS: number; before: WorkerState; after: WorkerState } | undefined;
 }
 
@@ -243,7 +248,7 @@ export async function startBenchPlatform(redisUrl: string, workers: number, redi
     p.token = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
     await p.startPool();
     const api = new ApiClient({ url, token: p.token });
-    for (const name of ['lstm-risk', 'lstm-risk-single', 'tiny-model', 'noop']) {
+    for (const name of ['lstm-risk', 'lstm-risk-bulk', 'lstm-risk-single', 'tiny-model', 'noop']) {
       const b = await buildBundle(join(BENCH_SET, name), { typecheck: false });
       await api.deploy(b.archive, b.hash);
     }
@@ -411,15 +416,15 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
       const b = await bulk(p, 'lstm-risk', body, o.asyncJobs);
       bulkRow = { jobs: o.asyncJobs, submitPerS: o.asyncJobs / b.submitS, completePerS: o.asyncJobs / b.totalS, seconds: b.totalS };
       o.log(`async bulk: ${o.asyncJobs} scores in jobs of ${BULK_PER_JOB}…`);
-      const measureBulkJobs = async (workers: number) => {
+      const measureBulkJobs = async (workers: number, fn = 'lstm-risk', maxBatch = 32) => {
         const bodies = bulkBodies(o.asyncJobs);
-        const { value: seconds, cpuMs, wallMs } = await withCpuShare(p!.cpuGroups(), () => bulkJobs(p!, 'lstm-risk', bodies));
-        bulkJobsRows.push({ scores: o.asyncJobs, perJob: BULK_PER_JOB, workers, completePerS: o.asyncJobs / seconds, seconds, cpu: perUnit(cpuMs, wallMs, o.asyncJobs) });
+        const { value: seconds, cpuMs, wallMs } = await withCpuShare(p!.cpuGroups(), () => bulkJobs(p!, fn, bodies));
+        bulkJobsRows.push({ scores: o.asyncJobs, perJob: BULK_PER_JOB, workers, maxBatch, completePerS: o.asyncJobs / seconds, seconds, cpu: perUnit(cpuMs, wallMs, o.asyncJobs) });
       };
       await measureBulkJobs(o.workers);
       // Bulk work can keep every core's model busy: also measure the pool as the platform starts
       // it by default (AUTOGLM_WORKERS: one worker per core), then return to the bench's pool.
-      const perCore = availableParallelism();
+      const perCore = Math.max(o.workers, availableParallelism());
       if (perCore > o.workers) {
         o.log(`async bulk: again with ${perCore} workers (the default, one per core)…`);
         await p.stopPool();
@@ -427,6 +432,14 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
         // Fresh workers run cold code: warm them as the earlier parts warmed the first pool.
         await bulkJobs(p, 'lstm-risk', bulkBodies(8 * BULK_PER_JOB));
         await measureBulkJobs(perCore);
+      }
+      // The same model deployed for bulk scoring, batches of up to 256 (a manifest setting): the
+      // model's fixed cost per predict (~1.7 ms here, most of it TF.js's own JavaScript) is
+      // spread over 256 sequences instead of 32.
+      o.log(`async bulk: to lstm-risk-bulk (batches up to 256), ${perCore} workers…`);
+      await bulkJobs(p, 'lstm-risk-bulk', bulkBodies(8 * BULK_PER_JOB));
+      await measureBulkJobs(perCore, 'lstm-risk-bulk', 256);
+      if (perCore > o.workers) {
         await p.stopPool();
         await p.startPool();
       }
@@ -455,6 +468,9 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
     await redis?.destroy();
   }
 }
+
+/** How a bulk row's function batches, when not as the sync rows' (maxSize 32). */
+const batchNote = (b: LstmBenchReport['bulkJobs'][number]): string => (b.maxBatch === 32 ? '' : `, batches ≤ ${b.maxBatch}`);
 
 /** The report as Markdown tables. */
 export function formatLstmBench(r: LstmBenchReport): string {
@@ -491,13 +507,13 @@ export function formatLstmBench(r: LstmBenchReport): string {
     out.push('', '**Async bulk scoring** (jobs submitted at 64 connections; done when the last completed)', '');
     const rows = [[`${r.bulk.jobs} jobs of 1 input`, num(r.bulk.submitPerS), num(r.bulk.completePerS), ofCeiling(r.bulk.completePerS), num(r.bulk.seconds, 1)]];
     for (const b of r.bulkJobs) {
-      rows.push([`${Math.ceil(b.scores / b.perJob)} bulk jobs of ${b.perJob} inputs, ${b.workers} worker${b.workers > 1 ? 's' : ''}`, '—', num(b.completePerS), ofCeiling(b.completePerS), num(b.seconds, 1)]);
+      rows.push([`${Math.ceil(b.scores / b.perJob)} bulk jobs of ${b.perJob} inputs, ${b.workers} worker${b.workers > 1 ? 's' : ''}${batchNote(b)}`, '—', num(b.completePerS), ofCeiling(b.completePerS), num(b.seconds, 1)]);
     }
     out.push(markdownTable(['submitted as', 'jobs submitted/s', 'scores/s end to end', '% of ceiling', 'seconds'], rows));
   }
   const cpuRows = [
     ...r.http.map((h) => ({ name: `sync: ${h.name}`, unit: 'call', cpu: h.cpu })),
-    ...r.bulkJobs.map((b) => ({ name: `bulk jobs of ${b.perJob}, ${b.workers} worker${b.workers > 1 ? 's' : ''}`, unit: 'score', cpu: b.cpu })),
+    ...r.bulkJobs.map((b) => ({ name: `bulk jobs of ${b.perJob}, ${b.workers} worker${b.workers > 1 ? 's' : ''}${batchNote(b)}`, unit: 'score', cpu: b.cpu })),
   ];
   if (cpuRows.length) {
     out.push('', '**Where the CPU went**, µs per call (sync) or per score (bulk), from /proc: the worker processes split into their main threads and their other threads (the inference thread, GC and compiler helpers)', '');
