@@ -49,6 +49,17 @@ describe('sequencePredictor', () => {
     expect(diff).toBeLessThan(1e-5);
   });
 
+  it('scores an int32 input as the same values in float32', () => {
+    const model = lstmModel({}, [{ units: 1, activation: 'sigmoid' }]);
+    const p = sequencePredictor(model);
+    const ints = tf.randomUniform([5, STEPS, FEATURES], -3, 3, 'int32') as tf.Tensor3D;
+    const floats = tf.cast(ints, 'float32');
+    const [a, b] = [p.predict(ints), p.predict(floats)];
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    tf.dispose([ints, floats, a, b]);
+    p.dispose();
+  });
+
   it('falls back to model.predict for shapes it does not cover, with the same answer', () => {
     for (const model of [lstmModel({ returnSequences: true }, []), lstmModel({ activation: 'relu' }, [{ units: 1, activation: 'sigmoid' }])]) {
       const { fused, diff } = maxDiff(model, 3);
