@@ -249,19 +249,18 @@ function shutdown(reason: string, code = 0): Promise<void> {
     log.info('worker draining', { reason });
     clearInterval(heartbeat);
     clearInterval(ipcBeat);
-    const released = (async () => {
+    const closing = (async () => {
       await stopWatch().catch(() => undefined);
       // Running jobs finish; waiting ones stay queued for other workers.
       await Promise.all([...consumers.values()].map((c) => c.consumer.close()));
       await stopChecks().catch(() => undefined);
       await registry.leave(workerId).catch(() => undefined);
-      await Promise.all([conn, publisher, catalogSub].map((c) => c.quit().catch(() => c.disconnect())));
     })();
     // Once the running jobs have ended, Redis gets a moment to take the rest: with it unreachable,
     // closing the consumers would wait for the outage. A job whose end Redis did not record is
     // still active there and runs again once its lock expires, as after a kill.
-    await Promise.race([released, jobsEnded()]);
-    if (!(await releaseRedis(released, [conn, publisher, catalogSub]))) {
+    await Promise.race([closing, jobsEnded()]);
+    if (!(await releaseRedis(closing, [conn, publisher, catalogSub]))) {
       log.warn('Redis did not answer while the worker stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
     }
     await host.close(); // no job runs any more

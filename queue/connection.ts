@@ -33,14 +33,16 @@ export async function evictionPolicy(redis: Redis): Promise<string | undefined> 
 export const RELEASE_REDIS_MS = 5000;
 
 /**
- * Waits up to `ms` for `released`, a stopping node's last Redis commands (ending with quitting
- * `connections`), then drops the connections. While Redis is unreachable ioredis holds every
- * command until it reconnects, so without a limit a stop would last as long as the outage.
+ * Waits up to `ms` for a stopping node's last Redis commands, `closing` and then quitting
+ * `connections`, and drops the connections when they take longer. While Redis is unreachable
+ * ioredis holds every command until it reconnects, so without a limit a stop would last as
+ * long as the outage.
  * @returns false when Redis did not take them in time
  */
-export async function releaseRedis(released: Promise<unknown>, connections: readonly Redis[], ms = RELEASE_REDIS_MS): Promise<boolean> {
+export async function releaseRedis(closing: Promise<unknown>, connections: readonly Redis[], ms = RELEASE_REDIS_MS): Promise<boolean> {
+  const quit = closing.then(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
   try {
-    await within(released, ms);
+    await within(quit, ms);
     return true;
   } catch (err) {
     if (!(err instanceof NoAnswerError)) throw err;

@@ -189,15 +189,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       // Handlers released by results.close() answer (and are audited) on the next ticks.
       await new Promise((r) => setTimeout(r, 50));
       await auditLog.close(); // after the server: requests finishing in the grace period are still recorded
-      const connections = [producer, subscriber, catalogSubscriber, consumerConn];
-      const released = (async () => {
+      const closing = (async () => {
         await callbacks.close();
         await checker.close();
         await stopWatch();
         await queues.close();
-        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
       })();
-      if (!(await releaseRedis(released, connections))) {
+      if (!(await releaseRedis(closing, [producer, subscriber, catalogSubscriber, consumerConn]))) {
         log.warn('Redis did not answer while the router stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
       }
       log.info('router stopped');
