@@ -24,6 +24,20 @@ export function cpuMs(pid: number): number {
 }
 
 /**
+ * CPU time of `pid` and everything it forked, ms: its own, its live descendants', and what its
+ * reaped children left in cutime/cstime. Redis forks for AOF rewrites (and snapshots); those
+ * children can come and go within one measurement, and are its cost all the same.
+ */
+export function treeCpuMs(pid: number): number {
+  const withReaped = (p: number) => {
+    const f = statFields(p);
+    // utime, stime, cutime, cstime: fields 14–17, so 11–14 here.
+    return f ? ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / TICKS_PER_SECOND : 0;
+  };
+  return [pid, ...descendants(pid)].reduce((sum, p) => sum + withReaped(p), 0);
+}
+
+/**
  * CPU time of `pid`'s threads so far, ms: its main thread (the one whose id is the pid) and all
  * its other threads together (worker threads such as the pool's inference thread, V8's GC and
  * compiler helpers, libuv's pool). Threads that already ended are not counted; undefined when it is gone.

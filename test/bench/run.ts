@@ -18,7 +18,7 @@ import { startChild, type BenchChild } from './child.ts';
 import { withCpuShare, type PidGroups } from './cpu-share.ts';
 import { load, type Target } from './load.ts';
 import { startPlatform, type BenchPlatform } from './platform.ts';
-import { machineBusyMs, rssBytes } from './proc-stats.ts';
+import { machineBusyMs, rssBytes, treeCpuMs } from './proc-stats.ts';
 import { commandCount } from './redis-stats.ts';
 import { printReport, type BenchOptions, type Measurement, type Memory, type TargetName } from './report.ts';
 
@@ -95,11 +95,11 @@ async function main(): Promise<void> {
     json: { target: { url: `http://127.0.0.1:${json.ready.port}/invoke`, body: BODY, headers }, pids: { front: [json.pid] } },
     bare: {
       target: { url: `http://127.0.0.1:${bareServer.ready.port}/invoke`, body: BODY, headers },
-      pids: { front: [bareServer.pid], worker: [bareWorker.pid], redis: [redisPid] },
+      pids: { front: [bareServer.pid], worker: [bareWorker.pid], redis: () => treeCpuMs(redisPid) },
     },
     platform: {
       target: { url: `${platform.url}/v1/functions/echo/invoke`, body: BODY, headers: { ...headers, authorization: `Bearer ${platform.token}` } },
-      pids: { front: [platform.routerPid], worker: [...platform.poolPids, ...platform.workerPids], redis: [redisPid] },
+      pids: { front: [platform.routerPid], worker: [...platform.poolPids, ...platform.workerPids], redis: () => treeCpuMs(redisPid) },
     },
   };
   const names = Object.keys(targets) as TargetName[];
