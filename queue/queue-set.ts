@@ -7,7 +7,8 @@ export class QueueSet {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    /** The connection every queue here uses (BullMQ shares an instance it is given). */
+    readonly connection: Redis,
     private readonly prefix: string,
   ) {}
 

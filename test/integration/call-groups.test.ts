@@ -3,6 +3,7 @@ import { splitItemId } from '../../queue/index.ts';
 import { inflightKey } from '../../queue/namespace-limiter.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { watchCommands } from '../harness/redis-monitor.ts';
 
 // Grouped calls and bulk jobs: many inputs in one queue job, each with its own id and outcome.
 // A long grouping window makes groups form on demand: a slow call in flight first, then a burst.
@@ -244,6 +245,25 @@ describe('inputs of a group of calls', () => {
       expect(input.ct === undefined).toBe(n >= 4);
     }
     for (const [jobId] of apart) await eventually(async () => (await p.redis.keys(`${p.prefix}:input:${jobId}:*`)).length === 0, 'the stored input to be deleted');
+  });
+
+  it('are written before the job that names them, though the router does not wait for that reply', async () => {
+    const log = await watchCommands(redis.url);
+    let calls: Awaited<ReturnType<typeof burst>>;
+    try {
+      calls = await burst(Array.from({ length: 8 }, (_, i) => big(i)));
+      await log.upToNow();
+    } finally {
+      log.stop();
+    }
+    const jobs = new Set(calls.map((r) => splitItemId(r.json.id)?.jobId).filter((id) => id !== undefined));
+    const apart = [...jobs].filter((id) => log.seen.some((c) => c.startsWith(`set ${p.prefix}:input:${id}:`)));
+    expect(apart.length).toBeGreaterThan(0);
+    for (const id of apart) {
+      const stored = log.seen.findIndex((c) => c.startsWith(`set ${p.prefix}:input:${id}:`));
+      const created = log.seen.findIndex((c) => /^hmset /i.test(c) && c.startsWith(`${p.prefix}:fn.echo:${id} `, 6));
+      expect(created, `the job ${id}`).toBeGreaterThan(stored);
+    }
   });
 
   it('stays in the job record for a lone call of the same size', async () => {

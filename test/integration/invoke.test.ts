@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { watchCommands } from '../harness/redis-monitor.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 let redis: TestRedis;
@@ -35,9 +35,7 @@ describe('synchronous invoke', () => {
   it('announces a sync result only after Redis has recorded the job as completed', async () => {
     // The worker writes the announcement right behind BullMQ's completion instead of waiting
     // for its reply; Redis's own command log shows which of the two it ran first.
-    const monitor = await new Redis(redis.url).monitor();
-    const seen: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args.map(String).join(' ')));
+    const log = await watchCommands(redis.url);
     const ids: string[] = [];
     try {
       for (let i = 0; i < 5; i++) {
@@ -45,14 +43,11 @@ describe('synchronous invoke', () => {
         expect(r.status).toBe(200);
         ids.push(r.json.id);
       }
-      // MONITOR lists commands in the order Redis ran them, but its feed may still be on its way
-      // when the last reply arrives: read it up to a command run after that reply.
-      const probe = new Redis(redis.url);
-      await probe.echo('monitor-caught-up').finally(() => probe.disconnect());
-      while (!seen.some((c) => c.toLowerCase() === 'echo monitor-caught-up')) await new Promise((r) => setTimeout(r, 10));
+      await log.upToNow();
     } finally {
-      monitor.disconnect();
+      log.stop();
     }
+    const seen = log.seen;
     for (const id of ids) {
       const completed = seen.findIndex((c) => c.startsWith(`ZADD ${p.prefix}:fn.echo:completed `) && c.endsWith(` ${id}`));
       const announced = seen.findIndex((c) => c.startsWith(`publish ${p.prefix}:done:`) && c.includes(`"id":"${id}"`));
