@@ -61,7 +61,8 @@ export interface SubmitRequest {
 
 /**
  * Puts invocations on their function's queue: backpressure by queue depth, idempotency keys,
- * per-function retry policy and retention. Owns nothing but gauges; the connection is the caller's.
+ * per-function retry policy and retention. Owns nothing but gauges; it works on the queues'
+ * connection, which is the caller's.
  */
 export class JobSubmitter {
   private readonly gauges = new Map<string, DepthGauge>();
@@ -69,11 +70,14 @@ export class JobSubmitter {
   private readonly resultTtl: number;
   private readonly failedTtl: number;
 
+  /** Redis commands go on the queues' connection, so they run in order with the jobs' (see `add`). */
+  private readonly redis: Redis;
+
   constructor(
-    private readonly redis: Redis,
     private readonly queues: QueueSet,
     private readonly opts: SubmitterOptions,
   ) {
+    this.redis = queues.connection;
     this.maxDepth = opts.maxQueueDepth ?? 10_000;
     this.resultTtl = opts.resultTtlSeconds ?? 86_400;
     this.failedTtl = opts.failedTtlSeconds ?? 604_800;
@@ -181,7 +185,7 @@ export class JobSubmitter {
     // A key per submission: an idempotent replay (whose add is a no-op when the job exists) must
     // not overwrite the ciphertext the existing job's envelope was sealed with.
     const { sealed, ct } = this.opts.cipher.sealApart(json, id, keys.input(this.opts.prefix, id, randomPooled(6).toString('hex')));
-    return { sealed, stored: this.queues.connection.set(sealed.at, ct, 'EX', this.failedTtl) };
+    return { sealed, stored: this.redis.set(sealed.at, ct, 'EX', this.failedTtl) };
   }
 
   private gauge(fn: string): DepthGauge {

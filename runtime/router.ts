@@ -87,7 +87,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     check: (id) => jobs.check(id),
     open: (msg) => jobs.openMessage(msg),
   });
-  const submitter = new JobSubmitter(producer, queues, {
+  const submitter = new JobSubmitter(queues, {
     cipher,
     prefix: config.prefix,
     maxQueueDepth: config.maxQueueDepth,
