@@ -18,9 +18,17 @@ export function rssBytes(pid: number): number | undefined {
 /** User + system CPU time `pid` has used so far, ms (10 ms resolution), or 0 when it is gone. */
 export function cpuMs(pid: number): number {
   const f = statFields(pid);
-  if (!f) return 0;
-  // After the ")" that closes comm: state is field 3, so utime (14) and stime (15) sit at 11 and 12.
-  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+  return f ? usedMs(f) : 0;
+}
+
+/**
+ * User + system time in a stat line's fields, ms. The fields start after the ")" that closes
+ * the command name, at the state (field 3), so utime and stime (fields 14–15) sit at 11–12;
+ * with `reaped` also cutime and cstime (16–17), the time of children already waited for.
+ */
+function usedMs(f: string[], reaped = false): number {
+  const ticks = Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /**
@@ -29,12 +37,10 @@ export function cpuMs(pid: number): number {
  * children can come and go within one measurement, and are its cost all the same.
  */
 export function treeCpuMs(pid: number): number {
-  const withReaped = (p: number) => {
+  return [pid, ...descendants(pid)].reduce((sum, p) => {
     const f = statFields(p);
-    // utime, stime, cutime, cstime: fields 14–17, so 11–14 here.
-    return f ? ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / TICKS_PER_SECOND : 0;
-  };
-  return [pid, ...descendants(pid)].reduce((sum, p) => sum + withReaped(p), 0);
+    return sum + (f ? usedMs(f, true) : 0);
+  }, 0);
 }
 
 /**
@@ -53,7 +59,7 @@ export function threadCpuMs(pid: number): { main: number; others: number } | und
   for (const tid of tids) {
     const f = fieldsOf(readOr(`/proc/${pid}/task/${tid}/stat`));
     if (!f) continue;
-    const ms = ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+    const ms = usedMs(f);
     if (tid === String(pid)) out.main += ms;
     else out.others += ms;
   }

@@ -91,15 +91,17 @@ async function main(): Promise<void> {
   const memory: Memory = { routerIdle: known(idle.router), routerAfter: undefined, workerIdle: known(idle.worker), bareServerIdle: known(idle.bare) };
 
   const headers = { 'content-type': 'application/json' };
+  // With its AOF-rewrite children (see treeCpuMs).
+  const redisCpu = () => treeCpuMs(redisPid);
   const targets: Record<TargetName, { target: Target; pids: PidGroups }> = {
     json: { target: { url: `http://127.0.0.1:${json.ready.port}/invoke`, body: BODY, headers }, pids: { front: [json.pid] } },
     bare: {
       target: { url: `http://127.0.0.1:${bareServer.ready.port}/invoke`, body: BODY, headers },
-      pids: { front: [bareServer.pid], worker: [bareWorker.pid], redis: () => treeCpuMs(redisPid) },
+      pids: { front: [bareServer.pid], worker: [bareWorker.pid], redis: redisCpu },
     },
     platform: {
       target: { url: `${platform.url}/v1/functions/echo/invoke`, body: BODY, headers: { ...headers, authorization: `Bearer ${platform.token}` } },
-      pids: { front: [platform.routerPid], worker: [...platform.poolPids, ...platform.workerPids], redis: () => treeCpuMs(redisPid) },
+      pids: { front: [platform.routerPid], worker: [...platform.poolPids, ...platform.workerPids], redis: redisCpu },
     },
   };
   const names = Object.keys(targets) as TargetName[];
