@@ -1,6 +1,6 @@
 import { AutoglmError } from '../functions/sdk/index.ts';
 import { QueueUnavailableError } from './errors.ts';
-import type { DoneMessage, ItemData } from './job-data.ts';
+import { SEVERAL_CALLERS, type DoneMessage, type ItemData } from './job-data.ts';
 import type { JobSubmitter, SubmitRequest } from './job-submitter.ts';
 import { itemId, newJobId } from './names.ts';
 import type { NamespaceLimiter } from './namespace-limiter.ts';
@@ -42,11 +42,13 @@ interface Forming {
 }
 
 /**
- * Groups concurrent synchronous calls of one function version (and one caller) into one queue
- * job, so that N calls cost one queue round trip instead of N: the queue's per-job Redis work,
- * not the model, dominates small calls. Each call keeps its own id (`<job id>.<index>`),
- * deadline, trace, admission, result and error. A lone call (nothing else in flight) goes out
- * at once as a plain job, so grouping adds no latency when there is nothing to group.
+ * Groups concurrent synchronous calls of one function version into one queue job, so that N
+ * calls cost one queue round trip instead of N: the queue's per-job Redis work, not the model,
+ * dominates small calls. Each call keeps its own id (`<job id>.<index>`), caller, deadline,
+ * trace, admission, result and error. Calls of different callers ride together too (many apps
+ * or users with one call each are the common case); such a job belongs to none of them, and
+ * each item to its own caller. A lone call (nothing else in flight) goes out at once as a plain
+ * job, so grouping adds no latency when there is nothing to group.
  */
 export class CallGrouper {
   private readonly forming = new Map<string, Forming>();
@@ -72,7 +74,8 @@ export class CallGrouper {
   call(call: SyncCall): Promise<PendingCall> {
     if (this.maxItems <= 1) return this.send([call]).then((slots) => settle(slots[0]));
     return new Promise((resolve, reject) => {
-      const key = `${call.rec.name}@${call.rec.version}#${call.by}`;
+      // The namespace too: a group is admitted against one namespace's limits.
+      const key = `${call.ns}/${call.rec.name}@${call.rec.version}`;
       let f = this.forming.get(key);
       if (!f) {
         // Nothing in flight: nobody else is coming soon, so wait only for this turn's arrivals.
@@ -120,6 +123,7 @@ export class CallGrouper {
     const going = calls.slice(0, admitted);
     const refused = calls.slice(admitted).map(() => refusal!);
     if (going.length === 0) return refused;
+    const severalCallers = going.some((c) => c.by !== first.by);
     // Wait first, submit second: a fast worker cannot answer before anyone listens.
     const pending = going.map((c, i) => this.track({ id: ids[i]!, done: this.results.wait(ids[i]!, c.deadline) }));
     try {
@@ -129,11 +133,11 @@ export class CallGrouper {
           input: single ? first.input : null,
           inputJson: single ? first.inputJson : jsonArray(going.map((c) => c.inputJson)),
           ns: first.ns,
-          by: first.by,
+          by: severalCallers ? SEVERAL_CALLERS : first.by,
           deadline: Math.max(...going.map((c) => c.deadline)),
           replyTo: this.opts.routerId,
           // A group cut down to one call by the limiter still goes as items: its id is an item id.
-          ...(single ? trace(first) : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c) })) }),
+          ...(single ? trace(first) : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c), ...(severalCallers ? { by: c.by } : {}) })) }),
         },
         jobId,
       );

@@ -13,7 +13,10 @@ export interface JobData {
   items?: ItemData[];
   /** Namespace (tenant) the job belongs to. */
   ns: string;
-  /** Who submitted it (the token's `sub`). */
+  /**
+   * Who submitted it (the token's `sub`). A group of synchronous calls by several callers has
+   * {@link SEVERAL_CALLERS} here, and each item names its own.
+   */
   by: string;
   /** Absolute deadline, epoch ms; the job is not started after it. Null: no deadline. */
   deadline: number | null;
@@ -38,6 +41,22 @@ export interface ItemData {
   /** Trace context of the call that brought this item (grouped calls each have their own). */
   traceparent?: string;
   tracestate?: string;
+  /** Who made this call, in a group of calls by several callers (otherwise the job's `by`). */
+  by?: string;
+}
+
+/**
+ * The `by` of a job carrying the calls of several callers. No token has an empty subject (the
+ * verifier refuses one), so no caller owns such a job: only roles that see every job read it.
+ */
+export const SEVERAL_CALLERS = '';
+
+/** A `by` as an owner: the token subject, or null for a job of several callers. */
+export const ownerFrom = (by: string): string | null => (by === SEVERAL_CALLERS ? null : by);
+
+/** Who owns the job, or its item `index`: a token subject, or null when no one caller does. */
+export function jobOwner(data: JobData, index?: number): string | null {
+  return ownerFrom((index === undefined ? undefined : data.items?.[index]?.by) ?? data.by);
 }
 
 /** The outcome of one item: a result (its output is in {@link ItemsResult.outputs}, or `error`) and the attempts it took. */
@@ -61,8 +80,8 @@ export interface JobView {
   function: string;
   version: string;
   namespace: string;
-  /** The token subject that submitted it. */
-  submittedBy: string;
+  /** The token subject that submitted it; null for a group of calls by several callers (each item names its own). */
+  submittedBy: string | null;
   status: JobStatus;
   output?: unknown;
   error?: { code: string; message: string; retryable: boolean; [k: string]: unknown };
@@ -90,6 +109,8 @@ export interface ItemView {
   output?: unknown;
   error?: JobView['error'];
   attempts: number;
+  /** Who made the call, when the job's calls came from several callers. */
+  submittedBy?: string;
 }
 
 /** The message a worker publishes when a job ends for good. */

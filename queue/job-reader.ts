@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ErrorRecord, InvocationResult } from '../functions/sdk/index.ts';
 import { ItemNotCancellableError, JobNotCancellableError, JobNotFoundError } from './errors.ts';
-import { decodeFailure, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
+import { decodeFailure, jobOwner, ownerFrom, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
 import { callbackJobId } from './callback-policy.ts';
 import { CALLBACK_QUEUE, functionOfJobId, itemId, keys, splitItemId } from './names.ts';
 import { inflightKey } from './namespace-limiter.ts';
@@ -42,9 +42,10 @@ function applyResult(v: JobView, r: InvocationResult | null): void {
   if (r.timings?.started) v.timings.started = iso(r.timings.started)!;
 }
 
-function itemOf(id: string, r: ItemResult, output: unknown): ItemView {
-  if (r.error) return { id, status: 'failed', error: errorView(r.error), attempts: r.attempts };
-  return { id, status: 'succeeded', output, attempts: r.attempts };
+function itemOf(id: string, r: ItemResult, output: unknown, by: string | undefined): ItemView {
+  const caller = by === undefined ? {} : { submittedBy: by };
+  if (r.error) return { id, status: 'failed', error: errorView(r.error), attempts: r.attempts, ...caller };
+  return { id, status: 'succeeded', output, attempts: r.attempts, ...caller };
 }
 
 function errorView(e: ErrorRecord): NonNullable<JobView['error']> {
@@ -159,14 +160,14 @@ export class JobReader {
   }
 
   /** The job's namespace and submitter, for access checks, without building a whole view. */
-  async ownerOf(id: string): Promise<{ namespace: string; owner: string } | undefined> {
-    id = splitItemId(id)?.jobId ?? id;
-    const job = await this.find(id);
-    if (job) return { namespace: (job.data as JobData).ns, owner: (job.data as JobData).by };
+  async ownerOf(id: string): Promise<{ namespace: string; owner: string | null } | undefined> {
+    const item = splitItemId(id);
+    const job = await this.find(item?.jobId ?? id);
+    if (job) return { namespace: (job.data as JobData).ns, owner: jobOwner(job.data as JobData, item?.index) };
     const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
     if (!tomb) return undefined;
     const t = JSON.parse(tomb) as Tombstone;
-    return { namespace: t.ns, owner: t.by };
+    return { namespace: t.ns, owner: ownerFrom(t.by) };
   }
 
   /** A result with its output opened. */
@@ -201,7 +202,7 @@ export class JobReader {
       const all = job.returnvalue as ItemsResult | null;
       const results = all?.items ?? [];
       const outputs = all ? this.openOutputs(job.id!, all.outputs) : [];
-      v.items = results.map((r, i) => itemOf(itemId(job.id!, i), r, outputs[i]));
+      v.items = results.map((r, i) => itemOf(itemId(job.id!, i), r, outputs[i], data.items![i]?.by));
       v.itemsFailed = v.items.filter((it) => it.status === 'failed').length;
       const first = results[0];
       if (first) Object.assign(v, { version: first.version, device: first.device, ...(first.backend ? { backend: first.backend } : {}) });
@@ -219,7 +220,7 @@ export class JobReader {
   private itemView(job: Job, state: string, index: number, id: string): JobView {
     const data = job.data as JobData;
     if (!data.items || index >= data.items.length) throw new JobNotFoundError(id);
-    const v: JobView = { ...this.baseView(job, state), id, partOf: job.id! };
+    const v: JobView = { ...this.baseView(job, state), id, partOf: job.id!, submittedBy: jobOwner(data, index) };
     if (v.status === 'failed') v.error = errorView(decodeFailure(job.failedReason));
     const all = job.returnvalue as ItemsResult | null;
     const r = all?.items?.[index];
@@ -240,7 +241,7 @@ export class JobReader {
       function: data.fn,
       version: data.version,
       namespace: data.ns,
-      submittedBy: data.by,
+      submittedBy: jobOwner(data),
       status,
       attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
       maxAttempts: job.opts.attempts ?? 1,
@@ -269,7 +270,7 @@ export class JobReader {
       function: t.fn,
       version: t.version,
       namespace: t.ns,
-      submittedBy: t.by,
+      submittedBy: ownerFrom(t.by),
       status: 'cancelled',
       attempts: 0,
       maxAttempts: 0,

@@ -36,8 +36,8 @@ export interface Resource {
   namespace: string;
   /** The function, for invocations limited to named functions. */
   function?: string;
-  /** Who submitted the job, for job reads and cancels. */
-  owner?: string;
+  /** Who submitted the job, for job reads and cancels; null when no one caller did (a group of several callers' calls). */
+  owner?: string | null;
   /** Describes every namespace at once (metrics): only a token for all of them (`*`) may see it. */
   allNamespaces?: true;
 }

@@ -87,7 +87,7 @@ export const JobViewSchema = z
     function: z.string(),
     version: z.string(),
     namespace: z.string(),
-    submittedBy: z.string(),
+    submittedBy: z.string().nullable().openapi({ description: 'The token subject that submitted it; null for a group of calls by several callers, whose items each name their own.' }),
     status: JobStatus,
     output: z.unknown().optional(),
     error: JobError.optional(),
@@ -108,6 +108,7 @@ export const JobViewSchema = z
           output: z.unknown().optional(),
           error: JobError.optional(),
           attempts: z.number().int(),
+          submittedBy: z.string().optional().openapi({ description: 'Who made the call, in a group of calls by several callers.' }),
         }),
       )
       .optional()

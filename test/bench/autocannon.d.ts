@@ -16,6 +16,8 @@ declare module 'autocannon' {
     duration?: number;
     /** Seconds before a request counts as a timeout (default 10). */
     timeout?: number;
+    /** Requests in turn; `setupRequest` may change each one, with a context per connection. */
+    requests?: { setupRequest?: (req: object, context: Record<string, unknown>) => object }[];
   }
 
   interface Result {

@@ -260,18 +260,25 @@ export async function startBenchPlatform(redisUrl: string, workers: number, redi
   return p;
 }
 
-/** Loads `fn`'s sync invoke at 64 connections; latencies from autocannon's per-response event (float ms). */
-export async function loadInvoke(p: Platform, fn: string, body: string, seconds: number, name: string, scoresPerCall = 1): Promise<HttpRow> {
+/**
+ * Loads `fn`'s sync invoke at 64 connections; latencies from autocannon's per-response event
+ * (float ms). With `callers`, each connection calls with its own token (one per caller).
+ */
+export async function loadInvoke(p: Platform, fn: string, body: string, seconds: number, name: string, scoresPerCall = 1, callers?: string[]): Promise<HttpRow> {
   const before = await batchesOf(p);
   const latencies: number[] = [];
+  const headers = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+  let next = 0;
   const inst = autocannon({
     url: `${p.url}/v1/functions/${fn}/invoke`,
     method: 'POST',
-    headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+    headers: headers(p.token),
     body,
     connections: 64,
     pipelining: 1,
     duration: seconds,
+    // A connection's context lives as long as it does: it takes the next caller's token once.
+    ...(callers ? { requests: [{ setupRequest: (req: object, ctx: { headers?: object }) => ({ ...req, headers: (ctx.headers ??= headers(callers[next++ % callers.length]!)) }) }] } : {}),
   });
   inst.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);
@@ -295,6 +302,12 @@ function perUnit(cpuMs: Record<string, number>, wallMs: number, units: number): 
   }
   out.cores = all / wallMs;
   return out;
+}
+
+/** `n` invoker tokens, each for a caller of its own. */
+async function invokerTokens(p: Platform, n: number): Promise<string[]> {
+  const api = new ApiClient({ url: p.url, token: p.token });
+  return Promise.all(Array.from({ length: n }, async (_, i) => (await api.request<{ token: string }>('POST', '/v1/tokens', { body: { sub: `bench-caller-${i}`, roles: ['invoker'] } })).body.token));
 }
 
 /** Jobs done and handler calls so far, summed over the live workers' latest heartbeats. */
@@ -399,14 +412,16 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
     p = await startBenchPlatform(redis.url, o.workers, redis.pid());
     const body = JSON.stringify({ input: { sequence: sequences(1)[0] } });
     const http: HttpRow[] = [];
-    const run = async (fn: string, name: string, b = body, perCall = 1) => {
-      await loadInvoke(p!, fn, b, 2, 'warm-up');
+    const run = async (fn: string, name: string, b = body, perCall = 1, callers?: string[]) => {
+      await loadInvoke(p!, fn, b, 2, 'warm-up', perCall, callers);
       o.log(`${name}…`);
-      http.push(await loadInvoke(p!, fn, b, o.seconds, name, perCall));
+      http.push(await loadInvoke(p!, fn, b, o.seconds, name, perCall, callers));
     };
     if (has('http')) {
       await run('lstm-risk-single', 'LSTM, batching off (maxSize 1)');
       await run('lstm-risk', 'LSTM, batching on (maxSize 32, 2 ms)');
+      // Many apps or users with a call each, not one client with many: grouped all the same.
+      await run('lstm-risk', 'LSTM, batching on, 64 callers (a token each)', body, 1, await invokerTokens(p, 64));
       await run('noop', 'no-op, batching on (the queue alone)', JSON.stringify({ input: {} }));
     }
 

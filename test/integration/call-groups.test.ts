@@ -71,6 +71,34 @@ describe('grouped synchronous calls', () => {
     expect(del.json.partOf).toBe(splitItemId(a!)!.jobId);
   });
 
+  it('groups the calls of different callers, and each caller reads only its own', async () => {
+    const [alice, bob] = await Promise.all([p.token(['invoker'], 'alice'), p.token(['invoker'], 'bob')]);
+    const who = (i: number) => (i % 2 === 0 ? 'alice' : 'bob');
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    const calls = await burst([0, 1, 2, 3].map((i) => ({ message: `${who(i)} ${i}` })), (i) => bearer(i % 2 === 0 ? alice : bob));
+    calls.forEach((r, i) => expect(r.json.output, JSON.stringify(r.json)).toEqual({ echo: { message: `${who(i)} ${i}` } }));
+    const ids = calls.map((r) => r.json.id as string);
+    const jobOf = (id: string) => splitItemId(id)?.jobId ?? id;
+    // Some job carries both callers' calls (without cross-caller grouping, none would).
+    const mixed = ids.map(jobOf).find((j, i) => ids.some((other, k) => who(k) !== who(i) && jobOf(other) === j));
+    expect(mixed).toBeDefined();
+
+    const aliceItem = ids.find((id, i) => who(i) === 'alice' && jobOf(id) === mixed)!;
+    const bobItem = ids.find((id, i) => who(i) === 'bob' && jobOf(id) === mixed)!;
+    const own = await p.call('GET', `/v1/jobs/${aliceItem}`, undefined, bearer(alice));
+    expect(own.status).toBe(200);
+    expect(own.json).toMatchObject({ id: aliceItem, submittedBy: 'alice', status: 'succeeded' });
+    // Neither the other caller's call, nor the job that carries both, is hers to read.
+    expect((await p.call('GET', `/v1/jobs/${bobItem}`, undefined, bearer(alice))).status).toBe(403);
+    expect((await p.call('GET', `/v1/jobs/${mixed}`, undefined, bearer(alice))).status).toBe(403);
+    const listed = await p.call('GET', '/v1/jobs?function=echo&status=succeeded&limit=500', undefined, bearer(alice));
+    expect(listed.json.items.map((j: { id: string }) => j.id)).not.toContain(mixed);
+    // An operator sees the job, owned by no one caller, with each call's caller.
+    const group = await p.call('GET', `/v1/jobs/${mixed}`);
+    expect(group.json.submittedBy).toBeNull();
+    expect(Object.fromEntries(group.json.items.map((it: { id: string; submittedBy: string }) => [it.id, it.submittedBy]))).toMatchObject({ [aliceItem]: 'alice', [bobItem]: 'bob' });
+  });
+
   it('fails a bad call alone: the others in its group succeed', async () => {
     const calls = await burst([{ message: 'ok 1' }, { fail: 'fatal' }, { message: 'ok 2' }]);
     expect(calls.map((r) => r.status)).toEqual([200, 500, 200]);
