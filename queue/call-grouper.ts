@@ -7,7 +7,7 @@ import type { NamespaceLimiter } from './namespace-limiter.ts';
 import type { ResultBus } from './result-bus.ts';
 
 /** One synchronous call: what the router knows of it when it arrives. */
-export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'inputJson' | 'ns' | 'by' | 'traceparent' | 'tracestate'> & {
+export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'inputJson' | 'ns' | 'by' | 'traceparent' | 'tracestate' | 'shadow'> & {
   /** When the caller stops waiting, epoch ms; the call is not started after it. */
   deadline: number;
 };
@@ -74,8 +74,9 @@ export class CallGrouper {
   call(call: SyncCall): Promise<PendingCall> {
     if (this.maxItems <= 1) return this.send([call]).then((slots) => settle(slots[0]));
     return new Promise((resolve, reject) => {
-      // The namespace too: a group is admitted against one namespace's limits.
-      const key = `${call.ns}/${call.rec.name}@${call.rec.version}`;
+      // The namespace too: a group is admitted against one namespace's limits. Shadow copies
+      // apart: the flag is the job's.
+      const key = `${call.ns}/${call.rec.name}@${call.rec.version}${call.shadow ? '~shadow' : ''}`;
       let f = this.forming.get(key);
       if (!f) {
         // Nothing in flight: nobody else is coming soon, so wait only for this turn's arrivals.
@@ -117,9 +118,12 @@ export class CallGrouper {
     const ids = calls.map((_, i) => (single ? jobId : itemId(jobId, i)));
     const holdMs = Math.max(0, Math.max(...calls.map((c) => c.deadline)) - Date.now());
     // Calls of one group share a namespace; the limiter admits a prefix of them, so ids stay dense.
-    const { admitted, refusal } = await this.limiter.admitMany(first.ns, ids, holdMs).catch((err: unknown) => {
-      throw err instanceof AutoglmError ? err : new QueueUnavailableError(err);
-    });
+    // Shadow copies are the platform's own traffic: they take none of the tenant's rate or quota.
+    const { admitted, refusal } = first.shadow
+      ? { admitted: calls.length, refusal: undefined }
+      : await this.limiter.admitMany(first.ns, ids, holdMs).catch((err: unknown) => {
+          throw err instanceof AutoglmError ? err : new QueueUnavailableError(err);
+        });
     const going = calls.slice(0, admitted);
     const refused = calls.slice(admitted).map(() => refusal!);
     if (going.length === 0) return refused;
@@ -136,6 +140,7 @@ export class CallGrouper {
           by: severalCallers ? SEVERAL_CALLERS : first.by,
           deadline: Math.max(...going.map((c) => c.deadline)),
           replyTo: this.opts.routerId,
+          ...(first.shadow ? { shadow: true } : {}),
           // A group cut down to one call by the limiter still goes as items: its id is an item id.
           ...(single ? trace(first) : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c), ...(severalCallers ? { by: c.by } : {}) })) }),
         },

@@ -144,7 +144,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     bundleLimit: config.bundleLimit,
     registry,
     artifacts,
-    shadow: new ShadowRunner(submitter, results, shadowStats, routerId, log),
+    shadow: new ShadowRunner(calls, shadowStats, log),
     shadowStats,
     limiter,
     log,

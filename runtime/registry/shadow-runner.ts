@@ -1,5 +1,5 @@
 import type { Logger } from '../../functions/sdk/index.ts';
-import { newJobId, type DoneMessage, type FunctionRecord, type JobSubmitter, type ResultBus, type ShadowStats } from '../../queue/index.ts';
+import type { CallGrouper, DoneMessage, FunctionRecord, ShadowStats } from '../../queue/index.ts';
 
 /** A finished primary call, as the router saw it. */
 export interface PrimaryOutcome {
@@ -14,20 +14,18 @@ export interface PrimaryOutcome {
  */
 export class ShadowRunner {
   constructor(
-    private readonly submitter: JobSubmitter,
-    private readonly results: ResultBus,
+    private readonly calls: CallGrouper,
     private readonly stats: ShadowStats,
-    private readonly routerId: string,
     private readonly log: Logger,
   ) {}
 
-  mirror(candidate: FunctionRecord, input: unknown, by: string, deadline: number, primary: Promise<PrimaryOutcome>): void {
-    const id = newJobId(candidate.name);
+  /** `inputJson`: the input as the client sent it, when known (saves serializing it again). */
+  mirror(candidate: FunctionRecord, input: unknown, inputJson: Uint8Array | undefined, by: string, deadline: number, primary: Promise<PrimaryOutcome>): void {
     const started = Date.now();
-    const waiting = this.results.wait(id, deadline);
     const run = async () => {
-      await this.submitter.submit({ rec: candidate, input, ns: candidate.namespace, by, deadline, replyTo: this.routerId, shadow: true }, id);
-      const [shadowMsg, p] = await Promise.all([waiting, primary]);
+      // Through the grouper, as live calls go: mirroring every call must not cost a queue job each.
+      const { done } = await this.calls.call({ rec: candidate, input, ...(inputJson ? { inputJson } : {}), ns: candidate.namespace, by, deadline, shadow: true });
+      const [shadowMsg, p] = await Promise.all([done, primary]);
       const shadowMs = Date.now() - started;
       if (!p.msg) return; // the primary timed out: nothing to compare against
       const servingOk = p.msg.ok;

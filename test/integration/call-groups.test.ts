@@ -1,12 +1,18 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitItemId } from '../../queue/index.ts';
 import { inflightKey } from '../../queue/namespace-limiter.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { watchCommands } from '../harness/redis-monitor.ts';
 
 // Grouped calls and bulk jobs: many inputs in one queue job, each with its own id and outcome.
 // A long grouping window makes groups form on demand: a slow call in flight first, then a burst.
+const ECHO = fileURLToPath(new URL('../../functions/echo/', import.meta.url));
 let redis: TestRedis;
 let p: TestPlatform;
 
@@ -21,13 +27,13 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-const invoke = (input: unknown, headers?: Record<string, string>) => p.call('POST', '/v1/functions/echo/invoke', { input }, headers);
+const invoke = (input: unknown, headers?: Record<string, string>, fn = 'echo') => p.call('POST', `/v1/functions/${fn}/invoke`, { input }, headers);
 
-/** Sends `inputs` as concurrent sync calls while a slow call holds the grouper busy, so they group. */
-async function burst(inputs: unknown[], headers?: (i: number) => Record<string, string>) {
+/** Sends `inputs` as concurrent sync calls (to echo, or `fn`) while a slow call holds the grouper busy, so they group. */
+async function burst(inputs: unknown[], headers?: (i: number) => Record<string, string>, fn?: string) {
   const slow = invoke({ sleepMs: 400, message: 'holds the grouper busy' });
   await new Promise((r) => setTimeout(r, 50));
-  const calls = await Promise.all(inputs.map((input, i) => invoke(input, headers?.(i))));
+  const calls = await Promise.all(inputs.map((input, i) => invoke(input, headers?.(i), fn)));
   expect((await slow).status).toBe(200);
   return calls;
 }
@@ -304,6 +310,40 @@ describe('inputs of a group of calls', () => {
     const input = await inputOf(r.json.id);
     expect(input.ct).toBeDefined();
     expect(input.at).toBeUndefined();
+  });
+});
+
+describe('shadow copies', () => {
+  it('ride in groups as live calls do, take no quota slot, and are all compared', async () => {
+    // A function of its own (echo's code), and a candidate differing only in its description.
+    const dir = mkdtempSync(join(tmpdir(), 'autoglm-shadow-'));
+    try {
+      cpSync(ECHO, dir, { recursive: true });
+      const manifest = readFileSync(join(ECHO, 'manifest.yaml'), 'utf8').replace('name: echo', 'name: echo-shadowed');
+      writeFileSync(join(dir, 'manifest.yaml'), manifest);
+      const serving = await buildBundle(dir, { typecheck: false });
+      await p.api.deploy(serving.archive, serving.hash);
+      writeFileSync(join(dir, 'manifest.yaml'), manifest.replace('description: ', 'description: (candidate) '));
+      const candidate = await buildBundle(dir, { typecheck: false });
+      const dep = await p.api.deploy(candidate.archive, candidate.hash, { shadow: 100 });
+      expect(dep.body.traffic.shadow.percent).toBe(100);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const completed = () => p.redis.zcard(`${p.prefix}:fn.echo-shadowed:completed`);
+    const before = await completed();
+    // 12 calls and their 12 copies, all running at once for a while: more than the namespace's
+    // quota of 20 if copies took slots.
+    const calls = await burst(Array.from({ length: 12 }, (_, i) => ({ message: `call ${i}`, sleepMs: 600 })), undefined, 'echo-shadowed');
+    calls.forEach((r) => expect(r.status, JSON.stringify(r.json)).toBe(200));
+    const servingJobs = new Set(calls.map((r) => splitItemId(r.json.id)?.jobId ?? r.json.id)).size;
+    let report: { samples: number; agreement: number } = { samples: 0, agreement: 0 };
+    await eventually(async () => (report = (await p.call('GET', '/v1/functions/echo-shadowed/shadow')).json.report).samples >= 12, 'every copy compared');
+    expect(report).toMatchObject({ samples: 12, agreement: 1 });
+    // Without grouping, the copies alone would be 12 jobs.
+    const shadowJobs = (await completed()) - before - servingJobs;
+    expect(shadowJobs).toBeGreaterThan(0);
+    expect(shadowJobs).toBeLessThan(12);
   });
 });
 

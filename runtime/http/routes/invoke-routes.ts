@@ -93,10 +93,11 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const waitMs = Math.min(body.timeoutMs ?? rec.manifest.timeout, rec.manifest.timeout);
     const deadline = received + waitMs;
     const { span, traceparent, tracestate } = startSpan(c, name, 'sync');
+    const inputJson = sentJson(c, 'input');
     let pending: PendingCall;
     try {
       // Concurrent calls ride the queue together; each keeps its own id, deadline and outcome.
-      pending = await deps.calls.call({ rec, input: body.input, inputJson: sentJson(c, 'input'), ns: rec.namespace, by: c.var.principal.sub, deadline, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) });
+      pending = await deps.calls.call({ rec, input: body.input, inputJson, ns: rec.namespace, by: c.var.principal.sub, deadline, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) });
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
       throw err;
@@ -105,7 +106,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.header('x-job-id', id);
     const submitted = Date.now();
     const primary = waiting.then((msg) => ({ msg, ms: Date.now() - submitted }));
-    if (shadow) deps.shadow.mirror(shadow, body.input, c.var.principal.sub, deadline, primary);
+    if (shadow) deps.shadow.mirror(shadow, body.input, inputJson, c.var.principal.sub, deadline, primary);
     const msg = await waiting;
     span.setAttribute('autoglm.job_id', id);
     if (!msg) {
@@ -148,6 +149,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     else deps.validator.check(rec, body.input);
     const idem = headers['idempotency-key'];
     const { span, traceparent, tracestate } = startSpan(c, name, 'async');
+    const inputJson = sentJson(c, body.inputs ? 'inputs' : 'input');
     const newId = newJobId(name);
     try {
       await deps.limiter.admit(rec.namespace, newId, body.timeoutMs);
@@ -156,7 +158,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         rec,
         input: body.input,
         ...(body.inputs ? { items: body.inputs.map((input) => ({ input, deadline })) } : {}),
-        inputJson: sentJson(c, body.inputs ? 'inputs' : 'input'),
+        inputJson,
         ns: rec.namespace,
         by: c.var.principal.sub,
         deadline,
@@ -175,7 +177,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       if (!created) c.header('idempotent-replayed', 'true');
       // Metrics count a bulk job's inputs; a replay accepted nothing new.
       c.set('inputCount', created ? (body.inputs?.length ?? 1) : 0);
-      if (shadow && created && body.inputs === undefined) mirrorAsync(deps, shadow, id, body.input, c.var.principal.sub, deadline);
+      if (shadow && created && body.inputs === undefined) mirrorAsync(deps, shadow, id, body.input, inputJson, c.var.principal.sub, deadline);
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
@@ -194,11 +196,11 @@ const SHADOW_ASYNC_WATCH_MS = 10 * 60_000;
  * Mirrors an async job to the shadow candidate: the copy runs now, and both outcomes are
  * compared once the primary job ends (async jobs announce only their id, so its record is read).
  */
-function mirrorAsync(deps: AppDeps, shadow: Resolved['rec'], id: string, input: unknown, by: string, deadline: number | null): void {
+function mirrorAsync(deps: AppDeps, shadow: Resolved['rec'], id: string, input: unknown, inputJson: Uint8Array | undefined, by: string, deadline: number | null): void {
   const until = Math.min(deadline ?? Infinity, Date.now() + SHADOW_ASYNC_WATCH_MS);
   const submitted = Date.now();
   const primary = deps.results.wait(id, until).then(async (msg) => ({ msg: msg && (await deps.jobs.check(id)), ms: Date.now() - submitted }));
-  deps.shadow.mirror(shadow, input, by, until, primary);
+  deps.shadow.mirror(shadow, input, inputJson, by, until, primary);
 }
 
 /** Hash of the request body as parsed (key order normalised), to tell a retry from a different request. */
