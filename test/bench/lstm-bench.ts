@@ -6,8 +6,10 @@
  *                predictor the functions use and through the layers model's `predict`: the
  *                fastest row is the ceiling
  *   sync HTTP    the platform's invoke at 64 connections, batching off (maxSize 1) and on
- *                (maxSize 32, 2 ms), with the router grouping concurrent calls (its default); and
- *                a no-op function batched the same way (the queue alone)
+ *                (maxSize 32, 2 ms), with the router grouping concurrent calls (its default);
+ *                batching on with 64 callers (a token per connection), and with every call
+ *                mirrored to a shadow version; and a no-op function batched the same way (the
+ *                queue alone)
  *   async bulk   N scores as N async jobs submitted at 64 connections, and as bulk jobs of 256
  *                inputs each (`inputs`), until the last one completed; the bulk jobs again with
  *                one worker per core (the platform's default pool) when that is more workers;
@@ -304,6 +306,18 @@ function perUnit(cpuMs: Record<string, number>, wallMs: number, units: number): 
   return out;
 }
 
+/** Runs `f` while every lstm-risk call is mirrored to a candidate version of it; drops the shadow after. */
+async function withShadow(p: Platform, f: () => Promise<void>): Promise<void> {
+  const api = new ApiClient({ url: p.url, token: p.token });
+  const b = await buildBundle(join(REPO, 'test/fixtures/functions/lstm-risk-candidate'), { typecheck: false });
+  await api.deploy(b.archive, b.hash, { shadow: 100 });
+  try {
+    await f();
+  } finally {
+    await api.request('POST', '/v1/functions/lstm-risk/rollback');
+  }
+}
+
 /** `n` invoker tokens, each for a caller of its own. */
 async function invokerTokens(p: Platform, n: number): Promise<string[]> {
   const api = new ApiClient({ url: p.url, token: p.token });
@@ -422,6 +436,8 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
       await run('lstm-risk', 'LSTM, batching on (maxSize 32, 2 ms)');
       // Many apps or users with a call each, not one client with many: grouped all the same.
       await run('lstm-risk', 'LSTM, batching on, 64 callers (a token each)', body, 1, await invokerTokens(p, 64));
+      // Every call also mirrored to another version (shadow 100%): twice the model work per call.
+      await withShadow(p, () => run('lstm-risk', 'LSTM, batching on, every call shadowed'));
       await run('noop', 'no-op, batching on (the queue alone)', JSON.stringify({ input: {} }));
     }
 
