@@ -23,11 +23,20 @@ export interface ShadowReport {
 /** Latencies kept per side, most recent first, for percentiles. */
 const KEEP = 1000;
 
+/** Samples wait this long in memory, then one transaction writes all of them. */
+const FLUSH_MS = 100;
+
 /**
  * Shadow-traffic statistics in Redis: counters per candidate version plus the most recent
- * latencies of both sides, so several routers add to one report.
+ * latencies of both sides, so several routers add to one report. Samples are written in
+ * batches: with every call mirrored, a transaction per sample cost Redis more than the copy's
+ * queue job did. A report may lag the calls by {@link FLUSH_MS}.
  */
 export class ShadowStats {
+  private pending = new Map<string, { fn: string; candidate: string; samples: ShadowSample[] }>();
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -37,16 +46,41 @@ export class ShadowStats {
     return `${this.prefix}:shadow:${fn}:${candidate}:${part}`;
   }
 
-  async record(fn: string, candidate: string, s: ShadowSample): Promise<void> {
+  /** Queues one sample; it reaches Redis within {@link FLUSH_MS}. */
+  record(fn: string, candidate: string, s: ShadowSample): void {
+    const k = `${fn}@${candidate}`;
+    let p = this.pending.get(k);
+    if (!p) this.pending.set(k, (p = { fn, candidate, samples: [] }));
+    p.samples.push(s);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().catch(() => undefined); // stats only: a sample Redis refused is dropped
+    }, FLUSH_MS).unref();
+  }
+
+  /** Writes the queued samples now (at shutdown, and on the timer). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    if (batch.length === 0) return this.writing;
     const m = this.redis.multi();
-    const c = this.key(fn, candidate, 'counts');
-    m.hincrby(c, 'samples', 1);
-    if (s.agree) m.hincrby(c, 'agreed', 1);
-    if (!s.servingOk) m.hincrby(c, 'servingErrors', 1);
-    if (!s.shadowOk) m.hincrby(c, 'shadowErrors', 1);
-    m.lpush(this.key(fn, candidate, 'serving'), s.servingMs).ltrim(this.key(fn, candidate, 'serving'), 0, KEEP - 1);
-    m.lpush(this.key(fn, candidate, 'shadow'), s.shadowMs).ltrim(this.key(fn, candidate, 'shadow'), 0, KEEP - 1);
-    await m.exec();
+    for (const { fn, candidate, samples } of batch) {
+      const c = this.key(fn, candidate, 'counts');
+      const count = (f: (s: ShadowSample) => boolean) => samples.filter(f).length;
+      m.hincrby(c, 'samples', samples.length);
+      for (const [field, n] of [['agreed', count((s) => s.agree)], ['servingErrors', count((s) => !s.servingOk)], ['shadowErrors', count((s) => !s.shadowOk)]] as const) {
+        if (n > 0) m.hincrby(c, field, n);
+      }
+      // LPUSH of many values pushes them in turn: the newest ends up first, as one at a time.
+      for (const [side, ms] of [['serving', samples.map((s) => s.servingMs)], ['shadow', samples.map((s) => s.shadowMs)]] as const) {
+        m.lpush(this.key(fn, candidate, side), ...ms).ltrim(this.key(fn, candidate, side), 0, KEEP - 1);
+      }
+    }
+    const run = this.writing.then(() => m.exec()).then(() => undefined);
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 
   async report(fn: string, candidate: string): Promise<ShadowReport> {
@@ -69,6 +103,7 @@ export class ShadowStats {
   }
 
   async clear(fn: string): Promise<void> {
+    for (const [k, p] of this.pending) if (p.fn === fn) this.pending.delete(k);
     // SCAN, not KEYS: never block a shared Redis on a large keyspace.
     for await (const batch of this.redis.scanStream({ match: `${this.prefix}:shadow:${fn}:*`, count: 200 })) {
       if ((batch as string[]).length) await this.redis.del(...(batch as string[]));

@@ -190,6 +190,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       await new Promise((r) => setTimeout(r, 50));
       await auditLog.close(); // after the server: requests finishing in the grace period are still recorded
       const closing = (async () => {
+        await shadowStats.flush().catch(() => undefined);
         await callbacks.close();
         await checker.close();
         await stopWatch();

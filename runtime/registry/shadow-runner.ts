@@ -31,7 +31,7 @@ export class ShadowRunner {
       const servingOk = p.msg.ok;
       const shadowOk = !!shadowMsg?.ok;
       const agree = servingOk && shadowOk ? sameOutput(p.msg.result?.output, shadowMsg!.result?.output) : servingOk === shadowOk && p.msg.error?.code === shadowMsg?.error?.code;
-      await this.stats.record(candidate.name, candidate.version, { agree, servingOk, shadowOk, servingMs: p.ms, shadowMs });
+      this.stats.record(candidate.name, candidate.version, { agree, servingOk, shadowOk, servingMs: p.ms, shadowMs });
     };
     run().catch((err) => this.log.debug('shadow call not recorded', { err, function: candidate.name }));
   }
