@@ -162,9 +162,10 @@ export class JobReader {
   /** The job's namespace and submitter, for access checks, without building a whole view. */
   async ownerOf(id: string): Promise<{ namespace: string; owner: string | null } | undefined> {
     const item = splitItemId(id);
-    const job = await this.find(item?.jobId ?? id);
+    const jobId = item?.jobId ?? id;
+    const job = await this.find(jobId);
     if (job) return { namespace: (job.data as JobData).ns, owner: jobOwner(job.data as JobData, item?.index) };
-    const tomb = await this.redis.get(keys.cancelled(this.prefix, id));
+    const tomb = await this.redis.get(keys.cancelled(this.prefix, jobId));
     if (!tomb) return undefined;
     const t = JSON.parse(tomb) as Tombstone;
     return { namespace: t.ns, owner: ownerFrom(t.by) };

@@ -242,6 +242,8 @@ describe('large inputs', () => {
     const cancelledAt = await storedAt(cancelled.json.id);
     expect((await p.call('DELETE', `/v1/jobs/${cancelled.json.id}`)).status).toBe(200);
     expect(await p.redis.exists(cancelledAt)).toBe(0);
+    // Its items answer as the job's (one cannot be cancelled alone), not as unknown ids.
+    expect((await p.call('DELETE', `/v1/jobs/${cancelled.json.id}.0`)).status).toBe(409);
 
     // An input gone when a worker takes the job (it outlived its retention) fails the job clearly.
     const lost = await p.call('POST', '/v1/functions/echo/jobs', { inputs });
