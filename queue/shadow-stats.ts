@@ -67,16 +67,18 @@ export class ShadowStats {
     if (batch.length === 0) return this.writing;
     const m = this.redis.multi();
     for (const { fn, candidate, samples } of batch) {
-      const c = this.key(fn, candidate, 'counts');
-      const count = (f: (s: ShadowSample) => boolean) => samples.filter(f).length;
-      m.hincrby(c, 'samples', samples.length);
-      for (const [field, n] of [['agreed', count((s) => s.agree)], ['servingErrors', count((s) => !s.servingOk)], ['shadowErrors', count((s) => !s.shadowOk)]] as const) {
-        if (n > 0) m.hincrby(c, field, n);
+      const counts = { samples: samples.length, agreed: 0, servingErrors: 0, shadowErrors: 0 };
+      for (const s of samples) {
+        if (s.agree) counts.agreed++;
+        if (!s.servingOk) counts.servingErrors++;
+        if (!s.shadowOk) counts.shadowErrors++;
       }
+      for (const [field, n] of Object.entries(counts)) if (n > 0) m.hincrby(this.key(fn, candidate, 'counts'), field, n);
       // LPUSH of many values pushes them in turn: the newest ends up first, as one at a time.
-      for (const [side, ms] of [['serving', samples.map((s) => s.servingMs)], ['shadow', samples.map((s) => s.shadowMs)]] as const) {
-        m.lpush(this.key(fn, candidate, side), ...ms).ltrim(this.key(fn, candidate, side), 0, KEEP - 1);
-      }
+      const serving = this.key(fn, candidate, 'serving');
+      const shadow = this.key(fn, candidate, 'shadow');
+      m.lpush(serving, ...samples.map((s) => s.servingMs)).ltrim(serving, 0, KEEP - 1);
+      m.lpush(shadow, ...samples.map((s) => s.shadowMs)).ltrim(shadow, 0, KEEP - 1);
     }
     const run = this.writing.then(() => m.exec()).then(() => undefined);
     this.writing = run.catch(() => undefined);

@@ -307,8 +307,7 @@ function perUnit(cpuMs: Record<string, number>, wallMs: number, units: number): 
 }
 
 /** Runs `f` while every lstm-risk call is mirrored to a candidate version of it; drops the shadow after. */
-async function withShadow(p: Platform, f: () => Promise<void>): Promise<void> {
-  const api = new ApiClient({ url: p.url, token: p.token });
+async function withShadow(api: ApiClient, f: () => Promise<void>): Promise<void> {
   const b = await buildBundle(join(REPO, 'test/fixtures/functions/lstm-risk-candidate'), { typecheck: false });
   await api.deploy(b.archive, b.hash, { shadow: 100 });
   try {
@@ -319,8 +318,7 @@ async function withShadow(p: Platform, f: () => Promise<void>): Promise<void> {
 }
 
 /** `n` invoker tokens, each for a caller of its own. */
-async function invokerTokens(p: Platform, n: number): Promise<string[]> {
-  const api = new ApiClient({ url: p.url, token: p.token });
+async function invokerTokens(api: ApiClient, n: number): Promise<string[]> {
   return Promise.all(Array.from({ length: n }, async (_, i) => (await api.request<{ token: string }>('POST', '/v1/tokens', { body: { sub: `bench-caller-${i}`, roles: ['invoker'] } })).body.token));
 }
 
@@ -435,9 +433,10 @@ export async function runLstmBench(options: LstmBenchOptions = {}): Promise<Lstm
       await run('lstm-risk-single', 'LSTM, batching off (maxSize 1)');
       await run('lstm-risk', 'LSTM, batching on (maxSize 32, 2 ms)');
       // Many apps or users with a call each, not one client with many: grouped all the same.
-      await run('lstm-risk', 'LSTM, batching on, 64 callers (a token each)', body, 1, await invokerTokens(p, 64));
+      const api = new ApiClient({ url: p.url, token: p.token });
+      await run('lstm-risk', 'LSTM, batching on, 64 callers (a token each)', body, 1, await invokerTokens(api, 64));
       // Every call also mirrored to another version (shadow 100%): twice the model work per call.
-      await withShadow(p, () => run('lstm-risk', 'LSTM, batching on, every call shadowed'));
+      await withShadow(api, () => run('lstm-risk', 'LSTM, batching on, every call shadowed'));
       await run('noop', 'no-op, batching on (the queue alone)', JSON.stringify({ input: {} }));
     }
 

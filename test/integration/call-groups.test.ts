@@ -38,6 +38,9 @@ async function burst(inputs: unknown[], headers?: (i: number) => Record<string, 
   return calls;
 }
 
+/** The job a call ran in: its group's, or its own. */
+const jobOf = (id: string) => splitItemId(id)?.jobId ?? id;
+
 /** BullMQ jobs of echo that completed, counted in Redis. */
 const completedJobs = () => p.redis.zcard(`${p.prefix}:fn.echo:completed`);
 
@@ -53,7 +56,7 @@ describe('grouped synchronous calls', () => {
     });
     const ids = calls.map((r) => r.json.id as string);
     expect(new Set(ids).size).toBe(12);
-    const jobs = new Set(ids.map((id) => splitItemId(id)?.jobId ?? id));
+    const jobs = new Set(ids.map(jobOf));
     expect(jobs.size).toBeLessThan(12);
     // The slow call's job and the groups': no job per call.
     expect((await completedJobs()) - before).toBe(1 + jobs.size);
@@ -84,7 +87,6 @@ describe('grouped synchronous calls', () => {
     const calls = await burst([0, 1, 2, 3].map((i) => ({ message: `${who(i)} ${i}` })), (i) => bearer(i % 2 === 0 ? alice : bob));
     calls.forEach((r, i) => expect(r.json.output, JSON.stringify(r.json)).toEqual({ echo: { message: `${who(i)} ${i}` } }));
     const ids = calls.map((r) => r.json.id as string);
-    const jobOf = (id: string) => splitItemId(id)?.jobId ?? id;
     // Some job carries both callers' calls (without cross-caller grouping, none would).
     const mixed = ids.map(jobOf).find((j, i) => ids.some((other, k) => who(k) !== who(i) && jobOf(other) === j));
     expect(mixed).toBeDefined();
@@ -270,7 +272,7 @@ describe('inputs of a group of calls', () => {
     calls.forEach((r, i) => expect(r.json.output).toEqual({ echo: inputs[i] }));
     const groups = new Map<string, number>();
     for (const r of calls) {
-      const jobId = splitItemId(r.json.id)?.jobId ?? r.json.id;
+      const jobId = jobOf(r.json.id);
       groups.set(jobId, (groups.get(jobId) ?? 0) + 1);
     }
     const apart = [...groups].filter(([, n]) => n >= 4);
@@ -338,7 +340,7 @@ describe('shadow copies', () => {
     // quota of 20 if copies took slots.
     const calls = await burst(Array.from({ length: 12 }, (_, i) => ({ message: `call ${i}`, sleepMs: 600 })), undefined, 'echo-shadowed');
     calls.forEach((r) => expect(r.status, JSON.stringify(r.json)).toBe(200));
-    const servingJobs = new Set(calls.map((r) => splitItemId(r.json.id)?.jobId ?? r.json.id)).size;
+    const servingJobs = new Set(calls.map((r) => jobOf(r.json.id))).size;
     let report: { samples: number; agreement: number } = { samples: 0, agreement: 0 };
     await eventually(async () => (report = (await p.call('GET', '/v1/functions/echo-shadowed/shadow')).json.report).samples >= 12, 'every copy compared');
     expect(report).toMatchObject({ samples: 12, agreement: 1 });
