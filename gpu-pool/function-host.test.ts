@@ -106,6 +106,13 @@ describe('dynamic batching in the host', () => {
     expect(h.stats().batches).toBe(3); // 8 + 8 + 4
     expect(results.map((r) => r.batchSize).sort()).toEqual([...Array(8).fill(8), ...Array(8).fill(8), ...Array(4).fill(4)].sort());
     expect(results[0]).toMatchObject({ device: 'cpu:0', backend: 'wasm', version: sum.version });
+    // The same, per version, as the worker reports it for the platform's metrics.
+    const [stat, ...others] = h.stats().functions;
+    expect(others).toEqual([]);
+    expect(stat).toMatchObject({ function: 'batch-sum', version: sum.version, ok: 20, failed: 0 });
+    expect(stat!.batchSize).toMatchObject({ count: 3, sum: 20 });
+    expect(stat!.runSeconds.count).toBe(3);
+    expect(stat!.queueSeconds.count).toBe(20);
     await h.close();
   });
 
@@ -116,6 +123,7 @@ describe('dynamic batching in the host', () => {
     const results = await Promise.all([1, 2, 3, 4].map((x) => run(h, sum, { x, bad: x === 3 })));
     expect(results.map((r) => r.output ?? r.error?.code)).toEqual([{ y: 2 }, { y: 4 }, 'BAD_ITEM', { y: 8 }]);
     expect(h.stats().batches).toBe(1);
+    expect(h.stats().functions[0]).toMatchObject({ ok: 3, failed: 1 });
     await h.close();
   });
 

@@ -11,10 +11,11 @@ import {
   type InvocationResult,
   type Logger,
 } from '../functions/sdk/index.ts';
-import { canServe, type DeviceSlot, type FunctionRecord, type JobData, type LoadedModel } from '../queue/index.ts';
+import { canServe, type DeviceSlot, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionLoadError } from './errors.ts';
+import { FunctionStats } from './function-stats.ts';
 import { ModelCache } from './model-cache.ts';
 import { RecordIndex, versionKey } from './record-index.ts';
 
@@ -33,6 +34,8 @@ export interface HostStats {
   unloads: number;
   /** Live TensorFlow.js tensors where the code runs, when known. */
   tensors: number | undefined;
+  /** Per version: items, batches, run and queue times. */
+  functions: FunctionStat[];
 }
 
 /**
@@ -77,13 +80,12 @@ interface Loaded {
   state: unknown;
 }
 
-/** One job as a host runs it. */
 /**
  * What a host needs of a job to run it. Only this crosses to the inference thread: the rest of
  * the job (owner, reply channel, trace context…) stays with the queue consumer, and is not
  * structured-cloned per item for nothing.
  */
-export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline'>;
+export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt'>;
 
 export interface HostJob {
   data: HostInput;
@@ -111,6 +113,7 @@ export class FunctionHost implements Host {
   private running = 0;
   private handled = 0;
   private calls = 0;
+  private readonly perVersion = new FunctionStats();
 
   constructor(private readonly opts: FunctionHostOptions) {
     this.cache = new ModelCache<Loaded>({
@@ -127,6 +130,7 @@ export class FunctionHost implements Host {
   setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
     this.index.set(all, serving);
     this.cache.retain(this.index.serving);
+    this.perVersion.retain((key) => this.index.has(key));
     for (const key of this.batchers.keys()) if (!this.index.has(key)) this.batchers.delete(key);
     this.warming = this.loadWarm();
   }
@@ -180,6 +184,7 @@ export class FunctionHost implements Host {
       loads: this.cache.loads,
       unloads: this.cache.unloads,
       tensors: this.opts.numTensors?.(),
+      functions: this.perVersion.view(),
     };
   }
 
@@ -220,8 +225,10 @@ export class FunctionHost implements Host {
   private async runBatch(rec: FunctionRecord, items: HostJob[]): Promise<InvocationResult[]> {
     const key = versionKey(rec.name, rec.version);
     const base = { version: rec.version, device: this.opts.slot.id, backend: this.backend, batchSize: items.length };
-    const results = (outcomes: Outcome[], started: number) => {
+    const results = (outcomes: Outcome[], started: number, ran: boolean) => {
       const finished = Date.now();
+      const failed = outcomes.reduce((n, o) => n + ('error' in o ? 1 : 0), 0);
+      this.perVersion.record({ fn: rec.name, version: rec.version, queuedAt: items.map((it) => it.data.enqueuedAt), ...(ran ? { started } : {}), finished, failed });
       return items.map((it, i) => ({ ...base, timings: { picked: it.picked, started, finished }, ...outcomes[i]! }));
     };
     let loaded: Loaded;
@@ -229,11 +236,11 @@ export class FunctionHost implements Host {
       loaded = await this.cache.acquire(key, rec.manifest.memory, () => this.load(rec));
     } catch (err) {
       const error = toErrorRecord(err instanceof AutoglmError ? err : new FunctionLoadError(key, err));
-      return results(items.map(() => ({ error })), Date.now());
+      return results(items.map(() => ({ error })), Date.now(), false);
     }
     const started = Date.now();
     try {
-      return results(await this.handle(rec, loaded, items), started);
+      return results(await this.handle(rec, loaded, items), started, true);
     } finally {
       this.cache.release(key);
     }

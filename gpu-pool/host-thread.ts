@@ -57,7 +57,7 @@ export class HostThread implements Host {
     readonly backend: string,
     readonly selection: Pick<BackendSelection, 'skipped' | 'simd'>,
   ) {
-    this.lastStats = { backend, models: [], modelBytes: 0, batches: 0, jobsDone: 0, inFlight: 0, loads: 0, unloads: 0, tensors: undefined };
+    this.lastStats = { backend, models: [], modelBytes: 0, batches: 0, jobsDone: 0, inFlight: 0, loads: 0, unloads: 0, tensors: undefined, functions: [] };
     worker.on('message', (m: FromThread) => this.onMessage(m));
     worker.on('error', (err) => this.die(err));
     worker.on('exit', (code) => this.die(new Error(`inference thread exited with code ${code}`)));
@@ -101,7 +101,7 @@ export class HostThread implements Host {
   /** Batches form here, on the main thread; each batch crosses to the inference thread whole. */
   execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
     // Only what the thread's host reads crosses over (each batch is structured-cloned).
-    const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline }, signal, picked: Date.now() };
+    const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline, enqueuedAt: data.enqueuedAt }, signal, picked: Date.now() };
     const rec = this.index.find(data.fn, data.version);
     const plan = rec && batchPlan(rec.manifest);
     // Unknown versions go over alone: the thread answers FUNCTION_NOT_FOUND.

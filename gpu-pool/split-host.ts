@@ -56,6 +56,8 @@ export class SplitHost implements Host {
       loads: t.loads + i.loads,
       unloads: t.unloads + i.unloads,
       tensors: t.tensors,
+      // A version runs on one of the two: its figures are in one list only.
+      functions: [...t.functions, ...i.functions],
     };
   }
 

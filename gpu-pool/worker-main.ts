@@ -201,6 +201,7 @@ async function beat(): Promise<void> {
     restarts,
     rss: process.memoryUsage().rss,
     tensors: s.tensors,
+    functionStats: s.functions,
     startedAt,
   });
 }

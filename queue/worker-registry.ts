@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { keys } from './names.ts';
+import type { FunctionStat } from './function-stat.ts';
 import type { DeviceSlot } from './placement.ts';
 
 /** A model held in a worker's cache. */
@@ -35,6 +36,8 @@ export interface WorkerState {
   rss?: number;
   /** Live TensorFlow.js tensors in the worker (flat over a long run, or something leaks). */
   tensors?: number;
+  /** Per function version it has run: items, batches, run and queue times. */
+  functionStats?: FunctionStat[];
   startedAt: number;
   /** Set by the registry when read: last heartbeat, epoch ms. */
   seenAt?: number;

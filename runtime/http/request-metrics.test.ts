@@ -61,6 +61,11 @@ describe('requestMetrics', () => {
     expect(sampleValue(p, 'autoglm_invocations_total', { function: 'echo', version: 'abcdef012345', mode: 'sync', outcome: 'ok' })).toBe(2);
     expect(sampleValue(p, 'autoglm_invocations_total', { function: 'echo', version: '', mode: 'async', outcome: 'ok' })).toBe(1);
     expect(p.samples.filter((s) => s.name === 'autoglm_invocations_total')).toHaveLength(2);
+    // Sync calls only: an async call's answer says when the job was queued, not when it ran.
+    const synced = { function: 'echo', version: 'abcdef012345', outcome: 'ok' };
+    expect(sampleValue(p, 'autoglm_invocation_duration_seconds_count', synced)).toBe(2);
+    expect(sampleValue(p, 'autoglm_invocation_duration_seconds_bucket', { ...synced, le: '+Inf' })).toBe(2);
+    expect(p.samples.filter((s) => s.name === 'autoglm_invocation_duration_seconds_count')).toHaveLength(1);
     expect(sampleValue(p, 'autoglm_http_requests_total', { method: 'POST', route: '/v1/functions/:name/invoke', status: '200' })).toBe(3);
     expect(sampleValue(p, 'autoglm_http_requests_total', { method: 'OTHER', route: 'unmatched', status: '401' })).toBe(1);
   });

@@ -1,3 +1,4 @@
+import { emptyCounts, observe, type BucketCounts } from '../../queue/index.ts';
 import { checkLabelName, checkMetricName, type Labels, type MetricFamily, type Sample } from './exposition.ts';
 
 /** Prometheus' default buckets (seconds), plus 30 s and 60 s: a synchronous call may wait that long. */
@@ -59,7 +60,7 @@ export class Counter<L extends string = never> extends Instrument<L, { value: nu
  * Observations counted into buckets (durations). Written as Prometheus expects: cumulative
  * `_bucket{le="…"}` series ending with `le="+Inf"` (equal to `_count`), then `_sum` and `_count`.
  */
-export class Histogram<L extends string = never> extends Instrument<L, { counts: number[]; sum: number; count: number }> {
+export class Histogram<L extends string = never> extends Instrument<L, BucketCounts> {
   private readonly buckets: readonly number[];
 
   /** @throws TypeError when `buckets` are not finite and strictly increasing, or a label is named `le`. */
@@ -74,31 +75,32 @@ export class Histogram<L extends string = never> extends Instrument<L, { counts:
 
   protected fresh() {
     // One slot per bucket and one for +Inf; made cumulative when written.
-    return { counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+    return emptyCounts(this.buckets);
   }
 
   observe(labels: Readonly<Record<L, string>>, value: number): void {
-    const s = this.at(labels);
-    let i = 0;
-    while (i < this.buckets.length && value > this.buckets[i]!) i++;
-    s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    observe(this.at(labels), this.buckets, value);
   }
 
   collect(): MetricFamily {
-    const samples: Sample[] = [];
-    for (const { labels, state } of this.entries()) {
-      let cumulative = 0;
-      state.counts.forEach((n, i) => {
-        cumulative += n;
-        const le = i < this.buckets.length ? String(this.buckets[i]) : '+Inf';
-        samples.push({ suffix: '_bucket', labels: { ...labels, le }, value: cumulative });
-      });
-      samples.push({ suffix: '_sum', labels, value: state.sum }, { suffix: '_count', labels, value: state.count });
-    }
-    return { name: this.name, help: this.help, type: 'histogram', samples };
+    return { name: this.name, help: this.help, type: 'histogram', samples: this.entries().flatMap(({ labels, state }) => histogramSamples(labels, this.buckets, state)) };
   }
+}
+
+/**
+ * One series of a histogram as Prometheus expects it, from counts per bucket (see
+ * {@link BucketCounts}): cumulative `_bucket{le="…"}` samples ending with `le="+Inf"`, `_sum`, `_count`.
+ */
+export function histogramSamples(labels: Labels, bounds: readonly number[], state: BucketCounts): Sample[] {
+  const samples: Sample[] = [];
+  let cumulative = 0;
+  state.counts.forEach((n, i) => {
+    cumulative += n;
+    const le = i < bounds.length ? String(bounds[i]) : '+Inf';
+    samples.push({ suffix: '_bucket', labels: { ...labels, le }, value: cumulative });
+  });
+  samples.push({ suffix: '_sum', labels, value: state.sum }, { suffix: '_count', labels, value: state.count });
+  return samples;
 }
 
 /** A gauge read at scrape time: one family from rows of labels and values. */

@@ -1,6 +1,6 @@
-import { QUEUE_STATES, type QueueCounts, type WorkerState } from '../../queue/index.ts';
-import type { Labels, MetricFamily } from './exposition.ts';
-import { gauge } from './instruments.ts';
+import { BATCH_SIZE_BOUNDS, QUEUE_STATES, SECONDS_BOUNDS, type FunctionStat, type QueueCounts, type WorkerState } from '../../queue/index.ts';
+import type { Labels, MetricFamily, Sample } from './exposition.ts';
+import { gauge, histogramSamples } from './instruments.ts';
 
 /** `autoglm_queue_jobs{function,state}`: one series per function and job state. */
 export function queueFamilies(counts: ReadonlyMap<string, QueueCounts>): MetricFamily[] {
@@ -29,13 +29,35 @@ const WORKER_SERIES: readonly { name: string; help: string; type: 'gauge' | 'cou
  */
 export function workerFamilies(workers: readonly WorkerState[]): MetricFamily[] {
   const sorted = [...workers].sort((a, b) => a.id.localeCompare(b.id));
-  return WORKER_SERIES.map(({ name, help, type, value }) => ({
+  const perWorker: MetricFamily[] = WORKER_SERIES.map(({ name, help, type, value }) => ({
     name,
     help,
     type,
     samples: sorted.flatMap((w) => {
       const v = value(w);
-      return typeof v === 'number' ? [{ labels: { worker: w.id, device: w.device, backend: w.backend }, value: v }] : [];
+      return typeof v === 'number' ? [{ labels: workerLabels(w), value: v }] : [];
     }),
   }));
+  return [...perWorker, ...functionFamilies(sorted)];
+}
+
+const workerLabels = (w: WorkerState): Labels => ({ worker: w.id, device: w.device, backend: w.backend });
+
+/** Per function version and worker, as Triton reports per model: what to tune batching by. */
+const FUNCTION_HISTOGRAMS: readonly { name: string; help: string; bounds: readonly number[]; of: (s: FunctionStat) => FunctionStat['batchSize'] }[] = [
+  { name: 'autoglm_function_batch_size', help: 'Items per handler call (its _count is the number of calls, batches).', bounds: BATCH_SIZE_BOUNDS, of: (s) => s.batchSize },
+  { name: 'autoglm_function_run_seconds', help: 'Length of each handler call, seconds.', bounds: SECONDS_BOUNDS, of: (s) => s.runSeconds },
+  { name: 'autoglm_function_queue_seconds', help: 'Per item, from its job\'s submission to the start of its handler call (queue, then batcher), seconds.', bounds: SECONDS_BOUNDS, of: (s) => s.queueSeconds },
+];
+
+function functionFamilies(workers: readonly WorkerState[]): MetricFamily[] {
+  const rows = workers.flatMap((w) => (w.functionStats ?? []).map((s) => ({ s, labels: { function: s.function, version: s.version, ...workerLabels(w) } })));
+  const items: Sample[] = rows.flatMap(({ s, labels }) => [
+    { labels: { ...labels, outcome: 'ok' }, value: s.ok },
+    { labels: { ...labels, outcome: 'error' }, value: s.failed },
+  ]);
+  return [
+    { name: 'autoglm_function_items_total', help: 'Items (invocations, or a bulk job\'s inputs) a worker ran to an outcome, by version and outcome (ok, error).', type: 'counter', samples: items },
+    ...FUNCTION_HISTOGRAMS.map(({ name, help, bounds, of }): MetricFamily => ({ name, help, type: 'histogram', samples: rows.flatMap(({ s, labels }) => histogramSamples(labels, bounds, of(s))) })),
+  ];
 }

@@ -36,6 +36,12 @@ export class RouterMetrics {
     ['function', 'version', 'mode', 'outcome'],
   );
 
+  private readonly syncSeconds = new Histogram(
+    'autoglm_invocation_duration_seconds',
+    'Time to answer a synchronous call (POST /invoke), seconds, by version and outcome: what its caller waited.',
+    ['function', 'version', 'outcome'],
+  );
+
   private readonly inputs = new Counter(
     'autoglm_invocation_inputs_total',
     'Inputs accepted for running (a bulk job counts each of its inputs), by version and mode.',
@@ -47,11 +53,13 @@ export class RouterMetrics {
     this.durations.observe({ method: r.method, route: r.route }, r.seconds);
     if (!r.invocation) return;
     const { inputs, ...labels } = r.invocation;
-    this.invocations.inc({ ...labels, outcome: outcomeOf(r.status) });
+    const outcome = outcomeOf(r.status);
+    this.invocations.inc({ ...labels, outcome });
+    if (labels.mode === 'sync') this.syncSeconds.observe({ function: labels.function, version: labels.version, outcome }, r.seconds);
     if (r.status < 300) this.inputs.inc(labels, inputs);
   }
 
   collect(): MetricFamily[] {
-    return [this.requests.collect(), this.durations.collect(), this.invocations.collect(), this.inputs.collect()];
+    return [this.requests.collect(), this.durations.collect(), this.invocations.collect(), this.syncSeconds.collect(), this.inputs.collect()];
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSamples, parseExposition, sampleValue, type ParsedExposition } from '../harness/exposition.ts';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 let redis: TestRedis;
@@ -94,6 +94,29 @@ describe('GET /metrics', () => {
       expect(s.length, name).toBe(ready.workers.length);
       for (const x of s) expect(['wasm', 'cpu', 'tensorflow']).toContain(x.labels.backend);
     }
+  });
+
+  it('has, per function version, what the workers ran: items, batches and their sizes, run and queue times', async () => {
+    const n = 12;
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) => p.call('POST', '/v1/functions/echo/invoke', { input: { i } })));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const version = answers[0]!.headers.get('x-function-version')!;
+    const labels = { function: 'echo', version };
+    // Summed over workers, as a dashboard would; the workers report in their next heartbeats.
+    const total = (m: ParsedExposition, name: string, l: Record<string, string> = labels) => findSamples(m, name, l).reduce((sum, s) => sum + s.value, 0);
+    const m = await eventually(async () => {
+      const x = await scrape();
+      return total(x, 'autoglm_function_items_total', { ...labels, outcome: 'ok' }) >= n && x;
+    }, 'the calls in the workers\' figures');
+    const items = total(m, 'autoglm_function_items_total');
+    // Every item ran in one handler call, and waited once before it.
+    expect(total(m, 'autoglm_function_batch_size_sum')).toBe(items);
+    expect(total(m, 'autoglm_function_queue_seconds_count')).toBe(items);
+    expect(total(m, 'autoglm_function_run_seconds_count')).toBe(total(m, 'autoglm_function_batch_size_count'));
+    expect(total(m, 'autoglm_function_run_seconds_bucket', { ...labels, le: '+Inf' })).toBe(total(m, 'autoglm_function_run_seconds_count'));
+    for (const s of findSamples(m, 'autoglm_function_batch_size_count', labels)) expect(['wasm', 'cpu', 'tensorflow']).toContain(s.labels.backend);
+    // And on the router's side, what the callers waited, per version.
+    expect(sampleValue(m, 'autoglm_invocation_duration_seconds_count', { ...labels, outcome: 'ok' })).toBeGreaterThanOrEqual(n);
   });
 
   it('has a queue gauge for every state of the echo queue, read from Redis', async () => {
