@@ -57,6 +57,8 @@ export interface PoolConfig {
   readonly hangLimitMs: number;
   /** `AUTOGLM_WORKER_MAX_RSS`, default 0 (= the slot's model budget + 1.5GiB): above it a worker is drained and replaced. */
   readonly maxRssBytes: number;
+  /** `AUTOGLM_GPU_POLL`, default 5s: how often a GPU worker reads its device's memory, utilisation and temperature (nvidia-smi). */
+  readonly gpuPollMs: number;
   /** `AUTOGLM_SHUTDOWN_GRACE`, default 30s: how long a worker may take to finish its jobs. */
   readonly shutdownGraceMs: number;
   /** `AUTOGLM_LOG_LEVEL`, default info. */
@@ -108,6 +110,7 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     hangLimitMs: r.duration('AUTOGLM_WORKER_HANG_LIMIT', 60_000, 1000),
     maxRssBytes: r.bytes('AUTOGLM_WORKER_MAX_RSS', 0),
+    gpuPollMs: r.duration('AUTOGLM_GPU_POLL', 5_000, 100),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
   };

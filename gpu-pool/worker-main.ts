@@ -8,12 +8,25 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
-import { FunctionCatalog, FunctionConsumer, PayloadCipher, RELEASE_REDIS_MS, WorkerRegistry, canServe, connectRedis, flushTracing, installTracing, releaseRedis } from '../queue/index.ts';
+import {
+  FunctionCatalog,
+  FunctionConsumer,
+  PayloadCipher,
+  RELEASE_REDIS_MS,
+  WorkerRegistry,
+  canServe,
+  connectRedis,
+  flushTracing,
+  installTracing,
+  releaseRedis,
+  type GpuReading,
+} from '../queue/index.ts';
 import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { SECRET_VARIABLES, loadPoolConfig, loadWorkerIdentity } from './config.ts';
 import { FunctionHost, type Host } from './function-host.ts';
+import { watchGpu } from './gpu-watch.ts';
 import { RecordIndex } from './record-index.ts';
 import { HostThread } from './host-thread.ts';
 import { whenParentGone } from './parent-link.ts';
@@ -47,6 +60,9 @@ let heartbeat: NodeJS.Timeout | undefined;
 let ipcBeat: NodeJS.Timeout | undefined;
 let stopWatch: () => Promise<void> = async () => undefined;
 let stopChecks: () => Promise<void> = async () => undefined;
+// A GPU worker reports its device live (memory, utilisation, temperature) in its heartbeats.
+let gpu: GpuReading | undefined;
+const stopGpuWatch = slot.kind === 'gpu' ? watchGpu(slot.index, config.gpuPollMs, (r) => (gpu = r)) : () => undefined;
 
 let host: Host;
 let thread: HostThread | undefined;
@@ -201,6 +217,7 @@ async function beat(): Promise<void> {
     restarts,
     rss: process.memoryUsage().rss,
     tensors: s.tensors,
+    ...(gpu ? { gpu } : {}),
     functionStats: s.functions,
     startedAt,
   });
@@ -250,6 +267,7 @@ function shutdown(reason: string, code = 0): Promise<void> {
     log.info('worker draining', { reason });
     clearInterval(heartbeat);
     clearInterval(ipcBeat);
+    stopGpuWatch();
     const closing = (async () => {
       await stopWatch().catch(() => undefined);
       // Running jobs finish; waiting ones stay queued for other workers.

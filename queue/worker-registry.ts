@@ -12,6 +12,19 @@ export interface LoadedModel {
 }
 
 /** What a pool worker reports about itself with every heartbeat. */
+/** A GPU as nvidia-smi last reported it, for a worker pinned to it. */
+export interface GpuReading {
+  name: string;
+  memoryTotalBytes: number;
+  memoryUsedBytes: number;
+  /** Percent; absent when the driver does not say. */
+  utilizationPct?: number;
+  /** Degrees Celsius; absent when the driver does not say. */
+  temperatureC?: number;
+  /** When it was read, epoch ms. */
+  readAt: number;
+}
+
 export interface WorkerState {
   id: string;
   pid: number;
@@ -36,6 +49,8 @@ export interface WorkerState {
   rss?: number;
   /** Live TensorFlow.js tensors in the worker (flat over a long run, or something leaks). */
   tensors?: number;
+  /** A GPU worker's device, read every `AUTOGLM_GPU_POLL`; absent on CPU slots and when nvidia-smi does not answer. */
+  gpu?: GpuReading;
   /** Per function version it has run: items, batches, run and queue times. */
   functionStats?: FunctionStat[];
   startedAt: number;

@@ -21,6 +21,11 @@ const WORKER_SERIES: readonly { name: string; help: string; type: 'gauge' | 'cou
   { name: 'autoglm_worker_tensors', help: 'Live TensorFlow.js tensors in the worker.', type: 'gauge', value: (w) => w.tensors },
   { name: 'autoglm_worker_models_loaded', help: "Models in the worker's cache.", type: 'gauge', value: (w) => w.models?.length },
   { name: 'autoglm_worker_restarts', help: "Times the supervisor has replaced this device slot's worker.", type: 'gauge', value: (w) => w.restarts },
+  // A GPU worker's device as nvidia-smi last read it (every AUTOGLM_GPU_POLL); none for CPU slots.
+  { name: 'autoglm_gpu_memory_total_bytes', help: "Memory of the worker's GPU, bytes.", type: 'gauge', value: (w) => w.gpu?.memoryTotalBytes },
+  { name: 'autoglm_gpu_memory_used_bytes', help: "Memory in use on the worker's GPU (by every process on it), bytes.", type: 'gauge', value: (w) => w.gpu?.memoryUsedBytes },
+  { name: 'autoglm_gpu_utilization_ratio', help: "Share of the last sample period the worker's GPU was busy, 0 to 1.", type: 'gauge', value: (w) => (w.gpu?.utilizationPct === undefined ? undefined : w.gpu.utilizationPct / 100) },
+  { name: 'autoglm_gpu_temperature_celsius', help: "Temperature of the worker's GPU, degrees Celsius.", type: 'gauge', value: (w) => w.gpu?.temperatureC },
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/index.ts';
+import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { fixturePath, functionSet, storedResult, workers } from './pool-helpers.ts';
@@ -134,6 +135,41 @@ describe('devices and placement', () => {
     const calls = await Promise.all(Array.from({ length: 24 }, () => p!.call('POST', `/v1/functions/place-mix@${version}/invoke`, { input: {} })));
     expect(calls.map((r) => r.status)).toEqual(calls.map(() => 200));
     expect(new Set(calls.map((r) => r.json.device))).toEqual(new Set(['gpu:0']));
+  });
+
+  it('reports a GPU worker\'s device live, as nvidia-smi reads it, in /readyz and /metrics', async () => {
+    // This machine has no GPU: an nvidia-smi on PATH that prints recorded output, which the test changes.
+    const bin = join(scratch, 'fake-nvidia-smi');
+    const output = join(bin, 'output.txt');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\ncat '${output}'\n`);
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    const recorded = readFileSync(fixturePath('nvidia-smi/dgx-a100-2gpu.txt'), 'utf8');
+    writeFileSync(output, recorded);
+    p = await startPlatform(redis.url, { workers: 2, env: { PATH: `${bin}:${process.env.PATH}`, AUTOGLM_DEVICES: 'gpu:1,cpu@256MiB', AUTOGLM_GPU_POLL: '200ms' } });
+    const ready = await eventually(async () => {
+      const r = (await p!.call('GET', '/readyz')).json;
+      return r.workers.length === 2 && r.workers.some((w: { gpu?: object }) => w.gpu) && r;
+    }, 'the GPU worker reporting its device');
+    const gpuWorker = ready.workers.find((w: { device: string }) => w.device === 'gpu:1');
+    expect(gpuWorker.gpu).toMatchObject({ name: 'NVIDIA A100-SXM4-40GB', memoryTotalBytes: 40960 * 1024 ** 2, memoryUsedBytes: 17843 * 1024 ** 2, utilizationPct: 87, temperatureC: 64 });
+    expect(ready.workers.find((w: { device: string }) => w.device === 'cpu:0').gpu).toBeUndefined();
+
+    // The GPU gets busier: the next readings say so.
+    writeFileSync(output, recorded.replace('17843, 87, 64', '30000, 100, 71'));
+    const gpuSeries = async () => {
+      const m = parseExposition(await (await fetch(`${p!.url}/metrics`, { headers: { authorization: `Bearer ${p!.adminToken}` } })).text());
+      return Object.fromEntries(['autoglm_gpu_memory_used_bytes', 'autoglm_gpu_utilization_ratio', 'autoglm_gpu_temperature_celsius', 'autoglm_gpu_memory_total_bytes'].map((n) => [n, findSamples(m, n)]));
+    };
+    const series = await eventually(async () => {
+      const s = await gpuSeries();
+      return s.autoglm_gpu_utilization_ratio![0]?.value === 1 && s;
+    }, 'the new reading in /metrics');
+    for (const samples of Object.values(series)) {
+      expect(samples.map((x) => x.labels.device)).toEqual(['gpu:1']); // none for the CPU worker
+    }
+    expect(series.autoglm_gpu_memory_used_bytes![0]!.value).toBe(30000 * 1024 ** 2);
+    expect(series.autoglm_gpu_temperature_celsius![0]!.value).toBe(71);
   });
 
   it('refuses a gpu-only function on a cpu-only pool, and a model too large for every slot, with a clear reason', async () => {

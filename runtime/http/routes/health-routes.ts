@@ -24,6 +24,17 @@ const Readiness = z
         models: z.array(z.string()).optional(),
         rss: z.number().optional(),
         tensors: z.number().optional(),
+        /** A GPU worker's device, as nvidia-smi last read it. */
+        gpu: z
+          .object({
+            name: z.string(),
+            memoryTotalBytes: z.number(),
+            memoryUsedBytes: z.number(),
+            utilizationPct: z.number().optional(),
+            temperatureC: z.number().optional(),
+            readAt: z.string().openapi({ description: 'ISO 8601' }),
+          })
+          .optional(),
       }),
     ),
     reasons: z.array(z.string()),
@@ -77,6 +88,7 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         models: w.models?.map((m) => m.key),
         rss: w.rss,
         tensors: w.tensors,
+        ...(w.gpu ? { gpu: { ...w.gpu, readAt: new Date(w.gpu.readAt).toISOString() } } : {}),
       })),
       reasons,
     };
