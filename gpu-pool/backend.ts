@@ -28,6 +28,8 @@ export interface BackendSelection {
   simd: boolean | undefined;
   /** Live tensors now (`tf.memory().numTensors`). */
   numTensors(): number;
+  /** Bytes the live tensors hold now (`tf.memory().numBytes`). */
+  numBytes(): number;
 }
 
 type Tf = typeof import('@tensorflow/tfjs');
@@ -50,7 +52,7 @@ export async function selectBackend(opts: BackendOptions): Promise<BackendSelect
   for (const name of candidates) {
     try {
       const simd = await activate(tf, name, importModule, gpuModule);
-      return { name, skipped, simd, numTensors: () => tf.memory().numTensors };
+      return { name, skipped, simd, numTensors: () => tf.memory().numTensors, numBytes: () => tf.memory().numBytes };
     } catch (err) {
       const reason = describe(err);
       if (opts.choice !== 'auto') throw new BackendUnavailableError(name, reason);

@@ -34,7 +34,7 @@ async function fixture(name: string): Promise<FunctionRecord> {
 const as = (rec: FunctionRecord, name: string, manifest: Partial<FunctionRecord['manifest']> = {}): FunctionRecord => ({ ...rec, name, manifest: { ...rec.manifest, ...manifest, name } });
 
 const slot = (memoryMiB: number): DeviceSlot => ({ id: 'cpu:0', kind: 'cpu', index: 0, name: 'cpu', memoryBytes: memoryMiB * MIB });
-const host = (memoryMiB = 1024) => new FunctionHost({ slot: slot(memoryMiB), backend: tf.name, bundles, numTensors: tf.numTensors });
+const host = (memoryMiB = 1024) => new FunctionHost({ slot: slot(memoryMiB), backend: tf.name, bundles, numTensors: tf.numTensors, numBytes: tf.numBytes });
 
 const job = (rec: FunctionRecord, input: unknown): JobData => ({ fn: rec.name, version: rec.version, input, ns: 'default', by: 'test', deadline: null, timeoutMs: 10_000, enqueuedAt: Date.now() });
 const run = (h: FunctionHost, rec: FunctionRecord, input: unknown): Promise<InvocationResult> => h.execute(job(rec, input), new AbortController().signal);
@@ -73,6 +73,37 @@ describe('model cache in the host', () => {
     expect(h.stats().models.map((m) => m.key)).toEqual([`tiny-c@${tiny.version}`]);
     await h.close();
     expect(tf.numTensors()).toBe(baseline);
+  });
+
+  it('budgets a model at what it holds when that is more than its manifest says, and evicts by it', async () => {
+    const big = await fixture('big-model'); // declares 1 MiB, holds 16 MiB: a 40 MiB device holds two
+    const [a, b, c] = ['big-a', 'big-b', 'big-c'].map((n) => as(big, n));
+    const h = host(40);
+    h.setRecords([a!, b!, c!]);
+    const baseline = tf.numTensors();
+    for (const v of [a, b, c]) expect((await run(h, v!, {})).output).toEqual({ values: 4 * MIB });
+    await h.settled();
+    expect(h.stats().models).toEqual([
+      { key: `big-b@${big.version}`, bytes: 16 * MIB, measuredBytes: 16 * MIB },
+      { key: `big-c@${big.version}`, bytes: 16 * MIB, measuredBytes: 16 * MIB },
+    ]);
+    expect(h.stats()).toMatchObject({ loads: 3, unloads: 1, modelBytes: 32 * MIB });
+    expect(tf.numTensors()).toBe(baseline + 2);
+    await h.close();
+    expect(tf.numTensors()).toBe(baseline);
+  });
+
+  it('measures each of several first loads apart, loading them one at a time', async () => {
+    const big = await fixture('big-model');
+    const tiny = await fixture('tiny-model');
+    const h = host();
+    h.setRecords([big, tiny]);
+    await Promise.all([run(h, big, {}), run(h, tiny, { features })]);
+    const held = Object.fromEntries(h.stats().models.map((m) => [m.key.split('@')[0], m.measuredBytes]));
+    expect(held['big-model']).toBe(16 * MIB);
+    // Its weights (8×16 + 16 + 16 + 1 floats), not the other model's 16 MiB.
+    expect(held['tiny-model']).toBe((8 * 16 + 16 + 16 + 1) * 4);
+    await h.close();
   });
 
   it('loads a version once when its first calls arrive together', async () => {

@@ -72,12 +72,16 @@ export interface FunctionHostOptions {
   bundles?: Pick<BundleCache, 'ensure'>;
   /** Live tensor count for reports [unknown]. */
   numTensors?: () => number;
+  /** Bytes the live tensors hold: what a load adds is what its model holds [unmeasured: models cost their manifest `memory`]. */
+  numBytes?: () => number;
   log?: Logger;
 }
 
 interface Loaded {
   def: FunctionDefinition;
   state: unknown;
+  /** Tensor bytes its load left allocated, when measured. */
+  bytes?: number;
 }
 
 /**
@@ -114,12 +118,15 @@ export class FunctionHost implements Host {
   private handled = 0;
   private calls = 0;
   private readonly perVersion = new FunctionStats();
+  /** Loads run one at a time when measured, so each one's tensor bytes are its own. */
+  private loadTurn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: FunctionHostOptions) {
     this.cache = new ModelCache<Loaded>({
       budgetBytes: opts.slot.memoryBytes,
       unload: (key, l) => this.unload(key, l),
       onUnloadError: (key, err) => opts.log?.error('unload failed', { version: key, err }),
+      measured: (l) => l.bytes,
     });
   }
 
@@ -176,7 +183,7 @@ export class FunctionHost implements Host {
   stats(): HostStats {
     return {
       backend: this.backend,
-      models: this.cache.view().filter((e) => e.loaded).map((e) => ({ key: e.key, bytes: e.bytes })),
+      models: this.cache.view().filter((e) => e.loaded).map((e) => ({ key: e.key, bytes: e.bytes, ...(e.measuredBytes === undefined ? {} : { measuredBytes: e.measuredBytes }) })),
       modelBytes: this.cache.usedBytes,
       batches: this.calls,
       jobsDone: this.handled,
@@ -273,7 +280,24 @@ export class FunctionHost implements Host {
     return out.map((r) => (r instanceof Error ? { error: toErrorRecord(r) } : { output: r }));
   }
 
-  private async load(rec: FunctionRecord): Promise<Loaded> {
+  private load(rec: FunctionRecord): Promise<Loaded> {
+    const { numBytes } = this.opts;
+    if (!numBytes) return this.loadNow(rec);
+    const turn = this.loadTurn.then(async () => {
+      const before = numBytes();
+      const loaded = await this.loadNow(rec);
+      // Tensors of batches running meanwhile may come and go: an estimate, never below zero.
+      const bytes = Math.max(0, numBytes() - before);
+      if (bytes > rec.manifest.memory) {
+        this.opts.log?.warn('the model holds more than its manifest memory; it is budgeted at what it holds', { version: versionKey(rec.name, rec.version), manifestBytes: rec.manifest.memory, heldBytes: bytes });
+      }
+      return { ...loaded, bytes };
+    });
+    this.loadTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async loadNow(rec: FunctionRecord): Promise<Loaded> {
     const { def, dir } = await this.importDefinition(rec);
     const state = def.load ? await def.load({ dir, device: this.opts.slot.id }) : undefined;
     return { def, state };

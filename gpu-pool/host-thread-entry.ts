@@ -24,7 +24,7 @@ try {
 
 function serve(selection: BackendSelection): void {
   const bundles = new BundleCache(data.bundleCacheDir, { localDir: data.artifactsDir });
-  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, log });
+  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log });
   const aborts = new Map<number, AbortController>();
 
   // `execute` resolves even for failed functions; this covers a bug in the host itself.

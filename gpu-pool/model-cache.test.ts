@@ -32,6 +32,21 @@ describe('ModelCache', () => {
     expect(cache.usedBytes).toBe(80);
   });
 
+  it('charges a model what it was measured to hold when more than its declared cost, and makes room for it', async () => {
+    const unloaded: string[] = [];
+    const held: Record<string, number> = { a: 30, b: 30, c: 70 };
+    const cache = new ModelCache<string>({ budgetBytes: 100, unload: (key) => void unloaded.push(key), measured: (v) => held[v] });
+    for (const key of ['a', 'b', 'c']) {
+      await cache.acquire(key, 40, async () => key);
+      cache.release(key);
+    }
+    await cache.settled();
+    // a and b cost their declared 40 (they hold less); c holds 70: 150 > 100, so a goes, then b.
+    expect(unloaded).toEqual(['a', 'b']);
+    expect(cache.view()).toEqual([{ key: 'c', bytes: 70, measuredBytes: 70, inUse: 0, loaded: true }]);
+    expect(cache.usedBytes).toBe(70);
+  });
+
   it('loads a key once when first acquires arrive together', async () => {
     const { cache, loads, load } = setup();
     const values = await Promise.all(Array.from({ length: 10 }, () => cache.acquire('a', 10, load('a', 20))));

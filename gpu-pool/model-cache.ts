@@ -8,12 +8,21 @@ export interface ModelCacheOptions<T> {
   unload: (key: string, value: T) => Promise<void> | void;
   /** Told when an unload fails [ignored]. */
   onUnloadError?: (key: string, err: unknown) => void;
+  /**
+   * What a loaded value was measured to hold, bytes, when known [never]. An entry then costs the
+   * larger of that and the cost it was acquired with (its manifest `memory`): a model that holds
+   * more than it declares still counts in full, and pushes others out.
+   */
+  measured?: (value: T) => number | undefined;
 }
 
 /** One cached model, for state reports. */
 export interface CacheEntryView {
   key: string;
+  /** What it costs the budget. */
   bytes: number;
+  /** What it was measured to hold, once loaded, when known. */
+  measuredBytes?: number;
   /** Batches using it now: a pinned entry is never unloaded under them. */
   inUse: number;
   loaded: boolean;
@@ -22,6 +31,7 @@ export interface CacheEntryView {
 interface Entry<T> {
   key: string;
   cost: number;
+  measured?: number;
   promise: Promise<T>;
   loaded: boolean;
   refs: number;
@@ -31,7 +41,8 @@ interface Entry<T> {
 
 /**
  * Loaded models of one worker, keyed by `function@version`, kept in least-recently-used order
- * under a memory budget (each entry costs its manifest `memory`).
+ * under a memory budget (each entry costs its manifest `memory`, or what it was measured to hold
+ * when that is more).
  *
  * `acquire` pins an entry for the caller until `release`: a model is never unloaded while a
  * batch runs on it. Loading makes room first by unloading unpinned entries, least recently used
@@ -71,7 +82,7 @@ export class ModelCache<T> {
       this.loads++;
       entry.promise = Promise.resolve().then(load);
       entry.promise.then(
-        () => (entry.loaded = true),
+        (value) => this.loaded(entry, value),
         () => this.forget(entry),
       );
     }
@@ -110,7 +121,7 @@ export class ModelCache<T> {
 
   /** Entries in recency order, least recently used first. */
   view(): CacheEntryView[] {
-    return [...this.entries.values()].map((e) => ({ key: e.key, bytes: e.cost, inUse: e.refs, loaded: e.loaded }));
+    return [...this.entries.values()].map((e) => ({ key: e.key, bytes: e.cost, ...(e.measured === undefined ? {} : { measuredBytes: e.measured }), inUse: e.refs, loaded: e.loaded }));
   }
 
   /** Bytes charged to the budget now (models loading included). */
@@ -134,6 +145,19 @@ export class ModelCache<T> {
       if (this.used + cost <= this.opts.budgetBytes) return;
       if (e.refs === 0) this.drop(e);
     }
+  }
+
+  /** Charges a new entry what it was measured to hold, when more than it was acquired with. */
+  private loaded(e: Entry<T>, value: T): void {
+    e.loaded = true;
+    const m = this.opts.measured?.(value);
+    if (m === undefined || this.entries.get(e.key) !== e) return;
+    e.measured = m;
+    if (m <= e.cost) return;
+    this.used += m - e.cost;
+    e.cost = m;
+    // The new entry is pinned by whoever acquired it: the least recently used others make room.
+    this.makeRoom(0);
   }
 
   private forget(e: Entry<T>): void {

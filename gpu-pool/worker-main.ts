@@ -77,7 +77,7 @@ try {
   } else {
     const sel = await selectBackend({ choice: config.backend, gpuModule: config.gpuModule });
     const bundles = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir });
-    host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, log });
+    host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log });
     log.info('backend selected', { backend: sel.name, simd: sel.simd, skipped: sel.skipped, inference: 'inline' });
   }
 } catch (err) {

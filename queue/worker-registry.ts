@@ -7,8 +7,10 @@ import type { DeviceSlot } from './placement.ts';
 export interface LoadedModel {
   /** `function@version`. */
   key: string;
-  /** Its manifest `memory`: what it costs the cache budget. */
+  /** What it costs the cache budget: its manifest `memory`, or what it holds when that is more. */
   bytes: number;
+  /** Bytes of tensors its load allocated, where the worker measures it. */
+  measuredBytes?: number;
 }
 
 /** What a pool worker reports about itself with every heartbeat. */
