@@ -59,6 +59,9 @@ export interface SubmitRequest {
   shadow?: boolean;
 }
 
+/** BullMQ priority of async jobs (1, its highest); sync calls have none, so they run first. */
+const ASYNC_PRIORITY = 1;
+
 /**
  * Puts invocations on their function's queue: backpressure by queue depth, idempotency keys,
  * per-function retry policy and retention. Owns nothing but gauges; it works on the queues'
@@ -158,6 +161,9 @@ export class JobSubmitter {
     // even when an earlier attempt claimed the key but died before adding the job.
     const added = this.queues.get(req.rec.name).add('invoke', data, {
       jobId: id,
+      // A caller waiting on the line goes ahead of queued async work: BullMQ takes jobs without a
+      // priority before prioritized ones, and keeps each kind in submission order.
+      ...(req.replyTo ? {} : { priority: ASYNC_PRIORITY }),
       attempts: m.retries + 1,
       backoff: { type: 'exponential', delay: m.retryBackoff },
       removeOnComplete: { age: this.resultTtl },

@@ -148,6 +148,31 @@ describe('crashes', () => {
   });
 });
 
+describe('sync calls and queued async work', () => {
+  it('a sync call runs ahead of an async backlog submitted before it, and the backlog still completes', async () => {
+    p = await startPlatform(redis.url, { pool: false });
+    const backlog = 300;
+    const ids: string[] = [];
+    for (let i = 0; i < backlog; i++) ids.push((await p.call('POST', '/v1/functions/echo/jobs', { input: { i } })).json.id);
+    const sync = p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'a caller is waiting' } });
+    // Every job waits until a pool starts: the backlog, then the sync call's.
+    await eventually(async () => Number(/autoglm_queue_jobs\{function="echo",state="waiting"\} (\d+)/.exec(await (await fetch(`${p!.url}/metrics`, { headers: { authorization: `Bearer ${p!.adminToken}` } })).text())?.[1]) === backlog + 1, 'the sync call queued behind the backlog');
+    await p.startPool();
+    const answer = await sync;
+    expect(answer.status).toBe(200);
+    const startedAt = async (id: string) => {
+      const j = (await p!.call('GET', `/v1/jobs/${id}?wait=30s`)).json;
+      expect(j.status).toBe('succeeded');
+      return Date.parse(j.timings.started);
+    };
+    const syncStart = await startedAt(answer.json.id);
+    const asyncStarts = [];
+    for (const id of ids) asyncStarts.push(await startedAt(id));
+    // In submission order it would start after at least backlog − 64 (echo's concurrency) of them.
+    expect(asyncStarts.filter((t) => t < syncStart).length).toBeLessThan(64);
+  });
+});
+
 describe('backpressure', () => {
   it('answers 503 with Retry-After once the queue holds its configured depth, losing no accepted job', async () => {
     p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_MAX_QUEUE_DEPTH: '5' } });
