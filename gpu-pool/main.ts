@@ -3,9 +3,11 @@
  * supervises one worker process per device slot.
  * Run by the launcher (`npm start`) or alone: `REDIS_URL=… tsx gpu-pool/main.ts`.
  */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../functions/sdk/index.ts';
-import { formatBytes } from '../queue/index.ts';
+import { PoolRegistry, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/index.ts';
 import { loadPoolConfig } from './config.ts';
 import { planSlots, probeGpus } from './devices.ts';
 import { whenParentGone } from './parent-link.ts';
@@ -38,6 +40,31 @@ const supervisor = new Supervisor({
   log,
 });
 supervisor.start();
+
+// Every slot's state goes to Redis, so /readyz and `autoglm pool` show a slot whose worker is
+// down or crash-looping too (it has no worker heartbeat of its own then).
+const redis = connectRedis(config.redisUrl, 'producer', config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {});
+redis.on('error', () => undefined);
+const pools = new PoolRegistry(redis, config.prefix);
+const startedAt = Date.now();
+const poolState = (): PoolState => ({
+  id: `${hostname()}-${process.pid}`,
+  host: hostname(),
+  pid: process.pid,
+  startedAt,
+  slots: supervisor.state().map((s) => ({
+    slot: s.slot,
+    device: s.device.id,
+    kind: s.device.kind,
+    state: s.state,
+    ...(s.pid !== undefined && s.state !== 'backoff' && s.state !== 'stopped' ? { pid: s.pid } : {}),
+    restarts: s.restarts,
+    ...(s.lastRestart ? { lastRestart: s.lastRestart, lastRestartAt: s.lastRestartAt } : {}),
+  })),
+});
+const publish = () => void pools.beat(poolState()).catch(() => undefined);
+publish();
+const publisher = setInterval(publish, 2000);
 log.info('pool started', { slots: slots.map((s) => `${s.id} (${s.name}, ${formatBytes(s.memoryBytes)} for models)`), backend: config.backend, inference: config.inference });
 
 let stopping = false;
@@ -45,10 +72,12 @@ const stop = (reason: string) => {
   if (stopping) return;
   stopping = true;
   log.info('pool draining', { reason });
-  supervisor.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
+  clearInterval(publisher);
+  const done = (code: number) => async () => {
+    if (!(await releaseRedis(pools.leave(poolState().id).catch(() => undefined), [redis]))) log.warn('Redis did not answer while the pool stopped', { waitedMs: RELEASE_REDIS_MS });
+    process.exit(code);
+  };
+  supervisor.close().then(done(0), done(1));
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));

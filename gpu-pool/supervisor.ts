@@ -53,6 +53,8 @@ export interface SlotState {
   restarts: number;
   state: 'starting' | 'running' | 'draining' | 'backoff' | 'stopped';
   lastRestart: RestartReason | undefined;
+  /** When the last replacement began, epoch ms. */
+  lastRestartAt: number | undefined;
   /** From the worker's latest heartbeat. */
   backend: string | undefined;
   rss: number | undefined;
@@ -97,6 +99,7 @@ export class Supervisor {
         restarts: 0,
         state: 'starting',
         lastRestart: undefined,
+        lastRestartAt: undefined,
         backend: undefined,
         rss: undefined,
         inFlight: undefined,
@@ -116,15 +119,16 @@ export class Supervisor {
     this.checker = setInterval(() => this.check(), this.opts.checkEveryMs ?? 500);
   }
 
-  /** Per-slot state, for logs and tests (workers publish theirs to Redis themselves). */
+  /** Per-slot state: the pool publishes it to Redis (workers publish their own figures themselves). */
   state(): SlotState[] {
-    return this.slots.map(({ slot, device, pid, restarts, state, lastRestart, backend, rss, inFlight, batches, models }) => ({
+    return this.slots.map(({ slot, device, pid, restarts, state, lastRestart, lastRestartAt, backend, rss, inFlight, batches, models }) => ({
       slot,
       device,
       pid,
       restarts,
       state,
       lastRestart,
+      lastRestartAt,
       backend,
       rss,
       inFlight,
@@ -219,7 +223,7 @@ export class Supervisor {
     // A drain for memory is planned, not a crash: the replacement starts at once.
     if (reason !== 'memory') slot.crashesInRow = upMs > (this.opts.stableMs ?? 30_000) ? 1 : slot.crashesInRow + 1;
     const delay = reason === 'memory' ? 0 : Math.min((this.opts.backoffMs ?? 250) * 2 ** (slot.crashesInRow - 1), this.opts.maxBackoffMs ?? 15_000);
-    Object.assign(slot, { state: 'backoff', restarts: slot.restarts + 1, lastRestart: reason, rss: undefined, inFlight: undefined, models: [] });
+    Object.assign(slot, { state: 'backoff', restarts: slot.restarts + 1, lastRestart: reason, lastRestartAt: Date.now(), rss: undefined, inFlight: undefined, models: [] });
     if (reason === 'exited') this.opts.log.warn('worker exited; restarting', { slot: slot.slot, device: slot.device.id, pid: slot.pid, code, signal, restartInMs: delay });
     slot.timer = setTimeout(() => {
       slot.timer = undefined;

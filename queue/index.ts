@@ -58,6 +58,8 @@ export type { ConsumerOptions, Executor } from './function-consumer.ts';
 // Liveness, and the device inventory placement checks against
 export { WorkerRegistry } from './worker-registry.ts';
 export type { GpuReading, LoadedModel, WorkerState } from './worker-registry.ts';
+export { PoolRegistry } from './pool-registry.ts';
+export type { PoolSlotState, PoolState } from './pool-registry.ts';
 export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe } from './function-stat.ts';
 export type { BucketCounts, FunctionStat } from './function-stat.ts';
 export { canServe, formatBytes, placeFunction } from './placement.ts';

@@ -70,4 +70,6 @@ export const keys = {
   doneChannel: (p: string, routerId?: string) => (routerId ? `${p}:done:${routerId}` : `${p}:done`),
   workers: (p: string) => `${p}:workers`,
   worker: (p: string, id: string) => `${p}:worker:${id}`,
+  pools: (p: string) => `${p}:pools`,
+  pool: (p: string, id: string) => `${p}:pool:${id}`,
 };

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { Heartbeats } from './heartbeats.ts';
 import { keys } from './names.ts';
 import type { FunctionStat } from './function-stat.ts';
 import type { DeviceSlot } from './placement.ts';
@@ -61,45 +62,12 @@ export interface WorkerState {
 }
 
 /**
- * Worker liveness in Redis: a sorted set of worker ids scored by last heartbeat, plus each
- * worker's state with a TTL. A worker counts as live while its heartbeat is younger than
- * `staleMs` (default 10 s), so a killed worker drops out without anyone cleaning up.
+ * Worker liveness in Redis (see {@link Heartbeats}): a worker counts as live while its heartbeat
+ * is younger than `staleMs` (default 10 s), so a killed worker drops out without anyone cleaning up.
  */
-export class WorkerRegistry {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly staleMs = 10_000,
-  ) {}
-
-  async beat(state: WorkerState): Promise<void> {
-    const now = Date.now();
-    await this.redis
-      .multi()
-      .zadd(keys.workers(this.prefix), now, state.id)
-      .set(keys.worker(this.prefix, state.id), JSON.stringify(state), 'PX', this.staleMs * 3)
-      .zremrangebyscore(keys.workers(this.prefix), 0, now - this.staleMs * 6)
-      .exec();
-  }
-
-  async leave(id: string): Promise<void> {
-    await this.redis.multi().zrem(keys.workers(this.prefix), id).del(keys.worker(this.prefix, id)).exec();
-  }
-
-  /** Number of workers heard from within `staleMs`. */
-  async liveCount(): Promise<number> {
-    return this.redis.zcount(keys.workers(this.prefix), Date.now() - this.staleMs, '+inf');
-  }
-
-  /** Live workers with their last reported state. */
-  async live(): Promise<WorkerState[]> {
-    const ids = await this.redis.zrangebyscore(keys.workers(this.prefix), Date.now() - this.staleMs, '+inf', 'WITHSCORES');
-    const out: WorkerState[] = [];
-    for (let i = 0; i < ids.length; i += 2) {
-      const raw = await this.redis.get(keys.worker(this.prefix, ids[i]!));
-      if (raw) out.push({ ...(JSON.parse(raw) as WorkerState), seenAt: Number(ids[i + 1]) });
-    }
-    return out;
+export class WorkerRegistry extends Heartbeats<WorkerState> {
+  constructor(redis: Redis, prefix: string, staleMs = 10_000) {
+    super(redis, keys.workers(prefix), (id) => keys.worker(prefix, id), staleMs);
   }
 
   /**

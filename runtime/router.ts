@@ -19,6 +19,7 @@ import {
   NamespaceLimiter,
   ShadowStats,
   RELEASE_REDIS_MS,
+  PoolRegistry,
   WorkerRegistry,
   connectRedis,
   placeFunction,
@@ -105,6 +106,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const shadowStats = new ShadowStats(producer, config.prefix);
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
   const workers = new WorkerRegistry(producer, config.prefix);
+  const pools = new PoolRegistry(producer, config.prefix);
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
     // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
@@ -136,6 +138,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     results,
     jobs,
     workers,
+    pools,
     verifier,
     validator: new InputValidator(),
     pingRedis: () => producer.ping().then(() => true, () => false),

@@ -10,6 +10,7 @@ import { registerAuditCommands } from './commands/audit-commands.ts';
 import { registerFunctionCommands } from './commands/function-commands.ts';
 import { registerJobCommands } from './commands/job-commands.ts';
 import { registerLogin } from './commands/login.ts';
+import { registerPoolCommands } from './commands/pool-commands.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import { createContext, type CliContext } from './context.ts';
 
@@ -26,6 +27,7 @@ const ctx = () => (context ??= createContext(env, Boolean(program.opts().json)))
 registerFunctionCommands(program, ctx);
 registerJobCommands(program, ctx);
 registerLogin(program, ctx);
+registerPoolCommands(program, ctx);
 registerAuditCommands(program, ctx);
 registerTokenCommands(program, ctx);
 for (const c of program.commands) c.exitOverride();

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { CallGrouper, JobReader, JobSubmitter, NamespaceLimiter, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
+import type { CallGrouper, JobReader, JobSubmitter, NamespaceLimiter, PoolRegistry, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
 import type { QueueStats } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
@@ -22,6 +22,8 @@ export interface AppDeps {
   results: ResultBus;
   jobs: JobReader;
   workers: WorkerRegistry;
+  /** The pools' supervisors and their device slots, for /readyz [none: no `slots` there]. */
+  pools?: Pick<PoolRegistry, 'live'>;
   verifier: TokenVerifier;
   validator: InputValidator;
   /** Answers whether Redis responds (PING). */

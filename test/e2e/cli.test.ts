@@ -191,6 +191,22 @@ describe('autoglm CLI against a running platform', () => {
     expect(both.code).toBe(2);
   });
 
+  it('pool shows each device slot with its worker, backend, jobs and models', async () => {
+    const json = await cli(['pool', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const [slot, ...more] = json.json.slots;
+    expect(more).toEqual([]);
+    expect(slot).toMatchObject({ device: 'cpu:0', kind: 'cpu', state: 'running', restarts: 0 });
+    const worker = json.json.workers.find((w: { device: string }) => w.device === slot.device);
+    expect(worker.pid).toBe(slot.pid);
+    const human = await cli(['pool']);
+    expect(human.code).toBe(0);
+    const [header, row, status] = human.stdout.trim().split('\n');
+    expect(header).toMatch(/^NODE +SLOT +STATE +PID +BACKEND/);
+    expect(row!.split(/\s{2,}/).slice(0, 5)).toEqual([slot.host, 'cpu:0', 'running', String(slot.pid), worker.backend]);
+    expect(status).toBe('ready');
+  });
+
   it('exit codes tell usage errors, server refusals, failed jobs and unreachable servers apart', async () => {
     const usage = await cli(['traffic', 'wordcount', 'nonsense']);
     expect(usage.code).toBe(2);

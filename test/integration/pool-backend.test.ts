@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
-import { WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/index.ts';
+import { Redis } from 'ioredis';
+import { PoolRegistry, WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/index.ts';
 import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
@@ -80,12 +81,22 @@ describe('backend selection in a real worker', () => {
     });
     let stderr = '';
     pool.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const conn = new Redis(redis.url);
     try {
       await eventually(async () => stderr.includes('worker cannot start'), 'the worker to give up', 30_000);
       expect(stderr).toMatch(/BACKEND_UNAVAILABLE|backend 'tensorflow' is not available/);
       expect(stderr).toMatch(/not installed/);
+      // No worker heartbeat, but the pool says what its slot is doing: crash-looping.
+      const [slot] = await eventually(async () => {
+        const [pool] = await new PoolRegistry(conn, 'forced').live();
+        return pool && pool.slots[0]!.restarts >= 2 && pool.slots;
+      }, 'the crash loop in the pool registry');
+      expect(slot).toMatchObject({ device: 'cpu:0', lastRestart: 'exited' });
+      expect(['backoff', 'starting']).toContain(slot!.state);
+      expect(await new WorkerRegistry(conn, 'forced').liveCount()).toBe(0);
     } finally {
       pool.kill('SIGTERM');
+      conn.disconnect();
     }
   });
 });

@@ -56,5 +56,12 @@ describe('worker crashes', () => {
     const w = await replacement(victim, 'the replacement in the registry');
     expect(w.restarts).toBe(1);
     expect(w.pid).toBe(runs.at(-1));
+    // The pool's own account of the slot, as /readyz and `autoglm pool` show it.
+    const slot = await eventually(async () => {
+      const s = (await p.call('GET', '/readyz')).json.slots?.[0];
+      return s?.pid === w.pid && s;
+    }, "the slot's new worker in /readyz");
+    expect(slot).toMatchObject({ device: 'cpu:0', kind: 'cpu', state: 'running', restarts: 1, lastRestart: 'exited' });
+    expect(Date.parse(slot.lastRestartAt)).toBeGreaterThan(0);
   });
 });

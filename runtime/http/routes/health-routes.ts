@@ -5,9 +5,26 @@ const Readiness = z
   .object({
     ready: z.boolean(),
     redis: z.boolean(),
+    /** Every device slot of every pool, from its supervisor: also one without a live worker. */
+    slots: z
+      .array(
+        z.object({
+          host: z.string(),
+          slot: z.number(),
+          device: z.string(),
+          kind: z.enum(['cpu', 'gpu']),
+          state: z.enum(['starting', 'running', 'draining', 'backoff', 'stopped']).openapi({ description: '`backoff`: its worker ended and the next starts after a delay (a crash loop stays here)' }),
+          pid: z.number().optional(),
+          restarts: z.number(),
+          lastRestart: z.string().optional().openapi({ description: 'why its worker was last replaced: exited, hung, memory, start-timeout' }),
+          lastRestartAt: z.string().optional().openapi({ description: 'ISO 8601' }),
+        }),
+      )
+      .optional(),
     workers: z.array(
       z.object({
         id: z.string(),
+        pid: z.number(),
         host: z.string(),
         device: z.string(),
         deviceKind: z.enum(['cpu', 'gpu']).optional(),
@@ -66,14 +83,16 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const reasons: string[] = [];
     const redis = await deps.pingRedis();
     if (!redis) reasons.push('redis unreachable');
-    const workers = redis ? await deps.workers.live().catch(() => []) : [];
+    const [workers, pools] = redis ? await Promise.all([deps.workers.live().catch(() => []), deps.pools?.live().catch(() => []) ?? []]) : [[], []];
     if (redis && workers.length === 0) reasons.push('no live worker');
     if (deps.draining?.()) reasons.push('shutting down');
     const body = {
       ready: reasons.length === 0,
       redis,
+      ...(deps.pools ? { slots: pools.flatMap((pool) => pool.slots.map(({ lastRestartAt, ...s }) => ({ host: pool.host, ...s, ...(lastRestartAt === undefined ? {} : { lastRestartAt: new Date(lastRestartAt).toISOString() }) }))) } : {}),
       workers: workers.map((w) => ({
         id: w.id,
+        pid: w.pid,
         host: w.host,
         device: w.device,
         deviceKind: w.slot?.kind,
