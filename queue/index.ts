@@ -29,7 +29,7 @@ export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecor
 export { QueueSet } from './queue-set.ts';
 export { QUEUE_STATES, QueueStats } from './queue-stats.ts';
 export type { QueueCounts, QueueState } from './queue-stats.ts';
-export { JobSubmitter } from './job-submitter.ts';
+export { DEFAULT_PRIORITY, JobSubmitter, MAX_PRIORITY, MIN_PRIORITY } from './job-submitter.ts';
 export type { SubmitRequest, SubmitterOptions } from './job-submitter.ts';
 export { ResultBus } from './result-bus.ts';
 export type { ResultBusOptions } from './result-bus.ts';

@@ -87,6 +87,8 @@ export interface JobView {
   error?: { code: string; message: string; retryable: boolean; [k: string]: unknown };
   attempts: number;
   maxAttempts: number;
+  /** An async job's priority (1 first); none for sync calls. */
+  priority?: number;
   timings: { queued: string; started?: string; finished?: string };
   device?: string;
   /** TensorFlow.js backend of the worker that ran it. */

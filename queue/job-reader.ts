@@ -246,6 +246,7 @@ export class JobReader {
       status,
       attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
       maxAttempts: job.opts.attempts ?? 1,
+      ...(job.opts.priority ? { priority: job.opts.priority } : {}),
       timings: { queued: iso(job.timestamp)! },
     };
     const started = iso(job.processedOn);

@@ -57,10 +57,17 @@ export interface SubmitRequest {
   bodyHash?: string;
   /** A mirrored call to a shadow candidate: its output is recorded, never returned. */
   shadow?: boolean;
+  /** An async job's place among the queued ones ({@link MIN_PRIORITY} first); default {@link DEFAULT_PRIORITY}. */
+  priority?: number;
 }
 
-/** BullMQ priority of async jobs (1, its highest); sync calls have none, so they run first. */
-const ASYNC_PRIORITY = 1;
+/**
+ * Priorities of async jobs, lowest first (BullMQ's order). Sync calls have none: BullMQ takes
+ * those before any prioritized job, so a caller waiting on the line never queues behind async work.
+ */
+export const MIN_PRIORITY = 1;
+export const MAX_PRIORITY = 10;
+export const DEFAULT_PRIORITY = 5;
 
 /**
  * Puts invocations on their function's queue: backpressure by queue depth, idempotency keys,
@@ -161,9 +168,8 @@ export class JobSubmitter {
     // even when an earlier attempt claimed the key but died before adding the job.
     const added = this.queues.get(req.rec.name).add('invoke', data, {
       jobId: id,
-      // A caller waiting on the line goes ahead of queued async work: BullMQ takes jobs without a
-      // priority before prioritized ones, and keeps each kind in submission order.
-      ...(req.replyTo ? {} : { priority: ASYNC_PRIORITY }),
+      // A caller waiting on the line goes ahead of queued async work (see MIN_PRIORITY).
+      ...(req.replyTo ? {} : { priority: req.priority ?? DEFAULT_PRIORITY }),
       attempts: m.retries + 1,
       backoff: { type: 'exponential', delay: m.retryBackoff },
       removeOnComplete: { age: this.resultTtl },

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queue/index.ts';
 
 /** Path parameter: a function name. */
 export const FunctionNameParam = z.object({
@@ -54,6 +55,15 @@ export const SubmitBody = z
       .max(2048)
       .optional()
       .openapi({ description: 'Receives a signed POST with the final job record.' }),
+    priority: z
+      .number()
+      .int()
+      .min(MIN_PRIORITY)
+      .max(MAX_PRIORITY)
+      .optional()
+      .openapi({
+        description: `Order among the function's queued async jobs: ${MIN_PRIORITY} runs first, ${MAX_PRIORITY} last, submission order within one. Default ${DEFAULT_PRIORITY}. Sync calls always go ahead of queued async jobs.`,
+      }),
   })
   .strict()
   .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give exactly one of input (one call) or inputs (a bulk job)', path: ['input'] })
@@ -93,6 +103,7 @@ export const JobViewSchema = z
     error: JobError.optional(),
     attempts: z.number().int(),
     maxAttempts: z.number().int(),
+    priority: z.number().int().optional().openapi({ description: "An async job's priority (1 first); none for sync calls, which go ahead of all of them." }),
     timings: z.object({ queued: z.string(), started: z.string().optional(), finished: z.string().optional() }),
     device: z.string().optional(),
     backend: z.string().optional(),

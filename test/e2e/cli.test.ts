@@ -171,6 +171,12 @@ describe('autoglm CLI against a running platform', () => {
     expect(r.json.output).toEqual({ echo: { message: 'bg' } });
     const g = await cli(['jobs', 'get', r.json.id, '--json']);
     expect(g.json.id).toBe(r.json.id);
+    expect(g.json.priority).toBe(5);
+    const urgent = await cli(['invoke', 'echo', '--async', '--priority', '1', '--wait', '--data', '{}', '--json']);
+    expect(urgent.json.priority).toBe(1);
+    const sync = await cli(['invoke', 'echo', '--priority', '1', '--data', '{}']);
+    expect(sync.code).toBe(2);
+    expect(sync.stderr).toContain('--priority orders queued jobs');
     const id = (await cli(['invoke', 'echo', '--async', '--data', '-'], { stdin: '{"fail":"fatal"}' })).stdout.trim();
     const w = await cli(['jobs', 'wait', id]);
     expect(w.code).toBe(1);

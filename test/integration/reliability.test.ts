@@ -173,6 +173,44 @@ describe('sync calls and queued async work', () => {
   });
 });
 
+describe('async job priority', () => {
+  it('runs queued async jobs by priority, each priority in submission order', async () => {
+    p = await startPlatform(redis.url, { pool: false });
+    const submit = async (priority?: number) => {
+      const r = await p!.call('POST', '/v1/functions/echo/jobs', { input: {}, ...(priority === undefined ? {} : { priority }) });
+      expect(r.status).toBe(202);
+      return r.json.id as string;
+    };
+    const ids: Record<string, string[]> = { late: [], normal: [], first: [] };
+    // Submitted in the reverse of the order they should run in.
+    for (let i = 0; i < 100; i++) ids.late!.push(await submit(10));
+    for (let i = 0; i < 100; i++) ids.normal!.push(await submit());
+    for (let i = 0; i < 100; i++) ids.first!.push(await submit(1));
+    expect((await p.call('GET', `/v1/jobs/${ids.late![0]}`)).json).toMatchObject({ status: 'queued', priority: 10 });
+    expect((await p.call('GET', `/v1/jobs/${ids.normal![0]}`)).json.priority).toBe(5);
+    await p.startPool();
+    const starts = async (group: string[]) => {
+      const out: number[] = [];
+      for (const id of group) out.push(Date.parse((await waitFor(p!, id)).timings.started));
+      return out;
+    };
+    const [late, normal, first] = [await starts(ids.late!), await starts(ids.normal!), await starts(ids.first!)];
+    expect(Math.max(...first)).toBeLessThanOrEqual(Math.min(...normal));
+    expect(Math.max(...normal)).toBeLessThanOrEqual(Math.min(...late));
+    for (const group of [late, normal, first]) expect(group).toEqual([...group].sort((a, b) => a - b));
+  });
+
+  it('refuses a priority outside 1 to 10, naming the field', async () => {
+    p = await startPlatform(redis.url, { pool: false });
+    for (const priority of [0, 11, 2.5, 'high']) {
+      const r = await p.call('POST', '/v1/functions/echo/jobs', { input: {}, priority });
+      expect(r.status, String(priority)).toBe(400);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      expect(r.json.field).toBe('priority');
+    }
+  });
+});
+
 describe('backpressure', () => {
   it('answers 503 with Retry-After once the queue holds its configured depth, losing no accepted job', async () => {
     p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_MAX_QUEUE_DEPTH: '5' } });

@@ -165,6 +165,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         ...(traceparent ? { traceparent } : {}),
         ...(tracestate ? { tracestate } : {}),
         ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+        ...(body.priority ? { priority: body.priority } : {}),
         ...(idem ? { idempotencyKey: idem, bodyHash: hashBody(body) } : {}),
       }, newId);
       // An idempotent replay found the earlier job: the new slot was never used.
