@@ -1,4 +1,4 @@
-import { BATCH_SIZE_BOUNDS, QUEUE_STATES, SECONDS_BOUNDS, type FunctionStat, type QueueCounts, type WorkerState } from '../../queue/index.ts';
+import { BATCH_SIZE_BOUNDS, QUEUE_STATES, SECONDS_BOUNDS, type BucketCounts, type FunctionStat, type QueueCounts, type WorkerState } from '../../queue/index.ts';
 import type { Labels, MetricFamily, Sample } from './exposition.ts';
 import { gauge, histogramSamples } from './instruments.ts';
 
@@ -49,7 +49,7 @@ export function workerFamilies(workers: readonly WorkerState[]): MetricFamily[] 
 const workerLabels = (w: WorkerState): Labels => ({ worker: w.id, device: w.device, backend: w.backend });
 
 /** Per function version and worker, as Triton reports per model: what to tune batching by. */
-const FUNCTION_HISTOGRAMS: readonly { name: string; help: string; bounds: readonly number[]; of: (s: FunctionStat) => FunctionStat['batchSize'] }[] = [
+const FUNCTION_HISTOGRAMS: readonly { name: string; help: string; bounds: readonly number[]; of: (s: FunctionStat) => BucketCounts }[] = [
   { name: 'autoglm_function_batch_size', help: 'Items per handler call (its _count is the number of calls, batches).', bounds: BATCH_SIZE_BOUNDS, of: (s) => s.batchSize },
   { name: 'autoglm_function_run_seconds', help: 'Length of each handler call, seconds.', bounds: SECONDS_BOUNDS, of: (s) => s.runSeconds },
   { name: 'autoglm_function_queue_seconds', help: 'Per item, from its job\'s submission to the start of its handler call (queue, then batcher), seconds.', bounds: SECONDS_BOUNDS, of: (s) => s.queueSeconds },

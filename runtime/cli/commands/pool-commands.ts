@@ -36,7 +36,7 @@ function gpuCell(g: Worker['gpu']): string | undefined {
 }
 
 /** One row per device slot of every node, with its worker's figures when it has a live one. */
-export function poolTable(r: Readiness): string {
+function poolTable(r: Readiness): string {
   const key = (host: string, device: string) => `${host}/${device}`;
   const workers = new Map(r.workers.map((w) => [key(w.host, w.device), w]));
   // Slots come from the supervisors; a worker whose supervisor does not report (yet) still shows.
