@@ -60,8 +60,8 @@ export { WorkerRegistry } from './worker-registry.ts';
 export type { GpuReading, LoadedModel, WorkerState } from './worker-registry.ts';
 export { PoolRegistry } from './pool-registry.ts';
 export type { PoolSlotState, PoolState } from './pool-registry.ts';
-export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe } from './function-stat.ts';
-export type { BucketCounts, FunctionStat } from './function-stat.ts';
+export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe, quantileOf, versionRunStats } from './function-stat.ts';
+export type { BucketCounts, FunctionStat, VersionRunStats } from './function-stat.ts';
 export { canServe, formatBytes, placeFunction } from './placement.ts';
 export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 

@@ -181,6 +181,23 @@ export const VersionSummary = z
     batching: z.object({ maxSize: z.number(), maxDelay: z.number() }),
     traffic: z.number().int().openapi({ description: 'percent of calls this version serves' }),
     shadow: z.number().int().openapi({ description: 'percent of calls mirrored to it' }),
+    running: z
+      .object({
+        workers: z.number().int(),
+        ok: z.number().int(),
+        failed: z.number().int(),
+        batches: z.number().int(),
+        meanBatchSize: z.number(),
+        runP50Ms: z.number().optional(),
+        runP95Ms: z.number().optional(),
+        queueP50Ms: z.number().optional(),
+        queueP95Ms: z.number().optional(),
+      })
+      .optional()
+      .openapi({
+        description:
+          'What the live workers report of running it since they started: items by outcome, handler calls (batches) and items per call, p50/p95 of a call\'s length and of an item\'s wait before its call (ms, estimated from histogram buckets). Absent when no live worker has run it.',
+      }),
   })
   .openapi('Version');
 

@@ -117,6 +117,12 @@ describe('GET /metrics', () => {
     for (const s of findSamples(m, 'autoglm_function_batch_size_count', labels)) expect(['wasm', 'cpu', 'tensorflow']).toContain(s.labels.backend);
     // And on the router's side, what the callers waited, per version.
     expect(sampleValue(m, 'autoglm_invocation_duration_seconds_count', { ...labels, outcome: 'ok' })).toBeGreaterThanOrEqual(n);
+    // The same figures, summed over workers, where the function is described.
+    const described = (await p.call('GET', '/v1/functions/echo')).json.versions.find((v: { version: string }) => v.version === version);
+    expect(described.running.ok).toBeGreaterThanOrEqual(n);
+    expect(described.running.batches).toBeGreaterThan(0);
+    expect(described.running.meanBatchSize).toBe(1); // echo is not batched
+    expect(described.running.queueP95Ms).toBeGreaterThanOrEqual(described.running.queueP50Ms);
   });
 
   it('has a queue gauge for every state of the echo queue, read from Redis', async () => {

@@ -109,7 +109,15 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
           `traffic: ${trafficLine(f.traffic)}`,
           f.traffic.history.length ? `rollback to: ${f.traffic.history.at(-1)}` : 'rollback to: -',
           '',
-          table(['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH'], f.versions.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.createdBy, formatBytes(v.size), `${v.timeoutMs}ms`, v.batching.maxSize])),
+          table(
+            ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH', 'RAN', 'FAILED', 'MEAN BATCH', 'P95 WAIT', 'P95 CALL'],
+            f.versions.map((v: any) => {
+              // What the live workers ran of it: what to tune `batching` by.
+              const r = v.running;
+              const ms = (x: number | undefined) => (x === undefined ? undefined : `${x}ms`);
+              return [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.createdBy, formatBytes(v.size), `${v.timeoutMs}ms`, v.batching.maxSize, r?.ok, r?.failed, r?.meanBatchSize, ms(r?.queueP95Ms), ms(r?.runP95Ms)];
+            }),
+          ),
         ].join('\n'),
       );
     });

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { FunctionState, TrafficTable, VersionRecord } from '../../../queue/index.ts';
+import { versionRunStats, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/index.ts';
 import { allowed, authorize } from '../../auth/index.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
@@ -98,7 +98,7 @@ const artifactRoute = createRoute({
 const iso = (ms: number) => new Date(ms).toISOString();
 const trafficView = (t: TrafficTable) => ({ ...t, updatedAt: iso(t.updatedAt) });
 
-function versionView(s: FunctionState, v: VersionRecord) {
+function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunStats) {
   const m = v.manifest;
   return {
     version: v.version,
@@ -113,6 +113,7 @@ function versionView(s: FunctionState, v: VersionRecord) {
     batching: m.batching,
     traffic: s.traffic.routes.find((r) => r.version === v.version)?.weight ?? 0,
     shadow: s.traffic.shadow?.version === v.version ? s.traffic.shadow.percent : 0,
+    ...(running ? { running } : {}),
   };
 }
 
@@ -130,10 +131,14 @@ function summary(s: FunctionState) {
   };
 }
 
-const versionsOf = (s: FunctionState) =>
-  Object.values(s.versions)
+/** The versions, newest first, each with what the live workers report of running it. */
+async function versionsOf(deps: AppDeps, s: FunctionState) {
+  // Without Redis the versions are still known; only their running figures are left out.
+  const stats = (await deps.workers.live().catch(() => [])).flatMap((w) => w.functionStats ?? []).filter((f) => f.function === s.name);
+  return Object.values(s.versions)
     .sort((a, b) => b.createdAt - a.createdAt)
-    .map((v) => versionView(s, v));
+    .map((v) => versionView(s, v, versionRunStats(stats.filter((f) => f.version === v.version))));
+}
 
 const BUNDLE_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream']);
 
@@ -193,12 +198,12 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.openapi(getRoute, async (c) => {
     const s = await guarded(c, c.req.valid('param').name, 'function.read');
-    return c.json({ ...summary(s), versions: versionsOf(s) }, 200);
+    return c.json({ ...summary(s), versions: await versionsOf(deps, s) }, 200);
   });
 
   app.openapi(versionsRoute, async (c) => {
     const s = await guarded(c, c.req.valid('param').name, 'function.read');
-    return c.json({ items: versionsOf(s) }, 200);
+    return c.json({ items: await versionsOf(deps, s) }, 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
