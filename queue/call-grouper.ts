@@ -7,7 +7,7 @@ import type { NamespaceLimiter } from './namespace-limiter.ts';
 import type { ResultBus } from './result-bus.ts';
 
 /** One synchronous call: what the router knows of it when it arrives. */
-export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'inputJson' | 'ns' | 'by' | 'traceparent' | 'tracestate' | 'shadow'> & {
+export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'inputJson' | 'ns' | 'by' | 'traceparent' | 'tracestate' | 'shadow' | 'priority'> & {
   /** When the caller stops waiting, epoch ms; the call is not started after it. */
   deadline: number;
 };
@@ -74,9 +74,9 @@ export class CallGrouper {
   call(call: SyncCall): Promise<PendingCall> {
     if (this.maxItems <= 1) return this.send([call]).then((slots) => settle(slots[0]));
     return new Promise((resolve, reject) => {
-      // The namespace too: a group is admitted against one namespace's limits. Shadow copies
-      // apart: the flag is the job's.
-      const key = `${call.ns}/${call.rec.name}@${call.rec.version}${call.shadow ? '~shadow' : ''}`;
+      // The namespace too: a group is admitted against one namespace's limits. Shadow copies and
+      // each priority apart: both are the job's.
+      const key = `${call.ns}/${call.rec.name}@${call.rec.version}${call.shadow ? '~shadow' : ''}${call.priority === undefined ? '' : `~${call.priority}`}`;
       let f = this.forming.get(key);
       if (!f) {
         // Nothing in flight: nobody else is coming soon, so wait only for this turn's arrivals.
@@ -141,6 +141,7 @@ export class CallGrouper {
           deadline: Math.max(...going.map((c) => c.deadline)),
           replyTo: this.opts.routerId,
           ...(first.shadow ? { shadow: true } : {}),
+          ...(first.priority === undefined ? {} : { priority: first.priority }),
           // A group cut down to one call by the limiter still goes as items: its id is an item id.
           ...(single ? trace(first) : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c), ...(severalCallers ? { by: c.by } : {}) })) }),
         },

@@ -57,7 +57,10 @@ export interface SubmitRequest {
   bodyHash?: string;
   /** A mirrored call to a shadow candidate: its output is recorded, never returned. */
   shadow?: boolean;
-  /** An async job's place among the queued ones ({@link MIN_PRIORITY} first); default {@link DEFAULT_PRIORITY}. */
+  /**
+   * Its place among the queued async jobs ({@link MIN_PRIORITY} first). Default: {@link DEFAULT_PRIORITY}
+   * for an async job, none (ahead of them all) for a sync call; a shadow copy of an async job has its job's.
+   */
   priority?: number;
 }
 
@@ -169,7 +172,7 @@ export class JobSubmitter {
     const added = this.queues.get(req.rec.name).add('invoke', data, {
       jobId: id,
       // A caller waiting on the line goes ahead of queued async work (see MIN_PRIORITY).
-      ...(req.replyTo ? {} : { priority: req.priority ?? DEFAULT_PRIORITY }),
+      ...(req.priority !== undefined ? { priority: req.priority } : req.replyTo ? {} : { priority: DEFAULT_PRIORITY }),
       attempts: m.retries + 1,
       backoff: { type: 'exponential', delay: m.retryBackoff },
       removeOnComplete: { age: this.resultTtl },

@@ -1,6 +1,18 @@
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { CallGrouper, DoneMessage, FunctionRecord, ShadowStats } from '../../queue/index.ts';
 
+/** The copy to run: the primary's input (`inputJson`: as the client sent it, when known, which saves serializing it again). */
+export interface ShadowCopy {
+  input: unknown;
+  inputJson?: Uint8Array;
+  /** The caller of the primary. */
+  by: string;
+  /** Given up after, epoch ms. */
+  deadline: number;
+  /** A copy of an async job queues as that job does (see `SubmitRequest.priority`); a sync call's copy, none. */
+  priority?: number;
+}
+
 /** A finished primary call, as the router saw it. */
 export interface PrimaryOutcome {
   msg: DoneMessage | undefined;
@@ -19,12 +31,12 @@ export class ShadowRunner {
     private readonly log: Logger,
   ) {}
 
-  /** `inputJson`: the input as the client sent it, when known (saves serializing it again). */
-  mirror(candidate: FunctionRecord, input: unknown, inputJson: Uint8Array | undefined, by: string, deadline: number, primary: Promise<PrimaryOutcome>): void {
+  mirror(candidate: FunctionRecord, copy: ShadowCopy, primary: Promise<PrimaryOutcome>): void {
     const started = Date.now();
     const run = async () => {
       // Through the grouper, as live calls go: mirroring every call must not cost a queue job each.
-      const { done } = await this.calls.call({ rec: candidate, input, ...(inputJson ? { inputJson } : {}), ns: candidate.namespace, by, deadline, shadow: true });
+      const { input, inputJson, by, deadline, priority } = copy;
+      const { done } = await this.calls.call({ rec: candidate, input, ...(inputJson ? { inputJson } : {}), ns: candidate.namespace, by, deadline, shadow: true, ...(priority === undefined ? {} : { priority }) });
       const [shadowMsg, p] = await Promise.all([done, primary]);
       const shadowMs = Date.now() - started;
       if (!p.msg) return; // the primary timed out: nothing to compare against

@@ -118,12 +118,17 @@ describe('autoglm CLI against a running platform', () => {
     const v3 = dep.json.version;
     expect(dep.json.traffic.shadow).toEqual({ version: v3, percent: 100 });
     expect(await versionsServed('wordcount', 6)).toEqual(new Set([v1]));
-    let report: any;
-    for (let i = 0; i < 100; i++) {
-      report = (await cli(['shadow', 'wordcount', '--json'])).json;
-      if (report.report.samples >= 6) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The report once it holds `n` samples, read as a user would, with the CLI.
+    const reportWith = async (n: number) => {
+      let r: any;
+      for (let i = 0; i < 100; i++) {
+        r = (await cli(['shadow', 'wordcount', '--json'])).json;
+        if (r.report.samples >= n) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return r;
+    };
+    let report = await reportWith(6);
     expect(report.report.candidate).toBe(v3);
     expect(report.report.samples).toBe(6);
     // v3 adds a field, so it never agrees with v1.
@@ -138,12 +143,14 @@ describe('autoglm CLI against a running platform', () => {
       expect(job.status).toBe(202);
       expect((await p.call('GET', `/v1/jobs/${job.json.id}?wait=10s`)).json.status).toBe('succeeded');
     }
-    for (let i = 0; i < 100; i++) {
-      report = (await cli(['shadow', 'wordcount', '--json'])).json;
-      if (report.report.samples >= 9) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    report = await reportWith(9);
     expect(report.report.samples).toBe(9);
+    expect(report.report.agreement).toBe(0);
+    // So is each input of a bulk job, compared with its own item.
+    const bulk = await p.call('POST', '/v1/functions/wordcount/jobs', { inputs: [{ text: 'a' }, { text: 'a b' }, { text: 'a b c d' }] });
+    expect((await p.call('GET', `/v1/jobs/${bulk.json.id}?wait=10s`)).json.status).toBe('succeeded');
+    report = await reportWith(12);
+    expect(report.report.samples).toBe(12);
     expect(report.report.agreement).toBe(0);
   });
 

@@ -349,6 +349,27 @@ describe('shadow copies', () => {
     expect(shadowJobs).toBeGreaterThan(0);
     expect(shadowJobs).toBeLessThan(12);
   });
+
+  it('copy each input of an async bulk job, queued with the job\'s priority', async () => {
+    const fn = 'echo-shadowed'; // deployed with a 100% shadow by the test above
+    const samples = async () => (await p.call('GET', `/v1/functions/${fn}/shadow`)).json.report.samples as number;
+    const before = await samples();
+    const bulk = await p.call('POST', `/v1/functions/${fn}/jobs`, { inputs: [{ message: 'a' }, { message: 'b' }, { message: 'c' }], priority: 7 });
+    expect(bulk.status).toBe(202);
+    expect((await p.call('GET', `/v1/jobs/${bulk.json.id}?wait=30s`)).json.status).toBe('succeeded');
+    await eventually(async () => (await samples()) >= before + 3, 'each input compared');
+    const report = (await p.call('GET', `/v1/functions/${fn}/shadow`)).json.report;
+    expect(report.samples).toBe(before + 3);
+    expect(report.agreement).toBe(1);
+    // The copies' job records, read from Redis: shadow copies, at the bulk job's priority.
+    const copies: { priority?: number }[] = [];
+    for (const key of await p.redis.keys(`${p.prefix}:fn.${fn}:*`)) {
+      if ((await p.redis.type(key)) !== 'hash') continue;
+      const [data, opts] = await p.redis.hmget(key, 'data', 'opts');
+      if (data && JSON.parse(data).shadow && JSON.parse(data).items?.length === 3) copies.push(JSON.parse(opts ?? '{}'));
+    }
+    expect(copies.map((o) => o.priority)).toContain(7);
+  });
 });
 
 describe('bulk jobs on one worker', () => {

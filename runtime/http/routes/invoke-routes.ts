@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { fromErrorRecord } from '../../../functions/sdk/index.ts';
-import { newJobId, type PendingCall } from '../../../queue/index.ts';
+import { DEFAULT_PRIORITY, itemId, newJobId, type PendingCall } from '../../../queue/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
@@ -106,7 +106,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.header('x-job-id', id);
     const submitted = Date.now();
     const primary = waiting.then((msg) => ({ msg, ms: Date.now() - submitted }));
-    if (shadow) deps.shadow.mirror(shadow, body.input, inputJson, c.var.principal.sub, deadline, primary);
+    if (shadow) deps.shadow.mirror(shadow, { input: body.input, ...(inputJson ? { inputJson } : {}), by: c.var.principal.sub, deadline }, primary);
     const msg = await waiting;
     span.setAttribute('autoglm.job_id', id);
     if (!msg) {
@@ -178,7 +178,11 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       if (!created) c.header('idempotent-replayed', 'true');
       // Metrics count a bulk job's inputs; a replay accepted nothing new.
       c.set('inputCount', created ? (body.inputs?.length ?? 1) : 0);
-      if (shadow && created && body.inputs === undefined) mirrorAsync(deps, shadow, id, body.input, inputJson, c.var.principal.sub, deadline);
+      if (shadow && created) {
+        // A bulk job's inputs each as a call of its own, compared with its item's outcome.
+        const copies = body.inputs ? body.inputs.map((input, i) => ({ input, outcomeOf: itemId(id, i) })) : [{ input: body.input, ...(inputJson ? { inputJson } : {}), outcomeOf: id }];
+        mirrorAsync(deps, shadow, id, copies, { by: c.var.principal.sub, deadline, priority: body.priority ?? DEFAULT_PRIORITY });
+      }
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
@@ -194,14 +198,18 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
 const SHADOW_ASYNC_WATCH_MS = 10 * 60_000;
 
 /**
- * Mirrors an async job to the shadow candidate: the copy runs now, and both outcomes are
- * compared once the primary job ends (async jobs announce only their id, so its record is read).
+ * Mirrors an async job to the shadow candidate: the copies run now, queued as the job is (its
+ * priority), and each is compared with the outcome it copies (`outcomeOf`: the job, or an item of
+ * a bulk job) once the job ends; async jobs announce only their id, so that record is read.
  */
-function mirrorAsync(deps: AppDeps, shadow: Resolved['rec'], id: string, input: unknown, inputJson: Uint8Array | undefined, by: string, deadline: number | null): void {
-  const until = Math.min(deadline ?? Infinity, Date.now() + SHADOW_ASYNC_WATCH_MS);
+function mirrorAsync(deps: AppDeps, shadow: Resolved['rec'], id: string, copies: { input: unknown; inputJson?: Uint8Array; outcomeOf: string }[], job: { by: string; deadline: number | null; priority: number }): void {
+  const until = Math.min(job.deadline ?? Infinity, Date.now() + SHADOW_ASYNC_WATCH_MS);
   const submitted = Date.now();
-  const primary = deps.results.wait(id, until).then(async (msg) => ({ msg: msg && (await deps.jobs.check(id)), ms: Date.now() - submitted }));
-  deps.shadow.mirror(shadow, input, inputJson, by, until, primary);
+  const ended = deps.results.wait(id, until);
+  for (const { input, inputJson, outcomeOf } of copies) {
+    const primary = ended.then(async (msg) => ({ msg: msg && (await deps.jobs.check(outcomeOf)), ms: Date.now() - submitted }));
+    deps.shadow.mirror(shadow, { input, ...(inputJson ? { inputJson } : {}), by: job.by, deadline: until, priority: job.priority }, primary);
+  }
 }
 
 /** Hash of the request body as parsed (key order normalised), to tell a retry from a different request. */
