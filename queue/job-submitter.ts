@@ -167,12 +167,13 @@ export class JobSubmitter {
       ...(req.callbackUrl ? { callbackUrl: req.callbackUrl } : {}),
       ...(req.shadow ? { shadow: true } : {}),
     };
+    // A caller waiting on the line goes ahead of queued async work (see MIN_PRIORITY).
+    const priority = req.priority ?? (req.replyTo ? undefined : DEFAULT_PRIORITY);
     // Adding with an existing jobId is a no-op in BullMQ, which makes idempotent retries safe
     // even when an earlier attempt claimed the key but died before adding the job.
     const added = this.queues.get(req.rec.name).add('invoke', data, {
       jobId: id,
-      // A caller waiting on the line goes ahead of queued async work (see MIN_PRIORITY).
-      ...(req.priority !== undefined ? { priority: req.priority } : req.replyTo ? {} : { priority: DEFAULT_PRIORITY }),
+      ...(priority === undefined ? {} : { priority }),
       attempts: m.retries + 1,
       backoff: { type: 'exponential', delay: m.retryBackoff },
       removeOnComplete: { age: this.resultTtl },

@@ -14,7 +14,6 @@ export interface LoadedModel {
   measuredBytes?: number;
 }
 
-/** What a pool worker reports about itself with every heartbeat. */
 /** A GPU as nvidia-smi last reported it, for a worker pinned to it. */
 export interface GpuReading {
   name: string;
@@ -28,6 +27,7 @@ export interface GpuReading {
   readAt: number;
 }
 
+/** What a pool worker reports about itself with every heartbeat. */
 export interface WorkerState {
   id: string;
   pid: number;

@@ -1,17 +1,12 @@
 import type { Logger } from '../../functions/sdk/index.ts';
-import type { CallGrouper, DoneMessage, FunctionRecord, ShadowStats } from '../../queue/index.ts';
+import type { CallGrouper, DoneMessage, FunctionRecord, ShadowStats, SyncCall } from '../../queue/index.ts';
 
-/** The copy to run: the primary's input (`inputJson`: as the client sent it, when known, which saves serializing it again). */
-export interface ShadowCopy {
-  input: unknown;
-  inputJson?: Uint8Array;
-  /** The caller of the primary. */
-  by: string;
-  /** Given up after, epoch ms. */
-  deadline: number;
-  /** A copy of an async job queues as that job does (see `SubmitRequest.priority`); a sync call's copy, none. */
-  priority?: number;
-}
+/**
+ * The copy to run, as the primary call was made: its input (and `inputJson`, as the client sent
+ * it, which saves serializing it again), caller, deadline, and for a copy of an async job, that
+ * job's priority.
+ */
+export type ShadowCopy = Pick<SyncCall, 'input' | 'inputJson' | 'by' | 'deadline' | 'priority'>;
 
 /** A finished primary call, as the router saw it. */
 export interface PrimaryOutcome {
@@ -35,8 +30,7 @@ export class ShadowRunner {
     const started = Date.now();
     const run = async () => {
       // Through the grouper, as live calls go: mirroring every call must not cost a queue job each.
-      const { input, inputJson, by, deadline, priority } = copy;
-      const { done } = await this.calls.call({ rec: candidate, input, ...(inputJson ? { inputJson } : {}), ns: candidate.namespace, by, deadline, shadow: true, ...(priority === undefined ? {} : { priority }) });
+      const { done } = await this.calls.call({ ...copy, rec: candidate, ns: candidate.namespace, shadow: true });
       const [shadowMsg, p] = await Promise.all([done, primary]);
       const shadowMs = Date.now() - started;
       if (!p.msg) return; // the primary timed out: nothing to compare against
