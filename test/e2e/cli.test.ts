@@ -161,6 +161,12 @@ describe('autoglm CLI against a running platform', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+STABLE/);
     const d = await cli(['functions', 'describe', 'wordcount', '--json']);
     expect(d.json.versions).toHaveLength(3);
+    // What the workers ran of each version, for tuning batching: v1 has served calls.
+    expect(d.json.versions.find((v: { version: string }) => v.version === v1).running.ok).toBeGreaterThan(0);
+    const human = (await cli(['functions', 'describe', 'wordcount'])).stdout.split('\n');
+    expect(human.find((l) => l.startsWith('VERSION'))).toMatch(/RAN\s+FAILED\s+MEAN BATCH\s+P95 WAIT\s+P95 CALL$/);
+    const row = human.find((l) => l.startsWith(v1))!.split(/\s{2,}/);
+    expect(Number(row[8])).toBeGreaterThan(0);
     const vs = await cli(['functions', 'versions', 'wordcount', '--json']);
     expect(vs.json.items.map((v: { version: string }) => v.version)).toEqual(expect.arrayContaining([v1, v2]));
     const t = await cli(['traffic', 'wordcount', `${v1}=80`, `${v2}=20`, '--no-shadow', '--json']);
