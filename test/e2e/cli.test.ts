@@ -190,6 +190,12 @@ describe('autoglm CLI against a running platform', () => {
     const sync = await cli(['invoke', 'echo', '--priority', '1', '--data', '{}']);
     expect(sync.code).toBe(2);
     expect(sync.stderr).toContain('--priority orders queued jobs');
+    const word = await cli(['invoke', 'echo', '--async', '--priority', 'soon', '--data', '{}']);
+    expect(word.code).toBe(2);
+    expect(word.stderr).toContain("--priority takes a whole number, 1 (first) to 10 (last), not 'soon'");
+    const outside = await cli(['invoke', 'echo', '--async', '--priority', '11', '--data', '{}']);
+    expect(outside.code).toBe(3);
+    expect(outside.stderr).toMatch(/priority: .*<=10 \(INVALID_REQUEST, HTTP 400\)/);
     const id = (await cli(['invoke', 'echo', '--async', '--data', '-'], { stdin: '{"fail":"fatal"}' })).stdout.trim();
     const w = await cli(['jobs', 'wait', id]);
     expect(w.code).toBe(1);

@@ -81,7 +81,8 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
         c.out.print(r.body, () => `${JSON.stringify(r.body.output, null, 2)}\n(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms)`);
         return;
       }
-      // The server checks the range and names the field when it is off.
+      // The server checks the range and names the field when it is off; a non-number is ours to catch.
+      if (o.priority !== undefined && !Number.isInteger(Number(o.priority))) throw new CliError(`--priority takes a whole number, 1 (first) to 10 (last), not '${o.priority}'`, EXIT.usage);
       const priority = o.priority === undefined ? {} : { priority: Number(o.priority) };
       const r = await c.api().request('POST', `${path}/jobs`, { body: { ...(inputs ? { inputs } : { input }), ...priority }, ...(headers ? { headers } : {}) });
       if (!o.wait) {
