@@ -8,6 +8,7 @@ import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
+const GRAPH_MODEL = fileURLToPath(new URL('../fixtures/models/graph-affine', import.meta.url));
 let redis: TestRedis;
 let p: TestPlatform;
 let work: string;
@@ -79,6 +80,28 @@ describe('autoglm CLI against a running platform', () => {
     expect(inv.json.version).toBe(v1);
     const human = await cli(['invoke', 'wordcount', '--data', '{"text":"one two"}']);
     expect(human.stdout).toContain('"words": 2');
+  });
+
+  it('init --model → deploy → invoke serves a converted TF.js model with no code written; a call of the wrong shape is refused naming where', async () => {
+    const init = await cli(['init', 'affine', '--dir', work, '--model', GRAPH_MODEL, '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.json.format).toBe('graph-model');
+    expect(init.json.files).toContain('artifacts/group1-shard1of1.bin');
+    const folder = join(work, 'affine');
+    expect(JSON.parse(readFileSync(join(folder, 'input.json'), 'utf8'))).toEqual([0, 0, 0]);
+    const dep = await cli(['deploy', folder, '--json']);
+    expect(dep.code, dep.stderr).toBe(0);
+    // y = x · [[1,2],[3,4],[5,6]] + [0.5,-1], the fixture's weights.
+    const one = await cli(['invoke', 'affine', '--data', '[0,1,1]', '--json']);
+    expect(one.json.output).toEqual([8.5, 9]);
+    const bulk = await cli(['invoke', 'affine', '--inputs', '[[1,0,0],[0,0,1]]', '--wait']);
+    expect(bulk.stdout.trim().split('\n')).toEqual(['0\t[1.5,1]', '1\t[5.5,5]']);
+    const wrong = await p.call('POST', '/v1/functions/affine/invoke', { input: [1, 'two', 3] });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.field).toBe('input.1');
+    const noModel = await cli(['init', 'nothing', '--dir', work, '--model', join(work, 'no-such-model')]);
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toContain('no model file at');
   });
 
   it('deploying the same folder twice gives the same version id', async () => {

@@ -8,12 +8,13 @@ const WEIGHTS_FILE = 'weights.bin';
 /**
  * A TF.js IOHandler over a folder on disk, in the standard `model.json` + `weights.bin` layout
  * (the `file://` handler needs tfjs-node, which the platform does not require). Loads what it
- * saves and what `tfjs-converter` writes, including weights split over several files.
+ * saves and what `tfjs-converter` writes, including weights split over several files. The
+ * model file's name can differ from `model.json`; the weights files are named in it.
  */
-export function folderIO(dir: string): tf.io.IOHandler {
+export function folderIO(dir: string, modelFile = MODEL_FILE): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      const json = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8')) as tf.io.ModelJSON;
+      const json = JSON.parse(await readFile(join(dir, modelFile), 'utf8')) as tf.io.ModelJSON;
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Uint8Array[] = [];
       for (const group of json.weightsManifest) {
@@ -44,7 +45,7 @@ export function folderIO(dir: string): tf.io.IOHandler {
         convertedBy: null,
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
       };
-      await writeFile(join(dir, MODEL_FILE), JSON.stringify(json) + '\n');
+      await writeFile(join(dir, modelFile), JSON.stringify(json) + '\n');
       await writeFile(join(dir, WEIGHTS_FILE), bytes);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },

@@ -8,6 +8,7 @@ import type { CliContext } from '../context.ts';
 import { table, trafficLine } from '../output.ts';
 import { formatBytes, progressBar } from '../progress.ts';
 import { initFunction } from './init.ts';
+import { initModelFunction } from './init-model.ts';
 
 type Ctx = () => CliContext;
 
@@ -45,11 +46,18 @@ async function bundleFrom(path: string, typecheck: boolean): Promise<{ archive: 
 export function registerFunctionCommands(program: Command, ctx: Ctx): void {
   program
     .command('init <name>')
-    .description('scaffold a working function folder (manifest, handler, a test input)')
+    .description('scaffold a working function folder (manifest, handler, a test input); with --model, one that serves a TensorFlow.js model as it is')
     .option('--dir <parent>', 'where to create it', '.')
-    .action((name: string, o: { dir: string }) => {
-      const r = initFunction(name, o.dir);
-      ctx().out.print(r, () => `created ${r.dir}\n  ${r.files.join('\n  ')}\nnext: autoglm deploy ${r.dir}`);
+    .option('--model <path>', "a TensorFlow.js model.json (layers or graph model) or its folder: copied in, the input schema taken from the model's input shapes")
+    .action(async (name: string, o: { dir: string; model?: string }) => {
+      const created = (r: { dir: string; files: string[] }, about = '') => `created ${r.dir}\n  ${r.files.join('\n  ')}${about}\nnext: autoglm deploy ${r.dir}`;
+      if (!o.model) {
+        const r = initFunction(name, o.dir);
+        return ctx().out.print(r, () => created(r));
+      }
+      const r = await initModelFunction(name, o.dir, o.model);
+      const shape = (d: (number | null)[]) => `[${d.map((x) => x ?? 'any').join(', ')}]`;
+      ctx().out.print(r, () => created(r, `\n${r.format}: ${r.inputs.map((s) => `input ${s.name} ${s.dtype} ${shape(s.shape)}`).join(', ')} per call`));
     });
 
   program

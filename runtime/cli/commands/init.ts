@@ -61,11 +61,17 @@ autoglm invoke ${name} --data @input.json
 \`\`\`
 `;
 
-/** `autoglm init <name>`: scaffolds a working function folder. */
-export function initFunction(name: string, parent: string): { dir: string; files: string[] } {
+/** The folder a new function `name` gets under `parent`: checked, not yet created. */
+export function newFunctionDir(name: string, parent: string): string {
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw new CliError(`function name ${JSON.stringify(name)}: use lowercase letters, digits and dashes, starting with a letter`, EXIT.usage);
   const dir = resolve(parent, name);
   if (existsSync(dir)) throw new CliError(`${dir} already exists`, EXIT.usage);
+  return dir;
+}
+
+/** `autoglm init <name>`: scaffolds a working function folder. */
+export function initFunction(name: string, parent: string): { dir: string; files: string[] } {
+  const dir = newFunctionDir(name, parent);
   mkdirSync(dir, { recursive: true });
   const files: [string, string][] = [
     ['manifest.yaml', manifest(basename(dir))],
