@@ -63,6 +63,10 @@ export interface PoolConfig {
   readonly shutdownGraceMs: number;
   /** `AUTOGLM_LOG_LEVEL`, default info. */
   readonly logLevel: LogLevel;
+  /** `AUTOGLM_FUNCTION_LOGS_KEPT`, default 10000: lines of function logs kept per function (`autoglm logs`). */
+  readonly logsKept: number;
+  /** `AUTOGLM_FUNCTION_LOGS_RATE`, default 200: lines a second one worker ships per function; more are counted and dropped. */
+  readonly logsPerSecond: number;
   /**
    * `AUTOGLM_ENCRYPTION_KEYS` (required; the launcher passes the router's): `kid:base64key,…`, the
    * first active. Workers open sealed inputs and seal outputs; function code never sees the keys.
@@ -113,6 +117,8 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
     gpuPollMs: r.duration('AUTOGLM_GPU_POLL', 5_000, 100),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    logsKept: r.int('AUTOGLM_FUNCTION_LOGS_KEPT', 10_000, 100, 10_000_000),
+    logsPerSecond: r.int('AUTOGLM_FUNCTION_LOGS_RATE', 200, 1, 1_000_000),
   };
   return r.errors.length ? { ok: false, errors: r.errors } : { ok: true, config: Object.freeze(config) };
 }

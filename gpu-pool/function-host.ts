@@ -11,10 +11,11 @@ import {
   type InvocationResult,
   type Logger,
 } from '../functions/sdk/index.ts';
-import { canServe, type DeviceSlot, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
+import { canServe, JOB_IDS_KEPT, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionLoadError } from './errors.ts';
+import { functionLogger, runLogged, type LineBase } from './function-log.ts';
 import { FunctionStats } from './function-stats.ts';
 import { ModelCache } from './model-cache.ts';
 import { RecordIndex, versionKey } from './record-index.ts';
@@ -75,6 +76,8 @@ export interface FunctionHostOptions {
   /** Bytes the live tensors hold: what a load adds is what its model holds [unmeasured: models cost their manifest `memory`]. */
   numBytes?: () => number;
   log?: Logger;
+  /** Where the lines function code writes go (`ctx.log`, `console.*`) [nowhere: `ctx.log` discards them]. */
+  onLog?: (line: FunctionLogLine) => void;
 }
 
 interface Loaded {
@@ -89,7 +92,10 @@ interface Loaded {
  * the job (owner, reply channel, trace context…) stays with the queue consumer, and is not
  * structured-cloned per item for nothing.
  */
-export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt'>;
+export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt'> & {
+  /** The job (or item) id, for the function's log lines. */
+  id?: string;
+};
 
 export interface HostJob {
   data: HostInput;
@@ -269,10 +275,13 @@ export class FunctionHost implements Host {
   private async callHandler(rec: FunctionRecord, loaded: Loaded, items: HostJob[]): Promise<Outcome[]> {
     this.calls++;
     const deadline = Math.min(...items.map((i) => i.data.deadline ?? Infinity));
-    const out = await loaded.def.handle(
-      items.map((i) => i.data.input),
-      loaded.state,
-      { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)) },
+    const jobs = items.flatMap((i) => (i.data.id === undefined ? [] : [i.data.id])).slice(0, JOB_IDS_KEPT);
+    const out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, (log) =>
+      loaded.def.handle(
+        items.map((i) => i.data.input),
+        loaded.state,
+        { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log },
+      ),
     );
     if (!Array.isArray(out) || out.length !== items.length) {
       throw new BadBatchResultError(`${rec.name}: handle returned ${Array.isArray(out) ? out.length : typeof out} results for ${items.length} inputs`);
@@ -299,8 +308,16 @@ export class FunctionHost implements Host {
 
   private async loadNow(rec: FunctionRecord): Promise<Loaded> {
     const { def, dir } = await this.importDefinition(rec);
-    const state = def.load ? await def.load({ dir, device: this.opts.slot.id }) : undefined;
+    const load = def.load;
+    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, (log) => load({ dir, device: this.opts.slot.id, log })) : undefined;
     return { def, state };
+  }
+
+  /** Runs function code with its `ctx.log`, its `console.*` lines going to `onLog` too. */
+  private logged<T>(base: LineBase, f: (log: Logger) => T): T {
+    const { onLog } = this.opts;
+    if (!onLog) return f(DISCARD);
+    return runLogged(base, onLog, () => f(functionLogger(base, onLog)));
   }
 
   private async unload(key: string, l: Loaded): Promise<void> {
@@ -323,6 +340,9 @@ export class FunctionHost implements Host {
     return { def: mod.default, dir };
   }
 }
+
+/** `ctx.log` of a host whose lines go nowhere (tests, tools). */
+const DISCARD: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => DISCARD };
 
 /** The result of a job whose function (version) this worker does not know. */
 export function notDeployed(job: HostJob, device: string, backend: string): InvocationResult {

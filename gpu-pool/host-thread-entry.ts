@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
+import type { FunctionLogLine } from '../queue/index.ts';
 import { selectBackend, type BackendSelection } from './backend.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { BackendUnavailableError } from './errors.ts';
@@ -24,7 +25,12 @@ try {
 
 function serve(selection: BackendSelection): void {
   const bundles = new BundleCache(data.bundleCacheDir, { localDir: data.artifactsDir });
-  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log });
+  // Function log lines of one turn cross together, as results do.
+  let lines: FunctionLogLine[] = [];
+  const onLog = (line: FunctionLogLine) => {
+    if (lines.push(line) === 1) process.nextTick(() => post({ t: 'logs', lines: lines.splice(0) }));
+  };
+  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log, onLog });
   const aborts = new Map<number, AbortController>();
 
   // `execute` resolves even for failed functions; this covers a bug in the host itself.

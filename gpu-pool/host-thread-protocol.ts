@@ -1,6 +1,6 @@
 /** Messages between a worker's main thread ({@link HostThread}) and its inference thread. */
 import type { InvocationResult, LogLevel } from '../functions/sdk/index.ts';
-import type { DeviceSlot, FunctionRecord } from '../queue/index.ts';
+import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/index.ts';
 import type { BackendChoice, BackendName } from './backend.ts';
 import type { HostInput, HostStats } from './function-host.ts';
 
@@ -35,6 +35,8 @@ export type FromThread =
   | { t: 'ready'; backend: BackendName; skipped: { backend: BackendName; reason: string }[]; simd: boolean | undefined }
   | { t: 'fatal'; message: string; backend?: string }
   | { t: 'done'; results: { id: number; result: InvocationResult }[] }
+  /** What function code wrote in one turn of the thread (`ctx.log`, `console.*`). */
+  | { t: 'logs'; lines: FunctionLogLine[] }
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: string }
   | { t: 'pong'; stats: HostStats };

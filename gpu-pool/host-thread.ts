@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
-import type { FunctionRecord } from '../queue/index.ts';
+import type { FunctionLogLine, FunctionRecord } from '../queue/index.ts';
 import type { BackendSelection } from './backend.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import { BackendUnavailableError, HostLostError } from './errors.ts';
@@ -15,6 +15,8 @@ export interface HostThreadOptions extends ThreadData {
   pingMs?: number;
   /** Told once if the thread dies; its running jobs have already failed as retryable. */
   onLost?: (err: Error) => void;
+  /** Where the lines function code writes on the thread go. */
+  onLog?: (line: FunctionLogLine) => void;
 }
 
 // Worker threads do not inherit tsx's loader from `--import`: the thread registers it, then loads
@@ -101,7 +103,7 @@ export class HostThread implements Host {
   /** Batches form here, on the main thread; each batch crosses to the inference thread whole. */
   execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
     // Only what the thread's host reads crosses over (each batch is structured-cloned).
-    const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline, enqueuedAt: data.enqueuedAt }, signal, picked: Date.now() };
+    const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline, enqueuedAt: data.enqueuedAt, id: data.id }, signal, picked: Date.now() };
     const rec = this.index.find(data.fn, data.version);
     const plan = rec && batchPlan(rec.manifest);
     // Unknown versions go over alone: the thread answers FUNCTION_NOT_FOUND.
@@ -193,6 +195,8 @@ export class HostThread implements Host {
         this.pending.get(id)?.resolve(result);
         this.pending.delete(id);
       }
+    } else if (m.t === 'logs') {
+      for (const line of m.lines) this.opts.onLog?.(line);
     } else if (m.t === 'reply') {
       const p = this.pending.get(m.id);
       if (!p) return;

@@ -9,6 +9,8 @@ import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
 import {
+  FunctionLogWriter,
+  type FunctionLogLine,
   FunctionCatalog,
   FunctionConsumer,
   PayloadCipher,
@@ -64,20 +66,28 @@ let stopChecks: () => Promise<void> = async () => undefined;
 let gpu: GpuReading | undefined;
 const stopGpuWatch = slot.kind === 'gpu' ? watchGpu(slot.index, config.gpuPollMs, (r) => (gpu = r)) : () => undefined;
 
+// What function code writes (`ctx.log`, `console.*`) goes to Redis, sealed, for `autoglm logs`;
+// `ctx.log` lines also to this worker's log (console lines print as they always did).
+let logs: FunctionLogWriter | undefined;
+const onLog = (line: FunctionLogLine): void => {
+  logs?.add(line);
+  if (line.source === 'log') log[line.level](line.msg, { function: line.fn, version: line.version, ...line.fields });
+};
+
 let host: Host;
 let thread: HostThread | undefined;
 try {
   if (config.inference === 'thread') {
     const { backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = config;
-    thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLost: () => void shutdown('inference thread lost', 1) });
+    thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, onLost: () => void shutdown('inference thread lost', 1) });
     // Versions whose manifest says `isolation: inline` run here, on the main thread, from the
     // bundles this thread already fetches.
-    host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: fetcher, log }));
+    host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: fetcher, log, onLog }));
     log.info('backend selected', { backend: host.backend, simd: thread.selection.simd, skipped: thread.selection.skipped, inference: 'thread' });
   } else {
     const sel = await selectBackend({ choice: config.backend, gpuModule: config.gpuModule });
     const bundles = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir });
-    host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log });
+    host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log, onLog });
     log.info('backend selected', { backend: sel.name, simd: sel.simd, skipped: sel.skipped, inference: 'inline' });
   }
 } catch (err) {
@@ -90,6 +100,7 @@ const conn = connectRedis(config.redisUrl, 'consumer', redisTls);
 const publisher = connectRedis(config.redisUrl, 'producer', redisTls);
 const catalogSub = connectRedis(config.redisUrl, 'subscriber', redisTls);
 for (const c of [conn, publisher, catalogSub]) c.on('error', () => undefined);
+logs = new FunctionLogWriter(publisher, config.prefix, cipher, { worker: workerId, keep: config.logsKept, perSecond: config.logsPerSecond });
 
 const consumers = new Map<string, { consumer: FunctionConsumer; signature: string }>();
 const refusedLogged = new Set<string>();
@@ -168,7 +179,7 @@ function syncConsumers(): void {
           parent,
         );
         const hash = records.find(data.fn, data.version)?.hash;
-        return fetchBundle(hash).then(() => host.execute(data, ctx.signal)).then((r) => {
+        return fetchBundle(hash).then(() => host.execute({ ...data, id: ctx.jobId }, ctx.signal)).then((r) => {
           span.setAttribute('autoglm.batch_size', r.batchSize);
           if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
           span.end();
@@ -273,6 +284,7 @@ function shutdown(reason: string, code = 0): Promise<void> {
       // Running jobs finish; waiting ones stay queued for other workers.
       await Promise.all([...consumers.values()].map((c) => c.consumer.close()));
       await stopChecks().catch(() => undefined);
+      await logs?.flush().catch(() => undefined);
       await registry.leave(workerId).catch(() => undefined);
     })();
     // Once the running jobs have ended, Redis gets a moment to take the rest: with it unreachable,

@@ -23,6 +23,8 @@ import {
   WorkerRegistry,
   connectRedis,
   placeFunction,
+  readFunctionLogs,
+  logsKey,
   releaseRedis,
   type Keyring,
 } from '../queue/index.ts';
@@ -149,6 +151,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     artifacts,
     shadow: new ShadowRunner(calls, shadowStats, log),
     shadowStats,
+    logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, cipher, fn, q), clear: (fn) => producer.del(logsKey(config.prefix, fn)).then(() => undefined) },
     limiter,
     log,
     auditLog,

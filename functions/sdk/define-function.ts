@@ -1,4 +1,5 @@
 import type { ErrorRecord } from './errors.ts';
+import type { Logger } from './logger.ts';
 
 /** What a handler learns about the call it is serving. */
 export interface InvocationContext {
@@ -11,12 +12,19 @@ export interface InvocationContext {
   readonly deadline: number;
   /** Fires when the platform gives up on the batch (deadline, shutdown). */
   readonly signal: AbortSignal;
+  /**
+   * The function's log: lines land in `autoglm logs <name>` with the version, device and the
+   * batch's job ids (so does `console.*`). `log.child({ … })` adds fields to every line.
+   */
+  readonly log: Logger;
 }
 
 /** What `load` learns: where the function's files are, and on which device it runs. */
 export interface LoadContext {
   readonly dir: string;
   readonly device: string;
+  /** As {@link InvocationContext.log}, for lines written while loading. */
+  readonly log: Logger;
 }
 
 /**

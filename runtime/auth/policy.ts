@@ -5,6 +5,7 @@ import type { Principal } from './token-verifier.ts';
 export type Action =
   | 'function.read'
   | 'function.deploy'
+  | 'function.logs'
   | 'invoke'
   | 'job.read'
   | 'job.cancel'
@@ -17,13 +18,15 @@ export type Action =
  * Which roles may do what. `admin` may do everything, everywhere. The others act only inside
  * their token's namespaces; an `invoker` reads and cancels only the jobs it submitted, and only
  * invokes the functions its token names when it names any. Metrics (`metrics.read`) describe every
- * namespace at once, so a `viewer` reads them only with a token for all namespaces (`*`).
+ * namespace at once, so a `viewer` reads them only with a token for all namespaces (`*`). A
+ * function's logs (`function.logs`) can hold what its inputs held, from every caller: an
+ * `invoker`, whose view stops at its own jobs, does not read them.
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read'],
-  deployer: ['function.read', 'function.deploy', 'job.read', 'artifact.read'],
+  admin: ['function.read', 'function.deploy', 'function.logs', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read'],
+  deployer: ['function.read', 'function.deploy', 'function.logs', 'job.read', 'artifact.read'],
   invoker: ['function.read', 'invoke', 'job.read', 'job.cancel'],
-  viewer: ['function.read', 'job.read', 'metrics.read'],
+  viewer: ['function.read', 'function.logs', 'job.read', 'metrics.read'],
   // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.
   worker: ['artifact.read'],
 };

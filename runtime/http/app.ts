@@ -15,6 +15,7 @@ import { functionRoutes } from './routes/function-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { invokeRoutes } from './routes/invoke-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
+import { logRoutes } from './routes/log-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
 
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', invokeRoutes(deps));
   app.route('/', jobRoutes(deps));
   app.route('/', functionRoutes(deps));
+  app.route('/', logRoutes(deps));
   app.route('/', tokenRoutes(deps));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
   app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));

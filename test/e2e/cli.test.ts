@@ -9,6 +9,7 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
 const GRAPH_MODEL = fileURLToPath(new URL('../fixtures/models/graph-affine', import.meta.url));
+const CHATTY = fileURLToPath(new URL('../fixtures/functions/chatty', import.meta.url));
 let redis: TestRedis;
 let p: TestPlatform;
 let work: string;
@@ -253,6 +254,48 @@ describe('autoglm CLI against a running platform', () => {
     expect(header).toMatch(/^NODE +SLOT +STATE +PID +BACKEND/);
     expect(row!.split(/\s{2,}/).slice(0, 5)).toEqual([slot.host, 'cpu:0', 'running', String(slot.pid), worker.backend]);
     expect(status).toBe('ready');
+  });
+
+  it('logs prints what a function wrote, filters by level, prints JSON Lines, and --follow keeps printing new lines', async () => {
+    const dep = await cli(['deploy', CHATTY, '--json']);
+    expect(dep.code, dep.stderr).toBe(0);
+    const call = await cli(['invoke', 'chatty', '--data', '{"n":5,"secret":"s-1"}', '--json']);
+    expect(call.code, call.stderr).toBe(0);
+    // Shipped within a flush interval: poll until the handler's line is there.
+    let human = await cli(['logs', 'chatty']);
+    for (let i = 0; i < 50 && !human.stdout.includes('batch'); i++) human = await cli(['logs', 'chatty']);
+    expect(human.code, human.stderr).toBe(0);
+    const batch = human.stdout.split('\n').find((l) => l.includes(' batch '))!;
+    expect(batch.split(/\s{2,}/).slice(1, 3)).toEqual(['info', dep.json.version]);
+    expect(batch).toContain(`[${call.json.id}]`);
+    const warn = await cli(['logs', 'chatty', '--level', 'warn']);
+    expect(warn.stdout.trim().split('\n').every((l) => / (warn|error) /.test(l))).toBe(true);
+    expect(warn.stdout).toContain('secret s-1');
+    const json = await cli(['logs', 'chatty', '--json', '-n', '2']);
+    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ level: expect.any(String), version: dep.json.version });
+    expect((await cli(['logs', 'chatty', '-n', '0'])).code).toBe(2);
+
+    const follow = spawn(process.execPath, [BIN, 'logs', 'chatty', '-f', '-n', '1'], { env: { PATH: process.env.PATH!, HOME: work, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken } });
+    let followed = '';
+    follow.stdout.on('data', (d) => (followed += d));
+    const wait = async (ok: () => boolean) => {
+      for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    try {
+      // First the newest line (-n 1), then only what comes after it.
+      await wait(() => followed.includes('\n'));
+      expect(followed).toBe((await cli(['logs', 'chatty', '-n', '1'])).stdout);
+      await cli(['invoke', 'chatty', '--data', '{"n":6,"secret":"s-2"}']);
+      await wait(() => followed.includes('secret s-2'));
+      const more = followed.trim().split('\n').slice(1);
+      expect(more.length).toBeGreaterThan(0);
+      expect(more.every((l) => !l.includes('s-1'))).toBe(true);
+      expect(more.some((l) => l.includes('secret s-2'))).toBe(true);
+    } finally {
+      follow.kill();
+    }
   });
 
   it('exit codes tell usage errors, server refusals, failed jobs and unreachable servers apart', async () => {

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
+import { createLogger, InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
 import { compareEvaluations, evaluateFolder, readCommittedEvaluation } from '../../functions/customer-reply/evaluate.ts';
 import { parseGeneratorConfig, readGeneratorConfig } from '../../functions/customer-reply/generator.ts';
 import customerReply, { loadCustomerReply, type ReplyOutput, type ReplyState } from '../../functions/customer-reply/handler.ts';
@@ -23,6 +23,7 @@ const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
   device: 'cpu:0',
   deadline: Infinity,
   signal: new AbortController().signal,
+  log: createLogger({}, 'error'),
   ...over,
 });
 let state: ReplyState;

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
+import { createLogger, InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
 import { compareEvaluations, evaluateFolder, readCommittedEvaluation } from '../../functions/risk-scoring/evaluate.ts';
 import { FACTORS } from '../../functions/risk-scoring/explain.ts';
 import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
@@ -15,7 +15,7 @@ import type { RiskOutput } from '../../functions/risk-scoring/risk-scorer.ts';
 import { fraudInput, normalInput } from './risk-fixtures.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
-const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal };
+const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error') };
 let state: RiskModel;
 
 const handle = async (inputs: unknown[]) => riskScoring.handle(inputs as never[], state, ctx);
@@ -27,7 +27,7 @@ const ok = (r: RiskOutput | Error): RiskOutput => {
 beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
-  state = await riskScoring.load!({ dir: DIR, device: 'cpu:0' });
+  state = await riskScoring.load!({ dir: DIR, device: 'cpu:0', log: ctx.log });
 });
 afterAll(() => riskScoring.unload?.(state));
 

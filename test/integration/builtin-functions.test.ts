@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InvocationContext } from '../../functions/sdk/index.ts';
+import { createLogger, type InvocationContext, type LoadContext } from '../../functions/sdk/index.ts';
 import customerReply from '../../functions/customer-reply/handler.ts';
 import riskScoring from '../../functions/risk-scoring/handler.ts';
 import { fraudInput, normalInput } from '../functions/risk-fixtures.ts';
@@ -11,7 +11,7 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const SET = fileURLToPath(new URL('../fixtures/pool-sets/ai-functions/', import.meta.url));
 const dirOf = (name: string) => fileURLToPath(new URL(`../../functions/${name}/`, import.meta.url));
-const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal } as InvocationContext;
+const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error') } as InvocationContext;
 
 let redis: TestRedis;
 let p: TestPlatform;
@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 /** Calls a handler in this process, as its own tests do. */
-async function direct<I>(def: { load?: (c: { dir: string; device: string }) => unknown; handle: (i: I[], s: never, c: InvocationContext) => unknown; unload?: (s: never) => unknown }, dir: string, inputs: I[]) {
-  const state = (await def.load?.({ dir, device: 'cpu:0' })) as never;
+async function direct<I>(def: { load?: (c: LoadContext) => unknown; handle: (i: I[], s: never, c: InvocationContext) => unknown; unload?: (s: never) => unknown }, dir: string, inputs: I[]) {
+  const state = (await def.load?.({ dir, device: 'cpu:0', log: ctx.log })) as never;
   try {
     return (await def.handle(inputs, state, ctx)) as unknown[];
   } finally {

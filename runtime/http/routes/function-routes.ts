@@ -209,6 +209,7 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.openapi(deleteRoute, async (c) => {
     await guarded(c, c.req.valid('param').name, 'function.deploy');
     await deps.registry.remove(c.req.valid('param').name, c.req.valid('query').force === 'true');
+    await deps.logs.clear(c.req.valid('param').name);
     return c.body(null, 204);
   });
 
