@@ -42,12 +42,15 @@ interface Output {
 export default defineFunction<Input, Output>({
   // Runs once per worker: load models or lookup tables here and return them as state.
   load: () => undefined,
-  // Receives a batch; returns one output (or an Error for that item alone) per input.
-  handle: (inputs) =>
-    inputs.map((input) => {
+  // Receives a batch; returns one output (or an Error for that item alone) per input. What
+  // ctx.log (or console) writes is read with \`autoglm logs <name>\`.
+  handle: (inputs, _state, ctx) => {
+    ctx.log.debug('counting', { texts: inputs.length });
+    return inputs.map((input) => {
       if (input.text.trim() === '') return new InvalidInputError('input.text', 'must contain a word');
       return { words: input.text.trim().split(/\\s+/).length, characters: [...input.text].length };
-    }),
+    });
+  },
 });
 `;
 
