@@ -14,6 +14,8 @@ export interface LogQuery {
   version?: string;
   /** This level and above. */
   level?: LogLevel;
+  /** Lines of the handler calls that ran this job (or item): those whose `jobs` name it. */
+  job?: string;
 }
 
 /** A page of lines, oldest first; `next` is where the following page starts (null: the stream is empty). */
@@ -33,7 +35,8 @@ const CHUNK = 500;
  */
 export async function readFunctionLogs(redis: Redis, prefix: string, cipher: PayloadCipher, fn: string, q: LogQuery): Promise<LogPage> {
   const key = logsKey(prefix, fn);
-  const wanted = (l: FunctionLogLine) => (!q.version || l.version === q.version) && (!q.level || RANK[l.level] >= RANK[q.level]);
+  const wanted = (l: FunctionLogLine) =>
+    (!q.version || l.version === q.version) && (!q.level || RANK[l.level] >= RANK[q.level]) && (!q.job || (l.jobs?.includes(q.job) ?? false));
   const open = ([id, fields]: [string, string[]]): FunctionLogLine & { id: string } => {
     try {
       return { ...(cipher.open(JSON.parse(fields[1]!), key) as FunctionLogLine), id };

@@ -65,6 +65,10 @@ describe('function logs', () => {
     expect(warnings.lines.every((l) => l.level === 'warn' || l.level === 'error')).toBe(true);
     expect((await logs(p, 'chatty', '?version=000000000000')).lines).toEqual([]);
     expect((await logs(p, 'chatty', '?limit=1')).lines).toHaveLength(1);
+    // A job's lines: those of the handler call that ran it (its batch line, console line, secret).
+    const jobId = first.lines.find((l) => l.msg === 'secret first')!.jobs![0]!;
+    const ofJob = await logs(p, 'chatty', `?job=${jobId}`);
+    expect(ofJob.lines.map((l) => l.msg).sort()).toEqual(['batch', 'console in handle: 1 inputs', 'secret first']);
 
     // Forward from the last page's `next`: only what came after it.
     await p.call('POST', '/v1/functions/chatty/invoke', { input: { n: 2, secret: 'second' } });

@@ -35,6 +35,7 @@ interface LogsOptions {
   since?: string;
   version?: string;
   level?: string;
+  job?: string;
   limit: string;
   follow?: boolean;
 }
@@ -47,13 +48,14 @@ export function registerLogCommands(program: Command, ctx: Ctx): void {
     .option('--since <when>', 'from this time (ISO 8601) or this long ago (10m, 2h, 1d); default: the newest lines')
     .option('--version <version>', 'only lines of this version')
     .option('--level <level>', 'only lines at this level or above: debug, info, warn, error')
+    .option('--job <id>', 'only lines of the handler calls that ran this job (or item)')
     .option('-n, --limit <n>', 'at most this many lines (1-1000)', '100')
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .action(async (name: string, o: LogsOptions) => {
       const c = ctx();
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError('--limit takes a whole number from 1 to 1000', EXIT.usage);
-      const filters = { ...(o.version ? { version: o.version } : {}), ...(o.level ? { level: o.level } : {}) };
+      const filters = { ...(o.version ? { version: o.version } : {}), ...(o.level ? { level: o.level } : {}), ...(o.job ? { job: o.job } : {}) };
       const read = async (q: Record<string, string>): Promise<LogPage> => {
         const query = new URLSearchParams({ limit: String(limit), ...filters, ...q });
         return (await c.api().request<LogPage>('GET', `/v1/functions/${encodeURIComponent(name)}/logs?${query}`)).body;

@@ -17,6 +17,7 @@ const LogsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'At most this many lines [100]. Without `since` or `after`, the newest ones.' }),
   version: z.string().regex(/^[0-9a-f]{12}$/).optional().openapi({ description: 'Only lines of this version.' }),
   level: z.enum(LEVELS).optional().openapi({ description: 'Only lines at this level or above.' }),
+  job: z.string().min(1).max(128).optional().openapi({ description: 'Only lines of the handler calls that ran this job or item (a line names the first 16 jobs of its batch).' }),
 });
 
 const LogLine = z
@@ -72,6 +73,7 @@ export function logRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       ...(q.after ? { after: q.after } : q.since ? { sinceMs: sinceMs(q.since) } : {}),
       ...(q.version ? { version: q.version } : {}),
       ...(q.level ? { level: q.level } : {}),
+      ...(q.job ? { job: q.job } : {}),
     });
     return c.json({ lines: page.lines.map(({ fn: _fn, ...line }) => line), next: page.next }, 200);
   });
