@@ -280,7 +280,7 @@ export class FunctionHost implements Host {
       loaded.def.handle(
         items.map((i) => i.data.input),
         loaded.state,
-        { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log },
+        { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec) },
       ),
     );
     if (!Array.isArray(out) || out.length !== items.length) {
@@ -309,7 +309,7 @@ export class FunctionHost implements Host {
   private async loadNow(rec: FunctionRecord): Promise<Loaded> {
     const { def, dir } = await this.importDefinition(rec);
     const load = def.load;
-    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, (log) => load({ dir, device: this.opts.slot.id, log })) : undefined;
+    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec) })) : undefined;
     return { def, state };
   }
 
@@ -340,6 +340,9 @@ export class FunctionHost implements Host {
     return { def: mod.default, dir };
   }
 }
+
+/** A version's `env`, frozen: one object shared by its calls, which must not change it for the others. */
+const settings = (rec: FunctionRecord): Readonly<Record<string, string>> => Object.freeze(rec.manifest.env ?? {});
 
 /** `ctx.log` of a host whose lines go nowhere (tests, tools). */
 const DISCARD: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => DISCARD };

@@ -17,6 +17,8 @@ export interface InvocationContext {
    * batch's job ids (so does `console.*`). `log.child({ … })` adds fields to every line.
    */
   readonly log: Logger;
+  /** The version's settings (`env` in its manifest). */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /** What `load` learns: where the function's files are, and on which device it runs. */
@@ -25,6 +27,8 @@ export interface LoadContext {
   readonly device: string;
   /** As {@link InvocationContext.log}, for lines written while loading. */
   readonly log: Logger;
+  /** The version's settings (`env` in its manifest). */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /**

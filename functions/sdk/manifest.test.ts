@@ -26,6 +26,22 @@ describe('parseManifest', () => {
   });
 });
 
+describe('manifest env', () => {
+  it('takes string settings under variable names, default none', () => {
+    const r = parseManifest({ name: 'risk', env: { THRESHOLD: '0.8', _mode: 'strict' } });
+    expect(r.ok && r.manifest.env).toEqual({ THRESHOLD: '0.8', _mode: 'strict' });
+    const none = parseManifest({ name: 'risk' });
+    expect(none.ok && none.manifest.env).toEqual({});
+  });
+
+  it('refuses a bad name or a value that is not a string, naming the setting', () => {
+    const r = parseManifest({ name: 'risk', env: { '1X': 'a', OK: 3 } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['env.1X', 'env.OK']));
+  });
+});
+
 describe('parseDuration', () => {
   it.each([
     ['250ms', 250],

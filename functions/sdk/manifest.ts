@@ -74,6 +74,15 @@ export const manifestSchema = z
     isolation: z.enum(['thread', 'inline']).default('thread'),
     /** Model files shipped with the function, relative to the folder. */
     artifacts: z.array(z.string()).default([]),
+    /**
+     * Settings the code reads as `ctx.env` (thresholds, feature switches), part of the version:
+     * a change is a new version, rolled out like code (canary, rollback). Bundles are stored as
+     * they are, so this is not for secrets. `autoglm deploy --env KEY=VALUE` sets one at deploy.
+     */
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a variable name: letters, digits and _, not starting with a digit'), z.string().max(4096))
+      .refine((e) => Object.keys(e).length <= 100, 'at most 100 settings')
+      .default({}),
   })
   .strict();
 

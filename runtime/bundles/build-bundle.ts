@@ -2,7 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as esbuild from 'esbuild';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { BUNDLE_ENTRY, BUNDLE_MANIFEST, isSafePath, packBundle, sha256, versionOf, type TarEntry } from '../../functions/sdk/bundle/index.ts';
 
@@ -35,6 +35,8 @@ export interface BuiltBundle {
 export interface BuildOptions {
   /** Type-check the handler with the TypeScript compiler first. Default true. */
   typecheck?: boolean;
+  /** Settings added to (or replacing those of) the manifest's `env`: the bundle's manifest carries them, so they make a version of their own. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface BuildOptions {
  */
 export async function buildBundle(folder: string, opts: BuildOptions = {}): Promise<BuiltBundle> {
   const dir = resolve(folder);
-  const manifestText = await readFile(join(dir, BUNDLE_MANIFEST), 'utf8').catch(() => {
+  let manifestText = await readFile(join(dir, BUNDLE_MANIFEST), 'utf8').catch(() => {
     throw new BuildError([`${BUNDLE_MANIFEST} not found in ${dir}`]);
   });
   let raw: unknown;
@@ -54,6 +56,11 @@ export async function buildBundle(folder: string, opts: BuildOptions = {}): Prom
     raw = parseYaml(manifestText);
   } catch (err) {
     throw new BuildError([`${BUNDLE_MANIFEST}: not valid YAML: ${(err as Error).message}`]);
+  }
+  if (opts.env && Object.keys(opts.env).length) {
+    if (typeof raw === 'object' && raw !== null) (raw as { env?: Record<string, string> }).env = { ...(raw as { env?: Record<string, string> }).env, ...opts.env };
+    // Written out again only when changed: the same folder keeps giving the same version id.
+    manifestText = stringifyYaml(raw, { lineWidth: 0 });
   }
   const parsed = parseManifest(raw);
   if (!parsed.ok) throw new BuildError(parsed.issues.map((i) => `${BUNDLE_MANIFEST}: ${i.field}: ${i.message}`));

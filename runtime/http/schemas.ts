@@ -179,6 +179,7 @@ export const VersionSummary = z
     retries: z.number(),
     device: z.string(),
     batching: z.object({ maxSize: z.number(), maxDelay: z.number() }),
+    env: z.record(z.string(), z.string()).openapi({ description: "the version's settings (`ctx.env`)" }),
     traffic: z.number().int().openapi({ description: 'percent of calls this version serves' }),
     shadow: z.number().int().openapi({ description: 'percent of calls mirrored to it' }),
     running: z

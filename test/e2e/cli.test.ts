@@ -10,6 +10,7 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
 const GRAPH_MODEL = fileURLToPath(new URL('../fixtures/models/graph-affine', import.meta.url));
 const CHATTY = fileURLToPath(new URL('../fixtures/functions/chatty', import.meta.url));
+const SETTINGS = fileURLToPath(new URL('../fixtures/functions/settings', import.meta.url));
 let redis: TestRedis;
 let p: TestPlatform;
 let work: string;
@@ -254,6 +255,29 @@ describe('autoglm CLI against a running platform', () => {
     expect(header).toMatch(/^NODE +SLOT +STATE +PID +BACKEND/);
     expect(row!.split(/\s{2,}/).slice(0, 5)).toEqual([slot.host, 'cpu:0', 'running', String(slot.pid), worker.backend]);
     expect(status).toBe('ready');
+  });
+
+  it('deploy --env sets a setting for ctx.env as a version of its own; rollback returns to the manifest\'s', async () => {
+    const first = await cli(['deploy', SETTINGS, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect((await cli(['invoke', 'settings', '--json'])).json.output).toEqual({ loaded: 'hello', greeting: 'hello', frozen: true });
+    const changed = await cli(['deploy', SETTINGS, '--env', 'GREETING=hej', '--env', 'EXTRA=a=b', '--json']);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.json.version).not.toBe(first.json.version);
+    expect((await cli(['invoke', 'settings', '--json'])).json.output).toEqual({ loaded: 'hej', greeting: 'hej', frozen: true });
+    const versions = (await cli(['functions', 'versions', 'settings', '--json'])).json.items;
+    expect(versions.map((v: { version: string; env: object }) => [v.version, v.env])).toEqual([
+      [changed.json.version, { GREETING: 'hej', EXTRA: 'a=b' }],
+      [first.json.version, { GREETING: 'hello' }],
+    ]);
+    expect((await cli(['rollback', 'settings'])).code).toBe(0);
+    expect((await cli(['invoke', 'settings', '--json'])).json.output.greeting).toBe('hello');
+    const bad = await cli(['deploy', SETTINGS, '--env', 'NOVALUE']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected KEY=VALUE');
+    const badName = await cli(['deploy', SETTINGS, '--env', '1X=y']);
+    expect(badName.code).toBe(5);
+    expect(badName.stderr).toContain('env');
   });
 
   it('logs prints what a function wrote, filters by level, prints JSON Lines, and --follow keeps printing new lines', async () => {

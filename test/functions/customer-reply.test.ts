@@ -24,6 +24,7 @@ const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
   deadline: Infinity,
   signal: new AbortController().signal,
   log: createLogger({}, 'error'),
+  env: {},
   ...over,
 });
 let state: ReplyState;

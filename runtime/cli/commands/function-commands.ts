@@ -18,9 +18,17 @@ const percent = (v: string, name: string, min: number, max: number) => {
   return n;
 };
 
-async function build(dir: string, typecheck: boolean): Promise<BuiltBundle> {
+/** `--env KEY=VALUE`, repeatable: collected into settings. */
+const collectEnv = (v: string, prev: Record<string, string>) => {
+  const at = v.indexOf('=');
+  if (at < 1) throw new CliError(`--env ${JSON.stringify(v)}: expected KEY=VALUE`, EXIT.usage);
+  return { ...prev, [v.slice(0, at)]: v.slice(at + 1) };
+};
+const ENV_HELP = "a setting for ctx.env, KEY=VALUE (repeatable; added to the manifest's env, so it makes a version of its own)";
+
+async function build(dir: string, typecheck: boolean, env?: Record<string, string>): Promise<BuiltBundle> {
   try {
-    return await buildBundle(dir, { typecheck });
+    return await buildBundle(dir, { typecheck, ...(env ? { env } : {}) });
   } catch (err) {
     if (err instanceof BuildError) throw new CliError(`cannot build ${dir}:\n  ${err.problems.join('\n  ')}`, EXIT.build);
     throw err;
@@ -28,8 +36,9 @@ async function build(dir: string, typecheck: boolean): Promise<BuiltBundle> {
 }
 
 /** A folder is built; a `.tgz` file is deployed as is. */
-async function bundleFrom(path: string, typecheck: boolean): Promise<{ archive: Buffer; hash: string; name: string; version: string }> {
+async function bundleFrom(path: string, typecheck: boolean, env: Record<string, string>): Promise<{ archive: Buffer; hash: string; name: string; version: string }> {
   if (existsSync(path) && statSync(path).isFile()) {
+    if (Object.keys(env).length) throw new CliError('--env needs a function folder: a built .tgz is deployed as it is', EXIT.usage);
     const archive = readFileSync(path);
     try {
       const b = openBundle(archive);
@@ -38,7 +47,7 @@ async function bundleFrom(path: string, typecheck: boolean): Promise<{ archive: 
       throw new CliError(`${path} is not a valid bundle: ${(err as Error).message}`, EXIT.build);
     }
   }
-  const b = await build(path, typecheck);
+  const b = await build(path, typecheck, env);
   return { archive: b.archive, hash: b.hash, name: b.manifest.name, version: b.version };
 }
 
@@ -65,8 +74,9 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
     .description('validate, type-check and bundle a function folder into a content-addressed archive')
     .option('--out <file>', 'where to write the archive (default <dir>/.build/<name>-<version>.tgz)')
     .option('--no-typecheck', 'skip the TypeScript check')
-    .action(async (dir: string, o: { out?: string; typecheck: boolean }) => {
-      const b = await build(dir, o.typecheck);
+    .option('--env <KEY=VALUE>', ENV_HELP, collectEnv, {})
+    .action(async (dir: string, o: { out?: string; typecheck: boolean; env: Record<string, string> }) => {
+      const b = await build(dir, o.typecheck, o.env);
       const out = resolve(o.out ?? join(dir, '.build', `${b.manifest.name}-${b.version}.tgz`));
       mkdirSync(resolve(out, '..'), { recursive: true });
       writeFileSync(out, b.archive);
@@ -82,11 +92,12 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
     .option('--no-promote', 'record the version without giving it traffic')
     .option('--no-typecheck', 'skip the TypeScript check')
     .option('-n, --namespace <namespace>', "namespace of a new function (default: 'default')")
-    .action(async (dir: string, o: { canary?: string; shadow?: string; promote: boolean; typecheck: boolean; namespace?: string }) => {
+    .option('--env <KEY=VALUE>', ENV_HELP, collectEnv, {})
+    .action(async (dir: string, o: { canary?: string; shadow?: string; promote: boolean; typecheck: boolean; namespace?: string; env: Record<string, string> }) => {
       const c = ctx();
       if ([o.canary, o.shadow, o.promote ? undefined : 'x'].filter(Boolean).length > 1) throw new CliError('choose one of --canary, --shadow, --no-promote', EXIT.usage);
       const q = { ...(o.canary ? { canary: percent(o.canary, 'canary', 1, 99) } : {}), ...(o.shadow ? { shadow: percent(o.shadow, 'shadow', 1, 100) } : {}), ...(o.promote ? {} : { promote: false }), ...(o.namespace ? { namespace: o.namespace } : {}) };
-      const b = await bundleFrom(dir, o.typecheck);
+      const b = await bundleFrom(dir, o.typecheck, o.env);
       const bar = c.out.json ? undefined : progressBar(`uploading ${b.name}@${b.version}`);
       const r = await c.api().deploy(b.archive, b.hash, q, (sent, total) => bar?.update(sent, total));
       bar?.done();
