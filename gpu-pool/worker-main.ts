@@ -67,11 +67,11 @@ let gpu: GpuReading | undefined;
 const stopGpuWatch = slot.kind === 'gpu' ? watchGpu(slot.index, config.gpuPollMs, (r) => (gpu = r)) : () => undefined;
 
 // What function code writes (`ctx.log`, `console.*`) goes to Redis, sealed, for `autoglm logs`;
-// `ctx.log` lines also to this worker's log (console lines print as they always did).
+// the `ctx.log` lines shipped (within the rate) also to this worker's log (console lines print
+// as they always did).
 let logs: FunctionLogWriter | undefined;
 const onLog = (line: FunctionLogLine): void => {
-  logs?.add(line);
-  if (line.source === 'log') log[line.level](line.msg, { function: line.fn, version: line.version, ...line.fields });
+  if (logs?.add(line) && line.source === 'log') log[line.level](line.msg, { function: line.fn, version: line.version, ...line.fields });
 };
 
 let host: Host;

@@ -63,8 +63,8 @@ export class FunctionLogWriter {
     private readonly opts: LogWriterOptions = {},
   ) {}
 
-  /** Queues a line; it reaches Redis within the flush interval, unless over the rate. */
-  add(line: FunctionLogLine): void {
+  /** Queues a line; it reaches Redis within the flush interval, unless over the rate. @returns whether it will be shipped */
+  add(line: FunctionLogLine): boolean {
     const second = Math.floor(line.t / 1000);
     let b = this.budget.get(line.fn);
     if (!b || b.second !== second) {
@@ -74,10 +74,11 @@ export class FunctionLogWriter {
     }
     if (b.shipped >= (this.opts.perSecond ?? 200)) {
       b.dropped++;
-      return;
+      return false;
     }
     b.shipped++;
     this.queue(line);
+    return true;
   }
 
   /** Writes the queued lines now (at shutdown, and on the timer), with any drop counts so far. */
