@@ -8,7 +8,6 @@ import type { CliContext } from '../context.ts';
 import { table, trafficLine } from '../output.ts';
 import { formatBytes, progressBar } from '../progress.ts';
 import { initFunction } from './init.ts';
-import { initModelFunction } from './init-model.ts';
 
 type Ctx = () => CliContext;
 
@@ -64,6 +63,8 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
         const r = initFunction(name, o.dir);
         return ctx().out.print(r, () => created(r));
       }
+      // Loaded here: it brings TensorFlow.js, which every other command would start slower for.
+      const { initModelFunction } = await import('./init-model.ts');
       const r = await initModelFunction(name, o.dir, o.model);
       const shape = (d: (number | null)[]) => `[${d.map((x) => x ?? 'any').join(', ')}]`;
       ctx().out.print(r, () => created(r, `\n${r.format}: ${r.inputs.map((s) => `input ${s.name} ${s.dtype} ${shape(s.shape)}`).join(', ')} per call`));
