@@ -38,8 +38,20 @@ export interface LogWriterOptions {
   perSecond?: number;
   /** Lines wait this long, then one pipeline writes all of them [200 ms]. */
   flushMs?: number;
+  /** Lines handed to Redis and not yet taken, at most; past it lines are dropped, so an outage cannot fill the worker's memory [`keep`]. */
+  backlog?: number;
   /** Added to every line. */
   worker?: string;
+}
+
+/** Per function, in the current second: lines shipped, dropped over the rate, dropped for the backlog. */
+interface Budget {
+  second: number;
+  shipped: number;
+  overRate: number;
+  stalled: number;
+  version: string;
+  device: string;
 }
 
 /**
@@ -47,14 +59,16 @@ export interface LogWriterOptions {
  * payloads (a log line can hold personal data as readily as an input can), in batches. A
  * function that logs per item at thousands of items a second would fill Redis with logs and
  * cost the worker more than the work: past `perSecond` lines a second per function, lines are
- * counted and dropped, and one line says how many.
+ * counted and dropped, and one line says how many. So are lines past the backlog of lines
+ * Redis has not taken yet (an outage, a stalled connection).
  */
 export class FunctionLogWriter {
   private pending: FunctionLogLine[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
-  /** Per function: lines shipped in the current second, and lines dropped in it. */
-  private readonly budget = new Map<string, { second: number; shipped: number; dropped: number; version: string; device: string }>();
+  /** Lines in pipelines Redis has not answered yet. */
+  private unsent = 0;
+  private readonly budget = new Map<string, Budget>();
 
   constructor(
     private readonly redis: Redis,
@@ -68,12 +82,16 @@ export class FunctionLogWriter {
     const second = Math.floor(line.t / 1000);
     let b = this.budget.get(line.fn);
     if (!b || b.second !== second) {
-      if (b?.dropped) this.queue(droppedLine(line.fn, b, this.opts.perSecond ?? 200));
-      b = { second, shipped: 0, dropped: 0, version: line.version, device: line.device };
+      if (b && b.overRate + b.stalled > 0) this.queue(this.droppedLine(line.fn, b));
+      b = { second, shipped: 0, overRate: 0, stalled: 0, version: line.version, device: line.device };
       this.budget.set(line.fn, b);
     }
     if (b.shipped >= (this.opts.perSecond ?? 200)) {
-      b.dropped++;
+      b.overRate++;
+      return false;
+    }
+    if (this.unsent + this.pending.length >= (this.opts.backlog ?? this.opts.keep ?? 10_000)) {
+      b.stalled++;
       return false;
     }
     b.shipped++;
@@ -86,8 +104,8 @@ export class FunctionLogWriter {
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const [fn, b] of this.budget) {
-      if (b.dropped) this.pending.push(droppedLine(fn, b, this.opts.perSecond ?? 200));
-      b.dropped = 0;
+      if (b.overRate + b.stalled > 0) this.pending.push(this.droppedLine(fn, b));
+      b.overRate = b.stalled = 0;
     }
     const lines = this.pending.splice(0);
     if (lines.length === 0) return this.writing;
@@ -99,7 +117,11 @@ export class FunctionLogWriter {
       // The stream key as the sealed line's context: a line copied to another stream fails to open.
       p.xadd(key, 'MAXLEN', '~', keep, '*', 'd', JSON.stringify(this.cipher.seal(worker ? { ...line, worker } : line, key)));
     }
-    const run = this.writing.then(() => p.exec()).then(() => undefined);
+    this.unsent += lines.length;
+    const run = this.writing
+      .then(() => p.exec())
+      .then(() => undefined)
+      .finally(() => (this.unsent -= lines.length));
     this.writing = run.catch(() => undefined);
     return run;
   }
@@ -111,8 +133,14 @@ export class FunctionLogWriter {
       void this.flush().catch(() => undefined); // logs only: a batch Redis refused is lost, the jobs are not
     }, this.opts.flushMs ?? 200).unref();
   }
-}
 
-function droppedLine(fn: string, b: { second: number; dropped: number; version: string; device: string }, perSecond: number): FunctionLogLine {
-  return { t: b.second * 1000 + 999, level: 'warn', msg: `${b.dropped} log lines dropped: over ${perSecond} a second from this worker`, fn, version: b.version, device: b.device, source: 'platform', fields: { dropped: b.dropped } };
+  /** The line that says how many of `fn`'s lines were dropped in `b`'s second, and why. */
+  private droppedLine(fn: string, b: Budget): FunctionLogLine {
+    const why = [
+      b.overRate ? `${b.overRate} over ${this.opts.perSecond ?? 200} a second from this worker` : '',
+      b.stalled ? `${b.stalled} while Redis had not taken the lines before them` : '',
+    ].filter(Boolean);
+    const dropped = b.overRate + b.stalled;
+    return { t: b.second * 1000 + 999, level: 'warn', msg: `${dropped} log lines dropped: ${why.join('; ')}`, fn, version: b.version, device: b.device, source: 'platform', fields: { dropped } };
+  }
 }
