@@ -270,6 +270,9 @@ describe('autoglm CLI against a running platform', () => {
       [changed.json.version, { GREETING: 'hej', EXTRA: 'a=b' }],
       [first.json.version, { GREETING: 'hello' }],
     ]);
+    const human = (await cli(['functions', 'versions', 'settings'])).stdout.trim().split('\n');
+    expect(human[0]).toMatch(/SHA256\s+ENV$/);
+    expect(human.find((l) => l.startsWith(changed.json.version))).toMatch(/ GREETING=hej EXTRA=a=b$/);
     expect((await cli(['rollback', 'settings'])).code).toBe(0);
     expect((await cli(['invoke', 'settings', '--json'])).json.output.greeting).toBe('hello');
     const bad = await cli(['deploy', SETTINGS, '--env', 'NOVALUE']);

@@ -147,7 +147,8 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
     .action(async (name: string) => {
       const c = ctx();
       const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}/versions`);
-      c.out.print(r.body, () => table(['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'SHA256'], r.body.items.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.hash])));
+      const env = (e: Record<string, string> = {}) => Object.entries(e).map(([k, v]) => `${k}=${v}`).join(' ') || undefined;
+      c.out.print(r.body, () => table(['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'SHA256', 'ENV'], r.body.items.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.hash, env(v.env)])));
     });
   fns
     .command('rm <name>')
