@@ -47,8 +47,9 @@ const redis = connectRedis(config.redisUrl, 'producer', config.redisCaFile ? { t
 redis.on('error', () => undefined);
 const pools = new PoolRegistry(redis, config.prefix);
 const startedAt = Date.now();
+const poolId = `${hostname()}-${process.pid}`;
 const poolState = (): PoolState => ({
-  id: `${hostname()}-${process.pid}`,
+  id: poolId,
   host: hostname(),
   pid: process.pid,
   startedAt,
@@ -74,7 +75,7 @@ const stop = (reason: string) => {
   log.info('pool draining', { reason });
   clearInterval(publisher);
   const done = (code: number) => async () => {
-    if (!(await releaseRedis(pools.leave(poolState().id).catch(() => undefined), [redis]))) log.warn('Redis did not answer while the pool stopped', { waitedMs: RELEASE_REDIS_MS });
+    if (!(await releaseRedis(pools.leave(poolId).catch(() => undefined), [redis]))) log.warn('Redis did not answer while the pool stopped', { waitedMs: RELEASE_REDIS_MS });
     process.exit(code);
   };
   supervisor.close().then(done(0), done(1));

@@ -8,4 +8,4 @@ export { folderIO } from './folder-io.ts';
 export { plainPredictor, sequencePredictor, type SequencePredictor } from './sequence-predictor.ts';
 export { modelFunction, type ModelFunctionOptions } from './model-function.ts';
 export { loadServedModel, UnservableModelError, type OutputSpec, type ServedModel } from './served-model.ts';
-export { exampleSchema, inputSchema, zerosExample, zerosInput, type TensorDtype, type TensorSpec } from './tensor-spec.ts';
+export { exampleSchema, inputSchema, shapeText, zerosExample, zerosInput, type TensorDtype, type TensorSpec } from './tensor-spec.ts';

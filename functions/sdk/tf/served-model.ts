@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, type BatchResult } from '../index.ts';
 import { folderIO } from './folder-io.ts';
 import { sequencePredictor } from './sequence-predictor.ts';
-import { exampleDims, flatBuffer, splitRows, writeExample, zerosInput, type TensorDtype, type TensorSpec } from './tensor-spec.ts';
+import { exampleDims, exampleShape, flatBuffer, splitRows, writeExample, zerosInput, type TensorDtype, type TensorSpec } from './tensor-spec.ts';
 
 /**
  * A TF.js model (layers or graph, as `tensorflowjs_converter` writes it) served as it is: each
@@ -106,11 +106,11 @@ async function graphModel(io: tf.io.IOHandler): Promise<ServedModel> {
 function spec(name: string, shape: (number | null)[] | undefined, dtype: string | undefined): TensorSpec {
   if (!shape || shape.length === 0) throw new UnservableModelError(`tensor ${name} has no batch dimension (shape ${JSON.stringify(shape ?? 'unknown')})`);
   if (!dtype || !DTYPES.includes(dtype)) throw new UnservableModelError(`tensor ${name} is ${dtype ?? 'of unknown type'}: only ${DTYPES.join(', ')} are served`);
-  return { name, shape: shape.slice(1).map((d) => (d === null || d < 0 ? null : d)), dtype: dtype as TensorDtype };
+  return { name, shape: exampleShape(shape), dtype: dtype as TensorDtype };
 }
 
 function outputSpec(name: string, shape: (number | null)[] | undefined, dtype: string | undefined): OutputSpec {
-  return { name, ...(shape?.length ? { shape: shape.slice(1).map((d) => (d === null || d < 0 ? null : d)) } : {}), ...(dtype ? { dtype } : {}) };
+  return { name, ...(shape?.length ? { shape: exampleShape(shape) } : {}), ...(dtype ? { dtype } : {}) };
 }
 
 /** The model's batch size where it fixes one (then batches are cut and padded to it). */

@@ -70,7 +70,7 @@ function check(value: unknown, dims: number[], spec: TensorSpec, depth: number, 
   if (depth === dims.length) return isLeaf(value, spec.dtype) ? undefined : { field, message: `must be ${leafName(spec.dtype)}` };
   const want = spec.shape[depth] ?? dims[depth]!;
   if (!Array.isArray(value)) return { field, message: `must be an array of ${want}` };
-  if (value.length !== want) return { field, message: `must have ${want} items (shape ${shapeText(spec)}), got ${value.length}` };
+  if (value.length !== want) return { field, message: `must have ${want} items (shape ${shapeText(spec.shape)}), got ${value.length}` };
   for (let i = 0; i < value.length; i++) {
     const bad = check(value[i], dims, spec, depth + 1, `${field}.${i}`);
     if (bad) return bad;
@@ -81,8 +81,17 @@ function check(value: unknown, dims: number[], spec: TensorSpec, depth: number, 
 const isLeaf = (v: unknown, dtype: TensorDtype) =>
   dtype === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && Number.isFinite(v) && (dtype !== 'int32' || Number.isInteger(v));
 const leafName = (dtype: TensorDtype) => (dtype === 'bool' ? 'a boolean' : dtype === 'int32' ? 'an integer' : 'a finite number');
-const shapeText = (spec: TensorSpec) => `[${spec.shape.map((d) => d ?? 'any').join(', ')}]`;
-const describeShape = (spec: TensorSpec) => (spec.shape.length === 0 ? leafName(spec.dtype) : `nested arrays of shape ${shapeText(spec)}`);
+const describeShape = (spec: TensorSpec) => (spec.shape.length === 0 ? leafName(spec.dtype) : `nested arrays of shape ${shapeText(spec.shape)}`);
+
+/** `[30, 8]`, `[any, 8]`: a shape as people read it. */
+export function shapeText(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => d ?? 'any').join(', ')}]`;
+}
+
+/** A model's full shape (batch first, unknown as null or -1) → one example's shape, unknown as null. */
+export function exampleShape(shape: readonly (number | null)[]): (number | null)[] {
+  return shape.slice(1).map((d) => (d === null || d < 0 ? null : d));
+}
 
 /** A flat buffer for `n` examples of `dims` elements each. */
 export function flatBuffer(dtype: TensorDtype, n: number, dims: number[]): FlatData {

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openBundle, sha256 } from '../../../functions/sdk/bundle/index.ts';
+// The pure part of the TF.js face: the face itself would load TensorFlow.js into every command.
+import { shapeText } from '../../../functions/sdk/tf/tensor-spec.ts';
 import { BuildError, buildBundle, type BuiltBundle } from '../../bundles/build-bundle.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
@@ -66,8 +68,7 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
       // Loaded here: it brings TensorFlow.js, which every other command would start slower for.
       const { initModelFunction } = await import('./init-model.ts');
       const r = await initModelFunction(name, o.dir, o.model);
-      const shape = (d: (number | null)[]) => `[${d.map((x) => x ?? 'any').join(', ')}]`;
-      ctx().out.print(r, () => created(r, `\n${r.format}: ${r.inputs.map((s) => `input ${s.name} ${s.dtype} ${shape(s.shape)}`).join(', ')} per call`));
+      ctx().out.print(r, () => created(r, `\n${r.format}: ${r.inputs.map((s) => `input ${s.name} ${s.dtype} ${shapeText(s.shape)}`).join(', ')} per call`));
     });
 
   program

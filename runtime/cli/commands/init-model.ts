@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { selectBackend } from '../../../gpu-pool/backend.ts';
-import { exampleSchema, inputSchema, loadServedModel, zerosInput, type OutputSpec, type ServedModel, type TensorSpec } from '../../../functions/sdk/tf/index.ts';
+import { exampleSchema, inputSchema, loadServedModel, shapeText, zerosInput, type OutputSpec, type ServedModel, type TensorSpec } from '../../../functions/sdk/tf/index.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import { newFunctionDir } from './init.ts';
 
@@ -37,8 +37,6 @@ autoglm deploy .
 autoglm invoke ${name} --data @input.json
 \`\`\`
 `;
-
-const shapeText = (shape: (number | null)[]) => `[${shape.map((d) => d ?? 'any').join(', ')}]`;
 
 /**
  * `autoglm init <name> --model <model.json or its folder>`: a function folder that serves a

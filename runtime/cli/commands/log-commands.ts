@@ -1,25 +1,13 @@
 import type { Command } from 'commander';
+import type { FunctionLogLine } from '../../../queue/index.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 
 type Ctx = () => CliContext;
 
-/** A line as `GET /v1/functions/{name}/logs` returns it (see `FunctionLogLine`). */
-interface LogLine {
-  t: number;
-  level: string;
-  msg: string;
-  fields?: Record<string, unknown>;
-  version: string;
-  device: string;
-  batch?: number;
-  jobs?: string[];
-}
-
-interface LogPage {
-  lines: LogLine[];
-  next: string | null;
-}
+/** A line as `GET /v1/functions/{name}/logs` returns it: the function is the one asked for. */
+type LogLine = Omit<FunctionLogLine, 'fn'>;
+type LogPage = { lines: LogLine[]; next: string | null };
 
 /** How often `--follow` asks for new lines. */
 const FOLLOW_MS = 1000;
