@@ -34,7 +34,7 @@ import { HostThread } from './host-thread.ts';
 import { whenParentGone } from './parent-link.ts';
 import { SplitHost } from './split-host.ts';
 import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
-import type { WorkerMessage } from './worker-messages.ts';
+import { beatEveryMs, type WorkerMessage } from './worker-messages.ts';
 
 const parsed = loadPoolConfig(process.env);
 const ident = parsed.ok ? loadWorkerIdentity(process.env, parsed.config.modelMemoryBytes) : undefined;
@@ -264,7 +264,7 @@ syncConsumers();
 stopChecks = answerDeployChecks(conn, publisher, config.prefix, { workerId, slot }, (rec) => fetchBundle(rec.hash).then(() => host.probe(rec)));
 await beat().catch(() => undefined);
 heartbeat = setInterval(() => beat().catch(() => undefined), 2000);
-ipcBeat = setInterval(tellSupervisor, 1000);
+ipcBeat = setInterval(tellSupervisor, beatEveryMs(config.hangLimitMs));
 log.info('worker ready', { backend: host.backend, functions: [...consumers.keys()], models: host.stats().models.map((m) => m.key) });
 toSupervisor({ type: 'ready', workerId, backend: host.backend });
 
