@@ -1,8 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InvocationResult } from '../functions/sdk/index.ts';
 import type { DeviceSlot, FunctionRecord, JobData } from '../queue/index.ts';
 import { buildBundle } from '../runtime/bundles/build-bundle.ts';
@@ -124,6 +125,57 @@ describe('model cache in the host', () => {
     expect(h.stats().models.map((m) => m.key)).toEqual([`warm-model@${warm.version}`]);
     expect(h.stats().batches).toBe(0);
     await h.close();
+  });
+
+  it('loads a version again on reload: a batch on the old load finishes with it, later ones get a new load, the old is disposed', async () => {
+    const tiny = await fixture('tiny-model');
+    const h = host();
+    h.setRecords([tiny]);
+    const baseline = tf.numTensors();
+    await run(h, tiny, { features });
+    const perModel = tf.numTensors() - baseline;
+    h.reload([`tiny-model@${tiny.version}`]);
+    await h.settled();
+    expect(h.stats()).toMatchObject({ loads: 1, unloads: 1 });
+    expect(tf.numTensors()).toBe(baseline);
+    expect((await run(h, tiny, { features })).output).toEqual({ score: expect.any(Number) });
+    expect(h.stats()).toMatchObject({ loads: 2, unloads: 1 });
+    expect(h.stats().models.map((m) => m.key)).toEqual([`tiny-model@${tiny.version}`]);
+    expect(tf.numTensors()).toBe(baseline + perModel);
+    await h.close();
+  });
+
+  it("gives load and handle the secrets of the version's manifest, as they were when the load began", async () => {
+    const signer = await fixture('signer');
+    let value = 'first';
+    let opened: (() => void) | undefined;
+    const h = new FunctionHost({
+      slot: slot(1024),
+      backend: tf.name,
+      bundles,
+      // The first load waits for the test, so a reload can happen while it runs.
+      secrets: async (rec) => {
+        const now = value;
+        if (!opened) await new Promise<void>((r) => (opened = r));
+        return Object.fromEntries(rec.manifest.secrets.map((n) => [n, now]));
+      },
+    });
+    h.setRecords([signer]);
+    const during = run(h, signer, { text: 't' });
+    await vi.waitFor(() => expect(opened).toBeDefined());
+    value = 'second';
+    h.reload([`signer@${signer.version}`]);
+    opened!();
+    const sig = (key: string) => createHmac('sha256', key).update('t').digest('hex');
+    expect((await during).output).toMatchObject({ sig: sig('first'), sameAsLoad: true, frozen: true, names: ['sign-key'] });
+    expect((await run(h, signer, { text: 't' })).output).toMatchObject({ sig: sig('second'), sameAsLoad: true });
+    await h.settled();
+    expect(h.stats()).toMatchObject({ loads: 2, unloads: 1 });
+    // A host without a secret source cannot load a version that lists secrets.
+    const bare = host();
+    bare.setRecords([signer]);
+    expect((await run(bare, signer, { text: 't' })).error).toMatchObject({ code: 'SECRETS_UNAVAILABLE' });
+    await Promise.all([h.close(), bare.close()]);
   });
 });
 

@@ -58,6 +58,12 @@ export interface Host {
   warm(): Promise<void>;
   /** Loads a version as a deploy check would (import, `load`), and says how long it took. */
   probe(rec: FunctionRecord): Promise<{ loadMs: number }>;
+  /**
+   * Loads these versions (keys `name@version`) again for the calls that come next, because
+   * something their `load` read changed (a secret): new batches get a fresh load, running ones
+   * finish on the old, which is unloaded after them. Warm versions load again at once.
+   */
+  reload(keys: readonly string[]): void;
   stats(): HostStats;
   /** Unloads everything. */
   close(): Promise<void>;
@@ -78,11 +84,15 @@ export interface FunctionHostOptions {
   log?: Logger;
   /** Where the lines function code writes go (`ctx.log`, `console.*`) [nowhere: `ctx.log` discards them]. */
   onLog?: (line: FunctionLogLine) => void;
+  /** Opens the secrets a version's manifest lists [none: loading a version that lists any fails]. */
+  secrets?: (rec: FunctionRecord) => Promise<Record<string, string>>;
 }
 
 interface Loaded {
   def: FunctionDefinition;
   state: unknown;
+  /** What `load` got as `ctx.secrets`: the batches of this load get the same. */
+  secrets: Readonly<Record<string, string>>;
   /** Tensor bytes its load left allocated, when measured. */
   bytes?: number;
 }
@@ -126,6 +136,11 @@ export class FunctionHost implements Host {
   private readonly perVersion = new FunctionStats();
   /** Loads run one at a time when measured, so each one's tensor bytes are its own. */
   private loadTurn: Promise<unknown> = Promise.resolve();
+  /**
+   * How many times a version was told to load again (see {@link reload}). Its cache key carries
+   * the count, so new batches load afresh while the old load serves the batches that hold it.
+   */
+  private readonly generations = new Map<string, number>();
 
   constructor(private readonly opts: FunctionHostOptions) {
     this.cache = new ModelCache<Loaded>({
@@ -142,9 +157,16 @@ export class FunctionHost implements Host {
 
   setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
     this.index.set(all, serving);
-    this.cache.retain(this.index.serving);
+    for (const key of this.generations.keys()) if (!this.index.has(key)) this.generations.delete(key);
+    this.retainServing();
     this.perVersion.retain((key) => this.index.has(key));
     for (const key of this.batchers.keys()) if (!this.index.has(key)) this.batchers.delete(key);
+    this.warming = this.loadWarm();
+  }
+
+  reload(keys: readonly string[]): void {
+    for (const key of keys) this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+    this.retainServing();
     this.warming = this.loadWarm();
   }
 
@@ -178,18 +200,18 @@ export class FunctionHost implements Host {
   }
 
   async probe(rec: FunctionRecord): Promise<{ loadMs: number }> {
-    const key = versionKey(rec.name, rec.version);
+    const slot = this.cacheKey(versionKey(rec.name, rec.version));
     const t0 = performance.now();
-    await this.cache.acquire(key, rec.manifest.memory, () => this.load(rec));
+    await this.cache.acquire(slot, rec.manifest.memory, () => this.load(rec));
     const loadMs = performance.now() - t0;
-    this.cache.release(key);
+    this.cache.release(slot);
     return { loadMs };
   }
 
   stats(): HostStats {
     return {
       backend: this.backend,
-      models: this.cache.view().filter((e) => e.loaded).map((e) => ({ key: e.key, bytes: e.bytes, ...(e.measuredBytes === undefined ? {} : { measuredBytes: e.measuredBytes }) })),
+      models: this.cache.view().filter((e) => e.loaded).map((e) => ({ key: e.key.replace(GENERATION, ''), bytes: e.bytes, ...(e.measuredBytes === undefined ? {} : { measuredBytes: e.measuredBytes }) })),
       modelBytes: this.cache.usedBytes,
       batches: this.calls,
       jobsDone: this.handled,
@@ -209,6 +231,17 @@ export class FunctionHost implements Host {
   async close(): Promise<void> {
     await this.warming.catch(() => undefined);
     await this.cache.clear();
+  }
+
+  /** A version's key in the model cache: its key, and its generation once it has one. */
+  private cacheKey(key: string): string {
+    const g = this.generations.get(key);
+    return g ? `${key}#${g}` : key;
+  }
+
+  /** Keeps the current loads of the serving versions; the others unload once no batch holds them. */
+  private retainServing(): void {
+    this.cache.retain(new Set([...this.index.serving].map((k) => this.cacheKey(k))));
   }
 
   /** Counts a batch's jobs as in flight until it settles. */
@@ -244,9 +277,10 @@ export class FunctionHost implements Host {
       this.perVersion.record({ fn: rec.name, version: rec.version, queuedAt: items.map((it) => it.data.enqueuedAt), ...(ran ? { started } : {}), finished, failed });
       return items.map((it, i) => ({ ...base, timings: { picked: it.picked, started, finished }, ...outcomes[i]! }));
     };
+    const slot = this.cacheKey(key);
     let loaded: Loaded;
     try {
-      loaded = await this.cache.acquire(key, rec.manifest.memory, () => this.load(rec));
+      loaded = await this.cache.acquire(slot, rec.manifest.memory, () => this.load(rec));
     } catch (err) {
       const error = toErrorRecord(err instanceof AutoglmError ? err : new FunctionLoadError(key, err));
       return results(items.map(() => ({ error })), Date.now(), false);
@@ -255,7 +289,7 @@ export class FunctionHost implements Host {
     try {
       return results(await this.handle(rec, loaded, items), started, true);
     } finally {
-      this.cache.release(key);
+      this.cache.release(slot);
     }
   }
 
@@ -280,7 +314,7 @@ export class FunctionHost implements Host {
       loaded.def.handle(
         items.map((i) => i.data.input),
         loaded.state,
-        { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec) },
+        { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets },
       ),
     );
     if (!Array.isArray(out) || out.length !== items.length) {
@@ -308,9 +342,17 @@ export class FunctionHost implements Host {
 
   private async loadNow(rec: FunctionRecord): Promise<Loaded> {
     const { def, dir } = await this.importDefinition(rec);
+    const secrets = Object.freeze(await this.openSecrets(rec));
     const load = def.load;
-    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec) })) : undefined;
-    return { def, state };
+    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
+    return { def, state, secrets };
+  }
+
+  private async openSecrets(rec: FunctionRecord): Promise<Record<string, string>> {
+    // Versions deployed before manifests had `secrets` have none.
+    if (!rec.manifest.secrets?.length) return {};
+    if (!this.opts.secrets) throw new FunctionError(`${rec.name}@${rec.version}: this worker has no secret source`, { code: 'SECRETS_UNAVAILABLE', retryable: true });
+    return this.opts.secrets(rec);
   }
 
   /** Runs function code with its `ctx.log`, its `console.*` lines going to `onLog` too. */
@@ -343,6 +385,9 @@ export class FunctionHost implements Host {
 
 /** A version's `env`, frozen: one object shared by its calls, which must not change it for the others. */
 const settings = (rec: FunctionRecord): Readonly<Record<string, string>> => Object.freeze(rec.manifest.env ?? {});
+
+/** The generation suffix of a model cache key (see `FunctionHost.cacheKey`). */
+const GENERATION = /#\d+$/;
 
 /** `ctx.log` of a host whose lines go nowhere (tests, tools). */
 const DISCARD: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => DISCARD };

@@ -3,7 +3,7 @@
  * TensorFlow.js backend, then runs a {@link FunctionHost} on the main thread's messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
+import { createLogger, fromErrorRecord, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
 import type { FunctionLogLine } from '../queue/index.ts';
 import { selectBackend, type BackendSelection } from './backend.ts';
 import { BundleCache } from './bundle-cache.ts';
@@ -30,7 +30,15 @@ function serve(selection: BackendSelection): void {
   const onLog = (line: FunctionLogLine) => {
     if (lines.push(line) === 1) process.nextTick(() => post({ t: 'logs', lines: lines.splice(0) }));
   };
-  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log, onLog });
+  // Secrets are opened on the main thread, which holds the keys, as a version loads.
+  let asked = 0;
+  const secretsAsked = new Map<number, { resolve: (v: Record<string, string>) => void; reject: (e: Error) => void }>();
+  const secrets = (rec: { name: string; version: string }) =>
+    new Promise<Record<string, string>>((resolve, reject) => {
+      secretsAsked.set(++asked, { resolve, reject });
+      post({ t: 'secrets', id: asked, fn: rec.name, version: rec.version });
+    });
+  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log, onLog, secrets });
   const aborts = new Map<number, AbortController>();
 
   // `execute` resolves even for failed functions; this covers a bug in the host itself.
@@ -85,6 +93,16 @@ function serve(selection: BackendSelection): void {
       case 'probe':
         void answer(m.id, host.probe(m.rec));
         break;
+      case 'reload':
+        host.reload(m.keys);
+        break;
+      case 'secrets': {
+        const p = secretsAsked.get(m.id);
+        secretsAsked.delete(m.id);
+        if ('values' in m) p?.resolve(m.values);
+        else p?.reject(fromErrorRecord(m.error));
+        break;
+      }
       case 'close':
         void answer(m.id, host.close());
         break;

@@ -1,5 +1,5 @@
 /** Messages between a worker's main thread ({@link HostThread}) and its inference thread. */
-import type { InvocationResult, LogLevel } from '../functions/sdk/index.ts';
+import type { ErrorRecord, InvocationResult, LogLevel } from '../functions/sdk/index.ts';
 import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/index.ts';
 import type { BackendChoice, BackendName } from './backend.ts';
 import type { HostInput, HostStats } from './function-host.ts';
@@ -27,8 +27,12 @@ export type ToThread =
   | { t: 'abort'; id: number }
   | { t: 'warm'; id: number }
   | { t: 'probe'; id: number; rec: FunctionRecord }
+  | { t: 'reload'; keys: string[] }
   | { t: 'close'; id: number }
-  | { t: 'ping' };
+  | { t: 'ping' }
+  /** The answer to the thread's `secrets` request with that `id`. */
+  | { t: 'secrets'; id: number; values: Record<string, string> }
+  | { t: 'secrets'; id: number; error: ErrorRecord };
 
 /** Thread → main. */
 export type FromThread =
@@ -39,4 +43,9 @@ export type FromThread =
   | { t: 'logs'; lines: FunctionLogLine[] }
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: string }
-  | { t: 'pong'; stats: HostStats };
+  | { t: 'pong'; stats: HostStats }
+  /**
+   * The secrets a version's manifest lists, asked for as it loads: they are opened on the main
+   * thread, which holds the keys, and only those of a version the main thread knows are given.
+   */
+  | { t: 'secrets'; id: number; fn: string; version: string };

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
+import { FunctionError, toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
 import type { FunctionLogLine, FunctionRecord } from '../queue/index.ts';
 import type { BackendSelection } from './backend.ts';
 import { Batcher, batchPlan } from './batcher.ts';
@@ -17,6 +17,8 @@ export interface HostThreadOptions extends ThreadData {
   onLost?: (err: Error) => void;
   /** Where the lines function code writes on the thread go. */
   onLog?: (line: FunctionLogLine) => void;
+  /** Opens the secrets of a version this side knows, for the thread's loads [none: such loads fail]. */
+  secrets?: (fn: string, version: string) => Promise<Record<string, string>>;
 }
 
 // Worker threads do not inherit tsx's loader from `--import`: the thread registers it, then loads
@@ -141,6 +143,10 @@ export class HostThread implements Host {
     return this.request({ t: 'probe', id: 0, rec }) as Promise<{ loadMs: number }>;
   }
 
+  reload(keys: readonly string[]): void {
+    this.send({ t: 'reload', keys: [...keys] });
+  }
+
   /** Last state the thread reported (refreshed every ping). */
   stats(): HostStats {
     return this.lastStats;
@@ -203,8 +209,19 @@ export class HostThread implements Host {
       this.pending.delete(m.id);
       if (m.ok) p.resolve(m.value);
       else p.reject(new Error(m.error));
+    } else if (m.t === 'secrets') {
+      void this.answerSecrets(m.id, m.fn, m.version);
     } else if (m.t === 'fatal') {
       this.die(new Error(m.message));
+    }
+  }
+
+  private async answerSecrets(id: number, fn: string, version: string): Promise<void> {
+    try {
+      if (!this.opts.secrets) throw new FunctionError(`${fn}@${version}: this worker has no secret source`, { code: 'SECRETS_UNAVAILABLE', retryable: true });
+      this.send({ t: 'secrets', id, values: await this.opts.secrets(fn, version) });
+    } catch (err) {
+      this.send({ t: 'secrets', id, error: toErrorRecord(err) });
     }
   }
 

@@ -25,6 +25,11 @@ export class RecordIndex {
     return this.records.get(versionKey(fn, version)) ?? this.byName.get(fn);
   }
 
+  /** Exactly the version `key` names (`name@version`), or undefined. */
+  get(key: string): FunctionRecord | undefined {
+    return this.records.get(key);
+  }
+
   has(key: string): boolean {
     return this.records.has(key);
   }

@@ -3,7 +3,7 @@
  * serve traffic (from the catalogue), and answering deploy checks (load a candidate, report).
  */
 import type { Redis } from 'ioredis';
-import { DeployCheckConsumer, recordOf, type DeviceSlot, type FunctionRecord, type FunctionState } from '../queue/index.ts';
+import { DeployCheckConsumer, recordOf, servingVersions, type DeviceSlot, type FunctionRecord, type FunctionState } from '../queue/index.ts';
 import { versionKey } from './record-index.ts';
 
 /** The catalogue as a worker uses it. */
@@ -23,7 +23,7 @@ export function catalogView(states: FunctionState[]): CatalogView {
   const byFunction = new Map<string, FunctionRecord[]>();
   for (const s of states) {
     const all = Object.keys(s.versions).flatMap((v) => recordOf(s, v) ?? []);
-    const live = new Set([...s.traffic.routes.filter((r) => r.weight > 0).map((r) => r.version), ...(s.traffic.shadow ? [s.traffic.shadow.version] : [])]);
+    const live = servingVersions(s.traffic);
     for (const v of live) serving.add(versionKey(s.name, v));
     records.push(...all);
     const sized = all.filter((r) => live.has(r.version));

@@ -42,6 +42,12 @@ export class SplitHost implements Host {
     return this.hostOf(rec).probe(rec);
   }
 
+  reload(keys: readonly string[]): void {
+    // Each host ignores the keys it does not serve.
+    this.thread.reload(keys);
+    this.inline.reload(keys);
+  }
+
   /** Both hosts' figures together; tensors are the inference thread's (inline code holds no model). */
   stats(): HostStats {
     const t = this.thread.stats();

@@ -15,6 +15,7 @@ import {
   FunctionConsumer,
   PayloadCipher,
   RELEASE_REDIS_MS,
+  SecretStore,
   WorkerRegistry,
   canServe,
   connectRedis,
@@ -22,6 +23,7 @@ import {
   installTracing,
   releaseRedis,
   type GpuReading,
+  type SecretChange,
 } from '../queue/index.ts';
 import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
@@ -35,6 +37,7 @@ import { whenParentGone } from './parent-link.ts';
 import { SplitHost } from './split-host.ts';
 import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
 import { beatEveryMs, type WorkerMessage } from './worker-messages.ts';
+import { WorkerSecrets, readersOf } from './worker-secrets.ts';
 
 const parsed = loadPoolConfig(process.env);
 const ident = parsed.ok ? loadWorkerIdentity(process.env, parsed.config.modelMemoryBytes) : undefined;
@@ -61,6 +64,7 @@ let stopping: Promise<void> | undefined;
 let heartbeat: NodeJS.Timeout | undefined;
 let ipcBeat: NodeJS.Timeout | undefined;
 let stopWatch: () => Promise<void> = async () => undefined;
+let stopSecretWatch: () => Promise<void> = async () => undefined;
 let stopChecks: () => Promise<void> = async () => undefined;
 // A GPU worker reports its device live (memory, utilisation, temperature) in its heartbeats.
 let gpu: GpuReading | undefined;
@@ -74,20 +78,24 @@ const onLog = (line: FunctionLogLine): void => {
   if (logs?.add(line) && line.source === 'log') log[line.level](line.msg, { function: line.fn, version: line.version, ...line.fields });
 };
 
+/** Every version by key: jobs look theirs up (the host resolves it the same way), and so do secrets. */
+const records = new RecordIndex();
+const secrets = new WorkerSecrets(records);
+
 let host: Host;
 let thread: HostThread | undefined;
 try {
   if (config.inference === 'thread') {
     const { backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = config;
-    thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, onLost: () => void shutdown('inference thread lost', 1) });
+    thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, secrets: secrets.openFor, onLost: () => void shutdown('inference thread lost', 1) });
     // Versions whose manifest says `isolation: inline` run here, on the main thread, from the
     // bundles this thread already fetches.
-    host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: fetcher, log, onLog }));
+    host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: fetcher, log, onLog, secrets: secrets.open }));
     log.info('backend selected', { backend: host.backend, simd: thread.selection.simd, skipped: thread.selection.skipped, inference: 'thread' });
   } else {
     const sel = await selectBackend({ choice: config.backend, gpuModule: config.gpuModule });
     const bundles = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir });
-    host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log, onLog });
+    host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log, onLog, secrets: secrets.open });
     log.info('backend selected', { backend: sel.name, simd: sel.simd, skipped: sel.skipped, inference: 'inline' });
   }
 } catch (err) {
@@ -101,14 +109,14 @@ const publisher = connectRedis(config.redisUrl, 'producer', redisTls);
 const catalogSub = connectRedis(config.redisUrl, 'subscriber', redisTls);
 for (const c of [conn, publisher, catalogSub]) c.on('error', () => undefined);
 logs = new FunctionLogWriter(publisher, config.prefix, cipher, { worker: workerId, keep: config.logsKept, perSecond: config.logsPerSecond });
+const secretStore = new SecretStore(publisher, config.prefix, cipher);
+secrets.connect(secretStore);
 
 const consumers = new Map<string, { consumer: FunctionConsumer; signature: string }>();
 const refusedLogged = new Set<string>();
 const registry = new WorkerRegistry(publisher, config.prefix);
 const startedAt = Date.now();
 let view: CatalogView = { records: [], serving: new Set(), byFunction: new Map() };
-/** The same versions by key: every job looks its version up (the host resolves it the same way). */
-const records = new RecordIndex();
 let accepting = false;
 /** How long the inference thread may stay silent: a batch may legitimately run for its timeout. */
 let threadLimitMs = config.hangLimitMs;
@@ -131,6 +139,14 @@ function onCatalog(next: CatalogView): void {
   syncConsumers();
   // The router's placement and /readyz should see the new set of functions now, not in 2 s.
   beat().catch(() => undefined);
+}
+
+/** Versions that read a changed secret load again with its new value. */
+function onSecretChange(c: SecretChange): void {
+  const keys = readersOf(view.records, c);
+  if (keys.length === 0) return;
+  log.info('a secret changed; loading its functions again', { ...(c ?? {}), versions: keys });
+  host.reload(keys);
 }
 
 /** Consumes the queue of every function this device can serve; sizes each consumer from its manifests. */
@@ -257,11 +273,12 @@ function toSupervisor(msg: WorkerMessage): void {
 
 const catalog = new FunctionCatalog(publisher, config.prefix);
 stopWatch = await catalog.watch(catalogSub, (all) => onCatalog(catalogView(all)));
+stopSecretWatch = await secretStore.watch(catalogSub, onSecretChange);
 // Warm functions load before the first job is taken and before the worker says it is ready.
 await host.warm();
 accepting = true;
 syncConsumers();
-stopChecks = answerDeployChecks(conn, publisher, config.prefix, { workerId, slot }, (rec) => fetchBundle(rec.hash).then(() => host.probe(rec)));
+stopChecks = answerDeployChecks(conn, publisher, config.prefix, { workerId, slot }, (rec) => secrets.checking(rec, () => fetchBundle(rec.hash).then(() => host.probe(rec))));
 await beat().catch(() => undefined);
 heartbeat = setInterval(() => beat().catch(() => undefined), 2000);
 ipcBeat = setInterval(tellSupervisor, beatEveryMs(config.hangLimitMs));
@@ -281,6 +298,7 @@ function shutdown(reason: string, code = 0): Promise<void> {
     stopGpuWatch();
     const closing = (async () => {
       await stopWatch().catch(() => undefined);
+      await stopSecretWatch().catch(() => undefined);
       // Running jobs finish; waiting ones stay queued for other workers.
       await Promise.all([...consumers.values()].map((c) => c.consumer.close()));
       await stopChecks().catch(() => undefined);

@@ -46,6 +46,11 @@ export interface FunctionRecord {
   manifest: Manifest;
 }
 
+/** The versions of a function that take traffic (weight above 0) or a shadow's copies. */
+export function servingVersions(t: TrafficTable): Set<string> {
+  return new Set([...t.routes.filter((r) => r.weight > 0).map((r) => r.version), ...(t.shadow ? [t.shadow.version] : [])]);
+}
+
 /** The record of `version` of `state`, or undefined. */
 export function recordOf(state: FunctionState, version: string): FunctionRecord | undefined {
   const v = state.versions[version];

@@ -22,7 +22,7 @@ export {
 } from './errors.ts';
 
 // Function catalogue (which functions exist, shared by router and pool)
-export { FunctionCatalog, recordOf } from './function-catalog.ts';
+export { FunctionCatalog, recordOf, servingVersions } from './function-catalog.ts';
 export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecord } from './function-catalog.ts';
 
 // Router side
@@ -71,3 +71,6 @@ export { readFunctionLogs, type LogPage, type LogQuery } from './function-log-re
 
 // Tracing: trace context rides in job data from router to worker; entry points install the SDK.
 export { flushTracing, installTracing } from './tracing.ts';
+
+// Secrets: sealed per namespace; the router sets and lists them, workers open those a version names.
+export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, type SecretInfo } from './secret-store.ts';

@@ -24,6 +24,7 @@ import {
   connectRedis,
   placeFunction,
   readFunctionLogs,
+  SecretStore,
   logsKey,
   releaseRedis,
   type Keyring,
@@ -109,6 +110,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
   const workers = new WorkerRegistry(producer, config.prefix);
   const pools = new PoolRegistry(producer, config.prefix);
+  const secrets = new SecretStore(producer, config.prefix, cipher);
+  // After a key rotation, secrets move to the new key, so the old one can be dropped once the
+  // jobs it sealed have expired.
+  void secrets.reseal().then(
+    (count) => count && log.info('secrets sealed again with the active key', { count, key: cipher.activeKey }),
+    (err: unknown) => log.warn('could not seal secrets again with the active key', { err }),
+  );
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
     // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
@@ -119,6 +127,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       const placed = placeFunction(bundle.manifest, inventory);
       return placed.ok ? undefined : `${bundle.manifest.name}: ${placed.reason}`;
     },
+    missingSecrets: (namespace, names) => secrets.missing(namespace, names),
     onChange: (name, state) => functions.apply(name, state),
   });
 
@@ -152,6 +161,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     shadow: new ShadowRunner(calls, shadowStats, log),
     shadowStats,
     logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, cipher, fn, q), clear: (fn) => producer.del(logsKey(config.prefix, fn)).then(() => undefined) },
+    secrets,
     limiter,
     log,
     auditLog,

@@ -19,6 +19,8 @@ export interface InvocationContext {
   readonly log: Logger;
   /** The version's settings (`env` in its manifest). */
   readonly env: Readonly<Record<string, string>>;
+  /** The values of the secrets its manifest lists (`secrets`), as `load` got them. */
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
 /** What `load` learns: where the function's files are, and on which device it runs. */
@@ -29,6 +31,11 @@ export interface LoadContext {
   readonly log: Logger;
   /** The version's settings (`env` in its manifest). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The values of the secrets its manifest lists (`secrets`), read when this load began. A new
+   * value makes the platform load the version again (after the batches running finish).
+   */
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
 /**

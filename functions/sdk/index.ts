@@ -22,7 +22,7 @@ export {
   toErrorRecord,
 } from './errors.ts';
 export type { ErrorRecord } from './errors.ts';
-export { manifestSchema, parseManifest } from './manifest.ts';
+export { SECRET_NAME, manifestSchema, parseManifest } from './manifest.ts';
 export type { Manifest, ManifestIssue } from './manifest.ts';
 export { parseDuration } from './duration.ts';
 export { createLogger } from './logger.ts';

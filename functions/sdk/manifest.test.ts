@@ -42,6 +42,22 @@ describe('manifest env', () => {
   });
 });
 
+describe('manifest secrets', () => {
+  it('lists secret names, default none', () => {
+    const r = parseManifest({ name: 'crm', secrets: ['crm-api-key', 'db_password'] });
+    expect(r.ok && r.manifest.secrets).toEqual(['crm-api-key', 'db_password']);
+    const none = parseManifest({ name: 'crm' });
+    expect(none.ok && none.manifest.secrets).toEqual([]);
+  });
+
+  it('refuses a bad name and a name listed twice, naming where', () => {
+    const bad = parseManifest({ name: 'crm', secrets: ['ok', 'Not OK'] });
+    expect(!bad.ok && bad.issues.map((i) => i.field)).toEqual(['secrets.1']);
+    const twice = parseManifest({ name: 'crm', secrets: ['a', 'a'] });
+    expect(!twice.ok && twice.issues).toEqual([{ field: 'secrets', message: 'lists a secret twice' }]);
+  });
+});
+
 describe('parseDuration', () => {
   it.each([
     ['250ms', 250],

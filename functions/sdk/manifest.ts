@@ -24,6 +24,9 @@ const memory = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return Math.round(Number(m[1]) * mult[unit]!);
 });
 
+/** A secret's name: what a manifest lists under `secrets` and code reads as `ctx.secrets[name]`. */
+export const SECRET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
 /** A JSON Schema object, checked by the platform (Ajv, draft 2020-12 subset) when the manifest is read. */
 const jsonSchema = z.record(z.string(), z.unknown());
 
@@ -83,6 +86,17 @@ export const manifestSchema = z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a variable name: letters, digits and _, not starting with a digit'), z.string().max(4096))
       .refine((e) => Object.keys(e).length <= 100, 'at most 100 settings')
       .default({}),
+    /**
+     * Secrets of the function's namespace the code reads as `ctx.secrets` (set with `autoglm
+     * secret set`). Only names are part of the version: values are sealed in the platform, a
+     * deploy naming one that does not exist is refused, and a new value reaches loaded versions
+     * without a deploy.
+     */
+    secrets: z
+      .array(z.string().regex(SECRET_NAME, 'must be lowercase letters, digits, _ and -, starting with a letter'))
+      .max(50)
+      .refine((a) => new Set(a).size === a.length, 'lists a secret twice')
+      .default([]),
   })
   .strict();
 

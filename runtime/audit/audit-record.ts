@@ -11,6 +11,8 @@ export type AuditAction =
   | 'traffic.change'
   | 'traffic.rollback'
   | 'token.create'
+  | 'secret.set'
+  | 'secret.remove'
   | 'invoke'
   | 'job.submit'
   | 'job.cancel'

@@ -6,6 +6,8 @@ export type Action =
   | 'function.read'
   | 'function.deploy'
   | 'function.logs'
+  | 'secret.read'
+  | 'secret.write'
   | 'invoke'
   | 'job.read'
   | 'job.cancel'
@@ -20,13 +22,14 @@ export type Action =
  * invokes the functions its token names when it names any. Metrics (`metrics.read`) describe every
  * namespace at once, so a `viewer` reads them only with a token for all namespaces (`*`). A
  * function's logs (`function.logs`) can hold what its inputs held, from every caller: an
- * `invoker`, whose view stops at its own jobs, does not read them.
+ * `invoker`, whose view stops at its own jobs, does not read them. Nobody reads a secret's value:
+ * `secret.read` is its name and dates, `secret.write` sets or removes it.
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'function.logs', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read'],
-  deployer: ['function.read', 'function.deploy', 'function.logs', 'job.read', 'artifact.read'],
+  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read'],
+  deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read'],
   invoker: ['function.read', 'invoke', 'job.read', 'job.cancel'],
-  viewer: ['function.read', 'function.logs', 'job.read', 'metrics.read'],
+  viewer: ['function.read', 'function.logs', 'secret.read', 'job.read', 'metrics.read'],
   // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.
   worker: ['artifact.read'],
 };

@@ -12,6 +12,7 @@ import { registerJobCommands } from './commands/job-commands.ts';
 import { registerLogCommands } from './commands/log-commands.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerPoolCommands } from './commands/pool-commands.ts';
+import { registerSecretCommands } from './commands/secret-commands.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import { createContext, type CliContext } from './context.ts';
 
@@ -31,6 +32,7 @@ registerLogCommands(program, ctx);
 registerLogin(program, ctx);
 registerPoolCommands(program, ctx);
 registerAuditCommands(program, ctx);
+registerSecretCommands(program, ctx);
 registerTokenCommands(program, ctx);
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();

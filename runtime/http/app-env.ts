@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobReader, JobSubmitter, NamespaceLimiter, PoolRegistry, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
-import type { LogPage, LogQuery, QueueStats } from '../../queue/index.ts';
+import type { LogPage, LogQuery, QueueStats, SecretStore } from '../../queue/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
@@ -40,6 +40,8 @@ export interface AppDeps {
   shadowStats: ShadowStats;
   /** A function's log lines (what its code wrote), sealed in Redis by the workers: read them, or drop them with the function. */
   logs: { read(fn: string, q: LogQuery): Promise<LogPage>; clear(fn: string): Promise<void> };
+  /** Secrets per namespace: set, listed and removed here, opened only by workers. */
+  secrets: Pick<SecretStore, 'set' | 'remove' | 'info' | 'list'>;
   /** Per-namespace rate limits and concurrency quotas. */
   limiter: NamespaceLimiter;
   log: Logger;

@@ -17,6 +17,7 @@ import { invokeRoutes } from './routes/invoke-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { logRoutes } from './routes/log-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
+import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
 
 /**
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', jobRoutes(deps));
   app.route('/', functionRoutes(deps));
   app.route('/', logRoutes(deps));
+  app.route('/', secretRoutes(deps));
   app.route('/', tokenRoutes(deps));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
   app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));

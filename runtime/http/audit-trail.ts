@@ -12,6 +12,9 @@ const ACTIONS: [string, RegExp, string][] = [
   ['POST', /^\/v1\/functions\/([a-z][a-z0-9-]*)(?:@[0-9a-f]{12})?\/jobs$/, 'job.submit'],
   ['DELETE', /^\/v1\/jobs\/([^/]+)$/, 'job.cancel'],
   ['POST', /^\/v1\/tokens$/, 'token.create'],
+  // The name is in the detail: as `function` it would read as a function's.
+  ['PUT', /^\/v1\/secrets\/[^/]+$/, 'secret.set'],
+  ['DELETE', /^\/v1\/secrets\/[^/]+$/, 'secret.remove'],
 ];
 
 /**

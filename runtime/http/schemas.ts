@@ -180,6 +180,7 @@ export const VersionSummary = z
     device: z.string(),
     batching: z.object({ maxSize: z.number(), maxDelay: z.number() }),
     env: z.record(z.string(), z.string()).openapi({ description: "the version's settings (`ctx.env`)" }),
+    secrets: z.array(z.string()).openapi({ description: "names of the namespace's secrets it reads (`ctx.secrets`)" }),
     traffic: z.number().int().openapi({ description: 'percent of calls this version serves' }),
     shadow: z.number().int().openapi({ description: 'percent of calls mirrored to it' }),
     running: z

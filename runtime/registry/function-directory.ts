@@ -1,4 +1,4 @@
-import { recordOf, type FunctionRecord, type FunctionState } from '../../queue/index.ts';
+import { recordOf, servingVersions, type FunctionRecord, type FunctionState } from '../../queue/index.ts';
 import { FunctionNotFoundError } from '../http/errors.ts';
 import { NotServingError } from './registry-errors.ts';
 import { pickVersion } from './traffic.ts';
@@ -37,6 +37,13 @@ export class FunctionDirectory {
   apply(name: string, state: FunctionState | undefined): void {
     if (state) this.byName.set(name, state);
     else this.byName.delete(name);
+  }
+
+  /** The functions of `namespace` with a serving version that lists the secret `name`. */
+  usersOf(namespace: string, name: string): string[] {
+    return this.list()
+      .filter((s) => s.namespace === namespace && [...servingVersions(s.traffic)].some((v) => s.versions[v]?.manifest.secrets?.includes(name)))
+      .map((s) => s.name);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { BundleFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
-import type { DeployChecker, FunctionCatalog, FunctionState, QueueSet, ShadowStats, TrafficTable, VersionRecord } from '../../queue/index.ts';
+import { SecretMissingError, type DeployChecker, type FunctionCatalog, type FunctionState, type QueueSet, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 import { FunctionBusyError, FunctionLoadError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
@@ -13,6 +13,8 @@ export interface RegistryOptions {
   maxBundleBytes?: number;
   /** Checks that some device can run the manifest; returns a reason when none can. */
   placement?: (bundle: OpenedBundle) => Promise<string | undefined>;
+  /** Which of a manifest's `secrets` its namespace lacks [none checked]. */
+  missingSecrets?: (namespace: string, names: readonly string[]) => Promise<string[]>;
   /** Told of every change this registry makes, right after it is stored. */
   onChange?: (name: string, state: FunctionState | undefined) => void;
 }
@@ -46,7 +48,7 @@ export class Registry {
 
   /**
    * Deploys an archive.
-   * @throws InvalidBundleError, HashMismatchError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
+   * @throws InvalidBundleError, HashMismatchError, SecretMissingError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
    */
   async deploy(
     archive: Buffer,
@@ -66,6 +68,8 @@ export class Registry {
     if (existing && o.namespace && existing.namespace !== o.namespace) throw new NamespaceMismatchError(name, existing.namespace, o.namespace);
     const namespace = existing?.namespace ?? o.namespace ?? 'default';
     o.authorize?.(namespace);
+    const lacking = (await this.opts.missingSecrets?.(namespace, bundle.manifest.secrets)) ?? [];
+    if (lacking.length) throw new SecretMissingError(namespace, lacking);
     const already = existing?.versions[bundle.version];
     let check: DeployResult['check'];
     // Stored even when the version is known: this router's store may be new (another node, a lost disk).

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
 const GRAPH_MODEL = fileURLToPath(new URL('../fixtures/models/graph-affine', import.meta.url));
 const CHATTY = fileURLToPath(new URL('../fixtures/functions/chatty', import.meta.url));
 const SETTINGS = fileURLToPath(new URL('../fixtures/functions/settings', import.meta.url));
+const SIGNER = fileURLToPath(new URL('../fixtures/functions/signer', import.meta.url));
 let redis: TestRedis;
 let p: TestPlatform;
 let work: string;
@@ -271,8 +273,8 @@ describe('autoglm CLI against a running platform', () => {
       [first.json.version, { GREETING: 'hello' }],
     ]);
     const human = (await cli(['functions', 'versions', 'settings'])).stdout.trim().split('\n');
-    expect(human[0]).toMatch(/SHA256\s+ENV$/);
-    expect(human.find((l) => l.startsWith(changed.json.version))).toMatch(/ GREETING=hej EXTRA=a=b$/);
+    expect(human[0]).toMatch(/SHA256\s+ENV\s+SECRETS$/);
+    expect(human.find((l) => l.startsWith(changed.json.version))).toMatch(/ GREETING=hej EXTRA=a=b\s+-$/);
     expect((await cli(['rollback', 'settings'])).code).toBe(0);
     expect((await cli(['invoke', 'settings', '--json'])).json.output.greeting).toBe('hello');
     const bad = await cli(['deploy', SETTINGS, '--env', 'NOVALUE']);
@@ -323,6 +325,36 @@ describe('autoglm CLI against a running platform', () => {
     } finally {
       follow.kill();
     }
+  });
+
+  it('secret set from standard input or a file, ls, and rm (refused while in use) reach a function as ctx.secrets; no value is ever printed', async () => {
+    const set = await cli(['secret', 'set', 'sign-key'], { stdin: 'from-stdin-77\n' });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout.trim()).toBe('created secret sign-key in default (13 bytes)');
+    expect((await cli(['deploy', SIGNER, '--json'])).code).toBe(0);
+    const sig = (key: string) => createHmac('sha256', key).update('t').digest('hex');
+    expect((await cli(['invoke', 'signer', '--data', '{"text":"t"}', '--json'])).json.output.sig).toBe(sig('from-stdin-77'));
+
+    const file = join(work, 'key.txt');
+    writeFileSync(file, 'from-file-88\n');
+    const update = await cli(['secret', 'set', 'sign-key', '--from-file', file]);
+    expect(update.stdout.trim()).toBe('updated secret sign-key in default (13 bytes); reloading signer');
+    let out = '';
+    for (let i = 0; i < 100 && out !== sig('from-file-88\n'); i++) out = (await cli(['invoke', 'signer', '--data', '{"text":"t"}', '--json'])).json.output.sig;
+    expect(out).toBe(sig('from-file-88\n'));
+
+    const ls = await cli(['secret', 'ls']);
+    expect(ls.stdout.split('\n')[0]).toMatch(/^NAME\s+SIZE\s+UPDATED\s+BY\s+USED BY$/);
+    expect(ls.stdout.split('\n')[1]!.split(/\s{2,}/)).toEqual(['sign-key', '13', expect.any(String), 'test-admin', 'signer']);
+    const json = await cli(['secret', 'ls', '--json']);
+    expect(json.json.items[0]).toMatchObject({ name: 'sign-key', usedBy: ['signer'] });
+    expect(ls.stdout + json.stdout + set.stdout + update.stdout).not.toMatch(/from-(stdin|file)/);
+
+    const inUse = await cli(['secret', 'rm', 'sign-key']);
+    expect([inUse.code, inUse.stderr]).toEqual([3, expect.stringContaining("listed by serving versions of 'signer'")]);
+    expect((await cli(['secret', 'set', 'x'], { stdin: '' })).code).toBe(2);
+    expect((await cli(['functions', 'rm', 'signer'])).code).toBe(0);
+    expect((await cli(['secret', 'rm', 'sign-key'])).stdout.trim()).toBe('removed secret sign-key');
   });
 
   it('exit codes tell usage errors, server refusals, failed jobs and unreachable servers apart', async () => {

@@ -25,6 +25,7 @@ const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
   signal: new AbortController().signal,
   log: createLogger({}, 'error'),
   env: {},
+  secrets: {},
   ...over,
 });
 let state: ReplyState;

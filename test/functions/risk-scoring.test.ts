@@ -15,7 +15,7 @@ import type { RiskOutput } from '../../functions/risk-scoring/risk-scorer.ts';
 import { fraudInput, normalInput } from './risk-fixtures.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
-const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {} };
+const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {} };
 let state: RiskModel;
 
 const handle = async (inputs: unknown[]) => riskScoring.handle(inputs as never[], state, ctx);
@@ -27,7 +27,7 @@ const ok = (r: RiskOutput | Error): RiskOutput => {
 beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
-  state = await riskScoring.load!({ dir: DIR, device: 'cpu:0', log: ctx.log, env: {} });
+  state = await riskScoring.load!({ dir: DIR, device: 'cpu:0', log: ctx.log, env: {}, secrets: {} });
 });
 afterAll(() => riskScoring.unload?.(state));
 

@@ -72,3 +72,22 @@ export async function startTestRedis(): Promise<TestRedis> {
     },
   };
 }
+
+/** Every key and every value (of every type) in Redis, as text. */
+export async function dumpRedis(r: Redis): Promise<string> {
+  const parts: string[] = [];
+  for await (const batch of r.scanStream({ count: 500 })) {
+    for (const key of batch as string[]) {
+      parts.push(key);
+      const type = await r.type(key);
+      if (type === 'string') parts.push((await r.get(key)) ?? '');
+      else if (type === 'hash') parts.push(JSON.stringify(await r.hgetall(key)));
+      else if (type === 'list') parts.push(JSON.stringify(await r.lrange(key, 0, -1)));
+      else if (type === 'set') parts.push(JSON.stringify(await r.smembers(key)));
+      else if (type === 'zset') parts.push(JSON.stringify(await r.zrange(key, '0', '-1')));
+      else if (type === 'stream') parts.push(JSON.stringify(await r.xrange(key, '-', '+')));
+    }
+  }
+  return parts.join('\n');
+}
+

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isItemId, newKeyringSpec } from '../../queue/index.ts';
 import { startPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { dumpRedis, startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -10,24 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.destroy();
 });
-
-/** Every key and every value (of every type) in Redis, as text. */
-async function dumpRedis(r: import('ioredis').Redis): Promise<string> {
-  const parts: string[] = [];
-  for await (const batch of r.scanStream({ count: 500 })) {
-    for (const key of batch as string[]) {
-      parts.push(key);
-      const type = await r.type(key);
-      if (type === 'string') parts.push((await r.get(key)) ?? '');
-      else if (type === 'hash') parts.push(JSON.stringify(await r.hgetall(key)));
-      else if (type === 'list') parts.push(JSON.stringify(await r.lrange(key, 0, -1)));
-      else if (type === 'set') parts.push(JSON.stringify(await r.smembers(key)));
-      else if (type === 'zset') parts.push(JSON.stringify(await r.zrange(key, '0', '-1')));
-      else if (type === 'stream') parts.push(JSON.stringify(await r.xrange(key, '-', '+')));
-    }
-  }
-  return parts.join('\n');
-}
 
 describe('payload encryption at rest', () => {
   it('no Redis key or value holds an input or output in plain text after sync and async calls', async () => {

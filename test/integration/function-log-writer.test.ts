@@ -1,46 +1,36 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FunctionLogWriter, PayloadCipher, newKeyringSpec, parseKeyring, readFunctionLogs, type FunctionLogLine } from '../../queue/index.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { redisForFile } from '../harness/redis-for-file.ts';
 
-let redis: TestRedis;
-let conn: Redis;
+const redis = redisForFile();
 const ring = parseKeyring(newKeyringSpec('t'));
 const cipher = new PayloadCipher(ring.ok ? ring.ring : (undefined as never));
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  conn = new Redis(redis.url);
-});
-afterAll(async () => {
-  conn?.disconnect();
-  await redis?.destroy();
-});
 
 let n = 0;
 /** A line of `fn` at `t` (default now). */
 const line = (fn: string, msg: string, t = Date.now()): FunctionLogLine => ({ t, level: 'info', msg, fn, version: 'v1', device: 'cpu:0', source: 'log' });
-const read = (prefix: string, fn: string, limit = 100) => readFunctionLogs(conn, prefix, cipher, fn, { limit });
+const read = (prefix: string, fn: string, limit = 100) => readFunctionLogs(redis.conn, prefix, cipher, fn, { limit });
 
 describe('function log writer', () => {
   it('writes lines sealed, in order, with the worker named; a reader pages forward from `next`', async () => {
     const prefix = `w${++n}`;
-    const w = new FunctionLogWriter(conn, prefix, cipher, { worker: 'node-1' });
+    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { worker: 'node-1' });
     for (let i = 0; i < 5; i++) expect(w.add(line('f', `line ${i}`))).toBe(true);
     await w.flush();
     const page = await read(prefix, 'f');
     expect(page.lines.map((l) => l.msg)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
     expect(page.lines.every((l) => l.worker === 'node-1')).toBe(true);
-    expect(JSON.stringify(await conn.xrange(`${prefix}:logs:f`, '-', '+'))).not.toContain('line 0');
+    expect(JSON.stringify(await redis.conn.xrange(`${prefix}:logs:f`, '-', '+'))).not.toContain('line 0');
     w.add(line('f', 'line 5'));
     await w.flush();
-    const next = await readFunctionLogs(conn, prefix, cipher, 'f', { limit: 100, after: page.next! });
+    const next = await readFunctionLogs(redis.conn, prefix, cipher, 'f', { limit: 100, after: page.next! });
     expect(next.lines.map((l) => l.msg)).toEqual(['line 5']);
   });
 
   it('past the rate, lines of that second are dropped and counted in one line', async () => {
     const prefix = `w${++n}`;
-    const w = new FunctionLogWriter(conn, prefix, cipher, { perSecond: 3 });
+    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { perSecond: 3 });
     const t = Math.floor(Date.now() / 1000) * 1000;
     const shipped = Array.from({ length: 10 }, (_, i) => w.add(line('f', `l${i}`, t + i)));
     expect(shipped).toEqual([true, true, true, false, false, false, false, false, false, false]);
@@ -52,8 +42,8 @@ describe('function log writer', () => {
 
   it('while Redis has not taken the lines before, at most `backlog` wait: the rest are dropped and counted, and the worker keeps no more', async () => {
     const prefix = `w${++n}`;
-    const w = new FunctionLogWriter(conn, prefix, cipher, { backlog: 5 });
-    const admin = new Redis(redis.url);
+    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { backlog: 5 });
+    const admin = new Redis(redis.server.url);
     try {
       // Writes stall for a while, as in an outage or a stalled connection.
       await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');

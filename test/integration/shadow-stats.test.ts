@@ -1,25 +1,14 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ShadowStats } from '../../queue/index.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { redisForFile } from '../harness/redis-for-file.ts';
 import { watchCommands } from '../harness/redis-monitor.ts';
 
-let redis: TestRedis;
-let conn: Redis;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  conn = new Redis(redis.url);
-});
-afterAll(async () => {
-  conn?.disconnect();
-  await redis?.destroy();
-});
+const redis = redisForFile();
 
 describe('shadow statistics', () => {
   it('writes a burst of samples in one transaction, counted and newest first', async () => {
-    const stats = new ShadowStats(conn, 'st');
-    const log = await watchCommands(redis.url);
+    const stats = new ShadowStats(redis.conn, 'st');
+    const log = await watchCommands(redis.server.url);
     try {
       for (let i = 1; i <= 5; i++) stats.record('fn', 'v2', { agree: i !== 2, servingOk: true, shadowOk: i !== 2, servingMs: i, shadowMs: 10 * i });
       await stats.flush();
@@ -30,12 +19,12 @@ describe('shadow statistics', () => {
     expect(log.seen.filter((c) => c.toLowerCase() === 'multi')).toHaveLength(1);
     const report = await stats.report('fn', 'v2');
     expect(report).toMatchObject({ samples: 5, agreed: 4, servingErrors: 0, shadowErrors: 1 });
-    expect(await conn.lrange('st:shadow:fn:v2:serving', 0, -1)).toEqual(['5', '4', '3', '2', '1']);
-    expect(await conn.lrange('st:shadow:fn:v2:shadow', 0, -1)).toEqual(['50', '40', '30', '20', '10']);
+    expect(await redis.conn.lrange('st:shadow:fn:v2:serving', 0, -1)).toEqual(['5', '4', '3', '2', '1']);
+    expect(await redis.conn.lrange('st:shadow:fn:v2:shadow', 0, -1)).toEqual(['50', '40', '30', '20', '10']);
   });
 
   it('writes samples without being asked, and forgets those of a function whose shadow is cleared', async () => {
-    const stats = new ShadowStats(conn, 'st2');
+    const stats = new ShadowStats(redis.conn, 'st2');
     stats.record('a', 'v2', { agree: true, servingOk: true, shadowOk: true, servingMs: 1, shadowMs: 1 });
     stats.record('b', 'v9', { agree: true, servingOk: true, shadowOk: true, servingMs: 1, shadowMs: 1 });
     await stats.clear('b');

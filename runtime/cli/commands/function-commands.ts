@@ -149,7 +149,12 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
       const c = ctx();
       const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}/versions`);
       const env = (e: Record<string, string> = {}) => Object.entries(e).map(([k, v]) => `${k}=${v}`).join(' ') || undefined;
-      c.out.print(r.body, () => table(['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'SHA256', 'ENV'], r.body.items.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.hash, env(v.env)])));
+      c.out.print(r.body, () =>
+        table(
+          ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'SHA256', 'ENV', 'SECRETS'],
+          r.body.items.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.hash, env(v.env), v.secrets?.join(',') || undefined]),
+        ),
+      );
     });
   fns
     .command('rm <name>')

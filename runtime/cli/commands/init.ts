@@ -26,6 +26,10 @@ device: any
 memory: 64MiB
 warm: false
 artifacts: []
+# Settings the code reads as ctx.env (part of the version), and the names of secrets it reads as
+# ctx.secrets (values set with: autoglm secret set NAME; never part of the bundle).
+env: {}
+secrets: []
 `;
 
 const handler = `import { InvalidInputError, defineFunction } from 'open-autoglm/sdk';

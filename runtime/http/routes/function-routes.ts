@@ -112,6 +112,7 @@ function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunSta
     device: m.device,
     batching: m.batching,
     env: m.env ?? {},
+    secrets: m.secrets ?? [],
     traffic: s.traffic.routes.find((r) => r.version === v.version)?.weight ?? 0,
     shadow: s.traffic.shadow?.version === v.version ? s.traffic.shadow.percent : 0,
     ...(running ? { running } : {}),

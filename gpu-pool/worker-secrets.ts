@@ -1,0 +1,49 @@
+import type { FunctionRecord, SecretChange, SecretStore } from '../queue/index.ts';
+import { versionKey, type RecordIndex } from './record-index.ts';
+
+/**
+ * A worker's secrets, opened on its main thread, where the keys are, for the versions that list
+ * them as they load. The inference thread asks by version; it is given the secrets of a version
+ * this side knows (catalogued, or a deploy candidate being checked), not whatever it names.
+ */
+export class WorkerSecrets {
+  private store: SecretStore | undefined;
+  /** Deploy candidates being loaded, by key: versions the catalogue does not have yet. */
+  private readonly candidates = new Map<string, FunctionRecord>();
+
+  constructor(private readonly records: RecordIndex) {}
+
+  /** Once Redis is connected; opening fails before. */
+  connect(store: SecretStore): void {
+    this.store = store;
+  }
+
+  /** The values of the secrets `rec`'s manifest lists. */
+  readonly open = (rec: FunctionRecord): Promise<Record<string, string>> => {
+    if (!this.store) return Promise.reject(new Error('the worker is not connected to Redis yet'));
+    return this.store.open(rec.namespace, rec.manifest.secrets ?? []);
+  };
+
+  /** As {@link open}, for a version named by the inference thread. */
+  readonly openFor = (fn: string, version: string): Promise<Record<string, string>> => {
+    const key = versionKey(fn, version);
+    const rec = this.candidates.get(key) ?? this.records.get(key);
+    return rec ? this.open(rec) : Promise.reject(new Error(`${key} is not deployed`));
+  };
+
+  /** Runs a deploy check of `rec`, whose secrets are given meanwhile. */
+  async checking<T>(rec: FunctionRecord, check: () => Promise<T>): Promise<T> {
+    const key = versionKey(rec.name, rec.version);
+    this.candidates.set(key, rec);
+    try {
+      return await check();
+    } finally {
+      this.candidates.delete(key);
+    }
+  }
+}
+
+/** Keys of the versions that read a changed secret; of all that read any when the change is unknown. */
+export function readersOf(records: readonly FunctionRecord[], c: SecretChange): string[] {
+  return records.filter((r) => (r.manifest.secrets ?? []).some((name) => !c || (r.namespace === c.namespace && name === c.name))).map((r) => versionKey(r.name, r.version));
+}

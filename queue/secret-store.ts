@@ -1,0 +1,172 @@
+import type { Redis } from 'ioredis';
+import { AutoglmError, SECRET_NAME } from '../functions/sdk/index.ts';
+import type { PayloadCipher, SealedInline } from './payload-cipher.ts';
+
+/** Largest secret value, bytes of UTF-8 (a certificate chain or a service-account key fits). */
+export const SECRET_MAX_BYTES = 64 * 1024;
+
+/** What anyone may see of a secret: never its value. */
+export interface SecretInfo {
+  name: string;
+  namespace: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Who set the current value. */
+  updatedBy: string;
+  /** Bytes of the value. */
+  size: number;
+}
+
+/** A secret as stored: its info, and its value sealed. */
+interface Stored extends Omit<SecretInfo, 'name' | 'namespace'> {
+  value: SealedInline;
+}
+
+/** A change that functions' loaded copies must follow; undefined: any may have changed (a reconnect hid the news). */
+export type SecretChange = { namespace: string; name: string } | undefined;
+
+/** Sets hash field ARGV[1] to ARGV[3] only while it still holds ARGV[2]. */
+const SWAP = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
+
+const hashKey = (prefix: string, ns: string) => `${prefix}:secrets:${ns}`;
+const channelOf = (prefix: string) => `${prefix}:secrets:changed`;
+/** Binds a sealed value to its place: a value moved to another name or namespace does not open. */
+const aad = (ns: string, name: string) => `secret:${ns}/${name}`;
+
+/**
+ * Values that function code needs and nobody should read back (API keys, database passwords),
+ * one Redis hash per namespace, sealed with the payload keys. The router writes them and lists
+ * their info; only workers open them, for the versions whose manifests name them. Each change is
+ * announced so that workers load those versions again with the new value.
+ */
+export class SecretStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly cipher: PayloadCipher,
+  ) {}
+
+  /** Sets a secret's value; says whether it was new. */
+  async set(namespace: string, name: string, value: string, by: string): Promise<{ created: boolean; info: SecretInfo }> {
+    const key = hashKey(this.prefix, namespace);
+    const now = Date.now();
+    const prior = await this.redis.hget(key, name);
+    const createdAt = prior ? (JSON.parse(prior) as Stored).createdAt : now;
+    const stored: Stored = { createdAt, updatedAt: now, updatedBy: by, size: Buffer.byteLength(value), value: this.cipher.seal(value, aad(namespace, name))! };
+    await this.redis.multi().hset(key, name, JSON.stringify(stored)).publish(channelOf(this.prefix), JSON.stringify({ namespace, name })).exec();
+    return { created: !prior, info: infoOf(namespace, name, stored) };
+  }
+
+  /** Removes a secret; says whether there was one. */
+  async remove(namespace: string, name: string): Promise<boolean> {
+    const [[, n] = []] = (await this.redis.multi().hdel(hashKey(this.prefix, namespace), name).publish(channelOf(this.prefix), JSON.stringify({ namespace, name })).exec()) ?? [];
+    return n === 1;
+  }
+
+  async info(namespace: string, name: string): Promise<SecretInfo | undefined> {
+    const raw = await this.redis.hget(hashKey(this.prefix, namespace), name);
+    return raw ? infoOf(namespace, name, JSON.parse(raw) as Stored) : undefined;
+  }
+
+  /** A namespace's secrets, by name. */
+  async list(namespace: string): Promise<SecretInfo[]> {
+    const all = await this.redis.hgetall(hashKey(this.prefix, namespace));
+    return Object.entries(all)
+      .map(([name, raw]) => infoOf(namespace, name, JSON.parse(raw) as Stored))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Which of `names` a namespace lacks. */
+  async missing(namespace: string, names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const found = await this.redis.hmget(hashKey(this.prefix, namespace), ...names);
+    return names.filter((_, i) => found[i] === null);
+  }
+
+  /**
+   * The values of `names` (for a worker loading a version that lists them).
+   * @throws SecretMissingError naming those the namespace lacks
+   */
+  async open(namespace: string, names: readonly string[]): Promise<Record<string, string>> {
+    if (names.length === 0) return {};
+    const found = await this.redis.hmget(hashKey(this.prefix, namespace), ...names);
+    const lacking = names.filter((_, i) => found[i] === null);
+    if (lacking.length) throw new SecretMissingError(namespace, lacking);
+    return Object.fromEntries(names.map((n, i) => [n, this.cipher.open((JSON.parse(found[i]!) as Stored).value, aad(namespace, n)) as string]));
+  }
+
+  /**
+   * Seals again, with the active key, every secret sealed with another one. Secrets outlive the
+   * jobs a rotated-out key must be kept for: once a router has started with the new key first,
+   * the old one may go. Values stay the same, so functions are not told. Returns how many.
+   */
+  async reseal(): Promise<number> {
+    let n = 0;
+    for await (const batch of this.redis.scanStream({ match: hashKey(this.prefix, '*'), type: 'hash', count: 100 })) {
+      for (const key of batch as string[]) {
+        const namespace = key.slice(hashKey(this.prefix, '').length);
+        for (const [name, raw] of Object.entries(await this.redis.hgetall(key))) {
+          const stored = JSON.parse(raw) as Stored;
+          if (stored.value.k === this.cipher.activeKey) continue;
+          const value = this.cipher.open(stored.value, aad(namespace, name)) as string;
+          const next: Stored = { ...stored, value: this.cipher.seal(value, aad(namespace, name))! };
+          // Only if unchanged meanwhile: a value set since is sealed with the active key already.
+          if ((await this.redis.eval(SWAP, 1, key, name, raw, JSON.stringify(next))) === 1) n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Calls `onChange` after every secret change, and with undefined after a reconnect, when
+   * changes may have been missed. `subscriber` must be a connection dedicated to subscriptions
+   * (it may carry others). Returns a stop function.
+   */
+  async watch(subscriber: Redis, onChange: (c: SecretChange) => void): Promise<() => Promise<void>> {
+    const channel = channelOf(this.prefix);
+    const onMessage = (ch: string, msg: string) => {
+      if (ch !== channel) return;
+      const c = parseChange(msg);
+      if (c) onChange(c);
+    };
+    let connected = false;
+    const onReady = () => {
+      if (connected) onChange(undefined);
+      connected = true;
+    };
+    subscriber.on('message', onMessage);
+    subscriber.on('ready', onReady);
+    await subscriber.subscribe(channel);
+    connected = true;
+    return async () => {
+      subscriber.off('message', onMessage);
+      subscriber.off('ready', onReady);
+      await subscriber.unsubscribe(channel).catch(() => undefined);
+    };
+  }
+}
+
+function parseChange(msg: string): SecretChange {
+  try {
+    const c = JSON.parse(msg) as { namespace?: unknown; name?: unknown };
+    return typeof c.namespace === 'string' && typeof c.name === 'string' ? { namespace: c.namespace, name: c.name } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function infoOf(namespace: string, name: string, s: Stored): SecretInfo {
+  return { name, namespace, createdAt: s.createdAt, updatedAt: s.updatedAt, updatedBy: s.updatedBy, size: s.size };
+}
+
+/** A version names secrets its namespace does not have: refused at deploy, failed at load. */
+export class SecretMissingError extends AutoglmError {
+  override readonly name = 'SecretMissingError';
+  constructor(namespace: string, secrets: string[]) {
+    super('SECRET_NOT_FOUND', `namespace '${namespace}' has no secret ${secrets.map((s) => `'${s}'`).join(', ')} (set it with: autoglm secret set ${secrets[0]} --namespace ${namespace})`, {
+      status: 422,
+      extra: { field: 'secrets', in: 'manifest', secrets },
+    });
+  }
+}
