@@ -51,6 +51,30 @@ describe('loadPoolConfig', () => {
   });
 });
 
+describe('AUTOGLM_POOL_NAMESPACES', () => {
+  const read = (v: string | undefined) => loadPoolConfig({ REDIS_URL: 'redis://h:1', AUTOGLM_ENCRYPTION_KEYS: KEYS, ...(v === undefined ? {} : { AUTOGLM_POOL_NAMESPACES: v }) });
+  it('is every namespace unless set; exclusions alone mean all but those', () => {
+    const scope = (v: string | undefined) => {
+      const r = read(v);
+      if (!r.ok) throw new Error(r.errors.join());
+      return r.config.namespaces;
+    };
+    expect(scope(undefined)).toBeUndefined();
+    expect(scope('*')).toBeUndefined();
+    expect(scope('team-a, team-b')).toEqual(['team-a', 'team-b']);
+    expect(scope('!team-a')).toEqual(['*', '!team-a']);
+    expect(scope('*,!team-a')).toEqual(['*', '!team-a']);
+  });
+
+  it('refuses what is not a namespace, naming it', () => {
+    for (const v of ['Team', 'a,,b:c', ' , ']) {
+      const r = read(v);
+      expect(r.ok, v).toBe(false);
+      expect(!r.ok && r.errors.join()).toContain('AUTOGLM_POOL_NAMESPACES');
+    }
+  });
+});
+
 describe('loadWorkerIdentity', () => {
   it('reads the slot the supervisor passed', () => {
     const slot = { id: 'gpu:1', kind: 'gpu', index: 1, name: 'NVIDIA A100', memoryBytes: GIB };

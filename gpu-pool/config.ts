@@ -57,6 +57,12 @@ export interface PoolConfig {
   readonly hangLimitMs: number;
   /** `AUTOGLM_WORKER_MAX_RSS`, default 0 (= the slot's model budget + 1.5GiB): above it a worker is drained and replaced. */
   readonly maxRssBytes: number;
+  /**
+   * `AUTOGLM_POOL_NAMESPACES`, default every namespace: the namespaces whose functions this pool
+   * runs, comma-separated; `*` for all, `!name` to leave one out (`team-a`; `*,!team-a`). A team
+   * whose code must not share workers with others' gets a pool of its own this way.
+   */
+  readonly namespaces: string[] | undefined;
   /** `AUTOGLM_GPU_POLL`, default 5s: how often a GPU worker reads its device's memory, utilisation and temperature (nvidia-smi). */
   readonly gpuPollMs: number;
   /** `AUTOGLM_SHUTDOWN_GRACE`, default 30s: how long a worker may take to finish its jobs. */
@@ -114,6 +120,7 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     hangLimitMs: r.duration('AUTOGLM_WORKER_HANG_LIMIT', 60_000, 1000),
     maxRssBytes: r.bytes('AUTOGLM_WORKER_MAX_RSS', 0),
+    namespaces: poolNamespaces(r),
     gpuPollMs: r.duration('AUTOGLM_GPU_POLL', 5_000, 100),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
@@ -121,6 +128,20 @@ export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>
     logsPerSecond: r.int('AUTOGLM_FUNCTION_LOGS_RATE', 200, 1, 1_000_000),
   };
   return r.errors.length ? { ok: false, errors: r.errors } : { ok: true, config: Object.freeze(config) };
+}
+
+/** `AUTOGLM_POOL_NAMESPACES`: undefined for every namespace; a list of only exclusions implies `*`. */
+function poolNamespaces(r: EnvReader): string[] | undefined {
+  const raw = r.string('AUTOGLM_POOL_NAMESPACES');
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((s) => !/^(\*|!?[a-z][a-z0-9-]{0,62})$/.test(s));
+  if (bad.length || items.length === 0) {
+    r.errors.push(`AUTOGLM_POOL_NAMESPACES=${JSON.stringify(raw)}: expected namespaces, * or !namespace, comma-separated${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
+    return undefined;
+  }
+  const scope = items.every((s) => s.startsWith('!')) ? ['*', ...items] : items;
+  return scope.length === 1 && scope[0] === '*' ? undefined : scope;
 }
 
 function routerUrls(r: EnvReader): string[] {

@@ -11,7 +11,7 @@ import {
   type InvocationResult,
   type Logger,
 } from '../functions/sdk/index.ts';
-import { canServe, JOB_IDS_KEPT, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
+import { canServe, JOB_IDS_KEPT, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionLoadError } from './errors.ts';
@@ -256,7 +256,7 @@ export class FunctionHost implements Host {
   }
 
   private async loadWarm(): Promise<void> {
-    const warm = this.index.all().filter((r) => r.manifest.warm && this.index.serving.has(versionKey(r.name, r.version)) && canServe(r.manifest, this.opts.slot).ok);
+    const warm = this.index.all().filter((r) => r.manifest.warm && this.index.serving.has(versionKey(r.name, r.version)) && canServe(needsOf(r), this.opts.slot).ok);
     await Promise.all(
       warm.map((r) =>
         this.probe(r).then(

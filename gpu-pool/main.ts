@@ -66,7 +66,7 @@ const poolState = (): PoolState => ({
 const publish = () => void pools.beat(poolState()).catch(() => undefined);
 publish();
 const publisher = setInterval(publish, 2000);
-log.info('pool started', { slots: slots.map((s) => `${s.id} (${s.name}, ${formatBytes(s.memoryBytes)} for models)`), backend: config.backend, inference: config.inference });
+log.info('pool started', { slots: slots.map((s) => `${s.id} (${s.name}, ${formatBytes(s.memoryBytes)} for models)`), backend: config.backend, inference: config.inference, namespaces: config.namespaces ?? '*' });
 
 let stopping = false;
 const stop = (reason: string) => {

@@ -40,6 +40,7 @@ export function answerDeployChecks(
   who: { workerId: string; slot: DeviceSlot },
   probe: (rec: FunctionRecord) => Promise<{ loadMs: number }>,
 ): () => Promise<void> {
-  const consumer = new DeployCheckConsumer(connection, publisher, prefix, who.slot.kind, async (rec) => ({ workerId: who.workerId, device: who.slot.id, loadMs: Math.round((await probe(rec)).loadMs) }));
+  const shared = !who.slot.namespaces;
+  const consumer = new DeployCheckConsumer(connection, publisher, prefix, { workerId: who.workerId, kind: who.slot.kind, shared }, async (rec) => ({ workerId: who.workerId, device: who.slot.id, loadMs: Math.round((await probe(rec)).loadMs) }));
   return () => consumer.close();
 }

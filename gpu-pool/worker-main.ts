@@ -18,6 +18,7 @@ import {
   SecretStore,
   WorkerRegistry,
   canServe,
+  needsOf,
   connectRedis,
   flushTracing,
   installTracing,
@@ -55,7 +56,9 @@ await installTracing({ service: 'autoglm-worker' });
 // Function code (in the inference thread, which copies this environment) must not see secrets.
 for (const v of SECRET_VARIABLES) delete process.env[v];
 const cipher = new PayloadCipher(config.encryptionKeys);
-const { slot, restarts } = ident.identity;
+const { restarts } = ident.identity;
+// The namespaces its pool serves travel with the slot: in heartbeats (placement), to the hosts (warm loads).
+const slot = { ...ident.identity.slot, ...(config.namespaces ? { namespaces: config.namespaces } : {}) };
 const workerId = `${hostname()}-${process.pid}`;
 const log = createLogger({ component: 'worker', workerId, device: slot.id }, config.logLevel);
 const tracer = trace.getTracer('autoglm-worker');
@@ -154,9 +157,9 @@ function syncConsumers(): void {
   const wanted = new Map<string, { concurrency: number; lockDurationMs: number }>();
   let longest = 0;
   for (const [fn, recs] of view.byFunction) {
-    const servable = recs.filter((r) => canServe(r.manifest, slot).ok);
+    const servable = recs.filter((r) => canServe(needsOf(r), slot).ok);
     if (servable.length === 0) {
-      const fit = canServe(recs[0]!.manifest, slot);
+      const fit = canServe(needsOf(recs[0]!), slot);
       const key = `${fn}@${recs.map((r) => r.version).join(',')}`;
       if (!fit.ok && !refusedLogged.has(key)) log.info('not consuming: this device cannot serve it', { function: fn, reason: fit.reason });
       refusedLogged.add(key);
@@ -212,7 +215,7 @@ function syncConsumers(): void {
         // left to another worker; an unknown function is run, and answered FUNCTION_NOT_FOUND.
         serves: (name, version) => {
           const rec = records.find(name, version);
-          return !rec || canServe(rec.manifest, slot).ok;
+          return !rec || canServe(needsOf(rec), slot).ok;
         },
       },
     );

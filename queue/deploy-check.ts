@@ -9,9 +9,12 @@ import type { ResultBus } from './result-bus.ts';
 
 /**
  * One check queue per device need (`cpu`, `gpu`, `any`): a candidate that needs a GPU is loaded
- * by a GPU worker, never by the first worker free. Workers consume their kind's queue and `any`'s.
+ * by a GPU worker, never by the first worker free. Workers that run every namespace consume their
+ * kind's queue and `any`'s. A worker whose pool serves only some namespaces takes the checks sent
+ * to it by name, on a queue of its own: the router picks one that serves the candidate.
  */
 const checkQueue = (need: 'cpu' | 'gpu' | 'any') => `deploy-checks.${need}`;
+const workerQueue = (workerId: string) => `deploy-checks.w.${workerId}`;
 
 /** What a worker reports after loading a candidate version. */
 export interface CheckReport {
@@ -32,7 +35,7 @@ export class DeployChecker {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    connection: Redis,
+    private readonly connection: Redis,
     private readonly prefix: string,
     private readonly results: ResultBus,
     private readonly routerId: string,
@@ -44,16 +47,21 @@ export class DeployChecker {
     }
   }
 
-  async check(rec: FunctionRecord, timeoutMs: number): Promise<CheckOutcome> {
+  /** Has a worker load `rec`: any that can serve its device need, or the worker `on` names. */
+  async check(rec: FunctionRecord, timeoutMs: number, on?: string): Promise<CheckOutcome> {
     const id = `check.${rec.version}.${randomBytes(4).toString('hex')}`;
     const waiting = this.results.wait(id, Date.now() + timeoutMs);
-    const queue = this.queues.get(rec.manifest.device ?? 'any')!;
-    await queue.add('check', { rec, replyTo: this.routerId }, { jobId: id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
-    const msg = await waiting;
-    if (!msg) {
-      await queue.remove(id).catch(() => undefined);
-      return { ok: false, timedOut: true };
+    const queue = on ? new Queue(workerQueue(on), { connection: this.connection, prefix: this.prefix }) : this.queues.get(rec.manifest.device ?? 'any')!;
+    queue.on('error', () => undefined);
+    let msg: DoneMessage | undefined;
+    try {
+      await queue.add('check', { rec, replyTo: this.routerId }, { jobId: id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
+      msg = await waiting;
+      if (!msg) await queue.remove(id).catch(() => undefined);
+    } finally {
+      if (on) await queue.close();
     }
+    if (!msg) return { ok: false, timedOut: true };
     if (msg.ok) return { ok: true, report: msg.result as unknown as CheckReport };
     return { ok: false, error: msg.error ?? { code: 'FUNCTION_LOAD_FAILED', message: 'the version failed to load', status: 422, retryable: false } };
   }
@@ -67,8 +75,11 @@ export class DeployChecker {
 export class DeployCheckConsumer {
   private readonly workers: Worker[];
 
-  /** Answers the checks of functions a `kind` device can serve. */
-  constructor(connection: Redis, publisher: Redis, prefix: string, kind: 'cpu' | 'gpu', load: (rec: FunctionRecord) => Promise<CheckReport>) {
+  /**
+   * Answers the checks sent to worker `workerId`, and when it runs every namespace (`shared`),
+   * those of functions a `kind` device can serve.
+   */
+  constructor(connection: Redis, publisher: Redis, prefix: string, who: { workerId: string; kind: 'cpu' | 'gpu'; shared: boolean }, load: (rec: FunctionRecord) => Promise<CheckReport>) {
     const announce = (id: string, replyTo: string, msg: DoneMessage) => publisher.publish(keys.doneChannel(prefix, replyTo), JSON.stringify(msg)).catch(() => undefined);
     const check = async (job: Job) => {
       const { rec } = job.data as { rec: FunctionRecord };
@@ -79,7 +90,8 @@ export class DeployCheckConsumer {
         throw new UnrecoverableError(encodeFailure({ ...e, code: 'FUNCTION_LOAD_FAILED', status: 422, message: `loading ${rec.name}@${rec.version} failed: ${e.message}` }));
       }
     };
-    this.workers = [checkQueue(kind), checkQueue('any')].map((name) => {
+    const queues = [workerQueue(who.workerId), ...(who.shared ? [checkQueue(who.kind), checkQueue('any')] : [])];
+    this.workers = queues.map((name) => {
       const worker = new Worker(name, check, { connection, prefix, concurrency: 1 });
       worker.on('completed', (job, report: CheckReport) => void announce(job.id!, job.data.replyTo, { id: job.id!, ok: true, result: report as never }));
       worker.on('failed', (job, err) => {

@@ -62,7 +62,7 @@ export { PoolRegistry } from './pool-registry.ts';
 export type { PoolSlotState, PoolState } from './pool-registry.ts';
 export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe, quantileOf, versionRunStats } from './function-stat.ts';
 export type { BucketCounts, FunctionStat, VersionRunStats } from './function-stat.ts';
-export { canServe, formatBytes, placeFunction } from './placement.ts';
+export { canServe, formatBytes, needsOf, placeFunction, servesNamespace } from './placement.ts';
 export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 
 // Function logs: workers ship what function code writes, sealed, to a stream per function; the router reads it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canServe, formatBytes, placeFunction, type DeviceSlot } from './placement.ts';
+import { canServe, formatBytes, placeFunction, servesNamespace, type DeviceSlot } from './placement.ts';
 
 const MIB = 1024 * 1024;
 const cpu = (i: number, mib = 2048): DeviceSlot => ({ id: `cpu:${i}`, kind: 'cpu', index: i, name: 'cpu', memoryBytes: mib * MIB });
@@ -43,6 +43,28 @@ describe('placeFunction', () => {
     const r = placeFunction({ device: 'any', memory: MIB }, []);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toMatch(/no live worker/);
+  });
+});
+
+describe('namespaces of a pool', () => {
+  it('a pool runs every namespace by default; one listed, all with *, all but those left out with !', () => {
+    expect(servesNamespace(undefined, 'team-a')).toBe(true);
+    expect(servesNamespace(['team-a'], 'team-a')).toBe(true);
+    expect(servesNamespace(['team-a'], 'default')).toBe(false);
+    expect(servesNamespace(['*', '!team-a'], 'team-a')).toBe(false);
+    expect(servesNamespace(['*', '!team-a'], 'default')).toBe(true);
+  });
+
+  it("places a function only on slots of pools that run its namespace, and says when none does", () => {
+    const teamA = { ...cpu(0), namespaces: ['team-a'] };
+    const rest = { ...cpu(1), namespaces: ['*', '!team-a'] };
+    expect(canServe({ device: 'any', memory: MIB, namespace: 'default' }, teamA)).toEqual({ ok: false, reason: "is in namespace 'default'; cpu:0 serves team-a" });
+    expect(canServe({ device: 'any', memory: MIB }, teamA)).toEqual({ ok: true });
+    expect(placeFunction({ device: 'any', memory: MIB, namespace: 'team-a' }, [teamA, rest])).toEqual({ ok: true, slots: [teamA] });
+    expect(placeFunction({ device: 'any', memory: MIB, namespace: 'team-b' }, [teamA, rest])).toEqual({ ok: true, slots: [rest] });
+    expect(placeFunction({ device: 'any', memory: MIB, namespace: 'team-b' }, [teamA])).toEqual({ ok: false, reason: "is in namespace 'team-b', which no live pool serves (they serve: team-a)" });
+    // Among the slots of its namespace, the usual reasons.
+    expect(placeFunction({ device: 'gpu', memory: MIB, namespace: 'team-a' }, [teamA, { ...gpu(0), namespaces: ['team-b'] }])).toEqual({ ok: false, reason: 'needs a gpu device; the pool has only cpu slots (cpu:0)' });
   });
 });
 

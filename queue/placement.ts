@@ -15,10 +15,25 @@ export interface DeviceSlot {
   name: string;
   /** Bytes of models the slot's cache may hold: a function fits when its `memory` is at most this. */
   memoryBytes: number;
+  /**
+   * The namespaces whose functions its pool runs (`AUTOGLM_POOL_NAMESPACES`): names, `*` for
+   * all, `!name` to leave one out. Absent: every namespace.
+   */
+  namespaces?: string[];
 }
 
-/** The part of a manifest placement reads. */
-export type PlacementNeeds = Pick<Manifest, 'device' | 'memory'>;
+/** What placement reads: the manifest's device and memory, and the function's namespace when known. */
+export type PlacementNeeds = Pick<Manifest, 'device' | 'memory'> & { namespace?: string };
+
+/** What a version needs, placement-wise. */
+export const needsOf = (rec: { namespace: string; manifest: Pick<Manifest, 'device' | 'memory'> }): PlacementNeeds => ({ device: rec.manifest.device, memory: rec.manifest.memory, namespace: rec.namespace });
+
+/** Whether a pool that serves `scope` (see {@link DeviceSlot.namespaces}) runs the functions of `namespace`. */
+export function servesNamespace(scope: readonly string[] | undefined, namespace: string): boolean {
+  if (!scope) return true;
+  if (scope.includes(`!${namespace}`)) return false;
+  return scope.includes('*') || scope.includes(namespace);
+}
 
 /** Whether a slot can serve a function, and if not, why (a sentence an operator can act on). */
 export type Fit = { ok: true } | { ok: false; reason: string };
@@ -29,6 +44,9 @@ export type Fit = { ok: true } | { ok: false; reason: string };
  * which queues a worker consumes, the registry to refuse a deploy nothing can serve.
  */
 export function canServe(needs: PlacementNeeds, slot: DeviceSlot): Fit {
+  if (needs.namespace !== undefined && !servesNamespace(slot.namespaces, needs.namespace)) {
+    return { ok: false, reason: `is in namespace '${needs.namespace}'; ${slot.id} serves ${slot.namespaces!.join(',')}` };
+  }
   if (needs.device !== 'any' && needs.device !== slot.kind) {
     return { ok: false, reason: `needs a ${needs.device} device; ${slot.id} is a ${slot.kind}` };
   }
@@ -48,6 +66,17 @@ export function placeFunction(needs: PlacementNeeds, inventory: readonly DeviceS
   if (inventory.length === 0) return { ok: false, reason: 'no live worker has reported its devices, so placement cannot be checked' };
   const slots = inventory.filter((s) => canServe(needs, s).ok);
   if (slots.length > 0) return { ok: true, slots };
+  const ns = needs.namespace;
+  const own = ns === undefined ? inventory : inventory.filter((s) => servesNamespace(s.namespaces, ns));
+  if (own.length === 0) {
+    const scopes = [...new Set(inventory.map((s) => s.namespaces?.join(',') ?? '*'))].join('; ');
+    return { ok: false, reason: `is in namespace '${ns}', which no live pool serves (they serve: ${scopes})` };
+  }
+  return placeAmong(needs, own);
+}
+
+/** Why none of `inventory`, all of which serve the function's namespace, can serve it. */
+function placeAmong(needs: PlacementNeeds, inventory: readonly DeviceSlot[]): { ok: false; reason: string } {
   const kinds = needs.device === 'any' ? inventory : inventory.filter((s) => s.kind === needs.device);
   if (kinds.length === 0) {
     const have = [...new Set(inventory.map((s) => s.kind))].join(' and ');

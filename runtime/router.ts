@@ -22,6 +22,7 @@ import {
   PoolRegistry,
   WorkerRegistry,
   connectRedis,
+  canServe,
   placeFunction,
   readFunctionLogs,
   SecretStore,
@@ -121,11 +122,17 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
     // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
     // With no live worker there is nothing to judge by; the load check then reports that.
-    placement: async (bundle) => {
-      const inventory = await workers.inventory();
-      if (inventory.length === 0) return undefined;
-      const placed = placeFunction(bundle.manifest, inventory);
-      return placed.ok ? undefined : `${bundle.manifest.name}: ${placed.reason}`;
+    placement: async (bundle, namespace) => {
+      const live = await workers.live();
+      const inventory = live.flatMap((w) => (w.slot ? [{ ...w.slot, host: w.host }] : []));
+      if (inventory.length === 0) return { ok: true };
+      const needs = { ...bundle.manifest, namespace };
+      const placed = placeFunction(needs, inventory);
+      if (!placed.ok) return { ok: false, reason: `${bundle.manifest.name}: ${placed.reason}` };
+      // Workers of pools that run only some namespaces take checks by name: pick one that fits.
+      if (placed.slots.some((s) => !s.namespaces)) return { ok: true };
+      const fit = live.filter((w) => w.slot && canServe(needs, w.slot).ok);
+      return { ok: true, checkOn: fit[Math.floor(Math.random() * fit.length)]!.id };
     },
     missingSecrets: (namespace, names) => secrets.missing(namespace, names),
     onChange: (name, state) => functions.apply(name, state),

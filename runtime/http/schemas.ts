@@ -240,7 +240,7 @@ export const DeployResponse = z
     hash: z.string(),
     created: z.boolean(),
     traffic: Traffic,
-    check: z.object({ device: z.string(), loadMs: z.number() }).optional(),
+    check: z.object({ worker: z.string().openapi({ description: 'the worker that loaded it' }), device: z.string(), loadMs: z.number() }).optional(),
   })
   .openapi('DeployResult');
 

@@ -143,7 +143,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
 }
 
 /** Pool variables (see gpu-pool/config.ts) handed to the pool unchanged. */
-const POOL_PASSTHROUGH = ['AUTOGLM_DEVICES', 'AUTOGLM_TF_BACKEND', 'AUTOGLM_TF_GPU_MODULE', 'AUTOGLM_MODEL_MEMORY', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_WORKER_MAX_RSS', 'CUDA_VISIBLE_DEVICES'];
+const POOL_PASSTHROUGH = ['AUTOGLM_DEVICES', 'AUTOGLM_TF_BACKEND', 'AUTOGLM_TF_GPU_MODULE', 'AUTOGLM_MODEL_MEMORY', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_WORKER_MAX_RSS', 'AUTOGLM_GPU_POLL', 'AUTOGLM_POOL_NAMESPACES', 'AUTOGLM_FUNCTION_LOGS_KEPT', 'AUTOGLM_FUNCTION_LOGS_RATE', 'CUDA_VISIBLE_DEVICES'];
 
 const pick = (env: NodeJS.ProcessEnv, names: string[]) => Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
 

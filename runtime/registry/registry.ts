@@ -11,8 +11,11 @@ export interface RegistryOptions {
   loadCheckTimeoutMs?: number;
   /** Largest uncompressed bundle content, bytes. Default 256 MiB. */
   maxBundleBytes?: number;
-  /** Checks that some device can run the manifest; returns a reason when none can. */
-  placement?: (bundle: OpenedBundle) => Promise<string | undefined>;
+  /**
+   * Checks that some device can run the version (its manifest, in its namespace): a reason when
+   * none can, else the worker to check its load on when only some may (`checkOn`; absent: any).
+   */
+  placement?: (bundle: OpenedBundle, namespace: string) => Promise<{ ok: true; checkOn?: string } | { ok: false; reason: string }>;
   /** Which of a manifest's `secrets` its namespace lacks [none checked]. */
   missingSecrets?: (namespace: string, names: readonly string[]) => Promise<string[]>;
   /** Told of every change this registry makes, right after it is stored. */
@@ -27,7 +30,8 @@ export interface DeployResult {
   /** False when this exact bundle was already deployed (same content, same version). */
   created: boolean;
   traffic: TrafficTable;
-  check?: { device: string; loadMs: number };
+  /** Where the load check ran: the worker, its device, and how long the load took. */
+  check?: { worker: string; device: string; loadMs: number };
 }
 
 /**
@@ -75,17 +79,18 @@ export class Registry {
     // Stored even when the version is known: this router's store may be new (another node, a lost disk).
     if (!(await this.store.has(hash))) this.store.put(hash, archive);
     if (!already) {
-      const reason = await this.opts.placement?.(bundle);
-      if (reason) throw new UnplaceableError(reason);
+      const placed = (await this.opts.placement?.(bundle, namespace)) ?? { ok: true };
+      if (!placed.ok) throw new UnplaceableError(placed.reason);
       const outcome = await this.checker.check(
         { name, namespace, version: bundle.version, hash, manifest: bundle.manifest },
         this.opts.loadCheckTimeoutMs ?? 60_000,
+        placed.checkOn,
       );
       if (!outcome.ok) {
         if ('timedOut' in outcome) throw new NoWorkerError(`no worker loaded ${name}@${bundle.version} within ${(this.opts.loadCheckTimeoutMs ?? 60_000) / 1000} s; is the pool running?`);
         throw new FunctionLoadError(outcome.error.message);
       }
-      check = { device: outcome.report.device, loadMs: outcome.report.loadMs };
+      check = { worker: outcome.report.workerId, device: outcome.report.device, loadMs: outcome.report.loadMs };
     }
     const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by };
     const next = await this.catalog.update(name, (cur) => {

@@ -20,6 +20,7 @@ interface Readiness {
     batches?: number;
     restarts?: number;
     rss?: number;
+    namespaces?: string[];
     models?: string[];
     gpu?: { memoryUsedBytes: number; memoryTotalBytes: number; utilizationPct?: number; temperatureC?: number };
   }[];
@@ -46,10 +47,11 @@ function poolTable(r: Readiness): string {
   const rows = slots.map((s) => {
     const w = workers.get(key(s.host, s.device));
     const restarts = s.restarts > 0 && s.lastRestart ? `${s.restarts} (${s.lastRestart})` : s.restarts;
-    return [s.host, s.device, s.state, s.pid, w?.backend, w?.inFlight, w?.jobsDone, w?.batches, restarts, w?.rss === undefined ? undefined : formatBytes(w.rss), w?.models?.join(', ') || undefined, gpuCell(w?.gpu)];
+    const namespaces = w ? (w.namespaces?.join(',') ?? '*') : undefined;
+    return [s.host, s.device, s.state, s.pid, w?.backend, namespaces, w?.inFlight, w?.jobsDone, w?.batches, restarts, w?.rss === undefined ? undefined : formatBytes(w.rss), w?.models?.join(', ') || undefined, gpuCell(w?.gpu)];
   });
   const status = r.ready ? 'ready' : `not ready: ${r.reasons.join('; ')}`;
-  return `${table(['NODE', 'SLOT', 'STATE', 'PID', 'BACKEND', 'IN FLIGHT', 'JOBS', 'BATCHES', 'RESTARTS', 'RSS', 'MODELS', 'GPU'], rows)}\n${status}`;
+  return `${table(['NODE', 'SLOT', 'STATE', 'PID', 'BACKEND', 'NAMESPACES', 'IN FLIGHT', 'JOBS', 'BATCHES', 'RESTARTS', 'RSS', 'MODELS', 'GPU'], rows)}\n${status}`;
 }
 
 /** `autoglm pool`. */

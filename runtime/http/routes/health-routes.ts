@@ -31,6 +31,8 @@ const Readiness = z
         deviceName: z.string().optional(),
         /** Model-cache budget of the device slot, bytes. */
         memoryBudget: z.number().optional(),
+        /** The namespaces its pool runs (`AUTOGLM_POOL_NAMESPACES`); absent: every one. */
+        namespaces: z.array(z.string()).optional(),
         backend: z.string(),
         inFlight: z.number(),
         jobsDone: z.number(),
@@ -98,6 +100,7 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         deviceKind: w.slot?.kind,
         deviceName: w.slot?.name,
         memoryBudget: w.slot?.memoryBytes,
+        ...(w.slot?.namespaces ? { namespaces: w.slot.namespaces } : {}),
         backend: w.backend,
         inFlight: w.inFlight,
         jobsDone: w.jobsDone,
