@@ -39,3 +39,11 @@ export class HostLostError extends AutoglmError {
     super('WORKER_LOST', `the worker running this job went away: ${reason}`, { status: 503, retryable: true });
   }
 }
+
+/** A version lists secrets and this host was given no way to open them (a wiring fault). Retryable: another worker may. */
+export class SecretsUnavailableError extends AutoglmError {
+  override readonly name = 'SecretsUnavailableError';
+  constructor(key: string) {
+    super('SECRETS_UNAVAILABLE', `${key}: this worker has no secret source`, { status: 503, retryable: true });
+  }
+}

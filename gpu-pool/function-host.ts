@@ -14,7 +14,7 @@ import {
 import { canServe, JOB_IDS_KEPT, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
-import { BadBatchResultError, FunctionLoadError } from './errors.ts';
+import { BadBatchResultError, FunctionLoadError, SecretsUnavailableError } from './errors.ts';
 import { functionLogger, runLogged, type LineBase } from './function-log.ts';
 import { FunctionStats } from './function-stats.ts';
 import { ModelCache } from './model-cache.ts';
@@ -165,7 +165,7 @@ export class FunctionHost implements Host {
   }
 
   reload(keys: readonly string[]): void {
-    for (const key of keys) this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+    for (const key of keys) if (this.index.has(key)) this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
     this.retainServing();
     this.warming = this.loadWarm();
   }
@@ -200,11 +200,11 @@ export class FunctionHost implements Host {
   }
 
   async probe(rec: FunctionRecord): Promise<{ loadMs: number }> {
-    const slot = this.cacheKey(versionKey(rec.name, rec.version));
+    const entry = this.cacheKey(versionKey(rec.name, rec.version));
     const t0 = performance.now();
-    await this.cache.acquire(slot, rec.manifest.memory, () => this.load(rec));
+    await this.cache.acquire(entry, rec.manifest.memory, () => this.load(rec));
     const loadMs = performance.now() - t0;
-    this.cache.release(slot);
+    this.cache.release(entry);
     return { loadMs };
   }
 
@@ -277,10 +277,10 @@ export class FunctionHost implements Host {
       this.perVersion.record({ fn: rec.name, version: rec.version, queuedAt: items.map((it) => it.data.enqueuedAt), ...(ran ? { started } : {}), finished, failed });
       return items.map((it, i) => ({ ...base, timings: { picked: it.picked, started, finished }, ...outcomes[i]! }));
     };
-    const slot = this.cacheKey(key);
+    const entry = this.cacheKey(key);
     let loaded: Loaded;
     try {
-      loaded = await this.cache.acquire(slot, rec.manifest.memory, () => this.load(rec));
+      loaded = await this.cache.acquire(entry, rec.manifest.memory, () => this.load(rec));
     } catch (err) {
       const error = toErrorRecord(err instanceof AutoglmError ? err : new FunctionLoadError(key, err));
       return results(items.map(() => ({ error })), Date.now(), false);
@@ -289,7 +289,7 @@ export class FunctionHost implements Host {
     try {
       return results(await this.handle(rec, loaded, items), started, true);
     } finally {
-      this.cache.release(slot);
+      this.cache.release(entry);
     }
   }
 
@@ -351,7 +351,7 @@ export class FunctionHost implements Host {
   private async openSecrets(rec: FunctionRecord): Promise<Record<string, string>> {
     // Versions deployed before manifests had `secrets` have none.
     if (!rec.manifest.secrets?.length) return {};
-    if (!this.opts.secrets) throw new FunctionError(`${rec.name}@${rec.version}: this worker has no secret source`, { code: 'SECRETS_UNAVAILABLE', retryable: true });
+    if (!this.opts.secrets) throw new SecretsUnavailableError(versionKey(rec.name, rec.version));
     return this.opts.secrets(rec);
   }
 

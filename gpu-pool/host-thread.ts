@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import { FunctionError, toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
+import { toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
 import type { FunctionLogLine, FunctionRecord } from '../queue/index.ts';
 import type { BackendSelection } from './backend.ts';
 import { Batcher, batchPlan } from './batcher.ts';
-import { BackendUnavailableError, HostLostError } from './errors.ts';
+import { BackendUnavailableError, HostLostError, SecretsUnavailableError } from './errors.ts';
 import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { RecordIndex, versionKey } from './record-index.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
@@ -218,7 +218,7 @@ export class HostThread implements Host {
 
   private async answerSecrets(id: number, fn: string, version: string): Promise<void> {
     try {
-      if (!this.opts.secrets) throw new FunctionError(`${fn}@${version}: this worker has no secret source`, { code: 'SECRETS_UNAVAILABLE', retryable: true });
+      if (!this.opts.secrets) throw new SecretsUnavailableError(versionKey(fn, version));
       this.send({ t: 'secrets', id, values: await this.opts.secrets(fn, version) });
     } catch (err) {
       this.send({ t: 'secrets', id, error: toErrorRecord(err) });
