@@ -7,11 +7,12 @@ import { formatBytes } from '../progress.ts';
 type Ctx = () => CliContext;
 
 /** What `GET /readyz` says of the pool (the parts this command shows). */
-interface Readiness {
+export interface Readiness {
   ready: boolean;
   reasons: string[];
   slots?: { host: string; device: string; state: string; pid?: number; restarts: number; lastRestart?: string }[];
   workers: {
+    pid: number;
     host: string;
     device: string;
     backend: string;
@@ -37,15 +38,16 @@ function gpuCell(g: Worker['gpu']): string | undefined {
 }
 
 /** One row per device slot of every node, with its worker's figures when it has a live one. */
-function poolTable(r: Readiness): string {
-  const key = (host: string, device: string) => `${host}/${device}`;
-  const workers = new Map(r.workers.map((w) => [key(w.host, w.device), w]));
+export function poolTable(r: Readiness): string {
+  // A slot's worker is the process it names: two pools on one node both have a `cpu:0`.
+  const byPid = new Map(r.workers.map((w) => [w.pid, w]));
+  const workerOf = (s: { host: string; device: string; pid?: number }) => (s.pid === undefined ? r.workers.find((w) => w.host === s.host && w.device === s.device) : byPid.get(s.pid));
   // Slots come from the supervisors; a worker whose supervisor does not report (yet) still shows.
   const slots = [...(r.slots ?? [])];
-  for (const w of r.workers) if (!slots.some((s) => key(s.host, s.device) === key(w.host, w.device))) slots.push({ host: w.host, device: w.device, state: 'running', restarts: w.restarts ?? 0 });
-  slots.sort((a, b) => a.host.localeCompare(b.host) || a.device.localeCompare(b.device, undefined, { numeric: true }));
+  for (const w of r.workers) if (!slots.some((s) => workerOf(s) === w)) slots.push({ host: w.host, device: w.device, state: 'running', pid: w.pid, restarts: w.restarts ?? 0 });
+  slots.sort((a, b) => a.host.localeCompare(b.host) || a.device.localeCompare(b.device, undefined, { numeric: true }) || (a.pid ?? 0) - (b.pid ?? 0));
   const rows = slots.map((s) => {
-    const w = workers.get(key(s.host, s.device));
+    const w = workerOf(s);
     const restarts = s.restarts > 0 && s.lastRestart ? `${s.restarts} (${s.lastRestart})` : s.restarts;
     const namespaces = w ? (w.namespaces?.join(',') ?? '*') : undefined;
     return [s.host, s.device, s.state, s.pid, w?.backend, namespaces, w?.inFlight, w?.jobsDone, w?.batches, restarts, w?.rss === undefined ? undefined : formatBytes(w.rss), w?.models?.join(', ') || undefined, gpuCell(w?.gpu)];
