@@ -11,7 +11,7 @@ import {
   type InvocationResult,
   type Logger,
 } from '../functions/sdk/index.ts';
-import { canServe, JOB_IDS_KEPT, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
+import { canServe, jobRuns, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionLoadError, SecretsUnavailableError } from './errors.ts';
@@ -309,7 +309,7 @@ export class FunctionHost implements Host {
   private async callHandler(rec: FunctionRecord, loaded: Loaded, items: HostJob[]): Promise<Outcome[]> {
     this.calls++;
     const deadline = Math.min(...items.map((i) => i.data.deadline ?? Infinity));
-    const jobs = items.flatMap((i) => (i.data.id === undefined ? [] : [i.data.id])).slice(0, JOB_IDS_KEPT);
+    const jobs = jobRuns(items.flatMap((i) => (i.data.id === undefined ? [] : [i.data.id])));
     const out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, (log) =>
       loaded.def.handle(
         items.map((i) => i.data.input),

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { LogLevel } from '../functions/sdk/index.ts';
-import { logsKey, type FunctionLogLine } from './function-logs.ts';
+import { logsKey, namesJob, type FunctionLogLine } from './function-logs.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 
 /** Which lines to read: the newest (no `after`, no `sinceMs`), or forward from a point. */
@@ -36,7 +36,7 @@ const CHUNK = 500;
 export async function readFunctionLogs(redis: Redis, prefix: string, cipher: PayloadCipher, fn: string, q: LogQuery): Promise<LogPage> {
   const key = logsKey(prefix, fn);
   const wanted = (l: FunctionLogLine) =>
-    (!q.version || l.version === q.version) && (!q.level || RANK[l.level] >= RANK[q.level]) && (!q.job || (l.jobs?.includes(q.job) ?? false));
+    (!q.version || l.version === q.version) && (!q.level || RANK[l.level] >= RANK[q.level]) && (!q.job || namesJob(l.jobs, q.job));
   const open = ([id, fields]: [string, string[]]): FunctionLogLine & { id: string } => {
     try {
       return { ...(cipher.open(JSON.parse(fields[1]!), key) as FunctionLogLine), id };

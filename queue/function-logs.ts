@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { LogLevel } from '../functions/sdk/index.ts';
+import { itemId, splitItemId } from './names.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 
 /**
@@ -17,15 +18,52 @@ export interface FunctionLogLine {
   device: string;
   /** `log`: through `ctx.log`; `console`: `console.*` in function code; `platform`: about the logs themselves (lines dropped). */
   source: 'log' | 'console' | 'platform';
-  /** Items in the handler call that wrote it (absent in `load`), and the first {@link JOB_IDS_KEPT} of their job ids. */
+  /**
+   * Items in the handler call that wrote it (absent in `load`), and their job ids as
+   * {@link jobRuns}: the items of one job in a row as one `<job id>.<first>-<last>`.
+   */
   batch?: number;
   jobs?: string[];
   /** The worker that ran it. */
   worker?: string;
 }
 
-/** Job ids a line keeps: a batch of 256 would otherwise make every line of it ~8 KB. */
-export const JOB_IDS_KEPT = 16;
+/** Runs of job ids a line keeps: at most this many, so a batch of unrelated jobs does not make every line of it ~8 KB. */
+export const JOB_RUNS_KEPT = 64;
+
+/**
+ * The job ids of a handler call's items, compact: consecutive items of one job (a bulk job's
+ * inputs, a group of synchronous calls) become one run `<job id>.<first>-<last>`, so a batch of
+ * 256 bulk inputs is one entry. At most {@link JOB_RUNS_KEPT} runs are kept.
+ */
+export function jobRuns(ids: readonly string[]): string[] {
+  type Run = { job: string; from: number; to: number };
+  const out: (string | Run)[] = [];
+  for (const id of ids) {
+    const item = splitItemId(id);
+    const last = out.at(-1);
+    if (item && typeof last === 'object' && last.job === item.jobId && last.to + 1 === item.index) last.to = item.index;
+    else if (out.length === JOB_RUNS_KEPT) break;
+    else out.push(item ? { job: item.jobId, from: item.index, to: item.index } : id);
+  }
+  return out.map((r) => (typeof r === 'string' ? r : r.from === r.to ? itemId(r.job, r.from) : `${r.job}.${r.from}-${r.to}`));
+}
+
+/** Whether a line's `jobs` (see {@link jobRuns}) name job or item `id`; a job's id names all its items. */
+export function namesJob(jobs: readonly string[] | undefined, id: string): boolean {
+  if (!jobs) return false;
+  const item = splitItemId(id);
+  return jobs.some((entry) => {
+    if (entry === id) return true;
+    const run = RUN.exec(entry);
+    if (!run) return splitItemId(entry)?.jobId === id;
+    if (run[1] === id) return true;
+    return item !== undefined && run[1] === item.jobId && Number(run[2]) <= item.index && item.index <= Number(run[3]);
+  });
+}
+
+/** `<job id>.<first>-<last>`. */
+const RUN = /^(.+)\.(\d+)-(\d+)$/;
 
 /** The Redis stream of a function's log lines (trimmed to the newest lines kept). */
 export const logsKey = (prefix: string, fn: string): string => `${prefix}:logs:${fn}`;

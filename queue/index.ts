@@ -66,7 +66,7 @@ export { canServe, formatBytes, needsOf, placeFunction, servesNamespace } from '
 export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 
 // Function logs: workers ship what function code writes, sealed, to a stream per function; the router reads it.
-export { FunctionLogWriter, JOB_IDS_KEPT, logsKey, type FunctionLogLine, type LogWriterOptions } from './function-logs.ts';
+export { FunctionLogWriter, JOB_RUNS_KEPT, jobRuns, logsKey, namesJob, type FunctionLogLine, type LogWriterOptions } from './function-logs.ts';
 export { readFunctionLogs, type LogPage, type LogQuery } from './function-log-reader.ts';
 
 // Tracing: trace context rides in job data from router to worker; entry points install the SDK.

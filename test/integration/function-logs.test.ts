@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventually, type TestPlatform } from '../harness/platform.ts';
+import { namesJob } from '../../queue/index.ts';
 import { functionSet, poolSuite } from './pool-helpers.ts';
 
 // chatty writes lines with ctx.log and console.* in load and in handle; chatty-inline is the
@@ -31,8 +32,8 @@ describe('function logs', () => {
       // The batch lines between them name every call (all three may share one handler call).
       const { lines } = await eventually(async () => {
         const page = await logs(p, fn);
-        const named = new Set(page.lines.filter((l) => l.msg === 'batch').flatMap((l) => l.jobs ?? []));
-        return ids.every((id) => named.has(id)) && page;
+        const batches = page.lines.filter((l) => l.msg === 'batch');
+        return ids.every((id) => batches.some((l) => namesJob(l.jobs, id))) && page;
       }, `${fn}'s batch lines naming every call`);
       const batch = lines.find((l) => l.msg === 'batch')!;
       expect(batch).toMatchObject({ level: 'info', source: 'log', version, device: calls[0]!.json.device, fields: { size: batch.batch } });
@@ -69,6 +70,16 @@ describe('function logs', () => {
     const jobId = first.lines.find((l) => l.msg === 'secret first')!.jobs![0]!;
     const ofJob = await logs(p, 'chatty', `?job=${jobId}`);
     expect(ofJob.lines.map((l) => l.msg).sort()).toEqual(['batch', 'console in handle: 1 inputs', 'secret first']);
+    // A bulk job's items run in batches of 8: an item's lines are its batch's, named as a run.
+    const bulk = await p.call('POST', '/v1/functions/chatty/jobs', { inputs: Array.from({ length: 20 }, (_, n) => ({ n: 100 + n })) });
+    await eventually(async () => (await p.call('GET', `/v1/jobs/${bulk.json.id}`)).json.status === 'succeeded', 'the bulk job');
+    const ofItem = await logged(p, 'chatty', (l) => l.msg === 'batch', `?job=${bulk.json.id}.13`);
+    const itemBatch = ofItem.lines.filter((l) => l.msg === 'batch');
+    expect(itemBatch).toHaveLength(1);
+    expect(itemBatch[0]!.fields!.ns).toContain(113);
+    expect(itemBatch[0]!.jobs).toEqual([expect.stringMatching(new RegExp(`^${bulk.json.id.replace('.', '\\.')}\\.\\d+-\\d+$`))]);
+    const ofBulk = await logs(p, 'chatty', `?job=${bulk.json.id}&limit=1000`);
+    expect(ofBulk.lines.filter((l) => l.msg === 'batch').flatMap((l) => l.fields!.ns as number[]).sort()).toEqual(Array.from({ length: 20 }, (_, n) => 100 + n));
 
     // Forward from the last page's `next`: only what came after it.
     await p.call('POST', '/v1/functions/chatty/invoke', { input: { n: 2, secret: 'second' } });

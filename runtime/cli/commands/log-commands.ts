@@ -12,10 +12,12 @@ type LogPage = { lines: LogLine[]; next: string | null };
 /** How often `--follow` asks for new lines. */
 const FOLLOW_MS = 1000;
 
-/** `2026-11-26T20:30:01.123Z  info   4f948aff2795  cpu:0  scored {"n":3}  [risk.m1x….0 +31]` */
+/** `2026-11-26T20:30:01.123Z  info   4f948aff2795  cpu:0  scored {"n":3}  [risk.m1x….0-31 risk.m1y… +5]` */
 export function logText(l: LogLine): string {
   const fields = l.fields && Object.keys(l.fields).length ? ` ${JSON.stringify(l.fields)}` : '';
-  const jobs = l.jobs?.length ? `  [${l.jobs[0]}${(l.batch ?? 1) > 1 ? ` +${l.batch! - 1}` : ''}]` : '';
+  // The batch's jobs, as runs (`<job>.<first>-<last>`): the first two, and how many more.
+  const more = (l.jobs?.length ?? 0) > 2 ? ` +${l.jobs!.length - 2}` : '';
+  const jobs = l.jobs?.length ? `  [${l.jobs.slice(0, 2).join(' ')}${more}]` : '';
   return `${new Date(l.t).toISOString()}  ${l.level.padEnd(5)}  ${l.version || '-'}  ${l.device || '-'}  ${l.msg}${fields}${jobs}`;
 }
 

@@ -17,7 +17,7 @@ const LogsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'At most this many lines [100]. Without `since` or `after`, the newest ones.' }),
   version: z.string().regex(/^[0-9a-f]{12}$/).optional().openapi({ description: 'Only lines of this version.' }),
   level: z.enum(LEVELS).optional().openapi({ description: 'Only lines at this level or above.' }),
-  job: z.string().min(1).max(128).optional().openapi({ description: 'Only lines of the handler calls that ran this job or item (a line names the first 16 jobs of its batch).' }),
+  job: z.string().min(1).max(128).optional().openapi({ description: 'Only lines of the handler calls that ran this job or item; a job id also finds the lines of all its items (bulk inputs, grouped calls).' }),
 });
 
 const LogLine = z
@@ -32,7 +32,10 @@ const LogLine = z
     worker: z.string().optional(),
     source: z.enum(['log', 'console', 'platform']).openapi({ description: '`log`: `ctx.log`; `console`: `console.*` in function code; `platform`: about the log itself (lines dropped over the rate).' }),
     batch: z.number().int().optional().openapi({ description: 'Items in the handler call that wrote it (absent while loading).' }),
-    jobs: z.array(z.string()).optional().openapi({ description: "The first 16 job ids of that call's batch." }),
+    jobs: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "The jobs of that call's batch: consecutive items of one job as one run `<job id>.<first>-<last>`; at most 64 entries." }),
   })
   .openapi('FunctionLogLine');
 
