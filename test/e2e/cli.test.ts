@@ -332,9 +332,12 @@ describe('autoglm CLI against a running platform', () => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout.trim()).toBe('created secret sign-key in default (13 bytes)');
     expect((await cli(['deploy', SIGNER, '--json'])).code).toBe(0);
+    expect((await cli(['functions', 'describe', 'signer'])).stdout.split('\n')).toContain('secrets: sign-key');
     const sig = (key: string) => createHmac('sha256', key).update('t').digest('hex');
     expect((await cli(['invoke', 'signer', '--data', '{"text":"t"}', '--json'])).json.output.sig).toBe(sig('from-stdin-77'));
 
+    expect((await cli(['secret', 'set', 'other', '--from-env', 'PIPELINE_SECRET', '--json'], { env: { PIPELINE_SECRET: 'from-env-99' } })).json).toMatchObject({ name: 'other', size: 11 });
+    expect((await cli(['secret', 'rm', 'other'])).code).toBe(0);
     const file = join(work, 'key.txt');
     writeFileSync(file, 'from-file-88\n');
     const update = await cli(['secret', 'set', 'sign-key', '--from-file', file]);

@@ -129,6 +129,8 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
           `stable:  ${f.stable ?? '-'}`,
           `traffic: ${trafficLine(f.traffic)}`,
           f.traffic.history.length ? `rollback to: ${f.traffic.history.at(-1)}` : 'rollback to: -',
+          // What the stable version reads (`autoglm secret ls` has the values' dates, never the values).
+          `secrets: ${f.versions.find((v: any) => v.version === f.stable)?.secrets?.join(', ') || '-'}`,
           '',
           table(
             ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH', 'RAN', 'FAILED', 'MEAN BATCH', 'P95 WAIT', 'P95 CALL'],

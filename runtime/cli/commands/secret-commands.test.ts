@@ -16,6 +16,7 @@ describe('secretValue', () => {
     expect(secretValue({ fromLiteral: ' s3cret ' })).toBe(' s3cret ');
     expect(secretValue({}, () => 's3cret\n', false)).toBe('s3cret');
     expect(secretValue({}, () => 'line1\nline2\r\n', false)).toBe('line1\nline2');
+    expect(secretValue({ fromEnv: 'CRM_KEY' }, undefined, false, { CRM_KEY: 'from-env\n' })).toBe('from-env\n');
   });
 
   it('refuses a terminal for input, an empty value, two sources and a missing file, as usage errors', () => {
@@ -30,6 +31,8 @@ describe('secretValue', () => {
     expect(refused(() => secretValue({}, () => 'x', true))).toEqual([2, expect.stringMatching(/pipe the value in/)]);
     expect(refused(() => secretValue({}, () => '\n', false))).toEqual([2, 'the value is empty']);
     expect(refused(() => secretValue({ fromFile: 'a', fromLiteral: 'b' }))).toEqual([2, expect.stringMatching(/choose one/)]);
+    expect(refused(() => secretValue({ fromEnv: 'A', fromLiteral: 'b' }))).toEqual([2, expect.stringMatching(/choose one/)]);
+    expect(refused(() => secretValue({ fromEnv: 'NOT_SET' }, undefined, false, {}))).toEqual([2, 'the environment has no NOT_SET']);
     expect(refused(() => secretValue({ fromFile: '/nonexistent/key' }))).toEqual([2, 'cannot read /nonexistent/key: ENOENT']);
   });
 });

@@ -4,11 +4,23 @@ import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 import { table } from '../output.ts';
 
-/** Where a value comes from: a file (exact bytes), the argument, or standard input (one trailing newline dropped, as `echo` adds it). */
-export function secretValue(o: { fromFile?: string; fromLiteral?: string }, stdin: () => string = () => readFileSync(0, 'utf8'), stdinIsTty = process.stdin.isTTY === true): string {
-  if (o.fromFile !== undefined && o.fromLiteral !== undefined) throw new CliError('choose one of --from-file and --from-literal', EXIT.usage);
+/**
+ * Where a value comes from: a file (exact bytes), an environment variable (a CI pipeline's
+ * secret), the argument, or standard input (one trailing newline dropped, as `echo` adds it).
+ */
+export function secretValue(
+  o: { fromFile?: string; fromEnv?: string; fromLiteral?: string },
+  stdin: () => string = () => readFileSync(0, 'utf8'),
+  stdinIsTty = process.stdin.isTTY === true,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if ([o.fromFile, o.fromEnv, o.fromLiteral].filter((x) => x !== undefined).length > 1) throw new CliError('choose one of --from-file, --from-env and --from-literal', EXIT.usage);
   let value: string;
-  if (o.fromFile !== undefined) {
+  if (o.fromEnv !== undefined) {
+    const v = env[o.fromEnv];
+    if (v === undefined) throw new CliError(`the environment has no ${o.fromEnv}`, EXIT.usage);
+    value = v;
+  } else if (o.fromFile !== undefined) {
     try {
       value = readFileSync(o.fromFile, 'utf8');
     } catch (err) {
@@ -33,9 +45,10 @@ export function registerSecretCommands(program: Command, ctx: () => CliContext):
     .command('set <name>')
     .description("create or replace a secret; functions that list it load again with the new value. The value comes from standard input unless a flag says otherwise")
     .option('--from-file <path>', 'read the value from a file, exactly')
+    .option('--from-env <variable>', 'read the value from an environment variable (a CI secret)')
     .option('--from-literal <value>', 'the value itself (it stays in your shell history)')
     .option('--namespace <ns>', "the functions' namespace [default]")
-    .action(async (name: string, o: { fromFile?: string; fromLiteral?: string; namespace?: string }) => {
+    .action(async (name: string, o: { fromFile?: string; fromEnv?: string; fromLiteral?: string; namespace?: string }) => {
       const c = ctx();
       const value = secretValue(o);
       const r = await c.api().request('PUT', `/v1/secrets/${encodeURIComponent(name)}${ns(o.namespace)}`, { body: { value } });
