@@ -87,7 +87,11 @@ export class Registry {
         placed.checkOn,
       );
       if (!outcome.ok) {
-        if ('timedOut' in outcome) throw new NoWorkerError(`no worker loaded ${name}@${bundle.version} within ${(this.opts.loadCheckTimeoutMs ?? 60_000) / 1000} s; is the pool running?`);
+        if ('timedOut' in outcome) {
+          const within = `within ${(this.opts.loadCheckTimeoutMs ?? 60_000) / 1000} s`;
+          // A check sent to one worker (of a pool limited to some namespaces) waits for that one.
+          throw new NoWorkerError(placed.checkOn ? `worker ${placed.checkOn} did not load ${name}@${bundle.version} ${within}; if it stopped, deploy again` : `no worker loaded ${name}@${bundle.version} ${within}; is the pool running?`);
+        }
         throw new FunctionLoadError(outcome.error.message);
       }
       check = { worker: outcome.report.workerId, device: outcome.report.device, loadMs: outcome.report.loadMs };

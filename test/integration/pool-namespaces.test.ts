@@ -23,7 +23,7 @@ const pidsOf = async (p: TestPlatform, fn: string, calls = 8) => {
 
 describe('pools per namespace (AUTOGLM_POOL_NAMESPACES)', () => {
   it("a namespace's functions run, and are checked at deploy, only on the pools that serve it; a namespace no pool serves is refused", async () => {
-    const p = await startPlatform(redis.url, { pool: false, deploy: false });
+    const p = await startPlatform(redis.url, { pool: false, deploy: false, env: { AUTOGLM_LOAD_CHECK_TIMEOUT: '8s' } });
     const pools = [];
     try {
       pools.push(await p.startPool({ AUTOGLM_POOL_NAMESPACES: 'team-a' }));
@@ -49,6 +49,16 @@ describe('pools per namespace (AUTOGLM_POOL_NAMESPACES)', () => {
       const now = await workers(p);
       expect(now.find((w) => w.pid === teamA!.pid)!.functions).toEqual(['whoami']);
       expect(now.find((w) => w.pid === rest.pid)!.functions).toEqual(['whoami-b']);
+
+      // A check sent to one worker waits for that one: frozen, the deploy fails naming it.
+      process.kill(teamA!.pid, 'SIGSTOP');
+      try {
+        const b2 = await buildBundle(fixturePath('functions/whoami'), { typecheck: false, env: { AGAIN: '1' } });
+        const stuck = await p.api.deploy(b2.archive, b2.hash, { namespace: 'team-a' }).catch((err: { status: number; problem: any }) => err);
+        expect(stuck).toMatchObject({ status: 503, problem: { code: 'NO_WORKER', detail: `worker ${teamA!.id} did not load whoami@${b2.version} within 8 s; if it stopped, deploy again` } });
+      } finally {
+        process.kill(teamA!.pid, 'SIGCONT');
+      }
     } finally {
       await Promise.all(pools.map((pool) => pool.stop()));
       await p.stop();
