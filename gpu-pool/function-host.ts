@@ -15,7 +15,7 @@ import { canServe, jobRuns, needsOf, type DeviceSlot, type FunctionLogLine, type
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionLoadError, SecretsUnavailableError } from './errors.ts';
-import { functionLogger, runLogged, type LineBase } from './function-log.ts';
+import { functionLogger, masked, runLogged, secretMask, type LineBase } from './function-log.ts';
 import { FunctionStats } from './function-stats.ts';
 import { ModelCache } from './model-cache.ts';
 import { RecordIndex, versionKey } from './record-index.ts';
@@ -310,7 +310,7 @@ export class FunctionHost implements Host {
     this.calls++;
     const deadline = Math.min(...items.map((i) => i.data.deadline ?? Infinity));
     const jobs = jobRuns(items.flatMap((i) => (i.data.id === undefined ? [] : [i.data.id])));
-    const out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, (log) =>
+    const out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, loaded.secrets, (log) =>
       loaded.def.handle(
         items.map((i) => i.data.input),
         loaded.state,
@@ -344,7 +344,7 @@ export class FunctionHost implements Host {
     const { def, dir } = await this.importDefinition(rec);
     const secrets = Object.freeze(await this.openSecrets(rec));
     const load = def.load;
-    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
+    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, secrets, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
     return { def, state, secrets };
   }
 
@@ -355,11 +355,13 @@ export class FunctionHost implements Host {
     return this.opts.secrets(rec);
   }
 
-  /** Runs function code with its `ctx.log`, its `console.*` lines going to `onLog` too. */
-  private logged<T>(base: LineBase, f: (log: Logger) => T): T {
+  /** Runs function code with its `ctx.log`, its `console.*` lines going to `onLog` too, its secrets masked. */
+  private logged<T>(base: LineBase, secrets: Readonly<Record<string, string>>, f: (log: Logger) => T): T {
     const { onLog } = this.opts;
     if (!onLog) return f(DISCARD);
-    return runLogged(base, onLog, () => f(functionLogger(base, onLog)));
+    const mask = secretMask(secrets);
+    const emit = masked(onLog, mask);
+    return runLogged(base, emit, () => f(functionLogger(base, emit)), mask);
   }
 
   private async unload(key: string, l: Loaded): Promise<void> {

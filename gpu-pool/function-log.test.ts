@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import type { FunctionLogLine } from '../queue/index.ts';
-import { functionLogger, runLogged } from './function-log.ts';
+import { functionLogger, masked, runLogged, secretMask } from './function-log.ts';
+import { TS_EXEC_ARGV } from './supervisor.ts';
 
 const base = (fn: string) => ({ fn, version: 'v1', device: 'cpu:0' });
 
@@ -40,5 +42,30 @@ describe('function log lines', () => {
     log.info('odd', { cycle });
     expect(lines[0]).toMatchObject({ level: 'warn', msg: 'failed', source: 'log', batch: 2, jobs: ['a.1', 'a.2'], fields: { model: 'm1', err: { name: 'Error', message: 'boom' } } });
     expect(lines[1]!.fields).toEqual({ unserializable: expect.stringContaining('circular') });
+  });
+
+  it('masks secret values in messages and fields, also as JSON escapes them and line by line, but not values too short to tell from text', () => {
+    const lines: FunctionLogLine[] = [];
+    const pem = '-----BEGIN KEY-----\nMIIEvQIBADANBgkq\n-----END KEY-----';
+    const secrets = Object.freeze({ api: 'sk-live-"quoted"', pem, pin: '123' });
+    const log = functionLogger(base('f'), masked((l) => lines.push(l), secretMask(secrets)));
+    log.info('calling with sk-live-"quoted" now', { headers: { authorization: 'Bearer sk-live-"quoted"' }, list: [pem], pin: '123' });
+    log.warn('second line of the key: MIIEvQIBADANBgkq');
+    expect(lines[0]!.msg).toBe('calling with *** now');
+    expect(lines[0]!.fields).toEqual({ headers: { authorization: 'Bearer ***' }, list: ['***'], pin: '123' });
+    expect(lines[1]!.msg).toBe('second line of the key: ***');
+    expect(secretMask(Object.freeze({ short: 'abc' }))).toBeUndefined();
+  });
+
+  it("console lines of code with secrets print masked on the worker's own output too", () => {
+    // In a process of its own: here the test runner owns the console.
+    const script = `
+      import { masked, runLogged, secretMask } from ${JSON.stringify(new URL('./function-log.ts', import.meta.url).href)};
+      const lines = [];
+      const mask = secretMask(Object.freeze({ db: 'pg-password-1' }));
+      runLogged({ fn: 'f', version: 'v1', device: 'cpu:0' }, masked((l) => lines.push(l.msg), mask), () => console.log('connecting with %s', 'pg-password-1'), mask);
+      console.log('emitted: ' + lines.join());`;
+    const out = execFileSync(process.execPath, [...TS_EXEC_ARGV, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out).toBe('connecting with ***\nemitted: connecting with ***\n');
   });
 });

@@ -6,10 +6,10 @@ import type { FunctionLogLine } from '../queue/index.ts';
 /** What every line of one load or handler call carries. */
 export type LineBase = Pick<FunctionLogLine, 'fn' | 'version' | 'device' | 'batch' | 'jobs'>;
 
-type Emit = (line: FunctionLogLine) => void;
+export type Emit = (line: FunctionLogLine) => void;
 
 /** The function code running in the current async context, and where its lines go. */
-const running = new AsyncLocalStorage<{ base: LineBase; emit: Emit }>();
+const running = new AsyncLocalStorage<{ base: LineBase; emit: Emit; mask: ((text: string) => string) | undefined }>();
 
 /** The logger a function's `load` or `handle` gets as `ctx.log`. */
 export function functionLogger(base: LineBase, emit: Emit, fields: Record<string, unknown> = {}): Logger {
@@ -22,12 +22,12 @@ export function functionLogger(base: LineBase, emit: Emit, fields: Record<string
 
 /**
  * Runs function code so that what it writes with `console.*` becomes its log lines too (the
- * console still prints them). The async context, not a global "current function", says whose
+ * console still prints them, through `mask` when given). The async context, not a global "current function", says whose
  * line it is: async handlers of two versions can interleave on one thread.
  */
-export function runLogged<T>(base: LineBase, emit: Emit, f: () => T): T {
+export function runLogged<T>(base: LineBase, emit: Emit, f: () => T, mask?: (text: string) => string): T {
   captureConsole();
-  return running.run({ base, emit }, f);
+  return running.run({ base, emit, mask }, f);
 }
 
 const CONSOLE_LEVELS = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;
@@ -41,8 +41,12 @@ function captureConsole(): void {
     const original = console[method].bind(console);
     console[method] = (...args: unknown[]) => {
       const r = running.getStore();
-      if (r) r.emit({ ...r.base, t: Date.now(), level, msg: format(...args), source: 'console' });
-      original(...args);
+      if (!r) return original(...args);
+      const msg = format(...args);
+      r.emit({ ...r.base, t: Date.now(), level, msg, source: 'console' });
+      // The worker's own output must not show a secret either.
+      if (r.mask) original(r.mask(msg));
+      else original(...args);
     };
   }
 }
@@ -57,4 +61,37 @@ function plain(fields: Record<string, unknown>): Record<string, unknown> {
   } catch (err) {
     return { unserializable: (err as Error).message };
   }
+}
+
+/** What a secret is replaced with in log lines. */
+export const MASK = '***';
+
+/** Shorter pieces are not masked: they would hide ordinary text. */
+const MASK_MIN = 4;
+
+const masks = new WeakMap<object, ((text: string) => string) | null>();
+
+/**
+ * Replaces every secret value with {@link MASK}, as CI systems mask theirs: a value a function
+ * logs by mistake must not reach whoever reads its logs (viewers may read logs, never secrets).
+ * Each line of a multi-line value (a PEM key) is masked too, and a value as JSON escapes it (in
+ * fields). `secrets` is one load's frozen `ctx.secrets`: the mask is worked out once per load.
+ * Undefined when there is nothing to mask.
+ */
+export function secretMask(secrets: Readonly<Record<string, string>>): ((text: string) => string) | undefined {
+  let mask = masks.get(secrets);
+  if (mask === undefined) {
+    const raw = Object.values(secrets).flatMap((v) => [v, ...v.split(/\r?\n/)]);
+    const all = raw.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).filter((v) => v.length >= MASK_MIN);
+    const find = [...new Set(all)].sort((a, b) => b.length - a.length);
+    mask = find.length ? (text: string) => find.reduce((t, p) => (t.includes(p) ? t.split(p).join(MASK) : t), text) : null;
+    masks.set(secrets, mask);
+  }
+  return mask ?? undefined;
+}
+
+/** Lines with {@link secretMask} applied to their message and fields. */
+export function masked(emit: Emit, mask: ((text: string) => string) | undefined): Emit {
+  if (!mask) return emit;
+  return (line) => emit({ ...line, msg: mask(line.msg), ...(line.fields ? { fields: JSON.parse(mask(JSON.stringify(line.fields))) as Record<string, unknown> } : {}) });
 }

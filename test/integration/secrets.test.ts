@@ -43,6 +43,13 @@ describe('secrets', () => {
       await eventually(async () => (await sign(p, fn, 'pay 200')).output?.sig === sig(SECOND, 'pay 200'), `${fn} to sign with the new value`);
       expect((await sign(p, fn, 'pay 300')).output).toMatchObject({ sig: sig(SECOND, 'pay 300'), sameAsLoad: true });
     }
+    // Logged by mistake, masked before it left the worker: for ctx.log and console alike.
+    const logged = await eventually(async () => {
+      const lines = (await p.call('GET', '/v1/functions/signer/logs?limit=1000')).json.lines as { msg: string; fields?: unknown }[];
+      return lines.some((l) => l.msg === 'the key is ***') && lines;
+    }, "signer's log lines");
+    expect(logged.filter((l) => l.msg === 'signing with ***').map((l) => l.fields)).toContainEqual({ key: '***' });
+    expect(JSON.stringify(logged)).not.toMatch(/k1-|k2-/);
     const versions = await p.call('GET', '/v1/functions/signer/versions');
     expect(versions.json.items[0].secrets).toEqual(['sign-key']);
 
