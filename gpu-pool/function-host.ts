@@ -93,6 +93,8 @@ interface Loaded {
   state: unknown;
   /** What `load` got as `ctx.secrets`: the batches of this load get the same. */
   secrets: Readonly<Record<string, string>>;
+  /** Hides those values in the lines its code writes (see `secretMask`). */
+  mask: ((text: string) => string) | undefined;
   /** Tensor bytes its load left allocated, when measured. */
   bytes?: number;
 }
@@ -310,7 +312,7 @@ export class FunctionHost implements Host {
     this.calls++;
     const deadline = Math.min(...items.map((i) => i.data.deadline ?? Infinity));
     const jobs = jobRuns(items.flatMap((i) => (i.data.id === undefined ? [] : [i.data.id])));
-    const out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, loaded.secrets, (log) =>
+    const out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, loaded.mask, (log) =>
       loaded.def.handle(
         items.map((i) => i.data.input),
         loaded.state,
@@ -343,9 +345,10 @@ export class FunctionHost implements Host {
   private async loadNow(rec: FunctionRecord): Promise<Loaded> {
     const { def, dir } = await this.importDefinition(rec);
     const secrets = Object.freeze(await this.openSecrets(rec));
+    const mask = secretMask(secrets);
     const load = def.load;
-    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, secrets, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
-    return { def, state, secrets };
+    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, mask, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
+    return { def, state, secrets, mask };
   }
 
   private async openSecrets(rec: FunctionRecord): Promise<Record<string, string>> {
@@ -356,10 +359,9 @@ export class FunctionHost implements Host {
   }
 
   /** Runs function code with its `ctx.log`, its `console.*` lines going to `onLog` too, its secrets masked. */
-  private logged<T>(base: LineBase, secrets: Readonly<Record<string, string>>, f: (log: Logger) => T): T {
+  private logged<T>(base: LineBase, mask: ((text: string) => string) | undefined, f: (log: Logger) => T): T {
     const { onLog } = this.opts;
     if (!onLog) return f(DISCARD);
-    const mask = secretMask(secrets);
     const emit = masked(onLog, mask);
     return runLogged(base, emit, () => f(functionLogger(base, emit)), mask);
   }

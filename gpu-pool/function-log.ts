@@ -69,25 +69,17 @@ export const MASK = '***';
 /** Shorter pieces are not masked: they would hide ordinary text. */
 const MASK_MIN = 4;
 
-const masks = new WeakMap<object, ((text: string) => string) | null>();
-
 /**
  * Replaces every secret value with {@link MASK}, as CI systems mask theirs: a value a function
  * logs by mistake must not reach whoever reads its logs (viewers may read logs, never secrets).
  * Each line of a multi-line value (a PEM key) is masked too, and a value as JSON escapes it (in
- * fields). `secrets` is one load's frozen `ctx.secrets`: the mask is worked out once per load.
- * Undefined when there is nothing to mask.
+ * fields). Worked out once per load, from its `ctx.secrets`. Undefined when there is nothing to mask.
  */
 export function secretMask(secrets: Readonly<Record<string, string>>): ((text: string) => string) | undefined {
-  let mask = masks.get(secrets);
-  if (mask === undefined) {
-    const raw = Object.values(secrets).flatMap((v) => [v, ...v.split(/\r?\n/)]);
-    const all = raw.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).filter((v) => v.length >= MASK_MIN);
-    const find = [...new Set(all)].sort((a, b) => b.length - a.length);
-    mask = find.length ? (text: string) => find.reduce((t, p) => (t.includes(p) ? t.split(p).join(MASK) : t), text) : null;
-    masks.set(secrets, mask);
-  }
-  return mask ?? undefined;
+  const raw = Object.values(secrets).flatMap((v) => [v, ...v.split(/\r?\n/)]);
+  const all = raw.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).filter((v) => v.length >= MASK_MIN);
+  const find = [...new Set(all)].sort((a, b) => b.length - a.length);
+  return find.length ? (text: string) => find.reduce((t, p) => (t.includes(p) ? t.split(p).join(MASK) : t), text) : undefined;
 }
 
 /** Lines with {@link secretMask} applied to their message and fields. */

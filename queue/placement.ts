@@ -62,7 +62,7 @@ export function canServe(needs: PlacementNeeds, slot: DeviceSlot): Fit {
  * "needs a gpu device; the pool has only cpu slots (cpu:0, cpu:1)". An empty inventory is refused
  * too ("no live worker"): callers deploying before any pool started decide whether to accept.
  */
-export function placeFunction(needs: PlacementNeeds, inventory: readonly DeviceSlot[]): { ok: true; slots: DeviceSlot[] } | { ok: false; reason: string } {
+export function placeFunction<S extends DeviceSlot>(needs: PlacementNeeds, inventory: readonly S[]): { ok: true; slots: S[] } | { ok: false; reason: string } {
   if (inventory.length === 0) return { ok: false, reason: 'no live worker has reported its devices, so placement cannot be checked' };
   const slots = inventory.filter((s) => canServe(needs, s).ok);
   if (slots.length > 0) return { ok: true, slots };

@@ -78,9 +78,7 @@ export class SecretStore {
 
   /** Which of `names` a namespace lacks. */
   async missing(namespace: string, names: readonly string[]): Promise<string[]> {
-    if (names.length === 0) return [];
-    const found = await this.redis.hmget(hashKey(this.prefix, namespace), ...names);
-    return names.filter((_, i) => found[i] === null);
+    return (await this.fetch(namespace, names)).lacking;
   }
 
   /**
@@ -88,11 +86,15 @@ export class SecretStore {
    * @throws SecretMissingError naming those the namespace lacks
    */
   async open(namespace: string, names: readonly string[]): Promise<Record<string, string>> {
-    if (names.length === 0) return {};
-    const found = await this.redis.hmget(hashKey(this.prefix, namespace), ...names);
-    const lacking = names.filter((_, i) => found[i] === null);
+    const { found, lacking } = await this.fetch(namespace, names);
     if (lacking.length) throw new SecretMissingError(namespace, lacking);
     return Object.fromEntries(names.map((n, i) => [n, this.cipher.open((JSON.parse(found[i]!) as Stored).value, aad(namespace, n)) as string]));
+  }
+
+  /** The stored records of `names`, in order (null where absent), and the names absent. */
+  private async fetch(namespace: string, names: readonly string[]): Promise<{ found: (string | null)[]; lacking: string[] }> {
+    const found = names.length ? await this.redis.hmget(hashKey(this.prefix, namespace), ...names) : [];
+    return { found, lacking: names.filter((_, i) => found[i] === null) };
   }
 
   /**

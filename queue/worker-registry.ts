@@ -71,14 +71,11 @@ export class WorkerRegistry extends Heartbeats<WorkerState> {
   }
 
   /**
-   * Device slots of the live workers (one entry per host and slot), for deploy-time placement:
-   * `placeFunction(manifest, await registry.inventory())`.
+   * The device slot of each live worker, with its host and worker id, for deploy-time placement:
+   * `placeFunction(manifest, await registry.inventory())`. One entry per worker: two pools on one
+   * host both have a `cpu:0`, with different namespaces.
    */
-  async inventory(): Promise<(DeviceSlot & { host: string })[]> {
-    const seen = new Map<string, DeviceSlot & { host: string }>();
-    for (const w of await this.live()) {
-      if (w.slot) seen.set(`${w.host}/${w.slot.id}`, { ...w.slot, host: w.host });
-    }
-    return [...seen.values()];
+  async inventory(): Promise<(DeviceSlot & { host: string; worker: string })[]> {
+    return (await this.live()).flatMap((w) => (w.slot ? [{ ...w.slot, host: w.host, worker: w.id }] : []));
   }
 }

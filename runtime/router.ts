@@ -22,7 +22,6 @@ import {
   PoolRegistry,
   WorkerRegistry,
   connectRedis,
-  canServe,
   placeFunction,
   readFunctionLogs,
   SecretStore,
@@ -123,16 +122,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
     // With no live worker there is nothing to judge by; the load check then reports that.
     placement: async (bundle, namespace) => {
-      const live = await workers.live();
-      const inventory = live.flatMap((w) => (w.slot ? [{ ...w.slot, host: w.host }] : []));
+      const inventory = await workers.inventory();
       if (inventory.length === 0) return { ok: true };
-      const needs = { ...bundle.manifest, namespace };
-      const placed = placeFunction(needs, inventory);
+      const placed = placeFunction({ ...bundle.manifest, namespace }, inventory);
       if (!placed.ok) return { ok: false, reason: `${bundle.manifest.name}: ${placed.reason}` };
       // Workers of pools that run only some namespaces take checks by name: pick one that fits.
       if (placed.slots.some((s) => !s.namespaces)) return { ok: true };
-      const fit = live.filter((w) => w.slot && canServe(needs, w.slot).ok);
-      return { ok: true, checkOn: fit[Math.floor(Math.random() * fit.length)]!.id };
+      return { ok: true, checkOn: placed.slots[Math.floor(Math.random() * placed.slots.length)]!.worker };
     },
     missingSecrets: (namespace, names) => secrets.missing(namespace, names),
     onChange: (name, state) => functions.apply(name, state),
