@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newKeyringSpec } from '../queue/index.ts';
+import { newKeyringSpec } from '../queue/cluster/index.ts';
 import { loadPoolConfig, loadWorkerIdentity } from './config.ts';
 
 const KEYS = newKeyringSpec('test');

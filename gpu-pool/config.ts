@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EnvReader, type LogLevel } from '../functions/sdk/index.ts';
-import { parseKeyring, type DeviceSlot, type Keyring } from '../queue/index.ts';
+import { parseKeyring, type DeviceSlot, type Keyring } from '../queue/cluster/index.ts';
 import type { BackendChoice } from './backend.ts';
 import { parseDeviceList, type DeclaredDevice } from './devices.ts';
 

@@ -16,7 +16,7 @@
  * pool's default model memory.
  */
 import { execFile } from 'node:child_process';
-import type { DeviceSlot } from '../queue/index.ts';
+import type { DeviceSlot } from '../queue/cluster/index.ts';
 
 /** One GPU as nvidia-smi reports it. */
 export interface GpuInfo {

@@ -11,7 +11,8 @@ import {
   type InvocationResult,
   type Logger,
 } from '../functions/sdk/index.ts';
-import { canServe, jobRuns, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type JobData, type LoadedModel } from '../queue/index.ts';
+import { canServe, jobRuns, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type LoadedModel } from '../queue/cluster/index.ts';
+import { type JobData } from '../queue/jobs/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionLoadError, SecretsUnavailableError } from './errors.ts';

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
-import type { FunctionLogLine } from '../queue/index.ts';
+import type { FunctionLogLine } from '../queue/cluster/index.ts';
 import { functionLogger, masked, runLogged, secretMask } from './function-log.ts';
 import { TS_EXEC_ARGV } from './supervisor.ts';
 

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 import type { Logger, LogLevel } from '../functions/sdk/index.ts';
-import type { FunctionLogLine } from '../queue/index.ts';
+import type { FunctionLogLine } from '../queue/cluster/index.ts';
 
 /** What every line of one load or handler call carries. */
 export type LineBase = Pick<FunctionLogLine, 'fn' | 'version' | 'device' | 'batch' | 'jobs'>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS } from '../queue/index.ts';
+import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS } from '../queue/cluster/index.ts';
 import { FunctionStats } from './function-stats.ts';
 
 const bucketOf = (bounds: readonly number[], value: number) => bounds.findIndex((b) => value <= b);

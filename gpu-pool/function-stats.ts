@@ -1,4 +1,4 @@
-import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe, type FunctionStat } from '../queue/index.ts';
+import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe, type FunctionStat } from '../queue/cluster/index.ts';
 import { versionKey } from './record-index.ts';
 
 /** One handler call as {@link FunctionStats} counts it. */

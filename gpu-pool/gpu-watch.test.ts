@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { GpuReading } from '../queue/index.ts';
+import type { GpuReading } from '../queue/cluster/index.ts';
 import { watchGpu } from './gpu-watch.ts';
 
 const sample = (name: string) => readFileSync(new URL(`../test/fixtures/nvidia-smi/${name}`, import.meta.url), 'utf8');

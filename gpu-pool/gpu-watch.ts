@@ -1,4 +1,4 @@
-import type { GpuReading } from '../queue/index.ts';
+import type { GpuReading } from '../queue/cluster/index.ts';
 import { probeGpus, type RunCommand } from './devices.ts';
 
 /**

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, fromErrorRecord, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
-import type { FunctionLogLine } from '../queue/index.ts';
+import type { FunctionLogLine } from '../queue/cluster/index.ts';
 import { selectBackend, type BackendSelection } from './backend.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { BackendUnavailableError } from './errors.ts';

@@ -1,6 +1,6 @@
 /** Messages between a worker's main thread ({@link HostThread}) and its inference thread. */
 import type { ErrorRecord, InvocationResult, LogLevel } from '../functions/sdk/index.ts';
-import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/index.ts';
+import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
 import type { BackendChoice, BackendName } from './backend.ts';
 import type { HostInput, HostStats } from './function-host.ts';
 

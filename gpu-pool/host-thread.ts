@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
-import type { FunctionLogLine, FunctionRecord } from '../queue/index.ts';
+import type { FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
 import type { BackendSelection } from './backend.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import { BackendUnavailableError, HostLostError, SecretsUnavailableError } from './errors.ts';

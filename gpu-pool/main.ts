@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../functions/sdk/index.ts';
-import { PoolRegistry, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/index.ts';
+import { PoolRegistry, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/cluster/index.ts';
 import { loadPoolConfig } from './config.ts';
 import { planSlots, probeGpus } from './devices.ts';
 import { whenParentGone } from './parent-link.ts';
@@ -32,6 +32,8 @@ const GIB = 1024 ** 3;
 const supervisor = new Supervisor({
   slots,
   script: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
+  // Workers run as this process does: the launcher's flags carry the TypeScript loader and tracing.
+  execArgv: process.execArgv,
   env: process.env,
   graceMs: config.shutdownGraceMs,
   hangLimitMs: config.hangLimitMs,

@@ -1,4 +1,4 @@
-import type { FunctionRecord } from '../queue/index.ts';
+import type { FunctionRecord } from '../queue/cluster/index.ts';
 
 /** `name@version`: the key of a version in caches and batchers. */
 export const versionKey = (name: string, version: string): string => `${name}@${version}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest, type Manifest } from '../functions/sdk/index.ts';
-import type { FunctionState, TrafficTable } from '../queue/index.ts';
+import type { FunctionState, TrafficTable } from '../queue/cluster/index.ts';
 import { catalogView } from './registry-link.ts';
 
 const manifest = (name: string): Manifest => {

@@ -3,7 +3,8 @@
  * serve traffic (from the catalogue), and answering deploy checks (load a candidate, report).
  */
 import type { Redis } from 'ioredis';
-import { DeployCheckConsumer, recordOf, servingVersions, type DeviceSlot, type FunctionRecord, type FunctionState } from '../queue/index.ts';
+import { DeployCheckConsumer } from '../queue/jobs/index.ts';
+import { recordOf, servingVersions, type DeviceSlot, type FunctionRecord, type FunctionState } from '../queue/cluster/index.ts';
 import { versionKey } from './record-index.ts';
 
 /** The catalogue as a worker uses it. */

@@ -1,5 +1,5 @@
 import type { InvocationResult } from '../functions/sdk/index.ts';
-import type { FunctionRecord } from '../queue/index.ts';
+import type { FunctionRecord } from '../queue/cluster/index.ts';
 import type { Host, HostInput, HostStats } from './function-host.ts';
 import { RecordIndex } from './record-index.ts';
 

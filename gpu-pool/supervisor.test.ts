@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../functions/sdk/index.ts';
-import type { DeviceSlot } from '../queue/index.ts';
+import type { DeviceSlot } from '../queue/cluster/index.ts';
 import { Supervisor, type SlotState } from './supervisor.ts';
 
 const FAKE = fileURLToPath(new URL('../test/fixtures/workers/fake-worker.ts', import.meta.url));

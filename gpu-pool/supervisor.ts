@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../functions/sdk/index.ts';
-import type { DeviceSlot } from '../queue/index.ts';
+import type { DeviceSlot } from '../queue/cluster/index.ts';
 import type { WorkerMessage } from './worker-messages.ts';
 
 /** Node flags that let a child run TypeScript as is: tsx's loader, by absolute URL so any cwd works. */

@@ -8,24 +8,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
-import {
-  FunctionLogWriter,
-  type FunctionLogLine,
-  FunctionCatalog,
-  FunctionConsumer,
-  PayloadCipher,
-  RELEASE_REDIS_MS,
-  SecretStore,
-  WorkerRegistry,
-  canServe,
-  needsOf,
-  connectRedis,
-  flushTracing,
-  installTracing,
-  releaseRedis,
-  type GpuReading,
-  type SecretChange,
-} from '../queue/index.ts';
+import { FunctionLogWriter, type FunctionLogLine, FunctionCatalog, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRegistry, canServe, needsOf, connectRedis, releaseRedis, type GpuReading, type SecretChange } from '../queue/cluster/index.ts';
+import { FunctionConsumer } from '../queue/jobs/index.ts';
+import { flushSpans } from './span-flush.ts';
 import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
@@ -52,7 +37,6 @@ const config = parsed.config;
 // never reaches the inference thread where function code runs.
 const fetcher = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir, routerUrls: async () => config.routerUrls, ...(config.workerToken ? { token: config.workerToken } : {}) });
 // Before the scrub below: the trace exporter reads its collector's address and headers now.
-await installTracing({ service: 'autoglm-worker' });
 // Function code (in the inference thread, which copies this environment) must not see secrets.
 for (const v of SECRET_VARIABLES) delete process.env[v];
 const cipher = new PayloadCipher(config.encryptionKeys);
@@ -316,7 +300,7 @@ function shutdown(reason: string, code = 0): Promise<void> {
       log.warn('Redis did not answer while the worker stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
     }
     await host.close(); // no job runs any more
-    await flushTracing();
+    await flushSpans();
     log.info('worker stopped');
     process.exit(code);
   })();

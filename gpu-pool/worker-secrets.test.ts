@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../functions/sdk/index.ts';
-import type { FunctionRecord, SecretStore } from '../queue/index.ts';
+import type { FunctionRecord, SecretStore } from '../queue/cluster/index.ts';
 import { RecordIndex } from './record-index.ts';
 import { WorkerSecrets, readersOf } from './worker-secrets.ts';
 

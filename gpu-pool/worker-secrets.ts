@@ -1,4 +1,4 @@
-import type { FunctionRecord, SecretChange, SecretStore } from '../queue/index.ts';
+import type { FunctionRecord, SecretChange, SecretStore } from '../queue/cluster/index.ts';
 import { versionKey, type RecordIndex } from './record-index.ts';
 
 /**

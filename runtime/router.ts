@@ -5,30 +5,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
-import {
-  CallbackConsumer,
-  DeployChecker,
-  FunctionCatalog,
-  CallGrouper,
-  JobReader,
-  JobSubmitter,
-  QueueSet,
-  QueueStats,
-  ResultBus,
-  PayloadCipher,
-  NamespaceLimiter,
-  ShadowStats,
-  RELEASE_REDIS_MS,
-  PoolRegistry,
-  WorkerRegistry,
-  connectRedis,
-  placeFunction,
-  readFunctionLogs,
-  SecretStore,
-  logsKey,
-  releaseRedis,
-  type Keyring,
-} from '../queue/index.ts';
+import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus } from '../queue/jobs/index.ts';
+import { FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRegistry, WorkerRegistry, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AuditLog, auditNotes } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import type { Config } from './config/index.ts';
@@ -163,7 +141,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     artifacts,
     shadow: new ShadowRunner(calls, shadowStats, log),
     shadowStats,
-    logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, cipher, fn, q), clear: (fn) => producer.del(logsKey(config.prefix, fn)).then(() => undefined) },
+    logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, cipher, fn, q), clear: (fn) => clearFunctionLogs(producer, config.prefix, fn) },
     secrets,
     limiter,
     log,

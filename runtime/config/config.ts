@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LogLevel } from '../../functions/sdk/index.ts';
-import { EnvReader } from '../../functions/sdk/index.ts';
-import { parseKeyring } from '../../queue/index.ts';
+import { type LogLevel, EnvReader } from '../../functions/sdk/index.ts';
+import { parseKeyring } from '../../queue/cluster/index.ts';
 
 /** Which processes this node runs. */
 export type Role = 'all' | 'router' | 'pool';
@@ -139,7 +138,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     metricsPublic: r.oneOf('AUTOGLM_METRICS_PUBLIC', ['0', '1'] as const, '0') === '1',
   };
   if (!config.builtinIssuer && !config.idp) r.errors.push('AUTOGLM_BUILTIN_ISSUER=off needs an identity provider (AUTOGLM_OIDC_ISSUER or AUTOGLM_JWKS_URL)');
-  // Read by the OpenTelemetry exporter itself (queue/tracing.ts), which would drop spans silently.
+  // Read by the OpenTelemetry exporter itself (runtime/telemetry/tracing.ts), which would drop spans silently.
   requireHttpUrls(r, ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return { ok: true, config: Object.freeze(config) };

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
-import type { CallGrouper, JobReader, JobSubmitter, NamespaceLimiter, PoolRegistry, ResultBus, ShadowStats, WorkerRegistry } from '../../queue/index.ts';
-import type { LogPage, LogQuery, QueueStats, SecretStore } from '../../queue/index.ts';
+import type { CallGrouper, JobReader, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
+import type { NamespaceLimiter, PoolRegistry, ShadowStats, WorkerRegistry, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { randomHex } from '../../queue/index.ts';
+import { randomHex } from '../../queue/cluster/index.ts';
 import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
 import { RouterMetrics, Scraper } from '../metrics/index.ts';

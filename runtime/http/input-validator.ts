@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FunctionRecord } from '../../queue/index.ts';
+import type { FunctionRecord } from '../../queue/cluster/index.ts';
 import { ValidationError } from './errors.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueueFullError } from '../../queue/index.ts';
+import { QueueFullError } from '../../queue/jobs/index.ts';
 import { ValidationError } from './errors.ts';
 import { toProblem } from './problem.ts';
 

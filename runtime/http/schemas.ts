@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queue/index.ts';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queue/jobs/index.ts';
 
 /** Path parameter: a function name. */
 export const FunctionNameParam = z.object({

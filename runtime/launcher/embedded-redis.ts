@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../../functions/sdk/index.ts';
-import { connectRedis } from '../../queue/index.ts';
+import { connectRedis } from '../../queue/cluster/index.ts';
 
 /** A private redis-server run by the launcher. */
 export interface EmbeddedRedis {

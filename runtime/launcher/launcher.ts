@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
-import { WorkerRegistry, connectRedis, evictionPolicy, flushTracing, installTracing, newKeyringSpec, parseKeyring } from '../../queue/index.ts';
+import { WorkerRegistry, connectRedis, evictionPolicy, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
+import { TELEMETRY_PRELOAD, flushTracing, installTracing } from '../telemetry/index.ts';
 import { persistentSecret, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
@@ -149,7 +150,8 @@ const pick = (env: NodeJS.ProcessEnv, names: string[]) => Object.fromEntries(nam
 
 function startPool(config: Config, redisUrl: string, encryptionKeys: string): ChildProcess {
   return fork(POOL_MAIN, [], {
-    execArgv: ['--import', TS_LOADER],
+    // Tracing by preload: the pool may not import runtime/; its workers inherit these flags.
+    execArgv: ['--import', TS_LOADER, '--import', TELEMETRY_PRELOAD],
     // Own process group: a terminal Ctrl-C reaches the launcher only, which drains in order.
     detached: true,
     env: {

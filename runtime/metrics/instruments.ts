@@ -1,4 +1,4 @@
-import { emptyCounts, observe, type BucketCounts } from '../../queue/index.ts';
+import { emptyCounts, observe, type BucketCounts } from '../../queue/cluster/index.ts';
 import { checkLabelName, checkMetricName, type Labels, type MetricFamily, type Sample } from './exposition.ts';
 
 /** Prometheus' default buckets (seconds), plus 30 s and 60 s: a synchronous call may wait that long. */

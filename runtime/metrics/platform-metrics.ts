@@ -1,4 +1,5 @@
-import { BATCH_SIZE_BOUNDS, QUEUE_STATES, SECONDS_BOUNDS, type BucketCounts, type FunctionStat, type QueueCounts, type WorkerState } from '../../queue/index.ts';
+import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, type BucketCounts, type FunctionStat, type WorkerState } from '../../queue/cluster/index.ts';
+import { QUEUE_STATES, type QueueCounts } from '../../queue/jobs/index.ts';
 import type { Labels, MetricFamily, Sample } from './exposition.ts';
 import { gauge, histogramSamples } from './instruments.ts';
 

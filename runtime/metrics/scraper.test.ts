@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkerState } from '../../queue/index.ts';
+import type { WorkerState } from '../../queue/cluster/index.ts';
 import { findSamples, parseExposition, sampleValue } from '../../test/harness/exposition.ts';
 import { RouterMetrics } from './router-metrics.ts';
 import { Scraper } from './scraper.ts';

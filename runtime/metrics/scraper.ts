@@ -1,4 +1,5 @@
-import { within, type QueueCounts, type WorkerState } from '../../queue/index.ts';
+import { within, type WorkerState } from '../../queue/cluster/index.ts';
+import { type QueueCounts } from '../../queue/jobs/index.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
 import { queueFamilies, workerFamilies } from './platform-metrics.ts';

@@ -1,4 +1,4 @@
-import { recordOf, servingVersions, type FunctionRecord, type FunctionState } from '../../queue/index.ts';
+import { recordOf, servingVersions, type FunctionRecord, type FunctionState } from '../../queue/cluster/index.ts';
 import { FunctionNotFoundError } from '../http/errors.ts';
 import { NotServingError } from './registry-errors.ts';
 import { pickVersion } from './traffic.ts';

@@ -1,5 +1,6 @@
 import type { Logger } from '../../functions/sdk/index.ts';
-import type { CallGrouper, DoneMessage, FunctionRecord, ShadowStats, SyncCall } from '../../queue/index.ts';
+import type { CallGrouper, DoneMessage, SyncCall } from '../../queue/jobs/index.ts';
+import type { FunctionRecord, ShadowStats } from '../../queue/cluster/index.ts';
 
 /**
  * The copy to run, as the primary call was made: its input (and `inputJson`, as the client sent

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FunctionState } from '../../queue/index.ts';
+import type { FunctionState } from '../../queue/cluster/index.ts';
 import { afterDeploy, emptyTraffic, pickVersion, promote, rollback, setWeights } from './traffic.ts';
 
 const state = (versions: string[], traffic = emptyTraffic('t')): FunctionState => ({

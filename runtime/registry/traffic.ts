@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AutoglmError } from '../../functions/sdk/index.ts';
-import type { FunctionState, TrafficTable } from '../../queue/index.ts';
+import type { FunctionState, TrafficTable } from '../../queue/cluster/index.ts';
 
 /** A traffic change that cannot apply (unknown version, weights not summing to 100…). */
 export class TrafficError extends AutoglmError {

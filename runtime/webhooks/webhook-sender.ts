@@ -1,4 +1,4 @@
-import type { Deliver, JobView } from '../../queue/index.ts';
+import type { Deliver, JobView } from '../../queue/jobs/index.ts';
 import { signWebhook } from './webhook-signer.ts';
 
 /** Options of {@link createWebhookSender}. */

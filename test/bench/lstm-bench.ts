@@ -39,7 +39,7 @@ import { Redis } from 'ioredis';
 import { plainPredictor } from '../../functions/sdk/tf/index.ts';
 import { selectBackend } from '../../gpu-pool/backend.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
-import { WorkerRegistry, newKeyringSpec, type WorkerState } from '../../queue/index.ts';
+import { WorkerRegistry, newKeyringSpec, type WorkerState } from '../../queue/cluster/index.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';

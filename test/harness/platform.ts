@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
-import { WorkerRegistry, installTracing, newKeyringSpec, parseKeyring } from '../../queue/index.ts';
+import { WorkerRegistry, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
+import { TELEMETRY_PRELOAD, installTracing } from '../../runtime/telemetry/index.ts';
 import { loadConfig } from '../../runtime/config/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { deployBuiltins } from '../../runtime/registry/builtin-functions.ts';
@@ -84,7 +85,7 @@ export async function startPlatform(
   const workerToken = await router.verifier.mint({ sub: 'pool', roles: ['worker'] });
   const startPool = async (extra: Record<string, string> = {}): Promise<TestPool> => {
     const poolEnv = { PATH: process.env.PATH, AUTOGLM_ROUTER_URL: router.url, AUTOGLM_WORKER_TOKEN: workerToken, ...env, ...extra };
-    const proc = fork(POOL_MAIN, [], { execArgv: TS_EXEC_ARGV, env: poolEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(POOL_MAIN, [], { execArgv: [...TS_EXEC_ARGV, '--import', TELEMETRY_PRELOAD], env: poolEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const registry = new WorkerRegistry(redis, prefix);
     const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
     await eventually(async () => {

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitItemId } from '../../queue/index.ts';
-import { inflightKey } from '../../queue/namespace-limiter.ts';
+
+import { keys } from '../../queue/keys.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { watchCommands } from '../harness/redis-monitor.ts';
+import { splitItemId } from '../../queue/cluster/index.ts';
 
 // Grouped calls and bulk jobs: many inputs in one queue job, each with its own id and outcome.
 // A long grouping window makes groups form on demand: a slow call in flight first, then a burst.
@@ -139,7 +140,7 @@ describe('grouped synchronous calls', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(5);
     expect(calls.find((r) => r.status === 429)!.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
     // Every slot is given back when the calls end.
-    await eventually(async () => (await p.redis.zcard(inflightKey(p.prefix, 'default'))) === 0, 'the quota to be released');
+    await eventually(async () => (await p.redis.zcard(keys.inflight(p.prefix, 'default'))) === 0, 'the quota to be released');
   });
 
   it('completes every call of a group whose worker is killed mid-run', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isItemId, newKeyringSpec } from '../../queue/index.ts';
+
+import { newKeyringSpec, isItemId } from '../../queue/cluster/index.ts';
 import { startPlatform } from '../harness/platform.ts';
 import { dumpRedis, startTestRedis, type TestRedis } from '../harness/redis.ts';
 

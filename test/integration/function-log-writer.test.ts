@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { FunctionLogWriter, PayloadCipher, newKeyringSpec, parseKeyring, readFunctionLogs, type FunctionLogLine } from '../../queue/index.ts';
+import { FunctionLogWriter, PayloadCipher, newKeyringSpec, parseKeyring, readFunctionLogs, type FunctionLogLine } from '../../queue/cluster/index.ts';
 import { redisForFile } from '../harness/redis-for-file.ts';
 
 const redis = redisForFile();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventually, type TestPlatform } from '../harness/platform.ts';
-import { namesJob } from '../../queue/index.ts';
+import { namesJob } from '../../queue/cluster/index.ts';
 import { functionSet, poolSuite } from './pool-helpers.ts';
 
 // chatty writes lines with ctx.log and console.* in load and in handle; chatty-inline is the

@@ -9,7 +9,7 @@ import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { Redis } from 'ioredis';
-import { PoolRegistry, WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/index.ts';
+import { PoolRegistry, WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/cluster/index.ts';
 import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';

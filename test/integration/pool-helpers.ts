@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { InvocationResult } from '../../functions/sdk/index.ts';
-import { WorkerRegistry, type WorkerState } from '../../queue/index.ts';
+import { WorkerRegistry, type WorkerState } from '../../queue/cluster/index.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkerState } from '../../queue/index.ts';
+import type { WorkerState } from '../../queue/cluster/index.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { functionSet, workers } from './pool-helpers.ts';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { Redis } from 'ioredis';
-import { WorkerRegistry, newKeyringSpec } from '../../queue/index.ts';
+import { WorkerRegistry, newKeyringSpec } from '../../queue/cluster/index.ts';
 import { eventually } from '../harness/platform.ts';
 import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShadowStats } from '../../queue/index.ts';
+import { ShadowStats } from '../../queue/cluster/index.ts';
 import { redisForFile } from '../harness/redis-for-file.ts';
 import { watchCommands } from '../harness/redis-monitor.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { FunctionLogLine } from '../../../queue/index.ts';
+import type { FunctionLogLine } from '../../../queue/cluster/index.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { versionRunStats, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/index.ts';
+import { versionRunStats, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/cluster/index.ts';
 import { allowed, authorize } from '../../auth/index.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';

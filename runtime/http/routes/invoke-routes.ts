@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { fromErrorRecord } from '../../../functions/sdk/index.ts';
-import { DEFAULT_PRIORITY, itemId, newJobId, type PendingCall } from '../../../queue/index.ts';
+import { DEFAULT_PRIORITY, type PendingCall } from '../../../queue/jobs/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
@@ -12,6 +12,7 @@ import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
 import { jsonMember } from '../json-member.ts';
 import { namedHeaders } from '../named-headers.ts';
 import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
+import { itemId, newJobId } from '../../../queue/cluster/index.ts';
 
 const tracer = trace.getTracer('autoglm-router');
 

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../../functions/sdk/index.ts';
-import { JobNotFoundError, type JobView } from '../../../queue/index.ts';
+import { JobNotFoundError, type JobView } from '../../../queue/jobs/index.ts';
 import { allowed, authorize, type Principal } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { FunctionNotFoundError } from '../errors.ts';

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { AutoglmError, SECRET_NAME } from '../../../functions/sdk/index.ts';
-import { SECRET_MAX_BYTES, type SecretInfo } from '../../../queue/index.ts';
+import { SECRET_MAX_BYTES, type SecretInfo } from '../../../queue/cluster/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { ValidationError } from '../errors.ts';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Heartbeats } from './heartbeats.ts';
-import { keys } from './names.ts';
+import { keys } from '../keys.ts';
 import type { FunctionStat } from './function-stat.ts';
 import type { DeviceSlot } from './placement.ts';
 

@@ -1,4 +1,4 @@
-import type { Manifest } from '../functions/sdk/index.ts';
+import type { Manifest } from '../../functions/sdk/index.ts';
 
 /**
  * One worker slot of a pool: the device a worker process runs on and the memory its model cache

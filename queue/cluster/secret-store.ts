@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import { AutoglmError, SECRET_NAME } from '../functions/sdk/index.ts';
+import { AutoglmError, SECRET_NAME } from '../../functions/sdk/index.ts';
 import type { PayloadCipher, SealedInline } from './payload-cipher.ts';
+import { keys } from '../keys.ts';
 
 /** Largest secret value, bytes of UTF-8 (a certificate chain or a service-account key fits). */
 export const SECRET_MAX_BYTES = 64 * 1024;
@@ -25,11 +26,11 @@ interface Stored extends Omit<SecretInfo, 'name' | 'namespace'> {
 /** A change that functions' loaded copies must follow; undefined: any may have changed (a reconnect hid the news). */
 export type SecretChange = { namespace: string; name: string } | undefined;
 
-/** Sets hash field ARGV[1] to ARGV[3] only while it still holds ARGV[2]. */
+// Re-seals one value only if nobody changed it meanwhile (compare and swap).
+// KEYS: 1 the namespace's secrets hash. ARGV: 1 secret name, 2 the stored value read, 3 the new
+// (re-sealed) value. Returns 1 when swapped, 0 when the value changed in between (left as it is).
 const SWAP = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
 
-const hashKey = (prefix: string, ns: string) => `${prefix}:secrets:${ns}`;
-const channelOf = (prefix: string) => `${prefix}:secrets:changed`;
 /** Binds a sealed value to its place: a value moved to another name or namespace does not open. */
 const aad = (ns: string, name: string) => `secret:${ns}/${name}`;
 
@@ -48,29 +49,29 @@ export class SecretStore {
 
   /** Sets a secret's value; says whether it was new. */
   async set(namespace: string, name: string, value: string, by: string): Promise<{ created: boolean; info: SecretInfo }> {
-    const key = hashKey(this.prefix, namespace);
+    const key = keys.secrets(this.prefix, namespace);
     const now = Date.now();
     const prior = await this.redis.hget(key, name);
     const createdAt = prior ? (JSON.parse(prior) as Stored).createdAt : now;
     const stored: Stored = { createdAt, updatedAt: now, updatedBy: by, size: Buffer.byteLength(value), value: this.cipher.seal(value, aad(namespace, name))! };
-    await this.redis.multi().hset(key, name, JSON.stringify(stored)).publish(channelOf(this.prefix), JSON.stringify({ namespace, name })).exec();
+    await this.redis.multi().hset(key, name, JSON.stringify(stored)).publish(keys.secretsChannel(this.prefix), JSON.stringify({ namespace, name })).exec();
     return { created: !prior, info: infoOf(namespace, name, stored) };
   }
 
   /** Removes a secret; says whether there was one. */
   async remove(namespace: string, name: string): Promise<boolean> {
-    const [[, n] = []] = (await this.redis.multi().hdel(hashKey(this.prefix, namespace), name).publish(channelOf(this.prefix), JSON.stringify({ namespace, name })).exec()) ?? [];
+    const [[, n] = []] = (await this.redis.multi().hdel(keys.secrets(this.prefix, namespace), name).publish(keys.secretsChannel(this.prefix), JSON.stringify({ namespace, name })).exec()) ?? [];
     return n === 1;
   }
 
   async info(namespace: string, name: string): Promise<SecretInfo | undefined> {
-    const raw = await this.redis.hget(hashKey(this.prefix, namespace), name);
+    const raw = await this.redis.hget(keys.secrets(this.prefix, namespace), name);
     return raw ? infoOf(namespace, name, JSON.parse(raw) as Stored) : undefined;
   }
 
   /** A namespace's secrets, by name. */
   async list(namespace: string): Promise<SecretInfo[]> {
-    const all = await this.redis.hgetall(hashKey(this.prefix, namespace));
+    const all = await this.redis.hgetall(keys.secrets(this.prefix, namespace));
     return Object.entries(all)
       .map(([name, raw]) => infoOf(namespace, name, JSON.parse(raw) as Stored))
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -93,7 +94,7 @@ export class SecretStore {
 
   /** The stored records of `names`, in order (null where absent), and the names absent. */
   private async fetch(namespace: string, names: readonly string[]): Promise<{ found: (string | null)[]; lacking: string[] }> {
-    const found = names.length ? await this.redis.hmget(hashKey(this.prefix, namespace), ...names) : [];
+    const found = names.length ? await this.redis.hmget(keys.secrets(this.prefix, namespace), ...names) : [];
     return { found, lacking: names.filter((_, i) => found[i] === null) };
   }
 
@@ -104,9 +105,9 @@ export class SecretStore {
    */
   async reseal(): Promise<number> {
     let n = 0;
-    for await (const batch of this.redis.scanStream({ match: hashKey(this.prefix, '*'), type: 'hash', count: 100 })) {
+    for await (const batch of this.redis.scanStream({ match: keys.secrets(this.prefix, '*'), type: 'hash', count: 100 })) {
       for (const key of batch as string[]) {
-        const namespace = key.slice(hashKey(this.prefix, '').length);
+        const namespace = key.slice(keys.secrets(this.prefix, '').length);
         for (const [name, raw] of Object.entries(await this.redis.hgetall(key))) {
           const stored = JSON.parse(raw) as Stored;
           if (stored.value.k === this.cipher.activeKey) continue;
@@ -126,7 +127,7 @@ export class SecretStore {
    * (it may carry others). Returns a stop function.
    */
   async watch(subscriber: Redis, onChange: (c: SecretChange) => void): Promise<() => Promise<void>> {
-    const channel = channelOf(this.prefix);
+    const channel = keys.secretsChannel(this.prefix);
     const onMessage = (ch: string, msg: string) => {
       if (ch !== channel) return;
       const c = parseChange(msg);

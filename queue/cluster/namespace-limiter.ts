@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { AutoglmError } from '../functions/sdk/index.ts';
+import { AutoglmError } from '../../functions/sdk/index.ts';
+import { keys } from '../keys.ts';
 
 /** Limits of one namespace; 0 means unlimited. */
 export interface NamespaceLimits {
@@ -83,8 +84,8 @@ export class NamespaceLimiter {
     const [admitted, code, ms] = (await this.redis.eval(
       ADMIT,
       2,
-      `${this.prefix}:rate:${ns}:${Math.floor(now / 1000)}`,
-      inflightKey(this.prefix, ns),
+      keys.rate(this.prefix, ns, Math.floor(now / 1000)),
+      keys.inflight(this.prefix, ns),
       l.rate,
       l.concurrency,
       now,
@@ -98,9 +99,7 @@ export class NamespaceLimiter {
 
   /** Frees the job's slot (a refused submission, a cancel). Workers free slots when jobs end. */
   async release(ns: string, jobId: string): Promise<void> {
-    if (this.limitsOf(ns).concurrency) await this.redis.zrem(inflightKey(this.prefix, ns), jobId);
+    if (this.limitsOf(ns).concurrency) await this.redis.zrem(keys.inflight(this.prefix, ns), jobId);
   }
 }
 
-/** The in-flight set of a namespace; workers remove finished jobs from it. */
-export const inflightKey = (prefix: string, ns: string): string => `${prefix}:inflight:${ns}`;

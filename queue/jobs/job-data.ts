@@ -1,4 +1,4 @@
-import type { ErrorRecord, InvocationResult } from '../functions/sdk/index.ts';
+import type { ErrorRecord, InvocationResult } from '../../functions/sdk/index.ts';
 
 /** What a queued invocation carries. Stored by BullMQ as the job's data. */
 export interface JobData {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Heartbeats } from './heartbeats.ts';
-import { keys } from './names.ts';
+import { keys } from '../keys.ts';
 
 /** One device slot as its pool's supervisor sees it: also while it has no live worker. */
 export interface PoolSlotState {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Manifest } from '../functions/sdk/index.ts';
-import { keys } from './names.ts';
+import type { Manifest } from '../../functions/sdk/index.ts';
+import { keys } from '../keys.ts';
 
 /** One immutable, content-addressed version of a function. */
 export interface VersionRecord {

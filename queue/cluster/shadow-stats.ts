@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { keys } from '../keys.ts';
 
 /** One shadowed call: the serving version's outcome and the candidate's. */
 export interface ShadowSample {
@@ -43,7 +44,7 @@ export class ShadowStats {
   ) {}
 
   private key(fn: string, candidate: string, part: string): string {
-    return `${this.prefix}:shadow:${fn}:${candidate}:${part}`;
+    return keys.shadow(this.prefix, fn, candidate, part);
   }
 
   /** Queues one sample; it reaches Redis within {@link FLUSH_MS}. */
@@ -107,7 +108,7 @@ export class ShadowStats {
   async clear(fn: string): Promise<void> {
     for (const [k, p] of this.pending) if (p.fn === fn) this.pending.delete(k);
     // SCAN, not KEYS: never block a shared Redis on a large keyspace.
-    for await (const batch of this.redis.scanStream({ match: `${this.prefix}:shadow:${fn}:*`, count: 200 })) {
+    for await (const batch of this.redis.scanStream({ match: keys.shadowPattern(this.prefix, fn), count: 200 })) {
       if ((batch as string[]).length) await this.redis.del(...(batch as string[]));
     }
   }

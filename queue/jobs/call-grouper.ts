@@ -1,9 +1,9 @@
-import { AutoglmError } from '../functions/sdk/index.ts';
+import { AutoglmError } from '../../functions/sdk/index.ts';
 import { QueueUnavailableError } from './errors.ts';
 import { SEVERAL_CALLERS, type DoneMessage, type ItemData } from './job-data.ts';
 import type { JobSubmitter, SubmitRequest } from './job-submitter.ts';
-import { itemId, newJobId } from './names.ts';
-import type { NamespaceLimiter } from './namespace-limiter.ts';
+
+import { type NamespaceLimiter, itemId, newJobId } from '../cluster/index.ts';
 import type { ResultBus } from './result-bus.ts';
 
 /** One synchronous call: what the router knows of it when it arrives. */

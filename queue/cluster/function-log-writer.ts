@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { LogLevel } from '../functions/sdk/index.ts';
-import { itemId, splitItemId } from './names.ts';
+import type { LogLevel } from '../../functions/sdk/index.ts';
+import { itemId, splitItemId } from './job-ids.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
+import { keys } from '../keys.ts';
 
 /**
  * One line a function wrote, through `ctx.log` or `console`, as workers ship it and
@@ -64,9 +65,6 @@ export function namesJob(jobs: readonly string[] | undefined, id: string): boole
 
 /** `<job id>.<first>-<last>`. */
 const RUN = /^(.+)\.(\d+)-(\d+)$/;
-
-/** The Redis stream of a function's log lines (trimmed to the newest lines kept). */
-export const logsKey = (prefix: string, fn: string): string => `${prefix}:logs:${fn}`;
 
 /** Options of a {@link FunctionLogWriter}. */
 export interface LogWriterOptions {
@@ -151,7 +149,7 @@ export class FunctionLogWriter {
     const p = this.redis.pipeline();
     const { worker } = this.opts;
     for (const line of lines) {
-      const key = logsKey(this.prefix, line.fn);
+      const key = keys.logs(this.prefix, line.fn);
       // The stream key as the sealed line's context: a line copied to another stream fails to open.
       p.xadd(key, 'MAXLEN', '~', keep, '*', 'd', JSON.stringify(this.cipher.seal(worker ? { ...line, worker } : line, key)));
     }

@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ErrorRecord, InvocationResult } from '../functions/sdk/index.ts';
+import type { ErrorRecord, InvocationResult } from '../../functions/sdk/index.ts';
 import { ItemNotCancellableError, JobNotCancellableError, JobNotFoundError } from './errors.ts';
 import { decodeFailure, jobOwner, ownerFrom, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
 import { callbackJobId } from './callback-policy.ts';
-import { CALLBACK_QUEUE, functionOfJobId, itemId, keys, splitItemId } from './names.ts';
-import { inflightKey } from './namespace-limiter.ts';
-import { isSealedApart, type PayloadCipher } from './payload-cipher.ts';
+import { CALLBACK_QUEUE } from './names.ts';
+import { keys } from '../keys.ts';
+import { isSealedApart, type PayloadCipher, functionOfJobId, itemId, splitItemId } from '../cluster/index.ts';
 import type { QueueSet } from './queue-set.ts';
 
 const STATE_TO_STATUS: Record<string, JobStatus> = {
@@ -140,7 +140,7 @@ export class JobReader {
       await this.redis.del(key);
       throw new JobNotCancellableError(id, 'running');
     }
-    await this.redis.zrem(inflightKey(this.prefix, data.ns), id);
+    await this.redis.zrem(keys.inflight(this.prefix, data.ns), id);
     if (isSealedApart(data.input)) await this.redis.del(data.input.at);
     await this.redis.publish(keys.doneChannel(this.prefix), JSON.stringify({ id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } satisfies DoneMessage));
     return this.cancelledView(id, tomb);

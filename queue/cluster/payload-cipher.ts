@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { randomPooled } from './names.ts';
+import { randomPooled } from './random.ts';
 
 /**
  * An encrypted value as stored in Redis. `k` names the key, so old records stay readable after

@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { toErrorRecord, type ErrorRecord } from '../functions/sdk/index.ts';
-import type { FunctionRecord } from './function-catalog.ts';
+import { toErrorRecord, type ErrorRecord } from '../../functions/sdk/index.ts';
+import type { FunctionRecord } from '../cluster/index.ts';
 import { decodeFailure, encodeFailure, type DoneMessage } from './job-data.ts';
-import { keys } from './names.ts';
+import { keys } from '../keys.ts';
+import { checkQueue, workerQueue } from './names.ts';
 import type { ResultBus } from './result-bus.ts';
-
-/**
- * One check queue per device need (`cpu`, `gpu`, `any`): a candidate that needs a GPU is loaded
- * by a GPU worker, never by the first worker free. Workers that run every namespace consume their
- * kind's queue and `any`'s. A worker whose pool serves only some namespaces takes the checks sent
- * to it by name, on a queue of its own: the router picks one that serves the candidate.
- */
-const checkQueue = (need: 'cpu' | 'gpu' | 'any') => `deploy-checks.${need}`;
-const workerQueue = (workerId: string) => `deploy-checks.w.${workerId}`;
 
 /** What a worker reports after loading a candidate version. */
 export interface CheckReport {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisForFile } from '../test/harness/redis-for-file.ts';
+import { redisForFile } from '../../test/harness/redis-for-file.ts';
 import { PayloadCipher, newKeyringSpec, parseKeyring } from './payload-cipher.ts';
 import { SecretStore } from './secret-store.ts';
 

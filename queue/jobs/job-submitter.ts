@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DepthGauge } from './depth-gauge.ts';
 import { IdempotencyConflictError, QueueFullError, QueueUnavailableError } from './errors.ts';
-import type { FunctionRecord } from './function-catalog.ts';
+import { type FunctionRecord, randomPooled, type PayloadCipher, type Sealed, newJobId } from '../cluster/index.ts';
 import type { ItemData, JobData } from './job-data.ts';
-import { keys, newJobId, randomPooled } from './names.ts';
-import type { PayloadCipher, Sealed } from './payload-cipher.ts';
+import { keys } from '../keys.ts';
+
 import type { QueueSet } from './queue-set.ts';
 
 /**

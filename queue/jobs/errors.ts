@@ -1,4 +1,4 @@
-import { AutoglmError } from '../functions/sdk/index.ts';
+import { AutoglmError } from '../../functions/sdk/index.ts';
 
 /** The function's queue is at its configured depth: back off and retry. */
 export class QueueFullError extends AutoglmError {

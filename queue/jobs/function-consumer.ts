@@ -1,19 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { Backoffs, DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  DeadlineExceededError,
-  FunctionTimeoutError,
-  toErrorRecord,
-  type ErrorRecord,
-  type InvocationResult,
-} from '../functions/sdk/index.ts';
+import { DeadlineExceededError, FunctionTimeoutError, toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
 import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, encodeFailure, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
-import { CALLBACK_QUEUE, functionQueueName, itemId, keys } from './names.ts';
-import { inflightKey } from './namespace-limiter.ts';
+import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
+import { keys } from '../keys.ts';
 import { InputMissingError } from './errors.ts';
-import { isSealedApart, type PayloadCipher } from './payload-cipher.ts';
+import { isSealedApart, type PayloadCipher, itemId } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
 
 /** One attempt's outcome; `final` when no retry could help (the deadline passed). */
@@ -316,7 +310,7 @@ export class FunctionConsumer {
       .publish(channel, JSON.stringify(payload))
       // The job no longer counts against its namespace's concurrency quota: a bulk job was
       // admitted as one, grouped calls each as an item.
-      .zrem(inflightKey(this.opts.prefix, data.ns), msg.id, ...(itemIds ?? []))
+      .zrem(keys.inflight(this.opts.prefix, data.ns), msg.id, ...(itemIds ?? []))
       .exec()
       .catch(() => {
         /* The router's sweep finds the result in the job record; the quota entry expires. */

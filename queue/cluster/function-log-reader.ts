@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { LogLevel } from '../functions/sdk/index.ts';
-import { logsKey, namesJob, type FunctionLogLine } from './function-logs.ts';
+import type { LogLevel } from '../../functions/sdk/index.ts';
+import { namesJob, type FunctionLogLine } from './function-log-writer.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
+import { keys } from '../keys.ts';
 
 /** Which lines to read: the newest (no `after`, no `sinceMs`), or forward from a point. */
 export interface LogQuery {
@@ -34,7 +35,7 @@ const CHUNK = 500;
  * long stream costs a bounded read; `next` then still moves past what was scanned.
  */
 export async function readFunctionLogs(redis: Redis, prefix: string, cipher: PayloadCipher, fn: string, q: LogQuery): Promise<LogPage> {
-  const key = logsKey(prefix, fn);
+  const key = keys.logs(prefix, fn);
   const wanted = (l: FunctionLogLine) =>
     (!q.version || l.version === q.version) && (!q.level || RANK[l.level] >= RANK[q.level]) && (!q.job || namesJob(l.jobs, q.job));
   const open = ([id, fields]: [string, string[]]): FunctionLogLine & { id: string } => {
@@ -82,4 +83,9 @@ export async function readFunctionLogs(redis: Redis, prefix: string, cipher: Pay
     from = `(${next}`;
   }
   return { lines, next };
+}
+
+/** Drops every log line of function `fn` (when the function is removed). */
+export async function clearFunctionLogs(redis: Redis, prefix: string, fn: string): Promise<void> {
+  await redis.del(keys.logs(prefix, fn));
 }

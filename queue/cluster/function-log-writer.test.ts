@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JOB_RUNS_KEPT, jobRuns, namesJob } from './function-logs.ts';
+import { JOB_RUNS_KEPT, jobRuns, namesJob } from './function-log-writer.ts';
 
 describe("a log line's jobs", () => {
   it('are runs: consecutive items of one job in one entry, other ids as they are', () => {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DoneMessage } from './job-data.ts';
-import { keys } from './names.ts';
+import { keys } from '../keys.ts';
 
 type Waiter = (msg: DoneMessage | undefined) => void;
 

@@ -1,0 +1,42 @@
+/**
+ * State that routers and pools share through Redis, outside any job: the function catalogue,
+ * worker and pool registries (heartbeats), placement, secrets and the payload cipher, function
+ * logs and per-version figures, and the namespace limiter. Never imports `queue/jobs/` or `bullmq`.
+ */
+// Connections, timeouts and randomness
+export { RELEASE_REDIS_MS, connectRedis, evictionPolicy, releaseRedis } from './connection.ts';
+export type { ConnectionRole } from './connection.ts';
+export { NoAnswerError, within } from './within.ts';
+export { randomHex, randomPooled } from './random.ts';
+export { functionOfJobId, isItemId, itemId, newJobId, splitItemId } from './job-ids.ts';
+
+// Function catalogue: which functions and versions exist, and their traffic
+export { FunctionCatalog, recordOf, servingVersions } from './function-catalog.ts';
+export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecord } from './function-catalog.ts';
+
+// Liveness, and the device inventory placement checks against
+export { WorkerRegistry } from './worker-registry.ts';
+export type { GpuReading, LoadedModel, WorkerState } from './worker-registry.ts';
+export { PoolRegistry } from './pool-registry.ts';
+export type { PoolSlotState, PoolState } from './pool-registry.ts';
+export { canServe, formatBytes, needsOf, placeFunction, servesNamespace } from './placement.ts';
+export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
+
+// Per-version running figures and shadow comparisons
+export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe, quantileOf, versionRunStats } from './function-stat.ts';
+export type { BucketCounts, FunctionStat, VersionRunStats } from './function-stat.ts';
+export { ShadowStats } from './shadow-stats.ts';
+export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
+
+// Sealing payloads at rest, and secrets sealed per namespace
+export { PayloadCipher, isSealedApart, newKeyringSpec, parseKeyring } from './payload-cipher.ts';
+export type { Keyring, Sealed } from './payload-cipher.ts';
+export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, type SecretInfo } from './secret-store.ts';
+
+// Namespace quotas (rate and concurrency)
+export { NamespaceLimiter, QuotaExceededError, RateLimitedError } from './namespace-limiter.ts';
+export type { NamespaceLimits } from './namespace-limiter.ts';
+
+// Function logs: workers ship what function code writes, sealed, to a stream per function; the router reads it.
+export { FunctionLogWriter, JOB_RUNS_KEPT, jobRuns, namesJob, type FunctionLogLine, type LogWriterOptions } from './function-log-writer.ts';
+export { clearFunctionLogs, readFunctionLogs, type LogPage, type LogQuery } from './function-log-reader.ts';

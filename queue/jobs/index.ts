@@ -1,0 +1,34 @@
+/**
+ * The BullMQ transport: the only code that imports `bullmq`. The router submits, groups, waits
+ * for, reads and cancels jobs; the pool consumes them; deploy checks and webhook deliveries ride
+ * the same queues. Shared state outside jobs is `queue/cluster/`; Redis keys are in `queue/keys.ts`.
+ */
+// Names and job shapes
+export { functionQueueName } from './names.ts';
+export type { DoneMessage, ItemData, ItemView, JobData, JobStatus, JobView } from './job-data.ts';
+
+// Errors
+export { IdempotencyConflictError, ItemNotCancellableError, JobNotCancellableError, JobNotFoundError, QueueFullError, QueueUnavailableError } from './errors.ts';
+
+// Router side
+export { QueueSet } from './queue-set.ts';
+export { QUEUE_STATES, QueueStats } from './queue-stats.ts';
+export type { QueueCounts, QueueState } from './queue-stats.ts';
+export { DEFAULT_PRIORITY, JobSubmitter, MAX_PRIORITY, MIN_PRIORITY } from './job-submitter.ts';
+export type { SubmitRequest, SubmitterOptions } from './job-submitter.ts';
+export { ResultBus } from './result-bus.ts';
+export type { ResultBusOptions } from './result-bus.ts';
+export { JobReader } from './job-reader.ts';
+export { CallGrouper } from './call-grouper.ts';
+export type { GrouperOptions, PendingCall, SyncCall } from './call-grouper.ts';
+export { CallbackConsumer } from './callback-consumer.ts';
+export type { Deliver } from './callback-consumer.ts';
+export { CALLBACK_POLICY } from './callback-policy.ts';
+
+// Deploy checks: the router asks a worker to load a candidate
+export { DeployCheckConsumer, DeployChecker } from './deploy-check.ts';
+export type { CheckOutcome, CheckReport } from './deploy-check.ts';
+
+// Pool side
+export { FunctionConsumer } from './function-consumer.ts';
+export type { ConsumerOptions, Executor } from './function-consumer.ts';

@@ -1,0 +1,53 @@
+/**
+ * Every Redis key the platform writes, in one place, the way BullMQ documents its own. `p` is the
+ * key prefix (`AUTOGLM_REDIS_PREFIX`, default {@link DEFAULT_PREFIX}): several platforms can share
+ * one Redis. No key string is built anywhere else; a new key is added here, with its line.
+ *
+ * Each line: type · who writes · who reads · expiry.
+ *
+ * BullMQ keeps its own keys under `<p>:<queue>:…` (`wait`, `active`, `delayed`, `prioritized`,
+ * `completed`, `failed`, `events`, `meta`, `id`, `<jobId>`, `<jobId>:lock`, …) for these queues:
+ * `fn.<function>` (one per function: invocations), `callbacks` (webhook deliveries),
+ * `deploy-checks.<cpu|gpu|any>` and `deploy-checks.w.<worker>` (load checks of a candidate). Their
+ * names are built in `queue/jobs/names.ts`; the keys inside are BullMQ's.
+ */
+
+/** Default key prefix for everything the platform keeps in Redis. */
+export const DEFAULT_PREFIX = 'autoglm';
+
+export const keys = {
+  /** hash function name → its record (versions, traffic) · router (deploy, traffic) · router, workers · none */
+  functions: (p: string) => `${p}:functions`,
+  /** channel: a function's name after its record changed · router · routers, workers · — */
+  registryChannel: (p: string) => `${p}:functions:changed`,
+  /** string: the job id an Idempotency-Key made (SET NX) · router · router · result TTL */
+  idempotency: (p: string, ns: string, fn: string, keyHash: string) => `${p}:idem:${ns}:${fn}:${keyHash}`,
+  /** string: tombstone of a cancelled job (who, when) · router · router, workers · cancelled TTL */
+  cancelled: (p: string, id: string) => `${p}:cancelled:${id}`,
+  /** string: a large job input's ciphertext, kept apart from the job record · router · worker (deletes it) · failed TTL */
+  input: (p: string, id: string, nonce: string) => `${p}:input:${id}:${nonce}`,
+  /** channel: job ended ({id, ok, …}); per router when it names itself, else shared · workers, router · routers · — */
+  doneChannel: (p: string, routerId?: string) => (routerId ? `${p}:done:${routerId}` : `${p}:done`),
+  /** sorted set of worker ids by last beat · workers · router, pools · pruned by score */
+  workers: (p: string) => `${p}:workers`,
+  /** string: a worker's state (JSON) · that worker · router (readyz, placement) · 3 × stale time */
+  worker: (p: string, id: string) => `${p}:worker:${id}`,
+  /** sorted set of pool ids by last beat · pools · router · pruned by score */
+  pools: (p: string) => `${p}:pools`,
+  /** string: a pool's slots (JSON) · that pool · router (readyz, `autoglm pool`) · 3 × stale time */
+  pool: (p: string, id: string) => `${p}:pool:${id}`,
+  /** string: calls admitted to a namespace in one second (Lua, namespace-limiter) · router · router · 1 s */
+  rate: (p: string, ns: string, second: number) => `${p}:rate:${ns}:${second}`,
+  /** sorted set of a namespace's in-flight job ids by deadline · router (admits) · router, workers (release) · entries pruned by score */
+  inflight: (p: string, ns: string) => `${p}:inflight:${ns}`,
+  /** hash secret name → sealed value, one per namespace · router · workers · none */
+  secrets: (p: string, ns: string) => `${p}:secrets:${ns}`,
+  /** channel: {namespace, name} of a secret set or removed · router · workers (reload) · — */
+  secretsChannel: (p: string) => `${p}:secrets:changed`,
+  /** stream of a function's sealed log lines · workers · router (logs API) · capped by length (MAXLEN ~) */
+  logs: (p: string, fn: string) => `${p}:logs:${fn}`,
+  /** hash or list of a shadow candidate's figures (`part`: counts, samples, …) · router · router · dropped with the candidate */
+  shadow: (p: string, fn: string, candidate: string, part: string) => `${p}:shadow:${fn}:${candidate}:${part}`,
+  /** SCAN pattern of every shadow key of a function · — · router (drop) · — */
+  shadowPattern: (p: string, fn: string) => `${p}:shadow:${fn}:*`,
+} as const;
