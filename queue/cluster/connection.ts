@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { NoAnswerError, within } from './within.ts';
+import { NoAnswerError, withTimeout } from './with-timeout.ts';
 
 /** Who holds the connection: consumers block and must never give up; producers fail fast. */
 export type ConnectionRole = 'producer' | 'consumer' | 'subscriber';
@@ -42,7 +42,7 @@ export const RELEASE_REDIS_MS = 5000;
 export async function releaseRedis(closing: Promise<unknown>, connections: readonly Redis[], ms = RELEASE_REDIS_MS): Promise<boolean> {
   const quit = closing.then(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
   try {
-    await within(quit, ms);
+    await withTimeout(quit, ms);
     return true;
   } catch (err) {
     if (!(err instanceof NoAnswerError)) throw err;

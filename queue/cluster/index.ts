@@ -6,7 +6,7 @@
 // Connections, timeouts and randomness
 export { RELEASE_REDIS_MS, connectRedis, evictionPolicy, releaseRedis } from './connection.ts';
 export type { ConnectionRole } from './connection.ts';
-export { NoAnswerError, within } from './within.ts';
+export { NoAnswerError, withTimeout } from './with-timeout.ts';
 export { randomHex, randomPooled } from './random.ts';
 export { functionOfJobId, isItemId, itemId, newJobId, splitItemId } from './job-ids.ts';
 

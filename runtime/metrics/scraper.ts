@@ -1,4 +1,4 @@
-import { within, type WorkerState } from '../../queue/cluster/index.ts';
+import { withTimeout, type WorkerState } from '../../queue/cluster/index.ts';
 import { type QueueCounts } from '../../queue/jobs/index.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
@@ -38,7 +38,7 @@ export class Scraper {
     const { queues, workers, functionNames } = this.opts;
     const parts: [collector: string, read: () => Promise<MetricFamily[]>][] = [['workers', () => workers.live().then(workerFamilies)]];
     if (queues) parts.push(['queues', () => queues.counts(functionNames()).then(queueFamilies)]);
-    const settled = await Promise.allSettled(parts.map(([, read]) => within(read(), this.timeoutMs)));
+    const settled = await Promise.allSettled(parts.map(([, read]) => withTimeout(read(), this.timeoutMs)));
     const fromRedis = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
     const success = gauge(
       'autoglm_metrics_collector_success',

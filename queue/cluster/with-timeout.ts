@@ -1,4 +1,4 @@
-/** A promise given to {@link within} did not settle in time. */
+/** A promise given to {@link withTimeout} did not settle in time. */
 export class NoAnswerError extends Error {
   constructor(ms: number) {
     super(`no answer within ${ms} ms`);
@@ -7,7 +7,7 @@ export class NoAnswerError extends Error {
 }
 
 /** Settles as `p` does, or rejects with {@link NoAnswerError} when `p` has not settled within `ms`. */
-export function within<T>(p: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new NoAnswerError(ms)), ms);
