@@ -12,10 +12,10 @@ import {
   type Logger,
 } from '../functions/sdk/index.ts';
 import { canServe, jobRuns, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type LoadedModel } from '../queue/cluster/index.ts';
-import { type JobData } from '../queue/jobs/index.ts';
+import { FunctionLoadError, type JobData } from '../queue/jobs/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
-import { BadBatchResultError, FunctionLoadError, SecretsUnavailableError } from './errors.ts';
+import { BadBatchResultError, FunctionNotDeployedError, SecretsUnavailableError, SourceUnavailableError } from './errors.ts';
 import { functionLogger, masked, runLogged, secretMask, type LineBase } from './function-log.ts';
 import { FunctionStats } from './function-stats.ts';
 import { ModelCache } from './model-cache.ts';
@@ -285,7 +285,7 @@ export class FunctionHost implements Host {
     try {
       loaded = await this.cache.acquire(entry, rec.manifest.memory, () => this.load(rec));
     } catch (err) {
-      const error = toErrorRecord(err instanceof AutoglmError ? err : new FunctionLoadError(key, err));
+      const error = toErrorRecord(err instanceof AutoglmError ? err : new FunctionLoadError(`loading ${key} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       return results(items.map(() => ({ error })), Date.now(), false);
     }
     const started = Date.now();
@@ -380,7 +380,7 @@ export class FunctionHost implements Host {
    * where function code comes from (its bundle, by hash, extracted on this node).
    */
   private async importDefinition(rec: FunctionRecord): Promise<{ def: FunctionDefinition; dir: string }> {
-    if (!this.opts.bundles) throw new FunctionError(`${rec.name}@${rec.version}: this worker has no bundle source`, { code: 'FUNCTION_SOURCE_UNAVAILABLE', retryable: true });
+    if (!this.opts.bundles) throw new SourceUnavailableError(`${rec.name}@${rec.version}`);
     const dir = await this.opts.bundles.ensure(rec.hash);
     const mod = (await import(pathToFileURL(join(dir, BUNDLE_ENTRY)).href)) as { default?: unknown };
     if (!isFunctionDefinition(mod.default)) throw new FunctionError(`${rec.manifest.entry} must default-export defineFunction(...)`);
@@ -399,7 +399,7 @@ const DISCARD: Logger = { debug: () => undefined, info: () => undefined, warn: (
 
 /** The result of a job whose function (version) this worker does not know. */
 export function notDeployed(job: HostJob, device: string, backend: string): InvocationResult {
-  const err = new FunctionError(`function '${job.data.fn}' is not deployed`, { code: 'FUNCTION_NOT_FOUND' });
+  const err = new FunctionNotDeployedError(job.data.fn);
   return { version: job.data.version, device, backend, batchSize: 1, timings: { picked: job.picked, started: job.picked, finished: job.picked }, error: toErrorRecord(err) };
 }
 

@@ -27,7 +27,7 @@ export { Batcher, batchPlan } from './batcher.ts';
 export type { BatchPlan } from './batcher.ts';
 
 // Errors
-export { BackendUnavailableError, BadBatchResultError, FunctionLoadError, HostLostError, ModelTooLargeError } from './errors.ts';
+export { BackendUnavailableError, BadBatchResultError, HostLostError, ModelTooLargeError } from './errors.ts';
 
 // Configuration
 export { loadPoolConfig, loadWorkerIdentity } from './config.ts';

@@ -14,9 +14,7 @@ export type {
 } from './define-function.ts';
 export {
   AutoglmError,
-  DeadlineExceededError,
   FunctionError,
-  FunctionTimeoutError,
   InvalidInputError,
   fromErrorRecord,
   toErrorRecord,

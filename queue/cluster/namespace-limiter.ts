@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AutoglmError } from '../../functions/sdk/index.ts';
+import { PlatformError } from '../platform-error.ts';
 import { keys } from '../keys.ts';
 
 /** Limits of one namespace; 0 means unlimited. */
@@ -11,18 +11,18 @@ export interface NamespaceLimits {
 }
 
 /** Too many calls this second for the namespace. */
-export class RateLimitedError extends AutoglmError {
+export class RateLimitedError extends PlatformError {
   override readonly name = 'RateLimitedError';
   constructor(ns: string, limit: number, readonly retryAfterSeconds: number) {
-    super('RATE_LIMITED', `namespace '${ns}' is limited to ${limit} calls per second`, { status: 429, retryable: true });
+    super('RATE_LIMITED', `namespace '${ns}' is limited to ${limit} calls per second`);
   }
 }
 
 /** Too many calls in flight for the namespace. */
-export class QuotaExceededError extends AutoglmError {
+export class QuotaExceededError extends PlatformError {
   override readonly name = 'QuotaExceededError';
   constructor(ns: string, limit: number, readonly retryAfterSeconds = 1) {
-    super('CONCURRENCY_QUOTA_EXCEEDED', `namespace '${ns}' may have at most ${limit} calls queued or running`, { status: 429, retryable: true });
+    super('CONCURRENCY_QUOTA_EXCEEDED', `namespace '${ns}' may have at most ${limit} calls queued or running`);
   }
 }
 

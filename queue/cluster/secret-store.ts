@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { AutoglmError, SECRET_NAME } from '../../functions/sdk/index.ts';
+import { SECRET_NAME } from '../../functions/sdk/index.ts';
+import { PlatformError } from '../platform-error.ts';
 import type { PayloadCipher, SealedInline } from './payload-cipher.ts';
 import { keys } from '../keys.ts';
 
@@ -164,11 +165,10 @@ function infoOf(namespace: string, name: string, s: Stored): SecretInfo {
 }
 
 /** A version names secrets its namespace does not have: refused at deploy, failed at load. */
-export class SecretMissingError extends AutoglmError {
+export class SecretMissingError extends PlatformError {
   override readonly name = 'SecretMissingError';
   constructor(namespace: string, secrets: string[]) {
     super('SECRET_NOT_FOUND', `namespace '${namespace}' has no secret ${secrets.map((s) => `'${s}'`).join(', ')} (set it with: autoglm secret set ${secrets[0]} --namespace ${namespace})`, {
-      status: 422,
       extra: { field: 'secrets', in: 'manifest', secrets },
     });
   }

@@ -5,6 +5,7 @@ import { toErrorRecord, type ErrorRecord } from '../../functions/sdk/index.ts';
 import type { FunctionRecord } from '../cluster/index.ts';
 import { decodeFailure, encodeFailure, type DoneMessage } from './job-data.ts';
 import { keys } from '../keys.ts';
+import { FunctionLoadError } from './errors.ts';
 import { checkQueue, workerQueue } from './names.ts';
 import type { ResultBus } from './result-bus.ts';
 
@@ -55,7 +56,7 @@ export class DeployChecker {
     }
     if (!msg) return { ok: false, timedOut: true };
     if (msg.ok) return { ok: true, report: msg.result as unknown as CheckReport };
-    return { ok: false, error: msg.error ?? { code: 'FUNCTION_LOAD_FAILED', message: 'the version failed to load', status: 422, retryable: false } };
+    return { ok: false, error: msg.error ?? toErrorRecord(new FunctionLoadError('the version failed to load')) };
   }
 
   async close(): Promise<void> {
@@ -79,7 +80,7 @@ export class DeployCheckConsumer {
         return await load(rec);
       } catch (err) {
         const e = toErrorRecord(err);
-        throw new UnrecoverableError(encodeFailure({ ...e, code: 'FUNCTION_LOAD_FAILED', status: 422, message: `loading ${rec.name}@${rec.version} failed: ${e.message}` }));
+        throw new UnrecoverableError(encodeFailure({ ...e, ...toErrorRecord(new FunctionLoadError(`loading ${rec.name}@${rec.version} failed: ${e.message}`)) }));
       }
     };
     const queues = [workerQueue(who.workerId), ...(who.shared ? [checkQueue(who.kind), checkQueue('any')] : [])];

@@ -1,66 +1,100 @@
-import { AutoglmError } from '../../functions/sdk/index.ts';
+import { PlatformError } from '../platform-error.ts';
 
 /** The function's queue is at its configured depth: back off and retry. */
-export class QueueFullError extends AutoglmError {
+export class QueueFullError extends PlatformError {
   override readonly name = 'QueueFullError';
   constructor(fn: string, depth: number, readonly retryAfterSeconds = 1) {
-    super('QUEUE_FULL', `the queue of '${fn}' holds ${depth} waiting jobs, its limit; retry later`, {
-      status: 503,
-      retryable: true,
-    });
+    super('QUEUE_FULL', `the queue of '${fn}' holds ${depth} waiting jobs, its limit; retry later`);
   }
 }
 
 /** A job's input, stored apart from its record, is gone (it outlived its retention waiting). */
-export class InputMissingError extends AutoglmError {
+export class InputMissingError extends PlatformError {
   override readonly name = 'InputMissingError';
   constructor(id: string) {
-    super('INPUT_MISSING', `the input of job '${id}' is no longer stored (an input is kept as long as failed jobs are)`, { status: 410 });
+    super('INPUT_MISSING', `the input of job '${id}' is no longer stored (an input is kept as long as failed jobs are)`);
   }
 }
 
 /** No job with that id (never existed, or its retention expired). */
-export class JobNotFoundError extends AutoglmError {
+export class JobNotFoundError extends PlatformError {
   override readonly name = 'JobNotFoundError';
   constructor(id: string) {
-    super('JOB_NOT_FOUND', `no job with id '${id}'`, { status: 404 });
+    super('JOB_NOT_FOUND', `no job with id '${id}'`);
   }
 }
 
 /** Cancelling a job that already started or ended. */
-export class JobNotCancellableError extends AutoglmError {
+export class JobNotCancellableError extends PlatformError {
   override readonly name = 'JobNotCancellableError';
   constructor(id: string, status: string) {
-    super('JOB_NOT_CANCELLABLE', `job '${id}' is ${status}; only queued jobs can be cancelled`, {
-      status: 409,
-      extra: { jobStatus: status },
-    });
+    super('JOB_NOT_CANCELLABLE', `job '${id}' is ${status}; only queued jobs can be cancelled`, { extra: { jobStatus: status } });
   }
 }
 
 /** Cancelling one item of a job with many inputs: the job is what can be cancelled. */
-export class ItemNotCancellableError extends AutoglmError {
+export class ItemNotCancellableError extends PlatformError {
   override readonly name = 'ItemNotCancellableError';
   constructor(id: string, jobId: string) {
-    super('JOB_NOT_CANCELLABLE', `'${id}' is one item of job '${jobId}'; cancel that job instead`, { status: 409, extra: { partOf: jobId } });
+    super('JOB_NOT_CANCELLABLE', `'${id}' is one item of job '${jobId}'; cancel that job instead`, { extra: { partOf: jobId } });
   }
 }
 
 /** The Idempotency-Key was used before with a different request body. */
-export class IdempotencyConflictError extends AutoglmError {
+export class IdempotencyConflictError extends PlatformError {
   override readonly name = 'IdempotencyConflictError';
   constructor(existingJobId: string) {
-    super('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request body', {
-      status: 409,
-      extra: { jobId: existingJobId },
-    });
+    super('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request body', { extra: { jobId: existingJobId } });
   }
 }
 
 /** Redis did not answer: the platform cannot accept work right now. */
-export class QueueUnavailableError extends AutoglmError {
+export class QueueUnavailableError extends PlatformError {
   override readonly name = 'QueueUnavailableError';
   constructor(cause: unknown) {
-    super('QUEUE_UNAVAILABLE', 'the job queue is unreachable; retry later', { status: 503, retryable: true, cause });
+    super('QUEUE_UNAVAILABLE', 'the job queue is unreachable; retry later', { cause });
+  }
+}
+
+/** The job's deadline passed before or while it ran. */
+export class DeadlineExceededError extends PlatformError {
+  override readonly name = 'DeadlineExceededError';
+  constructor(message = 'the deadline passed before the function finished') {
+    super('DEADLINE_EXCEEDED', message);
+  }
+}
+
+/** The handler ran longer than the manifest's timeout. Retryable: another attempt may be faster. */
+export class FunctionTimeoutError extends PlatformError {
+  override readonly name = 'FunctionTimeoutError';
+  constructor(timeoutMs: number) {
+    super('FUNCTION_TIMEOUT', `the function did not finish within its ${timeoutMs} ms timeout`);
+  }
+}
+
+/** A job failed without an error record of its own (its failure reason is not one of ours). */
+export class JobFailedError extends PlatformError {
+  override readonly name = 'JobFailedError';
+  constructor(message = 'the job failed') {
+    super('JOB_FAILED', message);
+  }
+}
+
+/** The job was cancelled before it ran: the answer its waiting caller gets. */
+export class JobCancelledError extends PlatformError {
+  override readonly name = 'JobCancelledError';
+  constructor() {
+    super('JOB_CANCELLED', 'the job was cancelled');
+  }
+}
+
+/**
+ * Importing a version's code or running its `load` failed: on a worker (retryable, the next job
+ * tries again) or in the load check at deploy (the version is refused).
+ */
+export class FunctionLoadError extends PlatformError {
+  override readonly name = 'FunctionLoadError';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('FUNCTION_LOAD_FAILED', message, opts);
   }
 }

@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { Backoffs, DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DeadlineExceededError, FunctionTimeoutError, toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
+import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
 import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, encodeFailure, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
 import { keys } from '../keys.ts';
-import { InputMissingError } from './errors.ts';
+import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobFailedError } from './errors.ts';
 import { isSealedApart, type PayloadCipher, itemId } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
 
@@ -323,7 +323,7 @@ function itemMessages(ids: string[], msg: DoneMessage): DoneMessage[] {
   const results = (msg.result as unknown as ItemsResult | undefined)?.items;
   return ids.map((id, i) => {
     const r = results?.[i];
-    if (!r) return { id, ok: false, error: msg.error ?? { code: 'JOB_FAILED', message: 'the job failed', status: 500, retryable: false } };
+    if (!r) return { id, ok: false, error: msg.error ?? toErrorRecord(new JobFailedError()) };
     return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: r };
   });
 }

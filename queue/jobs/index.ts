@@ -7,8 +7,20 @@
 export { functionQueueName } from './names.ts';
 export type { DoneMessage, ItemData, ItemView, JobData, JobStatus, JobView } from './job-data.ts';
 
-// Errors
-export { IdempotencyConflictError, ItemNotCancellableError, JobNotCancellableError, JobNotFoundError, QueueFullError, QueueUnavailableError } from './errors.ts';
+// Errors (codes, statuses and meanings: ../problem-codes.ts, the error catalogue)
+export {
+  DeadlineExceededError,
+  FunctionLoadError,
+  FunctionTimeoutError,
+  IdempotencyConflictError,
+  ItemNotCancellableError,
+  JobCancelledError,
+  JobFailedError,
+  JobNotCancellableError,
+  JobNotFoundError,
+  QueueFullError,
+  QueueUnavailableError,
+} from './errors.ts';
 
 // Router side
 export { QueueSet } from './queue-set.ts';

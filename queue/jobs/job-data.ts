@@ -1,4 +1,5 @@
-import type { ErrorRecord, InvocationResult } from '../../functions/sdk/index.ts';
+import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
+import { JobFailedError } from './errors.ts';
 
 /** What a queued invocation carries. Stored by BullMQ as the job's data. */
 export interface JobData {
@@ -143,5 +144,5 @@ export function decodeFailure(reason: string | undefined): ErrorRecord {
     }
   }
   // Failures BullMQ raises itself (stalled too often, lock lost) carry plain text.
-  return { code: 'JOB_FAILED', message: reason ?? 'the job failed', status: 500, retryable: false };
+  return toErrorRecord(new JobFailedError(reason));
 }

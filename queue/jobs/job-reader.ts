@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ErrorRecord, InvocationResult } from '../../functions/sdk/index.ts';
-import { ItemNotCancellableError, JobNotCancellableError, JobNotFoundError } from './errors.ts';
+import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
+import { ItemNotCancellableError, JobCancelledError, JobNotCancellableError, JobNotFoundError } from './errors.ts';
 import { decodeFailure, jobOwner, ownerFrom, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
 import { callbackJobId } from './callback-policy.ts';
 import { CALLBACK_QUEUE } from './names.ts';
@@ -87,7 +87,7 @@ export class JobReader {
     if (state !== 'completed' && state !== 'failed') {
       if (state !== 'unknown') return undefined;
       const tomb = await this.redis.exists(keys.cancelled(this.prefix, jobId));
-      return tomb ? { id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } : undefined;
+      return tomb ? { id, ok: false, error: toErrorRecord(new JobCancelledError()) } : undefined;
     }
     const job = await this.find(jobId);
     if (!job) return undefined; // removed by retention in between
@@ -142,7 +142,7 @@ export class JobReader {
     }
     await this.redis.zrem(keys.inflight(this.prefix, data.ns), id);
     if (isSealedApart(data.input)) await this.redis.del(data.input.at);
-    await this.redis.publish(keys.doneChannel(this.prefix), JSON.stringify({ id, ok: false, error: { code: 'JOB_CANCELLED', message: 'the job was cancelled', status: 409, retryable: false } } satisfies DoneMessage));
+    await this.redis.publish(keys.doneChannel(this.prefix), JSON.stringify({ id, ok: false, error: toErrorRecord(new JobCancelledError()) } satisfies DoneMessage));
     return this.cancelledView(id, tomb);
   }
 

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
+import { problemStatus, type ProblemCode } from '../../queue/problem-codes.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
 
@@ -35,7 +36,7 @@ function remoteAddress(c: Context): string | undefined {
 }
 
 function statusOf(err: unknown): number {
-  return err instanceof AutoglmError ? err.status : 500;
+  return err instanceof AutoglmError ? problemStatus(err.code) : 500;
 }
 
 /** Who, from where, which request: the fields every request-driven record shares. */
@@ -56,7 +57,7 @@ export function auditRequest(audit: AuditLog, c: Context, e: RequestAudit): Audi
   const thrown = e.error !== undefined;
   const status = thrown ? statusOf(e.error) : 200;
   if (status === 401 || status === 403) return undefined;
-  const code = thrown ? (e.error instanceof AutoglmError ? e.error.code : 'INTERNAL') : e.code;
+  const code = thrown ? (e.error instanceof AutoglmError ? e.error.code : ('INTERNAL' satisfies ProblemCode)) : e.code;
   return audit.append({
     ...requestFields(c),
     action: e.action,
@@ -158,7 +159,7 @@ export function auditDenials(audit: AuditLog, log?: Logger): MiddlewareHandler {
     const path = c.req.path;
     const fn = FUNCTION_PATH.exec(path);
     const job = fn ? undefined : JOB_PATH.exec(path);
-    const code = c.error instanceof AutoglmError ? c.error.code : status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN';
+    const code = c.error instanceof AutoglmError ? c.error.code : ((status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN') satisfies ProblemCode);
     try {
       audit.append({
         ...requestFields(c),

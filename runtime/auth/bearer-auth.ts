@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { UnauthorizedError } from '../http/errors.ts';
+import { UnauthorizedError } from './auth-errors.ts';
 import type { Principal, TokenVerifier } from './token-verifier.ts';
 
 /** Requires `Authorization: Bearer <jwt>` and puts the caller's {@link Principal} in `c.var.principal`. */

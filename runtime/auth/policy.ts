@@ -1,4 +1,4 @@
-import { ForbiddenError } from '../http/errors.ts';
+import { ForbiddenError } from './auth-errors.ts';
 import type { Principal } from './token-verifier.ts';
 
 /** What a route does, for the access check. */

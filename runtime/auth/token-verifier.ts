@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
-import { UnauthorizedError } from '../http/errors.ts';
+import { UnauthorizedError } from './auth-errors.ts';
 
 /** Who is calling, from a verified token. */
 export interface Principal {

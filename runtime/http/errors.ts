@@ -1,7 +1,7 @@
-import { AutoglmError } from '../../functions/sdk/index.ts';
+import { PlatformError } from '../../queue/platform-error.ts';
 
 /** A request field failed validation. `field` names it (`input.amount`, `timeoutMs`); `in` says where. */
-export class ValidationError extends AutoglmError {
+export class ValidationError extends PlatformError {
   override readonly name = 'ValidationError';
   constructor(
     field: string,
@@ -9,73 +9,51 @@ export class ValidationError extends AutoglmError {
     where: 'body' | 'query' | 'path' | 'header' = 'body',
     errors: { field: string; message: string }[] = [{ field, message }],
   ) {
-    super('INVALID_REQUEST', `${field}: ${message}`, { status: 400, extra: { field, in: where, errors } });
+    super('INVALID_REQUEST', `${field}: ${message}`, { extra: { field, in: where, errors } });
   }
 }
 
-export class MalformedJsonError extends AutoglmError {
+export class MalformedJsonError extends PlatformError {
   override readonly name = 'MalformedJsonError';
   constructor() {
-    super('MALFORMED_JSON', 'the request body is not valid JSON', { status: 400, extra: { field: 'body', in: 'body' } });
+    super('MALFORMED_JSON', 'the request body is not valid JSON', { extra: { field: 'body', in: 'body' } });
   }
 }
 
-export class UnsupportedMediaTypeError extends AutoglmError {
+export class UnsupportedMediaTypeError extends PlatformError {
   override readonly name = 'UnsupportedMediaTypeError';
   constructor(got: string | undefined, expected = 'application/json') {
     super('UNSUPPORTED_MEDIA_TYPE', `expected Content-Type: ${expected}, got ${got ? JSON.stringify(got) : 'none'}`, {
-      status: 415,
       extra: { field: 'Content-Type', in: 'header' },
     });
   }
 }
 
-export class PayloadTooLargeError extends AutoglmError {
+export class PayloadTooLargeError extends PlatformError {
   override readonly name = 'PayloadTooLargeError';
   constructor(limit: number) {
-    super('PAYLOAD_TOO_LARGE', `the request body exceeds the ${limit}-byte limit`, { status: 413, extra: { limit } });
+    super('PAYLOAD_TOO_LARGE', `the request body exceeds the ${limit}-byte limit`, { extra: { limit } });
   }
 }
 
-export class UnauthorizedError extends AutoglmError {
-  override readonly name = 'UnauthorizedError';
-  constructor(message = 'a valid bearer token is required') {
-    super('UNAUTHORIZED', message, { status: 401 });
-  }
-}
-
-export class ForbiddenError extends AutoglmError {
-  override readonly name = 'ForbiddenError';
-  constructor(message: string) {
-    super('FORBIDDEN', message, { status: 403 });
-  }
-}
-
-export class FunctionNotFoundError extends AutoglmError {
-  override readonly name = 'FunctionNotFoundError';
-  constructor(name: string) {
-    super('FUNCTION_NOT_FOUND', `no function named '${name}'`, { status: 404, extra: { field: 'name', in: 'path' } });
-  }
-}
-
-export class RouteNotFoundError extends AutoglmError {
+export class RouteNotFoundError extends PlatformError {
   override readonly name = 'RouteNotFoundError';
   constructor(method: string, path: string) {
-    super('ROUTE_NOT_FOUND', `no route for ${method} ${path}`, { status: 404 });
+    super('ROUTE_NOT_FOUND', `no route for ${method} ${path}`);
   }
 }
 
-export class TimedOutWaitingError extends AutoglmError {
+export class TimedOutWaitingError extends PlatformError {
   override readonly name = 'TimedOutWaitingError';
   constructor(jobId: string, waitedMs: number) {
-    super('DEADLINE_EXCEEDED', `the function did not answer within ${waitedMs} ms`, { status: 504, extra: { jobId } });
+    super('DEADLINE_EXCEEDED', `the function did not answer within ${waitedMs} ms`, { extra: { jobId } });
   }
 }
 
 /** The platform is shutting down or not ready. */
-export class UnavailableError extends AutoglmError {
+export class UnavailableError extends PlatformError {
   override readonly name = 'UnavailableError';
   constructor(message: string) {
-    super('UNAVAILABLE', message, { status: 503, retryable: true });
+    super('UNAVAILABLE', message);
   }
 }

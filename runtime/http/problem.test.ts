@@ -1,7 +1,11 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
+import { FunctionError, InvalidInputError, fromErrorRecord } from '../../functions/sdk/index.ts';
 import { QueueFullError } from '../../queue/jobs/index.ts';
+import { PROBLEM_CODES } from '../../queue/problem-codes.ts';
 import { ValidationError } from './errors.ts';
 import { toProblem } from './problem.ts';
+import { problems } from './schemas.ts';
 
 describe('toProblem', () => {
   it('keeps code, status and field of platform errors', () => {
@@ -19,5 +23,22 @@ describe('toProblem', () => {
     expect(known).toBe(false);
     expect(problem.status).toBe(500);
     expect(JSON.stringify(problem)).not.toContain('hunter2');
+  });
+
+  it('answers errors from function code with the status the catalogue gives their code', () => {
+    expect(toProblem(new InvalidInputError('input.text', 'must contain a word')).problem).toMatchObject({ status: 400, code: 'INVALID_INPUT', field: 'input.text', title: 'Bad Request' });
+    expect(toProblem(new FunctionError('echo was asked to fail', { code: 'ECHO_FAILED' })).problem).toMatchObject({ status: 500, code: 'ECHO_FAILED' });
+    expect(toProblem(fromErrorRecord({ code: 'FUNCTION_NOT_FOUND', message: "function 'x' is not deployed", retryable: false })).problem.status).toBe(404);
+  });
+});
+
+describe('the OpenAPI problem schema', () => {
+  it("lists the catalogue's codes as an enum of `code`", () => {
+    const app = new OpenAPIHono();
+    app.openapi(createRoute({ method: 'get', path: '/x', responses: { 200: { description: 'ok' }, ...problems(404) } }), (c) => c.json({}, 200));
+    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } }) as any;
+    const code = doc.components.schemas.ProblemCode ?? doc.components.schemas.Problem.properties.code;
+    const listed = code.anyOf.find((s: { enum?: string[] }) => s.enum)?.enum;
+    expect(listed).toEqual(Object.keys(PROBLEM_CODES));
   });
 });

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HTTPException } from 'hono/http-exception';
 import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
+import { problemStatus, type ProblemCode } from '../../queue/problem-codes.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -35,21 +36,25 @@ export interface Problem {
 export const problemType = (code: string): string => `urn:autoglm:problem:${code.toLowerCase().replaceAll('_', '-')}`;
 
 /**
- * Turns any error into a problem document. Known platform errors keep their code, status and
- * safe extras; anything else becomes a generic 500 that leaks nothing (the caller logs it).
+ * Turns any error into a problem document. Known errors (the platform's, and those function code
+ * threw) keep their code and safe extras, with the status the catalogue gives the code (500 for a
+ * function's own code); anything else becomes a generic 500 that leaks nothing (the caller logs it).
  */
 export function toProblem(err: unknown): { problem: Problem; known: boolean } {
   if (err instanceof AutoglmError) {
-    const p: Problem = { type: problemType(err.code), title: TITLES[err.status] ?? 'Error', status: err.status, detail: err.message, code: err.code };
+    const status = problemStatus(err.code);
+    const p: Problem = { type: problemType(err.code), title: TITLES[status] ?? 'Error', status, detail: err.message, code: err.code };
     Object.assign(p, err.extra);
     return { problem: p, known: true };
   }
   if (err instanceof HTTPException && err.status < 500) {
-    const code = err.status === 404 ? 'ROUTE_NOT_FOUND' : err.status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST';
-    return { problem: { type: problemType(code), title: TITLES[err.status] ?? 'Error', status: err.status, detail: err.message || TITLES[err.status] || 'bad request', code }, known: true };
+    const code: ProblemCode = err.status === 404 ? 'ROUTE_NOT_FOUND' : err.status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST';
+    const status = problemStatus(code);
+    return { problem: { type: problemType(code), title: TITLES[status] ?? 'Error', status, detail: err.message || TITLES[err.status] || 'bad request', code }, known: true };
   }
+  const code: ProblemCode = 'INTERNAL';
   return {
-    problem: { type: problemType('INTERNAL'), title: TITLES[500]!, status: 500, detail: 'an internal error occurred; it has been logged', code: 'INTERNAL' },
+    problem: { type: problemType(code), title: TITLES[500]!, status: problemStatus(code), detail: 'an internal error occurred; it has been logged', code },
     known: false,
   };
 }

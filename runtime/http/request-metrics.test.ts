@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { parseExposition, sampleValue } from '../../test/harness/exposition.ts';
 import { RouterMetrics, formatExposition } from '../metrics/index.ts';
-import { UnauthorizedError } from './errors.ts';
+import { UnauthorizedError } from '../auth/index.ts';
 import { problemResponse } from './problem.ts';
 import { requestMetrics } from './request-metrics.ts';
 

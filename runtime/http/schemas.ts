@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queue/jobs/index.ts';
+import { PROBLEM_CODES, type ProblemCode } from '../../queue/problem-codes.ts';
 
 /** Path parameter: a function name. */
 export const FunctionNameParam = z.object({
@@ -142,13 +143,23 @@ export const JobListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+const catalogue = Object.entries(PROBLEM_CODES).map(([code, e]) => `- \`${code}\` (${e.status}${e.retryable ? ', retryable' : ''}): ${e.meaning}`);
+
+/** A problem's `code`: one of the catalogue (`queue/problem-codes.ts`), or the code a function's own error chose. */
+export const ProblemCodeSchema = z
+  .union([
+    z.enum(Object.keys(PROBLEM_CODES) as [ProblemCode, ...ProblemCode[]]).openapi({ description: `A platform code, with its status:\n${catalogue.join('\n')}` }),
+    z.string().openapi({ description: "A code the function's own `FunctionError` chose (answered 500)." }),
+  ])
+  .openapi('ProblemCode');
+
 export const Problem = z
   .object({
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string(),
+    code: ProblemCodeSchema,
     field: z.string().optional(),
     instance: z.string().optional(),
     traceId: z.string().optional(),

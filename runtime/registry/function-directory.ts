@@ -1,6 +1,5 @@
 import { recordOf, servingVersions, type FunctionRecord, type FunctionState } from '../../queue/cluster/index.ts';
-import { FunctionNotFoundError } from '../http/errors.ts';
-import { NotServingError } from './registry-errors.ts';
+import { FunctionNotFoundError, NotServingError } from './registry-errors.ts';
 import { pickVersion } from './traffic.ts';
 
 /** What one call resolves to: the version it runs, and the shadow candidate if this call is mirrored. */

@@ -1,10 +1,9 @@
 import { BundleFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
 import { SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/cluster/index.ts';
-import { type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
+import { FunctionLoadError, type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
-import { FunctionBusyError, FunctionLoadError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
+import { FunctionBusyError, FunctionNotFoundError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
-import { FunctionNotFoundError } from '../http/errors.ts';
 
 /** Options of a {@link Registry}. */
 export interface RegistryOptions {

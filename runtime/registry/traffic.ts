@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { AutoglmError } from '../../functions/sdk/index.ts';
+import { PlatformError } from '../../queue/platform-error.ts';
 import type { FunctionState, TrafficTable } from '../../queue/cluster/index.ts';
 
 /** A traffic change that cannot apply (unknown version, weights not summing to 100…). */
-export class TrafficError extends AutoglmError {
+export class TrafficError extends PlatformError {
   override readonly name = 'TrafficError';
   constructor(message: string, field?: string) {
-    super('INVALID_TRAFFIC', message, { status: 400, ...(field ? { extra: { field } } : {}) });
+    super('INVALID_TRAFFIC', message, field ? { extra: { field } } : {});
   }
 }
 

@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createLogger, InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
+import { problemStatus } from '../../queue/problem-codes.ts';
 import { compareEvaluations, evaluateFolder, readCommittedEvaluation } from '../../functions/risk-scoring/evaluate.ts';
 import { FACTORS } from '../../functions/risk-scoring/explain.ts';
 import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
@@ -106,7 +107,7 @@ describe('risk-scoring: input validation', () => {
     const [r] = await handle([input]);
     expect(r).toBeInstanceOf(InvalidInputError);
     expect((r as InvalidInputError).field).toBe(field);
-    expect((r as InvalidInputError).status).toBe(400);
+    expect(problemStatus((r as InvalidInputError).code)).toBe(400);
   });
 
   it('fails only the bad item of a batch', async () => {

@@ -23,7 +23,7 @@ describe('secrets', () => {
     const p = await suite.start();
     // Listing a secret the namespace lacks: refused at deploy, naming it.
     const early = await deploy(p, 'signer');
-    expect(early.status).toBe(422);
+    expect(early.status).toBe(404);
     expect(early.body).toMatchObject({ code: 'SECRET_NOT_FOUND', field: 'secrets', secrets: ['sign-key'] });
     expect((await p.call('GET', '/v1/functions/signer')).status).toBe(404);
 

@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { versionRunStats, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/cluster/index.ts';
 import { allowed, authorize } from '../../auth/index.ts';
+import { ArtifactNotFoundError } from '../../registry/registry-errors.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
@@ -247,7 +248,7 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.openapi(artifactRoute, async (c) => {
     authorize(c.var.principal, 'artifact.read', { namespace: '*' });
     const data = await deps.artifacts.get(c.req.valid('param').hash);
-    if (!data) return c.json({ type: 'urn:autoglm:problem:artifact-not-found', title: 'Not Found', status: 404, detail: 'no bundle with that hash', code: 'ARTIFACT_NOT_FOUND' }, 404);
+    if (!data) throw new ArtifactNotFoundError();
     return c.body(new Uint8Array(data), 200, { 'content-type': 'application/gzip' });
   });
 

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
-import { fromErrorRecord } from '../../../functions/sdk/index.ts';
-import { DEFAULT_PRIORITY, type PendingCall } from '../../../queue/jobs/index.ts';
+import { fromErrorRecord, toErrorRecord } from '../../../functions/sdk/index.ts';
+import { DEFAULT_PRIORITY, JobFailedError, type PendingCall } from '../../../queue/jobs/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
@@ -119,7 +119,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     }
     if (!msg.ok || !msg.result) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: msg.error?.code ?? 'failed' }).end();
-      const rec = msg.error ?? { code: 'JOB_FAILED', message: 'the job failed', status: 500, retryable: false };
+      const rec = msg.error ?? toErrorRecord(new JobFailedError());
       throw fromErrorRecord({ ...rec, extra: { ...rec.extra, jobId: id } });
     }
     const r = msg.result;

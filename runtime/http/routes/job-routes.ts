@@ -3,7 +3,7 @@ import { parseDuration } from '../../../functions/sdk/index.ts';
 import { JobNotFoundError, type JobView } from '../../../queue/jobs/index.ts';
 import { allowed, authorize, type Principal } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { FunctionNotFoundError } from '../errors.ts';
+import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { JobIdParam, JobListQuery, JobQuery, JobViewSchema, problems } from '../schemas.ts';
 
 /** Longest a long-poll holds a request. */

@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { AutoglmError, SECRET_NAME } from '../../../functions/sdk/index.ts';
+import { SECRET_NAME } from '../../../functions/sdk/index.ts';
+import { PlatformError } from '../../../queue/platform-error.ts';
 import { SECRET_MAX_BYTES, type SecretInfo } from '../../../queue/cluster/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
@@ -79,19 +80,18 @@ const deleteRoute = createRoute({
 });
 
 /** No secret of that name in the namespace. */
-export class SecretNotFoundError extends AutoglmError {
+export class SecretNotFoundError extends PlatformError {
   override readonly name = 'SecretNotFoundError';
   constructor(namespace: string, name: string) {
-    super('SECRET_NOT_FOUND', `namespace '${namespace}' has no secret '${name}'`, { status: 404, extra: { field: 'name', in: 'path' } });
+    super('SECRET_NOT_FOUND', `namespace '${namespace}' has no secret '${name}'`, { extra: { field: 'name', in: 'path' } });
   }
 }
 
 /** Removing the secret would break the functions that list it. */
-export class SecretInUseError extends AutoglmError {
+export class SecretInUseError extends PlatformError {
   override readonly name = 'SecretInUseError';
   constructor(name: string, users: string[]) {
     super('SECRET_IN_USE', `secret '${name}' is listed by serving versions of ${users.map((u) => `'${u}'`).join(', ')}; deploy them without it first, or remove with force=true (their next load fails)`, {
-      status: 409,
       extra: { functions: users },
     });
   }

@@ -1,0 +1,98 @@
+/**
+ * The error catalogue: every problem code the platform answers with, once, with its HTTP status,
+ * a short title, what it means and whether retrying the same request may help.
+ *
+ * It sits at the top of `queue/` because the codes cross between the pool, the router and the
+ * client (a worker's error travels in a job result, the router answers it), and `queue/` is the
+ * one layer both sides import; the function SDK must not know HTTP. Functions may still choose
+ * their own codes (`FunctionError`'s `code`): those are not listed here and answer 500.
+ *
+ * `retryable` is the default for the code; errors from function code carry their own flag.
+ */
+export interface ProblemEntry {
+  /** The HTTP status the router answers with. */
+  readonly status: number;
+  /** A short title of the problem type, for people reading the list (docs, OpenAPI). */
+  readonly title: string;
+  /** When the code is answered, in a sentence. */
+  readonly meaning: string;
+  /** Whether the same request may succeed if sent again later (queue retries follow it too). */
+  readonly retryable: boolean;
+}
+
+const e = (status: number, title: string, meaning: string, retryable = false): ProblemEntry => ({ status, title, meaning, retryable });
+
+/** Every problem code, grouped by who raises it. */
+export const PROBLEM_CODES = {
+  // The request itself (router)
+  BAD_REQUEST: e(400, 'Bad request', 'The HTTP layer refused the request before a route ran.'),
+  INVALID_REQUEST: e(400, 'Invalid request', 'A field of the request is invalid (named in `field`, located by `in`); includes the function input schema.'),
+  MALFORMED_JSON: e(400, 'Malformed JSON', 'The request body is not valid JSON.'),
+  PAYLOAD_TOO_LARGE: e(413, 'Payload too large', 'The request body exceeds the configured limit (`limit`).'),
+  UNSUPPORTED_MEDIA_TYPE: e(415, 'Unsupported media type', 'The body is not of the expected Content-Type.'),
+  ROUTE_NOT_FOUND: e(404, 'Route not found', 'No route for this method and path.'),
+  METHOD_NOT_ALLOWED: e(405, 'Method not allowed', 'The path exists but not with this method.'),
+  UNAVAILABLE: e(503, 'Unavailable', 'The router is shutting down or not ready.', true),
+  INTERNAL: e(500, 'Internal error', 'An unexpected error; it was logged with the request id, and the answer carries no detail.'),
+
+  // Who may call (auth)
+  UNAUTHORIZED: e(401, 'Unauthorized', 'The bearer token is missing, malformed, forged or expired.'),
+  FORBIDDEN: e(403, 'Forbidden', "The token's roles or namespaces do not allow the action."),
+
+  // Functions and versions (registry)
+  FUNCTION_NOT_FOUND: e(404, 'Function not found', 'No function of that name is deployed (or it was removed while the call waited).'),
+  FUNCTION_NOT_SERVING: e(409, 'Function not serving', 'The function exists but no version takes traffic.'),
+  FUNCTION_BUSY: e(409, 'Function busy', 'The function still has queued or running jobs and removal was not forced (`jobs`).'),
+  NAMESPACE_MISMATCH: e(409, 'Namespace mismatch', 'The function belongs to another namespace than the one asked.'),
+  INVALID_BUNDLE: e(400, 'Invalid bundle', 'The uploaded archive is not a valid bundle.'),
+  HASH_MISMATCH: e(400, 'Hash mismatch', "The bundle's sha256 is not the one declared."),
+  INVALID_TRAFFIC: e(400, 'Invalid traffic', 'A traffic change cannot apply (unknown version, weights not summing to 100).'),
+  ARTIFACT_NOT_FOUND: e(404, 'Artifact not found', 'No stored bundle has that hash.'),
+  FUNCTION_LOAD_FAILED: e(422, 'Function load failed', "Importing the version's code or running its `load` failed (at deploy: the version is refused).", true),
+  NO_DEVICE_CAN_SERVE: e(422, 'No device can serve', 'No device of any live pool can run the function (memory, device kind, namespace).'),
+  NO_WORKER: e(503, 'No worker', 'No worker checked the candidate version in time.', true),
+
+  // Secrets
+  SECRET_NOT_FOUND: e(404, 'Secret not found', 'The namespace has no secret of that name (a route naming it, or a version listing it at deploy or load).'),
+  SECRET_IN_USE: e(409, 'Secret in use', 'Serving versions list the secret and removal was not forced (`functions`).'),
+
+  // Jobs and the queue
+  JOB_NOT_FOUND: e(404, 'Job not found', 'No job with that id (never existed, or its retention expired).'),
+  JOB_NOT_CANCELLABLE: e(409, 'Job not cancellable', 'The job already started or ended, or the id is one item of a larger job.'),
+  JOB_CANCELLED: e(409, 'Job cancelled', 'The job was cancelled before it ran.'),
+  JOB_FAILED: e(500, 'Job failed', 'The job failed and left no error record of its own.'),
+  INPUT_MISSING: e(410, 'Input missing', "The job's stored input outlived its retention."),
+  IDEMPOTENCY_CONFLICT: e(409, 'Idempotency conflict', 'The Idempotency-Key was used before with a different body (`jobId`).'),
+  QUEUE_FULL: e(503, 'Queue full', "The function's queue is at its configured depth; has Retry-After.", true),
+  QUEUE_UNAVAILABLE: e(503, 'Queue unavailable', 'Redis did not answer; has Retry-After.', true),
+  RATE_LIMITED: e(429, 'Rate limited', "The namespace's calls-per-second limit is reached; has Retry-After.", true),
+  CONCURRENCY_QUOTA_EXCEEDED: e(429, 'Concurrency quota exceeded', "The namespace's limit of calls queued or running is reached; has Retry-After.", true),
+  DEADLINE_EXCEEDED: e(504, 'Deadline exceeded', 'The deadline passed before the function answered.'),
+  FUNCTION_TIMEOUT: e(504, 'Function timeout', "The handler ran longer than its manifest's timeout.", true),
+
+  // Running functions (pool)
+  FUNCTION_ERROR: e(500, 'Function error', 'The function failed (its code threw, or returned an error for the item); the function decides whether it is retryable.'),
+  INVALID_INPUT: e(400, 'Invalid input', 'The function refused an input item (`field` names it).'),
+  BAD_BATCH_RESULT: e(500, 'Bad batch result', '`handle` did not return one result per input: a bug in the function.'),
+  FUNCTION_SOURCE_UNAVAILABLE: e(500, 'Function source unavailable', 'The worker could not fetch the bundle of the version.', true),
+  SECRETS_UNAVAILABLE: e(503, 'Secrets unavailable', 'The worker has no way to open the secrets the version lists.', true),
+  WORKER_LOST: e(503, 'Worker lost', 'The worker running the job went away.', true),
+  BACKEND_UNAVAILABLE: e(503, 'Backend unavailable', 'The TensorFlow.js backend the operator forced does not load on this machine.'),
+  MODEL_TOO_LARGE: e(507, 'Model too large', "The function's model exceeds the whole model memory budget of the device."),
+
+  // Audit trail
+  AUDIT_UNAVAILABLE: e(503, 'Audit unavailable', 'The audit log cannot take records; the request fails rather than go unaudited.', true),
+  AUDIT_LOG_NOT_FOUND: e(404, 'Audit log not found', 'No audit log where one was expected.'),
+  AUDIT_CHAIN_BUSY: e(500, 'Audit chain busy', 'Another live process holds the audit chain asked for.'),
+  AUDIT_CHAIN_DAMAGED: e(500, 'Audit chain damaged', "An audit chain's end does not match its head; it is kept untouched as evidence."),
+  INVALID_AUDIT_EVENT: e(500, 'Invalid audit event', 'The platform built an audit event missing a required field (a bug).'),
+} as const satisfies Record<string, ProblemEntry>;
+
+/** A code of the catalogue. */
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+/** Whether `code` is in the catalogue (a function's own code is not). */
+export const isProblemCode = (code: string): code is ProblemCode => Object.hasOwn(PROBLEM_CODES, code);
+
+/** The HTTP status of `code`; 500 for a code the catalogue does not know (a function's own). */
+export const problemStatus = (code: string): number => (isProblemCode(code) ? PROBLEM_CODES[code].status : 500);
