@@ -1,77 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { newKeyringSpec } from '../queue/cluster/index.ts';
-import { loadPoolConfig, loadWorkerIdentity } from './config.ts';
+import { POOL_CONFIG_VARIABLE, newKeyringSpec, type PoolConfig } from '../queue/cluster/index.ts';
+import { loadWorkerIdentity, readPoolConfig } from './config.ts';
 
 const KEYS = newKeyringSpec('test');
 
 const GIB = 1024 ** 3;
 
-describe('loadPoolConfig', () => {
-  it('fills documented defaults', () => {
-    const r = loadPoolConfig({ REDIS_URL: 'redis://127.0.0.1:6379', AUTOGLM_STATE_DIR: '/var/lib/autoglm', AUTOGLM_ENCRYPTION_KEYS: KEYS });
+/** A configuration as the launcher hands it over (values from `loadConfig`'s defaults). */
+const handed: PoolConfig = {
+  redisUrl: 'redis://h:1',
+  prefix: 'autoglm',
+  encryptionKeys: KEYS,
+  workers: 2,
+  workersExplicit: false,
+  devices: [{ kind: 'gpu', index: 0, count: 1 }],
+  modelMemoryBytes: 2 * GIB,
+  backend: 'auto',
+  gpuModule: '@tensorflow/tfjs-node-gpu',
+  inference: 'thread',
+  artifactsDir: '/s/artifacts',
+  bundleCacheDir: '/s/bundles',
+  routerUrls: [],
+  jobLockMs: 30_000,
+  stalledIntervalMs: 30_000,
+  hangLimitMs: 60_000,
+  maxRssBytes: 0,
+  gpuPollMs: 5_000,
+  shutdownGraceMs: 30_000,
+  logLevel: 'info',
+  logsKept: 10_000,
+  logsPerSecond: 200,
+};
+
+describe('readPoolConfig', () => {
+  it('reads the configuration the launcher handed over, with its keyring', () => {
+    const r = readPoolConfig(JSON.stringify(handed));
     if (!r.ok) throw new Error(r.errors.join());
-    expect(r.config).toMatchObject({
-      backend: 'auto',
-      gpuModule: '@tensorflow/tfjs-node-gpu',
-      inference: 'thread',
-      devices: undefined,
-      workersExplicit: false,
-      modelMemoryBytes: 2 * GIB,
-      hangLimitMs: 60_000,
-      maxRssBytes: 0,
-      artifactsDir: '/var/lib/autoglm/artifacts',
-      bundleCacheDir: '/var/lib/autoglm/bundles',
-    });
+    expect(r.config).toEqual(handed);
+    expect(r.keyring.active).toBe('test');
   });
 
-  it('reads the pool variables', () => {
-    const r = loadPoolConfig({
-      REDIS_URL: 'redis://h:1',
-      AUTOGLM_ENCRYPTION_KEYS: KEYS,
-      AUTOGLM_TF_BACKEND: 'wasm',
-      AUTOGLM_DEVICES: 'gpu:0,cpu*2@1GiB',
-      AUTOGLM_WORKERS: '3',
-      AUTOGLM_INFERENCE: 'inline',
-      AUTOGLM_WORKER_HANG_LIMIT: '5s',
-      AUTOGLM_WORKER_MAX_RSS: '3GiB',
-      AUTOGLM_MODEL_MEMORY: '512MiB',
-    });
-    if (!r.ok) throw new Error(r.errors.join());
-    expect(r.config.backend).toBe('wasm');
-    expect(r.config.devices?.map((d) => d.kind)).toEqual(['gpu', 'cpu']);
-    expect(r.config).toMatchObject({ workers: 3, workersExplicit: true, inference: 'inline', hangLimitMs: 5000, maxRssBytes: 3 * GIB, modelMemoryBytes: 512 * 1024 ** 2 });
+  it('says how the pool is started when nothing was handed over', () => {
+    const r = readPoolConfig(undefined);
+    expect(!r.ok && r.errors.join()).toMatch(new RegExp(`${POOL_CONFIG_VARIABLE}: not set.*npm start`));
+    expect(readPoolConfig('[1]').ok).toBe(false);
+    expect(readPoolConfig('{').ok).toBe(false);
   });
 
-  it('reports every bad variable at once', () => {
-    const r = loadPoolConfig({ AUTOGLM_TF_BACKEND: 'webgpu', AUTOGLM_DEVICES: 'tpu:0', AUTOGLM_INFERENCE: 'fork', AUTOGLM_WORKER_HANG_LIMIT: '10ms' });
+  it('names every field of the wrong shape, and a keyring that does not parse', () => {
+    const r = readPoolConfig(JSON.stringify({ ...handed, redisUrl: undefined, workers: '2', routerUrls: 'http://r', devices: [{ kind: 'tpu' }], encryptionKeys: 'nope' }));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const text = r.errors.join('\n');
-    for (const key of ['REDIS_URL', 'AUTOGLM_TF_BACKEND', 'AUTOGLM_DEVICES', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT']) expect(text).toContain(key);
-  });
-});
-
-describe('AUTOGLM_POOL_NAMESPACES', () => {
-  const read = (v: string | undefined) => loadPoolConfig({ REDIS_URL: 'redis://h:1', AUTOGLM_ENCRYPTION_KEYS: KEYS, ...(v === undefined ? {} : { AUTOGLM_POOL_NAMESPACES: v }) });
-  it('is every namespace unless set; exclusions alone mean all but those', () => {
-    const scope = (v: string | undefined) => {
-      const r = read(v);
-      if (!r.ok) throw new Error(r.errors.join());
-      return r.config.namespaces;
-    };
-    expect(scope(undefined)).toBeUndefined();
-    expect(scope('*')).toBeUndefined();
-    expect(scope('team-a, team-b')).toEqual(['team-a', 'team-b']);
-    expect(scope('!team-a')).toEqual(['*', '!team-a']);
-    expect(scope('*,!team-a')).toEqual(['*', '!team-a']);
-  });
-
-  it('refuses what is not a namespace, naming it', () => {
-    for (const v of ['Team', 'a,,b:c', ' , ']) {
-      const r = read(v);
-      expect(r.ok, v).toBe(false);
-      expect(!r.ok && r.errors.join()).toContain('AUTOGLM_POOL_NAMESPACES');
-    }
+    for (const key of ['redisUrl', 'workers', 'routerUrls', 'devices', 'encryptionKeys']) expect(text).toContain(`${key}:`);
+    expect(r.errors).toHaveLength(5);
   });
 });
 

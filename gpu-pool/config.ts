@@ -1,159 +1,94 @@
-import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
-import { EnvReader, type LogLevel } from '../functions/sdk/index.ts';
-import { parseKeyring, type DeviceSlot, type Keyring } from '../queue/cluster/index.ts';
-import type { BackendChoice } from './backend.ts';
-import { parseDeviceList, type DeclaredDevice } from './devices.ts';
+import { EnvReader } from '../functions/sdk/index.ts';
+import { POOL_CONFIG_VARIABLE, parseKeyring, type DeviceSlot, type Keyring, type PoolConfig } from '../queue/cluster/index.ts';
 
-/** Where function code runs inside a worker process. */
-export type InferenceMode = 'thread' | 'inline';
-
-/** The pool's configuration, parsed once from the environment at its entry point. */
-export interface PoolConfig {
-  /** `REDIS_URL` (required: the launcher sets it for an embedded Redis). */
-  readonly redisUrl: string;
-  /** `AUTOGLM_REDIS_PREFIX`, default `autoglm`. */
-  readonly prefix: string;
-  /** `AUTOGLM_WORKERS`, default: number of cores. CPU worker slots when `AUTOGLM_DEVICES` is unset. */
-  readonly workers: number;
-  /** Whether `AUTOGLM_WORKERS` was set (with GPUs discovered, CPU slots run only then). */
-  readonly workersExplicit: boolean;
-  /** `AUTOGLM_DEVICES`, default `auto`: declared device slots (grammar in `devices.ts`); undefined: discover. */
-  readonly devices: DeclaredDevice[] | undefined;
-  /** `AUTOGLM_MODEL_MEMORY`, default 2GiB: model-cache budget of a slot that nothing else sizes. */
-  readonly modelMemoryBytes: number;
-  /** `AUTOGLM_TF_BACKEND`, default `auto` (tensorflow → wasm → cpu); a named one is required, not a preference. */
-  readonly backend: BackendChoice;
-  /** `AUTOGLM_TF_GPU_MODULE`, default `@tensorflow/tfjs-node-gpu`: the module providing the `tensorflow` backend. */
-  readonly gpuModule: string;
-  /**
-   * `AUTOGLM_INFERENCE`, default `thread`: run function code on a worker thread so a long predict
-   * never delays the queue's lock renewal; `inline` runs it on the main thread and instead holds
-   * each job's lock for its timeout plus `AUTOGLM_JOB_LOCK`.
-   */
-  readonly inference: InferenceMode;
-  /** `AUTOGLM_ARTIFACTS_DIR`, default `$AUTOGLM_STATE_DIR/artifacts`: the router's bundle store, when on this node. */
-  readonly artifactsDir: string;
-  /** `AUTOGLM_BUNDLE_CACHE`, default `$AUTOGLM_STATE_DIR/bundles`: where this node extracts bundles. */
-  readonly bundleCacheDir: string;
-  /**
-   * `AUTOGLM_ROUTER_URL`: router(s), comma-separated, that serve bundles missing from
-   * `artifactsDir` (pool nodes without the router's disk). Needs `AUTOGLM_WORKER_TOKEN`.
-   */
-  readonly routerUrls: string[];
-  /** `AUTOGLM_WORKER_TOKEN`: a token with the `worker` role, for bundle downloads. */
-  readonly workerToken: string | undefined;
-  /** `AUTOGLM_REDIS_CA` (PEM file): CA to trust for a `rediss://` REDIS_URL. */
-  readonly redisCaFile: string | undefined;
-  /** `AUTOGLM_JOB_LOCK`, default 30s. */
-  readonly jobLockMs: number;
-  /** `AUTOGLM_STALLED_INTERVAL`, default 30s. */
-  readonly stalledIntervalMs: number;
-  /**
-   * `AUTOGLM_WORKER_HANG_LIMIT`, default 60s: a worker whose event loop (or inference thread) is
-   * silent this long is killed and replaced. The inference thread gets at least the longest
-   * timeout of the functions it serves.
-   */
-  readonly hangLimitMs: number;
-  /** `AUTOGLM_WORKER_MAX_RSS`, default 0 (= the slot's model budget + 1.5GiB): above it a worker is drained and replaced. */
-  readonly maxRssBytes: number;
-  /**
-   * `AUTOGLM_POOL_NAMESPACES`, default every namespace: the namespaces whose functions this pool
-   * runs, comma-separated; `*` for all, `!name` to leave one out (`team-a`; `*,!team-a`). A team
-   * whose code must not share workers with others' gets a pool of its own this way.
-   */
-  readonly namespaces: string[] | undefined;
-  /** `AUTOGLM_GPU_POLL`, default 5s: how often a GPU worker reads its device's memory, utilisation and temperature (nvidia-smi). */
-  readonly gpuPollMs: number;
-  /** `AUTOGLM_SHUTDOWN_GRACE`, default 30s: how long a worker may take to finish its jobs. */
-  readonly shutdownGraceMs: number;
-  /** `AUTOGLM_LOG_LEVEL`, default info. */
-  readonly logLevel: LogLevel;
-  /** `AUTOGLM_FUNCTION_LOGS_KEPT`, default 10000: lines of function logs kept per function (`autoglm logs`). */
-  readonly logsKept: number;
-  /** `AUTOGLM_FUNCTION_LOGS_RATE`, default 200: lines a second one worker ships per function; more are counted and dropped. */
-  readonly logsPerSecond: number;
-  /**
-   * `AUTOGLM_ENCRYPTION_KEYS` (required; the launcher passes the router's): `kid:base64key,…`, the
-   * first active. Workers open sealed inputs and seal outputs; function code never sees the keys.
-   */
-  readonly encryptionKeys: Keyring;
-}
-
-/** Variables that hold secrets: removed from the worker's environment once parsed, before any function code runs. */
+/**
+ * Variables that hold secrets: removed from a worker's environment once read, before any function
+ * code runs (the inference thread copies the environment).
+ */
 export const SECRET_VARIABLES = [
-  'AUTOGLM_ENCRYPTION_KEYS',
-  'REDIS_URL',
-  'AUTOGLM_WORKER_TOKEN',
+  // Holds the Redis URL (with its password), the encryption keys and the worker token.
+  POOL_CONFIG_VARIABLE,
   // A trace collector's credentials, if any.
   'OTEL_EXPORTER_OTLP_HEADERS',
   'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
 ] as const;
 
-/** Parses the pool's variables; every bad one is reported. */
-export function loadPoolConfig(env: Readonly<Record<string, string | undefined>>): { ok: true; config: PoolConfig } | { ok: false; errors: string[] } {
-  const r = new EnvReader(env);
-  const redisUrl = r.redisUrl('REDIS_URL');
-  if (redisUrl === undefined && r.string('REDIS_URL') === undefined) r.errors.push('REDIS_URL: required for the pool (redis://host:port)');
-  const devices = parseDeviceList(r.string('AUTOGLM_DEVICES') ?? 'auto');
-  if (!devices.ok) r.errors.push(...devices.errors.map((e) => `AUTOGLM_DEVICES: ${e}`));
-  const stateDir = resolve(r.string('AUTOGLM_STATE_DIR') ?? '.autoglm');
-  const ring = parseKeyring(r.string('AUTOGLM_ENCRYPTION_KEYS') ?? '');
-  if (!ring.ok) r.errors.push(`AUTOGLM_ENCRYPTION_KEYS: ${ring.error}`);
-  const config: PoolConfig = {
-    encryptionKeys: ring.ok ? ring.ring : { active: '', keys: new Map() },
-    redisUrl: redisUrl ?? '',
-    prefix: r.string('AUTOGLM_REDIS_PREFIX') ?? 'autoglm',
-    workers: r.int('AUTOGLM_WORKERS', availableParallelism(), 1, 256),
-    workersExplicit: r.string('AUTOGLM_WORKERS') !== undefined,
-    devices: devices.ok ? devices.devices : undefined,
-    modelMemoryBytes: r.bytes('AUTOGLM_MODEL_MEMORY', 2 * 1024 ** 3),
-    backend: r.oneOf('AUTOGLM_TF_BACKEND', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
-    gpuModule: r.string('AUTOGLM_TF_GPU_MODULE') ?? '@tensorflow/tfjs-node-gpu',
-    inference: r.oneOf('AUTOGLM_INFERENCE', ['thread', 'inline'] as const, 'thread'),
-    artifactsDir: resolve(r.string('AUTOGLM_ARTIFACTS_DIR') ?? join(stateDir, 'artifacts')),
-    bundleCacheDir: resolve(r.string('AUTOGLM_BUNDLE_CACHE') ?? join(stateDir, 'bundles')),
-    routerUrls: routerUrls(r),
-    workerToken: r.string('AUTOGLM_WORKER_TOKEN'),
-    redisCaFile: r.string('AUTOGLM_REDIS_CA'),
-    jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),
-    stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
-    hangLimitMs: r.duration('AUTOGLM_WORKER_HANG_LIMIT', 60_000, 1000),
-    maxRssBytes: r.bytes('AUTOGLM_WORKER_MAX_RSS', 0),
-    namespaces: poolNamespaces(r),
-    gpuPollMs: r.duration('AUTOGLM_GPU_POLL', 5_000, 100),
-    shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
-    logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
-    logsKept: r.int('AUTOGLM_FUNCTION_LOGS_KEPT', 10_000, 100, 10_000_000),
-    logsPerSecond: r.int('AUTOGLM_FUNCTION_LOGS_RATE', 200, 1, 1_000_000),
-  };
-  return r.errors.length ? { ok: false, errors: r.errors } : { ok: true, config: Object.freeze(config) };
+/** What a field must hold; `?`: or be absent. */
+type Shape = 'string' | 'number' | 'boolean' | 'string?' | 'strings' | 'strings?' | 'devices?';
+
+const SAYS: Record<Shape, string> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  'string?': 'a string or absent',
+  strings: 'a list of strings',
+  'strings?': 'a list of strings or absent',
+  'devices?': 'a list of devices ({"kind":"gpu","index":0,"count":1}) or absent',
+};
+
+/** Every field's shape; typed over PoolConfig's keys, so a field added there must be added here. */
+const SHAPE: Record<keyof PoolConfig, Shape> = {
+  redisUrl: 'string',
+  redisCaFile: 'string?',
+  prefix: 'string',
+  encryptionKeys: 'string',
+  workers: 'number',
+  workersExplicit: 'boolean',
+  devices: 'devices?',
+  modelMemoryBytes: 'number',
+  backend: 'string',
+  gpuModule: 'string',
+  inference: 'string',
+  artifactsDir: 'string',
+  bundleCacheDir: 'string',
+  routerUrls: 'strings',
+  workerToken: 'string?',
+  jobLockMs: 'number',
+  stalledIntervalMs: 'number',
+  hangLimitMs: 'number',
+  maxRssBytes: 'number',
+  namespaces: 'strings?',
+  gpuPollMs: 'number',
+  shutdownGraceMs: 'number',
+  logLevel: 'string',
+  logsKept: 'number',
+  logsPerSecond: 'number',
+};
+
+function fits(v: unknown, shape: Shape): boolean {
+  if (v === undefined) return shape.endsWith('?');
+  switch (shape) {
+    case 'strings':
+    case 'strings?':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'devices?':
+      return Array.isArray(v) && v.every((d) => (d?.kind === 'cpu' || d?.kind === 'gpu') && Number.isInteger(d.count));
+    default:
+      return typeof v === shape.replace('?', '');
+  }
 }
 
-/** `AUTOGLM_POOL_NAMESPACES`: undefined for every namespace; a list of only exclusions implies `*`. */
-function poolNamespaces(r: EnvReader): string[] | undefined {
-  const raw = r.string('AUTOGLM_POOL_NAMESPACES');
-  if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = items.filter((s) => !/^(\*|!?[a-z][a-z0-9-]{0,62})$/.test(s));
-  if (bad.length || items.length === 0) {
-    r.errors.push(`AUTOGLM_POOL_NAMESPACES=${JSON.stringify(raw)}: expected namespaces, * or !namespace, comma-separated${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
-    return undefined;
+/**
+ * Reads the configuration the launcher handed this process ({@link POOL_CONFIG_VARIABLE}, JSON).
+ * The launcher validated every value (`loadConfig` in `runtime/config/`); this checks only the
+ * shape, so a pool started some other way fails naming what is missing rather than midway.
+ */
+export function readPoolConfig(raw: string | undefined): { ok: true; config: PoolConfig; keyring: Keyring } | { ok: false; errors: string[] } {
+  if (raw === undefined) return { ok: false, errors: [`${POOL_CONFIG_VARIABLE}: not set (the pool is started by \`npm start\`, e.g. \`npm start -- --role pool\`)`] };
+  let config: PoolConfig;
+  try {
+    config = JSON.parse(raw) as PoolConfig;
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error('not an object');
+  } catch (err) {
+    return { ok: false, errors: [`${POOL_CONFIG_VARIABLE}: not a JSON object (${(err as Error).message})`] };
   }
-  const scope = items.every((s) => s.startsWith('!')) ? ['*', ...items] : items;
-  return scope.length === 1 && scope[0] === '*' ? undefined : scope;
-}
-
-function routerUrls(r: EnvReader): string[] {
-  const urls = (r.string('AUTOGLM_ROUTER_URL') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
-  for (const u of urls) {
-    try {
-      if (!/^https?:$/.test(new URL(u).protocol)) throw new Error();
-    } catch {
-      r.errors.push(`AUTOGLM_ROUTER_URL: ${JSON.stringify(u)} is not an http(s) URL`);
-    }
-  }
-  return urls;
+  const fields = config as unknown as Record<string, unknown>;
+  const errors = Object.entries(SHAPE)
+    .filter(([key, shape]) => !fits(fields[key], shape))
+    .map(([key, shape]) => `${POOL_CONFIG_VARIABLE}: ${key}: expected ${SAYS[shape]}`);
+  const ring = parseKeyring(typeof config.encryptionKeys === 'string' ? config.encryptionKeys : '');
+  if (!ring.ok) errors.push(`${POOL_CONFIG_VARIABLE}: encryptionKeys: ${ring.error}`);
+  return errors.length || !ring.ok ? { ok: false, errors } : { ok: true, config: Object.freeze(config), keyring: ring.ring };
 }
 
 /** What the supervisor tells one worker process about itself (variables it sets per slot). */

@@ -2,13 +2,8 @@
  * Device discovery and the pool's slot plan: which worker processes to run, on which device,
  * with how much model memory each.
  *
- * Operators declare devices with `AUTOGLM_DEVICES`, a comma-separated list of entries:
- *
- *   gpu:<index>[@<size>]    one worker pinned to GPU <index> (CUDA_VISIBLE_DEVICES=<index>)
- *   cpu[*<count>][@<size>]  <count> CPU workers (default 1), numbered cpu:0, cpu:1, … in order
- *
- * `@<size>` (e.g. `@12GiB`, `@512MiB`) is the slot's model-cache budget. Examples:
- * `gpu:0,gpu:1` (two GPUs), `cpu*4` (four CPU slots), `gpu:0@20GiB,cpu*2@2GiB`.
+ * Operators declare devices with `AUTOGLM_DEVICES` (grammar and parser in
+ * `runtime/config/device-list.ts`; the pool receives the parsed list in its configuration).
  *
  * Unset or `auto`: every GPU nvidia-smi reports gets a slot; CPU slots number `AUTOGLM_WORKERS`
  * when there is no GPU, and only when `AUTOGLM_WORKERS` is set explicitly when there are GPUs.
@@ -16,7 +11,7 @@
  * pool's default model memory.
  */
 import { execFile } from 'node:child_process';
-import type { DeviceSlot } from '../queue/cluster/index.ts';
+import type { DeclaredDevice, DeviceSlot } from '../queue/cluster/index.ts';
 
 /** One GPU as nvidia-smi reports it. */
 export interface GpuInfo {
@@ -82,55 +77,6 @@ export async function probeGpus(run: RunCommand = runCommand): Promise<GpuInfo[]
   } catch {
     return [];
   }
-}
-
-/** One entry of `AUTOGLM_DEVICES`, before budgets are resolved. */
-export interface DeclaredDevice {
-  kind: 'cpu' | 'gpu';
-  /** GPU index; undefined for CPU entries. */
-  index: number | undefined;
-  count: number;
-  memoryBytes: number | undefined;
-}
-
-const ENTRY = /^(cpu|gpu)(?::(\d+))?(?:\*(\d+))?(?:@(\d+(?:\.\d+)?)\s*(b|kib|mib|gib|tib|kb|mb|gb)?)?$/i;
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
-
-/**
- * Parses `AUTOGLM_DEVICES` (grammar at the top of this file). `auto` or empty: undefined
- * (discover). Every bad entry is reported.
- */
-export function parseDeviceList(spec: string): { ok: true; devices: DeclaredDevice[] | undefined } | { ok: false; errors: string[] } {
-  const trimmed = spec.trim();
-  if (trimmed === '' || trimmed === 'auto') return { ok: true, devices: undefined };
-  const devices: DeclaredDevice[] = [];
-  const errors: string[] = [];
-  const gpuSeen = new Set<number>();
-  for (const raw of trimmed.split(',')) {
-    const entry = raw.trim();
-    const m = ENTRY.exec(entry);
-    if (!m) {
-      errors.push(`'${entry}': expected gpu:<index>[@size] or cpu[*count][@size], e.g. gpu:0@16GiB or cpu*4`);
-      continue;
-    }
-    const kind = m[1]!.toLowerCase() as 'cpu' | 'gpu';
-    const index = m[2] === undefined ? undefined : Number(m[2]);
-    const count = m[3] === undefined ? 1 : Number(m[3]);
-    const memoryBytes = m[4] === undefined ? undefined : Math.round(Number(m[4]) * SIZE_UNITS[(m[5] ?? 'b').toLowerCase()]!);
-    if (kind === 'gpu') {
-      if (index === undefined) errors.push(`'${entry}': a gpu entry names its index, e.g. gpu:0`);
-      else if (m[3] !== undefined) errors.push(`'${entry}': one worker per GPU; list each GPU (gpu:0,gpu:1)`);
-      else if (gpuSeen.has(index)) errors.push(`'${entry}': GPU ${index} is listed twice`);
-      else gpuSeen.add(index);
-    } else if (index !== undefined) {
-      errors.push(`'${entry}': CPU slots are numbered in order; write cpu*<count>`);
-    }
-    if (count < 1 || count > 256) errors.push(`'${entry}': count must be 1 to 256`);
-    if (memoryBytes !== undefined && memoryBytes <= 0) errors.push(`'${entry}': size must be positive`);
-    devices.push({ kind, index, count, memoryBytes });
-  }
-  if (devices.length === 0 && errors.length === 0) errors.push('no devices listed');
-  return errors.length ? { ok: false, errors } : { ok: true, devices };
 }
 
 /** Inputs of {@link planSlots}. */

@@ -10,8 +10,8 @@ export type { RestartReason, SlotState, SupervisorOptions } from './supervisor.t
 export type { WorkerMessage } from './worker-messages.ts';
 
 // Devices and backends
-export { NVIDIA_SMI_ARGS, parseDeviceList, parseNvidiaSmi, planSlots, probeGpus } from './devices.ts';
-export type { DeclaredDevice, GpuInfo, RunCommand, SlotPlanInput } from './devices.ts';
+export { NVIDIA_SMI_ARGS, parseNvidiaSmi, planSlots, probeGpus } from './devices.ts';
+export type { GpuInfo, RunCommand, SlotPlanInput } from './devices.ts';
 export { selectBackend } from './backend.ts';
 export type { BackendChoice, BackendName, BackendOptions, BackendSelection } from './backend.ts';
 
@@ -29,6 +29,6 @@ export type { BatchPlan } from './batcher.ts';
 // Errors
 export { BackendUnavailableError, BadBatchResultError, HostLostError, ModelTooLargeError } from './errors.ts';
 
-// Configuration
-export { loadPoolConfig, loadWorkerIdentity } from './config.ts';
-export type { InferenceMode, PoolConfig, WorkerIdentity } from './config.ts';
+// Configuration: handed in by the launcher (its type, PoolConfig, is in queue/ since both sides use it)
+export { SECRET_VARIABLES, loadWorkerIdentity, readPoolConfig } from './config.ts';
+export type { WorkerIdentity } from './config.ts';

@@ -1,19 +1,20 @@
 /**
  * The pool's entry point: one per node. Discovers devices (or reads the declared list), then
  * supervises one worker process per device slot.
- * Run by the launcher (`npm start`) or alone: `REDIS_URL=… tsx gpu-pool/main.ts`.
+ * Started by the launcher (`npm start`, `npm start -- --role pool`), which hands it its validated
+ * configuration (AUTOGLM_POOL_CONFIG, see `PoolConfig`); it reads no other variable.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../functions/sdk/index.ts';
-import { PoolRegistry, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/cluster/index.ts';
-import { loadPoolConfig } from './config.ts';
+import { POOL_CONFIG_VARIABLE, PoolRegistry, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/cluster/index.ts';
+import { readPoolConfig } from './config.ts';
 import { planSlots, probeGpus } from './devices.ts';
 import { whenParentGone } from './parent-link.ts';
 import { Supervisor } from './supervisor.ts';
 
-const parsed = loadPoolConfig(process.env);
+const parsed = readPoolConfig(process.env[POOL_CONFIG_VARIABLE]);
 if (!parsed.ok) {
   process.stderr.write(`autoglm pool: bad configuration:\n  ${parsed.errors.join('\n  ')}\n`);
   process.exit(2);
@@ -34,6 +35,8 @@ const supervisor = new Supervisor({
   script: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
   // Workers run as this process does: the launcher's flags carry the TypeScript loader and tracing.
   execArgv: process.execArgv,
+  // What the launcher handed this process: the inherited environment (PATH, OTEL_*…) and the
+  // configuration, which workers read the same way.
   env: process.env,
   graceMs: config.shutdownGraceMs,
   hangLimitMs: config.hangLimitMs,

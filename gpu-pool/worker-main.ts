@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from '../functions/sdk/index.ts';
-import { FunctionLogWriter, type FunctionLogLine, FunctionCatalog, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRegistry, canServe, needsOf, connectRedis, releaseRedis, type GpuReading, type SecretChange } from '../queue/cluster/index.ts';
+import { FunctionLogWriter, type FunctionLogLine, FunctionCatalog, POOL_CONFIG_VARIABLE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRegistry, canServe, needsOf, connectRedis, releaseRedis, type GpuReading, type SecretChange } from '../queue/cluster/index.ts';
 import { FunctionConsumer } from '../queue/jobs/index.ts';
 import { flushSpans } from './span-flush.ts';
 import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
-import { SECRET_VARIABLES, loadPoolConfig, loadWorkerIdentity } from './config.ts';
+import { SECRET_VARIABLES, loadWorkerIdentity, readPoolConfig } from './config.ts';
 import { FunctionHost, type Host } from './function-host.ts';
 import { watchGpu } from './gpu-watch.ts';
 import { RecordIndex } from './record-index.ts';
@@ -25,7 +25,7 @@ import { answerDeployChecks, catalogView, type CatalogView } from './registry-li
 import { beatEveryMs, type WorkerMessage } from './worker-messages.ts';
 import { WorkerSecrets, readersOf } from './worker-secrets.ts';
 
-const parsed = loadPoolConfig(process.env);
+const parsed = readPoolConfig(process.env[POOL_CONFIG_VARIABLE]);
 const ident = parsed.ok ? loadWorkerIdentity(process.env, parsed.config.modelMemoryBytes) : undefined;
 if (!parsed.ok || !ident?.ok) {
   const errors = [...(parsed.ok ? [] : parsed.errors), ...(ident && !ident.ok ? ident.errors : [])];
@@ -36,10 +36,10 @@ const config = parsed.config;
 // Bundles missing from this node are downloaded here, on the main thread, so the worker token
 // never reaches the inference thread where function code runs.
 const fetcher = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir, routerUrls: async () => config.routerUrls, ...(config.workerToken ? { token: config.workerToken } : {}) });
-// Before the scrub below: the trace exporter reads its collector's address and headers now.
+// The tracing preload ran before this entry: the exporter has read its collector's address and headers already.
 // Function code (in the inference thread, which copies this environment) must not see secrets.
 for (const v of SECRET_VARIABLES) delete process.env[v];
-const cipher = new PayloadCipher(config.encryptionKeys);
+const cipher = new PayloadCipher(parsed.keyring);
 const { restarts } = ident.identity;
 // The namespaces its pool serves travel with the slot: in heartbeats (placement), to the hosts (warm loads).
 const slot = { ...ident.identity.slot, ...(config.namespaces ? { namespaces: config.namespaces } : {}) };

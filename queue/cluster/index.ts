@@ -40,3 +40,7 @@ export type { NamespaceLimits } from './namespace-limiter.ts';
 // Function logs: workers ship what function code writes, sealed, to a stream per function; the router reads it.
 export { FunctionLogWriter, JOB_RUNS_KEPT, jobRuns, namesJob, type FunctionLogLine, type LogWriterOptions } from './function-log-writer.ts';
 export { clearFunctionLogs, readFunctionLogs, type LogPage, type LogQuery } from './function-log-reader.ts';
+
+// The pool's configuration as the launcher hands it to the pool (declared here: both sides import it).
+export { BACKEND_CHOICES, INFERENCE_MODES, POOL_CONFIG_VARIABLE } from './pool-config.ts';
+export type { DeclaredDevice, InferenceMode, PoolConfig } from './pool-config.ts';

@@ -17,11 +17,19 @@ export interface CliEnv {
   token?: string;
   /** `AUTOGLM_CONFIG`: config file path; default `$XDG_CONFIG_HOME/autoglm/config.json` or `~/.config/autoglm/config.json`. */
   configPath: string;
+  /** The whole environment: `secret set --from-env NAME` reads a variable the user names (a CI pipeline's secret). */
+  variables?: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * Reads the CLI's variables; its entry point passes `process.env`. Kept beside the CLI rather than
+ * in `runtime/config/`: that module imports the queue, which the CLI must not load (it runs on
+ * laptops and in CI, and talks to the platform only over HTTP).
+ */
 export function readCliEnv(env: Readonly<Record<string, string | undefined>>): CliEnv {
   const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
   return {
+    variables: env,
     ...(env.AUTOGLM_URL ? { url: env.AUTOGLM_URL } : {}),
     ...(env.AUTOGLM_TOKEN ? { token: env.AUTOGLM_TOKEN } : {}),
     configPath: env.AUTOGLM_CONFIG || join(base, 'autoglm', 'config.json'),

@@ -47,3 +47,100 @@ describe('AUTOGLM_METRICS_PUBLIC', () => {
     if (!bad.ok) expect(bad.errors.join()).toContain('AUTOGLM_METRICS_PUBLIC');
   });
 });
+
+const GIB = 1024 ** 3;
+
+/** The pool's section of the configuration of `env`, or a failure naming the errors. */
+function poolOf(env: Record<string, string>) {
+  const r = loadConfig(env);
+  if (!r.ok) throw new Error(r.errors.join());
+  return r.config.pool;
+}
+
+describe('the pool section', () => {
+  it('fills documented defaults', () => {
+    expect(poolOf({ REDIS_URL: 'redis://127.0.0.1:6379', AUTOGLM_STATE_DIR: '/var/lib/autoglm' })).toMatchObject({
+      backend: 'auto',
+      gpuModule: '@tensorflow/tfjs-node-gpu',
+      inference: 'thread',
+      devices: undefined,
+      workersExplicit: false,
+      modelMemoryBytes: 2 * GIB,
+      hangLimitMs: 60_000,
+      maxRssBytes: 0,
+      artifactsDir: '/var/lib/autoglm/artifacts',
+      bundleCacheDir: '/var/lib/autoglm/bundles',
+    });
+  });
+
+  it('reads the pool variables', () => {
+    const pool = poolOf({
+      REDIS_URL: 'redis://h:1',
+      AUTOGLM_TF_BACKEND: 'wasm',
+      AUTOGLM_DEVICES: 'gpu:0,cpu*2@1GiB',
+      AUTOGLM_WORKERS: '3',
+      AUTOGLM_INFERENCE: 'inline',
+      AUTOGLM_WORKER_HANG_LIMIT: '5s',
+      AUTOGLM_WORKER_MAX_RSS: '3GiB',
+      AUTOGLM_MODEL_MEMORY: '512MiB',
+    });
+    expect(pool.backend).toBe('wasm');
+    expect(pool.devices?.map((d) => d.kind)).toEqual(['gpu', 'cpu']);
+    expect(pool).toMatchObject({ workers: 3, workersExplicit: true, inference: 'inline', hangLimitMs: 5000, maxRssBytes: 3 * GIB, modelMemoryBytes: 512 * 1024 ** 2 });
+  });
+
+  it('shares the variables the router reads too: one value, one default', () => {
+    const r = loadConfig({ AUTOGLM_REDIS_PREFIX: 'p1', AUTOGLM_WORKERS: '2', AUTOGLM_JOB_LOCK: '10s', AUTOGLM_LOG_LEVEL: 'warn', AUTOGLM_REDIS_CA: '/ca.pem' });
+    if (!r.ok) throw new Error(r.errors.join());
+    const { config } = r;
+    for (const key of ['prefix', 'workers', 'redisCaFile', 'jobLockMs', 'stalledIntervalMs', 'shutdownGraceMs', 'logLevel'] as const) expect(config.pool[key], key).toBe(config[key]);
+    expect(config.pool).toMatchObject({ prefix: 'p1', workers: 2, jobLockMs: 10_000, logLevel: 'warn', redisCaFile: '/ca.pem' });
+    expect(Object.isFrozen(config.pool)).toBe(true);
+  });
+
+  it('checks the key prefix for the pool too', () => {
+    const r = loadConfig({ AUTOGLM_ROLE: 'pool', AUTOGLM_REDIS_PREFIX: 'bad prefix' });
+    expect(!r.ok && r.errors.join()).toContain('AUTOGLM_REDIS_PREFIX');
+  });
+
+  it('reports every bad variable at once, with the router’s', () => {
+    const r = loadConfig({ AUTOGLM_TF_BACKEND: 'webgpu', AUTOGLM_DEVICES: 'tpu:0', AUTOGLM_INFERENCE: 'fork', AUTOGLM_WORKER_HANG_LIMIT: '10ms', AUTOGLM_ROUTER_URL: 'ftp://x', AUTOGLM_PORT: 'eighty' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const text = r.errors.join('\n');
+    for (const key of ['AUTOGLM_TF_BACKEND', 'AUTOGLM_DEVICES', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_ROUTER_URL', 'AUTOGLM_PORT']) expect(text).toContain(key);
+    expect(r.errors).toHaveLength(6);
+  });
+});
+
+describe('AUTOGLM_POOL_NAMESPACES', () => {
+  const read = (v: string | undefined) => loadConfig({ REDIS_URL: 'redis://h:1', ...(v === undefined ? {} : { AUTOGLM_POOL_NAMESPACES: v }) });
+  it('is every namespace unless set; exclusions alone mean all but those', () => {
+    const scope = (v: string | undefined) => {
+      const r = read(v);
+      if (!r.ok) throw new Error(r.errors.join());
+      return r.config.pool.namespaces;
+    };
+    expect(scope(undefined)).toBeUndefined();
+    expect(scope('*')).toBeUndefined();
+    expect(scope('team-a, team-b')).toEqual(['team-a', 'team-b']);
+    expect(scope('!team-a')).toEqual(['*', '!team-a']);
+    expect(scope('*,!team-a')).toEqual(['*', '!team-a']);
+  });
+
+  it('refuses what is not a namespace, naming it', () => {
+    for (const v of ['Team', 'a,,b:c', ' , ']) {
+      const r = read(v);
+      expect(r.ok, v).toBe(false);
+      expect(!r.ok && r.errors.join()).toContain('AUTOGLM_POOL_NAMESPACES');
+    }
+  });
+});
+
+describe('childEnv', () => {
+  it('passes on what child processes need that is not configuration, and no configuration', () => {
+    const r = loadConfig({ PATH: '/bin', HOME: '/home/a', CUDA_VISIBLE_DEVICES: '1', OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_HEADERS: 'k=v', AUTOGLM_JWT_SECRET: 'j'.repeat(32), REDIS_URL: 'redis://:pw@h:1', SHELL: '/bin/sh' });
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.config.childEnv).toEqual({ PATH: '/bin', HOME: '/home/a', CUDA_VISIBLE_DEVICES: '1', OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_HEADERS: 'k=v' });
+  });
+});

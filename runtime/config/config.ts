@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LogLevel, EnvReader } from '../../functions/sdk/index.ts';
 import { parseKeyring } from '../../queue/cluster/index.ts';
+import { childEnvOf } from './child-env.ts';
+import { poolSection, type PoolSection } from './pool-section.ts';
 
 /** Which processes this node runs. */
 export type Role = 'all' | 'router' | 'pool';
@@ -10,8 +12,10 @@ export type Role = 'all' | 'router' | 'pool';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * The platform's configuration: a pure function of the environment (and `--role`), parsed once
- * at the entry point, validated, frozen. Every field names its variable and default.
+ * The platform's configuration, every role's: a pure function of the environment (and `--role`),
+ * parsed once at the entry point, validated, frozen. Every field names its variable and default;
+ * each variable is read here only, with one default. The pool's variables are in `pool`, which
+ * the launcher hands to the pool process (see `PoolConfig`).
  */
 export interface Config {
   /** `AUTOGLM_ROLE` or `--role`: all (default), router, pool. */
@@ -89,6 +93,10 @@ export interface Config {
    * inside the cluster; keep the path off the ingress). `0`: it needs a token allowed `metrics.read`.
    */
   readonly metricsPublic: boolean;
+  /** The pool's variables (and those it shares with the router, parsed once), for the pool process. */
+  readonly pool: PoolSection;
+  /** What child processes inherit from the environment that is not configuration (see `child-env.ts`). */
+  readonly childEnv: Readonly<Record<string, string>>;
 }
 
 const ROLES = ['all', 'router', 'pool'] as const;
@@ -104,16 +112,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   const role = roleReader.oneOf(roleFlag === undefined ? 'AUTOGLM_ROLE' : '--role', ROLES, 'all');
   r.errors.push(...roleReader.errors);
   const stateDir = resolve(r.string('AUTOGLM_STATE_DIR') ?? '.autoglm');
+  // Read by router and pool alike: parsed once, here.
+  const shared = {
+    prefix: prefix(r),
+    workers: r.int('AUTOGLM_WORKERS', availableParallelism(), 1, 256),
+    redisCaFile: r.string('AUTOGLM_REDIS_CA'),
+    jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),
+    stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
+    shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
+    logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+  };
   const config: Config = {
+    ...shared,
     role,
     redisUrl: r.redisUrl('REDIS_URL'),
-    prefix: prefix(r),
     host: r.string('AUTOGLM_HOST') ?? '127.0.0.1',
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),
     jwtSecret: r.secret('AUTOGLM_JWT_SECRET', 32),
     webhookSecret: r.secret('AUTOGLM_WEBHOOK_SECRET', 32),
     encryptionKeys: keyring(r),
-    workers: r.int('AUTOGLM_WORKERS', availableParallelism(), 1, 256),
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
     bodyLimit: r.bytes('AUTOGLM_BODY_LIMIT', 1024 * 1024),
@@ -124,21 +141,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     groupWaitMs: r.int('AUTOGLM_GROUP_WAIT_MS', 1, 0, 1000),
     resultTtlMs: r.duration('AUTOGLM_RESULT_TTL', 86_400_000, 1000),
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
-    jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),
-    stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
-    shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
-    logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
     auditChainId: auditChain(r),
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
     tls: tls(r),
-    redisCaFile: r.string('AUTOGLM_REDIS_CA'),
     metricsPublic: r.oneOf('AUTOGLM_METRICS_PUBLIC', ['0', '1'] as const, '0') === '1',
+    pool: Object.freeze(poolSection(r, shared, stateDir)),
+    childEnv: childEnvOf(env),
   };
   if (!config.builtinIssuer && !config.idp) r.errors.push('AUTOGLM_BUILTIN_ISSUER=off needs an identity provider (AUTOGLM_OIDC_ISSUER or AUTOGLM_JWKS_URL)');
-  // Read by the OpenTelemetry exporter itself (runtime/telemetry/tracing.ts), which would drop spans silently.
+  // Checked here, but read by the OpenTelemetry exporter itself (runtime/telemetry/tracing.ts, in
+  // every process: `childEnv` passes OTEL_* on), which would drop spans silently.
   requireHttpUrls(r, ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return { ok: true, config: Object.freeze(config) };

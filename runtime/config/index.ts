@@ -1,3 +1,4 @@
 export { loadConfig } from './config.ts';
 export type { Config, ConfigResult, Role } from './config.ts';
+export type { PoolSection } from './pool-section.ts';
 export { persistentSecret } from './state-dir.ts';

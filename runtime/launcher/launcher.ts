@@ -10,6 +10,7 @@ import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
 import { artifactsDir, startRouter, type RouterHandle } from '../router.ts';
 import { hasRedisServer, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
+import { poolEnvironment } from './pool-environment.ts';
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
 const TS_LOADER = import.meta.resolve('tsx');
@@ -143,39 +144,13 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
-/** Pool variables (see gpu-pool/config.ts) handed to the pool unchanged. */
-const POOL_PASSTHROUGH = ['AUTOGLM_DEVICES', 'AUTOGLM_TF_BACKEND', 'AUTOGLM_TF_GPU_MODULE', 'AUTOGLM_MODEL_MEMORY', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_WORKER_MAX_RSS', 'AUTOGLM_GPU_POLL', 'AUTOGLM_POOL_NAMESPACES', 'AUTOGLM_FUNCTION_LOGS_KEPT', 'AUTOGLM_FUNCTION_LOGS_RATE', 'CUDA_VISIBLE_DEVICES'];
-
-const pick = (env: NodeJS.ProcessEnv, names: string[]) => Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
-
 function startPool(config: Config, redisUrl: string, encryptionKeys: string): ChildProcess {
   return fork(POOL_MAIN, [], {
     // Tracing by preload: the pool may not import runtime/; its workers inherit these flags.
     execArgv: ['--import', TS_LOADER, '--import', TELEMETRY_PRELOAD],
     // Own process group: a terminal Ctrl-C reaches the launcher only, which drains in order.
     detached: true,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_OPTIONS: process.env.NODE_OPTIONS,
-      // Workers get what they need and no platform secret (JWT, webhook keys stay in the router).
-      REDIS_URL: redisUrl,
-      AUTOGLM_ENCRYPTION_KEYS: encryptionKeys,
-      ...(config.redisCaFile ? { AUTOGLM_REDIS_CA: config.redisCaFile } : {}),
-      AUTOGLM_REDIS_PREFIX: config.prefix,
-      AUTOGLM_WORKERS: String(config.workers),
-      AUTOGLM_JOB_LOCK: `${config.jobLockMs}ms`,
-      AUTOGLM_STALLED_INTERVAL: `${config.stalledIntervalMs}ms`,
-      AUTOGLM_SHUTDOWN_GRACE: `${config.shutdownGraceMs}ms`,
-      AUTOGLM_LOG_LEVEL: config.logLevel,
-      // Pool settings the router does not read: passed through as the operator set them.
-      ...pick(process.env, POOL_PASSTHROUGH),
-      // Trace export (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME…): workers export their spans too.
-      ...pick(process.env, Object.keys(process.env).filter((n) => n.startsWith('OTEL_'))),
-      // Same node as the router: bundles are read from its artifact directory, no download.
-      AUTOGLM_ARTIFACTS_DIR: artifactsDir(config.stateDir),
-      AUTOGLM_BUNDLE_CACHE: join(config.stateDir, 'bundles'),
-    },
+    env: poolEnvironment(config, { redisUrl, encryptionKeys, artifactsDir: config.role === 'all' ? artifactsDir(config.stateDir) : undefined }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }

@@ -44,6 +44,7 @@ import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { disposeRiskScorer, loadRiskScorer, scoreBatch, FEATURES, STEPS } from '../fixtures/functions/lstm-risk/model.ts';
+import { poolEnv } from '../harness/pool-env.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { withCpuShare, type PidGroups } from './cpu-share.ts';
 import { cpuMs as processCpuMs, descendants, machineBusyMs, threadCpuMs, treeCpuMs } from './proc-stats.ts';
@@ -234,7 +235,7 @@ export async function startBenchPlatform(redisUrl: string, workers: number, redi
     },
     async startPool(env = {}) {
       await redis.del(`${prefix}:workers`);
-      pool = child('gpu-pool/main.ts', { ...common, AUTOGLM_WORKERS: String(workers), AUTOGLM_SHUTDOWN_GRACE: '5s', ...env });
+      pool = child('gpu-pool/main.ts', poolEnv({ PATH: process.env.PATH, HOME: process.env.HOME, ...common, AUTOGLM_WORKERS: String(workers), AUTOGLM_SHUTDOWN_GRACE: '5s', ...env }));
       const want = Number(env.AUTOGLM_WORKERS ?? workers);
       await waitFor('not every worker ready', async () => (await registry.liveCount()) >= want);
     },

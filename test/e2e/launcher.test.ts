@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { POOL_CONFIG_VARIABLE } from '../../queue/cluster/index.ts';
 import { isAlive } from '../bench/proc-stats.ts';
 import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
 import { startTestRedis } from '../harness/redis.ts';
@@ -122,7 +123,8 @@ describe('npm start (the launcher)', () => {
     const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
     dirs.push(state);
     const l = launch({ AUTOGLM_STATE_DIR: state, AUTOGLM_PORT: '0', AUTOGLM_WORKERS: '1' });
-    const mine = `AUTOGLM_BUNDLE_CACHE=${join(state, 'bundles')}`;
+    // The configuration the launcher hands the pool (and the pool its workers) names this node's state directory.
+    const mine = (entry: string) => entry.startsWith(`${POOL_CONFIG_VARIABLE}=`) && entry.includes(JSON.stringify(join(state, 'bundles')));
     try {
       // The pool is forked once Redis and the router are up; the banner comes only after a worker
       // is ready and the built-ins are deployed, seconds later. Both run detached: nothing but

@@ -12,6 +12,7 @@ import { loadConfig } from '../../runtime/config/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { deployBuiltins } from '../../runtime/registry/builtin-functions.ts';
 import { startRouter, type RouterHandle } from '../../runtime/router.ts';
+import { poolEnv } from './pool-env.ts';
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -84,8 +85,8 @@ export async function startPlatform(
   // A worker token lets the pool download bundles from the router when its artifact directory lacks them.
   const workerToken = await router.verifier.mint({ sub: 'pool', roles: ['worker'] });
   const startPool = async (extra: Record<string, string> = {}): Promise<TestPool> => {
-    const poolEnv = { PATH: process.env.PATH, AUTOGLM_ROUTER_URL: router.url, AUTOGLM_WORKER_TOKEN: workerToken, ...env, ...extra };
-    const proc = fork(POOL_MAIN, [], { execArgv: [...TS_EXEC_ARGV, '--import', TELEMETRY_PRELOAD], env: poolEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const processEnv = poolEnv({ PATH: process.env.PATH, AUTOGLM_ROUTER_URL: router.url, AUTOGLM_WORKER_TOKEN: workerToken, ...env, ...extra });
+    const proc = fork(POOL_MAIN, [], { execArgv: [...TS_EXEC_ARGV, '--import', TELEMETRY_PRELOAD], env: processEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const registry = new WorkerRegistry(redis, prefix);
     const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
     await eventually(async () => {

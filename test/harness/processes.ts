@@ -20,10 +20,11 @@ export const childrenOf = (pid: number): number[] => (read(`/proc/${pid}/task/${
 /** The command line of `pid`, arguments joined by spaces ('' once it is gone). */
 export const cmdline = (pid: number): string => (read(`/proc/${pid}/cmdline`) ?? '').replace(/\0/g, ' ');
 
-/** Live processes whose environment holds `entry` (`NAME=value`). */
-export function withEnv(entry: string): number[] {
+/** Live processes whose environment holds `entry` (`NAME=value`), or an entry `entry` accepts. */
+export function withEnv(entry: string | ((entry: string) => boolean)): number[] {
+  const holds = typeof entry === 'string' ? (e: string) => e === entry : entry;
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map(Number)
-    .filter((pid) => (read(`/proc/${pid}/environ`) ?? '').split('\0').includes(entry) && isAlive(pid));
+    .filter((pid) => (read(`/proc/${pid}/environ`) ?? '').split('\0').some(holds) && isAlive(pid));
 }

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { PoolRegistry, WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/cluster/index.ts';
 import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { poolEnv } from '../harness/pool-env.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { fixturePath, functionSet, storedResult, workers } from './pool-helpers.ts';
 
@@ -76,7 +77,7 @@ describe('backend selection in a real worker', () => {
 
   it('a worker refuses to start on a forced backend that does not load, naming it', async () => {
     const pool = spawn(process.execPath, [...TS_EXEC_ARGV, fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url))], {
-      env: { PATH: process.env.PATH, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: 'forced', AUTOGLM_WORKERS: '1', AUTOGLM_TF_BACKEND: 'tensorflow', AUTOGLM_STATE_DIR: join(redis.dir, 'forced'), AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t') },
+      env: poolEnv({ PATH: process.env.PATH, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: 'forced', AUTOGLM_WORKERS: '1', AUTOGLM_TF_BACKEND: 'tensorflow', AUTOGLM_STATE_DIR: join(redis.dir, 'forced'), AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t') }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

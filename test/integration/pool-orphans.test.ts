@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { Redis } from 'ioredis';
-import { WorkerRegistry, newKeyringSpec } from '../../queue/cluster/index.ts';
+import { POOL_CONFIG_VARIABLE, WorkerRegistry, newKeyringSpec } from '../../queue/cluster/index.ts';
 import { eventually } from '../harness/platform.ts';
+import { poolEnv } from '../harness/pool-env.ts';
 import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -37,8 +38,9 @@ describe('a pool or worker whose parent is gone', () => {
   /** Forks the pool as the launcher does; `marker` is in the environment of the pool and its workers. */
   function forkPool(): { proc: ChildProcess; marker: string; prefix: string } {
     const prefix = `orphan${process.pid}x${++seq}`;
-    const env = { PATH: process.env.PATH!, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: prefix, AUTOGLM_WORKERS: '1', AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t'), AUTOGLM_LOG_LEVEL: 'error', AUTOGLM_SHUTDOWN_GRACE: '5s', AUTOGLM_BUNDLE_CACHE: join(state, 'bundles'), AUTOGLM_ARTIFACTS_DIR: join(state, 'artifacts') };
-    const marker = `AUTOGLM_REDIS_PREFIX=${prefix}`;
+    const env = poolEnv({ PATH: process.env.PATH!, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: prefix, AUTOGLM_WORKERS: '1', AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t'), AUTOGLM_LOG_LEVEL: 'error', AUTOGLM_SHUTDOWN_GRACE: '5s', AUTOGLM_BUNDLE_CACHE: join(state, 'bundles'), AUTOGLM_ARTIFACTS_DIR: join(state, 'artifacts') });
+    // The pool hands its configuration on to its workers as it received it.
+    const marker = `${POOL_CONFIG_VARIABLE}=${env[POOL_CONFIG_VARIABLE]}`;
     started.push(marker);
     return { proc: fork(POOL_MAIN, [], { execArgv: TS_EXEC_ARGV, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), marker, prefix };
   }

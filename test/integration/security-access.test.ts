@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POOL_CONFIG_VARIABLE } from '../../queue/cluster/index.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
@@ -161,7 +162,7 @@ describe('secrets', () => {
     expect(r.status).toBe(200);
     const names: string[] = r.json.output.names;
     expect(names).toContain('PATH'); // it does see an environment…
-    for (const secret of ['AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN', 'AUTOGLM_JWT_SECRET', 'AUTOGLM_WEBHOOK_SECRET', 'OTEL_EXPORTER_OTLP_HEADERS']) {
+    for (const secret of [POOL_CONFIG_VARIABLE, 'AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN', 'AUTOGLM_JWT_SECRET', 'AUTOGLM_WEBHOOK_SECRET', 'OTEL_EXPORTER_OTLP_HEADERS']) {
       expect(names).not.toContain(secret); // …but no secret in it
     }
   });

@@ -12,7 +12,7 @@ export function secretValue(
   o: { fromFile?: string; fromEnv?: string; fromLiteral?: string },
   stdin: () => string = () => readFileSync(0, 'utf8'),
   stdinIsTty = process.stdin.isTTY === true,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Readonly<Record<string, string | undefined>> = {},
 ): string {
   if ([o.fromFile, o.fromEnv, o.fromLiteral].filter((x) => x !== undefined).length > 1) throw new CliError('choose one of --from-file, --from-env and --from-literal', EXIT.usage);
   let value: string;
@@ -50,7 +50,7 @@ export function registerSecretCommands(program: Command, ctx: () => CliContext):
     .option('--namespace <ns>', "the functions' namespace [default]")
     .action(async (name: string, o: { fromFile?: string; fromEnv?: string; fromLiteral?: string; namespace?: string }) => {
       const c = ctx();
-      const value = secretValue(o);
+      const value = secretValue(o, undefined, undefined, c.env.variables);
       const r = await c.api().request('PUT', `/v1/secrets/${encodeURIComponent(name)}${ns(o.namespace)}`, { body: { value } });
       const s = r.body;
       c.out.print(s, () => `${r.status === 201 ? 'created' : 'updated'} secret ${s.name} in ${s.namespace} (${s.size} bytes)${s.usedBy.length ? `; reloading ${s.usedBy.join(', ')}` : ''}`);
