@@ -50,4 +50,6 @@ export const keys = {
   shadow: (p: string, fn: string, candidate: string, part: string) => `${p}:shadow:${fn}:${candidate}:${part}`,
   /** SCAN pattern of every shadow key of a function · — · router (drop) · — */
   shadowPattern: (p: string, fn: string) => `${p}:shadow:${fn}:*`,
+  /** hash audit chain id → its head ({seq, hash, kid, at} JSON), only moved forward · router (audit writer) · router (`audit verify`) · none */
+  auditHeads: (p: string) => `${p}:audit:heads`,
 } as const;

@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus } from '../queue/jobs/index.ts';
-import { FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRegistry, WorkerRegistry, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
-import { AuditLog, auditNotes } from './audit/index.ts';
+import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRegistry, WorkerRegistry, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AUDIT_KEYS_FILE, AuditLog, auditNotes, newAuditKeySpec, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
-import type { Config } from './config/index.ts';
+import { persistentSecret, type Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { InputValidator } from './http/input-validator.ts';
 import { ArtifactStore } from './registry/artifact-store.ts';
@@ -114,6 +114,9 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
 
   const auditLog = await AuditLog.open({
     dir: join(config.stateDir, 'audit'),
+    // Read here, by the router only: pools are never given the key that seals the audit trail.
+    keys: parseAuditKeys(config.auditKeys ?? persistentSecret(config.stateDir, AUDIT_KEYS_FILE, newAuditKeySpec)),
+    anchors: new AuditHeadStore(producer, config.prefix),
     retentionMs: config.auditRetentionMs,
     ...(config.auditChainId ? { chainId: config.auditChainId } : {}),
     log: log.child({ component: 'audit' }),

@@ -44,3 +44,5 @@ export { clearFunctionLogs, readFunctionLogs, type LogPage, type LogQuery } from
 // The pool's configuration as the launcher hands it to the pool (declared here: both sides import it).
 export { BACKEND_CHOICES, INFERENCE_MODES, POOL_CONFIG_VARIABLE } from './pool-config.ts';
 export type { DeclaredDevice, InferenceMode, PoolConfig } from './pool-config.ts';
+// Audit chain heads, anchored outside the audit files (written and read by routers only)
+export { AuditHeadStore, type AuditHead } from './audit-heads.ts';

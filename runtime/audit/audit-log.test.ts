@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { AuditLog, type AuditLogOptions } from './audit-log.ts';
+import { newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
 import type { AuditEvent, AuditRecord } from './audit-record.ts';
+
+const keys = parseAuditKeys(newAuditKeySpec('t'));
 
 const DAY = 86_400_000;
 let dir: string;
@@ -25,7 +28,7 @@ afterEach(async () => {
 });
 
 async function openLog(o: Partial<AuditLogOptions> = {}): Promise<AuditLog> {
-  const a = await AuditLog.open({ dir, now: () => new Date(t), log, pruneIntervalMs: 0, ...o });
+  const a = await AuditLog.open({ dir, keys, now: () => new Date(t), log, pruneIntervalMs: 0, ...o });
   open.push(a);
   return a;
 }

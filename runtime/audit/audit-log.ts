@@ -2,20 +2,33 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../functions/sdk/index.ts';
 import { AuditChainBusyError, AuditChainDamagedError, AuditUnavailableError } from './audit-errors.ts';
+import type { AuditKeyring } from './audit-keys.ts';
 import { queryAuditDir, type AuditEntry, type AuditFilter } from './audit-query.ts';
 import type { AuditEvent, AuditRecord } from './audit-record.ts';
 import { hostName, lockHolder } from './chain-lock.ts';
-import { verifyAuditDir, type VerifyReport } from './chain-verify.ts';
+import { verifyAuditDir, verifyChain, type VerifyReport } from './chain-verify.ts';
 import { ChainWriter, type ChainWriterOptions } from './chain-writer.ts';
+import type { HeadAnchors } from './head-anchors.ts';
 import { pruneChain, type PruneResult } from './retention.ts';
 import { CHAIN_RE, listChains } from './segment-files.ts';
 
 const DAY_MS = 86_400_000;
 
-/** Options of an {@link AuditLog}. Only `dir` is required. */
+/** Options of an {@link AuditLog}. Only `dir` and `keys` are required. */
 export interface AuditLogOptions {
   /** The audit directory, normally `<stateDir>/audit`. Created (mode 0700) if missing. */
   dir: string;
+  /**
+   * The keys records are sealed (active) and verified with: `AUTOGLM_AUDIT_KEYS`, or the
+   * `audit-keys` file of the state directory. Routers only: whoever holds them can forge records.
+   */
+  keys: AuditKeyring;
+  /**
+   * Where each chain's head is anchored outside the files (Redis: `AuditHeadStore`). Default none:
+   * then records cut from a chain's end, with head.json rewritten, or a deleted chain folder, are
+   * not detected. The router always gives it.
+   */
+  anchors?: HeadAnchors;
   /**
    * This process's chain. Default: the first of `<hostname>-0`, `<hostname>-1`, … that no live
    * process holds, so a restarted router continues its own chain. Set it when routers on
@@ -56,7 +69,10 @@ function compile(o: AuditLogOptions): Compiled {
     return n;
   };
   if (o.chainId !== undefined && !CHAIN_RE.test(o.chainId)) throw new RangeError(`AuditLog chainId must match ${CHAIN_RE}, got ${JSON.stringify(o.chainId)}`);
+  if (!o.keys?.keys.has(o.keys.active)) throw new RangeError('AuditLog keys must hold their active key');
   return {
+    keys: o.keys,
+    anchors: o.anchors,
     chainId: o.chainId,
     retentionMs: num('retentionMs', o.retentionMs, 180 * DAY_MS, 0),
     pruneIntervalMs: num('pruneIntervalMs', o.pruneIntervalMs, 3_600_000, 0),
@@ -82,6 +98,8 @@ export class AuditLog {
   private readonly stopPruning = new AbortController();
   private timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
+  /** Anchoring chains written before anchors existed (see {@link adoptLegacyChains}). */
+  private adopting: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -114,6 +132,10 @@ export class AuditLog {
     }
     if (!writer) throw new AuditUnavailableError(`no free audit chain id under ${options.dir}`);
     const audit = new AuditLog(options.dir, writer, o);
+    if (o.anchors) {
+      const anchors = o.anchors;
+      audit.adopting = adoptLegacyChains(options.dir, o.keys, anchors, o.log).catch((err: unknown) => o.log.error('could not anchor the legacy audit chains', { err }));
+    }
     if (o.retentionMs > 0 && o.pruneIntervalMs > 0) {
       const run = () => void audit.runPrune();
       audit.timers.push(setTimeout(run, Math.min(10_000, o.pruneIntervalMs)).unref(), setInterval(run, o.pruneIntervalMs).unref());
@@ -140,10 +162,11 @@ export class AuditLog {
     return this.writer.flush();
   }
 
-  /** Verifies every chain in the directory (after writing what is queued here). */
+  /** Verifies every chain in the directory, with the keys and against the anchors (after writing what is queued here). */
   async verify(): Promise<VerifyReport> {
+    await this.adopting;
     await this.flush().catch(() => undefined);
-    return verifyAuditDir(this.dir);
+    return verifyAuditDir(this.dir, { keys: this.o.keys, ...(this.o.anchors ? { anchors: this.o.anchors } : {}) });
   }
 
   /** Records matching `filter` across every chain, newest first (after writing what is queued here). */
@@ -169,6 +192,7 @@ export class AuditLog {
       for (const t of this.timers) clearTimeout(t);
       this.stopPruning.abort();
       await this.pruning?.catch(() => undefined);
+      await this.adopting;
       await this.writer.close();
     })());
   }
@@ -207,6 +231,24 @@ export class AuditLog {
       }
     } catch (err) {
       if (!this.stopPruning.signal.aborted) this.o.log.error('audit retention failed', { err });
+    }
+  }
+}
+
+/**
+ * The migration to anchored chains: a chain with records but no anchor, whose records are all
+ * unkeyed (written before audit keys existed) and intact, is anchored at its last record, once.
+ * From then on, cutting its tail or deleting it shows in verify like for any chain. A chain
+ * holding keyed records but no anchor is left alone: verify reports its anchor missing.
+ */
+async function adoptLegacyChains(dir: string, keys: AuditKeyring, anchors: HeadAnchors, log: Logger): Promise<void> {
+  const anchored = await anchors.all();
+  for (const chain of await listChains(dir)) {
+    if (anchored.has(chain)) continue;
+    const r = await verifyChain(dir, chain, { keys });
+    if (!r.ok || r.records === 0 || r.legacy?.records !== r.records) continue;
+    if (await anchors.adopt(chain, { seq: r.lastSeq!, hash: r.lastHash!, at: new Date().toISOString() })) {
+      log.info('anchored an unkeyed legacy audit chain', { chain, seq: r.lastSeq });
     }
   }
 }

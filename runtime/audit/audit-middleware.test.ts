@@ -9,8 +9,11 @@ import { ForbiddenError } from '../auth/index.ts';
 import { FunctionNotFoundError } from '../registry/registry-errors.ts';
 import { problemResponse } from '../http/problem.ts';
 import { AuditLog } from './audit-log.ts';
+import { newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
 import type { AppDeps } from '../http/app-env.ts';
 import { auditDenials, auditNotes, auditRequest, audited } from './audit-middleware.ts';
+
+const keys = parseAuditKeys(newAuditKeySpec('t'));
 
 const verifier = new TokenVerifier({ secret: 'middleware-test-secret-0123456789abcdef' });
 let dir: string;
@@ -20,7 +23,7 @@ let lost: string[];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'autoglm-audit-mw-'));
-  audit = await AuditLog.open({ dir, chainId: 'mw', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
+  audit = await AuditLog.open({ dir, keys, chainId: 'mw', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
   lost = [];
   const notes: NonNullable<AppDeps['audit']> = auditNotes(audit, createLogger({}, 'error', (l) => lost.push(l)));
   app = new Hono();

@@ -1,5 +1,6 @@
-import { hash } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { InvalidAuditEventError } from './audit-errors.ts';
+import type { AuditKeyring } from './audit-keys.ts';
 
 /** How an audited action ended. */
 export type AuditOutcome = 'ok' | 'error' | 'denied';
@@ -60,9 +61,14 @@ export interface AuditRecord extends Omit<AuditEvent, 'roles' | 'action'> {
   time: string;
   roles: string[];
   action: string;
+  /**
+   * The audit key that sealed the record. Absent in records written before the chain was keyed
+   * (unkeyed legacy: their `hash` is a plain sha256, which anyone can recompute).
+   */
+  kid?: string;
   /** `hash` of the previous record; {@link GENESIS} for the first. */
   prev: string;
-  /** sha256(prev + canonical JSON of this record without `hash`), hex. */
+  /** HMAC-SHA256 with key `kid` of (prev + canonical JSON of this record without `hash`), hex; sha256 for a legacy record. */
   hash: string;
 }
 
@@ -123,18 +129,33 @@ export function canonicalJson(value: unknown): string {
   return out + '}';
 }
 
-/** The hash a record must carry: sha256(prev + canonical JSON of the record without `hash`). */
-export function recordHash(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
+/**
+ * The hash a record must carry: HMAC-SHA256 with `key` of (prev + canonical JSON of the record
+ * without `hash`); without a key, the sha256 of the same bytes (an unkeyed legacy record).
+ */
+export function recordHash(record: Omit<AuditRecord, 'hash'> & { hash?: string }, key?: Buffer): string {
   const body = record.hash === undefined ? record : { ...record, hash: undefined };
-  return hash('sha256', record.prev + canonicalJson(body), 'hex');
+  const data = record.prev + canonicalJson(body);
+  return key ? createHmac('sha256', key).update(data).digest('hex') : hash('sha256', data, 'hex');
 }
 
 /**
- * Builds the record for `event` at position `seq` after `prev`. Copies only the known fields,
- * cuts long strings, rounds the duration.
+ * Why `record`'s hash is not the one its content and key give, or undefined when it is. A keyed
+ * record needs its key in `keys`; a legacy record (no `kid`) is checked with plain sha256.
+ */
+export function sealProblem(record: AuditRecord, keys: AuditKeyring | undefined): string | undefined {
+  if (record.kid === undefined) return recordHash(record) === record.hash ? undefined : 'hash mismatch: the record was altered';
+  const key = keys?.keys.get(record.kid);
+  if (!key) return `sealed with audit key '${record.kid}', which this verification does not have: the record cannot be authenticated`;
+  return recordHash(record, key) === record.hash ? undefined : 'hash mismatch: the record was altered, or sealed without the audit key';
+}
+
+/**
+ * Builds the record for `event` at position `seq` after `prev`, sealed with the active key of
+ * `keys`. Copies only the known fields, cuts long strings, rounds the duration.
  * @throws InvalidAuditEventError when actor, action or outcome is missing or malformed (a platform bug).
  */
-export function sealRecord(event: AuditEvent, seq: number, prev: string, time: string): AuditRecord {
+export function sealRecord(event: AuditEvent, seq: number, prev: string, time: string, keys: AuditKeyring): AuditRecord {
   if (typeof event.actor !== 'string' || event.actor === '') throw new InvalidAuditEventError('actor', 'must be a non-empty string');
   if (typeof event.action !== 'string' || !ACTION_RE.test(event.action)) throw new InvalidAuditEventError('action', `must look like noun.verb, got ${JSON.stringify(event.action)}`);
   if (!OUTCOMES.has(event.outcome)) throw new InvalidAuditEventError('outcome', `must be ok, error or denied, got ${JSON.stringify(event.outcome)}`);
@@ -154,9 +175,10 @@ export function sealRecord(event: AuditEvent, seq: number, prev: string, time: s
   const detail = cleanDetail(event.detail);
   if (detail) rec.detail = detail;
   rec.outcome = event.outcome;
+  rec.kid = keys.active;
   rec.prev = prev;
   const sealed = rec as unknown as AuditRecord;
-  sealed.hash = recordHash(sealed);
+  sealed.hash = recordHash(sealed, keys.keys.get(keys.active));
   return sealed;
 }
 
@@ -168,5 +190,6 @@ export function malformed(value: unknown): string | undefined {
   if (typeof r.prev !== 'string' || !HEX64.test(r.prev)) return 'prev is not a sha256 hex digest';
   if (typeof r.hash !== 'string' || !HEX64.test(r.hash)) return 'hash is not a sha256 hex digest';
   if (typeof r.time !== 'string' || Number.isNaN(Date.parse(r.time))) return 'time is not an ISO 8601 time';
+  if (r.kid !== undefined && typeof r.kid !== 'string') return 'kid is not a string';
   return undefined;
 }

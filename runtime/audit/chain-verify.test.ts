@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { AuditLog } from './audit-log.ts';
+import { newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
 import { recordHash, type AuditRecord } from './audit-record.ts';
 import { verifyAuditDir } from './chain-verify.ts';
+
+const keys = parseAuditKeys(newAuditKeySpec('t'));
 
 const quiet = createLogger({}, 'error', () => undefined);
 const DAY = 86_400_000;
@@ -20,7 +23,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A closed chain `c` of `perDay` records on each of `days` days (one segment per day). */
 async function writeChain(days = 1, perDay = 10, chainId = 'c'): Promise<void> {
-  const log = await AuditLog.open({ dir, chainId, now: () => new Date(t), log: quiet, pruneIntervalMs: 0 });
+  const log = await AuditLog.open({ dir, keys, chainId, now: () => new Date(t), log: quiet, pruneIntervalMs: 0 });
   for (let d = 0; d < days; d++) {
     for (let i = 0; i < perDay; i++) {
       log.append({ actor: `user${i}`, roles: ['deployer'], action: 'function.deploy', function: 'echo', version: 'abcdef123456', outcome: 'ok', durationMs: i });
@@ -39,7 +42,7 @@ const writeLines = (path: string, ls: string[]) => writeFileSync(path, ls.map((l
 describe('verify', () => {
   it('passes a clean log and counts its records', async () => {
     await writeChain(3, 10);
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r).toMatchObject({ ok: true, records: 30, chains: [{ chain: 'c', ok: true, records: 30, firstSeq: 1, lastSeq: 30, segments: 3 }] });
     expect(r.firstBad).toBeUndefined();
   });
@@ -50,22 +53,22 @@ describe('verify', () => {
     const ls = lines(p);
     ls[4] = ls[4]!.replace('"actor":"user4"', '"actor":"mallory"');
     writeLines(p, ls);
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.ok).toBe(false);
     expect(r.firstBad).toMatchObject({ chain: 'c', file: `c/${segs()[0]}`, line: 5, seq: 5 });
     expect(r.firstBad!.reason).toMatch(/hash mismatch/);
   });
 
-  it('catches an edit whose hash was recomputed, at the next record', async () => {
+  it('catches an edit whose hash was recomputed (even with the key), at the next record', async () => {
     await writeChain();
     const p = segPath(0);
     const ls = lines(p);
     const rec = JSON.parse(ls[4]!) as AuditRecord;
     rec.outcome = 'denied';
-    rec.hash = recordHash(rec);
+    rec.hash = recordHash(rec, keys.keys.get(keys.active));
     ls[4] = JSON.stringify(rec);
     writeLines(p, ls);
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.firstBad).toMatchObject({ line: 6, seq: 6 });
     expect(r.firstBad!.reason).toMatch(/prev does not match/);
   });
@@ -76,7 +79,7 @@ describe('verify', () => {
     const ls = lines(p);
     ls.splice(4, 1);
     writeLines(p, ls);
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.firstBad).toMatchObject({ line: 5, seq: 5 });
     expect(r.firstBad!.reason).toMatch(/expected seq 5 here, found seq 6/);
   });
@@ -87,7 +90,7 @@ describe('verify', () => {
     const ls = lines(p);
     [ls[3], ls[4]] = [ls[4]!, ls[3]!];
     writeLines(p, ls);
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.firstBad).toMatchObject({ line: 4, seq: 4 });
     expect(r.firstBad!.reason).toMatch(/expected seq 4 here, found seq 5/);
   });
@@ -98,14 +101,14 @@ describe('verify', () => {
     const ls = lines(p);
     ls.splice(6, 0, ls[2]!);
     writeLines(p, ls);
-    expect((await verifyAuditDir(dir)).firstBad).toMatchObject({ line: 7, seq: 7 });
+    expect((await verifyAuditDir(dir, { keys })).firstBad).toMatchObject({ line: 7, seq: 7 });
   });
 
   it('catches records cut from the end, using head.json', async () => {
     await writeChain();
     const p = segPath(0);
     writeLines(p, lines(p).slice(0, 8));
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.firstBad).toMatchObject({ file: `c/${segs()[0]}`, line: 9, seq: 9 });
     expect(r.firstBad!.reason).toMatch(/records 9\.\.10 are missing from the end/);
   });
@@ -114,7 +117,7 @@ describe('verify', () => {
     await writeChain(3, 10);
     const [, middle, last] = segs();
     unlinkSync(join(dir, 'c', middle!));
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.firstBad).toMatchObject({ file: `c/${last}`, line: 1, seq: 11 });
     expect(r.firstBad!.reason).toMatch(/expected seq 11 here, found seq 21/);
   });
@@ -122,13 +125,13 @@ describe('verify', () => {
   it('catches a deleted newest segment', async () => {
     await writeChain(3, 10);
     unlinkSync(segPath(2));
-    expect((await verifyAuditDir(dir)).firstBad).toMatchObject({ seq: 21 });
+    expect((await verifyAuditDir(dir, { keys })).firstBad).toMatchObject({ seq: 21 });
   });
 
   it('catches a deleted oldest segment when no anchor covers it', async () => {
     await writeChain(2, 10);
     unlinkSync(segPath(0));
-    expect((await verifyAuditDir(dir)).firstBad).toMatchObject({ line: 1, seq: 1 });
+    expect((await verifyAuditDir(dir, { keys })).firstBad).toMatchObject({ line: 1, seq: 1 });
   });
 
   it('refuses an anchor the chain does not vouch for (forged to hide deleted records)', async () => {
@@ -136,7 +139,7 @@ describe('verify', () => {
     const last = JSON.parse(lines(segPath(0)).at(-1)!) as AuditRecord;
     unlinkSync(segPath(0));
     writeFileSync(join(dir, 'c', 'anchor.json'), JSON.stringify({ seq: last.seq, hash: last.hash, time: last.time, prunedAt: new Date().toISOString() }));
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.firstBad).toMatchObject({ file: 'c/anchor.json', seq: 10 });
     expect(r.firstBad!.reason).toMatch(/not vouched for/);
   });
@@ -145,9 +148,9 @@ describe('verify', () => {
     await writeChain();
     const head = readFileSync(join(dir, 'c', 'head.json'), 'utf8');
     writeFileSync(join(dir, 'c', 'head.json'), head.replace(/"hash":"[0-9a-f]{64}"/, `"hash":"${'1'.repeat(64)}"`));
-    expect((await verifyAuditDir(dir)).firstBad).toMatchObject({ seq: 10, reason: 'record 10 does not match head.json' });
+    expect((await verifyAuditDir(dir, { keys })).firstBad).toMatchObject({ seq: 10, reason: 'record 10 does not match head.json' });
     unlinkSync(join(dir, 'c', 'head.json'));
-    expect((await verifyAuditDir(dir)).firstBad!.reason).toMatch(/head.json is missing/);
+    expect((await verifyAuditDir(dir, { keys })).firstBad!.reason).toMatch(/head.json is missing/);
   });
 
   it('catches a line that is not JSON', async () => {
@@ -156,17 +159,17 @@ describe('verify', () => {
     const ls = lines(p);
     ls[2] = '{"seq":3,';
     writeLines(p, ls);
-    expect((await verifyAuditDir(dir)).firstBad).toMatchObject({ line: 3, seq: 3, reason: 'not valid JSON' });
+    expect((await verifyAuditDir(dir, { keys })).firstBad).toMatchObject({ line: 3, seq: 3, reason: 'not valid JSON' });
   });
 
   it('tolerates a partial last line (a write in progress) but not one inside the chain', async () => {
     await writeChain(2, 5);
     appendFileSync(segPath(1), '{"seq":11,"time":"2024');
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.ok).toBe(true);
     expect(r.chains[0]).toMatchObject({ records: 10, torn: true });
     appendFileSync(segPath(0), '{"seq":');
-    expect((await verifyAuditDir(dir)).firstBad).toMatchObject({ file: `c/${segs()[0]}`, line: 6, reason: expect.stringMatching(/incomplete line/) });
+    expect((await verifyAuditDir(dir, { keys })).firstBad).toMatchObject({ file: `c/${segs()[0]}`, line: 6, reason: expect.stringMatching(/incomplete line/) });
   });
 
   it('reports every chain and the first bad one', async () => {
@@ -174,7 +177,7 @@ describe('verify', () => {
     await writeChain(1, 5, 'b');
     const p = segPath(0, 'b');
     writeLines(p, lines(p).slice(1));
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.ok).toBe(false);
     expect(r.chains.map((c) => [c.chain, c.ok])).toEqual([
       ['a', true],

@@ -2,8 +2,10 @@ import { mkdir, open, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../functions/sdk/index.ts';
 import { AuditChainBusyError, AuditChainDamagedError, AuditUnavailableError } from './audit-errors.ts';
-import { GENESIS, malformed, recordHash, sealRecord, type AuditEvent, type AuditRecord } from './audit-record.ts';
+import type { AuditKeyring } from './audit-keys.ts';
+import { GENESIS, malformed, sealProblem, sealRecord, type AuditEvent, type AuditRecord } from './audit-record.ts';
 import { ChainLock, lockHolder } from './chain-lock.ts';
+import type { HeadAnchor, HeadAnchors } from './head-anchors.ts';
 import {
   ANCHOR_FILE,
   HEAD_FILE,
@@ -25,6 +27,8 @@ export interface ChainWriterOptions {
   maxPending: number;
   now: () => Date;
   log: Logger;
+  keys: AuditKeyring;
+  anchors: HeadAnchors | undefined;
 }
 
 /** After a failed flush, wait this long before the next try (the records stay in memory). */
@@ -39,6 +43,8 @@ interface Pending {
 interface Tail {
   seq: number;
   hash: string;
+  /** Key of the last record; undefined for a legacy record, or when no record is left. */
+  kid?: string;
   segment?: { name: string; day: string; bytes: number };
   /** Repairs of an interrupted write, applied only once the tail proved consistent with head.json. */
   truncate?: { path: string; size: number };
@@ -51,7 +57,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * Finds where a chain ends, and checks that end against head.json. Anything cut off, or a
  * last record altered, means the chain is damaged: it is reported, and nobody continues it.
  */
-async function readTail(dir: string, chain: string): Promise<Tail> {
+async function readTail(dir: string, chain: string, keys: AuditKeyring): Promise<Tail> {
   const damaged = (reason: string) => new AuditChainDamagedError(chain, reason);
   let head: ChainHead | undefined;
   let anchor: ChainAnchor | undefined;
@@ -79,7 +85,7 @@ async function readTail(dir: string, chain: string): Promise<Tail> {
     } catch {
       throw damaged(`the last line of ${name} is not valid JSON`);
     }
-    if (malformed(rec) || recordHash(rec) !== rec.hash) throw damaged(`the last record of ${name} was altered`);
+    if (malformed(rec) || sealProblem(rec, keys)) throw damaged(`the last record of ${name} was altered`);
     if (!head) throw damaged('head.json is missing');
     if (head.seq > rec.seq) throw damaged(`head.json says the chain ends at seq ${head.seq}, the files at ${rec.seq}`);
     if (head.seq === rec.seq && head.hash !== rec.hash) throw damaged(`record ${rec.seq} does not match head.json`);
@@ -87,6 +93,7 @@ async function readTail(dir: string, chain: string): Promise<Tail> {
     return {
       seq: rec.seq,
       hash: rec.hash,
+      ...(rec.kid !== undefined ? { kid: rec.kid } : {}),
       segment: { name, day: parsed.day, bytes: last.end },
       ...(last.torn > 0 ? { truncate: { path, size: last.end } } : {}),
       remove,
@@ -95,6 +102,21 @@ async function readTail(dir: string, chain: string): Promise<Tail> {
   const start = anchor ?? { seq: 0, hash: GENESIS };
   if (head && head.seq > start.seq) throw damaged(`head.json says the chain ends at seq ${head.seq}, but no records are left`);
   return { seq: start.seq, hash: start.hash, remove };
+}
+
+/**
+ * Checks a chain's end against its anchor in Redis: records cut from the end (and head.json
+ * rewritten to match) show here. A keyed chain without an anchor is refused too: its anchor was
+ * deleted, or Redis lost it, and continuing would anchor whatever the files now say.
+ */
+function checkAnchor(chain: string, tail: Tail, anchor: HeadAnchor | undefined): void {
+  const damaged = (reason: string) => new AuditChainDamagedError(chain, reason);
+  if (!anchor) {
+    if (tail.kid !== undefined) throw damaged('its anchor in Redis is missing');
+    return;
+  }
+  if (anchor.seq > tail.seq) throw damaged(`Redis anchors the chain at seq ${anchor.seq}, its files end at seq ${tail.seq}`);
+  if (anchor.seq === tail.seq && anchor.hash !== tail.hash) throw damaged(`record ${tail.seq} does not match its anchor in Redis`);
 }
 
 /**
@@ -109,7 +131,11 @@ export class ChainWriter {
   private fhName: string | undefined;
   private fhSize = 0;
   private head: ChainHead;
+  private headKid: string | undefined;
   private headDirty = true;
+  private anchorDirty = true;
+  private anchorRefused = false;
+  private anchoring: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private failing = false;
@@ -125,16 +151,18 @@ export class ChainWriter {
     private seq: number,
     private prev: string,
     segment: Tail['segment'],
+    kid: string | undefined,
     private readonly opts: ChainWriterOptions,
   ) {
     this.seg = segment;
+    this.headKid = kid;
     this.head = { chain, seq, hash: prev, ...(segment ? { segment: segment.name } : {}) };
   }
 
   /**
    * Claims chain `chain` under `auditDir` and continues it from its last record.
    * @throws AuditChainBusyError when a live process holds it.
-   * @throws AuditChainDamagedError when its end does not match head.json (left untouched).
+   * @throws AuditChainDamagedError when its end does not match head.json or its anchor in Redis (left untouched).
    */
   static async open(auditDir: string, chain: string, opts: ChainWriterOptions): Promise<ChainWriter> {
     const dir = join(auditDir, chain);
@@ -145,14 +173,15 @@ export class ChainWriter {
       throw new AuditChainBusyError(chain, h ? `pid ${h.pid} on ${h.host}` : 'another process');
     }
     try {
-      const tail = await readTail(dir, chain);
+      const tail = await readTail(dir, chain, opts.keys);
+      if (opts.anchors) checkAnchor(chain, tail, await opts.anchors.get(chain));
       if (tail.truncate) {
         opts.log.warn('audit segment ended in a partial record (interrupted write); cut it off', { chain, file: tail.truncate.path });
         await truncate(tail.truncate.path, tail.truncate.size);
       }
       for (const path of tail.remove) await rm(path, { force: true });
-      const w = new ChainWriter(dir, chain, lock, tail.seq, tail.hash, tail.segment, opts);
-      await w.flush(); // a new chain gets its head.json now; a lagging one catches up
+      const w = new ChainWriter(dir, chain, lock, tail.seq, tail.hash, tail.segment, tail.kid, opts);
+      await w.flush(); // a new chain gets its head.json and anchor now; a lagging one catches up
       return w;
     } catch (err) {
       await lock.release();
@@ -163,6 +192,11 @@ export class ChainWriter {
   /** The segment records are being written to; retention never deletes it. */
   get currentSegment(): string | undefined {
     return this.seg?.name;
+  }
+
+  /** The keys this chain is sealed with (retention verifies what it deletes with them). */
+  get keys(): AuditKeyring {
+    return this.opts.keys;
   }
 
   /** Seq of the newest record appended. */
@@ -182,7 +216,7 @@ export class ChainWriter {
       throw new AuditUnavailableError(`the audit log cannot write to ${this.dir}; ${this.pending.length} records are waiting`);
     }
     const time = this.opts.now().toISOString();
-    const rec = sealRecord(event, this.seq + 1, this.prev, time);
+    const rec = sealRecord(event, this.seq + 1, this.prev, time, this.opts.keys);
     const line = JSON.stringify(rec) + '\n';
     const bytes = Buffer.byteLength(line);
     const day = time.slice(0, 10);
@@ -198,11 +232,16 @@ export class ChainWriter {
     return rec;
   }
 
-  /** Writes everything appended so far (fsynced, head.json updated). Rejects when the disk refuses; the records stay queued. */
-  flush(): Promise<void> {
+  /**
+   * Writes everything appended so far (fsynced, head.json updated, then the head anchored). Rejects
+   * when the disk refuses; the records stay queued. Redis refusing the anchor does not reject: it
+   * is logged and retried, and verify meanwhile sees the anchor behind the files.
+   */
+  async flush(): Promise<void> {
     const run = this.flushing.then(() => this.flushOnce());
     this.flushing = run.catch(() => undefined);
-    return run;
+    await run;
+    await this.anchoring;
   }
 
   /** Flushes what is queued, closes the file and releases the chain. Idempotent. */
@@ -244,7 +283,7 @@ export class ChainWriter {
   }
 
   private async flushOnce(): Promise<void> {
-    if (this.pending.length === 0 && !this.headDirty) return;
+    if (this.pending.length === 0 && !this.headDirty && !(this.anchorDirty && this.opts.anchors)) return;
     const batch = this.pending;
     this.pending = [];
     let done = 0;
@@ -257,16 +296,43 @@ export class ChainWriter {
         done = end;
         const last = batch[done - 1]!;
         this.head = { chain: this.chain, seq: last.rec.seq, hash: last.rec.hash, time: last.rec.time, segment: seg };
+        this.headKid = last.rec.kid;
         this.headDirty = true;
+        this.anchorDirty = true;
       }
       // After the data is durable, never before: head.json may lag the files, never lead them.
-      await writeJsonAtomic(join(this.dir, HEAD_FILE), this.head);
+      if (this.headDirty) await writeJsonAtomic(join(this.dir, HEAD_FILE), this.head);
       this.headDirty = false;
       this.failing = false;
     } catch (err) {
       this.pending = batch.slice(done).concat(this.pending);
       this.failing = true;
       throw err;
+    }
+    this.anchoring ??= this.anchorLoop().finally(() => (this.anchoring = undefined));
+  }
+
+  /**
+   * Anchors the head in Redis, after head.json: the anchor may lag the files, never lead them.
+   * Runs beside the writes (one at a time, always the newest head), so a slow Redis never holds
+   * records back. Never rejects.
+   */
+  private async anchorLoop(): Promise<void> {
+    while (this.opts.anchors && this.anchorDirty) {
+      this.anchorDirty = false;
+      const head: HeadAnchor = { seq: this.head.seq, hash: this.head.hash, ...(this.headKid !== undefined ? { kid: this.headKid } : {}), at: this.opts.now().toISOString() };
+      try {
+        if (!(await this.opts.anchors.advance(this.chain, head)) && !this.anchorRefused) {
+          // Only another writer of this chain, or a hand on Redis, can have moved it further.
+          this.anchorRefused = true;
+          this.opts.log.error('Redis anchors this audit chain further along than its files; its anchor is left as it is', { chain: this.chain, seq: head.seq });
+        }
+      } catch (err) {
+        this.anchorDirty = true;
+        this.opts.log.warn('could not anchor the audit chain head in Redis; retrying', { err, chain: this.chain, seq: head.seq });
+        if (!this.closed) this.arm(RETRY_MS);
+        return;
+      }
     }
   }
 

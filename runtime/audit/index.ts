@@ -1,11 +1,15 @@
 /**
- * The audit trail: an append-only, hash-chained log of who did what (deploys, traffic changes,
- * tokens, invocations, denials), kept as JSON-lines files under `<stateDir>/audit`.
+ * The audit trail: an append-only log of who did what (deploys, traffic changes, tokens,
+ * invocations, denials), kept as JSON-lines files under `<stateDir>/audit`, each record sealed
+ * with a router-only key (HMAC chain) and each chain's head anchored outside the files.
  */
 export { AuditLog } from './audit-log.ts';
 export type { AuditLogOptions } from './audit-log.ts';
 
 export type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
+export { AUDIT_KEYS_FILE, newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
+export type { AuditKeyring } from './audit-keys.ts';
+export type { HeadAnchor, HeadAnchors } from './head-anchors.ts';
 export { ACTION_RE, GENESIS, canonicalJson, recordHash } from './audit-record.ts';
 
 export { auditDenials, auditNotes, auditRequest, audited } from './audit-middleware.ts';
@@ -15,7 +19,7 @@ export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseAuditTime, queryAuditDir } f
 export type { AuditEntry, AuditFilter } from './audit-query.ts';
 
 export { verifyAuditDir } from './chain-verify.ts';
-export type { BadRecord, ChainReport, VerifyReport } from './chain-verify.ts';
+export type { BadRecord, ChainReport, HeadAnchorCheck, VerifyOptions, VerifyReport } from './chain-verify.ts';
 
 export type { PruneResult } from './retention.ts';
 

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { AuditLog, type AuditLogOptions } from './audit-log.ts';
+import { newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { verifyAuditDir } from './chain-verify.ts';
+
+const keys = parseAuditKeys(newAuditKeySpec('t'));
 
 const DAY = 86_400_000;
 const quiet = createLogger({}, 'error', () => undefined);
@@ -23,7 +26,7 @@ afterEach(async () => {
 });
 
 async function openLog(o: Partial<AuditLogOptions> = {}): Promise<AuditLog> {
-  const a = await AuditLog.open({ dir, chainId: 'c', now: () => new Date(t), log: quiet, pruneIntervalMs: 0, retentionMs: 2 * DAY, ...o });
+  const a = await AuditLog.open({ dir, keys, chainId: 'c', now: () => new Date(t), log: quiet, pruneIntervalMs: 0, retentionMs: 2 * DAY, ...o });
   open.push(a);
   return a;
 }
@@ -70,7 +73,7 @@ describe('retention', () => {
     await fill(a, 5);
     await a.prune();
     unlinkSync(join(dir, 'c', segs()[0]!));
-    const r = await verifyAuditDir(dir);
+    const r = await verifyAuditDir(dir, { keys });
     expect(r.firstBad).toMatchObject({ chain: 'c', seq: 9, line: 1 });
   });
 
@@ -93,7 +96,7 @@ describe('retention', () => {
     for (const f of doomed) copyFileSync(join(dir, 'c', f), join(dir, f));
     await a.prune();
     for (const f of doomed) copyFileSync(join(dir, f), join(dir, 'c', f)); // as if the deletes never ran
-    expect(await verifyAuditDir(dir)).toMatchObject({ ok: true, chains: [{ firstSeq: 9, anchorSeq: 8 }] });
+    expect(await verifyAuditDir(dir, { keys })).toMatchObject({ ok: true, chains: [{ firstSeq: 9, anchorSeq: 8 }] });
     const [r] = await a.prune();
     expect(r!.deleted).toEqual(doomed);
     expect((await a.verify()).ok).toBe(true);

@@ -69,7 +69,7 @@ export async function pruneChain(w: ChainWriter, cutoffMs: number, now: Date, si
 
   if (doomed.length > 0) {
     const start = anchor ? { seq: anchor.seq, prev: anchor.hash } : { seq: 0, prev: GENESIS };
-    const walk = await walkSegments(dir, w.chain, doomed, start, signal ? { signal } : {});
+    const walk = await walkSegments(dir, w.chain, doomed, start, { keys: w.keys, ...(signal ? { signal } : {}) });
     if (walk.bad) return { ...result, ...(anchor ? { anchor } : {}), error: `not pruned: ${walk.bad.file}${walk.bad.line ? ` line ${walk.bad.line}` : ''}: ${walk.bad.reason}` };
     const kept = await firstRecord(join(dir, live[doomed.length]!));
     if (!kept || kept.seq !== walk.seq + 1 || kept.prev !== walk.hash) {

@@ -5,6 +5,7 @@ import { type LogLevel, EnvReader } from '../../functions/sdk/index.ts';
 import { parseKeyring } from '../../queue/cluster/index.ts';
 import { childEnvOf } from './child-env.ts';
 import { poolSection, type PoolSection } from './pool-section.ts';
+import { parseAuditKeys } from '../audit/index.ts';
 
 /** Which processes this node runs. */
 export type Role = 'all' | 'router' | 'pool';
@@ -71,6 +72,11 @@ export interface Config {
   readonly auditRetentionMs: number;
   /** `AUTOGLM_AUDIT_CHAIN`: this router's audit chain id. Unset: the first free `<hostname>-<n>`. */
   readonly auditChainId: string | undefined;
+  /**
+   * `AUTOGLM_AUDIT_KEYS`: `kid:secret[,kid:secret…]` (secrets ≥ 32 chars, first active) that seal
+   * audit records; routers only. Unset: one key generated and kept in the state directory (`audit-keys`).
+   */
+  readonly auditKeys: string | undefined;
   /**
    * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": calls/s, "concurrency": in flight}}`;
    * `*` applies to namespaces not listed; 0 or absent: unlimited. Default `{}` (no limits).
@@ -143,6 +149,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
     auditChainId: auditChain(r),
+    auditKeys: auditKeys(r),
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
@@ -231,6 +238,17 @@ function auditChain(r: EnvReader): string | undefined {
   const id = r.string('AUTOGLM_AUDIT_CHAIN');
   if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) r.errors.push(`AUTOGLM_AUDIT_CHAIN=${JSON.stringify(id)}: letters, digits, . _ and - only, at most 64`);
   return id;
+}
+
+function auditKeys(r: EnvReader): string | undefined {
+  const spec = r.string('AUTOGLM_AUDIT_KEYS');
+  if (spec === undefined) return undefined;
+  try {
+    parseAuditKeys(spec);
+  } catch (err) {
+    r.errors.push(`AUTOGLM_AUDIT_KEYS: ${(err as Error).message}`);
+  }
+  return spec;
 }
 
 function flagValue(argv: readonly string[], name: string): string | undefined {

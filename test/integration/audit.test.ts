@@ -7,7 +7,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/sdk/index.ts';
-import { AuditLog, auditDenials } from '../../runtime/audit/index.ts';
+import { AUDIT_KEYS_FILE, AuditLog, auditDenials, parseAuditKeys } from '../../runtime/audit/index.ts';
+import { AuditHeadStore } from '../../queue/cluster/index.ts';
 import { bearerAuth } from '../../runtime/auth/index.ts';
 import { EXIT, describeError } from '../../runtime/cli/cli-error.ts';
 import { EXIT_AUDIT_FAILED, registerAuditCommands } from '../../runtime/cli/commands/audit-commands.ts';
@@ -35,7 +36,9 @@ beforeAll(async () => {
   auditDir = join(stateDir, 'audit');
   p = await startPlatform(redis.url, { env: { AUTOGLM_STATE_DIR: stateDir } });
 
-  audit = await AuditLog.open({ dir: auditDir, log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
+  // The router's keys (generated in its state dir) and its Redis anchors: one audit trail.
+  const keys = parseAuditKeys(readFileSync(join(stateDir, AUDIT_KEYS_FILE), 'utf8').trim());
+  audit = await AuditLog.open({ dir: auditDir, keys, anchors: new AuditHeadStore(p.redis, p.prefix), log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
   // Mounted as app.ts mounts it: denials recorded before auth, routes behind the bearer check.
   const app = new OpenAPIHono<AppEnv>();
   app.use('*', async (c, next) => {
@@ -101,6 +104,8 @@ describe('audit routes over HTTP, with the platform\'s tokens', () => {
     const v = await runCli(['audit', 'verify'], api);
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^audit log intact: \d+ records/);
+    // Both chains (the router's and this one) are keyed and anchored in Redis.
+    expect(v.stdout.match(/^ {2}ok {4}.*Redis anchor (match|\d+ record\(s\) behind)/gm)).toHaveLength(2);
     const q = await runCli(['audit', 'query', '--actor', 'dana'], api);
     expect(q.code).toBe(0);
     expect(q.stdout).toMatch(/dana\s+traffic\.change\s+echo\s+ok/);

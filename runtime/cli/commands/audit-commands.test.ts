@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../functions/sdk/index.ts';
-import { AuditLog } from '../../audit/index.ts';
+import { AUDIT_KEYS_FILE, AuditLog, newAuditKeySpec, parseAuditKeys } from '../../audit/index.ts';
 import type { ApiClient } from '../../client/api-client.ts';
 import { EXIT, describeError } from '../cli-error.ts';
 import { createOutput } from '../output.ts';
@@ -38,7 +38,10 @@ async function runCli(args: string[], api?: ApiClient): Promise<{ code: number; 
 beforeEach(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'autoglm-audit-cli-'));
   auditDir = join(stateDir, 'audit');
-  const log = await AuditLog.open({ dir: auditDir, chainId: 'c', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
+  // As the router keeps it: the keyring in the state directory, beside audit/.
+  writeFileSync(join(stateDir, AUDIT_KEYS_FILE), newAuditKeySpec('k1') + '\n', { mode: 0o600 });
+  const keys = parseAuditKeys(readFileSync(join(stateDir, AUDIT_KEYS_FILE), 'utf8').trim());
+  const log = await AuditLog.open({ dir: auditDir, keys, chainId: 'c', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
   for (const actor of ['alice', 'bob', 'alice', 'carol']) log.append({ actor, roles: ['deployer'], action: 'function.deploy', function: 'echo', outcome: 'ok', durationMs: 5 });
   await log.close();
 });
@@ -65,6 +68,24 @@ describe('autoglm audit verify --dir', () => {
     const j = await runCli(['--json', 'audit', 'verify', '--dir', auditDir]);
     expect(j.code).toBe(EXIT_AUDIT_FAILED);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, firstBad: { chain: 'c', line: 3, seq: 3 } });
+  });
+
+  it('reads the keys from the state directory, or --keys; without them keyed records fail, unauthenticated', async () => {
+    const keysFile = join(stateDir, AUDIT_KEYS_FILE);
+    const copy = mkdtempSync(join(tmpdir(), 'autoglm-audit-copy-'));
+    try {
+      cpSync(auditDir, join(copy, 'audit'), { recursive: true });
+      const withoutKeys = await runCli(['audit', 'verify', '--dir', join(copy, 'audit')]);
+      expect(withoutKeys.code).toBe(EXIT_AUDIT_FAILED);
+      expect(withoutKeys.stderr).toMatch(/\(seq 1\): sealed with audit key 'k1', which this verification does not have/);
+      const withKeys = await runCli(['audit', 'verify', '--dir', join(copy, 'audit'), '--keys', keysFile]);
+      expect(withKeys.code).toBe(0);
+      expect(withKeys.stdout).toContain('Redis anchors not checked (offline)');
+      writeFileSync(join(copy, 'bad-keys'), 'k1:short\n');
+      expect((await runCli(['audit', 'verify', '--dir', join(copy, 'audit'), '--keys', join(copy, 'bad-keys')])).code).toBe(EXIT.usage);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('is a usage error for a directory without a log', async () => {

@@ -1,14 +1,17 @@
-import { statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
+  AUDIT_KEYS_FILE,
   AuditLogNotFoundError,
   MAX_QUERY_LIMIT,
+  parseAuditKeys,
   parseAuditTime,
   queryAuditDir,
   verifyAuditDir,
   type AuditEntry,
   type AuditFilter,
+  type AuditKeyring,
   type BadRecord,
   type VerifyReport,
 } from '../../audit/index.ts';
@@ -31,6 +34,35 @@ export function auditDirOf(dir: string): string {
   return auditDir;
 }
 
+/**
+ * The keys an offline verify checks records with: `--keys <file>` (a copy of the state
+ * directory's `audit-keys`, or `AUTOGLM_AUDIT_KEYS`'s value), else the `audit-keys` file beside
+ * the audit directory. Undefined when there is none: keyed records then fail, unauthenticated.
+ */
+export function auditKeysOf(auditDir: string, file?: string): AuditKeyring | undefined {
+  const path = file ? resolve(file) : join(dirname(auditDir), AUDIT_KEYS_FILE);
+  let spec: string;
+  try {
+    spec = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if (!file && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(`cannot read the audit keys in ${path}: ${(err as Error).message}`, EXIT.usage);
+  }
+  try {
+    return parseAuditKeys(spec);
+  } catch (err) {
+    throw new CliError(`${path}: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+/** `match`, `behind by 3`, … : how the files compare with the head anchored in Redis. */
+const anchorText = (c: VerifyReport['chains'][number]): string => {
+  const a = c.headAnchor;
+  if (!a) return '';
+  if (a.status === 'behind') return `, Redis anchor ${a.behind} record(s) behind (seq ${a.seq})`;
+  return `, Redis anchor ${a.status}${a.seq !== undefined ? ` (seq ${a.seq})` : ''}`;
+};
+
 /** Runs an offline read; a missing directory is the user's mistake, not a failed verification. */
 async function offline<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -49,11 +81,14 @@ export function verifyText(r: VerifyReport): string {
   const chains = r.chains.map((c) => {
     const range = c.records ? `seq ${c.firstSeq}..${c.lastSeq}` : 'empty';
     const pruned = c.anchorSeq !== undefined ? `, pruned up to seq ${c.anchorSeq}` : '';
-    return `  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.chain}  ${c.records} records (${range}${pruned}), ${c.segments} segment(s)${c.torn ? ', last write in progress' : ''}`;
+    const legacy = c.legacy ? `, ${c.legacy.records} unkeyed legacy record(s) up to seq ${c.legacy.lastSeq}` : '';
+    return `  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.chain}  ${c.records} records (${range}${pruned}), ${c.segments} segment(s)${legacy}${anchorText(c)}${c.torn ? ', last write in progress' : ''}`;
   });
-  if (r.ok) return [`audit log intact: ${r.records} records in ${r.chains.length} chain(s)`, ...chains].join('\n');
+  // Offline, only the files are read: a cut tail with head.json rewritten, or a deleted chain, needs Redis's anchors.
+  const notes = r.chains.some((c) => !c.headAnchor) ? ['  Redis anchors not checked (offline): verify through the server to see cut tails and deleted chains'] : [];
+  if (r.ok) return [`audit log intact: ${r.records} records in ${r.chains.length} chain(s)`, ...chains, ...notes].join('\n');
   const b = r.firstBad!;
-  return ['AUDIT LOG FAILED VERIFICATION', `  first bad record: ${whereBad(b)}`, `  reason: ${b.reason}`, ...chains].join('\n');
+  return ['AUDIT LOG FAILED VERIFICATION', `  first bad record: ${whereBad(b)}`, `  reason: ${b.reason}`, ...chains, ...notes].join('\n');
 }
 
 /** The human form of query results. */
@@ -127,9 +162,14 @@ export function registerAuditCommands(program: Command, ctx: Ctx): void {
     .command('verify')
     .description(`check every hash chain; exit ${EXIT_AUDIT_FAILED} and name the first bad record when one fails`)
     .option('--dir <path>', 'check the files directly, no server: <state-dir>/audit, or a copy of it')
-    .action(async (o: { dir?: string }) => {
+    .option('--keys <file>', `with --dir: the audit keys (default: ${AUDIT_KEYS_FILE} in the state directory)`)
+    .action(async (o: { dir?: string; keys?: string }) => {
       const c = ctx();
-      const report: VerifyReport = o.dir ? await offline(() => verifyAuditDir(auditDirOf(o.dir!))) : (await c.api().request('GET', '/v1/audit/verify')).body;
+      const offlineVerify = (dir: string) => {
+        const keys = auditKeysOf(dir, o.keys);
+        return verifyAuditDir(dir, keys ? { keys } : {});
+      };
+      const report: VerifyReport = o.dir ? await offline(() => offlineVerify(auditDirOf(o.dir!))) : (await c.api().request('GET', '/v1/audit/verify')).body;
       c.out.print(report, () => verifyText(report));
       if (!report.ok) throw new CliError(`audit log verification failed at ${whereBad(report.firstBad!)}: ${report.firstBad!.reason}`, EXIT_AUDIT_FAILED);
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../functions/sdk/index.ts';
-import { AuditLog, auditDenials } from '../../audit/index.ts';
+import { AuditLog, auditDenials, newAuditKeySpec, parseAuditKeys } from '../../audit/index.ts';
 import { TokenVerifier, bearerAuth } from '../../auth/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ValidationError } from '../errors.ts';
@@ -19,7 +19,7 @@ let admin: string;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'autoglm-audit-routes-'));
-  audit = await AuditLog.open({ dir, chainId: 'r', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
+  audit = await AuditLog.open({ dir, keys: parseAuditKeys(newAuditKeySpec()), chainId: 'r', log: createLogger({}, 'error', () => undefined), pruneIntervalMs: 0 });
   // As createApp assembles it: schema failures become 400 problems naming the field.
   app = new OpenAPIHono<AppEnv>({
     defaultHook: (r) => {

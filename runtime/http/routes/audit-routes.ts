@@ -44,6 +44,7 @@ export const AuditRecordSchema = z
     remote: z.string().optional(),
     target: z.string().optional(),
     detail: z.record(z.string(), z.unknown()).optional(),
+    kid: z.string().optional().openapi({ description: 'The audit key that sealed the record; absent in unkeyed legacy records' }),
     prev: z.string(),
     hash: z.string(),
   })
@@ -66,6 +67,12 @@ export const VerifyReportSchema = z
         lastSeq: z.number().int().optional(),
         anchorSeq: z.number().int().optional(),
         segments: z.number().int(),
+        lastHash: z.string().optional(),
+        legacy: z.object({ records: z.number().int(), lastSeq: z.number().int() }).optional(),
+        headAnchor: z
+          .object({ status: z.enum(['match', 'behind', 'missing', 'ahead', 'mismatch', 'folder missing']), seq: z.number().int().optional(), behind: z.number().int().optional() })
+          .optional()
+          .openapi({ description: "The chain's head as anchored in Redis, compared with its files" }),
         torn: z.boolean().optional(),
         firstBad: BadRecordSchema.optional(),
       }),
