@@ -1,13 +1,5 @@
 import { PlatformError } from '../queue/platform-error.ts';
 
-/** The operator forced a TensorFlow.js backend that does not load here. The worker cannot start. */
-export class BackendUnavailableError extends PlatformError {
-  override readonly name = 'BackendUnavailableError';
-  constructor(readonly backend: string, reason: string) {
-    super('BACKEND_UNAVAILABLE', `TensorFlow.js backend '${backend}' is not available: ${reason}`);
-  }
-}
-
 /** A function's model is larger than the whole cache budget of this worker's device. */
 export class ModelTooLargeError extends PlatformError {
   override readonly name = 'ModelTooLargeError';

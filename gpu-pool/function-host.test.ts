@@ -8,7 +8,7 @@ import type { InvocationResult } from '../functions/sdk/index.ts';
 import type { DeviceSlot, FunctionRecord } from '../queue/cluster/index.ts';
 import type { JobData } from '../queue/jobs/index.ts';
 import { buildBundle } from '../runtime/bundles/build-bundle.ts';
-import { selectBackend, type BackendSelection } from './backend.ts';
+import { selectBackend, type BackendSelection } from '../functions/sdk/tf/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { FunctionHost } from './function-host.ts';
 

@@ -3,11 +3,10 @@
  * TensorFlow.js backend, then runs a {@link FunctionHost} on the main thread's messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger, fromErrorRecord, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
+import { AutoglmError, createLogger, fromErrorRecord, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
+import { selectBackend, type BackendSelection } from '../functions/sdk/tf/index.ts';
 import type { FunctionLogLine } from '../queue/cluster/index.ts';
-import { selectBackend, type BackendSelection } from './backend.ts';
 import { BundleCache } from './bundle-cache.ts';
-import { BackendUnavailableError } from './errors.ts';
 import { FunctionHost, type HostInput } from './function-host.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
@@ -20,7 +19,7 @@ try {
   serve(await selectBackend({ choice: data.backend, gpuModule: data.gpuModule }));
 } catch (err) {
   // Nothing listens after this, so the thread ends; the main thread reports why.
-  post({ t: 'fatal', message: (err as Error).message, ...(err instanceof BackendUnavailableError ? { backend: err.backend } : {}) });
+  post({ t: 'fatal', message: (err as Error).message, ...(err instanceof AutoglmError ? { error: toErrorRecord(err) } : {}) });
 }
 
 function serve(selection: BackendSelection): void {

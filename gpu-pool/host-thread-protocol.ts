@@ -1,7 +1,7 @@
 /** Messages between a worker's main thread ({@link HostThread}) and its inference thread. */
 import type { ErrorRecord, InvocationResult, LogLevel } from '../functions/sdk/index.ts';
+import type { BackendChoice, BackendName } from '../functions/sdk/tf/index.ts';
 import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
-import type { BackendChoice, BackendName } from './backend.ts';
 import type { HostInput, HostStats } from './function-host.ts';
 
 /** `workerData` of the inference thread. */
@@ -37,7 +37,8 @@ export type ToThread =
 /** Thread → main. */
 export type FromThread =
   | { t: 'ready'; backend: BackendName; skipped: { backend: BackendName; reason: string }[]; simd: boolean | undefined }
-  | { t: 'fatal'; message: string; backend?: string }
+  /** The thread cannot serve; `error` when it knows why in the catalogue's terms (BACKEND_UNAVAILABLE). */
+  | { t: 'fatal'; message: string; error?: ErrorRecord }
   | { t: 'done'; results: { id: number; result: InvocationResult }[] }
   /** What function code wrote in one turn of the thread (`ctx.log`, `console.*`). */
   | { t: 'logs'; lines: FunctionLogLine[] }

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import { toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
+import { fromErrorRecord, toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
+import type { BackendSelection } from '../functions/sdk/tf/index.ts';
 import type { FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
-import type { BackendSelection } from './backend.ts';
 import { Batcher, batchPlan } from './batcher.ts';
-import { BackendUnavailableError, HostLostError, SecretsUnavailableError } from './errors.ts';
+import { HostLostError, SecretsUnavailableError } from './errors.ts';
 import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { RecordIndex, versionKey } from './record-index.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
@@ -70,7 +70,7 @@ export class HostThread implements Host {
 
   /**
    * Starts the thread and waits until it has selected its backend.
-   * @throws BackendUnavailableError when the (forced) backend does not load; Error when the thread fails to start
+   * @throws AutoglmError `BACKEND_UNAVAILABLE` when the (forced) backend does not load; Error when the thread fails to start
    */
   static async start(opts: HostThreadOptions): Promise<HostThread> {
     const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = opts;
@@ -80,7 +80,8 @@ export class HostThread implements Host {
     const ready = await new Promise<Extract<FromThread, { t: 'ready' }>>((resolve, reject) => {
       const onMessage = (m: FromThread) => {
         if (m.t === 'ready') resolve(m);
-        else if (m.t === 'fatal') reject(m.backend ? new BackendUnavailableError(m.backend, m.message) : new Error(`inference thread failed to start: ${m.message}`));
+        // Rebuilt from its record: the class lives with TensorFlow.js, which this thread never loads.
+        else if (m.t === 'fatal') reject(m.error ? fromErrorRecord(m.error) : new Error(`inference thread failed to start: ${m.message}`));
         else reject(new Error(`inference thread sent '${m.t}' before ready`));
       };
       const onExit = (code: number) => reject(new Error(`inference thread exited with code ${code} during start`));

@@ -1,7 +1,6 @@
 /**
- * The worker pool: device discovery and slot planning, TensorFlow.js backend selection, the
- * function host (model cache, dynamic batching), and the supervisor that keeps one worker per
- * device slot healthy. Entry point: `gpu-pool/main.ts`. Placement (`canServe`, `placeFunction`)
+ * The worker pool: device discovery and slot planning, the function host (model cache, dynamic
+ * batching), and the supervisor that keeps one worker per device slot healthy. Entry point: `gpu-pool/main.ts`. Placement (`canServe`, `placeFunction`)
  * lives in `queue/` so the router can use it without importing the pool.
  */
 // Supervision
@@ -9,11 +8,9 @@ export { Supervisor, TS_EXEC_ARGV } from './supervisor.ts';
 export type { RestartReason, SlotState, SupervisorOptions } from './supervisor.ts';
 export type { WorkerMessage } from './worker-messages.ts';
 
-// Devices and backends
+// Devices (the TensorFlow.js backend is selected by the SDK's `selectBackend`)
 export { NVIDIA_SMI_ARGS, parseNvidiaSmi, planSlots, probeGpus } from './devices.ts';
 export type { GpuInfo, RunCommand, SlotPlanInput } from './devices.ts';
-export { selectBackend } from './backend.ts';
-export type { BackendChoice, BackendName, BackendOptions, BackendSelection } from './backend.ts';
 
 // Running function code
 export { FunctionHost, notDeployed } from './function-host.ts';
@@ -27,7 +24,7 @@ export { Batcher, batchPlan } from './batcher.ts';
 export type { BatchPlan } from './batcher.ts';
 
 // Errors
-export { BackendUnavailableError, BadBatchResultError, HostLostError, ModelTooLargeError } from './errors.ts';
+export { BadBatchResultError, HostLostError, ModelTooLargeError } from './errors.ts';
 
 // Configuration: handed in by the launcher (its type, PoolConfig, is in queue/ since both sides use it)
 export { SECRET_VARIABLES, loadWorkerIdentity, readPoolConfig } from './config.ts';

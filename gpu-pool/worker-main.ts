@@ -11,7 +11,6 @@ import { createLogger } from '../functions/sdk/index.ts';
 import { FunctionLogWriter, type FunctionLogLine, FunctionCatalog, POOL_CONFIG_VARIABLE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRegistry, canServe, needsOf, connectRedis, releaseRedis, type GpuReading, type SecretChange } from '../queue/cluster/index.ts';
 import { FunctionConsumer } from '../queue/jobs/index.ts';
 import { flushSpans } from './span-flush.ts';
-import { selectBackend } from './backend.ts';
 import { batchPlan } from './batcher.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { SECRET_VARIABLES, loadWorkerIdentity, readPoolConfig } from './config.ts';
@@ -80,6 +79,8 @@ try {
     host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: fetcher, log, onLog, secrets: secrets.open }));
     log.info('backend selected', { backend: host.backend, simd: thread.selection.simd, skipped: thread.selection.skipped, inference: 'thread' });
   } else {
+    // Imported here: in the default (thread) mode this thread never loads TensorFlow.js (~60 MB).
+    const { selectBackend } = await import('../functions/sdk/tf/index.ts');
     const sel = await selectBackend({ choice: config.backend, gpuModule: config.gpuModule });
     const bundles = new BundleCache(config.bundleCacheDir, { localDir: config.artifactsDir });
     host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log, onLog, secrets: secrets.open });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../../gpu-pool/backend.ts';
+import { selectBackend } from './select-backend.ts';
 import { sequencePredictor } from './sequence-predictor.ts';
 
 const STEPS = 30;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../../gpu-pool/backend.ts';
 import { InvalidInputError } from '../index.ts';
 import { folderIO } from './folder-io.ts';
+import { selectBackend } from './select-backend.ts';
 import { loadServedModel, UnservableModelError } from './served-model.ts';
 
 const GRAPH = join(import.meta.dirname, '../../../test/fixtures/models/graph-affine/model.json');

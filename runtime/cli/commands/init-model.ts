@@ -1,8 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { selectBackend } from '../../../gpu-pool/backend.ts';
-import { exampleSchema, inputSchema, loadServedModel, shapeText, zerosInput, type OutputSpec, type ServedModel, type TensorSpec } from '../../../functions/sdk/tf/index.ts';
+import { exampleSchema, inputSchema, loadServedModel, selectBackend, shapeText, zerosInput, type OutputSpec, type ServedModel, type TensorSpec } from '../../../functions/sdk/tf/index.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import { newFunctionDir } from './init.ts';
 

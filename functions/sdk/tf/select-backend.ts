@@ -1,8 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BackendUnavailableError } from './errors.ts';
+import * as tf from '@tensorflow/tfjs';
+import { AutoglmError } from '../index.ts';
 
-/** TensorFlow.js backends the pool can run on, best first. */
+/** TensorFlow.js backends a process can run on, best first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** What the operator asks for: `auto` takes the best that loads. */
 export type BackendChoice = 'auto' | BackendName;
@@ -19,7 +20,7 @@ export interface BackendOptions {
   importModule?: (specifier: string) => Promise<unknown>;
 }
 
-/** The backend a worker runs on, and why better ones were passed over. */
+/** The backend a process runs on, and why better ones were passed over. */
 export interface BackendSelection {
   name: BackendName;
   /** Better backends that did not load, in the order tried. */
@@ -32,26 +33,35 @@ export interface BackendSelection {
   numBytes(): number;
 }
 
-type Tf = typeof import('@tensorflow/tfjs');
+/**
+ * A forced TensorFlow.js backend (or, with `auto`, every one) does not load here: a worker cannot
+ * start. Its code, `BACKEND_UNAVAILABLE`, is in the platform's error catalogue.
+ */
+export class BackendUnavailableError extends AutoglmError {
+  override readonly name = 'BackendUnavailableError';
+  constructor(readonly backend: string, reason: string) {
+    super('BACKEND_UNAVAILABLE', `TensorFlow.js backend '${backend}' is not available: ${reason}`);
+  }
+}
 
 const defaultImport = (specifier: string): Promise<unknown> => import(specifier);
 
 /**
- * Selects the process's TensorFlow.js backend: `tensorflow` through the native binding
- * (`@tensorflow/tfjs-node-gpu`, an optional dependency that needs CUDA and libtensorflow) when it
- * loads, else the WebAssembly backend (SIMD where the CPU has it), else pure-JS `cpu`. Each
- * candidate counts only once `tf.setBackend` says it initialised.
+ * Selects the process's TensorFlow.js backend (for the pool's workers and the CLI's model checks):
+ * `tensorflow` through the native binding (`@tensorflow/tfjs-node-gpu`, an optional dependency
+ * that needs CUDA and libtensorflow) when it loads, else the WebAssembly backend (SIMD where the
+ * CPU has it), else pure-JS `cpu`. Each candidate counts only once `tf.setBackend` says it
+ * initialised. Nothing assumes the GPU package is absent: it is tried whenever `auto` is asked.
  * @throws BackendUnavailableError when a forced backend does not load
  */
 export async function selectBackend(opts: BackendOptions): Promise<BackendSelection> {
   const importModule = opts.importModule ?? defaultImport;
-  const tf = (await import('@tensorflow/tfjs')) as Tf;
   const gpuModule = opts.gpuModule ?? '@tensorflow/tfjs-node-gpu';
   const candidates = opts.choice === 'auto' ? PREFERENCE : [opts.choice];
   const skipped: BackendSelection['skipped'] = [];
   for (const name of candidates) {
     try {
-      const simd = await activate(tf, name, importModule, gpuModule);
+      const simd = await activate(name, importModule, gpuModule);
       return { name, skipped, simd, numTensors: () => tf.memory().numTensors, numBytes: () => tf.memory().numBytes };
     } catch (err) {
       const reason = describe(err);
@@ -62,7 +72,7 @@ export async function selectBackend(opts: BackendOptions): Promise<BackendSelect
   throw new BackendUnavailableError('auto', skipped.map((s) => `${s.backend}: ${s.reason}`).join('; '));
 }
 
-async function activate(tf: Tf, name: BackendName, importModule: (s: string) => Promise<unknown>, gpuModule: string): Promise<boolean | undefined> {
+async function activate(name: BackendName, importModule: (s: string) => Promise<unknown>, gpuModule: string): Promise<boolean | undefined> {
   let simd: boolean | undefined;
   if (name === 'tensorflow') {
     await importModule(specifierOf(gpuModule));

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from './backend.ts';
-import { BackendUnavailableError } from './errors.ts';
+import { BackendUnavailableError, selectBackend } from './select-backend.ts';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/backends/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/backends/${name}`, import.meta.url));
 const real = (s: string) => import(s);
 /** An importer for which the named modules fail to load the way a broken native binding does. */
 const failing =
