@@ -1,0 +1,266 @@
+import { hostname } from 'node:os';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
+import type { Redis } from 'ioredis';
+import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
+import type { BackendChoice } from '../functions/sdk/tf/index.ts';
+import { FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRegistry, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode } from '../queue/cluster/index.ts';
+import type { Executor, JobData } from '../queue/jobs/index.ts';
+import { BundleCache } from './bundle-cache.ts';
+import { ConsumerSet } from './consumer-set.ts';
+import type { Host } from './function-host.ts';
+import { watchGpu } from './gpu-watch.ts';
+import { openHost } from './open-host.ts';
+import { RecordIndex } from './record-index.ts';
+import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
+import { WorkerHeartbeat } from './worker-heartbeat.ts';
+import type { WorkerMessage } from './worker-messages.ts';
+import { WorkerSecrets, readersOf } from './worker-secrets.ts';
+
+/** Options of a {@link PoolWorker}: what the pool's configuration says, and the slot the supervisor gave it. */
+export interface PoolWorkerOptions {
+  /** The device slot served, with the namespaces its pool serves if not all (heartbeats carry them to placement; hosts warm only theirs). */
+  slot: DeviceSlot;
+  /** Times this slot's worker was replaced before [0]. */
+  restarts?: number;
+  redisUrl: string;
+  /** CA to trust for a `rediss://` URL [the system's]. */
+  redisCa?: Buffer;
+  /** Prefix of every Redis key. */
+  prefix: string;
+  /** Keys that open sealed inputs and secrets and seal outputs; function code never sees them. */
+  encryptionKeys: Keyring;
+  /** `auto` (tensorflow → wasm → cpu) or a backend that must load. */
+  backend: BackendChoice;
+  /** Module providing the `tensorflow` backend. */
+  gpuModule: string;
+  /** `thread`: function code runs on an inference thread, so a long predict never delays lock renewal; `inline`: on the main thread. */
+  inference: InferenceMode;
+  /** The router's bundle store, when on this node. */
+  artifactsDir: string;
+  /** Where this node extracts bundles. */
+  bundleCacheDir: string;
+  /** Routers that serve bundles missing from `artifactsDir` [none]. */
+  routerUrls?: string[];
+  /** A token with the `worker` role, for those downloads. */
+  workerToken?: string;
+  /** How long a job's lock lasts without renewal. */
+  jobLockMs: number;
+  stalledIntervalMs: number;
+  /** How long the main loop (and the inference thread, at least) may be silent before the supervisor replaces this worker. */
+  hangLimitMs: number;
+  /** How often a GPU slot's device is read. */
+  gpuPollMs: number;
+  logLevel: LogLevel;
+  /** Lines of function logs kept per function. */
+  logsKept: number;
+  /** Lines a second shipped per function; more are counted and dropped. */
+  logsPerSecond: number;
+  /** [`<hostname>-<pid>`] */
+  workerId?: string;
+  /** [a JSON logger to stderr, at `logLevel`] */
+  log?: Logger;
+  /** Sends to the supervisor [over IPC while the channel is open; a send on a closed one would crash the process]. */
+  toSupervisor?: (msg: WorkerMessage) => void;
+  /** Told when the inference thread dies: this worker runs no more jobs [it closes itself]. */
+  onThreadLost?: () => void;
+}
+
+/** What a started worker holds; released by {@link PoolWorker.close}. */
+interface Running {
+  host: Host;
+  connections: Redis[];
+  consumers: ConsumerSet;
+  heartbeat: WorkerHeartbeat;
+  logs: FunctionLogWriter;
+  registry: WorkerRegistry;
+  stopCatalogWatch?: () => Promise<void>;
+  stopSecretWatch?: () => Promise<void>;
+  stopChecks?: () => Promise<void>;
+}
+
+/**
+ * A pool worker (one process per device slot, forked by the supervisor): selects the TensorFlow.js
+ * backend, loads warm functions, consumes the queues of the functions its device can serve, runs
+ * their code through a {@link Host}, and reports heartbeats to Redis (for /readyz and placement)
+ * and to the supervisor (for hang and memory checks).
+ */
+export class PoolWorker {
+  readonly workerId: string;
+  private readonly log: Logger;
+  private readonly tracer = trace.getTracer('autoglm-worker');
+  /** Every version by key: jobs look theirs up (the host resolves it the same way), and so do secrets. */
+  private readonly records = new RecordIndex();
+  private readonly secrets = new WorkerSecrets(this.records);
+  /** Bundles missing from this node are downloaded here, on the main thread, so the worker token never reaches the inference thread. */
+  private readonly fetcher: BundleCache;
+  private view: CatalogView = { records: [], serving: new Set(), byFunction: new Map() };
+  private gpu: GpuReading | undefined;
+  private stopGpuWatch: () => void = () => undefined;
+  private running: Running | undefined;
+  private accepting = false;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: PoolWorkerOptions) {
+    this.workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
+    this.log = opts.log ?? createLogger({ component: 'worker', workerId: this.workerId, device: opts.slot.id }, opts.logLevel);
+    const { bundleCacheDir, artifactsDir, routerUrls = [], workerToken } = opts;
+    this.fetcher = new BundleCache(bundleCacheDir, { localDir: artifactsDir, routerUrls: async () => routerUrls, ...(workerToken ? { token: workerToken } : {}) });
+  }
+
+  /**
+   * Starts taking jobs once the warm functions are loaded, and tells the supervisor it is ready.
+   * Idempotent. When it fails, {@link close} releases what it opened.
+   * @throws an error coded `BACKEND_UNAVAILABLE` when the forced backend does not load; the Redis or inference thread error otherwise
+   */
+  start(): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('the worker is closed'));
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  /**
+   * Stops taking jobs, lets the running ones finish (the supervisor kills a worker that outlives
+   * its grace period), leaves the registry and releases Redis and the host. Waiting jobs stay
+   * queued for other workers. Idempotent: every call returns the same promise.
+   */
+  close(reason = 'closed'): Promise<void> {
+    this.closing ??= this.stop(reason);
+    return this.closing;
+  }
+
+  private async run(): Promise<void> {
+    const o = this.opts;
+    const { slot } = o;
+    const log = this.log;
+    if (slot.kind === 'gpu') this.stopGpuWatch = watchGpu(slot.index, o.gpuPollMs, (r) => (this.gpu = r));
+    // What function code writes (`ctx.log`, `console.*`) goes to Redis, sealed, for `autoglm logs`;
+    // the `ctx.log` lines shipped (within the rate) also to this worker's log (console lines print
+    // as they always did).
+    const onLog = (line: FunctionLogLine): void => {
+      if (this.running?.logs.add(line) && line.source === 'log') log[line.level](line.msg, { function: line.fn, version: line.version, ...line.fields });
+    };
+    const { host, thread } = await openHost({
+      slot,
+      inference: o.inference,
+      backend: o.backend,
+      gpuModule: o.gpuModule,
+      logLevel: o.logLevel,
+      artifactsDir: o.artifactsDir,
+      bundleCacheDir: o.bundleCacheDir,
+      fetcher: this.fetcher,
+      secrets: this.secrets,
+      log,
+      onLog,
+      onLost: o.onThreadLost ?? (() => void this.close('inference thread lost')),
+    });
+
+    const tls = o.redisCa ? { tls: { ca: o.redisCa } } : {};
+    const conn = connectRedis(o.redisUrl, 'consumer', tls);
+    const publisher = connectRedis(o.redisUrl, 'producer', tls);
+    const catalogSub = connectRedis(o.redisUrl, 'subscriber', tls);
+    for (const c of [conn, publisher, catalogSub]) c.on('error', () => undefined);
+    const cipher = new PayloadCipher(o.encryptionKeys);
+    const secretStore = new SecretStore(publisher, o.prefix, cipher);
+    this.secrets.connect(secretStore);
+    const execute: Executor = (data, ctx) => this.execute(host, data, ctx);
+    const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: o.inference, jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log });
+    const registry = new WorkerRegistry(publisher, o.prefix);
+    const toSupervisor =
+      o.toSupervisor ??
+      ((msg: WorkerMessage) => {
+        if (process.connected) process.send?.(msg);
+      });
+    const heartbeat = new WorkerHeartbeat({ registry, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor });
+    const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
+    const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, registry };
+    this.running = r;
+
+    r.stopCatalogWatch = await new FunctionCatalog(publisher, o.prefix).watch(catalogSub, (all) => this.onCatalog(r, catalogView(all)));
+    r.stopSecretWatch = await secretStore.watch(catalogSub, (c) => this.onSecretChange(host, c));
+    // Warm functions load before the first job is taken and before the worker says it is ready.
+    await host.warm();
+    this.accepting = true;
+    consumers.sync(this.view.byFunction);
+    r.stopChecks = answerDeployChecks(conn, publisher, o.prefix, { workerId: this.workerId, slot }, (rec) => this.secrets.checking(rec, () => this.fetchBundle(rec.hash).then(() => host.probe(rec))));
+    await heartbeat.start();
+    log.info('worker ready', { backend: host.backend, functions: consumers.functions(), models: host.stats().models.map((m) => m.key) });
+    toSupervisor({ type: 'ready', workerId: this.workerId, backend: host.backend });
+  }
+
+  /** Runs one job through the host, in a span continuing the caller's trace. */
+  private execute(host: Host, data: JobData, ctx: Parameters<Executor>[1]): Promise<InvocationResult> {
+    const parent = propagation.extract(ROOT_CONTEXT, { traceparent: data.traceparent, tracestate: data.tracestate });
+    const span = this.tracer.startSpan(
+      `execute ${data.fn}`,
+      { kind: SpanKind.CONSUMER, attributes: { 'autoglm.job_id': ctx.jobId, 'autoglm.attempt': ctx.attempt, 'autoglm.device': this.opts.slot.id, 'autoglm.backend': host.backend } },
+      parent,
+    );
+    const hash = this.records.find(data.fn, data.version)?.hash;
+    return this.fetchBundle(hash)
+      .then(() => host.execute({ ...data, id: ctx.jobId }, ctx.signal))
+      .then((r) => {
+        span.setAttribute('autoglm.batch_size', r.batchSize);
+        if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
+        span.end();
+        return r;
+      });
+  }
+
+  /** Makes sure a version's bundle is on this node before the host loads it; failures surface when it does. */
+  private fetchBundle(hash: string | undefined): Promise<void> {
+    if (!hash) return Promise.resolve();
+    return this.fetcher.ensure(hash).then(
+      () => undefined,
+      (err) => this.log.warn('bundle not available', { hash: hash.slice(0, 12), err }),
+    );
+  }
+
+  private onCatalog(r: Running, next: CatalogView): void {
+    this.view = next;
+    this.records.set(next.records, next.serving);
+    for (const rec of next.records) if (next.serving.has(`${rec.name}@${rec.version}`)) void this.fetchBundle(rec.hash);
+    r.host.setRecords(next.records, next.serving);
+    if (!this.accepting) return;
+    r.consumers.sync(next.byFunction);
+    // The router's placement and /readyz should see the new set of functions now, not in 2 s.
+    r.heartbeat.beat().catch(() => undefined);
+  }
+
+  /** Versions that read a changed secret load again with its new value. */
+  private onSecretChange(host: Host, c: SecretChange): void {
+    const keys = readersOf(this.view.records, c);
+    if (keys.length === 0) return;
+    this.log.info('a secret changed; loading its functions again', { ...(c ?? {}), versions: keys });
+    host.reload(keys);
+  }
+
+  private async stop(reason: string): Promise<void> {
+    // A start under way ends first (a lost inference thread fails it), so what it opened is known here.
+    await this.starting?.catch(() => undefined);
+    this.log.info('worker draining', { reason });
+    this.accepting = false;
+    this.stopGpuWatch();
+    const r = this.running;
+    if (!r) return;
+    r.heartbeat.stop();
+    const closing = (async () => {
+      await r.stopCatalogWatch?.().catch(() => undefined);
+      await r.stopSecretWatch?.().catch(() => undefined);
+      // Running jobs finish; waiting ones stay queued for other workers.
+      await r.consumers.close();
+      await r.stopChecks?.().catch(() => undefined);
+      await r.logs.flush().catch(() => undefined);
+      await r.registry.leave(this.workerId).catch(() => undefined);
+    })();
+    // Once the running jobs have ended, Redis gets a moment to take the rest: with it unreachable,
+    // closing the consumers would wait for the outage. A job whose end Redis did not record is
+    // still active there and runs again once its lock expires, as after a kill.
+    await Promise.race([closing, r.consumers.idle()]);
+    if (!(await releaseRedis(closing, r.connections))) {
+      this.log.warn('Redis did not answer while the worker stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
+    }
+    await r.host.close(); // no job runs any more
+    this.log.info('worker stopped');
+  }
+}

@@ -1,0 +1,98 @@
+import { hostname } from 'node:os';
+import type { DeviceSlot, GpuReading, WorkerRegistry } from '../queue/cluster/index.ts';
+import type { ConsumerSet } from './consumer-set.ts';
+import type { Host } from './function-host.ts';
+import { beatEveryMs, type WorkerMessage } from './worker-messages.ts';
+
+/** Options of a {@link WorkerHeartbeat}. */
+export interface WorkerHeartbeatOptions {
+  /** Where the worker's state goes, for /readyz, `autoglm pool` and placement. */
+  registry: WorkerRegistry;
+  workerId: string;
+  slot: DeviceSlot;
+  /** Times this slot's worker was replaced before. */
+  restarts: number;
+  host: Host;
+  /** The inference thread, when function code runs on one: how long it has been silent. */
+  thread: { unresponsiveMs(): number } | undefined;
+  consumers: Pick<ConsumerSet, 'functions' | 'inFlight' | 'longestTimeoutMs'>;
+  /** The device's last reading, on a GPU slot. */
+  gpu: () => GpuReading | undefined;
+  /** How long the worker's loop (and its inference thread) may be silent before the supervisor replaces it. */
+  hangLimitMs: number;
+  /** Sends a message to the supervisor. */
+  toSupervisor: (msg: WorkerMessage) => void;
+  /** How often the state goes to Redis [2 s: the registry counts a worker live for 10 s]. */
+  everyMs?: number;
+}
+
+/**
+ * A worker's two heartbeats: its state to Redis, and to the supervisor (over IPC) the figures its
+ * hang and memory checks need. The second is sent from the main loop, so its absence means the
+ * loop is blocked.
+ */
+export class WorkerHeartbeat {
+  private readonly startedAt = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly opts: WorkerHeartbeatOptions) {}
+
+  /** Beats now, then on both intervals. */
+  async start(): Promise<void> {
+    await this.beat().catch(() => undefined);
+    this.timers = [
+      setInterval(() => this.beat().catch(() => undefined), this.opts.everyMs ?? 2000),
+      setInterval(() => this.tellSupervisor(), beatEveryMs(this.opts.hangLimitMs)),
+    ];
+  }
+
+  /** Writes the worker's state to Redis now. */
+  async beat(): Promise<void> {
+    const { registry, workerId, slot, restarts, host, consumers, gpu } = this.opts;
+    const s = host.stats();
+    const reading = gpu();
+    await registry.beat({
+      id: workerId,
+      pid: process.pid,
+      host: hostname(),
+      device: slot.id,
+      slot,
+      backend: host.backend,
+      functions: consumers.functions(),
+      models: s.models,
+      inFlight: consumers.inFlight(),
+      jobsDone: s.jobsDone,
+      batches: s.batches,
+      restarts,
+      rss: process.memoryUsage().rss,
+      tensors: s.tensors,
+      ...(reading ? { gpu: reading } : {}),
+      functionStats: s.functions,
+      startedAt: this.startedAt,
+    });
+  }
+
+  /** Stops both beats. */
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  private tellSupervisor(): void {
+    const { host, consumers, thread, hangLimitMs } = this.opts;
+    const s = host.stats();
+    // The inference thread gets at least the longest timeout of the functions it serves: a batch may legitimately run that long.
+    const threadLimitMs = Math.max(hangLimitMs, consumers.longestTimeoutMs());
+    this.opts.toSupervisor({
+      type: 'beat',
+      rss: process.memoryUsage().rss,
+      backend: host.backend,
+      inFlight: consumers.inFlight(),
+      batches: s.batches,
+      models: s.models.map((m) => m.key),
+      threadSilentMs: thread?.unresponsiveMs() ?? 0,
+      threadLimitMs,
+      loopLimitMs: thread ? hangLimitMs : threadLimitMs,
+    });
+  }
+}
