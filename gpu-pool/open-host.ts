@@ -34,7 +34,7 @@ export interface OpenHostOptions {
  * Selects the TensorFlow.js backend and opens the host that runs function code: on an inference
  * thread (with inline versions on this one), or all on this thread.
  * @returns the host, and the inference thread if there is one (its silence is watched)
- * @throws BackendUnavailableError (`BACKEND_UNAVAILABLE`) when the forced backend does not load
+ * @throws an error coded `BACKEND_UNAVAILABLE` when the forced backend does not load
  */
 export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread: HostThread | undefined }> {
   const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, secrets } = o;
