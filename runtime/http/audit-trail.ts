@@ -1,44 +1,56 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import type { AppDeps, AppEnv, AuditNote } from './app-env.ts';
+import { declaredAudit, type AuditDeclaration, type AuditSubject } from './audit-action.ts';
 
-/** Audited actions by method and path; reads are not audited, denials are recorded elsewhere. */
-const ACTIONS: [string, RegExp, string][] = [
-  ['POST', /^\/v1\/functions$/, 'function.deploy'],
-  ['DELETE', /^\/v1\/functions\/([a-z][a-z0-9-]*)$/, 'function.remove'],
-  ['PUT', /^\/v1\/functions\/([a-z][a-z0-9-]*)\/traffic$/, 'traffic.change'],
-  ['POST', /^\/v1\/functions\/([a-z][a-z0-9-]*)\/promote$/, 'traffic.promote'],
-  ['POST', /^\/v1\/functions\/([a-z][a-z0-9-]*)\/rollback$/, 'traffic.rollback'],
-  ['POST', /^\/v1\/functions\/([a-z][a-z0-9-]*)(?:@[0-9a-f]{12})?\/invoke$/, 'invoke'],
-  ['POST', /^\/v1\/functions\/([a-z][a-z0-9-]*)(?:@[0-9a-f]{12})?\/jobs$/, 'job.submit'],
-  ['DELETE', /^\/v1\/jobs\/([^/]+)$/, 'job.cancel'],
-  ['POST', /^\/v1\/tokens$/, 'token.create'],
-  // The name is in the detail: as `function` it would read as a function's.
-  ['PUT', /^\/v1\/secrets\/[^/]+$/, 'secret.set'],
-  ['DELETE', /^\/v1\/secrets\/[^/]+$/, 'secret.remove'],
-];
+/** Where each subject sits in the route's path, and what a well-formed one looks like (its first group is the name). */
+const SUBJECTS: Record<AuditSubject, { param: string; pattern: RegExp }> = {
+  function: { param: ':name', pattern: /^([a-z][a-z0-9-]*)$/ },
+  'function-target': { param: ':name', pattern: /^([a-z][a-z0-9-]*)(?:@[0-9a-f]{12})?$/ },
+  job: { param: ':id', pattern: /^([^/]+)$/ },
+};
+
+/** The audit declaration of the route this request matched, with the route's path. */
+function declaredFor(c: Context<AppEnv>): { declared: AuditDeclaration; path: string } | undefined {
+  for (const route of matchedRoutes(c)) {
+    const declared = declaredAudit(route.handler);
+    if (declared) return { declared, path: route.path };
+  }
+  return undefined;
+}
+
+/** The subject's name in the request path; undefined when that segment is malformed. */
+function subjectName(subject: AuditSubject, routePath: string, requestPath: string): string | undefined {
+  const { param, pattern } = SUBJECTS[subject];
+  const segment = requestPath.split('/')[routePath.split('/').indexOf(param)];
+  return segment === undefined ? undefined : pattern.exec(segment)?.[1];
+}
 
 /**
- * Records every audited action once it has been answered: who (from the token), what, which
- * function and version (from the response headers), when, outcome with the problem code, and
- * duration — never the payload. One place, so no route can forget. 401/403 answers are left to
- * the denial recorder, which also sees requests that never got past authentication.
+ * Records every audited action once it has been answered: who (from the token), what (the
+ * action its route declares with `auditAction`), which function and version (from the path and
+ * the response headers), when, outcome with the problem code, and duration — never the payload.
+ * Reads are not audited. 401/403 answers are left to the denial recorder, which also sees
+ * requests that never got past authentication.
  */
 export function auditTrail(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async function auditTrailMiddleware(c, next) {
     const started = Date.now();
     await next();
     if (!deps.audit) return;
-    const hit = ACTIONS.find(([m, re]) => m === c.req.method && re.test(c.req.path));
+    const hit = declaredFor(c);
     if (!hit || c.res.status === 401 || c.res.status === 403) return;
-    const [, re, action] = hit;
-    const named = re.exec(c.req.path)?.[1];
+    const { action, subject } = hit.declared;
+    const named = subject && subjectName(subject, hit.path, c.req.path);
+    // A malformed name is refused by validation before anything is touched: no record.
+    if (subject && named === undefined) return;
     const ok = c.res.status < 400;
     const note: AuditNote = { action, outcome: ok ? 'ok' : 'error', durationMs: Date.now() - started };
-    const fn = action === 'job.cancel' ? named?.split('.')[0] : named;
+    const fn = subject === 'job' ? named?.split('.')[0] : named;
     if (fn) note.function = fn;
     const version = c.res.headers.get('x-function-version');
     if (version) note.version = version;
-    const jobId = action === 'job.cancel' ? named : c.res.headers.get('x-job-id');
+    const jobId = subject === 'job' ? named : c.res.headers.get('x-job-id');
     if (jobId) note.jobId = jobId;
     const extra = c.get('auditDetail');
     if (extra) Object.assign(note, extra);

@@ -5,6 +5,7 @@ import { allowed, authorize } from '../../auth/index.ts';
 import { ArtifactNotFoundError } from '../../registry/registry-errors.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
+import { auditAction } from '../audit-action.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { DeployQuery, DeployResponse, FunctionDetail, FunctionNameParam, FunctionSummary, Traffic, TrafficBody, VersionSummary, problems } from '../schemas.ts';
 
@@ -14,6 +15,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 const deployRoute = createRoute({
   method: 'post',
   path: '/v1/functions',
+  middleware: auditAction('function.deploy'),
   summary: 'Deploy a bundle (built by `autoglm build`) as a new immutable version',
   security: sec,
   request: {
@@ -29,6 +31,7 @@ const versionsRoute = createRoute({ method: 'get', path: '/v1/functions/{name}/v
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/v1/functions/{name}',
+  middleware: auditAction('function.remove', 'function'),
   summary: 'Remove a function (refused while it has jobs unless force=true, which cancels queued ones)',
   security: sec,
   request: { params: FunctionNameParam, query: z.object({ force: z.enum(['true', 'false']).optional() }) },
@@ -37,6 +40,7 @@ const deleteRoute = createRoute({
 const trafficRoute = createRoute({
   method: 'put',
   path: '/v1/functions/{name}/traffic',
+  middleware: auditAction('traffic.change', 'function'),
   summary: 'Set version weights and/or the shadow candidate',
   security: sec,
   request: { params: FunctionNameParam, body: { content: { 'application/json': { schema: TrafficBody } }, required: true } },
@@ -45,6 +49,7 @@ const trafficRoute = createRoute({
 const promoteRoute = createRoute({
   method: 'post',
   path: '/v1/functions/{name}/promote',
+  middleware: auditAction('traffic.promote', 'function'),
   summary: 'Send all traffic to one version',
   security: sec,
   request: { params: FunctionNameParam, body: { content: { 'application/json': { schema: z.object({ version: z.string() }).strict() } }, required: true } },
@@ -53,6 +58,7 @@ const promoteRoute = createRoute({
 const rollbackRoute = createRoute({
   method: 'post',
   path: '/v1/functions/{name}/rollback',
+  middleware: auditAction('traffic.rollback', 'function'),
   summary: 'Return all traffic to the stable version (dropping a canary or shadow), or to the previous stable one',
   security: sec,
   request: { params: FunctionNameParam },

@@ -8,6 +8,7 @@ import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
+import { auditAction } from '../audit-action.ts';
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
 import { jsonMember } from '../json-member.ts';
 import { namedHeaders } from '../named-headers.ts';
@@ -24,6 +25,7 @@ const SubmitHeaders = z.object({ 'idempotency-key': z.string().min(1).max(255).o
 const invokeRoute = createRoute({
   method: 'post',
   path: '/v1/functions/{name}/invoke',
+  middleware: auditAction('invoke', 'function-target'),
   summary: 'Invoke a function and wait for its output',
   security: [{ bearer: [] }],
   request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
@@ -39,6 +41,7 @@ const invokeRoute = createRoute({
 const submitRoute = createRoute({
   method: 'post',
   path: '/v1/functions/{name}/jobs',
+  middleware: auditAction('job.submit', 'function-target'),
   summary: 'Submit an asynchronous job',
   security: [{ bearer: [] }],
   request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: SubmitBody } }, required: true } },
@@ -73,8 +76,8 @@ function sentJson(c: Context<AppEnv>, key: 'input' | 'inputs'): Uint8Array | und
   return body && jsonMember(body, key, c.var.bodyMembers === 1);
 }
 
-/** `route` as the OpenAPI document shows it: with the headers its handler reads by name. */
-function documented<R extends typeof invokeRoute | typeof submitRoute>(route: R, headers: z.ZodObject): R {
+/** `route` as the OpenAPI document shows it: with the headers its handler reads by name, without its middleware (not a document field). */
+function documented<R extends typeof invokeRoute | typeof submitRoute>({ middleware: _, ...route }: R, headers: z.ZodObject): Omit<R, 'middleware'> {
   return { ...route, request: { ...route.request, headers } };
 }
 

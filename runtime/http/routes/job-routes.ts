@@ -3,6 +3,7 @@ import { parseDuration } from '../../../functions/sdk/index.ts';
 import { JobNotFoundError, type JobView } from '../../../queue/jobs/index.ts';
 import { allowed, authorize, type Principal } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
+import { auditAction } from '../audit-action.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { JobIdParam, JobListQuery, JobQuery, JobViewSchema, problems } from '../schemas.ts';
 
@@ -21,6 +22,7 @@ const getRoute = createRoute({
 const cancelRoute = createRoute({
   method: 'delete',
   path: '/v1/jobs/{id}',
+  middleware: auditAction('job.cancel', 'job'),
   summary: 'Cancel a job that has not started',
   security: [{ bearer: [] }],
   request: { params: JobIdParam },

@@ -4,6 +4,7 @@ import { PlatformError } from '../../../queue/platform-error.ts';
 import { SECRET_MAX_BYTES, type SecretInfo } from '../../../queue/cluster/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
+import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
 import { problems } from '../schemas.ts';
 
@@ -42,6 +43,8 @@ const Secret = z
 const setRoute = createRoute({
   method: 'put',
   path: '/v1/secrets/{name}',
+  // The name goes in the detail: as `function` it would read as a function's.
+  middleware: auditAction('secret.set'),
   summary: "Create or replace a secret's value; the functions that list it load again with it",
   security: [{ bearer: [] }],
   request: { params: SecretNameParam, query: NamespaceQuery, body: { content: { 'application/json': { schema: SetBody } }, required: true } },
@@ -73,6 +76,7 @@ const getRoute = createRoute({
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/v1/secrets/{name}',
+  middleware: auditAction('secret.remove'),
   summary: 'Remove a secret (refused while a serving version lists it, unless force=true)',
   security: [{ bearer: [] }],
   request: { params: SecretNameParam, query: NamespaceQuery.extend({ force: z.enum(['true', 'false']).optional() }) },

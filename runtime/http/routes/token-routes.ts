@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../../functions/sdk/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
+import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
 import { problems } from '../schemas.ts';
 
@@ -21,6 +22,7 @@ const TokenRequest = z
 const createTokenRoute = createRoute({
   method: 'post',
   path: '/v1/tokens',
+  middleware: auditAction('token.create'),
   summary: 'Mint a token from the built-in issuer (admin only)',
   security: [{ bearer: [] }],
   request: { body: { content: { 'application/json': { schema: TokenRequest } }, required: true } },
