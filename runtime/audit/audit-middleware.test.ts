@@ -10,7 +10,7 @@ import { FunctionNotFoundError } from '../registry/registry-errors.ts';
 import { problemResponse } from '../http/problem.ts';
 import { AuditLog } from './audit-log.ts';
 import { newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
-import type { AppDeps } from '../http/app-env.ts';
+import type { AppDeps } from '../http/app-deps.ts';
 import { auditDenials, auditNotes, auditRequest, audited } from './audit-middleware.ts';
 
 const keys = parseAuditKeys(newAuditKeySpec('t'));

@@ -3,7 +3,7 @@ import { randomHex } from '../../queue/cluster/index.ts';
 import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
 import { RouterMetrics, Scraper } from '../metrics/index.ts';
-import type { AppDeps, AppEnv } from './app-env.ts';
+import type { AppDeps, AppEnv } from './app-deps.ts';
 import { RouteNotFoundError } from './errors.ts';
 import { auditTrail } from './audit-trail.ts';
 import { declaredLengthLimit, jsonBody } from './json-body.ts';

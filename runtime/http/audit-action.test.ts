@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.ts';
-import type { AppDeps } from './app-env.ts';
+import type { AppDeps } from './app-deps.ts';
 import { declaredAudit } from './audit-action.ts';
 
 /** Only what building the app touches: routes read the rest of their deps per request. */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import type { AppDeps, AppEnv, AuditNote } from './app-env.ts';
+import type { AppDeps, AppEnv, AuditNote } from './app-deps.ts';
 import { auditAction } from './audit-action.ts';
 import { auditTrail } from './audit-trail.ts';
 import { ForbiddenError } from '../auth/index.ts';

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { AppDeps, AppEnv, AuditNote } from './app-env.ts';
+import type { AppDeps, AppEnv, AuditNote } from './app-deps.ts';
 import { declaredAudit, type AuditDeclaration, type AuditSubject } from './audit-action.ts';
 
 /** Where each subject sits in the route's path, and what a well-formed one looks like (its first group is the name). */

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { InvocationMode, RouterMetrics } from '../metrics/index.ts';
-import type { AppEnv } from './app-env.ts';
+import type { AppEnv } from './app-deps.ts';
 
 /** Methods kept as they are; any other becomes `OTHER`, so a caller cannot mint new series. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

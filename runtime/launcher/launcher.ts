@@ -8,7 +8,7 @@ import { TELEMETRY_PRELOAD, flushTracing, installTracing } from '../telemetry/in
 import { persistentSecret, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
-import { artifactsDir, startRouter, type RouterHandle } from '../router.ts';
+import { artifactsDir, startRouter, type RouterHandle } from '../router-process.ts';
 import { hasRedisServer, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { poolEnvironment } from './pool-environment.ts';
 

@@ -11,7 +11,7 @@ import { TELEMETRY_PRELOAD, installTracing } from '../../runtime/telemetry/index
 import { loadConfig } from '../../runtime/config/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { deployBuiltins } from '../../runtime/registry/builtin-functions.ts';
-import { startRouter, type RouterHandle } from '../../runtime/router.ts';
+import { startRouter, type RouterHandle } from '../../runtime/router-process.ts';
 import { poolEnv } from './pool-env.ts';
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));

@@ -14,7 +14,7 @@ import { EXIT, describeError } from '../../runtime/cli/cli-error.ts';
 import { EXIT_AUDIT_FAILED, registerAuditCommands } from '../../runtime/cli/commands/audit-commands.ts';
 import { createOutput } from '../../runtime/cli/output.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
-import type { AppEnv } from '../../runtime/http/app-env.ts';
+import type { AppEnv } from '../../runtime/http/app-deps.ts';
 import { problemResponse } from '../../runtime/http/problem.ts';
 import { auditRoutes } from '../../runtime/http/routes/audit-routes.ts';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
@@ -28,7 +28,7 @@ let auditDir: string;
 let audit: AuditLog;
 let server: ServerType;
 let url: string;
-/** Whether the router itself serves /v1/audit (false until router.ts and app.ts mount it). */
+/** Whether the router itself serves /v1/audit (false until router-process.ts and app.ts mount it). */
 
 beforeAll(async () => {
   redis = await startTestRedis();

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../functions/sdk/index.ts';
 import { AuditLog, auditDenials, newAuditKeySpec, parseAuditKeys } from '../../audit/index.ts';
 import { TokenVerifier, bearerAuth } from '../../auth/index.ts';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../app-deps.ts';
 import { ValidationError } from '../errors.ts';
 import { problemResponse } from '../problem.ts';
 import { auditRoutes } from './audit-routes.ts';

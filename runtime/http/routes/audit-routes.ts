@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { authorize } from '../../auth/index.ts';
 import { ACTION_RE, MAX_QUERY_LIMIT, auditRequest, parseAuditTime, type AuditLog } from '../../audit/index.ts';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../app-deps.ts';
 import { problems } from '../schemas.ts';
 
 /** What the audit routes need. `AppDeps` gives it once it has `auditLog`. */

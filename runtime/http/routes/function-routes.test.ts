@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { TokenVerifier, bearerAuth } from '../../auth/index.ts';
-import type { AppDeps, AppEnv } from '../app-env.ts';
+import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { problemResponse } from '../problem.ts';
 import { functionRoutes } from './function-routes.ts';
 

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../../functions/sdk/index.ts';
 import { JobNotFoundError, type JobView } from '../../../queue/jobs/index.ts';
 import { allowed, authorize, type Principal } from '../../auth/index.ts';
-import type { AppDeps, AppEnv } from '../app-env.ts';
+import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { JobIdParam, JobListQuery, JobQuery, JobViewSchema, problems } from '../schemas.ts';

@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { authorize } from '../../auth/index.ts';
 import { EXPOSITION_CONTENT_TYPE, type Scraper } from '../../metrics/index.ts';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../app-deps.ts';
 import { problems } from '../schemas.ts';
 
 const metricsRoute = createRoute({

@@ -3,7 +3,7 @@ import { SECRET_NAME } from '../../../functions/sdk/index.ts';
 import { PlatformError } from '../../../queue/platform-error.ts';
 import { SECRET_MAX_BYTES, type SecretInfo } from '../../../queue/cluster/index.ts';
 import { authorize } from '../../auth/index.ts';
-import type { AppDeps, AppEnv } from '../app-env.ts';
+import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
 import { problems } from '../schemas.ts';
