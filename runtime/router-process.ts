@@ -11,6 +11,7 @@ import { AUDIT_KEYS_FILE, AuditLog, auditNotes, newAuditKeySpec, parseAuditKeys 
 import { TokenVerifier } from './auth/index.ts';
 import { persistentSecret, type Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
+import type { AppDeps } from './http/app-deps.ts';
 import { InputValidator } from './http/input-validator.ts';
 import { ArtifactStore } from './registry/artifact-store.ts';
 import { FunctionDirectory } from './registry/function-directory.ts';
@@ -42,22 +43,33 @@ export interface RouterOptions {
 /** Where bundles are stored on this node: pool workers on the node read the same directory. */
 export const artifactsDir = (stateDir: string): string => join(stateDir, 'artifacts');
 
-/**
- * Starts the router: Hono API on `@hono/node-server`, the shared result subscription, the
- * function catalogue watch, the registry, and the webhook delivery consumer.
- */
-export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
-  const { config } = opts;
-  const log = opts.log ?? createLogger({ component: 'router' }, config.logLevel);
-  const routerId = randomBytes(6).toString('hex');
+/** A Redis connection, as the queue layer opens it. */
+type Redis = ReturnType<typeof connectRedis>;
+
+/** The router's four Redis connections: commands, result and catalogue subscriptions, callback consumer. */
+interface RouterRedis {
+  producer: Redis;
+  subscriber: Redis;
+  catalogSubscriber: Redis;
+  consumerConn: Redis;
+}
+
+function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
   // A private CA for `rediss://` (TLS) Redis; ACL credentials come in the URL.
   const redisTls = config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {};
-  const producer = connectRedis(opts.redisUrl, 'producer', { enableAutoPipelining: true, ...redisTls });
-  const subscriber = connectRedis(opts.redisUrl, 'subscriber', redisTls);
-  const catalogSubscriber = connectRedis(opts.redisUrl, 'subscriber', redisTls);
-  const consumerConn = connectRedis(opts.redisUrl, 'consumer', redisTls);
-  for (const c of [producer, subscriber, catalogSubscriber, consumerConn]) c.on('error', () => undefined);
+  const redis = {
+    producer: connectRedis(redisUrl, 'producer', { enableAutoPipelining: true, ...redisTls }),
+    subscriber: connectRedis(redisUrl, 'subscriber', redisTls),
+    catalogSubscriber: connectRedis(redisUrl, 'subscriber', redisTls),
+    consumerConn: connectRedis(redisUrl, 'consumer', redisTls),
+  };
+  for (const c of Object.values(redis)) c.on('error', () => undefined);
+  return redis;
+}
 
+/** Builds the queue and control parts the API runs on; nothing is started yet. */
+function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, routerId: string) {
+  const { config } = opts;
   const queues = new QueueSet(producer, config.prefix);
   const catalog = new FunctionCatalog(producer, config.prefix);
   const functions = new FunctionDirectory();
@@ -89,12 +101,6 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const workers = new WorkerRegistry(producer, config.prefix);
   const pools = new PoolRegistry(producer, config.prefix);
   const secrets = new SecretStore(producer, config.prefix, cipher);
-  // After a key rotation, secrets move to the new key, so the old one can be dropped once the
-  // jobs it sealed have expired.
-  void secrets.reseal().then(
-    (count) => count && log.info('secrets sealed again with the active key', { count, key: cipher.activeKey }),
-    (err: unknown) => log.warn('could not seal secrets again with the active key', { err }),
-  );
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
     // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
@@ -111,6 +117,97 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     missingSecrets: (namespace, names) => secrets.missing(namespace, names),
     onChange: (name, state) => functions.apply(name, state),
   });
+  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, registry };
+}
+
+/** The router's parts, as {@link wireParts} builds them. */
+type RouterParts = ReturnType<typeof wireParts>;
+
+/** After a key rotation, secrets move to the new key, so the old one can be dropped once the jobs it sealed have expired. */
+function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
+  void secrets.reseal().then(
+    (count) => count && log.info('secrets sealed again with the active key', { count, key: cipher.activeKey }),
+    (err: unknown) => log.warn('could not seal secrets again with the active key', { err }),
+  );
+}
+
+/** What the HTTP app is handed: the parts, and the router's own hooks (Redis ping, audit, draining). */
+function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; routerId: string; auditLog: AuditLog; log: Logger; draining: () => boolean }): AppDeps {
+  const { config } = opts;
+  const { producer, log, auditLog } = ctx;
+  return {
+    functions: p.functions,
+    submitter: p.submitter,
+    calls: p.calls,
+    results: p.results,
+    jobs: p.jobs,
+    workers: p.workers,
+    pools: p.pools,
+    verifier: p.verifier,
+    validator: new InputValidator(),
+    pingRedis: () => producer.ping().then(() => true, () => false),
+    routerId: ctx.routerId,
+    bodyLimit: config.bodyLimit,
+    bundleLimit: config.bundleLimit,
+    registry: p.registry,
+    artifacts: p.artifacts,
+    shadow: new ShadowRunner(p.calls, p.shadowStats, log),
+    shadowStats: p.shadowStats,
+    logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, p.cipher, fn, q), clear: (fn) => clearFunctionLogs(producer, config.prefix, fn) },
+    secrets: p.secrets,
+    limiter: p.limiter,
+    log,
+    auditLog,
+    audit: auditNotes(auditLog, log),
+    draining: ctx.draining,
+    queueStats: new QueueStats(p.queues),
+    metricsPublic: config.metricsPublic,
+  };
+}
+
+/** Serves `fetch` on the configured address; resolves once listening, with the URL clients use. */
+async function listen(fetch: (req: Request) => Response | Promise<Response>, config: Config): Promise<{ server: ServerType; url: string; port: number }> {
+  // HTTPS when a certificate is configured: TLS 1.3 only, as the security baseline requires.
+  const https = config.tls
+    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' as const } }
+    : {};
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch, hostname: config.host, port: config.port, ...https }, () => resolve(s));
+  });
+  // Idle keep-alive connections live longer than clients keep them (undici: 4 s, proxies: 60 s),
+  // so a client never reuses a connection the server is closing at that instant (ECONNRESET).
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  return { server, url: `${config.tls ? 'https' : 'http'}://${host}:${port}`, port };
+}
+
+/** Stops accepting; in-flight requests (sync waits included) get the grace period to finish. */
+function drainServer(server: ServerType, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      resolve();
+    }, graceMs);
+    server.close(() => (clearTimeout(t), resolve()));
+    (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  });
+}
+
+/**
+ * Starts the router: Hono API on `@hono/node-server`, the shared result subscription, the
+ * function catalogue watch, the registry, and the webhook delivery consumer.
+ */
+export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
+  const { config } = opts;
+  const log = opts.log ?? createLogger({ component: 'router' }, config.logLevel);
+  const routerId = randomBytes(6).toString('hex');
+  const redis = connectRouterRedis(opts.redisUrl, config);
+  const { producer } = redis;
+  const parts = wireParts(opts, producer, redis.subscriber, routerId);
+  resealSecrets(parts, log);
 
   const auditLog = await AuditLog.open({
     dir: join(config.stateDir, 'audit'),
@@ -121,86 +218,36 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     ...(config.auditChainId ? { chainId: config.auditChainId } : {}),
     log: log.child({ component: 'audit' }),
   });
-  const stopWatch = await catalog.watch(catalogSubscriber, (all) => functions.replace(all));
-  await results.start();
-  const callbacks = new CallbackConsumer(consumerConn, config.prefix, jobs, createWebhookSender({ secret: opts.webhookSecret }));
+  const stopWatch = await parts.catalog.watch(redis.catalogSubscriber, (all) => parts.functions.replace(all));
+  await parts.results.start();
+  const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({ secret: opts.webhookSecret }));
 
   let draining = false;
-  const app = createApp({
-    functions,
-    submitter,
-    calls,
-    results,
-    jobs,
-    workers,
-    pools,
-    verifier,
-    validator: new InputValidator(),
-    pingRedis: () => producer.ping().then(() => true, () => false),
-    routerId,
-    bodyLimit: config.bodyLimit,
-    bundleLimit: config.bundleLimit,
-    registry,
-    artifacts,
-    shadow: new ShadowRunner(calls, shadowStats, log),
-    shadowStats,
-    logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, cipher, fn, q), clear: (fn) => clearFunctionLogs(producer, config.prefix, fn) },
-    secrets,
-    limiter,
-    log,
-    auditLog,
-    audit: auditNotes(auditLog, log),
-    draining: () => draining,
-    queueStats: new QueueStats(queues),
-    metricsPublic: config.metricsPublic,
-  });
-
-  // HTTPS when a certificate is configured: TLS 1.3 only, as the security baseline requires.
-  const https = config.tls
-    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' as const } }
-    : {};
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, ...https }, () => resolve(s));
-  });
-  // Idle keep-alive connections live longer than clients keep them (undici: 4 s, proxies: 60 s),
-  // so a client never reuses a connection the server is closing at that instant (ECONNRESET).
-  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
-  http.keepAliveTimeout = 65_000;
-  http.headersTimeout = 66_000;
-  const port = (server.address() as AddressInfo).port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, log, draining: () => draining }));
+  const { server, url, port } = await listen(app.fetch, config);
   log.info('router listening', { url, routerId });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       draining = true;
-      // Stop accepting; in-flight requests (sync waits included) get the grace period to finish.
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          resolve();
-        }, config.shutdownGraceMs);
-        server.close(() => (clearTimeout(t), resolve()));
-        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-      });
-      results.close();
+      await drainServer(server, config.shutdownGraceMs);
+      parts.results.close();
       // Handlers released by results.close() answer (and are audited) on the next ticks.
       await new Promise((r) => setTimeout(r, 50));
       await auditLog.close(); // after the server: requests finishing in the grace period are still recorded
       const closing = (async () => {
-        await shadowStats.flush().catch(() => undefined);
+        await parts.shadowStats.flush().catch(() => undefined);
         await callbacks.close();
-        await checker.close();
+        await parts.checker.close();
         await stopWatch();
-        await queues.close();
+        await parts.queues.close();
       })();
-      if (!(await releaseRedis(closing, [producer, subscriber, catalogSubscriber, consumerConn]))) {
+      if (!(await releaseRedis(closing, Object.values(redis)))) {
         log.warn('Redis did not answer while the router stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
       }
       log.info('router stopped');
     })());
 
-  return { url, port, verifier, routerId, close };
+  return { url, port, verifier: parts.verifier, routerId, close };
 }
