@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { readCliEnv } from './cli-config.ts';
 import { EXIT, describeError } from './cli-error.ts';
 import { registerAuditCommands } from './commands/audit-commands.ts';
+import { registerDeployCommands } from './commands/deploy-commands.ts';
 import { registerFunctionCommands } from './commands/function-commands.ts';
 import { registerJobCommands } from './commands/job-commands.ts';
 import { registerLogCommands } from './commands/log-commands.ts';
@@ -14,6 +15,7 @@ import { registerLogin } from './commands/login.ts';
 import { registerPoolCommands } from './commands/pool-commands.ts';
 import { registerSecretCommands } from './commands/secret-commands.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
+import { registerTrafficCommands } from './commands/traffic-commands.ts';
 import { createContext, type CliContext } from './context.ts';
 
 const env = readCliEnv(process.env);
@@ -26,7 +28,9 @@ program.configureOutput({ outputError: (s, write) => write(s) });
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= createContext(env, Boolean(program.opts().json)));
+registerDeployCommands(program, ctx);
 registerFunctionCommands(program, ctx);
+registerTrafficCommands(program, ctx);
 registerJobCommands(program, ctx);
 registerLogCommands(program, ctx);
 registerLogin(program, ctx);

@@ -1,112 +1,34 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openBundle, sha256 } from '../../../functions/sdk/bundle/index.ts';
-// The pure part of the TF.js face: the face itself would load TensorFlow.js into every command.
-import { shapeText } from '../../../functions/sdk/tf/tensor-spec.ts';
-import { BuildError, buildBundle, type BuiltBundle } from '../../bundles/build-bundle.ts';
-import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 import { table, trafficLine } from '../output.ts';
-import { formatBytes, progressBar } from '../progress.ts';
-import { initFunction } from './init.ts';
+import { formatBytes } from '../progress.ts';
 
 type Ctx = () => CliContext;
 
-const percent = (v: string, name: string, min: number, max: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} takes a whole percent from ${min} to ${max}`, EXIT.usage);
-  return n;
-};
-
-/** `--env KEY=VALUE`, repeatable: collected into settings. */
-const collectEnv = (v: string, prev: Record<string, string>) => {
-  const at = v.indexOf('=');
-  if (at < 1) throw new CliError(`--env ${JSON.stringify(v)}: expected KEY=VALUE`, EXIT.usage);
-  return { ...prev, [v.slice(0, at)]: v.slice(at + 1) };
-};
-const ENV_HELP = "a setting for ctx.env, KEY=VALUE (repeatable; added to the manifest's env, so it makes a version of its own)";
-
-async function build(dir: string, typecheck: boolean, env?: Record<string, string>): Promise<BuiltBundle> {
-  try {
-    return await buildBundle(dir, { typecheck, ...(env ? { env } : {}) });
-  } catch (err) {
-    if (err instanceof BuildError) throw new CliError(`cannot build ${dir}:\n  ${err.problems.join('\n  ')}`, EXIT.build);
-    throw err;
-  }
+/** `functions describe` as text: the function, its traffic, and a row per version with what the workers ran of it. */
+function describeText(f: any): string {
+  return [
+    `${f.name}  (${f.namespace})  ${f.description}`,
+    `stable:  ${f.stable ?? '-'}`,
+    `traffic: ${trafficLine(f.traffic)}`,
+    f.traffic.history.length ? `rollback to: ${f.traffic.history.at(-1)}` : 'rollback to: -',
+    // What the stable version reads (`autoglm secret ls` has the values' dates, never the values).
+    `secrets: ${f.versions.find((v: any) => v.version === f.stable)?.secrets?.join(', ') || '-'}`,
+    '',
+    table(
+      ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH', 'RAN', 'FAILED', 'MEAN BATCH', 'P95 WAIT', 'P95 CALL'],
+      f.versions.map((v: any) => {
+        // What the live workers ran of it: what to tune `batching` by.
+        const r = v.running;
+        const ms = (x: number | undefined) => (x === undefined ? undefined : `${x}ms`);
+        return [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.createdBy, formatBytes(v.size), `${v.timeoutMs}ms`, v.batching.maxSize, r?.ok, r?.failed, r?.meanBatchSize, ms(r?.queueP95Ms), ms(r?.runP95Ms)];
+      }),
+    ),
+  ].join('\n');
 }
 
-/** A folder is built; a `.tgz` file is deployed as is. */
-async function bundleFrom(path: string, typecheck: boolean, env: Record<string, string>): Promise<{ archive: Buffer; hash: string; name: string; version: string }> {
-  if (existsSync(path) && statSync(path).isFile()) {
-    if (Object.keys(env).length) throw new CliError('--env needs a function folder: a built .tgz is deployed as it is', EXIT.usage);
-    const archive = readFileSync(path);
-    try {
-      const b = openBundle(archive);
-      return { archive, hash: sha256(archive), name: b.manifest.name, version: b.version };
-    } catch (err) {
-      throw new CliError(`${path} is not a valid bundle: ${(err as Error).message}`, EXIT.build);
-    }
-  }
-  const b = await build(path, typecheck, env);
-  return { archive: b.archive, hash: b.hash, name: b.manifest.name, version: b.version };
-}
-
-/** init, build, deploy, functions …, traffic, promote, rollback, shadow. */
+/** `functions ls`, `describe`, `versions`, `rm`. */
 export function registerFunctionCommands(program: Command, ctx: Ctx): void {
-  program
-    .command('init <name>')
-    .description('scaffold a working function folder (manifest, handler, a test input); with --model, one that serves a TensorFlow.js model as it is')
-    .option('--dir <parent>', 'where to create it', '.')
-    .option('--model <path>', "a TensorFlow.js model.json (layers or graph model) or its folder: copied in, the input schema taken from the model's input shapes")
-    .action(async (name: string, o: { dir: string; model?: string }) => {
-      const created = (r: { dir: string; files: string[] }, about = '') => `created ${r.dir}\n  ${r.files.join('\n  ')}${about}\nnext: autoglm deploy ${r.dir}`;
-      if (!o.model) {
-        const r = initFunction(name, o.dir);
-        return ctx().out.print(r, () => created(r));
-      }
-      // Loaded here: it brings TensorFlow.js, which every other command would start slower for.
-      const { initModelFunction } = await import('./init-model.ts');
-      const r = await initModelFunction(name, o.dir, o.model);
-      ctx().out.print(r, () => created(r, `\n${r.format}: ${r.inputs.map((s) => `input ${s.name} ${s.dtype} ${shapeText(s.shape)}`).join(', ')} per call`));
-    });
-
-  program
-    .command('build <dir>')
-    .description('validate, type-check and bundle a function folder into a content-addressed archive')
-    .option('--out <file>', 'where to write the archive (default <dir>/.build/<name>-<version>.tgz)')
-    .option('--no-typecheck', 'skip the TypeScript check')
-    .option('--env <KEY=VALUE>', ENV_HELP, collectEnv, {})
-    .action(async (dir: string, o: { out?: string; typecheck: boolean; env: Record<string, string> }) => {
-      const b = await build(dir, o.typecheck, o.env);
-      const out = resolve(o.out ?? join(dir, '.build', `${b.manifest.name}-${b.version}.tgz`));
-      mkdirSync(resolve(out, '..'), { recursive: true });
-      writeFileSync(out, b.archive);
-      const data = { name: b.manifest.name, version: b.version, hash: b.hash, size: b.archive.length, path: out, files: b.files };
-      ctx().out.print(data, () => `${b.manifest.name}@${b.version}  ${formatBytes(b.archive.length)}  sha256:${b.hash}\n${table(['file', 'size'], b.files.map((f) => [f.path, formatBytes(f.size)]))}\nwrote ${out}`);
-    });
-
-  program
-    .command('deploy <dir>')
-    .description('build a function folder (or take a built .tgz) and deploy it as a new version')
-    .option('--canary <percent>', 'send this percent of calls to the new version, the rest to the stable one')
-    .option('--shadow <percent>', 'mirror this percent of calls to the new version (outputs recorded, not returned)')
-    .option('--no-promote', 'record the version without giving it traffic')
-    .option('--no-typecheck', 'skip the TypeScript check')
-    .option('-n, --namespace <namespace>', "namespace of a new function (default: 'default')")
-    .option('--env <KEY=VALUE>', ENV_HELP, collectEnv, {})
-    .action(async (dir: string, o: { canary?: string; shadow?: string; promote: boolean; typecheck: boolean; namespace?: string; env: Record<string, string> }) => {
-      const c = ctx();
-      if ([o.canary, o.shadow, o.promote ? undefined : 'x'].filter(Boolean).length > 1) throw new CliError('choose one of --canary, --shadow, --no-promote', EXIT.usage);
-      const q = { ...(o.canary ? { canary: percent(o.canary, 'canary', 1, 99) } : {}), ...(o.shadow ? { shadow: percent(o.shadow, 'shadow', 1, 100) } : {}), ...(o.promote ? {} : { promote: false }), ...(o.namespace ? { namespace: o.namespace } : {}) };
-      const b = await bundleFrom(dir, o.typecheck, o.env);
-      const bar = c.out.json ? undefined : progressBar(`uploading ${b.name}@${b.version}`);
-      const r = await c.api().deploy(b.archive, b.hash, q, (sent, total) => bar?.update(sent, total));
-      bar?.done();
-      const d = r.body;
-      c.out.print(d, () => `${d.created ? 'deployed' : 'already deployed'} ${d.name}@${d.version}${d.check ? ` (loaded on ${d.check.device} in ${d.check.loadMs} ms)` : ''}\ntraffic: ${trafficLine(d.traffic)}`);
-    });
-
   const fns = program.command('functions').description('list, describe and remove functions');
   fns
     .command('ls')
@@ -123,26 +45,7 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
       const c = ctx();
       const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}`);
       const f = r.body;
-      c.out.print(f, () =>
-        [
-          `${f.name}  (${f.namespace})  ${f.description}`,
-          `stable:  ${f.stable ?? '-'}`,
-          `traffic: ${trafficLine(f.traffic)}`,
-          f.traffic.history.length ? `rollback to: ${f.traffic.history.at(-1)}` : 'rollback to: -',
-          // What the stable version reads (`autoglm secret ls` has the values' dates, never the values).
-          `secrets: ${f.versions.find((v: any) => v.version === f.stable)?.secrets?.join(', ') || '-'}`,
-          '',
-          table(
-            ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH', 'RAN', 'FAILED', 'MEAN BATCH', 'P95 WAIT', 'P95 CALL'],
-            f.versions.map((v: any) => {
-              // What the live workers ran of it: what to tune `batching` by.
-              const r = v.running;
-              const ms = (x: number | undefined) => (x === undefined ? undefined : `${x}ms`);
-              return [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.createdBy, formatBytes(v.size), `${v.timeoutMs}ms`, v.batching.maxSize, r?.ok, r?.failed, r?.meanBatchSize, ms(r?.queueP95Ms), ms(r?.runP95Ms)];
-            }),
-          ),
-        ].join('\n'),
-      );
+      c.out.print(f, () => describeText(f));
     });
   fns
     .command('versions <name>')
@@ -166,71 +69,5 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
       const c = ctx();
       await c.api().request('DELETE', `/v1/functions/${encodeURIComponent(name)}${o.force ? '?force=true' : ''}`);
       c.out.print({ removed: name }, () => `removed ${name}`);
-    });
-
-  program
-    .command('traffic <name> [splits...]')
-    .description('set traffic weights, e.g. `autoglm traffic risk a1b2c3d4e5f6=90 0f9e8d7c6b5a=10`')
-    .option('--shadow <version=percent>', 'mirror percent of calls to version')
-    .option('--no-shadow', 'stop mirroring')
-    .action(async (name: string, splits: string[], o: { shadow?: string | boolean }) => {
-      const c = ctx();
-      const routes = splits.map((s) => {
-        const m = /^([0-9a-f]{12})=(\d{1,3})$/.exec(s);
-        if (!m) throw new CliError(`${JSON.stringify(s)}: expected <version>=<weight>, e.g. a1b2c3d4e5f6=90`, EXIT.usage);
-        return { version: m[1]!, weight: Number(m[2]) };
-      });
-      const body: Record<string, unknown> = {};
-      if (routes.length) body.routes = routes;
-      if (o.shadow === false) body.shadow = null;
-      else if (typeof o.shadow === 'string') {
-        const m = /^([0-9a-f]{12})=(\d{1,3})$/.exec(o.shadow);
-        if (!m) throw new CliError('--shadow expects <version>=<percent>', EXIT.usage);
-        body.shadow = { version: m[1], percent: Number(m[2]) };
-      }
-      if (!Object.keys(body).length) throw new CliError('give <version>=<weight> pairs and/or --shadow / --no-shadow', EXIT.usage);
-      const r = await c.api().request('PUT', `/v1/functions/${encodeURIComponent(name)}/traffic`, { body });
-      c.out.print(r.body, () => `traffic: ${trafficLine(r.body)}`);
-    });
-
-  program
-    .command('promote <name> <version>')
-    .description('send all traffic to a version')
-    .action(async (name: string, version: string) => {
-      const c = ctx();
-      const r = await c.api().request('POST', `/v1/functions/${encodeURIComponent(name)}/promote`, { body: { version } });
-      c.out.print(r.body, () => `traffic: ${trafficLine(r.body)}`);
-    });
-
-  program
-    .command('rollback <name>')
-    .description('return all traffic to the stable version (dropping a canary or shadow), or to the previous stable one')
-    .action(async (name: string) => {
-      const c = ctx();
-      const r = await c.api().request('POST', `/v1/functions/${encodeURIComponent(name)}/rollback`);
-      c.out.print(r.body, () => `traffic: ${trafficLine(r.body)}`);
-    });
-
-  program
-    .command('shadow <name>')
-    .description('shadow report: how often the candidate agrees with the serving version, and both latencies')
-    .option('--version <version>', 'candidate (default: the current shadow)')
-    .action(async (name: string, o: { version?: string }) => {
-      const c = ctx();
-      const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}/shadow${o.version ? `?version=${o.version}` : ''}`);
-      const b = r.body;
-      c.out.print(b, () => {
-        if (!b.report) return `${name}: no shadow candidate`;
-        const p = b.report;
-        const ms = (x: number | null) => (x === null ? '-' : `${x} ms`);
-        return [
-          `${name}: serving ${b.serving ?? '-'}, shadow ${p.candidate}${b.shadow ? ` at ${b.shadow.percent}%` : ' (no longer mirrored)'}`,
-          `samples ${p.samples}, agreement ${p.agreement === null ? '-' : `${(p.agreement * 100).toFixed(1)}%`}, errors serving ${p.servingErrors} / shadow ${p.shadowErrors}`,
-          table(['', 'p50', 'p95'], [
-            ['serving', ms(p.latencyMs.serving.p50), ms(p.latencyMs.serving.p95)],
-            ['shadow', ms(p.latencyMs.shadow.p50), ms(p.latencyMs.shadow.p95)],
-          ]),
-        ].join('\n');
-      });
     });
 }
