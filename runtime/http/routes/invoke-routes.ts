@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { fromErrorRecord, toErrorRecord } from '../../../functions/sdk/index.ts';
-import { DEFAULT_PRIORITY, JobFailedError, type PendingCall } from '../../../queue/jobs/index.ts';
+import { DEFAULT_PRIORITY, JobFailedError, type DoneMessage, type PendingCall, type SubmitRequest } from '../../../queue/jobs/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/function-directory.ts';
@@ -16,6 +16,9 @@ import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, 
 import { itemId, newJobId } from '../../../queue/cluster/index.ts';
 
 const tracer = trace.getTracer('autoglm-router');
+
+/** A job submission's body, as validated. */
+type SubmitRequestBody = z.infer<typeof SubmitBody>;
 
 const RoutingKey = z.string().max(256).optional().openapi({ description: 'callers with the same key stay on the same version' });
 const InvokeHeaders = z.object({ 'x-routing-key': RoutingKey });
@@ -81,6 +84,69 @@ function documented<R extends typeof invokeRoute | typeof submitRoute>({ middlew
   return { ...route, request: { ...route.request, headers } };
 }
 
+/** Checks each input the body carries (`input`, or every one of a bulk job's `inputs`) against the version's schema. */
+function checkInputs(deps: AppDeps, rec: Resolved['rec'], body: SubmitRequestBody): void {
+  if (body.inputs) body.inputs.forEach((input, i) => deps.validator.check(rec, input, `inputs[${i}]`));
+  else deps.validator.check(rec, body.input);
+}
+
+/**
+ * The outcome of a synchronous call, once its span is ended: the result, or the error the client
+ * gets (its deadline passed: 504; the job failed: the job's error, naming the job).
+ */
+function syncResult(deps: AppDeps, msg: DoneMessage | undefined, span: Span, id: string, waitMs: number): NonNullable<DoneMessage['result']> {
+  span.setAttribute('autoglm.job_id', id);
+  if (!msg) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'deadline' }).end();
+    // Nobody will read the result: drop the job if no worker has taken it yet (an item of a
+    // group cannot be dropped alone, cancel refuses it; its deadline keeps a worker from starting it).
+    deps.jobs.cancel(id).catch(() => undefined);
+    throw new TimedOutWaitingError(id, waitMs);
+  }
+  if (!msg.ok || !msg.result) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: msg.error?.code ?? 'failed' }).end();
+    const rec = msg.error ?? toErrorRecord(new JobFailedError());
+    throw fromErrorRecord({ ...rec, extra: { ...rec.extra, jobId: id } });
+  }
+  span.end();
+  return msg.result;
+}
+
+/** The body of a synchronous call's answer: the output, where it ran, and how long each part took. */
+function invokeAnswer(id: string, name: string, r: NonNullable<DoneMessage['result']>, received: number) {
+  return {
+    id,
+    function: name,
+    version: r.version,
+    output: r.output,
+    device: r.device,
+    ...(r.backend ? { backend: r.backend } : {}),
+    batchSize: r.batchSize,
+    timings: { queuedMs: r.timings.started - received, runMs: r.timings.finished - r.timings.started, totalMs: Date.now() - received },
+  };
+}
+
+/** What an async job is submitted as, from the request body and what the router worked out. */
+function jobRequest(
+  rec: Resolved['rec'],
+  body: SubmitRequestBody,
+  job: { inputJson: Uint8Array | undefined; by: string; deadline: number | null; trace: { traceparent?: string; tracestate?: string }; idempotencyKey: string | undefined },
+): SubmitRequest {
+  return {
+    rec,
+    input: body.input,
+    ...(body.inputs ? { items: body.inputs.map((input) => ({ input, deadline: job.deadline })) } : {}),
+    inputJson: job.inputJson,
+    ns: rec.namespace,
+    by: job.by,
+    deadline: job.deadline,
+    ...job.trace,
+    ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+    ...(body.priority ? { priority: body.priority } : {}),
+    ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey, bodyHash: hashBody(body) } : {}),
+  };
+}
+
 /** `POST /v1/functions/{name}/invoke` (synchronous) and `POST /v1/functions/{name}/jobs` (asynchronous). */
 export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -88,20 +154,18 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.openAPIRegistry.registerPath(documented(invokeRoute, InvokeHeaders));
   app.openapi({ ...invokeRoute, hide: true }, async (c) => {
     const received = Date.now();
-    const target = c.req.valid('param').name;
     const body = c.req.valid('json');
-    const { rec, shadow } = resolveFunction(deps, c, target, namedHeaders(c, InvokeHeaders)['x-routing-key']);
-    const name = rec.name;
+    const { rec, shadow } = resolveFunction(deps, c, c.req.valid('param').name, namedHeaders(c, InvokeHeaders)['x-routing-key']);
     deps.validator.check(rec, body.input);
     c.header('x-function-version', rec.version);
     const waitMs = Math.min(body.timeoutMs ?? rec.manifest.timeout, rec.manifest.timeout);
     const deadline = received + waitMs;
-    const { span, traceparent, tracestate } = startSpan(c, name, 'sync');
+    const { span, ...trace } = startSpan(c, rec.name, 'sync');
     const inputJson = sentJson(c, 'input');
     let pending: PendingCall;
     try {
       // Concurrent calls ride the queue together; each keeps its own id, deadline and outcome.
-      pending = await deps.calls.call({ rec, input: body.input, inputJson, ns: rec.namespace, by: c.var.principal.sub, deadline, ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) });
+      pending = await deps.calls.call({ rec, input: body.input, inputJson, ns: rec.namespace, by: c.var.principal.sub, deadline, ...trace });
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
       throw err;
@@ -111,36 +175,9 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const submitted = Date.now();
     const primary = waiting.then((msg) => ({ msg, ms: Date.now() - submitted }));
     if (shadow) deps.shadow.mirror(shadow, { input: body.input, ...(inputJson ? { inputJson } : {}), by: c.var.principal.sub, deadline }, primary);
-    const msg = await waiting;
-    span.setAttribute('autoglm.job_id', id);
-    if (!msg) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'deadline' }).end();
-      // Nobody will read the result: drop the job if no worker has taken it yet (an item of a
-      // group cannot be dropped alone, cancel refuses it; its deadline keeps a worker from starting it).
-      deps.jobs.cancel(id).catch(() => undefined);
-      throw new TimedOutWaitingError(id, waitMs);
-    }
-    if (!msg.ok || !msg.result) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: msg.error?.code ?? 'failed' }).end();
-      const rec = msg.error ?? toErrorRecord(new JobFailedError());
-      throw fromErrorRecord({ ...rec, extra: { ...rec.extra, jobId: id } });
-    }
-    const r = msg.result;
-    span.end();
+    const r = syncResult(deps, await waiting, span, id, waitMs);
     c.header('x-function-version', r.version);
-    return c.json(
-      {
-        id,
-        function: name,
-        version: r.version,
-        output: r.output,
-        device: r.device,
-        ...(r.backend ? { backend: r.backend } : {}),
-        batchSize: r.batchSize,
-        timings: { queuedMs: r.timings.started - received, runMs: r.timings.finished - r.timings.started, totalMs: Date.now() - received },
-      },
-      200,
-    );
+    return c.json(invokeAnswer(id, rec.name, r, received), 200);
   });
 
   app.openAPIRegistry.registerPath(documented(submitRoute, SubmitHeaders));
@@ -148,30 +185,15 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const body = c.req.valid('json');
     const headers = namedHeaders(c, SubmitHeaders);
     const { rec, shadow } = resolveFunction(deps, c, c.req.valid('param').name, headers['x-routing-key']);
-    const name = rec.name;
-    if (body.inputs) body.inputs.forEach((input, i) => deps.validator.check(rec, input, `inputs[${i}]`));
-    else deps.validator.check(rec, body.input);
-    const idem = headers['idempotency-key'];
-    const { span, traceparent, tracestate } = startSpan(c, name, 'async');
+    checkInputs(deps, rec, body);
+    const { span, ...trace } = startSpan(c, rec.name, 'async');
     const inputJson = sentJson(c, body.inputs ? 'inputs' : 'input');
-    const newId = newJobId(name);
+    const newId = newJobId(rec.name);
     try {
       await deps.limiter.admit(rec.namespace, newId, body.timeoutMs);
       const deadline = body.timeoutMs ? Date.now() + body.timeoutMs : null;
-      const { id, created } = await deps.submitter.submit({
-        rec,
-        input: body.input,
-        ...(body.inputs ? { items: body.inputs.map((input) => ({ input, deadline })) } : {}),
-        inputJson,
-        ns: rec.namespace,
-        by: c.var.principal.sub,
-        deadline,
-        ...(traceparent ? { traceparent } : {}),
-        ...(tracestate ? { tracestate } : {}),
-        ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
-        ...(body.priority ? { priority: body.priority } : {}),
-        ...(idem ? { idempotencyKey: idem, bodyHash: hashBody(body) } : {}),
-      }, newId);
+      const by = c.var.principal.sub;
+      const { id, created } = await deps.submitter.submit(jobRequest(rec, body, { inputJson, by, deadline, trace, idempotencyKey: headers['idempotency-key'] }), newId);
       // An idempotent replay found the earlier job: the new slot was never used.
       if (!created) void deps.limiter.release(rec.namespace, newId).catch(() => undefined);
       span.setAttribute('autoglm.job_id', id).end();
@@ -185,7 +207,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       if (shadow && created) {
         // A bulk job's inputs each as a call of its own, compared with its item's outcome.
         const copies = body.inputs ? body.inputs.map((input, i) => ({ input, outcomeOf: itemId(id, i) })) : [{ input: body.input, ...(inputJson ? { inputJson } : {}), outcomeOf: id }];
-        mirrorAsync(deps, shadow, id, copies, { by: c.var.principal.sub, deadline, priority: body.priority ?? DEFAULT_PRIORITY });
+        mirrorAsync(deps, shadow, id, copies, { by, deadline, priority: body.priority ?? DEFAULT_PRIORITY });
       }
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
