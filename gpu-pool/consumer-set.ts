@@ -3,7 +3,7 @@ import type { Logger } from '../functions/sdk/index.ts';
 import { canServe, needsOf, type DeviceSlot, type FunctionRecord, type PayloadCipher, type InferenceMode } from '../queue/cluster/index.ts';
 import { FunctionConsumer, type Executor } from '../queue/jobs/index.ts';
 import { batchPlan } from './batcher.ts';
-import type { RecordIndex } from './record-index.ts';
+import type { CatalogIndex } from './catalog-index.ts';
 
 /** Options of a {@link ConsumerSet}. */
 export interface ConsumerSetOptions {
@@ -16,7 +16,7 @@ export interface ConsumerSetOptions {
   /** The device: a function is consumed only when this slot can serve one of its versions. */
   slot: DeviceSlot;
   /** Every known version, for deciding job by job whether this device runs it. */
-  records: RecordIndex;
+  records: CatalogIndex;
   /** Runs one job. */
   execute: Executor;
   /** Where function code runs: inline, a job's lock must outlast its handler (see {@link ConsumerSet.sync}). */

@@ -16,10 +16,10 @@ import { FunctionLoadError, type JobData } from '../queue/jobs/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionNotDeployedError, SecretsUnavailableError, SourceUnavailableError } from './errors.ts';
-import { functionLogger, masked, runLogged, secretMask, type LineBase } from './function-log.ts';
-import { FunctionStats } from './function-stats.ts';
+import { functionLogger, masked, runLogged, secretMask, type LineBase } from './function-logger.ts';
+import { RunRecorder } from './run-recorder.ts';
 import { ModelCache } from './model-cache.ts';
-import { RecordIndex, versionKey } from './record-index.ts';
+import { CatalogIndex, versionKey } from './catalog-index.ts';
 
 /** What a worker reports about the code it runs. */
 export interface HostStats {
@@ -129,14 +129,14 @@ export { versionKey };
  * for a whole batch, the batch's items are run again one by one so only the culprit fails.
  */
 export class FunctionHost implements Host {
-  private readonly index = new RecordIndex();
+  private readonly index = new CatalogIndex();
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private readonly cache: ModelCache<Loaded>;
   private warming: Promise<void> = Promise.resolve();
   private running = 0;
   private handled = 0;
   private calls = 0;
-  private readonly perVersion = new FunctionStats();
+  private readonly perVersion = new RunRecorder();
   /** Loads run one at a time when measured, so each one's tensor bytes are its own. */
   private loadTurn: Promise<unknown> = Promise.resolve();
   /**

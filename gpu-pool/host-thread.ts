@@ -5,7 +5,7 @@ import type { FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts'
 import { Batcher, batchPlan } from './batcher.ts';
 import { HostLostError, SecretsUnavailableError } from './errors.ts';
 import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
-import { RecordIndex, versionKey } from './record-index.ts';
+import { CatalogIndex, versionKey } from './catalog-index.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
 /** Options of {@link HostThread.start}: what the thread is given, and what stays on this side. */
@@ -47,7 +47,7 @@ export class HostThread implements Host {
   private seq = 0;
   /** Batches waiting to cross to the thread at the end of this turn. */
   private outbox: { id: number; data: HostInput; picked: number }[][] = [];
-  private readonly index = new RecordIndex();
+  private readonly index = new CatalogIndex();
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
   private pingSentAt: number | undefined;

@@ -15,7 +15,7 @@ export type { GpuInfo, RunCommand, SlotPlanInput } from './devices.ts';
 // Running function code
 export { FunctionHost, notDeployed } from './function-host.ts';
 export type { FunctionHostOptions, Host, HostInput, HostJob, HostStats } from './function-host.ts';
-export { RecordIndex, versionKey } from './record-index.ts';
+export { CatalogIndex, versionKey } from './catalog-index.ts';
 export { HostThread } from './host-thread.ts';
 export type { HostThreadOptions } from './host-thread.ts';
 export { ModelCache } from './model-cache.ts';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../functions/sdk/index.ts';
-import { POOL_CONFIG_VARIABLE, PoolRegistry, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/cluster/index.ts';
+import { POOL_CONFIG_VARIABLE, PoolRoster, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/cluster/index.ts';
 import { readPoolConfig } from './config.ts';
 import { planSlots, probeGpus } from './devices.ts';
 import { whenParentGone } from './parent-link.ts';
@@ -50,7 +50,7 @@ supervisor.start();
 // down or crash-looping too (it has no worker heartbeat of its own then).
 const redis = connectRedis(config.redisUrl, 'producer', config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {});
 redis.on('error', () => undefined);
-const pools = new PoolRegistry(redis, config.prefix);
+const pools = new PoolRoster(redis, config.prefix);
 const startedAt = Date.now();
 const poolId = `${hostname()}-${process.pid}`;
 const poolState = (): PoolState => ({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../functions/sdk/index.ts';
-import { WorkerRegistry, newKeyringSpec, parseKeyring } from '../queue/cluster/index.ts';
+import { WorkerRoster, newKeyringSpec, parseKeyring } from '../queue/cluster/index.ts';
 import { redisForFile } from '../test/harness/redis-for-file.ts';
 import { PoolWorker, type PoolWorkerOptions } from './pool-worker.ts';
 import type { WorkerMessage } from './worker-messages.ts';
@@ -45,18 +45,18 @@ function worker(prefix: string, workerId: string) {
 }
 
 describe('PoolWorker (real Redis)', () => {
-  it('start registers the worker and tells the supervisor it is ready; close, called twice, is one promise that leaves the registry', async () => {
+  it('start registers the worker and tells the supervisor it is ready; close, called twice, is one promise that leaves the roster', async () => {
     const { w, sent, lines } = worker('pw-start', 'w-1');
-    const registry = new WorkerRegistry(r.conn, 'pw-start');
+    const roster = new WorkerRoster(r.conn, 'pw-start');
     await w.start();
     expect(sent.find((m) => m.type === 'ready')).toEqual({ type: 'ready', workerId: 'w-1', backend: 'cpu' });
-    expect(await registry.live()).toEqual([expect.objectContaining({ id: 'w-1', device: 'cpu:0', backend: 'cpu', functions: [], inFlight: 0 })]);
+    expect(await roster.live()).toEqual([expect.objectContaining({ id: 'w-1', device: 'cpu:0', backend: 'cpu', functions: [], inFlight: 0 })]);
 
     const first = w.close('test');
     const second = w.close('again');
     expect(second).toBe(first);
     await first;
-    expect(await registry.liveCount()).toBe(0);
+    expect(await roster.liveCount()).toBe(0);
     expect(lines.filter((l) => l.msg === 'worker draining')).toHaveLength(1);
     expect(lines.at(-1)?.msg).toBe('worker stopped');
     await expect(w.start()).rejects.toThrow(/closed/);
@@ -69,6 +69,6 @@ describe('PoolWorker (real Redis)', () => {
     await started;
     await closed;
     expect(sent.map((m) => m.type)).toContain('ready');
-    expect(await new WorkerRegistry(r.conn, 'pw-early').liveCount()).toBe(0);
+    expect(await new WorkerRoster(r.conn, 'pw-early').liveCount()).toBe(0);
   });
 });

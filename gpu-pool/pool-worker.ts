@@ -3,15 +3,16 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@ope
 import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRegistry, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode } from '../queue/cluster/index.ts';
+import { FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
 import type { Host } from './function-host.ts';
 import { watchGpu } from './gpu-watch.ts';
 import { openHost } from './open-host.ts';
-import { RecordIndex } from './record-index.ts';
-import { answerDeployChecks, catalogView, type CatalogView } from './registry-link.ts';
+import { CatalogIndex } from './catalog-index.ts';
+import { answerDeployChecks } from './answer-deploy-checks.ts';
+import { catalogSnapshot, type CatalogSnapshot } from './catalog-snapshot.ts';
 import { WorkerHeartbeat } from './worker-heartbeat.ts';
 import type { WorkerMessage } from './worker-messages.ts';
 import { WorkerSecrets, readersOf } from './worker-secrets.ts';
@@ -72,7 +73,7 @@ interface Running {
   consumers: ConsumerSet;
   heartbeat: WorkerHeartbeat;
   logs: FunctionLogWriter;
-  registry: WorkerRegistry;
+  roster: WorkerRoster;
   stopCatalogWatch?: () => Promise<void>;
   stopSecretWatch?: () => Promise<void>;
   stopChecks?: () => Promise<void>;
@@ -89,11 +90,11 @@ export class PoolWorker {
   private readonly log: Logger;
   private readonly tracer = trace.getTracer('autoglm-worker');
   /** Every version by key: jobs look theirs up (the host resolves it the same way), and so do secrets. */
-  private readonly records = new RecordIndex();
+  private readonly records = new CatalogIndex();
   private readonly secrets = new WorkerSecrets(this.records);
   /** Bundles missing from this node are downloaded here, on the main thread, so the worker token never reaches the inference thread. */
   private readonly fetcher: BundleCache;
-  private view: CatalogView = { records: [], serving: new Set(), byFunction: new Map() };
+  private view: CatalogSnapshot = { records: [], serving: new Set(), byFunction: new Map() };
   private gpu: GpuReading | undefined;
   private stopGpuWatch: () => void = () => undefined;
   private running: Running | undefined;
@@ -121,7 +122,7 @@ export class PoolWorker {
 
   /**
    * Stops taking jobs, lets the running ones finish (the supervisor kills a worker that outlives
-   * its grace period), leaves the registry and releases Redis and the host. Waiting jobs stay
+   * its grace period), leaves the roster and releases Redis and the host. Waiting jobs stay
    * queued for other workers. Idempotent: every call returns the same promise.
    */
   close(reason = 'closed'): Promise<void> {
@@ -165,18 +166,18 @@ export class PoolWorker {
     this.secrets.connect(secretStore);
     const execute: Executor = (data, ctx) => this.execute(host, data, ctx);
     const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: o.inference, jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log });
-    const registry = new WorkerRegistry(publisher, o.prefix);
+    const roster = new WorkerRoster(publisher, o.prefix);
     const toSupervisor =
       o.toSupervisor ??
       ((msg: WorkerMessage) => {
         if (process.connected) process.send?.(msg);
       });
-    const heartbeat = new WorkerHeartbeat({ registry, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor });
+    const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor });
     const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
-    const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, registry };
+    const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, roster };
     this.running = r;
 
-    r.stopCatalogWatch = await new FunctionCatalog(publisher, o.prefix).watch(catalogSub, (all) => this.onCatalog(r, catalogView(all)));
+    r.stopCatalogWatch = await new FunctionCatalog(publisher, o.prefix).watch(catalogSub, (all) => this.onCatalog(r, catalogSnapshot(all)));
     r.stopSecretWatch = await secretStore.watch(catalogSub, (c) => this.onSecretChange(host, c));
     // Warm functions load before the first job is taken and before the worker says it is ready.
     await host.warm();
@@ -216,7 +217,7 @@ export class PoolWorker {
     );
   }
 
-  private onCatalog(r: Running, next: CatalogView): void {
+  private onCatalog(r: Running, next: CatalogSnapshot): void {
     this.view = next;
     this.records.set(next.records, next.serving);
     for (const rec of next.records) if (next.serving.has(`${rec.name}@${rec.version}`)) void this.fetchBundle(rec.hash);
@@ -251,7 +252,7 @@ export class PoolWorker {
       await r.consumers.close();
       await r.stopChecks?.().catch(() => undefined);
       await r.logs.flush().catch(() => undefined);
-      await r.registry.leave(this.workerId).catch(() => undefined);
+      await r.roster.leave(this.workerId).catch(() => undefined);
     })();
     // Once the running jobs have ended, Redis gets a moment to take the rest: with it unreachable,
     // closing the consumers would wait for the outage. A job whose end Redis did not record is

@@ -1,7 +1,7 @@
 import type { InvocationResult } from '../functions/sdk/index.ts';
 import type { FunctionRecord } from '../queue/cluster/index.ts';
 import type { Host, HostInput, HostStats } from './function-host.ts';
-import { RecordIndex } from './record-index.ts';
+import { CatalogIndex } from './catalog-index.ts';
 
 const isInline = (r: FunctionRecord) => r.manifest.isolation === 'inline';
 
@@ -12,7 +12,7 @@ const isInline = (r: FunctionRecord) => r.manifest.isolation === 'inline';
  * (a straggler job) go to the thread host, which answers for them as it always did.
  */
 export class SplitHost implements Host {
-  private readonly index = new RecordIndex();
+  private readonly index = new CatalogIndex();
 
   constructor(
     private readonly thread: Host,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { DeviceSlot, GpuReading, WorkerRegistry } from '../queue/cluster/index.ts';
+import type { DeviceSlot, GpuReading, WorkerRoster } from '../queue/cluster/index.ts';
 import type { ConsumerSet } from './consumer-set.ts';
 import type { Host } from './function-host.ts';
 import { beatEveryMs, type WorkerMessage } from './worker-messages.ts';
@@ -7,7 +7,7 @@ import { beatEveryMs, type WorkerMessage } from './worker-messages.ts';
 /** Options of a {@link WorkerHeartbeat}. */
 export interface WorkerHeartbeatOptions {
   /** Where the worker's state goes, for /readyz, `autoglm pool` and placement. */
-  registry: WorkerRegistry;
+  roster: WorkerRoster;
   workerId: string;
   slot: DeviceSlot;
   /** Times this slot's worker was replaced before. */
@@ -22,7 +22,7 @@ export interface WorkerHeartbeatOptions {
   hangLimitMs: number;
   /** Sends a message to the supervisor. */
   toSupervisor: (msg: WorkerMessage) => void;
-  /** How often the state goes to Redis [2 s: the registry counts a worker live for 10 s]. */
+  /** How often the state goes to Redis [2 s: the roster counts a worker live for 10 s]. */
   everyMs?: number;
 }
 
@@ -48,10 +48,10 @@ export class WorkerHeartbeat {
 
   /** Writes the worker's state to Redis now. */
   async beat(): Promise<void> {
-    const { registry, workerId, slot, restarts, host, consumers, gpu } = this.opts;
+    const { roster, workerId, slot, restarts, host, consumers, gpu } = this.opts;
     const s = host.stats();
     const reading = gpu();
-    await registry.beat({
+    await roster.beat({
       id: workerId,
       pid: process.pid,
       host: hostname(),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../functions/sdk/index.ts';
 import type { FunctionRecord, SecretStore } from '../queue/cluster/index.ts';
-import { RecordIndex } from './record-index.ts';
+import { CatalogIndex } from './catalog-index.ts';
 import { WorkerSecrets, readersOf } from './worker-secrets.ts';
 
 const record = (name: string, namespace: string, secrets: string[], version = 'v1'): FunctionRecord => {
@@ -15,7 +15,7 @@ const echoStore = { open: async (ns: string, names: readonly string[]) => Object
 
 describe('WorkerSecrets', () => {
   it('opens, for the inference thread, only the secrets of a catalogued version or of a candidate being checked', async () => {
-    const records = new RecordIndex();
+    const records = new CatalogIndex();
     const crm = record('crm', 'team-a', ['crm-key']);
     records.set([crm]);
     const s = new WorkerSecrets(records);

@@ -1,5 +1,5 @@
 import type { FunctionRecord, SecretChange, SecretStore } from '../queue/cluster/index.ts';
-import { versionKey, type RecordIndex } from './record-index.ts';
+import { versionKey, type CatalogIndex } from './catalog-index.ts';
 
 /**
  * A worker's secrets, opened on its main thread, where the keys are, for the versions that list
@@ -11,7 +11,7 @@ export class WorkerSecrets {
   /** Deploy candidates being loaded, by key: versions the catalogue does not have yet. */
   private readonly candidates = new Map<string, FunctionRecord>();
 
-  constructor(private readonly records: RecordIndex) {}
+  constructor(private readonly records: CatalogIndex) {}
 
   /** Once Redis is connected; opening fails before. */
   connect(store: SecretStore): void {

@@ -19,7 +19,7 @@ export const keys = {
   /** hash function name → its record (versions, traffic) · router (deploy, traffic) · router, workers · none */
   functions: (p: string) => `${p}:functions`,
   /** channel: a function's name after its record changed · router · routers, workers · — */
-  registryChannel: (p: string) => `${p}:functions:changed`,
+  catalogChannel: (p: string) => `${p}:functions:changed`,
   /** string: the job id an Idempotency-Key made (SET NX) · router · router · result TTL */
   idempotency: (p: string, ns: string, fn: string, keyHash: string) => `${p}:idem:${ns}:${fn}:${keyHash}`,
   /** string: tombstone of a cancelled job (who, when) · router · router, workers · cancelled TTL */

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus } from '../queue/jobs/index.ts';
-import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRegistry, WorkerRegistry, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, auditNotes, newAuditKeySpec, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import { persistentSecret, type Config } from './config/index.ts';
@@ -14,7 +14,7 @@ import { createApp } from './http/app.ts';
 import type { AppDeps } from './http/app-deps.ts';
 import { InputValidator } from './http/input-validator.ts';
 import { ArtifactStore } from './registry/artifact-store.ts';
-import { FunctionDirectory } from './registry/function-directory.ts';
+import { CatalogMirror } from './registry/catalog-mirror.ts';
 import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
 import { createWebhookSender } from './webhooks/index.ts';
@@ -72,7 +72,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const { config } = opts;
   const queues = new QueueSet(producer, config.prefix);
   const catalog = new FunctionCatalog(producer, config.prefix);
-  const functions = new FunctionDirectory();
+  const functions = new CatalogMirror();
   const cipher = new PayloadCipher(opts.encryptionKeys);
   const jobs = new JobReader(producer, queues, config.prefix, cipher, Math.round(config.resultTtlMs / 1000));
   const results = new ResultBus(subscriber, {
@@ -98,8 +98,8 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const artifacts = new ArtifactStore(artifactsDir(config.stateDir));
   const shadowStats = new ShadowStats(producer, config.prefix);
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
-  const workers = new WorkerRegistry(producer, config.prefix);
-  const pools = new PoolRegistry(producer, config.prefix);
+  const workers = new WorkerRoster(producer, config.prefix);
+  const pools = new PoolRoster(producer, config.prefix);
   const secrets = new SecretStore(producer, config.prefix, cipher);
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,

@@ -100,7 +100,7 @@ export class FunctionCatalog {
         const tx = conn.multi();
         if (next) tx.hset(key, name, JSON.stringify(next));
         else tx.hdel(key, name);
-        tx.publish(keys.registryChannel(this.prefix), name);
+        tx.publish(keys.catalogChannel(this.prefix), name);
         if (await tx.exec()) return next;
       }
       throw new Error(`could not update function '${name}': too much concurrent change`);
@@ -114,7 +114,7 @@ export class FunctionCatalog {
    * `subscriber` must be a connection dedicated to subscriptions. Returns a stop function.
    */
   async watch(subscriber: Redis, onChange: (all: FunctionState[]) => void): Promise<() => Promise<void>> {
-    const channel = keys.registryChannel(this.prefix);
+    const channel = keys.catalogChannel(this.prefix);
     const refresh = () =>
       this.list().then(onChange, () => {
         /* Redis blipped: the next change or reconnect refreshes again. */

@@ -15,10 +15,10 @@ export { FunctionCatalog, recordOf, servingVersions } from './function-catalog.t
 export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecord } from './function-catalog.ts';
 
 // Liveness, and the device inventory placement checks against
-export { WorkerRegistry } from './worker-registry.ts';
-export type { GpuReading, LoadedModel, WorkerState } from './worker-registry.ts';
-export { PoolRegistry } from './pool-registry.ts';
-export type { PoolSlotState, PoolState } from './pool-registry.ts';
+export { WorkerRoster } from './worker-roster.ts';
+export type { GpuReading, LoadedModel, WorkerState } from './worker-roster.ts';
+export { PoolRoster } from './pool-roster.ts';
+export type { PoolSlotState, PoolState } from './pool-roster.ts';
 export { canServe, formatBytes, needsOf, placeFunction, servesNamespace } from './placement.ts';
 export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 

@@ -41,7 +41,7 @@ export type Fit = { ok: true } | { ok: false; reason: string };
 /**
  * Whether `slot` can serve a function needing `needs`: the device kind matches (`any` fits both)
  * and the function's model memory fits the slot's cache budget. Pure: the pool uses it to pick
- * which queues a worker consumes, the registry to refuse a deploy nothing can serve.
+ * which queues a worker consumes, the function registry to refuse a deploy nothing can serve.
  */
 export function canServe(needs: PlacementNeeds, slot: DeviceSlot): Fit {
   if (needs.namespace !== undefined && !servesNamespace(slot.namespaces, needs.namespace)) {
@@ -57,7 +57,7 @@ export function canServe(needs: PlacementNeeds, slot: DeviceSlot): Fit {
 }
 
 /**
- * Places a function on an inventory (every live slot, e.g. from `WorkerRegistry.inventory()`).
+ * Places a function on an inventory (every live slot, e.g. from `WorkerRoster.inventory()`).
  * Returns the slots that can serve it, or one reason naming what is missing, such as
  * "needs a gpu device; the pool has only cpu slots (cpu:0, cpu:1)". An empty inventory is refused
  * too ("no live worker"): callers deploying before any pool started decide whether to accept.

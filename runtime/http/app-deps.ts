@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobReader, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
-import type { NamespaceLimiter, PoolRegistry, ShadowStats, WorkerRegistry, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
+import type { NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
 import type { ArtifactStore } from '../registry/artifact-store.ts';
-import type { FunctionDirectory } from '../registry/function-directory.ts';
+import type { CatalogMirror } from '../registry/catalog-mirror.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { InputValidator } from './input-validator.ts';
@@ -15,15 +15,15 @@ export type { AuditNote } from '../audit/index.ts';
 
 /** Everything the HTTP app needs, handed in so tests can use a real Redis on a test port. */
 export interface AppDeps {
-  functions: FunctionDirectory;
+  functions: CatalogMirror;
   submitter: JobSubmitter;
   /** Puts synchronous calls on the queue, grouping concurrent ones. */
   calls: CallGrouper;
   results: ResultBus;
   jobs: JobReader;
-  workers: WorkerRegistry;
+  workers: WorkerRoster;
   /** The pools' supervisors and their device slots, for /readyz [none: no `slots` there]. */
-  pools?: Pick<PoolRegistry, 'live'>;
+  pools?: Pick<PoolRoster, 'live'>;
   verifier: TokenVerifier;
   validator: InputValidator;
   /** Answers whether Redis responds (PING). */

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
-import { WorkerRegistry, connectRedis, evictionPolicy, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
+import { WorkerRoster, connectRedis, evictionPolicy, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
 import { TELEMETRY_PRELOAD, flushTracing, installTracing } from '../telemetry/index.ts';
 import { persistentSecret, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
@@ -175,12 +175,12 @@ async function checkExternalRedis(url: string): Promise<void> {
 async function waitForWorker(redisUrl: string, prefix: string, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
   const r = connectRedis(redisUrl, 'producer');
   r.on('error', () => undefined);
-  const registry = new WorkerRegistry(r, prefix);
+  const roster = new WorkerRoster(r, prefix);
   try {
     for (let i = 0; i < 600; i++) {
       if (signal?.aborted) throw new LaunchAborted();
       if (pool.exitCode !== null) throw new LaunchError(`the worker pool exited during start (code ${pool.exitCode}); see its messages above`);
-      if ((await registry.liveCount().catch(() => 0)) > 0) return;
+      if ((await roster.liveCount().catch(() => 0)) > 0) return;
       await new Promise((res) => setTimeout(res, 100));
     }
     throw new LaunchError('no worker became ready within 60 s');

@@ -14,7 +14,7 @@ export interface ScraperOptions {
   functionNames: () => readonly string[];
   /** Job counts per function queue (`QueueStats`); absent: no queue series. */
   queues?: { counts(functions: readonly string[]): Promise<ReadonlyMap<string, QueueCounts>> };
-  /** The live workers' heartbeats (`WorkerRegistry`). */
+  /** The live workers' heartbeats (`WorkerRoster`). */
   workers: { live(): Promise<WorkerState[]> };
   /** Longest wait for Redis before a part is left out of the answer. Default 2000 ms. */
   redisTimeoutMs?: number;

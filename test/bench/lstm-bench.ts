@@ -38,7 +38,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { plainPredictor, selectBackend } from '../../functions/sdk/tf/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
-import { WorkerRegistry, newKeyringSpec, type WorkerState } from '../../queue/cluster/index.ts';
+import { WorkerRoster, newKeyringSpec, type WorkerState } from '../../queue/cluster/index.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
@@ -200,7 +200,7 @@ export async function startBenchPlatform(redisUrl: string, workers: number, redi
   const router = child('runtime/start.mjs', { ...common, AUTOGLM_ROLE: 'router', AUTOGLM_PORT: String(port), AUTOGLM_MAX_QUEUE_DEPTH: '10000000', AUTOGLM_SHUTDOWN_GRACE: '5s' });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
-  const registry = new WorkerRegistry(redis, prefix);
+  const registry = new WorkerRoster(redis, prefix);
   let pool: ChildProcess | undefined;
   const url = `http://127.0.0.1:${port}`;
   const waitFor = async (what: string, ok: () => Promise<boolean>) => {
@@ -325,7 +325,7 @@ async function invokerTokens(api: ApiClient, n: number): Promise<string[]> {
 /** Jobs done and handler calls so far, summed over the live workers' latest heartbeats. */
 async function batchesOf(p: Platform): Promise<{ jobs: number; batches: number }> {
   await sleep(2200); // one heartbeat period, so the counts include the run just finished
-  const ws = await new WorkerRegistry(p.redis, p.prefix).live();
+  const ws = await new WorkerRoster(p.redis, p.prefix).live();
   return { jobs: ws.reduce((a, w) => a + w.jobsDone, 0), batches: ws.reduce((a, w) => a + (w.batches ?? 0), 0) };
 }
 
@@ -396,7 +396,7 @@ async function bulkJobs(p: Platform, fn: string, bodies: string[]): Promise<numb
 
 async function worker(p: Platform): Promise<WorkerState> {
   await sleep(2500); // a fresh heartbeat, after the thread has reported its state
-  const [w] = await new WorkerRegistry(p.redis, p.prefix).live();
+  const [w] = await new WorkerRoster(p.redis, p.prefix).live();
   if (!w) throw new Error('no live worker');
   return w;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
-import { WorkerRegistry, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
+import { WorkerRoster, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
 import { TELEMETRY_PRELOAD, installTracing } from '../../runtime/telemetry/index.ts';
 import { loadConfig } from '../../runtime/config/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
@@ -87,7 +87,7 @@ export async function startPlatform(
   const startPool = async (extra: Record<string, string> = {}): Promise<TestPool> => {
     const processEnv = poolEnv({ PATH: process.env.PATH, AUTOGLM_ROUTER_URL: router.url, AUTOGLM_WORKER_TOKEN: workerToken, ...env, ...extra });
     const proc = fork(POOL_MAIN, [], { execArgv: [...TS_EXEC_ARGV, '--import', TELEMETRY_PRELOAD], env: processEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const registry = new WorkerRegistry(redis, prefix);
+    const registry = new WorkerRoster(redis, prefix);
     const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
     await eventually(async () => {
       if (proc.exitCode !== null) throw new Error(`pool exited with ${proc.exitCode}`);

@@ -9,7 +9,7 @@ import { parseManifest, type Manifest } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { Redis } from 'ioredis';
-import { PoolRegistry, WorkerRegistry, newKeyringSpec, placeFunction } from '../../queue/cluster/index.ts';
+import { PoolRoster, WorkerRoster, newKeyringSpec, placeFunction } from '../../queue/cluster/index.ts';
 import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { poolEnv } from '../harness/pool-env.ts';
@@ -89,12 +89,12 @@ describe('backend selection in a real worker', () => {
       expect(stderr).toMatch(/not installed/);
       // No worker heartbeat, but the pool says what its slot is doing: crash-looping.
       const [slot] = await eventually(async () => {
-        const [pool] = await new PoolRegistry(conn, 'forced').live();
+        const [pool] = await new PoolRoster(conn, 'forced').live();
         return pool && pool.slots[0]!.restarts >= 2 && pool.slots;
       }, 'the crash loop in the pool registry');
       expect(slot).toMatchObject({ device: 'cpu:0', lastRestart: 'exited' });
       expect(['backoff', 'starting']).toContain(slot!.state);
-      expect(await new WorkerRegistry(conn, 'forced').liveCount()).toBe(0);
+      expect(await new WorkerRoster(conn, 'forced').liveCount()).toBe(0);
     } finally {
       pool.kill('SIGTERM');
       conn.disconnect();
@@ -119,7 +119,7 @@ describe('devices and placement', () => {
     expect(r.json.output).toEqual({ device: 'gpu:0', cuda: '0' });
     expect(r.json.device).toBe('gpu:0');
 
-    const inventory = await new WorkerRegistry(p.redis, p.prefix).inventory();
+    const inventory = await new WorkerRoster(p.redis, p.prefix).inventory();
     expect(inventory.map((s) => s.id).sort()).toEqual(['cpu:0', 'gpu:0']);
     expect(placeFunction(manifestOf('gpu-only'), inventory)).toMatchObject({ ok: true, slots: [expect.objectContaining({ id: 'gpu:0' })] });
 
@@ -186,7 +186,7 @@ describe('devices and placement', () => {
 
   it('refuses a gpu-only function on a cpu-only pool, and a model too large for every slot, with a clear reason', async () => {
     p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('backend'), AUTOGLM_DEVICES: 'cpu@1GiB' } });
-    const inventory = await new WorkerRegistry(p.redis, p.prefix).inventory();
+    const inventory = await new WorkerRoster(p.redis, p.prefix).inventory();
     expect(placeFunction(manifestOf('gpu-only'), inventory)).toEqual({ ok: false, reason: 'needs a gpu device; the pool has only cpu slots (cpu:0)' });
     expect(placeFunction({ ...manifestOf('tiny-model'), memory: 3 * 1024 ** 3 }, inventory)).toEqual({
       ok: false,

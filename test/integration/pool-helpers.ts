@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { InvocationResult } from '../../functions/sdk/index.ts';
-import { WorkerRegistry, type WorkerState } from '../../queue/cluster/index.ts';
+import { WorkerRoster, type WorkerState } from '../../queue/cluster/index.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -16,7 +16,7 @@ export const functionSet = (name: string): string => fileURLToPath(new URL(`../f
 export const fixturePath = (path: string): string => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
 
 /** Live workers as their heartbeats describe them. */
-export const workers = (p: TestPlatform): Promise<WorkerState[]> => new WorkerRegistry(p.redis, p.prefix).live();
+export const workers = (p: TestPlatform): Promise<WorkerState[]> => new WorkerRoster(p.redis, p.prefix).live();
 
 /** The result a worker stored for a job (BullMQ's return value), with what the API does not show. */
 export async function storedResult(p: TestPlatform, fn: string, jobId: string): Promise<InvocationResult | undefined> {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { Redis } from 'ioredis';
-import { POOL_CONFIG_VARIABLE, WorkerRegistry, newKeyringSpec } from '../../queue/cluster/index.ts';
+import { POOL_CONFIG_VARIABLE, WorkerRoster, newKeyringSpec } from '../../queue/cluster/index.ts';
 import { eventually } from '../harness/platform.ts';
 import { poolEnv } from '../harness/pool-env.ts';
 import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
@@ -64,7 +64,7 @@ describe('a pool or worker whose parent is gone', () => {
     // A clean stop leaves the registry at once; a crash would stay listed until its heartbeat went stale.
     const r = new Redis(redis.url);
     try {
-      expect(await new WorkerRegistry(r, prefix).live()).toEqual([]);
+      expect(await new WorkerRoster(r, prefix).live()).toEqual([]);
     } finally {
       r.disconnect();
     }

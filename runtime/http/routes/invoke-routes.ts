@@ -6,7 +6,7 @@ import { fromErrorRecord, toErrorRecord } from '../../../functions/sdk/index.ts'
 import { DEFAULT_PRIORITY, JobFailedError, type DoneMessage, type PendingCall, type SubmitRequest } from '../../../queue/jobs/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
-import type { Resolved } from '../../registry/function-directory.ts';
+import type { Resolved } from '../../registry/catalog-mirror.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS } from '../queue/cluster/index.ts';
-import { FunctionStats } from './function-stats.ts';
+import { RunRecorder } from './run-recorder.ts';
 
 const bucketOf = (bounds: readonly number[], value: number) => bounds.findIndex((b) => value <= b);
 
-describe('FunctionStats', () => {
+describe('RunRecorder', () => {
   it('counts each handler call: items by outcome, its size, its length, and each item\'s wait', () => {
-    const s = new FunctionStats();
+    const s = new RunRecorder();
     s.record({ fn: 'risk', version: 'v1', queuedAt: [1_000, 1_020, 1_040], started: 1_050, finished: 1_070, failed: 1 });
     s.record({ fn: 'risk', version: 'v1', queuedAt: [2_000], started: 2_000, finished: 2_004, failed: 0 });
     const [v1] = s.view();
@@ -26,19 +26,19 @@ describe('FunctionStats', () => {
   });
 
   it('counts the items of a version that failed to load as failed, with no handler call', () => {
-    const s = new FunctionStats();
+    const s = new RunRecorder();
     s.record({ fn: 'risk', version: 'v1', queuedAt: [1, 2], finished: 3, failed: 2 });
     expect(s.view()[0]).toMatchObject({ ok: 0, failed: 2, batchSize: { count: 0 }, runSeconds: { count: 0 }, queueSeconds: { count: 0 } });
   });
 
   it('never records a negative wait when the submitting host\'s clock is ahead', () => {
-    const s = new FunctionStats();
+    const s = new RunRecorder();
     s.record({ fn: 'risk', version: 'v1', queuedAt: [5_000], started: 4_990, finished: 5_000, failed: 0 });
     expect(s.view()[0]!.queueSeconds).toMatchObject({ count: 1, sum: 0 });
   });
 
   it('keeps versions apart and forgets those retain() leaves out', () => {
-    const s = new FunctionStats();
+    const s = new RunRecorder();
     for (const version of ['v1', 'v2']) s.record({ fn: 'risk', version, queuedAt: [0], started: 0, finished: 1, failed: 0 });
     expect(s.view().map((v) => v.version)).toEqual(['v1', 'v2']);
     s.retain((key) => key === 'risk@v2');

@@ -4,7 +4,7 @@ import type { FunctionRecord } from '../queue/cluster/index.ts';
 export const versionKey = (name: string, version: string): string => `${name}@${version}`;
 
 /** The function versions a worker knows, and which of them serve traffic. */
-export class RecordIndex {
+export class CatalogIndex {
   private records = new Map<string, FunctionRecord>();
   private byName = new Map<string, FunctionRecord>();
   private live = new Set<string>();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest, type Manifest } from '../functions/sdk/index.ts';
 import type { FunctionState, TrafficTable } from '../queue/cluster/index.ts';
-import { catalogView } from './registry-link.ts';
+import { catalogSnapshot } from './catalog-snapshot.ts';
 
 const manifest = (name: string): Manifest => {
   const r = parseManifest({ name });
@@ -16,9 +16,9 @@ const state = (name: string, versions: string[], traffic: Partial<TrafficTable>)
   traffic: { stable: null, routes: [], shadow: null, history: [], updatedAt: 0, updatedBy: 't', ...traffic },
 });
 
-describe('catalogView', () => {
+describe('catalogSnapshot', () => {
   it('serves routed and shadowed versions; every version stays runnable for straggler jobs', () => {
-    const v = catalogView([
+    const v = catalogSnapshot([
       state('risk', ['aaa', 'bbb', 'ccc', 'ddd'], { stable: 'aaa', routes: [{ version: 'aaa', weight: 90 }, { version: 'bbb', weight: 10 }, { version: 'ccc', weight: 0 }], shadow: { version: 'ddd', percent: 5 } }),
       state('idle', ['eee'], {}),
     ]);

@@ -36,7 +36,7 @@ export interface PoolState {
  * /readyz`, `autoglm pool`), also one whose worker is down or crash-looping and so has no
  * worker heartbeat of its own.
  */
-export class PoolRegistry extends Heartbeats<PoolState> {
+export class PoolRoster extends Heartbeats<PoolState> {
   constructor(redis: Redis, prefix: string, staleMs = 10_000) {
     super(redis, keys.pools(prefix), (id) => keys.pool(prefix, id), staleMs);
   }

@@ -14,7 +14,7 @@ export interface Resolved {
  * The router's in-memory view of deployed functions, kept current by the catalogue watch, so
  * resolving a call to a version costs a map read and a weighted draw.
  */
-export class FunctionDirectory {
+export class CatalogMirror {
   private byName = new Map<string, FunctionState>();
 
   get(name: string): FunctionState | undefined {

@@ -57,7 +57,7 @@ export interface WorkerState {
   /** Per function version it has run: items, batches, run and queue times. */
   functionStats?: FunctionStat[];
   startedAt: number;
-  /** Set by the registry when read: last heartbeat, epoch ms. */
+  /** Set by the roster when read: last heartbeat, epoch ms. */
   seenAt?: number;
 }
 
@@ -65,14 +65,14 @@ export interface WorkerState {
  * Worker liveness in Redis (see {@link Heartbeats}): a worker counts as live while its heartbeat
  * is younger than `staleMs` (default 10 s), so a killed worker drops out without anyone cleaning up.
  */
-export class WorkerRegistry extends Heartbeats<WorkerState> {
+export class WorkerRoster extends Heartbeats<WorkerState> {
   constructor(redis: Redis, prefix: string, staleMs = 10_000) {
     super(redis, keys.workers(prefix), (id) => keys.worker(prefix, id), staleMs);
   }
 
   /**
    * The device slot of each live worker, with its host and worker id, for deploy-time placement:
-   * `placeFunction(manifest, await registry.inventory())`. One entry per worker: two pools on one
+   * `placeFunction(manifest, await roster.inventory())`. One entry per worker: two pools on one
    * host both have a `cpu:0`, with different namespaces.
    */
   async inventory(): Promise<(DeviceSlot & { host: string; worker: string })[]> {

@@ -1,7 +1,7 @@
 import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe, type FunctionStat } from '../queue/cluster/index.ts';
-import { versionKey } from './record-index.ts';
+import { versionKey } from './catalog-index.ts';
 
-/** One handler call as {@link FunctionStats} counts it. */
+/** One handler call as {@link RunRecorder} counts it. */
 export interface BatchRun {
   fn: string;
   version: string;
@@ -18,7 +18,7 @@ export interface BatchRun {
  * The figures of each function version a host has run (see {@link FunctionStat}), kept from the
  * worker's start; a version dropped from the catalogue drops its figures.
  */
-export class FunctionStats {
+export class RunRecorder {
   private readonly byKey = new Map<string, FunctionStat>();
 
   record(run: BatchRun): void {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import type { FunctionLogLine } from '../queue/cluster/index.ts';
-import { functionLogger, masked, runLogged, secretMask } from './function-log.ts';
+import { functionLogger, masked, runLogged, secretMask } from './function-logger.ts';
 import { TS_EXEC_ARGV } from './supervisor.ts';
 
 const base = (fn: string) => ({ fn, version: 'v1', device: 'cpu:0' });
@@ -60,7 +60,7 @@ describe('function log lines', () => {
   it("console lines of code with secrets print masked on the worker's own output too", () => {
     // In a process of its own: here the test runner owns the console.
     const script = `
-      import { masked, runLogged, secretMask } from ${JSON.stringify(new URL('./function-log.ts', import.meta.url).href)};
+      import { masked, runLogged, secretMask } from ${JSON.stringify(new URL('./function-logger.ts', import.meta.url).href)};
       const lines = [];
       const mask = secretMask(Object.freeze({ db: 'pg-password-1' }));
       runLogged({ fn: 'f', version: 'v1', device: 'cpu:0' }, masked((l) => lines.push(l.msg), mask), () => console.log('connecting with %s', 'pg-password-1'), mask);
