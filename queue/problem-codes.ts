@@ -51,6 +51,7 @@ export const PROBLEM_CODES = {
   FUNCTION_LOAD_FAILED: e(422, 'Function load failed', "Importing the version's code or running its `load` failed (at deploy: the version is refused).", true),
   NO_DEVICE_CAN_SERVE: e(422, 'No device can serve', 'No device of any live pool can run the function (memory, device kind, namespace).'),
   NO_WORKER: e(503, 'No worker', 'No worker checked the candidate version in time.', true),
+  INPUT_SCHEMA_UNSUPPORTED: e(500, 'Input schema unsupported', "The version's input schema does not compile on the router (a pattern RE2 cannot run, in a version recorded before deploys checked them); deploy a fixed version."),
 
   // Secrets
   SECRET_NOT_FOUND: e(404, 'Secret not found', 'The namespace has no secret of that name (a route naming it, or a version listing it at deploy or load).'),

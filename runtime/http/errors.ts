@@ -13,6 +13,14 @@ export class ValidationError extends PlatformError {
   }
 }
 
+/** The version's input schema does not compile (recorded before deploys compiled schemas), so no call can be checked. */
+export class UnsupportedSchemaError extends PlatformError {
+  override readonly name = 'UnsupportedSchemaError';
+  constructor(message: string) {
+    super('INPUT_SCHEMA_UNSUPPORTED', message);
+  }
+}
+
 export class MalformedJsonError extends PlatformError {
   override readonly name = 'MalformedJsonError';
   constructor() {

@@ -1,10 +1,13 @@
 import { PlatformError } from '../../queue/platform-error.ts';
 
-/** The uploaded archive is not a valid bundle (format, manifest, entry, artifacts, paths). */
+/**
+ * The uploaded archive is not a valid bundle (format, manifest, entry, artifacts, paths). `errors`,
+ * when known, name the manifest's fields (`input.properties.name.pattern`); `field` is the first.
+ */
 export class InvalidBundleError extends PlatformError {
   override readonly name = 'InvalidBundleError';
-  constructor(message: string) {
-    super('INVALID_BUNDLE', message, { extra: { field: 'body', in: 'body' } });
+  constructor(message: string, errors?: { field: string; message: string }[]) {
+    super('INVALID_BUNDLE', message, { extra: { field: errors?.[0]?.field ?? 'body', in: 'body', ...(errors ? { errors } : {}) } });
   }
 }
 

@@ -1,7 +1,8 @@
-import { BundleFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
+import { BUNDLE_MANIFEST, BundleFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
 import { SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/cluster/index.ts';
 import { FunctionLoadError, type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
+import { manifestSchemaIssues } from './manifest-schemas.ts';
 import { FunctionBusyError, FunctionNotFoundError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
 
@@ -67,6 +68,8 @@ export class Registry {
       if (err instanceof BundleFormatError) throw new InvalidBundleError(err.message);
       throw err;
     }
+    const schemaIssues = manifestSchemaIssues(bundle.manifest);
+    if (schemaIssues.length) throw new InvalidBundleError(`${BUNDLE_MANIFEST}: ${schemaIssues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, schemaIssues);
     const name = bundle.manifest.name;
     const existing = await this.catalog.get(name);
     if (existing && o.namespace && existing.namespace !== o.namespace) throw new NamespaceMismatchError(name, existing.namespace, o.namespace);

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createLogger, InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
@@ -15,6 +14,7 @@ import { parseGeneratorConfig, readGeneratorConfig } from '../../functions/custo
 import customerReply, { loadCustomerReply, type ReplyOutput, type ReplyState } from '../../functions/customer-reply/handler.ts';
 import { loadExamples } from '../../functions/customer-reply/dataset.ts';
 import { INTENTS } from '../../functions/customer-reply/intents.ts';
+import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/customer-reply/', import.meta.url));
 const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
@@ -180,9 +180,10 @@ describe('customer-reply: manifest, dataset, evaluation', () => {
     expect(m.ok).toBe(true);
     if (!m.ok) return;
     for (const a of m.manifest.artifacts) expect(() => readFileSync(join(DIR, a))).not.toThrow();
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(m.manifest.input);
+    const validate = schemaAjv().compile(m.manifest.input);
     expect(validate({ message: '我要退款', context: { order: ORDER, customer: { name: 'A', tier: 'gold' } }, temperature: 0.7, seed: 3, locale: 'zh-CN' })).toBe(true);
     expect(validate({ message: '   ' })).toBe(false);
+    expect(validate({ message: '\u3000\u3000' })).toBe(false); // ideographic spaces: blank too, as in JavaScript's \S
     expect(validate({ message: 'hi', temperature: 3 })).toBe(false);
     expect(validate({ message: 'hi', context: { order: { status: 'lost' } } })).toBe(false);
   });

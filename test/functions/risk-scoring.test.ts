@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createLogger, InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
@@ -14,6 +13,7 @@ import riskScoring from '../../functions/risk-scoring/handler.ts';
 import type { RiskModel } from '../../functions/risk-scoring/risk-model.ts';
 import type { RiskOutput } from '../../functions/risk-scoring/risk-scorer.ts';
 import { fraudInput, normalInput } from './risk-fixtures.ts';
+import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
 const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {} };
@@ -133,7 +133,7 @@ describe('risk-scoring: manifest and data', () => {
 
   it("input schema accepts what the generator writes and rejects what the handler rejects", () => {
     if (!manifest.ok) throw new Error('manifest');
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(manifest.manifest.input);
+    const validate = schemaAjv().compile(manifest.manifest.input);
     for (const s of generateSequences({ count: 300, seed: 9, fraudRate: 0.2 })) expect(validate(s.input), JSON.stringify(validate.errors)).toBe(true);
     expect(validate(fraudInput())).toBe(true);
     const tx = normalInput().transactions[0]!;
