@@ -20,6 +20,8 @@ export const keys = {
   functions: (p: string) => `${p}:functions`,
   /** channel: a function's name after its record changed · router · routers, workers · — */
   catalogChannel: (p: string) => `${p}:functions:changed`,
+  /** string: the namespace deploying a new function name until its version is recorded (Lua CLAIM) · router (deploy) · router (deploy) · load-check timeout + 1 min */
+  nameClaim: (p: string, name: string) => `${p}:functions:claim:${name}`,
   /** string: the job id an Idempotency-Key made (SET NX) · router · router · result TTL */
   idempotency: (p: string, ns: string, fn: string, keyHash: string) => `${p}:idem:${ns}:${fn}:${keyHash}`,
   /** string: tombstone of a cancelled job (who, when) · router · router, workers · cancelled TTL */

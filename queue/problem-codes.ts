@@ -43,7 +43,7 @@ export const PROBLEM_CODES = {
   FUNCTION_NOT_FOUND: e(404, 'Function not found', 'No function of that name is deployed (or it was removed while the call waited).'),
   FUNCTION_NOT_SERVING: e(409, 'Function not serving', 'The function exists but no version takes traffic.'),
   FUNCTION_BUSY: e(409, 'Function busy', 'The function still has queued or running jobs and removal was not forced (`jobs`).'),
-  NAMESPACE_MISMATCH: e(409, 'Namespace mismatch', 'The function belongs to another namespace than the one asked.'),
+  NAMESPACE_MISMATCH: e(409, 'Namespace mismatch', "The bundle's function name is held by another namespace (`namespace`), deployed or being deployed: names are global."),
   INVALID_BUNDLE: e(400, 'Invalid bundle', 'The uploaded archive is not a valid bundle.'),
   HASH_MISMATCH: e(400, 'Hash mismatch', "The bundle's sha256 is not the one declared."),
   INVALID_TRAFFIC: e(400, 'Invalid traffic', 'A traffic change cannot apply (unknown version, weights not summing to 100).'),

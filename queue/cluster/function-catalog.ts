@@ -60,6 +60,23 @@ export function recordOf(state: FunctionState, version: string): FunctionRecord 
 /** Thrown by an update function to abort a catalogue change with a reason. */
 export type Mutator = (current: FunctionState | undefined) => FunctionState | undefined;
 
+// Claims a function name for a namespace while a deploy checks its version: names are global, and
+// two namespaces deploying the same new name at once must not both reach the catalogue.
+// KEYS: 1 the functions hash, 2 the name's claim. ARGV: 1 name, 2 namespace, 3 claim lifetime, ms.
+// Returns the namespace that holds the name: ARGV[2] when the claim is granted (or the function is
+// already that namespace's); another namespace when its function or its live claim holds the name.
+const CLAIM = `local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then return cjson.decode(cur).namespace end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[2] then return holder end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return ARGV[2]`;
+
+// Drops a name's claim, only if the namespace given holds it.
+// KEYS: 1 the name's claim. ARGV: 1 namespace. Returns 1 when dropped, else 0.
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 /**
  * The deployed functions, one JSON document per function in a Redis hash, announced on a
  * channel when any changes. Updates are optimistic transactions (WATCH/MULTI) so two routers
@@ -80,6 +97,22 @@ export class FunctionCatalog {
   async list(): Promise<FunctionState[]> {
     const all = await this.redis.hgetall(keys.functions(this.prefix));
     return Object.values(all).map((s) => JSON.parse(s) as FunctionState);
+  }
+
+  /**
+   * Claims `name` for `namespace` until its deploy records a version or {@link release}s it (or
+   * `ttlMs` passes: a router that died mid-deploy does not hold the name for ever). Atomic (one
+   * script): of two namespaces claiming one new name at once, exactly one gets it.
+   * @returns the namespace holding the name: `namespace` when the claim is granted or the function
+   * is already its own, else the namespace whose function or claim holds it.
+   */
+  async claim(name: string, namespace: string, ttlMs: number): Promise<string> {
+    return (await this.redis.eval(CLAIM, 2, keys.functions(this.prefix), keys.nameClaim(this.prefix, name), name, namespace, Math.ceil(ttlMs))) as string;
+  }
+
+  /** Drops `namespace`'s claim on `name`, if it holds one (a deploy that ended, either way). */
+  async release(name: string, namespace: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, keys.nameClaim(this.prefix, name), namespace);
   }
 
   /**

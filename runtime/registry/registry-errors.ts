@@ -53,11 +53,17 @@ export class UnplaceableError extends PlatformError {
   }
 }
 
-/** Function names are global; a function lives in one namespace. */
+/**
+ * Function names are global; a function lives in one namespace. Refuses a deploy whose bundle names
+ * a function another namespace holds (deployed, or being deployed). The holder is named: a deployer
+ * must know whom to ask for the name, and the name alone is no secret of that namespace.
+ */
 export class NamespaceMismatchError extends PlatformError {
   override readonly name = 'NamespaceMismatchError';
   constructor(fn: string, has: string, asked: string) {
-    super('NAMESPACE_MISMATCH', `function '${fn}' belongs to namespace '${has}', not '${asked}'`, { extra: { field: 'namespace', in: 'query' } });
+    super('NAMESPACE_MISMATCH', `function name '${fn}' is held by namespace '${has}', so it cannot be deployed into '${asked}'; function names are global: choose another name`, {
+      extra: { field: 'name', in: 'body', namespace: has },
+    });
   }
 }
 

@@ -75,6 +75,21 @@ export class Registry {
     if (existing && o.namespace && existing.namespace !== o.namespace) throw new NamespaceMismatchError(name, existing.namespace, o.namespace);
     const namespace = existing?.namespace ?? o.namespace ?? 'default';
     o.authorize?.(namespace);
+    // Names are global. A new one is claimed for the span of the checks below (a load on a worker
+    // can take a minute), so a second namespace deploying it at once is refused here, not recorded
+    // into the first one's function; the catalogue write checks the namespace again.
+    const holder = await this.catalog.claim(name, namespace, (this.opts.loadCheckTimeoutMs ?? 60_000) + 60_000);
+    if (holder !== namespace) throw new NamespaceMismatchError(name, holder, namespace);
+    try {
+      return await this.checkAndRecord(archive, hash, bundle, namespace, existing, o);
+    } finally {
+      await this.catalog.release(name, namespace).catch(() => undefined);
+    }
+  }
+
+  /** The rest of {@link deploy}, once the name is the namespace's: checks, stores and records the version. */
+  private async checkAndRecord(archive: Buffer, hash: string, bundle: OpenedBundle, namespace: string, existing: FunctionState | undefined, o: { mode: DeployMode; by: string }): Promise<DeployResult> {
+    const name = bundle.manifest.name;
     const lacking = (await this.opts.missingSecrets?.(namespace, bundle.manifest.secrets)) ?? [];
     if (lacking.length) throw new SecretMissingError(namespace, lacking);
     const already = existing?.versions[bundle.version];
@@ -101,6 +116,7 @@ export class Registry {
     }
     const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by };
     const next = await this.catalog.update(name, (cur) => {
+      if (cur && cur.namespace !== namespace) throw new NamespaceMismatchError(name, cur.namespace, namespace);
       const base: FunctionState = cur ?? { name, namespace, createdAt: Date.now(), versions: {}, traffic: emptyTraffic(o.by) };
       const withVersion: FunctionState = { ...base, versions: { ...base.versions, [record.version]: record } };
       const alreadyServing = base.traffic.routes.some((r) => r.version === record.version) && (o.mode.kind === 'promote' ? base.traffic.stable === record.version : true);
