@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_ENTRY, BUNDLE_MANIFEST, openBundle, packBundle, sha256 } from '../../functions/sdk/bundle/index.ts';
 import { FunctionCatalog } from '../../queue/cluster/index.ts';
-import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
+import { bundleMaker, type TestBundle } from '../harness/bundles.ts';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -13,17 +12,16 @@ const TEAMS = ['team-a', 'team-b'] as const;
 
 let redis: TestRedis;
 let p: TestPlatform;
-let code: Buffer;
-let failingCode: Buffer;
+let teamMark: (name: string, env?: Record<string, string>) => TestBundle;
+let throwsInLoad: typeof teamMark;
 const deployers: Record<string, string> = {};
 
 beforeAll(async () => {
   redis = await startTestRedis();
   p = await startPlatform(redis.url);
   // Built once; each round packs the same code under its own name and team (a real bundle each).
-  const base = await buildBundle(TEAM_MARK, { typecheck: false });
-  code = openBundle(base.archive).files.find((f) => f.path === BUNDLE_ENTRY)!.data;
-  failingCode = openBundle((await buildBundle(THROWS_IN_LOAD, { typecheck: false })).archive).files.find((f) => f.path === BUNDLE_ENTRY)!.data;
+  teamMark = await bundleMaker(TEAM_MARK);
+  throwsInLoad = await bundleMaker(THROWS_IN_LOAD);
   for (const team of TEAMS) deployers[team] = await p.router.verifier.mint({ sub: `${team}-deployer`, roles: ['deployer'], namespaces: [team] });
 });
 afterAll(async () => {
@@ -31,17 +29,10 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-/** A bundle of team-mark (or other `entry` code) named `name`, answering `team`. */
-function bundleOf(name: string, team: string, entry = code): { archive: Buffer; hash: string } {
-  const manifest = `name: ${name}\ndescription: deploy race round\ntimeout: 10s\nretries: 0\nenv:\n  TEAM: ${team}\n`;
-  const archive = packBundle([
-    { path: BUNDLE_MANIFEST, data: Buffer.from(manifest) },
-    { path: BUNDLE_ENTRY, data: entry },
-  ]);
-  return { archive, hash: sha256(archive) };
-}
+/** team-mark named `name`, answering `team`. */
+const bundleOf = (name: string, team: string, make = teamMark) => make(name, { TEAM: team });
 
-async function deploy(team: string, b: { archive: Buffer; hash: string }) {
+async function deploy(team: string, b: TestBundle) {
   const res = await fetch(`${p.url}/v1/functions?namespace=${team}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${deployers[team]}`, 'content-type': 'application/gzip', 'x-bundle-sha256': b.hash },
@@ -78,7 +69,7 @@ describe('two namespaces deploying the same new name at once', () => {
   }, 300_000);
 
   it('a refused deploy gives the name back: another namespace may then take it', async () => {
-    const refused = await deploy('team-a', bundleOf('given-back', 'team-a', failingCode));
+    const refused = await deploy('team-a', bundleOf('given-back', 'team-a', throwsInLoad));
     expect(refused.status).toBe(422);
     expect(refused.json.code).toBe('FUNCTION_LOAD_FAILED');
     expect(await p.redis.exists(`${p.prefix}:functions:claim:given-back`)).toBe(0);

@@ -1,0 +1,24 @@
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { BUNDLE_MANIFEST, openBundle, packBundle, sha256 } from '../../functions/sdk/bundle/index.ts';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
+
+/** A bundle ready to upload. */
+export interface TestBundle {
+  archive: Buffer;
+  hash: string;
+}
+
+/**
+ * Builds the function folder once and returns a maker of real bundles of its code under other
+ * names and settings: a test that deploys many functions pays for one esbuild run.
+ */
+export async function bundleMaker(folder: string): Promise<(name: string, env?: Record<string, string>) => TestBundle> {
+  const base = openBundle((await buildBundle(folder, { typecheck: false })).archive);
+  const manifest = parseYaml(base.files.find((f) => f.path === BUNDLE_MANIFEST)!.data.toString('utf8')) as Record<string, unknown>;
+  const rest = base.files.filter((f) => f.path !== BUNDLE_MANIFEST);
+  return (name, env) => {
+    const text = stringifyYaml({ ...manifest, name, ...(env ? { env } : {}) });
+    const archive = packBundle([{ path: BUNDLE_MANIFEST, data: Buffer.from(text) }, ...rest]);
+    return { archive, hash: sha256(archive) };
+  };
+}
