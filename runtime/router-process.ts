@@ -9,7 +9,7 @@ import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, 
 import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, auditNotes, newAuditKeySpec, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
-import { persistentSecret, type Config } from './config/index.ts';
+import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import type { AppDeps } from './http/app-deps.ts';
 import { InputValidator } from './http/input-validator.ts';
@@ -17,7 +17,7 @@ import { ArtifactStore } from './registry/artifact-store.ts';
 import { CatalogMirror } from './registry/catalog-mirror.ts';
 import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
-import { createWebhookSender } from './webhooks/index.ts';
+import { WEBHOOK_KEYS_FILE, WebhookKeys, createWebhookSender } from './webhooks/index.ts';
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
 export interface RouterHandle {
@@ -34,7 +34,6 @@ export interface RouterOptions {
   config: Config;
   redisUrl: string;
   jwtSecret: string;
-  webhookSecret: string;
   /** Keys sealing job payloads in Redis (shared with the pool). */
   encryptionKeys: Keyring;
   log?: Logger;
@@ -132,7 +131,7 @@ function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
 }
 
 /** What the HTTP app is handed: the parts, and the router's own hooks (Redis ping, audit, draining). */
-function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; routerId: string; auditLog: AuditLog; log: Logger; draining: () => boolean }): AppDeps {
+function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; log: Logger; draining: () => boolean }): AppDeps {
   const { config } = opts;
   const { producer, log, auditLog } = ctx;
   return {
@@ -155,6 +154,7 @@ function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; ro
     shadowStats: p.shadowStats,
     logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, p.cipher, fn, q), clear: (fn) => clearFunctionLogs(producer, config.prefix, fn) },
     secrets: p.secrets,
+    webhookKeys: ctx.webhookKeys,
     limiter: p.limiter,
     log,
     auditLog,
@@ -220,10 +220,12 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   });
   const stopWatch = await parts.catalog.watch(redis.catalogSubscriber, (all) => parts.functions.replace(all));
   await parts.results.start();
-  const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({ secret: opts.webhookSecret }));
+  // Read here, by the router only, like the audit keys: webhooks are sent by routers, never by pools.
+  const webhookKeys = new WebhookKeys(parseHmacKeys(config.webhookKeys ?? persistentSecret(config.stateDir, WEBHOOK_KEYS_FILE, () => newHmacKeySpec(`w${Date.now().toString(36)}`))));
+  const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({ keys: webhookKeys }));
 
   let draining = false;
-  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, log, draining: () => draining }));
+  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, log, draining: () => draining }));
   const { server, url, port } = await listen(app.fetch, config);
   log.info('router listening', { url, routerId });
 

@@ -1,45 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { newHmacKeySpec, parseHmacKeys, type HmacKeyring } from '../config/index.ts';
 
 /**
  * The keys that seal audit records (HMAC-SHA256). Only routers hold them: pool nodes and function
  * code never do, so nothing they can write verifies. `active` seals new records; the others stay
  * to verify records sealed before a rotation. Each record names its key (`kid`).
  */
-export interface AuditKeyring {
-  readonly active: string;
-  readonly keys: ReadonlyMap<string, Buffer>;
-}
+export type AuditKeyring = HmacKeyring;
 
 /** The state-directory file holding the generated keyring when `AUTOGLM_AUDIT_KEYS` is unset. */
 export const AUDIT_KEYS_FILE = 'audit-keys';
 
-const KID_RE = /^[A-Za-z0-9_-]{1,32}$/;
-/** Shortest key accepted: HMAC-SHA256 gains nothing from more than its 32-byte block of entropy. */
-const MIN_KEY_CHARS = 32;
-
 /**
- * Parses `kid:secret[,kid:secret…]` (first active). A secret is any string of at least 32
- * characters without a comma; its UTF-8 bytes are the HMAC key.
+ * Parses `kid:secret[,kid:secret…]` (first active; secrets of at least 32 characters).
  * @throws RangeError naming the bad part (never the secret).
  */
-export function parseAuditKeys(spec: string): AuditKeyring {
-  const keys = new Map<string, Buffer>();
-  let active: string | undefined;
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const colon = part.indexOf(':');
-    const kid = part.slice(0, Math.max(colon, 0));
-    const secret = part.slice(colon + 1);
-    if (colon < 1 || !KID_RE.test(kid)) throw new RangeError('expected kid:secret, with a key id of letters, digits, _ and - (at most 32)');
-    if (secret.length < MIN_KEY_CHARS) throw new RangeError(`key ${kid} must be at least ${MIN_KEY_CHARS} characters`);
-    if (keys.has(kid)) throw new RangeError(`key id ${kid} appears twice`);
-    keys.set(kid, Buffer.from(secret, 'utf8'));
-    active ??= kid;
-  }
-  if (!active) throw new RangeError('no keys given');
-  return { active, keys };
-}
+export const parseAuditKeys = (spec: string): AuditKeyring => parseHmacKeys(spec);
 
 /** A new keyring spec with one fresh key (for a state directory's first start). */
-export function newAuditKeySpec(kid = `a${Date.now().toString(36)}`): string {
-  return `${kid}:${randomBytes(32).toString('base64url')}`;
-}
+export const newAuditKeySpec = (kid = `a${Date.now().toString(36)}`): string => newHmacKeySpec(kid);

@@ -21,6 +21,7 @@ export type AuditAction =
   | 'audit.read'
   | 'audit.verify'
   | 'audit.prune'
+  | 'webhook.key.read'
   | (string & {});
 
 /**

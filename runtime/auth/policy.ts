@@ -14,7 +14,8 @@ export type Action =
   | 'audit.read'
   | 'token.create'
   | 'artifact.read'
-  | 'metrics.read';
+  | 'metrics.read'
+  | 'webhook.key';
 
 /**
  * Which roles may do what. `admin` may do everything, everywhere. The others act only inside
@@ -23,11 +24,13 @@ export type Action =
  * namespace at once, so a `viewer` reads them only with a token for all namespaces (`*`). A
  * function's logs (`function.logs`) can hold what its inputs held, from every caller: an
  * `invoker`, whose view stops at its own jobs, does not read them. Nobody reads a secret's value:
- * `secret.read` is its name and dates, `secret.write` sets or removes it.
+ * `secret.read` is its name and dates, `secret.write` sets or removes it. `webhook.key` reads the
+ * key a namespace's webhooks are signed with: whoever holds it can sign as the platform for that
+ * namespace, so only those who deploy there (and admins) may.
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read'],
-  deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read'],
+  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key'],
+  deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read', 'webhook.key'],
   invoker: ['function.read', 'invoke', 'job.read', 'job.cancel'],
   viewer: ['function.read', 'function.logs', 'secret.read', 'job.read', 'metrics.read'],
   // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.

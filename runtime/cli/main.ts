@@ -16,6 +16,7 @@ import { registerPoolCommands } from './commands/pool-commands.ts';
 import { registerSecretCommands } from './commands/secret-commands.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import { registerTrafficCommands } from './commands/traffic-commands.ts';
+import { registerWebhookCommands } from './commands/webhook-commands.ts';
 import { createContext, type CliContext } from './context.ts';
 
 const env = readCliEnv(process.env);
@@ -38,6 +39,7 @@ registerPoolCommands(program, ctx);
 registerAuditCommands(program, ctx);
 registerSecretCommands(program, ctx);
 registerTokenCommands(program, ctx);
+registerWebhookCommands(program, ctx);
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
 

@@ -33,6 +33,18 @@ describe('loadConfig', () => {
   });
 });
 
+describe('AUTOGLM_WEBHOOK_KEYS', () => {
+  it('takes kid:secret master keys, refuses a malformed ring, and refuses the old AUTOGLM_WEBHOOK_SECRET', () => {
+    const ok = loadConfig({ AUTOGLM_WEBHOOK_KEYS: `w2:${'n'.repeat(32)},w1:${'o'.repeat(32)}` });
+    expect(ok.ok && ok.config.webhookKeys).toBe(`w2:${'n'.repeat(32)},w1:${'o'.repeat(32)}`);
+    const bad = loadConfig({ AUTOGLM_WEBHOOK_KEYS: 'w1:short' });
+    expect(!bad.ok && bad.errors.join()).toContain('AUTOGLM_WEBHOOK_KEYS: key w1 must be at least 32 characters');
+    // Webhooks are signed per namespace: a receiver's old secret verifies nothing, so say so at start.
+    const old = loadConfig({ AUTOGLM_WEBHOOK_SECRET: 'x'.repeat(40) });
+    expect(!old.ok && old.errors.join()).toContain('AUTOGLM_WEBHOOK_SECRET: replaced by AUTOGLM_WEBHOOK_KEYS');
+  });
+});
+
 describe('AUTOGLM_METRICS_PUBLIC', () => {
   it('keeps /metrics behind a token unless set to 1', () => {
     const at = (v?: string) => loadConfig(v === undefined ? {} : { AUTOGLM_METRICS_PUBLIC: v });

@@ -5,7 +5,7 @@ import { type LogLevel, EnvReader } from '../../functions/sdk/index.ts';
 import { parseKeyring } from '../../queue/cluster/index.ts';
 import { childEnvOf } from './child-env.ts';
 import { poolSection, type PoolSection } from './pool-section.ts';
-import { parseAuditKeys } from '../audit/index.ts';
+import { parseHmacKeys } from './hmac-keys.ts';
 
 /** Which processes this node runs. */
 export type Role = 'all' | 'router' | 'pool';
@@ -31,8 +31,12 @@ export interface Config {
   readonly port: number;
   /** `AUTOGLM_JWT_SECRET` (≥ 32 chars). Unset: generated once and kept in the state directory. */
   readonly jwtSecret: string | undefined;
-  /** `AUTOGLM_WEBHOOK_SECRET` (≥ 32 chars). Unset: generated once and kept in the state directory. */
-  readonly webhookSecret: string | undefined;
+  /**
+   * `AUTOGLM_WEBHOOK_KEYS`: `kid:secret[,kid:secret…]` (secrets ≥ 32 chars, first active), the
+   * master keys each namespace's webhook key is derived from; routers only. Unset: one key generated
+   * and kept in the state directory (`webhook-keys`). Replaces `AUTOGLM_WEBHOOK_SECRET`.
+   */
+  readonly webhookKeys: string | undefined;
   /**
    * `AUTOGLM_ENCRYPTION_KEYS`: `kid:base64key[,kid:base64key…]` (32-byte AES keys, first active) that
    * seal job inputs and outputs in Redis. Unset: one key generated and kept in the state directory.
@@ -135,7 +139,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     host: r.string('AUTOGLM_HOST') ?? '127.0.0.1',
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),
     jwtSecret: r.secret('AUTOGLM_JWT_SECRET', 32),
-    webhookSecret: r.secret('AUTOGLM_WEBHOOK_SECRET', 32),
+    webhookKeys: hmacKeys(r, 'AUTOGLM_WEBHOOK_KEYS'),
     encryptionKeys: keyring(r),
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
@@ -149,7 +153,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
     auditChainId: auditChain(r),
-    auditKeys: auditKeys(r),
+    auditKeys: hmacKeys(r, 'AUTOGLM_AUDIT_KEYS'),
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
@@ -240,13 +244,18 @@ function auditChain(r: EnvReader): string | undefined {
   return id;
 }
 
-function auditKeys(r: EnvReader): string | undefined {
-  const spec = r.string('AUTOGLM_AUDIT_KEYS');
+/** A `kid:secret[,…]` keyring variable, checked (the spec is kept: its users parse it). */
+function hmacKeys(r: EnvReader, variable: 'AUTOGLM_AUDIT_KEYS' | 'AUTOGLM_WEBHOOK_KEYS'): string | undefined {
+  if (variable === 'AUTOGLM_WEBHOOK_KEYS' && r.string('AUTOGLM_WEBHOOK_SECRET') !== undefined) {
+    // Webhooks are signed per namespace now: a receiver's old secret would verify nothing.
+    r.errors.push('AUTOGLM_WEBHOOK_SECRET: replaced by AUTOGLM_WEBHOOK_KEYS=kid:secret (each namespace gets its own key; see the README, Webhooks)');
+  }
+  const spec = r.string(variable);
   if (spec === undefined) return undefined;
   try {
-    parseAuditKeys(spec);
+    parseHmacKeys(spec);
   } catch (err) {
-    r.errors.push(`AUTOGLM_AUDIT_KEYS: ${(err as Error).message}`);
+    r.errors.push(`${variable}: ${(err as Error).message}`);
   }
   return spec;
 }

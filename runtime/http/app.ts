@@ -19,6 +19,7 @@ import { logRoutes } from './routes/log-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
+import { webhookRoutes } from './routes/webhook-routes.ts';
 
 /**
  * Builds the HTTP API. Pure assembly: every dependency comes in through `deps`, so tests drive it
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', logRoutes(deps));
   app.route('/', secretRoutes(deps));
   app.route('/', tokenRoutes(deps));
+  if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
   app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));
 

@@ -93,7 +93,6 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
         config,
         redisUrl,
         jwtSecret: config.jwtSecret ?? persistentSecret(config.stateDir, 'jwt-secret'),
-        webhookSecret: config.webhookSecret ?? persistentSecret(config.stateDir, 'webhook-secret'),
         encryptionKeys: ring.ring,
         log: log.child({ component: 'router' }),
       });

@@ -16,7 +16,8 @@ import { poolEnv } from './pool-env.ts';
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
-export const WEBHOOK_SECRET = 'webhook-secret-webhook-secret-0123456789';
+/** The router's webhook master keys (`AUTOGLM_WEBHOOK_KEYS`); a test may set its own. */
+export const WEBHOOK_KEYS = 'w1:webhook-secret-webhook-secret-0123456789';
 
 /** A pool started as a real child process (`gpu-pool/main.ts`), as the launcher runs it. */
 export interface TestPool {
@@ -71,13 +72,14 @@ export async function startPlatform(
     AUTOGLM_SHUTDOWN_GRACE: '5s',
     AUTOGLM_LOG_LEVEL: 'warn',
     AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('test'),
+    AUTOGLM_WEBHOOK_KEYS: WEBHOOK_KEYS,
     ...opts.env,
   };
   const parsed = loadConfig(env);
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const ring = parseKeyring(env.AUTOGLM_ENCRYPTION_KEYS!);
   if (!ring.ok) throw new Error(ring.error);
-  const router = await startRouter({ config: parsed.config, redisUrl, jwtSecret: JWT_SECRET, webhookSecret: WEBHOOK_SECRET, encryptionKeys: ring.ring, log: createLogger({ test: true }, 'error') });
+  const router = await startRouter({ config: parsed.config, redisUrl, jwtSecret: JWT_SECRET, encryptionKeys: ring.ring, log: createLogger({ test: true }, 'error') });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, ...(env.AUTOGLM_REDIS_CA ? { tls: { ca: readFileSync(env.AUTOGLM_REDIS_CA) } } : {}) });
   redis.on('error', () => undefined);
   const adminToken = await router.verifier.mint({ sub: 'test-admin', roles: ['admin'] });

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../runtime/webhooks/index.ts';
-import { WEBHOOK_SECRET, eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 let redis: TestRedis;
@@ -67,9 +67,11 @@ describe('webhook callbacks', () => {
       await eventually(async () => received.length >= 2, 'the second delivery');
       const ok = received[1]!;
       const headers = Object.fromEntries(Object.entries(ok.headers).map(([k, v]) => [k, String(v)]));
-      expect(verifyWebhook(WEBHOOK_SECRET, headers, ok.body)).toBe(true);
+      // Signed with the key of echo's namespace, as its receiver's owner reads it.
+      const key = (await p.call('GET', '/v1/webhook-keys?namespace=default')).json.keys[0].key as string;
+      expect(verifyWebhook(key, headers, ok.body)).toBe(true);
       expect(verifyWebhook('wrong-secret-wrong-secret-wrong-secret', headers, ok.body)).toBe(false);
-      expect(verifyWebhook(WEBHOOK_SECRET, headers, ok.body.replace('call me', 'call you'))).toBe(false);
+      expect(verifyWebhook(key, headers, ok.body.replace('call me', 'call you'))).toBe(false);
       const payload = JSON.parse(ok.body);
       expect(payload.type).toBe('job.succeeded');
       expect(payload.job.id).toBe(r.json.id);
