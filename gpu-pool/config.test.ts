@@ -18,6 +18,7 @@ const handed: PoolConfig = {
   backend: 'auto',
   gpuModule: '@tensorflow/tfjs-node-gpu',
   inference: 'thread',
+  isolation: 'thread',
   artifactsDir: '/s/artifacts',
   bundleCacheDir: '/s/bundles',
   routerUrls: [],

@@ -39,6 +39,7 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   backend: 'string',
   gpuModule: 'string',
   inference: 'string',
+  isolation: 'string',
   artifactsDir: 'string',
   bundleCacheDir: 'string',
   routerUrls: 'strings',

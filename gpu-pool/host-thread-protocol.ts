@@ -1,18 +1,36 @@
-/** Messages between a worker's main thread ({@link HostThread}) and its inference thread. */
+/**
+ * Messages between a worker's main thread ({@link HostThread}) and where its function code runs:
+ * an inference thread (`postMessage`) or a sandbox process (its IPC channel, V8-serialized). Both
+ * carry structured clones, so one protocol serves both.
+ */
 import type { ErrorRecord, InvocationResult, LogLevel } from '../functions/sdk/index.ts';
 import type { BackendChoice, BackendName } from '../functions/sdk/tf/index.ts';
 import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
 import type { HostInput, HostStats } from './function-host.ts';
 
-/** `workerData` of the inference thread. */
+/** `workerData` of the inference thread; the command-line argument of a sandbox process. */
 export interface ThreadData {
   slot: DeviceSlot;
   backend: BackendChoice;
   gpuModule: string;
   logLevel: LogLevel;
-  /** Bundle source and extraction folder (see `BundleCache`). */
-  artifactsDir: string;
-  bundleCacheDir: string;
+  /**
+   * Where bundles come from: a bundle source and extraction folder (see `BundleCache`), or `ask`:
+   * the host side is asked for each bundle (`bundle` messages) and answers with a folder it
+   * prepared, so a sandbox never sees the state directory.
+   */
+  bundles: { artifactsDir: string; bundleCacheDir: string } | 'ask';
+}
+
+/**
+ * The two ends of the channel as the main side sees them: a worker thread or a child process.
+ * `listen` replaces the listeners set before (the start handshake sets its own, then the host).
+ */
+export interface HostEndpoint {
+  send(m: ToThread): void;
+  listen(on: { message: (m: FromThread) => void; lost: (err: Error) => void }): void;
+  /** Stops the other side for good. */
+  terminate(): Promise<void>;
 }
 
 /**
@@ -32,7 +50,10 @@ export type ToThread =
   | { t: 'ping' }
   /** The answer to the thread's `secrets` request with that `id`. */
   | { t: 'secrets'; id: number; values: Record<string, string> }
-  | { t: 'secrets'; id: number; error: ErrorRecord };
+  | { t: 'secrets'; id: number; error: ErrorRecord }
+  /** The answer to a `bundle` request: the folder the bundle is extracted in, as the other side sees it. */
+  | { t: 'bundle'; id: number; dir: string }
+  | { t: 'bundle'; id: number; error: ErrorRecord };
 
 /** Thread → main. */
 export type FromThread =
@@ -49,4 +70,6 @@ export type FromThread =
    * The secrets a version's manifest lists, asked for as it loads: they are opened on the main
    * thread, which holds the keys, and only those of a version the main thread knows are given.
    */
-  | { t: 'secrets'; id: number; fn: string; version: string };
+  | { t: 'secrets'; id: number; fn: string; version: string }
+  /** With `bundles: 'ask'`: the folder of bundle `hash`, which the main side fetches and exposes. */
+  | { t: 'bundle'; id: number; hash: string };

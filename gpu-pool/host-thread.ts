@@ -6,11 +6,13 @@ import { Batcher, batchPlan } from './batcher.ts';
 import { HostLostError, SecretsUnavailableError } from './errors.ts';
 import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
-import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
+import type { FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
 
 /** Options of {@link HostThread.start}: what the thread is given, and what stays on this side. */
 export interface HostThreadOptions extends ThreadData {
   log: Logger;
+  /** What the other side is called in logs and errors [`inference thread`]. */
+  label?: string;
   /** How often the thread is asked for its state, which also proves it is responsive [500 ms]. */
   pingMs?: number;
   /** Told once if the thread dies; its running jobs have already failed as retryable. */
@@ -19,6 +21,21 @@ export interface HostThreadOptions extends ThreadData {
   onLog?: (line: FunctionLogLine) => void;
   /** Opens the secrets of a version this side knows, for the thread's loads [none: such loads fail]. */
   secrets?: (fn: string, version: string) => Promise<Record<string, string>>;
+  /** With `bundles: 'ask'`: prepares bundle `hash` for the other side and says its folder there. */
+  bundle?: (hash: string) => Promise<string>;
+}
+
+/** A worker thread as a {@link HostEndpoint}. */
+function threadEndpoint(worker: Worker): HostEndpoint {
+  let on: Parameters<HostEndpoint['listen']>[0] = { message: () => undefined, lost: () => undefined };
+  worker.on('message', (m: FromThread) => on.message(m));
+  worker.on('error', (err) => on.lost(err));
+  worker.on('exit', (code) => on.lost(new Error(`inference thread exited with code ${code}`)));
+  return {
+    send: (m) => worker.postMessage(m),
+    listen: (next) => void (on = next),
+    terminate: () => worker.terminate().then(() => undefined),
+  };
 }
 
 // Worker threads do not inherit tsx's loader from `--import`: the thread registers it, then loads
@@ -56,15 +73,13 @@ export class HostThread implements Host {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly endpoint: HostEndpoint,
     private readonly opts: HostThreadOptions,
     readonly backend: string,
     readonly selection: Pick<BackendSelection, 'skipped' | 'simd'>,
   ) {
     this.lastStats = { backend, models: [], modelBytes: 0, batches: 0, jobsDone: 0, inFlight: 0, loads: 0, unloads: 0, tensors: undefined, functions: [] };
-    worker.on('message', (m: FromThread) => this.onMessage(m));
-    worker.on('error', (err) => this.die(err));
-    worker.on('exit', (code) => this.die(new Error(`inference thread exited with code ${code}`)));
+    endpoint.listen({ message: (m) => this.onMessage(m), lost: (err) => this.die(err) });
     this.pinger = setInterval(() => this.ping(), opts.pingMs ?? 500);
   }
 
@@ -72,29 +87,34 @@ export class HostThread implements Host {
    * Starts the thread and waits until it has selected its backend.
    * @throws AutoglmError `BACKEND_UNAVAILABLE` when the (forced) backend does not load; Error when the thread fails to start
    */
-  static async start(opts: HostThreadOptions): Promise<HostThread> {
-    const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir } = opts;
-    const data: ThreadData = { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir };
-    const worker = new Worker(BOOT, { eval: true, workerData: data });
-    const listeners: [string, (...a: any[]) => void][] = [];
+  static start(opts: HostThreadOptions): Promise<HostThread> {
+    const { slot, backend, gpuModule, logLevel, bundles } = opts;
+    const data: ThreadData = { slot, backend, gpuModule, logLevel, bundles };
+    return HostThread.over(threadEndpoint(new Worker(BOOT, { eval: true, workerData: data })), opts);
+  }
+
+  /**
+   * Waits until the other side of `endpoint` (a thread or a sandbox process, started with `opts`'
+   * {@link ThreadData}) has selected its backend, and hosts function code there.
+   * @throws AutoglmError `BACKEND_UNAVAILABLE` when the (forced) backend does not load; Error when the other side fails to start
+   */
+  static async over(endpoint: HostEndpoint, opts: HostThreadOptions): Promise<HostThread> {
+    const label = opts.label ?? 'inference thread';
     const ready = await new Promise<Extract<FromThread, { t: 'ready' }>>((resolve, reject) => {
-      const onMessage = (m: FromThread) => {
-        if (m.t === 'ready') resolve(m);
-        // Rebuilt from its record: the class lives with TensorFlow.js, which this thread never loads.
-        else if (m.t === 'fatal') reject(m.error ? fromErrorRecord(m.error) : new Error(`inference thread failed to start: ${m.message}`));
-        else reject(new Error(`inference thread sent '${m.t}' before ready`));
-      };
-      const onExit = (code: number) => reject(new Error(`inference thread exited with code ${code} during start`));
-      listeners.push(['message', onMessage], ['error', reject], ['exit', onExit]);
-      for (const [ev, fn] of listeners) worker.once(ev, fn);
-    })
-      .catch(async (err: Error) => {
-        await worker.terminate();
-        throw err;
-      })
-      // Only our own listeners: a Worker keeps internal ones that deliver its messages.
-      .finally(() => listeners.forEach(([ev, fn]) => worker.off(ev, fn)));
-    return new HostThread(worker, opts, ready.backend, { skipped: ready.skipped, simd: ready.simd });
+      endpoint.listen({
+        message: (m) => {
+          if (m.t === 'ready') resolve(m);
+          // Rebuilt from its record: the class lives with TensorFlow.js, which this thread never loads.
+          else if (m.t === 'fatal') reject(m.error ? fromErrorRecord(m.error) : new Error(`${label} failed to start: ${m.message}`));
+          else reject(new Error(`${label} sent '${m.t}' before ready`));
+        },
+        lost: (err) => reject(new Error(`${label} failed to start: ${err.message}`)),
+      });
+    }).catch(async (err: Error) => {
+      await endpoint.terminate();
+      throw err;
+    });
+    return new HostThread(endpoint, opts, ready.backend, { skipped: ready.skipped, simd: ready.simd });
   }
 
   setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
@@ -169,7 +189,7 @@ export class HostThread implements Host {
         await Promise.race([this.request({ t: 'close', id: 0 }).catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
       }
       this.lost ??= new Error('closed');
-      await this.worker.terminate();
+      await this.endpoint.terminate();
     })();
     return this.closing;
   }
@@ -184,7 +204,7 @@ export class HostThread implements Host {
   }
 
   private send(msg: ToThread): void {
-    if (!this.lost) this.worker.postMessage(msg);
+    if (!this.lost) this.endpoint.send(msg);
   }
 
   private ping(): void {
@@ -212,6 +232,8 @@ export class HostThread implements Host {
       else p.reject(new Error(m.error));
     } else if (m.t === 'secrets') {
       void this.answerSecrets(m.id, m.fn, m.version);
+    } else if (m.t === 'bundle') {
+      void this.answerBundle(m.id, m.hash);
     } else if (m.t === 'fatal') {
       this.die(new Error(m.message));
     }
@@ -226,6 +248,15 @@ export class HostThread implements Host {
     }
   }
 
+  private async answerBundle(id: number, hash: string): Promise<void> {
+    try {
+      if (!this.opts.bundle) throw new Error('this host serves no bundles');
+      this.send({ t: 'bundle', id, dir: await this.opts.bundle(hash) });
+    } catch (err) {
+      this.send({ t: 'bundle', id, error: toErrorRecord(err) });
+    }
+  }
+
   private die(err: Error): void {
     if (this.lost) return;
     this.lost = err;
@@ -236,7 +267,7 @@ export class HostThread implements Host {
       else p.reject(err);
     }
     if (!this.closing) {
-      this.opts.log.error('inference thread lost', { err });
+      this.opts.log.error(`${this.opts.label ?? 'inference thread'} lost`, { err });
       this.opts.onLost?.(err);
     }
   }

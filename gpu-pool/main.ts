@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../functions/sdk/index.ts';
 import { POOL_CONFIG_VARIABLE, PoolRoster, RELEASE_REDIS_MS, connectRedis, formatBytes, releaseRedis, type PoolState } from '../queue/cluster/index.ts';
 import { readPoolConfig } from './config.ts';
+import { resolveIsolation } from './sandbox-launch.ts';
 import { planSlots, probeGpus } from './devices.ts';
 import { whenParentGone } from './parent-link.ts';
 import { Supervisor } from './supervisor.ts';
@@ -29,6 +30,16 @@ if (gpus.length > 0) {
   });
 }
 
+// The isolation level is resolved once, here (a probe sandbox), and handed to every worker.
+let isolation: Awaited<ReturnType<typeof resolveIsolation>>;
+try {
+  isolation = await resolveIsolation(config.isolation);
+} catch (err) {
+  log.error('function code cannot be isolated as configured', { isolation: config.isolation, err });
+  process.exit(2);
+}
+if (isolation.passedOver.length) log.warn('a stronger isolation level cannot run on this node', { level: isolation.level, passedOver: isolation.passedOver });
+
 const GIB = 1024 ** 3;
 const supervisor = new Supervisor({
   slots,
@@ -37,7 +48,7 @@ const supervisor = new Supervisor({
   execArgv: process.execArgv,
   // What the launcher handed this process: the inherited environment (PATH, OTEL_*…) and the
   // configuration, which workers read the same way.
-  env: process.env,
+  env: { ...process.env, [POOL_CONFIG_VARIABLE]: JSON.stringify({ ...config, isolation: isolation.level }) },
   graceMs: config.shutdownGraceMs,
   hangLimitMs: config.hangLimitMs,
   // Default limit: a CPU worker holds its models in its own memory, a GPU worker mostly on the card.
@@ -71,7 +82,7 @@ const poolState = (): PoolState => ({
 const publish = () => void pools.beat(poolState()).catch(() => undefined);
 publish();
 const publisher = setInterval(publish, 2000);
-log.info('pool started', { slots: slots.map((s) => `${s.id} (${s.name}, ${formatBytes(s.memoryBytes)} for models)`), backend: config.backend, inference: config.inference, namespaces: config.namespaces ?? '*' });
+log.info('pool started', { slots: slots.map((s) => `${s.id} (${s.name}, ${formatBytes(s.memoryBytes)} for models)`), backend: config.backend, inference: config.inference, isolation: isolation.level, namespaces: config.namespaces ?? '*' });
 
 let stopping = false;
 const stop = (reason: string) => {

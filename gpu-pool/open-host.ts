@@ -1,15 +1,22 @@
 import type { LogLevel, Logger } from '../functions/sdk/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import type { DeviceSlot, FunctionLogLine, InferenceMode } from '../queue/cluster/index.ts';
+import type { DeviceSlot, FunctionLogLine, InferenceMode, IsolationLevel } from '../queue/cluster/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { FunctionHost, type Host } from './function-host.ts';
 import { HostThread } from './host-thread.ts';
+import { SandboxHost } from './sandbox-host.ts';
+import { launchFor } from './sandbox-launch.ts';
 import { SplitHost } from './split-host.ts';
 import type { WorkerSecrets } from './worker-secrets.ts';
 
 /** Options of {@link openHost}. */
 export interface OpenHostOptions {
   slot: DeviceSlot;
+  /**
+   * `sandbox` or `process`: function code runs in a sandbox process per namespace (and `inference`
+   * does not apply); `thread`: in this process, as `inference` says.
+   */
+  isolation: IsolationLevel;
   /** `thread`: function code runs on an inference thread (versions declaring `isolation: inline` excepted); `inline`: here. */
   inference: InferenceMode;
   backend: BackendChoice;
@@ -31,15 +38,22 @@ export interface OpenHostOptions {
 }
 
 /**
- * Selects the TensorFlow.js backend and opens the host that runs function code: on an inference
- * thread (with inline versions on this one), or all on this thread.
- * @returns the host, and the inference thread if there is one (its silence is watched)
+ * Selects the TensorFlow.js backend and opens the host that runs function code: in sandbox
+ * processes, one per namespace; on an inference thread (with inline versions on this one); or all
+ * on this thread.
+ * @returns the host, and what of it may fall silent (an inference thread, sandboxes): its silence is watched
  * @throws an error coded `BACKEND_UNAVAILABLE` when the forced backend does not load
  */
-export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread: HostThread | undefined }> {
+export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread: { unresponsiveMs(): number } | undefined }> {
   const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, secrets } = o;
+  if (o.isolation !== 'thread') {
+    // A sandbox that dies takes only its namespace's running jobs; the next job starts another.
+    const host = await SandboxHost.open({ launch: launchFor(o.isolation), slot, backend, gpuModule, logLevel, fetcher: o.fetcher, secrets, log, onLog });
+    log.info('backend selected', { backend: host.backend, simd: host.selection.simd, skipped: host.selection.skipped, isolation: o.isolation });
+    return { host, thread: host };
+  }
   if (o.inference === 'thread') {
-    const thread = await HostThread.start({ slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, secrets: secrets.openFor, onLost: o.onLost });
+    const thread = await HostThread.start({ slot, backend, gpuModule, logLevel, bundles: { artifactsDir, bundleCacheDir }, log, onLog, secrets: secrets.openFor, onLost: o.onLost });
     // Versions whose manifest says `isolation: inline` run here, on the main thread, from the
     // bundles this thread already fetches.
     const host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: o.fetcher, log, onLog, secrets: secrets.open }));

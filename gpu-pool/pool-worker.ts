@@ -3,7 +3,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@ope
 import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode } from '../queue/cluster/index.ts';
+import { FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -36,6 +36,8 @@ export interface PoolWorkerOptions {
   gpuModule: string;
   /** `thread`: function code runs on an inference thread, so a long predict never delays lock renewal; `inline`: on the main thread. */
   inference: InferenceMode;
+  /** Where function code runs: a sandbox process per namespace (`sandbox`, `process`), or this process (`thread`) [`thread`]. */
+  isolation?: IsolationLevel;
   /** The router's bundle store, when on this node. */
   artifactsDir: string;
   /** Where this node extracts bundles. */
@@ -143,6 +145,7 @@ export class PoolWorker {
     };
     const { host, thread } = await openHost({
       slot,
+      isolation: o.isolation ?? 'thread',
       inference: o.inference,
       backend: o.backend,
       gpuModule: o.gpuModule,
@@ -165,14 +168,14 @@ export class PoolWorker {
     const secretStore = new SecretStore(publisher, o.prefix, cipher);
     this.secrets.connect(secretStore);
     const execute: Executor = (data, ctx) => this.execute(host, data, ctx);
-    const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: o.inference, jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log });
+    const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: (o.isolation ?? 'thread') === 'thread' ? o.inference : 'thread', jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log });
     const roster = new WorkerRoster(publisher, o.prefix);
     const toSupervisor =
       o.toSupervisor ??
       ((msg: WorkerMessage) => {
         if (process.connected) process.send?.(msg);
       });
-    const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor });
+    const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor });
     const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
     const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, roster };
     this.running = r;

@@ -13,6 +13,8 @@ export interface WorkerHeartbeatOptions {
   /** Times this slot's worker was replaced before. */
   restarts: number;
   host: Host;
+  /** The isolation level function code runs at (for /readyz and `autoglm pool`). */
+  isolation: string;
   /** The inference thread, when function code runs on one: how long it has been silent. */
   thread: { unresponsiveMs(): number } | undefined;
   consumers: Pick<ConsumerSet, 'functions' | 'inFlight' | 'longestTimeoutMs'>;
@@ -58,6 +60,7 @@ export class WorkerHeartbeat {
       device: slot.id,
       slot,
       backend: host.backend,
+      isolation: this.opts.isolation,
       functions: consumers.functions(),
       models: s.models,
       inFlight: consumers.inFlight(),

@@ -10,6 +10,7 @@ import { POOL_CONFIG_VARIABLE } from '../queue/cluster/index.ts';
 import { SECRET_VARIABLES, loadWorkerIdentity, readPoolConfig } from './config.ts';
 import { whenParentGone } from './parent-link.ts';
 import { PoolWorker } from './pool-worker.ts';
+import { resolveIsolation } from './sandbox-launch.ts';
 import { flushSpans } from './span-flush.ts';
 
 const parsed = readPoolConfig(process.env[POOL_CONFIG_VARIABLE]);
@@ -31,6 +32,8 @@ const workerId = `${hostname()}-${process.pid}`;
 const log = createLogger({ component: 'worker', workerId, device: slot.id }, config.logLevel);
 const worker = new PoolWorker({
   ...config,
+  // The pool resolved `auto` once for all its workers; a worker started on its own resolves it here.
+  isolation: config.isolation === 'auto' ? (await resolveIsolation('auto')).level : config.isolation,
   encryptionKeys: parsed.keyring,
   slot,
   restarts,

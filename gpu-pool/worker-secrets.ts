@@ -24,11 +24,14 @@ export class WorkerSecrets {
     return this.store.open(rec.namespace, rec.manifest.secrets ?? []);
   };
 
-  /** As {@link open}, for a version named by the inference thread. */
-  readonly openFor = (fn: string, version: string): Promise<Record<string, string>> => {
+  /**
+   * As {@link open}, for a version named by the inference thread or a sandbox; a sandbox names
+   * its `namespace`, and gets nothing of a version of another.
+   */
+  readonly openFor = (fn: string, version: string, namespace?: string): Promise<Record<string, string>> => {
     const key = versionKey(fn, version);
     const rec = this.candidates.get(key) ?? this.records.get(key);
-    return rec ? this.open(rec) : Promise.reject(new Error(`${key} is not deployed`));
+    return rec && (namespace === undefined || rec.namespace === namespace) ? this.open(rec) : Promise.reject(new Error(`${key} is not deployed${namespace === undefined ? '' : ` in namespace ${namespace}`}`));
   };
 
   /** Runs a deploy check of `rec`, whose secrets are given meanwhile. */

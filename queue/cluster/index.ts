@@ -42,7 +42,7 @@ export { FunctionLogWriter, JOB_RUNS_KEPT, jobRuns, namesJob, type FunctionLogLi
 export { clearFunctionLogs, readFunctionLogs, type LogPage, type LogQuery } from './function-log-reader.ts';
 
 // The pool's configuration as the launcher hands it to the pool (declared here: both sides import it).
-export { BACKEND_CHOICES, INFERENCE_MODES, POOL_CONFIG_VARIABLE } from './pool-config.ts';
-export type { DeclaredDevice, InferenceMode, PoolConfig } from './pool-config.ts';
+export { BACKEND_CHOICES, INFERENCE_MODES, ISOLATION_CHOICES, POOL_CONFIG_VARIABLE } from './pool-config.ts';
+export type { DeclaredDevice, InferenceMode, IsolationLevel, PoolConfig } from './pool-config.ts';
 // Audit chain heads, anchored outside the audit files (written and read by routers only)
 export { AuditHeadStore, type AuditHead } from './audit-heads.ts';

@@ -28,6 +28,18 @@ export const INFERENCE_MODES = ['thread', 'inline'] as const;
 /** Where function code runs inside a worker process. */
 export type InferenceMode = (typeof INFERENCE_MODES)[number];
 
+/**
+ * `AUTOGLM_ISOLATION` values: how far function code is kept from the worker. `sandbox`: its own
+ * process in bubblewrap namespaces (no network, no other processes, only its bundles and the
+ * runtime mounted), as an unprivileged user; `process`: its own process as an unprivileged user
+ * under Node's permission model; `thread`: in the worker process (trusted single-team installs);
+ * `auto`: the strongest of `sandbox` and `process` this node can run.
+ */
+export const ISOLATION_CHOICES = ['auto', 'sandbox', 'process', 'thread'] as const;
+
+/** A level of isolation a worker runs function code at (`auto` resolved). */
+export type IsolationLevel = Exclude<(typeof ISOLATION_CHOICES)[number], 'auto'>;
+
 /** One entry of `AUTOGLM_DEVICES`, before budgets are resolved (grammar in `runtime/config/device-list.ts`). */
 export interface DeclaredDevice {
   kind: 'cpu' | 'gpu';
@@ -74,6 +86,13 @@ export interface PoolConfig {
    * each job's lock for its timeout plus `AUTOGLM_JOB_LOCK`.
    */
   readonly inference: InferenceMode;
+  /**
+   * `AUTOGLM_ISOLATION`, default `thread`: how function code is kept from the worker (see
+   * {@link ISOLATION_CHOICES}). The pool resolves `auto` once, at start, and hands its workers
+   * the level. With `sandbox` or `process`, `AUTOGLM_INFERENCE` and a manifest's `isolation:
+   * inline` do not apply: all function code runs in the namespace's sandbox process.
+   */
+  readonly isolation: (typeof ISOLATION_CHOICES)[number];
   /** `AUTOGLM_ARTIFACTS_DIR`, default `$AUTOGLM_STATE_DIR/artifacts`: the router's bundle store, when on this node. */
   readonly artifactsDir: string;
   /** `AUTOGLM_BUNDLE_CACHE`, default `$AUTOGLM_STATE_DIR/bundles`: where this node extracts bundles. */

@@ -38,6 +38,8 @@ export interface WorkerState {
   slot?: DeviceSlot;
   /** TensorFlow.js backend in use: `tensorflow`, `wasm` or `cpu` (`none` before one is chosen). */
   backend: string;
+  /** Where its function code runs (`AUTOGLM_ISOLATION` as resolved): `sandbox`, `process` or `thread`. */
+  isolation?: string;
   /** Functions whose queues this worker consumes. */
   functions: string[];
   /** Models loaded now, least recently used first. */

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { EnvReader } from '../../functions/sdk/index.ts';
-import { BACKEND_CHOICES, INFERENCE_MODES, type PoolConfig } from '../../queue/cluster/index.ts';
+import { BACKEND_CHOICES, INFERENCE_MODES, ISOLATION_CHOICES, type PoolConfig } from '../../queue/cluster/index.ts';
 import { parseDeviceList } from './device-list.ts';
 
 /**
@@ -25,6 +25,7 @@ export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: st
     backend: r.oneOf('AUTOGLM_TF_BACKEND', BACKEND_CHOICES, 'auto'),
     gpuModule: r.string('AUTOGLM_TF_GPU_MODULE') ?? '@tensorflow/tfjs-node-gpu',
     inference: r.oneOf('AUTOGLM_INFERENCE', INFERENCE_MODES, 'thread'),
+    isolation: r.oneOf('AUTOGLM_ISOLATION', ISOLATION_CHOICES, 'thread'),
     artifactsDir: resolve(r.string('AUTOGLM_ARTIFACTS_DIR') ?? join(stateDir, 'artifacts')),
     bundleCacheDir: resolve(r.string('AUTOGLM_BUNDLE_CACHE') ?? join(stateDir, 'bundles')),
     routerUrls: routerUrls(r),

@@ -30,6 +30,8 @@ export interface TestPool {
 /** A router (in the test process, on a real port) plus a real pool, sharing a test Redis. */
 export interface TestPlatform {
   url: string;
+  /** `AUTOGLM_STATE_DIR` of the router and its pools (a fresh temporary folder). */
+  stateDir: string;
   router: RouterHandle;
   pool: TestPool | undefined;
   prefix: string;
@@ -111,6 +113,7 @@ export async function startPlatform(
 
   const platform: TestPlatform = {
     url: router.url,
+    stateDir,
     router,
     pool: undefined,
     prefix,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type InvocationContext, type LoadContext } from '../../functions/sdk/index.ts';
 import customerReply from '../../functions/customer-reply/handler.ts';
 import riskScoring from '../../functions/risk-scoring/handler.ts';
+import { launchFor, probeLaunch } from '../../gpu-pool/sandbox-launch.ts';
 import { fraudInput, normalInput } from '../functions/risk-fixtures.ts';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
@@ -13,17 +14,17 @@ const SET = fileURLToPath(new URL('../fixtures/pool-sets/ai-functions/', import.
 const dirOf = (name: string) => fileURLToPath(new URL(`../../functions/${name}/`, import.meta.url));
 const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {} } as InvocationContext;
 
+// bubblewrap must run here for the `sandbox` level (.ci/run installs it); without it, only that level is skipped.
+const bwrapMissing = await probeLaunch(launchFor('sandbox'));
+if (bwrapMissing) console.warn(`builtin-functions: the sandbox level is SKIPPED: bubblewrap cannot run here (${bwrapMissing})`);
+
 let redis: TestRedis;
-let p: TestPlatform;
 beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
   redis = await startTestRedis();
-  // The built-in AI functions, deployed through the same bundle path as at platform start.
-  p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: SET } });
 });
 afterAll(async () => {
-  await p?.stop();
   await redis?.destroy();
 });
 
@@ -37,8 +38,21 @@ async function direct<I>(def: { load?: (c: LoadContext) => unknown; handle: (i: 
   }
 }
 
-describe('built-in AI functions through the platform', () => {
-  it('risk-scoring answers over HTTP exactly as its handler does in-process', async () => {
+describe.each([
+  { level: 'thread', skip: false },
+  { level: 'sandbox', skip: bwrapMissing !== undefined },
+])('built-in AI functions through the platform, isolation $level', ({ level, skip }) => {
+  let p: TestPlatform;
+  beforeAll(async () => {
+    if (skip) return;
+    // The built-in AI functions, deployed through the same bundle path as at platform start.
+    p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: SET, AUTOGLM_ISOLATION: level } });
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it.skipIf(skip)('risk-scoring answers over HTTP exactly as its handler does in-process', async () => {
     const inputs = [normalInput(), fraudInput()];
     const expected = await direct(riskScoring, dirOf('risk-scoring'), inputs);
     for (const [i, input] of inputs.entries()) {
@@ -50,7 +64,7 @@ describe('built-in AI functions through the platform', () => {
     expect((await p.call('POST', '/v1/functions/risk-scoring/invoke', { input: fraudInput() })).json.output.level).toBe('high');
   });
 
-  it('customer-reply answers over HTTP exactly as its handler does in-process, in Chinese and English', async () => {
+  it.skipIf(skip)('customer-reply answers over HTTP exactly as its handler does in-process, in Chinese and English', async () => {
     const inputs = [
       { message: '我的订单已经一个星期了还没到，怎么回事？', context: { order: { id: 'A1001', status: 'shipped' }, customer: { name: '王女士' } }, temperature: 0 },
       { message: 'I want a refund for order 77, the blender arrived broken.', context: { order: { id: '77' } }, temperature: 0 },
@@ -63,7 +77,7 @@ describe('built-in AI functions through the platform', () => {
     }
   });
 
-  it('bad inputs are 400 naming the field, before any worker sees them', async () => {
+  it.skipIf(skip)('bad inputs are 400 naming the field, before any worker sees them', async () => {
     const bad = { ...normalInput(), transactions: [] };
     const r = await p.call('POST', '/v1/functions/risk-scoring/invoke', { input: bad });
     expect(r.status).toBe(400);

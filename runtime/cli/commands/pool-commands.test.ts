@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { poolTable, type Readiness } from './pool-commands.ts';
 
-const worker = (pid: number, namespaces: string[] | undefined, jobsDone: number): Readiness['workers'][number] => ({ pid, host: 'node1', device: 'cpu:0', backend: 'wasm', inFlight: 0, jobsDone, ...(namespaces ? { namespaces } : {}) });
+const worker = (pid: number, namespaces: string[] | undefined, jobsDone: number): Readiness['workers'][number] => ({ pid, host: 'node1', device: 'cpu:0', backend: 'wasm', isolation: 'sandbox', inFlight: 0, jobsDone, ...(namespaces ? { namespaces } : {}) });
 
 describe('autoglm pool', () => {
-  it("shows each slot with its own worker, also two pools' cpu:0 on one node, and each worker's namespaces", () => {
+  it("shows each slot with its own worker, also two pools' cpu:0 on one node, and each worker's isolation level and namespaces", () => {
     const text = poolTable({
       ready: true,
       reasons: [],
@@ -14,12 +14,12 @@ describe('autoglm pool', () => {
       ],
       workers: [worker(10, undefined, 7), worker(20, ['team-a'], 3), worker(30, ['*', '!team-a'], 1)],
     });
-    const rows = text.split('\n').slice(1, -1).map((l) => l.split(/\s{2,}/).slice(0, 8));
+    const rows = text.split('\n').slice(1, -1).map((l) => l.split(/\s{2,}/).slice(0, 9));
     expect(rows).toEqual([
-      ['node1', 'cpu:0', 'running', '10', 'wasm', '*', '0', '7'],
-      ['node1', 'cpu:0', 'running', '20', 'wasm', 'team-a', '0', '3'],
+      ['node1', 'cpu:0', 'running', '10', 'wasm', 'sandbox', '*', '0', '7'],
+      ['node1', 'cpu:0', 'running', '20', 'wasm', 'sandbox', 'team-a', '0', '3'],
       // A worker no supervisor reports yet still shows.
-      ['node1', 'cpu:0', 'running', '30', 'wasm', '*,!team-a', '0', '1'],
+      ['node1', 'cpu:0', 'running', '30', 'wasm', 'sandbox', '*,!team-a', '0', '1'],
     ]);
   });
 });

@@ -16,6 +16,7 @@ export interface Readiness {
     host: string;
     device: string;
     backend: string;
+    isolation?: string;
     inFlight: number;
     jobsDone: number;
     batches?: number;
@@ -50,10 +51,10 @@ export function poolTable(r: Readiness): string {
     const w = workerOf(s);
     const restarts = s.restarts > 0 && s.lastRestart ? `${s.restarts} (${s.lastRestart})` : s.restarts;
     const namespaces = w ? (w.namespaces?.join(',') ?? '*') : undefined;
-    return [s.host, s.device, s.state, s.pid, w?.backend, namespaces, w?.inFlight, w?.jobsDone, w?.batches, restarts, w?.rss === undefined ? undefined : formatBytes(w.rss), w?.models?.join(', ') || undefined, gpuCell(w?.gpu)];
+    return [s.host, s.device, s.state, s.pid, w?.backend, w?.isolation, namespaces, w?.inFlight, w?.jobsDone, w?.batches, restarts, w?.rss === undefined ? undefined : formatBytes(w.rss), w?.models?.join(', ') || undefined, gpuCell(w?.gpu)];
   });
   const status = r.ready ? 'ready' : `not ready: ${r.reasons.join('; ')}`;
-  return `${table(['NODE', 'SLOT', 'STATE', 'PID', 'BACKEND', 'NAMESPACES', 'IN FLIGHT', 'JOBS', 'BATCHES', 'RESTARTS', 'RSS', 'MODELS', 'GPU'], rows)}\n${status}`;
+  return `${table(['NODE', 'SLOT', 'STATE', 'PID', 'BACKEND', 'ISOLATION', 'NAMESPACES', 'IN FLIGHT', 'JOBS', 'BATCHES', 'RESTARTS', 'RSS', 'MODELS', 'GPU'], rows)}\n${status}`;
 }
 
 /** `autoglm pool`. */

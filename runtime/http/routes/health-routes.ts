@@ -34,6 +34,8 @@ const Readiness = z
         /** The namespaces its pool runs (`AUTOGLM_POOL_NAMESPACES`); absent: every one. */
         namespaces: z.array(z.string()).optional(),
         backend: z.string(),
+        /** Where its function code runs: `sandbox` (bubblewrap namespaces), `process` (own process, unprivileged user, Node's permission model) or `thread` (in the worker). */
+        isolation: z.string().optional(),
         inFlight: z.number(),
         jobsDone: z.number(),
         batches: z.number().optional(),
@@ -102,6 +104,7 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         memoryBudget: w.slot?.memoryBytes,
         ...(w.slot?.namespaces ? { namespaces: w.slot.namespaces } : {}),
         backend: w.backend,
+        ...(w.isolation ? { isolation: w.isolation } : {}),
         inFlight: w.inFlight,
         jobsDone: w.jobsDone,
         batches: w.batches,

@@ -1,0 +1,327 @@
+import { chownSync, cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { toErrorRecord, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
+import type { BackendChoice } from '../functions/sdk/tf/index.ts';
+import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
+import type { BundleCache } from './bundle-cache.ts';
+import { HostLostError } from './errors.ts';
+import { notDeployed, type Host, type HostInput, type HostStats } from './function-host.ts';
+import { HostThread } from './host-thread.ts';
+import { CatalogIndex, versionKey } from './catalog-index.ts';
+import { buildSandboxRuntime, makeSandboxDirs, sandboxRoot, type SandboxDirs, type SandboxLaunch } from './sandbox-launch.ts';
+import { startSandbox } from './sandbox-process.ts';
+import type { WorkerSecrets } from './worker-secrets.ts';
+
+/** Options of {@link SandboxHost.open}. */
+export interface SandboxHostOptions {
+  launch: SandboxLaunch;
+  slot: DeviceSlot;
+  /** The backend choice; sandboxes after the first are given the backend it selected. */
+  backend: BackendChoice;
+  gpuModule: string;
+  logLevel: LogLevel;
+  /** The worker's bundle cache (on its main thread, with the worker token): sandboxes get copies. */
+  fetcher: Pick<BundleCache, 'ensure'>;
+  /** Opens secrets; a sandbox gets only its namespace's. */
+  secrets: Pick<WorkerSecrets, 'openFor'>;
+  log: Logger;
+  /** Where the lines function code writes go. */
+  onLog: (line: FunctionLogLine) => void;
+  /** How long a namespace's sandbox may sit unused before it is stopped (not one with warm versions) [5 min]. */
+  idleMs?: number;
+  /** How often a sandbox is asked for its state [500 ms]. */
+  pingMs?: number;
+}
+
+/** One sandbox process and what this side keeps of it. */
+interface Sandbox {
+  /** The namespace it serves: set once, when it is given one. */
+  ns: string | undefined;
+  host: HostThread;
+  dirs: SandboxDirs;
+  running: number;
+  lastUsed: number;
+  /** Bundles copied into its view, by hash. */
+  bundles: Map<string, Promise<string>>;
+}
+
+/**
+ * Runs function code in sandbox processes, one per namespace this worker serves, so teams never
+ * share a realm: a batch of namespace A never runs in namespace B's sandbox, and a sandbox sees
+ * only its own namespace's bundles and secrets. Each sandbox is an inference host over a
+ * process's IPC channel ({@link HostThread} with the same protocol as the inference thread),
+ * started on first use (one is started ahead, to select the backend, and given to the first
+ * namespace), stopped when idle, when its namespace has no more versions, or on close. A
+ * sandbox that dies fails its running jobs as retryable; the next job of its namespace starts
+ * another. The worker keeps Redis, the keys, batching and the queue; sandboxes keep the models.
+ */
+export class SandboxHost implements Host {
+  private readonly index = new CatalogIndex();
+  private readonly byNamespace = new Map<string, { ready: Promise<Sandbox>; box?: Sandbox }>();
+  private readonly live = new Set<Sandbox>();
+  /** Deploy candidates being probed, by key: their bundles and secrets may be asked for. */
+  private readonly probing = new Map<string, FunctionRecord>();
+  private readonly root = sandboxRoot();
+  private runtime: string | undefined;
+  private spare: Sandbox | undefined;
+  private selected: string | undefined;
+  private seq = 0;
+  private warming: Promise<void> = Promise.resolve();
+  private readonly reaper: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly opts: SandboxHostOptions) {
+    const idleMs = opts.idleMs ?? 300_000;
+    this.reaper = setInterval(() => this.reap(idleMs), Math.min(idleMs, 30_000));
+    this.reaper.unref();
+  }
+
+  /**
+   * Starts the first sandbox (it selects the backend) and returns the host.
+   * @throws AutoglmError `BACKEND_UNAVAILABLE` when the (forced) backend does not load; Error when no sandbox starts
+   */
+  static async open(opts: SandboxHostOptions): Promise<SandboxHost> {
+    const h = new SandboxHost(opts);
+    try {
+      h.runtime = await buildSandboxRuntime(h.root);
+      h.spare = await h.start();
+      h.selected = h.spare.host.backend;
+      return h;
+    } catch (err) {
+      await h.close();
+      throw err;
+    }
+  }
+
+  get backend(): string {
+    return this.selected ?? 'none';
+  }
+
+  /** The backend selection of the first sandbox: what was passed over, and SIMD. */
+  get selection(): HostThread['selection'] {
+    return this.spare?.host.selection ?? [...this.live][0]?.host.selection ?? { skipped: [], simd: undefined };
+  }
+
+  setRecords(all: FunctionRecord[], serving?: Iterable<string>): void {
+    this.index.set(all, serving);
+    const namespaces = new Set(all.map((r) => r.namespace));
+    for (const [ns, s] of this.byNamespace) {
+      if (!namespaces.has(ns)) this.retire(ns);
+      else if (s.box) s.box.host.setRecords(this.recordsOf(ns), this.index.serving);
+    }
+    // Namespaces with warm versions get their sandbox now, so their models load before jobs come.
+    const warm = new Set(all.filter((r) => r.manifest.warm && this.index.serving.has(versionKey(r.name, r.version))).map((r) => r.namespace));
+    this.warming = Promise.all([...warm].map((ns) => this.sandboxOf(ns).then((b) => b.host.warm()))).then(
+      () => undefined,
+      (err) => this.opts.log.error('a sandbox with warm functions did not start; their first calls will try again', { err }),
+    );
+  }
+
+  async execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
+    const rec = this.index.find(data.fn, data.version);
+    if (!rec) return notDeployed({ data, signal, picked: Date.now() }, this.opts.slot.id, this.backend);
+    let box: Sandbox;
+    try {
+      box = await this.sandboxOf(rec.namespace);
+    } catch (err) {
+      const now = Date.now();
+      return { version: data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked: now, started: now, finished: now }, error: toErrorRecord(new HostLostError(`no sandbox for namespace ${rec.namespace}: ${(err as Error).message}`)) };
+    }
+    box.running++;
+    try {
+      return await box.host.execute(data, signal);
+    } finally {
+      box.running--;
+      box.lastUsed = Date.now();
+    }
+  }
+
+  warm(): Promise<void> {
+    return this.warming;
+  }
+
+  async probe(rec: FunctionRecord): Promise<{ loadMs: number }> {
+    const key = versionKey(rec.name, rec.version);
+    this.probing.set(key, rec);
+    try {
+      const box = await this.sandboxOf(rec.namespace);
+      return await box.host.probe(rec);
+    } finally {
+      this.probing.delete(key);
+    }
+  }
+
+  reload(keys: readonly string[]): void {
+    // Each sandbox ignores the keys it does not serve.
+    for (const box of this.live) box.host.reload(keys);
+  }
+
+  /** Every sandbox's figures together (a version runs in one sandbox only). */
+  stats(): HostStats {
+    const all = [...this.live].map((b) => b.host.stats());
+    const sum = (f: (s: HostStats) => number) => all.reduce((n, s) => n + f(s), 0);
+    const tensors = all.some((s) => s.tensors !== undefined) ? sum((s) => s.tensors ?? 0) : undefined;
+    return {
+      backend: this.backend,
+      models: all.flatMap((s) => s.models),
+      modelBytes: sum((s) => s.modelBytes),
+      batches: sum((s) => s.batches),
+      jobsDone: sum((s) => s.jobsDone),
+      inFlight: sum((s) => s.inFlight),
+      loads: sum((s) => s.loads),
+      unloads: sum((s) => s.unloads),
+      tensors,
+      functions: all.flatMap((s) => s.functions),
+    };
+  }
+
+  /** The longest any sandbox has left a ping unanswered (see `HostThread.unresponsiveMs`). */
+  unresponsiveMs(): number {
+    return Math.max(0, ...[...this.live].map((b) => b.host.unresponsiveMs()));
+  }
+
+  /** The namespaces that have a sandbox (started or starting). */
+  namespaces(): string[] {
+    return [...this.byNamespace.keys()];
+  }
+
+  /** Stops every sandbox. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.reaper);
+      const boxes = await Promise.all([...this.byNamespace.values()].map((s) => s.ready.catch(() => undefined)));
+      if (this.spare) boxes.push(this.spare);
+      this.byNamespace.clear();
+      this.spare = undefined;
+      await Promise.all(boxes.map((b) => b && this.stop(b)));
+      rmSync(this.root, { recursive: true, force: true });
+    })();
+    return this.closing;
+  }
+
+  private recordsOf(ns: string): FunctionRecord[] {
+    return this.index.all().filter((r) => r.namespace === ns);
+  }
+
+  /** Namespace `ns`'s sandbox, started (or taken from the spare) on first use. */
+  private sandboxOf(ns: string): Promise<Sandbox> {
+    const known = this.byNamespace.get(ns);
+    if (known) return known.ready;
+    if (this.closing) return Promise.reject(new Error('the host is closed'));
+    const spare = this.spare;
+    this.spare = undefined;
+    const entry: { ready: Promise<Sandbox>; box?: Sandbox } = {
+      ready: (spare ? Promise.resolve(spare) : this.start()).then((box) => {
+        if (this.byNamespace.get(ns) !== entry) {
+          void this.stop(box);
+          throw new Error('the host is closed');
+        }
+        box.ns = ns;
+        entry.box = box;
+        box.host.setRecords(this.recordsOf(ns), this.index.serving);
+        this.opts.log.info('sandbox serving a namespace', { namespace: ns, level: this.opts.launch.level });
+        return box;
+      }),
+    };
+    // A start that failed is forgotten, so the next job tries again.
+    entry.ready.catch(() => this.byNamespace.get(ns) === entry && this.byNamespace.delete(ns));
+    this.byNamespace.set(ns, entry);
+    return entry.ready;
+  }
+
+  private async start(): Promise<Sandbox> {
+    const { launch, slot, gpuModule, logLevel, log, onLog, pingMs } = this.opts;
+    const dirs = makeSandboxDirs(this.root, this.runtime!, String(++this.seq), launch);
+    const backend = (this.selected ?? this.opts.backend) as BackendChoice;
+    const endpoint = startSandbox(launch, dirs, { slot, backend, gpuModule, logLevel, bundles: 'ask' });
+    const box = { ns: undefined, dirs, running: 0, lastUsed: Date.now(), bundles: new Map() } as unknown as Sandbox;
+    try {
+      box.host = await HostThread.over(endpoint, {
+        slot,
+        backend,
+        gpuModule,
+        logLevel,
+        bundles: 'ask',
+        label: `sandbox process ${endpoint.pid}`,
+        log,
+        onLog,
+        ...(pingMs ? { pingMs } : {}),
+        secrets: (fn, version) => (box.ns === undefined ? Promise.reject(new Error('this sandbox serves no namespace yet')) : this.opts.secrets.openFor(fn, version, box.ns)),
+        bundle: (hash) => this.bundle(box, hash),
+        onLost: () => this.lost(box),
+      });
+    } catch (err) {
+      rmSync(dirs.view, { recursive: true, force: true });
+      rmSync(dirs.tmp, { recursive: true, force: true });
+      throw err;
+    }
+    this.live.add(box);
+    return box;
+  }
+
+  /** Copies bundle `hash` into `box`'s view, if it is one of its namespace's versions. */
+  private bundle(box: Sandbox, hash: string): Promise<string> {
+    const ours = [...this.index.all(), ...this.probing.values()].some((r) => r.namespace === box.ns && r.hash === hash);
+    if (!ours) return Promise.reject(new Error(`bundle ${hash.slice(0, 12)} is not one of namespace ${box.ns ?? '(none)'}'s`));
+    let p = box.bundles.get(hash);
+    if (!p) {
+      p = this.copyIn(box, hash);
+      p.catch(() => box.bundles.delete(hash));
+      box.bundles.set(hash, p);
+    }
+    return p;
+  }
+
+  private async copyIn(box: Sandbox, hash: string): Promise<string> {
+    const target = join(box.dirs.view, hash);
+    if (existsSync(target)) return target;
+    const src = await this.opts.fetcher.ensure(hash);
+    const tmp = join(box.dirs.view, `.${hash}`);
+    rmSync(tmp, { recursive: true, force: true });
+    cpSync(src, tmp, { recursive: true });
+    const { uid, gid } = this.opts.launch;
+    if (uid !== undefined) {
+      chownSync(tmp, uid, gid ?? uid);
+      for (const f of readdirSync(tmp, { recursive: true }) as string[]) chownSync(join(tmp, f), uid, gid ?? uid);
+    }
+    renameSync(tmp, target);
+    return target;
+  }
+
+  /** A sandbox died: its jobs have failed as retryable; the next job of its namespace starts another. */
+  private lost(box: Sandbox): void {
+    this.live.delete(box);
+    if (this.spare === box) this.spare = undefined;
+    const s = box.ns === undefined ? undefined : this.byNamespace.get(box.ns);
+    if (s?.box === box) this.byNamespace.delete(box.ns!);
+    this.removeDirs(box);
+  }
+
+  private retire(ns: string): void {
+    const s = this.byNamespace.get(ns);
+    this.byNamespace.delete(ns);
+    void s?.ready.then((b) => this.stop(b)).catch(() => undefined);
+  }
+
+  private reap(idleMs: number): void {
+    const now = Date.now();
+    for (const [ns, s] of this.byNamespace) {
+      const b = s.box;
+      if (!b || b.running > 0 || now - b.lastUsed < idleMs) continue;
+      if (this.recordsOf(ns).some((r) => r.manifest.warm && this.index.serving.has(versionKey(r.name, r.version)))) continue;
+      this.opts.log.info('stopping an idle sandbox', { namespace: ns, idleMs: now - b.lastUsed });
+      this.retire(ns);
+    }
+  }
+
+  private async stop(box: Sandbox): Promise<void> {
+    this.live.delete(box);
+    await box.host.close();
+    this.removeDirs(box);
+  }
+
+  private removeDirs(box: Sandbox): void {
+    rmSync(box.dirs.view, { recursive: true, force: true });
+    rmSync(box.dirs.tmp, { recursive: true, force: true });
+  }
+}
