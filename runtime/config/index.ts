@@ -1,5 +1,5 @@
 export { loadConfig } from './config.ts';
 export type { Config, ConfigResult, Role } from './config.ts';
 export type { PoolSection } from './pool-section.ts';
-export { persistentSecret } from './state-dir.ts';
+export { ensureStateDir, persistentSecret, writeStateFile } from './state-dir.ts';
 export { newHmacKeySpec, parseHmacKeys, type HmacKeyring } from './hmac-keys.ts';

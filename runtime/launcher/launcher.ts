@@ -1,11 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
 import { WorkerRoster, connectRedis, evictionPolicy, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
 import { TELEMETRY_PRELOAD, flushTracing, installTracing } from '../telemetry/index.ts';
-import { persistentSecret, type Config } from '../config/index.ts';
+import { persistentSecret, writeStateFile, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
 import { artifactsDir, startRouter, type RouterHandle } from '../router-process.ts';
@@ -98,8 +97,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
       });
       interrupted();
       adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
-      mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(config.stateDir, 'admin-token'), adminToken + '\n', { mode: 0o600 });
+      writeStateFile(config.stateDir, 'admin-token', adminToken + '\n');
     }
     if (config.role !== 'router') {
       interrupted();
