@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../functions/sdk/index.ts';
 import { canServe, needsOf, type DeviceSlot, type FunctionRecord, type PayloadCipher, type InferenceMode } from '../queue/cluster/index.ts';
-import { FunctionConsumer, type Executor } from '../queue/jobs/index.ts';
+import { FunctionConsumer, SoloGate, type Executor } from '../queue/jobs/index.ts';
 import { batchPlan } from './batcher.ts';
 import type { CatalogIndex } from './catalog-index.ts';
 
@@ -36,6 +36,8 @@ export class ConsumerSet {
   /** Functions already reported as not servable here (by their versions), so the log says it once. */
   private readonly refusedLogged = new Set<string>();
   private longest = 0;
+  /** One for all the worker's consumers: a job that stalled runs alone on this worker, not only among its function's jobs. */
+  private readonly solo = new SoloGate();
 
   constructor(private readonly opts: ConsumerSetOptions) {}
 
@@ -114,6 +116,7 @@ export class ConsumerSet {
       lockDurationMs: w.lockDurationMs,
       stalledIntervalMs,
       cipher,
+      solo: this.solo,
       // A version this device cannot run (a gpu-only canary beside a cpu-capable stable) is
       // left to another worker; an unknown function is run, and answered FUNCTION_NOT_FOUND.
       serves: (name, version) => {

@@ -47,3 +47,15 @@ export class FunctionNotDeployedError extends PlatformError {
     super('FUNCTION_NOT_FOUND', `function '${fn}' is not deployed`);
   }
 }
+
+/**
+ * An input could not cross to function code (its inference thread or sandbox process): structured
+ * clone refused it (nested too deeply for its recursion, ~1,000+ levels, or a value it cannot
+ * copy). The input's fault, so it fails alone and is not retried; the other jobs of its batch go on.
+ */
+export class InputHandOffError extends PlatformError {
+  override readonly name = 'InputHandOffError';
+  constructor(reason: string) {
+    super('INVALID_INPUT', `the input cannot be handed to the function (${reason}); is it nested too deeply?`, { extra: { field: 'input' } });
+  }
+}

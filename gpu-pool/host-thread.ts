@@ -3,7 +3,7 @@ import { fromErrorRecord, toErrorRecord, type InvocationResult, type Logger } fr
 import type { BackendSelection } from '../functions/sdk/tf/index.ts';
 import type { FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
-import { HostLostError, SecretsUnavailableError } from './errors.ts';
+import { HostLostError, InputHandOffError, SecretsUnavailableError } from './errors.ts';
 import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
 import type { FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
@@ -45,6 +45,9 @@ const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .then((m) => { m.register(); return import(${JSON.stringify(ENTRY)}); })
   .catch((e) => require('node:worker_threads').parentPort.postMessage({ t: 'fatal', message: String((e && e.stack) || e) }));`;
 
+/** One job as it crosses to the thread. */
+type Run = { id: number; data: HostInput; picked: number };
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -63,7 +66,7 @@ export class HostThread implements Host {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   /** Batches waiting to cross to the thread at the end of this turn. */
-  private outbox: { id: number; data: HostInput; picked: number }[][] = [];
+  private outbox: Run[][] = [];
   private readonly index = new CatalogIndex();
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
@@ -152,8 +155,49 @@ export class HostThread implements Host {
       }).finally(() => j.signal.removeEventListener('abort', onAbort));
     });
     // Batches formed in one turn cross together: a group of single-item calls costs one message.
-    if (this.outbox.push(runs) === 1) setImmediate(() => this.send({ t: 'batches', batches: this.outbox.splice(0) }));
+    if (this.outbox.push(runs) === 1) setImmediate(() => this.sendBatches(this.outbox.splice(0)));
     return Promise.all(results);
+  }
+
+  /**
+   * Hands batches to the other side (a thread or a sandbox process). Structured clone and V8
+   * serialization throw for an input they cannot copy (one nested ~1,000+ levels overflows their
+   * recursion): thrown here, on a timer, that would end the worker and every job it holds. Such
+   * an input fails alone instead, and the rest still cross.
+   */
+  private sendBatches(batches: Run[][]): void {
+    try {
+      this.send({ t: 'batches', batches });
+      return;
+    } catch {
+      // Found below, item by item; the common case pays nothing for it.
+    }
+    const kept = batches.map((runs) => runs.filter((r) => this.clonable(r))).filter((runs) => runs.length > 0);
+    try {
+      if (kept.length) this.send({ t: 'batches', batches: kept });
+    } catch (err) {
+      // Each item clones alone but not together: fail them rather than the worker.
+      for (const r of kept.flat()) this.handOffFailed(r, err);
+    }
+  }
+
+  /** Whether `run` crosses to the thread; if not, its job fails with {@link InputHandOffError}. */
+  private clonable(run: Run): boolean {
+    try {
+      structuredClone(run);
+      return true;
+    } catch (err) {
+      this.handOffFailed(run, err);
+      return false;
+    }
+  }
+
+  private handOffFailed(run: Run, err: unknown): void {
+    const p = this.pending.get(run.id);
+    this.pending.delete(run.id);
+    const now = Date.now();
+    const error = toErrorRecord(new InputHandOffError(err instanceof Error ? err.message : String(err)));
+    p?.resolve({ version: run.data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked: run.picked, started: now, finished: now }, error } satisfies InvocationResult);
   }
 
   async warm(): Promise<void> {

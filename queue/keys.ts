@@ -26,6 +26,8 @@ export const keys = {
   idempotency: (p: string, ns: string, fn: string, keyHash: string) => `${p}:idem:${ns}:${fn}:${keyHash}`,
   /** string: tombstone of a cancelled job (who, when) · router · router, workers · cancelled TTL */
   cancelled: (p: string, id: string) => `${p}:cancelled:${id}`,
+  /** string: marks a job that stalled (its worker died) while it runs again, alone: found on its return, it is POISON_INPUT · worker · worker (deletes it when the run ends) · 1 day */
+  soloRun: (p: string, id: string) => `${p}:solo:${id}`,
   /** string: a large job input's ciphertext, kept apart from the job record · router · worker (deletes it) · failed TTL */
   input: (p: string, id: string, nonce: string) => `${p}:input:${id}:${nonce}`,
   /** channel: job ended ({id, ok, …}); per router when it names itself, else shared · workers, router · routers · — */

@@ -147,6 +147,7 @@ function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; ro
     pingRedis: () => producer.ping().then(() => true, () => false),
     routerId: ctx.routerId,
     bodyLimit: config.bodyLimit,
+    maxJsonDepth: config.maxJsonDepth,
     bundleLimit: config.bundleLimit,
     registry: p.registry,
     artifacts: p.artifacts,

@@ -98,3 +98,14 @@ export class FunctionLoadError extends PlatformError {
     super('FUNCTION_LOAD_FAILED', message, opts);
   }
 }
+
+/**
+ * The job brought its worker down twice: once (maybe beside other jobs), then again running
+ * alone. Retrying would only bring down the next worker, and every job beside it.
+ */
+export class PoisonInputError extends PlatformError {
+  override readonly name = 'PoisonInputError';
+  constructor(id: string, stalls: number) {
+    super('POISON_INPUT', `job '${id}' was running when its worker died ${stalls} times, the last time alone: its input is taken to crash workers, and it is not retried`);
+  }
+}

@@ -6,9 +6,10 @@ import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, encodeFailure, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
 import { keys } from '../keys.ts';
-import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobFailedError } from './errors.ts';
+import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobFailedError, PoisonInputError } from './errors.ts';
 import { isSealedApart, type PayloadCipher, itemId } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
+import { SoloGate } from './solo-gate.ts';
 
 /** One attempt's outcome; `final` when no retry could help (the deadline passed). */
 type Attempt = { ok: true; result: InvocationResult } | { ok: false; final: boolean; error: ErrorRecord; result?: InvocationResult };
@@ -25,8 +26,18 @@ export interface ConsumerOptions {
   lockDurationMs?: number;
   /** How often stalled jobs (their worker died) are looked for, ms. Default 30,000. */
   stalledIntervalMs?: number;
-  /** How many times a job may stall before it fails. Default 2: a crash is retried. */
+  /**
+   * How many times a job may stall before BullMQ fails it. Default 2: a crash is retried. A job
+   * that stalled runs alone next (see `solo`), and is dead-lettered as POISON_INPUT if its
+   * worker dies again then: this is only the backstop.
+   */
   maxStalledCount?: number;
+  /**
+   * Shared by the consumers of one worker process: a job its worker died running (BullMQ found
+   * it stalled) runs alone on it the next time, so a second death names the job that caused it.
+   * Default: one per consumer (alone among this function's jobs only).
+   */
+  solo?: SoloGate;
   /** Opens sealed inputs and seals outputs: payloads are never in Redis in plain text. */
   cipher: PayloadCipher;
   /**
@@ -39,6 +50,9 @@ export interface ConsumerOptions {
 
 /** How long a job this worker cannot run waits before it is offered again, ms. */
 const HAND_BACK_MS = 50;
+
+/** How long the mark of a job's run alone is kept, s: it is read when the job comes back, at once after a crash. */
+const SOLO_MARK_SECONDS = 86_400;
 
 /**
  * How many bulk jobs (many inputs, no waiting caller) one consumer runs at once; the others it
@@ -62,6 +76,7 @@ export class FunctionConsumer {
   private closing: Promise<void> | undefined;
   private active = 0;
   private readonly bulkTurns = new SlotGate(BULK_JOBS_AT_ONCE);
+  private readonly solo: SoloGate;
 
   constructor(
     readonly fn: string,
@@ -70,6 +85,7 @@ export class FunctionConsumer {
     private readonly execute: Executor,
     private readonly opts: ConsumerOptions,
   ) {
+    this.solo = opts.solo ?? new SoloGate();
     this.callbacks = new Queue(CALLBACK_QUEUE, { connection: publisher, prefix: opts.prefix });
     this.callbacks.on('error', () => undefined);
     this.worker = new Worker(functionQueueName(fn), (job, token, signal) => this.track(this.process(job, token, signal)), {
@@ -127,9 +143,39 @@ export class FunctionConsumer {
     }
     const leave = data.items && !data.replyTo ? await this.bulkTurns.enter() : undefined;
     try {
-      return await this.run(job, data, bullSignal);
+      if (job.stalledCounter === 0) return await this.together(job, data, bullSignal);
+      return await this.alone(job, data, bullSignal);
     } finally {
       leave?.();
+    }
+  }
+
+  private async together(job: Job, data: JobData, bullSignal?: AbortSignal): Promise<InvocationResult | ItemsResult> {
+    const leave = await this.solo.enterTogether();
+    try {
+      return await this.run(job, data, bullSignal);
+    } finally {
+      leave();
+    }
+  }
+
+  /**
+   * A job that was running when its worker died (it stalled): the crash may be its doing, or a
+   * job beside it, or nothing of the jobs'. It runs alone, marked in Redis while it runs; found
+   * marked when it comes back, it brought its worker down while alone, and is dead-lettered
+   * (POISON_INPUT) instead of crashing the next worker, and every job there with it.
+   */
+  private async alone(job: Job, data: JobData, bullSignal?: AbortSignal): Promise<InvocationResult | ItemsResult> {
+    const mark = keys.soloRun(this.opts.prefix, job.id!);
+    if (await this.connection.exists(mark)) return this.fail(job, data, toErrorRecord(new PoisonInputError(job.id!, job.stalledCounter)), true);
+    const leave = await this.solo.enterAlone();
+    try {
+      await this.connection.set(mark, String(job.stalledCounter), 'EX', SOLO_MARK_SECONDS);
+      return await this.run(job, data, bullSignal);
+    } finally {
+      leave();
+      // It ended with its worker alive (a retryable failure comes back, alone again): only a crash leaves the mark.
+      await this.connection.del(mark).catch(() => undefined);
     }
   }
 

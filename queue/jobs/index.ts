@@ -43,4 +43,5 @@ export type { CheckOutcome, CheckReport } from './deploy-check.ts';
 
 // Pool side
 export { FunctionConsumer } from './function-consumer.ts';
+export { SoloGate } from './solo-gate.ts';
 export type { ConsumerOptions, Executor } from './function-consumer.ts';

@@ -10,13 +10,17 @@ describe('loadConfig', () => {
     expect(r.config.role).toBe('all');
     expect(r.config.redisUrl).toBeUndefined();
     expect(r.config.bodyLimit).toBe(1024 * 1024);
+    expect(r.config.maxJsonDepth).toBe(64);
     expect(r.config.workers).toBeGreaterThan(0);
     expect(Object.isFrozen(r.config)).toBe(true);
   });
 
   it('parses sizes, durations and the role flag', () => {
-    const r = loadConfig({ AUTOGLM_BODY_LIMIT: '2MiB', AUTOGLM_RESULT_TTL: '2h', AUTOGLM_ROLE: 'pool', REDIS_URL: 'redis://h:1' }, ['--role', 'router']);
+    const r = loadConfig({ AUTOGLM_BODY_LIMIT: '2MiB', AUTOGLM_MAX_JSON_DEPTH: '16', AUTOGLM_RESULT_TTL: '2h', AUTOGLM_ROLE: 'pool', REDIS_URL: 'redis://h:1' }, ['--role', 'router']);
     expect(r.ok && r.config.bodyLimit).toBe(2 * 1024 * 1024);
+    expect(r.ok && r.config.maxJsonDepth).toBe(16);
+    // Past ~1,000 levels no input could reach a function (structured clone overflows): refused.
+    expect(loadConfig({ AUTOGLM_MAX_JSON_DEPTH: '5000' }).ok).toBe(false);
     expect(r.ok && r.config.resultTtlMs).toBe(7_200_000);
     expect(r.ok && r.config.role).toBe('router');
   });

@@ -50,6 +50,12 @@ export interface Config {
   readonly functionsDir: string;
   /** `AUTOGLM_BODY_LIMIT`, default 1MiB: largest request body. */
   readonly bodyLimit: number;
+  /**
+   * `AUTOGLM_MAX_JSON_DEPTH`, default 64 (2–1000): deepest nesting of a request body, its own
+   * object being level 1 (400 beyond). The deepest built-in input is 6 levels; V8's structured
+   * clone, which hands inputs to the inference thread, overflows between 1,000 and 2,000.
+   */
+  readonly maxJsonDepth: number;
   /** `AUTOGLM_BUNDLE_LIMIT`, default 256MiB: largest function bundle upload. */
   readonly bundleLimit: number;
   /** `AUTOGLM_LOAD_CHECK_TIMEOUT`, default 60s: how long a deploy waits for a worker to load the new version. */
@@ -144,6 +150,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
     bodyLimit: r.bytes('AUTOGLM_BODY_LIMIT', 1024 * 1024),
+    maxJsonDepth: r.int('AUTOGLM_MAX_JSON_DEPTH', 64, 2, 1000),
     bundleLimit: r.bytes('AUTOGLM_BUNDLE_LIMIT', 256 * 1024 * 1024),
     loadCheckTimeoutMs: r.duration('AUTOGLM_LOAD_CHECK_TIMEOUT', 60_000, 100),
     maxQueueDepth: r.int('AUTOGLM_MAX_QUEUE_DEPTH', 10_000, 1, 10_000_000),

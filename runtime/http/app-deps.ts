@@ -33,6 +33,8 @@ export interface AppDeps {
   routerId: string;
   /** Largest request body, bytes. */
   bodyLimit: number;
+  /** Deepest nesting of a JSON body (`AUTOGLM_MAX_JSON_DEPTH`) [64]. */
+  maxJsonDepth?: number;
   /** Largest bundle upload, bytes. */
   bundleLimit: number;
   registry: Registry;

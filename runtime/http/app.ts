@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (deps.draining?.()) c.header('connection', 'close');
   });
   const jsonLimit = declaredLengthLimit(deps.bodyLimit);
-  const json = jsonBody(deps.bodyLimit);
+  const json = jsonBody(deps.bodyLimit, deps.maxJsonDepth);
   // Bundle uploads (POST /v1/functions) are binary and have their own, larger limit.
   const isUpload = (method: string, path: string) => method === 'POST' && path === '/v1/functions';
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : jsonLimit(c, next)));

@@ -1,10 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+import { checkJsonShape } from './json-shape.ts';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH']);
+
+/** The default of `AUTOGLM_MAX_JSON_DEPTH` (see `runtime/config`). */
+const DEFAULT_MAX_DEPTH = 64;
 
 /**
  * Refuses a body that declares more than `limit` bytes (413), before anyone reads it. Runs
@@ -20,7 +24,9 @@ export function declaredLengthLimit(limit: number): MiddlewareHandler {
 
 /**
  * For requests that carry a body: requires a JSON content type (415 otherwise), reads it up to
- * `limit` bytes (413 beyond) and checks that it parses (400 `MALFORMED_JSON` otherwise). The
+ * `limit` bytes (413 beyond) and checks that it parses (400 `MALFORMED_JSON` otherwise), nests
+ * at most `maxDepth` levels and holds only finite numbers (400 `INVALID_REQUEST` naming the field,
+ * see {@link checkJsonShape}: past it, the body would be refused deeper in, as a 500). The
  * text and its parse are cached on the request for Hono's validators, and the bytes kept as
  * `c.var.bodyBytes` (inputs are sealed from them). Bodyless requests pass; routes that need
  * a body say so in their schema.
@@ -28,7 +34,7 @@ export function declaredLengthLimit(limit: number): MiddlewareHandler {
  * On `@hono/node-server` the body is read straight from Node's request stream: building the
  * web `Request` and its `ReadableStream` cost more router CPU than the rest of an invoke.
  */
-export function jsonBody(limit: number): MiddlewareHandler {
+export function jsonBody(limit: number, maxDepth: number = DEFAULT_MAX_DEPTH): MiddlewareHandler {
   return async function jsonBodyMiddleware(c, next) {
     const length = c.req.header('content-length');
     const hasBody = length !== undefined ? length !== '0' : c.req.header('transfer-encoding') !== undefined;
@@ -43,6 +49,7 @@ export function jsonBody(limit: number): MiddlewareHandler {
       } catch {
         throw new MalformedJsonError();
       }
+      checkJsonShape(bytes, parsed, maxDepth);
       (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
       // Hono's `json()` parses the cached text again on every call (its validator calls it once
       // more): hand out this parse instead. A bulk job's body is up to the limit of JSON.

@@ -95,7 +95,7 @@ function skipSpace(b: Uint8Array, i: number): number {
 }
 
 /** `b[i]` opens a string; returns the index just past its closing quote. */
-function endOfString(b: Uint8Array, i: number): number {
+export function endOfString(b: Uint8Array, i: number): number {
   for (let j = i + 1; j < b.length; j++) {
     const c = b[j];
     if (c === BACKSLASH) j++;

@@ -1,0 +1,108 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { FunctionCatalog, PayloadCipher, newKeyringSpec, parseKeyring, recordOf } from '../../queue/cluster/index.ts';
+import { JobSubmitter, QueueSet } from '../../queue/jobs/index.ts';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
+import { eventually, type TestPlatform } from '../harness/platform.ts';
+import { fixturePath, lines, poolSuite, workers } from './pool-helpers.ts';
+
+const suite = poolSuite('poison');
+
+/** `{"a":{"a":…1…}}`, `n` objects deep: 200 KB at 100,000, which JSON.parse takes without complaint. */
+const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+
+const deploy = async (p: TestPlatform, fn: string) => {
+  const b = await buildBundle(fixturePath(`functions/${fn}`), { typecheck: false });
+  await p.api.deploy(b.archive, b.hash, {});
+};
+
+/** POST with a raw JSON body (the harness would serialize it, and cannot: 1e400 is no JS value). */
+async function post(p: TestPlatform, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; json: any }> {
+  const res = await fetch(p.url + path, { method: 'POST', headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json', ...headers }, body });
+  return { status: res.status, type: res.headers.get('content-type'), json: await res.json() };
+}
+
+describe('poison input', () => {
+  it('the router refuses a body nested too deeply or holding a number that overflows: 400 naming the field, with or without an Idempotency-Key', async () => {
+    const p = await suite.start({ pool: false });
+    const cases: [string, string, string, Record<string, string>][] = [
+      ['/v1/functions/echo/invoke', `{"input":{"context":${deep(100_000)}}}`, 'input.context.a.a.a.a.a.a…', {}],
+      ['/v1/functions/echo/jobs', `{"input":{"context":${deep(100_000)}}}`, 'input.context.a.a.a.a.a.a…', { 'idempotency-key': 'deep-1' }],
+      ['/v1/functions/echo/jobs', `{"inputs":[{"x":1},{"context":${deep(100)}}]}`, 'inputs[1].context.a.a.a.a.a…', {}],
+      ['/v1/functions/echo/invoke', '{"input":{"amount":1e400}}', 'input.amount', {}],
+      ['/v1/functions/echo/jobs', '{"input":{"amount":-1e400}}', 'input.amount', { 'idempotency-key': 'inf-1' }],
+    ];
+    for (const [path, body, field, headers] of cases) {
+      const r = await post(p, path, body, headers);
+      expect(r.status, `${path} ${field}`).toBe(400);
+      expect(r.type).toBe('application/problem+json');
+      expect(r.json).toMatchObject({ code: 'INVALID_REQUEST', field, in: 'body' });
+    }
+  });
+
+  // The hand-off is a structured clone to the inference thread, or the V8-serialized IPC channel of a function's process.
+  it.each(['thread', 'process'])('an input that cannot be handed to function code (isolation %s) fails alone; the rest of its batch completes and the worker lives', async (level) => {
+    // The router refuses such an input; a job carrying one anyway (the limit raised, an older
+    // router) must still not take its worker down. So it is queued here, behind the router's back.
+    const keyring = newKeyringSpec('poison');
+    const p = await suite.start({ env: { AUTOGLM_ENCRYPTION_KEYS: keyring, AUTOGLM_ISOLATION: level } });
+    await deploy(p, 'noop'); // batching up to 32
+    const [before] = await workers(p);
+    const state = await new FunctionCatalog(p.redis, p.prefix).get('noop');
+    const rec = recordOf(state!, state!.traffic.stable!)!;
+    const ring = parseKeyring(keyring);
+    if (!ring.ok) throw new Error(ring.error);
+    const conn = new Redis(p.redis.options);
+    const queues = new QueueSet(conn, p.prefix);
+    try {
+      const submitter = new JobSubmitter(queues, { prefix: p.prefix, cipher: new PayloadCipher(ring.ring) });
+      const inputs = [`{"i":0}`, `{"i":1}`, `{"i":2,"context":${deep(100_000)}}`, `{"i":3}`, `{"i":4}`];
+      const items = inputs.map(() => ({ input: undefined, deadline: null }));
+      const { id } = await submitter.submit({ rec, input: undefined, items, inputJson: Buffer.from(`[${inputs.join(',')}]`), ns: 'default', by: 'test', deadline: null });
+      const job = await eventually(async () => {
+        const j = (await p.call('GET', `/v1/jobs/${id}`)).json;
+        return j.status === 'succeeded' && j;
+      }, 'the job to end');
+      expect(job.items.map((it: { status: string }) => it.status)).toEqual(['succeeded', 'succeeded', 'failed', 'succeeded', 'succeeded']);
+      expect(job.items[2].error).toMatchObject({ code: 'INVALID_INPUT', field: 'input', retryable: false });
+      expect(job.items[2].error.message).toMatch(/cannot be handed to the function/);
+      expect(job.items[0].output).toEqual({ ok: true });
+      const [after] = await workers(p);
+      expect(after!.pid).toBe(before!.pid);
+      expect(after!.restarts).toBe(before!.restarts);
+    } finally {
+      await queues.close();
+      conn.disconnect();
+    }
+  });
+
+  it('a job that crashes its worker is dead-lettered as POISON_INPUT after two crashes; the jobs running beside it complete', async () => {
+    const p = await suite.start({ env: { AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
+    await deploy(p, 'crasher');
+    const starts = suite.countFile();
+    const crashes = suite.countFile();
+    const [first] = await workers(p);
+    // Four jobs running when the poison arrives: its first crash takes them down too.
+    const others: string[] = [];
+    for (let i = 0; i < 4; i++) others.push((await p.call('POST', '/v1/functions/crasher/jobs', { input: { sleepMs: 1000, countFile: starts } })).json.id);
+    await eventually(async () => lines(starts).length >= 4, 'the four jobs to start');
+    const poison = (await p.call('POST', '/v1/functions/crasher/jobs', { input: { crash: true, countFile: crashes } })).json.id;
+
+    const dead = await eventually(async () => {
+      const j = (await p.call('GET', `/v1/jobs/${poison}`)).json;
+      return j.status === 'failed' && j;
+    }, 'the poison job to be dead-lettered', 60_000);
+    expect(dead.error).toMatchObject({ code: 'POISON_INPUT', retryable: false });
+    // Two crashes, not three: the second time it ran alone, and was not run again.
+    expect(lines(crashes)).toHaveLength(2);
+    for (const id of others) {
+      const j = await suite.succeeded(id);
+      expect(j.output.pid).toBeGreaterThan(0);
+    }
+    const [now] = await workers(p);
+    expect(now!.pid).not.toBe(first!.pid);
+    expect(new Set(lines(crashes)).size).toBe(2); // two different workers died
+    const failed = await p.call('GET', '/v1/jobs?function=crasher&status=failed');
+    expect(failed.json.items.map((j: { id: string }) => j.id)).toEqual([poison]);
+  }, 120_000);
+});
