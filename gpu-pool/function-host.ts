@@ -16,7 +16,7 @@ import { FunctionLoadError, type JobData } from '../queue/jobs/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionNotDeployedError, SecretsUnavailableError, SourceUnavailableError } from './errors.ts';
-import { functionLogger, masked, runLogged, secretMask, type LineBase } from './function-logger.ts';
+import { functionLogger, masked, maskedError, maskedRecord, runLogged, secretMask, type LineBase } from './function-logger.ts';
 import { RunRecorder } from './run-recorder.ts';
 import { ModelCache } from './model-cache.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
@@ -296,13 +296,19 @@ export class FunctionHost implements Host {
     }
   }
 
+  /** The handler's outcomes, with the load's secrets masked in every error (see `maskedRecord`). */
   private async handle(rec: FunctionRecord, loaded: Loaded, items: HostJob[]): Promise<Outcome[]> {
+    const outcomes = await this.handleBatch(rec, loaded, items);
+    return loaded.mask ? outcomes.map((o) => ('error' in o ? { error: maskedRecord(o.error, loaded.mask) } : o)) : outcomes;
+  }
+
+  private async handleBatch(rec: FunctionRecord, loaded: Loaded, items: HostJob[]): Promise<Outcome[]> {
     try {
       return await this.callHandler(rec, loaded, items);
     } catch (err) {
       if (items.length === 1 || err instanceof BadBatchResultError) return items.map(() => ({ error: toErrorRecord(err) }));
       // One item may have broken the whole batch (a malformed tensor shape, say): run each alone.
-      this.opts.log?.warn('batch failed; running its items one by one', { version: versionKey(rec.name, rec.version), size: items.length, err });
+      this.opts.log?.warn('batch failed; running its items one by one', { version: versionKey(rec.name, rec.version), size: items.length, err: maskedError(err, loaded.mask) });
       const outcomes: Outcome[] = [];
       for (const it of items) outcomes.push(...(await this.callHandler(rec, loaded, [it]).catch((e: unknown): Outcome[] => [{ error: toErrorRecord(e) }])));
       return outcomes;
@@ -348,7 +354,13 @@ export class FunctionHost implements Host {
     const secrets = Object.freeze(await this.openSecrets(rec));
     const mask = secretMask(secrets);
     const load = def.load;
-    const state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, mask, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
+    let state: unknown;
+    try {
+      state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, mask, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
+    } catch (err) {
+      // A load failure reaches the deployer (the deploy check) and every caller of the version.
+      throw maskedError(err, mask);
+    }
     return { def, state, secrets, mask };
   }
 

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import type { FunctionLogLine } from '../queue/cluster/index.ts';
-import { functionLogger, masked, runLogged, secretMask } from './function-logger.ts';
+import { AutoglmError, FunctionError } from '../functions/sdk/index.ts';
+import { functionLogger, masked, maskedError, maskedRecord, runLogged, secretMask } from './function-logger.ts';
 import { TS_EXEC_ARGV } from './supervisor.ts';
 
 const base = (fn: string) => ({ fn, version: 'v1', device: 'cpu:0' });
@@ -55,6 +56,24 @@ describe('function log lines', () => {
     expect(lines[0]!.fields).toEqual({ headers: { authorization: 'Bearer ***' }, list: ['***'], pin: '123' });
     expect(lines[1]!.msg).toBe('second line of the key: ***');
     expect(secretMask(Object.freeze({ short: 'abc' }))).toBeUndefined();
+  });
+
+  it('masks secret values in error records (code, message, extras) and thrown errors, keeping their kind', () => {
+    const mask = secretMask(Object.freeze({ api: 'sk-live-"quoted"' }));
+    expect(maskedRecord({ code: 'BAD_sk-live-"quoted"', message: 'refused sk-live-"quoted"', retryable: true, extra: { token: 'sk-live-"quoted"', n: 1 } }, mask)).toEqual({
+      code: 'BAD_***',
+      message: 'refused ***',
+      retryable: true,
+      extra: { token: '***', n: 1 },
+    });
+    const thrown = maskedError(new FunctionError('refused sk-live-"quoted"', { code: 'CRM' }), mask) as AutoglmError;
+    expect(thrown).toBeInstanceOf(AutoglmError);
+    expect([thrown.code, thrown.message]).toEqual(['CRM', 'refused ***']);
+    const plain = maskedError(new TypeError('bad sk-live-"quoted"'), mask) as Error;
+    expect(plain).not.toBeInstanceOf(AutoglmError);
+    expect(plain.message).toBe('bad ***');
+    const rec = { code: 'X', message: 'm', retryable: false };
+    expect(maskedRecord(rec, undefined)).toBe(rec);
   });
 
   it("console lines of code with secrets print masked on the worker's own output too", () => {

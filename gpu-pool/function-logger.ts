@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
-import type { Logger, LogLevel } from '../functions/sdk/index.ts';
+import { AutoglmError, fromErrorRecord, toErrorRecord, type ErrorRecord, type Logger, type LogLevel } from '../functions/sdk/index.ts';
 import type { FunctionLogLine } from '../queue/cluster/index.ts';
 
 /** What every line of one load or handler call carries. */
@@ -86,4 +86,32 @@ export function secretMask(secrets: Readonly<Record<string, string>>): ((text: s
 export function masked(emit: Emit, mask: ((text: string) => string) | undefined): Emit {
   if (!mask) return emit;
   return (line) => emit({ ...line, msg: mask(line.msg), ...(line.fields ? { fields: JSON.parse(mask(JSON.stringify(line.fields))) as Record<string, unknown> } : {}) });
+}
+
+/**
+ * An error record with {@link secretMask} applied to its code, message and extras: a function's
+ * error goes to its caller (sync `detail`, a job's `error`, a bulk item's) and, sealed, into
+ * Redis; a secret in it must reach neither.
+ */
+export function maskedRecord(rec: ErrorRecord, mask: ((text: string) => string) | undefined): ErrorRecord {
+  if (!mask) return rec;
+  const out: ErrorRecord = { code: mask(rec.code), message: mask(rec.message), retryable: rec.retryable };
+  if (rec.extra) {
+    try {
+      out.extra = JSON.parse(mask(JSON.stringify(rec.extra))) as Record<string, unknown>;
+    } catch {
+      // A secret spanning the JSON's structure: the extras go rather than the secret with them.
+    }
+  }
+  return out;
+}
+
+/**
+ * A thrown error with its secrets masked, of the same kind for the caller's checks: a platform or
+ * function error keeps its code and extras, anything else stays a plain `Error`.
+ */
+export function maskedError(err: unknown, mask: ((text: string) => string) | undefined): unknown {
+  if (!mask) return err;
+  if (err instanceof AutoglmError) return fromErrorRecord(maskedRecord(toErrorRecord(err), mask));
+  return new Error(mask(err instanceof Error ? err.message : String(err)));
 }

@@ -3,7 +3,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { toErrorRecord, type ErrorRecord } from '../../functions/sdk/index.ts';
 import type { FunctionRecord } from '../cluster/index.ts';
-import { decodeFailure, encodeFailure, type DoneMessage } from './job-data.ts';
+import { decodeFailure, failureError, type DoneMessage } from './job-data.ts';
 import { keys } from '../keys.ts';
 import { FunctionLoadError } from './errors.ts';
 import { checkQueue, workerQueue } from './names.ts';
@@ -80,7 +80,7 @@ export class DeployCheckConsumer {
         return await load(rec);
       } catch (err) {
         const e = toErrorRecord(err);
-        throw new UnrecoverableError(encodeFailure({ ...e, ...toErrorRecord(new FunctionLoadError(`loading ${rec.name}@${rec.version} failed: ${e.message}`)) }));
+        throw failureError((m) => new UnrecoverableError(m), { ...e, ...toErrorRecord(new FunctionLoadError(`loading ${rec.name}@${rec.version} failed: ${e.message}`)) });
       }
     };
     const queues = [workerQueue(who.workerId), ...(who.shared ? [checkQueue(who.kind), checkQueue('any')] : [])];

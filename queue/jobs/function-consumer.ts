@@ -3,7 +3,7 @@ import { Backoffs, DelayedError, Queue, UnrecoverableError, Worker, type Job } f
 import type { Redis } from 'ioredis';
 import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
 import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
-import { decodeFailure, encodeFailure, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
+import { decodeFailure, failureError, sealItemErrors, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
 import { keys } from '../keys.ts';
 import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobFailedError, PoisonInputError } from './errors.ts';
@@ -106,7 +106,7 @@ export class FunctionConsumer {
       // Only a final failure is announced; a retry leaves finishedOn unset.
       if (!job?.finishedOn) return;
       this.dropInput(job);
-      this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message) });
+      this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message, { cipher: this.opts.cipher, id: job.id! }) });
     });
     // Connection trouble is retried by ioredis; the emitter must not crash the worker process.
     this.worker.on('error', () => undefined);
@@ -182,7 +182,11 @@ export class FunctionConsumer {
   private async run(job: Job, data: JobData, bullSignal?: AbortSignal): Promise<InvocationResult | ItemsResult> {
     const input = await this.openInput(job, data);
     if (!input.ok) return this.fail(job, data, toErrorRecord(input.error), true);
-    if (data.items) return this.succeeded(job, await this.processItems(job, data, input.value as unknown[], bullSignal));
+    if (data.items) {
+      const result = await this.processItems(job, data, input.value as unknown[], bullSignal);
+      // Stored with the items' errors sealed; the waiting router hears them as they are.
+      return this.succeeded(job, sealItemErrors(result, this.opts.cipher, job.id!), result);
+    }
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
     const run = await this.attempt({ ...data, input: input.value }, job.id!, attempt, bullSignal);
@@ -200,9 +204,9 @@ export class FunctionConsumer {
    * hears of it, and the reply does not wait out the completion's round trip. Async jobs keep
    * the announcement in the 'completed' handler: their listeners re-read the job.
    */
-  private succeeded<R extends InvocationResult | ItemsResult>(job: Job, result: R): R {
+  private succeeded<R extends InvocationResult | ItemsResult>(job: Job, result: R, announced: R = result): R {
     if ((job.data as JobData).replyTo) {
-      process.nextTick(() => this.announce(job, { id: job.id!, ok: true, result: result as InvocationResult }, this.connection));
+      process.nextTick(() => this.announce(job, { id: job.id!, ok: true, result: announced as InvocationResult }, this.connection));
     }
     return result;
   }
@@ -322,7 +326,9 @@ export class FunctionConsumer {
     // Enqueued before the failure is recorded, so a crash in between cannot lose the webhook;
     // the delivery waits until the job has really ended.
     if (final && data.callbackUrl) await this.enqueueCallback(job.id!);
-    throw final ? new UnrecoverableError(encodeFailure(rec)) : new Error(encodeFailure(rec));
+    // Sealed: BullMQ keeps the reason (and a stack) in the job record, in the clear.
+    const seal = { cipher: this.opts.cipher, id: job.id! };
+    throw final ? failureError((m) => new UnrecoverableError(m), rec, seal) : failureError((m) => new Error(m), rec, seal);
   }
 
   private async enqueueCallback(jobId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
 import { JobFailedError } from './errors.ts';
+import type { PayloadCipher } from '../cluster/index.ts';
 
 /** What a queued invocation carries. Stored by BullMQ as the job's data. */
 export interface JobData {
@@ -60,16 +61,40 @@ export function jobOwner(data: JobData, index?: number): string | null {
   return ownerFrom((index === undefined ? undefined : data.items?.[index]?.by) ?? data.by);
 }
 
-/** The outcome of one item: a result (its output is in {@link ItemsResult.outputs}, or `error`) and the attempts it took. */
-export type ItemResult = InvocationResult & { attempts: number };
+/**
+ * The outcome of one item: a result (its output is in {@link ItemsResult.outputs}, or `error`) and
+ * the attempts it took. As stored, a failed item has `failed` instead of `error`, which is sealed
+ * in {@link ItemsResult.errors}.
+ */
+export type ItemResult = InvocationResult & { attempts: number; failed?: true };
 
 /**
  * What a job with items returns: one result per item, in order, and their outputs as one sealed
  * array (undefined where an item failed). One seal per job, not per item: sealing showed in profiles.
+ * The items' errors are sealed too, as one array (`errors`, null where an item succeeded): a
+ * function's error message may carry what its input did.
  */
 export interface ItemsResult {
   items: ItemResult[];
   outputs: unknown;
+  errors?: unknown;
+}
+
+/** The additional data an error record of job `id` is sealed with: not interchangeable with its output. */
+const errorAad = (id: string): string => `${id}:error`;
+
+/** `result` as it is stored: each item's error moved into one sealed array. */
+export function sealItemErrors(result: ItemsResult, cipher: PayloadCipher, id: string): ItemsResult {
+  if (!result.items.some((r) => r.error)) return result;
+  const errors = result.items.map((r) => r.error ?? null);
+  const items = result.items.map(({ error, ...r }): ItemResult => (error ? { ...r, failed: true } : r));
+  return { ...result, items, errors: cipher.seal(errors, errorAad(id)) };
+}
+
+/** The items' errors of a stored result, by index (records written before errors were sealed carry their own). */
+export function openItemErrors(result: ItemsResult, cipher: PayloadCipher, id: string): (ErrorRecord | undefined)[] {
+  const sealed = result.errors === undefined ? [] : ((cipher.open(result.errors, errorAad(id)) as (ErrorRecord | null)[]) ?? []);
+  return result.items.map((r, i) => r.error ?? sealed[i] ?? (r.failed ? toErrorRecord(new JobFailedError()) : undefined));
 }
 
 /** Lifecycle states exposed by the API. */
@@ -131,16 +156,44 @@ export interface DoneMessage {
 /** Marks a BullMQ failure reason as one of ours so it can be parsed back. */
 const ERROR_MARK = 'autoglm-error:';
 
-export function encodeFailure(rec: ErrorRecord): string {
-  return ERROR_MARK + JSON.stringify(rec);
+/** What seals a job's failure: the cipher, and the job's id (the additional data). */
+export interface FailureSeal {
+  cipher: PayloadCipher;
+  id: string;
 }
 
-export function decodeFailure(reason: string | undefined): ErrorRecord {
+/**
+ * A failure as BullMQ keeps it (`failedReason`, in the clear): our mark and the record, sealed
+ * when `seal` is given, as job failures are (a function's error may carry what its input did).
+ * Deploy checks, which carry no payload, leave theirs open.
+ */
+export function encodeFailure(rec: ErrorRecord, seal?: FailureSeal): string {
+  return ERROR_MARK + JSON.stringify(seal ? seal.cipher.seal(rec, errorAad(seal.id)) : rec);
+}
+
+/**
+ * An error BullMQ records as is (its `failedReason`, and its `stack` in the job's `stacktrace`):
+ * the encoded failure as message, and no stack, which would repeat it with our frames.
+ */
+export function failureError<E extends Error>(make: (message: string) => E, rec: ErrorRecord, seal?: FailureSeal): E {
+  const err = make(encodeFailure(rec, seal));
+  err.stack = `${err.name}: ${ERROR_MARK}…`;
+  return err;
+}
+
+export function decodeFailure(reason: string | undefined, seal?: FailureSeal): ErrorRecord {
   if (reason?.startsWith(ERROR_MARK)) {
+    let value: unknown;
     try {
-      return JSON.parse(reason.slice(ERROR_MARK.length)) as ErrorRecord;
+      value = JSON.parse(reason.slice(ERROR_MARK.length));
     } catch {
-      /* fall through */
+      return toErrorRecord(new JobFailedError());
+    }
+    try {
+      // An open record (a deploy check's, or one written before failures were sealed) is returned as is.
+      return (seal ? seal.cipher.open(value, errorAad(seal.id)) : value) as ErrorRecord;
+    } catch {
+      return toErrorRecord(new JobFailedError('its error record cannot be opened (a key missing from the keyring?)'));
     }
   }
   // Failures BullMQ raises itself (stalled too often, lock lost) carry plain text.

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
 import { ItemNotCancellableError, JobCancelledError, JobNotCancellableError, JobNotFoundError } from './errors.ts';
-import { decodeFailure, jobOwner, ownerFrom, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
+import { decodeFailure, jobOwner, openItemErrors, ownerFrom, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
 import { callbackJobId } from './callback-policy.ts';
 import { CALLBACK_QUEUE } from './names.ts';
 import { keys } from '../keys.ts';
@@ -91,12 +91,13 @@ export class JobReader {
     }
     const job = await this.find(jobId);
     if (!job) return undefined; // removed by retention in between
-    if (state === 'failed') return { id, ok: false, error: decodeFailure(job.failedReason) };
+    if (state === 'failed') return { id, ok: false, error: this.failure(job) };
     if (!item) return { id, ok: true, result: this.openResult(id, job.returnvalue as InvocationResult) };
     const all = job.returnvalue as ItemsResult | null;
     const r = all?.items?.[item.index];
     if (!r) return undefined;
-    return r.error ? { id, ok: false, error: r.error } : { id, ok: true, result: { ...r, output: this.openOutputs(item.jobId, all!.outputs)[item.index] } };
+    const error = openItemErrors(all!, this.cipher, item.jobId)[item.index];
+    return error ? { id, ok: false, error } : { id, ok: true, result: { ...r, output: this.openOutputs(item.jobId, all!.outputs)[item.index] } };
   }
 
   /**
@@ -186,6 +187,11 @@ export class JobReader {
   }
 
   /** The outputs of a job with items, opened (undefined where an item failed). */
+  /** A failed job's error record, opened (see `encodeFailure`). */
+  private failure(job: Job): ErrorRecord {
+    return decodeFailure(job.failedReason, { cipher: this.cipher, id: job.id! });
+  }
+
   private openOutputs(jobId: string, sealed: unknown): unknown[] {
     return (this.cipher.open(sealed, jobId) as unknown[] | undefined) ?? [];
   }
@@ -203,14 +209,15 @@ export class JobReader {
       const all = job.returnvalue as ItemsResult | null;
       const results = all?.items ?? [];
       const outputs = all ? this.openOutputs(job.id!, all.outputs) : [];
-      v.items = results.map((r, i) => itemOf(itemId(job.id!, i), r, outputs[i], data.items![i]?.by));
+      const errors = all ? openItemErrors(all, this.cipher, job.id!) : [];
+      v.items = results.map((r, i) => itemOf(itemId(job.id!, i), { ...r, error: errors[i] }, outputs[i], data.items![i]?.by));
       v.itemsFailed = v.items.filter((it) => it.status === 'failed').length;
       const first = results[0];
       if (first) Object.assign(v, { version: first.version, device: first.device, ...(first.backend ? { backend: first.backend } : {}) });
     } else if (v.status === 'succeeded') {
       applyResult(v, this.openResult(job.id!, job.returnvalue as InvocationResult));
     } else if (v.status === 'failed') {
-      v.error = errorView(decodeFailure(job.failedReason));
+      v.error = errorView(this.failure(job));
     }
     if (data.items) v.itemCount = data.items.length;
     if (data.callbackUrl) v.callback = await this.callbackState(job.id!, data.callbackUrl);
@@ -222,14 +229,15 @@ export class JobReader {
     const data = job.data as JobData;
     if (!data.items || index >= data.items.length) throw new JobNotFoundError(id);
     const v: JobView = { ...this.baseView(job, state), id, partOf: job.id!, submittedBy: jobOwner(data, index) };
-    if (v.status === 'failed') v.error = errorView(decodeFailure(job.failedReason));
+    if (v.status === 'failed') v.error = errorView(this.failure(job));
     const all = job.returnvalue as ItemsResult | null;
     const r = all?.items?.[index];
     if (v.status !== 'succeeded' || !r) return v;
     v.attempts = r.attempts;
     v.timings.finished = iso(r.timings.finished)!;
-    if (!r.error) applyResult(v, { ...r, output: this.openOutputs(job.id!, all!.outputs)[index] });
-    else Object.assign(v, { status: 'failed', error: errorView(r.error) });
+    const error = openItemErrors(all!, this.cipher, job.id!)[index];
+    if (!error) applyResult(v, { ...r, output: this.openOutputs(job.id!, all!.outputs)[index] });
+    else Object.assign(v, { status: 'failed', error: errorView(error) });
     return v;
   }
 

@@ -107,6 +107,41 @@ describe('secrets', () => {
     expect(JSON.stringify(audit)).not.toContain(FIRST);
   });
 
+  it("a function's error carrying a secret's value reaches no caller with it, and Redis neither the value nor the error's text in the clear", async () => {
+    const p = await suite.start();
+    const KEY = 'crm-Qw7x2Lp9-secret-value';
+    expect((await p.call('PUT', '/v1/secrets/crm-key', { value: KEY })).status).toBe(201);
+    expect((await deploy(p, 'leaky')).status).toBe(201);
+
+    const sync = await p.call('POST', '/v1/functions/leaky/invoke', { input: { how: 'throw' } });
+    expect(sync.status).toBe(500);
+    expect(sync.json.detail).toBe('the CRM refused key ***');
+
+    const job = await p.call('POST', '/v1/functions/leaky/jobs', { input: { how: 'throw' } });
+    const failed = await eventually(async () => {
+      const j = (await p.call('GET', `/v1/jobs/${job.json.id}?wait=5s`)).json;
+      return j.status === 'failed' && j;
+    }, 'the job to fail');
+    expect(failed.error.message).toBe('the CRM refused key ***');
+
+    const bulk = await p.call('POST', '/v1/functions/leaky/jobs', { inputs: [{ how: 'ok' }, { how: 'return' }, { how: 'throw' }] });
+    const ended = await eventually(async () => {
+      const j = (await p.call('GET', `/v1/jobs/${bulk.json.id}?wait=5s`)).json;
+      return j.status === 'succeeded' && j;
+    }, 'the bulk job to end');
+    expect(ended.items.map((it: { status: string }) => it.status)).toEqual(['succeeded', 'failed', 'failed']);
+    expect(ended.items[1].error.message).toBe('the CRM refused key *** for this item');
+    expect(ended.items[2].error).toMatchObject({ code: 'CRM_REFUSED', message: 'the CRM refused key ***' });
+    expect((await p.call('GET', `/v1/jobs/${bulk.json.id}.1`)).json.error.message).toBe('the CRM refused key *** for this item');
+
+    const everything = await dumpRedis(p.redis);
+    expect(everything).toContain(job.json.id);
+    expect(everything).not.toContain(KEY);
+    // Not even masked: what a function's error says is sealed, like its output.
+    expect(everything).not.toContain('the CRM refused');
+    expect(everything).not.toContain('CRM_REFUSED');
+  });
+
   it('bad requests get a problem naming the field', async () => {
     const p = await suite.start();
     const cases: [string, string, unknown, string][] = [
