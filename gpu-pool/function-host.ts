@@ -4,6 +4,7 @@ import { BUNDLE_ENTRY } from '../functions/sdk/bundle/index.ts';
 import {
   AutoglmError,
   FunctionError,
+  fromErrorRecord,
   isFunctionDefinition,
   toErrorRecord,
   type ErrorRecord,
@@ -16,6 +17,7 @@ import { FunctionLoadError, type JobData } from '../queue/jobs/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionNotDeployedError, SecretsUnavailableError, SourceUnavailableError } from './errors.ts';
+import { functionErrorRecord } from './function-error.ts';
 import { functionLogger, masked, maskedError, maskedRecord, runLogged, secretMask, type LineBase } from './function-logger.ts';
 import { RunRecorder } from './run-recorder.ts';
 import { ModelCache } from './model-cache.ts';
@@ -319,17 +321,23 @@ export class FunctionHost implements Host {
     this.calls++;
     const deadline = Math.min(...items.map((i) => i.data.deadline ?? Infinity));
     const jobs = jobRuns(items.flatMap((i) => (i.data.id === undefined ? [] : [i.data.id])));
-    const out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, loaded.mask, (log) =>
-      loaded.def.handle(
-        items.map((i) => i.data.input),
-        loaded.state,
-        { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets },
-      ),
-    );
+    let out: unknown;
+    try {
+      out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, loaded.mask, (log) =>
+        loaded.def.handle(
+          items.map((i) => i.data.input),
+          loaded.state,
+          { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets },
+        ),
+      );
+    } catch (err) {
+      // What function code threw speaks only as function code may (see `functionErrorRecord`).
+      throw fromErrorRecord(functionErrorRecord(err));
+    }
     if (!Array.isArray(out) || out.length !== items.length) {
       throw new BadBatchResultError(`${rec.name}: handle returned ${Array.isArray(out) ? out.length : typeof out} results for ${items.length} inputs`);
     }
-    return out.map((r) => (r instanceof Error ? { error: toErrorRecord(r) } : { output: r }));
+    return out.map((r) => (r instanceof Error ? { error: functionErrorRecord(r) } : { output: r }));
   }
 
   private load(rec: FunctionRecord): Promise<Loaded> {
@@ -358,8 +366,10 @@ export class FunctionHost implements Host {
     try {
       state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, mask, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
     } catch (err) {
-      // A load failure reaches the deployer (the deploy check) and every caller of the version.
-      throw maskedError(err, mask);
+      // A load failure reaches the deployer (the deploy check) and every caller of the version:
+      // masked, and speaking only as function code may (a plain error becomes FUNCTION_LOAD_FAILED).
+      const safe = maskedError(err, mask);
+      throw safe instanceof AutoglmError ? fromErrorRecord(functionErrorRecord(safe)) : safe;
     }
     return { def, state, secrets, mask };
   }

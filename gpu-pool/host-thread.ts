@@ -4,6 +4,7 @@ import type { BackendSelection } from '../functions/sdk/tf/index.ts';
 import type { FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import { HostLostError, InputHandOffError, SecretsUnavailableError } from './errors.ts';
+import { fromFunctionSide } from './function-error.ts';
 import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
 import type { FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
@@ -263,6 +264,8 @@ export class HostThread implements Host {
       this.lastStats = m.stats;
     } else if (m.t === 'done') {
       for (const { id, result } of m.results) {
+        // The other side runs function code: its errors speak only as function code may.
+        if (result.error) result.error = fromFunctionSide(result.error);
         this.pending.get(id)?.resolve(result);
         this.pending.delete(id);
       }

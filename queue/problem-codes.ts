@@ -5,7 +5,9 @@
  * It sits at the top of `queue/` because the codes cross between the pool, the router and the
  * client (a worker's error travels in a job result, the router answers it), and `queue/` is the
  * one layer both sides import; the function SDK must not know HTTP. Functions may still choose
- * their own codes (`FunctionError`'s `code`): those are not listed here and answer 500.
+ * their own codes (`FunctionError`'s `code`): those are not listed here and answer 500. Of the
+ * codes listed, function code may raise only `FUNCTION_ERROR` and `INVALID_INPUT`; the worker
+ * turns any other it throws into `FUNCTION_ERROR` (see `gpu-pool/function-error.ts`).
  *
  * `retryable` is the default for the code; errors from function code carry their own flag.
  */

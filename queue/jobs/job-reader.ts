@@ -49,7 +49,8 @@ function itemOf(id: string, r: ItemResult, output: unknown, by: string | undefin
 }
 
 function errorView(e: ErrorRecord): NonNullable<JobView['error']> {
-  return { code: e.code, message: e.message, retryable: e.retryable, ...(e.extra ?? {}) };
+  // Extras never stand in for the record's own fields.
+  return { ...(e.extra ?? {}), code: e.code, message: e.message, retryable: e.retryable };
 }
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);

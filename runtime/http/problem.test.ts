@@ -32,6 +32,13 @@ describe('toProblem', () => {
   });
 });
 
+describe('toProblem, extras', () => {
+  it("never let an error's extras set the problem's own members", () => {
+    const err = fromErrorRecord({ code: 'MOVED', message: 'go', retryable: false, extra: { status: 302, type: 'about:blank', title: 'Found', detail: 'x', code: 'UNAUTHORIZED', instance: 'urn:y', traceId: 't', location: 'https://evil.example/' } });
+    expect(toProblem(err).problem).toEqual({ type: 'urn:autoglm:problem:moved', title: 'Internal Server Error', status: 500, detail: 'go', code: 'MOVED', location: 'https://evil.example/' });
+  });
+});
+
 describe('the OpenAPI problem schema', () => {
   it("lists the catalogue's codes as an enum of `code`", () => {
     const app = new OpenAPIHono();

@@ -33,6 +33,13 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
+/**
+ * Members a problem's own fields hold: an error's extras never set them. A function's error
+ * carries extras too (under `details`, see the pool), and must not choose the answer's status
+ * (a 100 hung the request, a 302 redirected), its type or its instance.
+ */
+const RESERVED: ReadonlySet<string> = new Set(['type', 'title', 'status', 'detail', 'code', 'instance', 'traceId']);
+
 /** `type` URIs name the code, so clients can switch on either. */
 export const problemType = (code: string): string => `urn:autoglm:problem:${code.toLowerCase().replaceAll('_', '-')}`;
 
@@ -45,7 +52,7 @@ export function toProblem(err: unknown): { problem: Problem; known: boolean } {
   if (err instanceof AutoglmError) {
     const status = problemStatus(err.code);
     const p: Problem = { type: problemType(err.code), title: TITLES[status] ?? 'Error', status, detail: err.message, code: err.code };
-    Object.assign(p, err.extra);
+    for (const [k, v] of Object.entries(err.extra)) if (!RESERVED.has(k)) p[k] = v;
     return { problem: p, known: true };
   }
   if (err instanceof HTTPException && err.status < 500) {
