@@ -40,9 +40,9 @@ export const keys = {
   pools: (p: string) => `${p}:pools`,
   /** string: a pool's slots (JSON) · that pool · router (readyz, `autoglm pool`) · 3 × stale time */
   pool: (p: string, id: string) => `${p}:pool:${id}`,
-  /** string: calls admitted to a namespace in one second (Lua, namespace-limiter) · router · router · 1 s */
-  rate: (p: string, ns: string, second: number) => `${p}:rate:${ns}:${second}`,
-  /** sorted set of a namespace's in-flight job ids by deadline · router (admits) · router, workers (release) · entries pruned by score */
+  /** hash {tokens, at}: a namespace's rate token bucket (Lua, namespace-limiter) · router · router · the time it takes to refill */
+  rate: (p: string, ns: string) => `${p}:rate:${ns}`,
+  /** sorted set of a namespace's in-flight inputs (job or item ids) by deadline · router (admits) · router, workers (release) · entries pruned by score */
   inflight: (p: string, ns: string) => `${p}:inflight:${ns}`,
   /** hash secret name → sealed value, one per namespace · router · workers · none */
   secrets: (p: string, ns: string) => `${p}:secrets:${ns}`,

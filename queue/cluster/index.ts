@@ -34,8 +34,8 @@ export type { Keyring, Sealed } from './payload-cipher.ts';
 export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, type SecretInfo } from './secret-store.ts';
 
 // Namespace quotas (rate and concurrency)
-export { NamespaceLimiter, QuotaExceededError, RateLimitedError } from './namespace-limiter.ts';
-export type { NamespaceLimits } from './namespace-limiter.ts';
+export { InputsOverLimitError, NamespaceLimiter, QuotaExceededError, RateLimitedError } from './namespace-limiter.ts';
+export type { AdmitOptions, NamespaceLimits } from './namespace-limiter.ts';
 
 // Function logs: workers ship what function code writes, sealed, to a stream per function; the router reads it.
 export { FunctionLogWriter, JOB_RUNS_KEPT, jobRuns, namesJob, type FunctionLogLine, type LogWriterOptions } from './function-log-writer.ts';

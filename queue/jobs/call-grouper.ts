@@ -118,12 +118,11 @@ export class CallGrouper {
     const ids = calls.map((_, i) => (single ? jobId : itemId(jobId, i)));
     const holdMs = Math.max(0, Math.max(...calls.map((c) => c.deadline)) - Date.now());
     // Calls of one group share a namespace; the limiter admits a prefix of them, so ids stay dense.
-    // Shadow copies are the platform's own traffic: they take none of the tenant's rate or quota.
-    const { admitted, refusal } = first.shadow
-      ? { admitted: calls.length, refusal: undefined }
-      : await this.limiter.admitMany(first.ns, ids, holdMs).catch((err: unknown) => {
-          throw err instanceof AutoglmError ? err : new QueueUnavailableError(err);
-        });
+    // Shadow copies take no rate token (the tenant did not send them) but a concurrency slot each:
+    // they run on the namespace's share like its own calls, and a copy with no slot free is dropped.
+    const { admitted, refusal } = await this.limiter.admitMany(first.ns, ids, { holdMs, rate: !first.shadow }).catch((err: unknown) => {
+      throw err instanceof AutoglmError ? err : new QueueUnavailableError(err);
+    });
     const going = calls.slice(0, admitted);
     const refused = calls.slice(admitted).map(() => refusal!);
     if (going.length === 0) return refused;
@@ -149,7 +148,7 @@ export class CallGrouper {
       );
     } catch (err) {
       for (const p of pending) this.results.cancel(p.id);
-      await Promise.all(pending.map((p) => this.limiter.release(first.ns, p.id).catch(() => undefined)));
+      await this.limiter.release(first.ns, pending.map((p) => p.id)).catch(() => undefined);
       throw err;
     }
     return [...pending, ...refused];

@@ -349,19 +349,19 @@ export class FunctionConsumer {
   private announce(job: Job, msg: DoneMessage, via: Redis = this.publisher): void {
     const data = job.data as JobData;
     const channel = keys.doneChannel(this.opts.prefix, data.replyTo);
-    // Grouped calls: a router waits on each item, and each was admitted a quota slot of its own.
-    const itemIds = data.items && data.replyTo ? data.items.map((_, i) => itemId(job.id!, i)) : undefined;
+    // A job with items (grouped calls, a bulk job) took a quota slot per item; a router waits on
+    // each item of grouped calls.
+    const itemIds = data.items ? data.items.map((_, i) => itemId(job.id!, i)) : undefined;
     // Async jobs announce only their id: long-polls re-read the job, and results stay out of pub/sub.
     const payload = !data.replyTo
       ? { id: msg.id, ok: msg.ok }
-      : itemIds
+      : itemIds && data.replyTo
         ? { ...msg, result: undefined, items: itemMessages(itemIds, msg), outputs: (msg.result as unknown as ItemsResult | undefined)?.outputs }
         : msg;
     via
       .multi()
       .publish(channel, JSON.stringify(payload))
-      // The job no longer counts against its namespace's concurrency quota: a bulk job was
-      // admitted as one, grouped calls each as an item.
+      // The job no longer counts against its namespace's concurrency quota (its id, or its items').
       .zrem(keys.inflight(this.opts.prefix, data.ns), msg.id, ...(itemIds ?? []))
       .exec()
       .catch(() => {

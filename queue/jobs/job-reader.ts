@@ -142,7 +142,8 @@ export class JobReader {
       await this.redis.del(key);
       throw new JobNotCancellableError(id, 'running');
     }
-    await this.redis.zrem(keys.inflight(this.prefix, data.ns), id);
+    // Its concurrency slots: the job's, or a bulk job's one per item.
+    await this.redis.zrem(keys.inflight(this.prefix, data.ns), id, ...(data.items ?? []).map((_, i) => itemId(id, i)));
     if (isSealedApart(data.input)) await this.redis.del(data.input.at);
     await this.redis.publish(keys.doneChannel(this.prefix), JSON.stringify({ id, ok: false, error: toErrorRecord(new JobCancelledError()) } satisfies DoneMessage));
     return this.cancelledView(id, tomb);

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LogLevel, EnvReader } from '../../functions/sdk/index.ts';
-import { parseKeyring } from '../../queue/cluster/index.ts';
+import { parseKeyring, type NamespaceLimits } from '../../queue/cluster/index.ts';
 import { childEnvOf } from './child-env.ts';
 import { poolSection, type PoolSection } from './pool-section.ts';
 import { parseHmacKeys } from './hmac-keys.ts';
@@ -88,10 +88,11 @@ export interface Config {
    */
   readonly auditKeys: string | undefined;
   /**
-   * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": calls/s, "concurrency": in flight}}`;
-   * `*` applies to namespaces not listed; 0 or absent: unlimited. Default `{}` (no limits).
+   * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": inputs/s, "burst": inputs at once, "concurrency": inputs in flight}}`;
+   * a bulk job's inputs each count; `burst` defaults to `rate`. `*` applies to namespaces not listed;
+   * 0 or absent: unlimited. Default `{}` (no limits).
    */
-  readonly namespaceLimits: Readonly<Record<string, { rate: number; concurrency: number }>>;
+  readonly namespaceLimits: Readonly<Record<string, NamespaceLimits>>;
   /** `AUTOGLM_BUILTIN_ISSUER`, default on: accept HS256 tokens signed with `AUTOGLM_JWT_SECRET`. */
   readonly builtinIssuer: boolean;
   /**
@@ -177,17 +178,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   return { ok: true, config: Object.freeze(config) };
 }
 
-function namespaceLimits(r: EnvReader): Record<string, { rate: number; concurrency: number }> {
+function namespaceLimits(r: EnvReader): Record<string, NamespaceLimits> {
   const raw = r.string('AUTOGLM_NAMESPACE_LIMITS');
   if (raw === undefined) return {};
   try {
-    const j = JSON.parse(raw) as Record<string, { rate?: unknown; concurrency?: unknown }>;
-    const out: Record<string, { rate: number; concurrency: number }> = {};
+    const j = JSON.parse(raw) as Record<string, { rate?: unknown; burst?: unknown; concurrency?: unknown }>;
+    const out: Record<string, NamespaceLimits> = {};
     for (const [ns, l] of Object.entries(j)) {
-      const rate = l.rate ?? 0;
-      const concurrency = l.concurrency ?? 0;
-      if (!Number.isInteger(rate) || !Number.isInteger(concurrency) || (rate as number) < 0 || (concurrency as number) < 0) throw new Error(`${ns}: rate and concurrency must be whole numbers ≥ 0`);
-      out[ns] = { rate: rate as number, concurrency: concurrency as number };
+      const [rate, burst, concurrency] = [l.rate ?? 0, l.burst ?? 0, l.concurrency ?? 0];
+      if (![rate, burst, concurrency].every((v) => Number.isInteger(v) && (v as number) >= 0)) throw new Error(`${ns}: rate, burst and concurrency must be whole numbers ≥ 0`);
+      out[ns] = { rate: rate as number, burst: burst as number, concurrency: concurrency as number };
     }
     return out;
   } catch (err) {

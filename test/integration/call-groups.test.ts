@@ -20,7 +20,7 @@ let p: TestPlatform;
 beforeAll(async () => {
   redis = await startTestRedis();
   p = await startPlatform(redis.url, {
-    env: { AUTOGLM_GROUP_WAIT_MS: '150', AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ default: { concurrency: 20 } }) },
+    env: { AUTOGLM_GROUP_WAIT_MS: '150', AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ quota: { concurrency: 20 } }) },
   });
 });
 afterAll(async () => {
@@ -133,14 +133,24 @@ describe('grouped synchronous calls', () => {
   });
 
   it('admits grouped calls against the namespace concurrency quota, one slot each', async () => {
-    const calls = await burst(Array.from({ length: 24 }, (_, i) => ({ message: `q${i}`, sleepMs: 200 })));
+    // echo's code in a namespace of its own with a quota (bulk jobs elsewhere here are larger).
+    const dir = mkdtempSync(join(tmpdir(), 'autoglm-quota-'));
+    try {
+      cpSync(ECHO, dir, { recursive: true });
+      writeFileSync(join(dir, 'manifest.yaml'), readFileSync(join(ECHO, 'manifest.yaml'), 'utf8').replace('name: echo', 'name: echo-quota'));
+      const b = await buildBundle(dir, { typecheck: false });
+      await p.api.deploy(b.archive, b.hash, { namespace: 'quota' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const calls = await burst(Array.from({ length: 24 }, (_, i) => ({ message: `q${i}`, sleepMs: 200 })), undefined, 'echo-quota');
     const statuses = calls.map((r) => r.status);
-    // 20 slots, one taken by the slow call: 19 run, 5 are refused.
-    expect(statuses.filter((s) => s === 200)).toHaveLength(19);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    // 20 slots (the slow call is echo's, in another namespace): 20 run, 4 are refused.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
     expect(calls.find((r) => r.status === 429)!.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
     // Every slot is given back when the calls end.
-    await eventually(async () => (await p.redis.zcard(keys.inflight(p.prefix, 'default'))) === 0, 'the quota to be released');
+    await eventually(async () => (await p.redis.zcard(keys.inflight(p.prefix, 'quota'))) === 0, 'the quota to be released');
   });
 
   it('completes every call of a group whose worker is killed mid-run', async () => {
@@ -319,7 +329,7 @@ describe('inputs of a group of calls', () => {
 });
 
 describe('shadow copies', () => {
-  it('ride in groups as live calls do, take no quota slot, and are all compared', async () => {
+  it('ride in groups as live calls do, and are all compared', async () => {
     // A function of its own (echo's code), and a candidate differing only in its description.
     const dir = mkdtempSync(join(tmpdir(), 'autoglm-shadow-'));
     try {
@@ -337,8 +347,7 @@ describe('shadow copies', () => {
     }
     const completed = () => p.redis.zcard(`${p.prefix}:fn.echo-shadowed:completed`);
     const before = await completed();
-    // 12 calls and their 12 copies, all running at once for a while: more than the namespace's
-    // quota of 20 if copies took slots.
+    // 12 calls and their 12 copies, all running at once for a while (copies take quota slots: security-access.test.ts).
     const calls = await burst(Array.from({ length: 12 }, (_, i) => ({ message: `call ${i}`, sleepMs: 600 })), undefined, 'echo-shadowed');
     calls.forEach((r) => expect(r.status, JSON.stringify(r.json)).toBe(200));
     const servingJobs = new Set(calls.map((r) => jobOf(r.json.id))).size;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POOL_CONFIG_VARIABLE } from '../../queue/cluster/index.ts';
+import { keys } from '../../queue/keys.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const ECHO = fileURLToPath(new URL('../../functions/echo/', import.meta.url));
@@ -19,7 +20,7 @@ beforeAll(async () => {
   redis = await startTestRedis();
   p = await startPlatform(redis.url, {
     env: {
-      AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ 'rate-limited': { rate: 3 }, 'quota-limited': { concurrency: 2 } }),
+      AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ 'rate-limited': { rate: 3 }, 'quota-limited': { concurrency: 2 }, 'bulk-limited': { rate: 5 }, 'bulk-burst': { rate: 1, burst: 10 } }),
       // A trace collector's credentials (the workers' exporter reads them; function code must not).
       OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer collector-secret',
     },
@@ -34,13 +35,18 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Deploys a copy of echo under another name, into a namespace. */
-async function deployCopy(name: string, namespace: string): Promise<void> {
+/** Deploys a copy of echo under another name, into a namespace; with `shadow`, then a candidate (another description) shadowing that share of calls. */
+async function deployCopy(name: string, namespace: string, shadow?: number): Promise<void> {
   const dir = join(work, name);
   cpSync(ECHO, dir, { recursive: true });
-  writeFileSync(join(dir, 'manifest.yaml'), readFileSync(join(ECHO, 'manifest.yaml'), 'utf8').replace('name: echo', `name: ${name}`));
+  const manifest = readFileSync(join(ECHO, 'manifest.yaml'), 'utf8').replace('name: echo', `name: ${name}`);
+  writeFileSync(join(dir, 'manifest.yaml'), manifest);
   const b = await buildBundle(dir, { typecheck: false });
   await p.api.deploy(b.archive, b.hash, { namespace });
+  if (shadow === undefined) return;
+  writeFileSync(join(dir, 'manifest.yaml'), manifest.replace('description: ', 'description: (candidate) '));
+  const c = await buildBundle(dir, { typecheck: false });
+  await p.api.deploy(c.archive, c.hash, { namespace, shadow });
 }
 
 async function as(token: string, method: string, path: string, body?: unknown, raw?: { data: Buffer; type: string }) {
@@ -197,5 +203,55 @@ describe('limits', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(again!.status).toBe(200);
+  });
+
+  it('a bulk job takes a rate token per input: 20 inputs under 5/s never fit and are refused naming inputs', async () => {
+    await deployCopy('bulk-fn', 'bulk-limited');
+    const inputs = (n: number) => Array.from({ length: n }, (_, i) => ({ message: `m${i}` }));
+    const big = await p.call('POST', '/v1/functions/bulk-fn/jobs', { inputs: inputs(20) });
+    expect(big.status).toBe(400);
+    expect(big.json).toMatchObject({ code: 'INPUTS_OVER_LIMIT', field: 'inputs', limit: 5 });
+    // The refusal took no token: the whole bucket admits a job of 5.
+    expect((await p.call('POST', '/v1/functions/bulk-fn/jobs', { inputs: inputs(5) })).status).toBe(202);
+  });
+
+  it('a bulk job that fits the bucket takes it all: the next one waits, with Retry-After', async () => {
+    await deployCopy('burst-fn', 'bulk-burst'); // 1 input/s, 10 at once
+    const inputs = Array.from({ length: 10 }, (_, i) => ({ message: `m${i}` }));
+    expect((await p.call('POST', '/v1/functions/burst-fn/jobs', { inputs })).status).toBe(202);
+    const next = await p.call('POST', '/v1/functions/burst-fn/jobs', { inputs });
+    expect(next.status).toBe(429);
+    expect(next.json.code).toBe('RATE_LIMITED');
+    // Its 10 tokens come back at 1/s: ~10 s (a limiter counting requests would say 1).
+    expect(Number(next.headers.get('retry-after'))).toBeGreaterThanOrEqual(5);
+  });
+
+  it('a bulk job takes a concurrency slot per input; more inputs than the quota are refused naming inputs', async () => {
+    const inflight = () => p.redis.zcard(keys.inflight(p.prefix, 'quota-limited'));
+    await eventually(async () => (await inflight()) === 0, 'the quota test before to give its slots back');
+    const over = await p.call('POST', '/v1/functions/quota-fn/jobs', { inputs: [{}, {}, {}] });
+    expect(over.status).toBe(400);
+    expect(over.json).toMatchObject({ code: 'INPUTS_OVER_LIMIT', field: 'inputs', limit: 2 });
+    const two = await p.call('POST', '/v1/functions/quota-fn/jobs', { inputs: [{ sleepMs: 3000 }, { sleepMs: 3000 }] });
+    expect(two.status).toBe(202);
+    const c = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
+    expect(c.status).toBe(429);
+    expect(c.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    await p.call('GET', `/v1/jobs/${two.json.id}?wait=20s`);
+    await eventually(async () => (await inflight()) === 0, 'the bulk job to give back both slots');
+  });
+
+  it("a 100% shadow's copies count toward the namespace's concurrency", async () => {
+    await deployCopy('shadowed-fn', 'quota-limited', 100);
+    const inflight = () => p.redis.zcard(keys.inflight(p.prefix, 'quota-limited'));
+    await eventually(async () => (await inflight()) === 0, 'earlier tests to give their slots back');
+    const a = await p.call('POST', '/v1/functions/shadowed-fn/jobs', { input: { sleepMs: 3000 } });
+    expect(a.status).toBe(202);
+    // The job and its copy: the quota of 2 is full, so a second job is refused.
+    await eventually(async () => (await inflight()) === 2, 'the shadow copy to take a slot');
+    const b = await p.call('POST', '/v1/functions/shadowed-fn/jobs', { input: {} });
+    expect(b.status).toBe(429);
+    expect(b.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    await p.call('GET', `/v1/jobs/${a.json.id}?wait=20s`);
   });
 });

@@ -37,7 +37,7 @@ const invokeRoute = createRoute({
       description: 'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`.',
       content: { 'application/json': { schema: InvokeResponse } },
     },
-    ...problems(400, 401, 403, 404, 413, 415, 500, 503, 504),
+    ...problems(400, 401, 403, 404, 413, 415, 429, 500, 503, 504),
   },
 });
 
@@ -50,7 +50,7 @@ const submitRoute = createRoute({
   request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: SubmitBody } }, required: true } },
   responses: {
     202: { description: 'Accepted. `Location` points at the job.', content: { 'application/json': { schema: Accepted } } },
-    ...problems(400, 401, 403, 404, 409, 413, 415, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 429, 503),
   },
 });
 
@@ -189,13 +189,15 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const { span, ...trace } = startSpan(c, rec.name, 'async');
     const inputJson = sentJson(c, body.inputs ? 'inputs' : 'input');
     const newId = newJobId(rec.name);
+    // Limits count inputs: a bulk job takes a slot (and a rate token) per item.
+    const slots = body.inputs ? body.inputs.map((_, i) => itemId(newId, i)) : [newId];
     try {
-      await deps.limiter.admit(rec.namespace, newId, body.timeoutMs);
+      await deps.limiter.admit(rec.namespace, slots, body.timeoutMs);
       const deadline = body.timeoutMs ? Date.now() + body.timeoutMs : null;
       const by = c.var.principal.sub;
       const { id, created } = await deps.submitter.submit(jobRequest(rec, body, { inputJson, by, deadline, trace, idempotencyKey: headers['idempotency-key'] }), newId);
       // An idempotent replay found the earlier job: the new slot was never used.
-      if (!created) void deps.limiter.release(rec.namespace, newId).catch(() => undefined);
+      if (!created) void deps.limiter.release(rec.namespace, slots).catch(() => undefined);
       span.setAttribute('autoglm.job_id', id).end();
       const statusUrl = `/v1/jobs/${id}`;
       c.header('location', statusUrl);
@@ -212,7 +214,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       return c.json({ id, status: 'queued', statusUrl }, 202);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
-      void deps.limiter.release(rec.namespace, newId).catch(() => undefined);
+      void deps.limiter.release(rec.namespace, slots).catch(() => undefined);
       throw err;
     }
   });
