@@ -38,6 +38,11 @@ export class CatalogMirror {
     else this.byName.delete(name);
   }
 
+  /** The namespaces of the functions with a version built from the bundle `hash` (usually one: a bundle names its function). */
+  namespacesOfBundle(hash: string): string[] {
+    return [...new Set(this.list().filter((s) => Object.values(s.versions).some((v) => v.hash === hash)).map((s) => s.namespace))];
+  }
+
   /** The functions of `namespace` with a serving version that lists the secret `name`. */
   usersOf(namespace: string, name: string): string[] {
     return this.list()

@@ -2,6 +2,7 @@ import { BUNDLE_MANIFEST, BundleFormatError, openBundle, sha256, type OpenedBund
 import { SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/cluster/index.ts';
 import { FunctionLoadError, type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
+import { BundlesInCheck } from './bundles-in-check.ts';
 import { manifestSchemaIssues } from './manifest-schemas.ts';
 import { FunctionBusyError, FunctionNotFoundError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
@@ -42,6 +43,9 @@ export interface DeployResult {
  * registry as it was.
  */
 export class Registry {
+  /** Bundles being loaded by a deploy check, before the catalogue lists them (for the artifact route). */
+  readonly inCheck = new BundlesInCheck();
+
   constructor(
     private readonly catalog: FunctionCatalog,
     private readonly store: ArtifactStore,
@@ -99,10 +103,8 @@ export class Registry {
     if (!already) {
       const placed = (await this.opts.placement?.(bundle, namespace)) ?? { ok: true };
       if (!placed.ok) throw new UnplaceableError(placed.reason);
-      const outcome = await this.checker.check(
-        { name, namespace, version: bundle.version, hash, manifest: bundle.manifest },
-        this.opts.loadCheckTimeoutMs ?? 60_000,
-        placed.checkOn,
+      const outcome = await this.inCheck.during(hash, namespace, () =>
+        this.checker.check({ name, namespace, version: bundle.version, hash, manifest: bundle.manifest }, this.opts.loadCheckTimeoutMs ?? 60_000, placed.checkOn),
       );
       if (!outcome.ok) {
         if ('timedOut' in outcome) {

@@ -158,6 +158,21 @@ describe('namespaces', () => {
     const dep2 = await as(bDeployer, 'POST', '/v1/functions', undefined, { data: b.archive, type: 'application/gzip' });
     expect(dep2.status).toBe(403);
   });
+
+  it("bundles download only within the token's namespaces; another namespace's is as missing", async () => {
+    await deployCopy('team-a-art', 'team-a');
+    const adminT = await p.token(['admin']);
+    const hash = (await as(adminT, 'GET', '/v1/functions/team-a-art')).json.versions[0].hash as string;
+    const mint = async (roles: string[], namespaces: string[]) => (await as(adminT, 'POST', '/v1/tokens', { sub: 'art', roles, namespaces })).json.token as string;
+    expect((await as(await mint(['deployer'], ['team-a']), 'GET', `/v1/artifacts/${hash}`)).status).toBe(200);
+    expect((await as(await mint(['worker'], ['team-a']), 'GET', `/v1/artifacts/${hash}`)).status).toBe(200);
+    expect((await as(adminT, 'GET', `/v1/artifacts/${hash}`)).status).toBe(200);
+    for (const t of [await mint(['deployer'], ['team-b']), await mint(['worker'], ['team-b'])]) {
+      const r = await as(t, 'GET', `/v1/artifacts/${hash}`);
+      expect(r.status).toBe(404);
+      expect(r.json.code).toBe('ARTIFACT_NOT_FOUND');
+    }
+  });
 });
 
 describe('secrets', () => {

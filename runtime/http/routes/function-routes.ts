@@ -252,8 +252,14 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.openapi(artifactRoute, async (c) => {
-    authorize(c.var.principal, 'artifact.read', { namespace: '*' });
-    const data = await deps.artifacts.get(c.req.valid('param').hash);
+    const p = c.var.principal;
+    authorize(p, 'artifact.read', { namespace: '*' });
+    const { hash } = c.req.valid('param');
+    // A bundle is its namespace's code: only a caller that may act where it is deployed (or being
+    // deployed) gets it; for others it does not exist, so the answer says nothing about it.
+    const owners = [...deps.functions.namespacesOfBundle(hash), ...deps.registry.inCheck.namespacesOf(hash)];
+    if (!p.roles.includes('admin') && !owners.some((namespace) => allowed(p, 'artifact.read', { namespace }))) throw new ArtifactNotFoundError();
+    const data = await deps.artifacts.get(hash);
     if (!data) throw new ArtifactNotFoundError();
     return c.body(new Uint8Array(data), 200, { 'content-type': 'application/gzip' });
   });
