@@ -2,10 +2,15 @@ import type { MiddlewareHandler } from 'hono';
 import { UnauthorizedError } from './auth-errors.ts';
 import type { Principal, TokenVerifier } from './token-verifier.ts';
 
-/** Requires `Authorization: Bearer <jwt>` and puts the caller's {@link Principal} in `c.var.principal`. */
-export function bearerAuth(verifier: TokenVerifier): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+/**
+ * Requires `Authorization: Bearer <jwt>` and puts the caller's {@link Principal} in `c.var.principal`.
+ * With `optional`, a request without the header passes with no principal (a public answer that
+ * says more to a caller who identifies); a header that is there must still be a valid token.
+ */
+export function bearerAuth(verifier: TokenVerifier, opts: { optional?: boolean } = {}): MiddlewareHandler<{ Variables: { principal: Principal } }> {
   return async function bearerAuthMiddleware(c, next) {
     const h = c.req.header('authorization');
+    if (!h && opts.optional) return next();
     const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
     if (!m) throw new UnauthorizedError(h ? 'the Authorization header must be "Bearer <token>"' : 'a bearer token is required');
     c.set('principal', await verifier.verify(m[1]!));

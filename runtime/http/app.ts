@@ -61,6 +61,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.use('/metrics', bearerAuth(deps.verifier));
   }
 
+  // /readyz answers probes without a token; a token of admin or an all-namespace viewer sees the pools in detail.
+  if (deps.auditLog) app.use('/readyz', auditDenials(deps.auditLog, deps.log));
+  app.use('/readyz', bearerAuth(deps.verifier, { optional: true }));
   app.route('/', healthRoutes(deps));
   app.route('/', invokeRoutes(deps));
   app.route('/', jobRoutes(deps));

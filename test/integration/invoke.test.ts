@@ -277,14 +277,26 @@ describe('bad requests', () => {
 });
 
 describe('health and API document', () => {
-  it('healthz and readyz answer without a token and readyz lists workers', async () => {
+  it('healthz and readyz answer without a token; readyz says ready and counts, and lists workers only to admin or an all-namespace viewer', async () => {
     expect((await fetch(p.url + '/healthz')).status).toBe(200);
-    const r = await fetch(p.url + '/readyz');
+    const readyz = (token?: string) => fetch(p.url + '/readyz', token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const r = await readyz();
     expect(r.status).toBe(200);
     const body = await r.json();
-    expect(body.ready).toBe(true);
-    expect(body.workers.length).toBe(1);
-    expect(body.workers[0].functions).toContain('echo');
+    expect(body).toMatchObject({ ready: true, redis: true, counts: { workers: 1 }, reasons: [] });
+    // No host, pid, function or model of anyone's without a token.
+    expect(body.workers).toBeUndefined();
+    expect(body.slots).toBeUndefined();
+    expect(JSON.stringify(body)).not.toContain('echo');
+    // A viewer of one namespace sees no more; admin and a viewer of every namespace see it all.
+    expect((await (await readyz(await p.token(['viewer']))).json()).workers).toBeUndefined();
+    for (const token of [p.adminToken, await p.router.verifier.mint({ sub: 'ops', roles: ['viewer'], namespaces: ['*'] })]) {
+      const detail = await (await readyz(token)).json();
+      expect(detail.workers.length).toBe(1);
+      expect(detail.workers[0].functions).toContain('echo');
+    }
+    // A token that is there must be valid.
+    expect((await readyz('not-a-token')).status).toBe(401);
   });
   it('openapi.json is generated from the route schemas', async () => {
     const doc = await (await fetch(p.url + '/openapi.json')).json();

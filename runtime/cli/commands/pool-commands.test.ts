@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { poolTable, type Readiness } from './pool-commands.ts';
+import { poolTable, type ReadinessWorker } from './pool-commands.ts';
 
-const worker = (pid: number, namespaces: string[] | undefined, jobsDone: number): Readiness['workers'][number] => ({ pid, host: 'node1', device: 'cpu:0', backend: 'wasm', isolation: 'sandbox', inFlight: 0, jobsDone, ...(namespaces ? { namespaces } : {}) });
+const worker = (pid: number, namespaces: string[] | undefined, jobsDone: number): ReadinessWorker => ({ pid, host: 'node1', device: 'cpu:0', backend: 'wasm', isolation: 'sandbox', inFlight: 0, jobsDone, ...(namespaces ? { namespaces } : {}) });
 
 describe('autoglm pool', () => {
   it("shows each slot with its own worker, also two pools' cpu:0 on one node, and each worker's isolation level and namespaces", () => {

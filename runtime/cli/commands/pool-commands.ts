@@ -1,17 +1,18 @@
 import type { Command } from 'commander';
 import { ApiError } from '../../client/api-client.ts';
+import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 import { table } from '../output.ts';
 import { formatBytes } from '../progress.ts';
 
 type Ctx = () => CliContext;
 
-/** What `GET /readyz` says of the pool (the parts this command shows). */
+/** What `GET /readyz` says of the pool (the parts this command shows); `slots` and `workers` only to admin or a viewer of every namespace. */
 export interface Readiness {
   ready: boolean;
   reasons: string[];
   slots?: { host: string; device: string; state: string; pid?: number; restarts: number; lastRestart?: string }[];
-  workers: {
+  workers?: {
     pid: number;
     host: string;
     device: string;
@@ -28,18 +29,19 @@ export interface Readiness {
   }[];
 }
 
-type Worker = Readiness['workers'][number];
+/** One worker as `GET /readyz` details it. */
+export type ReadinessWorker = NonNullable<Readiness['workers']>[number];
 
 const gib = (n: number) => (n / 1024 ** 3).toFixed(1);
 
-function gpuCell(g: Worker['gpu']): string | undefined {
+function gpuCell(g: ReadinessWorker['gpu']): string | undefined {
   if (!g) return undefined;
   const extra = [g.utilizationPct === undefined ? '' : `${g.utilizationPct}%`, g.temperatureC === undefined ? '' : `${g.temperatureC}°C`].filter(Boolean).join(' ');
   return `${gib(g.memoryUsedBytes)}/${gib(g.memoryTotalBytes)} GiB${extra ? ` ${extra}` : ''}`;
 }
 
 /** One row per device slot of every node, with its worker's figures when it has a live one. */
-export function poolTable(r: Readiness): string {
+export function poolTable(r: Readiness & { workers: ReadinessWorker[] }): string {
   // A slot's worker is the process it names: two pools on one node both have a `cpu:0`.
   const byPid = new Map(r.workers.map((w) => [w.pid, w]));
   const workerOf = (s: { host: string; device: string; pid?: number }) => (s.pid === undefined ? r.workers.find((w) => w.host === s.host && w.device === s.device) : byPid.get(s.pid));
@@ -69,9 +71,12 @@ export function registerPoolCommands(program: Command, ctx: Ctx): void {
         r = (await c.api().request<Readiness>('GET', '/readyz')).body;
       } catch (err) {
         // Not ready (no live worker, say) is an answer worth showing, not an error.
-        if (!(err instanceof ApiError && err.status === 503 && err.problem && 'workers' in err.problem)) throw err;
+        if (!(err instanceof ApiError && err.status === 503 && err.problem && 'counts' in err.problem)) throw err;
         r = err.problem as unknown as Readiness;
       }
-      c.out.print(r, () => poolTable(r));
+      // The router shows the pools' detail (every namespace's) only to admin or a viewer of every namespace.
+      const { workers } = r;
+      if (!workers) throw new CliError(`the pool's detail needs a token of admin, or of a viewer of every namespace (*); the router says: ${r.ready ? 'ready' : `not ready: ${r.reasons.join('; ')}`}`, EXIT.usage);
+      c.out.print(r, () => poolTable({ ...r, workers }));
     });
 }

@@ -1,10 +1,14 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { allowed, type Principal } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 
 const Readiness = z
   .object({
     ready: z.boolean(),
     redis: z.boolean(),
+    counts: z
+      .object({ workers: z.number(), slots: z.number().optional() })
+      .openapi({ description: 'Live workers, and device slots of every pool (slots: when pools report).' }),
     /** Every device slot of every pool, from its supervisor: also one without a live worker. */
     slots: z
       .array(
@@ -21,43 +25,46 @@ const Readiness = z
         }),
       )
       .optional(),
-    workers: z.array(
-      z.object({
-        id: z.string(),
-        pid: z.number(),
-        host: z.string(),
-        device: z.string(),
-        deviceKind: z.enum(['cpu', 'gpu']).optional(),
-        deviceName: z.string().optional(),
-        /** Model-cache budget of the device slot, bytes. */
-        memoryBudget: z.number().optional(),
-        /** The namespaces its pool runs (`AUTOGLM_POOL_NAMESPACES`); absent: every one. */
-        namespaces: z.array(z.string()).optional(),
-        backend: z.string(),
-        /** Where its function code runs: `sandbox` (bubblewrap namespaces), `process` (own process, unprivileged user, Node's permission model) or `thread` (in the worker). */
-        isolation: z.string().optional(),
-        inFlight: z.number(),
-        jobsDone: z.number(),
-        batches: z.number().optional(),
-        restarts: z.number().optional(),
-        functions: z.array(z.string()),
-        /** Loaded models (`function@version`), least recently used first. */
-        models: z.array(z.string()).optional(),
-        rss: z.number().optional(),
-        tensors: z.number().optional(),
-        /** A GPU worker's device, as nvidia-smi last read it. */
-        gpu: z
-          .object({
-            name: z.string(),
-            memoryTotalBytes: z.number(),
-            memoryUsedBytes: z.number(),
-            utilizationPct: z.number().optional(),
-            temperatureC: z.number().optional(),
-            readAt: z.string().openapi({ description: 'ISO 8601' }),
-          })
-          .optional(),
-      }),
-    ),
+    workers: z
+      .array(
+        z.object({
+          id: z.string(),
+          pid: z.number(),
+          host: z.string(),
+          device: z.string(),
+          deviceKind: z.enum(['cpu', 'gpu']).optional(),
+          deviceName: z.string().optional(),
+          /** Model-cache budget of the device slot, bytes. */
+          memoryBudget: z.number().optional(),
+          /** The namespaces its pool runs (`AUTOGLM_POOL_NAMESPACES`); absent: every one. */
+          namespaces: z.array(z.string()).optional(),
+          backend: z.string(),
+          /** Where its function code runs: `sandbox` (bubblewrap namespaces), `process` (own process, unprivileged user, Node's permission model) or `thread` (in the worker). */
+          isolation: z.string().optional(),
+          inFlight: z.number(),
+          jobsDone: z.number(),
+          batches: z.number().optional(),
+          restarts: z.number().optional(),
+          functions: z.array(z.string()),
+          /** Loaded models (`function@version`), least recently used first. */
+          models: z.array(z.string()).optional(),
+          rss: z.number().optional(),
+          tensors: z.number().optional(),
+          /** A GPU worker's device, as nvidia-smi last read it. */
+          gpu: z
+            .object({
+              name: z.string(),
+              memoryTotalBytes: z.number(),
+              memoryUsedBytes: z.number(),
+              utilizationPct: z.number().optional(),
+              temperatureC: z.number().optional(),
+              readAt: z.string().openapi({ description: 'ISO 8601' }),
+            })
+            .optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: '`slots` and `workers` (hosts, pids, functions, models): only for a token of admin or a viewer of every namespace.' }),
     reasons: z.array(z.string()),
   })
   .openapi('Readiness');
@@ -73,13 +80,22 @@ const readyRoute = createRoute({
   method: 'get',
   path: '/readyz',
   summary: 'Readiness: Redis reachable and at least one live worker',
+  description:
+    'Without a token: ready or not, why not, and counts. With a token of admin or of a viewer of every namespace (`*`), as for /metrics: every slot and worker in detail (hosts, pids, functions and models of every namespace).',
+  security: [{}, { bearer: [] }],
   responses: {
     200: { description: 'ready', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'not ready', content: { 'application/json': { schema: Readiness } } },
   },
 });
 
-/** `GET /healthz` and `GET /readyz` (no authentication: probes must not need a token). */
+/**
+ * Whether the caller may see the pools in detail: it names every namespace's functions, hosts and
+ * pids, so, like /metrics, only admin or a viewer of every namespace.
+ */
+const seesDetail = (p: Principal | undefined): boolean => !!p && allowed(p, 'metrics.read', { namespace: '*', allNamespaces: true });
+
+/** `GET /healthz` and `GET /readyz` (no token needed: probes must not need one; /readyz says more to a token that may see it). */
 export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
@@ -90,9 +106,10 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const [workers, pools] = redis ? await Promise.all([deps.workers.live().catch(() => []), deps.pools?.live().catch(() => []) ?? []]) : [[], []];
     if (redis && workers.length === 0) reasons.push('no live worker');
     if (deps.draining?.()) reasons.push('shutting down');
+    const summary = { ready: reasons.length === 0, redis, counts: { workers: workers.length, ...(deps.pools ? { slots: pools.reduce((n, pool) => n + pool.slots.length, 0) } : {}) }, reasons };
+    if (!seesDetail(c.get('principal') as Principal | undefined)) return c.json(summary, summary.ready ? 200 : 503);
     const body = {
-      ready: reasons.length === 0,
-      redis,
+      ...summary,
       ...(deps.pools ? { slots: pools.flatMap((pool) => pool.slots.map(({ lastRestartAt, ...s }) => ({ host: pool.host, ...s, ...(lastRestartAt === undefined ? {} : { lastRestartAt: new Date(lastRestartAt).toISOString() }) }))) } : {}),
       workers: workers.map((w) => ({
         id: w.id,
@@ -104,7 +121,6 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         memoryBudget: w.slot?.memoryBytes,
         ...(w.slot?.namespaces ? { namespaces: w.slot.namespaces } : {}),
         backend: w.backend,
-        ...(w.isolation ? { isolation: w.isolation } : {}),
         inFlight: w.inFlight,
         jobsDone: w.jobsDone,
         batches: w.batches,
@@ -115,7 +131,6 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         tensors: w.tensors,
         ...(w.gpu ? { gpu: { ...w.gpu, readAt: new Date(w.gpu.readAt).toISOString() } } : {}),
       })),
-      reasons,
     };
     return c.json(body, reasons.length === 0 ? 200 : 503);
   });
