@@ -56,7 +56,7 @@ export function allowed(p: Principal, action: Action, r: Resource): boolean {
   if (p.roles.includes('admin')) return true;
   if (r.allNamespaces && !p.namespaces.includes('*')) return false;
   // '*' as the resource's namespace: content-addressed artifacts, which belong to no one namespace.
-  if (r.namespace !== '*' && !p.namespaces.includes('*') && !p.namespaces.includes(r.namespace)) return false;
+  if (r.namespace !== '*' && !actsIn(p, r.namespace)) return false;
   const granting = p.roles.filter((role) => GRANTS[role]?.includes(action));
   if (granting.length === 0) return false;
   if (action === 'invoke' && p.functions && r.function !== undefined) {
@@ -67,6 +67,24 @@ export function allowed(p: Principal, action: Action, r: Resource): boolean {
     if (!mayAct && r.owner !== p.sub) return false;
   }
   return true;
+}
+
+/** Whether `p` acts in `namespace` at all (with whatever role): admin, or a token naming it or `*`. */
+export function actsIn(p: Principal, namespace: string): boolean {
+  return p.roles.includes('admin') || p.namespaces.includes('*') || p.namespaces.includes(namespace);
+}
+
+/**
+ * {@link authorize} for something the caller named (a function, a job): when it lies outside the
+ * caller's namespaces (another team's), the error is `missing()`, the one a missing thing gets,
+ * so the answer tells neither that it exists nor where; inside them, a role short of `action`
+ * gets the 403.
+ * @throws what `missing` returns, or ForbiddenError
+ */
+export function authorizeNamed(p: Principal, action: Action, r: Resource, missing: () => Error): void {
+  if (allowed(p, action, r)) return;
+  if (!actsIn(p, r.namespace)) throw missing();
+  authorize(p, action, r);
 }
 
 /** @throws ForbiddenError when `p` may not do `action` on `r`. */

@@ -128,7 +128,7 @@ describe('role × route matrix (default namespace)', () => {
 });
 
 describe('namespaces', () => {
-  it('cross-namespace invoke, read, cancel and deploy are refused', async () => {
+  it('cross-namespace invoke, read, cancel and deploy are refused; another namespace\'s function or job is as missing', async () => {
     await deployCopy('team-a-fn', 'team-a');
     const adminT = await p.token(['admin']);
     const aInvoker = (await as(adminT, 'POST', '/v1/tokens', { sub: 'a1', roles: ['invoker'], namespaces: ['team-a'] })).json.token;
@@ -136,19 +136,34 @@ describe('namespaces', () => {
     const bDeployer = (await as(adminT, 'POST', '/v1/tokens', { sub: 'b2', roles: ['deployer'], namespaces: ['team-b'] })).json.token;
 
     expect((await as(aInvoker, 'POST', '/v1/functions/team-a-fn/invoke', { input: {} })).status).toBe(200);
-    expect((await as(bInvoker, 'POST', '/v1/functions/team-a-fn/invoke', { input: {} })).status).toBe(403);
-    expect((await as(aInvoker, 'POST', '/v1/functions/echo/invoke', { input: {} })).status).toBe(403); // echo is in 'default'
+    // What team-b is told of team-a's function and job is what it is told of ones that do not exist.
+    const hidden = async (token: string, method: string, path: string, missingPath: string, body?: unknown) => {
+      const [r, missing] = [await as(token, method, path, body), await as(token, method, missingPath, body)];
+      expect(r.status, JSON.stringify(r.json)).toBe(404);
+      expect(JSON.stringify(r.json)).not.toMatch(/namespace|'team-a'/);
+      const shape = (j: { code: string; detail: string }) => ({ code: j.code, detail: j.detail.replace(/'[^']*'/, "'…'") });
+      expect(shape(r.json)).toEqual(shape(missing.json));
+    };
+    await hidden(bInvoker, 'POST', '/v1/functions/team-a-fn/invoke', '/v1/functions/no-such-fn/invoke', { input: {} });
+    await hidden(bInvoker, 'POST', '/v1/functions/team-a-fn@abcdef123456/invoke', '/v1/functions/no-such-fn@abcdef123456/invoke', { input: {} });
+    await hidden(bInvoker, 'POST', '/v1/functions/team-a-fn/jobs', '/v1/functions/no-such-fn/jobs', { input: {} });
+    await hidden(aInvoker, 'POST', '/v1/functions/echo/invoke', '/v1/functions/no-such-fn/invoke', { input: {} }); // echo is in 'default'
 
     const job = await as(aInvoker, 'POST', '/v1/functions/team-a-fn/jobs', { input: { sleepMs: 2000 } });
     const id = job.json.id as string;
-    expect((await as(bInvoker, 'GET', `/v1/jobs/${id}`)).status).toBe(403);
-    expect((await as(bInvoker, 'DELETE', `/v1/jobs/${id}`)).status).toBe(403);
-    expect((await as(bInvoker, 'GET', '/v1/functions/team-a-fn')).status).toBe(403);
+    const noJob = id.replace(/\.[a-z0-9]+$/, '.zzzzzzzzzzzz');
+    await hidden(bInvoker, 'GET', `/v1/jobs/${id}`, `/v1/jobs/${noJob}`);
+    await hidden(bInvoker, 'DELETE', `/v1/jobs/${id}`, `/v1/jobs/${noJob}`);
+    await hidden(bInvoker, 'GET', '/v1/functions/team-a-fn', '/v1/functions/no-such-fn');
+    await hidden(bInvoker, 'GET', '/v1/functions/team-a-fn/logs', '/v1/functions/no-such-fn/logs');
+    await hidden(bInvoker, 'GET', '/v1/jobs?function=team-a-fn&status=queued', '/v1/jobs?function=no-such-fn&status=queued');
     const list = await as(bInvoker, 'GET', '/v1/functions');
     expect(list.json.items.map((f: { name: string }) => f.name)).not.toContain('team-a-fn');
 
-    expect((await as(bDeployer, 'POST', '/v1/functions/team-a-fn/rollback')).status).toBe(403);
-    expect((await as(bDeployer, 'DELETE', '/v1/functions/team-a-fn')).status).toBe(403);
+    await hidden(bDeployer, 'POST', '/v1/functions/team-a-fn/rollback', '/v1/functions/no-such-fn/rollback');
+    await hidden(bDeployer, 'DELETE', '/v1/functions/team-a-fn', '/v1/functions/no-such-fn');
+    // Inside its own namespace, a role short of the action still gets the 403.
+    expect((await as(aInvoker, 'POST', '/v1/functions/team-a-fn/rollback')).status).toBe(403);
     // Redeploying team-a's function from team-b is refused (the bundle names it).
     const dir = join(work, 'team-a-fn');
     const b = await buildBundle(dir, { typecheck: false });

@@ -1,8 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { versionRunStats, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/cluster/index.ts';
-import { allowed, authorize } from '../../auth/index.ts';
-import { ArtifactNotFoundError } from '../../registry/registry-errors.ts';
+import { allowed, authorize, authorizeNamed } from '../../auth/index.ts';
+import { ArtifactNotFoundError, FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
@@ -172,10 +172,10 @@ async function readBundle(c: Context, limit: number): Promise<Buffer> {
 /** The registry API: deploy, describe, traffic, rollback, shadow report, artifact download. */
 export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  /** The function's state, once the caller is allowed `action` on it. */
+  /** The function's state, once the caller is allowed `action` on it; another namespace's is as missing. */
   const guarded = async (c: Context<AppEnv>, name: string, action: 'function.read' | 'function.deploy'): Promise<FunctionState> => {
     const s = await deps.registry.get(name);
-    authorize(c.var.principal, action, { namespace: s.namespace });
+    authorizeNamed(c.var.principal, action, { namespace: s.namespace }, () => new FunctionNotFoundError(name));
     return s;
   };
 

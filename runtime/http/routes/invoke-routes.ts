@@ -5,8 +5,9 @@ import type { Context } from 'hono';
 import { fromErrorRecord, toErrorRecord } from '../../../functions/sdk/index.ts';
 import { DEFAULT_PRIORITY, JobFailedError, type DoneMessage, type PendingCall, type SubmitRequest } from '../../../queue/jobs/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
-import { authorize } from '../../auth/index.ts';
+import { actsIn, authorize } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/catalog-mirror.ts';
+import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
@@ -65,9 +66,15 @@ function startSpan(c: Context<AppEnv>, name: string, kind: 'sync' | 'async'): { 
   return { span, ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}), ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) };
 }
 
-/** Picks the version this call runs (pinned, or by traffic) and checks the caller may invoke it. */
+/**
+ * Picks the version this call runs (pinned, or by traffic) and checks the caller may invoke it.
+ * Another namespace's function is as missing, before anything about its versions is said.
+ */
 function resolveFunction(deps: AppDeps, c: Context<AppEnv>, target: string, routingKey: string | undefined): Resolved {
   if (deps.draining?.()) throw new UnavailableError('the router is shutting down; retry on another instance');
+  const name = target.split('@', 1)[0]!;
+  const state = deps.functions.get(name);
+  if (state && !actsIn(c.var.principal, state.namespace)) throw new FunctionNotFoundError(name);
   const r = deps.functions.resolve(target, routingKey);
   authorize(c.var.principal, 'invoke', { namespace: r.rec.namespace, function: r.rec.name });
   return r;

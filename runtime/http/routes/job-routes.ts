@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../../functions/sdk/index.ts';
 import { JobNotFoundError, type JobView } from '../../../queue/jobs/index.ts';
-import { allowed, authorize, type Principal } from '../../auth/index.ts';
+import { allowed, authorizeNamed, type Principal } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
@@ -48,7 +48,7 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   /** Reads a job the caller may see; a job outside the caller's namespaces is reported missing. */
   const readable = async (id: string, p: Principal): Promise<JobView> => {
     const view = await deps.jobs.get(id);
-    authorize(p, 'job.read', { namespace: view.namespace, owner: view.submittedBy });
+    authorizeNamed(p, 'job.read', { namespace: view.namespace, owner: view.submittedBy }, () => new JobNotFoundError(id));
     return view;
   };
 
@@ -67,7 +67,8 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const { id } = c.req.valid('param');
     const who = await deps.jobs.ownerOf(id);
     if (!who) throw new JobNotFoundError(id);
-    authorize(c.var.principal, 'job.cancel', who);
+    // Another namespace's job is as missing; in the caller's namespaces, one it may not cancel is a 403.
+    authorizeNamed(c.var.principal, 'job.cancel', who, () => new JobNotFoundError(id));
     return c.json(await deps.jobs.cancel(id), 200);
   });
 
@@ -76,7 +77,7 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const fn = deps.functions.get(q.function);
     if (!fn) throw new FunctionNotFoundError(q.function);
     const p = c.var.principal;
-    authorize(p, 'job.read', { namespace: fn.namespace });
+    authorizeNamed(p, 'job.read', { namespace: fn.namespace }, () => new FunctionNotFoundError(q.function));
     const items = (await deps.jobs.list(q.function, q.status, q.limit)).filter((j) => allowed(p, 'job.read', { namespace: j.namespace, owner: j.submittedBy }));
     return c.json({ items }, 200);
   });

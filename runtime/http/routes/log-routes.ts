@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../../functions/sdk/index.ts';
-import { authorize } from '../../auth/index.ts';
+import { authorizeNamed } from '../../auth/index.ts';
+import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { ValidationError } from '../errors.ts';
 import { FunctionNameParam, problems } from '../schemas.ts';
@@ -70,7 +71,7 @@ export function logRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const { name } = c.req.valid('param');
     const q = c.req.valid('query');
     const s = await deps.registry.get(name);
-    authorize(c.var.principal, 'function.logs', { namespace: s.namespace });
+    authorizeNamed(c.var.principal, 'function.logs', { namespace: s.namespace }, () => new FunctionNotFoundError(name));
     const page = await deps.logs.read(name, {
       limit: q.limit,
       ...(q.after ? { after: q.after } : q.since ? { sinceMs: sinceMs(q.since) } : {}),
