@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
 import { problemStatus, type ProblemCode } from '../../queue/problem-codes.ts';
+import { isConcealedDenial } from '../auth/index.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
 
@@ -155,11 +156,13 @@ export function auditDenials(audit: AuditLog, log?: Logger): MiddlewareHandler {
     const started = Date.now();
     await next();
     const status = c.res.status;
-    if ((status !== 401 && status !== 403) || deniedRecorded.has(c.req.raw)) return;
+    // Another namespace's function or job answers 404 as a missing one, but it was a denial.
+    const concealed = isConcealedDenial(c.error);
+    if ((status !== 401 && status !== 403 && !concealed) || deniedRecorded.has(c.req.raw)) return;
     const path = c.req.path;
     const fn = FUNCTION_PATH.exec(path);
     const job = fn ? undefined : JOB_PATH.exec(path);
-    const code = c.error instanceof AutoglmError ? c.error.code : ((status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN') satisfies ProblemCode);
+    const code = c.error instanceof AutoglmError && !concealed ? c.error.code : ((status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN') satisfies ProblemCode);
     try {
       audit.append({
         ...requestFields(c),

@@ -2,6 +2,6 @@ export { TokenVerifier } from './token-verifier.ts';
 export type { Principal, TokenVerifierOptions } from './token-verifier.ts';
 export { bearerAuth } from './bearer-auth.ts';
 export { ForbiddenError, UnauthorizedError } from './auth-errors.ts';
-export { actsIn, allowed, authorize, authorizeNamed } from './policy.ts';
+export { allowed, authorize, authorizeNamed, isConcealedDenial } from './policy.ts';
 export type { Resource } from './policy.ts';
 export type { Action } from './policy.ts';

@@ -83,9 +83,19 @@ export function actsIn(p: Principal, namespace: string): boolean {
  */
 export function authorizeNamed(p: Principal, action: Action, r: Resource, missing: () => Error): void {
   if (allowed(p, action, r)) return;
-  if (!actsIn(p, r.namespace)) throw missing();
+  if (!actsIn(p, r.namespace)) {
+    const err = missing();
+    concealed.add(err);
+    throw err;
+  }
   authorize(p, action, r);
 }
+
+/** Errors that answer a denial as a missing thing: the caller sees a 404, the audit trail a denial. */
+const concealed = new WeakSet<object>();
+
+/** Whether `err` is a denial answered as a missing thing (see {@link authorizeNamed}). */
+export const isConcealedDenial = (err: unknown): boolean => typeof err === 'object' && err !== null && concealed.has(err);
 
 /** @throws ForbiddenError when `p` may not do `action` on `r`. */
 export function authorize(p: Principal, action: Action, r: Resource): void {

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
+import { isConcealedDenial } from '../auth/index.ts';
 import type { AppDeps, AppEnv, AuditNote } from './app-deps.ts';
 import { declaredAudit, type AuditDeclaration, type AuditSubject } from './audit-action.ts';
 
@@ -30,8 +31,9 @@ function subjectName(subject: AuditSubject, routePath: string, requestPath: stri
  * Records every audited action once it has been answered: who (from the token), what (the
  * action its route declares with `auditAction`), which function and version (from the path and
  * the response headers), when, outcome with the problem code, and duration — never the payload.
- * Reads are not audited. 401/403 answers are left to the denial recorder, which also sees
- * requests that never got past authentication.
+ * Reads are not audited. 401/403 answers, and denials answered as a missing thing (another
+ * namespace's function), are left to the denial recorder, which also sees requests that never
+ * got past authentication.
  */
 export function auditTrail(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async function auditTrailMiddleware(c, next) {
@@ -39,7 +41,7 @@ export function auditTrail(deps: AppDeps): MiddlewareHandler<AppEnv> {
     await next();
     if (!deps.audit) return;
     const hit = declaredFor(c);
-    if (!hit || c.res.status === 401 || c.res.status === 403) return;
+    if (!hit || c.res.status === 401 || c.res.status === 403 || isConcealedDenial(c.error)) return;
     const { action, subject } = hit.declared;
     const named = subject && subjectName(subject, hit.path, c.req.path);
     // A malformed name is refused by validation before anything is touched: no record.

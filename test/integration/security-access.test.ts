@@ -164,6 +164,11 @@ describe('namespaces', () => {
     await hidden(bDeployer, 'DELETE', '/v1/functions/team-a-fn', '/v1/functions/no-such-fn');
     // Inside its own namespace, a role short of the action still gets the 403.
     expect((await as(aInvoker, 'POST', '/v1/functions/team-a-fn/rollback')).status).toBe(403);
+    // The audit trail still records each of those as the denial it was.
+    const denials = (await as(adminT, 'GET', '/v1/audit?action=access.denied&actor=b1&limit=100')).json.items as { target: string; code: string }[];
+    expect(denials.map((d) => d.target)).toEqual(expect.arrayContaining(['POST /v1/functions/team-a-fn/invoke', `GET /v1/jobs/${id}`, `DELETE /v1/jobs/${id}`]));
+    expect(denials.map((d) => d.target)).not.toContain('POST /v1/functions/no-such-fn/invoke');
+    expect(new Set(denials.map((d) => d.code))).toEqual(new Set(['FORBIDDEN']));
     // Redeploying team-a's function from team-b is refused (the bundle names it).
     const dir = join(work, 'team-a-fn');
     const b = await buildBundle(dir, { typecheck: false });

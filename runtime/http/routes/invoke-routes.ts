@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { fromErrorRecord, toErrorRecord } from '../../../functions/sdk/index.ts';
 import { DEFAULT_PRIORITY, JobFailedError, type DoneMessage, type PendingCall, type SubmitRequest } from '../../../queue/jobs/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
-import { actsIn, authorize } from '../../auth/index.ts';
+import { authorize, authorizeNamed } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/catalog-mirror.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
@@ -74,7 +74,7 @@ function resolveFunction(deps: AppDeps, c: Context<AppEnv>, target: string, rout
   if (deps.draining?.()) throw new UnavailableError('the router is shutting down; retry on another instance');
   const name = target.split('@', 1)[0]!;
   const state = deps.functions.get(name);
-  if (state && !actsIn(c.var.principal, state.namespace)) throw new FunctionNotFoundError(name);
+  if (state) authorizeNamed(c.var.principal, 'invoke', { namespace: state.namespace, function: name }, () => new FunctionNotFoundError(name));
   const r = deps.functions.resolve(target, routingKey);
   authorize(c.var.principal, 'invoke', { namespace: r.rec.namespace, function: r.rec.name });
   return r;
