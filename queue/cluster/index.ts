@@ -8,7 +8,7 @@ export { RELEASE_REDIS_MS, connectRedis, evictionPolicy, releaseRedis } from './
 export type { ConnectionRole } from './connection.ts';
 export { NoAnswerError, withTimeout } from './with-timeout.ts';
 export { randomHex, randomPooled } from './random.ts';
-export { functionOfJobId, isItemId, itemId, newJobId, splitItemId } from './job-ids.ts';
+export { functionOfJobId, isItemId, isJobId, itemId, newJobId, splitItemId } from './job-ids.ts';
 
 // Function catalogue: which functions and versions exist, and their traffic
 export { FunctionCatalog, recordOf, servingVersions } from './function-catalog.ts';

@@ -18,6 +18,9 @@ export const itemId = (jobId: string, index: number): string => `${jobId}.${inde
 
 const JOB_ID = /^([a-z][a-z0-9-]{0,62})\.([a-z0-9]{8,40})(?:\.(\d{1,6}))?$/;
 
+/** Whether `id` has the grammar of a job or item id (`<function>.<random>[.<item>]`), whatever its existence. */
+export const isJobId = (id: string): boolean => JOB_ID.test(id);
+
 /** The function named by a job or item id, or undefined when the id is not one of ours. */
 export function functionOfJobId(id: string): string | undefined {
   return JOB_ID.exec(id)?.[1];

@@ -135,6 +135,22 @@ describe('auditDenials', () => {
     expect(JSON.stringify(bad)).not.toContain('not-a-jwt');
   });
 
+  it('writes a path value into a record only when it is of its grammar; the target as sent, bounded and printable', async () => {
+    const del = (path: string) => app.request(path, { method: 'DELETE' });
+    expect((await del('/v1/jobs/echo.m3x9k2a1b4c5')).status).toBe(401);
+    expect((await del('/v1/jobs/echo.m3x9k2a1b4c5%0A%7B%22actor%22:%22admin%22%7D')).status).toBe(401);
+    expect((await del(`/v1/jobs/${'x'.repeat(5000)}`)).status).toBe(401);
+    expect((await del('/v1/jobs/%E2%80%AE%00')).status).toBe(401);
+    const [nul, long, forged, good] = await audit.query();
+    expect(good).toMatchObject({ jobId: 'echo.m3x9k2a1b4c5', target: 'DELETE /v1/jobs/echo.m3x9k2a1b4c5' });
+    expect(forged).toMatchObject({ jobId: '(invalid)', target: 'DELETE /v1/jobs/echo.m3x9k2a1b4c5%0A%7B%22actor%22:%22admin%22%7D' });
+    expect(long!.jobId).toBe('(invalid)');
+    expect(long!.target!.length).toBeLessThan(200);
+    expect(long!.target!.endsWith('…')).toBe(true);
+    expect(nul).toMatchObject({ jobId: '(invalid)', target: 'DELETE /v1/jobs/%E2%80%AE%00' });
+    for (const r of [nul, long, forged]) expect(JSON.stringify(r)).not.toMatch(/\\n|\\u0000|\u202e|"actor":"admin"/);
+  });
+
   it('records a 403 once, with the caller, even when the route also audits', async () => {
     const token = await verifier.mint({ sub: 'bob', roles: ['viewer'] });
     expect((await call('/v1/functions/secret/invoke', token)).status).toBe(403);

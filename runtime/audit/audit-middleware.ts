@@ -2,7 +2,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
 import { problemStatus, type ProblemCode } from '../../queue/problem-codes.ts';
 import { isConcealedDenial } from '../auth/index.ts';
+import { isJobId } from '../../queue/cluster/index.ts';
 import type { AuditLog } from './audit-log.ts';
+import { INVALID, auditTarget } from './audit-subject.ts';
 import type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
 
 /** The caller as the auth middleware leaves it in `c.var.principal`. */
@@ -143,7 +145,7 @@ export function auditNotes(audit: AuditLog, log?: Logger): (note: AuditNote, c: 
 }
 
 const FUNCTION_PATH = /^\/v1\/functions\/([a-z][a-z0-9-]{0,62})(?:@([0-9a-f]{12}))?(?:\/|$)/;
-const JOB_PATH = /^\/v1\/jobs\/([^/]{1,128})$/;
+const JOB_PATH = /^\/v1\/jobs\/([^/]+)$/;
 
 /**
  * Middleware recording every 401 and 403 answer as `access.denied`: caller (or `anonymous`), the
@@ -168,14 +170,15 @@ export function auditDenials(audit: AuditLog, log?: Logger): MiddlewareHandler {
         ...requestFields(c),
         action: 'access.denied',
         ...(fn ? { function: fn[1]!, ...(fn[2] ? { version: fn[2] } : {}) } : {}),
-        ...(job ? { jobId: job[1]! } : {}),
+        // Only an id of the platform's grammar is written; anything else the path held is not.
+        ...(job ? { jobId: isJobId(job[1]!) ? job[1]! : INVALID } : {}),
         outcome: 'denied',
         code,
         durationMs: Date.now() - started,
-        target: `${c.req.method} ${path}`,
+        target: auditTarget(c.req.method, c.req.url),
       });
     } catch (err) {
-      log?.error('audit record lost', { err, action: 'access.denied', code, target: `${c.req.method} ${path}` });
+      log?.error('audit record lost', { err, action: 'access.denied', code, target: auditTarget(c.req.method, c.req.url) });
     }
   };
 }

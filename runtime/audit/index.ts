@@ -13,6 +13,7 @@ export type { HeadAnchor, HeadAnchors } from './head-anchors.ts';
 export { ACTION_RE, GENESIS, canonicalJson, recordHash } from './audit-record.ts';
 
 export { auditDenials, auditNotes, auditRequest, audited } from './audit-middleware.ts';
+export { INVALID, auditTarget } from './audit-subject.ts';
 export type { AuditNote, RequestAudit } from './audit-middleware.ts';
 
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseAuditTime, queryAuditDir } from './audit-query.ts';

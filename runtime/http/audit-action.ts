@@ -1,7 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AuditAction } from '../audit/index.ts';
 
-/** What a write route acts on, read from its path parameter into the audit record. */
+/**
+ * What a write route acts on, read from its path parameter into the audit record; a name or id not
+ * of its grammar is recorded as `(invalid)` (audit-trail.ts), never as sent.
+ */
 export type AuditSubject =
   /** `{name}` is a function name: the record's `function`. */
   | 'function'

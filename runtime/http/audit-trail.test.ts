@@ -46,7 +46,8 @@ describe('auditTrail', () => {
       status: 200,
       notes: [{ action: 'invoke', outcome: 'ok', function: 'echo', version: '0123456789ab', jobId: 'echo.j1' }],
     });
-    expect((await notesOf('DELETE', '/v1/jobs/risk.abc')).notes).toEqual([{ action: 'job.cancel', outcome: 'ok', function: 'risk', jobId: 'risk.abc' }]);
+    expect((await notesOf('DELETE', '/v1/jobs/risk.m3x9k2a1b4c5')).notes).toEqual([{ action: 'job.cancel', outcome: 'ok', function: 'risk', jobId: 'risk.m3x9k2a1b4c5' }]);
+    expect((await notesOf('DELETE', '/v1/jobs/risk.m3x9k2a1b4c5.7')).notes).toEqual([{ action: 'job.cancel', outcome: 'ok', function: 'risk', jobId: 'risk.m3x9k2a1b4c5.7' }]);
     expect((await notesOf('POST', '/v1/tokens')).notes).toEqual([{ action: 'token.create', outcome: 'ok', detail: { sub: 'bob' } }]);
   });
 
@@ -57,10 +58,19 @@ describe('auditTrail', () => {
     });
   });
 
-  it('leaves out reads, denials, and paths whose function name is malformed', async () => {
-    expect(await notesOf('GET', '/v1/jobs/risk.abc')).toEqual({ status: 200, notes: [] });
+  it('leaves out reads and denials', async () => {
+    expect(await notesOf('GET', '/v1/jobs/risk.m3x9k2a1b4c5')).toEqual({ status: 200, notes: [] });
     expect(await notesOf('PUT', '/v1/secrets/key')).toEqual({ status: 403, notes: [] });
-    expect(await notesOf('POST', '/v1/functions/Echo/invoke')).toEqual({ status: 200, notes: [] });
-    expect(await notesOf('POST', '/v1/functions/echo@xyz/invoke')).toEqual({ status: 200, notes: [] });
+  });
+
+  it('records a path name outside its grammar as (invalid), never the text sent', async () => {
+    const invalidFn = { action: 'invoke', outcome: 'ok', function: '(invalid)', version: '0123456789ab', jobId: 'echo.j1' };
+    for (const name of ['Echo', 'echo@xyz', `e${'x'.repeat(63)}`, 'echo%0A%7B%22actor%22%3A%22admin%22%7D', '%E2%80%AEohce']) {
+      expect((await notesOf('POST', `/v1/functions/${name}/invoke`)).notes, name).toEqual([invalidFn]);
+    }
+    const invalidJob = { action: 'job.cancel', outcome: 'ok', jobId: '(invalid)' };
+    for (const id of ['risk.abc', 'risk.m3x9k2a1b4c5%0A{"forged":1}', `risk.${'a'.repeat(100)}`, 'risk.m3x9k2a1b4c5.x']) {
+      expect((await notesOf('DELETE', `/v1/jobs/${id}`)).notes, id).toEqual([invalidJob]);
+    }
   });
 });

@@ -1,14 +1,20 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { isConcealedDenial } from '../auth/index.ts';
+import { INVALID } from '../audit/index.ts';
+import { functionOfJobId, isJobId } from '../../queue/cluster/index.ts';
 import type { AppDeps, AppEnv, AuditNote } from './app-deps.ts';
 import { declaredAudit, type AuditDeclaration, type AuditSubject } from './audit-action.ts';
 
-/** Where each subject sits in the route's path, and what a well-formed one looks like (its first group is the name). */
-const SUBJECTS: Record<AuditSubject, { param: string; pattern: RegExp }> = {
-  function: { param: ':name', pattern: /^([a-z][a-z0-9-]*)$/ },
-  'function-target': { param: ':name', pattern: /^([a-z][a-z0-9-]*)(?:@[0-9a-f]{12})?$/ },
-  job: { param: ':id', pattern: /^([^/]+)$/ },
+/**
+ * Where each subject sits in the route's path, and its name if of its grammar: a
+ * function name as manifests allow it, a job or item id as the platform makes them. Anything else
+ * the caller put in the path is never written into a record.
+ */
+const SUBJECTS: Record<AuditSubject, { param: string; name: (segment: string) => string | undefined }> = {
+  function: { param: ':name', name: (s) => /^([a-z][a-z0-9-]{0,62})$/.exec(s)?.[1] },
+  'function-target': { param: ':name', name: (s) => /^([a-z][a-z0-9-]{0,62})(?:@[0-9a-f]{12})?$/.exec(s)?.[1] },
+  job: { param: ':id', name: (s) => (isJobId(s) ? s : undefined) },
 };
 
 /** The audit declaration of the route this request matched, with the route's path. */
@@ -20,11 +26,11 @@ function declaredFor(c: Context<AppEnv>): { declared: AuditDeclaration; path: st
   return undefined;
 }
 
-/** The subject's name in the request path; undefined when that segment is malformed. */
-function subjectName(subject: AuditSubject, routePath: string, requestPath: string): string | undefined {
-  const { param, pattern } = SUBJECTS[subject];
+/** The subject's name in the request path; {@link INVALID} when that segment is not of its grammar. */
+function subjectName(subject: AuditSubject, routePath: string, requestPath: string): string {
+  const { param, name } = SUBJECTS[subject];
   const segment = requestPath.split('/')[routePath.split('/').indexOf(param)];
-  return segment === undefined ? undefined : pattern.exec(segment)?.[1];
+  return (segment === undefined ? undefined : name(segment)) ?? INVALID;
 }
 
 /**
@@ -43,12 +49,11 @@ export function auditTrail(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const hit = declaredFor(c);
     if (!hit || c.res.status === 401 || c.res.status === 403 || isConcealedDenial(c.error)) return;
     const { action, subject } = hit.declared;
+    // A name outside its grammar is recorded as INVALID (the attempt is recorded, not what was sent).
     const named = subject && subjectName(subject, hit.path, c.req.path);
-    // A malformed name is refused by validation before anything is touched: no record.
-    if (subject && named === undefined) return;
     const ok = c.res.status < 400;
     const note: AuditNote = { action, outcome: ok ? 'ok' : 'error', durationMs: Date.now() - started };
-    const fn = subject === 'job' ? named?.split('.')[0] : named;
+    const fn = subject === 'job' ? (named === INVALID ? undefined : functionOfJobId(named!)) : named;
     if (fn) note.function = fn;
     const version = c.res.headers.get('x-function-version');
     if (version) note.version = version;
