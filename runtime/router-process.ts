@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus } from '../queue/jobs/index.ts';
 import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
@@ -11,6 +9,7 @@ import { AUDIT_KEYS_FILE, AuditLog, auditNotes, newAuditKeySpec, parseAuditKeys 
 import { TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
+import { listenHttp } from './listen-http.ts';
 import type { AppDeps } from './http/app-deps.ts';
 import { InputValidator } from './http/input-validator.ts';
 import { ArtifactStore } from './registry/artifact-store.ts';
@@ -166,25 +165,6 @@ function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; ro
   };
 }
 
-/** Serves `fetch` on the configured address; resolves once listening, with the URL clients use. */
-async function listen(fetch: (req: Request) => Response | Promise<Response>, config: Config): Promise<{ server: ServerType; url: string; port: number }> {
-  // HTTPS when a certificate is configured: TLS 1.3 only, as the security baseline requires.
-  const https = config.tls
-    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' as const } }
-    : {};
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch, hostname: config.host, port: config.port, ...https }, () => resolve(s));
-  });
-  // Idle keep-alive connections live longer than clients keep them (undici: 4 s, proxies: 60 s),
-  // so a client never reuses a connection the server is closing at that instant (ECONNRESET).
-  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
-  http.keepAliveTimeout = 65_000;
-  http.headersTimeout = 66_000;
-  const port = (server.address() as AddressInfo).port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  return { server, url: `${config.tls ? 'https' : 'http'}://${host}:${port}`, port };
-}
-
 /** Stops accepting; in-flight requests (sync waits included) get the grace period to finish. */
 function drainServer(server: ServerType, graceMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -227,7 +207,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
 
   let draining = false;
   const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, log, draining: () => draining }));
-  const { server, url, port } = await listen(app.fetch, config);
+  const { server, url, port } = await listenHttp(app.fetch, config);
   log.info('router listening', { url, routerId });
 
   let closing: Promise<void> | undefined;

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(r.config.redisUrl).toBeUndefined();
     expect(r.config.bodyLimit).toBe(1024 * 1024);
     expect(r.config.maxJsonDepth).toBe(64);
+    expect(r.config.httpTimeouts).toEqual({ headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 });
     expect(r.config.workers).toBeGreaterThan(0);
     expect(Object.isFrozen(r.config)).toBe(true);
   });
@@ -22,6 +23,7 @@ describe('loadConfig', () => {
     // Past ~1,000 levels no input could reach a function (structured clone overflows): refused.
     expect(loadConfig({ AUTOGLM_MAX_JSON_DEPTH: '5000' }).ok).toBe(false);
     expect(r.ok && r.config.resultTtlMs).toBe(7_200_000);
+    expect(loadConfig({ AUTOGLM_HTTP_HEADERS_TIMEOUT: '2s', AUTOGLM_HTTP_REQUEST_TIMEOUT: '5m' })).toMatchObject({ ok: true, config: { httpTimeouts: { headersMs: 2000, requestMs: 300_000 } } });
     expect(r.ok && r.config.role).toBe('router');
   });
 

@@ -101,6 +101,15 @@ export interface Config {
    * paths like `realm_access.roles` work), `AUTOGLM_NAMESPACES_CLAIM` (default `namespaces`).
    */
   readonly idp: { issuer: string; jwksUrl?: string; audience: string; rolesClaim: string; namespacesClaim: string; jwksCooldownMs: number } | undefined;
+  /**
+   * How long the router's HTTP server waits on a client, so slow senders cannot hold connections:
+   * `AUTOGLM_HTTP_HEADERS_TIMEOUT` (default 10s) for a request's headers,
+   * `AUTOGLM_HTTP_REQUEST_TIMEOUT` (default 30s) for the whole request, body included (raise it
+   * for large bundle uploads over slow links; waiting for the answer is not counted),
+   * `AUTOGLM_HTTP_KEEPALIVE_TIMEOUT` (default 65s) for an idle keep-alive connection (longer than
+   * proxies keep theirs, 60 s, so a reused connection is never closed under a request).
+   */
+  readonly httpTimeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
   /** `AUTOGLM_TLS_CERT` and `AUTOGLM_TLS_KEY` (PEM files): serve HTTPS, TLS 1.3 only. */
   readonly tls: { certFile: string; keyFile: string } | undefined;
   /** `AUTOGLM_REDIS_CA` (PEM file): CA to trust for a `rediss://` REDIS_URL. */
@@ -166,6 +175,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
     tls: tls(r),
+    httpTimeouts: {
+      headersMs: r.duration('AUTOGLM_HTTP_HEADERS_TIMEOUT', 10_000, 100),
+      requestMs: r.duration('AUTOGLM_HTTP_REQUEST_TIMEOUT', 30_000, 100),
+      keepAliveMs: r.duration('AUTOGLM_HTTP_KEEPALIVE_TIMEOUT', 65_000, 100),
+    },
     metricsPublic: r.oneOf('AUTOGLM_METRICS_PUBLIC', ['0', '1'] as const, '0') === '1',
     pool: Object.freeze(poolSection(r, shared, stateDir)),
     childEnv: childEnvOf(env),
