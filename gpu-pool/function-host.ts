@@ -40,6 +40,11 @@ export interface HostStats {
   tensors: number | undefined;
   /** Per version: items, batches, run and queue times. */
   functions: FunctionStat[];
+  /**
+   * Resident bytes of the sandbox processes function code runs in, outside the worker's own
+   * memory (none on a thread): they count toward the worker's memory limit.
+   */
+  sandboxRss?: number;
 }
 
 /**

@@ -65,7 +65,8 @@ export type FromThread =
   | { t: 'logs'; lines: FunctionLogLine[] }
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: string }
-  | { t: 'pong'; stats: HostStats }
+  /** `rss`: the resident memory of the process it runs in (a sandbox's counts toward its worker's memory limit). */
+  | { t: 'pong'; stats: HostStats; rss: number }
   /**
    * The secrets a version's manifest lists, asked for as it loads: they are opened on the main
    * thread, which holds the keys, and only those of a version the main thread knows are given.

@@ -71,6 +71,7 @@ export class HostThread implements Host {
   private readonly index = new CatalogIndex();
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
+  private lastRss: number | undefined;
   private pingSentAt: number | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private lost: Error | undefined;
@@ -219,6 +220,14 @@ export class HostThread implements Host {
   }
 
   /**
+   * Resident bytes of the process the other side runs in, as it last reported (a thread's is its
+   * worker's own); undefined before its first answer.
+   */
+  rss(): number | undefined {
+    return this.lastRss;
+  }
+
+  /**
    * How long the thread has left a ping unanswered, ms: 0 while it answers. A synchronous
    * handler keeps it busy for the length of its batch; much longer means it hangs.
    */
@@ -262,6 +271,7 @@ export class HostThread implements Host {
     if (m.t === 'pong') {
       this.pingSentAt = undefined;
       this.lastStats = m.stats;
+      this.lastRss = m.rss;
     } else if (m.t === 'done') {
       for (const { id, result } of m.results) {
         // The other side runs function code: its errors speak only as function code may.

@@ -86,6 +86,8 @@ export class SandboxHost implements Host {
       h.runtime = await buildSandboxRuntime(h.root);
       h.spare = await h.start();
       h.selected = h.spare.host.backend;
+      // Its figures now (tensors, memory), as an inference thread's after warming: the worker's first heartbeat has them.
+      await h.spare.host.warm();
       return h;
     } catch (err) {
       await h.close();
@@ -172,6 +174,7 @@ export class SandboxHost implements Host {
       unloads: sum((s) => s.unloads),
       tensors,
       functions: all.flatMap((s) => s.functions),
+      sandboxRss: [...this.live].reduce((n, b) => n + (b.host.rss() ?? 0), 0),
     };
   }
 

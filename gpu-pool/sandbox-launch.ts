@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IsolationLevel } from '../queue/cluster/index.ts';
+import type { DeviceSlot, IsolationLevel } from '../queue/cluster/index.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_MODULES = join(REPO_ROOT, 'node_modules');
@@ -47,30 +47,43 @@ function nodeArgs(dirs: SandboxDirs, tmp: string, data: string): string[] {
   return ['--experimental-permission', ...reads.map((p) => `--allow-fs-read=${p}`), `--allow-fs-write=${tmp}`, '--no-warnings', join(dirs.runtime, 'entry.js'), data];
 }
 
-/** The command that runs a sandbox at `launch`'s level, with `data` (JSON) for its entry. */
-export function sandboxCommand(launch: SandboxLaunch, dirs: SandboxDirs, data: string): { file: string; args: string[]; options: SpawnOptions } {
+/**
+ * The command that runs a sandbox at `launch`'s level, with `data` (JSON) for its entry and
+ * `env`, the only variables it gets besides its scratch folder (the device pinning, see
+ * {@link deviceEnv}).
+ */
+export function sandboxCommand(launch: SandboxLaunch, dirs: SandboxDirs, data: string, env: Record<string, string> = {}): { file: string; args: string[]; options: SpawnOptions } {
   const options: SpawnOptions = {
     // Its own folder: nothing else of the worker's is readable.
     cwd: dirs.view,
-    // Nothing of the worker's environment: only the IPC channel (which Node adds) and a scratch folder.
-    env: { TMPDIR: launch.level === 'sandbox' ? '/tmp' : dirs.tmp },
+    // Nothing of the worker's environment: only the IPC channel (which Node adds), a scratch folder and `env`.
+    env: { ...env, TMPDIR: launch.level === 'sandbox' ? '/tmp' : dirs.tmp },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
     ...(launch.uid === undefined ? {} : { uid: launch.uid, gid: launch.gid }),
   };
   if (launch.level === 'process') return { file: process.execPath, args: nodeArgs(dirs, dirs.tmp, data), options };
-  return { file: 'bwrap', args: [...bwrapArgs(dirs), process.execPath, ...nodeArgs(dirs, '/tmp', data)], options };
+  return { file: 'bwrap', args: [...bwrapArgs(dirs, env), process.execPath, ...nodeArgs(dirs, '/tmp', data)], options };
+}
+
+/**
+ * What pins a sandbox to its worker's device, as the supervisor pins the worker: a GPU slot's
+ * index in `CUDA_VISIBLE_DEVICES`, empty on CPU slots so function code never takes GPU memory.
+ */
+export function deviceEnv(slot: Pick<DeviceSlot, 'kind' | 'index'>): Record<string, string> {
+  return { CUDA_VISIBLE_DEVICES: slot.kind === 'gpu' ? String(slot.index) : '' };
 }
 
 /**
  * bubblewrap's arguments: new user, pid, network, ipc, uts and mount namespaces; inside, uid
  * `nobody`, a root with only the system's libraries, Node, the runtime and the sandbox's bundle
  * folder (all read-only), a private `/tmp`, its own `/proc` and a minimal `/dev`. The IPC channel
- * is the inherited fd 3; its variables are set again after `--clearenv`.
+ * is the inherited fd 3; its variables, and `env`, are set again after `--clearenv`.
  */
-function bwrapArgs(dirs: SandboxDirs): string[] {
+function bwrapArgs(dirs: SandboxDirs, env: Record<string, string>): string[] {
   const a = ['--unshare-all', '--uid', String(NOBODY), '--gid', String(NOBODY), '--die-with-parent', '--new-session', '--clearenv'];
   a.push('--setenv', 'NODE_CHANNEL_FD', '3', '--setenv', 'NODE_CHANNEL_SERIALIZATION_MODE', 'advanced', '--setenv', 'TMPDIR', '/tmp');
+  for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
   a.push('--ro-bind', '/usr', '/usr');
   for (const top of ['/bin', '/lib', '/lib32', '/lib64', '/sbin']) {
     if (!existsSync(top)) continue;

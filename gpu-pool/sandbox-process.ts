@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { FromThread, HostEndpoint, ThreadData } from './host-thread-protocol.ts';
-import { sandboxCommand, type SandboxDirs, type SandboxLaunch } from './sandbox-launch.ts';
+import { deviceEnv, sandboxCommand, type SandboxDirs, type SandboxLaunch } from './sandbox-launch.ts';
 
 /**
  * Starts a sandbox process (`sandbox-entry.ts`, under bubblewrap at the `sandbox` level) and
@@ -8,7 +8,7 @@ import { sandboxCommand, type SandboxDirs, type SandboxLaunch } from './sandbox-
  * cross as structured clones, as to an inference thread.
  */
 export function startSandbox(launch: SandboxLaunch, dirs: SandboxDirs, data: ThreadData): HostEndpoint & { pid: number | undefined } {
-  const { file, args, options } = sandboxCommand(launch, dirs, JSON.stringify(data));
+  const { file, args, options } = sandboxCommand(launch, dirs, JSON.stringify(data), deviceEnv(data.slot));
   const child: ChildProcess = spawn(file, args, options);
   let on: Parameters<HostEndpoint['listen']>[0] = { message: () => undefined, lost: () => undefined };
   child.on('message', (m) => on.message(m as FromThread));

@@ -67,7 +67,7 @@ export class WorkerHeartbeat {
       jobsDone: s.jobsDone,
       batches: s.batches,
       restarts,
-      rss: process.memoryUsage().rss,
+      rss: process.memoryUsage().rss + (s.sandboxRss ?? 0),
       tensors: s.tensors,
       ...(reading ? { gpu: reading } : {}),
       functionStats: s.functions,
@@ -88,7 +88,7 @@ export class WorkerHeartbeat {
     const threadLimitMs = Math.max(hangLimitMs, consumers.longestTimeoutMs());
     this.opts.toSupervisor({
       type: 'beat',
-      rss: process.memoryUsage().rss,
+      rss: process.memoryUsage().rss + (s.sandboxRss ?? 0),
       backend: host.backend,
       inFlight: consumers.inFlight(),
       batches: s.batches,

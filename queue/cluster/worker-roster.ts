@@ -50,7 +50,7 @@ export interface WorkerState {
   batches?: number;
   /** How many times the supervisor has replaced the worker of this slot. */
   restarts?: number;
-  /** Resident memory, bytes. */
+  /** Resident memory, bytes: the worker's and its sandbox processes'. */
   rss?: number;
   /** Live TensorFlow.js tensors in the worker (flat over a long run, or something leaks). */
   tensors?: number;

@@ -6,7 +6,9 @@ const { start, countFile, succeeded, replacement } = poolSuite('memory');
 
 describe('memory limit', () => {
   it('a worker over its memory limit is drained (running jobs finish, once) and replaced', async () => {
-    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_WORKER_MAX_RSS: '600MiB' } });
+    // The fixtures write a count file in this test's folder and report their pid: function code runs
+    // on the worker's threads (a sandbox can write no such file); the sandbox case is below.
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_WORKER_MAX_RSS: '600MiB', AUTOGLM_ISOLATION: 'thread' } });
     const [before] = await workers(p);
     const file = countFile();
     const running = await p.call('POST', '/v1/functions/block/jobs', { input: { ms: 2000, countFile: file } });
@@ -18,5 +20,19 @@ describe('memory limit', () => {
     expect(w.restarts).toBe(1);
     expect((await succeeded(running.json.id)).output).toEqual({ runs: 1 });
     expect(lines(file)).toEqual([String(before!.pid)]);
+  });
+
+  it("counts the sandbox processes' memory: a worker whose sandbox goes over the limit is replaced", async () => {
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_WORKER_MAX_RSS: '600MiB', AUTOGLM_ISOLATION: 'auto' } });
+    const [before] = await workers(p);
+    expect(before!.isolation).not.toBe('thread');
+    const hog = await p.call('POST', '/v1/functions/hog/invoke', { input: { mb: 500 } });
+    expect(hog.status).toBe(200);
+    // Held in the sandbox process, not in the worker.
+    expect(hog.json.output.pid).not.toBe(before!.pid);
+    const w = await replacement(before!.pid);
+    expect(w.restarts).toBe(1);
+    const slot = (await p.call('GET', '/readyz')).json.slots?.[0];
+    expect(slot).toMatchObject({ restarts: 1, lastRestart: 'memory' });
   });
 });
