@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { functionSet, lines, storedResult } from './pool-helpers.ts';
+import { functionSet, lines, storedResult, workers } from './pool-helpers.ts';
 
 // batch-sum: batches of up to 8, gathered for up to 200 ms, retries 0; manifest concurrency 1,
 // so batches can only form because the pool raises its queue consumer's concurrency.
@@ -13,7 +13,9 @@ let p: TestPlatform;
 let dir: string;
 beforeAll(async () => {
   redis = await startTestRedis();
-  p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('batching') } });
+  // The fixture records each handler call in a count file in this test's folder: function code
+  // runs on the worker's threads (a sandbox can write no such file; see the sandbox test below).
+  p = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('batching'), AUTOGLM_ISOLATION: 'thread' } });
   dir = mkdtempSync(join(tmpdir(), 'autoglm-batching-'));
 });
 afterAll(async () => {
@@ -68,5 +70,25 @@ describe('dynamic batching through the platform', () => {
     const stored = await storedResult(p, 'batch-sum', ids[0]!);
     expect(stored).toMatchObject({ backend: 'wasm', device: 'cpu:0' });
     expect(stored!.batchSize).toBeGreaterThan(1);
+  });
+});
+
+describe('dynamic batching with function code in a sandbox', () => {
+  it('N concurrent sync invokes make fewer handler calls, and each gets its own correct result', async () => {
+    // The strongest level this node runs; handler calls are counted by the worker's figures.
+    const sp = await startPlatform(redis.url, { env: { AUTOGLM_FUNCTIONS_DIR: functionSet('batching'), AUTOGLM_ISOLATION: 'auto' } });
+    try {
+      expect((await workers(sp))[0]!.isolation).not.toBe('thread');
+      const rs = await Promise.all(Array.from({ length: 24 }, (_, x) => sp.call('POST', '/v1/functions/batch-sum/invoke', { input: { x } })));
+      expect(rs.map((r) => r.status)).toEqual(Array(24).fill(200));
+      expect(rs.map((r) => r.json.output)).toEqual(Array.from({ length: 24 }, (_, x) => ({ y: 2 * x })));
+      expect(Math.max(...rs.map((r) => r.json.batchSize))).toBeGreaterThan(1);
+      // Every item handled exactly once, in fewer handler calls, as the worker reports them.
+      const stat = async () => (await workers(sp))[0]!.functionStats?.find((f) => f.function === 'batch-sum');
+      await expect.poll(stat, { timeout: 10_000 }).toMatchObject({ ok: 24, failed: 0, batchSize: { sum: 24 } });
+      expect((await stat())!.batchSize.count).toBeLessThan(24);
+    } finally {
+      await sp.stop();
+    }
   });
 });

@@ -3,6 +3,9 @@ import { eventually } from '../harness/platform.ts';
 import { functionSet, lines, poolSuite } from './pool-helpers.ts';
 
 const { start, countFile, job, succeeded, replacement } = poolSuite('health');
+// These check the worker's threads (and kill its process by the pid a fixture writes to a count
+// file in this test's folder): function code runs on them, not in a sandbox, which can write no such file.
+const ON_THREADS = { AUTOGLM_ISOLATION: 'thread' };
 
 describe('a long synchronous handler', () => {
   // `block` busy-waits without yielding, as a big TF.js predict does. The queue lock is 1 s and
@@ -11,7 +14,7 @@ describe('a long synchronous handler', () => {
   it.each(['thread', 'inline'])('that runs longer than the queue lock runs exactly once (inference: %s)', async (inference) => {
     const p = await start({
       workers: 2,
-      env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '1s', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_INFERENCE: inference },
+      env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '1s', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_INFERENCE: inference, ...ON_THREADS },
     });
     const file = countFile();
     const r = await p.call('POST', '/v1/functions/block/invoke', { input: { ms: 4000, countFile: file } });
@@ -26,7 +29,7 @@ describe('a long synchronous handler', () => {
 
 describe('the inference thread', () => {
   it('sends a finished job back before it runs the next one queued behind it', async () => {
-    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health') } });
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), ...ON_THREADS } });
     const file = countFile();
     const first = p.call('POST', '/v1/functions/block/invoke', { input: { ms: 800, countFile: file } });
     // The second reaches the thread while the first blocks it, and waits there.
@@ -43,7 +46,7 @@ describe('the inference thread', () => {
 
 describe('worker crashes', () => {
   it('a worker killed with SIGKILL mid-job is replaced, and the job completes on the replacement', async () => {
-    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', ...ON_THREADS } });
     const file = countFile();
     const r = await p.call('POST', '/v1/functions/block/jobs', { input: { ms: 2500, countFile: file } });
     const victim = Number(await eventually(async () => lines(file)[0], 'the job to start'));

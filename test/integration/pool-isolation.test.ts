@@ -7,7 +7,8 @@ const suite = poolSuite('isolation');
 
 describe('manifest isolation', () => {
   it('runs inline versions on the worker main thread and the others on the inference thread', async () => {
-    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('isolation') } });
+    // Manifest `isolation: inline` chooses between the worker's threads: function code runs on them.
+    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('isolation'), AUTOGLM_ISOLATION: 'thread' } });
     const inline = await p.call('POST', '/v1/functions/where-inline/invoke', { input: {} });
     const thread = await p.call('POST', '/v1/functions/where-thread/invoke', { input: {} });
     expect(inline.status).toBe(200);
@@ -21,7 +22,8 @@ describe('manifest isolation', () => {
   });
 
   it('runs every version on the main thread when the operator sets AUTOGLM_INFERENCE=inline', async () => {
-    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('isolation'), AUTOGLM_INFERENCE: 'inline' } });
+    // AUTOGLM_INFERENCE applies at the thread level only.
+    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('isolation'), AUTOGLM_INFERENCE: 'inline', AUTOGLM_ISOLATION: 'thread' } });
     const thread = await p.call('POST', '/v1/functions/where-thread/invoke', { input: {} });
     expect(thread.status).toBe(200);
     expect(thread.json.output).toEqual({ mainThread: true });

@@ -26,7 +26,9 @@ describe('pools per namespace (AUTOGLM_POOL_NAMESPACES)', () => {
     const p = await startPlatform(redis.url, { pool: false, deploy: false, env: { AUTOGLM_LOAD_CHECK_TIMEOUT: '8s' } });
     const pools = [];
     try {
-      pools.push(await p.startPool({ AUTOGLM_POOL_NAMESPACES: 'team-a' }));
+      // whoami answers with its process's pid, the worker's only when function code runs on the
+      // worker's threads (a sandbox has its own pid namespace).
+      pools.push(await p.startPool({ AUTOGLM_POOL_NAMESPACES: 'team-a', AUTOGLM_ISOLATION: 'thread' }));
       const [teamA] = await workers(p);
       expect(teamA!.slot?.namespaces).toEqual(['team-a']);
 
@@ -35,7 +37,7 @@ describe('pools per namespace (AUTOGLM_POOL_NAMESPACES)', () => {
       expect(refused.status).toBe(422);
       expect(refused.body).toMatchObject({ code: 'NO_DEVICE_CAN_SERVE', detail: "whoami-b: is in namespace 'default', which no live pool serves (they serve: team-a)" });
 
-      pools.push(await p.startPool({ AUTOGLM_POOL_NAMESPACES: '*,!team-a' }));
+      pools.push(await p.startPool({ AUTOGLM_POOL_NAMESPACES: '*,!team-a', AUTOGLM_ISOLATION: 'thread' }));
       const rest = await eventually(async () => (await workers(p)).find((w) => w.pid !== teamA!.pid), "the second pool's worker");
       expect(rest.slot?.namespaces).toEqual(['*', '!team-a']);
 

@@ -202,7 +202,14 @@ describe('secrets', () => {
     const r = await p.call('POST', '/v1/functions/env-spy/invoke', { input: {} });
     expect(r.status).toBe(200);
     const names: string[] = r.json.output.names;
-    expect(names).toContain('PATH'); // it does see an environment…
+    const isolation: string = (await p.call('GET', '/readyz')).json.workers[0].isolation;
+    if (isolation === 'thread') {
+      expect(names).toContain('PATH'); // it does see an environment…
+    } else {
+      // …in a sandbox, only its scratch folder and device pinning (and where bubblewrap starts it)…
+      expect(names).toContain('TMPDIR');
+      expect(names.filter((n) => !['TMPDIR', 'CUDA_VISIBLE_DEVICES', 'PWD'].includes(n))).toEqual([]);
+    }
     for (const secret of [POOL_CONFIG_VARIABLE, 'AUTOGLM_ENCRYPTION_KEYS', 'REDIS_URL', 'AUTOGLM_WORKER_TOKEN', 'AUTOGLM_JWT_SECRET', 'AUTOGLM_WEBHOOK_SECRET', 'OTEL_EXPORTER_OTLP_HEADERS']) {
       expect(names).not.toContain(secret); // …but no secret in it
     }
