@@ -81,6 +81,7 @@ describe('the pool section', () => {
       backend: 'auto',
       gpuModule: '@tensorflow/tfjs-node-gpu',
       inference: 'thread',
+      isolation: 'auto',
       devices: undefined,
       workersExplicit: false,
       modelMemoryBytes: 2 * GIB,

@@ -25,7 +25,7 @@ export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: st
     backend: r.oneOf('AUTOGLM_TF_BACKEND', BACKEND_CHOICES, 'auto'),
     gpuModule: r.string('AUTOGLM_TF_GPU_MODULE') ?? '@tensorflow/tfjs-node-gpu',
     inference: r.oneOf('AUTOGLM_INFERENCE', INFERENCE_MODES, 'thread'),
-    isolation: r.oneOf('AUTOGLM_ISOLATION', ISOLATION_CHOICES, 'thread'),
+    isolation: r.oneOf('AUTOGLM_ISOLATION', ISOLATION_CHOICES, 'auto'),
     artifactsDir: resolve(r.string('AUTOGLM_ARTIFACTS_DIR') ?? join(stateDir, 'artifacts')),
     bundleCacheDir: resolve(r.string('AUTOGLM_BUNDLE_CACHE') ?? join(stateDir, 'bundles')),
     routerUrls: routerUrls(r),
