@@ -77,7 +77,9 @@ describe('poison input', () => {
   });
 
   it('a job that crashes its worker is dead-lettered as POISON_INPUT after two crashes; the jobs running beside it complete', async () => {
-    const p = await suite.start({ env: { AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
+    // Worker-process mechanics: the fixture kills the process it runs in and counts in a file, which
+    // at sandbox level would be the sandbox (the worker lives on) and a file it cannot write.
+    const p = await suite.start({ env: { AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_ISOLATION: 'thread' } });
     await deploy(p, 'crasher');
     const starts = suite.countFile();
     const crashes = suite.countFile();

@@ -32,7 +32,11 @@ describe('memory limit', () => {
     expect(hog.json.output.pid).not.toBe(before!.pid);
     const w = await replacement(before!.pid);
     expect(w.restarts).toBe(1);
-    const slot = (await p.call('GET', '/readyz')).json.slots?.[0];
+    // The pool publishes its slots every 2 s: wait for the state that follows the restart.
+    const slot = await eventually(async () => {
+      const s = (await p.call('GET', '/readyz')).json.slots?.[0];
+      return s?.restarts === 1 && s;
+    }, 'the pool to publish the restart');
     expect(slot).toMatchObject({ restarts: 1, lastRestart: 'memory' });
   });
 });

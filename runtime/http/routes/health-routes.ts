@@ -121,6 +121,7 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
         memoryBudget: w.slot?.memoryBytes,
         ...(w.slot?.namespaces ? { namespaces: w.slot.namespaces } : {}),
         backend: w.backend,
+        ...(w.isolation ? { isolation: w.isolation } : {}),
         inFlight: w.inFlight,
         jobsDone: w.jobsDone,
         batches: w.batches,
