@@ -176,7 +176,7 @@ export class PoolWorker {
         if (process.connected) process.send?.(msg);
       });
     const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor });
-    const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
+    const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { namespaceOf: (fn, version) => this.records.find(fn, version)?.namespace, worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
     const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, roster };
     this.running = r;
 

@@ -68,6 +68,11 @@ const RUN = /^(.+)\.(\d+)-(\d+)$/;
 
 /** Options of a {@link FunctionLogWriter}. */
 export interface LogWriterOptions {
+  /**
+   * The namespace of a function's version: its lines are sealed with that namespace's key (a
+   * pool limited to namespaces holds no other). A line of a version not known is dropped.
+   */
+  namespaceOf: (fn: string, version: string) => string | undefined;
   /** Lines kept per function, about (Redis trims whole macro nodes) [10,000]. */
   keep?: number;
   /** Lines shipped per function per second from this worker; more are counted, then dropped [200]. */
@@ -110,7 +115,7 @@ export class FunctionLogWriter {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly cipher: PayloadCipher,
-    private readonly opts: LogWriterOptions = {},
+    private readonly opts: LogWriterOptions,
   ) {}
 
   /** Queues a line; it reaches Redis within the flush interval, unless over the rate. @returns whether it will be shipped */
@@ -149,9 +154,11 @@ export class FunctionLogWriter {
     const p = this.redis.pipeline();
     const { worker } = this.opts;
     for (const line of lines) {
+      const ns = this.opts.namespaceOf(line.fn, line.version);
+      if (ns === undefined) continue;
       const key = keys.logs(this.prefix, line.fn);
       // The stream key as the sealed line's context: a line copied to another stream fails to open.
-      p.xadd(key, 'MAXLEN', '~', keep, '*', 'd', JSON.stringify(this.cipher.seal(worker ? { ...line, worker } : line, key)));
+      p.xadd(key, 'MAXLEN', '~', keep, '*', 'd', JSON.stringify(this.cipher.seal(worker ? { ...line, worker } : line, key, ns)));
     }
     this.unsent += lines.length;
     const run = this.writing

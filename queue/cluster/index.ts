@@ -29,7 +29,7 @@ export { ShadowStats } from './shadow-stats.ts';
 export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
 
 // Sealing payloads at rest, and secrets sealed per namespace
-export { PayloadCipher, isSealedApart, newKeyringSpec, parseKeyring } from './payload-cipher.ts';
+export { PayloadCipher, deriveNamespaceKey, isSealedApart, newKeyringSpec, parseKeyring, poolKeyringSpec } from './payload-cipher.ts';
 export type { Keyring, Sealed } from './payload-cipher.ts';
 export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, type SecretInfo } from './secret-store.ts';
 

@@ -54,7 +54,7 @@ export class SecretStore {
     const now = Date.now();
     const prior = await this.redis.hget(key, name);
     const createdAt = prior ? (JSON.parse(prior) as Stored).createdAt : now;
-    const stored: Stored = { createdAt, updatedAt: now, updatedBy: by, size: Buffer.byteLength(value), value: this.cipher.seal(value, aad(namespace, name))! };
+    const stored: Stored = { createdAt, updatedAt: now, updatedBy: by, size: Buffer.byteLength(value), value: this.cipher.seal(value, aad(namespace, name), namespace)! };
     await this.redis.multi().hset(key, name, JSON.stringify(stored)).publish(keys.secretsChannel(this.prefix), JSON.stringify({ namespace, name })).exec();
     return { created: !prior, info: infoOf(namespace, name, stored) };
   }
@@ -111,9 +111,9 @@ export class SecretStore {
         const namespace = key.slice(keys.secrets(this.prefix, '').length);
         for (const [name, raw] of Object.entries(await this.redis.hgetall(key))) {
           const stored = JSON.parse(raw) as Stored;
-          if (stored.value.k === this.cipher.activeKey) continue;
+          if (stored.value.k === this.cipher.activeKey && stored.value.n === namespace) continue;
           const value = this.cipher.open(stored.value, aad(namespace, name)) as string;
-          const next: Stored = { ...stored, value: this.cipher.seal(value, aad(namespace, name))! };
+          const next: Stored = { ...stored, value: this.cipher.seal(value, aad(namespace, name), namespace)! };
           // Only if unchanged meanwhile: a value set since is sealed with the active key already.
           if ((await this.redis.eval(SWAP, 1, key, name, raw, JSON.stringify(next))) === 1) n++;
         }

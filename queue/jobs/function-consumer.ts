@@ -106,7 +106,7 @@ export class FunctionConsumer {
       // Only a final failure is announced; a retry leaves finishedOn unset.
       if (!job?.finishedOn) return;
       this.dropInput(job);
-      this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message, { cipher: this.opts.cipher, id: job.id! }) });
+      this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message, { cipher: this.opts.cipher, id: job.id!, ns: (job.data as JobData).ns }) });
     });
     // Connection trouble is retried by ioredis; the emitter must not crash the worker process.
     this.worker.on('error', () => undefined);
@@ -185,7 +185,7 @@ export class FunctionConsumer {
     if (data.items) {
       const result = await this.processItems(job, data, input.value as unknown[], bullSignal);
       // Stored with the items' errors sealed; the waiting router hears them as they are.
-      return this.succeeded(job, sealItemErrors(result, this.opts.cipher, job.id!), result);
+      return this.succeeded(job, sealItemErrors(result, this.opts.cipher, job.id!, data.ns), result);
     }
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
@@ -193,7 +193,7 @@ export class FunctionConsumer {
     if (!run.ok) return this.fail(job, data, run.error, run.final || attempt >= maxAttempts);
     if (data.callbackUrl) await this.enqueueCallback(job.id!);
     // Stored as the job's return value and published to the waiting router: sealed in both.
-    return this.succeeded(job, { ...run.result, output: this.opts.cipher.seal(run.result.output, job.id!) });
+    return this.succeeded(job, { ...run.result, output: this.opts.cipher.seal(run.result.output, job.id!, data.ns) });
   }
 
   /**
@@ -261,7 +261,7 @@ export class FunctionConsumer {
     };
     await Promise.all(Array.from({ length: Math.min(items.length, Math.max(1, this.opts.concurrency)) }, lane));
     if (data.callbackUrl) await this.enqueueCallback(job.id!);
-    return { items: results, outputs: this.opts.cipher.seal(outputs, job.id!) };
+    return { items: results, outputs: this.opts.cipher.seal(outputs, job.id!, data.ns) };
   }
 
   /**
@@ -300,12 +300,22 @@ export class FunctionConsumer {
     return { ok: true, result };
   }
 
-  /** The job's input in the clear, read first when it is stored apart (a large one). */
-  private async openInput(job: Job, data: JobData): Promise<{ ok: true; value: unknown } | { ok: false; error: InputMissingError }> {
-    if (!isSealedApart(data.input)) return { ok: true, value: this.opts.cipher.open(data.input, job.id!) };
-    const ct = await this.connection.getBuffer(data.input.at);
-    if (!ct) return { ok: false, error: new InputMissingError(job.id!) };
-    return { ok: true, value: this.opts.cipher.open(data.input, job.id!, ct) };
+  /**
+   * The job's input in the clear, read first when it is stored apart (a large one). An input this
+   * worker holds no key for (sealed before namespace keys, reaching a pool limited to namespaces)
+   * fails the job at once, saying why: another attempt here would not have the key either.
+   */
+  private async openInput(job: Job, data: JobData): Promise<{ ok: true; value: unknown } | { ok: false; error: InputMissingError | JobFailedError }> {
+    let ct: Buffer | undefined;
+    if (isSealedApart(data.input)) {
+      ct = (await this.connection.getBuffer(data.input.at)) ?? undefined;
+      if (!ct) return { ok: false, error: new InputMissingError(job.id!) };
+    }
+    try {
+      return { ok: true, value: this.opts.cipher.open(data.input, job.id!, ct) };
+    } catch (err) {
+      return { ok: false, error: new JobFailedError(`its input cannot be opened here: ${(err as Error).message}`) };
+    }
   }
 
   /** An ended job's input stored apart is not needed again (it would expire anyway). */
@@ -327,7 +337,7 @@ export class FunctionConsumer {
     // the delivery waits until the job has really ended.
     if (final && data.callbackUrl) await this.enqueueCallback(job.id!);
     // Sealed: BullMQ keeps the reason (and a stack) in the job record, in the clear.
-    const seal = { cipher: this.opts.cipher, id: job.id! };
+    const seal = { cipher: this.opts.cipher, id: job.id!, ns: data.ns };
     throw final ? failureError((m) => new UnrecoverableError(m), rec, seal) : failureError((m) => new Error(m), rec, seal);
   }
 

@@ -84,11 +84,11 @@ export interface ItemsResult {
 const errorAad = (id: string): string => `${id}:error`;
 
 /** `result` as it is stored: each item's error moved into one sealed array. */
-export function sealItemErrors(result: ItemsResult, cipher: PayloadCipher, id: string): ItemsResult {
+export function sealItemErrors(result: ItemsResult, cipher: PayloadCipher, id: string, ns: string): ItemsResult {
   if (!result.items.some((r) => r.error)) return result;
   const errors = result.items.map((r) => r.error ?? null);
   const items = result.items.map(({ error, ...r }): ItemResult => (error ? { ...r, failed: true } : r));
-  return { ...result, items, errors: cipher.seal(errors, errorAad(id)) };
+  return { ...result, items, errors: cipher.seal(errors, errorAad(id), ns) };
 }
 
 /** The items' errors of a stored result, by index (records written before errors were sealed carry their own). */
@@ -156,10 +156,11 @@ export interface DoneMessage {
 /** Marks a BullMQ failure reason as one of ours so it can be parsed back. */
 const ERROR_MARK = 'autoglm-error:';
 
-/** What seals a job's failure: the cipher, and the job's id (the additional data). */
+/** What seals a job's failure: the cipher, the job's id (the additional data) and its namespace (the key). */
 export interface FailureSeal {
   cipher: PayloadCipher;
   id: string;
+  ns: string;
 }
 
 /**
@@ -168,7 +169,7 @@ export interface FailureSeal {
  * Deploy checks, which carry no payload, leave theirs open.
  */
 export function encodeFailure(rec: ErrorRecord, seal?: FailureSeal): string {
-  return ERROR_MARK + JSON.stringify(seal ? seal.cipher.seal(rec, errorAad(seal.id)) : rec);
+  return ERROR_MARK + JSON.stringify(seal ? seal.cipher.seal(rec, errorAad(seal.id), seal.ns) : rec);
 }
 
 /**
@@ -193,7 +194,7 @@ export function decodeFailure(reason: string | undefined, seal?: FailureSeal): E
       // An open record (a deploy check's, or one written before failures were sealed) is returned as is.
       return (seal ? seal.cipher.open(value, errorAad(seal.id)) : value) as ErrorRecord;
     } catch {
-      return toErrorRecord(new JobFailedError('its error record cannot be opened (a key missing from the keyring?)'));
+      return toErrorRecord(new JobFailedError('its error record cannot be opened (a key missing from the keyring, or a pool not holding the key of its namespace?)'));
     }
   }
   // Failures BullMQ raises itself (stalled too often, lock lost) carry plain text.

@@ -191,7 +191,7 @@ export class JobReader {
   /** The outputs of a job with items, opened (undefined where an item failed). */
   /** A failed job's error record, opened (see `encodeFailure`). */
   private failure(job: Job): ErrorRecord {
-    return decodeFailure(job.failedReason, { cipher: this.cipher, id: job.id! });
+    return decodeFailure(job.failedReason, { cipher: this.cipher, id: job.id!, ns: (job.data as JobData).ns });
   }
 
   private openOutputs(jobId: string, sealed: unknown): unknown[] {

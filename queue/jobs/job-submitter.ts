@@ -197,10 +197,10 @@ export class JobSubmitter {
     const value = req.items ? req.items.map((it) => it.input) : req.input;
     const json = req.inputJson ?? (value === undefined ? undefined : Buffer.from(JSON.stringify(value), 'utf8'));
     if (json === undefined) return { sealed: undefined };
-    if (json.length < APART_BYTES) return { sealed: this.opts.cipher.sealJson(json, id) };
+    if (json.length < APART_BYTES) return { sealed: this.opts.cipher.sealJson(json, id, req.ns) };
     // A key per submission: an idempotent replay (whose add is a no-op when the job exists) must
     // not overwrite the ciphertext the existing job's envelope was sealed with.
-    const { sealed, ct } = this.opts.cipher.sealApart(json, id, keys.input(this.opts.prefix, id, randomPooled(6).toString('hex')));
+    const { sealed, ct } = this.opts.cipher.sealApart(json, id, req.ns, keys.input(this.opts.prefix, id, randomPooled(6).toString('hex')));
     return { sealed, stored: this.redis.set(sealed.at, ct, 'EX', this.failedTtl) };
   }
 

@@ -15,7 +15,7 @@ const read = (prefix: string, fn: string, limit = 100) => readFunctionLogs(redis
 describe('function log writer', () => {
   it('writes lines sealed, in order, with the worker named; a reader pages forward from `next`', async () => {
     const prefix = `w${++n}`;
-    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { worker: 'node-1' });
+    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { namespaceOf: () => 'default', worker: 'node-1' });
     for (let i = 0; i < 5; i++) expect(w.add(line('f', `line ${i}`))).toBe(true);
     await w.flush();
     const page = await read(prefix, 'f');
@@ -30,7 +30,7 @@ describe('function log writer', () => {
 
   it('past the rate, lines of that second are dropped and counted in one line', async () => {
     const prefix = `w${++n}`;
-    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { perSecond: 3 });
+    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { namespaceOf: () => 'default', perSecond: 3 });
     const t = Math.floor(Date.now() / 1000) * 1000;
     const shipped = Array.from({ length: 10 }, (_, i) => w.add(line('f', `l${i}`, t + i)));
     expect(shipped).toEqual([true, true, true, false, false, false, false, false, false, false]);
@@ -42,7 +42,7 @@ describe('function log writer', () => {
 
   it('while Redis has not taken the lines before, at most `backlog` wait: the rest are dropped and counted, and the worker keeps no more', async () => {
     const prefix = `w${++n}`;
-    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { backlog: 5 });
+    const w = new FunctionLogWriter(redis.conn, prefix, cipher, { namespaceOf: () => 'default', backlog: 5 });
     const admin = new Redis(redis.server.url);
     try {
       // Writes stall for a while, as in an outage or a stalled connection.
