@@ -4,7 +4,9 @@
  * shared Redis. Ctrl-C drains and stops everything.
  */
 import { createLogger } from '../functions/sdk/index.ts';
-import { loadConfig } from './config/index.ts';
+import { loadConfig, persistentSecret } from './config/index.ts';
+import { keysForPool } from './launcher/pool-environment.ts';
+import { newKeyringSpec } from '../queue/cluster/index.ts';
 import { LaunchAborted, LaunchError, launch, type Launched } from './launcher/launcher.ts';
 
 const parsed = loadConfig(process.env, process.argv.slice(2));
@@ -14,6 +16,13 @@ if (!parsed.ok) {
 }
 const config = parsed.config;
 const log = createLogger({}, config.logLevel);
+
+// The keyring a pool node limited to AUTOGLM_POOL_NAMESPACES should be given (its namespaces'
+// keys, not the master keys): printed for the operator to set as that node's AUTOGLM_ENCRYPTION_KEYS.
+if (process.argv.includes('--print-pool-keys')) {
+  process.stdout.write(keysForPool(config.encryptionKeys ?? persistentSecret(config.stateDir, 'encryption-keys', newKeyringSpec), config.pool.namespaces) + '\n');
+  process.exit(0);
+}
 
 // Signals are handled from the first moment: a Ctrl-C while the node starts (building and
 // deploying the built-ins takes seconds) stops what has started, which runs detached and would

@@ -156,7 +156,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),
     jwtSecret: r.secret('AUTOGLM_JWT_SECRET', 32),
     webhookKeys: hmacKeys(r, 'AUTOGLM_WEBHOOK_KEYS'),
-    encryptionKeys: keyring(r),
+    encryptionKeys: keyring(r, role),
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
     bodyLimit: r.bytes('AUTOGLM_BODY_LIMIT', 1024 * 1024),
@@ -245,11 +245,15 @@ function tls(r: EnvReader): Config['tls'] {
   return { certFile: certFile ?? '', keyFile: keyFile ?? '' };
 }
 
-function keyring(r: EnvReader): string | undefined {
+/** `AUTOGLM_ENCRYPTION_KEYS`: master keys; a pool node may instead hold only its namespaces' keys. */
+function keyring(r: EnvReader, role: Role): string | undefined {
   const spec = r.string('AUTOGLM_ENCRYPTION_KEYS');
   if (spec === undefined) return undefined;
   const parsed = parseKeyring(spec);
   if (!parsed.ok) r.errors.push(`AUTOGLM_ENCRYPTION_KEYS: ${parsed.error}`);
+  else if (role !== 'pool' && !parsed.ring.keys.has(parsed.ring.active)) {
+    r.errors.push('AUTOGLM_ENCRYPTION_KEYS: a router needs the master keys (kid:base64key, the active first); namespace keys (kid/namespace:…) are for pool nodes');
+  }
   return spec;
 }
 

@@ -22,6 +22,8 @@ export const WEBHOOK_KEYS = 'w1:webhook-secret-webhook-secret-0123456789';
 /** A pool started as a real child process (`gpu-pool/main.ts`), as the launcher runs it. */
 export interface TestPool {
   proc: ChildProcess;
+  /** The environment it was started with (its configuration: `AUTOGLM_POOL_CONFIG`). */
+  env: Record<string, string>;
   /** Live worker pids, from the registry. */
   workerPids(): Promise<number[]>;
   stop(): Promise<void>;
@@ -99,6 +101,7 @@ export async function startPlatform(
     }, `${want} live worker(s)`);
     const pool: TestPool = {
       proc,
+      env: processEnv,
       workerPids: async () => (await registry.live()).map((w) => w.pid),
       stop: () =>
         new Promise<void>((resolve) => {
