@@ -165,26 +165,23 @@ export class PayloadCipher {
    * @throws Error naming what is missing: a limited pool has no master and no other namespace's key
    */
   private key(kid: string, ns: string | undefined): KeyObject {
-    if (ns === undefined) {
-      const master = this.masters.get(kid);
-      if (master) return master;
-      throw new Error(this.ring.keys.size || !this.given.size
-        ? `no key '${kid}' to open this record (was it removed from the keyring too early?)`
-        : `this record was sealed with master key '${kid}' before namespace keys: only routers and pools serving every namespace hold it`);
-    }
-    const id = `${kid}/${ns}`;
-    const found = this.given.get(id) ?? this.derived.get(id);
+    const id = ns === undefined ? kid : `${kid}/${ns}`;
+    const found = ns === undefined ? this.masters.get(kid) : (this.given.get(id) ?? this.derived.get(id));
     if (found) return found;
     const master = this.ring.keys.get(kid);
-    if (!master) {
-      throw new Error(this.ring.keys.size || !this.given.size
-        ? `no key '${kid}' to open this record (was it removed from the keyring too early?)`
-        : `no key '${kid}' for namespace '${ns}': this pool holds only the keys of the namespaces it serves`);
-    }
+    if (!master || ns === undefined) throw new Error(this.missing(kid, ns));
     if (this.derived.size >= DERIVED_CACHED) this.derived.clear();
     const key = createSecretKey(deriveNamespaceKey(master, kid, ns));
     this.derived.set(id, key);
     return key;
+  }
+
+  /** Why key `kid` (of namespace `ns`) is not held: rotated out too early, or a limited pool's. */
+  private missing(kid: string, ns: string | undefined): string {
+    if (this.ring.keys.size || !this.given.size) return `no key '${kid}' to open this record (was it removed from the keyring too early?)`;
+    return ns === undefined
+      ? `this record was sealed with master key '${kid}' before namespace keys: only routers and pools serving every namespace hold it`
+      : `no key '${kid}' for namespace '${ns}': this pool holds only the keys of the namespaces it serves`;
   }
 
   /**
