@@ -46,6 +46,8 @@ const worker = new PoolWorker({
 let exiting: Promise<void> | undefined;
 /** Closes the worker once, then exits with the code of the first reason given. */
 function stop(reason: string, code = 0): void {
+  // A close that cannot finish (a start that never ends) must not leave an orphan behind.
+  setTimeout(() => process.exit(code || 1), config.shutdownGraceMs + 15_000).unref();
   exiting ??= worker
     .close(reason)
     .catch((err: unknown) => {
@@ -56,11 +58,13 @@ function stop(reason: string, code = 0): void {
     .then(() => process.exit(code));
 }
 
+// Before start: a signal, or the supervisor dying, while the worker starts (seconds: modules, the
+// backend, a sandbox) stops it too; close() waits for the start and undoes it.
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+whenParentGone(() => stop('supervisor gone'));
 await worker.start().catch((err: unknown) => {
+  if (exiting) return; // stopped while starting: close() reports and exits
   log.error('worker cannot start', { err });
   process.exit(3);
 });
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
-// The supervisor died (also while this worker was starting): do not linger as an orphan.
-whenParentGone(() => stop('supervisor gone'));

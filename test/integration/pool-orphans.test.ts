@@ -22,7 +22,7 @@ const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.ur
 describe('a pool or worker whose parent is gone', () => {
   let redis: TestRedis;
   let seq = 0;
-  const started: string[] = [];
+  const started: ((entry: string) => boolean)[] = [];
   let state: string;
   beforeAll(async () => {
     redis = await startTestRedis();
@@ -36,11 +36,12 @@ describe('a pool or worker whose parent is gone', () => {
   });
 
   /** Forks the pool as the launcher does; `marker` is in the environment of the pool and its workers. */
-  function forkPool(): { proc: ChildProcess; marker: string; prefix: string } {
+  function forkPool(): { proc: ChildProcess; marker: (entry: string) => boolean; prefix: string } {
     const prefix = `orphan${process.pid}x${++seq}`;
     const env = poolEnv({ PATH: process.env.PATH!, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: prefix, AUTOGLM_WORKERS: '1', AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t'), AUTOGLM_LOG_LEVEL: 'error', AUTOGLM_SHUTDOWN_GRACE: '5s', AUTOGLM_BUNDLE_CACHE: join(state, 'bundles'), AUTOGLM_ARTIFACTS_DIR: join(state, 'artifacts') });
-    // The pool hands its configuration on to its workers as it received it.
-    const marker = `${POOL_CONFIG_VARIABLE}=${env[POOL_CONFIG_VARIABLE]}`;
+    // The pool hands its configuration on to its workers (with its isolation level resolved, so
+    // not byte for byte): its key prefix, unique to this fork, finds the pool and its workers.
+    const marker = (e: string) => e.startsWith(`${POOL_CONFIG_VARIABLE}=`) && e.includes(`"prefix":"${prefix}"`);
     started.push(marker);
     return { proc: fork(POOL_MAIN, [], { execArgv: TS_EXEC_ARGV, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), marker, prefix };
   }
