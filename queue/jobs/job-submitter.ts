@@ -33,8 +33,8 @@ export interface SubmitterOptions {
   cipher: PayloadCipher;
 }
 
-/** One invocation to enqueue: one input, or many as `items`. */
-export interface SubmitRequest {
+/** One invocation to enqueue: one input, or many as `items`; the job data it carries as {@link JobData} describes it. */
+export interface SubmitRequest extends Pick<JobData, 'ns' | 'by' | 'deadline' | 'traceparent' | 'tracestate' | 'replyTo' | 'callbackUrl' | 'shadow'> {
   rec: FunctionRecord;
   input: unknown;
   /** Many inputs in one job: their inputs (in the clear; sealed here, together) and what each carries. */
@@ -45,18 +45,9 @@ export interface SubmitRequest {
    * router more than everything else it does.
    */
   inputJson?: Uint8Array;
-  ns: string;
-  by: string;
-  deadline: number | null;
-  traceparent?: string;
-  tracestate?: string;
-  replyTo?: string;
-  callbackUrl?: string;
   /** With `bodyHash`: makes the submission safe to retry. */
   idempotencyKey?: string;
   bodyHash?: string;
-  /** A mirrored call to a shadow candidate: its output is recorded, never returned. */
-  shadow?: boolean;
   /**
    * Its place among the queued async jobs ({@link MIN_PRIORITY} first). Default: {@link DEFAULT_PRIORITY}
    * for an async job, none (ahead of them all) for a sync call; a shadow copy of an async job has its job's.
