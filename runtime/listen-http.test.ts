@@ -75,8 +75,10 @@ describe('listenHttp', () => {
     const answers = () => c.received().split('200 OK').length - 1;
     c.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await new Promise<void>((r) => c.socket.on('data', () => answers() === 1 && r()));
-    // Idle for twice the headers timeout (well within keep-alive), then the next request.
-    await new Promise((r) => setTimeout(r, config.httpTimeouts.headersMs * 2));
+    // Idle past the headers timeout (well within keep-alive): a witness opened now, which sends
+    // nothing, is cut by that timeout; once it is, the idle connection has outlived it too.
+    const witness = await open(port);
+    await witness.closed;
     expect(c.socket.destroyed).toBe(false);
     c.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await new Promise<void>((r) => c.socket.on('data', () => answers() === 2 && r()));
@@ -92,9 +94,15 @@ describe('listenHttp', () => {
     });
     const c = await open(port);
     c.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    // The server holds the request past both timeouts: a closed connection would end the wait first.
-    const outcome = await Promise.race([c.closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), config.httpTimeouts.requestMs * 3))]);
-    expect(outcome).toBe('still open');
+    let closedEarly = false;
+    void c.closed.then(() => (closedEarly = true));
+    // The server holds the request past the request timeout: a witness whose body dribbles,
+    // started after it, is cut by that timeout; once it is, the held request has outlived it.
+    const witness = await open(port);
+    witness.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n');
+    dribble(witness.socket, 'a');
+    await witness.closed;
+    expect(closedEarly).toBe(false);
     answer();
     await new Promise<void>((r) => c.socket.on('data', () => c.received().includes('late but fine') && r()));
     expect(c.received()).toContain('200 OK');
