@@ -188,8 +188,8 @@ export async function probeLaunch(launch: SandboxLaunch): Promise<string | undef
 
 /**
  * The level function code runs at: `thread` as asked; `sandbox` or `process` if it runs here;
- * `auto`, the strongest that runs.
- * @throws Error when an asked level cannot run here, naming why
+ * `auto`, the strongest that runs, and `thread` when neither does (the caller warns, naming why).
+ * @throws Error when an explicitly asked level cannot run here, naming why
  */
 export async function resolveIsolation(
   choice: IsolationLevel | 'auto',
@@ -202,5 +202,8 @@ export async function resolveIsolation(
     if (why === undefined) return { level, passedOver };
     passedOver.push({ level, reason: why });
   }
-  throw new Error(`isolation ${choice} cannot run on this node: ${passedOver.map((p) => `${p.level}: ${p.reason}`).join('; ')}${choice === 'auto' ? ' (AUTOGLM_ISOLATION=thread runs function code in the worker)' : ''}`);
+  // `auto` still starts where no sandbox runs (no bubblewrap and a checkout that uid 65534 cannot
+  // read, e.g. under a private home): at the level today's installs had, loudly, rather than not at all.
+  if (choice === 'auto') return { level: 'thread', passedOver };
+  throw new Error(`isolation ${choice} cannot run on this node: ${passedOver.map((p) => `${p.level}: ${p.reason}`).join('; ')}`);
 }
