@@ -45,6 +45,8 @@ export interface HostStats {
    * memory (none on a thread): they count toward the worker's memory limit.
    */
   sandboxRss?: number;
+  /** Sandbox processes that died (crashed, were killed) since the host opened; none on a thread. */
+  sandboxDeaths?: number;
 }
 
 /**

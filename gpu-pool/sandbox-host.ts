@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { toErrorRecord, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
 import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
+import { PoisonInputError, SoloGate } from '../queue/jobs/index.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { HostLostError } from './errors.ts';
 import { notDeployed, type Host, type HostInput, type HostStats } from './function-host.ts';
@@ -10,6 +11,7 @@ import { HostThread } from './host-thread.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
 import { buildSandboxRuntime, makeSandboxDirs, sandboxRoot, type SandboxDirs, type SandboxLaunch } from './sandbox-launch.ts';
 import { startSandbox } from './sandbox-process.ts';
+import { noCounters, sumCounters, type HostCounters } from './stats-sum.ts';
 import type { WorkerSecrets } from './worker-secrets.ts';
 
 /** Options of {@link SandboxHost.open}. */
@@ -43,6 +45,8 @@ interface Sandbox {
   lastUsed: number;
   /** Bundles copied into its view, by hash. */
   bundles: Map<string, Promise<string>>;
+  /** Set once it has died (not when it was stopped). */
+  died?: boolean;
 }
 
 /**
@@ -51,13 +55,25 @@ interface Sandbox {
  * only its own namespace's bundles and secrets. Each sandbox is an inference host over a
  * process's IPC channel ({@link HostThread} with the same protocol as the inference thread),
  * started on first use (one is started ahead, to select the backend, and given to the first
- * namespace), stopped when idle, when its namespace has no more versions, or on close. A
- * sandbox that dies fails its running jobs as retryable; the next job of its namespace starts
- * another. The worker keeps Redis, the keys, batching and the queue; sandboxes keep the models.
+ * namespace), stopped when idle, when its namespace has no more versions, or on close. The
+ * worker keeps Redis, the keys, batching and the queue; sandboxes keep the models.
+ *
+ * A sandbox that dies takes every call running in it down, and the cause may be any one of
+ * them (or none). Each is run again in the namespace's next sandbox, alone (the namespace's
+ * other calls wait): one that brings that sandbox down too is the cause, and fails as
+ * POISON_INPUT, not retried; the others complete, without spending an attempt. The worker
+ * process lives on, so this is the sandbox's counterpart of what `FunctionConsumer` does when a
+ * worker dies (see `SoloGate`).
  */
 export class SandboxHost implements Host {
   private readonly index = new CatalogIndex();
   private readonly byNamespace = new Map<string, { ready: Promise<Sandbox>; box?: Sandbox }>();
+  /** Per namespace: calls run together, or one alone after its sandbox died under it. */
+  private readonly gates = new Map<string, SoloGate>();
+  /** Sandboxes that died (not stopped) since the host opened. */
+  private deaths = 0;
+  /** The figures of sandboxes stopped or dead, so the worker's totals never go down. */
+  private gone: HostCounters = noCounters();
   private readonly live = new Set<Sandbox>();
   /** Deploy candidates being probed, by key: their bundles and secrets may be asked for. */
   private readonly probing = new Map<string, FunctionRecord>();
@@ -122,19 +138,40 @@ export class SandboxHost implements Host {
   async execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
     const rec = this.index.find(data.fn, data.version);
     if (!rec) return notDeployed({ data, signal, picked: Date.now() }, this.opts.slot.id, this.backend);
-    let box: Sandbox;
+    const ns = rec.namespace;
+    let gate = this.gates.get(ns);
+    if (!gate) this.gates.set(ns, (gate = new SoloGate()));
+    const first = await this.runIn(ns, gate.enterTogether(), data, signal);
+    if (!first.died || signal.aborted) return first.result;
+    // Its sandbox died under it: again, alone, so a second death names the call that caused it.
+    const again = await this.runIn(ns, gate.enterAlone(), data, signal);
+    if (!again.died) return again.result;
+    this.opts.log.warn('a call brought its sandbox down twice, the second time alone: not retried', { namespace: ns, fn: data.fn, version: data.version, id: data.id });
+    return { ...again.result, error: toErrorRecord(new PoisonInputError(data.id ?? '(unnamed)', 2, 'sandbox')) };
+  }
+
+  /** Runs one call in `ns`'s sandbox once `entered` lets it in; `died` when the sandbox died while it ran. */
+  private async runIn(ns: string, entered: Promise<() => void>, data: HostInput, signal: AbortSignal): Promise<{ result: InvocationResult; died: boolean }> {
+    const leave = await entered;
     try {
-      box = await this.sandboxOf(rec.namespace);
-    } catch (err) {
-      const now = Date.now();
-      return { version: data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked: now, started: now, finished: now }, error: toErrorRecord(new HostLostError(`no sandbox for namespace ${rec.namespace}: ${(err as Error).message}`)) };
-    }
-    box.running++;
-    try {
-      return await box.host.execute(data, signal);
+      let box: Sandbox;
+      try {
+        box = await this.sandboxOf(ns);
+      } catch (err) {
+        const now = Date.now();
+        const error = toErrorRecord(new HostLostError(`no sandbox for namespace ${ns}: ${(err as Error).message}`));
+        return { died: false, result: { version: data.version, device: this.opts.slot.id, backend: this.backend, batchSize: 1, timings: { picked: now, started: now, finished: now }, error } };
+      }
+      box.running++;
+      try {
+        const result = await box.host.execute(data, signal);
+        return { result, died: box.died === true && result.error?.code === 'WORKER_LOST' };
+      } finally {
+        box.running--;
+        box.lastUsed = Date.now();
+      }
     } finally {
-      box.running--;
-      box.lastUsed = Date.now();
+      leave();
     }
   }
 
@@ -158,7 +195,7 @@ export class SandboxHost implements Host {
     for (const box of this.live) box.host.reload(keys);
   }
 
-  /** Every sandbox's figures together (a version runs in one sandbox only). */
+  /** Every sandbox's figures together, with those of sandboxes gone (a version runs in one sandbox at a time). */
   stats(): HostStats {
     const all = [...this.live].map((b) => b.host.stats());
     const sum = (f: (s: HostStats) => number) => all.reduce((n, s) => n + f(s), 0);
@@ -167,14 +204,11 @@ export class SandboxHost implements Host {
       backend: this.backend,
       models: all.flatMap((s) => s.models),
       modelBytes: sum((s) => s.modelBytes),
-      batches: sum((s) => s.batches),
-      jobsDone: sum((s) => s.jobsDone),
       inFlight: sum((s) => s.inFlight),
-      loads: sum((s) => s.loads),
-      unloads: sum((s) => s.unloads),
       tensors,
-      functions: all.flatMap((s) => s.functions),
+      ...sumCounters([this.gone, ...all]),
       sandboxRss: [...this.live].reduce((n, b) => n + (b.host.rss() ?? 0), 0),
+      sandboxDeaths: this.deaths,
     };
   }
 
@@ -291,9 +325,11 @@ export class SandboxHost implements Host {
     return target;
   }
 
-  /** A sandbox died: its jobs have failed as retryable; the next job of its namespace starts another. */
+  /** A sandbox died: its calls have ended as lost (see `execute`); the next call of its namespace starts another. */
   private lost(box: Sandbox): void {
-    this.live.delete(box);
+    box.died = true;
+    this.deaths++;
+    this.forget(box);
     if (this.spare === box) this.spare = undefined;
     const s = box.ns === undefined ? undefined : this.byNamespace.get(box.ns);
     if (s?.box === box) this.byNamespace.delete(box.ns!);
@@ -303,6 +339,7 @@ export class SandboxHost implements Host {
   private retire(ns: string): void {
     const s = this.byNamespace.get(ns);
     this.byNamespace.delete(ns);
+    if (!this.index.all().some((r) => r.namespace === ns)) this.gates.delete(ns);
     void s?.ready.then((b) => this.stop(b)).catch(() => undefined);
   }
 
@@ -318,9 +355,15 @@ export class SandboxHost implements Host {
   }
 
   private async stop(box: Sandbox): Promise<void> {
-    this.live.delete(box);
+    this.forget(box);
     await box.host.close();
     this.removeDirs(box);
+  }
+
+  /** Takes `box` out of the live set, keeping its figures (as last reported) in the totals. */
+  private forget(box: Sandbox): void {
+    if (!this.live.delete(box)) return;
+    this.gone = sumCounters([this.gone, box.host.stats()]);
   }
 
   private removeDirs(box: Sandbox): void {

@@ -68,6 +68,7 @@ export class WorkerHeartbeat {
       batches: s.batches,
       restarts,
       rss: process.memoryUsage().rss + (s.sandboxRss ?? 0),
+      sandboxDeaths: s.sandboxDeaths,
       tensors: s.tensors,
       ...(reading ? { gpu: reading } : {}),
       functionStats: s.functions,

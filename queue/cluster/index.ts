@@ -23,7 +23,7 @@ export { canServe, formatBytes, needsOf, placeFunction, servesNamespace } from '
 export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 
 // Per-version running figures and shadow comparisons
-export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, emptyCounts, observe, quantileOf, versionRunStats } from './function-stat.ts';
+export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, addCounts, emptyCounts, observe, quantileOf, versionRunStats } from './function-stat.ts';
 export type { BucketCounts, FunctionStat, VersionRunStats } from './function-stat.ts';
 export { ShadowStats } from './shadow-stats.ts';
 export type { ShadowReport, ShadowSample } from './shadow-stats.ts';

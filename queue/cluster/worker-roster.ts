@@ -52,6 +52,8 @@ export interface WorkerState {
   restarts?: number;
   /** Resident memory, bytes: the worker's and its sandbox processes'. */
   rss?: number;
+  /** Sandbox processes of this worker that died (crashed, were killed) since it started; absent at isolation `thread`. */
+  sandboxDeaths?: number;
   /** Live TensorFlow.js tensors in the worker (flat over a long run, or something leaks). */
   tensors?: number;
   /** A GPU worker's device, read every `AUTOGLM_GPU_POLL`; absent on CPU slots and when nvidia-smi does not answer. */

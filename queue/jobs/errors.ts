@@ -100,12 +100,13 @@ export class FunctionLoadError extends PlatformError {
 }
 
 /**
- * The job brought its worker down twice: once (maybe beside other jobs), then again running
- * alone. Retrying would only bring down the next worker, and every job beside it.
+ * The job brought down what ran it twice: once (maybe beside other jobs), then again running
+ * alone. Its worker process (at isolation `thread`), or its namespace's sandbox process.
+ * Retrying would only bring down the next one, and every job beside it.
  */
 export class PoisonInputError extends PlatformError {
   override readonly name = 'PoisonInputError';
-  constructor(id: string, stalls: number) {
-    super('POISON_INPUT', `job '${id}' was running when its worker died ${stalls} times, the last time alone: its input is taken to crash workers, and it is not retried`);
+  constructor(id: string, deaths: number, what: 'worker' | 'sandbox' = 'worker') {
+    super('POISON_INPUT', `job '${id}' was running when its ${what} died ${deaths} times, the last time alone: its input is taken to crash ${what}s, and it is not retried`);
   }
 }

@@ -18,6 +18,7 @@ export {
   JobFailedError,
   JobNotCancellableError,
   JobNotFoundError,
+  PoisonInputError,
   QueueFullError,
   QueueUnavailableError,
 } from './errors.ts';

@@ -21,6 +21,7 @@ const WORKER_SERIES: readonly { name: string; help: string; type: 'gauge' | 'cou
   { name: 'autoglm_worker_rss_bytes', help: 'Resident memory of the worker process, bytes.', type: 'gauge', value: (w) => w.rss },
   { name: 'autoglm_worker_tensors', help: 'Live TensorFlow.js tensors in the worker.', type: 'gauge', value: (w) => w.tensors },
   { name: 'autoglm_worker_models_loaded', help: "Models in the worker's cache.", type: 'gauge', value: (w) => w.models?.length },
+  { name: 'autoglm_worker_sandbox_deaths_total', help: 'Sandbox processes of the worker that died (crashed or were killed) since it started; none at isolation thread.', type: 'counter', value: (w) => w.sandboxDeaths },
   { name: 'autoglm_worker_restarts', help: "Times the supervisor has replaced this device slot's worker.", type: 'gauge', value: (w) => w.restarts },
   // A GPU worker's device as nvidia-smi last read it (every AUTOGLM_GPU_POLL); none for CPU slots.
   { name: 'autoglm_gpu_memory_total_bytes', help: "Memory of the worker's GPU, bytes.", type: 'gauge', value: (w) => w.gpu?.memoryTotalBytes },

@@ -101,10 +101,45 @@ describe('poison input', () => {
       const j = await suite.succeeded(id);
       expect(j.output.pid).toBeGreaterThan(0);
     }
-    const [now] = await workers(p);
-    expect(now!.pid).not.toBe(first!.pid);
+    // The dead workers' heartbeats linger until they go stale: wait for the one live worker.
+    const now = await suite.replacement(first!.pid, 'the last replacement to be the one live worker');
+    expect(lines(crashes)).not.toContain(String(now.pid));
     expect(new Set(lines(crashes)).size).toBe(2); // two different workers died
     const failed = await p.call('GET', '/v1/jobs?function=crasher&status=failed');
     expect(failed.json.items.map((j: { id: string }) => j.id)).toEqual([poison]);
   }, 120_000);
+
+  // A sandbox process dies alone: the worker lives, and the calls that ran in the sandbox come back to it lost.
+  it.each(['sandbox', 'process'])(
+    'at isolation %s, a job that crashes its sandbox is dead-lettered as POISON_INPUT after two deaths; the jobs in the sandbox with it complete without spending an attempt, and the worker lives',
+    async (level) => {
+      const p = await suite.start({ env: { AUTOGLM_ISOLATION: level } });
+      await deploy(p, 'crasher'); // retries: 0, so a call lost once and not re-run would fail
+      const [first] = await workers(p);
+      expect(first!.isolation).toBe(level);
+      const others: string[] = [];
+      for (let i = 0; i < 4; i++) others.push((await p.call('POST', '/v1/functions/crasher/jobs', { input: { sleepMs: 300 } })).json.id);
+      await eventually(async () => (await Promise.all(others.map((id) => suite.job(id)))).every((j) => j.status === 'running'), 'the four jobs to run');
+      const poison = (await p.call('POST', '/v1/functions/crasher/jobs', { input: { crash: true } })).json.id;
+
+      const dead = await eventually(async () => {
+        const j = await suite.job(poison);
+        return j.status === 'failed' && j;
+      }, 'the poison job to be dead-lettered', 60_000);
+      expect(dead.error).toMatchObject({ code: 'POISON_INPUT', retryable: false });
+      expect(dead.error.message).toMatch(/sandbox died 2 times/);
+      for (const id of others) await suite.succeeded(id);
+      // Its sandbox died twice (with the others, then alone), and the worker process lived.
+      const done = Date.now();
+      const [now] = await eventually(async () => {
+        const ws = await workers(p);
+        return (ws[0]?.seenAt ?? 0) > done && ws;
+      }, 'a heartbeat after the jobs ended');
+      expect(now!.pid).toBe(first!.pid);
+      expect(now!.sandboxDeaths).toBe(2);
+      const metrics = await p.call('GET', '/metrics');
+      expect(metrics.json).toMatch(/autoglm_worker_sandbox_deaths_total\{[^}]*\} 2/);
+    },
+    120_000,
+  );
 });
