@@ -5,7 +5,7 @@ import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus } from '../queue/jobs/index.ts';
 import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
-import { AUDIT_KEYS_FILE, AuditLog, auditNotes, newAuditKeySpec, parseAuditKeys } from './audit/index.ts';
+import { AUDIT_KEYS_FILE, AuditLog, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
@@ -190,11 +190,14 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const parts = wireParts(opts, producer, redis.subscriber, routerId);
   resealSecrets(parts, log);
 
+  // Each chain's head goes to Redis, and to the operator's append-only sink when one is set.
+  const headStore = new AuditHeadStore(producer, config.prefix);
+  const sink = config.auditSink ? new HeadSink(openTransport(config.auditSink.url, config.auditSink.token), log.child({ component: 'audit' })) : undefined;
   const auditLog = await AuditLog.open({
     dir: join(config.stateDir, 'audit'),
     // Read here, by the router only: pools are never given the key that seals the audit trail.
     keys: parseAuditKeys(config.auditKeys ?? persistentSecret(config.stateDir, AUDIT_KEYS_FILE, newAuditKeySpec)),
-    anchors: new AuditHeadStore(producer, config.prefix),
+    anchors: sink ? anchorsWithSink(headStore, sink) : headStore,
     retentionMs: config.auditRetentionMs,
     ...(config.auditChainId ? { chainId: config.auditChainId } : {}),
     log: log.child({ component: 'audit' }),
@@ -219,6 +222,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       // Handlers released by results.close() answer (and are audited) on the next ticks.
       await new Promise((r) => setTimeout(r, 50));
       await auditLog.close(); // after the server: requests finishing in the grace period are still recorded
+      await sink?.close();
       const closing = (async () => {
         await parts.shadowStats.flush().catch(() => undefined);
         await callbacks.close();

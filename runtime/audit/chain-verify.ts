@@ -64,6 +64,8 @@ export interface VerifyOptions {
   keys?: AuditKeyring;
   /** Chains' heads anchored outside the files. Without them, cut tails and deleted chains go unseen (offline verify). */
   anchors?: HeadAnchors;
+  /** Where `anchors` come from, for the reasons verify gives [Redis]. */
+  anchorsIn?: string;
 }
 
 /** The outcome for a whole audit directory: every chain in it. */
@@ -220,7 +222,7 @@ async function verifyChainOnce(auditDir: string, chain: string, { keys, anchored
   const lastFile = w.last?.file ?? (segments.length ? `${chain}/${segments.at(-1)}` : `${chain}/${HEAD_FILE}`);
   const nextLine = (w.last?.line ?? 0) + 1;
   if (anchored) {
-    const check = compareAnchor(chain, redis, w, start, lastFile, nextLine);
+    const check = compareAnchor(chain, anchored, w, start, lastFile, nextLine);
     report.headAnchor = check.check;
     if (check.bad) return bad(check.bad);
   }
@@ -247,13 +249,13 @@ async function verifyChainOnce(auditDir: string, chain: string, { keys, anchored
 /** How one chain is verified: with these keys; against this anchor from Redis, when `anchored` is given (not offline). */
 export interface ChainVerifyOptions {
   keys?: AuditKeyring | undefined;
-  anchored?: { anchor: HeadAnchor | undefined };
+  anchored?: { anchor: HeadAnchor | undefined; where?: string };
 }
 
 /** The files against the anchor in Redis: records cut from the end, or rewritten, show here. */
 function compareAnchor(
   chain: string,
-  a: HeadAnchor | undefined,
+  { anchor: a, where = 'Redis' }: NonNullable<ChainVerifyOptions['anchored']>,
   w: WalkResult,
   start: WalkStart,
   lastFile: string,
@@ -263,13 +265,13 @@ function compareAnchor(
     if (w.seq === 0) return { check: { status: 'missing' } };
     return {
       check: { status: 'missing' },
-      bad: { file: `${chain}/${HEAD_FILE}`, seq: w.seq, reason: 'the chain has no anchor in Redis: its anchor was deleted, or it was never written by a router of this platform' },
+      bad: { file: `${chain}/${HEAD_FILE}`, seq: w.seq, reason: `the chain has no anchor in ${where}: its anchor was deleted, or it was never written by a router of this platform` },
     };
   }
   if (a.seq > w.seq) {
     return {
       check: { status: 'ahead', seq: a.seq },
-      bad: { file: lastFile, line: nextLine, seq: w.seq + 1, reason: `records ${w.seq + 1}..${a.seq} are missing from the end: the chain is anchored in Redis at seq ${a.seq}` },
+      bad: { file: lastFile, line: nextLine, seq: w.seq + 1, reason: `records ${w.seq + 1}..${a.seq} are missing from the end: the chain is anchored in ${where} at seq ${a.seq}` },
     };
   }
   // An anchor older than the retention anchor predates every record left: nothing to compare it with.
@@ -277,7 +279,7 @@ function compareAnchor(
   if (a.seq >= start.seq && found?.hash !== a.hash) {
     return {
       check: { status: 'mismatch', seq: a.seq },
-      bad: { file: found?.file ?? lastFile, ...(found?.line ? { line: found.line } : {}), seq: a.seq, reason: `record ${a.seq} is not the one anchored in Redis: the chain was rewritten` },
+      bad: { file: found?.file ?? lastFile, ...(found?.line ? { line: found.line } : {}), seq: a.seq, reason: `record ${a.seq} is not the one anchored in ${where}: the chain was rewritten` },
     };
   }
   return { check: a.seq === w.seq ? { status: 'match', seq: a.seq } : { status: 'behind', seq: a.seq, behind: w.seq - a.seq } };
@@ -313,6 +315,7 @@ export async function verifyAuditDir(auditDir: string, opts: VerifyOptions = {})
   if (!s?.isDirectory()) throw new AuditLogNotFoundError(auditDir);
   // Anchors first: each is written after the files it names, so the files read next reach at least as far.
   const anchors = opts.anchors ? await opts.anchors.all() : undefined;
+  const where = opts.anchorsIn ?? 'Redis';
   const found = await listChains(auditDir);
   const chains: ChainReport[] = [];
   for (const chain of [...new Set([...found, ...(anchors?.keys() ?? [])])].sort()) {
@@ -324,11 +327,11 @@ export async function verifyAuditDir(auditDir: string, opts: VerifyOptions = {})
         records: 0,
         segments: 0,
         headAnchor: { status: 'folder missing', seq: a.seq },
-        firstBad: { chain, file: chain, seq: a.seq, reason: `the chain's folder is missing: the chain is anchored in Redis at seq ${a.seq}` },
+        firstBad: { chain, file: chain, seq: a.seq, reason: `the chain's folder is missing: the chain is anchored in ${where} at seq ${a.seq}` },
       });
       continue;
     }
-    chains.push(await verifyChain(auditDir, chain, { keys: opts.keys, ...(anchors ? { anchored: { anchor: a } } : {}) }));
+    chains.push(await verifyChain(auditDir, chain, { keys: opts.keys, ...(anchors ? { anchored: { anchor: a, where } } : {}) }));
   }
   const firstBad = chains.find((c) => c.firstBad)?.firstBad;
   return { ok: chains.every((c) => c.ok), records: chains.reduce((n, c) => n + c.records, 0), chains, ...(firstBad ? { firstBad } : {}) };

@@ -10,6 +10,11 @@ export type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit
 export { AUDIT_KEYS_FILE, newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
 export type { AuditKeyring } from './audit-keys.ts';
 export type { HeadAnchor, HeadAnchors } from './head-anchors.ts';
+export { HEAD_TYPE, HeadSink, anchorsWithSink } from './head-sink.ts';
+export type { SinkedHead } from './head-sink.ts';
+export { openTransport, syslogMessage } from './sink-transports.ts';
+export type { SinkTransport } from './sink-transports.ts';
+export { parseSinkedHeads, sinkedHeadsFile } from './sinked-heads.ts';
 export { ACTION_RE, GENESIS, canonicalJson, recordHash } from './audit-record.ts';
 
 export { auditDenials, auditNotes, auditRequest, audited } from './audit-middleware.ts';

@@ -51,6 +51,25 @@ describe('AUTOGLM_WEBHOOK_KEYS', () => {
   });
 });
 
+describe('AUTOGLM_AUDIT_SINK', () => {
+  it('takes a syslog (udp, tcp) or http(s) URL and a token; refuses other schemes, a syslog URL without a port, and credentials in the URL', () => {
+    const none = loadConfig({});
+    expect(none.ok && none.config.auditSink).toBeUndefined();
+    const udp = loadConfig({ AUTOGLM_AUDIT_SINK: 'syslog+udp://10.0.0.5:514' });
+    expect(udp.ok && udp.config.auditSink).toEqual({ url: 'syslog+udp://10.0.0.5:514' });
+    const http = loadConfig({ AUTOGLM_AUDIT_SINK: 'https://siem.example/intake', AUTOGLM_AUDIT_SINK_TOKEN: 't0k' });
+    expect(http.ok && http.config.auditSink).toEqual({ url: 'https://siem.example/intake', token: 't0k' });
+    const errors = (v: string) => {
+      const r = loadConfig({ AUTOGLM_AUDIT_SINK: v });
+      return r.ok ? '' : r.errors.join();
+    };
+    expect(errors('ftp://x/y')).toContain('AUTOGLM_AUDIT_SINK: ftp: is not a sink scheme');
+    expect(errors('syslog+tcp://logs')).toContain('a syslog sink needs a port');
+    expect(errors('https://u:p@siem.example/')).toContain('AUTOGLM_AUDIT_SINK_TOKEN');
+    expect(errors('not a url')).toContain('AUTOGLM_AUDIT_SINK="not a url": not a URL');
+  });
+});
+
 describe('AUTOGLM_METRICS_PUBLIC', () => {
   it('keeps /metrics behind a token unless set to 1', () => {
     const at = (v?: string) => loadConfig(v === undefined ? {} : { AUTOGLM_METRICS_PUBLIC: v });

@@ -88,6 +88,12 @@ export interface Config {
    */
   readonly auditKeys: string | undefined;
   /**
+   * `AUTOGLM_AUDIT_SINK`: an append-only sink each audit chain's head is copied to, besides
+   * Redis: `syslog+udp://host:port`, `syslog+tcp://host:port` or `http(s)://…` (POST), with
+   * `AUTOGLM_AUDIT_SINK_TOKEN` as a bearer token for HTTP. Unset: none.
+   */
+  readonly auditSink: { url: string; token?: string } | undefined;
+  /**
    * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": inputs/s, "burst": inputs at once, "concurrency": inputs in flight}}`;
    * a bulk job's inputs each count; `burst` defaults to `rate`. `*` applies to namespaces not listed;
    * 0 or absent: unlimited. Default `{}` (no limits).
@@ -171,6 +177,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
     auditChainId: auditChain(r),
     auditKeys: hmacKeys(r, 'AUTOGLM_AUDIT_KEYS'),
+    auditSink: auditSink(r),
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
@@ -267,6 +274,23 @@ function auditChain(r: EnvReader): string | undefined {
   const id = r.string('AUTOGLM_AUDIT_CHAIN');
   if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) r.errors.push(`AUTOGLM_AUDIT_CHAIN=${JSON.stringify(id)}: letters, digits, . _ and - only, at most 64`);
   return id;
+}
+
+function auditSink(r: EnvReader): Config['auditSink'] {
+  const url = r.string('AUTOGLM_AUDIT_SINK');
+  const token = r.string('AUTOGLM_AUDIT_SINK_TOKEN');
+  if (url === undefined) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    r.errors.push(`AUTOGLM_AUDIT_SINK=${JSON.stringify(url)}: not a URL (syslog+udp://host:514, syslog+tcp://host:601, https://…)`);
+    return undefined;
+  }
+  if (!['syslog+udp:', 'syslog+tcp:', 'http:', 'https:'].includes(u.protocol)) r.errors.push(`AUTOGLM_AUDIT_SINK: ${u.protocol} is not a sink scheme: syslog+udp, syslog+tcp, http or https`);
+  else if (u.protocol.startsWith('syslog') && !u.port) r.errors.push('AUTOGLM_AUDIT_SINK: a syslog sink needs a port (syslog+udp://host:514)');
+  if (u.username || u.password) r.errors.push('AUTOGLM_AUDIT_SINK: put credentials in AUTOGLM_AUDIT_SINK_TOKEN, not in the URL');
+  return { url, ...(token ? { token } : {}) };
 }
 
 /** A `kid:secret[,…]` keyring variable, checked (the spec is kept: its users parse it). */

@@ -88,6 +88,30 @@ describe('autoglm audit verify --dir', () => {
     }
   });
 
+  it('checks each chain against the heads an audit sink received (--heads): a cut tail with head.json rewritten fails', async () => {
+    const recs = readFileSync(segment(), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seq: number; hash: string; time: string });
+    const heads = join(stateDir, 'sink.log');
+    // As a syslog server keeps them: its own prefix, then the JSON the router sent; other lines between.
+    writeFileSync(heads, [
+      `<110>1 2024-05-01T10:00:00Z host autoglm 42 audit-head - {"type":"autoglm.audit.head","chain":"c","seq":2,"hash":"${recs[1]!.hash}","kid":"k1"}`,
+      'an unrelated line',
+      `<110>1 2024-05-01T10:00:01Z host autoglm 42 audit-head - {"type":"autoglm.audit.head","chain":"c","seq":4,"hash":"${recs[3]!.hash}","kid":"k1"}`,
+    ].join('\n'));
+    const ok = await runCli(['audit', 'verify', '--dir', auditDir, '--heads', heads]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('sink head match (seq 4)');
+    expect(ok.stdout).not.toContain('not checked');
+    // Record 4 cut off and head.json moved back to record 3: the files alone still verify.
+    writeFileSync(segment(), readFileSync(segment(), 'utf8').split('\n').filter(Boolean).slice(0, 3).map((l) => l + '\n').join(''));
+    const head = JSON.parse(readFileSync(join(auditDir, 'c', 'head.json'), 'utf8'));
+    writeFileSync(join(auditDir, 'c', 'head.json'), JSON.stringify({ ...head, seq: 3, hash: recs[2]!.hash, time: recs[2]!.time }));
+    expect((await runCli(['audit', 'verify', '--dir', auditDir])).code).toBe(0);
+    const cut = await runCli(['audit', 'verify', '--dir', auditDir, '--heads', heads]);
+    expect(cut.code).toBe(EXIT_AUDIT_FAILED);
+    expect(cut.stderr).toContain('records 4..4 are missing from the end: the chain is anchored in the sink at seq 4');
+    expect((await runCli(['audit', 'verify', '--heads', heads])).code).toBe(EXIT.usage);
+  });
+
   it('is a usage error for a directory without a log', async () => {
     expect((await runCli(['audit', 'verify', '--dir', join(stateDir, 'nope')])).code).toBe(EXIT.usage);
   });

@@ -8,11 +8,13 @@ import {
   parseAuditKeys,
   parseAuditTime,
   queryAuditDir,
+  sinkedHeadsFile,
   verifyAuditDir,
   type AuditEntry,
   type AuditFilter,
   type AuditKeyring,
   type BadRecord,
+  type HeadAnchors,
   type VerifyReport,
 } from '../../audit/index.ts';
 import { CliError, EXIT } from '../cli-error.ts';
@@ -55,12 +57,21 @@ export function auditKeysOf(auditDir: string, file?: string): AuditKeyring | und
   }
 }
 
-/** `match`, `behind by 3`, … : how the files compare with the head anchored in Redis. */
-const anchorText = (c: VerifyReport['chains'][number]): string => {
+/** The heads an audit sink received, from its log file (`--heads`). */
+async function sinkHeadsOf(file: string): Promise<HeadAnchors> {
+  try {
+    return await sinkedHeadsFile(resolve(file));
+  } catch (err) {
+    throw new CliError(`cannot read the sink's heads in ${file}: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+/** `match`, `behind by 3`, … : how the files compare with the head anchored in Redis (or the sink). */
+const anchorText = (c: VerifyReport['chains'][number], source: string): string => {
   const a = c.headAnchor;
   if (!a) return '';
-  if (a.status === 'behind') return `, Redis anchor ${a.behind} record(s) behind (seq ${a.seq})`;
-  return `, Redis anchor ${a.status}${a.seq !== undefined ? ` (seq ${a.seq})` : ''}`;
+  if (a.status === 'behind') return `, ${source} ${a.behind} record(s) behind (seq ${a.seq})`;
+  return `, ${source} ${a.status}${a.seq !== undefined ? ` (seq ${a.seq})` : ''}`;
 };
 
 /** Runs an offline read; a missing directory is the user's mistake, not a failed verification. */
@@ -77,12 +88,12 @@ async function offline<T>(fn: () => Promise<T>): Promise<T> {
 export const whereBad = (b: BadRecord): string => `${b.file}${b.line ? ` line ${b.line}` : ''}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}`;
 
 /** The human form of a verification report. */
-export function verifyText(r: VerifyReport): string {
+export function verifyText(r: VerifyReport, anchorSource = 'Redis anchor'): string {
   const chains = r.chains.map((c) => {
     const range = c.records ? `seq ${c.firstSeq}..${c.lastSeq}` : 'empty';
     const pruned = c.anchorSeq !== undefined ? `, pruned up to seq ${c.anchorSeq}` : '';
     const legacy = c.legacy ? `, ${c.legacy.records} unkeyed legacy record(s) up to seq ${c.legacy.lastSeq}` : '';
-    return `  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.chain}  ${c.records} records (${range}${pruned}), ${c.segments} segment(s)${legacy}${anchorText(c)}${c.torn ? ', last write in progress' : ''}`;
+    return `  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.chain}  ${c.records} records (${range}${pruned}), ${c.segments} segment(s)${legacy}${anchorText(c, anchorSource)}${c.torn ? ', last write in progress' : ''}`;
   });
   // Offline, only the files are read: a cut tail with head.json rewritten, or a deleted chain, needs Redis's anchors.
   const notes = r.chains.some((c) => !c.headAnchor) ? ['  Redis anchors not checked (offline): verify through the server to see cut tails and deleted chains'] : [];
@@ -163,14 +174,17 @@ export function registerAuditCommands(program: Command, ctx: Ctx): void {
     .description(`check every hash chain; exit ${EXIT_AUDIT_FAILED} and name the first bad record when one fails`)
     .option('--dir <path>', 'check the files directly, no server: <state-dir>/audit, or a copy of it')
     .option('--keys <file>', `with --dir: the audit keys (default: ${AUDIT_KEYS_FILE} in the state directory)`)
-    .action(async (o: { dir?: string; keys?: string }) => {
+    .option('--heads <file>', "with --dir: check each chain's end against the heads the audit sink received (its log, or an export of it)")
+    .action(async (o: { dir?: string; keys?: string; heads?: string }) => {
       const c = ctx();
-      const offlineVerify = (dir: string) => {
+      if (o.heads && !o.dir) throw new CliError('--heads checks files: give --dir too (the server checks against Redis)', EXIT.usage);
+      const offlineVerify = async (dir: string) => {
         const keys = auditKeysOf(dir, o.keys);
-        return verifyAuditDir(dir, keys ? { keys } : {});
+        const heads = o.heads ? await sinkHeadsOf(o.heads) : undefined;
+        return verifyAuditDir(dir, { ...(keys ? { keys } : {}), ...(heads ? { anchors: heads, anchorsIn: 'the sink' } : {}) });
       };
       const report: VerifyReport = o.dir ? await offline(() => offlineVerify(auditDirOf(o.dir!))) : (await c.api().request('GET', '/v1/audit/verify')).body;
-      c.out.print(report, () => verifyText(report));
+      c.out.print(report, () => verifyText(report, o.heads ? 'sink head' : undefined));
       if (!report.ok) throw new CliError(`audit log verification failed at ${whereBad(report.firstBad!)}: ${report.firstBad!.reason}`, EXIT_AUDIT_FAILED);
     });
   audit
