@@ -235,6 +235,13 @@ export class HostThread implements Host {
     return this.pingSentAt === undefined ? 0 : Date.now() - this.pingSentAt;
   }
 
+  /** Ends the thread or process at once, as a crash would: its calls come back lost, and `onLost` is told. */
+  async kill(): Promise<void> {
+    await this.endpoint.terminate();
+    // A thread's end is heard as lost through its endpoint; this makes sure, whatever the endpoint.
+    this.die(new Error('killed: it stopped answering'));
+  }
+
   /** Unloads everything and stops the thread. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {

@@ -35,6 +35,8 @@ export interface OpenHostOptions {
   onLog: (line: FunctionLogLine) => void;
   /** Told once if the inference thread dies. */
   onLost: () => void;
+  /** How long a sandbox may be silent (at least its namespace's longest timeout) before it is killed as hung. */
+  hangLimitMs: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread
   const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, secrets } = o;
   if (o.isolation !== 'thread') {
     // A sandbox that dies takes only its namespace's running jobs; the next job starts another.
-    const host = await SandboxHost.open({ launch: launchFor(o.isolation), slot, backend, gpuModule, logLevel, fetcher: o.fetcher, secrets, log, onLog });
+    const host = await SandboxHost.open({ launch: launchFor(o.isolation), slot, backend, gpuModule, logLevel, fetcher: o.fetcher, secrets, log, onLog, hangLimitMs: o.hangLimitMs });
     log.info('backend selected', { backend: host.backend, simd: host.selection.simd, skipped: host.selection.skipped, isolation: o.isolation });
     return { host, thread: host };
   }

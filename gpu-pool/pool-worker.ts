@@ -157,6 +157,7 @@ export class PoolWorker {
       log,
       onLog,
       onLost: o.onThreadLost ?? (() => void this.close('inference thread lost')),
+      hangLimitMs: o.hangLimitMs,
     });
 
     const tls = o.redisCa ? { tls: { ca: o.redisCa } } : {};

@@ -33,6 +33,11 @@ export interface SandboxHostOptions {
   idleMs?: number;
   /** How often a sandbox is asked for its state [500 ms]. */
   pingMs?: number;
+  /**
+   * How long a sandbox may leave a ping unanswered before it is killed as hung, ms: at least
+   * this, and at least the longest timeout of its namespace's versions (a batch may run that long).
+   */
+  hangLimitMs: number;
 }
 
 /** One sandbox process and what this side keeps of it. */
@@ -84,12 +89,15 @@ export class SandboxHost implements Host {
   private seq = 0;
   private warming: Promise<void> = Promise.resolve();
   private readonly reaper: NodeJS.Timeout;
+  private readonly hangWatch: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly opts: SandboxHostOptions) {
     const idleMs = opts.idleMs ?? 300_000;
     this.reaper = setInterval(() => this.reap(idleMs), Math.min(idleMs, 30_000));
     this.reaper.unref();
+    this.hangWatch = setInterval(() => this.killHung(), opts.pingMs ?? 500);
+    this.hangWatch.unref();
   }
 
   /**
@@ -212,9 +220,13 @@ export class SandboxHost implements Host {
     };
   }
 
-  /** The longest any sandbox has left a ping unanswered (see `HostThread.unresponsiveMs`). */
+  /**
+   * 0: a hung sandbox is this host's to kill (see `killHung`), not a reason for the supervisor to
+   * replace the worker and every other namespace's sandbox with it. The worker's own loop is
+   * still watched.
+   */
   unresponsiveMs(): number {
-    return Math.max(0, ...[...this.live].map((b) => b.host.unresponsiveMs()));
+    return 0;
   }
 
   /** The namespaces that have a sandbox (started or starting). */
@@ -226,6 +238,7 @@ export class SandboxHost implements Host {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.reaper);
+      clearInterval(this.hangWatch);
       const boxes = await Promise.all([...this.byNamespace.values()].map((s) => s.ready.catch(() => undefined)));
       if (this.spare) boxes.push(this.spare);
       this.byNamespace.clear();
@@ -334,6 +347,23 @@ export class SandboxHost implements Host {
     const s = box.ns === undefined ? undefined : this.byNamespace.get(box.ns);
     if (s?.box === box) this.byNamespace.delete(box.ns!);
     this.removeDirs(box);
+  }
+
+  /**
+   * Kills each sandbox that has left its pings unanswered for longer than its limit: function
+   * code that hangs (a loop that never yields) would hold its namespace's calls forever. Its calls
+   * come back lost and run again alone (see `execute`); the other namespaces' sandboxes, and the
+   * worker, go on.
+   */
+  private killHung(): void {
+    for (const box of this.live) {
+      const silentMs = box.host.unresponsiveMs();
+      if (silentMs === 0 || box.ns === undefined) continue;
+      const limitMs = Math.max(this.opts.hangLimitMs, ...this.recordsOf(box.ns).map((r) => r.manifest.timeout));
+      if (silentMs <= limitMs) continue;
+      this.opts.log.error('a sandbox stopped answering; killing it', { namespace: box.ns, silentMs, limitMs, running: box.running });
+      void box.host.kill();
+    }
   }
 
   private retire(ns: string): void {
