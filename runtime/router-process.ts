@@ -199,6 +199,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     keys: parseAuditKeys(config.auditKeys ?? persistentSecret(config.stateDir, AUDIT_KEYS_FILE, newAuditKeySpec)),
     anchors: sink ? anchorsWithSink(headStore, sink) : headStore,
     retentionMs: config.auditRetentionMs,
+    verifyIntervalMs: config.auditVerifyIntervalMs,
     ...(config.auditChainId ? { chainId: config.auditChainId } : {}),
     log: log.child({ component: 'audit' }),
   });

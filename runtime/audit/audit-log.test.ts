@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/sdk/index.ts';
+import { eventually } from '../../test/harness/eventually.ts';
 import { AuditLog, type AuditLogOptions } from './audit-log.ts';
 import { newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';
 import type { AuditEvent, AuditRecord } from './audit-record.ts';
@@ -225,6 +226,24 @@ describe('AuditLog', () => {
     await a.flush();
     expect(fileRecords('r1').map((r) => r.seq)).toEqual([1, 2, 3]);
     expect((await a.verify()).ok).toBe(true);
+  });
+});
+
+describe('AuditLog scheduled verification', () => {
+  it('verifies every chain by itself (verifyIntervalMs), remembers the outcome, and logs a failure', async () => {
+    const a = await openLog({ verifyIntervalMs: 100 });
+    expect(a.lastVerification).toBeUndefined();
+    a.append(ev());
+    a.append(ev({ actor: 'bob' }));
+    await a.flush();
+    const first = await eventually(() => a.lastVerification?.records === 2 && a.lastVerification, 'the first scheduled verification');
+    expect(first.ok).toBe(true);
+    // An edited record: the next scheduled run finds it.
+    const seg = readdirSync(join(dir, a.chainId)).find((f) => f.endsWith('.jsonl'))!;
+    writeFileSync(join(dir, a.chainId, seg), readFileSync(join(dir, a.chainId, seg), 'utf8').replace('"actor":"bob"', '"actor":"eve"'));
+    const failed = await eventually(() => a.lastVerification?.ok === false && a.lastVerification, 'a scheduled verification to find the edit');
+    expect(failed.at).toBeGreaterThanOrEqual(first.at);
+    await eventually(() => logged.some((l) => l.includes('audit log failed verification') && l.includes('hash mismatch')), 'the failure to be logged');
   });
 });
 

@@ -14,6 +14,13 @@ import { CHAIN_RE, listChains } from './segment-files.ts';
 
 const DAY_MS = 86_400_000;
 
+/** What the last verification found: whether every chain was intact, when (epoch ms), over how many records. */
+export interface LastVerification {
+  ok: boolean;
+  at: number;
+  records: number;
+}
+
 /** Options of an {@link AuditLog}. Only `dir` and `keys` are required. */
 export interface AuditLogOptions {
   /** The audit directory, normally `<stateDir>/audit`. Created (mode 0700) if missing. */
@@ -39,6 +46,12 @@ export interface AuditLogOptions {
   retentionMs?: number;
   /** How often retention runs, ms (first run 10 s after open). Default 1 hour; 0: only when `prune()` is called. */
   pruneIntervalMs?: number;
+  /**
+   * How often every chain is verified on its own, ms (first run a minute after open), so a
+   * tampered log raises an alert (`autoglm_audit_verify_ok`) without anyone asking. Default 0:
+   * only when `verify()` is called; the router passes `AUTOGLM_AUDIT_VERIFY_INTERVAL`.
+   */
+  verifyIntervalMs?: number;
   /** Longest a record waits in memory before it is written, ms. Default 50. */
   flushIntervalMs?: number;
   /** Write at once when this many records wait. Default 500. */
@@ -57,6 +70,7 @@ interface Compiled extends ChainWriterOptions {
   chainId: string | undefined;
   retentionMs: number;
   pruneIntervalMs: number;
+  verifyIntervalMs: number;
 }
 
 /** Chain ids tried per host before giving up: more routers than this on one host share one dir only with explicit ids. */
@@ -76,6 +90,7 @@ function compile(o: AuditLogOptions): Compiled {
     chainId: o.chainId,
     retentionMs: num('retentionMs', o.retentionMs, 180 * DAY_MS, 0),
     pruneIntervalMs: num('pruneIntervalMs', o.pruneIntervalMs, 3_600_000, 0),
+    verifyIntervalMs: num('verifyIntervalMs', o.verifyIntervalMs, 0, 0),
     flushIntervalMs: num('flushIntervalMs', o.flushIntervalMs, 50, 0),
     flushBatch: num('flushBatch', o.flushBatch, 500, 1),
     maxSegmentBytes: num('maxSegmentBytes', o.maxSegmentBytes, 64 * 1024 * 1024, 1),
@@ -100,6 +115,7 @@ export class AuditLog {
   private closing: Promise<void> | undefined;
   /** Anchoring chains written before anchors existed (see {@link adoptLegacyChains}). */
   private adopting: Promise<void> = Promise.resolve();
+  private verified: LastVerification | undefined;
 
   private constructor(
     readonly dir: string,
@@ -140,7 +156,20 @@ export class AuditLog {
       const run = () => void audit.runPrune();
       audit.timers.push(setTimeout(run, Math.min(10_000, o.pruneIntervalMs)).unref(), setInterval(run, o.pruneIntervalMs).unref());
     }
+    if (o.verifyIntervalMs > 0) {
+      const run = () =>
+        void audit.verify().then(
+          (r) => !r.ok && o.log.error('audit log failed verification', { firstBad: r.firstBad }),
+          (err: unknown) => o.log.error('audit verification could not run', { err }),
+        );
+      audit.timers.push(setTimeout(run, Math.min(60_000, o.verifyIntervalMs)).unref(), setInterval(run, o.verifyIntervalMs).unref());
+    }
     return audit;
+  }
+
+  /** The outcome of the last verification in this process (scheduled, or asked for), for metrics and alerts. */
+  get lastVerification(): LastVerification | undefined {
+    return this.verified;
   }
 
   /** The chain this process writes. */
@@ -166,7 +195,9 @@ export class AuditLog {
   async verify(): Promise<VerifyReport> {
     await this.adopting;
     await this.flush().catch(() => undefined);
-    return verifyAuditDir(this.dir, { keys: this.o.keys, ...(this.o.anchors ? { anchors: this.o.anchors } : {}) });
+    const report = await verifyAuditDir(this.dir, { keys: this.o.keys, ...(this.o.anchors ? { anchors: this.o.anchors } : {}) });
+    this.verified = { ok: report.ok, at: Date.now(), records: report.records };
+    return report;
   }
 
   /** Records matching `filter` across every chain, newest first (after writing what is queued here). */

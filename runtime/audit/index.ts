@@ -4,7 +4,7 @@
  * with a router-only key (HMAC chain) and each chain's head anchored outside the files.
  */
 export { AuditLog } from './audit-log.ts';
-export type { AuditLogOptions } from './audit-log.ts';
+export type { AuditLogOptions, LastVerification } from './audit-log.ts';
 
 export type { AuditAction, AuditEvent, AuditOutcome, AuditRecord } from './audit-record.ts';
 export { AUDIT_KEYS_FILE, newAuditKeySpec, parseAuditKeys } from './audit-keys.ts';

@@ -80,6 +80,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** `AUTOGLM_AUDIT_RETENTION`, default 180d: how long audit records are kept; 0 keeps them forever. */
   readonly auditRetentionMs: number;
+  /** `AUTOGLM_AUDIT_VERIFY_INTERVAL`, default 24h: how often the router verifies the whole audit log by itself (`autoglm_audit_verify_ok`); 0: only when asked. */
+  readonly auditVerifyIntervalMs: number;
   /** `AUTOGLM_AUDIT_CHAIN`: this router's audit chain id. Unset: the first free `<hostname>-<n>`. */
   readonly auditChainId: string | undefined;
   /**
@@ -175,6 +177,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     resultTtlMs: r.duration('AUTOGLM_RESULT_TTL', 86_400_000, 1000),
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
+    auditVerifyIntervalMs: r.duration('AUTOGLM_AUDIT_VERIFY_INTERVAL', 86_400_000),
     auditChainId: auditChain(r),
     auditKeys: hmacKeys(r, 'AUTOGLM_AUDIT_KEYS'),
     auditSink: auditSink(r),

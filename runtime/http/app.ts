@@ -31,6 +31,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const scraper = new Scraper({
     router: metrics,
     functionNames: () => deps.functions.list().map((s) => s.name),
+    catalog: () => deps.functions.list(),
+    ...(deps.auditLog ? { audit: () => deps.auditLog!.lastVerification } : {}),
     workers: deps.workers,
     ...(deps.queueStats ? { queues: deps.queueStats } : {}),
   });

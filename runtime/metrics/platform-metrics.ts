@@ -1,4 +1,4 @@
-import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, type BucketCounts, type FunctionStat, type WorkerState } from '../../queue/cluster/index.ts';
+import { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, servingVersions, type BucketCounts, type FunctionStat, type FunctionState, type WorkerState } from '../../queue/cluster/index.ts';
 import { QUEUE_STATES, type QueueCounts } from '../../queue/jobs/index.ts';
 import type { Labels, MetricFamily, Sample } from './exposition.ts';
 import { gauge, histogramSamples } from './instruments.ts';
@@ -10,6 +10,29 @@ export function queueFamilies(counts: ReadonlyMap<string, QueueCounts>): MetricF
     for (const state of QUEUE_STATES) rows.push([{ function: fn, state }, c[state]]);
   }
   return [gauge('autoglm_queue_jobs', 'Jobs in each function queue by state (waiting includes prioritized), read from Redis at scrape time.', rows)];
+}
+
+/**
+ * What the catalogue says of each serving version (routes with weight, or a shadow): its
+ * timeout, so an alert can compare latency with it, and its share of the calls, so a dashboard
+ * shows a canary. Read from the router's copy of the catalogue: no Redis round trip.
+ */
+export function catalogFamilies(states: readonly FunctionState[]): MetricFamily[] {
+  const timeouts: [Labels, number][] = [];
+  const weights: [Labels, number][] = [];
+  for (const s of [...states].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const version of [...servingVersions(s.traffic)].sort()) {
+      const v = s.versions[version];
+      if (!v) continue;
+      const labels = { function: s.name, version, namespace: s.namespace };
+      timeouts.push([labels, v.manifest.timeout / 1000]);
+      weights.push([labels, (s.traffic.routes.find((r) => r.version === version)?.weight ?? 0) / 100]);
+    }
+  }
+  return [
+    gauge('autoglm_function_timeout_seconds', "A serving version's timeout (manifest `timeout`), seconds.", timeouts),
+    gauge('autoglm_function_traffic_share', "Share of a function's calls routed to a version, 0 to 1 (a shadow's copies are not counted).", weights),
+  ];
 }
 
 /** Per-worker figures from the heartbeats; a field a worker does not report gives no series. */

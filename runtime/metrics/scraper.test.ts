@@ -58,4 +58,28 @@ describe('Scraper', () => {
     expect(p.types.has('autoglm_http_requests_total')).toBe(true);
     expect(sampleValue(p, 'process_start_time_seconds')).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);
   });
+
+  it('gives each serving version its timeout and traffic share from the catalogue, and the last audit verification', async () => {
+    const manifest = (timeout: number) => ({ timeout }) as never;
+    const v = (version: string, timeout: number) => ({ version, hash: version, manifest: manifest(timeout), size: 1, createdAt: 0, createdBy: 'a' });
+    const traffic = { stable: 'a1', routes: [{ version: 'a1', weight: 90 }, { version: 'b2', weight: 10 }], shadow: { version: 'c3', percent: 5 }, history: [], updatedAt: 0, updatedBy: 'a' };
+    let verified: { ok: boolean; at: number } | undefined;
+    const scraper = new Scraper({
+      router: new RouterMetrics(),
+      functionNames: () => [],
+      workers: { live: async () => [] },
+      catalog: () => [{ name: 'risk', namespace: 'bank', createdAt: 0, traffic, versions: { a1: v('a1', 30_000), b2: v('b2', 2_000), c3: v('c3', 5_000), old: v('old', 1_000) } }],
+      audit: () => verified,
+    });
+    let p = parseExposition(await scraper.scrape());
+    expect(sampleValue(p, 'autoglm_function_timeout_seconds', { function: 'risk', version: 'b2', namespace: 'bank' })).toBe(2);
+    expect(sampleValue(p, 'autoglm_function_traffic_share', { function: 'risk', version: 'a1', namespace: 'bank' })).toBe(0.9);
+    expect(sampleValue(p, 'autoglm_function_traffic_share', { function: 'risk', version: 'c3', namespace: 'bank' })).toBe(0);
+    expect(findSamples(p, 'autoglm_function_timeout_seconds').map((s) => s.labels.version)).toEqual(['a1', 'b2', 'c3']);
+    expect(p.types.has('autoglm_audit_verify_ok')).toBe(false);
+    verified = { ok: false, at: 1_700_000_000_500 };
+    p = parseExposition(await scraper.scrape());
+    expect(sampleValue(p, 'autoglm_audit_verify_ok')).toBe(0);
+    expect(sampleValue(p, 'autoglm_audit_verify_timestamp_seconds')).toBe(1_700_000_000);
+  });
 });

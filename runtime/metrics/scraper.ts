@@ -1,8 +1,8 @@
-import { withTimeout, type WorkerState } from '../../queue/cluster/index.ts';
+import { withTimeout, type FunctionState, type WorkerState } from '../../queue/cluster/index.ts';
 import { type QueueCounts } from '../../queue/jobs/index.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
-import { queueFamilies, workerFamilies } from './platform-metrics.ts';
+import { catalogFamilies, queueFamilies, workerFamilies } from './platform-metrics.ts';
 import { ProcessMetrics } from './process-metrics.ts';
 import type { RouterMetrics } from './router-metrics.ts';
 
@@ -16,6 +16,10 @@ export interface ScraperOptions {
   queues?: { counts(functions: readonly string[]): Promise<ReadonlyMap<string, QueueCounts>> };
   /** The live workers' heartbeats (`WorkerRoster`). */
   workers: { live(): Promise<WorkerState[]> };
+  /** The router's copy of the catalogue; absent: no per-version series. */
+  catalog?: () => readonly FunctionState[];
+  /** The audit log's last verification (`AuditLog.lastVerification`); absent: no audit series. */
+  audit?: () => { ok: boolean; at: number } | undefined;
   /** Longest wait for Redis before a part is left out of the answer. Default 2000 ms. */
   redisTimeoutMs?: number;
 }
@@ -45,6 +49,17 @@ export class Scraper {
       'Whether this scrape could read a part held in Redis (1) or left it out (0).',
       parts.map(([collector], i) => [{ collector }, settled[i]!.status === 'fulfilled' ? 1 : 0]),
     );
-    return formatExposition([...this.opts.router.collect(), ...fromRedis, success, ...(await this.process.collect())]);
+    const catalog = this.opts.catalog ? catalogFamilies(this.opts.catalog()) : [];
+    return formatExposition([...this.opts.router.collect(), ...catalog, ...this.auditFamilies(), ...fromRedis, success, ...(await this.process.collect())]);
+  }
+
+  /** Whether the audit log last verified intact, and when: no series before the first verification. */
+  private auditFamilies(): MetricFamily[] {
+    const v = this.opts.audit?.();
+    if (!v) return [];
+    return [
+      gauge('autoglm_audit_verify_ok', 'Whether the last verification of the audit log (scheduled by AUTOGLM_AUDIT_VERIFY_INTERVAL, or asked for) found every chain intact (1) or not (0).', [[{}, v.ok ? 1 : 0]]),
+      gauge('autoglm_audit_verify_timestamp_seconds', 'When the audit log was last verified, Unix seconds.', [[{}, Math.floor(v.at / 1000)]]),
+    ];
   }
 }

@@ -13,6 +13,10 @@ import { ApiClient } from '../../runtime/client/api-client.ts';
 import { deployBuiltins } from '../../runtime/registry/builtin-functions.ts';
 import { startRouter, type RouterHandle } from '../../runtime/router-process.ts';
 import { poolEnv } from './pool-env.ts';
+import { eventually } from './eventually.ts';
+
+/** Re-exported: tests import it from here. */
+export { eventually };
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -166,13 +170,3 @@ export async function startPlatform(
   return platform;
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
