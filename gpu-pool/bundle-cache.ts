@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extractBundle, openBundle, sha256 } from '../functions/sdk/bundle/index.ts';
+import { extractBundle, openBundle, sha256, type BundleLimits } from '../functions/sdk/bundle/index.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -20,7 +20,9 @@ export interface BundleSource {
  * a router), verified against its sha256, checked, and extracted to `<dir>/<hash>/`. Bundled code
  * imports the SDK and TensorFlow.js by name; a `node_modules` beside the extracted folders points
  * those names at this worker's own copies, so the bundle and the worker share one SDK (its error
- * classes are compared with `instanceof`).
+ * classes are compared with `instanceof`). A bundle is checked again here, with the node's own
+ * limits (`AUTOGLM_BUNDLE_LIMIT`, `AUTOGLM_BUNDLE_MAX_ENTRIES`): the artifact directory or a
+ * router may hand over an archive no router's deploy check saw.
  */
 export class BundleCache {
   private readonly pending = new Map<string, Promise<string>>();
@@ -30,6 +32,8 @@ export class BundleCache {
   constructor(
     readonly dir: string,
     private readonly source: BundleSource,
+    /** Limits the archive is opened with [the SDK's defaults: 256 MiB, 10,000 members]. */
+    private readonly limits: Partial<BundleLimits> = {},
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.linkModules();
@@ -57,7 +61,7 @@ export class BundleCache {
   private async fetchAndExtract(hash: string, target: string): Promise<string> {
     const archive = await this.fetch(hash);
     if (sha256(archive) !== hash) throw new Error(`bundle ${hash.slice(0, 12)} failed its sha256 check`);
-    const bundle = openBundle(archive);
+    const bundle = await openBundle(archive, this.limits);
     const tmp = join(this.dir, `.${hash}.${randomBytes(4).toString('hex')}`);
     extractBundle(bundle, tmp);
     writeFileSync(join(tmp, '.complete'), hash);

@@ -21,6 +21,8 @@ const handed: PoolConfig = {
   isolation: 'thread',
   artifactsDir: '/s/artifacts',
   bundleCacheDir: '/s/bundles',
+  bundleLimit: 256 * 1024 * 1024,
+  bundleMaxEntries: 10_000,
   routerUrls: [],
   jobLockMs: 30_000,
   stalledIntervalMs: 30_000,

@@ -42,6 +42,8 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   isolation: 'string',
   artifactsDir: 'string',
   bundleCacheDir: 'string',
+  bundleLimit: 'number',
+  bundleMaxEntries: 'number',
   routerUrls: 'strings',
   workerToken: 'string?',
   jobLockMs: 'number',

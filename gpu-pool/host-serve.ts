@@ -60,7 +60,7 @@ function serve(port: HostPort, data: ThreadData, selection: BackendSelection): v
   const bundles =
     data.bundles === 'ask'
       ? { ensure: (hash: string) => bundlesAsked.ask((id) => post({ t: 'bundle', id, hash })) }
-      : new BundleCache(data.bundles.bundleCacheDir, { localDir: data.bundles.artifactsDir });
+      : new BundleCache(data.bundles.bundleCacheDir, { localDir: data.bundles.artifactsDir }, data.bundles.limits);
   const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log, onLog, secrets });
   const aborts = new Map<number, AbortController>();
 

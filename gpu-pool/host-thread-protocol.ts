@@ -4,6 +4,7 @@
  * carry structured clones, so one protocol serves both.
  */
 import type { ErrorRecord, InvocationResult, LogLevel } from '../functions/sdk/index.ts';
+import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice, BackendName } from '../functions/sdk/tf/index.ts';
 import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
 import type { HostInput, HostStats } from './function-host.ts';
@@ -19,7 +20,7 @@ export interface ThreadData {
    * the host side is asked for each bundle (`bundle` messages) and answers with a folder it
    * prepared, so a sandbox never sees the state directory.
    */
-  bundles: { artifactsDir: string; bundleCacheDir: string } | 'ask';
+  bundles: { artifactsDir: string; bundleCacheDir: string; limits: Partial<BundleLimits> } | 'ask';
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { LogLevel, Logger } from '../functions/sdk/index.ts';
+import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
 import type { DeviceSlot, FunctionLogLine, InferenceMode, IsolationLevel } from '../queue/cluster/index.ts';
 import { BundleCache } from './bundle-cache.ts';
@@ -27,6 +28,8 @@ export interface OpenHostOptions {
   artifactsDir: string;
   /** Where this node extracts bundles. */
   bundleCacheDir: string;
+  /** Limits every bundle cache opens archives with. */
+  bundleLimits: Partial<BundleLimits>;
   /** This thread's bundle cache, which may download (it holds the worker token). */
   fetcher: BundleCache;
   secrets: WorkerSecrets;
@@ -55,7 +58,7 @@ export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread
     return { host, thread: host };
   }
   if (o.inference === 'thread') {
-    const thread = await HostThread.start({ slot, backend, gpuModule, logLevel, bundles: { artifactsDir, bundleCacheDir }, log, onLog, secrets: secrets.openFor, onLost: o.onLost });
+    const thread = await HostThread.start({ slot, backend, gpuModule, logLevel, bundles: { artifactsDir, bundleCacheDir, limits: o.bundleLimits }, log, onLog, secrets: secrets.openFor, onLost: o.onLost });
     // Versions whose manifest says `isolation: inline` run here, on the main thread, from the
     // bundles this thread already fetches.
     const host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: o.fetcher, log, onLog, secrets: secrets.open }));
@@ -65,7 +68,7 @@ export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread
   // Imported here: in the default (thread) mode this thread never loads TensorFlow.js (~60 MB).
   const { selectBackend } = await import('../functions/sdk/tf/index.ts');
   const sel = await selectBackend({ choice: backend, gpuModule });
-  const bundles = new BundleCache(bundleCacheDir, { localDir: artifactsDir });
+  const bundles = new BundleCache(bundleCacheDir, { localDir: artifactsDir }, o.bundleLimits);
   const host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log, onLog, secrets: secrets.open });
   log.info('backend selected', { backend: sel.name, simd: sel.simd, skipped: sel.skipped, inference: 'inline' });
   return { host, thread: undefined };

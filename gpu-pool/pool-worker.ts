@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
+import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
 import { FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
@@ -42,6 +43,10 @@ export interface PoolWorkerOptions {
   artifactsDir: string;
   /** Where this node extracts bundles. */
   bundleCacheDir: string;
+  /** Most content a bundle may expand to, bytes (`AUTOGLM_BUNDLE_LIMIT`) [256 MiB]. */
+  bundleLimit?: number;
+  /** Most members of a bundle (`AUTOGLM_BUNDLE_MAX_ENTRIES`) [10,000]. */
+  bundleMaxEntries?: number;
   /** Routers that serve bundles missing from `artifactsDir` [none]. */
   routerUrls?: string[];
   /** A token with the `worker` role, for those downloads. */
@@ -108,7 +113,13 @@ export class PoolWorker {
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
     this.log = opts.log ?? createLogger({ component: 'worker', workerId: this.workerId, device: opts.slot.id }, opts.logLevel);
     const { bundleCacheDir, artifactsDir, routerUrls = [], workerToken } = opts;
-    this.fetcher = new BundleCache(bundleCacheDir, { localDir: artifactsDir, routerUrls: async () => routerUrls, ...(workerToken ? { token: workerToken } : {}) });
+    this.fetcher = new BundleCache(bundleCacheDir, { localDir: artifactsDir, routerUrls: async () => routerUrls, ...(workerToken ? { token: workerToken } : {}) }, this.bundleLimits());
+  }
+
+  /** The limits every bundle cache of this worker opens archives with. */
+  private bundleLimits(): Partial<BundleLimits> {
+    const { bundleLimit, bundleMaxEntries } = this.opts;
+    return { ...(bundleLimit ? { maxBytes: bundleLimit } : {}), ...(bundleMaxEntries ? { maxEntries: bundleMaxEntries } : {}) };
   }
 
   /**
@@ -152,6 +163,7 @@ export class PoolWorker {
       logLevel: o.logLevel,
       artifactsDir: o.artifactsDir,
       bundleCacheDir: o.bundleCacheDir,
+      bundleLimits: this.bundleLimits(),
       fetcher: this.fetcher,
       secrets: this.secrets,
       log,

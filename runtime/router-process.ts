@@ -101,6 +101,8 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const secrets = new SecretStore(producer, config.prefix, cipher);
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
+    maxBundleBytes: config.bundleLimit,
+    maxBundleEntries: config.bundleMaxEntries,
     // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
     // With no live worker there is nothing to judge by; the load check then reports that.
     placement: async (bundle, namespace) => {

@@ -97,6 +97,10 @@ export interface PoolConfig {
   readonly artifactsDir: string;
   /** `AUTOGLM_BUNDLE_CACHE`, default `$AUTOGLM_STATE_DIR/bundles`: where this node extracts bundles. */
   readonly bundleCacheDir: string;
+  /** `AUTOGLM_BUNDLE_LIMIT`, default 256MiB: most content a bundle may expand to when a worker opens it. */
+  readonly bundleLimit: number;
+  /** `AUTOGLM_BUNDLE_MAX_ENTRIES`, default 10,000: most members of a bundle a worker opens. */
+  readonly bundleMaxEntries: number;
   /**
    * `AUTOGLM_ROUTER_URL`: router(s), comma-separated, that serve bundles missing from
    * `artifactsDir` (pool nodes without the router's disk). Needs `AUTOGLM_WORKER_TOKEN`.

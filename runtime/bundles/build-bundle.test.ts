@@ -13,21 +13,21 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const entryOf = (b: BuiltBundle): string => openBundle(b.archive).files.find((f) => f.path === BUNDLE_ENTRY)!.data.toString('utf8');
+const entryOf = async (b: BuiltBundle): Promise<string> => (await openBundle(b.archive)).files.find((f) => f.path === BUNDLE_ENTRY)!.data.toString('utf8');
 /** The modules a bundle imports, each once (esbuild writes one import statement per importing file). */
 const importsOf = (code: string): string[] => [...new Set([...code.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!))].sort();
 
 describe('the SDK faces in a built bundle', () => {
   it('a built-in function importing the SDK by relative path imports both faces by name, copying neither', async () => {
     for (const name of ['risk-scoring', 'customer-reply']) {
-      const code = entryOf(await buildBundle(join(FUNCTIONS, name), { typecheck: false }));
+      const code = await entryOf(await buildBundle(join(FUNCTIONS, name), { typecheck: false }));
       expect(importsOf(code), name).toEqual(['@tensorflow/tfjs', 'node:fs/promises', 'node:path', 'open-autoglm/sdk', 'open-autoglm/sdk/tf']);
       expect(code).not.toMatch(/function folderIO|class Rng/);
     }
   });
 
   it('a function without a model does not import TensorFlow.js', async () => {
-    const code = entryOf(await buildBundle(join(FUNCTIONS, 'echo'), { typecheck: false }));
+    const code = await entryOf(await buildBundle(join(FUNCTIONS, 'echo'), { typecheck: false }));
     expect(importsOf(code)).toEqual(['open-autoglm/sdk']);
   });
 
@@ -49,7 +49,7 @@ describe('the SDK faces in a built bundle', () => {
         '',
       ].join('\n'),
     );
-    const code = entryOf(await buildBundle(dir));
+    const code = await entryOf(await buildBundle(dir));
     expect(importsOf(code)).toEqual(['@tensorflow/tfjs', 'node:path', 'open-autoglm/sdk', 'open-autoglm/sdk/tf']);
   });
 });

@@ -56,8 +56,13 @@ export interface Config {
    * clone, which hands inputs to the inference thread, overflows between 1,000 and 2,000.
    */
   readonly maxJsonDepth: number;
-  /** `AUTOGLM_BUNDLE_LIMIT`, default 256MiB: largest function bundle upload. */
+  /**
+   * `AUTOGLM_BUNDLE_LIMIT`, default 256MiB: largest function bundle upload, and largest content it
+   * may expand to (routers at deploy, workers at load).
+   */
   readonly bundleLimit: number;
+  /** `AUTOGLM_BUNDLE_MAX_ENTRIES`, default 10,000: most members (files and directories) of a bundle. */
+  readonly bundleMaxEntries: number;
   /** `AUTOGLM_LOAD_CHECK_TIMEOUT`, default 60s: how long a deploy waits for a worker to load the new version. */
   readonly loadCheckTimeoutMs: number;
   /** `AUTOGLM_MAX_QUEUE_DEPTH`, default 10000: waiting jobs per function before 503. */
@@ -155,6 +160,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    // A router checks a bundle at deploy and a worker again when it loads it: both apply these.
+    bundleLimit: r.bytes('AUTOGLM_BUNDLE_LIMIT', 256 * 1024 * 1024),
+    bundleMaxEntries: r.int('AUTOGLM_BUNDLE_MAX_ENTRIES', 10_000, 1, 1_000_000),
   };
   const config: Config = {
     ...shared,
@@ -169,7 +177,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
     bodyLimit: r.bytes('AUTOGLM_BODY_LIMIT', 1024 * 1024),
     maxJsonDepth: r.int('AUTOGLM_MAX_JSON_DEPTH', 64, 2, 1000),
-    bundleLimit: r.bytes('AUTOGLM_BUNDLE_LIMIT', 256 * 1024 * 1024),
     loadCheckTimeoutMs: r.duration('AUTOGLM_LOAD_CHECK_TIMEOUT', 60_000, 100),
     maxQueueDepth: r.int('AUTOGLM_MAX_QUEUE_DEPTH', 10_000, 1, 10_000_000),
     groupMax: r.int('AUTOGLM_GROUP_MAX', 32, 1, 1024),

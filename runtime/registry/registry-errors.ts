@@ -1,3 +1,4 @@
+import type { BundleLimitError, BundleLimits } from '../../functions/sdk/bundle/index.ts';
 import { PlatformError } from '../../queue/platform-error.ts';
 
 /**
@@ -8,6 +9,18 @@ export class InvalidBundleError extends PlatformError {
   override readonly name = 'InvalidBundleError';
   constructor(message: string, errors?: { field: string; message: string }[]) {
     super('INVALID_BUNDLE', message, { extra: { field: errors?.[0]?.field ?? 'body', in: 'body', ...(errors ? { errors } : {}) } });
+  }
+}
+
+/**
+ * The archive's content (as it inflates) passes `AUTOGLM_BUNDLE_LIMIT` bytes, or its members
+ * `AUTOGLM_BUNDLE_MAX_ENTRIES`: `limit` says which, `max` its value.
+ */
+export class BundleTooLargeError extends PlatformError {
+  override readonly name = 'BundleTooLargeError';
+  constructor(err: BundleLimitError, limits: BundleLimits) {
+    const [variable, max] = err.limit === 'bytes' ? ['AUTOGLM_BUNDLE_LIMIT', limits.maxBytes] : ['AUTOGLM_BUNDLE_MAX_ENTRIES', limits.maxEntries];
+    super('BUNDLE_TOO_LARGE', `${err.message} (${variable})`, { extra: { field: 'body', in: 'body', limit: err.limit, max } });
   }
 }
 

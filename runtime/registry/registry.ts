@@ -1,18 +1,20 @@
-import { BUNDLE_MANIFEST, BundleFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
+import { BUNDLE_MANIFEST, BundleFormatError, BundleLimitError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
 import { SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/cluster/index.ts';
 import { FunctionLoadError, type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 import { BundlesInCheck } from './bundles-in-check.ts';
 import { manifestSchemaIssues } from './manifest-schemas.ts';
-import { FunctionBusyError, FunctionNotFoundError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
+import { BundleTooLargeError, FunctionBusyError, FunctionNotFoundError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
 
 /** Options of a {@link Registry}. */
 export interface RegistryOptions {
   /** Longest a worker may take to load a candidate at deploy, ms. Default 60,000. */
   loadCheckTimeoutMs?: number;
-  /** Largest uncompressed bundle content, bytes. Default 256 MiB. */
+  /** Largest uncompressed bundle content, bytes (`AUTOGLM_BUNDLE_LIMIT`). Default 256 MiB. */
   maxBundleBytes?: number;
+  /** Most members of a bundle, directories included (`AUTOGLM_BUNDLE_MAX_ENTRIES`). Default 10,000. */
+  maxBundleEntries?: number;
   /**
    * Checks that some device can run the version (its manifest, in its namespace): a reason when
    * none can, else the worker to check its load on when only some may (`checkOn`; absent: any).
@@ -57,7 +59,7 @@ export class Registry {
 
   /**
    * Deploys an archive.
-   * @throws InvalidBundleError, HashMismatchError, SecretMissingError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
+   * @throws InvalidBundleError, BundleTooLargeError, HashMismatchError, SecretMissingError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
    */
   async deploy(
     archive: Buffer,
@@ -66,9 +68,11 @@ export class Registry {
     const hash = sha256(archive);
     if (o.declaredHash && o.declaredHash.toLowerCase() !== hash) throw new HashMismatchError(o.declaredHash, hash);
     let bundle: OpenedBundle;
+    const limits = { maxBytes: this.opts.maxBundleBytes ?? 256 * 1024 * 1024, maxEntries: this.opts.maxBundleEntries ?? 10_000 };
     try {
-      bundle = openBundle(archive, { maxBytes: this.opts.maxBundleBytes ?? 256 * 1024 * 1024 });
+      bundle = await openBundle(archive, limits);
     } catch (err) {
+      if (err instanceof BundleLimitError) throw new BundleTooLargeError(err, limits);
       if (err instanceof BundleFormatError) throw new InvalidBundleError(err.message);
       throw err;
     }

@@ -13,7 +13,7 @@ export interface TestBundle {
  * names and settings: a test that deploys many functions pays for one esbuild run.
  */
 export async function bundleMaker(folder: string): Promise<(name: string, env?: Record<string, string>) => TestBundle> {
-  const base = openBundle((await buildBundle(folder, { typecheck: false })).archive);
+  const base = await openBundle((await buildBundle(folder, { typecheck: false })).archive);
   const manifest = parseYaml(base.files.find((f) => f.path === BUNDLE_MANIFEST)!.data.toString('utf8')) as Record<string, unknown>;
   const rest = base.files.filter((f) => f.path !== BUNDLE_MANIFEST);
   return (name, env) => {

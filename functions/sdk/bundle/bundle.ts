@@ -1,20 +1,24 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { parseManifest, type Manifest } from '../manifest.ts';
-import { BundleFormatError, readTar, writeTar, type TarEntry } from './tar.ts';
+import { BundleFormatError, BundleLimitError, writeTar, type TarEntry } from './tar.ts';
+import { TarReader } from './tar-reader.ts';
 
 /** The bundled handler module inside every bundle (ES module, SDK and TF.js left external). */
 export const BUNDLE_ENTRY = 'index.mjs';
 export const BUNDLE_MANIFEST = 'manifest.yaml';
 
-/** Limits applied when a bundle is opened; defaults fit model-carrying functions. */
+/**
+ * Limits applied when a bundle is opened; defaults fit model-carrying functions. The platform
+ * sets them from `AUTOGLM_BUNDLE_LIMIT` and `AUTOGLM_BUNDLE_MAX_ENTRIES`.
+ */
 export interface BundleLimits {
   /** Uncompressed content, bytes. Default 256 MiB. */
   maxBytes: number;
-  /** Files. Default 10,000. */
+  /** Members (files and directories). Default 10,000. */
   maxEntries: number;
 }
 const DEFAULT_LIMITS: BundleLimits = { maxBytes: 256 * 1024 * 1024, maxEntries: 10_000 };
@@ -41,18 +45,15 @@ export interface OpenedBundle {
 
 /**
  * Opens a bundle and checks it: gzip'd tar of regular files with safe paths, a valid
- * `manifest.yaml`, the bundled entry module, and every artifact the manifest lists.
- * @throws BundleFormatError with a message naming what is wrong
+ * `manifest.yaml`, the bundled entry module, and every artifact the manifest lists. The archive is
+ * inflated as a stream and read as it comes, so a decompression bomb is refused at the limit,
+ * having cost at most the limit in memory, and inflating runs off the event loop.
+ * @throws BundleFormatError with a message naming what is wrong (BundleLimitError for a limit)
  */
-export function openBundle(archive: Buffer, limits: Partial<BundleLimits> = {}): OpenedBundle {
-  const lim = { ...DEFAULT_LIMITS, ...limits };
-  let tar: Buffer;
-  try {
-    tar = gunzipSync(archive, { maxOutputLength: lim.maxBytes + 1024 * 1024 });
-  } catch (err) {
-    throw new BundleFormatError(`not a gzip'd tar archive (${(err as Error).message})`);
-  }
-  const files = readTar(tar, lim);
+export async function openBundle(archive: Buffer, limits: Partial<BundleLimits> = {}): Promise<OpenedBundle> {
+  const reader = new TarReader({ ...DEFAULT_LIMITS, ...limits });
+  await inflateInto(archive, (chunk) => reader.push(chunk));
+  const files = reader.end();
   const byPath = new Map(files.map((f) => [f.path, f]));
   const mf = byPath.get(BUNDLE_MANIFEST);
   if (!mf) throw new BundleFormatError(`${BUNDLE_MANIFEST} is missing from the bundle`);
@@ -72,6 +73,29 @@ export function openBundle(archive: Buffer, limits: Partial<BundleLimits> = {}):
   return { hash, version: versionOf(hash), manifest: parsed.manifest, files };
 }
 
+/** Gunzips `archive` chunk by chunk into `sink`; a throw from `sink` stops inflating there. */
+function inflateInto(archive: Buffer, sink: (chunk: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    let refused = false;
+    gunzip.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      try {
+        sink(chunk);
+      } catch (err) {
+        refused = true;
+        gunzip.destroy();
+        reject(err);
+      }
+    });
+    gunzip.on('error', (err) => {
+      if (!refused) reject(new BundleFormatError(`not a gzip'd tar archive (${err.message})`));
+    });
+    gunzip.on('end', () => resolve());
+    gunzip.end(archive);
+  });
+}
+
 /** Writes an opened bundle's files under `dir` (paths were checked by {@link openBundle}). */
 export function extractBundle(b: OpenedBundle, dir: string): void {
   for (const f of b.files) {
@@ -81,4 +105,4 @@ export function extractBundle(b: OpenedBundle, dir: string): void {
   }
 }
 
-export { BundleFormatError };
+export { BundleFormatError, BundleLimitError };

@@ -42,7 +42,7 @@ async function bundleFrom(path: string, typecheck: boolean, env: Record<string, 
     if (Object.keys(env).length) throw new CliError('--env needs a function folder: a built .tgz is deployed as it is', EXIT.usage);
     const archive = readFileSync(path);
     try {
-      const b = openBundle(archive);
+      const b = await openBundle(archive);
       return { archive, hash: sha256(archive), name: b.manifest.name, version: b.version };
     } catch (err) {
       throw new CliError(`${path} is not a valid bundle: ${(err as Error).message}`, EXIT.build);
