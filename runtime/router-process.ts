@@ -16,7 +16,7 @@ import { ArtifactStore } from './registry/artifact-store.ts';
 import { CatalogMirror } from './registry/catalog-mirror.ts';
 import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
-import { WEBHOOK_KEYS_FILE, WebhookKeys, createWebhookSender } from './webhooks/index.ts';
+import { CallbackGuard, WEBHOOK_KEYS_FILE, WebhookKeys, createWebhookSender, type ResolveHost } from './webhooks/index.ts';
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
 export interface RouterHandle {
@@ -36,6 +36,8 @@ export interface RouterOptions {
   /** Keys sealing job payloads in Redis (shared with the pool). */
   encryptionKeys: Keyring;
   log?: Logger;
+  /** How callback URLs' host names are resolved [the system resolver]; tests hand in one whose answers change. */
+  resolveHost?: ResolveHost;
 }
 
 /** Where bundles are stored on this node: pool workers on the node read the same directory. */
@@ -132,7 +134,7 @@ function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
 }
 
 /** What the HTTP app is handed: the parts, and the router's own hooks (Redis ping, audit, draining). */
-function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; log: Logger; draining: () => boolean }): AppDeps {
+function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; log: Logger; draining: () => boolean }): AppDeps {
   const { config } = opts;
   const { producer, log, auditLog } = ctx;
   return {
@@ -157,6 +159,7 @@ function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; ro
     logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, p.cipher, fn, q), clear: (fn) => clearFunctionLogs(producer, config.prefix, fn) },
     secrets: p.secrets,
     webhookKeys: ctx.webhookKeys,
+    callbackGuard: ctx.callbackGuard,
     limiter: p.limiter,
     log,
     auditLog,
@@ -209,10 +212,12 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   await parts.results.start();
   // Read here, by the router only, like the audit keys: webhooks are sent by routers, never by pools.
   const webhookKeys = new WebhookKeys(parseHmacKeys(config.webhookKeys ?? persistentSecret(config.stateDir, WEBHOOK_KEYS_FILE, () => newHmacKeySpec(`w${Date.now().toString(36)}`))));
-  const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({ keys: webhookKeys }));
+  // One guard checks callback URLs at submission and again at delivery.
+  const callbackGuard = new CallbackGuard({ ...(config.callbackAllow ? { allow: config.callbackAllow } : {}), ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}) });
+  const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({ keys: webhookKeys, guard: callbackGuard, log: log.child({ component: 'webhooks' }) }));
 
   let draining = false;
-  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, log, draining: () => draining }));
+  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, callbackGuard, log, draining: () => draining }));
   const { server, url, port } = await listenHttp(app.fetch, config);
   log.info('router listening', { url, routerId });
 

@@ -1,11 +1,15 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CALLBACK_POLICY } from './callback-policy.ts';
+import { CALLBACK_POLICY, refusedReason } from './callback-policy.ts';
 import type { JobView } from './job-data.ts';
 import type { JobReader } from './job-reader.ts';
 import { CALLBACK_QUEUE } from './names.ts';
 
-/** Sends one webhook; throws when the receiver did not take it (the queue retries with backoff). */
+/**
+ * Sends one webhook; throws when the receiver did not take it (the queue retries with backoff),
+ * or with an error whose `retryable` is false when it must not be sent at all (a refused
+ * address): that fails the delivery at once, recorded as refused with the error's message.
+ */
 export type Deliver = (view: JobView, url: string, attempt: number) => Promise<void>;
 
 /**
@@ -27,7 +31,12 @@ export class CallbackConsumer {
         }
         const url = view.callback?.url;
         if (!url) return;
-        await deliver(view, url, job.attemptsMade + 1);
+        try {
+          await deliver(view, url, job.attemptsMade + 1);
+        } catch (err) {
+          if ((err as { retryable?: unknown }).retryable === false) throw new UnrecoverableError(refusedReason((err as Error).message));
+          throw err;
+        }
       },
       { connection, prefix, concurrency },
     );

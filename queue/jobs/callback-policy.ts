@@ -16,3 +16,18 @@ export const CALLBACK_POLICY = {
 
 /** BullMQ id of the delivery job for invocation `jobId`: one delivery per job, however often enqueued. */
 export const callbackJobId = (jobId: string): string => `cb.${jobId}`;
+
+/**
+ * What a delivery failed at once for (a refused address, a redirect) is recorded as, in BullMQ's
+ * `failedReason`: this prefix, then the reason. The job's view shows the reason (`callback.refused`);
+ * other failures' messages (a receiver's status, a connect error) stay out of it, so an invoker
+ * does not learn more about internal hosts than delivered or failed.
+ */
+const REFUSED_PREFIX = 'refused: ';
+
+/** The `failedReason` recorded for a delivery refused for `reason`. */
+export const refusedReason = (reason: string): string => REFUSED_PREFIX + reason;
+
+/** The reason a delivery was refused, from its `failedReason`; undefined for other failures. */
+export const refusalOf = (failedReason: string | undefined): string | undefined =>
+  failedReason?.startsWith(REFUSED_PREFIX) ? failedReason.slice(REFUSED_PREFIX.length) : undefined;

@@ -120,7 +120,8 @@ export interface JobView {
   /** TensorFlow.js backend of the worker that ran it. */
   backend?: string;
   batchSize?: number;
-  callback?: { url: string; status: 'pending' | 'delivered' | 'failed'; attempts: number };
+  /** The webhook's delivery; `refused` says why it was not sent at all (a refused address, a redirect). */
+  callback?: { url: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; refused?: string };
   /** A job with many inputs: each item's outcome, in input order (once the job has ended). */
   items?: ItemView[];
   /** Inputs the job carries, and how many of them failed (once it has ended). */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
 import { ItemNotCancellableError, JobCancelledError, JobNotCancellableError, JobNotFoundError } from './errors.ts';
 import { decodeFailure, jobOwner, openItemErrors, ownerFrom, type DoneMessage, type ItemResult, type ItemView, type ItemsResult, type JobData, type JobStatus, type JobView } from './job-data.ts';
-import { callbackJobId } from './callback-policy.ts';
+import { callbackJobId, refusalOf } from './callback-policy.ts';
 import { CALLBACK_QUEUE } from './names.ts';
 import { keys } from '../keys.ts';
 import { isSealedApart, type PayloadCipher, functionOfJobId, itemId, splitItemId } from '../cluster/index.ts';
@@ -273,7 +273,8 @@ export class JobReader {
     if (!cb) return { url, status: 'pending', attempts: 0 };
     const state = await cb.getState();
     const status = state === 'completed' ? 'delivered' : state === 'failed' ? 'failed' : 'pending';
-    return { url, status, attempts: cb.attemptsMade };
+    const refused = status === 'failed' ? refusalOf(cb.failedReason) : undefined;
+    return { url, status, attempts: cb.attemptsMade, ...(refused ? { refused } : {}) };
   }
 
   private cancelledView(id: string, t: Tombstone): JobView {

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LogLevel, EnvReader } from '../../functions/sdk/index.ts';
 import { parseKeyring, type NamespaceLimits } from '../../queue/cluster/index.ts';
+import { parseCallbackAllow, type CallbackAllow } from './callback-allow.ts';
 import { childEnvOf } from './child-env.ts';
 import { poolSection, type PoolSection } from './pool-section.ts';
 import { parseHmacKeys } from './hmac-keys.ts';
@@ -37,6 +38,11 @@ export interface Config {
    * and kept in the state directory (`webhook-keys`). Replaces `AUTOGLM_WEBHOOK_SECRET`.
    */
   readonly webhookKeys: string | undefined;
+  /**
+   * `AUTOGLM_CALLBACK_ALLOW`: host names, `*.suffix`es, IPs and subnets webhooks may be posted to
+   * (see `callback-allow.ts`). Unset: every address but loopback, link-local and unspecified ones.
+   */
+  readonly callbackAllow: CallbackAllow | undefined;
   /**
    * `AUTOGLM_ENCRYPTION_KEYS`: `kid:base64key[,kid:base64key…]` (32-byte AES keys, first active) that
    * seal job inputs and outputs in Redis. Unset: one key generated and kept in the state directory.
@@ -172,6 +178,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),
     jwtSecret: r.secret('AUTOGLM_JWT_SECRET', 32),
     webhookKeys: hmacKeys(r, 'AUTOGLM_WEBHOOK_KEYS'),
+    callbackAllow: callbackAllow(r),
     encryptionKeys: keyring(r, role),
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
@@ -207,6 +214,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   requireHttpUrls(r, ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return { ok: true, config: Object.freeze(config) };
+}
+
+function callbackAllow(r: EnvReader): CallbackAllow | undefined {
+  const spec = r.string('AUTOGLM_CALLBACK_ALLOW');
+  if (spec === undefined) return undefined;
+  const parsed = parseCallbackAllow(spec);
+  if (!parsed.ok) r.errors.push(...parsed.errors.map((e) => `AUTOGLM_CALLBACK_ALLOW: ${e}`));
+  return parsed.ok ? parsed.allow : undefined;
 }
 
 function namespaceLimits(r: EnvReader): Record<string, NamespaceLimits> {

@@ -8,7 +8,7 @@ import type { ArtifactStore } from '../registry/artifact-store.ts';
 import type { CatalogMirror } from '../registry/catalog-mirror.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ShadowRunner } from '../registry/shadow-runner.ts';
-import type { WebhookKeys } from '../webhooks/index.ts';
+import type { CallbackGuard, WebhookKeys } from '../webhooks/index.ts';
 import type { InputValidator } from './input-validator.ts';
 
 /** One audited action, as a route reports it; the router adds who, when and the request ids. */
@@ -45,6 +45,8 @@ export interface AppDeps {
   logs: { read(fn: string, q: LogQuery): Promise<LogPage>; clear(fn: string): Promise<void> };
   /** Secrets per namespace: set, listed and removed here, opened only by workers. */
   secrets: Pick<SecretStore, 'set' | 'remove' | 'info' | 'list'>;
+  /** Checks a job's `callbackUrl` at submission (`AUTOGLM_CALLBACK_ALLOW`) [the default rules]. */
+  callbackGuard?: CallbackGuard;
   /** Each namespace's webhook keys, read by receivers' owners through `/v1/webhook-keys` [none: no such route]. */
   webhookKeys?: WebhookKeys;
   /** Per-namespace rate limits and concurrency quotas. */

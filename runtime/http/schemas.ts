@@ -55,7 +55,10 @@ export const SubmitBody = z
       .url({ protocol: /^https?$/ })
       .max(2048)
       .optional()
-      .openapi({ description: 'Receives a signed POST with the final job record.' }),
+      .openapi({
+        description:
+          'Receives a signed POST with the final job record. Refused with 400 `CALLBACK_URL_REFUSED`: loopback, link-local and unspecified addresses, also as what a name resolves to, and, when `AUTOGLM_CALLBACK_ALLOW` is set, what it does not list. Redirects are not followed.',
+      }),
     priority: z
       .number()
       .int()
@@ -109,7 +112,14 @@ export const JobViewSchema = z
     device: z.string().optional(),
     backend: z.string().optional(),
     batchSize: z.number().int().optional(),
-    callback: z.object({ url: z.string(), status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int() }).optional(),
+    callback: z
+      .object({
+        url: z.string(),
+        status: z.enum(['pending', 'delivered', 'failed']),
+        attempts: z.number().int(),
+        refused: z.string().optional().openapi({ description: 'Why the webhook was not sent at all (failed at once): a refused address at delivery time, or a redirect (never followed).' }),
+      })
+      .optional(),
     itemCount: z.number().int().optional().openapi({ description: 'A job with many inputs (bulk, or grouped calls): how many.' }),
     itemsFailed: z.number().int().optional(),
     items: z

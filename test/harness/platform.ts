@@ -12,6 +12,7 @@ import { loadConfig } from '../../runtime/config/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { deployBuiltins } from '../../runtime/registry/builtin-functions.ts';
 import { startRouter, type RouterHandle } from '../../runtime/router-process.ts';
+import type { ResolveHost } from '../../runtime/webhooks/index.ts';
 import { poolEnv } from './pool-env.ts';
 import { eventually } from './eventually.ts';
 
@@ -22,6 +23,12 @@ const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.ur
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 /** The router's webhook master keys (`AUTOGLM_WEBHOOK_KEYS`); a test may set its own. */
 export const WEBHOOK_KEYS = 'w1:webhook-secret-webhook-secret-0123456789';
+
+/**
+ * Environment for a platform whose webhook receivers listen on 127.0.0.1: loopback is refused
+ * unless `AUTOGLM_CALLBACK_ALLOW` lists it by address.
+ */
+export const LOOPBACK_CALLBACKS: Readonly<Record<string, string>> = { AUTOGLM_CALLBACK_ALLOW: '127.0.0.1' };
 
 /** A pool started as a real child process (`gpu-pool/main.ts`), as the launcher runs it. */
 export interface TestPool {
@@ -66,7 +73,15 @@ let seq = 0;
  */
 export async function startPlatform(
   redisUrl: string,
-  opts: { env?: Record<string, string>; pool?: boolean; workers?: number; /** Deploy the function folders in AUTOGLM_FUNCTIONS_DIR (default: echo). Default true. */ deploy?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    pool?: boolean;
+    workers?: number;
+    /** Deploy the function folders in AUTOGLM_FUNCTIONS_DIR (default: echo). Default true. */
+    deploy?: boolean;
+    /** The router's resolver of callback host names [the system's]. */
+    resolveHost?: ResolveHost;
+  } = {},
 ): Promise<TestPlatform> {
   await installTracing({ service: 'autoglm-router' });
   const prefix = opts.env?.AUTOGLM_REDIS_PREFIX ?? `t${process.pid}x${++seq}x${Date.now().toString(36)}`;
@@ -87,7 +102,14 @@ export async function startPlatform(
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const ring = parseKeyring(env.AUTOGLM_ENCRYPTION_KEYS!);
   if (!ring.ok) throw new Error(ring.error);
-  const router = await startRouter({ config: parsed.config, redisUrl, jwtSecret: JWT_SECRET, encryptionKeys: ring.ring, log: createLogger({ test: true }, 'error') });
+  const router = await startRouter({
+    config: parsed.config,
+    redisUrl,
+    jwtSecret: JWT_SECRET,
+    encryptionKeys: ring.ring,
+    log: createLogger({ test: true }, 'error'),
+    ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
+  });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, ...(env.AUTOGLM_REDIS_CA ? { tls: { ca: readFileSync(env.AUTOGLM_REDIS_CA) } } : {}) });
   redis.on('error', () => undefined);
   const adminToken = await router.verifier.mint({ sub: 'test-admin', roles: ['admin'] });

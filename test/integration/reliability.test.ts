@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../runtime/webhooks/index.ts';
-import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { LOOPBACK_CALLBACKS, eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 let redis: TestRedis;
@@ -62,7 +62,7 @@ describe('webhook callbacks', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     try {
-      p = await startPlatform(redis.url);
+      p = await startPlatform(redis.url, { env: LOOPBACK_CALLBACKS });
       const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'call me' }, callbackUrl: url });
       await eventually(async () => received.length >= 2, 'the second delivery');
       const ok = received[1]!;
@@ -96,7 +96,7 @@ describe('webhook callbacks', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      p = await startPlatform(redis.url);
+      p = await startPlatform(redis.url, { env: LOOPBACK_CALLBACKS });
       await p.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' }, callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
       await eventually(async () => bodies.length >= 1, 'a delivery');
       const payload = JSON.parse(bodies[0]!);

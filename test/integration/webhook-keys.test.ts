@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../runtime/webhooks/index.ts';
 import { bundleMaker } from '../harness/bundles.ts';
-import { WEBHOOK_KEYS, eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { LOOPBACK_CALLBACKS, WEBHOOK_KEYS, eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const TEAM_MARK = fileURLToPath(new URL('../fixtures/functions/team-mark/', import.meta.url));
@@ -88,7 +88,7 @@ describe('webhook keys per namespace', () => {
   const token: Record<string, string> = {};
 
   beforeAll(async () => {
-    p = await startPlatform(redis.url);
+    p = await startPlatform(redis.url, { env: LOOPBACK_CALLBACKS });
     await deployTeamFunctions(p);
     const mint = (sub: string, roles: string[], namespaces: string[]) => p.router.verifier.mint({ sub, roles, namespaces });
     token.aDeployer = await mint('a-deployer', ['deployer'], ['team-a']);
@@ -159,7 +159,7 @@ describe('rotating the webhook master key', () => {
     const oldKey = (await before.call('GET', '/v1/webhook-keys?namespace=team-a')).json.keys[0].key as string;
     await before.stop();
 
-    during = await startPlatform(redis.url, { env: { AUTOGLM_WEBHOOK_KEYS: `w2:a-new-master-key-a-new-master-key-0123,${WEBHOOK_KEYS}` } });
+    during = await startPlatform(redis.url, { env: { ...LOOPBACK_CALLBACKS, AUTOGLM_WEBHOOK_KEYS: `w2:a-new-master-key-a-new-master-key-0123,${WEBHOOK_KEYS}` } });
     await deployTeamFunctions(during);
     const keys = (await during.call('GET', '/v1/webhook-keys?namespace=team-a')).json.keys as { id: string; key: string; active: boolean }[];
     expect(keys.map((k) => [k.id, k.active])).toEqual([

@@ -8,6 +8,7 @@ import { canonicalJson } from '../../audit/index.ts';
 import { authorize, authorizeNamed } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/catalog-mirror.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
+import { CallbackGuard } from '../../webhooks/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
@@ -157,6 +158,7 @@ function jobRequest(
 /** `POST /v1/functions/{name}/invoke` (synchronous) and `POST /v1/functions/{name}/jobs` (asynchronous). */
 export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
+  const callbackGuard = deps.callbackGuard ?? new CallbackGuard();
 
   app.openAPIRegistry.registerPath(documented(invokeRoute, InvokeHeaders));
   app.openapi({ ...invokeRoute, hide: true }, async (c) => {
@@ -193,6 +195,8 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const headers = namedHeaders(c, SubmitHeaders);
     const { rec, shadow } = resolveFunction(deps, c, c.req.valid('param').name, headers['x-routing-key']);
     checkInputs(deps, rec, body);
+    // Refused here, where the caller can fix it, rather than failing unseen at delivery.
+    if (body.callbackUrl) await callbackGuard.check(body.callbackUrl);
     const { span, ...trace } = startSpan(c, rec.name, 'async');
     const inputJson = sentJson(c, body.inputs ? 'inputs' : 'input');
     const newId = newJobId(rec.name);

@@ -1,0 +1,41 @@
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request a {@link HttpReceiver} got. */
+export interface Received {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A real HTTP server recording every request it gets (webhook receivers, redirect targets). */
+export interface HttpReceiver {
+  /** `http://<host>:<port>`. */
+  readonly origin: string;
+  readonly port: number;
+  readonly received: Received[];
+  close(): Promise<void>;
+}
+
+/** Starts a receiver on `host` (a free port) that answers each request with `answer` (default 204). */
+export async function startReceiver(host: string, answer: (res: ServerResponse, req: Received) => void = (res) => res.writeHead(204).end()): Promise<HttpReceiver> {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const r = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+      received.push(r);
+      answer(res, r);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
