@@ -52,6 +52,11 @@ describe('CallbackGuard.check (at submission), default rules', () => {
     expect(await verdict(guard, 'http://slow.internal/')).toBe('admitted');
   });
 
+  it('does not wait on a resolver that never answers: the name is let through, and delivery checks it again', async () => {
+    const hung = new CallbackGuard({ resolve: () => new Promise(() => undefined) });
+    expect(await verdict(hung, 'http://hung.internal/')).toBe('admitted');
+  });
+
   it('resolves with the system resolver by default: localhost is loopback', async () => {
     expect(await verdict(new CallbackGuard(), 'http://localhost:8080/')).toMatch(/^callbackUrl: localhost resolves to (127\.0\.0\.1|::1), a loopback address$/);
   });

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { withTimeout } from '../../queue/cluster/index.ts';
 import { PlatformError } from '../../queue/platform-error.ts';
 import type { CallbackAllow } from '../config/index.ts';
 import { CallbackRules, canonicalAddress } from './callback-rules.ts';
@@ -20,6 +21,13 @@ export class CallbackRefusedError extends PlatformError {
 export type ResolveHost = (host: string) => Promise<readonly LookupAddress[]>;
 
 const systemResolve: ResolveHost = (host) => dnsLookup(host, { all: true });
+
+/**
+ * Longest a submission waits for its callback host to resolve, ms: a slow DNS server must not
+ * hold the request (nor the threads `dns.lookup` runs on) for long. Past it the name is let
+ * through, as for any resolver failure: delivery resolves and checks it again.
+ */
+const SUBMIT_LOOKUP_MS = 2_000;
 
 /** Options of {@link CallbackGuard}. */
 export interface CallbackGuardOptions {
@@ -73,7 +81,7 @@ export class CallbackGuard {
     if (name === undefined) return;
     let addresses: readonly LookupAddress[];
     try {
-      addresses = await this.resolve(name);
+      addresses = await withTimeout(this.resolve(name), SUBMIT_LOOKUP_MS);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOTFOUND' || code === 'ENODATA') throw new CallbackRefusedError(`${name} does not resolve`);
