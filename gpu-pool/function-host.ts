@@ -1,3 +1,4 @@
+import { DriftCounter, type DriftDelta } from './drift-counter.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BUNDLE_ENTRY } from '../functions/sdk/bundle/index.ts';
@@ -75,6 +76,8 @@ export interface Host {
    */
   reload(keys: readonly string[]): void;
   stats(): HostStats;
+  /** Inputs counted into their versions' drift baselines since the last call (see `DriftCounter`). */
+  takeDrift(): DriftDelta[];
   /** Unloads everything. */
   close(): Promise<void>;
 }
@@ -146,6 +149,7 @@ export class FunctionHost implements Host {
   private handled = 0;
   private calls = 0;
   private readonly perVersion = new RunRecorder();
+  private readonly drift = new DriftCounter();
   /** Loads run one at a time when measured, so each one's tensor bytes are its own. */
   private loadTurn: Promise<unknown> = Promise.resolve();
   /**
@@ -233,6 +237,10 @@ export class FunctionHost implements Host {
       tensors: this.opts.numTensors?.(),
       functions: this.perVersion.view(),
     };
+  }
+
+  takeDrift(): DriftDelta[] {
+    return this.drift.take();
   }
 
   /** Resolves once every unload started so far has finished (tests check tensor counts after it). */
@@ -344,6 +352,8 @@ export class FunctionHost implements Host {
     if (!Array.isArray(out) || out.length !== items.length) {
       throw new BadBatchResultError(`${rec.name}: handle returned ${Array.isArray(out) ? out.length : typeof out} results for ${items.length} inputs`);
     }
+    // After the batch, so watching drift never delays an answer's computation.
+    this.drift.count(rec, loaded.def.features, items.map((i) => i.data.input));
     return out.map((r) => (r instanceof Error ? { error: functionErrorRecord(r) } : { output: r }));
   }
 

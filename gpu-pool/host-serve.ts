@@ -129,7 +129,7 @@ function serve(port: HostPort, data: ThreadData, selection: BackendSelection): v
         void answer(m.id, host.close());
         break;
       case 'ping':
-        post({ t: 'pong', stats: host.stats(), rss: process.memoryUsage().rss });
+        post({ t: 'pong', stats: host.stats(), rss: process.memoryUsage().rss, drift: host.takeDrift() });
         break;
     }
   });

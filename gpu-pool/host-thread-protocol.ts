@@ -7,6 +7,7 @@ import type { ErrorRecord, InvocationResult, LogLevel } from '../functions/sdk/i
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice, BackendName } from '../functions/sdk/tf/index.ts';
 import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
+import type { DriftDelta } from './drift-counter.ts';
 import type { HostInput, HostStats } from './function-host.ts';
 
 /** `workerData` of the inference thread; the command-line argument of a sandbox process. */
@@ -67,7 +68,7 @@ export type FromThread =
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: string }
   /** `rss`: the resident memory of the process it runs in (a sandbox's counts toward its worker's memory limit). */
-  | { t: 'pong'; stats: HostStats; rss: number }
+  | { t: 'pong'; stats: HostStats; rss: number; drift: DriftDelta[] }
   /**
    * The secrets a version's manifest lists, asked for as it loads: they are opened on the main
    * thread, which holds the keys, and only those of a version the main thread knows are given.

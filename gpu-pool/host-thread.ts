@@ -1,3 +1,4 @@
+import { mergeDrift, type DriftDelta } from './drift-counter.ts';
 import { Worker } from 'node:worker_threads';
 import { fromErrorRecord, toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
 import type { BackendSelection } from '../functions/sdk/tf/index.ts';
@@ -72,6 +73,7 @@ export class HostThread implements Host {
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
   private lastRss: number | undefined;
+  private drift: DriftDelta[] = [];
   private pingSentAt: number | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private lost: Error | undefined;
@@ -242,6 +244,13 @@ export class HostThread implements Host {
     this.die(new Error('killed: it stopped answering'));
   }
 
+  /** Drift counts the other side sent with its pongs since the last call (see `DriftCounter`). */
+  takeDrift(): DriftDelta[] {
+    const out = this.drift;
+    this.drift = [];
+    return out;
+  }
+
   /** Unloads everything and stops the thread. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -279,6 +288,7 @@ export class HostThread implements Host {
       this.pingSentAt = undefined;
       this.lastStats = m.stats;
       this.lastRss = m.rss;
+      if (m.drift?.length) this.drift = mergeDrift(this.drift, m.drift);
     } else if (m.t === 'done') {
       for (const { id, result } of m.results) {
         // The other side runs function code: its errors speak only as function code may.

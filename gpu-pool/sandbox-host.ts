@@ -12,6 +12,8 @@ import { CatalogIndex, versionKey } from './catalog-index.ts';
 import { buildSandboxRuntime, makeSandboxDirs, sandboxRoot, type SandboxDirs, type SandboxLaunch } from './sandbox-launch.ts';
 import { startSandbox } from './sandbox-process.ts';
 import { noCounters, sumCounters, type HostCounters } from './stats-sum.ts';
+import { mergeDrift, type DriftDelta } from './drift-counter.ts';
+import type { DriftBaseline } from '../functions/sdk/drift/index.ts';
 import type { WorkerSecrets } from './worker-secrets.ts';
 
 /** Options of {@link SandboxHost.open}. */
@@ -221,6 +223,24 @@ export class SandboxHost implements Host {
   }
 
   /**
+   * Every sandbox's drift counts since the last call, each sandbox's taken only for versions of
+   * its own namespace, with bins as their baseline has: a sandbox runs function code, and must
+   * not count into another team's figures.
+   */
+  takeDrift(): DriftDelta[] {
+    const out: DriftDelta[] = [];
+    for (const box of this.live) {
+      for (const d of box.host.takeDrift()) {
+        const rec = box.ns === undefined ? undefined : this.index.find(d.fn, d.version);
+        if (!rec || rec.namespace !== box.ns || !rec.driftBaseline) continue;
+        const counts = plausibleCounts(d.counts, rec.driftBaseline);
+        if (counts) out.push({ fn: d.fn, version: d.version, counts, skipped: count(d.skipped) });
+      }
+    }
+    return mergeDrift([], out);
+  }
+
+  /**
    * 0: a hung sandbox is this host's to kill (see `killHung`), not a reason for the supervisor to
    * replace the worker and every other namespace's sandbox with it. The worker's own loop is
    * still watched.
@@ -400,4 +420,19 @@ export class SandboxHost implements Host {
     rmSync(box.dirs.view, { recursive: true, force: true });
     rmSync(box.dirs.tmp, { recursive: true, force: true });
   }
+}
+
+/** A non-negative integer, or 0: what a count from function code's side may be. */
+const count = (n: unknown): number => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : 0);
+
+/** `counts` when every feature of the baseline has one count per bin, sanitised; undefined otherwise. */
+function plausibleCounts(counts: unknown, baseline: DriftBaseline): Record<string, number[]> | undefined {
+  if (typeof counts !== 'object' || counts === null) return undefined;
+  const out: Record<string, number[]> = {};
+  for (const [name, f] of Object.entries(baseline.features)) {
+    const c = (counts as Record<string, unknown>)[name];
+    if (!Array.isArray(c) || c.length !== f.edges.length + 1) return undefined;
+    out[name] = c.map(count);
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { mergeDrift, type DriftDelta } from './drift-counter.ts';
 import type { InvocationResult } from '../functions/sdk/index.ts';
 import type { FunctionRecord } from '../queue/cluster/index.ts';
 import type { Host, HostInput, HostStats } from './function-host.ts';
@@ -65,6 +66,10 @@ export class SplitHost implements Host {
       // A version runs on one of the two: its figures are in one list only.
       functions: [...t.functions, ...i.functions],
     };
+  }
+
+  takeDrift(): DriftDelta[] {
+    return mergeDrift(this.thread.takeDrift(), this.inline.takeDrift());
   }
 
   async close(): Promise<void> {

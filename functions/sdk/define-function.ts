@@ -52,6 +52,13 @@ export interface FunctionSpec<I, O, S> {
   handle: (inputs: I[], state: S, ctx: InvocationContext) => Promise<BatchResult<O>[]> | BatchResult<O>[];
   /** Releases what `load` acquired (tensors, handles) when the version is unloaded. */
   unload?: (state: S) => Promise<void> | void;
+  /**
+   * The numbers of an input the platform watches for drift (manifest `drift`): named as in the
+   * version's baseline, computed as the training script computed them for it. Runs once per
+   * input after its batch, synchronously; keep it cheap. A feature left out (or not finite) is
+   * not counted for that input.
+   */
+  features?: (input: I) => Record<string, number>;
 }
 
 /** A defined function: the shape the pool loads from a handler module's default export. */

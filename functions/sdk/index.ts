@@ -27,3 +27,5 @@ export { createLogger } from './logger.ts';
 export type { LogLevel, Logger } from './logger.ts';
 export { EnvReader } from './env-reader.ts';
 export { Rng } from './rng.ts';
+export { buildBaseline } from './drift/index.ts';
+export type { DriftBaseline, FeatureBaseline } from './drift/index.ts';

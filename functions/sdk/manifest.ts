@@ -97,6 +97,24 @@ export const manifestSchema = z
       .max(50)
       .refine((a) => new Set(a).size === a.length, 'lists a secret twice')
       .default([]),
+    /**
+     * Watch live inputs for drift from the training data: the handler module's `features(input)`
+     * maps each input to named numbers, counted into the bins of `baseline` (a JSON file in the
+     * folder, made by the training script: `buildBaseline` of the SDK's drift module) over a
+     * sliding `window`; the population stability index per feature is `warn` from `warn`, `drift`
+     * from `drift`, once `minCount` values were seen. Absent: no drift watch.
+     */
+    drift: z
+      .object({
+        baseline: z.string().min(1),
+        window: duration.default(3_600_000).refine((ms) => ms >= 60_000 && ms <= 86_400_000, 'must be between 1m and 24h'),
+        minCount: z.number().int().min(1).max(10_000_000).default(500),
+        warn: z.number().positive().default(0.1),
+        drift: z.number().positive().default(0.2),
+      })
+      .strict()
+      .refine((d) => d.warn <= d.drift, { message: 'warn must not be above drift', path: ['warn'] })
+      .optional(),
   })
   .strict();
 

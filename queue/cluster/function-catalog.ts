@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Manifest } from '../../functions/sdk/index.ts';
+import type { DriftBaseline } from '../../functions/sdk/drift/index.ts';
 import { keys } from '../keys.ts';
 
 /** One immutable, content-addressed version of a function. */
@@ -13,6 +14,8 @@ export interface VersionRecord {
   size: number;
   createdAt: number;
   createdBy: string;
+  /** The version's drift baseline (manifest `drift.baseline`, read from its bundle at deploy). */
+  driftBaseline?: DriftBaseline;
 }
 
 /** How calls are spread over versions. Weights are percentages summing to 100 (or no routes). */
@@ -44,6 +47,7 @@ export interface FunctionRecord {
   version: string;
   hash: string;
   manifest: Manifest;
+  driftBaseline?: DriftBaseline;
 }
 
 /** The versions of a function that take traffic (weight above 0) or a shadow's copies. */
@@ -54,7 +58,7 @@ export function servingVersions(t: TrafficTable): Set<string> {
 /** The record of `version` of `state`, or undefined. */
 export function recordOf(state: FunctionState, version: string): FunctionRecord | undefined {
   const v = state.versions[version];
-  return v && { name: state.name, namespace: state.namespace, version: v.version, hash: v.hash, manifest: v.manifest };
+  return v && { name: state.name, namespace: state.namespace, version: v.version, hash: v.hash, manifest: v.manifest, ...(v.driftBaseline ? { driftBaseline: v.driftBaseline } : {}) };
 }
 
 /** Thrown by an update function to abort a catalogue change with a reason. */

@@ -69,7 +69,9 @@ export async function buildBundle(folder: string, opts: BuildOptions = {}): Prom
   const problems: string[] = [];
   if (!isSafePath(manifest.entry) || !(await isFile(entry))) problems.push(`entry file ${manifest.entry} is missing`);
   const artifacts: TarEntry[] = [];
-  for (const a of manifest.artifacts) {
+  // The drift baseline ships like an artifact, listed or not.
+  const shipped = manifest.drift && !manifest.artifacts.includes(manifest.drift.baseline) ? [...manifest.artifacts, manifest.drift.baseline] : manifest.artifacts;
+  for (const a of shipped) {
     if (!isSafePath(a) || a === BUNDLE_ENTRY || a === BUNDLE_MANIFEST) {
       problems.push(`artifact path ${JSON.stringify(a)} must be a plain relative path inside the folder`);
       continue;

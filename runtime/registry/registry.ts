@@ -120,7 +120,7 @@ export class Registry {
       }
       check = { worker: outcome.report.workerId, device: outcome.report.device, loadMs: outcome.report.loadMs };
     }
-    const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by };
+    const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by, ...(bundle.driftBaseline ? { driftBaseline: bundle.driftBaseline } : {}) };
     const next = await this.catalog.update(name, (cur) => {
       if (cur && cur.namespace !== namespace) throw new NamespaceMismatchError(name, cur.namespace, namespace);
       const base: FunctionState = cur ?? { name, namespace, createdAt: Date.now(), versions: {}, traffic: emptyTraffic(o.by) };

@@ -1,3 +1,4 @@
+import { baselineProblem, type DriftBaseline } from '../drift/index.ts';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -41,6 +42,8 @@ export interface OpenedBundle {
   version: string;
   manifest: Manifest;
   files: TarEntry[];
+  /** The manifest's `drift.baseline`, read and checked; absent without `drift`. */
+  driftBaseline?: DriftBaseline;
 }
 
 /**
@@ -69,8 +72,23 @@ export async function openBundle(archive: Buffer, limits: Partial<BundleLimits> 
   for (const a of parsed.manifest.artifacts) {
     if (!byPath.has(a)) throw new BundleFormatError(`artifact ${a} listed in the manifest is missing from the bundle`);
   }
+  const driftBaseline = parsed.manifest.drift ? readBaseline(parsed.manifest.drift.baseline, byPath.get(parsed.manifest.drift.baseline)) : undefined;
   const hash = sha256(archive);
-  return { hash, version: versionOf(hash), manifest: parsed.manifest, files };
+  return { hash, version: versionOf(hash), manifest: parsed.manifest, files, ...(driftBaseline ? { driftBaseline } : {}) };
+}
+
+/** The drift baseline file, parsed and checked. */
+function readBaseline(path: string, file: TarEntry | undefined): DriftBaseline {
+  if (!file) throw new BundleFormatError(`drift.baseline ${path} is missing from the bundle`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(file.data.toString('utf8'));
+  } catch (err) {
+    throw new BundleFormatError(`drift.baseline ${path} is not JSON: ${(err as Error).message}`);
+  }
+  const problem = baselineProblem(raw);
+  if (problem) throw new BundleFormatError(`drift.baseline ${path}: ${problem}`);
+  return raw as DriftBaseline;
 }
 
 /** Gunzips `archive` chunk by chunk into `sink`; a throw from `sink` stops inflating there. */
