@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
-import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus } from '../queue/jobs/index.ts';
+import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
 import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
@@ -215,6 +215,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   // One guard checks callback URLs at submission and again at delivery.
   const callbackGuard = new CallbackGuard({ ...(config.callbackAllow ? { allow: config.callbackAllow } : {}), ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}) });
   const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({ keys: webhookKeys, guard: callbackGuard, log: log.child({ component: 'webhooks' }) }));
+  const retention = new RetentionSweeper(parts.queues, {
+    resultTtlMs: config.resultTtlMs,
+    failedTtlMs: config.failedTtlMs,
+    functions: () => parts.functions.list().map((f) => f.name),
+    onError: (err) => log.warn('could not remove expired jobs; trying again at the next sweep', { err }),
+  });
+  retention.start();
 
   let draining = false;
   const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, callbackGuard, log, draining: () => draining }));
@@ -234,6 +241,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       const closing = (async () => {
         await parts.shadowStats.flush().catch(() => undefined);
         await callbacks.close();
+        await retention.close();
         await parts.checker.close();
         await stopWatch();
         await parts.queues.close();

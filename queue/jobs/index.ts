@@ -32,6 +32,8 @@ export type { SubmitRequest, SubmitterOptions } from './job-submitter.ts';
 export { ResultBus } from './result-bus.ts';
 export type { ResultBusOptions } from './result-bus.ts';
 export { JobReader } from './job-reader.ts';
+export { RetentionSweeper } from './retention-sweeper.ts';
+export type { RetentionOptions } from './retention-sweeper.ts';
 export { CallGrouper } from './call-grouper.ts';
 export type { GrouperOptions, PendingCall, SyncCall } from './call-grouper.ts';
 export { CallbackConsumer } from './callback-consumer.ts';
