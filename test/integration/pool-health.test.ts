@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../harness/platform.ts';
 import { functionSet, lines, poolSuite } from './pool-helpers.ts';
@@ -66,5 +67,39 @@ describe('worker crashes', () => {
     }, "the slot's new worker in /readyz");
     expect(slot).toMatchObject({ device: 'cpu:0', kind: 'cpu', state: 'running', restarts: 1, lastRestart: 'exited' });
     expect(Date.parse(slot.lastRestartAt)).toBeGreaterThan(0);
+  });
+
+  it('a worker killed with SIGKILL while a dynamic batch is in a model handler on its inference thread: every item completes exactly once, on the replacement', async () => {
+    // batch-gate: a TF.js model batching up to 8 for up to 500 ms; it records each batch's members,
+    // then holds the batch until the gate file exists, so the kill lands while the batch is in the handler.
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('batch-gate'), AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', ...ON_THREADS } });
+    const [batchFile, doneFile, gate] = [countFile(), countFile(), countFile()];
+    const items = [0, 1, 2, 3, 4, 5];
+    const ids = await Promise.all(items.map(async (item) => (await p.call('POST', '/v1/functions/batch-gate/jobs', { input: { item, batchFile, doneFile, gate } })).json.id as string));
+    const held = await eventually(async () => lines(batchFile)[0], 'a batch to reach the handler');
+    const [victim, where, members] = held.split(' ');
+    expect(where).toBe('thread');
+    const batch = members!.split(',').map(Number);
+    expect(batch.length).toBeGreaterThan(1);
+    expect(lines(doneFile)).toEqual([]);
+
+    process.kill(Number(victim), 'SIGKILL');
+    writeFileSync(gate, '');
+    const done = await Promise.all(ids.map((id) => succeeded(id, `job ${id} to complete after the kill`)));
+    const w = await replacement(Number(victim));
+
+    // Each item's run completed once, none on the dead worker, and the answer is that run's.
+    const completed = lines(doneFile).map((l) => l.split(' ').map(Number) as [number, number]);
+    expect(completed.map(([, item]) => item).sort((a, b) => a - b)).toEqual(items);
+    for (const [pid] of completed) expect(pid).toBe(w.pid);
+    for (const j of done) {
+      expect(j.output.pid).toBe(w.pid);
+      expect(j.output.score).toBeGreaterThan(0);
+      expect(j.output.score).toBeLessThan(1);
+    }
+    // The replacement started each job again (alone: it had stalled), on its inference thread.
+    const rerun = lines(batchFile).slice(1).map((l) => l.split(' '));
+    for (const [pid, thread] of rerun) expect([Number(pid), thread]).toEqual([w.pid, 'thread']);
+    expect(rerun.flatMap(([, , m]) => m!.split(',').map(Number)).sort((a, b) => a - b)).toEqual(items);
   });
 });
