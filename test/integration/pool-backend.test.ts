@@ -13,6 +13,7 @@ import { PoolRoster, WorkerRoster, newKeyringSpec, placeFunction } from '../../q
 import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { poolEnv } from '../harness/pool-env.ts';
+import { probeGpuModule, type GpuModuleState } from '../harness/gpu-module.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { fixturePath, functionSet, storedResult, workers } from './pool-helpers.ts';
 
@@ -75,32 +76,62 @@ describe('backend selection in a real worker', () => {
     expect((await workers(p)).map((w) => w.backend)).toEqual(['cpu']);
   });
 
-  it('a worker refuses to start on a forced backend that does not load, naming it', async () => {
-    const pool = spawn(process.execPath, [...TS_EXEC_ARGV, fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url))], {
-      env: poolEnv({ PATH: process.env.PATH, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: 'forced', AUTOGLM_WORKERS: '1', AUTOGLM_TF_BACKEND: 'tensorflow', AUTOGLM_STATE_DIR: join(redis.dir, 'forced'), AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t') }),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    pool.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const conn = new Redis(redis.url);
-    try {
-      await eventually(async () => stderr.includes('worker cannot start'), 'the worker to give up', 30_000);
-      expect(stderr).toMatch(/BACKEND_UNAVAILABLE|backend 'tensorflow' is not available/);
-      expect(stderr).toMatch(/not installed/);
-      // No worker heartbeat, but the pool says what its slot is doing: crash-looping.
-      const [slot] = await eventually(async () => {
-        const [pool] = await new PoolRoster(conn, 'forced').live();
-        return pool && pool.slots[0]!.restarts >= 2 && pool.slots;
-      }, 'the crash loop in the pool registry');
-      expect(slot).toMatchObject({ device: 'cpu:0', lastRestart: 'exited' });
-      expect(['backoff', 'starting']).toContain(slot!.state);
-      expect(await new WorkerRoster(conn, 'forced').liveCount()).toBe(0);
-    } finally {
-      pool.kill('SIGTERM');
-      conn.disconnect();
-    }
+  // The GPU package is absent on the build machines and installed by `npm ci` on GPU hosts: a worker
+  // forced onto `tensorflow` must run on it where it loads, and refuse to start, saying why, where not.
+  it('a worker forced onto tensorflow runs on it where the GPU module loads, and refuses to start, naming why, where not', async () => {
+    await expectForcedTensorflowWorker('forced', {}, await probeGpuModule());
+  });
+
+  it('a worker forced onto tensorflow refuses to start when the GPU module throws on load, and runs on it when it loads', async () => {
+    // At thread isolation: a sandbox (uid 65534) would import the fixtures from a checkout it may not read.
+    const onThreads = { AUTOGLM_ISOLATION: 'thread' };
+    await expectForcedTensorflowWorker('forced-throws', { ...onThreads, AUTOGLM_TF_GPU_MODULE: fixturePath('backends/throws-on-load.ts') }, { installed: true, loads: false, reason: 'libcudart.so.11.0' });
+    await expectForcedTensorflowWorker('forced-loads', { ...onThreads, AUTOGLM_TF_GPU_MODULE: fixturePath('backends/fake-tensorflow.ts') }, { installed: true, loads: true });
   });
 });
+
+/**
+ * Starts a pool of one worker forced onto `tensorflow` (under its own key prefix) and checks what
+ * `gpu`, the GPU module's state, requires: a live worker on `tensorflow`, or a worker that gives up
+ * naming the backend and the reason while its slot crash-loops.
+ */
+async function expectForcedTensorflowWorker(prefix: string, env: Record<string, string>, gpu: GpuModuleState): Promise<void> {
+  const pool = spawn(process.execPath, [...TS_EXEC_ARGV, fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url))], {
+    env: poolEnv({ PATH: process.env.PATH, REDIS_URL: redis.url, AUTOGLM_REDIS_PREFIX: prefix, AUTOGLM_WORKERS: '1', AUTOGLM_TF_BACKEND: 'tensorflow', AUTOGLM_STATE_DIR: join(redis.dir, prefix), AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('t'), ...env }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  pool.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => pool.once('exit', () => resolve()));
+  const conn = new Redis(redis.url);
+  try {
+    if (gpu.installed && gpu.loads) {
+      const [w] = await eventually(async () => {
+        const live = await new WorkerRoster(conn, prefix).live();
+        return live.length === 1 && live;
+      }, 'a live worker on tensorflow', 60_000);
+      expect(w!.backend).toBe('tensorflow');
+      expect(stderr).not.toMatch(/worker cannot start/);
+      return;
+    }
+    await eventually(async () => stderr.includes('worker cannot start'), 'the worker to give up', 30_000);
+    expect(stderr).toMatch(/BACKEND_UNAVAILABLE|backend 'tensorflow' is not available/);
+    // The reason as the log line carries it: JSON, so up to a character JSON would escape.
+    expect(stderr).toContain(gpu.installed ? gpu.reason.split(/["\\]/)[0]!.slice(0, 80) : 'not installed');
+    // No worker heartbeat, but the pool says what its slot is doing: crash-looping.
+    const [slot] = await eventually(async () => {
+      const [pool] = await new PoolRoster(conn, prefix).live();
+      return pool && pool.slots[0]!.restarts >= 2 && pool.slots;
+    }, 'the crash loop in the pool registry');
+    expect(slot).toMatchObject({ device: 'cpu:0', lastRestart: 'exited' });
+    expect(['backoff', 'starting']).toContain(slot!.state);
+    expect(await new WorkerRoster(conn, prefix).liveCount()).toBe(0);
+  } finally {
+    pool.kill('SIGTERM');
+    await exited;
+    conn.disconnect();
+  }
+}
 
 describe('devices and placement', () => {
   it('runs one worker per declared slot, pins the GPU worker, and places functions by device', async () => {

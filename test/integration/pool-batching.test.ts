@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { autoBackend, probeGpuModule } from '../harness/gpu-module.ts';
 import { functionSet, lines, storedResult, workers } from './pool-helpers.ts';
 
 // batch-sum: batches of up to 8, gathered for up to 200 ms, retries 0; manifest concurrency 1,
@@ -68,7 +69,8 @@ describe('dynamic batching through the platform', () => {
     expect(jobs.map((j) => j.json.output)).toEqual(Array.from({ length: 16 }, (_, x) => ({ y: 2 * x })));
     expect(lines(file).length).toBeLessThan(16);
     const stored = await storedResult(p, 'batch-sum', ids[0]!);
-    expect(stored).toMatchObject({ backend: 'wasm', device: 'cpu:0' });
+    // The backend `auto` chooses: tensorflow where the GPU package is installed and loads.
+    expect(stored).toMatchObject({ backend: autoBackend(await probeGpuModule()), device: 'cpu:0' });
     expect(stored!.batchSize).toBeGreaterThan(1);
   });
 });
