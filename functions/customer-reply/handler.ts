@@ -1,7 +1,7 @@
 import { defineFunction, type InvocationContext } from '../sdk/index.ts';
 import { composeReply } from './compose-reply.ts';
 import { ChatGenerator, readGeneratorConfig, type GeneratorConfig } from './generator.ts';
-import { classify, loadIntentModel, type IntentModel } from './intent-model.ts';
+import { MIN_INTENT_CONFIDENCE, classify, loadIntentModel, type IntentModel } from './intent-model.ts';
 import type { Intent } from './intents.ts';
 import { PolicyRetriever, loadKnowledgeBase } from './knowledge-base.ts';
 import { detectLanguage, localeLanguage, type Language } from './language.ts';
@@ -12,6 +12,7 @@ import { parseReplyInput, type ReplyInput, type ReplyRequest } from './validate-
 /** One drafted reply. */
 export interface ReplyOutput {
   reply: string;
+  /** The classifier's verdict; below {@link MIN_INTENT_CONFIDENCE} the reply is written as for `other`. */
   intent: Intent;
   /** Classifier probability of `intent`, 0–1. */
   confidence: number;
@@ -49,11 +50,13 @@ export async function loadCustomerReply(dir: string, overrides: { generator?: Ge
 
 async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, state: ReplyState, ctx: InvocationContext): Promise<ReplyOutput> {
   const language = localeLanguage(req.locale) ?? detectLanguage(req.message);
-  const hint = intent === 'delivery_delay' && req.context.order?.status === 'delivered' ? DELIVERED_HINT[language] : undefined;
-  const found = state.retriever.search(hint ? `${req.message} ${hint}` : req.message, language, intent);
+  // An unsure intent is not acted on: no template apology, no policy chosen by its tag.
+  const acted: Intent = confidence >= MIN_INTENT_CONFIDENCE ? intent : 'other';
+  const hint = acted === 'delivery_delay' && req.context.order?.status === 'delivered' ? DELIVERED_HINT[language] : undefined;
+  const found = state.retriever.search(hint ? `${req.message} ${hint}` : req.message, language, acted);
   const passages = found.map((r) => r.passage);
   const company = state.retriever.kb.company;
-  const draft = composeReply({ intent, language, context: req.context, passages, temperature: req.temperature, seed: req.seed ?? fnv1a(req.message), company });
+  const draft = composeReply({ intent: acted, language, context: req.context, passages, temperature: req.temperature, seed: req.seed ?? fnv1a(req.message), company });
   const out: ReplyOutput = {
     reply: draft,
     intent,

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,13 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createLogger, InvalidInputError, parseManifest, type InvocationContext } from '../../functions/sdk/index.ts';
-import { compareEvaluations, evaluateFolder, readCommittedEvaluation } from '../../functions/customer-reply/evaluate.ts';
+import { compareEvaluations, dataChanges, evaluateFolder, loadSplits, readCommittedEvaluation } from '../../functions/customer-reply/evaluate.ts';
 import { parseGeneratorConfig, readGeneratorConfig } from '../../functions/customer-reply/generator.ts';
 import customerReply, { loadCustomerReply, type ReplyOutput, type ReplyState } from '../../functions/customer-reply/handler.ts';
-import { loadExamples } from '../../functions/customer-reply/dataset.ts';
+import { DATASET_FILES, TEST_SPLIT_FILE, loadExamples, loadTestSplit } from '../../functions/customer-reply/dataset.ts';
+import type { IntentModelMeta } from '../../functions/customer-reply/intent-model.ts';
 import { INTENTS } from '../../functions/customer-reply/intents.ts';
+import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/customer-reply/', import.meta.url));
@@ -199,10 +202,138 @@ describe('customer-reply: manifest, dataset, evaluation', () => {
     expect(new Set(all.map((e) => e.text)).size).toBe(all.length);
   });
 
-  it('reproduces the committed held-out accuracy from the committed artifacts', async () => {
+  it('reproduces the committed accuracy of both splits from the committed artifacts, on the data they were trained on', async () => {
+    expect(await dataChanges(DIR)).toEqual([]);
     const [committed, now] = await Promise.all([readCommittedEvaluation(DIR), evaluateFolder(DIR)]);
     expect(compareEvaluations(committed, now)).toEqual([]);
-    expect(now.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(now.heldOut.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(now.test.examples).toBe(loadTestSplit(DIR).length);
+    expect(now.test.accuracy).toBeGreaterThanOrEqual(0.85);
+  });
+
+  it('records the held-out ids and keeps the test split apart from the dataset', () => {
+    const meta = JSON.parse(readFileSync(join(DIR, 'artifacts/model-meta.json'), 'utf8')) as IntentModelMeta;
+    const { train, heldOut, test } = loadSplits(DIR);
+    expect(meta.data.heldOutIds).toEqual(heldOut.map((e) => e.id));
+    expect(meta.data.heldOutIds.length).toBeGreaterThan(400);
+    expect(Object.keys(meta.data.files).sort()).toEqual([...DATASET_FILES].sort());
+    const trained = new Set(train.map((e) => e.text));
+    expect(heldOut.filter((e) => trained.has(e.text))).toEqual([]);
+    const dataset = new Set(loadExamples(DIR).map((e) => e.text));
+    expect(test.filter((e) => dataset.has(e.text))).toEqual([]);
+    for (const intent of INTENTS) for (const lang of ['zh', 'en']) expect(test.filter((e) => e.intent === intent && e.lang === lang).length).toBeGreaterThanOrEqual(3);
+  });
+
+  describe('refuses data that changed since training', () => {
+    let copy: string;
+    beforeAll(() => {
+      copy = mkdtempSync(join(tmpdir(), 'reply-data-'));
+    });
+    afterAll(() => rmSync(copy, { recursive: true, force: true }));
+    const fresh = () => {
+      rmSync(copy, { recursive: true, force: true });
+      for (const d of ['data', 'artifacts']) cpSync(join(DIR, d), join(copy, d), { recursive: true });
+    };
+    const evaluateCli = (dir: string) =>
+      new Promise<{ code: number; stderr: string }>((resolve) => {
+        const script = join(DIR, 'evaluate.ts');
+        execFile(process.execPath, [...TS_EXEC_ARGV, script, dir], (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }));
+      });
+
+    it('a dataset message added without retraining: the evaluation exits 1 naming the file', async () => {
+      fresh();
+      expect(await dataChanges(copy)).toEqual([]);
+      const file = join(copy, 'data/intents/other.json');
+      const data = JSON.parse(readFileSync(file, 'utf8')) as { en: string[] };
+      data.en.push('A message someone added after training.');
+      writeFileSync(file, JSON.stringify(data, null, 2));
+      const changes = await dataChanges(copy);
+      expect(changes).toHaveLength(2); // the hash, and the split it reshuffles
+      expect(changes[0]).toMatch(/^dataset changed since training .*data\/intents\/other\.json\): retrain/);
+      expect(changes[1]).toMatch(/held-out ids differ/);
+      const run = await evaluateCli(copy);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('evaluation refused');
+      expect(run.stderr).toContain('data/intents/other.json');
+    });
+
+    it('an edited test split, and a model that recorded no data', async () => {
+      fresh();
+      appendFileSync(join(copy, TEST_SPLIT_FILE), ' ');
+      expect(await dataChanges(copy)).toEqual([expect.stringMatching(/^test split changed since training/)]);
+      fresh();
+      const metaFile = join(copy, 'artifacts/model-meta.json');
+      const { data: _data, ...meta } = JSON.parse(readFileSync(metaFile, 'utf8')) as IntentModelMeta;
+      writeFileSync(metaFile, JSON.stringify(meta));
+      expect(await dataChanges(copy)).toEqual([expect.stringMatching(/records no dataset hash/)]);
+    });
+  });
+});
+
+describe('customer-reply: a policy only where one applies', () => {
+  const kb = JSON.parse(readFileSync(join(DIR, 'knowledge/policies.json'), 'utf8')) as { passages: { id: string; cite: { zh: string; en: string } }[] };
+  // Written for this test, none in the dataset: thanks, greetings, weather, jokes, chatter.
+  const smallTalk = [
+    "Thanks, that's all I needed!",
+    'Hi!',
+    'Good afternoon',
+    'Cheers, have a good weekend',
+    "Lovely weather today, isn't it?",
+    'Is it going to rain tomorrow?',
+    'Tell me a joke',
+    'Why did the chicken cross the road?',
+    'lol',
+    "What's your favourite colour?",
+    "I'm just bored",
+    'Who won the football last night?',
+    "Thank you so much, you've been very helpful.",
+    'See you later!',
+    '谢谢，没别的事了',
+    '你好呀，客服小姐姐',
+    '今天天气真好',
+    '明天会下雨吗？',
+    '讲个笑话吧',
+    '哈哈哈',
+    '你吃饭了吗？',
+    '晚安',
+    '你喜欢什么颜色？',
+    '无聊，随便聊聊',
+  ];
+  // Greeting, thanks, one question and the sign-off come to 177 (English) and 60 (Chinese)
+  // characters; a quoted policy adds 100 or more.
+  const SHORT = { en: 200, zh: 80 } as const;
+
+  it('the small talk is not in the dataset', () => {
+    const dataset = new Set(loadExamples(DIR).map((e) => e.text));
+    expect(smallTalk.filter((m) => dataset.has(m))).toEqual([]);
+  });
+
+  it.each(smallTalk)('%s → no sources, a short reply quoting no policy', async (message) => {
+    const r = await reply({ message });
+    expect(r.sources).toEqual([]);
+    expect(r.reply.length).toBeLessThanOrEqual(SHORT[r.language]);
+    for (const p of kb.passages) expect(r.reply).not.toContain(p.cite[r.language]);
+  });
+
+  // Policy questions, none in the dataset, and the passage each must be grounded on.
+  const onTopic: [string, string][] = [
+    ['My parcel is two weeks late, where is it?', 'delivery-delays'],
+    ['我被重复扣款了两次', 'payment-issues'],
+    ['I forgot my password and the reset link has expired.', 'account-access'],
+    ['我想退货，怎么操作？', 'returns-process'],
+    ['The mug arrived chipped.', 'damaged-items'],
+    ['Please cancel the order I placed this morning.', 'cancellation'],
+    ['我要投诉，叫你们经理来', 'complaints-escalation'],
+    ['这件衣服是什么面料？', 'product-warranty'],
+    ['What are your opening hours for customer service?', 'contact-hours'],
+    ['积分可以抵扣现金吗？', 'membership'],
+  ];
+  it.each(onTopic)('%s → grounded on %s, quoted in the reply', async (message, id) => {
+    expect(loadExamples(DIR).some((e) => e.text === message)).toBe(false);
+    const r = await reply({ message });
+    expect(r.sources.length).toBeGreaterThan(0);
+    expect(r.sources[0]!.id).toBe(id);
+    expect(r.reply).toContain(kb.passages.find((p) => p.id === id)!.cite[r.language]);
   });
 });
 
