@@ -1,15 +1,8 @@
 import { binOf } from '../functions/sdk/drift/index.ts';
-import type { FunctionRecord } from '../queue/cluster/index.ts';
+import type { DriftTally, FunctionRecord } from '../queue/cluster/index.ts';
 
-/** Counts of one version's inputs per feature and baseline bin, since they were last taken. */
-export interface DriftDelta {
-  fn: string;
-  version: string;
-  /** Per feature: one count per bin of its baseline. */
-  counts: Record<string, number[]>;
-  /** Inputs whose `features` threw, or gave a feature no finite number. */
-  skipped: number;
-}
+/** What a host counted of one version's inputs since the last take. */
+export type DriftDelta = DriftTally;
 
 /**
  * Counts live inputs into their versions' baseline bins (manifest `drift`), where function code

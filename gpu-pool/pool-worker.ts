@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -188,7 +188,7 @@ export class PoolWorker {
       ((msg: WorkerMessage) => {
         if (process.connected) process.send?.(msg);
       });
-    const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor });
+    const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor, drift: new DriftCounts(publisher, o.prefix) });
     const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { namespaceOf: (fn, version) => this.records.find(fn, version)?.namespace, worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
     const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, roster };
     this.running = r;

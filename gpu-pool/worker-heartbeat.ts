@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import type { DeviceSlot, GpuReading, WorkerRoster } from '../queue/cluster/index.ts';
+import type { DeviceSlot, DriftCounts, GpuReading, WorkerRoster } from '../queue/cluster/index.ts';
+import { mergeDrift, type DriftDelta } from './drift-counter.ts';
 import type { ConsumerSet } from './consumer-set.ts';
 import type { Host } from './function-host.ts';
 import { beatEveryMs, type WorkerMessage } from './worker-messages.ts';
@@ -26,6 +27,8 @@ export interface WorkerHeartbeatOptions {
   toSupervisor: (msg: WorkerMessage) => void;
   /** How often the state goes to Redis [2 s: the roster counts a worker live for 10 s]. */
   everyMs?: number;
+  /** Where the drift counts of live inputs go with each beat [nowhere]. */
+  drift?: Pick<DriftCounts, 'add'>;
 }
 
 /**
@@ -36,6 +39,8 @@ export interface WorkerHeartbeatOptions {
 export class WorkerHeartbeat {
   private readonly startedAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
+  /** Drift counts Redis has not taken yet (it was unreachable): sent with the next beat. */
+  private driftUnsent: DriftDelta[] = [];
 
   constructor(private readonly opts: WorkerHeartbeatOptions) {}
 
@@ -48,8 +53,9 @@ export class WorkerHeartbeat {
     ];
   }
 
-  /** Writes the worker's state to Redis now. */
+  /** Writes the worker's state, and the drift counts since the last beat, to Redis now. */
   async beat(): Promise<void> {
+    await this.sendDrift();
     const { roster, workerId, slot, restarts, host, consumers, gpu } = this.opts;
     const s = host.stats();
     const reading = gpu();
@@ -74,6 +80,19 @@ export class WorkerHeartbeat {
       functionStats: s.functions,
       startedAt: this.startedAt,
     });
+  }
+
+  private async sendDrift(): Promise<void> {
+    const { drift, host } = this.opts;
+    if (!drift) return;
+    const tallies = mergeDrift(this.driftUnsent, host.takeDrift());
+    this.driftUnsent = [];
+    try {
+      await drift.add(tallies);
+    } catch {
+      // Counted again into the next beat's minute: a window loses nothing for a short outage.
+      this.driftUnsent = tallies;
+    }
   }
 
   /** Stops both beats. */

@@ -56,4 +56,8 @@ export const keys = {
   shadowPattern: (p: string, fn: string) => `${p}:shadow:${fn}:*`,
   /** hash audit chain id → its head ({seq, hash, kid, at} JSON), only moved forward · router (audit writer) · router (`audit verify`) · none */
   auditHeads: (p: string) => `${p}:audit:heads`,
+  /** hash `<feature>:<bin>` → inputs counted in that minute (and `_skipped`), per version and minute (epoch min) · workers · router (drift) · 24 h + 2 min */
+  driftMinute: (p: string, fn: string, version: string, minute: number) => `${p}:drift:${fn}:${version}:${minute}`,
+  /** hash `<function>@<version>:<feature>` → the status last announced (`drift`, or none) · router (drift alerts) · router · none */
+  driftAlerted: (p: string) => `${p}:drift:alerted`,
 } as const;

@@ -44,6 +44,7 @@ export const PROBLEM_CODES = {
   // Functions and versions (registry)
   FUNCTION_NOT_FOUND: e(404, 'Function not found', 'No function of that name is deployed (or it was removed while the call waited).'),
   FUNCTION_NOT_SERVING: e(409, 'Function not serving', 'The function exists but no version takes traffic.'),
+  DRIFT_NOT_WATCHED: e(404, 'Drift not watched', "The version's manifest has no `drift` section: its inputs are not compared with a baseline."),
   FUNCTION_BUSY: e(409, 'Function busy', 'The function still has queued or running jobs and removal was not forced (`jobs`).'),
   NAMESPACE_MISMATCH: e(409, 'Namespace mismatch', "The bundle's function name is held by another namespace (`namespace`), deployed or being deployed: names are global."),
   INVALID_BUNDLE: e(400, 'Invalid bundle', 'The uploaded archive is not a valid bundle (format, manifest, entry, artifacts; a member that is a link, a device, a FIFO, or has an absolute or `..` path).'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -166,6 +166,7 @@ function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; ro
     audit: auditNotes(auditLog, log),
     draining: ctx.draining,
     queueStats: new QueueStats(p.queues),
+    driftCounts: new DriftCounts(producer, opts.config.prefix),
     metricsPublic: config.metricsPublic,
   };
 }

@@ -23,6 +23,8 @@ export { canServe, formatBytes, needsOf, placeFunction, servesNamespace } from '
 export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 
 // Per-version running figures and shadow comparisons
+export { DriftCounts } from './drift-counts.ts';
+export type { DriftTally } from './drift-counts.ts';
 export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, addCounts, emptyCounts, observe, quantileOf, versionRunStats } from './function-stat.ts';
 export type { BucketCounts, FunctionStat, VersionRunStats } from './function-stat.ts';
 export { ShadowStats } from './shadow-stats.ts';

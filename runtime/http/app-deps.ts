@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobReader, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
-import type { NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
+import type { DriftCounts, NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
@@ -58,6 +58,8 @@ export interface AppDeps {
   audit?: (note: AuditNote, c: Context<AppEnv>) => void;
   /** The audit trail itself: `/v1/audit` reads it, every 401/403 is recorded in it. */
   auditLog?: AuditLog;
+  /** Live inputs' drift counts (workers write them): `GET /v1/functions/{name}/drift` and the PSI series read them [none: no drift route]. */
+  driftCounts?: Pick<DriftCounts, 'window'>;
   /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */
   queueStats?: QueueStats;
   /** `AUTOGLM_METRICS_PUBLIC`: serve `GET /metrics` without a token. Default false. */

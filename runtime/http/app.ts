@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health-routes.ts';
 import { invokeRoutes } from './routes/invoke-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { logRoutes } from './routes/log-routes.ts';
+import { driftRoutes } from './routes/drift-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     router: metrics,
     functionNames: () => deps.functions.list().map((s) => s.name),
     catalog: () => deps.functions.list(),
+    ...(deps.driftCounts ? { drift: deps.driftCounts } : {}),
     ...(deps.auditLog ? { audit: () => deps.auditLog!.lastVerification } : {}),
     workers: deps.workers,
     ...(deps.queueStats ? { queues: deps.queueStats } : {}),
@@ -71,6 +73,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', jobRoutes(deps));
   app.route('/', functionRoutes(deps));
   app.route('/', logRoutes(deps));
+  if (deps.driftCounts) app.route('/', driftRoutes({ functions: deps.functions, driftCounts: deps.driftCounts }));
   app.route('/', secretRoutes(deps));
   app.route('/', tokenRoutes(deps));
   if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));

@@ -1,4 +1,5 @@
-import { withTimeout, type FunctionState, type WorkerState } from '../../queue/cluster/index.ts';
+import { withTimeout, type DriftCounts, type FunctionState, type WorkerState } from '../../queue/cluster/index.ts';
+import { driftFamilies } from './drift-metrics.ts';
 import { type QueueCounts } from '../../queue/jobs/index.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
@@ -16,6 +17,8 @@ export interface ScraperOptions {
   queues?: { counts(functions: readonly string[]): Promise<ReadonlyMap<string, QueueCounts>> };
   /** The live workers' heartbeats (`WorkerRoster`). */
   workers: { live(): Promise<WorkerState[]> };
+  /** Live inputs' drift counts; with `catalog`, PSI per feature of each serving version that watches drift. */
+  drift?: Pick<DriftCounts, 'window'>;
   /** The router's copy of the catalogue; absent: no per-version series. */
   catalog?: () => readonly FunctionState[];
   /** The audit log's last verification (`AuditLog.lastVerification`); absent: no audit series. */
@@ -39,9 +42,10 @@ export class Scraper {
 
   /** The whole answer, in the text exposition format. */
   async scrape(): Promise<string> {
-    const { queues, workers, functionNames } = this.opts;
+    const { queues, workers, functionNames, drift, catalog } = this.opts;
     const parts: [collector: string, read: () => Promise<MetricFamily[]>][] = [['workers', () => workers.live().then(workerFamilies)]];
     if (queues) parts.push(['queues', () => queues.counts(functionNames()).then(queueFamilies)]);
+    if (drift && catalog) parts.push(['drift', () => driftFamilies(catalog(), drift)]);
     const settled = await Promise.allSettled(parts.map(([, read]) => withTimeout(read(), this.timeoutMs)));
     const fromRedis = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
     const success = gauge(
@@ -49,8 +53,8 @@ export class Scraper {
       'Whether this scrape could read a part held in Redis (1) or left it out (0).',
       parts.map(([collector], i) => [{ collector }, settled[i]!.status === 'fulfilled' ? 1 : 0]),
     );
-    const catalog = this.opts.catalog ? catalogFamilies(this.opts.catalog()) : [];
-    return formatExposition([...this.opts.router.collect(), ...catalog, ...this.auditFamilies(), ...fromRedis, success, ...(await this.process.collect())]);
+    const versions = catalog ? catalogFamilies(catalog()) : [];
+    return formatExposition([...this.opts.router.collect(), ...versions, ...this.auditFamilies(), ...fromRedis, success, ...(await this.process.collect())]);
   }
 
   /** Whether the audit log last verified intact, and when: no series before the first verification. */
