@@ -109,9 +109,10 @@ export class ConsumerSet {
   }
 
   private consume(fn: string, w: { concurrency: number; lockDurationMs: number }): FunctionConsumer {
-    const { connection, publisher, execute, prefix, cipher, stalledIntervalMs, records, slot } = this.opts;
+    const { connection, publisher, execute, prefix, cipher, stalledIntervalMs, records, slot, log } = this.opts;
     return new FunctionConsumer(fn, connection, publisher, execute, {
       prefix,
+      log,
       concurrency: w.concurrency,
       lockDurationMs: w.lockDurationMs,
       stalledIntervalMs,

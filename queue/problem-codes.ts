@@ -71,6 +71,7 @@ export const PROBLEM_CODES = {
   IDEMPOTENCY_CONFLICT: e(409, 'Idempotency conflict', 'The Idempotency-Key was used before with a different body (`jobId`).'),
   QUEUE_FULL: e(503, 'Queue full', "The function's queue is at its configured depth; has Retry-After.", true),
   QUEUE_UNAVAILABLE: e(503, 'Queue unavailable', 'Redis did not answer; has Retry-After.', true),
+  STORE_FULL: e(503, 'Store full', "Redis is at its maxmemory (noeviction) and refuses writes: nothing accepted before is lost, and calls succeed again once memory frees; has Retry-After.", true),
   RATE_LIMITED: e(429, 'Rate limited', "The namespace's inputs-per-second limit is reached (a bulk job's inputs each count); has Retry-After.", true),
   CONCURRENCY_QUOTA_EXCEEDED: e(429, 'Concurrency quota exceeded', "The namespace's limit of inputs queued or running is reached; has Retry-After.", true),
   INPUTS_OVER_LIMIT: e(400, 'Inputs over limit', "A bulk job has more inputs than the namespace's limits admit at once (`field`: inputs, `limit`); it never fits: split it."),

@@ -7,6 +7,7 @@
 export { RELEASE_REDIS_MS, connectRedis, evictionPolicy, releaseRedis } from './connection.ts';
 export type { ConnectionRole } from './connection.ts';
 export { NoAnswerError, withTimeout } from './with-timeout.ts';
+export { STORE_FULL_RETRY_AFTER_S, StoreFullError, isStoreFull, whenStored } from './store-full.ts';
 export { randomHex, randomPooled } from './random.ts';
 export { functionOfJobId, isItemId, isJobId, itemId, newJobId, splitItemId } from './job-ids.ts';
 

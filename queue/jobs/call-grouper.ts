@@ -1,5 +1,5 @@
 import { AutoglmError } from '../../functions/sdk/index.ts';
-import { QueueUnavailableError } from './errors.ts';
+import { queueError } from './errors.ts';
 import { SEVERAL_CALLERS, type DoneMessage, type ItemData } from './job-data.ts';
 import type { JobSubmitter, SubmitRequest } from './job-submitter.ts';
 
@@ -121,7 +121,7 @@ export class CallGrouper {
     // Shadow copies take no rate token (the tenant did not send them) but a concurrency slot each:
     // they run on the namespace's share like its own calls, and a copy with no slot free is dropped.
     const { admitted, refusal } = await this.limiter.admitMany(first.ns, ids, { holdMs, rate: !first.shadow }).catch((err: unknown) => {
-      throw err instanceof AutoglmError ? err : new QueueUnavailableError(err);
+      throw err instanceof AutoglmError ? err : queueError(err);
     });
     const going = calls.slice(0, admitted);
     const refused = calls.slice(admitted).map(() => refusal!);

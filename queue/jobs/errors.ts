@@ -1,4 +1,5 @@
 import { PlatformError } from '../platform-error.ts';
+import { StoreFullError, isStoreFull } from '../cluster/index.ts';
 
 /** The function's queue is at its configured depth: back off and retry. */
 export class QueueFullError extends PlatformError {
@@ -55,6 +56,9 @@ export class QueueUnavailableError extends PlatformError {
     super('QUEUE_UNAVAILABLE', 'the job queue is unreachable; retry later', { cause });
   }
 }
+
+/** What a submission's failed Redis round trip becomes: a full Redis says so (STORE_FULL); anything else is an unreachable queue. */
+export const queueError = (err: unknown): StoreFullError | QueueUnavailableError => (isStoreFull(err) ? new StoreFullError(err) : new QueueUnavailableError(err));
 
 /** The job's deadline passed before or while it ran. */
 export class DeadlineExceededError extends PlatformError {

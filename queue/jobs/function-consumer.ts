@@ -1,13 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { Backoffs, DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
+import { toErrorRecord, type ErrorRecord, type InvocationResult, type Logger } from '../../functions/sdk/index.ts';
 import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, failureError, sealItemErrors, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
 import { keys } from '../keys.ts';
 import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobFailedError, PoisonInputError } from './errors.ts';
-import { isSealedApart, type PayloadCipher, itemId } from '../cluster/index.ts';
+import { isSealedApart, type PayloadCipher, itemId, whenStored } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
 import { SoloGate } from './solo-gate.ts';
 
@@ -46,6 +46,8 @@ export interface ConsumerOptions {
    * without counting an attempt. Default: every version.
    */
   serves?: (fn: string, version: string) => boolean;
+  /** Where a job held up by a full Redis is reported. Default: nowhere. */
+  log?: Logger;
 }
 
 /** How long a job this worker cannot run waits before it is offered again, ms. */
@@ -138,7 +140,7 @@ export class FunctionConsumer {
   private async process(job: Job, token: string | undefined, bullSignal?: AbortSignal): Promise<InvocationResult | ItemsResult> {
     const data = job.data as JobData;
     if (this.opts.serves && !this.opts.serves(data.fn, data.version)) {
-      await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
+      await this.stored(job, () => job.moveToDelayed(Date.now() + HAND_BACK_MS, token));
       throw new DelayedError();
     }
     const leave = data.items && !data.replyTo ? await this.bulkTurns.enter() : undefined;
@@ -170,7 +172,7 @@ export class FunctionConsumer {
     if (await this.connection.exists(mark)) return this.fail(job, data, toErrorRecord(new PoisonInputError(job.id!, job.stalledCounter)), true);
     const leave = await this.solo.enterAlone();
     try {
-      await this.connection.set(mark, String(job.stalledCounter), 'EX', SOLO_MARK_SECONDS);
+      await this.stored(job, () => this.connection.set(mark, String(job.stalledCounter), 'EX', SOLO_MARK_SECONDS));
       return await this.run(job, data, bullSignal);
     } finally {
       leave();
@@ -191,7 +193,7 @@ export class FunctionConsumer {
     const maxAttempts = job.opts.attempts ?? 1;
     const run = await this.attempt({ ...data, input: input.value }, job.id!, attempt, bullSignal);
     if (!run.ok) return this.fail(job, data, run.error, run.final || attempt >= maxAttempts);
-    if (data.callbackUrl) await this.enqueueCallback(job.id!);
+    if (data.callbackUrl) await this.enqueueCallback(job);
     // Stored as the job's return value and published to the waiting router: sealed in both.
     return this.succeeded(job, { ...run.result, output: this.opts.cipher.seal(run.result.output, job.id!, data.ns) });
   }
@@ -260,7 +262,7 @@ export class FunctionConsumer {
       while (next < items.length) await runItem(next++);
     };
     await Promise.all(Array.from({ length: Math.min(items.length, Math.max(1, this.opts.concurrency)) }, lane));
-    if (data.callbackUrl) await this.enqueueCallback(job.id!);
+    if (data.callbackUrl) await this.enqueueCallback(job);
     return { items: results, outputs: this.opts.cipher.seal(outputs, job.id!, data.ns) };
   }
 
@@ -335,14 +337,27 @@ export class FunctionConsumer {
     const final = lastAttempt || !rec.retryable;
     // Enqueued before the failure is recorded, so a crash in between cannot lose the webhook;
     // the delivery waits until the job has really ended.
-    if (final && data.callbackUrl) await this.enqueueCallback(job.id!);
+    if (final && data.callbackUrl) await this.enqueueCallback(job);
     // Sealed: BullMQ keeps the reason (and a stack) in the job record, in the clear.
     const seal = { cipher: this.opts.cipher, id: job.id!, ns: data.ns };
     throw final ? failureError((m) => new UnrecoverableError(m), rec, seal) : failureError((m) => new Error(m), rec, seal);
   }
 
-  private async enqueueCallback(jobId: string): Promise<void> {
-    await this.callbacks.add(
+  /**
+   * A write this worker makes for a job it holds (its webhook delivery, its mark of a run alone).
+   * While Redis is full it waits for room: failing would spend an attempt of a job that ran, or
+   * end it. BullMQ's own record of the outcome goes through even then (its scripts free the
+   * job's lock first, and Redis refuses only a script's first write); if the lock lapses while
+   * this waits (Redis renews none while full), BullMQ finds the job stalled once memory frees
+   * and it runs again: at least once, never lost.
+   */
+  private stored<T>(job: Job, write: () => Promise<T>): Promise<T> {
+    return whenStored(write, () => this.opts.log?.warn('Redis is full (maxmemory): a job waits for room for what its worker must record', { function: this.fn, jobId: job.id }));
+  }
+
+  private async enqueueCallback(job: Job): Promise<void> {
+    const jobId = job.id!;
+    await this.stored(job, () => this.callbacks.add(
       'deliver',
       { jobId },
       {
@@ -353,7 +368,7 @@ export class FunctionConsumer {
         removeOnComplete: { age: CALLBACK_POLICY.keepSeconds },
         removeOnFail: { age: CALLBACK_POLICY.keepSeconds },
       },
-    );
+    ));
   }
 
   private announce(job: Job, msg: DoneMessage, via: Redis = this.publisher): void {

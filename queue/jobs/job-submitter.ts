@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DepthGauge } from './depth-gauge.ts';
-import { IdempotencyConflictError, QueueFullError, QueueUnavailableError } from './errors.ts';
+import { IdempotencyConflictError, QueueFullError, queueError } from './errors.ts';
 import { type FunctionRecord, randomPooled, type PayloadCipher, type Sealed, newJobId } from '../cluster/index.ts';
 import type { ItemData, JobData } from './job-data.ts';
 import { keys } from '../keys.ts';
@@ -93,7 +93,7 @@ export class JobSubmitter {
    * synchronous caller registers its result waiter first, so no fast result can be missed).
    * @throws QueueFullError when the queue is at its depth limit.
    * @throws IdempotencyConflictError when the key was used with another body.
-   * @throws QueueUnavailableError when Redis cannot be reached.
+   * @throws StoreFullError when Redis is at its maxmemory; QueueUnavailableError when it cannot be reached.
    */
   async submit(req: SubmitRequest, newId: string = newJobId(req.rec.name)): Promise<{ id: string; created: boolean }> {
     try {
@@ -114,7 +114,7 @@ export class JobSubmitter {
       return { id, created };
     } catch (err) {
       if (err instanceof QueueFullError || err instanceof IdempotencyConflictError) throw err;
-      throw new QueueUnavailableError(err);
+      throw queueError(err);
     }
   }
 

@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HTTPException } from 'hono/http-exception';
 import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
 import { problemStatus, type ProblemCode } from '../../queue/problem-codes.ts';
+import { StoreFullError, isStoreFull } from '../../queue/cluster/index.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -68,7 +69,10 @@ export function toProblem(err: unknown): { problem: Problem; known: boolean } {
 }
 
 /** Writes `err` as `application/problem+json`, adding `Retry-After` where retrying later helps. */
-export function problemResponse(c: Context, err: unknown, log?: Logger): Response {
+export function problemResponse(c: Context, thrown: unknown, log?: Logger): Response {
+  // Redis refusing a write for want of memory is a state of the platform, not a bug: whichever
+  // route met it (a deploy, a secret, a cancel) answers 503 STORE_FULL, never a 500.
+  const err = !(thrown instanceof AutoglmError) && isStoreFull(thrown) ? new StoreFullError(thrown) : thrown;
   const { problem, known } = toProblem(err);
   const requestId = c.get('requestId' as never) as string | undefined;
   const traceId = c.get('traceId' as never) as string | undefined;

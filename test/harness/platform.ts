@@ -37,6 +37,8 @@ export interface TestPool {
   env: Record<string, string>;
   /** Live worker pids, from the registry. */
   workerPids(): Promise<number[]>;
+  /** What the pool and its workers wrote (their log lines), so far; it also goes to this process's output. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -118,7 +120,10 @@ export async function startPlatform(
   const workerToken = await router.verifier.mint({ sub: 'pool', roles: ['worker'] });
   const startPool = async (extra: Record<string, string> = {}): Promise<TestPool> => {
     const processEnv = poolEnv({ PATH: process.env.PATH, AUTOGLM_ROUTER_URL: router.url, AUTOGLM_WORKER_TOKEN: workerToken, ...env, ...extra });
-    const proc = fork(POOL_MAIN, [], { execArgv: [...TS_EXEC_ARGV, '--import', TELEMETRY_PRELOAD], env: processEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(POOL_MAIN, [], { execArgv: [...TS_EXEC_ARGV, '--import', TELEMETRY_PRELOAD], env: processEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let output = '';
+    proc.stdout!.on('data', (d: Buffer) => ((output += d), process.stdout.write(d)));
+    proc.stderr!.on('data', (d: Buffer) => ((output += d), process.stderr.write(d)));
     const registry = new WorkerRoster(redis, prefix);
     const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
     await eventually(async () => {
@@ -129,6 +134,7 @@ export async function startPlatform(
       proc,
       env: processEnv,
       workerPids: async () => (await registry.live()).map((w) => w.pid),
+      output: () => output,
       stop: () =>
         new Promise<void>((resolve) => {
           if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
