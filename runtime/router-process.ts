@@ -24,6 +24,8 @@ export interface RouterHandle {
   port: number;
   verifier: TokenVerifier;
   routerId: string;
+  /** Ends the hold {@link RouterOptions.starting} puts on readiness. Idempotent. */
+  started(): void;
   /** Stops accepting, lets in-flight requests finish within the grace period, releases Redis. Idempotent. */
   close(): Promise<void>;
 }
@@ -38,6 +40,12 @@ export interface RouterOptions {
   log?: Logger;
   /** How callback URLs' host names are resolved [the system resolver]; tests hand in one whose answers change. */
   resolveHost?: ResolveHost;
+  /**
+   * Why the node may not take traffic yet though the router is up, as `/readyz` gives it, until
+   * {@link RouterHandle.started}: the launcher deploys the built-in functions through this
+   * router's API, and a client that waited for readiness must find them. [none: ready at once]
+   */
+  starting?: string;
 }
 
 /** Where bundles are stored on this node: pool workers on the node read the same directory. */
@@ -134,7 +142,11 @@ function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
 }
 
 /** What the HTTP app is handed: the parts, and the router's own hooks (Redis ping, audit, draining). */
-function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; log: Logger; draining: () => boolean }): AppDeps {
+function appDeps(
+  p: RouterParts,
+  opts: RouterOptions,
+  ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; log: Logger; draining: () => boolean; starting: () => string | undefined },
+): AppDeps {
   const { config } = opts;
   const { producer, log, auditLog } = ctx;
   return {
@@ -165,6 +177,7 @@ function appDeps(p: RouterParts, opts: RouterOptions, ctx: { producer: Redis; ro
     auditLog,
     audit: auditNotes(auditLog, log),
     draining: ctx.draining,
+    starting: ctx.starting,
     queueStats: new QueueStats(p.queues),
     driftCounts: new DriftCounts(producer, opts.config.prefix),
     metricsPublic: config.metricsPublic,
@@ -225,7 +238,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   retention.start();
 
   let draining = false;
-  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, callbackGuard, log, draining: () => draining }));
+  let starting = opts.starting;
+  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, callbackGuard, log, draining: () => draining, starting: () => starting }));
   const { server, url, port } = await listenHttp(app.fetch, config);
   log.info('router listening', { url, routerId });
 
@@ -253,5 +267,5 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       log.info('router stopped');
     })());
 
-  return { url, port, verifier: parts.verifier, routerId, close };
+  return { url, port, verifier: parts.verifier, routerId, started: () => (starting = undefined), close };
 }

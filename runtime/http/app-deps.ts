@@ -54,6 +54,11 @@ export interface AppDeps {
   log: Logger;
   /** True once shutdown began: new invocations get 503. */
   draining?: () => boolean;
+  /**
+   * What the node still does before it may take traffic (the launcher deploying the built-in
+   * functions), or undefined: `/readyz` says not ready, giving it as the reason [nothing].
+   */
+  starting?: () => string | undefined;
   /** Appends to the audit trail (never throws, never blocks the request). */
   audit?: (note: AuditNote, c: Context<AppEnv>) => void;
   /** The audit trail itself: `/v1/audit` reads it, every 401/403 is recorded in it. */

@@ -94,6 +94,8 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
         jwtSecret: config.jwtSecret ?? persistentSecret(config.stateDir, 'jwt-secret'),
         encryptionKeys: ring.ring,
         log: log.child({ component: 'router' }),
+        // Ready means callable: not before the built-ins this node deploys below are there.
+        ...(config.role === 'all' ? { starting: 'deploying the built-in functions' } : {}),
       });
       interrupted();
       adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
@@ -109,6 +111,9 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
       // Built-ins go through the same build → upload → load check as a user's `autoglm deploy`.
       const { refused } = await untilAborted(deployBuiltins(config.functionsDir, new ApiClient({ url: router.url, token: adminToken }), log), signal);
       for (const r of refused) log.error('built-in function not deployed', r);
+      // Each is in the catalogue now, a new version loaded by a worker in its deploy check: the
+      // built-ins are callable. One refused is logged above; it would never come, so it does not hold readiness.
+      router.started();
     }
     interrupted();
   } catch (err) {

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { POOL_CONFIG_VARIABLE } from '../../queue/cluster/index.ts';
+import { freePort } from '../../runtime/launcher/embedded-redis.ts';
+import { normalInput } from '../functions/risk-fixtures.ts';
 import { isAlive } from '../bench/proc-stats.ts';
 import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
 import { startTestRedis } from '../harness/redis.ts';
@@ -100,6 +102,39 @@ describe('npm start (the launcher)', () => {
     expect(job.status).toBe('succeeded');
     l2.proc.kill('SIGINT');
     expect(await l2.exited).toBe(0);
+  });
+
+  it('says ready only once the built-in functions are callable: echo and risk-scoring answer the moment /readyz first says ready', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
+    dirs.push(state);
+    // A port known before the banner: the router answers probes while the node still starts.
+    const port = await freePort();
+    const l = launch({ AUTOGLM_STATE_DIR: state, AUTOGLM_PORT: String(port), AUTOGLM_WORKERS: '1' });
+    try {
+      // Written once the router is up, before the pool starts and the built-ins are deployed.
+      const tokenFile = join(state, 'admin-token');
+      const token = await waitFor(() => existsSync(tokenFile) && readFileSync(tokenFile, 'utf8').endsWith('\n') && readFileSync(tokenFile, 'utf8').trim(), 'the admin token');
+      const base = `http://127.0.0.1:${port}`;
+      const reasons = new Set<string>();
+      for (;;) {
+        expect(l.proc.exitCode, l.out()).toBeNull();
+        const r = await fetch(`${base}/readyz`);
+        if (r.status === 200) break;
+        for (const reason of (await r.json()).reasons as string[]) reasons.add(reason);
+      }
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const invoke = (fn: string, input: unknown) => fetch(`${base}/v1/functions/${fn}/invoke`, { method: 'POST', headers, body: JSON.stringify({ input }) });
+      const [echo, risk] = await Promise.all([invoke('echo', { message: 'first' }), invoke('risk-scoring', normalInput())]);
+      expect(await echo.json()).toMatchObject({ output: { echo: { message: 'first' } } });
+      expect(echo.status).toBe(200);
+      expect(risk.status).toBe(200);
+      expect((await risk.json()).output.level).toBe('low');
+      // Readiness was held for the deploy, with the reason saying so.
+      expect([...reasons]).toContain('deploying the built-in functions');
+    } finally {
+      l.proc.kill('SIGINT');
+      await l.exited;
+    }
   });
 
   it('a router whose Redis is gone still stops on SIGTERM', async () => {

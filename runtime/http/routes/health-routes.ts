@@ -79,7 +79,7 @@ const healthRoute = createRoute({
 const readyRoute = createRoute({
   method: 'get',
   path: '/readyz',
-  summary: 'Readiness: Redis reachable and at least one live worker',
+  summary: 'Readiness: Redis reachable, at least one live worker, and the node done starting (the built-in functions deployed)',
   description:
     'Without a token: ready or not, why not, and counts. With a token of admin or of a viewer of every namespace (`*`), as for /metrics: every slot and worker in detail (hosts, pids, functions and models of every namespace).',
   security: [{}, { bearer: [] }],
@@ -105,6 +105,8 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (!redis) reasons.push('redis unreachable');
     const [workers, pools] = redis ? await Promise.all([deps.workers.live().catch(() => []), deps.pools?.live().catch(() => []) ?? []]) : [[], []];
     if (redis && workers.length === 0) reasons.push('no live worker');
+    const starting = deps.starting?.();
+    if (starting) reasons.push(starting);
     if (deps.draining?.()) reasons.push('shutting down');
     const summary = { ready: reasons.length === 0, redis, counts: { workers: workers.length, ...(deps.pools ? { slots: pools.reduce((n, pool) => n + pool.slots.length, 0) } : {}) }, reasons };
     if (!seesDetail(c.get('principal') as Principal | undefined)) return c.json(summary, summary.ready ? 200 : 503);
