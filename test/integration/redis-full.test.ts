@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleMaker } from '../harness/bundles.ts';
-import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { LOOPBACK_CALLBACKS, eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { functionSet, lines } from './pool-helpers.ts';
 
@@ -40,6 +40,8 @@ beforeAll(async () => {
       AUTOGLM_STALLED_INTERVAL: '1s',
       // Admission takes a round trip of its own (a script) when a namespace has limits.
       AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ '*': { concurrency: 1000 } }),
+      // The webhook receiver is this test, on loopback.
+      ...LOOPBACK_CALLBACKS,
     },
   });
 });
