@@ -17,6 +17,7 @@ import { CatalogMirror } from './registry/catalog-mirror.ts';
 import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
 import { CallbackGuard, WEBHOOK_KEYS_FILE, WebhookKeys, createWebhookSender, type ResolveHost } from './webhooks/index.ts';
+import { DriftWatch, alertSender } from './drift/index.ts';
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
 export interface RouterHandle {
@@ -236,6 +237,24 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     onError: (err) => log.warn('could not remove expired jobs; trying again at the next sweep', { err }),
   });
   retention.start();
+  // Drift verdicts of the serving versions, announced once per change across the routers.
+  const driftWatch = new DriftWatch({
+    redis: producer,
+    prefix: config.prefix,
+    counts: new DriftCounts(producer, config.prefix),
+    functions: () => parts.functions.list(),
+    ...(config.alertUrl ? { send: alertSender(config.alertUrl, webhookKeys) } : {}),
+    audit: (event) => {
+      try {
+        auditLog.append(event);
+      } catch (err) {
+        log.error('audit record lost', { err, action: event.action });
+      }
+    },
+    log: log.child({ component: 'drift' }),
+    everyMs: config.driftCheckIntervalMs,
+  });
+  driftWatch.start();
 
   let draining = false;
   let starting = opts.starting;
@@ -257,6 +276,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         await parts.shadowStats.flush().catch(() => undefined);
         await callbacks.close();
         await retention.close();
+        await driftWatch.close();
         await parts.checker.close();
         await stopWatch();
         await parts.queues.close();

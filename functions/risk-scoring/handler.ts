@@ -1,4 +1,5 @@
 import { defineFunction } from '../sdk/index.ts';
+import { driftFeatures } from './drift-features.ts';
 import { disposeRiskModel, loadRiskModel, type RiskModel } from './risk-model.ts';
 import { scoreRequests, type RiskOutput } from './risk-scorer.ts';
 import { parseRiskInput, type RiskInput, type RiskRequest } from './validate-input.ts';
@@ -20,4 +21,7 @@ export default defineFunction<RiskInput, RiskOutput, RiskModel>({
   },
 
   unload: disposeRiskModel,
+
+  // Watched for drift (manifest `drift`): live requests against the training population.
+  features: driftFeatures,
 });

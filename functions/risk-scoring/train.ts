@@ -22,6 +22,7 @@ import { MAX_TRANSACTIONS } from './reference-data.ts';
 import { Rng } from '../sdk/index.ts';
 import { folderIO, plainPredictor } from '../sdk/tf/index.ts';
 import { parseRiskInput } from './validate-input.ts';
+import { writeDriftBaseline } from './drift-baseline.ts';
 
 /** Training set-up; every number here is in the evaluation report. */
 export const TRAINING = {
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
   const artifacts = join(FUNCTION_DIR, ARTIFACTS_DIR);
   await model.save(folderIO(artifacts));
   await writeFile(join(artifacts, META_FILE), JSON.stringify(meta, null, 2) + '\n');
+  await writeDriftBaseline(FUNCTION_DIR);
 
   const ev = await evaluateModel(rm);
   const seconds = (performance.now() - started) / 1000;

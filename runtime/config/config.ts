@@ -106,6 +106,10 @@ export interface Config {
    * `AUTOGLM_AUDIT_SINK_TOKEN` as a bearer token for HTTP. Unset: none.
    */
   readonly auditSink: { url: string; token?: string } | undefined;
+  /** `AUTOGLM_ALERT_URL`: where drift alerts are POSTed, signed like job webhooks. Unset: alerts are logged and audited only. */
+  readonly alertUrl: string | undefined;
+  /** `AUTOGLM_DRIFT_CHECK_INTERVAL`, default 30s: how often each router checks the serving versions' drift verdicts. */
+  readonly driftCheckIntervalMs: number;
   /**
    * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": inputs/s, "burst": inputs at once, "concurrency": inputs in flight}}`;
    * a bulk job's inputs each count; `burst` defaults to `rate`. `*` applies to namespaces not listed;
@@ -195,6 +199,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     auditChainId: auditChain(r),
     auditKeys: hmacKeys(r, 'AUTOGLM_AUDIT_KEYS'),
     auditSink: auditSink(r),
+    alertUrl: httpUrl(r, 'AUTOGLM_ALERT_URL'),
+    driftCheckIntervalMs: r.duration('AUTOGLM_DRIFT_CHECK_INTERVAL', 30_000, 1000),
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
@@ -299,6 +305,20 @@ function auditChain(r: EnvReader): string | undefined {
   const id = r.string('AUTOGLM_AUDIT_CHAIN');
   if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) r.errors.push(`AUTOGLM_AUDIT_CHAIN=${JSON.stringify(id)}: letters, digits, . _ and - only, at most 64`);
   return id;
+}
+
+/** An http(s) URL variable, checked. */
+function httpUrl(r: EnvReader, variable: string): string | undefined {
+  const url = r.string(variable);
+  if (url === undefined) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    /* reported below */
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) r.errors.push(`${variable}=${JSON.stringify(url)}: not an http(s) URL`);
+  return url;
 }
 
 function auditSink(r: EnvReader): Config['auditSink'] {
