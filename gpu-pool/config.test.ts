@@ -17,6 +17,7 @@ const handed: PoolConfig = {
   modelMemoryBytes: 2 * GIB,
   backend: 'auto',
   gpuModule: '@tensorflow/tfjs-node-gpu',
+  watchDrift: true,
   inference: 'thread',
   isolation: 'thread',
   artifactsDir: '/s/artifacts',

@@ -38,6 +38,7 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   modelMemoryBytes: 'number',
   backend: 'string',
   gpuModule: 'string',
+  watchDrift: 'boolean',
   inference: 'string',
   isolation: 'string',
   artifactsDir: 'string',

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -35,6 +35,8 @@ export interface PoolWorkerOptions {
   backend: BackendChoice;
   /** Module providing the `tensorflow` backend. */
   gpuModule: string;
+  /** Count live inputs for drift (`AUTOGLM_DRIFT_WATCH`) [true]; false: the hosts never see a baseline, so count nothing. */
+  watchDrift?: boolean;
   /** `thread`: function code runs on an inference thread, so a long predict never delays lock renewal; `inline`: on the main thread. */
   inference: InferenceMode;
   /** Where function code runs: a sandbox process per namespace (`sandbox`, `process`), or this process (`thread`) [`thread`]. */
@@ -237,7 +239,7 @@ export class PoolWorker {
     this.view = next;
     this.records.set(next.records, next.serving);
     for (const rec of next.records) if (next.serving.has(`${rec.name}@${rec.version}`)) void this.fetchBundle(rec.hash);
-    r.host.setRecords(next.records, next.serving);
+    r.host.setRecords(this.opts.watchDrift === false ? next.records.map(withoutDrift) : next.records, next.serving);
     if (!this.accepting) return;
     r.consumers.sync(next.byFunction);
     // The router's placement and /readyz should see the new set of functions now, not in 2 s.
@@ -280,4 +282,10 @@ export class PoolWorker {
     await r.host.close(); // no job runs any more
     this.log.info('worker stopped');
   }
+}
+
+/** A record whose version watches no drift: what hosts get with `AUTOGLM_DRIFT_WATCH=off`. */
+function withoutDrift(rec: FunctionRecord): FunctionRecord {
+  const { driftBaseline: _none, ...rest } = rec;
+  return rest;
 }

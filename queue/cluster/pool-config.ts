@@ -80,6 +80,8 @@ export interface PoolConfig {
   readonly backend: (typeof BACKEND_CHOICES)[number];
   /** `AUTOGLM_TF_GPU_MODULE`, default `@tensorflow/tfjs-node-gpu`: the module providing the `tensorflow` backend. */
   readonly gpuModule: string;
+  /** `AUTOGLM_DRIFT_WATCH`, default `on`: count live inputs for the versions whose manifest declares `drift`; `off`: count nothing. */
+  readonly watchDrift: boolean;
   /**
    * `AUTOGLM_INFERENCE`, default `thread`: run function code on a worker thread so a long predict
    * never delays the queue's lock renewal; `inline` runs it on the main thread and instead holds

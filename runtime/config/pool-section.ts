@@ -24,6 +24,7 @@ export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: st
     modelMemoryBytes: r.bytes('AUTOGLM_MODEL_MEMORY', 2 * 1024 ** 3),
     backend: r.oneOf('AUTOGLM_TF_BACKEND', BACKEND_CHOICES, 'auto'),
     gpuModule: r.string('AUTOGLM_TF_GPU_MODULE') ?? '@tensorflow/tfjs-node-gpu',
+    watchDrift: r.oneOf('AUTOGLM_DRIFT_WATCH', ['on', 'off'] as const, 'on') === 'on',
     inference: r.oneOf('AUTOGLM_INFERENCE', INFERENCE_MODES, 'thread'),
     isolation: r.oneOf('AUTOGLM_ISOLATION', ISOLATION_CHOICES, 'auto'),
     artifactsDir: resolve(r.string('AUTOGLM_ARTIFACTS_DIR') ?? join(stateDir, 'artifacts')),

@@ -14,7 +14,7 @@ import { verifyWebhook } from '../../runtime/webhooks/index.ts';
 import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { eventually } from '../harness/platform.ts';
 import { redisForFile } from '../harness/redis-for-file.ts';
-import { poolSuite } from './pool-helpers.ts';
+import { poolSuite, workers } from './pool-helpers.ts';
 
 const RISK = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
 const suite = poolSuite('drift');
@@ -99,6 +99,22 @@ describe('drift of live inputs', () => {
       await rx.close();
     }
   }, 240_000);
+});
+
+describe('AUTOGLM_DRIFT_WATCH=off', () => {
+  it('counts nothing: the report stays empty however many inputs were scored', async () => {
+    const p = await suite.start({ env: { AUTOGLM_DRIFT_WATCH: 'off' } });
+    const b = await buildBundle(RISK, { typecheck: false });
+    await p.api.deploy(b.archive, b.hash, {});
+    const r = await p.call('POST', '/v1/functions/risk-scoring/jobs', { inputs: usual(100, 911) });
+    await suite.succeeded(r.json.id);
+    // The worker writes what its hosts counted with each heartbeat: wait for one after the job.
+    const done = Date.now();
+    await eventually(async () => ((await workers(p))[0]?.seenAt ?? 0) > done && true, 'a heartbeat after the job');
+    const report = (await p.call('GET', '/v1/functions/risk-scoring/drift')).json;
+    expect(report.features).toHaveLength(6);
+    for (const f of report.features) expect(f.count, f.name).toBe(0);
+  }, 120_000);
 });
 
 describe('DriftWatch', () => {
