@@ -1,5 +1,5 @@
 import { CARD_NOT_PRESENT, HIGH_RISK_CATEGORIES } from './reference-data.ts';
-import { parseRiskInput, type RiskInput } from './validate-input.ts';
+import { parsedRiskInput, type RiskInput } from './validate-input.ts';
 
 /** The baseline file the manifest's `drift.baseline` names (written by `drift-baseline.ts`, and by `train.ts`). */
 export const DRIFT_BASELINE_FILE = 'artifacts/drift-baseline.json';
@@ -12,7 +12,7 @@ export const DRIFT_BASELINE_FILE = 'artifacts/drift-baseline.json';
  * @throws InvalidInputError for an input the model would refuse (it is not counted)
  */
 export function driftFeatures(input: RiskInput): Record<string, number> {
-  const req = parseRiskInput(input);
+  const req = parsedRiskInput(input);
   if (req instanceof Error) throw req;
   const txs = req.transactions;
   const last = txs.at(-1)!;

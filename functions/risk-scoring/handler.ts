@@ -2,7 +2,7 @@ import { defineFunction } from '../sdk/index.ts';
 import { driftFeatures } from './drift-features.ts';
 import { disposeRiskModel, loadRiskModel, type RiskModel } from './risk-model.ts';
 import { scoreRequests, type RiskOutput } from './risk-scorer.ts';
-import { parseRiskInput, type RiskInput, type RiskRequest } from './validate-input.ts';
+import { parsedRiskInput, type RiskInput, type RiskRequest } from './validate-input.ts';
 
 /**
  * Transaction risk scoring: an LSTM over the account's recent transactions gives a fraud score,
@@ -13,7 +13,7 @@ export default defineFunction<RiskInput, RiskOutput, RiskModel>({
   load: ({ dir }) => loadRiskModel(dir),
 
   async handle(inputs, model) {
-    const parsed = inputs.map(parseRiskInput);
+    const parsed = inputs.map(parsedRiskInput);
     const valid = parsed.filter((p): p is RiskRequest => !(p instanceof Error));
     const scored = valid.length > 0 ? await scoreRequests(model, valid) : [];
     let next = 0;

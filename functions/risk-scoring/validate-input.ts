@@ -71,6 +71,17 @@ function offsetMinutes(zone: string): number | undefined {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
 }
 
+/** Inputs parsed in this process, by object: the handler parses each, and `features` reads the same object after its batch. */
+const parsedInputs = new WeakMap<object, RiskRequest | InvalidInputError>();
+
+/** {@link parseRiskInput}, once per input object (the drift features reuse the handler's parse). */
+export function parsedRiskInput(raw: unknown): RiskRequest | InvalidInputError {
+  if (!isObject(raw)) return parseRiskInput(raw);
+  let p = parsedInputs.get(raw);
+  if (!p) parsedInputs.set(raw, (p = parseRiskInput(raw)));
+  return p;
+}
+
 /**
  * Checks one input item the way the manifest schema does, plus what a schema cannot say
  * (NaN/Infinity from in-process callers, real calendar dates, time order, amount ceiling after
