@@ -58,6 +58,8 @@ export const keys = {
   auditHeads: (p: string) => `${p}:audit:heads`,
   /** hash `<feature>:<bin>` → inputs counted in that minute (and `_skipped`), per version and minute (epoch min) · workers · router (drift) · 24 h + 2 min */
   driftMinute: (p: string, fn: string, version: string, minute: number) => `${p}:drift:${fn}:${version}:${minute}`,
+  /** hash of a function's calls in one minute (epoch min): `calls`, `4xx`, `5xx`, `inputs`, `s<i>` sync-latency bucket counts · routers · router (stats API) · 2 h */
+  callsMinute: (p: string, fn: string, minute: number) => `${p}:calls:${fn}:${minute}`,
   /** hash `<function>@<version>:<feature>` → the status last announced (`drift`, or none) · router (drift alerts) · router · none */
   driftAlerted: (p: string) => `${p}:drift:alerted`,
 } as const;

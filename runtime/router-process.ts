@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -18,6 +18,7 @@ import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
 import { CallbackGuard, WEBHOOK_KEYS_FILE, WebhookKeys, createWebhookSender, type ResolveHost } from './webhooks/index.ts';
 import { DriftWatch, alertSender } from './drift/index.ts';
+import { CallRecorder } from './metrics/index.ts';
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
 export interface RouterHandle {
@@ -146,7 +147,7 @@ function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
 function appDeps(
   p: RouterParts,
   opts: RouterOptions,
-  ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; log: Logger; draining: () => boolean; starting: () => string | undefined },
+  ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; calls: AppDeps['callRollups']; log: Logger; draining: () => boolean; starting: () => string | undefined },
 ): AppDeps {
   const { config } = opts;
   const { producer, log, auditLog } = ctx;
@@ -181,6 +182,7 @@ function appDeps(
     starting: ctx.starting,
     queueStats: new QueueStats(p.queues),
     driftCounts: new DriftCounts(producer, opts.config.prefix),
+    ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     metricsPublic: config.metricsPublic,
   };
 }
@@ -256,9 +258,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   });
   driftWatch.start();
 
+  // What this router answers, per function and minute, for the console's charts.
+  const callRollups = new CallRollups(producer, config.prefix);
+  const callRecorder = new CallRecorder(callRollups);
+
   let draining = false;
   let starting = opts.starting;
-  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, callbackGuard, log, draining: () => draining, starting: () => starting }));
+  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, callbackGuard, calls: { recorder: callRecorder, rollups: callRollups }, log, draining: () => draining, starting: () => starting }));
   const { server, url, port } = await listenHttp(app.fetch, config);
   log.info('router listening', { url, routerId });
 
@@ -277,6 +283,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         await callbacks.close();
         await retention.close();
         await driftWatch.close();
+        await callRecorder.close();
         await parts.checker.close();
         await stopWatch();
         await parts.queues.close();

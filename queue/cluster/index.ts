@@ -25,6 +25,8 @@ export type { DeviceSlot, Fit, PlacementNeeds } from './placement.ts';
 
 // Per-version running figures and shadow comparisons
 export { DriftCounts } from './drift-counts.ts';
+export { CallRollups, MAX_MINUTES, emptyMinute } from './call-rollups.ts';
+export type { MinuteCalls, MinutePoint } from './call-rollups.ts';
 export type { DriftTally } from './drift-counts.ts';
 export { BATCH_SIZE_BOUNDS, SECONDS_BOUNDS, addCounts, emptyCounts, observe, quantileOf, versionRunStats } from './function-stat.ts';
 export type { BucketCounts, FunctionStat, VersionRunStats } from './function-stat.ts';

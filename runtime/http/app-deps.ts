@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobReader, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
-import type { DriftCounts, NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
+import type { CallRollups, DriftCounts, NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { Principal, TokenVerifier } from '../auth/index.ts';
@@ -10,6 +10,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { CallbackGuard, WebhookKeys } from '../webhooks/index.ts';
 import type { InputValidator } from './input-validator.ts';
+import type { CallRecorder } from '../metrics/index.ts';
 
 /** One audited action, as a route reports it; the router adds who, when and the request ids. */
 export type { AuditNote } from '../audit/index.ts';
@@ -65,6 +66,8 @@ export interface AppDeps {
   auditLog?: AuditLog;
   /** Live inputs' drift counts (workers write them): `GET /v1/functions/{name}/drift` and the PSI series read them [none: no drift route]. */
   driftCounts?: Pick<DriftCounts, 'window'>;
+  /** Per-minute rollups of each function's calls: this router adds what it answers, `GET /v1/functions/{name}/calls` reads them [none]. */
+  callRollups?: { recorder: Pick<CallRecorder, 'record'>; rollups: Pick<CallRollups, 'last'> };
   /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */
   queueStats?: QueueStats;
   /** `AUTOGLM_METRICS_PUBLIC`: serve `GET /metrics` without a token. Default false. */

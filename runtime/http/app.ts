@@ -17,6 +17,7 @@ import { invokeRoutes } from './routes/invoke-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { logRoutes } from './routes/log-routes.ts';
 import { driftRoutes } from './routes/drift-routes.ts';
+import { callRoutes } from './routes/call-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
@@ -40,7 +41,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   // First, so it times everything after it, and sees the final status of every answer.
-  app.use('*', requestMetrics(metrics, { isFunction: (name) => deps.functions.get(name) !== undefined }));
+  const recorder = deps.callRollups?.recorder;
+  app.use('*', requestMetrics(metrics, { isFunction: (name) => deps.functions.get(name) !== undefined, ...(recorder ? { onCall: (call) => recorder.record(call) } : {}) }));
   app.use('*', async function requestId(c, next) {
     c.set('requestId', randomHex(8));
     // Never touch `c.res` before the route answers: Hono would then merge two responses, and
@@ -74,6 +76,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', functionRoutes(deps));
   app.route('/', logRoutes(deps));
   if (deps.driftCounts) app.route('/', driftRoutes({ functions: deps.functions, driftCounts: deps.driftCounts }));
+  if (deps.callRollups) app.route('/', callRoutes({ functions: deps.functions, rollups: deps.callRollups.rollups }));
   app.route('/', secretRoutes(deps));
   app.route('/', tokenRoutes(deps));
   if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { InvocationMode, RouterMetrics } from '../metrics/index.ts';
+import type { AnsweredCall, InvocationMode, RouterMetrics } from '../metrics/index.ts';
 import type { AppEnv } from './app-deps.ts';
 
 /** Methods kept as they are; any other becomes `OTHER`, so a caller cannot mint new series. */
@@ -28,6 +28,8 @@ function routeOf(c: Context): string {
 export interface RequestMetricsOptions {
   /** Whether a function of this name is deployed: calls of unknown names are not counted as invocations. */
   isFunction: (name: string) => boolean;
+  /** Told of every answered invocation (the per-minute rollups the console charts) [nobody]. */
+  onCall?: (call: AnsweredCall) => void;
 }
 
 /**
@@ -47,6 +49,8 @@ export function requestMetrics(metrics: RouterMetrics, opts: RequestMetricsOptio
     const fn = mode ? c.req.path.split('/')[3]?.split('@')[0] : undefined;
     const inputs = c.get('inputCount') ?? 1;
     const invocation = mode && fn && opts.isFunction(fn) ? { function: fn, version: c.res.headers.get('x-function-version') ?? '', mode, inputs } : undefined;
-    metrics.record({ method, route, status, seconds: (performance.now() - started) / 1000, ...(invocation ? { invocation } : {}) });
+    const seconds = (performance.now() - started) / 1000;
+    metrics.record({ method, route, status, seconds, ...(invocation ? { invocation } : {}) });
+    if (invocation) opts.onCall?.({ function: invocation.function, mode: invocation.mode, status, seconds, inputs });
   };
 }

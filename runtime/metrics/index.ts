@@ -3,3 +3,5 @@ export { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.ts';
 export { RouterMetrics } from './router-metrics.ts';
 export type { AnsweredRequest, InvocationMode } from './router-metrics.ts';
 export { Scraper } from './scraper.ts';
+export { CallRecorder } from './call-recorder.ts';
+export type { AnsweredCall } from './call-recorder.ts';
