@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { MinutePoint } from '../../queue/cluster/index.ts';
 import { eventually } from '../harness/platform.ts';
 import { poolSuite } from './pool-helpers.ts';
 
 const suite = poolSuite('call-rollups');
 
-interface Minute {
-  t: number;
-  calls: number;
-  clientErrors: number;
-  serverErrors: number;
-  inputs: number;
-  p50: number | null;
-  p95: number | null;
-}
+type Minute = MinutePoint;
 
 describe('per-minute call rollups', () => {
   it("count a function's calls, errors and inputs per minute, with sync p50/p95, for GET /v1/functions/{name}/calls", async () => {
