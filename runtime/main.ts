@@ -66,6 +66,7 @@ try {
         '',
         `Open-AutoGLM is running (role: ${config.role})`,
         `  API       ${url}    (OpenAPI: ${url}/openapi.json)`,
+        `  Console   ${url}/console    (sign in with the token below)`,
         `  Redis     ${config.redisUrl ? 'REDIS_URL' : `embedded, data in ${config.stateDir}/redis`}`,
         `  Workers   ${config.role === 'router' ? 'none here (router only)' : config.workers}`,
         `  Token     ${node.adminToken}`,

@@ -1,0 +1,40 @@
+/**
+ * The console's only way to the platform: the public API with the session's bearer token, so
+ * roles and namespaces apply exactly as they do to any other client.
+ */
+import { storedToken } from './session.ts';
+
+/** An API answer that was not 2xx, with the problem's `code` and `detail` (RFC 9457). */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** Calls the API; resolves to the parsed JSON body, rejects with an `ApiError`. */
+export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = storedToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  // /readyz answers 503 with a full body when not ready: that is data, not a failure.
+  if (!res.ok && !(res.status === 503 && json && 'ready' in json)) {
+    throw new ApiError(res.status, json?.code, json?.detail ?? json?.title ?? `${res.status} ${res.statusText}`);
+  }
+  return json as T;
+}
+
+export const get = <T = any>(path: string): Promise<T> => api<T>('GET', path);

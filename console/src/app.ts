@@ -1,0 +1,41 @@
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { FunctionPage } from './pages/function.ts';
+import { FunctionsPage } from './pages/functions.ts';
+import { JobPage } from './pages/job.ts';
+import { JobsPage } from './pages/jobs.ts';
+import { LoginPage } from './pages/login.ts';
+import { PoolPage } from './pages/pool.ts';
+import { useRoute } from './parts/use-route.ts';
+import { forgetToken, offers, readClaims, storedToken, storeToken, type Claims } from './session.ts';
+
+/** The console: the login form until there is a token, then the navigation and the page the hash names. */
+export function App() {
+  const [claims, setClaims] = useState<Claims | null>(() => {
+    const t = storedToken();
+    return t ? readClaims(t) : null;
+  });
+  const route = useRoute();
+  if (!claims) {
+    return html`<${LoginPage} onToken=${(t: string) => (storeToken(t), setClaims(readClaims(t)))} />`;
+  }
+  const [page = 'functions', id] = route.path;
+  const body =
+    page === 'functions' && id ? html`<${FunctionPage} key=${id} name=${id} claims=${claims} />`
+    : page === 'jobs' && id ? html`<${JobPage} key=${id} id=${id} />`
+    : page === 'jobs' ? html`<${JobsPage} route=${route} />`
+    : page === 'pool' ? html`<${PoolPage} />`
+    : html`<${FunctionsPage} />`;
+  const signOut = () => (forgetToken(), setClaims(null));
+  return html`<header>
+      <strong>Open-AutoGLM</strong>
+      <nav>
+        <a href="#/functions" class=${page === 'functions' ? 'current' : ''}>Functions</a>
+        <a href="#/jobs" class=${page === 'jobs' ? 'current' : ''}>Jobs</a>
+        ${offers(claims, 'pool') && html`<a href="#/pool" class=${page === 'pool' ? 'current' : ''}>Pool</a>`}
+      </nav>
+      <span class="who">${claims.sub} (${claims.roles.join(', ')})</span>
+      <button type="button" class="small" onClick=${signOut}>Sign out</button>
+    </header>
+    <main>${body}</main>`;
+}

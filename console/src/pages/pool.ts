@@ -1,0 +1,43 @@
+import { html } from 'htm/preact';
+import { when } from '../parts/format.ts';
+import { pending } from '../parts/status.ts';
+import { useApi } from '../parts/use-api.ts';
+
+const mib = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n / 1048576)} MiB`);
+
+/**
+ * The pools as `GET /readyz` tells a token of admin or an all-namespace viewer: every slot and
+ * every live worker (backend, isolation, models, restarts). Other tokens see the summary only.
+ */
+export function PoolPage() {
+  const ready = useApi('/readyz');
+  const shown = pending(ready);
+  if (shown) return html`<section><h1>Pool</h1>${shown}</section>`;
+  const r = ready.data;
+  return html`<section>
+    <h1>Pool <span class=${`badge ${r.ready ? 'ok' : 'failed'}`}>${r.ready ? 'ready' : 'not ready'}</span>
+      <button type="button" class="small" onClick=${ready.reload}>Refresh</button></h1>
+    ${r.reasons.length > 0 && html`<p class="error">${r.reasons.join('; ')}</p>`}
+    <p>${r.counts.workers} live worker(s)${r.counts.slots !== undefined ? `, ${r.counts.slots} slot(s)` : ''}; Redis ${r.redis ? 'reachable' : 'unreachable'}.</p>
+    ${!r.workers && html`<p class="muted">Slots and workers in detail are shown to admin tokens and viewers of every namespace.</p>`}
+    ${r.slots &&
+    html`<h2>Slots</h2><table class="slots">
+      <thead><tr><th>Host</th><th>Slot</th><th>Device</th><th>State</th><th>Pid</th><th>Restarts</th><th>Last restart</th></tr></thead>
+      <tbody>${r.slots.map(
+        (s: any) => html`<tr>
+          <td>${s.host}</td><td>${s.slot}</td><td>${s.device} (${s.kind})</td><td><span class=${`badge ${s.state}`}>${s.state}</span></td>
+          <td>${s.pid ?? '—'}</td><td>${s.restarts}</td><td>${s.lastRestart ? `${s.lastRestart}, ${when(s.lastRestartAt)}` : '—'}</td>
+        </tr>`,
+      )}</tbody></table>`}
+    ${r.workers &&
+    html`<h2>Workers</h2><table class="workers">
+      <thead><tr><th>Host</th><th>Pid</th><th>Device</th><th>Backend</th><th>Isolation</th><th>In flight</th><th>Jobs done</th><th>Restarts</th><th>Memory</th><th>Models</th></tr></thead>
+      <tbody>${r.workers.map(
+        (w: any) => html`<tr data-worker=${w.id}>
+          <td>${w.host}</td><td>${w.pid}</td><td>${w.deviceName ?? w.device}</td><td>${w.backend}</td><td>${w.isolation ?? '—'}</td>
+          <td>${w.inFlight}</td><td>${w.jobsDone}</td><td>${w.restarts ?? 0}</td><td>${mib(w.rss)}</td>
+          <td>${(w.models ?? []).join(', ') || '—'}</td>
+        </tr>`,
+      )}</tbody></table>`}
+  </section>`;
+}

@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-deps.ts';
+import { ConsoleAssets, type ConsoleAsset } from '../console-assets.ts';
+
+/**
+ * Only this origin's files, no inline script or style, no framing, no form posts elsewhere: the
+ * page holds a bearer token, so nothing but its own code may run in it.
+ */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const serve = (a: ConsoleAsset, ifNoneMatch: string | undefined): Response => {
+  const headers = {
+    'content-type': a.type,
+    // Revalidate every time (by ETag): an upgraded router never leaves an old script in a browser.
+    'cache-control': 'no-cache',
+    etag: a.etag,
+    'content-security-policy': CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+  if (ifNoneMatch === a.etag) return new Response(null, { status: 304, headers });
+  return new Response(a.body, { status: 200, headers });
+};
+
+/**
+ * `GET /console` (the page) and its two files. No token is needed for them: they hold no data;
+ * every read and action of the page goes through `/v1/...` with the user's token.
+ */
+export function consoleRoutes(assets = new ConsoleAssets()): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const page = async (name: string, ifNoneMatch: string | undefined) => {
+    const a = await assets.get(name);
+    return a ? serve(a, ifNoneMatch) : undefined;
+  };
+  app.get('/console', async (c) => (await page('index.html', c.req.header('if-none-match')))!);
+  app.get('/console/', async (c) => (await page('index.html', c.req.header('if-none-match')))!);
+  app.get('/console/:file{app\\.js|console\\.css}', async (c) => (await page(c.req.param('file'), c.req.header('if-none-match')))!);
+  return app;
+}

@@ -1,0 +1,160 @@
+/**
+ * The web console in a real headless Chromium (Debian's, driven by playwright-core) against a real
+ * platform: router, Redis and a pool. Every wait is on a selector or an API state, never a delay.
+ * Screenshots go to test-results/console/ (ignored by git).
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
+import { bundleMaker } from '../harness/bundles.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
+const ECHO = fileURLToPath(new URL('../fixtures/default-functions/echo/', import.meta.url));
+const RISK = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
+
+let redis: TestRedis;
+let p: TestPlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url);
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await p?.stop();
+  await redis?.destroy();
+});
+
+/** A fresh browser tab signed in to the console with `token`, on the Functions page. */
+async function signedIn(token: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const problems: string[] = [];
+  // A blocked script or style (the Content-Security-Policy) or a crash shows here, not on screen.
+  // Answers of 404 are logged too (the favicon; DRIFT_NOT_WATCHED, which the page expects): not problems.
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${p.url}/console`);
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.locator('h1', { hasText: 'Functions' }).waitFor();
+  (page as Page & { problems?: string[] }).problems = problems;
+  return page;
+}
+const problemsOf = (page: Page): string[] => (page as Page & { problems?: string[] }).problems ?? [];
+
+describe('web console', () => {
+  it('an admin signs in and sees the deployed functions, and the pool', async () => {
+    const page = await signedIn(p.adminToken);
+    const row = page.locator('tr[data-function="echo"]');
+    await row.waitFor();
+    const stable = (await p.call('GET', '/v1/functions/echo')).json.stable as string;
+    expect(await row.locator('td').nth(1).textContent()).toBe('default');
+    expect(await row.locator('td').nth(2).textContent()).toBe(stable);
+    expect(await row.locator('td').nth(3).textContent()).toBe(`${stable} 100%`);
+    await page.screenshot({ path: `${SHOTS}functions.png` });
+
+    await page.click('nav >> text=Pool');
+    const worker = page.locator('table.workers tbody tr');
+    await worker.first().waitFor();
+    const live = (await p.call('GET', '/readyz')).json.workers as { pid: number; backend: string }[];
+    expect(await worker.count()).toBe(live.length);
+    expect(await worker.first().locator('td').nth(1).textContent()).toBe(String(live[0]!.pid));
+    expect(await worker.first().locator('td').nth(3).textContent()).toBe(live[0]!.backend);
+    await page.screenshot({ path: `${SHOTS}pool.png` });
+    expect(problemsOf(page)).toEqual([]);
+  });
+
+  it('a job invoked through the API is found on the Jobs page and opens', async () => {
+    const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'from the console test' } });
+    expect(r.status).toBe(200);
+    const id = r.headers.get('x-job-id')!;
+    const page = await signedIn(p.adminToken);
+    await page.click('nav >> text=Jobs');
+    await page.selectOption('select[name=function]', 'echo');
+    await page.selectOption('select[name=status]', 'succeeded');
+    await page.locator(`tr[data-job="${id}"] a`).click();
+    await page.getByTestId('job-status').filter({ hasText: 'succeeded' }).waitFor();
+    expect(await page.locator('.job pre').textContent()).toContain('from the console test');
+    await page.screenshot({ path: `${SHOTS}job.png` });
+    expect(problemsOf(page)).toEqual([]);
+  });
+
+  it("a deployer's rollback button takes a canary's traffic back to the stable version", async () => {
+    const make = await bundleMaker(ECHO);
+    const v1 = make('canary-echo', { MARK: 'one' });
+    const first = (await p.api.deploy(v1.archive, v1.hash)).body.version as string;
+    const v2 = make('canary-echo', { MARK: 'two' });
+    const second = (await p.api.deploy(v2.archive, v2.hash, { canary: 30 })).body.version as string;
+    expect((await p.call('GET', '/v1/functions/canary-echo')).json.traffic.routes).toHaveLength(2);
+
+    const page = await signedIn(await p.token(['deployer'], 'dana'));
+    await page.click('a >> text=canary-echo');
+    await page.getByTestId('split').filter({ hasText: `${second} 30%` }).waitFor();
+    await page.screenshot({ path: `${SHOTS}function-canary.png` });
+    await page.click('button >> text=Roll back the canary');
+    // The page reads the function again after the change: the split it shows is the API's new one.
+    await page.getByTestId('split').filter({ hasText: `${first} 100%` }).waitFor();
+    const traffic = (await p.call('GET', '/v1/functions/canary-echo')).json.traffic;
+    expect(traffic.routes).toEqual([{ version: first, weight: 100 }]);
+    expect(traffic.updatedBy).toBe('dana');
+    expect(problemsOf(page)).toEqual([]);
+  });
+
+  it('a viewer is not offered the traffic controls (an admin is), an invoker not the pool page', async () => {
+    const page = await signedIn(await p.token(['viewer'], 'vic'));
+    await page.click('a >> text=echo');
+    await page.locator('.traffic h2', { hasText: 'Traffic' }).waitFor();
+    await page.locator('.versions tbody tr').first().waitFor();
+    expect(await page.locator('.traffic button').count()).toBe(0);
+    expect(await page.locator('nav >> text=Pool').count()).toBe(1); // a viewer reads the summary
+    const admin = await signedIn(p.adminToken);
+    await admin.click('a >> text=echo');
+    await admin.locator('.traffic h2', { hasText: 'Traffic' }).waitFor();
+    expect(await admin.locator('.traffic button', { hasText: 'Roll back' }).count()).toBe(1);
+
+    const invoker = await signedIn(await p.token(['invoker'], 'ivy'));
+    expect(await invoker.locator('nav a').allTextContents()).toEqual(['Functions', 'Jobs']);
+  });
+
+  it("the drift panel shows every feature risk-scoring watches, with the API's counts", async () => {
+    const b = await buildBundle(RISK, { typecheck: false });
+    await p.api.deploy(b.archive, b.hash, {});
+    const inputs = generateSequences({ seed: 77, count: 60, fraudRate: 0.02 }).map((s) => s.input);
+    const r = await p.call('POST', '/v1/functions/risk-scoring/jobs', { inputs });
+    expect(r.status).toBe(202);
+    await eventually(async () => (await p.call('GET', `/v1/jobs/${r.json.id}`)).json.status === 'succeeded', 'the scoring job');
+    const report = await eventually(async () => {
+      const d = (await p.call('GET', '/v1/functions/risk-scoring/drift')).json;
+      return d.features.every((f: { count: number }) => f.count === 60) && d;
+    }, '60 inputs counted for drift');
+
+    const page = await signedIn(p.adminToken);
+    await page.click('a >> text=risk-scoring');
+    const rows = page.locator('.drift tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(report.features.length);
+    for (const f of report.features) {
+      const row = page.locator(`.drift tr[data-feature="${f.name}"]`);
+      expect(await row.locator('td').nth(2).textContent()).toBe(f.status);
+      expect(await row.locator('td').nth(3).textContent()).toBe('60');
+      expect(await row.locator('svg rect').count()).toBe(f.bins.length * 2);
+    }
+    await page.screenshot({ path: `${SHOTS}function-drift.png`, fullPage: true });
+
+    // A version that watches nothing says so instead of failing.
+    await page.click('nav >> text=Functions');
+    await page.click('a >> text=echo');
+    await page.locator('.drift', { hasText: 'watches no input features' }).waitFor();
+    expect(problemsOf(page)).toEqual([]);
+  });
+});
