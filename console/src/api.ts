@@ -2,7 +2,10 @@
  * The console's only way to the platform: the public API with the session's bearer token, so
  * roles and namespaces apply exactly as they do to any other client.
  */
-import { storedToken } from './session.ts';
+import { forgetToken, storedToken } from './session.ts';
+
+/** Sent on `window` when the API refused the token itself (expired, revoked, wrong key): the app signs out. */
+export const TOKEN_REFUSED = 'autoglm:token-refused';
 
 /** An API answer that was not 2xx, with the problem's `code` and `detail` (RFC 9457). */
 export class ApiError extends Error {
@@ -29,6 +32,10 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
+  }
+  if (res.status === 401 && token) {
+    forgetToken();
+    dispatchEvent(new CustomEvent(TOKEN_REFUSED, { detail: json?.detail ?? 'token refused' }));
   }
   // /readyz answers 503 with a full body when not ready: that is data, not a failure.
   if (!res.ok && !(res.status === 503 && json && 'ready' in json)) {

@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { TOKEN_REFUSED } from './api.ts';
 import { FunctionPage } from './pages/function.ts';
 import { FunctionsPage } from './pages/functions.ts';
 import { JobPage } from './pages/job.ts';
@@ -15,9 +16,15 @@ export function App() {
     const t = storedToken();
     return t ? readClaims(t) : null;
   });
+  const [refused, setRefused] = useState('');
   const route = useRoute();
+  useEffect(() => {
+    const on = (e: Event) => (setRefused(`Signed out: ${(e as CustomEvent<string>).detail}`), setClaims(null));
+    addEventListener(TOKEN_REFUSED, on);
+    return () => removeEventListener(TOKEN_REFUSED, on);
+  }, []);
   if (!claims) {
-    return html`<${LoginPage} onToken=${(t: string) => (storeToken(t), setClaims(readClaims(t)))} />`;
+    return html`<${LoginPage} notice=${refused} onToken=${(t: string) => (storeToken(t), setRefused(''), setClaims(readClaims(t)))} />`;
   }
   const [page = 'functions', id] = route.path;
   const body =

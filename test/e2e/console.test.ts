@@ -126,6 +126,18 @@ describe('web console', () => {
     expect(await invoker.locator('nav a').allTextContents()).toEqual(['Functions', 'Jobs']);
   });
 
+  it('a forged token reads as admin in the page but the API refuses it: the console signs out and says why', async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const forged = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'mallory', roles: ['admin'] })}.${'A'.repeat(43)}`;
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${p.url}/console`);
+    await page.fill('#token', forged);
+    await page.click('button[type=submit]');
+    await page.locator('.login [role=alert]', { hasText: 'Signed out' }).waitFor();
+    expect(await page.locator('tr[data-function]').count()).toBe(0);
+    expect(await page.evaluate(() => sessionStorage.getItem('autoglm.token'))).toBeNull();
+  });
+
   it("the drift panel shows every feature risk-scoring watches, with the API's counts", async () => {
     const b = await buildBundle(RISK, { typecheck: false });
     await p.api.deploy(b.archive, b.hash, {});

@@ -2,8 +2,8 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { readClaims } from '../session.ts';
 
-/** Asks for a bearer token; hands it on once it reads as a JWT with roles. */
-export function LoginPage({ onToken }: { onToken(token: string): void }) {
+/** Asks for a bearer token; hands it on once it reads as a JWT with roles. `notice`: why the last one was dropped. */
+export function LoginPage({ onToken, notice }: { onToken(token: string): void; notice?: string }) {
   const [problem, setProblem] = useState('');
   const submit = (e: Event) => {
     e.preventDefault();
@@ -17,7 +17,7 @@ export function LoginPage({ onToken }: { onToken(token: string): void }) {
     <label for="token">Bearer token</label>
     <textarea id="token" name="token" rows="4" placeholder="eyJ…" required></textarea>
     <p class="muted">From <code>npx autoglm token create</code> or the admin token file <code>npm start</code> names. Kept in this tab only (sessionStorage).</p>
-    ${problem && html`<p class="error" role="alert">${problem}</p>`}
+    ${(problem || notice) && html`<p class="error" role="alert">${problem || notice}</p>`}
     <button type="submit">Sign in</button>
   </form>`;
 }
