@@ -33,8 +33,10 @@ export function readClaims(token: string): Claims | null {
 }
 
 /** Actions the console offers a control for, and the roles the API grants them to (runtime/auth/policy.ts). */
-const OFFERED: Record<'traffic' | 'pool', readonly string[]> = {
+const OFFERED: Record<'traffic' | 'invoke' | 'logs' | 'pool', readonly string[]> = {
   traffic: ['admin', 'deployer'],
+  invoke: ['admin', 'invoker'],
+  logs: ['admin', 'deployer', 'viewer'],
   pool: ['admin', 'viewer'],
 };
 

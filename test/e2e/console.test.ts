@@ -74,7 +74,7 @@ describe('web console', () => {
     expect(problemsOf(page)).toEqual([]);
   });
 
-  it('a job invoked through the API is found on the Jobs page and opens', async () => {
+  it('a job invoked through the API is found on the Jobs page and opens; a failed one shows its error', async () => {
     const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'from the console test' } });
     expect(r.status).toBe(200);
     const id = r.headers.get('x-job-id')!;
@@ -86,7 +86,41 @@ describe('web console', () => {
     await page.getByTestId('job-status').filter({ hasText: 'succeeded' }).waitFor();
     expect(await page.locator('.job pre').textContent()).toContain('from the console test');
     await page.screenshot({ path: `${SHOTS}job.png` });
+
+    const failed = await p.call('POST', '/v1/functions/echo/invoke', { input: { fail: 'fatal' } });
+    expect(failed.status).toBe(500);
+    const failedId = failed.headers.get('x-job-id')!;
+    const view = (await p.call('GET', `/v1/jobs/${failedId}`)).json;
+    await page.click('nav >> text=Jobs');
+    await page.selectOption('select[name=function]', 'echo');
+    await page.selectOption('select[name=status]', 'failed');
+    await page.locator(`tr[data-job="${failedId}"] a`).click();
+    await page.getByTestId('job-status').filter({ hasText: 'failed' }).waitFor();
+    expect(await page.getByTestId('job-error').textContent()).toBe(`${view.error.code}: ${view.error.message}`);
     expect(problemsOf(page)).toEqual([]);
+  });
+
+  it("an invoker invokes a function from its page and opens the answer's job; bad input shows the API's problem", async () => {
+    const page = await signedIn(await p.token(['invoker'], 'ivan'));
+    await page.click('a >> text=echo');
+    await page.fill('#invoke-input', '{"message": "typed in the console"}');
+    await page.click('.invoke button[type=submit]');
+    await page.getByTestId('invoke-output').filter({ hasText: 'typed in the console' }).waitFor();
+    const id = await page.getByTestId('invoke-job').textContent();
+    expect((await p.call('GET', `/v1/jobs/${id}`)).json).toMatchObject({ status: 'succeeded', submittedBy: 'ivan', output: { echo: { message: 'typed in the console' } } });
+    await page.getByTestId('invoke-job').click();
+    await page.getByTestId('job-status').filter({ hasText: 'succeeded' }).waitFor();
+
+    await page.goBack();
+    const refused = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 5 } });
+    expect(refused.status).toBe(400);
+    await page.fill('#invoke-input', '{"message": 5}');
+    await page.click('.invoke button[type=submit]');
+    await page.locator('.invoke [role=alert]').waitFor();
+    expect(await page.locator('.invoke [role=alert]').textContent()).toBe(`${refused.json.code}: ${refused.json.detail}`);
+    await page.fill('#invoke-input', '{message}');
+    await page.click('.invoke button[type=submit]');
+    await page.locator('.invoke [role=alert]', { hasText: 'not JSON' }).waitFor();
   });
 
   it("a deployer's rollback button takes a canary's traffic back to the stable version", async () => {
@@ -110,12 +144,14 @@ describe('web console', () => {
     expect(problemsOf(page)).toEqual([]);
   });
 
-  it('a viewer is not offered the traffic controls (an admin is), an invoker not the pool page', async () => {
+  it('a viewer is offered neither traffic controls (an admin is) nor invoke; an invoker neither the pool, traffic controls nor logs', async () => {
     const page = await signedIn(await p.token(['viewer'], 'vic'));
     await page.click('a >> text=echo');
     await page.locator('.traffic h2', { hasText: 'Traffic' }).waitFor();
     await page.locator('.versions tbody tr').first().waitFor();
     expect(await page.locator('.traffic button').count()).toBe(0);
+    expect(await page.locator('.invoke').count()).toBe(0);
+    await page.locator('.logs h2').waitFor();
     expect(await page.locator('nav >> text=Pool').count()).toBe(1); // a viewer reads the summary
     const admin = await signedIn(p.adminToken);
     await admin.click('a >> text=echo');
@@ -124,6 +160,10 @@ describe('web console', () => {
 
     const invoker = await signedIn(await p.token(['invoker'], 'ivy'));
     expect(await invoker.locator('nav a').allTextContents()).toEqual(['Functions', 'Jobs']);
+    await invoker.click('a >> text=echo');
+    await invoker.locator('.invoke').waitFor();
+    expect(await invoker.locator('.traffic button').count()).toBe(0);
+    expect(await invoker.locator('.logs').count()).toBe(0); // an invoker may not read logs (they hold others' inputs)
   });
 
   it('a forged token reads as admin in the page but the API refuses it: the console signs out and says why', async () => {

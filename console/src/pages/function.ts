@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { DriftPanel } from '../parts/drift-panel.ts';
 import { when } from '../parts/format.ts';
+import { InvokePanel } from '../parts/invoke-panel.ts';
 import { LogsPanel } from '../parts/logs-panel.ts';
 import { pending } from '../parts/status.ts';
 import { TrafficPanel } from '../parts/traffic-panel.ts';
@@ -8,7 +9,7 @@ import { useApi } from '../parts/use-api.ts';
 import { href } from '../parts/use-route.ts';
 import { offers, type Claims } from '../session.ts';
 
-/** One function: its versions, traffic (with controls for deployers), drift and recent logs. */
+/** One function: its traffic (with controls for deployers), a way to invoke it, versions, drift and recent logs. */
 export function FunctionPage({ name, claims }: { name: string; claims: Claims }) {
   const fn = useApi(`/v1/functions/${encodeURIComponent(name)}`);
   const shown = pending(fn);
@@ -18,6 +19,7 @@ export function FunctionPage({ name, claims }: { name: string; claims: Claims })
     <h1>${f.name} <span class="muted">in ${f.namespace}</span></h1>
     <p>${f.description} · <a href=${`${href('jobs')}?function=${encodeURIComponent(f.name)}`}>its jobs</a></p>
     <${TrafficPanel} fn=${f} canChange=${offers(claims, 'traffic')} onChanged=${fn.reload} />
+    ${offers(claims, 'invoke') && html`<${InvokePanel} name=${f.name} />`}
     <section class="panel versions">
       <h2>Versions</h2>
       <table>
@@ -37,6 +39,6 @@ export function FunctionPage({ name, claims }: { name: string; claims: Claims })
       </table>
     </section>
     ${f.stable && html`<${DriftPanel} name=${f.name} version=${f.stable} />`}
-    <${LogsPanel} name=${f.name} />
+    ${offers(claims, 'logs') && html`<${LogsPanel} name=${f.name} />`}
   </section>`;
 }

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { offers, readClaims } from './session.ts';
+
+const jwt = (payload: object) => `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
+
+describe('console session claims', () => {
+  it('read roles, namespaces and subject from a base64url payload of any length', () => {
+    // '~~~' and '???' encode to '-' and '_' in base64url, and the lengths vary the padding.
+    for (const sub of ['a', 'ab~~~', 'abc???x']) {
+      expect(readClaims(jwt({ sub, roles: ['viewer', 7], namespaces: ['team-a'], exp: 9 }))).toEqual({ sub, roles: ['viewer'], namespaces: ['team-a'], exp: 9 });
+    }
+  });
+
+  it('read nothing from what is not a JWT', () => {
+    expect(readClaims('not a token')).toBeNull();
+    expect(readClaims('a.%%%.c')).toBeNull();
+  });
+
+  it('offer traffic controls to deployers and admins only, logs not to invokers', () => {
+    const as = (...roles: string[]) => ({ sub: 's', roles, namespaces: [] });
+    expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'traffic'))).toEqual(['admin', 'deployer']);
+    expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'logs'))).toEqual(['admin', 'deployer', 'viewer']);
+    expect(offers(as('viewer', 'invoker'), 'invoke')).toBe(true);
+  });
+});
