@@ -123,6 +123,27 @@ describe('web console', () => {
     await page.locator('.invoke [role=alert]', { hasText: 'not JSON' }).waitFor();
   });
 
+  it("a function's page sums its last hour of calls as the routers' rollups count them", async () => {
+    const b = (await bundleMaker(ECHO))('counted-echo');
+    await p.api.deploy(b.archive, b.hash);
+    for (const input of [{ message: 'a' }, { message: 'b' }, { message: 'c' }, { message: 5 }, { fail: 'fatal' }]) {
+      await p.call('POST', '/v1/functions/counted-echo/invoke', { input });
+    }
+    const sum = async () => {
+      const m = (await p.call('GET', '/v1/functions/counted-echo/calls')).json.minutes as { calls: number; clientErrors: number; serverErrors: number }[];
+      return m.reduce((s, x) => ({ calls: s.calls + x.calls, c4: s.c4 + x.clientErrors, c5: s.c5 + x.serverErrors }), { calls: 0, c4: 0, c5: 0 });
+    };
+    await eventually(async () => (await sum()).calls === 5, 'the five calls in the rollups');
+    expect(await sum()).toEqual({ calls: 5, c4: 1, c5: 1 });
+
+    const page = await signedIn(p.adminToken);
+    await page.click('a >> text=counted-echo');
+    await page.getByTestId('calls-total').waitFor();
+    expect(await page.getByTestId('calls-total').textContent()).toBe('5');
+    expect(await page.getByTestId('calls-4xx').textContent()).toBe('1');
+    expect(await page.getByTestId('calls-5xx').textContent()).toBe('1');
+  });
+
   it("a deployer's rollback button takes a canary's traffic back to the stable version", async () => {
     const make = await bundleMaker(ECHO);
     const v1 = make('canary-echo', { MARK: 'one' });

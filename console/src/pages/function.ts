@@ -1,4 +1,5 @@
 import { html } from 'htm/preact';
+import { CallsPanel } from '../parts/calls-panel.ts';
 import { DriftPanel } from '../parts/drift-panel.ts';
 import { when } from '../parts/format.ts';
 import { InvokePanel } from '../parts/invoke-panel.ts';
@@ -9,7 +10,7 @@ import { useApi } from '../parts/use-api.ts';
 import { href } from '../parts/use-route.ts';
 import { offers, type Claims } from '../session.ts';
 
-/** One function: its traffic (with controls for deployers), a way to invoke it, versions, drift and recent logs. */
+/** One function: its last hour's calls, its traffic (with controls for deployers), a way to invoke it, versions, drift and recent logs. */
 export function FunctionPage({ name, claims }: { name: string; claims: Claims }) {
   const fn = useApi(`/v1/functions/${encodeURIComponent(name)}`);
   const shown = pending(fn);
@@ -18,6 +19,7 @@ export function FunctionPage({ name, claims }: { name: string; claims: Claims })
   return html`<section>
     <h1>${f.name} <span class="muted">in ${f.namespace}</span></h1>
     <p>${f.description} · <a href=${`${href('jobs')}?function=${encodeURIComponent(f.name)}`}>its jobs</a></p>
+    <${CallsPanel} name=${f.name} />
     <${TrafficPanel} fn=${f} canChange=${offers(claims, 'traffic')} onChanged=${fn.reload} />
     ${offers(claims, 'invoke') && html`<${InvokePanel} name=${f.name} />`}
     <section class="panel versions">
