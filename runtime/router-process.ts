@@ -162,6 +162,7 @@ function appDeps(
     verifier: p.verifier,
     validator: new InputValidator(),
     pingRedis: () => producer.ping().then(() => true, () => false),
+    redisFull: () => redisAtMaxmemory(producer),
     routerId: ctx.routerId,
     bodyLimit: config.bodyLimit,
     maxJsonDepth: config.maxJsonDepth,
@@ -295,4 +296,17 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     })());
 
   return { url, port, verifier: parts.verifier, routerId, started: () => (starting = undefined), close };
+}
+
+/**
+ * Whether Redis's used memory has reached its `maxmemory` (under `noeviction` it then refuses
+ * writes), read from `INFO memory`; undefined when Redis will not say (INFO not permitted).
+ */
+async function redisAtMaxmemory(redis: Redis): Promise<boolean | undefined> {
+  const info = await redis.info('memory').catch(() => undefined);
+  if (!info) return undefined;
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
+  const used = field('used_memory');
+  const max = field('maxmemory');
+  return Number.isFinite(used) && max > 0 ? used >= max : false;
 }

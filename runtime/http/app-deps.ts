@@ -30,6 +30,8 @@ export interface AppDeps {
   validator: InputValidator;
   /** Answers whether Redis responds (PING). */
   pingRedis: () => Promise<boolean>;
+  /** Whether Redis is at its `maxmemory` (writes refused), from INFO; undefined when it cannot tell (INFO refused) [not asked]. */
+  redisFull?: () => Promise<boolean | undefined>;
   /** This router's id, named by synchronous jobs so results come straight back here. */
   routerId: string;
   /** Largest request body, bytes. */

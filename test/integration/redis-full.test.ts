@@ -114,8 +114,13 @@ describe('with Redis full', () => {
     for (const [what, r] of Object.entries(refused)) {
       expect({ what, status: r.status, code: r.json.code, retryAfter: r.headers.get('retry-after') }).toEqual({ what, status: 503, code: 'STORE_FULL', retryAfter: '5' });
     }
+    // Not ready, saying why: not "no live worker", which is what it would come to once heartbeats fail.
+    const ready = await fetch(`${p.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).reasons).toContain('redis is full (maxmemory reached): writes are refused');
 
     await free();
+    expect((await fetch(`${p.url}/readyz`)).status).toBe(200);
     const call = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'freed' } });
     expect(call.status).toBe(200);
     expect(call.json.output).toEqual({ echo: { message: 'freed' } });

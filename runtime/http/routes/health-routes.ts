@@ -103,6 +103,7 @@ export function healthRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const reasons: string[] = [];
     const redis = await deps.pingRedis();
     if (!redis) reasons.push('redis unreachable');
+    else if (await deps.redisFull?.()) reasons.push('redis is full (maxmemory reached): writes are refused');
     const [workers, pools] = redis ? await Promise.all([deps.workers.live().catch(() => []), deps.pools?.live().catch(() => []) ?? []]) : [[], []];
     if (redis && workers.length === 0) reasons.push('no live worker');
     const starting = deps.starting?.();
