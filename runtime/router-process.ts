@@ -5,7 +5,7 @@ import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
 import { AuditHeadStore, CallRollups, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
-import { AUDIT_KEYS_FILE, AuditLog, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
+import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
@@ -230,9 +230,22 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   await parts.results.start();
   // Read here, by the router only, like the audit keys: webhooks are sent by routers, never by pools.
   const webhookKeys = new WebhookKeys(parseHmacKeys(config.webhookKeys ?? persistentSecret(config.stateDir, WEBHOOK_KEYS_FILE, () => newHmacKeySpec(`w${Date.now().toString(36)}`))));
+  /** Records what the platform itself did (drift alerts, refused webhooks); a record the log cannot take is logged as lost. */
+  const appendAudit = (event: AuditEvent): void => {
+    try {
+      auditLog.append(event);
+    } catch (err) {
+      log.error('audit record lost', { err, action: event.action });
+    }
+  };
   // One guard checks callback URLs at submission and again at delivery.
   const callbackGuard = new CallbackGuard({ ...(config.callbackAllow ? { allow: config.callbackAllow } : {}), ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}) });
-  const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({ keys: webhookKeys, guard: callbackGuard, log: log.child({ component: 'webhooks' }) }));
+  const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({
+      keys: webhookKeys,
+      guard: callbackGuard,
+      log: log.child({ component: 'webhooks' }),
+      onRefused: ({ jobId, namespace, reason }) => appendAudit({ actor: 'system', roles: [], action: 'webhook.refused', namespace, jobId, outcome: 'error', code: 'CALLBACK_URL_REFUSED', detail: { reason } }),
+    }));
   const retention = new RetentionSweeper(parts.queues, {
     resultTtlMs: config.resultTtlMs,
     failedTtlMs: config.failedTtlMs,
@@ -247,13 +260,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     counts: new DriftCounts(producer, config.prefix),
     functions: () => parts.functions.list(),
     ...(config.alertUrl ? { send: alertSender(config.alertUrl, webhookKeys) } : {}),
-    audit: (event) => {
-      try {
-        auditLog.append(event);
-      } catch (err) {
-        log.error('audit record lost', { err, action: event.action });
-      }
-    },
+    audit: appendAudit,
     log: log.child({ component: 'drift' }),
     everyMs: config.driftCheckIntervalMs,
   });

@@ -16,6 +16,8 @@ export interface WebhookSenderOptions {
   timeoutMs?: number;
   /** Where refused deliveries are logged [nowhere]. */
   log?: Logger;
+  /** Told of each refused delivery (the router audits it) [nobody]. */
+  onRefused?: (r: { jobId: string; namespace: string; reason: string }) => void;
 }
 
 /**
@@ -46,7 +48,10 @@ export function createWebhookSender(opts: WebhookSenderOptions): Deliver {
       if (status >= 300 && status < 400) throw new CallbackRefusedError(`the receiver answered ${status}; redirects are not followed`);
       if (status < 200 || status >= 300) throw new Error(`webhook receiver answered ${status}`);
     } catch (err) {
-      if (err instanceof CallbackRefusedError) opts.log?.warn('webhook delivery refused', { jobId: view.id, namespace: view.namespace, reason: err.message });
+      if (err instanceof CallbackRefusedError) {
+        opts.log?.warn('webhook delivery refused', { jobId: view.id, namespace: view.namespace, reason: err.message });
+        opts.onRefused?.({ jobId: view.id, namespace: view.namespace, reason: err.message });
+      }
       throw err;
     }
   };

@@ -138,6 +138,9 @@ describe('AUTOGLM_CALLBACK_ALLOW=127.0.0.0/31,hooks.test,*.corp.test', () => {
     expect(job.status).toBe('succeeded');
     expect(job.callback).toMatchObject({ status: 'failed', attempts: 1, refused: 'callbackUrl: rebind.corp.test resolves to 127.0.0.2, a loopback address' });
     expect(inside.received).toHaveLength(0);
+    // The router audits the refused delivery, as it does a refused submission.
+    const audited = (await p.call('GET', `/v1/audit?action=webhook.refused`)).json.items;
+    expect(audited).toMatchObject([{ actor: 'system', jobId: r.json.id, outcome: 'error', code: 'CALLBACK_URL_REFUSED', detail: { reason: 'callbackUrl: rebind.corp.test resolves to 127.0.0.2, a loopback address' } }]);
   });
 
   it('delivers to an allowed name at the address it was checked at', async () => {
