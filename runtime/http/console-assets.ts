@@ -1,17 +1,17 @@
 /**
- * The web console's files (`console/` at the repository root), ready to serve: its page, its
- * style sheet, and its script, which esbuild bundles from `console/src/main.ts` with Preact and
+ * The web console's files (`runtime/console/`), ready to serve: its page, its
+ * style sheet, and its script, which esbuild bundles from `runtime/console/src/main.ts` with Preact and
  * htm out of node_modules the first time it is asked for. Nothing is fetched from outside, so the
  * console works air-gapped; the bundle (~25 KB) is built once per router process, in memory.
  *
- * This file sits two folders below the repository root, as the router's build output does
- * (runtime/start.mjs), so the path below holds in both.
+ * This file sits one folder below `runtime/`, as the router's build output does
+ * (`runtime/.build/`, see runtime/start.mjs), so the path below holds in both.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../console/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../console/', import.meta.url));
 
 /** One file of the console, with what its response needs. */
 export interface ConsoleAsset {
