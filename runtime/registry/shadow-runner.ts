@@ -45,21 +45,30 @@ export class ShadowRunner {
 }
 
 /**
- * Output equality for agreement: structural, key order ignored, numbers compared to 6
- * significant digits (two builds of one model rarely agree to the last bit).
+ * Relative tolerance of {@link sameOutput} on numbers: half a unit of the sixth significant digit
+ * of a number starting with 1 (two builds of one model rarely agree to the last bit).
+ */
+const OUTPUT_TOLERANCE = 5e-6;
+
+/**
+ * Output equality for agreement: structural, key order ignored, numbers equal within
+ * {@link OUTPUT_TOLERANCE} of the larger's magnitude. A tolerance rather than rounding both to 6
+ * digits: rounding split numbers 1e-14 apart when they straddled a rounding step.
  */
 export function sameOutput(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (!Number.isFinite(a) || !Number.isFinite(b)) return Object.is(a, b) || a === b;
+    return Math.abs(a - b) <= OUTPUT_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameOutput(x, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameOutput(a[k], b[k]));
+  }
+  // Outputs arrive as JSON, where undefined is null.
+  return (a ?? null) === (b ?? null);
 }
 
-function canonical(v: unknown): string {
-  if (typeof v === 'number') return Number.isFinite(v) ? v.toPrecision(6) : String(v);
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowStats } from '../../queue/cluster/index.ts';
+import { bundleMaker } from '../harness/bundles.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { redisForFile } from '../harness/redis-for-file.ts';
 import { watchCommands } from '../harness/redis-monitor.ts';
 
@@ -32,5 +35,45 @@ describe('shadow statistics', () => {
     expect((await stats.report('a', 'v2')).samples).toBe(1);
     await stats.flush();
     expect((await stats.report('b', 'v9')).samples).toBe(0);
+  });
+});
+
+describe('agreement as the router computes it', () => {
+  // One fixture deployed three times under one name, differing only in the factor it multiplies
+  // its input by: the serving version, a candidate that differs in the 7th significant digit
+  // (within sameOutput's tolerance), and one that differs in the 4th.
+  const SCALED = fileURLToPath(new URL('../fixtures/functions/scaled/', import.meta.url));
+  // 0.1234565 rounds to 0.123456 at 6 digits and 0.1234565 × 1.0000001 to 0.123457: near agreement
+  // across a rounding step; 2e-9 checks that the tolerance is relative.
+  const inputs = [{ x: 0.1234565, label: 'step' }, { x: 1.5 }, { x: 2e-9, label: 'tiny' }, { x: -7 }];
+  let p: TestPlatform;
+  beforeAll(async () => {
+    p = await startPlatform(redis.server.url);
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  /** Deploys `scale` as the shadow of `scaled`, sends every input live, and returns the shadow's report. */
+  async function shadowWith(scaled: Awaited<ReturnType<typeof bundleMaker>>, scale: string) {
+    const b = scaled('scaled', { SCALE: scale });
+    const dep = await p.api.deploy(b.archive, b.hash, { shadow: 100 });
+    expect(dep.body.traffic.shadow).toMatchObject({ percent: 100 });
+    const version = dep.body.traffic.shadow.version as string;
+    for (const input of inputs) {
+      const r = await p.call('POST', '/v1/functions/scaled/invoke', { input });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+    }
+    const report = () => p.call('GET', `/v1/functions/scaled/shadow?version=${version}`).then((r) => r.json.report);
+    await eventually(async () => (await report()).samples >= inputs.length, `the copies of ${scale} compared`);
+    return report();
+  }
+
+  it('agrees with a candidate whose outputs differ within the tolerance, and not with one beyond it', async () => {
+    const scaled = await bundleMaker(SCALED);
+    const serving = scaled('scaled', { SCALE: '1' });
+    expect((await p.api.deploy(serving.archive, serving.hash)).status).toBe(201);
+    expect(await shadowWith(scaled, '1.0000001')).toMatchObject({ samples: inputs.length, agreed: inputs.length, agreement: 1, servingErrors: 0, shadowErrors: 0 });
+    expect(await shadowWith(scaled, '1.001')).toMatchObject({ samples: inputs.length, agreed: 0, agreement: 0, servingErrors: 0, shadowErrors: 0 });
   });
 });
