@@ -11,6 +11,7 @@ import { POOL_CONFIG_VARIABLE } from '../../queue/cluster/index.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { normalInput } from '../functions/risk-fixtures.ts';
 import { isAlive } from '../bench/proc-stats.ts';
+import { eventually } from '../harness/platform.ts';
 import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
 import { startTestRedis } from '../harness/redis.ts';
 
@@ -84,9 +85,11 @@ describe('npm start (the launcher)', () => {
     expect(res.status).toBe(200);
     expect((await res.json()).output).toEqual({ echo: { message: 'hello' } });
 
-    // A job that is running at Ctrl-C must be finished by the drain, not abandoned.
-    const running = await (await fetch(`${base}/v1/functions/echo/jobs`, { method: 'POST', headers, body: JSON.stringify({ input: { sleepMs: 1500 } }) })).json();
-    await new Promise((r) => setTimeout(r, 300));
+    // A job that is running at Ctrl-C must be finished by the drain, not abandoned. Ctrl-C once a
+    // worker has it (not after a guess at how long that takes), while it has seconds left to run.
+    const running = await (await fetch(`${base}/v1/functions/echo/jobs`, { method: 'POST', headers, body: JSON.stringify({ input: { sleepMs: 4000 } }) })).json();
+    await eventually(async () => (await (await fetch(`${base}/v1/jobs/${running.id}`, { headers })).json()).status === 'running', 'the job to run');
+    const interruptedAt = Date.now();
     const redisPid = Number(readFileSync(join(state, 'redis', 'redis.pid'), 'utf8'));
     const children = childrenOf(l.proc.pid!);
     l.proc.kill('SIGINT');
@@ -100,6 +103,9 @@ describe('npm start (the launcher)', () => {
     const base2 = curl2[1]!.replace('/v1/functions/echo/invoke', '');
     const job = await (await fetch(`${base2}/v1/jobs/${running.id}`, { headers: { authorization: `Bearer ${curl2[2]}` } })).json();
     expect(job.status).toBe('succeeded');
+    expect(job.attempts).toBe(1);
+    // It was still running at Ctrl-C (one clock, this machine's: an order of events, not a duration).
+    expect(Date.parse(job.timings.finished)).toBeGreaterThanOrEqual(interruptedAt);
     l2.proc.kill('SIGINT');
     expect(await l2.exited).toBe(0);
   });

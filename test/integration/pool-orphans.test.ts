@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { Redis } from 'ioredis';
 import { POOL_CONFIG_VARIABLE, WorkerRoster, newKeyringSpec } from '../../queue/cluster/index.ts';
+import { keys } from '../../queue/keys.ts';
+import { isAlive } from '../bench/proc-stats.ts';
 import { eventually } from '../harness/platform.ts';
 import { poolEnv } from '../harness/pool-env.ts';
 import { childrenOf, cmdline, withEnv } from '../harness/processes.ts';
@@ -62,10 +64,36 @@ describe('a pool or worker whose parent is gone', () => {
     proc.kill('SIGKILL');
     await eventually(async () => !withEnv(marker).includes(worker), 'the worker to stop on its own');
     expect(withEnv(marker)).toEqual([]);
-    // A clean stop leaves the registry at once; a crash would stay listed until its heartbeat went stale.
+    // Nothing of it stays listed: the set itself, not only its live (recently beating) members.
     const r = new Redis(redis.url);
     try {
-      expect(await new WorkerRoster(r, prefix).live()).toEqual([]);
+      expect(await r.zcard(keys.workers(prefix))).toBe(0);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('a registered worker whose pool is killed stops on its own, and leaves the roster as a clean stop does', async () => {
+    const { proc, marker, prefix } = forkPool();
+    const r = new Redis(redis.url);
+    try {
+      // Running and registered: its heartbeat is in the roster, from a child of this pool.
+      const [registered] = await eventually(async () => {
+        const live = await new WorkerRoster(r, prefix).live();
+        return live.length === 1 && live;
+      }, 'the worker to register');
+      const worker = registered!.pid;
+      expect(childrenOf(proc.pid!)).toContain(worker);
+      expect(await r.zcard(keys.workers(prefix))).toBe(1);
+
+      proc.kill('SIGKILL');
+      // Nobody else signals it: it goes because its parent died.
+      await eventually(async () => !isAlive(worker), 'the worker to stop on its own');
+      expect(withEnv(marker)).toEqual([]);
+      // A clean stop takes it off the roster; a crash would leave it in the set until its heartbeat
+      // went stale and a reader pruned it (no reader here: its pool is dead).
+      expect(await r.zcard(keys.workers(prefix))).toBe(0);
+      expect(await r.exists(keys.worker(prefix, registered!.id))).toBe(0);
     } finally {
       r.disconnect();
     }

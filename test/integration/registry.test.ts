@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, sha256, tarHeader, writeTar } from '../../functions/sdk/bundle/index.ts';
 import { ApiError } from '../../runtime/client/api-client.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/bundles/', import.meta.url));
@@ -157,36 +157,48 @@ describe('rollouts under load', () => {
 
     let stop = false;
     const failures: string[] = [];
-    const versions = new Set<string>();
-    let calls = 0;
+    /** The version of every answered call, in the order the answers came. */
+    const answered: string[] = [];
     const loop = async () => {
       while (!stop) {
         const r = await p.call('POST', '/v1/functions/rollout/invoke', { input: { message: 'load' } });
-        calls++;
         if (r.status !== 200) failures.push(`${r.status} ${JSON.stringify(r.json)}`);
-        else versions.add(r.json.version);
+        else answered.push(r.json.version);
       }
     };
     const loops = Array.from({ length: 4 }, loop);
+    // Each step waits until calls answered after it show the step took effect (and a few more
+    // calls ran across it), not for a time that a loaded machine may not fill with calls.
+    const servedAfter = async (step: string, from: number, ...expected: string[]) =>
+      eventually(async () => answered.length - from >= 8 && expected.every((v) => answered.slice(from).includes(v)), `calls served by ${expected.join(' and ')} after ${step}`);
 
     const deployChanged = async (marker: string, q: { canary?: number }) => {
       writeFileSync(join(dir, 'handler.ts'), readFileSync(join(ECHO, 'handler.ts'), 'utf8') + `\nexport const marker = '${marker}';\n`);
       const b = await buildBundle(dir, { typecheck: false });
       return (await p.api.deploy(b.archive, b.hash, q)).body.version as string;
     };
-    const v2 = await deployChanged('v2', { canary: 50 });
-    await new Promise((r) => setTimeout(r, 500));
-    await p.api.request('POST', '/v1/functions/rollout/promote', { body: { version: v2 } });
-    await new Promise((r) => setTimeout(r, 500));
-    await p.api.request('POST', '/v1/functions/rollout/rollback');
-    await new Promise((r) => setTimeout(r, 500));
-    const v3 = await deployChanged('v3', {});
-    await new Promise((r) => setTimeout(r, 500));
-    stop = true;
-    await Promise.all(loops);
+    let v2 = '';
+    let v3 = '';
+    try {
+      await servedAfter('the first deploy', 0, v1);
+      let from = answered.length;
+      v2 = await deployChanged('v2', { canary: 50 });
+      await servedAfter('the canary', from, v1, v2);
+      from = answered.length;
+      await p.api.request('POST', '/v1/functions/rollout/promote', { body: { version: v2 } });
+      await servedAfter('the promotion', from, v2);
+      from = answered.length;
+      await p.api.request('POST', '/v1/functions/rollout/rollback');
+      await servedAfter('the rollback', from, v1);
+      from = answered.length;
+      v3 = await deployChanged('v3', {});
+      await servedAfter('the new deploy', from, v3);
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
 
     expect(failures).toEqual([]);
-    expect(calls).toBeGreaterThan(20);
-    expect(versions).toEqual(new Set([v1, v2, v3]));
+    expect(new Set(answered)).toEqual(new Set([v1, v2, v3]));
   });
 });

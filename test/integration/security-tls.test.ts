@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
-import { startPlatform } from '../harness/platform.ts';
+import { Redis } from 'ioredis';
+import { eventually, startPlatform } from '../harness/platform.ts';
 
 let dir: string;
 let redis: ChildProcess;
@@ -28,7 +29,20 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'users.acl'), 'user default off\nuser autoglm on >s3cret-pass ~* &* +@all\n');
   redis = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no', '--aclfile', join(dir, 'users.acl'), '--maxmemory-policy', 'noeviction', '--save', '', '--dir', dir], { stdio: 'ignore' });
   redisUrl = `rediss://autoglm:s3cret-pass@127.0.0.1:${port}`;
-  await new Promise((r) => setTimeout(r, 300));
+  // Ready when it answers a PING over TLS, as the platform will talk to it.
+  await eventually(async () => {
+    if (redis.exitCode !== null) throw new Error(`redis-server exited with ${redis.exitCode}`);
+    const r = new Redis(redisUrl, { tls: { ca: readFileSync(join(dir, 'ca.crt')) }, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      return (await r.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      r.disconnect();
+    }
+  }, 'redis-server to answer over TLS');
 });
 afterAll(() => {
   redis?.kill();
