@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -17,9 +18,11 @@ import { ApiClient } from '../../runtime/client/api-client.ts';
 import type { AppEnv } from '../../runtime/http/app-deps.ts';
 import { problemResponse } from '../../runtime/http/problem.ts';
 import { auditRoutes } from '../../runtime/http/routes/audit-routes.ts';
+import { bundleMaker } from '../harness/bundles.ts';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
+const ECHO = fileURLToPath(new URL('../../functions/echo/', import.meta.url));
 let redis: TestRedis;
 let p: TestPlatform;
 let stateDir: string;
@@ -28,7 +31,6 @@ let auditDir: string;
 let audit: AuditLog;
 let server: ServerType;
 let url: string;
-/** Whether the router itself serves /v1/audit (false until router-process.ts and app.ts mount it). */
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -83,6 +85,51 @@ async function runCli(args: string[], api?: ApiClient): Promise<{ code: number; 
     return { code, stdout, stderr: line };
   }
 }
+
+describe('the router\'s own audit trail', () => {
+  // Only the router's wiring writes these: real HTTP calls to it, its own log on disk, its own
+  // verify. (The test's second writer above shares the directory, so records are told apart by chain.)
+  it('records a deploy, an invocation and a denied call, on its own chain, and verifies', async () => {
+    const make = await bundleMaker(ECHO);
+    const b = make('audited');
+    const dep = await p.api.deploy(b.archive, b.hash);
+    expect(dep.status).toBe(201);
+    const version = dep.body.version as string;
+    const ivy = await p.token(['invoker'], 'ivy');
+    const call = (token: string) => fetch(`${p.url}/v1/functions/audited/invoke`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ input: { message: 'audit me' } }) });
+    const invoked = await call(ivy);
+    expect(invoked.status).toBe(200);
+    const jobId = ((await invoked.json()) as { id: string }).id;
+    const denied = await call(await p.token(['viewer'], 'vera'));
+    expect(denied.status).toBe(403);
+
+    const q = async (qs: string) => (await get(`/v1/audit?${qs}`, p.adminToken, p.url)).json.items as any[];
+    const [deployRec] = await q('action=function.deploy&function=audited');
+    expect(deployRec).toMatchObject({ actor: 'test-admin', roles: ['admin'], function: 'audited', version, outcome: 'ok' });
+    const chain = deployRec.chain as string;
+    expect(chain).not.toBe(audit.chainId);
+    const [invokeRec] = await q('action=invoke&function=audited&actor=ivy');
+    expect(invokeRec).toMatchObject({ actor: 'ivy', roles: ['invoker'], function: 'audited', version, outcome: 'ok', jobId, chain });
+    const [deniedRec] = await q('action=access.denied&actor=vera');
+    expect(deniedRec).toMatchObject({ roles: ['viewer'], outcome: 'denied', code: 'FORBIDDEN', target: 'POST /v1/functions/audited/invoke', chain });
+
+    // They are in the router's chain files, as written (not only as the query reads them).
+    const onDisk = readdirSync(join(auditDir, chain))
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(join(auditDir, chain, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seq: number; hash: string }));
+    for (const rec of [deployRec, invokeRec, deniedRec]) expect(onDisk.find((r) => r.seq === rec.seq)?.hash).toBe(rec.hash);
+
+    // `autoglm audit verify` through the router: every chain intact, the router's anchored in Redis.
+    const v = await runCli(['--json', 'audit', 'verify'], new ApiClient({ url: p.url, token: p.adminToken }));
+    expect(v.code, v.stderr).toBe(0);
+    const report = JSON.parse(v.stdout);
+    expect(report.ok).toBe(true);
+    const own = report.chains.find((c: { chain: string }) => c.chain === chain);
+    expect(own).toMatchObject({ ok: true });
+    expect(own.lastSeq).toBeGreaterThanOrEqual(deniedRec.seq);
+    expect(['match', 'behind']).toContain(own.headAnchor.status);
+  });
+});
 
 describe('audit routes over HTTP, with the platform\'s tokens', () => {
   it('admins read records; a viewer gets 403, and that denial is recorded with its peer address', async () => {
