@@ -9,34 +9,63 @@ import { eventually, startPlatform, type TestPlatform } from '../harness/platfor
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { watchCommands } from '../harness/redis-monitor.ts';
+import { bundleMaker } from '../harness/bundles.ts';
+import { GATE_FUNCTION, newGate } from '../harness/gate.ts';
 import { splitItemId } from '../../queue/cluster/index.ts';
 
 // Grouped calls and bulk jobs: many inputs in one queue job, each with its own id and outcome.
-// A long grouping window makes groups form on demand: a slow call in flight first, then a burst.
+// Groups form on demand: while a call is in flight, new calls wait up to the grouping window for
+// companions. A call of the gate fixture (test/harness/gate.ts) is kept in flight until the test
+// opens its gate, so a burst always arrives while one is, and the window is long enough for a
+// burst of concurrent requests to arrive in. The gate reads the test's files: thread isolation
+// (grouping is the router's; the isolation levels have their own tests).
 const ECHO = fileURLToPath(new URL('../../functions/echo/', import.meta.url));
 let redis: TestRedis;
 let p: TestPlatform;
+let gates: string;
+let gateBundle: Awaited<ReturnType<typeof bundleMaker>>;
 
 beforeAll(async () => {
   redis = await startTestRedis();
+  gates = mkdtempSync(join(tmpdir(), 'autoglm-gates-'));
   p = await startPlatform(redis.url, {
-    env: { AUTOGLM_GROUP_WAIT_MS: '150', AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ quota: { concurrency: 20 } }) },
+    env: {
+      AUTOGLM_GROUP_WAIT_MS: '1000',
+      AUTOGLM_ISOLATION: 'thread',
+      AUTOGLM_JOB_LOCK: '1500ms',
+      AUTOGLM_STALLED_INTERVAL: '1s',
+      AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ quota: { concurrency: 20 } }),
+    },
   });
+  gateBundle = await bundleMaker(GATE_FUNCTION);
+  const gate = gateBundle('gate');
+  expect((await p.api.deploy(gate.archive, gate.hash)).status).toBe(201);
 });
 afterAll(async () => {
   await p?.stop();
   await redis?.destroy();
+  if (gates) rmSync(gates, { recursive: true, force: true });
 });
 
 const invoke = (input: unknown, headers?: Record<string, string>, fn = 'echo') => p.call('POST', `/v1/functions/${fn}/invoke`, { input }, headers);
+type Answer = Awaited<ReturnType<typeof invoke>>;
 
-/** Sends `inputs` as concurrent sync calls (to echo, or `fn`) while a slow call holds the grouper busy, so they group. */
-async function burst(inputs: unknown[], headers?: (i: number) => Record<string, string>, fn?: string) {
-  const slow = invoke({ sleepMs: 400, message: 'holds the grouper busy' });
-  await new Promise((r) => setTimeout(r, 50));
-  const calls = await Promise.all(inputs.map((input, i) => invoke(input, headers?.(i), fn)));
-  expect((await slow).status).toBe(200);
-  return calls;
+/**
+ * Sends `inputs` as concurrent sync calls (to echo, or `fn`) while a held call keeps the grouper
+ * waiting for companions, so they group. `whileSent` runs once they are all sent, before their answers are awaited.
+ */
+async function burst(inputs: unknown[], headers?: (i: number) => Record<string, string>, fn?: string, whileSent?: (pending: Promise<Answer>[]) => Promise<void>) {
+  const holder = newGate(gates);
+  const held = invoke(holder.input('holds the grouper busy'), undefined, 'gate');
+  await eventually(async () => holder.started().length > 0, 'the holding call to run');
+  try {
+    const pending = inputs.map((input, i) => invoke(input, headers?.(i), fn));
+    await whileSent?.(pending);
+    return await Promise.all(pending);
+  } finally {
+    holder.open();
+    expect((await held).status).toBe(200);
+  }
 }
 
 /** The job a call ran in: its group's, or its own. */
@@ -59,8 +88,8 @@ describe('grouped synchronous calls', () => {
     expect(new Set(ids).size).toBe(12);
     const jobs = new Set(ids.map(jobOf));
     expect(jobs.size).toBeLessThan(12);
-    // The slow call's job and the groups': no job per call.
-    expect((await completedJobs()) - before).toBe(1 + jobs.size);
+    // The groups' jobs: no job per call (the holding call is the gate's).
+    expect((await completedJobs()) - before).toBe(jobs.size);
   });
 
   it('makes each item readable by its id, and the group as a job with items', async () => {
@@ -133,37 +162,46 @@ describe('grouped synchronous calls', () => {
   });
 
   it('admits grouped calls against the namespace concurrency quota, one slot each', async () => {
-    // echo's code in a namespace of its own with a quota (bulk jobs elsewhere here are larger).
-    const dir = mkdtempSync(join(tmpdir(), 'autoglm-quota-'));
-    try {
-      cpSync(ECHO, dir, { recursive: true });
-      writeFileSync(join(dir, 'manifest.yaml'), readFileSync(join(ECHO, 'manifest.yaml'), 'utf8').replace('name: echo', 'name: echo-quota'));
-      const b = await buildBundle(dir, { typecheck: false });
-      await p.api.deploy(b.archive, b.hash, { namespace: 'quota' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    const calls = await burst(Array.from({ length: 24 }, (_, i) => ({ message: `q${i}`, sleepMs: 200 })), undefined, 'echo-quota');
+    // The gate's code in a namespace of its own with a quota (bulk jobs elsewhere here are larger).
+    const quotaGate = gateBundle('gate-quota');
+    expect((await p.api.deploy(quotaGate.archive, quotaGate.hash, { namespace: 'quota' })).status).toBe(201);
+    // Every call holds its slot until the test opens the gate: 20 run, and 4 are refused while they do.
+    const slots = newGate(gates);
+    const answered: number[] = [];
+    const calls = await burst(Array.from({ length: 24 }, (_, i) => slots.input(`q${i}`)), undefined, 'gate-quota', async (pending) => {
+      pending.forEach((c) => void c.then((r) => answered.push(r.status)));
+      await eventually(async () => slots.started().length === 20 && answered.length === 4, '20 calls running and 4 answered');
+      expect(answered).toEqual([429, 429, 429, 429]);
+      slots.open();
+    });
     const statuses = calls.map((r) => r.status);
-    // 20 slots (the slow call is echo's, in another namespace): 20 run, 4 are refused.
+    // 20 slots (the holding call is the gate's, in another namespace): 20 run, 4 are refused.
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.filter((s) => s === 429)).toHaveLength(4);
     expect(calls.find((r) => r.status === 429)!.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    // Grouped: fewer queue jobs than admitted calls.
+    expect(new Set(calls.filter((r) => r.status === 200).map((r) => jobOf(r.json.id))).size).toBeLessThan(20);
     // Every slot is given back when the calls end.
     await eventually(async () => (await p.redis.zcard(keys.inflight(p.prefix, 'quota'))) === 0, 'the quota to be released');
   });
 
   it('completes every call of a group whose worker is killed mid-run', async () => {
-    const pending = burst(Array.from({ length: 4 }, (_, i) => ({ message: `survivor ${i}`, sleepMs: 2000 })));
-    await new Promise((r) => setTimeout(r, 1000));
-    const [pid] = await p.pool!.workerPids();
-    process.kill(pid!, 'SIGKILL');
-    const calls = await pending;
+    const survivors = newGate(gates);
+    let killed = 0;
+    const calls = await burst(Array.from({ length: 4 }, (_, i) => survivors.input(`survivor ${i}`)), undefined, 'gate', async () => {
+      // Killed while every call of the group runs on it, and released only once all run again elsewhere.
+      await eventually(async () => survivors.started().length === 4, 'the group to run');
+      killed = (await p.pool!.workerPids())[0]!;
+      process.kill(killed!, 'SIGKILL');
+      await eventually(async () => survivors.started().length === 8, 'the group to run again');
+      survivors.open();
+    });
     calls.forEach((r, i) => {
       expect(r.status).toBe(200);
-      expect(r.json.output.echo.message).toBe(`survivor ${i}`);
+      expect(r.json.output.label).toBe(`survivor ${i}`);
     });
-    await eventually(async () => (await p.pool!.workerPids()).some((x) => x !== pid), 'a replacement worker');
+    expect(new Set(calls.map((r) => jobOf(r.json.id))).size).toBeLessThan(4);
+    await eventually(async () => (await p.pool!.workerPids()).some((x) => x !== killed), 'a replacement worker');
   });
 });
 
@@ -218,10 +256,11 @@ describe('inputs as the client wrote them', () => {
     const alone = await raw('/v1/functions/echo/invoke', `{\n  "timeoutMs": 20000 ,\t"input" :  ${texts[0]}\n}`);
     expect(alone.json.output).toEqual({ echo: values[0] });
 
-    const slow = invoke({ sleepMs: 400, message: 'holds the grouper busy' });
-    await new Promise((r) => setTimeout(r, 50));
-    const grouped = await Promise.all(texts.map((t) => raw('/v1/functions/echo/invoke', `{"input":${t} }`)));
-    expect((await slow).status).toBe(200);
+    const holder = newGate(gates);
+    const held = invoke(holder.input('holds the grouper busy'), undefined, 'gate');
+    await eventually(async () => holder.started().length > 0, 'the holding call to run');
+    const grouped = await Promise.all(texts.map((t) => raw('/v1/functions/echo/invoke', `{"input":${t} }`))).finally(() => holder.open());
+    expect((await held).status).toBe(200);
     grouped.forEach((r, i) => expect(r.json.output).toEqual({ echo: values[i] }));
     expect(splitItemId(grouped[1]!.json.id)?.jobId).toBe(splitItemId(grouped[0]!.json.id)?.jobId);
 
@@ -384,14 +423,25 @@ describe('shadow copies', () => {
 
 describe('bulk jobs on one worker', () => {
   it('take turns two at a time: a third one starts its items only once one of the first two ended', async () => {
+    // Each job's items are held by a gate of its own: the first two run until the test opens them.
+    const jobGates = [0, 1, 2].map(() => newGate(gates));
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{ sleepMs: 400 }, { sleepMs: 400 }] })).json.id);
+    for (const [j, g] of jobGates.entries()) {
+      const r = await p.call('POST', '/v1/functions/gate/jobs', { inputs: [g.input(`job ${j}.0`), g.input(`job ${j}.1`)] });
+      expect(r.status).toBe(202);
+      ids.push(r.json.id);
+    }
+    const status = async (id: string) => (await p.call('GET', `/v1/jobs/${id}`)).json.status as string;
+    // Two run at once; the third's items do not start while they run.
+    await eventually(async () => jobGates[0]!.started().length === 2 && jobGates[1]!.started().length === 2, 'the first two jobs to run');
+    expect(jobGates[2]!.started()).toEqual([]);
+    // One ends: the third starts while the second still runs.
+    jobGates[0]!.open();
+    expect((await p.call('GET', `/v1/jobs/${ids[0]}?wait=30s`)).json.status).toBe('succeeded');
+    await eventually(async () => jobGates[2]!.started().length === 2, 'the third job to run');
+    expect(await status(ids[1]!)).toBe('running');
+    jobGates[1]!.open();
+    jobGates[2]!.open();
     for (const id of ids) expect((await p.call('GET', `/v1/jobs/${id}?wait=30s`)).json.status).toBe('succeeded');
-    // Each item's own record says when its handler started and finished.
-    const items = await Promise.all(ids.map((id) => Promise.all([0, 1].map(async (i) => (await p.call('GET', `/v1/jobs/${id}.${i}`)).json.timings))));
-    const started = (j: number) => Math.min(...items[j]!.map((t) => Date.parse(t.started)));
-    const finished = (j: number) => Math.max(...items[j]!.map((t) => Date.parse(t.finished)));
-    expect(started(1)).toBeLessThan(finished(0)); // the first two overlap
-    expect(started(2)).toBeGreaterThanOrEqual(Math.min(finished(0), finished(1))); // the third waited its turn
   });
 });

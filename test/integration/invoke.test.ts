@@ -1,18 +1,30 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { bundleMaker } from '../harness/bundles.ts';
+import { GATE_FUNCTION, newGate } from '../harness/gate.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { watchCommands } from '../harness/redis-monitor.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 let redis: TestRedis;
 let p: TestPlatform;
+/** Folder of the gates (test/harness/gate.ts) that hold jobs running until a test releases them. */
+let gates: string;
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  p = await startPlatform(redis.url, { env: { AUTOGLM_BODY_LIMIT: '64KiB' } });
+  gates = mkdtempSync(join(tmpdir(), 'autoglm-gates-'));
+  // Thread isolation: the gate fixture reads the test's files, which a sandbox cannot see.
+  p = await startPlatform(redis.url, { env: { AUTOGLM_BODY_LIMIT: '64KiB', AUTOGLM_ISOLATION: 'thread' } });
+  const gate = (await bundleMaker(GATE_FUNCTION))('gate');
+  expect((await p.api.deploy(gate.archive, gate.hash)).status).toBe(201);
 });
 afterAll(async () => {
   await p?.stop();
   await redis?.destroy();
+  if (gates) rmSync(gates, { recursive: true, force: true });
 });
 
 describe('synchronous invoke', () => {
@@ -64,11 +76,13 @@ describe('synchronous invoke', () => {
   });
 
   it('answers 504 when the function outlasts the caller timeout', async () => {
-    const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { sleepMs: 3000 }, timeoutMs: 300 });
+    const g = newGate(gates);
+    // The call runs until the test opens its gate, after the answer: only the timeout can end the wait.
+    const r = await p.call('POST', '/v1/functions/gate/invoke', { input: g.input(), timeoutMs: 300 }).finally(() => g.open());
     expect(r.status).toBe(504);
     expect(r.headers.get('content-type')).toContain('application/problem+json');
     expect(r.json.code).toBe('DEADLINE_EXCEEDED');
-    expect(r.json.jobId).toMatch(/^echo\./);
+    expect(r.json.jobId).toMatch(/^gate\./);
     // Headers set before the failure stay on the problem response.
     expect(r.headers.get('x-job-id')).toBe(r.json.jobId);
     expect(r.headers.get('x-function-version')).toMatch(/^[0-9a-f]{12}$/);
@@ -90,33 +104,41 @@ describe('asynchronous jobs', () => {
     expect(r.status).toBe(202);
     expect(r.json.statusUrl).toBe(`/v1/jobs/${r.json.id}`);
     expect(r.headers.get('location')).toBe(r.json.statusUrl);
-    let job;
-    for (let i = 0; i < 200; i++) {
-      job = await p.call('GET', r.json.statusUrl);
-      if (job.json.status === 'succeeded') break;
-      await new Promise((res) => setTimeout(res, 25));
-    }
-    expect(job!.json.status).toBe('succeeded');
-    expect(job!.json.output).toEqual({ echo: { message: 'later' } });
-    expect(job!.json.attempts).toBe(1);
-    const t = job!.json.timings;
+    const job = await eventually(async () => {
+      const j = await p.call('GET', r.json.statusUrl);
+      return j.json.status === 'succeeded' && j;
+    }, 'the job to succeed');
+    expect(job.json.output).toEqual({ echo: { message: 'later' } });
+    expect(job.json.attempts).toBe(1);
+    const t = job.json.timings;
     expect(Date.parse(t.queued)).toBeLessThanOrEqual(Date.parse(t.started));
     expect(Date.parse(t.started)).toBeLessThanOrEqual(Date.parse(t.finished));
   });
 
   it('long-polls with ?wait until the job ends', async () => {
-    const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 400 } });
+    const g = newGate(gates);
+    const r = await p.call('POST', '/v1/functions/gate/jobs', { input: g.input('polled') });
     const first = await p.call('GET', `/v1/jobs/${r.json.id}`);
     expect(['queued', 'running']).toContain(first.json.status);
-    const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=20s`);
+    // The long poll is waiting when the job ends: the gate opens once the job runs and the poll is sent.
+    await eventually(async () => g.started().length > 0, 'the job to run');
+    const polled = p.call('GET', `/v1/jobs/${r.json.id}?wait=20s`);
+    g.open();
+    const job = await polled;
     expect(job.json.status).toBe('succeeded');
+    expect(job.json.output).toEqual({ label: 'polled' });
   });
 
   it('long-poll returns the current state when the wait runs out', async () => {
-    const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 2000 } });
-    const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=200ms`);
-    expect(job.status).toBe(200);
-    expect(['queued', 'running']).toContain(job.json.status);
+    const g = newGate(gates);
+    const r = await p.call('POST', '/v1/functions/gate/jobs', { input: g.input() });
+    try {
+      const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=200ms`);
+      expect(job.status).toBe(200);
+      expect(['queued', 'running']).toContain(job.json.status);
+    } finally {
+      g.open();
+    }
   });
 
   it('a job whose deadline passes before it starts is not run', async () => {
@@ -160,31 +182,41 @@ describe('idempotency', () => {
 
 describe('cancel', () => {
   it('cancels a queued job; running and finished jobs give 409', async () => {
-    // Fill the worker: echo runs 64 at a time, so 64 sleepers hold every slot.
-    const blockers = await Promise.all(Array.from({ length: 64 }, () => p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 1500 } })));
-    const queued = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'never' } });
-    const del = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
-    expect(del.status).toBe(200);
-    expect(del.json.status).toBe('cancelled');
-    const after = await p.call('GET', `/v1/jobs/${queued.json.id}`);
-    expect(after.json.status).toBe('cancelled');
-    const again = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
-    expect(again.status).toBe(409);
+    // Fill the worker: the gate runs 64 at a time, so 64 held calls take every slot until the gate opens.
+    const g = newGate(gates);
+    const blockers = await Promise.all(Array.from({ length: 64 }, (_, i) => p.call('POST', '/v1/functions/gate/jobs', { input: g.input(`blocker ${i}`) })));
+    const never = newGate(gates);
+    try {
+      await eventually(async () => g.started().length === 64, 'every slot to be taken');
+      const queued = await p.call('POST', '/v1/functions/gate/jobs', { input: never.input('never') });
+      const del = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
+      expect(del.status).toBe(200);
+      expect(del.json.status).toBe('cancelled');
+      const after = await p.call('GET', `/v1/jobs/${queued.json.id}`);
+      expect(after.json.status).toBe('cancelled');
+      const again = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
+      expect(again.status).toBe(409);
 
-    const running = blockers[0]!.json.id as string;
-    const state = await p.call('GET', `/v1/jobs/${running}`);
-    expect(state.json.status).toBe('running');
-    const r = await p.call('DELETE', `/v1/jobs/${running}`);
-    expect(r.status).toBe(409);
-    expect(r.json.code).toBe('JOB_NOT_CANCELLABLE');
+      const running = blockers[0]!.json.id as string;
+      const state = await p.call('GET', `/v1/jobs/${running}`);
+      expect(state.json.status).toBe('running');
+      const r = await p.call('DELETE', `/v1/jobs/${running}`);
+      expect(r.status).toBe(409);
+      expect(r.json.code).toBe('JOB_NOT_CANCELLABLE');
 
-    const done = await p.call('GET', `/v1/jobs/${running}?wait=20s`);
-    expect(done.json.status).toBe('succeeded');
-    const f = await p.call('DELETE', `/v1/jobs/${running}`);
-    expect(f.status).toBe(409);
-    // The cancelled job never ran.
-    await p.call('GET', `/v1/jobs/${blockers[63]!.json.id}?wait=20s`);
-    expect((await p.call('GET', `/v1/jobs/${queued.json.id}`)).json.status).toBe('cancelled');
+      g.open();
+      const done = await p.call('GET', `/v1/jobs/${running}?wait=20s`);
+      expect(done.json.status).toBe('succeeded');
+      const f = await p.call('DELETE', `/v1/jobs/${running}`);
+      expect(f.status).toBe(409);
+      // The cancelled job never ran: every slot came free, and its gate saw no start.
+      for (const b of blockers) expect((await p.call('GET', `/v1/jobs/${b.json.id}?wait=20s`)).json.status).toBe('succeeded');
+      expect((await p.call('GET', `/v1/jobs/${queued.json.id}`)).json.status).toBe('cancelled');
+      expect(never.started()).toEqual([]);
+    } finally {
+      g.open();
+      never.open();
+    }
   });
 });
 
