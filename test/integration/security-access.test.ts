@@ -217,6 +217,19 @@ describe('secrets', () => {
 });
 
 describe('limits', () => {
+  /**
+   * Runs `fn` with the pool stopped: jobs wait in the queue, each holding its concurrency slots,
+   * for exactly as long as `fn` needs (a job sleeping a while could end first on a loaded machine).
+   */
+  const poolStopped = async (fn: () => Promise<void>) => {
+    await p.pool!.stop();
+    try {
+      await fn();
+    } finally {
+      await p.startPool();
+    }
+  };
+
   it('a namespace over its rate limit gets 429 with Retry-After', async () => {
     await deployCopy('rate-fn', 'rate-limited');
     const results = await Promise.all(Array.from({ length: 10 }, () => p.call('POST', '/v1/functions/rate-fn/invoke', { input: {} })));
@@ -229,22 +242,23 @@ describe('limits', () => {
 
   it('a namespace at its concurrency quota gets 429 until a call finishes', async () => {
     await deployCopy('quota-fn', 'quota-limited');
-    const a = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: { sleepMs: 1500 } });
-    const b = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: { sleepMs: 1500 } });
-    expect([a.status, b.status]).toEqual([202, 202]);
-    const c = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
-    expect(c.status).toBe(429);
-    expect(c.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
-    await p.call('GET', `/v1/jobs/${a.json.id}?wait=20s`);
-    await p.call('GET', `/v1/jobs/${b.json.id}?wait=20s`);
-    // The slot frees when the worker announces the end; allow that message a moment.
-    let again;
-    for (let i = 0; i < 50; i++) {
-      again = await p.call('POST', '/v1/functions/quota-fn/invoke', { input: {} });
-      if (again.status !== 429) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(again!.status).toBe(200);
+    const ids: string[] = [];
+    await poolStopped(async () => {
+      const a = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
+      const b = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
+      expect([a.status, b.status]).toEqual([202, 202]);
+      ids.push(a.json.id, b.json.id);
+      const c = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
+      expect(c.status).toBe(429);
+      expect(c.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    });
+    for (const id of ids) expect((await p.call('GET', `/v1/jobs/${id}?wait=20s`)).json.status).toBe('succeeded');
+    // The slot frees when the worker announces the end, a message behind the job's completion.
+    const again = await eventually(async () => {
+      const r = await p.call('POST', '/v1/functions/quota-fn/invoke', { input: {} });
+      return r.status !== 429 && r;
+    }, 'a slot to come free');
+    expect(again.status).toBe(200);
   });
 
   it('a bulk job takes a rate token per input: 20 inputs under 5/s never fit and are refused naming inputs', async () => {
@@ -274,12 +288,16 @@ describe('limits', () => {
     const over = await p.call('POST', '/v1/functions/quota-fn/jobs', { inputs: [{}, {}, {}] });
     expect(over.status).toBe(400);
     expect(over.json).toMatchObject({ code: 'INPUTS_OVER_LIMIT', field: 'inputs', limit: 2 });
-    const two = await p.call('POST', '/v1/functions/quota-fn/jobs', { inputs: [{ sleepMs: 3000 }, { sleepMs: 3000 }] });
-    expect(two.status).toBe(202);
-    const c = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
-    expect(c.status).toBe(429);
-    expect(c.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
-    await p.call('GET', `/v1/jobs/${two.json.id}?wait=20s`);
+    let two = '';
+    await poolStopped(async () => {
+      const r = await p.call('POST', '/v1/functions/quota-fn/jobs', { inputs: [{}, {}] });
+      expect(r.status).toBe(202);
+      two = r.json.id;
+      const c = await p.call('POST', '/v1/functions/quota-fn/jobs', { input: {} });
+      expect(c.status).toBe(429);
+      expect(c.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    });
+    expect((await p.call('GET', `/v1/jobs/${two}?wait=20s`)).json.status).toBe('succeeded');
     await eventually(async () => (await inflight()) === 0, 'the bulk job to give back both slots');
   });
 
@@ -287,13 +305,17 @@ describe('limits', () => {
     await deployCopy('shadowed-fn', 'quota-limited', 100);
     const inflight = () => p.redis.zcard(keys.inflight(p.prefix, 'quota-limited'));
     await eventually(async () => (await inflight()) === 0, 'earlier tests to give their slots back');
-    const a = await p.call('POST', '/v1/functions/shadowed-fn/jobs', { input: { sleepMs: 3000 } });
-    expect(a.status).toBe(202);
-    // The job and its copy: the quota of 2 is full, so a second job is refused.
-    await eventually(async () => (await inflight()) === 2, 'the shadow copy to take a slot');
-    const b = await p.call('POST', '/v1/functions/shadowed-fn/jobs', { input: {} });
-    expect(b.status).toBe(429);
-    expect(b.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
-    await p.call('GET', `/v1/jobs/${a.json.id}?wait=20s`);
+    let a = '';
+    await poolStopped(async () => {
+      const r = await p.call('POST', '/v1/functions/shadowed-fn/jobs', { input: {} });
+      expect(r.status).toBe(202);
+      a = r.json.id;
+      // The job and its copy: the quota of 2 is full, so a second job is refused.
+      await eventually(async () => (await inflight()) === 2, 'the shadow copy to take a slot');
+      const b = await p.call('POST', '/v1/functions/shadowed-fn/jobs', { input: {} });
+      expect(b.status).toBe(429);
+      expect(b.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    });
+    expect((await p.call('GET', `/v1/jobs/${a}?wait=20s`)).json.status).toBe('succeeded');
   });
 });
