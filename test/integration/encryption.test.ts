@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { newKeyringSpec, isItemId } from '../../queue/cluster/index.ts';
-import { startPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform } from '../harness/platform.ts';
 import { dumpRedis, startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 let redis: TestRedis;
@@ -14,8 +14,8 @@ afterAll(async () => {
 
 describe('payload encryption at rest', () => {
   it('no Redis key or value holds an input or output in plain text after sync and async calls', async () => {
-    // A grouping window wide enough that the concurrent calls below group even on a busy machine.
-    const p = await startPlatform(redis.url, { env: { AUTOGLM_GROUP_WAIT_MS: '150' } });
+    // The widest grouping window, so that the concurrent calls below group even on a busy machine.
+    const p = await startPlatform(redis.url, { env: { AUTOGLM_GROUP_WAIT_MS: '1000' } });
     try {
       const secret = 'ZEBRA-7731-CARDHOLDER-SECRET';
       const sync = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: secret } });
@@ -29,12 +29,19 @@ describe('payload encryption at rest', () => {
       // Many inputs per job: a bulk job, and concurrent sync calls the router groups.
       const bulk = await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{ message: `${secret}-bulk-0` }, { message: `${secret}-bulk-1` }] });
       expect((await p.call('GET', `/v1/jobs/${bulk.json.id}?wait=20s`)).json.items[1].output.echo.message).toBe(`${secret}-bulk-1`);
-      const slow = p.call('POST', '/v1/functions/echo/invoke', { input: { message: `${secret}-slow`, sleepMs: 300 } });
-      await new Promise((r) => setTimeout(r, 50));
-      const grouped = await Promise.all([0, 1, 2].map((i) => p.call('POST', '/v1/functions/echo/invoke', { input: { message: `${secret}-group-${i}` } })));
+      // Calls group while another is in flight: with the pool stopped, a first call stays queued
+      // (in flight) until the test starts the pool again, after the others are queued too.
+      const waiting = () => p.redis.llen(`${p.prefix}:fn.echo:wait`);
+      await p.pool!.stop();
+      const first = p.call('POST', '/v1/functions/echo/invoke', { input: { message: `${secret}-first` } });
+      await eventually(async () => (await waiting()) === 1, 'the first call to be queued');
+      const calls = Promise.all([0, 1, 2].map((i) => p.call('POST', '/v1/functions/echo/invoke', { input: { message: `${secret}-group-${i}` } })));
+      await eventually(async () => (await waiting()) >= 2, 'the other calls to be queued');
+      await p.startPool();
+      const grouped = await calls;
       expect(grouped.map((r) => r.json.output.echo.message)).toEqual([0, 1, 2].map((i) => `${secret}-group-${i}`));
       expect(grouped.some((r) => isItemId(r.json.id))).toBe(true);
-      await slow;
+      expect((await first).json.output.echo.message).toBe(`${secret}-first`);
       const everything = await dumpRedis(p.redis);
       expect(everything.length).toBeGreaterThan(1000); // the scan really saw the jobs
       expect(everything).toContain(job.json.id);
