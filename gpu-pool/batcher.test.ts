@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Batcher, batchPlan } from './batcher.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lets the event loop turn `n` times: the batcher sends a batch due now on the next turn (setImmediate). */
+const turns = async (n = 3) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
 
 describe('batchPlan', () => {
   it('runs unbatched functions at their concurrency', () => {
@@ -19,14 +22,28 @@ describe('batchPlan', () => {
 });
 
 describe('Batcher', () => {
-  function recorder(ms = 0) {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function recorder() {
     const batches: number[][] = [];
     const run = async (items: number[]) => {
       batches.push(items);
-      if (ms) await sleep(ms);
       return items.map((x) => x * 10);
     };
     return { batches, run };
+  }
+
+  /** A model whose batches run until the test calls `finish()`: "while a batch runs" needs no clock. */
+  function heldModel() {
+    const batches: number[][] = [];
+    const running: (() => void)[] = [];
+    const run = (items: number[]) => {
+      batches.push(items);
+      return new Promise<number[]>((resolve) => running.push(() => resolve(items.map((x) => x * 10))));
+    };
+    return { batches, run, finish: () => running.splice(0).forEach((f) => f()) };
   }
 
   it('gathers items submitted together into one call and splits the results back', async () => {
@@ -46,36 +63,50 @@ describe('Batcher', () => {
     expect(batches).toEqual([[1, 2, 3, 4], [5, 6]]);
   });
 
-  it('waits up to maxDelay for companions', async () => {
+  it('waits up to maxDelay for companions, and no longer', async () => {
+    // The batcher's clock (Date.now, setTimeout) is the test's: 10 ms pass only when the test says so.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { batches, run } = recorder();
     const b = new Batcher({ maxSize: 8, maxDelayMs: 50, maxInFlight: 1 }, run);
     const first = b.submit(1);
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     const second = b.submit(2);
+    await vi.advanceTimersByTimeAsync(39);
+    expect(batches).toEqual([]); // 49 ms: still gathering
+    await vi.advanceTimersByTimeAsync(1);
     expect(await Promise.all([first, second])).toEqual([10, 20]);
     expect(batches).toEqual([[1, 2]]);
   });
 
   it('gathers what arrives while a batch runs into the next one', async () => {
-    const { batches, run } = recorder(40);
+    const { batches, run, finish } = heldModel();
     const b = new Batcher({ maxSize: 16, maxDelayMs: 0, maxInFlight: 1 }, run);
     const first = b.submit(0);
-    await sleep(5); // the first batch is running now
+    await turns();
+    expect(batches).toEqual([[0]]); // the first batch is running now, until finish()
     const rest = Array.from({ length: 10 }, (_, i) => b.submit(i + 1));
-    await Promise.all([first, ...rest]);
+    await turns();
+    expect(batches).toEqual([[0]]);
+    finish();
+    expect(await first).toBe(0);
+    while (batches.length < 2) await turns(1);
+    finish();
+    expect(await Promise.all(rest)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
     expect(batches).toEqual([[0], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
   });
 
   it('sends a full batch ahead while one runs, and holds a partial one until a slot frees', async () => {
-    // Batches run long enough that the check below happens while they still run, on a busy machine too.
-    const { batches, run } = recorder(300);
+    const { batches, run, finish } = heldModel();
     const b = new Batcher({ maxSize: 4, maxDelayMs: 0, maxInFlight: 1 }, run);
     const full = [1, 2, 3, 4, 5, 6, 7, 8].map((x) => b.submit(x));
     expect(batches).toEqual([[1, 2, 3, 4], [5, 6, 7, 8]]); // both full: the second waits at the model
     expect(b.inFlight).toBe(2);
     const partial = b.submit(9);
-    await sleep(5);
+    await turns();
     expect(batches).toHaveLength(2); // a partial batch does not go past the limit
+    finish();
+    while (batches.length < 3) await turns(1);
+    finish();
     expect(await Promise.all([...full, partial])).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
     expect(batches).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9]]);
     expect(b.inFlight).toBe(0);
