@@ -185,22 +185,28 @@ describe('grouped synchronous calls', () => {
     await eventually(async () => (await p.redis.zcard(keys.inflight(p.prefix, 'quota'))) === 0, 'the quota to be released');
   });
 
-  it('completes every call of a group whose worker is killed mid-run', async () => {
+  it('completes every call of a group whose worker is killed mid-run', { timeout: 150_000 }, async () => {
     const survivors = newGate(gates);
     let killed = 0;
-    const calls = await burst(Array.from({ length: 4 }, (_, i) => survivors.input(`survivor ${i}`)), undefined, 'gate', async () => {
-      // Killed while every call of the group runs on it, and released only once all run again elsewhere.
-      await eventually(async () => survivors.started().length === 4, 'the group to run');
-      killed = (await p.pool!.workerPids())[0]!;
-      process.kill(killed!, 'SIGKILL');
-      await eventually(async () => survivors.started().length === 8, 'the group to run again');
+    try {
+      const calls = await burst(Array.from({ length: 4 }, (_, i) => survivors.input(`survivor ${i}`)), undefined, 'gate', async () => {
+        // Killed while every call of the group runs on it, and released only once all run again elsewhere.
+        await eventually(async () => survivors.started().length === 4, 'the group to run');
+        killed = (await p.pool!.workerPids())[0]!;
+        process.kill(killed, 'SIGKILL');
+        // A new worker process has to start (seconds; far more on a loaded machine) and find the job stalled.
+        await eventually(async () => survivors.started().length === 8, 'the group to run again', 100_000);
+        survivors.open();
+      });
+      calls.forEach((r, i) => {
+        expect(r.status).toBe(200);
+        expect(r.json.output.label).toBe(`survivor ${i}`);
+      });
+      expect(new Set(calls.map((r) => jobOf(r.json.id))).size).toBeLessThan(4);
+    } finally {
+      // Never leave the group holding the worker for the tests after this one.
       survivors.open();
-    });
-    calls.forEach((r, i) => {
-      expect(r.status).toBe(200);
-      expect(r.json.output.label).toBe(`survivor ${i}`);
-    });
-    expect(new Set(calls.map((r) => jobOf(r.json.id))).size).toBeLessThan(4);
+    }
     await eventually(async () => (await p.pool!.workerPids()).some((x) => x !== killed), 'a replacement worker');
   });
 });
