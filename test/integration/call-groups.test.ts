@@ -15,9 +15,9 @@ import { splitItemId } from '../../queue/cluster/index.ts';
 
 // Grouped calls and bulk jobs: many inputs in one queue job, each with its own id and outcome.
 // Groups form on demand: while a call is in flight, new calls wait up to the grouping window for
-// companions. A call of the gate fixture (test/harness/gate.ts) is kept in flight until the test
+// companions. A call of the held fixture (test/harness/gate.ts) is kept in flight until the test
 // opens its gate, so a burst always arrives while one is, and the window is long enough for a
-// burst of concurrent requests to arrive in. The gate reads the test's files: thread isolation
+// burst of concurrent requests to arrive in. The held fixture reads the test's files: thread isolation
 // (grouping is the router's; the isolation levels have their own tests).
 const ECHO = fileURLToPath(new URL('../../functions/echo/', import.meta.url));
 let redis: TestRedis;
@@ -38,7 +38,7 @@ beforeAll(async () => {
     },
   });
   gateBundle = await bundleMaker(GATE_FUNCTION);
-  const gate = gateBundle('gate');
+  const gate = gateBundle('held');
   expect((await p.api.deploy(gate.archive, gate.hash)).status).toBe(201);
 });
 afterAll(async () => {
@@ -63,7 +63,7 @@ async function burst(
   whileSent?: (pending: Promise<Answer>[], releaseHolder: () => Promise<void>) => Promise<void>,
 ) {
   const holder = newGate(gates);
-  const held = invoke(holder.input('holds the grouper busy'), undefined, 'gate');
+  const held = invoke(holder.input('holds the grouper busy'), undefined, 'held');
   await eventually(async () => holder.started().length > 0, 'the holding call to run');
   let released: Promise<void> | undefined;
   const releaseHolder = () =>
@@ -100,7 +100,7 @@ describe('grouped synchronous calls', () => {
     expect(new Set(ids).size).toBe(12);
     const jobs = new Set(ids.map(jobOf));
     expect(jobs.size).toBeLessThan(12);
-    // The groups' jobs: no job per call (the holding call is the gate's).
+    // The groups' jobs: no job per call (the holding call is the held fixture's).
     expect((await completedJobs()) - before).toBe(jobs.size);
   });
 
@@ -174,20 +174,20 @@ describe('grouped synchronous calls', () => {
   });
 
   it('admits grouped calls against the namespace concurrency quota, one slot each', async () => {
-    // The gate's code in a namespace of its own with a quota (bulk jobs elsewhere here are larger).
-    const quotaGate = gateBundle('gate-quota');
+    // The held fixture's code in a namespace of its own with a quota (bulk jobs elsewhere here are larger).
+    const quotaGate = gateBundle('held-quota');
     expect((await p.api.deploy(quotaGate.archive, quotaGate.hash, { namespace: 'quota' })).status).toBe(201);
     // Every call holds its slot until the test opens the gate: 20 run, and 4 are refused while they do.
     const slots = newGate(gates);
     const answered: number[] = [];
-    const calls = await burst(Array.from({ length: 24 }, (_, i) => slots.input(`q${i}`)), undefined, 'gate-quota', async (pending) => {
+    const calls = await burst(Array.from({ length: 24 }, (_, i) => slots.input(`q${i}`)), undefined, 'held-quota', async (pending) => {
       pending.forEach((c) => void c.then((r) => answered.push(r.status)));
       await eventually(async () => slots.started().length === 20 && answered.length === 4, '20 calls running and 4 answered');
       expect(answered).toEqual([429, 429, 429, 429]);
       slots.open();
     });
     const statuses = calls.map((r) => r.status);
-    // 20 slots (the holding call is the gate's, in another namespace): 20 run, 4 are refused.
+    // 20 slots (the holding call is the held fixture's, in another namespace): 20 run, 4 are refused.
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.filter((s) => s === 429)).toHaveLength(4);
     expect(calls.find((r) => r.status === 429)!.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
@@ -201,7 +201,7 @@ describe('grouped synchronous calls', () => {
     const survivors = newGate(gates);
     let killed = 0;
     try {
-      const calls = await burst(Array.from({ length: 4 }, (_, i) => survivors.input(`survivor ${i}`)), undefined, 'gate', async (_pending, releaseHolder) => {
+      const calls = await burst(Array.from({ length: 4 }, (_, i) => survivors.input(`survivor ${i}`)), undefined, 'held', async (_pending, releaseHolder) => {
         // Killed while every call of the group runs on it, and released once they run again elsewhere.
         await eventually(async () => survivors.started().length === 4, 'the group to run');
         // The grouped calls are on their way: the holding call may end. (Left running, it would be
@@ -279,7 +279,7 @@ describe('inputs as the client wrote them', () => {
     expect(alone.json.output).toEqual({ echo: values[0] });
 
     const holder = newGate(gates);
-    const held = invoke(holder.input('holds the grouper busy'), undefined, 'gate');
+    const held = invoke(holder.input('holds the grouper busy'), undefined, 'held');
     await eventually(async () => holder.started().length > 0, 'the holding call to run');
     const grouped = await Promise.all(texts.map((t) => raw('/v1/functions/echo/invoke', `{"input":${t} }`))).finally(() => holder.open());
     expect((await held).status).toBe(200);
@@ -449,7 +449,7 @@ describe('bulk jobs on one worker', () => {
     const jobGates = [0, 1, 2].map(() => newGate(gates));
     const ids: string[] = [];
     for (const [j, g] of jobGates.entries()) {
-      const r = await p.call('POST', '/v1/functions/gate/jobs', { inputs: [g.input(`job ${j}.0`), g.input(`job ${j}.1`)] });
+      const r = await p.call('POST', '/v1/functions/held/jobs', { inputs: [g.input(`job ${j}.0`), g.input(`job ${j}.1`)] });
       expect(r.status).toBe(202);
       ids.push(r.json.id);
     }

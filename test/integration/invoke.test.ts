@@ -16,9 +16,9 @@ let gates: string;
 beforeAll(async () => {
   redis = await startTestRedis();
   gates = mkdtempSync(join(tmpdir(), 'autoglm-gates-'));
-  // Thread isolation: the gate fixture reads the test's files, which a sandbox cannot see.
+  // Thread isolation: the held fixture reads the test's files, which a sandbox cannot see.
   p = await startPlatform(redis.url, { env: { AUTOGLM_BODY_LIMIT: '64KiB', AUTOGLM_ISOLATION: 'thread' } });
-  const gate = (await bundleMaker(GATE_FUNCTION))('gate');
+  const gate = (await bundleMaker(GATE_FUNCTION))('held');
   expect((await p.api.deploy(gate.archive, gate.hash)).status).toBe(201);
 });
 afterAll(async () => {
@@ -78,11 +78,11 @@ describe('synchronous invoke', () => {
   it('answers 504 when the function outlasts the caller timeout', async () => {
     const g = newGate(gates);
     // The call runs until the test opens its gate, after the answer: only the timeout can end the wait.
-    const r = await p.call('POST', '/v1/functions/gate/invoke', { input: g.input(), timeoutMs: 300 }).finally(() => g.open());
+    const r = await p.call('POST', '/v1/functions/held/invoke', { input: g.input(), timeoutMs: 300 }).finally(() => g.open());
     expect(r.status).toBe(504);
     expect(r.headers.get('content-type')).toContain('application/problem+json');
     expect(r.json.code).toBe('DEADLINE_EXCEEDED');
-    expect(r.json.jobId).toMatch(/^gate\./);
+    expect(r.json.jobId).toMatch(/^held\./);
     // Headers set before the failure stay on the problem response.
     expect(r.headers.get('x-job-id')).toBe(r.json.jobId);
     expect(r.headers.get('x-function-version')).toMatch(/^[0-9a-f]{12}$/);
@@ -117,7 +117,7 @@ describe('asynchronous jobs', () => {
 
   it('long-polls with ?wait until the job ends', async () => {
     const g = newGate(gates);
-    const r = await p.call('POST', '/v1/functions/gate/jobs', { input: g.input('polled') });
+    const r = await p.call('POST', '/v1/functions/held/jobs', { input: g.input('polled') });
     const first = await p.call('GET', `/v1/jobs/${r.json.id}`);
     expect(['queued', 'running']).toContain(first.json.status);
     // The long poll is waiting when the job ends: the gate opens once the job runs and the poll is sent.
@@ -131,7 +131,7 @@ describe('asynchronous jobs', () => {
 
   it('long-poll returns the current state when the wait runs out', async () => {
     const g = newGate(gates);
-    const r = await p.call('POST', '/v1/functions/gate/jobs', { input: g.input() });
+    const r = await p.call('POST', '/v1/functions/held/jobs', { input: g.input() });
     try {
       const job = await p.call('GET', `/v1/jobs/${r.json.id}?wait=200ms`);
       expect(job.status).toBe(200);
@@ -182,13 +182,13 @@ describe('idempotency', () => {
 
 describe('cancel', () => {
   it('cancels a queued job; running and finished jobs give 409', async () => {
-    // Fill the worker: the gate runs 64 at a time, so 64 held calls take every slot until the gate opens.
+    // Fill the worker: the held fixture runs 64 at a time, so 64 held calls take every slot until the gate opens.
     const g = newGate(gates);
-    const blockers = await Promise.all(Array.from({ length: 64 }, (_, i) => p.call('POST', '/v1/functions/gate/jobs', { input: g.input(`blocker ${i}`) })));
+    const blockers = await Promise.all(Array.from({ length: 64 }, (_, i) => p.call('POST', '/v1/functions/held/jobs', { input: g.input(`blocker ${i}`) })));
     const never = newGate(gates);
     try {
       await eventually(async () => g.started().length === 64, 'every slot to be taken');
-      const queued = await p.call('POST', '/v1/functions/gate/jobs', { input: never.input('never') });
+      const queued = await p.call('POST', '/v1/functions/held/jobs', { input: never.input('never') });
       const del = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
       expect(del.status).toBe(200);
       expect(del.json.status).toBe('cancelled');
