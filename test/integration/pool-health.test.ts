@@ -15,15 +15,17 @@ describe('a long synchronous handler', () => {
   it.each(['thread', 'inline'])('that runs longer than the queue lock runs exactly once (inference: %s)', async (inference) => {
     const p = await start({
       workers: 2,
-      env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '1s', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_INFERENCE: inference, ...ON_THREADS },
+      env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '2s', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_INFERENCE: inference, ...ON_THREADS },
     });
     const file = countFile();
-    const r = await p.call('POST', '/v1/functions/block/invoke', { input: { ms: 4000, countFile: file } });
+    // Three lock lengths: the lock must be renewed twice while the handler holds the CPU.
+    const r = await p.call('POST', '/v1/functions/block/invoke', { input: { ms: 6000, countFile: file } });
     expect(r.status).toBe(200);
     expect(r.json.output).toEqual({ runs: 1 });
-    // Give a second run every chance to show up before counting.
-    await new Promise((res) => setTimeout(res, 2500));
     expect(lines(file)).toHaveLength(1);
+    // Had the lock lapsed, BullMQ's stall check would have taken the job back (and counted it in
+    // the job's record) before the run that answered could record its end: the record says so.
+    expect(Number((await p.redis.hget(`${p.prefix}:fn.block:${r.json.id}`, 'stc')) ?? 0)).toBe(0);
     expect((await job(r.json.id)).attempts).toBe(1);
   });
 });
