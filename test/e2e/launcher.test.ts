@@ -40,6 +40,30 @@ async function waitFor<T>(fn: () => T | undefined | null, what: string, ms = 60_
 }
 
 describe('npm start (the launcher)', () => {
+  it('stops when npm is told to stop: the platform is npm\'s own child, not left behind under a shell', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
+    dirs.push(state);
+    const repo = fileURLToPath(new URL('../../', import.meta.url));
+    const npm = spawn('npm', ['start'], { cwd: repo, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', AUTOGLM_LOG_LEVEL: 'warn', AUTOGLM_STATE_DIR: state, AUTOGLM_PORT: String(await freePort()), AUTOGLM_WORKERS: '1' }, stdio: 'ignore' });
+    const exited = new Promise((r) => npm.once('exit', r));
+    let platform: number | undefined;
+    try {
+      // The router is up once it has written the admin token.
+      await waitFor(() => existsSync(join(state, 'admin-token')), 'the router to start');
+      // The node process running start.mjs, wherever it sits below npm (a shell's `sh -c node …` is not it).
+      const below = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...below(c)]);
+      platform = await waitFor(() => below(npm.pid!).find((pid) => /^\S*node\s.*runtime\/start\.mjs/.test(cmdline(pid))), "the platform's process");
+      npm.kill('SIGTERM');
+      await exited;
+      // Before, `sh -c` stood between them: npm's SIGTERM ended the shell, and the platform ran on, adopted by init.
+      await waitFor(() => !isAlive(platform!), 'the platform to stop', 30_000);
+    } finally {
+      npm.kill('SIGKILL');
+      // Left running by a failure here: stop it as its user would.
+      if (platform && isAlive(platform)) process.kill(platform, 'SIGTERM');
+    }
+  });
+
   it('without REDIS_URL and without redis-server it says how to fix it in one line and exits non-zero', async () => {
     const state = mkdtempSync(join(tmpdir(), 'autoglm-l-'));
     dirs.push(state);
