@@ -1,9 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { MAX_MINUTES, type CallRollups } from '../../../queue/cluster/index.ts';
-import { authorizeNamed } from '../../auth/index.ts';
-import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { CatalogMirror } from '../../registry/catalog-mirror.ts';
 import type { AppEnv } from '../app-deps.ts';
+import { readableFunction } from './readable-function.ts';
 import { FunctionNameParam, problems } from '../schemas.ts';
 
 const Minute = z.object({
@@ -31,9 +30,7 @@ export function callRoutes(deps: { functions: CatalogMirror; rollups: Pick<CallR
   app.openapi(callsRoute, async (c) => {
     const { name } = c.req.valid('param');
     const { minutes } = c.req.valid('query');
-    const s = deps.functions.get(name);
-    if (!s) throw new FunctionNotFoundError(name);
-    authorizeNamed(c.var.principal, 'function.read', { namespace: s.namespace }, () => new FunctionNotFoundError(name));
+    const s = readableFunction(deps.functions, name, c.var.principal);
     return c.json({ function: name, minutes: await deps.rollups.last(name, minutes) }, 200);
   });
   return app;

@@ -1,9 +1,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { recordOf, type DriftCounts } from '../../../queue/cluster/index.ts';
-import { authorizeNamed } from '../../auth/index.ts';
 import { DriftNotWatchedError, driftReport } from '../../drift/index.ts';
-import { FunctionNotFoundError, NotServingError } from '../../registry/registry-errors.ts';
+import { NotServingError } from '../../registry/registry-errors.ts';
 import type { AppEnv } from '../app-deps.ts';
+import { readableFunction } from './readable-function.ts';
 import type { CatalogMirror } from '../../registry/catalog-mirror.ts';
 import { ValidationError } from '../errors.ts';
 import { FunctionNameParam, problems } from '../schemas.ts';
@@ -48,9 +48,7 @@ export function driftRoutes(deps: { functions: CatalogMirror; driftCounts: Pick<
   app.openapi(driftRoute, async (c) => {
     const { name } = c.req.valid('param');
     const { version } = c.req.valid('query');
-    const s = deps.functions.get(name);
-    if (!s) throw new FunctionNotFoundError(name);
-    authorizeNamed(c.var.principal, 'function.read', { namespace: s.namespace }, () => new FunctionNotFoundError(name));
+    const s = readableFunction(deps.functions, name, c.var.principal);
     const v = version ?? s.traffic.stable;
     if (!v) throw new NotServingError(name);
     const rec = recordOf(s, v);
