@@ -269,9 +269,13 @@ export class JobReader {
   }
 
   private async callbackState(id: string, url: string): Promise<NonNullable<JobView['callback']>> {
-    const cb = await this.queues.named(CALLBACK_QUEUE).getJob(callbackJobId(id));
+    // State first, then the record: BullMQ moves a job to failed or completed and writes its
+    // attempts and reason in one script, so a record read after a final state is complete. Read
+    // the other way round, a delivery that ends in between shows as failed with nothing recorded.
+    const queue = this.queues.named(CALLBACK_QUEUE);
+    const state = await queue.getJobState(callbackJobId(id));
+    const cb = await queue.getJob(callbackJobId(id));
     if (!cb) return { url, status: 'pending', attempts: 0 };
-    const state = await cb.getState();
     const status = state === 'completed' ? 'delivered' : state === 'failed' ? 'failed' : 'pending';
     const refused = status === 'failed' ? refusalOf(cb.failedReason) : undefined;
     return { url, status, attempts: cb.attemptsMade, ...(refused ? { refused } : {}) };
