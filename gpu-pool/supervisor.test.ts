@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../functions/sdk/index.ts';
 import type { DeviceSlot } from '../queue/cluster/index.ts';
 import { Supervisor, type SlotState } from './supervisor.ts';
+import { eventually } from '../test/harness/eventually.ts';
 
 const FAKE = fileURLToPath(new URL('../test/fixtures/workers/fake-worker.ts', import.meta.url));
 const cpu: DeviceSlot = { id: 'cpu:0', kind: 'cpu', index: 0, name: 'cpu', memoryBytes: 1024 ** 3 };
@@ -42,19 +43,15 @@ function start(mode: string, slots: DeviceSlot[] = [cpu]) {
   return { sup, events };
 }
 
-async function until<T>(f: () => T | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
+/** Waits until `f` holds; its errors (a state not reached yet) count as not yet. */
+const until = <T>(f: () => T | undefined | false) =>
+  eventually(() => {
     try {
-      const v = f();
-      if (v) return v;
+      return f();
     } catch {
-      /* not yet */
+      return undefined;
     }
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+  }, 'the supervisor state');
 
 const replaced = (s: Supervisor, reason: string): SlotState | undefined => {
   const st = s.state()[0]!;
