@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
@@ -146,15 +146,11 @@ describe('autoglm CLI against a running platform', () => {
     expect(dep.json.traffic.shadow).toEqual({ version: v3, percent: 100 });
     expect(await versionsServed('wordcount', 6)).toEqual(new Set([v1]));
     // The report once it holds `n` samples, read as a user would, with the CLI.
-    const reportWith = async (n: number) => {
-      let r: any;
-      for (let i = 0; i < 100; i++) {
-        r = (await cli(['shadow', 'wordcount', '--json'])).json;
-        if (r.report.samples >= n) break;
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      return r;
-    };
+    const reportWith = (n: number) =>
+      eventually(async () => {
+        const r = (await cli(['shadow', 'wordcount', '--json'])).json;
+        return r.report.samples >= n && r;
+      }, `a shadow report of ${n} samples`);
     let report = await reportWith(6);
     expect(report.report.candidate).toBe(v3);
     expect(report.report.samples).toBe(6);
@@ -291,8 +287,10 @@ describe('autoglm CLI against a running platform', () => {
     const call = await cli(['invoke', 'chatty', '--data', '{"n":5,"secret":"s-1"}', '--json']);
     expect(call.code, call.stderr).toBe(0);
     // Shipped within a flush interval: poll until the handler's line is there.
-    let human = await cli(['logs', 'chatty']);
-    for (let i = 0; i < 50 && !human.stdout.includes('batch'); i++) human = await cli(['logs', 'chatty']);
+    const human = await eventually(async () => {
+      const r = await cli(['logs', 'chatty']);
+      return r.stdout.includes('batch') && r;
+    }, "the handler's log line");
     expect(human.code, human.stderr).toBe(0);
     const batch = human.stdout.split('\n').find((l) => l.includes(' batch '))!;
     expect(batch.split(/\s{2,}/).slice(1, 3)).toEqual(['info', dep.json.version]);
@@ -309,9 +307,7 @@ describe('autoglm CLI against a running platform', () => {
     const follow = spawn(process.execPath, [BIN, 'logs', 'chatty', '-f', '-n', '1'], { env: { PATH: process.env.PATH!, HOME: work, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken } });
     let followed = '';
     follow.stdout.on('data', (d) => (followed += d));
-    const wait = async (ok: () => boolean) => {
-      for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
-    };
+    const wait = (ok: () => boolean) => eventually(ok, 'the followed lines');
     try {
       // First the newest line (-n 1), then only what comes after it.
       await wait(() => followed.includes('\n'));
