@@ -16,6 +16,21 @@ describe('canonicalAddress', () => {
     expect(canonicalAddress('FE80:0:0::1')).toEqual({ address: 'fe80::1', family: 'ipv6' });
     expect(canonicalAddress('hooks.internal')).toBeUndefined();
   });
+
+  it('reads the IPv4 address that IPv4-compatible, NAT64, 6to4 and Teredo addresses carry', () => {
+    const v4 = (address: string) => ({ address, family: 'ipv4' });
+    expect(canonicalAddress('::7f00:1')).toEqual(v4('127.0.0.1'));
+    expect(canonicalAddress('64:ff9b::a9fe:a9fe')).toEqual(v4('169.254.169.254'));
+    expect(canonicalAddress('64:ff9b::127.0.0.1')).toEqual(v4('127.0.0.1'));
+    expect(canonicalAddress('2002:7f00:1::')).toEqual(v4('127.0.0.1'));
+    expect(canonicalAddress('2002:a00:1:5::9')).toEqual(v4('10.0.0.1'));
+    // Teredo keeps the client's address inverted: 80ff:fffe is 127.0.0.1.
+    expect(canonicalAddress('2001:0:4136:e378:8000:63bf:80ff:fffe')).toEqual(v4('127.0.0.1'));
+    // Not carriers: a global address, the documentation prefix, and NAT64's prefix outside /96.
+    expect(canonicalAddress('2001:db8::7f00:1')).toEqual({ address: '2001:db8::7f00:1', family: 'ipv6' });
+    expect(canonicalAddress('64:ff9b:1::7f00:1')).toEqual({ address: '64:ff9b:1::7f00:1', family: 'ipv6' });
+    expect(canonicalAddress('::2')).toEqual({ address: '::2', family: 'ipv6' });
+  });
 });
 
 describe('the default rules (no AUTOGLM_CALLBACK_ALLOW)', () => {
@@ -35,6 +50,11 @@ describe('the default rules (no AUTOGLM_CALLBACK_ALLOW)', () => {
     ['0.1.2.3', 'an unspecified address'],
     ['::', 'an unspecified address'],
     ['::ffff:0.0.0.0', 'an unspecified address'],
+    // IPv6 addresses that carry a refused IPv4 address (NAT64, 6to4, IPv4-compatible).
+    ['64:ff9b::a9fe:a9fe', 'a link-local address'],
+    ['64:ff9b::7f00:1', 'a loopback address'],
+    ['2002:a9fe:a9fe::1', 'a link-local address'],
+    ['::127.0.0.1', 'a loopback address'],
   ])('refuses %s: %s', (address, why) => {
     expect(rules.refusal(address)).toBe(why);
   });

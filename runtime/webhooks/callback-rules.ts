@@ -22,25 +22,45 @@ function blockList(subnets: readonly (readonly [string, number, Family])[]): Blo
 const REFUSED_LISTS = REFUSED.map(({ what, subnets }) => ({ what, list: blockList(subnets) }));
 
 /**
- * An address as a connection would reach it: an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`,
- * which URLs write `::ffff:7f00:1`) is the IPv4 address it maps, so it meets the IPv4 rules.
- * Undefined when `address` is not an IP address.
+ * An address as a connection would reach it. An IPv6 address that carries an IPv4 address is that
+ * IPv4 address, so it meets the IPv4 rules: IPv4-mapped (`::ffff:127.0.0.1`, which URLs write
+ * `::ffff:7f00:1`) and IPv4-compatible (`::7f00:1`) addresses; NAT64's well-known prefix
+ * (`64:ff9b::7f00:1`, RFC 6052: a translator connects to the embedded address); 6to4
+ * (`2002:7f00:1::`, RFC 3056) and Teredo (`2001:0:…`, RFC 4380: the client address, inverted, in
+ * the last 32 bits), which relays unwrap towards the embedded address. Undefined when `address` is
+ * not an IP address.
  */
 export function canonicalAddress(address: string): { address: string; family: Family } | undefined {
   const bare = address.replace(/^\[(.*)\]$/, '$1');
   const version = isIP(bare);
   if (version === 4) return { address: bare, family: 'ipv4' };
   if (version !== 6) return undefined;
-  // The URL parser writes every IPv6 address one way (lower case, zeros compressed).
+  // The URL parser writes every IPv6 address one way (lower case, zeros compressed, no dotted quad).
   const v6 = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(v6);
-  if (dotted) return { address: dotted[1]!, family: 'ipv4' };
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
-  if (hex) {
-    const [hi, lo] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
-    return { address: [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'), family: 'ipv4' };
-  }
-  return { address: v6, family: 'ipv6' };
+  const embedded = embeddedIpv4(groups(v6));
+  return embedded ? { address: embedded, family: 'ipv4' } : { address: v6, family: 'ipv6' };
+}
+
+/** The eight 16-bit groups of a compressed IPv6 address as the URL parser writes it. */
+function groups(v6: string): number[] {
+  const [head, tail] = v6.split('::') as [string, string | undefined];
+  const part = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
+  const h = part(head);
+  const t = part(tail);
+  return tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+/** The IPv4 address an IPv6 address carries (see {@link canonicalAddress}), dotted; undefined when none. */
+function embeddedIpv4(g: number[]): string | undefined {
+  const dotted = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && g[5] === 0xffff) return dotted(g[6]!, g[7]!); // ::ffff:a.b.c.d
+  // ::a.b.c.d, but not :: and ::1 (their own rules) — nor ::0.0.0.x, which are not IPv4 hosts.
+  if (zero(0, 6) && g[6] !== 0) return dotted(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return dotted(g[6]!, g[7]!); // 64:ff9b::/96
+  if (g[0] === 0x2002) return dotted(g[1]!, g[2]!); // 2002::/16
+  if (g[0] === 0x2001 && g[1] === 0) return dotted(g[6]! ^ 0xffff, g[7]! ^ 0xffff); // 2001::/32
+  return undefined;
 }
 
 /**

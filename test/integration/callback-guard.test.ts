@@ -42,6 +42,7 @@ describe('the default rules (AUTOGLM_CALLBACK_ALLOW unset)', () => {
     ['http://[::ffff:127.0.0.1]:8080/', '[::ffff:7f00:1] is a loopback address'],
     ['http://0.0.0.0:8080/', '0.0.0.0 is an unspecified address'],
     ['http://[fe80::1]/', '[fe80::1] is a link-local address'],
+    ['http://[64:ff9b::a9fe:a9fe]/', '[64:ff9b::a9fe:a9fe] is a link-local address'],
   ])('refuses %s at submission: 400 naming callbackUrl', async (url, why) => {
     expect(refused(await submit(p, url))).toBe(`callbackUrl: ${why}`);
   });
