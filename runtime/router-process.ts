@@ -243,6 +243,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const callbacks = new CallbackConsumer(redis.consumerConn, config.prefix, parts.jobs, createWebhookSender({
       keys: webhookKeys,
       guard: callbackGuard,
+      ...(config.callbackCaFile ? { ca: readFileSync(config.callbackCaFile, 'utf8') } : {}),
       log: log.child({ component: 'webhooks' }),
       onRefused: ({ jobId, namespace, reason }) => appendAudit({ actor: 'system', roles: [], action: 'webhook.refused', namespace, jobId, outcome: 'error', code: 'CALLBACK_URL_REFUSED', detail: { reason } }),
     }));

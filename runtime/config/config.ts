@@ -138,6 +138,11 @@ export interface Config {
   /** `AUTOGLM_REDIS_CA` (PEM file): CA to trust for a `rediss://` REDIS_URL. */
   readonly redisCaFile: string | undefined;
   /**
+   * `AUTOGLM_CALLBACK_CA` (PEM file): CAs trusted for `https:` webhook receivers besides Node's
+   * bundled ones (receivers inside a company carry certificates of its own CA).
+   */
+  readonly callbackCaFile: string | undefined;
+  /**
    * `AUTOGLM_METRICS_PUBLIC`, default `0`: `1` serves `GET /metrics` without a token (for a scraper
    * inside the cluster; keep the path off the ingress). `0`: it needs a token allowed `metrics.read`.
    */
@@ -166,6 +171,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     prefix: prefix(r),
     workers: r.int('AUTOGLM_WORKERS', availableParallelism(), 1, 256),
     redisCaFile: r.string('AUTOGLM_REDIS_CA'),
+    callbackCaFile: r.string('AUTOGLM_CALLBACK_CA'),
     jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),

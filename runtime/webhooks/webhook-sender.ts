@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { Deliver, JobView } from '../../queue/jobs/index.ts';
 import { CallbackGuard, CallbackRefusedError } from './callback-guard.ts';
@@ -18,6 +19,8 @@ export interface WebhookSenderOptions {
   log?: Logger;
   /** Told of each refused delivery (the router audits it) [nobody]. */
   onRefused?: (r: { jobId: string; namespace: string; reason: string }) => void;
+  /** PEM of CAs trusted for `https:` receivers besides Node's bundled ones [none]. */
+  ca?: string;
 }
 
 /**
@@ -31,7 +34,9 @@ export function createWebhookSender(opts: WebhookSenderOptions): Deliver {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const guard = opts.guard ?? new CallbackGuard();
   // Our own agents: every connection they pool was made through the guard's lookup.
-  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+  // The certificate is checked against the URL's host name, not the pinned address.
+  const httpsAgent = new HttpsAgent({ keepAlive: true, ...(opts.ca ? { ca: [...rootCertificates, opts.ca] } : {}) });
+  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': httpsAgent };
   return async function sendWebhook(view: JobView, url: string, attempt: number): Promise<void> {
     const { callback: _omit, ...job } = view;
     const body = JSON.stringify({ type: `job.${view.status}`, job });

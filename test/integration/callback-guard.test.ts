@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type HttpReceiver } from '../harness/http-receiver.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 import { tableResolver, type ResolverTable } from '../harness/resolver.ts';
+import { makeCertificates } from '../harness/test-ca.ts';
 
 // Callbacks as a way in (SSRF): a router posts a job's result wherever the invoker says, so where
 // it may post is checked at submission, and again, address by address, when it connects.
@@ -89,19 +93,24 @@ describe('AUTOGLM_CALLBACK_ALLOW=127.0.0.0/31,hooks.test,*.corp.test', () => {
     'metadata.corp.test': ['169.254.169.254'],
   };
   const receivers: HttpReceiver[] = [];
-  const receiver = async (host: string, answer?: Parameters<typeof startReceiver>[1]) => {
-    const r = await startReceiver(host, answer);
+  const receiver = async (host: string, answer?: Parameters<typeof startReceiver>[1], tls?: Parameters<typeof startReceiver>[2]) => {
+    const r = await startReceiver(host, answer, tls);
     receivers.push(r);
     return r;
   };
 
+  // An HTTPS receiver's certificate, from a private CA the routers trust (AUTOGLM_CALLBACK_CA).
+  const certDir = mkdtempSync(join(tmpdir(), 'autoglm-hook-ca-'));
+  const certs = makeCertificates(certDir, ['DNS:tls.corp.test']);
+
   beforeAll(async () => {
     // The pool starts in the first delivery test, once DNS has changed under a queued job.
-    p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_CALLBACK_ALLOW: '127.0.0.0/31,hooks.test,*.corp.test' }, resolveHost: tableResolver(dns) });
+    p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_CALLBACK_ALLOW: '127.0.0.0/31,hooks.test,*.corp.test', AUTOGLM_CALLBACK_CA: certs.ca }, resolveHost: tableResolver(dns) });
   });
   afterAll(async () => {
     await p?.stop();
     await Promise.all(receivers.map((r) => r.close()));
+    rmSync(certDir, { recursive: true, force: true });
   });
 
   /** The job's view once its callback delivery has ended (delivered or failed). */
@@ -153,6 +162,25 @@ describe('AUTOGLM_CALLBACK_ALLOW=127.0.0.0/31,hooks.test,*.corp.test', () => {
     expect(job.callback).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(job.callback.refused).toBeUndefined();
     expect(hook.received.map((x) => [x.method, x.path, x.headers.host])).toEqual([['POST', '/hook', `hooks.corp.test:${hook.port}`]]);
+  });
+
+  it('delivers over HTTPS to a receiver whose certificate names the URL\'s host (a private CA), and not to one whose certificate does not', async () => {
+    const hook = await receiver('127.0.0.1', undefined, { cert: readFileSync(certs.cert, 'utf8'), key: readFileSync(certs.key, 'utf8') });
+    dns['tls.corp.test'] = ['127.0.0.1'];
+    dns['other-tls.corp.test'] = ['127.0.0.1'];
+    const good = await submit(p, `https://tls.corp.test:${hook.port}/good`);
+    expect(good.status, JSON.stringify(good.json)).toBe(202);
+    expect((await deliveryOf(good.json.id)).callback).toMatchObject({ status: 'delivered', attempts: 1 });
+    // Same address, another name: the certificate is checked against the name, not the pinned address.
+    const bad = await submit(p, `https://other-tls.corp.test:${hook.port}/bad`);
+    expect(bad.status, JSON.stringify(bad.json)).toBe(202);
+    const tried = await eventually(async () => {
+      const j = (await p.call('GET', `/v1/jobs/${bad.json.id}`)).json;
+      return j.callback?.attempts >= 1 && j;
+    }, 'the first delivery attempt to other-tls.corp.test');
+    expect(tried.callback.status).toBe('pending'); // a TLS failure is retried, not refused
+    expect(tried.callback.refused).toBeUndefined();
+    expect(hook.received.map((r) => r.path)).toEqual(['/good']);
   });
 
   it('does not follow a receiver that redirects to a refused address: the delivery fails at once and the target gets nothing', async () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -7,23 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { Redis } from 'ioredis';
 import { eventually, startPlatform } from '../harness/platform.ts';
+import { makeCertificates } from '../harness/test-ca.ts';
 
 let dir: string;
 let redis: ChildProcess;
 let redisUrl: string;
 
-/** A CA and a server certificate for localhost / 127.0.0.1, made with openssl for this run. */
-function makeCerts(d: string): void {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: d, stdio: 'ignore' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=autoglm-test-ca');
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(d, 'ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'ext');
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'autoglm-tls-'));
-  makeCerts(dir);
+  makeCertificates(dir);
   // Redis over TLS only, with an ACL user and the default user disabled.
   const port = await freePort();
   writeFileSync(join(dir, 'users.acl'), 'user default off\nuser autoglm on >s3cret-pass ~* &* +@all\n');
