@@ -17,8 +17,40 @@ export interface AuditFilter {
   since?: Date;
   /** Records at or before this time. */
   until?: Date;
+  /** Only records listed after this one (older, or as old and later in the order below): the previous page's last record. */
+  before?: AuditCursor;
   /** Most records returned. Default {@link DEFAULT_QUERY_LIMIT}, capped at {@link MAX_QUERY_LIMIT}. */
   limit?: number;
+}
+
+/**
+ * A place in the query's order (time, newest first; then chain id; then seq, highest first): the
+ * record a page ended with. Paging by it neither repeats nor skips records that share a
+ * millisecond, which paging by `until` (inclusive) would.
+ */
+export interface AuditCursor {
+  /** The record's time, ms since the epoch. */
+  timeMs: number;
+  chain: string;
+  seq: number;
+}
+
+const CURSOR_RE = /^(\d{1,15})-(\d{1,15})-([A-Za-z0-9][A-Za-z0-9._-]{0,255})$/;
+
+/** The cursor of the page that follows `r`, as text: `<timeMs>-<seq>-<chain>`. */
+export const auditCursor = (r: Pick<AuditEntry, 'time' | 'chain' | 'seq'>): string => `${Date.parse(r.time)}-${r.seq}-${r.chain}`;
+
+/** The cursor `text` names, or undefined when it is not one {@link auditCursor} writes. */
+export function parseAuditCursor(text: string): AuditCursor | undefined {
+  const m = CURSOR_RE.exec(text);
+  return m ? { timeMs: Number(m[1]), seq: Number(m[2]), chain: m[3]! } : undefined;
+}
+
+/** Whether `r` of `chain` is listed after the cursor (the order of {@link queryAuditDir}). */
+function listedAfter(c: AuditCursor, t: number, chain: string, seq: number): boolean {
+  if (t !== c.timeMs) return t < c.timeMs;
+  if (chain !== c.chain) return chain > c.chain;
+  return seq < c.seq;
 }
 
 /** A record with the chain it came from. */
@@ -40,29 +72,34 @@ export function parseAuditTime(value: string, now: Date = new Date()): Date | un
   return Number.isNaN(t) ? undefined : new Date(t);
 }
 
-function matcher(f: AuditFilter): (r: AuditRecord) => boolean {
+function matcher(f: AuditFilter, chain: string): (r: AuditRecord) => boolean {
   const since = f.since?.getTime();
   const until = f.until?.getTime();
+  const before = f.before;
   return (r) => {
     if (f.actor !== undefined && r.actor !== f.actor) return false;
     if (f.function !== undefined && r.function !== f.function) return false;
     if (f.action !== undefined && r.action !== f.action) return false;
     if (f.outcome !== undefined && r.outcome !== f.outcome) return false;
     if (f.namespace !== undefined && r.namespace !== f.namespace) return false;
-    if (since !== undefined || until !== undefined) {
+    if (since !== undefined || until !== undefined || before !== undefined) {
       const t = Date.parse(r.time);
       if (since !== undefined && !(t >= since)) return false;
       if (until !== undefined && !(t <= until)) return false;
+      if (before !== undefined && !listedAfter(before, t, chain, r.seq)) return false;
     }
     return true;
   };
 }
 
 /** The newest `limit` matches of one chain, newest first, reading segments newest first. */
-async function queryChain(auditDir: string, chain: string, match: (r: AuditRecord) => boolean, f: AuditFilter, limit: number): Promise<AuditEntry[]> {
+async function queryChain(auditDir: string, chain: string, f: AuditFilter, limit: number): Promise<AuditEntry[]> {
   const dir = join(auditDir, chain);
+  const match = matcher(f, chain);
   const out: AuditEntry[] = [];
-  const untilDay = f.until?.toISOString().slice(0, 10);
+  // Nothing after the cursor's time is wanted either: segments starting later are skipped.
+  const untilMs = Math.min(f.until?.getTime() ?? Infinity, f.before?.timeMs ?? Infinity);
+  const untilDay = Number.isFinite(untilMs) ? new Date(untilMs).toISOString().slice(0, 10) : undefined;
   const since = f.since?.getTime();
   const segments = await listSegments(dir);
   for (let i = segments.length - 1; i >= 0 && out.length < limit; i--) {
@@ -103,9 +140,8 @@ async function queryChain(auditDir: string, chain: string, match: (r: AuditRecor
  */
 export async function queryAuditDir(auditDir: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
   const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? DEFAULT_QUERY_LIMIT)), MAX_QUERY_LIMIT);
-  const match = matcher(filter);
   const all: AuditEntry[] = [];
-  for (const chain of await listChains(auditDir)) all.push(...(await queryChain(auditDir, chain, match, filter, limit)));
+  for (const chain of await listChains(auditDir)) all.push(...(await queryChain(auditDir, chain, filter, limit)));
   all.sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : b.seq - a.seq));
   return all.slice(0, limit);
 }

@@ -21,8 +21,8 @@ export { auditDenials, auditNotes, auditRequest, audited } from './audit-middlew
 export { INVALID, auditTarget } from './audit-subject.ts';
 export type { AuditNote, RequestAudit } from './audit-middleware.ts';
 
-export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseAuditTime, queryAuditDir } from './audit-query.ts';
-export type { AuditEntry, AuditFilter } from './audit-query.ts';
+export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditCursor, parseAuditCursor, parseAuditTime, queryAuditDir } from './audit-query.ts';
+export type { AuditCursor, AuditEntry, AuditFilter } from './audit-query.ts';
 
 export { verifyAuditDir } from './chain-verify.ts';
 export type { BadRecord, ChainReport, HeadAnchorCheck, VerifyOptions, VerifyReport } from './chain-verify.ts';

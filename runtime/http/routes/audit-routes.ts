@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { authorize } from '../../auth/index.ts';
-import { ACTION_RE, MAX_QUERY_LIMIT, auditRequest, parseAuditTime, type AuditLog } from '../../audit/index.ts';
+import { ACTION_RE, MAX_QUERY_LIMIT, auditCursor, auditRequest, parseAuditCursor, parseAuditTime, type AuditLog } from '../../audit/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { problems } from '../schemas.ts';
 
@@ -22,6 +22,11 @@ export const AuditQuery = z.object({
   namespace: z.string().min(1).max(256).optional(),
   since: time.openapi({ description: 'Records at or after: ISO 8601, or an age (`24h`, `7d`)', example: '24h' }),
   until: time.openapi({ description: 'Records at or before: ISO 8601, or an age' }),
+  before: z
+    .string()
+    .refine((v) => parseAuditCursor(v) !== undefined, 'must be the `next` of a previous page')
+    .optional()
+    .openapi({ description: "Records listed after this point: the previous page's `next`" }),
   limit: z.coerce.number().int().min(1).max(MAX_QUERY_LIMIT).default(100),
 });
 
@@ -88,7 +93,17 @@ const queryRoute = createRoute({
   security: [{ bearer: [] }],
   request: { query: AuditQuery },
   responses: {
-    200: { description: 'Matching records, newest first', content: { 'application/json': { schema: z.object({ items: z.array(AuditRecordSchema) }) } } },
+    200: {
+      description: 'Matching records, newest first',
+      content: {
+        'application/json': {
+          schema: z.object({
+            items: z.array(AuditRecordSchema),
+            next: z.string().nullable().openapi({ description: 'Pass as `before` (with the same filters) for the page that follows; null when this page is the last' }),
+          }),
+        },
+      },
+    },
     ...problems(400, 401, 403),
   },
 });
@@ -121,10 +136,13 @@ export function auditRoutes(deps: AuditRouteDeps): OpenAPIHono<AppEnv> {
       ...(q.namespace ? { namespace: q.namespace } : {}),
       ...(q.since ? { since: parseAuditTime(q.since, now)! } : {}),
       ...(q.until ? { until: parseAuditTime(q.until, now)! } : {}),
+      ...(q.before ? { before: parseAuditCursor(q.before)! } : {}),
       limit: q.limit,
     });
     auditRequest(deps.auditLog, c, { action: 'audit.read', started });
-    return c.json({ items }, 200);
+    // A full page may have more behind it; a short one is the last.
+    const last = items.length === q.limit ? items.at(-1) : undefined;
+    return c.json({ items, next: last ? auditCursor(last) : null }, 200);
   });
 
   app.openapi(verifyRoute, async (c) => {
