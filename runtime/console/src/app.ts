@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { TOKEN_REFUSED } from './api.ts';
+import { AuditPage } from './pages/audit.ts';
 import { FunctionPage } from './pages/function.ts';
 import { FunctionsPage } from './pages/functions.ts';
 import { JobPage } from './pages/job.ts';
@@ -32,6 +33,7 @@ export function App() {
     : page === 'jobs' && id ? html`<${JobPage} key=${id} id=${id} />`
     : page === 'jobs' ? html`<${JobsPage} route=${route} />`
     : page === 'pool' ? html`<${PoolPage} />`
+    : page === 'audit' && offers(claims, 'audit') ? html`<${AuditPage} route=${route} />`
     : html`<${FunctionsPage} />`;
   const signOut = () => (forgetToken(), setClaims(null));
   return html`<header>
@@ -40,6 +42,7 @@ export function App() {
         <a href="#/functions" class=${page === 'functions' ? 'current' : ''}>Functions</a>
         <a href="#/jobs" class=${page === 'jobs' ? 'current' : ''}>Jobs</a>
         ${offers(claims, 'pool') && html`<a href="#/pool" class=${page === 'pool' ? 'current' : ''}>Pool</a>`}
+        ${offers(claims, 'audit') && html`<a href="#/audit" class=${page === 'audit' ? 'current' : ''}>Audit</a>`}
       </nav>
       <span class="who">${claims.sub} (${claims.roles.join(', ')})</span>
       <button type="button" class="small" onClick=${signOut}>Sign out</button>
