@@ -60,6 +60,8 @@ export const keys = {
   driftMinute: (p: string, fn: string, version: string, minute: number) => `${p}:drift:${fn}:${version}:${minute}`,
   /** hash of a function's calls in one minute (epoch min): `calls`, `4xx`, `5xx`, `inputs`, `s<i>` sync-latency bucket counts · routers · router (stats API) · 2 h */
   callsMinute: (p: string, fn: string, minute: number) => `${p}:calls:${fn}:${minute}`,
+  /** string: a session of BullMQ's board (`/console/queues/`), keyed by the sha256 of the cookie's value ({sub, roles, namespaces, issuer, expiresAt} JSON) · router (`POST /console/queues/session`) · routers (each board request; DELETE removes it) · the session's life (≤ its token's) */
+  consoleSession: (p: string, idHash: string) => `${p}:console:session:${idHash}`,
   /** hash `<function>@<version>:<feature>` → the status last announced (`drift`, or none) · router (drift alerts) · router · none */
   driftAlerted: (p: string) => `${p}:drift:alerted`,
 } as const;

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
-import { CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { BoardQueues, CallbackConsumer, DeployChecker, CallGrouper, JobReader, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
+import { AuditHeadStore, CallRollups, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -185,6 +185,7 @@ function appDeps(
     driftCounts: new DriftCounts(producer, opts.config.prefix),
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     metricsPublic: config.metricsPublic,
+    queueBoard: { boardQueues: new BoardQueues(p.queues), sessions: new ConsoleSessions(producer, config.prefix), sessionTtlMs: config.consoleSessionTtlMs, secureCookie: config.tls !== undefined },
   };
 }
 

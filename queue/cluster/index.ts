@@ -51,3 +51,5 @@ export { BACKEND_CHOICES, INFERENCE_MODES, ISOLATION_CHOICES, POOL_CONFIG_VARIAB
 export type { DeclaredDevice, InferenceMode, IsolationLevel, PoolConfig } from './pool-config.ts';
 // Audit chain heads, anchored outside the audit files (written and read by routers only)
 export { AuditHeadStore, type AuditHead } from './audit-heads.ts';
+// Sessions of the console's server-rendered board (routers only)
+export { ConsoleSessions, type ConsoleSession } from './console-sessions.ts';

@@ -39,6 +39,7 @@ export type { GrouperOptions, PendingCall, SyncCall } from './call-grouper.ts';
 export { CallbackConsumer } from './callback-consumer.ts';
 export type { Deliver } from './callback-consumer.ts';
 export { CALLBACK_POLICY } from './callback-policy.ts';
+export { BoardQueues, type BoardQueue } from './board-queues.ts';
 
 // Deploy checks: the router asks a worker to load a candidate
 export { DeployCheckConsumer, DeployChecker } from './deploy-check.ts';

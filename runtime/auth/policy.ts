@@ -15,7 +15,8 @@ export type Action =
   | 'token.create'
   | 'artifact.read'
   | 'metrics.read'
-  | 'webhook.key';
+  | 'webhook.key'
+  | 'queue.board';
 
 /**
  * Which roles may do what. `admin` may do everything, everywhere. The others act only inside
@@ -26,10 +27,11 @@ export type Action =
  * `invoker`, whose view stops at its own jobs, does not read them. Nobody reads a secret's value:
  * `secret.read` is its name and dates, `secret.write` sets or removes it. `webhook.key` reads the
  * key a namespace's webhooks are signed with: whoever holds it can sign as the platform for that
- * namespace, so only those who deploy there (and admins) may.
+ * namespace, so only those who deploy there (and admins) may. `queue.board` opens BullMQ's board,
+ * which shows every namespace's queues at once: admins only.
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key'],
+  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key', 'queue.board'],
   deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read', 'webhook.key'],
   invoker: ['function.read', 'invoke', 'job.read', 'job.cancel'],
   viewer: ['function.read', 'function.logs', 'secret.read', 'job.read', 'metrics.read'],

@@ -147,6 +147,11 @@ export interface Config {
    * inside the cluster; keep the path off the ingress). `0`: it needs a token allowed `metrics.read`.
    */
   readonly metricsPublic: boolean;
+  /**
+   * `AUTOGLM_CONSOLE_SESSION_TTL`, default 1h (at least 10s): how long a session of BullMQ's board
+   * (`/console/queues/`) lasts, never past the expiry of the token that opened it.
+   */
+  readonly consoleSessionTtlMs: number;
   /** The pool's variables (and those it shares with the router, parsed once), for the pool process. */
   readonly pool: PoolSection;
   /** What child processes inherit from the environment that is not configuration (see `child-env.ts`). */
@@ -202,6 +207,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
     auditVerifyIntervalMs: r.duration('AUTOGLM_AUDIT_VERIFY_INTERVAL', 86_400_000),
+    consoleSessionTtlMs: r.duration('AUTOGLM_CONSOLE_SESSION_TTL', 3_600_000, 10_000),
     auditChainId: auditChain(r),
     auditKeys: hmacKeys(r, 'AUTOGLM_AUDIT_KEYS'),
     auditSink: auditSink(r),

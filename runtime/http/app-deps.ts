@@ -11,6 +11,7 @@ import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { CallbackGuard, WebhookKeys } from '../webhooks/index.ts';
 import type { InputValidator } from './input-validator.ts';
 import type { CallRecorder } from '../metrics/index.ts';
+import type { QueueBoardDeps } from './routes/queue-board-routes.ts';
 
 /** One audited action, as a route reports it; the router adds who, when and the request ids. */
 export type { AuditNote } from '../audit/index.ts';
@@ -72,6 +73,8 @@ export interface AppDeps {
   callRollups?: { recorder: Pick<CallRecorder, 'record'>; rollups: Pick<CallRollups, 'last'> };
   /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */
   queueStats?: QueueStats;
+  /** BullMQ's board at `/console/queues/` and its sessions [none: no board]. */
+  queueBoard?: Pick<QueueBoardDeps, 'boardQueues' | 'sessions' | 'sessionTtlMs' | 'secureCookie'>;
   /** `AUTOGLM_METRICS_PUBLIC`: serve `GET /metrics` without a token. Default false. */
   metricsPublic?: boolean;
 }

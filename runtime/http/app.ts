@@ -12,6 +12,7 @@ import { requestMetrics } from './request-metrics.ts';
 import { validationHook } from './validation-hook.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
 import { consoleRoutes } from './routes/console-routes.ts';
+import { queueBoardRoutes } from './routes/queue-board-routes.ts';
 import { functionRoutes } from './routes/function-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { invokeRoutes } from './routes/invoke-routes.ts';
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
   app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));
   app.route('/', consoleRoutes());
+  if (deps.queueBoard) app.route('/', queueBoardRoutes({ ...deps.queueBoard, functions: deps.functions, verifier: deps.verifier, ...(deps.auditLog ? { auditLog: deps.auditLog } : {}), log: deps.log }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

@@ -8,6 +8,7 @@ import { JobPage } from './pages/job.ts';
 import { JobsPage } from './pages/jobs.ts';
 import { LoginPage } from './pages/login.ts';
 import { PoolPage } from './pages/pool.ts';
+import { endBoardSession, openBoard } from './parts/board-session.ts';
 import { useRoute } from './parts/use-route.ts';
 import { forgetToken, offers, readClaims, storedToken, storeToken, type Claims } from './session.ts';
 
@@ -35,7 +36,8 @@ export function App() {
     : page === 'pool' ? html`<${PoolPage} />`
     : page === 'audit' && offers(claims, 'audit') ? html`<${AuditPage} route=${route} />`
     : html`<${FunctionsPage} />`;
-  const signOut = () => (forgetToken(), setClaims(null));
+  const signOut = () => (endBoardSession(), forgetToken(), setClaims(null));
+  const queues = (e: Event) => (e.preventDefault(), openBoard().catch((err: Error) => alert(`The queue board did not open: ${err.message}`)));
   return html`<header>
       <strong>Open-AutoGLM</strong>
       <nav>
@@ -43,6 +45,7 @@ export function App() {
         <a href="#/jobs" class=${page === 'jobs' ? 'current' : ''}>Jobs</a>
         ${offers(claims, 'pool') && html`<a href="#/pool" class=${page === 'pool' ? 'current' : ''}>Pool</a>`}
         ${offers(claims, 'audit') && html`<a href="#/audit" class=${page === 'audit' ? 'current' : ''}>Audit</a>`}
+        ${offers(claims, 'queues') && html`<a href="/console/queues" onClick=${queues}>Queues</a>`}
       </nav>
       <span class="who">${claims.sub} (${claims.roles.join(', ')})</span>
       <button type="button" class="small" onClick=${signOut}>Sign out</button>

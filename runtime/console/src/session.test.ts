@@ -22,5 +22,6 @@ describe('console session claims', () => {
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'logs'))).toEqual(['admin', 'deployer', 'viewer']);
     expect(offers(as('viewer', 'invoker'), 'invoke')).toBe(true);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'audit'))).toEqual(['admin']);
+    expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'queues'))).toEqual(['admin']);
   });
 });

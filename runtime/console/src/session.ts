@@ -33,12 +33,13 @@ export function readClaims(token: string): Claims | null {
 }
 
 /** Actions the console offers a control for, and the roles the API grants them to (runtime/auth/policy.ts). */
-const OFFERED: Record<'traffic' | 'invoke' | 'logs' | 'pool' | 'audit', readonly string[]> = {
+const OFFERED: Record<'traffic' | 'invoke' | 'logs' | 'pool' | 'audit' | 'queues', readonly string[]> = {
   traffic: ['admin', 'deployer'],
   invoke: ['admin', 'invoker'],
   logs: ['admin', 'deployer', 'viewer'],
   pool: ['admin', 'viewer'],
   audit: ['admin'],
+  queues: ['admin'],
 };
 
 /** Whether the console shows the controls of `what` to a token with these claims. */

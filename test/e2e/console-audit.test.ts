@@ -1,0 +1,115 @@
+/**
+ * The console's Audit page and BullMQ's board (`/console/queues`), in a real headless Chromium
+ * (Debian's, driven by playwright-core) against a real platform. Every wait is on a selector or an
+ * API state, never a delay. Screenshots go to test-results/console/ (ignored by git).
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
+
+let redis: TestRedis;
+let p: TestPlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url);
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await p?.stop();
+  await redis?.destroy();
+});
+
+/** A fresh tab signed in with `token`, and what it reported as errors (a CSP block shows there). */
+async function signedIn(token: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${p.url}/console`);
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.locator('h1', { hasText: 'Functions' }).waitFor();
+  return { page, problems };
+}
+
+describe('console: audit and queues', () => {
+  it('an admin queries the audit log by action, pages through it, opens a record and verifies the chain', async () => {
+    // 55 refused calls: more than one page (50) of access.denied records.
+    for (let i = 0; i < 55; i++) expect((await fetch(`${p.url}/v1/functions`, { headers: { authorization: 'Bearer nonsense' } })).status).toBe(401);
+    const denied = (await p.call('GET', '/v1/audit?action=access.denied&limit=1000')).json.items as any[];
+    expect(denied.length).toBeGreaterThanOrEqual(55);
+
+    const { page, problems } = await signedIn(p.adminToken);
+    await page.click('nav >> text=Audit');
+    await page.locator('h1', { hasText: 'Audit' }).waitFor();
+    await page.fill('input[name=action]', 'access.denied');
+    await page.click('form.audit-query button[type=submit]');
+    const rows = page.locator('table.audit-records tr.record');
+    await page.locator('text=page 1').waitFor();
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(50);
+    const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-record')));
+    expect(firstPage).toEqual(denied.slice(0, 50).map((r) => `${r.chain}/${r.seq}`));
+    expect(new Set(await rows.locator('td:nth-child(4)').allTextContents())).toEqual(new Set(['access.denied']));
+
+    await page.click('button:has-text("Older →")');
+    await page.locator('text=page 2').waitFor();
+    await rows.first().waitFor();
+    const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-record')));
+    expect(secondPage).toEqual(denied.slice(50, 100).map((r) => `${r.chain}/${r.seq}`));
+    await page.click('button:has-text("← Newer")');
+    await page.locator('text=page 1').waitFor();
+
+    // A record opens to all its fields.
+    await rows.first().locator('button').click();
+    const detail = page.locator('tr.record-detail pre');
+    await detail.waitFor();
+    expect(JSON.parse((await detail.textContent())!)).toMatchObject({ action: 'access.denied', outcome: 'denied', code: 'UNAUTHORIZED', chain: denied[0].chain, seq: denied[0].seq });
+
+    await page.click('button:has-text("Verify the chain")');
+    const result = page.locator('[data-testid=verify-result] .badge');
+    await result.waitFor();
+    expect(await result.textContent()).toBe('ok');
+    expect(await page.locator('table.chains tbody tr').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${SHOTS}audit.png` });
+    expect(problems).toEqual([]);
+  });
+
+  it('a viewer is offered neither Audit nor Queues, and #/audit shows it nothing of the log', async () => {
+    const { page } = await signedIn(await p.token(['viewer'], 'vera'));
+    expect(await page.locator('nav >> text=Audit').count()).toBe(0);
+    expect(await page.locator('nav >> text=Queues').count()).toBe(0);
+    await page.goto(`${p.url}/console#/audit`);
+    await page.locator('h1', { hasText: 'Functions' }).waitFor();
+    expect(await page.locator('h1', { hasText: 'Audit' }).count()).toBe(0);
+  });
+
+  it('an admin opens Queues and sees the board with the echo queue; after sign-out the board sends it to the console', async () => {
+    const { page, problems } = await signedIn(p.adminToken);
+    await page.click('nav >> text=Queues');
+    await page.waitForURL(`${p.url}/console/queues`);
+    await page.locator('text=fn.echo').first().waitFor();
+    await page.screenshot({ path: `${SHOTS}queues.png` });
+    expect(problems).toEqual([]);
+
+    await page.goBack();
+    await page.locator('h1', { hasText: 'Functions' }).waitFor();
+    const ended = page.waitForResponse((r) => r.url().endsWith('/console/queues/session') && r.request().method() === 'DELETE');
+    await page.click('button:has-text("Sign out")');
+    expect((await ended).status()).toBe(204);
+    await page.goto(`${p.url}/console/queues`);
+    await page.locator('#token').waitFor();
+    expect(page.url()).toBe(`${p.url}/console/`);
+  });
+});
