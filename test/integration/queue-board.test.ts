@@ -81,7 +81,7 @@ describe('BullMQ board at /console/queues', () => {
     expect(s.set).toMatch(/; Path=\/console\/queues(;|$)/);
     expect(s.set).toMatch(/; HttpOnly(;|$)/);
     expect(s.set).toMatch(/; SameSite=Strict(;|$)/);
-    expect(s.set).not.toMatch(/Secure/); // plain HTTP here; security-tls covers nothing of this, see README
+    expect(s.set).not.toMatch(/Secure/); // plain HTTP here; Secure under TLS: queue-board-routes.test.ts
     const maxAge = Number(/Max-Age=(\d+)/.exec(s.set)![1]);
     expect(maxAge).toBeGreaterThan(0);
     expect(maxAge).toBeLessThanOrEqual(3600);
