@@ -56,12 +56,14 @@ export const artifactsDir = (stateDir: string): string => join(stateDir, 'artifa
 /** A Redis connection, as the queue layer opens it. */
 type Redis = ReturnType<typeof connectRedis>;
 
-/** The router's four Redis connections: commands, result and catalogue subscriptions, callback consumer. */
+/** The router's Redis connections: commands, result and catalogue subscriptions, callback consumer, the queue board. */
 interface RouterRedis {
   producer: Redis;
   subscriber: Redis;
   catalogSubscriber: Redis;
   consumerConn: Redis;
+  /** BullMQ's board polls (job counts, pages of jobs, INFO, CLIENT LIST per queue): kept off the connection invocations pipeline on. */
+  board: Redis;
 }
 
 function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
@@ -72,6 +74,7 @@ function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
     subscriber: connectRedis(redisUrl, 'subscriber', redisTls),
     catalogSubscriber: connectRedis(redisUrl, 'subscriber', redisTls),
     consumerConn: connectRedis(redisUrl, 'consumer', redisTls),
+    board: connectRedis(redisUrl, 'producer', redisTls),
   };
   for (const c of Object.values(redis)) c.on('error', () => undefined);
   return redis;
@@ -147,7 +150,7 @@ function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
 function appDeps(
   p: RouterParts,
   opts: RouterOptions,
-  ctx: { producer: Redis; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; calls: AppDeps['callRollups']; log: Logger; draining: () => boolean; starting: () => string | undefined },
+  ctx: { producer: Redis; boardQueues: QueueSet; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; calls: AppDeps['callRollups']; log: Logger; draining: () => boolean; starting: () => string | undefined },
 ): AppDeps {
   const { config } = opts;
   const { producer, log, auditLog } = ctx;
@@ -185,7 +188,7 @@ function appDeps(
     driftCounts: new DriftCounts(producer, opts.config.prefix),
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     metricsPublic: config.metricsPublic,
-    queueBoard: { boardQueues: new BoardQueues(p.queues), sessions: new ConsoleSessions(producer, config.prefix), sessionTtlMs: config.consoleSessionTtlMs, secureCookie: config.tls !== undefined },
+    queueBoard: { boardQueues: new BoardQueues(ctx.boardQueues), sessions: new ConsoleSessions(producer, config.prefix), sessionTtlMs: config.consoleSessionTtlMs, secureCookie: config.tls !== undefined },
   };
 }
 
@@ -274,7 +277,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
 
   let draining = false;
   let starting = opts.starting;
-  const app = createApp(appDeps(parts, opts, { producer, routerId, auditLog, webhookKeys, callbackGuard, calls: { recorder: callRecorder, rollups: callRollups }, log, draining: () => draining, starting: () => starting }));
+  const boardQueues = new QueueSet(redis.board, config.prefix);
+  const app = createApp(appDeps(parts, opts, { producer, boardQueues, routerId, auditLog, webhookKeys, callbackGuard, calls: { recorder: callRecorder, rollups: callRollups }, log, draining: () => draining, starting: () => starting }));
   const { server, url, port } = await listenHttp(app.fetch, config);
   log.info('router listening', { url, routerId });
 
@@ -297,6 +301,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         await parts.checker.close();
         await stopWatch();
         await parts.queues.close();
+        await boardQueues.close();
       })();
       if (!(await releaseRedis(closing, Object.values(redis)))) {
         log.warn('Redis did not answer while the router stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
