@@ -19,9 +19,10 @@ export function App() {
     return t ? readClaims(t) : null;
   });
   const [refused, setRefused] = useState('');
+  const [boardRefused, setBoardRefused] = useState('');
   const route = useRoute();
   useEffect(() => {
-    const on = (e: Event) => (setRefused(`Signed out: ${(e as CustomEvent<string>).detail}`), setClaims(null));
+    const on = (e: Event) => (endBoardSession(), setRefused(`Signed out: ${(e as CustomEvent<string>).detail}`), setClaims(null));
     addEventListener(TOKEN_REFUSED, on);
     return () => removeEventListener(TOKEN_REFUSED, on);
   }, []);
@@ -37,7 +38,7 @@ export function App() {
     : page === 'audit' && offers(claims, 'audit') ? html`<${AuditPage} route=${route} />`
     : html`<${FunctionsPage} />`;
   const signOut = () => (endBoardSession(), forgetToken(), setClaims(null));
-  const queues = (e: Event) => (e.preventDefault(), openBoard().catch((err: Error) => alert(`The queue board did not open: ${err.message}`)));
+  const queues = (e: Event) => (e.preventDefault(), setBoardRefused(''), openBoard().catch((err: Error) => setBoardRefused(`The queue board did not open: ${err.message}`)));
   return html`<header>
       <strong>Open-AutoGLM</strong>
       <nav>
@@ -50,5 +51,5 @@ export function App() {
       <span class="who">${claims.sub} (${claims.roles.join(', ')})</span>
       <button type="button" class="small" onClick=${signOut}>Sign out</button>
     </header>
-    <main>${body}</main>`;
+    <main>${boardRefused && html`<p class="error" role="alert">${boardRefused}</p>`}${body}</main>`;
 }
