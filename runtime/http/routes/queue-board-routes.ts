@@ -109,8 +109,7 @@ export function queueBoardRoutes(deps: QueueBoardDeps): Hono<AppEnv> {
       await hardened(c, next);
     });
   };
-  app.use(BOARD_PATH, onBoard);
-  app.use(`${BOARD_PATH}/*`, onBoard);
+  app.use(`${BOARD_PATH}/*`, onBoard); // Hono's `/*` also matches the path itself
   // The board's page is at the path itself (its `<base>` adds the slash); the router is strict about slashes.
   app.get(`${BOARD_PATH}/`, (c) => c.redirect(BOARD_PATH, 302));
   app.route(BOARD_PATH, adapter.registerPlugin() as unknown as Hono<AppEnv>);
