@@ -64,6 +64,7 @@ export const PROBLEM_CODES = {
   // Jobs and the queue
   JOB_NOT_FOUND: e(404, 'Job not found', 'No job with that id (never existed, or its retention expired).'),
   JOB_NOT_CANCELLABLE: e(409, 'Job not cancellable', 'The job already started or ended, or the id is one item of a larger job.'),
+  JOB_NOT_RETRYABLE: e(409, 'Job not retryable', 'Only a failed job (a dead letter) can be retried, and only as a whole job, not one of its items.'),
   JOB_CANCELLED: e(409, 'Job cancelled', 'The job was cancelled before it ran.'),
   JOB_FAILED: e(500, 'Job failed', 'The job failed and left no error record of its own.'),
   INPUT_MISSING: e(410, 'Input missing', "The job's stored input outlived its retention."),

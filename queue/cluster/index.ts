@@ -9,7 +9,7 @@ export type { ConnectionRole } from './connection.ts';
 export { NoAnswerError, withTimeout } from './with-timeout.ts';
 export { STORE_FULL_RETRY_AFTER_S, StoreFullError, isStoreFull, whenStored } from './store-full.ts';
 export { randomHex, randomPooled } from './random.ts';
-export { functionOfJobId, isItemId, isJobId, itemId, newJobId, splitItemId } from './job-ids.ts';
+export { functionOfJobId, isItemId, isJobId, itemId, newJobId, splitItemId, timeOfJobId } from './job-ids.ts';
 
 // Function catalogue: which functions and versions exist, and their traffic
 export { FunctionCatalog, recordOf, servingVersions } from './function-catalog.ts';

@@ -26,6 +26,16 @@ export function functionOfJobId(id: string): string | undefined {
   return JOB_ID.exec(id)?.[1];
 }
 
+/**
+ * When the job was made, from its id (ms since the epoch), or undefined for an id that is not
+ * ours. `Date.now()` in base 36 is 8 characters from 1973 to 2059: the id's first 8 after the dot.
+ */
+export function timeOfJobId(id: string): number | undefined {
+  const m = JOB_ID.exec(id);
+  const t = m ? parseInt(m[2]!.slice(0, 8), 36) : NaN;
+  return Number.isFinite(t) ? t : undefined;
+}
+
 /** Whether `id` names one item of a job with many inputs. */
 export const isItemId = (id: string): boolean => splitItemId(id) !== undefined;
 

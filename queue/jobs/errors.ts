@@ -41,6 +41,20 @@ export class ItemNotCancellableError extends PlatformError {
   }
 }
 
+/** Retrying a job that is not a dead letter (only failed jobs run again), or one item of a larger job. */
+export class JobNotRetryableError extends PlatformError {
+  override readonly name = 'JobNotRetryableError';
+  constructor(id: string, why: { status: string } | { partOf: string } | { delivering: true }) {
+    const [message, extra] =
+      'partOf' in why
+        ? [`'${id}' is one item of job '${why.partOf}'; retry that job instead`, { partOf: why.partOf }]
+        : 'status' in why
+          ? [`job '${id}' is ${why.status}; only failed jobs can be retried`, { jobStatus: why.status }]
+          : [`job '${id}' failed, and its callback is being delivered right now; retry it once that ends`, { jobStatus: 'failed' }];
+    super('JOB_NOT_RETRYABLE', message, { extra });
+  }
+}
+
 /** The Idempotency-Key was used before with a different request body. */
 export class IdempotencyConflictError extends PlatformError {
   override readonly name = 'IdempotencyConflictError';

@@ -107,7 +107,8 @@ export class FunctionConsumer {
     this.worker.on('failed', (job, err) => {
       // Only a final failure is announced; a retry leaves finishedOn unset.
       if (!job?.finishedOn) return;
-      this.dropInput(job);
+      // A dead letter keeps its input stored apart (it expires with the failed-job retention):
+      // a retry (`POST /v1/jobs/{id}/retry`) runs it again.
       this.announce(job, { id: job.id!, ok: false, error: decodeFailure(err.message, { cipher: this.opts.cipher, id: job.id!, ns: (job.data as JobData).ns }) });
     });
     // Connection trouble is retried by ioredis; the emitter must not crash the worker process.
@@ -320,7 +321,7 @@ export class FunctionConsumer {
     }
   }
 
-  /** An ended job's input stored apart is not needed again (it would expire anyway). */
+  /** A succeeded job's input stored apart is not needed again (it would expire anyway). */
   private dropInput(job: Job): void {
     const input = (job.data as JobData).input;
     if (isSealedApart(input)) this.publisher.del(input.at).catch(() => undefined);

@@ -18,6 +18,7 @@ export {
   JobFailedError,
   JobNotCancellableError,
   JobNotFoundError,
+  JobNotRetryableError,
   PoisonInputError,
   QueueFullError,
   QueueUnavailableError,
@@ -32,6 +33,9 @@ export type { SubmitRequest, SubmitterOptions } from './job-submitter.ts';
 export { ResultBus } from './result-bus.ts';
 export type { ResultBusOptions } from './result-bus.ts';
 export { JobReader } from './job-reader.ts';
+export { JobLister, decodeCursor, encodeCursor } from './job-lister.ts';
+export type { ListCursor, ListedStatus, ListPage, ListRequest } from './job-lister.ts';
+export { JobRetrier } from './job-retrier.ts';
 export { RetentionSweeper } from './retention-sweeper.ts';
 export type { RetentionOptions } from './retention-sweeper.ts';
 export { CallGrouper } from './call-grouper.ts';

@@ -17,6 +17,7 @@ export type AuditAction =
   | 'invoke'
   | 'job.submit'
   | 'job.cancel'
+  | 'job.retry'
   | 'access.denied'
   | 'audit.read'
   | 'audit.verify'

@@ -11,6 +11,7 @@ export type Action =
   | 'invoke'
   | 'job.read'
   | 'job.cancel'
+  | 'job.retry'
   | 'audit.read'
   | 'token.create'
   | 'artifact.read'
@@ -31,9 +32,9 @@ export type Action =
  * which shows every namespace's queues at once: admins only.
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key', 'queue.board'],
+  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'job.retry', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key', 'queue.board'],
   deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read', 'webhook.key'],
-  invoker: ['function.read', 'invoke', 'job.read', 'job.cancel'],
+  invoker: ['function.read', 'invoke', 'job.read', 'job.cancel', 'job.retry'],
   viewer: ['function.read', 'function.logs', 'secret.read', 'job.read', 'metrics.read'],
   // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.
   worker: ['artifact.read'],
@@ -61,10 +62,10 @@ export function allowed(p: Principal, action: Action, r: Resource): boolean {
   if (r.namespace !== '*' && !actsIn(p, r.namespace)) return false;
   const granting = p.roles.filter((role) => GRANTS[role]?.includes(action));
   if (granting.length === 0) return false;
-  if (action === 'invoke' && p.functions && r.function !== undefined) {
+  if ((action === 'invoke' || action === 'job.retry') && p.functions && r.function !== undefined) {
     if (!p.functions.includes(r.function) && !p.functions.includes(`${r.namespace}/${r.function}`)) return false;
   }
-  if ((action === 'job.read' || action === 'job.cancel') && r.owner !== undefined) {
+  if ((action === 'job.read' || action === 'job.cancel' || action === 'job.retry') && r.owner !== undefined) {
     const mayAct = granting.some((role) => SEES_ALL_JOBS.has(role) && (action === 'job.read' || role === 'admin'));
     if (!mayAct && r.owner !== p.sub) return false;
   }

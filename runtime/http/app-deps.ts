@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { CallGrouper, JobReader, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
+import type { CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
 import type { CallRollups, DriftCounts, NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
@@ -24,6 +24,10 @@ export interface AppDeps {
   calls: CallGrouper;
   results: ResultBus;
   jobs: JobReader;
+  /** Lists jobs across function queues, page by page (`GET /v1/jobs`). */
+  jobLister: JobLister;
+  /** Runs dead letters again (`POST /v1/jobs/{id}/retry`). */
+  retrier: JobRetrier;
   workers: WorkerRoster;
   /** The pools' supervisors and their device slots, for /readyz [none: no `slots` there]. */
   pools?: Pick<PoolRoster, 'live'>;

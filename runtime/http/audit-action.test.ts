@@ -23,6 +23,7 @@ describe('audit declarations', () => {
       'POST /v1/functions/:name/invoke': [{ action: 'invoke', subject: 'function-target' }],
       'POST /v1/functions/:name/jobs': [{ action: 'job.submit', subject: 'function-target' }],
       'DELETE /v1/jobs/:id': [{ action: 'job.cancel', subject: 'job' }],
+      'POST /v1/jobs/:id/retry': [{ action: 'job.retry', subject: 'job' }],
       'POST /v1/functions': [{ action: 'function.deploy' }],
       'DELETE /v1/functions/:name': [{ action: 'function.remove', subject: 'function' }],
       'PUT /v1/functions/:name/traffic': [{ action: 'traffic.change', subject: 'function' }],

@@ -147,11 +147,22 @@ export const JobQuery = z.object({
     .openapi({ description: 'Long-poll: hold the request until the job ends or this long passes (max 60s), e.g. `30s`.' }),
 });
 
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
 export const JobListQuery = z.object({
-  function: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed']).default('failed'),
+  function: z.string().regex(NAME).optional().openapi({ description: "Only this function's jobs [every function the caller may read]." }),
+  namespace: z.string().regex(NAME).optional().openapi({ description: 'Only the jobs of functions in this namespace.' }),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional().openapi({ description: 'Only jobs in this status (`failed`: the dead letters) [all].' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(400).optional().openapi({ description: 'The `next` of the page before: the page after it.' }),
 });
+
+export const JobListSchema = z
+  .object({
+    items: z.array(JobViewSchema),
+    next: z.string().optional().openapi({ description: 'Pass as `cursor` for the next page; absent on the last one. A page may hold fewer than `limit` and still have a next.' }),
+  })
+  .openapi('JobList');
 
 const catalogue = Object.entries(PROBLEM_CODES).map(([code, e]) => `- \`${code}\` (${e.status}${e.retryable ? ', retryable' : ''}): ${e.meaning}`);
 

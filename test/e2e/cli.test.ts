@@ -227,6 +227,31 @@ describe('autoglm CLI against a running platform', () => {
     expect(dead.json.items.map((j: { id: string }) => j.id)).toContain(id);
   });
 
+  it('jobs retry runs a dead letter again (exit 1 when it fails again); jobs ls lists every function a page at a time', async () => {
+    const id = (await p.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' } })).json.id as string;
+    expect((await p.call('GET', `/v1/jobs/${id}?wait=30s`)).json.status).toBe('failed');
+    // Retried, the same job runs again (and fails again: its input is fatal), exit 1 as for wait.
+    const retried = await cli(['jobs', 'retry', id, '--wait']);
+    expect(retried.code, retried.stderr).toBe(1);
+    expect(retried.stderr).toContain(`job ${id} failed`);
+    expect((await p.call('GET', `/v1/jobs/${id}`)).json).toMatchObject({ status: 'failed', attempts: 1 });
+    const audit = (await p.call('GET', '/v1/audit?action=job.retry&limit=100')).json.items as { jobId: string }[];
+    expect(audit.map((a) => a.jobId)).toContain(id);
+    const ok = (await p.call('POST', '/v1/functions/echo/jobs', { input: {} })).json.id as string;
+    expect((await p.call('GET', `/v1/jobs/${ok}?wait=30s`)).json.status).toBe('succeeded');
+    const notDead = await cli(['jobs', 'retry', ok]);
+    expect(notDead.code).toBe(3);
+    expect(notDead.stderr).toContain('JOB_NOT_RETRYABLE');
+    // Every function's jobs, newest first, a page at a time: the job above, then the retried one.
+    const page = await cli(['jobs', 'ls', '--limit', '1']);
+    expect(page.code, page.stderr).toBe(0);
+    expect(page.stdout).toContain(ok);
+    const next = /more: --cursor (\S+)/.exec(page.stdout)?.[1];
+    expect(next).toBeDefined();
+    const second = await cli(['jobs', 'ls', '--limit', '1', '--cursor', next!, '--json']);
+    expect(second.json.items.map((j: { id: string }) => j.id)).toEqual([id]);
+  });
+
   it('bulk jobs with --inputs: a JSON array or JSON Lines, one line per input, exit 1 when an input failed', async () => {
     const ok = await cli(['invoke', 'echo', '--inputs', '[{"message":"x"},{"message":"y"}]', '--wait']);
     expect(ok.code, ok.stderr).toBe(0);

@@ -45,7 +45,7 @@ const durationMs = (v: string) => {
   return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] ?? 's']!;
 };
 
-/** invoke, jobs get|wait|cancel|ls. */
+/** invoke, jobs get|wait|cancel|retry|ls. */
 export function registerJobCommands(program: Command, ctx: Ctx): void {
   program
     .command('invoke <name>')
@@ -118,15 +118,32 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
       c.out.print(r.body, () => jobLine(r.body));
     });
   jobs
-    .command('ls')
-    .description("list a function's jobs by status (failed: the dead letters)")
-    .requiredOption('-f, --function <name>', 'function')
-    .option('--status <status>', 'queued, running, succeeded or failed', 'failed')
-    .option('--limit <n>', 'at most this many', '50')
-    .action(async (o: { function: string; status: string; limit: string }) => {
+    .command('retry <id>')
+    .description('run a failed job (a dead letter) again: same id, input and version')
+    .option('--wait', 'wait for the retried job and print its result; exit 1 if it failed again')
+    .option('--timeout <duration>', 'with --wait: longest wait', '5m')
+    .action(async (id: string, o: { wait?: boolean; timeout: string }) => {
       const c = ctx();
-      const q = new URLSearchParams({ function: o.function, status: o.status, limit: o.limit });
+      const r = await c.api().request('POST', `/v1/jobs/${encodeURIComponent(id)}/retry`);
+      if (!o.wait) return c.out.print(r.body, () => jobLine(r.body));
+      finish(c, await waitJob(c.api(), id, durationMs(o.timeout)));
+    });
+  jobs
+    .command('ls')
+    .description('list recent jobs, newest first, of every function you may read (--status failed: the dead letters)')
+    .option('-f, --function <name>', 'only this function')
+    .option('-n, --namespace <ns>', 'only functions of this namespace')
+    .option('--status <status>', 'queued, running, succeeded or failed [all]')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .action(async (o: { function?: string; namespace?: string; status?: string; limit: string; cursor?: string }) => {
+      const c = ctx();
+      const q = new URLSearchParams({ limit: o.limit });
+      for (const k of ['function', 'namespace', 'status', 'cursor'] as const) if (o[k] !== undefined) q.set(k, o[k]!);
       const r = await c.api().request('GET', `/v1/jobs?${q}`);
-      c.out.print(r.body, () => table(['ID', 'STATUS', 'VERSION', 'ATTEMPTS', 'QUEUED', 'ERROR'], r.body.items.map((j: any) => [j.id, j.status, j.version, `${j.attempts}/${j.maxAttempts}`, j.timings.queued, j.error ? `${j.error.code}: ${j.error.message}` : ''])));
+      c.out.print(r.body, () => {
+        const rows = table(['ID', 'STATUS', 'VERSION', 'ATTEMPTS', 'QUEUED', 'ERROR'], r.body.items.map((j: any) => [j.id, j.status, j.version, `${j.attempts}/${j.maxAttempts}`, j.timings.queued, j.error ? `${j.error.code}: ${j.error.message}` : '']));
+        return r.body.next ? `${rows}\nmore: --cursor ${r.body.next}` : rows;
+      });
     });
 }

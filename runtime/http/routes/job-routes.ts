@@ -1,11 +1,15 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../../functions/sdk/index.ts';
-import { JobNotFoundError, type JobView } from '../../../queue/jobs/index.ts';
-import { allowed, authorizeNamed, type Principal } from '../../auth/index.ts';
+import { JobNotFoundError, JobNotRetryableError, decodeCursor, encodeCursor, type JobView, type ListedStatus } from '../../../queue/jobs/index.ts';
+import { allowed, authorize, authorizeNamed, type Principal } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
+import { ValidationError } from '../errors.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
-import { JobIdParam, JobListQuery, JobQuery, JobViewSchema, problems } from '../schemas.ts';
+import { JobIdParam, JobListQuery, JobListSchema, JobQuery, JobViewSchema, problems } from '../schemas.ts';
+
+/** What a listing without `status` merges. */
+const ALL_STATUSES: readonly ListedStatus[] = ['queued', 'running', 'succeeded', 'failed'];
 
 /** Longest a long-poll holds a request. */
 const MAX_WAIT_MS = 60_000;
@@ -32,16 +36,26 @@ const cancelRoute = createRoute({
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/jobs',
-  summary: "List a function's jobs by status (failed jobs are the dead letters)",
+  summary: 'List recent jobs of every function the caller may read, newest first, a page at a time (failed jobs are the dead letters)',
   security: [{ bearer: [] }],
   request: { query: JobListQuery },
   responses: {
-    200: { description: 'Jobs, newest first', content: { 'application/json': { schema: z.object({ items: z.array(JobViewSchema) }) } } },
+    200: { description: 'Jobs, newest first (a finished job by its finishing time, others by their queuing time)', content: { 'application/json': { schema: JobListSchema } } },
     ...problems(400, 401, 403, 404),
   },
 });
 
-/** `GET/DELETE /v1/jobs/{id}` and `GET /v1/jobs`. */
+const retryRoute = createRoute({
+  method: 'post',
+  path: '/v1/jobs/{id}/retry',
+  middleware: auditAction('job.retry', 'job'),
+  summary: 'Run a failed job (a dead letter) again: the same id, input and version, attempts counted afresh',
+  security: [{ bearer: [] }],
+  request: { params: JobIdParam },
+  responses: { 200: { description: 'The job, queued again', content: { 'application/json': { schema: JobViewSchema } } }, ...problems(401, 403, 404, 409, 429) },
+});
+
+/** `GET/DELETE /v1/jobs/{id}`, `POST /v1/jobs/{id}/retry` and `GET /v1/jobs`. */
 export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
@@ -72,15 +86,50 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     return c.json(await deps.jobs.cancel(id), 200);
   });
 
+  app.openapi(retryRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const p = c.var.principal;
+    const view = await readable(id, p);
+    // Retrying submits the job again: who may invoke the function, and an invoker only its own jobs.
+    authorize(p, 'job.retry', { namespace: view.namespace, function: view.function, owner: view.submittedBy });
+    if (view.partOf) throw new JobNotRetryableError(id, { partOf: view.partOf });
+    if (view.status !== 'failed') throw new JobNotRetryableError(id, { status: view.status });
+    await deps.retrier.retry(id);
+    return c.json(await deps.jobs.get(id), 200);
+  });
+
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const fn = deps.functions.get(q.function);
-    if (!fn) throw new FunctionNotFoundError(q.function);
     const p = c.var.principal;
-    authorizeNamed(p, 'job.read', { namespace: fn.namespace }, () => new FunctionNotFoundError(q.function));
-    const items = (await deps.jobs.list(q.function, q.status, q.limit)).filter((j) => allowed(p, 'job.read', { namespace: j.namespace, owner: j.submittedBy }));
-    return c.json({ items }, 200);
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (q.cursor !== undefined && !after) throw new ValidationError('cursor', "not a cursor this API handed out: pass a page's `next` as it came", 'query');
+    const page = await deps.jobLister.page(
+      { functions: listedFunctions(deps, p, q), statuses: q.status ? [q.status] : ALL_STATUSES, limit: q.limit, ...(after ? { after } : {}) },
+      (id) => deps.jobs.get(id).catch((err: unknown) => (err instanceof JobNotFoundError ? undefined : Promise.reject(err))),
+      // A job may have moved on between the listing's read and its own (a retried dead letter is queued).
+      (j) => (!q.status || j.status === q.status) && allowed(p, 'job.read', { namespace: j.namespace, owner: j.submittedBy }),
+    );
+    return c.json({ items: page.items, ...(page.next ? { next: encodeCursor(page.next) } : {}) }, 200);
   });
 
   return app;
+}
+
+/**
+ * The functions a listing merges: the one named (404 when the caller may not see it, as for a
+ * job), or every function of the catalogue the caller may read jobs of, in `namespace` if named.
+ */
+function listedFunctions(deps: AppDeps, p: Principal, q: { function?: string | undefined; namespace?: string | undefined }): string[] {
+  if (q.function !== undefined) {
+    const name = q.function;
+    const fn = deps.functions.get(name);
+    if (!fn) throw new FunctionNotFoundError(name);
+    authorizeNamed(p, 'job.read', { namespace: fn.namespace }, () => new FunctionNotFoundError(name));
+    return q.namespace === undefined || q.namespace === fn.namespace ? [name] : [];
+  }
+  if (q.namespace !== undefined) authorize(p, 'job.read', { namespace: q.namespace });
+  return deps.functions
+    .list()
+    .filter((f) => (q.namespace === undefined || f.namespace === q.namespace) && allowed(p, 'job.read', { namespace: f.namespace }))
+    .map((f) => f.name);
 }
