@@ -32,7 +32,7 @@ export function App() {
   const [page = 'functions', id] = route.path;
   const body =
     page === 'functions' && id ? html`<${FunctionPage} key=${id} name=${id} claims=${claims} />`
-    : page === 'jobs' && id ? html`<${JobPage} key=${id} id=${id} />`
+    : page === 'jobs' && id ? html`<${JobPage} key=${id} id=${id} claims=${claims} />`
     : page === 'jobs' ? html`<${JobsPage} route=${route} />`
     : page === 'pool' ? html`<${PoolPage} />`
     : page === 'audit' && offers(claims, 'audit') ? html`<${AuditPage} route=${route} />`

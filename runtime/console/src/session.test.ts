@@ -23,5 +23,7 @@ describe('console session claims', () => {
     expect(offers(as('viewer', 'invoker'), 'invoke')).toBe(true);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'audit'))).toEqual(['admin']);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'queues'))).toEqual(['admin']);
+    // Retrying a dead letter submits it again: the roles that may invoke (runtime/auth/policy.ts, job.retry).
+    expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'retry'))).toEqual(['admin', 'invoker']);
   });
 });

@@ -33,9 +33,11 @@ export function readClaims(token: string): Claims | null {
 }
 
 /** Actions the console offers a control for, and the roles the API grants them to (runtime/auth/policy.ts). */
-const OFFERED: Record<'traffic' | 'invoke' | 'logs' | 'pool' | 'audit' | 'queues', readonly string[]> = {
+const OFFERED: Record<'traffic' | 'invoke' | 'retry' | 'logs' | 'pool' | 'audit' | 'queues', readonly string[]> = {
   traffic: ['admin', 'deployer'],
   invoke: ['admin', 'invoker'],
+  // Retrying submits the job again: who may invoke (an invoker only its own jobs; the API decides).
+  retry: ['admin', 'invoker'],
   logs: ['admin', 'deployer', 'viewer'],
   pool: ['admin', 'viewer'],
   audit: ['admin'],
