@@ -176,4 +176,24 @@ describe('POST /v1/jobs/{id}/retry: a dead letter runs again', () => {
     const denied = (await p.call('GET', '/v1/audit?action=access.denied&actor=dana&limit=100')).json.items as { target: string }[];
     expect(denied.map((d) => d.target)).toContain(`POST /v1/jobs/${id}/retry`);
   });
+
+  it('a large input (stored apart from the job record) stays with the dead letter, so the retry runs it rather than failing INPUT_MISSING', async () => {
+    const input = { fail: 'fatal', pad: 'x'.repeat(40_000) };
+    const id = (await p.call('POST', '/v1/functions/echo/jobs', { input })).json.id as string;
+    const dead = (await p.call('GET', `/v1/jobs/${id}?wait=30s`)).json;
+    expect(dead).toMatchObject({ status: 'failed', error: { code: 'ECHO_FAILED' } });
+    const at = JSON.parse((await p.redis.hget(`${p.prefix}:fn.echo:${id}`, 'data'))!).input.at as string;
+    expect(await p.redis.exists(at)).toBe(1);
+    expect((await p.call('POST', `/v1/jobs/${id}/retry`)).status).toBe(200);
+    // It ran again on the same input: the function's own failure again, after its retries.
+    const again = (await p.call('GET', `/v1/jobs/${id}?wait=30s`)).json;
+    expect(again).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'ECHO_FAILED' } });
+  });
+
+  it('refuses one item of a bulk job (its job is what runs again) with 409 naming the job', async () => {
+    const bulk = (await p.call('POST', '/v1/functions/echo/jobs', { inputs: [{ message: 'a' }] })).json.id as string;
+    expect((await p.call('GET', `/v1/jobs/${bulk}?wait=30s`)).json.status).toBe('succeeded');
+    const r = await p.call('POST', `/v1/jobs/${bulk}.0/retry`);
+    expect(r.json).toMatchObject({ status: 409, code: 'JOB_NOT_RETRYABLE', partOf: bulk });
+  });
 });
