@@ -1,8 +1,8 @@
 /**
  * The web console's files (`runtime/console/`), ready to serve: its page, its
- * style sheet, and its script, which esbuild bundles from `runtime/console/src/main.ts` with Preact and
- * htm out of node_modules the first time it is asked for. Nothing is fetched from outside, so the
- * console works air-gapped; the bundle (~25 KB) is built once per router process, in memory.
+ * style sheet, and its script, which esbuild bundles from `runtime/console/src/main.ts` with Preact,
+ * htm and uPlot out of node_modules the first time it is asked for. Nothing is fetched from outside,
+ * so the console works air-gapped; the bundle is built once per router process, in memory.
  *
  * This file sits one folder below `runtime/`, as the router's build output does
  * (`runtime/.build/`, see runtime/start.mjs), so the path below holds in both.
@@ -23,7 +23,8 @@ export interface ConsoleAsset {
 
 const asset = (body: Uint8Array<ArrayBuffer>, type: string): ConsoleAsset => ({ body, type, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"` });
 
-async function bundle(): Promise<Uint8Array<ArrayBuffer>> {
+/** The script, and the style sheets its modules import (uPlot's), as esbuild bundles them. */
+async function bundle(): Promise<{ js: Uint8Array<ArrayBuffer>; css: Uint8Array<ArrayBuffer> }> {
   // Imported on first use: routers that never serve the console never load esbuild.
   const { build } = await import('esbuild');
   const out = await build({
@@ -34,18 +35,23 @@ async function bundle(): Promise<Uint8Array<ArrayBuffer>> {
     target: 'es2020',
     minify: true,
     legalComments: 'eof',
+    // Only named so esbuild can tell the two outputs apart: nothing is written.
+    outdir: 'out',
     write: false,
     logLevel: 'silent',
   });
-  return new Uint8Array(out.outputFiles[0]!.contents);
+  const of = (ext: string) => new Uint8Array(out.outputFiles.find((f) => f.path.endsWith(ext))?.contents ?? new Uint8Array());
+  return { js: of('.js'), css: of('.css') };
 }
 
 async function load(): Promise<ReadonlyMap<string, ConsoleAsset>> {
-  const [page, css, js] = await Promise.all([readFile(`${ROOT}index.html`), readFile(`${ROOT}console.css`), bundle()]);
+  const [page, css, built] = await Promise.all([readFile(`${ROOT}index.html`), readFile(`${ROOT}console.css`), bundle()]);
+  // The libraries' rules first, so the console's own sheet can override them.
+  const sheet = new Uint8Array(Buffer.concat([built.css, Buffer.from('\n'), css]));
   return new Map([
     ['index.html', asset(page, 'text/html; charset=utf-8')],
-    ['console.css', asset(css, 'text/css; charset=utf-8')],
-    ['app.js', asset(js, 'text/javascript; charset=utf-8')],
+    ['console.css', asset(sheet, 'text/css; charset=utf-8')],
+    ['app.js', asset(built.js, 'text/javascript; charset=utf-8')],
   ]);
 }
 
