@@ -19,6 +19,9 @@ export class ApiError extends Error {
   }
 }
 
+/** What the console shows of a failed action: the problem's code and detail, as the API wrote them. */
+export const problemText = (e: unknown): string => (e instanceof ApiError && e.code ? `${e.code}: ${e.message}` : (e as Error).message);
+
 /** Calls the API; resolves to the parsed JSON body, rejects with an `ApiError`. */
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };

@@ -26,9 +26,15 @@ describe('console routes', () => {
     expect(res.headers.get('cache-control')).toBe('no-cache');
     const js = await res.text();
     expect(js).toContain('/v1/functions'); // the console's own code
-    expect(js).not.toMatch(/from\s*["'](preact|htm)/); // libraries bundled, not left as imports a browser cannot resolve
+    expect(js).not.toMatch(/from\s*["'](preact|htm|uplot)/); // libraries bundled, not left as imports a browser cannot resolve
     const again = await app.request('/console/app.js', { headers: { 'if-none-match': res.headers.get('etag')! } });
     expect(again.status).toBe(304);
+  });
+
+  it("serve uPlot's style sheet inside the console's own, before the console's rules", async () => {
+    const css = await (await app.request('/console/console.css')).text();
+    expect(css).toContain('.uplot');
+    expect(css.indexOf('.uplot')).toBeLessThan(css.indexOf('.charts'));
   });
 
   it('serve only its own files', async () => {

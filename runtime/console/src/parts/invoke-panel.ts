@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { api, problemText } from '../api.ts';
 import { href } from './use-route.ts';
 
 /** Calls the function once with a JSON input (`POST /v1/functions/{name}/invoke`) and shows the answer, for a token that may invoke. */
@@ -23,7 +23,7 @@ export function InvokePanel({ name }: { name: string }) {
     try {
       setAnswer(await api('POST', `/v1/functions/${encodeURIComponent(name)}/invoke`, { input: parsed }));
     } catch (err) {
-      setProblem(err instanceof ApiError && err.code ? `${err.code}: ${err.message}` : (err as Error).message);
+      setProblem(problemText(err));
     } finally {
       setBusy(false);
     }

@@ -1,0 +1,182 @@
+/**
+ * A function's page in a real headless Chromium against a real platform (router, Redis, a pool):
+ * live charts, canary and shadow controls with the shadow report, following logs, the live
+ * Functions list, and what a viewer is not offered. Every wait is on a selector or an API
+ * state, never a delay. Screenshots go to test-results/console/ (ignored by git).
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleMaker } from '../harness/bundles.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
+const ECHO = fileURLToPath(new URL('../fixtures/default-functions/echo/', import.meta.url));
+const CHATTY = fileURLToPath(new URL('../fixtures/functions/chatty/', import.meta.url));
+
+let redis: TestRedis;
+let p: TestPlatform;
+let browser: Browser;
+let echo: Awaited<ReturnType<typeof bundleMaker>>;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url);
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+  echo = await bundleMaker(ECHO);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await p?.stop();
+  await redis?.destroy();
+});
+
+/** A tab signed in with `token` and opened on function `name`'s page; `problems` collects script errors and CSP refusals. */
+async function openFunction(token: string, name: string): Promise<Page & { problems: string[] }> {
+  const page = Object.assign(await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage(), { problems: [] as string[] });
+  // A blocked script or style (the Content-Security-Policy) shows here, not on screen. Answers of
+  // 404 are logged too (DRIFT_NOT_WATCHED, which the page expects): not problems.
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && page.problems.push(m.text()));
+  page.on('pageerror', (e) => page.problems.push(e.message));
+  await page.goto(`${p.url}/console#/functions/${name}`);
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.locator('h1', { hasText: name }).waitFor();
+  return page;
+}
+
+/** Deploys two versions of echo as `name`: the first stable, the second without traffic. */
+async function twoVersions(name: string): Promise<{ first: string; second: string }> {
+  const v1 = echo(name, { MARK: 'one' });
+  const first = (await p.api.deploy(v1.archive, v1.hash)).body.version as string;
+  const v2 = echo(name, { MARK: 'two' });
+  const second = (await p.api.deploy(v2.archive, v2.hash, { promote: false })).body.version as string;
+  return { first, second };
+}
+
+describe("a function's page", () => {
+  it('charts the last hour live, and the Functions list shows the same calls per row', async () => {
+    const b = echo('charted-echo');
+    await p.api.deploy(b.archive, b.hash);
+    const page = await openFunction(p.adminToken, 'charted-echo');
+    const calls = page.getByTestId('chart-calls');
+    await calls.locator('canvas').waitFor();
+    expect(await calls.getAttribute('data-points')).toBe('0');
+
+    for (const input of [{ message: 'a' }, { message: 'b' }, { message: 5 }, { fail: 'fatal' }]) await p.call('POST', '/v1/functions/charted-echo/invoke', { input });
+    await eventually(async () => (await p.call('GET', '/v1/functions/charted-echo/calls?minutes=2')).json.minutes.some((m: { calls: number }) => m.calls > 0), 'the calls in the rollups');
+    // The page reads the rollups again by itself: the series fill without a reload.
+    await page.locator('[data-testid=chart-calls]:not([data-points="0"])').waitFor();
+    await page.locator('[data-testid=chart-errors]:not([data-points="0"])').waitFor();
+    await page.locator('[data-testid=chart-latency]:not([data-points="0"])').waitFor();
+    for (const id of ['chart-calls', 'chart-errors', 'chart-latency']) expect(await page.getByTestId(id).locator('canvas').count()).toBe(1);
+    await page.getByTestId('calls-total').filter({ hasText: '4' }).waitFor();
+    await page.screenshot({ path: `${SHOTS}function-charts.png` });
+
+    await page.click('nav >> text=Functions');
+    const row = page.locator('tr[data-function="charted-echo"]');
+    await row.getByTestId('error-rate').waitFor();
+    // One of the four answered 5xx (the 4xx is the caller's): 25.0%.
+    expect(await row.getByTestId('error-rate').textContent()).toBe('25.0%');
+    expect(await row.getByTestId('calls-per-second').textContent()).not.toBe('0');
+    expect(page.problems).toEqual([]);
+  });
+
+  it('a deployer sets a canary from the page and rolls it back; a refused change shows the API problem', async () => {
+    const { first, second } = await twoVersions('canary-page');
+    const page = await openFunction(await p.token(['deployer'], 'dana'), 'canary-page');
+    await page.selectOption('.traffic select[name=version]', second);
+    await page.fill('.traffic input[name=canary]', '25');
+    await page.click('.traffic button[name=set-canary]');
+    await page.getByTestId('split').filter({ hasText: `${first} 75% · ${second} 25%` }).waitFor();
+    const canary = (await p.call('GET', '/v1/functions/canary-page')).json.traffic;
+    expect(canary.routes).toEqual([{ version: first, weight: 75 }, { version: second, weight: 25 }]);
+    expect(canary.updatedBy).toBe('dana');
+    await page.screenshot({ path: `${SHOTS}function-canary.png` });
+
+    await page.click('button >> text=Roll back the canary');
+    await page.getByTestId('split').filter({ hasText: `${first} 100%` }).waitFor();
+    expect((await p.call('GET', '/v1/functions/canary-page')).json.traffic.routes).toEqual([{ version: first, weight: 100 }]);
+
+    // The API's own refusal, as problem+json says it.
+    const refused = await p.call('PUT', '/v1/functions/canary-page/traffic', { shadow: { version: second, percent: 0 } });
+    expect(refused.status).toBe(400);
+    await page.fill('.traffic input[name=shadow]', '0');
+    await page.click('.traffic button[name=start-shadow]');
+    await page.locator('.traffic [role=alert]').waitFor();
+    expect(await page.locator('.traffic [role=alert]').textContent()).toBe(`${refused.json.code}: ${refused.json.detail}`);
+    expect(page.problems).toEqual([]);
+  });
+
+  it('a deployer starts a shadow and reads its agreement report; stopping it keeps the last report', async () => {
+    const { second } = await twoVersions('shadow-page');
+    const page = await openFunction(await p.token(['deployer'], 'dana'), 'shadow-page');
+    expect(await page.locator('.shadow').count()).toBe(0);
+    await page.selectOption('.traffic select[name=version]', second);
+    await page.fill('.traffic input[name=shadow]', '100');
+    await page.click('.traffic button[name=start-shadow]');
+    await page.getByTestId('shadow').filter({ hasText: `${second} 100%` }).waitFor();
+    await page.locator('.shadow', { hasText: 'No samples yet' }).waitFor();
+
+    for (const message of ['x', 'y', 'z']) expect((await p.call('POST', '/v1/functions/shadow-page/invoke', { input: { message } })).status).toBe(200);
+    const report = await eventually(async () => {
+      const r = (await p.call('GET', '/v1/functions/shadow-page/shadow')).json.report;
+      return r?.samples === 3 && r;
+    }, 'three shadowed calls in the report');
+    // The panel reads the report again by itself while the shadow runs.
+    await page.getByTestId('shadow-samples').filter({ hasText: '3' }).waitFor();
+    expect(await page.getByTestId('shadow-agreement').textContent()).toBe(`${(report.agreement * 100).toFixed(1)}%`);
+    expect(report.agreement).toBe(1); // the same echo answers the same
+    await page.screenshot({ path: `${SHOTS}function-shadow.png`, fullPage: true });
+
+    await page.click('.traffic button >> text=Stop the shadow');
+    await page.locator('.shadow h2', { hasText: 'last run' }).waitFor();
+    expect((await p.call('GET', '/v1/functions/shadow-page')).json.traffic.shadow).toBeNull();
+    expect(await page.getByTestId('shadow-samples').textContent()).toBe('3');
+    expect(page.problems).toEqual([]);
+  });
+
+  it('follows the logs: a line written after an invoke appears without a reload; the level filter applies', async () => {
+    const b = (await bundleMaker(CHATTY))('chatty-page');
+    await p.api.deploy(b.archive, b.hash);
+    await eventually(async () => (await p.call('GET', '/v1/functions/chatty-page/logs')).json.lines.length > 0, 'the load lines');
+    const page = await openFunction(p.adminToken, 'chatty-page');
+    const lines = page.getByTestId('log-lines');
+    await lines.filter({ hasText: 'loaded' }).waitFor();
+    await page.check('.logs input[name=follow]');
+    await page.locator('.logs', { hasText: 'Following' }).waitFor();
+
+    const marker = `marker-${Date.now().toString(36)}`;
+    expect((await p.call('POST', '/v1/functions/chatty-page/invoke', { input: { n: 1, secret: marker } })).status).toBe(200);
+    await lines.filter({ hasText: marker }).waitFor();
+    // Appended after what was there, not a new page in its place.
+    const text = (await lines.textContent())!;
+    expect(text.indexOf('loaded')).toBeLessThan(text.indexOf(marker));
+
+    await page.selectOption('.logs select[name=level]', 'warn');
+    await lines.filter({ hasText: marker }).waitFor();
+    const shown = (await lines.textContent())!.trim().split('\n');
+    expect(shown.length).toBeGreaterThan(0);
+    for (const l of shown) expect(l).toMatch(/ (warn|error) /);
+    expect(page.problems).toEqual([]);
+  });
+
+  it('a viewer sees the traffic, the charts and the logs but is offered no traffic control', async () => {
+    await twoVersions('viewed-page');
+    const page = await openFunction(await p.token(['viewer'], 'vic'), 'viewed-page');
+    await page.getByTestId('chart-calls').locator('canvas').waitFor();
+    await page.locator('.versions tbody tr').nth(1).waitFor();
+    await page.locator('.logs h2').waitFor();
+    expect(await page.getByTestId('split').count()).toBe(1);
+    expect(await page.locator('.traffic button, .traffic select, .traffic input').count()).toBe(0);
+    // The same page for a deployer has them: what the viewer lacks is the role, not the page.
+    const deployer = await openFunction(await p.token(['deployer'], 'dana'), 'viewed-page');
+    await deployer.locator('.traffic button[name=set-canary]').waitFor();
+    expect(page.problems).toEqual([]);
+  });
+});
