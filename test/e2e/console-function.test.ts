@@ -97,7 +97,7 @@ describe("a function's page", () => {
     const canary = (await p.call('GET', '/v1/functions/canary-page')).json.traffic;
     expect(canary.routes).toEqual([{ version: first, weight: 75 }, { version: second, weight: 25 }]);
     expect(canary.updatedBy).toBe('dana');
-    await page.screenshot({ path: `${SHOTS}function-canary.png` });
+    await page.screenshot({ path: `${SHOTS}function-traffic.png` });
 
     await page.click('button >> text=Roll back the canary');
     await page.getByTestId('split').filter({ hasText: `${first} 100%` }).waitFor();

@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { millis, perSecond, share } from '../parts/figures.ts';
 import { split } from '../parts/format.ts';
+import { pageOf } from '../parts/paging.ts';
 import { recentFigures, type Minute } from '../parts/rollups.ts';
 import { pending } from '../parts/status.ts';
 import { usePolled } from '../parts/use-polled.ts';
@@ -30,16 +31,13 @@ export function FunctionsPage() {
   const [filter, setFilter] = useState('');
   const [page, setPage] = useState(0);
   const all = list.data?.items ?? [];
-  const matching = filter ? all.filter((f) => f.name.includes(filter) || f.namespace.includes(filter)) : all;
-  const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
-  const at = Math.min(page, pages - 1);
-  const rows = matching.slice(at * PAGE_SIZE, (at + 1) * PAGE_SIZE);
+  const { rows, page: at, pages, matching } = pageOf(all, (f) => !filter || f.name.includes(filter) || f.namespace.includes(filter), page, PAGE_SIZE);
   return html`<section>
     <h1>Functions</h1>
     ${(!list.data && pending(list)) ||
     html`<form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
         <label>Name or namespace <input type="search" name="filter" value=${filter} onInput=${(e: Event) => (setFilter((e.target as HTMLInputElement).value.trim()), setPage(0))} /></label>
-        <span class="muted" data-testid="functions-count">${matching.length} of ${all.length}</span>
+        <span class="muted" data-testid="functions-count">${matching} of ${all.length}</span>
         <span class="muted">calls/s, errors (5xx share) and p95: last ${WINDOW_MINUTES} min, live</span>
       </form>
       <table class="functions">

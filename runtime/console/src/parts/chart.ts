@@ -14,6 +14,14 @@ export interface Line {
 
 const HEIGHT = 150;
 
+/** The indices of a series' values above zero (uPlot's point filter). */
+function busyPoints(u: uPlot, seriesIdx: number): number[] {
+  const values = u.data[seriesIdx] ?? [];
+  const busy: number[] = [];
+  for (let i = 0; i < values.length; i++) if ((values[i] ?? 0) > 0) busy.push(i);
+  return busy;
+}
+
 /**
  * A time-series chart drawn by uPlot on a canvas: x in epoch seconds, one or more lines on one
  * y scale. Created once when shown, fed new data on each refresh (no rebuild, so the page stays
@@ -30,8 +38,9 @@ export function Chart({ title, x, lines, unit, testid }: { title: string; x: num
       {
         width: Math.max(240, el.clientWidth),
         height: HEIGHT,
-        // Points as well as lines: a minute with calls between quiet ones (a null latency) is a lone point.
-        series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 1.5, points: { show: true, size: 4, fill: l.stroke }, value: (_: uPlot, v: number | null) => (v === null ? '—' : `${v} ${unit}`) }))],
+        // A point on each minute that has something: a minute with calls between quiet ones (a null
+        // latency on both sides) has no line to draw, only its point; zeros get none.
+        series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 1.5, points: { show: true, size: 5, fill: l.stroke, filter: busyPoints }, value: (_: uPlot, v: number | null) => (v === null ? '—' : `${v} ${unit}`) }))],
         axes: [{}, { size: 56, values: (_: uPlot, ticks: number[]) => ticks.map((t) => `${t}`) }],
         scales: { y: { range: (_: uPlot, min: number, max: number) => [0, Math.max(1, max, min)] } },
         legend: { live: true },
