@@ -180,3 +180,29 @@ describe("a function's page", () => {
     expect(page.problems).toEqual([]);
   });
 });
+
+describe('the Functions list', () => {
+  it('shows 25 functions a page, pages on, and filters by name', async () => {
+    // Echo plus 30 more: two pages.
+    const names = Array.from({ length: 30 }, (_, i) => `paged-${String(i).padStart(2, '0')}`);
+    for (const n of names) {
+      const b = echo(n);
+      await p.api.deploy(b.archive, b.hash);
+    }
+    const total = (await p.call('GET', '/v1/functions')).json.items.length as number;
+    expect(total).toBeGreaterThan(25);
+    const page = await openFunction(p.adminToken, 'echo');
+    await page.click('nav >> text=Functions');
+    await page.getByTestId('page').filter({ hasText: 'page 1 of 2' }).waitFor();
+    expect(await page.locator('tr[data-function]').count()).toBe(25);
+    await page.click('.pager button[name=next]');
+    await page.getByTestId('page').filter({ hasText: 'page 2 of 2' }).waitFor();
+    expect(await page.locator('tr[data-function]').count()).toBe(total - 25);
+
+    await page.fill('input[name=filter]', 'paged-1');
+    await page.getByTestId('functions-count').filter({ hasText: `10 of ${total}` }).waitFor();
+    expect(await page.locator('tr[data-function]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-function')))).toEqual(names.slice(10, 20));
+    expect(await page.locator('.pager').count()).toBe(0);
+    expect(page.problems).toEqual([]);
+  });
+});
