@@ -99,18 +99,21 @@ export class JobSubmitter {
     try {
       let id = newId;
       let created = true;
-      if (req.idempotencyKey !== undefined) {
-        const found = await this.claimKey(req, id);
-        if (found !== id) {
-          id = found;
-          created = false;
-        }
+      const claim = req.idempotencyKey === undefined ? undefined : await this.claimKey(req, id);
+      if (claim && claim.id !== id) {
+        id = claim.id;
+        created = false;
       }
       if (created) await this.checkDepth(req.rec.name);
       // A replay adds the job only if the first attempt died before adding it (adding an
       // existing id would be a no-op, but a large input would still be stored again, unused).
-      else if (await this.redis.exists(keys.cancelled(this.opts.prefix, id), this.queues.get(req.rec.name).toKey(id))) return { id, created };
+      // A job added and since removed (a failed job kept for AUTOGLM_FAILED_TTL, shorter than
+      // the key's AUTOGLM_RESULT_TTL) is not run again: the key still names it, and it is gone.
+      else if (claim!.added || (await this.redis.exists(keys.cancelled(this.opts.prefix, id), this.queues.get(req.rec.name).toKey(id)))) return { id, created };
       await this.add(req, id);
+      // Best effort: the job is accepted either way; an unmarked key only lets a replay after
+      // the job's removal run it again.
+      if (claim) await this.redis.set(claim.key, `${claim.value} added`, 'KEEPTTL').catch(() => undefined);
       return { id, created };
     } catch (err) {
       if (err instanceof QueueFullError || err instanceof IdempotencyConflictError) throw err;
@@ -126,17 +129,21 @@ export class JobSubmitter {
     if (depth >= this.maxDepth) throw new QueueFullError(fn, depth);
   }
 
-  /** Claims the idempotency key for `id`, or returns the job id that already holds it. */
-  private async claimKey(req: SubmitRequest, id: string): Promise<string> {
+  /**
+   * Claims the idempotency key for `id`, or finds the job id that already holds it. The key's
+   * value is `<job id> <body hash>`, then ` added` once the job was added: a replay re-adds only
+   * a job whose first submission died before adding it, never one that was added and removed.
+   */
+  private async claimKey(req: SubmitRequest, id: string): Promise<{ id: string; added: boolean; key: string; value: string }> {
     const keyHash = createHash('sha256').update(req.idempotencyKey!).digest('hex').slice(0, 32);
-    const k = keys.idempotency(this.opts.prefix, req.ns, req.rec.name, keyHash);
+    const key = keys.idempotency(this.opts.prefix, req.ns, req.rec.name, keyHash);
     const value = `${id} ${req.bodyHash ?? ''}`;
-    const ok = await this.redis.set(k, value, 'EX', this.resultTtl, 'NX');
-    if (ok === 'OK') return id;
-    const existing = (await this.redis.get(k)) ?? value;
-    const [existingId, existingHash] = existing.split(' ');
+    const ok = await this.redis.set(key, value, 'EX', this.resultTtl, 'NX');
+    if (ok === 'OK') return { id, added: false, key, value };
+    const existing = (await this.redis.get(key)) ?? value;
+    const [existingId, existingHash, mark] = existing.split(' ');
     if (existingHash !== (req.bodyHash ?? '')) throw new IdempotencyConflictError(existingId!);
-    return existingId!;
+    return { id: existingId!, added: mark === 'added', key, value: existing };
   }
 
   private async add(req: SubmitRequest, id: string): Promise<void> {

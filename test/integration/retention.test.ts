@@ -106,10 +106,17 @@ describe('retention', () => {
     // Its worker deleted the input it no longer needs; the result stays.
     expect(await p.redis.exists(keptAt)).toBe(0);
 
-    const failed = await p.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' } });
+    const submitFailing = () => p.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' } }, { 'idempotency-key': 'fails-once' });
+    const failed = await submitFailing();
     expect((await reaches(p, failed.json.id, 'failed')).error.code).toBe('ECHO_FAILED');
     // Nothing else of the function finishes after it: BullMQ alone would keep it until a failure did.
     expectJobNotFound(await gone(p, failed.json.id, 'the failed job to expire'), failed.json.id);
+    // Its idempotency key (kept for the result TTL, an hour) still names it: a replay is that job,
+    // gone, and does not run it again.
+    const replay = await submitFailing();
+    expect(replay.json.id).toBe(failed.json.id);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expectJobNotFound(await p.call('GET', `/v1/jobs/${failed.json.id}`), failed.json.id);
     expect((await p.call('GET', `/v1/jobs/${kept.json.id}`)).json.output.echo).toEqual(large);
 
     // A job waiting with no worker to take it: its stored input expires, the job does not.
