@@ -64,4 +64,8 @@ export const keys = {
   consoleSession: (p: string, idHash: string) => `${p}:console:session:${idHash}`,
   /** hash `<function>@<version>:<feature>` → the status last announced (`drift`, or none) · router (drift alerts) · router · none */
   driftAlerted: (p: string) => `${p}:drift:alerted`,
+  /** string: a bearer token sealed under a console sign-in code, named by the code's hash (GETDEL redeems it once) · router (console links) · router (console login) · 10 min */
+  loginCode: (p: string, codeHash: string) => `${p}:login:code:${codeHash}`,
+  /** string: failed sign-in codes from one peer address (INCR) · router (console login) · router · 10 min from the first */
+  loginFailures: (p: string, address: string) => `${p}:login:failures:${address}`,
 } as const;

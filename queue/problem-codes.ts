@@ -40,6 +40,8 @@ export const PROBLEM_CODES = {
   // Who may call (auth)
   UNAUTHORIZED: e(401, 'Unauthorized', 'The bearer token is missing, malformed, forged or expired.'),
   FORBIDDEN: e(403, 'Forbidden', "The token's roles or namespaces do not allow the action."),
+  LOGIN_CODE_INVALID: e(400, 'Login code invalid', 'The console sign-in code (`field`: code) is unknown, was used already, or expired (each works once, for 10 minutes), or the token it stood for is no longer valid.'),
+  TOO_MANY_LOGIN_ATTEMPTS: e(429, 'Too many login attempts', 'This address tried 10 sign-in codes that did not work within 10 minutes; has Retry-After.', true),
 
   // Functions and versions (registry)
   FUNCTION_NOT_FOUND: e(404, 'Function not found', 'No function of that name is deployed (or it was removed while the call waited).'),

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { BoardQueues, CallbackConsumer, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
-import { TokenVerifier } from './auth/index.ts';
+import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { listenHttp } from './listen-http.ts';
@@ -191,6 +191,8 @@ function appDeps(
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     metricsPublic: config.metricsPublic,
     queueBoard: { boardQueues: new BoardQueues(ctx.boardQueues), sessions: new ConsoleSessions(producer, config.prefix), sessionTtlMs: config.consoleSessionTtlMs, secureCookie: config.tls !== undefined },
+    loginCodes: { codes: new LoginCodes(producer, config.prefix), attempts: new LoginAttempts(producer, config.prefix) },
+    ...(config.consoleOidc && config.idp ? { consoleOidc: new ConsoleOidc({ issuer: config.idp.issuer, ...config.consoleOidc }) } : {}),
   };
 }
 

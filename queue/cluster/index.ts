@@ -38,6 +38,10 @@ export { PayloadCipher, deriveNamespaceKey, isSealedApart, newKeyringSpec, parse
 export type { Keyring, Sealed } from './payload-cipher.ts';
 export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, type SecretInfo } from './secret-store.ts';
 
+// The console's one-time sign-in codes, and the bound on failed attempts
+export { LOGIN_CODE, LoginCodes, type IssuedLoginCode, type LoginCodesOptions } from './login-codes.ts';
+export { LoginAttempts, type LoginAttemptsOptions } from './login-attempts.ts';
+
 // Namespace quotas (rate and concurrency)
 export { InputsOverLimitError, NamespaceLimiter, QuotaExceededError, RateLimitedError } from './namespace-limiter.ts';
 export type { AdmitOptions, NamespaceLimits } from './namespace-limiter.ts';

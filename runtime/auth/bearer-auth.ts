@@ -6,9 +6,11 @@ import type { Principal, TokenVerifier } from './token-verifier.ts';
  * Requires `Authorization: Bearer <jwt>` and puts the caller's {@link Principal} in `c.var.principal`.
  * With `optional`, a request without the header passes with no principal (a public answer that
  * says more to a caller who identifies); a header that is there must still be a valid token.
+ * Requests `isPublic` names pass untouched (their route checks a credential of its own).
  */
-export function bearerAuth(verifier: TokenVerifier, opts: { optional?: boolean } = {}): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+export function bearerAuth(verifier: TokenVerifier, opts: { optional?: boolean; isPublic?: (method: string, path: string) => boolean } = {}): MiddlewareHandler<{ Variables: { principal: Principal } }> {
   return async function bearerAuthMiddleware(c, next) {
+    if (opts.isPublic?.(c.req.method, c.req.path)) return next();
     const h = c.req.header('authorization');
     if (!h && opts.optional) return next();
     const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;

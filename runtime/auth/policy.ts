@@ -17,7 +17,8 @@ export type Action =
   | 'artifact.read'
   | 'metrics.read'
   | 'webhook.key'
-  | 'queue.board';
+  | 'queue.board'
+  | 'console.link';
 
 /**
  * Which roles may do what. `admin` may do everything, everywhere. The others act only inside
@@ -29,13 +30,15 @@ export type Action =
  * `secret.read` is its name and dates, `secret.write` sets or removes it. `webhook.key` reads the
  * key a namespace's webhooks are signed with: whoever holds it can sign as the platform for that
  * namespace, so only those who deploy there (and admins) may. `queue.board` opens BullMQ's board,
- * which shows every namespace's queues at once: admins only.
+ * which shows every namespace's queues at once: admins only. `console.link` trades the caller's
+ * own token for a one-time console sign-in code: it grants nothing the token lacks, so every role
+ * that has a console to see may (not `worker`, which pool nodes hold).
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'job.retry', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key', 'queue.board'],
-  deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read', 'webhook.key'],
-  invoker: ['function.read', 'invoke', 'job.read', 'job.cancel', 'job.retry'],
-  viewer: ['function.read', 'function.logs', 'secret.read', 'job.read', 'metrics.read'],
+  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'job.retry', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key', 'queue.board', 'console.link'],
+  deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read', 'webhook.key', 'console.link'],
+  invoker: ['function.read', 'invoke', 'job.read', 'job.cancel', 'job.retry', 'console.link'],
+  viewer: ['function.read', 'function.logs', 'secret.read', 'job.read', 'metrics.read', 'console.link'],
   // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.
   worker: ['artifact.read'],
 };

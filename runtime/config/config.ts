@@ -125,6 +125,13 @@ export interface Config {
    */
   readonly idp: { issuer: string; jwksUrl?: string; audience: string; rolesClaim: string; namespacesClaim: string; jwksCooldownMs: number } | undefined;
   /**
+   * The console's sign-in at the identity provider (authorization code + PKCE): `AUTOGLM_CONSOLE_CLIENT_ID`
+   * (a public client registered at the IdP, redirect URI `<router URL>/console/`; needs
+   * `AUTOGLM_OIDC_ISSUER`), `AUTOGLM_CONSOLE_SCOPE` (default `openid`). Unset: the console signs in
+   * with a token or a one-time link only.
+   */
+  readonly consoleOidc: { clientId: string; scope: string } | undefined;
+  /**
    * How long the router's HTTP server waits on a client, so slow senders cannot hold connections:
    * `AUTOGLM_HTTP_HEADERS_TIMEOUT` (default 10s) for a request's headers,
    * `AUTOGLM_HTTP_REQUEST_TIMEOUT` (default 30s) for the whole request, body included (raise it
@@ -216,6 +223,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),
+    consoleOidc: consoleOidc(r),
     tls: tls(r),
     httpTimeouts: {
       headersMs: r.duration('AUTOGLM_HTTP_HEADERS_TIMEOUT', 10_000, 100),
@@ -285,6 +293,16 @@ function identityProvider(r: EnvReader): Config['idp'] {
     // `AUTOGLM_JWKS_COOLDOWN`, default 30s: least time between key-set refetches on an unknown kid.
     jwksCooldownMs: r.duration('AUTOGLM_JWKS_COOLDOWN', 30_000),
   };
+}
+
+function consoleOidc(r: EnvReader): Config['consoleOidc'] {
+  const clientId = r.string('AUTOGLM_CONSOLE_CLIENT_ID');
+  const scope = r.string('AUTOGLM_CONSOLE_SCOPE') ?? 'openid';
+  if (!clientId) return undefined;
+  // The console finds the IdP's endpoints by discovery: a bare AUTOGLM_JWKS_URL names none.
+  if (!r.string('AUTOGLM_OIDC_ISSUER')) r.errors.push('AUTOGLM_CONSOLE_CLIENT_ID: needs AUTOGLM_OIDC_ISSUER (the console reads its endpoints by discovery)');
+  if (!/^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(scope)) r.errors.push(`AUTOGLM_CONSOLE_SCOPE=${JSON.stringify(scope)}: scopes separated by single spaces`);
+  return { clientId, scope };
 }
 
 function tls(r: EnvReader): Config['tls'] {

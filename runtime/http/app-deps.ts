@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
-import type { CallRollups, DriftCounts, NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
+import type { CallRollups, DriftCounts, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
-import type { Principal, TokenVerifier } from '../auth/index.ts';
+import type { ConsoleOidc, Principal, TokenVerifier } from '../auth/index.ts';
 import type { ArtifactStore } from '../registry/artifact-store.ts';
 import type { CatalogMirror } from '../registry/catalog-mirror.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -79,6 +79,10 @@ export interface AppDeps {
   queueStats?: QueueStats;
   /** BullMQ's board at `/console/queues/` and its sessions [none: no board]. */
   queueBoard?: Pick<QueueBoardDeps, 'boardQueues' | 'sessions' | 'sessionTtlMs' | 'secureCookie'>;
+  /** The console's one-time sign-in codes and the bound on failed ones [none: no `/v1/console/*` routes]. */
+  loginCodes?: { codes: LoginCodes; attempts: LoginAttempts };
+  /** The identity provider the console signs in with (authorization code + PKCE) [none: token and link only]. */
+  consoleOidc?: ConsoleOidc;
   /** `AUTOGLM_METRICS_PUBLIC`: serve `GET /metrics` without a token. Default false. */
   metricsPublic?: boolean;
 }

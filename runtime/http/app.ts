@@ -11,6 +11,7 @@ import { problemResponse } from './problem.ts';
 import { requestMetrics } from './request-metrics.ts';
 import { validationHook } from './validation-hook.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
+import { consoleLoginRoutes, isPublicConsoleRoute } from './routes/console-login-routes.ts';
 import { consoleRoutes } from './routes/console-routes.ts';
 import { queueBoardRoutes } from './routes/queue-board-routes.ts';
 import { functionRoutes } from './routes/function-routes.ts';
@@ -61,7 +62,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const isUpload = (method: string, path: string) => method === 'POST' && path === '/v1/functions';
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : jsonLimit(c, next)));
   if (deps.auditLog) app.use('/v1/*', auditDenials(deps.auditLog, deps.log));
-  app.use('/v1/*', bearerAuth(deps.verifier));
+  // The console's sign-in trades a one-time code for a token: the code is the credential there.
+  app.use('/v1/*', bearerAuth(deps.verifier, { isPublic: isPublicConsoleRoute }));
   app.use('/v1/*', auditTrail(deps));
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : json(c, next)));
   if (!deps.metricsPublic) {
@@ -84,8 +86,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
   app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));
-  app.route('/', consoleRoutes());
   if (deps.queueBoard) app.route('/', queueBoardRoutes({ ...deps.queueBoard, functions: deps.functions, verifier: deps.verifier, ...(deps.auditLog ? { auditLog: deps.auditLog } : {}), log: deps.log }));
+  if (deps.loginCodes) app.route('/', consoleLoginRoutes({ verifier: deps.verifier, ...deps.loginCodes }));
+  app.route('/', consoleRoutes(deps.consoleOidc));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

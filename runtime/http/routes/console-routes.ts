@@ -1,21 +1,25 @@
 import { Hono } from 'hono';
+import type { ConsoleOidc } from '../../auth/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { ConsoleAssets, type ConsoleAsset } from '../console-assets.ts';
 
 /**
  * Only this origin's files, no inline script or style, no framing, no form posts elsewhere: the
- * page holds a bearer token, so nothing but its own code may run in it.
+ * page holds a bearer token, so nothing but its own code may run in it. With OIDC sign-in, the
+ * page may also connect to the IdP's token endpoint (its origin only), where it trades the code.
  */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const csp = (tokenOrigin: string | undefined) =>
+  `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'${tokenOrigin ? ` ${tokenOrigin}` : ''}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
-const serve = (a: ConsoleAsset, ifNoneMatch: string | undefined): Response => {
+const serve = (a: ConsoleAsset, ifNoneMatch: string | undefined, policy: string): Response => {
   const headers = {
     'content-type': a.type,
     // Revalidate every time (by ETag): an upgraded router never leaves an old script in a browser.
     'cache-control': 'no-cache',
     etag: a.etag,
-    'content-security-policy': CSP,
+    'content-security-policy': policy,
     'x-content-type-options': 'nosniff',
+    // The console's addresses can hold a one-time code (fragment) or an IdP's code (query): never sent on.
     'referrer-policy': 'no-referrer',
   };
   if (ifNoneMatch === a.etag) return new Response(null, { status: 304, headers });
@@ -23,17 +27,22 @@ const serve = (a: ConsoleAsset, ifNoneMatch: string | undefined): Response => {
 };
 
 /**
- * `GET /console` (the page) and its two files. No token is needed for them: they hold no data;
- * every read and action of the page goes through `/v1/...` with the user's token.
+ * `GET /console` (the page), its two files, and `GET /console/config.json` (how it may sign in:
+ * the IdP's endpoints and the console's client id, or nothing). No token is needed for them: they
+ * hold no data; every read and action of the page goes through `/v1/...` with the user's token.
  */
-export function consoleRoutes(assets = new ConsoleAssets()): Hono<AppEnv> {
+export function consoleRoutes(oidc?: ConsoleOidc, assets = new ConsoleAssets()): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const page = async (name: string, ifNoneMatch: string | undefined) => {
     const a = await assets.get(name);
-    return a ? serve(a, ifNoneMatch) : undefined;
+    return a ? serve(a, ifNoneMatch, csp(await oidc?.tokenOrigin())) : undefined;
   };
   app.get('/console', async (c) => (await page('index.html', c.req.header('if-none-match')))!);
   app.get('/console/', async (c) => (await page('index.html', c.req.header('if-none-match')))!);
   app.get('/console/:file{app\\.js|console\\.css}', async (c) => (await page(c.req.param('file'), c.req.header('if-none-match')))!);
+  app.get('/console/config.json', async (c) => {
+    c.header('cache-control', 'no-store');
+    return c.json({ oidc: oidc ? await oidc.settings() : null });
+  });
   return app;
 }
