@@ -63,6 +63,15 @@ export class ApiClient {
   }
 
   /**
+   * A one-time link that signs the console in with this client's token (`POST /v1/console/links`):
+   * the code is in the fragment, so it reaches no server log and no Referer.
+   */
+  async consoleLink(): Promise<{ link: string; expiresAt: string }> {
+    const r = await this.request<{ code: string; expiresAt: string }>('POST', '/v1/console/links');
+    return { link: `${this.target.url.replace(/\/+$/, '')}/console/#/login?code=${r.body.code}`, expiresAt: r.body.expiresAt };
+  }
+
+  /**
    * Uploads a bundle. `onProgress(sentBytes, total)` is called as the body streams out.
    */
   async deploy(archive: Buffer, hash: string, q: DeployQuery = {}, onProgress?: (sent: number, total: number) => void) {

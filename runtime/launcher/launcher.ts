@@ -24,6 +24,8 @@ export interface Launched {
   router: RouterHandle | undefined;
   redisUrl: string;
   adminToken: string | undefined;
+  /** A console link signing in as the admin token, once, within 10 minutes of the start (routers only). */
+  consoleLink: string | undefined;
   /** Stops router, pool and embedded Redis, in that order. Idempotent. */
   stop(): Promise<void>;
   /** Signals the pool and Redis to stop now, without waiting (the operator insisted). */
@@ -64,6 +66,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
   let router: RouterHandle | undefined;
   let pool: ChildProcess | undefined;
   let adminToken: string | undefined;
+  let consoleLink: string | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -115,6 +118,11 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
       // built-ins are callable. One refused is logged above; it would never come, so it does not hold readiness.
       router.started();
     }
+    if (router) {
+      interrupted();
+      // Through the API like any client's link, so it is audited as the admin's (console.link).
+      consoleLink = (await new ApiClient({ url: router.url, token: adminToken }).consoleLink()).link;
+    }
     interrupted();
   } catch (err) {
     await stop();
@@ -132,7 +140,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
     pool?.kill('SIGKILL');
     redis?.kill();
   };
-  return { router, redisUrl, adminToken, stop, forceStop };
+  return { router, redisUrl, adminToken, consoleLink, stop, forceStop };
 }
 
 /** `p`, or a rejection with {@link LaunchAborted} as soon as `signal` aborts (`p` itself runs on). */

@@ -411,4 +411,19 @@ describe('autoglm CLI against a running platform', () => {
     const ls = await cli(['functions', 'ls', '--json'], { env: { AUTOGLM_CONFIG: cfg, AUTOGLM_TOKEN: '', AUTOGLM_URL: '' } });
     expect(ls.code).toBe(0);
   });
+
+  it("console prints a one-time link for the saved login's own token", async () => {
+    const cfg = join(work, 'console.json');
+    const vic = await p.token(['viewer'], 'vic');
+    const saved = { AUTOGLM_CONFIG: cfg, AUTOGLM_TOKEN: '', AUTOGLM_URL: '' };
+    expect((await cli(['login', '--url', p.url, '--token', vic], { env: saved })).code).toBe(0);
+    const out = await cli(['console'], { env: saved });
+    expect(out.code, out.stderr).toBe(0);
+    const code = new RegExp(`^${p.url}/console/#/login\\?code=([A-Za-z0-9_-]{43})$`, 'm').exec(out.stdout)?.[1];
+    expect(code, out.stdout).toBeDefined();
+    const login = () => fetch(`${p.url}/v1/console/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    const first = await login();
+    expect(await first.json()).toMatchObject({ token: vic, sub: 'vic', roles: ['viewer'] });
+    expect((await login()).status).toBe(400);
+  });
 });

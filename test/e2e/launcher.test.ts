@@ -109,6 +109,15 @@ describe('npm start (the launcher)', () => {
     expect(res.status).toBe(200);
     expect((await res.json()).output).toEqual({ echo: { message: 'hello' } });
 
+    // The banner's console link signs in as the admin token, once.
+    const link = /Console +(\S+)/.exec(l.out())![1]!;
+    expect(link.startsWith(`${base}/console/#/login?code=`)).toBe(true);
+    const signIn = () => fetch(`${base}/v1/console/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: new URL(link.replace('#/login', '')).searchParams.get('code') }) });
+    const signedIn = await signIn();
+    expect(signedIn.status).toBe(200);
+    expect(await signedIn.json()).toMatchObject({ token, sub: 'admin', roles: ['admin'], namespaces: ['*'] });
+    expect((await signIn()).status).toBe(400);
+
     // A job that is running at Ctrl-C must be finished by the drain, not abandoned. Ctrl-C once a
     // worker has it (not after a guess at how long that takes), while it has seconds left to run.
     const running = await (await fetch(`${base}/v1/functions/echo/jobs`, { method: 'POST', headers, body: JSON.stringify({ input: { sleepMs: 4000 } }) })).json();
