@@ -10,6 +10,8 @@ import { LoginPage } from './pages/login.ts';
 import { PoolPage } from './pages/pool.ts';
 import { endBoardSession, openBoard } from './parts/board-session.ts';
 import { useRoute } from './parts/use-route.ts';
+import { finishOidc, isOidcReturn } from './sign-in/oidc.ts';
+import { linkCode, redeemLink } from './sign-in/one-time-link.ts';
 import { forgetToken, offers, readClaims, storedToken, storeToken, type Claims } from './session.ts';
 
 /** The console: the login form until there is a token, then the navigation and the page the hash names. */
@@ -21,14 +23,24 @@ export function App() {
   const [refused, setRefused] = useState('');
   const [boardRefused, setBoardRefused] = useState('');
   const route = useRoute();
+  const signIn = (t: string) => (storeToken(t), setRefused(''), setClaims(readClaims(t)));
+  // Opened by a one-time link, or by the identity provider sending the browser back: finish that first.
+  const [finishing, setFinishing] = useState(() => linkCode() !== null || isOidcReturn());
+  useEffect(() => {
+    const code = linkCode();
+    const token = code !== null ? redeemLink(code) : isOidcReturn() ? finishOidc() : undefined;
+    token?.then(
+      (t) => (readClaims(t) ? signIn(t) : setRefused('Not signed in: the token given is not a JWT the console can read')),
+      (err: Error) => setRefused(`Not signed in: ${err.message}`),
+    ).finally(() => setFinishing(false));
+  }, []);
   useEffect(() => {
     const on = (e: Event) => (endBoardSession(), setRefused(`Signed out: ${(e as CustomEvent<string>).detail}`), setClaims(null));
     addEventListener(TOKEN_REFUSED, on);
     return () => removeEventListener(TOKEN_REFUSED, on);
   }, []);
-  if (!claims) {
-    return html`<${LoginPage} notice=${refused} onToken=${(t: string) => (storeToken(t), setRefused(''), setClaims(readClaims(t)))} />`;
-  }
+  if (finishing) return html`<p class="login" aria-busy="true">Signing in…</p>`;
+  if (!claims) return html`<${LoginPage} notice=${refused} onToken=${signIn} />`;
   const [page = 'functions', id] = route.path;
   const body =
     page === 'functions' && id ? html`<${FunctionPage} key=${id} name=${id} claims=${claims} />`

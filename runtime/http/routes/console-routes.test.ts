@@ -37,6 +37,11 @@ describe('console routes', () => {
     expect(css.indexOf('.uplot')).toBeLessThan(css.indexOf('.charts'));
   });
 
+  it('without an identity provider, offer none and connect to this origin only', async () => {
+    expect(await (await app.request('/console/config.json')).json()).toEqual({ oidc: null });
+    expect((await app.request('/console/')).headers.get('content-security-policy')).toContain("connect-src 'self';");
+  });
+
   it('serve only its own files', async () => {
     expect((await app.request('/console/console.css')).headers.get('content-type')).toBe('text/css; charset=utf-8');
     expect((await app.request('/console/index.ts')).status).toBe(404);
