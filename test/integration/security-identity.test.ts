@@ -1,31 +1,20 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOidcProvider, type TestOidcProvider } from '../harness/oidc-provider.ts';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 /** A real JWKS endpoint with OIDC discovery, whose keys the test can rotate. */
-let idp: Server;
+let idp: TestOidcProvider;
 let issuer: string;
-let jwks: { keys: JWK[] } = { keys: [] };
 let rsa: { privateKey: CryptoKey; publicKey: CryptoKey };
 let ec: { privateKey: CryptoKey; publicKey: CryptoKey };
 let redis: TestRedis;
 let p: TestPlatform;
 
 beforeAll(async () => {
-  rsa = await generateKeyPair('RS256', { extractable: true });
-  ec = await generateKeyPair('ES256', { extractable: true });
-  jwks = { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }, { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' }] };
-  idp = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/openid-configuration') res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-    else if (req.url === '/jwks') res.end(JSON.stringify(jwks));
-    else res.writeHead(404).end('{}');
-  });
-  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-  issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  idp = await startOidcProvider({ audience: 'autoglm-api', clientId: 'unused' });
+  ({ issuer, rsa, ec } = idp);
   redis = await startTestRedis();
   p = await startPlatform(redis.url, {
     env: { AUTOGLM_OIDC_ISSUER: issuer, AUTOGLM_JWT_AUDIENCE: 'autoglm-api', AUTOGLM_ROLES_CLAIM: 'realm_access.roles', AUTOGLM_JWKS_COOLDOWN: '0ms' },
@@ -34,7 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await p?.stop();
   await redis?.destroy();
-  idp?.close();
+  await idp?.close();
 });
 
 type Claims = Record<string, unknown>;
@@ -103,7 +92,7 @@ describe('identity provider tokens (OIDC discovery, JWKS)', () => {
     const next = await generateKeyPair('RS256', { extractable: true });
     const token = await idpToken({ key: next.privateKey, kid: 'rsa-2' });
     expect((await invoke(token)).status).toBe(401);
-    jwks = { keys: [...jwks.keys, { ...(await exportJWK(next.publicKey)), kid: 'rsa-2', alg: 'RS256', use: 'sig' }] };
+    idp.jwks = { keys: [...idp.jwks.keys, { ...(await exportJWK(next.publicKey)), kid: 'rsa-2', alg: 'RS256', use: 'sig' }] };
     // A different token string, so the verifier's cache of the refused one plays no part.
     expect((await invoke(await idpToken({ key: next.privateKey, kid: 'rsa-2', exp: '11m' }))).status).toBe(200);
   });
