@@ -192,6 +192,7 @@ function appDeps(
     metricsPublic: config.metricsPublic,
     queueBoard: { boardQueues: new BoardQueues(ctx.boardQueues), sessions: new ConsoleSessions(producer, config.prefix), sessionTtlMs: config.consoleSessionTtlMs, secureCookie: config.tls !== undefined },
     loginCodes: { codes: new LoginCodes(producer, config.prefix), attempts: new LoginAttempts(producer, config.prefix) },
+    ...(config.idp ? { idpClaims: { roles: config.idp.rolesClaim, namespaces: config.idp.namespacesClaim } } : {}),
     ...(config.consoleOidc && config.idp ? { consoleOidc: new ConsoleOidc({ issuer: config.idp.issuer, ...config.consoleOidc }) } : {}),
   };
 }

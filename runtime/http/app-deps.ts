@@ -83,6 +83,8 @@ export interface AppDeps {
   loginCodes?: { codes: LoginCodes; attempts: LoginAttempts };
   /** The identity provider the console signs in with (authorization code + PKCE) [none: token and link only]. */
   consoleOidc?: ConsoleOidc;
+  /** Where the identity provider's tokens keep roles and namespaces (`AUTOGLM_ROLES_CLAIM`…), told to the console [none: no IdP]. */
+  idpClaims?: { roles: string; namespaces: string };
   /** `AUTOGLM_METRICS_PUBLIC`: serve `GET /metrics` without a token. Default false. */
   metricsPublic?: boolean;
 }

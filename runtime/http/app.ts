@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));
   if (deps.queueBoard) app.route('/', queueBoardRoutes({ ...deps.queueBoard, functions: deps.functions, verifier: deps.verifier, ...(deps.auditLog ? { auditLog: deps.auditLog } : {}), log: deps.log }));
   if (deps.loginCodes) app.route('/', consoleLoginRoutes({ verifier: deps.verifier, ...deps.loginCodes }));
-  app.route('/', consoleRoutes(deps.consoleOidc));
+  app.route('/', consoleRoutes({ ...(deps.consoleOidc ? { oidc: deps.consoleOidc } : {}), ...(deps.idpClaims ? { idpClaims: deps.idpClaims } : {}) }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

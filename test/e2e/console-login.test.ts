@@ -13,7 +13,8 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CLIENT_ID = 'autoglm-console';
-const ALICE = { sub: 'alice@corp', claims: { roles: ['viewer'], namespaces: ['default'] } };
+// Keycloak keeps roles under realm_access: the console must read them where the API does.
+const ALICE = { sub: 'alice@corp', claims: { realm_access: { roles: ['viewer'] }, namespaces: ['default'] } };
 
 let redis: TestRedis;
 let idp: TestOidcProvider;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   idp = await startOidcProvider({ audience: 'autoglm-api', clientId: CLIENT_ID, user: ALICE });
   redis = await startTestRedis();
   // The echo function is deployed (with a pool for its load check), then the pool stops: the console lists the catalogue.
-  p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_OIDC_ISSUER: idp.issuer, AUTOGLM_JWT_AUDIENCE: 'autoglm-api', AUTOGLM_CONSOLE_CLIENT_ID: CLIENT_ID } });
+  p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_OIDC_ISSUER: idp.issuer, AUTOGLM_JWT_AUDIENCE: 'autoglm-api', AUTOGLM_ROLES_CLAIM: 'realm_access.roles', AUTOGLM_CONSOLE_CLIENT_ID: CLIENT_ID } });
   browser = await chromium.launch({ executablePath: CHROMIUM });
 });
 afterAll(async () => {
@@ -70,7 +71,8 @@ describe('console sign-in with a one-time link', () => {
 
 describe('console sign-in at the identity provider (authorization code + PKCE)', () => {
   it('serves the IdP settings, and a Content-Security-Policy that lets the page reach its token endpoint and nothing else of it', async () => {
-    const config = (await (await fetch(`${p.url}/console/config.json`)).json()) as { oidc: Record<string, string> };
+    const config = (await (await fetch(`${p.url}/console/config.json`)).json()) as { oidc: Record<string, string>; claims: Record<string, string> };
+    expect(config.claims).toEqual({ roles: 'realm_access.roles', namespaces: 'namespaces' });
     expect(config.oidc).toEqual({ issuer: idp.issuer, clientId: CLIENT_ID, scope: 'openid', authorizationEndpoint: `${idp.issuer}/authorize`, tokenEndpoint: `${idp.issuer}/token` });
     const csp = (await fetch(`${p.url}/console`)).headers.get('content-security-policy')!;
     expect(csp).toContain(`connect-src 'self' ${idp.issuer};`);

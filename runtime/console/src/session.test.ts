@@ -11,6 +11,12 @@ describe('console session claims', () => {
     }
   });
 
+  it("read an identity provider's roles and namespaces where it keeps them, a built-in token's at the top", () => {
+    const keycloak = { roles: 'realm_access.roles', namespaces: 'groups' };
+    expect(readClaims(jwt({ iss: 'https://idp', sub: 'al', realm_access: { roles: ['viewer'] }, groups: 'team-a' }), keycloak)).toEqual({ sub: 'al', roles: ['viewer'], namespaces: ['team-a'] });
+    expect(readClaims(jwt({ iss: 'autoglm', sub: 'bo', roles: ['admin'], realm_access: { roles: ['viewer'] } }), keycloak)).toMatchObject({ roles: ['admin'] });
+  });
+
   it('read nothing from what is not a JWT', () => {
     expect(readClaims('not a token')).toBeNull();
     expect(readClaims('a.%%%.c')).toBeNull();

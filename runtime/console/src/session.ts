@@ -18,15 +18,45 @@ export const storedToken = (): string | null => sessionStorage.getItem(KEY);
 export const storeToken = (token: string): void => sessionStorage.setItem(KEY, token);
 export const forgetToken = (): void => sessionStorage.removeItem(KEY);
 
-/** The payload of a JWT, or null when `token` is not one. */
-export function readClaims(token: string): Claims | null {
+/**
+ * Where tokens of the company identity provider keep roles and namespaces (`AUTOGLM_ROLES_CLAIM`,
+ * `AUTOGLM_NAMESPACES_CLAIM`: dotted paths such as Keycloak's `realm_access.roles`), as
+ * `/console/config.json` gives them; the built-in issuer's tokens always use `roles` and `namespaces`.
+ */
+export interface ClaimPaths {
+  roles: string;
+  namespaces: string;
+}
+
+const BUILTIN_PATHS: ClaimPaths = { roles: 'roles', namespaces: 'namespaces' };
+const PATHS_KEY = 'autoglm.claims';
+
+/** Remembers, for this tab, where the IdP's tokens keep roles and namespaces (null: the IdP uses the defaults, or there is none). */
+export const rememberClaimPaths = (p: ClaimPaths | null): void => (p ? sessionStorage.setItem(PATHS_KEY, JSON.stringify(p)) : sessionStorage.removeItem(PATHS_KEY));
+
+function idpPaths(): ClaimPaths {
+  try {
+    return (JSON.parse(globalThis.sessionStorage?.getItem(PATHS_KEY) ?? 'null') as ClaimPaths | null) ?? BUILTIN_PATHS;
+  } catch {
+    return BUILTIN_PATHS;
+  }
+}
+
+/** The value at a dotted path of the payload. */
+const at = (payload: Record<string, unknown>, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), payload);
+
+/** The payload of a JWT, or null when `token` is not one. `paths`: where an IdP token keeps roles and namespaces [as remembered]. */
+export function readClaims(token: string, paths: ClaimPaths = idpPaths()): Claims | null {
   const part = token.split('.')[1];
   if (!part) return null;
   try {
     const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
     const p = JSON.parse(json) as Record<string, unknown>;
-    const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-    return { sub: typeof p.sub === 'string' ? p.sub : '?', roles: list(p.roles), namespaces: list(p.namespaces), ...(typeof p.exp === 'number' ? { exp: p.exp } : {}) };
+    const from = p.iss === 'autoglm' ? BUILTIN_PATHS : paths;
+    // As the API reads them (runtime/auth/token-verifier.ts): a single string is a list of one.
+    const list = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    return { sub: typeof p.sub === 'string' ? p.sub : '?', roles: list(at(p, from.roles)), namespaces: list(at(p, from.namespaces)), ...(typeof p.exp === 'number' ? { exp: p.exp } : {}) };
   } catch {
     return null;
   }

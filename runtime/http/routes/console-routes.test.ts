@@ -38,7 +38,7 @@ describe('console routes', () => {
   });
 
   it('without an identity provider, offer none and connect to this origin only', async () => {
-    expect(await (await app.request('/console/config.json')).json()).toEqual({ oidc: null });
+    expect(await (await app.request('/console/config.json')).json()).toEqual({ oidc: null, claims: null });
     expect((await app.request('/console/')).headers.get('content-security-policy')).toContain("connect-src 'self';");
   });
 

@@ -28,10 +28,11 @@ const serve = (a: ConsoleAsset, ifNoneMatch: string | undefined, policy: string)
 
 /**
  * `GET /console` (the page), its two files, and `GET /console/config.json` (how it may sign in:
- * the IdP's endpoints and the console's client id, or nothing). No token is needed for them: they
+ * the IdP's endpoints and the console's client id, or nothing; and where IdP tokens keep roles). No token is needed for them: they
  * hold no data; every read and action of the page goes through `/v1/...` with the user's token.
  */
-export function consoleRoutes(oidc?: ConsoleOidc, assets = new ConsoleAssets()): Hono<AppEnv> {
+export function consoleRoutes(opts: { oidc?: ConsoleOidc; idpClaims?: { roles: string; namespaces: string } } = {}, assets = new ConsoleAssets()): Hono<AppEnv> {
+  const { oidc } = opts;
   const app = new Hono<AppEnv>();
   const page = async (name: string, ifNoneMatch: string | undefined) => {
     const a = await assets.get(name);
@@ -42,7 +43,8 @@ export function consoleRoutes(oidc?: ConsoleOidc, assets = new ConsoleAssets()):
   app.get('/console/:file{app\\.js|console\\.css}', async (c) => (await page(c.req.param('file'), c.req.header('if-none-match')))!);
   app.get('/console/config.json', async (c) => {
     c.header('cache-control', 'no-store');
-    return c.json({ oidc: oidc ? await oidc.settings() : null });
+    // `claims`: where the IdP's tokens keep roles and namespaces, so the page shows what the API will allow.
+    return c.json({ oidc: oidc ? await oidc.settings() : null, claims: opts.idpClaims ?? null });
   });
   return app;
 }

@@ -1,15 +1,18 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { readClaims } from '../session.ts';
+import { readClaims, rememberClaimPaths, type ClaimPaths } from '../session.ts';
 import { beginOidc, type OidcSettings } from '../sign-in/oidc.ts';
 
-/** The identity provider the router offers for sign-in (`/console/config.json`), or null for none. */
+/**
+ * The identity provider the router offers for sign-in (`/console/config.json`), or null for none.
+ * Also remembers where its tokens keep roles, for whichever way the IdP's token arrives.
+ */
 function useOidcSettings(): OidcSettings | null {
   const [oidc, setOidc] = useState<OidcSettings | null>(null);
   useEffect(() => {
     fetch('/console/config.json')
-      .then((r) => r.json() as Promise<{ oidc: OidcSettings | null }>)
-      .then((c) => setOidc(c.oidc), () => setOidc(null));
+      .then((r) => r.json() as Promise<{ oidc: OidcSettings | null; claims: ClaimPaths | null }>)
+      .then((c) => (rememberClaimPaths(c.claims), setOidc(c.oidc)), () => setOidc(null));
   }, []);
   return oidc;
 }
