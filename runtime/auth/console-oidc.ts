@@ -31,7 +31,7 @@ export class ConsoleOidc {
 
   /** The settings; a failed discovery is answered as `{ error }` and tried again after `retryAfterMs`. */
   settings(): Promise<ConsoleOidcSettings> {
-    if (this.loaded && this.failedAt && Date.now() - this.failedAt > (this.opts.retryAfterMs ?? 30_000)) this.loaded = undefined;
+    if (this.loaded && this.failedAt && Date.now() - this.failedAt >= (this.opts.retryAfterMs ?? 30_000)) this.loaded = undefined;
     this.loaded ??= this.discover().catch((err: Error) => {
       this.failedAt = Date.now();
       return { issuer: this.opts.issuer, error: `the identity provider's discovery could not be read: ${err.message}` };

@@ -85,6 +85,23 @@ describe('AUTOGLM_METRICS_PUBLIC', () => {
   });
 });
 
+describe('AUTOGLM_CONSOLE_CLIENT_ID', () => {
+  const idp = { AUTOGLM_OIDC_ISSUER: 'https://idp.example/realms/corp', AUTOGLM_JWT_AUDIENCE: 'autoglm-api' };
+  it('turns on the console\'s IdP sign-in, with the scope asked for', () => {
+    const off = loadConfig(idp);
+    expect(off.ok && off.config.consoleOidc).toBeUndefined();
+    const on = loadConfig({ ...idp, AUTOGLM_CONSOLE_CLIENT_ID: 'autoglm-console', AUTOGLM_CONSOLE_SCOPE: 'openid profile' });
+    expect(on.ok && on.config.consoleOidc).toEqual({ clientId: 'autoglm-console', scope: 'openid profile' });
+  });
+
+  it('needs an issuer to discover, and scopes separated by single spaces', () => {
+    const alone = loadConfig({ AUTOGLM_JWKS_URL: 'https://idp.example/jwks', AUTOGLM_JWT_AUDIENCE: 'a', AUTOGLM_CONSOLE_CLIENT_ID: 'c' });
+    expect(!alone.ok && alone.errors.join()).toContain('AUTOGLM_CONSOLE_CLIENT_ID: needs AUTOGLM_OIDC_ISSUER');
+    const scope = loadConfig({ ...idp, AUTOGLM_CONSOLE_CLIENT_ID: 'c', AUTOGLM_CONSOLE_SCOPE: 'openid\tprofile' });
+    expect(!scope.ok && scope.errors.join()).toContain('AUTOGLM_CONSOLE_SCOPE');
+  });
+});
+
 const GIB = 1024 ** 3;
 
 /** The pool's section of the configuration of `env`, or a failure naming the errors. */
