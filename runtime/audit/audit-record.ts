@@ -23,6 +23,8 @@ export type AuditAction =
   | 'audit.verify'
   | 'audit.prune'
   | 'webhook.key.read'
+  | 'console.link'
+  | 'console.login'
   | (string & {});
 
 /**
