@@ -66,6 +66,12 @@ describe('console sign-in with a one-time link', () => {
     await again.locator('[role=alert]', { hasText: 'unknown, used or expired' }).waitFor();
     expect(await storedToken(again)).toBeNull();
     expect(again.url()).not.toContain(code);
+
+    // Pasted into a console already open (only the hash changes), a link replaces its sign-in too.
+    await page.goto(link);
+    await page.locator('[role=alert]', { hasText: 'unknown, used or expired' }).waitFor();
+    expect(await storedToken(page)).toBeNull();
+    expect(page.url()).not.toContain(code);
   });
 });
 

@@ -24,16 +24,21 @@ export function App() {
   const [boardRefused, setBoardRefused] = useState('');
   const route = useRoute();
   const signIn = (t: string) => (storeToken(t), setRefused(''), setClaims(readClaims(t)));
-  // Opened by a one-time link, or by the identity provider sending the browser back: finish that first.
+  // Opened by a one-time link (also pasted into an open console: only the hash changes), or by the
+  // identity provider sending the browser back: that sign-in replaces the tab's, succeed or fail.
   const [finishing, setFinishing] = useState(() => linkCode() !== null || isOidcReturn());
-  useEffect(() => {
-    const code = linkCode();
-    const token = code !== null ? redeemLink(code) : isOidcReturn() ? finishOidc() : undefined;
-    token?.then(
+  const finish = (redeem: () => Promise<string>) => {
+    forgetToken();
+    setClaims(null);
+    setFinishing(true);
+    redeem().then(
       (t) => (readClaims(t) ? signIn(t) : setRefused('Not signed in: the token given is not a JWT the console can read')),
       (err: Error) => setRefused(`Not signed in: ${err.message}`),
     ).finally(() => setFinishing(false));
-  }, []);
+  };
+  const code = route.path[0] === 'login' ? route.query.get('code') : null;
+  useEffect(() => void (code && finish(() => redeemLink(code))), [code]);
+  useEffect(() => void (isOidcReturn() && finish(finishOidc)), []);
   useEffect(() => {
     const on = (e: Event) => (endBoardSession(), setRefused(`Signed out: ${(e as CustomEvent<string>).detail}`), setClaims(null));
     addEventListener(TOKEN_REFUSED, on);
