@@ -67,8 +67,9 @@ export class ApiClient {
    * the code is in the fragment, so it reaches no server log and no Referer.
    */
   async consoleLink(): Promise<{ link: string; expiresAt: string }> {
-    const r = await this.request<{ code: string; expiresAt: string }>('POST', '/v1/console/links');
-    return { link: `${this.target.url.replace(/\/+$/, '')}/console/#/login?code=${r.body.code}`, expiresAt: r.body.expiresAt };
+    type Issued = { code: string; expiresAt: string };
+    const { body } = await this.request<Issued>('POST', '/v1/console/links');
+    return { link: `${this.target.url.replace(/\/+$/, '')}/console/#/login?code=${body.code}`, expiresAt: body.expiresAt };
   }
 
   /**

@@ -22,6 +22,8 @@ interface Pending {
 }
 
 const KEY = 'autoglm.oidc';
+/** PKCE's method: the SHA-256 of the verifier (never `plain`, which would send the verifier itself). */
+const PKCE_METHOD = 'S256';
 
 const b64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const random = (n: number): string => b64url(crypto.getRandomValues(new Uint8Array(n)));
@@ -44,7 +46,7 @@ export async function beginOidc(s: Extract<OidcSettings, { tokenEndpoint: string
   const pending: Pending = { state: random(16), verifier, tokenEndpoint: s.tokenEndpoint, clientId: s.clientId, redirectUri: redirectUri() };
   sessionStorage.setItem(KEY, JSON.stringify(pending));
   const url = new URL(s.authorizationEndpoint);
-  for (const [k, v] of Object.entries({ response_type: 'code', client_id: s.clientId, redirect_uri: pending.redirectUri, scope: s.scope, state: pending.state, code_challenge: challenge, code_challenge_method: 'S256' })) {
+  for (const [k, v] of Object.entries({ response_type: 'code', client_id: s.clientId, redirect_uri: pending.redirectUri, scope: s.scope, state: pending.state, code_challenge: challenge, code_challenge_method: PKCE_METHOD })) {
     url.searchParams.set(k, v);
   }
   location.assign(url.toString());
