@@ -28,6 +28,8 @@ export function App() {
   // identity provider sending the browser back: that sign-in replaces the tab's, succeed or fail.
   const [finishing, setFinishing] = useState(() => linkCode() !== null || isOidcReturn());
   const finish = (redeem: () => Promise<string>) => {
+    // As sign-out does: the board session belongs to the identity being replaced.
+    if (storedToken()) endBoardSession();
     forgetToken();
     setClaims(null);
     setFinishing(true);
