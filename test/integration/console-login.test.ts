@@ -79,6 +79,12 @@ describe('console sign-in codes', () => {
     expect((await login({ code: 'A'.repeat(43) })).json.code).toBe('LOGIN_CODE_INVALID');
   });
 
+  it('are in the OpenAPI document, the login without a bearer token', async () => {
+    const doc = (await (await fetch(`${p.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    expect(doc.paths['/v1/console/links']!.post!.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/console/login']!.post!.security).toEqual([]);
+  });
+
   it('a malformed body names the field', async () => {
     const r = await login({ code: 'not a code' });
     expect(r.status).toBe(400);
