@@ -5,12 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { CHROMIUM, signedIn as openSignedIn } from '../harness/console-tab.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 
 let redis: TestRedis;
@@ -30,18 +30,10 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-/** A fresh tab signed in with `token`, and what it reported as errors (a CSP block shows there). */
-async function signedIn(token: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${p.url}/console`);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.locator('h1', { hasText: 'Functions' }).waitFor();
-  return { page, problems };
-}
+const signedIn = async (token: string) => {
+  const page = await openSignedIn(browser, p.url, token);
+  return { page, problems: page.problems };
+};
 
 describe('console: audit and queues', () => {
   it('an admin queries the audit log by action, pages through it, opens a record and verifies the chain', async () => {

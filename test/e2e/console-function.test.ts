@@ -6,13 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleMaker } from '../harness/bundles.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { CHROMIUM, signedIn as openSignedIn } from '../harness/console-tab.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const ECHO = fileURLToPath(new URL('../fixtures/default-functions/echo/', import.meta.url));
 const CHATTY = fileURLToPath(new URL('../fixtures/functions/chatty/', import.meta.url));
@@ -36,19 +36,8 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-/** A tab signed in with `token` and opened on function `name`'s page; `problems` collects script errors and CSP refusals. */
-async function openFunction(token: string, name: string): Promise<Page & { problems: string[] }> {
-  const page = Object.assign(await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage(), { problems: [] as string[] });
-  // A blocked script or style (the Content-Security-Policy) shows here, not on screen. Answers of
-  // 404 are logged too (DRIFT_NOT_WATCHED, which the page expects): not problems.
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && page.problems.push(m.text()));
-  page.on('pageerror', (e) => page.problems.push(e.message));
-  await page.goto(`${p.url}/console#/functions/${name}`);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.locator('h1', { hasText: name }).waitFor();
-  return page;
-}
+/** A tab signed in with `token` and opened on function `name`'s page. */
+const openFunction = (token: string, name: string) => openSignedIn(browser, p.url, token, { hash: `#/functions/${name}`, heading: name, viewport: { width: 1280, height: 900 } });
 
 /** Deploys two versions of echo as `name`: the first stable, the second without traffic. */
 async function twoVersions(name: string): Promise<{ first: string; second: string }> {

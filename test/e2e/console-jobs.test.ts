@@ -5,11 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { CHROMIUM, signedIn as openSignedIn } from '../harness/console-tab.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const FLAGGED = fileURLToPath(new URL('../fixtures/functions/flagged/', import.meta.url));
@@ -22,7 +23,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   redis = await startTestRedis();
   p = await startPlatform(redis.url);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+  browser = await chromium.launch({ executablePath: CHROMIUM });
   // flagged fails every input until its namespace's `flag` secret says `open`.
   await p.call('PUT', '/v1/secrets/flag', { value: 'closed' });
   const b = await buildBundle(FLAGGED, { typecheck: false });
@@ -35,16 +36,7 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-/** A browser tab signed in with `token`, collecting page errors. */
-async function signedIn(token: string): Promise<Page & { problems: string[] }> {
-  const page = Object.assign(await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage(), { problems: [] as string[] });
-  page.on('pageerror', (e) => page.problems.push(e.message));
-  await page.goto(`${p.url}/console`);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.locator('h1', { hasText: 'Functions' }).waitFor();
-  return page;
-}
+const signedIn = (token: string) => openSignedIn(browser, p.url, token);
 
 const submit = async (token: string, fn: string, input: unknown): Promise<string> => {
   const r = await fetch(`${p.url}/v1/functions/${fn}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ input }) });

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOidcProvider, type TestOidcProvider } from '../harness/oidc-provider.ts';
 import { startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { CHROMIUM, newTab as openTab } from '../harness/console-tab.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CLIENT_ID = 'autoglm-console';
 // Keycloak keeps roles under realm_access: the console must read them where the API does.
 const ALICE = { sub: 'alice@corp', claims: { realm_access: { roles: ['viewer'] }, namespaces: ['default'] } };
@@ -35,13 +35,7 @@ afterAll(async () => {
   await idp?.close();
 });
 
-/** A fresh tab (its own sessionStorage) that records script errors and CSP refusals. */
-async function newTab(): Promise<Page & { problems: string[] }> {
-  const page = Object.assign(await (await browser.newContext()).newPage(), { problems: [] as string[] });
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && page.problems.push(m.text()));
-  page.on('pageerror', (e) => page.problems.push(e.message));
-  return page;
-}
+const newTab = () => openTab(browser, { width: 1280, height: 720 });
 const storedToken = (page: Page) => page.evaluate(() => sessionStorage.getItem('autoglm.token'));
 const functionsPage = async (page: Page) => {
   await page.locator('h1', { hasText: 'Functions' }).waitFor();

@@ -5,15 +5,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { CHROMIUM, signedIn as openSignedIn, type ConsoleTab } from '../harness/console-tab.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const ECHO = fileURLToPath(new URL('../fixtures/default-functions/echo/', import.meta.url));
 const RISK = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
@@ -35,22 +35,8 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-/** A fresh browser tab signed in to the console with `token`, on the Functions page. */
-async function signedIn(token: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  const problems: string[] = [];
-  // A blocked script or style (the Content-Security-Policy) or a crash shows here, not on screen.
-  // Answers of 404 are logged too (the favicon; DRIFT_NOT_WATCHED, which the page expects): not problems.
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${p.url}/console`);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.locator('h1', { hasText: 'Functions' }).waitFor();
-  (page as Page & { problems?: string[] }).problems = problems;
-  return page;
-}
-const problemsOf = (page: Page): string[] => (page as Page & { problems?: string[] }).problems ?? [];
+const signedIn = (token: string) => openSignedIn(browser, p.url, token);
+const problemsOf = (page: ConsoleTab): string[] => page.problems;
 
 describe('web console', () => {
   it('an admin signs in and sees the deployed functions, and the pool', async () => {

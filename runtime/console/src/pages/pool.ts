@@ -5,9 +5,19 @@ import { useApi } from '../parts/use-api.ts';
 
 const mib = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n / 1048576)} MiB`);
 
+/** A GPU worker's latest reading (memory used of total, utilisation, temperature); '—' without one. */
+export function gpuReading(g: { memoryUsedBytes: number; memoryTotalBytes: number; utilizationPct?: number; temperatureC?: number } | undefined): string {
+  if (!g) return '—';
+  const parts = [`${Math.round(g.memoryUsedBytes / 1048576)} / ${Math.round(g.memoryTotalBytes / 1048576)} MiB`];
+  if (g.utilizationPct !== undefined) parts.push(`${g.utilizationPct}%`);
+  if (g.temperatureC !== undefined) parts.push(`${g.temperatureC} °C`);
+  return parts.join(' · ');
+}
+
 /**
  * The pools as `GET /readyz` tells a token of admin or an all-namespace viewer: every slot and
- * every live worker (backend, isolation, models, restarts). Other tokens see the summary only.
+ * every live worker (backend, isolation, models, restarts, and a GPU worker's memory, utilisation
+ * and temperature as nvidia-smi last read them). Other tokens see the summary only.
  */
 export function PoolPage() {
   const ready = useApi('/readyz');
@@ -31,11 +41,11 @@ export function PoolPage() {
       )}</tbody></table>`}
     ${r.workers &&
     html`<h2>Workers</h2><table class="workers">
-      <thead><tr><th>Host</th><th>Pid</th><th>Device</th><th>Backend</th><th>Isolation</th><th>In flight</th><th>Jobs done</th><th>Restarts</th><th>Memory</th><th>Models</th></tr></thead>
+      <thead><tr><th>Host</th><th>Pid</th><th>Device</th><th>Backend</th><th>Isolation</th><th>In flight</th><th>Jobs done</th><th>Restarts</th><th>Memory</th><th>GPU</th><th>Models</th></tr></thead>
       <tbody>${r.workers.map(
         (w: any) => html`<tr data-worker=${w.id}>
           <td>${w.host}</td><td>${w.pid}</td><td>${w.deviceName ?? w.device}</td><td>${w.backend}</td><td>${w.isolation ?? '—'}</td>
-          <td>${w.inFlight}</td><td>${w.jobsDone}</td><td>${w.restarts ?? 0}</td><td>${mib(w.rss)}</td>
+          <td>${w.inFlight}</td><td>${w.jobsDone}</td><td>${w.restarts ?? 0}</td><td>${mib(w.rss)}</td><td class="gpu">${gpuReading(w.gpu)}</td>
           <td>${(w.models ?? []).join(', ') || '—'}</td>
         </tr>`,
       )}</tbody></table>`}

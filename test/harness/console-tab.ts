@@ -1,0 +1,32 @@
+import type { Browser, Page } from 'playwright-core';
+
+/** Debian's Chromium, which the console's browser tests drive with playwright-core. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** A browser tab that records what goes wrong in the page, where the screen would not show it. */
+export type ConsoleTab = Page & { problems: string[] };
+
+/**
+ * A fresh tab (its own sessionStorage). `problems` collects script errors and console errors: a
+ * blocked script or style (the Content-Security-Policy) shows there. Failed loads are logged too
+ * (the favicon; 404 answers such as DRIFT_NOT_WATCHED, which pages expect): not problems.
+ */
+export async function newTab(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<ConsoleTab> {
+  const page = Object.assign(await (await browser.newContext({ viewport })).newPage(), { problems: [] as string[] });
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && page.problems.push(m.text()));
+  page.on('pageerror', (e) => page.problems.push(e.message));
+  return page;
+}
+
+/**
+ * A fresh tab signed in to the console at `url` with `token` (pasted), at `hash` (default: the
+ * Functions page), once `heading` (default `Functions`) shows.
+ */
+export async function signedIn(browser: Browser, url: string, token: string, opts: { hash?: string; heading?: string; viewport?: { width: number; height: number } } = {}): Promise<ConsoleTab> {
+  const page = await newTab(browser, opts.viewport);
+  await page.goto(`${url}/console${opts.hash ?? ''}`);
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.locator('h1', { hasText: opts.heading ?? 'Functions' }).waitFor();
+  return page;
+}
