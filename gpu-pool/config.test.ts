@@ -34,6 +34,9 @@ const handed: PoolConfig = {
   logLevel: 'info',
   logsKept: 10_000,
   logsPerSecond: 200,
+  traceStore: true,
+  traceKeep: 10_000,
+  traceFailedTtlMs: 86_400_000,
 };
 
 describe('readPoolConfig', () => {

@@ -57,6 +57,9 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   logLevel: 'string',
   logsKept: 'number',
   logsPerSecond: 'number',
+  traceStore: 'boolean',
+  traceKeep: 'number',
+  traceFailedTtlMs: 'number',
 };
 
 function fits(v: unknown, shape: Shape): boolean {

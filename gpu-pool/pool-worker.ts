@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, PayloadCipher, RELEASE_REDIS_MS, SecretStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TraceStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -17,6 +17,7 @@ import { catalogSnapshot, type CatalogSnapshot } from './catalog-snapshot.ts';
 import { WorkerHeartbeat } from './worker-heartbeat.ts';
 import type { WorkerMessage } from './worker-messages.ts';
 import { WorkerSecrets, readersOf } from './worker-secrets.ts';
+import { attachSpanStore } from './span-store.ts';
 
 /** Options of a {@link PoolWorker}: what the pool's configuration says, and the slot the supervisor gave it. */
 export interface PoolWorkerOptions {
@@ -65,6 +66,12 @@ export interface PoolWorkerOptions {
   logsKept: number;
   /** Lines a second shipped per function; more are counted and dropped. */
   logsPerSecond: number;
+  /** Write this worker's spans to the trace store (`AUTOGLM_TRACE_STORE`) [true]. */
+  traceStore?: boolean;
+  /** Traces the store keeps (`AUTOGLM_TRACE_KEEP`) [10,000]. */
+  traceKeep?: number;
+  /** How long the store keeps a failed trace, ms (`AUTOGLM_TRACE_FAILED_TTL`) [1 day]. */
+  traceFailedTtlMs?: number;
   /** [`<hostname>-<pid>`] */
   workerId?: string;
   /** [a JSON logger to stderr, at `logLevel`] */
@@ -86,6 +93,8 @@ interface Running {
   stopCatalogWatch?: () => Promise<void>;
   stopSecretWatch?: () => Promise<void>;
   stopChecks?: () => Promise<void>;
+  /** Writes the spans still buffered to the trace store and stops sending them there. */
+  detachTraces?: () => Promise<void>;
 }
 
 /**
@@ -193,6 +202,7 @@ export class PoolWorker {
     const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor, drift: new DriftCounts(publisher, o.prefix) });
     const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { namespaceOf: (fn, version) => this.records.find(fn, version)?.namespace, worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
     const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, roster };
+    if (o.traceStore !== false) r.detachTraces = attachSpanStore(new TraceStore(publisher, o.prefix, cipher, { ...(o.traceKeep ? { keep: o.traceKeep } : {}), ...(o.traceFailedTtlMs ? { failedTtlMs: o.traceFailedTtlMs } : {}) }));
     this.running = r;
 
     r.stopCatalogWatch = await new FunctionCatalog(publisher, o.prefix).watch(catalogSub, (all) => this.onCatalog(r, catalogSnapshot(all)));
@@ -207,23 +217,47 @@ export class PoolWorker {
     toSupervisor({ type: 'ready', workerId: this.workerId, backend: host.backend });
   }
 
-  /** Runs one job through the host, in a span continuing the caller's trace. */
+  /**
+   * Runs one job through the host, in a span continuing the caller's trace; the time it waited in
+   * the queue (first attempt) and, from the host's timings, the batch it waited for and its
+   * handler call are spans of the trace too (a sandbox cannot send spans: it has no network).
+   */
   private execute(host: Host, data: JobData, ctx: Parameters<Executor>[1]): Promise<InvocationResult> {
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: data.traceparent, tracestate: data.tracestate });
+    const ids = { [NAMESPACE_ATTRIBUTE]: data.ns, 'autoglm.job_id': ctx.jobId };
+    const taken = Date.now();
+    if (ctx.attempt === 1) this.tracer.startSpan('queue wait', { startTime: data.enqueuedAt, attributes: ids }, parent).end(taken);
     const span = this.tracer.startSpan(
       `execute ${data.fn}`,
-      { kind: SpanKind.CONSUMER, attributes: { 'autoglm.job_id': ctx.jobId, 'autoglm.attempt': ctx.attempt, 'autoglm.device': this.opts.slot.id, 'autoglm.backend': host.backend } },
+      { kind: SpanKind.CONSUMER, startTime: taken, attributes: { ...ids, 'autoglm.version': data.version, 'autoglm.attempt': ctx.attempt, 'autoglm.device': this.opts.slot.id, 'autoglm.backend': host.backend } },
       parent,
     );
     const hash = this.records.find(data.fn, data.version)?.hash;
     return this.fetchBundle(hash)
       .then(() => host.execute({ ...data, id: ctx.jobId }, ctx.signal))
-      .then((r) => {
-        span.setAttribute('autoglm.batch_size', r.batchSize);
-        if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
-        span.end();
-        return r;
-      });
+      .then(
+        (r) => {
+          span.setAttribute('autoglm.batch_size', r.batchSize);
+          if (span.isRecording() && r.batchSize > 0) this.hostSpans(trace.setSpan(parent, span), data, r);
+          if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
+          span.end();
+          return r;
+        },
+        (err: unknown) => {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message }).end();
+          throw err;
+        },
+      );
+  }
+
+  /** The spans of a job's time in the host: waiting for its batch to run, and the handler call that ran it. */
+  private hostSpans(inside: Context, data: JobData, r: InvocationResult): void {
+    const ids = { [NAMESPACE_ATTRIBUTE]: data.ns };
+    const { picked, started, finished } = r.timings;
+    this.tracer.startSpan('batch', { startTime: picked, attributes: { ...ids, 'autoglm.batch_size': r.batchSize } }, inside).end(started);
+    const handler: Span = this.tracer.startSpan(`handle ${data.fn}`, { startTime: started, attributes: { ...ids, 'autoglm.isolation': this.opts.isolation ?? 'thread' } }, inside);
+    if (r.error) handler.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
+    handler.end(finished);
   }
 
   /** Makes sure a version's bundle is on this node before the host loads it; failures surface when it does. */
@@ -270,6 +304,7 @@ export class PoolWorker {
       await r.consumers.close();
       await r.stopChecks?.().catch(() => undefined);
       await r.logs.flush().catch(() => undefined);
+      await r.detachTraces?.();
       await r.roster.leave(this.workerId).catch(() => undefined);
     })();
     // Once the running jobs have ended, Redis gets a moment to take the rest: with it unreachable,

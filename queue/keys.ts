@@ -62,6 +62,12 @@ export const keys = {
   callsMinute: (p: string, fn: string, minute: number) => `${p}:calls:${fn}:${minute}`,
   /** string: a session of BullMQ's board (`/console/queues/`), keyed by the sha256 of the cookie's value ({sub, roles, namespaces, issuer, expiresAt} JSON) · router (`POST /console/queues/session`) · routers (each board request; DELETE removes it) · the session's life (≤ its token's) */
   consoleSession: (p: string, idHash: string) => `${p}:console:session:${idHash}`,
+  /** sorted set of recent trace ids by last write (ms); trimmed to the newest `AUTOGLM_TRACE_KEEP` (Lua, trace-store) · routers, workers · router (traces API) · trimmed by count */
+  traces: (p: string) => `${p}:traces`,
+  /** sorted set of trace ids with a failed span, by last write (ms) · routers, workers · router · pruned by score after `AUTOGLM_TRACE_FAILED_TTL` */
+  failedTraces: (p: string) => `${p}:traces:failed`,
+  /** list of one trace's sealed span batches, one per writing process and flush · routers, workers · router (traces API) · deleted when trimmed from `traces`; expires after `AUTOGLM_TRACE_FAILED_TTL` */
+  trace: (p: string, traceId: string) => `${p}:trace:${traceId}`,
   /** hash `<function>@<version>:<feature>` → the status last announced (`drift`, or none) · router (drift alerts) · router · none */
   driftAlerted: (p: string) => `${p}:drift:alerted`,
   /** string: a bearer token sealed under a console sign-in code, named by the code's hash (GETDEL redeems it once) · router (console links) · router (console login) · 10 min */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { BoardQueues, CallbackConsumer, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -19,6 +19,7 @@ import { ShadowRunner } from './registry/shadow-runner.ts';
 import { CallbackGuard, WEBHOOK_KEYS_FILE, WebhookKeys, createWebhookSender, type ResolveHost } from './webhooks/index.ts';
 import { DriftWatch, alertSender } from './drift/index.ts';
 import { CallRecorder } from './metrics/index.ts';
+import { attachSpanSink } from './telemetry/index.ts';
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
 export interface RouterHandle {
@@ -132,7 +133,8 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
     missingSecrets: (namespace, names) => secrets.missing(namespace, names),
     onChange: (name, state) => functions.apply(name, state),
   });
-  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, registry };
+  const traces = new TraceStore(producer, config.prefix, cipher, { keep: config.traceKeep, failedTtlMs: config.traceFailedTtlMs });
+  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, registry, traces };
 }
 
 /** The router's parts, as {@link wireParts} builds them. */
@@ -187,6 +189,7 @@ function appDeps(
     draining: ctx.draining,
     starting: ctx.starting,
     queueStats: new QueueStats(p.queues),
+    traces: p.traces,
     driftCounts: new DriftCounts(producer, opts.config.prefix),
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     metricsPublic: config.metricsPublic,
@@ -276,6 +279,9 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   });
   driftWatch.start();
 
+  // This router's spans go to the trace store (and the pool's workers write theirs), so a job's trace reads with no collector.
+  const detachTraces = config.traceStore ? attachSpanSink(parts.traces) : async () => undefined;
+
   // What this router answers, per function and minute, for the console's charts.
   const callRollups = new CallRollups(producer, config.prefix);
   const callRecorder = new CallRecorder(callRollups);
@@ -299,6 +305,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       await sink?.close();
       const closing = (async () => {
         await parts.shadowStats.flush().catch(() => undefined);
+        await detachTraces();
         await callbacks.close();
         await retention.close();
         await driftWatch.close();

@@ -50,6 +50,9 @@ export type { AdmitOptions, NamespaceLimits } from './namespace-limiter.ts';
 export { FunctionLogWriter, JOB_RUNS_KEPT, jobRuns, namesJob, type FunctionLogLine, type LogWriterOptions } from './function-log-writer.ts';
 export { clearFunctionLogs, readFunctionLogs, type LogPage, type LogQuery } from './function-log-reader.ts';
 
+// Recent traces, sealed, for the traces API (routers and workers write, routers read)
+export { NAMESPACE_ATTRIBUTE, TraceStore, type FinishedSpan, type StoredSpan, type TraceStoreOptions } from './trace-store.ts';
+
 // The pool's configuration as the launcher hands it to the pool (declared here: both sides import it).
 export { BACKEND_CHOICES, INFERENCE_MODES, ISOLATION_CHOICES, POOL_CONFIG_VARIABLE } from './pool-config.ts';
 export type { DeclaredDevice, InferenceMode, IsolationLevel, PoolConfig } from './pool-config.ts';

@@ -134,6 +134,12 @@ export interface PoolConfig {
   readonly shutdownGraceMs: number;
   /** `AUTOGLM_LOG_LEVEL`, default info. */
   readonly logLevel: LogLevel;
+  /** `AUTOGLM_TRACE_STORE`, default `on`: workers write their spans to the trace store. */
+  readonly traceStore: boolean;
+  /** `AUTOGLM_TRACE_KEEP`, default 10000: traces the store keeps (the most recent). */
+  readonly traceKeep: number;
+  /** `AUTOGLM_TRACE_FAILED_TTL`, default 1d: how long a failed trace is kept. */
+  readonly traceFailedTtlMs: number;
   /** `AUTOGLM_FUNCTION_LOGS_KEPT`, default 10000: lines of function logs kept per function (`autoglm logs`). */
   readonly logsKept: number;
   /** `AUTOGLM_FUNCTION_LOGS_RATE`, default 200: lines a second one worker ships per function; more are counted and dropped. */

@@ -53,6 +53,9 @@ function errorView(e: ErrorRecord): NonNullable<JobView['error']> {
   return { ...(e.extra ?? {}), code: e.code, message: e.message, retryable: e.retryable };
 }
 
+/** W3C `traceparent`: version, trace id, parent id, flags. */
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
 
 /** Reads, lists and cancels jobs, turning BullMQ's records into the API's {@link JobView}. */
@@ -172,6 +175,21 @@ export class JobReader {
     if (!tomb) return undefined;
     const t = JSON.parse(tomb) as Tombstone;
     return { namespace: t.ns, owner: ownerFrom(t.by) };
+  }
+
+  /**
+   * Who owns a job (or an item: `<job id>.<index>`) and the id of the trace that submitted it (an
+   * item of grouped calls has its caller's own). Undefined when no such job is kept; no `traceId`
+   * for a cancelled job (only its tombstone is left) or one submitted without trace context.
+   */
+  async traceOf(id: string): Promise<{ namespace: string; owner: string | null; traceId?: string } | undefined> {
+    const item = splitItemId(id);
+    const job = await this.find(item?.jobId ?? id);
+    if (!job) return this.ownerOf(id);
+    const data = job.data as JobData;
+    if (item && !data.items?.[item.index]) return undefined;
+    const traceId = TRACEPARENT.exec((item ? data.items![item.index]!.traceparent : undefined) ?? data.traceparent ?? '')?.[1];
+    return { namespace: data.ns, owner: jobOwner(data, item?.index), ...(traceId ? { traceId } : {}) };
   }
 
   /** A result with its output opened. */

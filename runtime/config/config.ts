@@ -85,6 +85,15 @@ export interface Config {
   readonly jobLockMs: number;
   /** `AUTOGLM_STALLED_INTERVAL`, default 30s: how often dead workers' jobs are looked for. */
   readonly stalledIntervalMs: number;
+  /**
+   * `AUTOGLM_TRACE_STORE`, default `on`: routers and workers keep recent traces in Redis, sealed,
+   * for `GET /v1/jobs/{id}/trace` (no collector needed); `off`: only an OTLP collector gets spans.
+   */
+  readonly traceStore: boolean;
+  /** `AUTOGLM_TRACE_KEEP`, default 10000: traces kept, the most recent (failed ones do not count). */
+  readonly traceKeep: number;
+  /** `AUTOGLM_TRACE_FAILED_TTL`, default 1d: how long a trace with a failed span is kept; no trace is kept longer. */
+  readonly traceFailedTtlMs: number;
   /** `AUTOGLM_SHUTDOWN_GRACE`, default 30s: how long shutdown waits for running work. */
   readonly shutdownGraceMs: number;
   /** `AUTOGLM_LOG_LEVEL`, default info. */
@@ -191,6 +200,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     // A router checks a bundle at deploy and a worker again when it loads it: both apply these.
     bundleLimit: r.bytes('AUTOGLM_BUNDLE_LIMIT', 256 * 1024 * 1024),
     bundleMaxEntries: r.int('AUTOGLM_BUNDLE_MAX_ENTRIES', 10_000, 1, 1_000_000),
+    // Routers and workers both write traces: one store, one bound.
+    traceStore: r.oneOf('AUTOGLM_TRACE_STORE', ['on', 'off'] as const, 'on') === 'on',
+    traceKeep: r.int('AUTOGLM_TRACE_KEEP', 10_000, 1, 10_000_000),
+    traceFailedTtlMs: r.duration('AUTOGLM_TRACE_FAILED_TTL', 86_400_000, 1000),
   };
   const config: Config = {
     ...shared,

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
-import type { CallRollups, DriftCounts, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
+import type { CallRollups, DriftCounts, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, TraceStore, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { ConsoleOidc, Principal, TokenVerifier } from '../auth/index.ts';
@@ -75,6 +75,8 @@ export interface AppDeps {
   driftCounts?: Pick<DriftCounts, 'window'>;
   /** Per-minute rollups of each function's calls: this router adds what it answers, `GET /v1/functions/{name}/calls` reads them [none]. */
   callRollups?: { recorder: Pick<CallRecorder, 'record'>; rollups: Pick<CallRollups, 'last'> };
+  /** Recent traces (routers and workers write them): `GET /v1/jobs/{id}/trace` reads them [none: that route answers 404 `TRACE_NOT_FOUND`]. */
+  traces?: Pick<TraceStore, 'read'>;
   /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */
   queueStats?: QueueStats;
   /** BullMQ's board at `/console/queues/` and its sessions [none: no board]. */

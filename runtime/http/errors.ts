@@ -65,3 +65,11 @@ export class UnavailableError extends PlatformError {
     super('UNAVAILABLE', message);
   }
 }
+
+/** The trace of a job the caller may read is not kept (trimmed, expired, the store off, or the job never ran). */
+export class TraceNotFoundError extends PlatformError {
+  override readonly name = 'TraceNotFoundError';
+  constructor(id: string) {
+    super('TRACE_NOT_FOUND', `the trace of job '${id}' is not kept (only the most recent traces are, and failed ones for a day)`);
+  }
+}

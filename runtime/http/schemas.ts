@@ -281,3 +281,23 @@ export const problems = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((s) => [s, { description: `problem (${s})`, content: { 'application/problem+json': { schema: Problem } } }]),
   );
+
+export const TraceSchema = z
+  .object({
+    jobId: z.string(),
+    traceId: z.string().openapi({ description: 'W3C trace id: the same one an OTLP collector shows.' }),
+    spans: z.array(
+      z.object({
+        spanId: z.string(),
+        parentId: z.string().optional().openapi({ description: "The parent span's id; absent for a root. A parent not in the list is a caller's span." }),
+        name: z.string().openapi({ example: 'execute echo' }),
+        service: z.string().openapi({ example: 'autoglm-worker' }),
+        start: z.number().openapi({ description: 'Epoch milliseconds (fractional).' }),
+        durationMs: z.number(),
+        status: z.enum(['unset', 'ok', 'error']),
+        statusMessage: z.string().optional(),
+        attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).openapi({ description: 'The span\'s `autoglm.*` attributes, without the prefix (job_id, device, batch_size…).' }),
+      }),
+    ),
+  })
+  .openapi('Trace');

@@ -4,5 +4,6 @@
  * (`node --import runtime/telemetry/preload.ts`, added by the launcher), since the pool may not
  * import `runtime/`. Library code uses `@opentelemetry/api` alone and is a no-op without it.
  */
-export { flushTracing, installTracing, type TracingOptions } from './tracing.ts';
+export { PlatformTracerProvider, attachSpanSink, flushTracing, installTracing, type TracingOptions } from './tracing.ts';
+export type { SpanSink } from './span-store-processor.ts';
 export { TELEMETRY_PRELOAD } from './preload-path.ts';

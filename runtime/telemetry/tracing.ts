@@ -1,9 +1,29 @@
 import { propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanStoreProcessor, StoreSampler, type SpanSink } from './span-store-processor.ts';
 
-let installed: BasicTracerProvider | undefined;
+/**
+ * The SDK's provider, with the platform's trace store as a place spans may go: a process attaches
+ * its store once it has Redis. Pool processes reach {@link attachSpanSink} through the API's
+ * global provider (the pool may not import this module; see `gpu-pool/span-store.ts`).
+ */
+export class PlatformTracerProvider extends BasicTracerProvider {
+  constructor(
+    config: ConstructorParameters<typeof BasicTracerProvider>[0],
+    private readonly store: SpanStoreProcessor,
+  ) {
+    super(config);
+  }
+
+  /** Sends finished spans to `sink` too; the function returned flushes and detaches it. */
+  attachSpanSink(sink: SpanSink): () => Promise<void> {
+    return this.store.attach(sink);
+  }
+}
+
+let installed: PlatformTracerProvider | undefined;
 
 /** Options of {@link installTracing}. */
 export interface TracingOptions {
@@ -18,20 +38,27 @@ export interface TracingOptions {
  * Installs the OpenTelemetry SDK for this process: real trace ids and W3C `traceparent`
  * propagation. Only entry points call this; library code uses `@opentelemetry/api` and stays a
  * no-op without it. Spans are exported as the standard OpenTelemetry variables say (see
- * {@link exportFromEnv}). With nowhere to export, spans are not recorded (nothing would read
- * them): ids are still made and propagated, with the sampled flag off. Calling it again returns
- * the first provider.
+ * {@link exportFromEnv}), and to the platform's trace store once one is attached
+ * ({@link PlatformTracerProvider.attachSpanSink}). With an exporter, the configured sampler decides
+ * (default: the caller's flag, else every span) and the store keeps what it samples. With no
+ * exporter, spans are recorded only while a store is attached (otherwise nothing would read them):
+ * ids are still made and propagated, with the sampled flag off. Calling it again returns the first
+ * provider.
  */
-export async function installTracing(opts: TracingOptions): Promise<BasicTracerProvider> {
+export async function installTracing(opts: TracingOptions): Promise<PlatformTracerProvider> {
   if (installed) return installed;
   const env = opts.env ?? process.env;
   const processors = opts.processors ?? (await exportFromEnv(env));
   if (installed) return installed; // a concurrent call finished first
-  installed = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || opts.service }),
-    spanProcessors: processors,
-    ...(processors.length === 0 ? { sampler: new AlwaysOffSampler() } : {}),
-  });
+  const store = new SpanStoreProcessor();
+  installed = new PlatformTracerProvider(
+    {
+      resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || opts.service }),
+      spanProcessors: [...processors, store],
+      ...(processors.length === 0 ? { sampler: new StoreSampler(store) } : {}),
+    },
+    store,
+  );
   trace.setGlobalTracerProvider(installed);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   return installed;
@@ -50,6 +77,15 @@ async function exportFromEnv(env: Readonly<Record<string, string | undefined>>):
   if (!endpoint || env.OTEL_TRACES_EXPORTER === 'none') return [];
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
   return [new BatchSpanProcessor(new OTLPTraceExporter())];
+}
+
+/**
+ * Sends this process's finished spans to `sink` too (the router's trace store). Without
+ * {@link installTracing} first there are no spans, and it does nothing.
+ * @returns a function that writes what is buffered and detaches the sink
+ */
+export function attachSpanSink(sink: SpanSink): () => Promise<void> {
+  return installed?.attachSpanSink(sink) ?? (() => Promise.resolve());
 }
 
 /** Sends the spans still buffered (on shutdown). Never throws; gives up after `timeoutMs`. */

@@ -15,7 +15,7 @@ import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
 import { jsonMember } from '../json-member.ts';
 import { namedHeaders } from '../named-headers.ts';
 import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
-import { itemId, newJobId } from '../../../queue/cluster/index.ts';
+import { NAMESPACE_ATTRIBUTE, itemId, newJobId } from '../../../queue/cluster/index.ts';
 
 const tracer = trace.getTracer('autoglm-router');
 
@@ -57,9 +57,10 @@ const submitRoute = createRoute({
 });
 
 /** Starts the server span for an invocation, continuing the caller's trace when it sent one. */
-function startSpan(c: Context<AppEnv>, name: string, kind: 'sync' | 'async'): { span: Span; traceparent?: string; tracestate?: string } {
+function startSpan(c: Context<AppEnv>, rec: Resolved['rec'], kind: 'sync' | 'async'): { span: Span; traceparent?: string; tracestate?: string } {
   const parent = propagation.extract(ROOT_CONTEXT, { traceparent: c.req.header('traceparent'), tracestate: c.req.header('tracestate') });
-  const span = tracer.startSpan(`invoke ${name}`, { kind: SpanKind.SERVER, attributes: { 'autoglm.function': name, 'autoglm.mode': kind } }, parent);
+  const attributes = { [NAMESPACE_ATTRIBUTE]: rec.namespace, 'autoglm.function': rec.name, 'autoglm.version': rec.version, 'autoglm.mode': kind };
+  const span = tracer.startSpan(`invoke ${rec.name}`, { kind: SpanKind.SERVER, attributes }, parent);
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), span), carrier);
   c.set('traceId', span.spanContext().traceId);
@@ -169,7 +170,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.header('x-function-version', rec.version);
     const waitMs = Math.min(body.timeoutMs ?? rec.manifest.timeout, rec.manifest.timeout);
     const deadline = received + waitMs;
-    const { span, ...trace } = startSpan(c, rec.name, 'sync');
+    const { span, ...trace } = startSpan(c, rec, 'sync');
     const inputJson = sentJson(c, 'input');
     let pending: PendingCall;
     try {
@@ -197,7 +198,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     checkInputs(deps, rec, body);
     // Refused here, where the caller can fix it, rather than failing unseen at delivery.
     if (body.callbackUrl) await callbackGuard.check(body.callbackUrl);
-    const { span, ...trace } = startSpan(c, rec.name, 'async');
+    const { span, ...trace } = startSpan(c, rec, 'async');
     const inputJson = sentJson(c, body.inputs ? 'inputs' : 'input');
     const newId = newJobId(rec.name);
     // Limits count inputs: a bulk job takes a slot (and a rate token) per item.

@@ -6,7 +6,8 @@ import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
-import { JobIdParam, JobListQuery, JobListSchema, JobQuery, JobViewSchema, problems } from '../schemas.ts';
+import { TraceNotFoundError } from '../errors.ts';
+import { JobIdParam, JobListQuery, JobListSchema, JobQuery, JobViewSchema, TraceSchema, problems } from '../schemas.ts';
 
 /** What a listing without `status` merges. */
 const ALL_STATUSES: readonly ListedStatus[] = ['queued', 'running', 'succeeded', 'failed'];
@@ -21,6 +22,15 @@ const getRoute = createRoute({
   security: [{ bearer: [] }],
   request: { params: JobIdParam, query: JobQuery },
   responses: { 200: { description: 'The job', content: { 'application/json': { schema: JobViewSchema } } }, ...problems(400, 401, 403, 404) },
+});
+
+const traceRoute = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}/trace',
+  summary: "Read a job's trace: the spans of the router, the queue wait, the worker, the batch and the handler",
+  security: [{ bearer: [] }],
+  request: { params: JobIdParam },
+  responses: { 200: { description: 'The spans, in start order', content: { 'application/json': { schema: TraceSchema } } }, ...problems(401, 403, 404) },
 });
 
 const cancelRoute = createRoute({
@@ -75,6 +85,17 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       if (msg) view = await deps.jobs.get(id);
     }
     return c.json(view, 200);
+  });
+
+  // Read like the job itself: another namespace's job (and so its trace) is as missing.
+  app.openapi(traceRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const job = await deps.jobs.traceOf(id);
+    if (!job) throw new JobNotFoundError(id);
+    authorizeNamed(c.var.principal, 'job.read', { namespace: job.namespace, owner: job.owner }, () => new JobNotFoundError(id));
+    const spans = job.traceId ? await deps.traces?.read(job.traceId, job.namespace) : undefined;
+    if (!spans) throw new TraceNotFoundError(id);
+    return c.json({ jobId: id, traceId: job.traceId!, spans }, 200);
   });
 
   app.openapi(cancelRoute, async (c) => {
