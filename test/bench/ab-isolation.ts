@@ -6,8 +6,9 @@
  * machine that speeds up or slows down (other work on it) moves both alike: read the ratios.
  *
  * Env: AB_N sequential calls per target [500], AB_SECONDS per load round [8], AB_ROUNDS [3],
- * AB_ENV_A / AB_ENV_B extra environment as JSON (defaults: thread and sandbox). Prints a Markdown
- * table; no pass/fail.
+ * AB_ENV_A / AB_ENV_B extra environment as JSON (defaults: thread and sandbox), AB_FUNCTION
+ * `risk-scoring` or `echo` (the cheapest call, where a per-call cost of the platform shows most)
+ * [risk-scoring]. Prints a Markdown table; no pass/fail.
  */
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -20,8 +21,10 @@ const n = Number(process.env.AB_N ?? 500);
 const seconds = Number(process.env.AB_SECONDS ?? 8);
 const rounds = Number(process.env.AB_ROUNDS ?? 3);
 const envOf = (name: string, dflt: Record<string, string>) => (process.env[name] ? (JSON.parse(process.env[name]!) as Record<string, string>) : dflt);
-const SET = fileURLToPath(new URL('../fixtures/pool-sets/ai-functions/', import.meta.url));
-const BODY = JSON.stringify({ input: normalInput() });
+const echo = process.env.AB_FUNCTION === 'echo';
+const SET = fileURLToPath(new URL(echo ? '../fixtures/default-functions/' : '../fixtures/pool-sets/ai-functions/', import.meta.url));
+const FUNCTION = echo ? 'echo' : 'risk-scoring';
+const BODY = JSON.stringify({ input: echo ? { message: 'hi' } : normalInput() });
 
 const redis = await startTestRedis();
 const stops: (() => Promise<unknown>)[] = [() => redis.destroy()];
@@ -36,7 +39,7 @@ try {
     [`A ${JSON.stringify(envA)}`, a],
     [`B ${JSON.stringify(envB)}`, b],
   ];
-  const url = (p: BenchPlatform) => `${p.url}/v1/functions/risk-scoring/invoke`;
+  const url = (p: BenchPlatform) => `${p.url}/v1/functions/${FUNCTION}/invoke`;
   const headers = (p: BenchPlatform) => ({ 'content-type': 'application/json', authorization: `Bearer ${p.token}` });
   const call = async (p: BenchPlatform): Promise<number> => {
     const t0 = performance.now();

@@ -5,6 +5,7 @@ import type { CliContext } from '../context.ts';
 import { table } from '../output.ts';
 import { spinner } from '../progress.ts';
 import { readData, readInputs } from './data.ts';
+import { waterfallText } from './trace-waterfall.ts';
 
 type Ctx = () => CliContext;
 
@@ -45,7 +46,7 @@ const durationMs = (v: string) => {
   return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] ?? 's']!;
 };
 
-/** invoke, jobs get|wait|cancel|retry|ls. */
+/** invoke, jobs get|wait|cancel|retry|ls|trace. */
 export function registerJobCommands(program: Command, ctx: Ctx): void {
   program
     .command('invoke <name>')
@@ -116,6 +117,14 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
       const c = ctx();
       const r = await c.api().request('DELETE', `/v1/jobs/${encodeURIComponent(id)}`);
       c.out.print(r.body, () => jobLine(r.body));
+    });
+  jobs
+    .command('trace <id>')
+    .description("show a job's trace as a waterfall: router, queue wait, worker, batch, handler")
+    .action(async (id: string) => {
+      const c = ctx();
+      const r = await c.api().request('GET', `/v1/jobs/${encodeURIComponent(id)}/trace`);
+      c.out.print(r.body, () => waterfallText(r.body));
     });
   jobs
     .command('retry <id>')
