@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TraceStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -218,18 +218,28 @@ export class PoolWorker {
   }
 
   /**
-   * Runs one job through the host, in a span continuing the caller's trace; the time it waited in
-   * the queue (first attempt) and, from the host's timings, the batch it waited for and its
-   * handler call are spans of the trace too (a sandbox cannot send spans: it has no network).
+   * Runs one job through the host, in a span continuing the caller's trace. The span carries the
+   * call's times (see `TIMING_ATTRIBUTES`): when it was queued, and from the host (an inference
+   * thread or a sandbox, which has no network to send spans of its own) when it was picked for a
+   * batch and when the handler ran; the trace API shows them as spans of their own.
    */
   private execute(host: Host, data: JobData, ctx: Parameters<Executor>[1]): Promise<InvocationResult> {
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: data.traceparent, tracestate: data.tracestate });
-    const ids = { [NAMESPACE_ATTRIBUTE]: data.ns, 'autoglm.job_id': ctx.jobId };
-    const taken = Date.now();
-    if (ctx.attempt === 1) this.tracer.startSpan('queue wait', { startTime: data.enqueuedAt, attributes: ids }, parent).end(taken);
     const span = this.tracer.startSpan(
       `execute ${data.fn}`,
-      { kind: SpanKind.CONSUMER, startTime: taken, attributes: { ...ids, 'autoglm.version': data.version, 'autoglm.attempt': ctx.attempt, 'autoglm.device': this.opts.slot.id, 'autoglm.backend': host.backend } },
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [NAMESPACE_ATTRIBUTE]: data.ns,
+          'autoglm.job_id': ctx.jobId,
+          'autoglm.version': data.version,
+          'autoglm.attempt': ctx.attempt,
+          'autoglm.device': this.opts.slot.id,
+          'autoglm.backend': host.backend,
+          'autoglm.isolation': this.opts.isolation ?? 'thread',
+          ...(ctx.attempt === 1 ? { [TIMING_ATTRIBUTES.queued]: data.enqueuedAt } : {}),
+        },
+      },
       parent,
     );
     const hash = this.records.find(data.fn, data.version)?.hash;
@@ -238,8 +248,11 @@ export class PoolWorker {
       .then(
         (r) => {
           span.setAttribute('autoglm.batch_size', r.batchSize);
-          if (span.isRecording() && r.batchSize > 0) this.hostSpans(trace.setSpan(parent, span), data, r);
-          if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
+          if (r.batchSize > 0) {
+            const { picked, started, finished } = r.timings;
+            span.setAttributes({ [TIMING_ATTRIBUTES.picked]: picked, [TIMING_ATTRIBUTES.started]: started, [TIMING_ATTRIBUTES.finished]: finished });
+          }
+          if (r.error) span.setAttribute(TIMING_ATTRIBUTES.handlerError, r.error.code).setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
           span.end();
           return r;
         },
@@ -248,16 +261,6 @@ export class PoolWorker {
           throw err;
         },
       );
-  }
-
-  /** The spans of a job's time in the host: waiting for its batch to run, and the handler call that ran it. */
-  private hostSpans(inside: Context, data: JobData, r: InvocationResult): void {
-    const ids = { [NAMESPACE_ATTRIBUTE]: data.ns };
-    const { picked, started, finished } = r.timings;
-    this.tracer.startSpan('batch', { startTime: picked, attributes: { ...ids, 'autoglm.batch_size': r.batchSize } }, inside).end(started);
-    const handler: Span = this.tracer.startSpan(`handle ${data.fn}`, { startTime: started, attributes: { ...ids, 'autoglm.isolation': this.opts.isolation ?? 'thread' } }, inside);
-    if (r.error) handler.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
-    handler.end(finished);
   }
 
   /** Makes sure a version's bundle is on this node before the host loads it; failures surface when it does. */

@@ -52,6 +52,7 @@ export { clearFunctionLogs, readFunctionLogs, type LogPage, type LogQuery } from
 
 // Recent traces, sealed, for the traces API (routers and workers write, routers read)
 export { NAMESPACE_ATTRIBUTE, TraceStore, type FinishedSpan, type StoredSpan, type TraceStoreOptions } from './trace-store.ts';
+export { TIMING_ATTRIBUTES } from './trace-timings.ts';
 
 // The pool's configuration as the launcher hands it to the pool (declared here: both sides import it).
 export { BACKEND_CHOICES, INFERENCE_MODES, ISOLATION_CHOICES, POOL_CONFIG_VARIABLE } from './pool-config.ts';

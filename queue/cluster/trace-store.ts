@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { keys } from '../keys.ts';
 import type { PayloadCipher, Sealed } from './payload-cipher.ts';
+import { withTimingSpans } from './trace-timings.ts';
 
 /**
  * What the store reads of a finished span: the fields of OpenTelemetry's `ReadableSpan` it keeps.
@@ -40,10 +41,8 @@ export interface StoredSpan {
 export interface TraceStoreOptions {
   /** Traces kept, the most recently written (`AUTOGLM_TRACE_KEEP`) [10,000]. Failed ones do not count. */
   keep?: number;
-  /** How long a trace with a failed span is kept, ms (`AUTOGLM_TRACE_FAILED_TTL`) [1 day]; also the longest any trace is kept. */
+  /** How long a trace with a failed span is kept, ms (`AUTOGLM_TRACE_FAILED_TTL`) [1 day]. */
   failedTtlMs?: number;
-  /** Traces written by one script call at most, so Redis is never held long by one [500]. */
-  chunk?: number;
 }
 
 /** The attribute naming a span's namespace: its trace is sealed with that namespace's key, and a span without one is not stored. */
@@ -53,32 +52,24 @@ export const NAMESPACE_ATTRIBUTE = 'autoglm.namespace';
 const traceAad = (traceId: string): string => `trace:${traceId}`;
 
 // KEYS: 1 recent traces (zset id → ms), 2 failed traces (zset id → ms).
-// ARGV: 1 now ms, 2 keep, 3 failed TTL ms, 4 prefix of a trace's list key, then per trace:
-//       its id, '1' if a span of this batch failed else '0', its sealed batch (JSON).
-// Each batch is appended to its trace's list. A trace with a failed span (now or before) moves to
-// the failed set, out of the count, and lives the failed TTL; others are recent, and the oldest
-// recent ones past `keep` are deleted. Every list expires after the failed TTL at the latest.
-// Returns the number of recent traces deleted.
-const WRITE = `
+// ARGV: 1 now ms, 2 keep, 3 failed TTL ms, 4 prefix of a trace's list key.
+// Run after each batch is written: drops failed traces older than the TTL from their set (their
+// lists expire by themselves), and deletes the oldest recent traces past `keep`, except those that
+// failed since (they stay, out of the count, until their TTL). Returns the number deleted.
+const TRIM = `
 local now, keep, failedTtl, pfx = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-for i = 5, #ARGV, 3 do
-  local id = ARGV[i]
-  local key = pfx .. id
-  redis.call('RPUSH', key, ARGV[i + 2])
-  redis.call('PEXPIRE', key, failedTtl)
-  if ARGV[i + 1] == '1' or redis.call('ZSCORE', KEYS[2], id) then
-    redis.call('ZADD', KEYS[2], now, id)
-    redis.call('ZREM', KEYS[1], id)
-  else
-    redis.call('ZADD', KEYS[1], now, id)
-  end
-end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - failedTtl)
-local over = redis.call('ZCARD', KEYS[1]) - keep
+-- At most 4,000 a run (Lua's unpack has a stack limit); a lowered keep is reached over a few batches.
+local over = math.min(redis.call('ZCARD', KEYS[1]) - keep, 4000)
 if over <= 0 then return 0 end
 local old = redis.call('ZRANGE', KEYS[1], 0, over - 1)
-for _, id in ipairs(old) do redis.call('DEL', pfx .. id) end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)
+local failed = redis.call('ZMSCORE', KEYS[2], unpack(old))
+local gone = {}
+for i, id in ipairs(old) do
+  if not failed[i] then gone[#gone + 1] = pfx .. id end
+end
+if #gone > 0 then redis.call('DEL', unpack(gone)) end
 return over`;
 
 /** One trace's spans of a flush, before sealing. */
@@ -99,7 +90,6 @@ interface Batch {
 export class TraceStore {
   private readonly keep: number;
   private readonly failedTtlMs: number;
-  private readonly chunk: number;
 
   constructor(
     private readonly redis: Redis,
@@ -109,7 +99,6 @@ export class TraceStore {
   ) {
     this.keep = opts.keep ?? 10_000;
     this.failedTtlMs = opts.failedTtlMs ?? 86_400_000;
-    this.chunk = opts.chunk ?? 500;
   }
 
   /**
@@ -132,14 +121,25 @@ export class TraceStore {
       b.failed ||= stored.status === 'error';
       b.spans.push(stored);
     }
-    const entries = [...byTrace];
-    for (let i = 0; i < entries.length; i += this.chunk) {
-      const args: string[] = [];
-      for (const [traceId, b] of entries.slice(i, i + this.chunk)) {
-        args.push(traceId, b.failed ? '1' : '0', JSON.stringify(this.cipher.seal(b.spans, traceAad(traceId), b.ns)));
-      }
-      await this.redis.eval(WRITE, 2, keys.traces(this.prefix), keys.failedTraces(this.prefix), String(Date.now()), String(this.keep), String(this.failedTtlMs), keys.trace(this.prefix, ''), ...args);
+    if (byTrace.size === 0) return;
+    // Per trace: one RPUSH (and a PEXPIRE if it failed); per batch: one ZADD for each set and one
+    // trim. A script looping over the traces cost Redis ~40 µs a trace; plain commands in a pipeline cost a few.
+    const now = Date.now();
+    const p = this.redis.pipeline();
+    const recent: (string | number)[] = [];
+    const failed: (string | number)[] = [];
+    for (const [traceId, b] of byTrace) {
+      const key = keys.trace(this.prefix, traceId);
+      p.rpush(key, JSON.stringify(this.cipher.seal(b.spans, traceAad(traceId), b.ns)));
+      if (b.failed) p.pexpire(key, this.failedTtlMs);
+      (b.failed ? failed : recent).push(now, traceId);
     }
+    if (recent.length) p.zadd(keys.traces(this.prefix), ...recent);
+    if (failed.length) p.zadd(keys.failedTraces(this.prefix), ...failed);
+    p.eval(TRIM, 2, keys.traces(this.prefix), keys.failedTraces(this.prefix), String(now), String(this.keep), String(this.failedTtlMs), keys.trace(this.prefix, ''));
+    const results = (await p.exec()) ?? [];
+    const err = results.find(([e]) => e)?.[0];
+    if (err) throw err;
   }
 
   /**
@@ -159,7 +159,7 @@ export class TraceStore {
         /* not openable here: left out */
       }
     }
-    return spans.length ? spans.sort((a, b) => a.start - b.start) : undefined;
+    return spans.length ? withTimingSpans(spans) : undefined;
   }
 }
 

@@ -92,7 +92,7 @@ export interface Config {
   readonly traceStore: boolean;
   /** `AUTOGLM_TRACE_KEEP`, default 10000: traces kept, the most recent (failed ones do not count). */
   readonly traceKeep: number;
-  /** `AUTOGLM_TRACE_FAILED_TTL`, default 1d: how long a trace with a failed span is kept; no trace is kept longer. */
+  /** `AUTOGLM_TRACE_FAILED_TTL`, default 1d: how long a trace with a failed span is kept. */
   readonly traceFailedTtlMs: number;
   /** `AUTOGLM_SHUTDOWN_GRACE`, default 30s: how long shutdown waits for running work. */
   readonly shutdownGraceMs: number;
