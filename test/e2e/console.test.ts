@@ -86,6 +86,35 @@ describe('web console', () => {
     expect(problemsOf(page)).toEqual([]);
   });
 
+  it("a job's page draws its trace as a waterfall: router, queue wait, worker, batch and handler, each bar placed by time", async () => {
+    const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'traced in the console' } });
+    const id = r.headers.get('x-job-id')!;
+    // The router and the worker write their spans on their own timers: wait until both are in.
+    const trace = await eventually(async () => {
+      const t = await p.call('GET', `/v1/jobs/${id}/trace`);
+      return t.status === 200 && t.json.spans.length >= 5 && t.json;
+    }, 'the trace with the worker spans');
+    const page = await signedIn(p.adminToken);
+    await page.click('nav >> text=Jobs');
+    await page.selectOption('select[name=function]', 'echo');
+    await page.selectOption('select[name=status]', 'succeeded');
+    await page.locator(`tr[data-job="${id}"] a`).click();
+    const rows = page.locator('svg.waterfall g.span');
+    await rows.first().waitFor();
+    const names = await rows.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-span')));
+    expect(names).toEqual(['invoke echo', 'queue wait', 'execute echo', 'batch', 'handle echo']);
+    expect(await page.locator('.trace').textContent()).toContain(trace.traceId);
+    // The router's bar spans the trace; the worker's starts after the queue wait's.
+    const x = async (name: string) => Number(await page.locator(`g[data-span="${name}"] rect.bar`).getAttribute('x'));
+    const width = async (name: string) => Number(await page.locator(`g[data-span="${name}"] rect.bar`).getAttribute('width'));
+    expect(await x('invoke echo')).toBe(Math.min(...(await Promise.all(names.map((n) => x(n!))))));
+    expect(await width('invoke echo')).toBeGreaterThan(await width('execute echo'));
+    expect(await x('execute echo')).toBeGreaterThanOrEqual(await x('queue wait'));
+    expect(await x('handle echo')).toBeGreaterThanOrEqual(await x('execute echo'));
+    await page.screenshot({ path: `${SHOTS}job-trace.png`, fullPage: true });
+    expect(problemsOf(page)).toEqual([]);
+  });
+
   it("an invoker invokes a function from its page and opens the answer's job; bad input shows the API's problem", async () => {
     const page = await signedIn(await p.token(['invoker'], 'ivan'));
     await page.click('a >> text=echo');

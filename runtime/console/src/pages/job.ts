@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { took, when } from '../parts/format.ts';
 import { RetryButton } from '../parts/retry-button.ts';
+import { TraceWaterfall } from '../parts/trace-waterfall.ts';
 import { pending } from '../parts/status.ts';
 import { useApi } from '../parts/use-api.ts';
 import { href } from '../parts/use-route.ts';
@@ -10,8 +11,8 @@ import { offers, type Claims } from '../session.ts';
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
- * One job (`GET /v1/jobs/{id}`): status, timings, attempts, error, callback, output; a dead
- * letter has a Retry button for a token that may retry it. After a retry the page long-polls the
+ * One job (`GET /v1/jobs/{id}`): status, timings, attempts, error, callback, output, and its trace; a
+ * dead letter has a Retry button for a token that may retry it. After a retry the page long-polls the
  * job (`?wait=`) until it ends, so the new outcome shows without a reload.
  */
 export function JobPage({ id, claims }: { id: string; claims: Claims }) {
@@ -43,5 +44,6 @@ export function JobPage({ id, claims }: { id: string; claims: Claims }) {
       ${j.error && html`<dt>Error</dt><dd class="error" data-testid="job-error">${j.error.code}: ${j.error.message}${j.error.retryable ? ' (retryable)' : ''}</dd>`}
     </dl>
     ${j.output !== undefined && html`<h2>Output</h2><pre>${JSON.stringify(j.output, null, 2)}</pre>`}
+    <${TraceWaterfall} id=${j.id} />
   </section>`;
 }
