@@ -14,6 +14,8 @@ declare module 'autocannon' {
     pipelining?: number;
     /** Seconds. */
     duration?: number;
+    /** Requests to send in all, instead of a duration. */
+    amount?: number;
     /** Seconds before a request counts as a timeout (default 10). */
     timeout?: number;
     /** Requests in turn; `setupRequest` may change each one, with a context per connection. */
