@@ -74,6 +74,7 @@ return over`;
 
 /** One trace's spans of a flush, before sealing. */
 interface Batch {
+  traceId: string;
   ns: string;
   failed: boolean;
   spans: StoredSpan[];
@@ -102,20 +103,22 @@ export class TraceStore {
   }
 
   /**
-   * Writes finished spans, grouped by trace, one sealed batch per trace. Spans without a
-   * namespace (not an invocation's) are left out.
+   * Writes finished spans, one sealed batch per trace and namespace. Spans without a namespace
+   * (not an invocation's) are left out.
    * @throws the Redis error when a write fails (the caller drops the batch: traces are best effort)
    */
   async take(spans: readonly FinishedSpan[]): Promise<void> {
+    // By trace and namespace: a caller may continue any trace id, and its spans must never be
+    // sealed with (and so shown to) another namespace, even when they share a batch.
     const byTrace = new Map<string, Batch>();
     for (const s of spans) {
-      const { traceId } = s.spanContext();
-      let b = byTrace.get(traceId);
       const ns = s.attributes[NAMESPACE_ATTRIBUTE];
+      if (typeof ns !== 'string') continue;
+      const { traceId } = s.spanContext();
+      let b = byTrace.get(`${traceId} ${ns}`);
       if (!b) {
-        if (typeof ns !== 'string') continue;
-        b = { ns, failed: false, spans: [] };
-        byTrace.set(traceId, b);
+        b = { traceId, ns, failed: false, spans: [] };
+        byTrace.set(`${traceId} ${ns}`, b);
       }
       const stored = storedSpan(s);
       b.failed ||= stored.status === 'error';
@@ -128,7 +131,7 @@ export class TraceStore {
     const p = this.redis.pipeline();
     const recent: (string | number)[] = [];
     const failed: (string | number)[] = [];
-    for (const [traceId, b] of byTrace) {
+    for (const { traceId, ...b } of byTrace.values()) {
       const key = keys.trace(this.prefix, traceId);
       p.rpush(key, JSON.stringify(this.cipher.seal(b.spans, traceAad(traceId), b.ns)));
       if (b.failed) p.pexpire(key, this.failedTtlMs);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredSpan as Span } from '../../queue/cluster/index.ts';
+import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
+import { fixturePath } from './pool-helpers.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -114,6 +116,24 @@ describe('traces kept by the platform (no collector)', () => {
       expect(await read(token, `/v1/jobs/${id}`)).toBe(status);
       expect(await read(token, `/v1/jobs/${id}/trace`)).toBe(status);
     }
+  });
+
+  it("a call of another namespace continuing the same trace id neither shows in the job's trace nor sees it", async () => {
+    const b = await buildBundle(fixturePath('functions/whoami-b'), { typecheck: false });
+    expect((await p.api.deploy(b.archive, b.hash, { namespace: 'team-b' })).status).toBe(201);
+    const mine = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'mine' } });
+    const traceparent = mine.headers.get('traceparent')!;
+    // Another team's caller sends the same trace id (it leaked, or was guessed).
+    const theirs = await p.call('POST', '/v1/functions/whoami-b/invoke', { input: {} }, { traceparent });
+    expect(theirs.status).toBe(200);
+    const theirTrace = await eventually(async () => {
+      const r = await p.call('GET', `/v1/jobs/${theirs.headers.get('x-job-id')}/trace`);
+      return r.status === 200 && r.json.spans.some((s: Span) => s.name === 'execute whoami-b') && r.json;
+    }, 'the other namespace call trace');
+    const myTrace = await fullTrace(mine.headers.get('x-job-id')!);
+    expect(theirTrace.traceId).toBe(myTrace.traceId);
+    expect(myTrace.spans.map((s) => s.name).filter((n) => n.includes('whoami'))).toEqual([]);
+    expect((theirTrace.spans as Span[]).map((s) => s.name).filter((n) => n.includes('echo'))).toEqual([]);
   });
 
   it('answers 404 JOB_NOT_FOUND for a job that does not exist', async () => {
