@@ -44,8 +44,7 @@ export class DeployChecker {
   async check(rec: FunctionRecord, timeoutMs: number, on?: string): Promise<CheckOutcome> {
     const id = `check.${rec.version}.${randomBytes(4).toString('hex')}`;
     const waiting = this.results.wait(id, Date.now() + timeoutMs);
-    const queue = on ? new Queue(workerQueue(on), { connection: this.connection, prefix: this.prefix }) : this.queues.get(rec.manifest.device ?? 'any')!;
-    queue.on('error', () => undefined);
+    const queue = on ? this.workerQueue(on) : this.queues.get(rec.manifest.device ?? 'any')!;
     let msg: DoneMessage | undefined;
     try {
       await queue.add('check', { rec, replyTo: this.routerId }, { jobId: id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
@@ -57,6 +56,16 @@ export class DeployChecker {
     if (!msg) return { ok: false, timedOut: true };
     if (msg.ok) return { ok: true, report: msg.result as unknown as CheckReport };
     return { ok: false, error: msg.error ?? toErrorRecord(new FunctionLoadError('the version failed to load')) };
+  }
+
+  /**
+   * A queue of one worker, for this check only. The shared queues got their error listener once,
+   * when made: adding one per check leaked a listener with every deploy (Node warned at the 11th).
+   */
+  private workerQueue(id: string): Queue {
+    const q = new Queue(workerQueue(id), { connection: this.connection, prefix: this.prefix });
+    q.on('error', () => undefined);
+    return q;
   }
 
   async close(): Promise<void> {
