@@ -197,3 +197,33 @@ describe('POST /v1/jobs/{id}/retry: a dead letter runs again', () => {
     expect(r.json).toMatchObject({ status: 409, code: 'JOB_NOT_RETRYABLE', partOf: bulk });
   });
 });
+
+describe('POST /v1/jobs/{id}/retry under a namespace concurrency quota', () => {
+  let q: TestPlatform;
+  beforeAll(async () => {
+    q = await startPlatform(redis.url, { env: { AUTOGLM_NAMESPACE_LIMITS: '{"default":{"concurrency":1}}' } });
+  });
+  afterAll(async () => {
+    await q?.stop();
+  });
+
+  it('takes its slot again: 429 CONCURRENCY_QUOTA_EXCEEDED while another job holds it, accepted once it is free', async () => {
+    const failed = await q.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' } });
+    expect(failed.status, JSON.stringify(failed.json)).toBe(202);
+    await eventually(async () => (await q.call('GET', `/v1/jobs/${failed.json.id}`)).json.status === 'failed', 'the job to fail');
+    // With no pool, a new job stays queued and holds the namespace's one slot.
+    await q.pool!.stop();
+    const holder = await q.call('POST', '/v1/functions/echo/jobs', { input: { message: 'holds the slot' } });
+    expect(holder.status, JSON.stringify(holder.json)).toBe(202);
+    const refused = await q.call('POST', `/v1/jobs/${failed.json.id}/retry`);
+    expect(refused.status, JSON.stringify(refused.json)).toBe(429);
+    expect(refused.json.code).toBe('CONCURRENCY_QUOTA_EXCEEDED');
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+    expect((await q.call('GET', `/v1/jobs/${failed.json.id}`)).json.status).toBe('failed');
+    // Cancelling the holder frees the slot: the retry is accepted and the job queued again.
+    expect((await q.call('DELETE', `/v1/jobs/${holder.json.id}`)).status).toBe(200);
+    const retried = await q.call('POST', `/v1/jobs/${failed.json.id}/retry`);
+    expect(retried.status, JSON.stringify(retried.json)).toBe(200);
+    expect(retried.json.status).toBe('queued');
+  });
+});
