@@ -64,7 +64,7 @@ export const keys = {
   consoleSession: (p: string, idHash: string) => `${p}:console:session:${idHash}`,
   /** sorted set of recent trace ids by last write (ms); trimmed to the newest `AUTOGLM_TRACE_KEEP` (Lua, trace-store) · routers, workers · router (traces API) · trimmed by count */
   traces: (p: string) => `${p}:traces`,
-  /** sorted set of trace ids with a failed span, by last write (ms) · routers, workers · router · pruned by score after `AUTOGLM_TRACE_FAILED_TTL` */
+  /** sorted set of trace ids with a failed span, by last write (ms) · routers, workers · router · pruned by score after `AUTOGLM_TRACE_FAILED_TTL`, and trimmed to the newest `AUTOGLM_TRACE_KEEP` */
   failedTraces: (p: string) => `${p}:traces:failed`,
   /** list of one trace's sealed span batches, one per writing process and flush · routers, workers · router (traces API) · deleted when trimmed from `traces`; a failed trace's expires after `AUTOGLM_TRACE_FAILED_TTL` */
   trace: (p: string, traceId: string) => `${p}:trace:${traceId}`,

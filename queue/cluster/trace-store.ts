@@ -54,23 +54,28 @@ const traceAad = (traceId: string): string => `trace:${traceId}`;
 // KEYS: 1 recent traces (zset id → ms), 2 failed traces (zset id → ms).
 // ARGV: 1 now ms, 2 keep, 3 failed TTL ms, 4 prefix of a trace's list key.
 // Run after each batch is written: drops failed traces older than the TTL from their set (their
-// lists expire by themselves), and deletes the oldest recent traces past `keep`, except those that
-// failed since (they stay, out of the count, until their TTL). Returns the number deleted.
+// lists expire by themselves), then trims each set to its newest `keep`: the oldest recent
+// traces are deleted unless they failed since (they stay, out of that count, until their TTL),
+// and the oldest failed ones unless still among the recent. So a function failing every call
+// for a day holds `keep` failed traces, not a day's worth. Returns the number dropped.
 const TRIM = `
 local now, keep, failedTtl, pfx = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - failedTtl)
--- At most 4,000 a run (Lua's unpack has a stack limit); a lowered keep is reached over a few batches.
-local over = math.min(redis.call('ZCARD', KEYS[1]) - keep, 4000)
-if over <= 0 then return 0 end
-local old = redis.call('ZRANGE', KEYS[1], 0, over - 1)
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)
-local failed = redis.call('ZMSCORE', KEYS[2], unpack(old))
-local gone = {}
-for i, id in ipairs(old) do
-  if not failed[i] then gone[#gone + 1] = pfx .. id end
+local function trim(set, other)
+  -- At most 4,000 a run (Lua's unpack has a stack limit); a lowered keep is reached over a few batches.
+  local over = math.min(redis.call('ZCARD', set) - keep, 4000)
+  if over <= 0 then return 0 end
+  local old = redis.call('ZRANGE', set, 0, over - 1)
+  redis.call('ZREMRANGEBYRANK', set, 0, over - 1)
+  local kept = redis.call('ZMSCORE', other, unpack(old))
+  local gone = {}
+  for i, id in ipairs(old) do
+    if not kept[i] then gone[#gone + 1] = pfx .. id end
+  end
+  if #gone > 0 then redis.call('DEL', unpack(gone)) end
+  return over
 end
-if #gone > 0 then redis.call('DEL', unpack(gone)) end
-return over`;
+return trim(KEYS[1], KEYS[2]) + trim(KEYS[2], KEYS[1])`;
 
 /** One trace's spans of a flush, before sealing. */
 interface Batch {
@@ -85,8 +90,8 @@ interface Batch {
  * routers and workers hand it their finished spans in batches (off the call path, see the
  * telemetry's store processor); it keeps each trace's spans sealed with the key of the
  * namespace that ran it (a span's attributes name functions, devices and ids, and a trace
- * belongs to its namespace like the job's payloads do), the newest `keep` traces, and every
- * trace with a failed span for `failedTtlMs`.
+ * belongs to its namespace like the job's payloads do), the newest `keep` traces, and traces
+ * with a failed span for `failedTtlMs` (the newest `keep` of them).
  */
 export class TraceStore {
   private readonly keep: number;
