@@ -5,29 +5,24 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { CHROMIUM, signedIn as openSignedIn } from '../harness/console-tab.ts';
+import type { TestPlatform } from '../harness/platform.ts';
+import { signedIn as openSignedIn, startConsoleRig } from '../harness/console-tab.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 
-let redis: TestRedis;
 let p: TestPlatform;
 let browser: Browser;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  redis = await startTestRedis();
-  p = await startPlatform(redis.url);
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  ({ p, browser, stop } = await startConsoleRig());
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await p?.stop();
-  await redis?.destroy();
+  await stop?.();
 });
 
 const signedIn = async (token: string) => {

@@ -5,25 +5,22 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
-import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { CHROMIUM, signedIn as openSignedIn } from '../harness/console-tab.ts';
+import { eventually, type TestPlatform } from '../harness/platform.ts';
+import { signedIn as openSignedIn, startConsoleRig } from '../harness/console-tab.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const FLAGGED = fileURLToPath(new URL('../fixtures/functions/flagged/', import.meta.url));
 
-let redis: TestRedis;
 let p: TestPlatform;
 let browser: Browser;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  redis = await startTestRedis();
-  p = await startPlatform(redis.url);
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  ({ p, browser, stop } = await startConsoleRig());
   // flagged fails every input until its namespace's `flag` secret says `open`.
   await p.call('PUT', '/v1/secrets/flag', { value: 'closed' });
   const b = await buildBundle(FLAGGED, { typecheck: false });
@@ -31,9 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await p?.stop();
-  await redis?.destroy();
+  await stop?.();
 });
 
 const signedIn = (token: string) => openSignedIn(browser, p.url, token);

@@ -5,33 +5,28 @@
  * Every wait is on a selector or a state, never a delay.
  */
 import { createHash } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOidcProvider, type TestOidcProvider } from '../harness/oidc-provider.ts';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { CHROMIUM, newTab as openTab } from '../harness/console-tab.ts';
+import type { TestPlatform } from '../harness/platform.ts';
+import { newTab as openTab, startConsoleRig } from '../harness/console-tab.ts';
 
 const CLIENT_ID = 'autoglm-console';
 // Keycloak keeps roles under realm_access: the console must read them where the API does.
 const ALICE = { sub: 'alice@corp', claims: { realm_access: { roles: ['viewer'] }, namespaces: ['default'] } };
 
-let redis: TestRedis;
 let idp: TestOidcProvider;
 let p: TestPlatform;
 let browser: Browser;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
   idp = await startOidcProvider({ audience: 'autoglm-api', clientId: CLIENT_ID, user: ALICE });
-  redis = await startTestRedis();
   // The echo function is deployed (with a pool for its load check), then the pool stops: the console lists the catalogue.
-  p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_OIDC_ISSUER: idp.issuer, AUTOGLM_JWT_AUDIENCE: 'autoglm-api', AUTOGLM_ROLES_CLAIM: 'realm_access.roles', AUTOGLM_CONSOLE_CLIENT_ID: CLIENT_ID } });
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  ({ p, browser, stop } = await startConsoleRig({ pool: false, env: { AUTOGLM_OIDC_ISSUER: idp.issuer, AUTOGLM_JWT_AUDIENCE: 'autoglm-api', AUTOGLM_ROLES_CLAIM: 'realm_access.roles', AUTOGLM_CONSOLE_CLIENT_ID: CLIENT_ID } }));
 });
 afterAll(async () => {
-  await browser?.close();
-  await p?.stop();
-  await redis?.destroy();
+  await stop?.();
   await idp?.close();
 });
 

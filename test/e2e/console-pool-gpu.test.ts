@@ -7,32 +7,27 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, signedIn } from '../harness/console-tab.ts';
-import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { signedIn, startConsoleRig } from '../harness/console-tab.ts';
+import { eventually, type TestPlatform } from '../harness/platform.ts';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/nvidia-smi/dgx-a100-2gpu.txt', import.meta.url));
 
-let redis: TestRedis;
 let p: TestPlatform;
 let browser: Browser;
+let stop: () => Promise<void>;
 let bin: string;
 
 beforeAll(async () => {
   bin = mkdtempSync(join(tmpdir(), 'autoglm-fake-smi-'));
   writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\nexec cat '${SAMPLE}'\n`);
   chmodSync(join(bin, 'nvidia-smi'), 0o755);
-  redis = await startTestRedis();
-  p = await startPlatform(redis.url, { workers: 1, env: { PATH: `${bin}:${process.env.PATH}`, AUTOGLM_DEVICES: 'gpu:1@512MiB', AUTOGLM_GPU_POLL: '200ms' } });
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  ({ p, browser, stop } = await startConsoleRig({ workers: 1, env: { PATH: `${bin}:${process.env.PATH}`, AUTOGLM_DEVICES: 'gpu:1@512MiB', AUTOGLM_GPU_POLL: '200ms' } }));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await p?.stop();
-  await redis?.destroy();
+  await stop?.();
   rmSync(bin, { recursive: true, force: true });
 });
 

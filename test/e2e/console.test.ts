@@ -5,34 +5,29 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { bundleMaker } from '../harness/bundles.ts';
-import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { CHROMIUM, signedIn as openSignedIn, type ConsoleTab } from '../harness/console-tab.ts';
+import { eventually, type TestPlatform } from '../harness/platform.ts';
+import { signedIn as openSignedIn, type ConsoleTab, startConsoleRig } from '../harness/console-tab.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const ECHO = fileURLToPath(new URL('../fixtures/default-functions/echo/', import.meta.url));
 const RISK = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
 
-let redis: TestRedis;
 let p: TestPlatform;
 let browser: Browser;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  redis = await startTestRedis();
-  p = await startPlatform(redis.url);
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  ({ p, browser, stop } = await startConsoleRig());
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await p?.stop();
-  await redis?.destroy();
+  await stop?.();
 });
 
 const signedIn = (token: string) => openSignedIn(browser, p.url, token);

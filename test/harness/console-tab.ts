@@ -1,4 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startPlatform, type TestPlatform } from './platform.ts';
+import { startTestRedis } from './redis.ts';
 
 /** Debian's Chromium, which the console's browser tests drive with playwright-core. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -29,4 +31,36 @@ export async function signedIn(browser: Browser, url: string, token: string, opt
   await page.click('button[type=submit]');
   await page.locator('h1', { hasText: opts.heading ?? 'Functions' }).waitFor();
   return page;
+}
+
+/** What a console browser test runs against: a private Redis, a platform on it, and Chromium. */
+export interface ConsoleRig {
+  p: TestPlatform;
+  browser: Browser;
+  /** Closes the browser, stops the platform, then Redis. */
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link ConsoleRig}; the platform with `opts` (see `startPlatform`). What started is stopped when a later part fails. */
+export async function startConsoleRig(opts: Parameters<typeof startPlatform>[1] = {}): Promise<ConsoleRig> {
+  const redis = await startTestRedis();
+  let p: TestPlatform | undefined;
+  try {
+    p = await startPlatform(redis.url, opts);
+    const browser = await chromium.launch({ executablePath: CHROMIUM });
+    const platform = p;
+    return {
+      p: platform,
+      browser,
+      stop: async () => {
+        await browser.close();
+        await platform.stop();
+        await redis.destroy();
+      },
+    };
+  } catch (err) {
+    await p?.stop();
+    await redis.destroy();
+    throw err;
+  }
 }
