@@ -60,6 +60,12 @@ export const keys = {
   driftMinute: (p: string, fn: string, version: string, minute: number) => `${p}:drift:${fn}:${version}:${minute}`,
   /** hash of a function's calls in one minute (epoch min): `calls`, `4xx`, `5xx`, `inputs`, `s<i>` sync-latency bucket counts · routers · router (stats API) · 2 h */
   callsMinute: (p: string, fn: string, minute: number) => `${p}:calls:${fn}:${minute}`,
+  /** hash of one version's synchronous calls in one second (epoch s): `n` calls, `f` answered 5xx (timeouts too), `b<i>` latency bucket counts · routers (while the function rolls out) · router (rollout analysis) · 2 h */
+  versionCallsSecond: (p: string, fn: string, version: string, second: number) => `${p}:vcalls:${fn}:${version}:${second}`,
+  /** string `<router id> <token>`: which router drives a function's rollout (SET NX PX, renewed by its holder) · router · router · a few seconds unless renewed */
+  rolloutLease: (p: string, fn: string) => `${p}:rollout:lease:${fn}`,
+  /** integer: the fencing tokens of a function's rollout leases (INCR on every grant) · router · router · none */
+  rolloutFence: (p: string, fn: string) => `${p}:rollout:fence:${fn}`,
   /** string: a session of BullMQ's board (`/console/queues/`), keyed by the sha256 of the cookie's value ({sub, roles, namespaces, issuer, expiresAt} JSON) · router (`POST /console/queues/session`) · routers (each board request; DELETE removes it) · the session's life (≤ its token's) */
   consoleSession: (p: string, idHash: string) => `${p}:console:session:${idHash}`,
   /** sorted set of recent trace ids by last write (ms); trimmed to the newest `AUTOGLM_TRACE_KEEP` (Lua, trace-store) · routers, workers · router (traces API) · trimmed by count */

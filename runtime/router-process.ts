@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { BoardQueues, CallbackConsumer, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -18,7 +18,8 @@ import { Registry } from './registry/registry.ts';
 import { ShadowRunner } from './registry/shadow-runner.ts';
 import { CallbackGuard, WEBHOOK_KEYS_FILE, WebhookKeys, createWebhookSender, type ResolveHost } from './webhooks/index.ts';
 import { DriftWatch, alertSender } from './drift/index.ts';
-import { CallRecorder } from './metrics/index.ts';
+import { CallRecorder, type AnsweredCall } from './metrics/index.ts';
+import { RolloutControl, RolloutDriver, VersionRecorder, rolloutAlertSender } from './rollouts/index.ts';
 import { attachSpanSink } from './telemetry/index.ts';
 
 /** A running router: its URL, the token verifier (to mint tokens), and `close()`. */
@@ -152,7 +153,7 @@ function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
 function appDeps(
   p: RouterParts,
   opts: RouterOptions,
-  ctx: { producer: Redis; boardQueues: QueueSet; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; calls: AppDeps['callRollups']; log: Logger; draining: () => boolean; starting: () => string | undefined },
+  ctx: { producer: Redis; boardQueues: QueueSet; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; calls: AppDeps['callRollups']; rollouts: AppDeps['rollouts']; log: Logger; draining: () => boolean; starting: () => string | undefined },
 ): AppDeps {
   const { config } = opts;
   const { producer, log, auditLog } = ctx;
@@ -192,6 +193,7 @@ function appDeps(
     traces: p.traces,
     driftCounts: new DriftCounts(producer, opts.config.prefix),
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
+    ...(ctx.rollouts ? { rollouts: ctx.rollouts } : {}),
     metricsPublic: config.metricsPublic,
     queueBoard: { boardQueues: new BoardQueues(ctx.boardQueues), sessions: new ConsoleSessions(producer, config.prefix), sessionTtlMs: config.consoleSessionTtlMs, secureCookie: config.tls !== undefined },
     loginCodes: { codes: new LoginCodes(producer, config.prefix), attempts: new LoginAttempts(producer, config.prefix) },
@@ -285,11 +287,30 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   // What this router answers, per function and minute, for the console's charts.
   const callRollups = new CallRollups(producer, config.prefix);
   const callRecorder = new CallRecorder(callRollups);
+  // Rollouts: this router counts the rolling functions' calls per version, and drives the rollouts whose lease it holds.
+  const versionCalls = new VersionCalls(producer, config.prefix);
+  const versionRecorder = new VersionRecorder(versionCalls, (fn) => parts.functions.get(fn)?.rollout?.state === 'progressing');
+  const leases = new RolloutLeases(producer, config.prefix, routerId);
+  const sendRolloutAlert = config.alertUrl ? rolloutAlertSender(config.alertUrl, webhookKeys) : undefined;
+  const rolloutDriver = new RolloutDriver({
+    catalog: parts.catalog,
+    functions: () => parts.functions.list(),
+    leases,
+    calls: versionCalls,
+    shadow: parts.shadowStats,
+    routerId,
+    audit: appendAudit,
+    ...(sendRolloutAlert ? { send: sendRolloutAlert } : {}),
+    log: log.child({ component: 'rollouts' }),
+  });
+  rolloutDriver.start();
+  const rolloutControl = new RolloutControl(parts.catalog, parts.shadowStats, { onChange: (name, state) => parts.functions.apply(name, state), ...(sendRolloutAlert ? { send: sendRolloutAlert } : {}) });
+  const recordCall = { record: (c: AnsweredCall) => (callRecorder.record(c), versionRecorder.record(c)) };
 
   let draining = false;
   let starting = opts.starting;
   const boardQueues = new QueueSet(redis.board, config.prefix);
-  const app = createApp(appDeps(parts, opts, { producer, boardQueues, routerId, auditLog, webhookKeys, callbackGuard, calls: { recorder: callRecorder, rollups: callRollups }, log, draining: () => draining, starting: () => starting }));
+  const app = createApp(appDeps(parts, opts, { producer, boardQueues, routerId, auditLog, webhookKeys, callbackGuard, calls: { recorder: recordCall, rollups: callRollups }, rollouts: { control: rolloutControl, leases }, log, draining: () => draining, starting: () => starting }));
   const { server, url, port } = await listenHttp(app.fetch, config);
   log.info('router listening', { url, routerId });
 
@@ -310,6 +331,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         await retention.close();
         await driftWatch.close();
         await callRecorder.close();
+        await rolloutDriver.close();
+        await versionRecorder.close();
         await parts.checker.close();
         await stopWatch();
         await parts.queues.close();

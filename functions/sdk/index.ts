@@ -20,8 +20,8 @@ export {
   toErrorRecord,
 } from './errors.ts';
 export type { ErrorRecord } from './errors.ts';
-export { SECRET_NAME, manifestSchema, parseManifest } from './manifest.ts';
-export type { Manifest, ManifestIssue } from './manifest.ts';
+export { ROLLOUT_DEFAULTS, SECRET_NAME, manifestSchema, parseManifest, rolloutSchema } from './manifest.ts';
+export type { Manifest, ManifestIssue, RolloutSettings } from './manifest.ts';
 export { parseDuration } from './duration.ts';
 export { createLogger } from './logger.ts';
 export type { LogLevel, Logger } from './logger.ts';

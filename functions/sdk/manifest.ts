@@ -30,6 +30,58 @@ export const SECRET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 /** A JSON Schema object, checked by the platform (Ajv, draft 2020-12 subset) when the manifest is read. */
 const jsonSchema = z.record(z.string(), z.unknown());
 
+/** Defaults of a rollout, as `autoglm deploy --rollout` uses them with no `rollout` section. */
+export const ROLLOUT_DEFAULTS = {
+  steps: [10, 25, 50, 100],
+  interval: 60_000,
+  minCalls: 200,
+  failureLimit: 2,
+  waitLimit: 10,
+  gates: { successRate: 0.99, p95Ratio: 1.5, shadowAgreement: 0.95, feedbackDrop: 0.02 },
+} as const;
+
+const share = z.number().min(0).max(1);
+
+/** A manifest's `rollout` section (and, with the deploy's flags merged in, a rollout's plan). */
+export const rolloutSchema = z
+  .object({
+    /** Percent of calls to the new version, rising; 100 (promotion) is added when missing. Default 10, 25, 50, 100. */
+    steps: z
+      .array(z.number().int().min(1).max(100))
+      .min(1)
+      .max(20)
+      .refine((a) => a.every((w, i) => i === 0 || w > a[i - 1]!), 'must rise: each step above the one before')
+      .transform((a) => (a.at(-1) === 100 ? a : [...a, 100]))
+      .default([...ROLLOUT_DEFAULTS.steps]),
+    /** Length of one analysis window. Default 1m; 5s to 1h. */
+    interval: duration.default(ROLLOUT_DEFAULTS.interval).refine((ms) => ms >= 5_000 && ms <= 3_600_000, 'must be between 5s and 1h'),
+    /** Calls of the new version a window needs for a verdict. Default 200. */
+    minCalls: z.number().int().min(1).max(10_000_000).default(ROLLOUT_DEFAULTS.minCalls),
+    /** Failed windows (over the whole rollout) that roll it back. Default 2. */
+    failureLimit: z.number().int().min(1).max(100).default(ROLLOUT_DEFAULTS.failureLimit),
+    /** Windows in a row without a verdict (too few calls) before the rollout pauses. Default 10. */
+    waitLimit: z.number().int().min(1).max(1000).default(ROLLOUT_DEFAULTS.waitLimit),
+    /** A shadow step first: this percent of calls copied to the new version, judged on agreement. Default none. */
+    shadowFirst: z.number().int().min(1).max(100).optional(),
+    gates: z
+      .object({
+        /** Least share of the new version's calls answered without a 5xx or timeout. Default 0.99. */
+        successRate: share.default(ROLLOUT_DEFAULTS.gates.successRate),
+        /** Most new p95 / stable p95 over the same window. Default 1.5. */
+        p95Ratio: z.number().min(1).max(100).default(ROLLOUT_DEFAULTS.gates.p95Ratio),
+        /** Least share of shadowed calls whose outputs agree, in the shadow step. Default 0.95. */
+        shadowAgreement: share.default(ROLLOUT_DEFAULTS.gates.shadowAgreement),
+        /** Most drop of the feedback score against stable, when both have feedback. Default 0.02. */
+        feedbackDrop: share.default(ROLLOUT_DEFAULTS.gates.feedbackDrop),
+      })
+      .strict()
+      .default({ ...ROLLOUT_DEFAULTS.gates }),
+  })
+  .strict();
+
+/** A compiled rollout section: durations in ms, steps ending at 100. */
+export type RolloutSettings = z.output<typeof rolloutSchema>;
+
 /**
  * The manifest schema (`manifest.yaml` in a function folder). Every field documents its default;
  * parsing compiles durations to milliseconds and sizes to bytes.
@@ -115,6 +167,15 @@ export const manifestSchema = z
       .strict()
       .refine((d) => d.warn <= d.drift, { message: 'warn must not be above drift', path: ['warn'] })
       .optional(),
+    /**
+     * How new versions of the function roll out when deployed (`autoglm deploy` rolls out when
+     * this is present; its flags override any field): traffic to the new version goes through
+     * `steps` (percent), each held for windows of `interval` in which the new version's own
+     * calls are compared with the stable version's over the same window; every gate passing
+     * moves to the next step, `failureLimit` failed windows roll back. Absent: deploys promote
+     * (or canary, shadow) as their flags say.
+     */
+    rollout: rolloutSchema.optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Manifest } from '../../functions/sdk/index.ts';
 import type { DriftBaseline } from '../../functions/sdk/drift/index.ts';
 import { keys } from '../keys.ts';
+import type { RolloutRecord } from './rollout-record.ts';
 
 /** One immutable, content-addressed version of a function. */
 export interface VersionRecord {
@@ -38,6 +39,8 @@ export interface FunctionState {
   createdAt: number;
   versions: Record<string, VersionRecord>;
   traffic: TrafficTable;
+  /** The version being rolled out, or the last rollout's outcome. */
+  rollout?: RolloutRecord;
 }
 
 /** A function pinned to one version: what a single call runs. */

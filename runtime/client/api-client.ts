@@ -23,7 +23,19 @@ export interface ApiTarget {
   token: string | undefined;
 }
 
-export type DeployQuery = { promote?: boolean; canary?: number; shadow?: number; namespace?: string };
+export type DeployQuery = {
+  promote?: boolean;
+  canary?: number;
+  shadow?: number;
+  namespace?: string;
+  /** true: roll out under analysis; false: promote even if the manifest declares a rollout. */
+  rollout?: boolean;
+  rolloutSteps?: number[];
+  /** A duration such as `30s`. */
+  rolloutInterval?: string;
+  rolloutMinCalls?: number;
+  shadowFirst?: number;
+};
 
 export class ApiClient {
   constructor(private readonly target: ApiTarget) {}
@@ -81,6 +93,11 @@ export class ApiClient {
     if (q.canary !== undefined) params.set('canary', String(q.canary));
     if (q.shadow !== undefined) params.set('shadow', String(q.shadow));
     if (q.namespace !== undefined) params.set('namespace', q.namespace);
+    if (q.rollout !== undefined) params.set('rollout', String(q.rollout));
+    if (q.rolloutSteps) params.set('rolloutSteps', q.rolloutSteps.join(','));
+    if (q.rolloutInterval !== undefined) params.set('rolloutInterval', q.rolloutInterval);
+    if (q.rolloutMinCalls !== undefined) params.set('rolloutMinCalls', String(q.rolloutMinCalls));
+    if (q.shadowFirst !== undefined) params.set('shadowFirst', String(q.shadowFirst));
     const chunk = 64 * 1024;
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
-import type { CallRollups, DriftCounts, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, TraceStore, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
+import type { CallRollups, RolloutLeases, DriftCounts, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, TraceStore, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { ConsoleOidc, Principal, TokenVerifier } from '../auth/index.ts';
@@ -11,6 +11,7 @@ import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { CallbackGuard, WebhookKeys } from '../webhooks/index.ts';
 import type { InputValidator } from './input-validator.ts';
 import type { CallRecorder } from '../metrics/index.ts';
+import type { RolloutControl } from '../rollouts/index.ts';
 import type { QueueBoardDeps } from './routes/queue-board-routes.ts';
 
 /** One audited action, as a route reports it; the router adds who, when and the request ids. */
@@ -75,6 +76,8 @@ export interface AppDeps {
   driftCounts?: Pick<DriftCounts, 'window'>;
   /** Per-minute rollups of each function's calls: this router adds what it answers, `GET /v1/functions/{name}/calls` reads them [none]. */
   callRollups?: { recorder: Pick<CallRecorder, 'record'>; rollups: Pick<CallRollups, 'last'> };
+  /** Rollouts: what people do to them, and who drives each (`/v1/functions/{name}/rollout`) [none]. */
+  rollouts?: { control: RolloutControl; leases: Pick<RolloutLeases, 'holder'> };
   /** Recent traces (routers and workers write them): `GET /v1/jobs/{id}/trace` reads them [none: that route answers 404 `TRACE_NOT_FOUND`]. */
   traces?: Pick<TraceStore, 'read'>;
   /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */

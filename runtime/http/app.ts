@@ -20,6 +20,7 @@ import { invokeRoutes } from './routes/invoke-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { logRoutes } from './routes/log-routes.ts';
 import { driftRoutes } from './routes/drift-routes.ts';
+import { rolloutRoutes } from './routes/rollout-routes.ts';
 import { callRoutes } from './routes/call-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', functionRoutes(deps));
   app.route('/', logRoutes(deps));
   if (deps.driftCounts) app.route('/', driftRoutes({ functions: deps.functions, driftCounts: deps.driftCounts }));
+  if (deps.rollouts) app.route('/', rolloutRoutes({ functions: deps.functions, ...deps.rollouts, get: (name) => deps.registry.get(name) }));
   if (deps.callRollups) app.route('/', callRoutes({ functions: deps.functions, rollups: deps.callRollups.rollups }));
   app.route('/', secretRoutes(deps));
   app.route('/', tokenRoutes(deps));

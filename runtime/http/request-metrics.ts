@@ -51,6 +51,6 @@ export function requestMetrics(metrics: RouterMetrics, opts: RequestMetricsOptio
     const invocation = mode && fn && opts.isFunction(fn) ? { function: fn, version: c.res.headers.get('x-function-version') ?? '', mode, inputs } : undefined;
     const seconds = (performance.now() - started) / 1000;
     metrics.record({ method, route, status, seconds, ...(invocation ? { invocation } : {}) });
-    if (invocation) opts.onCall?.({ function: invocation.function, mode: invocation.mode, status, seconds, inputs });
+    if (invocation) opts.onCall?.({ function: invocation.function, version: invocation.version, mode: invocation.mode, status, seconds, inputs });
   };
 }

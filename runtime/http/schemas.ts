@@ -263,6 +263,11 @@ export const DeployQuery = z.object({
   promote: z.enum(['true', 'false']).optional().openapi({ description: 'false: record the version without traffic' }),
   canary: z.coerce.number().int().min(1).max(99).optional().openapi({ description: 'send this percent of calls to the new version' }),
   shadow: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'mirror this percent of calls to the new version' }),
+  rollout: z.enum(['true', 'false']).optional().openapi({ description: "true: roll the version out under analysis (manifest `rollout` or defaults); false: don't, even if the manifest declares one. Absent: as the manifest declares" }),
+  rolloutSteps: z.string().regex(/^\d{1,3}(,\d{1,3}){0,19}$/, 'percents separated by commas, e.g. 5,50,100').optional().openapi({ description: 'rollout steps, percent, rising' }),
+  rolloutInterval: z.string().max(20).optional().openapi({ description: "length of a rollout's analysis window, e.g. 30s" }),
+  rolloutMinCalls: z.coerce.number().int().min(1).optional().openapi({ description: "calls of the new version a window needs for a verdict" }),
+  shadowFirst: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'a shadow step of this percent before the first canary step' }),
 });
 
 export const DeployResponse = z
@@ -273,6 +278,7 @@ export const DeployResponse = z
     created: z.boolean(),
     traffic: Traffic,
     check: z.object({ worker: z.string().openapi({ description: 'the worker that loaded it' }), device: z.string(), loadMs: z.number() }).optional(),
+    rollout: z.object({ state: z.string(), step: z.number(), steps: z.array(z.number()), intervalMs: z.number() }).optional().openapi({ description: 'the rollout the deploy started: follow it at /v1/functions/{name}/rollout' }),
   })
   .openapi('DeployResult');
 

@@ -1,8 +1,11 @@
+import { BatchedWrites } from './batched-writes.ts';
 import { SECONDS_BOUNDS, addCounts, emptyMinute, observe, type CallRollups, type MinuteCalls } from '../../queue/cluster/index.ts';
 
 /** One answered invocation, as the request middleware sees it. */
 export interface AnsweredCall {
   function: string;
+  /** The version that answered (`X-Function-Version`); empty when none did. */
+  version: string;
   mode: 'sync' | 'async';
   status: number;
   seconds: number;
@@ -17,22 +20,17 @@ const MINUTE_MS = 60_000;
  * one pipelined write per interval. Counts a write could not deliver are kept for the next.
  */
 export class CallRecorder {
-  private pending = new Map<number, Map<string, MinuteCalls>>();
-  private readonly timer: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly batches: BatchedWrites<Map<number, Map<string, MinuteCalls>>>;
 
-  constructor(
-    private readonly rollups: Pick<CallRollups, 'add'>,
-    everyMs = 5_000,
-  ) {
-    this.timer = setInterval(() => void this.flush(), everyMs);
-    this.timer.unref();
+  constructor(rollups: Pick<CallRollups, 'add'>, everyMs = 5_000) {
+    this.batches = new BatchedWrites({ empty: () => new Map(), isEmpty: (b) => b.size === 0, write: (b) => rollups.add(b), merge: putBack, everyMs });
   }
 
   record(c: AnsweredCall, now = Date.now()): void {
     const minute = Math.floor(now / MINUTE_MS);
-    let fns = this.pending.get(minute);
-    if (!fns) this.pending.set(minute, (fns = new Map()));
+    const pending = this.batches.current;
+    let fns = pending.get(minute);
+    if (!fns) pending.set(minute, (fns = new Map()));
     let m = fns.get(c.function);
     if (!m) fns.set(c.function, (m = emptyMinute()));
     m.calls++;
@@ -44,40 +42,29 @@ export class CallRecorder {
 
   /** Writes what was counted since the last flush. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      const batch = this.pending;
-      if (batch.size === 0) return;
-      this.pending = new Map();
-      try {
-        await this.rollups.add(batch);
-      } catch {
-        this.putBack(batch);
-      }
-    });
-    return this.flushing;
+    return this.batches.flush();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+  close(): Promise<void> {
+    return this.batches.close();
   }
+}
 
-  private putBack(batch: Map<number, Map<string, MinuteCalls>>): void {
-    for (const [minute, fns] of batch) {
-      let into = this.pending.get(minute);
-      if (!into) this.pending.set(minute, (into = new Map()));
-      for (const [fn, c] of fns) {
-        const cur = into.get(fn);
-        if (!cur) {
-          into.set(fn, c);
-          continue;
-        }
-        cur.calls += c.calls;
-        cur.clientErrors += c.clientErrors;
-        cur.serverErrors += c.serverErrors;
-        cur.inputs += c.inputs;
-        addCounts(cur.syncSeconds, c.syncSeconds);
+function putBack(into: Map<number, Map<string, MinuteCalls>>, batch: Map<number, Map<string, MinuteCalls>>): void {
+  for (const [minute, fns] of batch) {
+    let to = into.get(minute);
+    if (!to) into.set(minute, (to = new Map()));
+    for (const [fn, c] of fns) {
+      const cur = to.get(fn);
+      if (!cur) {
+        to.set(fn, c);
+        continue;
       }
+      cur.calls += c.calls;
+      cur.clientErrors += c.clientErrors;
+      cur.serverErrors += c.serverErrors;
+      cur.inputs += c.inputs;
+      addCounts(cur.syncSeconds, c.syncSeconds);
     }
   }
 }

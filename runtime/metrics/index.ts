@@ -5,3 +5,4 @@ export type { AnsweredRequest, InvocationMode } from './router-metrics.ts';
 export { Scraper } from './scraper.ts';
 export { CallRecorder } from './call-recorder.ts';
 export type { AnsweredCall } from './call-recorder.ts';
+export { BatchedWrites, type BatchedWritesOptions } from './batched-writes.ts';

@@ -6,6 +6,7 @@ import { BundlesInCheck } from './bundles-in-check.ts';
 import { manifestSchemaIssues } from './manifest-schemas.ts';
 import { BundleTooLargeError, FunctionBusyError, FunctionNotFoundError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
+import { isActive, pausedByChange, rolloutPlan, startRollout } from '../rollouts/index.ts';
 
 /** Options of a {@link Registry}. */
 export interface RegistryOptions {
@@ -36,6 +37,8 @@ export interface DeployResult {
   traffic: TrafficTable;
   /** Where the load check ran: the worker, its device, and how long the load took. */
   check?: { worker: string; device: string; loadMs: number };
+  /** The rollout this deploy started (or found running) for the version. */
+  rollout?: { state: string; step: number; steps: number[]; intervalMs: number };
 }
 
 /**
@@ -121,15 +124,27 @@ export class Registry {
       check = { worker: outcome.report.workerId, device: outcome.report.device, loadMs: outcome.report.loadMs };
     }
     const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by, ...(bundle.driftBaseline ? { driftBaseline: bundle.driftBaseline } : {}) };
+    const mode = o.mode;
+    const rolling = mode.kind === 'rollout' && !(mode.ifDeclared && !bundle.manifest.rollout);
+    const plan = rolling ? rolloutPlan(bundle.manifest.rollout, (mode as { overrides: object }).overrides) : undefined;
+    // Shadow counters of this version left from an earlier shadow: a shadow step counts from here.
+    const mark = plan?.shadowFirst ? await this.shadow.report(name, record.version) : undefined;
     const next = await this.catalog.update(name, (cur) => {
       if (cur && cur.namespace !== namespace) throw new NamespaceMismatchError(name, cur.namespace, namespace);
       const base: FunctionState = cur ?? { name, namespace, createdAt: Date.now(), versions: {}, traffic: emptyTraffic(o.by) };
       const withVersion: FunctionState = { ...base, versions: { ...base.versions, [record.version]: record } };
-      const alreadyServing = base.traffic.routes.some((r) => r.version === record.version) && (o.mode.kind === 'promote' ? base.traffic.stable === record.version : true);
-      return { ...withVersion, traffic: alreadyServing ? base.traffic : afterDeploy(withVersion, record.version, o.mode, o.by) };
+      if (plan) {
+        const already = base.traffic.stable === record.version || (isActive(base.rollout) && base.rollout.version === record.version);
+        return already ? withVersion : startRollout(withVersion, record.version, plan, o.by, Date.now(), mark && { samples: mark.samples, agreed: mark.agreed, shadowErrors: mark.shadowErrors });
+      }
+      const plain = mode.kind === 'rollout' ? ({ kind: 'promote' } as const) : mode;
+      const alreadyServing = base.traffic.routes.some((r) => r.version === record.version) && (plain.kind === 'promote' ? base.traffic.stable === record.version : true);
+      return pausedByChange(base, { ...withVersion, traffic: alreadyServing ? base.traffic : afterDeploy(withVersion, record.version, plain, o.by) }, o.by, Date.now());
     });
     this.opts.onChange?.(name, next);
-    return { name, version: record.version, hash, created: !already, traffic: next!.traffic, ...(check ? { check } : {}) };
+    const r = next!.rollout;
+    const rollout = r && r.version === record.version && plan ? { state: r.state, step: r.stage, steps: r.plan.steps, intervalMs: r.plan.interval } : undefined;
+    return { name, version: record.version, hash, created: !already, traffic: next!.traffic, ...(check ? { check } : {}), ...(rollout ? { rollout } : {}) };
   }
 
   async get(name: string): Promise<FunctionState> {
@@ -142,15 +157,15 @@ export class Registry {
     return this.catalog.list();
   }
 
-  /** Applies a traffic change computed from the current state. */
-  async changeTraffic(name: string, change: (s: FunctionState) => TrafficTable): Promise<TrafficTable> {
+  /** Applies a traffic change computed from the current state (by hand: a progressing rollout it moves pauses). */
+  async changeTraffic(name: string, change: (s: FunctionState) => TrafficTable, by: string): Promise<TrafficTable> {
     let missing = false;
     const next = await this.catalog.update(name, (cur) => {
       if (!cur) {
         missing = true;
         return undefined;
       }
-      return { ...cur, traffic: change(cur) };
+      return pausedByChange(cur, { ...cur, traffic: change(cur) }, by, Date.now());
     });
     if (missing || !next) throw new FunctionNotFoundError(name);
     this.opts.onChange?.(name, next);
@@ -158,16 +173,16 @@ export class Registry {
   }
 
   setWeights(name: string, routes: { version: string; weight: number }[], by: string) {
-    return this.changeTraffic(name, (s) => setWeights(s, routes, by));
+    return this.changeTraffic(name, (s) => setWeights(s, routes, by), by);
   }
   setShadow(name: string, shadow: { version: string; percent: number } | null, by: string) {
-    return this.changeTraffic(name, (s) => setShadow(s, shadow, by));
+    return this.changeTraffic(name, (s) => setShadow(s, shadow, by), by);
   }
   promote(name: string, version: string, by: string) {
-    return this.changeTraffic(name, (s) => promote(s, version, by));
+    return this.changeTraffic(name, (s) => promote(s, version, by), by);
   }
   rollback(name: string, by: string) {
-    return this.changeTraffic(name, (s) => rollback(s, by));
+    return this.changeTraffic(name, (s) => rollback(s, by), by);
   }
 
   /**

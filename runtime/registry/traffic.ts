@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PlatformError } from '../../queue/platform-error.ts';
 import type { FunctionState, TrafficTable } from '../../queue/cluster/index.ts';
+import type { RolloutOverrides } from '../rollouts/rollout-plan.ts';
 
 /** A traffic change that cannot apply (unknown version, weights not summing to 100…). */
 export class TrafficError extends PlatformError {
@@ -10,8 +11,12 @@ export class TrafficError extends PlatformError {
   }
 }
 
-/** How a freshly deployed version enters traffic. */
-export type DeployMode = { kind: 'promote' } | { kind: 'canary'; percent: number } | { kind: 'shadow'; percent: number } | { kind: 'none' };
+/**
+ * How a freshly deployed version enters traffic. `rollout` steps it in under analysis; with
+ * `ifDeclared` (a deploy that chose nothing) only when its manifest has a `rollout` section,
+ * else it is promoted.
+ */
+export type DeployMode = { kind: 'promote' } | { kind: 'canary'; percent: number } | { kind: 'shadow'; percent: number } | { kind: 'none' } | { kind: 'rollout'; overrides: RolloutOverrides; ifDeclared?: boolean };
 
 export const emptyTraffic = (by: string): TrafficTable => ({ stable: null, routes: [], shadow: null, history: [], updatedAt: Date.now(), updatedBy: by });
 
@@ -94,6 +99,8 @@ export function afterDeploy(s: FunctionState, version: string, mode: DeployMode,
     case 'shadow':
       if (!t.stable || t.stable === version) return promote(s, version, by);
       return setShadow(s, { version, percent: mode.percent }, by);
+    case 'rollout':
+      throw new Error('a rollout starts with startRollout, not afterDeploy');
   }
 }
 

@@ -6,3 +6,4 @@ export type { WebhookKey } from './webhook-keys.ts';
 export { CallbackGuard, CallbackRefusedError } from './callback-guard.ts';
 export type { CallbackGuardOptions, ResolveHost } from './callback-guard.ts';
 export { CallbackRules, canonicalAddress } from './callback-rules.ts';
+export { alertPoster } from './alert-poster.ts';

@@ -4,6 +4,8 @@ import { versionRunStats, type FunctionState, type TrafficTable, type VersionRec
 import { allowed, authorize, authorizeNamed } from '../../auth/index.ts';
 import { ArtifactNotFoundError, FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
+import { InvalidRolloutError, type RolloutOverrides } from '../../rollouts/index.ts';
+import { parseDuration } from '../../../functions/sdk/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
@@ -103,6 +105,29 @@ const artifactRoute = createRoute({
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** How the deploy's query says the version enters traffic: at most one of canary, shadow, promote=false, a rollout. */
+function deployMode(q: z.infer<typeof DeployQuery>): DeployMode {
+  const overrides: RolloutOverrides = {};
+  if (q.rolloutSteps) overrides.steps = q.rolloutSteps.split(',').map(Number);
+  if (q.rolloutInterval !== undefined) {
+    const ms = parseDuration(q.rolloutInterval);
+    if (ms === undefined) throw new InvalidRolloutError('rolloutInterval', `not a duration: ${JSON.stringify(q.rolloutInterval)} (use e.g. 30s, 5m)`);
+    overrides.interval = ms;
+  }
+  if (q.rolloutMinCalls !== undefined) overrides.minCalls = q.rolloutMinCalls;
+  if (q.shadowFirst !== undefined) overrides.shadowFirst = q.shadowFirst;
+  const rollout = q.rollout === 'true' || Object.keys(overrides).length > 0;
+  if (rollout && q.rollout === 'false') throw new ValidationError('rollout', 'rollout=false with rollout settings');
+  const chosen = [q.canary && 'canary', q.shadow && 'shadow', q.promote === 'false' && 'promote=false', rollout && 'a rollout'].filter(Boolean);
+  if (chosen.length > 1) throw new ValidationError(rollout ? 'rollout' : 'canary', `choose one of canary, shadow, promote=false, rollout (got ${chosen.join(' and ')})`);
+  if (rollout) return { kind: 'rollout', overrides };
+  if (q.canary) return { kind: 'canary', percent: q.canary };
+  if (q.shadow) return { kind: 'shadow', percent: q.shadow };
+  if (q.promote === 'false') return { kind: 'none' };
+  if (q.promote === 'true' || q.rollout === 'false') return { kind: 'promote' };
+  return { kind: 'rollout', overrides, ifDeclared: true };
+}
 const trafficView = (t: TrafficTable) => ({ ...t, updatedAt: iso(t.updatedAt) });
 
 function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunStats) {
@@ -185,7 +210,7 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     // A quick refusal before reading a large upload; the exact namespace is checked once known.
     if (!['admin', 'deployer'].some((r) => p.roles.includes(r))) authorize(p, 'function.deploy', { namespace: q.namespace ?? 'default' });
     const archive = await readBundle(c, deps.bundleLimit);
-    const mode: DeployMode = q.canary ? { kind: 'canary', percent: q.canary } : q.shadow ? { kind: 'shadow', percent: q.shadow } : q.promote === 'false' ? { kind: 'none' } : { kind: 'promote' };
+    const mode = deployMode(q);
     const declared = c.req.valid('header')['x-bundle-sha256'];
     const r = await deps.registry.deploy(archive, {
       mode,

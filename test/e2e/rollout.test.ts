@@ -1,0 +1,97 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../../runtime/webhooks/index.ts';
+import { bundleMaker, type TestBundle } from '../harness/bundles.ts';
+import { startReceiver, type HttpReceiver } from '../harness/http-receiver.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+
+const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
+
+/** Rollouts judged on 5 s windows of at least 20 calls of the new version. */
+const FAST = { rollout: true, rolloutInterval: '5s', rolloutMinCalls: 20 } as const;
+
+let redis: TestRedis;
+let p: TestPlatform;
+let rx: HttpReceiver;
+let make: (name: string, env?: Record<string, string>) => TestBundle;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  rx = await startReceiver('127.0.0.1');
+  p = await startPlatform(redis.url, { deploy: false, env: { AUTOGLM_ALERT_URL: `${rx.origin}/alerts` } });
+  make = await bundleMaker(GRADED);
+}, 120_000);
+afterAll(async () => {
+  await p?.stop();
+  await rx?.close();
+  await redis?.stop();
+});
+
+/** Calls `fn` synchronously, `concurrency` at a time, until `until` resolves; returns the statuses seen. */
+async function load<T>(fn: string, until: Promise<T>, concurrency = 6): Promise<T> {
+  let done = false;
+  const result = until.finally(() => (done = true));
+  const caller = async () => {
+    while (!done) await p.call('POST', `/v1/functions/${fn}/invoke`, { input: {} }).catch(() => undefined);
+  };
+  const callers = Array.from({ length: concurrency }, caller);
+  const r = await result;
+  await Promise.all(callers);
+  return r;
+}
+
+type Rollout = { state: string; weight: number; reason: string | null; applied: { kind: string; weight: number }[]; windows: { verdict: string; gates: { gate: string; ok: boolean | null }[] }[] };
+const status = async (fn: string) => (await p.call('GET', `/v1/functions/${fn}/rollout`)).json as Rollout;
+const ended = (fn: string) => eventually(async () => {
+  const r = await status(fn);
+  return ['promoted', 'rolled-back', 'aborted', 'paused'].includes(r.state) && r;
+}, `the rollout of ${fn} to end`, 180_000);
+
+/** Deploys the stable version, then starts rolling out a version with `env`. */
+async function rollOut(fn: string, env: Record<string, string>) {
+  const stable = make(fn, { DELAY_MS: '20', FAIL_PERCENT: '0' });
+  expect((await p.api.deploy(stable.archive, stable.hash)).status).toBe(201);
+  const next = make(fn, env);
+  const d = await p.api.deploy(next.archive, next.hash, FAST);
+  expect(d.status).toBe(201);
+  expect(d.body.rollout).toMatchObject({ state: 'progressing', step: 0, steps: [10, 25, 50, 100] });
+  return { stable: (await p.call('GET', `/v1/functions/${fn}`)).json.stable as string, version: d.body.version as string, before: d.body };
+}
+
+describe('metric-gated rollouts', () => {
+  it('a version failing 20% of its calls is rolled back before 50%, naming successRate; stable serves 100% after, and the alert is signed', async () => {
+    const { stable, version } = await rollOut('graded-bad', { DELAY_MS: '20', FAIL_PERCENT: '20' });
+    const r = await load('graded-bad', ended('graded-bad'));
+    expect(r.state).toBe('rolled-back');
+    expect(Math.max(...r.applied.map((a) => a.weight))).toBeLessThan(50);
+    expect(r.reason).toMatch(/successRate/);
+    expect(r.windows.filter((w) => w.verdict === 'failed').at(-1)!.gates.find((g) => g.gate === 'successRate')!.ok).toBe(false);
+    const fn = (await p.call('GET', '/v1/functions/graded-bad')).json;
+    expect(fn.traffic.routes).toEqual([{ version: stable, weight: 100 }]);
+    expect(fn.stable).toBe(stable);
+    const alert = await eventually(() => rx.received.find((m) => m.body.includes('"rolled-back"') && m.body.includes(version)), 'the rolled-back alert');
+    const key = (await p.call('GET', '/v1/webhook-keys?namespace=default')).json.keys[0].key as string;
+    expect(verifyWebhook(key, alert.headers as Record<string, string>, alert.body)).toBe(true);
+    expect(JSON.parse(alert.body)).toMatchObject({ type: 'autoglm.rollout', event: 'rolled-back', function: 'graded-bad', version, stable, weight: 0 });
+    const audit = (await p.call('GET', '/v1/audit?action=rollout.rolled-back')).json;
+    expect(JSON.stringify(audit)).toContain(version);
+  }, 240_000);
+
+  it('a version as good as stable reaches 100% on its own through every planned step', async () => {
+    const { version } = await rollOut('graded-good', { DELAY_MS: '20', FAIL_PERCENT: '0', BUILD: '2' });
+    const r = await load('graded-good', ended('graded-good'));
+    expect(r.state).toBe('promoted');
+    expect(r.applied.map((a) => a.weight)).toEqual([10, 25, 50, 100]);
+    const fn = (await p.call('GET', '/v1/functions/graded-good')).json;
+    expect(fn.stable).toBe(version);
+    expect(fn.traffic.routes).toEqual([{ version, weight: 100 }]);
+  }, 240_000);
+
+  it('a version 3× slower fails on p95Ratio', async () => {
+    await rollOut('graded-slow', { DELAY_MS: '60', FAIL_PERCENT: '0' });
+    const r = await load('graded-slow', ended('graded-slow'));
+    expect(r.state).toBe('rolled-back');
+    expect(r.reason).toMatch(/p95Ratio/);
+  }, 240_000);
+});
