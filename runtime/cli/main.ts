@@ -15,6 +15,7 @@ import { registerJobCommands } from './commands/job-commands.ts';
 import { registerLogCommands } from './commands/log-commands.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerPoolCommands } from './commands/pool-commands.ts';
+import { registerRolloutCommands } from './commands/rollout-commands.ts';
 import { registerSecretCommands } from './commands/secret-commands.ts';
 import { registerTokenCommands } from './commands/token-commands.ts';
 import { registerTrafficCommands } from './commands/traffic-commands.ts';
@@ -34,6 +35,7 @@ const ctx = () => (context ??= createContext(env, Boolean(program.opts().json)))
 registerDeployCommands(program, ctx);
 registerFunctionCommands(program, ctx);
 registerTrafficCommands(program, ctx);
+registerRolloutCommands(program, ctx);
 registerJobCommands(program, ctx);
 registerLogCommands(program, ctx);
 registerDriftCommands(program, ctx);

@@ -7,6 +7,7 @@ import { shapeText } from '../../../functions/sdk/tf/tensor-spec.ts';
 import { BuildError, buildBundle, type BuiltBundle } from '../../bundles/build-bundle.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
+import type { DeployQuery } from '../../client/api-client.ts';
 import { table, trafficLine } from '../output.ts';
 import { formatBytes, progressBar } from '../progress.ts';
 import { initFunction } from './init.ts';
@@ -52,10 +53,44 @@ async function bundleFrom(path: string, typecheck: boolean, env: Record<string, 
   return { archive: b.archive, hash: b.hash, name: b.manifest.name, version: b.version };
 }
 
-/** The deploy's query from its options: at most one of --canary, --shadow, --no-promote. */
-function deployQuery(o: { canary?: string; shadow?: string; promote: boolean; namespace?: string }) {
-  if ([o.canary, o.shadow, o.promote ? undefined : 'x'].filter(Boolean).length > 1) throw new CliError('choose one of --canary, --shadow, --no-promote', EXIT.usage);
-  return { ...(o.canary ? { canary: percent(o.canary, 'canary', 1, 99) } : {}), ...(o.shadow ? { shadow: percent(o.shadow, 'shadow', 1, 100) } : {}), ...(o.promote ? {} : { promote: false }), ...(o.namespace ? { namespace: o.namespace } : {}) };
+/** What `deploy` takes on the command line. */
+interface DeployOptions {
+  canary?: string;
+  shadow?: string;
+  promote: boolean;
+  namespace?: string;
+  rollout?: boolean;
+  rolloutSteps?: string;
+  rolloutInterval?: string;
+  rolloutMinCalls?: string;
+  shadowFirst?: string;
+}
+
+/** The rollout part of the deploy's query: `--rollout` or any rollout setting rolls out; `--no-rollout` promotes. */
+function rolloutQuery(o: DeployOptions): DeployQuery {
+  const q: DeployQuery = {};
+  if (o.rolloutSteps !== undefined) {
+    const steps = o.rolloutSteps.split(',').map((s) => Number(s.trim()));
+    if (!steps.every((w) => Number.isInteger(w) && w >= 1 && w <= 100)) throw new CliError('--rollout-steps takes whole percents 1–100 separated by commas, e.g. 5,50,100', EXIT.usage);
+    q.rolloutSteps = steps;
+  }
+  if (o.rolloutInterval !== undefined) q.rolloutInterval = o.rolloutInterval;
+  if (o.rolloutMinCalls !== undefined) {
+    const n = Number(o.rolloutMinCalls);
+    if (!Number.isInteger(n) || n < 1) throw new CliError('--rollout-min-calls takes a whole number from 1', EXIT.usage);
+    q.rolloutMinCalls = n;
+  }
+  if (o.shadowFirst !== undefined) q.shadowFirst = percent(o.shadowFirst, 'shadow-first', 1, 100);
+  if (o.rollout === false && Object.keys(q).length) throw new CliError('--no-rollout with rollout settings', EXIT.usage);
+  if (o.rollout !== undefined || Object.keys(q).length) q.rollout = o.rollout ?? true;
+  return q;
+}
+
+/** The deploy's query from its options: at most one of --canary, --shadow, --no-promote, a rollout. */
+function deployQuery(o: DeployOptions): DeployQuery {
+  const rollout = rolloutQuery(o);
+  if ([o.canary, o.shadow, o.promote ? undefined : 'x', rollout.rollout ? 'x' : undefined].filter(Boolean).length > 1) throw new CliError('choose one of --canary, --shadow, --no-promote, --rollout', EXIT.usage);
+  return { ...(o.canary ? { canary: percent(o.canary, 'canary', 1, 99) } : {}), ...(o.shadow ? { shadow: percent(o.shadow, 'shadow', 1, 100) } : {}), ...(o.promote ? {} : { promote: false }), ...(o.namespace ? { namespace: o.namespace } : {}), ...rollout };
 }
 
 /** init, build, deploy: from a function folder to a deployed version. */
@@ -98,10 +133,16 @@ export function registerDeployCommands(program: Command, ctx: Ctx): void {
     .option('--canary <percent>', 'send this percent of calls to the new version, the rest to the stable one')
     .option('--shadow <percent>', 'mirror this percent of calls to the new version (outputs recorded, not returned)')
     .option('--no-promote', 'record the version without giving it traffic')
+    .option('--rollout', "roll the version out under analysis: the manifest's `rollout` settings, or 10,25,50,100% in 1m windows (a manifest with `rollout` rolls out without this flag)")
+    .option('--no-rollout', "promote at once even if the manifest declares a rollout")
+    .option('--rollout-steps <percents>', 'rollout steps, e.g. 5,50,100 (implies --rollout)')
+    .option('--rollout-interval <duration>', "length of a rollout's analysis window, e.g. 30s (implies --rollout)")
+    .option('--rollout-min-calls <n>', "calls of the new version a window needs for a verdict (implies --rollout)")
+    .option('--shadow-first <percent>', 'a shadow step mirroring this percent of calls before the first canary step (implies --rollout)')
     .option('--no-typecheck', 'skip the TypeScript check')
     .option('-n, --namespace <namespace>', "namespace of a new function (default: 'default')")
     .option('--env <KEY=VALUE>', ENV_HELP, collectEnv, {})
-    .action(async (dir: string, o: { canary?: string; shadow?: string; promote: boolean; typecheck: boolean; namespace?: string; env: Record<string, string> }) => {
+    .action(async (dir: string, o: DeployOptions & { typecheck: boolean; env: Record<string, string> }) => {
       const c = ctx();
       const q = deployQuery(o);
       const b = await bundleFrom(dir, o.typecheck, o.env);
@@ -109,6 +150,7 @@ export function registerDeployCommands(program: Command, ctx: Ctx): void {
       const r = await c.api().deploy(b.archive, b.hash, q, (sent, total) => bar?.update(sent, total));
       bar?.done();
       const d = r.body;
-      c.out.print(d, () => `${d.created ? 'deployed' : 'already deployed'} ${d.name}@${d.version}${d.check ? ` (loaded on ${d.check.device} in ${d.check.loadMs} ms)` : ''}\ntraffic: ${trafficLine(d.traffic)}`);
+      const rolling = d.rollout ? `\nrolling out: steps ${d.rollout.steps.join(', ')}% in windows of ${d.rollout.intervalMs / 1000} s; follow it with: autoglm rollout status ${d.name}` : '';
+      c.out.print(d, () => `${d.created ? 'deployed' : 'already deployed'} ${d.name}@${d.version}${d.check ? ` (loaded on ${d.check.device} in ${d.check.loadMs} ms)` : ''}\ntraffic: ${trafficLine(d.traffic)}${rolling}`);
     });
 }
