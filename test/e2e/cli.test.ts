@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { CLI_BIN, runCli } from '../harness/cli-runner.ts';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
-const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
 const GRAPH_MODEL = fileURLToPath(new URL('../fixtures/models/graph-affine', import.meta.url));
 const CHATTY = fileURLToPath(new URL('../fixtures/functions/chatty', import.meta.url));
 const SETTINGS = fileURLToPath(new URL('../fixtures/functions/settings', import.meta.url));
@@ -29,28 +29,7 @@ afterAll(async () => {
 });
 
 /** Runs the real `autoglm` executable as a child process. */
-function cli(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH!, HOME: work, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken, AUTOGLM_CONFIG: join(work, 'config.json'), ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end(opts.stdin ?? '');
-    child.on('exit', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        /* not JSON */
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
-  });
-}
+const cli = (args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}) => runCli({ url: p.url, token: p.adminToken, home: work }, args, opts);
 
 const versionsServed = async (fn: string, n: number) => {
   const seen = new Set<string>();
@@ -329,7 +308,7 @@ describe('autoglm CLI against a running platform', () => {
     expect(lines[1]).toMatchObject({ level: expect.any(String), version: dep.json.version });
     expect((await cli(['logs', 'chatty', '-n', '0'])).code).toBe(2);
 
-    const follow = spawn(process.execPath, [BIN, 'logs', 'chatty', '-f', '-n', '1'], { env: { PATH: process.env.PATH!, HOME: work, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken } });
+    const follow = spawn(process.execPath, [CLI_BIN, 'logs', 'chatty', '-f', '-n', '1'], { env: { PATH: process.env.PATH!, HOME: work, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken } });
     let followed = '';
     follow.stdout.on('data', (d) => (followed += d));
     const wait = (ok: () => boolean) => eventually(ok, 'the followed lines');

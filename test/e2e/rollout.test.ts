@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../runtime/webhooks/index.ts';
+import { runCli } from '../harness/cli-runner.ts';
 import { bundleMaker, type TestBundle } from '../harness/bundles.ts';
 import { startReceiver, type HttpReceiver } from '../harness/http-receiver.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
@@ -87,6 +91,51 @@ describe('metric-gated rollouts', () => {
     expect(fn.stable).toBe(version);
     expect(fn.traffic.routes).toEqual([{ version, weight: 100 }]);
   }, 240_000);
+
+  it('people steer with the CLI: a manual traffic change pauses, resume re-applies the step, abort restores the traffic exactly; bad settings name the field', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'autoglm-rollout-cli-'));
+    const cli = (...args: string[]) => runCli({ url: p.url, token: p.adminToken, home }, args);
+    try {
+      const first = await cli('deploy', GRADED, '--no-typecheck', '--json');
+      expect(first.code).toBe(0);
+      const stable = first.json.version as string;
+      const before = (await p.call('GET', '/v1/functions/graded')).json.traffic;
+      // An hour-long window: nothing is judged while people act on the rollout.
+      const dep = await cli('deploy', GRADED, '--no-typecheck', '--env', 'BUILD=3', '--rollout-steps', '20,60', '--rollout-interval', '1h');
+      expect(dep.code).toBe(0);
+      expect(dep.stdout).toContain('rolling out: steps 20, 60, 100% in windows of 3600 s; follow it with: autoglm rollout status graded');
+      const version = (await p.call('GET', '/v1/functions/graded/rollout')).json.version as string;
+      const text = (await cli('rollout', 'status', 'graded')).stdout;
+      expect(text).toContain(`graded: PROGRESSING ${version} against stable ${stable}, at 20%`);
+      expect(text).toContain('steps: [20%] → 60% → 100% (promote)');
+
+      const moved = await p.call('PUT', '/v1/functions/graded/traffic', { routes: [{ version: stable, weight: 95 }, { version, weight: 5 }] });
+      expect(moved.status).toBe(200);
+      let st = (await cli('rollout', 'status', 'graded', '--json')).json;
+      expect(st).toMatchObject({ state: 'paused', reason: 'traffic changed by test-admin', weight: 5 });
+      st = (await cli('rollout', 'resume', 'graded', '--json')).json;
+      expect(st).toMatchObject({ state: 'progressing', weight: 20, reason: null });
+      expect((await cli('rollout', 'pause', 'graded', '--json')).json).toMatchObject({ state: 'paused', reason: 'paused by test-admin' });
+      st = (await cli('rollout', 'abort', 'graded', '--json')).json;
+      expect(st).toMatchObject({ state: 'aborted', weight: 0 });
+      const after = (await p.call('GET', '/v1/functions/graded')).json.traffic;
+      expect({ stable: after.stable, routes: after.routes, shadow: after.shadow }).toEqual({ stable: before.stable, routes: before.routes, shadow: before.shadow });
+      const again = await cli('rollout', 'resume', 'graded');
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toContain("cannot resume the rollout of 'graded': it is aborted");
+      const audit = JSON.stringify((await p.call('GET', '/v1/audit?function=graded')).json);
+      for (const action of ['rollout.resume', 'rollout.pause', 'rollout.abort']) expect(audit).toContain(action);
+
+      const bad = make('graded', { BUILD: '4' });
+      const refused = await p.api.deploy(bad.archive, bad.hash, { rollout: true, rolloutSteps: [50, 10] }).catch((e) => e);
+      expect(refused.status).toBe(400);
+      expect(refused.problem).toMatchObject({ code: 'INVALID_ROLLOUT', field: 'rolloutSteps' });
+      expect((await p.call('GET', '/v1/functions/graded/rollout')).json.version).toBe(version);
+      expect((await p.call('GET', '/v1/functions/nothing-here/rollout')).status).toBe(404);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a version 3× slower fails on p95Ratio', async () => {
     await rollOut('graded-slow', { DELAY_MS: '60', FAIL_PERCENT: '0' });
