@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../runtime/webhooks/index.ts';
 import { runCli } from '../harness/cli-runner.ts';
-import { bundleMaker, type TestBundle } from '../harness/bundles.ts';
+import { bundleMaker } from '../harness/bundles.ts';
 import { startReceiver, type HttpReceiver } from '../harness/http-receiver.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
@@ -18,7 +18,7 @@ const FAST = { rollout: true, rolloutInterval: '5s', rolloutMinCalls: 20 } as co
 let redis: TestRedis;
 let p: TestPlatform;
 let rx: HttpReceiver;
-let make: (name: string, env?: Record<string, string>) => TestBundle;
+let make: Awaited<ReturnType<typeof bundleMaker>>;
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -136,6 +136,22 @@ describe('metric-gated rollouts', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('a manifest that declares a rollout rolls out without flags; its shadow step fails a version whose answers disagree, before it serves any call', async () => {
+    const rollout = { shadowFirst: 50, steps: [50], interval: '5s', minCalls: 20 };
+    const stable = make('graded-shadow', { DELAY_MS: '5', FAIL_PERCENT: '0' }, { rollout });
+    expect((await p.api.deploy(stable.archive, stable.hash)).body.rollout).toBeUndefined();
+    const next = make('graded-shadow', { DELAY_MS: '5', FAIL_PERCENT: '0', ANSWER: 'b' }, { rollout });
+    const d = await p.api.deploy(next.archive, next.hash);
+    expect(d.body.rollout).toMatchObject({ state: 'progressing', step: 0, steps: [50, 100] });
+    expect(d.body.traffic.shadow).toEqual({ version: d.body.version, percent: 50 });
+    const r = await load('graded-shadow', ended('graded-shadow'));
+    expect(r.state).toBe('rolled-back');
+    expect(r.reason).toMatch(/shadowAgreement 0\.0% < 95\.0%/);
+    expect(r.applied.map((a) => a.kind)).toEqual(['shadow', 'rollback']);
+    const fn = (await p.call('GET', '/v1/functions/graded-shadow')).json;
+    expect(fn.traffic.shadow).toBeNull();
+  }, 240_000);
 
   it('a version 3× slower fails on p95Ratio', async () => {
     await rollOut('graded-slow', { DELAY_MS: '60', FAIL_PERCENT: '0' });
