@@ -32,6 +32,33 @@ export function catalogFamilies(states: readonly FunctionState[]): MetricFamily[
   return [
     gauge('autoglm_function_timeout_seconds', "A serving version's timeout (manifest `timeout`), seconds.", timeouts),
     gauge('autoglm_function_traffic_share', "Share of a function's calls routed to a version, 0 to 1 (a shadow's copies are not counted).", weights),
+    ...rolloutFamilies(states),
+  ];
+}
+
+const ROLLOUT_STATES = ['progressing', 'paused', 'promoted', 'rolled-back', 'aborted'] as const;
+
+/**
+ * Each function's latest rollout, from the catalogue copy: its state (one series per state, 1 for
+ * the one it is in, as kube-state-metrics shows phases), the step in force and the windows that
+ * failed, so an alert fires on a rollback or a rollout paused for want of calls.
+ */
+function rolloutFamilies(states: readonly FunctionState[]): MetricFamily[] {
+  const state: [Labels, number][] = [];
+  const step: [Labels, number][] = [];
+  const failed: [Labels, number][] = [];
+  for (const s of [...states].sort((a, b) => a.name.localeCompare(b.name))) {
+    const r = s.rollout;
+    if (!r) continue;
+    const labels = { function: s.name, namespace: s.namespace, version: r.version, stable: r.stable };
+    for (const st of ROLLOUT_STATES) state.push([{ ...labels, state: st }, r.state === st ? 1 : 0]);
+    step.push([labels, r.stage]);
+    failed.push([labels, r.failures]);
+  }
+  return [
+    gauge('autoglm_rollout_state', "A function's latest rollout: 1 for the state it is in (progressing, paused, promoted, rolled-back, aborted), 0 for the others.", state),
+    gauge('autoglm_rollout_step', 'Index of the rollout step in force (0: the first step; the last: promotion).', step),
+    gauge('autoglm_rollout_failed_windows', "Analysis windows of the rollout that failed a gate; `failureLimit` of them roll it back.", failed),
   ];
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../runtime/webhooks/index.ts';
 import { runCli } from '../harness/cli-runner.ts';
+import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { startReceiver, type HttpReceiver } from '../harness/http-receiver.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
@@ -80,6 +81,11 @@ describe('metric-gated rollouts', () => {
     expect(JSON.parse(alert.body)).toMatchObject({ type: 'autoglm.rollout', event: 'rolled-back', function: 'graded-bad', version, stable, weight: 0 });
     const audit = (await p.call('GET', '/v1/audit?action=rollout.rolled-back')).json;
     expect(JSON.stringify(audit)).toContain(version);
+    const metrics = parseExposition((await p.call('GET', '/metrics')).json as string);
+    const one = (name: string, labels: Record<string, string>) => findSamples(metrics, name, { function: 'graded-bad', namespace: 'default', version, stable, ...labels }).map((x) => x.value);
+    expect(one('autoglm_rollout_state', { state: 'rolled-back' })).toEqual([1]);
+    expect(one('autoglm_rollout_state', { state: 'progressing' })).toEqual([0]);
+    expect(one('autoglm_rollout_failed_windows', {})).toEqual([2]);
   }, 240_000);
 
   it('a version as good as stable reaches 100% on its own through every planned step', async () => {
