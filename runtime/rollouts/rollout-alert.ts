@@ -1,10 +1,10 @@
 import { alertPoster, type WebhookKeys } from '../webhooks/index.ts';
 import type { RolloutRecord, RolloutWindow } from '../../queue/cluster/index.ts';
 
-/** What a rollout alert says: a step taken, a window failed, or the rollout ended or paused. */
+/** What a rollout alert says: a window's verdict (with its figures), a step taken, or the rollout ended, paused or resumed. */
 export interface RolloutAlert {
   type: 'autoglm.rollout';
-  event: 'step' | 'window-failed' | 'promoted' | 'rolled-back' | 'paused' | 'aborted' | 'resumed';
+  event: 'verdict' | 'step' | 'promoted' | 'rolled-back' | 'paused' | 'aborted' | 'resumed';
   function: string;
   namespace: string;
   version: string;

@@ -122,19 +122,18 @@ export class RolloutDriver {
     return { window, ...(mark ? { mark } : {}) };
   }
 
-  /** Audits the window's verdict and what it changed, and alerts on steps and endings. */
+  /** Audits the window's verdict and what it changed, and alerts on each: the verdict, a step, an ending or a pause. */
   private announce(s: FunctionState, before: RolloutRecord, w: RolloutWindow, now: number): void {
     const r = s.rollout!;
     const base = { actor: 'system', function: s.name, namespace: s.namespace, version: r.version } as const;
     const figures = { stage: w.stage, verdict: w.verdict, calls: w.calls, failed: w.failed, stableCalls: w.stableCalls, reason: w.reason };
     this.opts.audit?.({ ...base, action: 'rollout.verdict', outcome: 'ok', detail: figures });
-    const events: RolloutAlert['event'][] = [];
+    const events: RolloutAlert['event'][] = ['verdict'];
     if (r.stage !== before.stage && r.state === 'progressing') events.push('step');
     if (r.state !== before.state) events.push(r.state === 'promoted' ? 'promoted' : r.state === 'rolled-back' ? 'rolled-back' : 'paused');
-    if (w.verdict === 'failed' && r.state === 'progressing') events.push('window-failed');
     for (const event of events) {
       const weight = s.traffic.routes.find((x) => x.version === r.version)?.weight ?? 0;
-      if (event !== 'window-failed') this.opts.audit?.({ ...base, action: `rollout.${event}`, outcome: 'ok', detail: { stage: r.stage, weight, stable: r.stable, reason: r.reason ?? w.reason } });
+      if (event !== 'verdict') this.opts.audit?.({ ...base, action: `rollout.${event}`, outcome: 'ok', detail: { stage: r.stage, weight, stable: r.stable, reason: r.reason ?? w.reason } });
       this.alert({ type: 'autoglm.rollout', event, function: s.name, namespace: s.namespace, version: r.version, stable: r.stable, state: r.state, stage: r.stage, weight, window: w, reason: r.reason ?? w.reason, at: new Date(now).toISOString() });
     }
   }

@@ -75,10 +75,13 @@ describe('metric-gated rollouts', () => {
     const fn = (await p.call('GET', '/v1/functions/graded-bad')).json;
     expect(fn.traffic.routes).toEqual([{ version: stable, weight: 100 }]);
     expect(fn.stable).toBe(stable);
-    const alert = await eventually(() => rx.received.find((m) => m.body.includes('"rolled-back"') && m.body.includes(version)), 'the rolled-back alert');
+    const alert = await eventually(() => rx.received.find((m) => JSON.parse(m.body).event === 'rolled-back' && JSON.parse(m.body).version === version), 'the rolled-back alert');
     const key = (await p.call('GET', '/v1/webhook-keys?namespace=default')).json.keys[0].key as string;
     expect(verifyWebhook(key, alert.headers as Record<string, string>, alert.body)).toBe(true);
     expect(JSON.parse(alert.body)).toMatchObject({ type: 'autoglm.rollout', event: 'rolled-back', function: 'graded-bad', version, stable, weight: 0 });
+    const verdicts = () => rx.received.map((m) => JSON.parse(m.body)).filter((a) => a.function === 'graded-bad' && a.event === 'verdict' && a.window.verdict === 'failed');
+    await eventually(() => verdicts().length === 2, 'an alert for each failed window');
+    expect(verdicts()[0].window.gates.find((g: { gate: string }) => g.gate === 'successRate')).toMatchObject({ ok: false, limit: 0.99 });
     const audit = (await p.call('GET', '/v1/audit?action=rollout.rolled-back')).json;
     expect(JSON.stringify(audit)).toContain(version);
     const metrics = parseExposition((await p.call('GET', '/metrics')).json as string);
