@@ -101,6 +101,9 @@ export class Registry {
   /** The rest of {@link deploy}, once the name is the namespace's: checks, stores and records the version. */
   private async checkAndRecord(archive: Buffer, hash: string, bundle: OpenedBundle, namespace: string, existing: FunctionState | undefined, o: { mode: DeployMode; by: string }): Promise<DeployResult> {
     const name = bundle.manifest.name;
+    // Settings out of range are refused before a worker spends a load on the version.
+    const mode = o.mode;
+    const plan = mode.kind === 'rollout' && !(mode.ifDeclared && !bundle.manifest.rollout) ? rolloutPlan(bundle.manifest.rollout, mode.overrides) : undefined;
     const lacking = (await this.opts.missingSecrets?.(namespace, bundle.manifest.secrets)) ?? [];
     if (lacking.length) throw new SecretMissingError(namespace, lacking);
     const already = existing?.versions[bundle.version];
@@ -124,9 +127,6 @@ export class Registry {
       check = { worker: outcome.report.workerId, device: outcome.report.device, loadMs: outcome.report.loadMs };
     }
     const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by, ...(bundle.driftBaseline ? { driftBaseline: bundle.driftBaseline } : {}) };
-    const mode = o.mode;
-    const rolling = mode.kind === 'rollout' && !(mode.ifDeclared && !bundle.manifest.rollout);
-    const plan = rolling ? rolloutPlan(bundle.manifest.rollout, (mode as { overrides: object }).overrides) : undefined;
     // Shadow counters of this version left from an earlier shadow: a shadow step counts from here.
     const mark = plan?.shadowFirst ? await this.shadow.report(name, record.version) : undefined;
     const next = await this.catalog.update(name, (cur) => {
