@@ -80,4 +80,12 @@ export const keys = {
   loginCode: (p: string, codeHash: string) => `${p}:login:code:${codeHash}`,
   /** string: failed sign-in codes from one peer address (INCR) · router (console login) · router · 10 min from the first */
   loginFailures: (p: string, address: string) => `${p}:login:failures:${address}`,
+  /** string: one job's (or item's) feedback record, JSON: version, score, who, when in the clear; the job's input and output and the feedback itself sealed with its namespace's key (Lua, feedback-store) · router · router (export) · `AUTOGLM_FEEDBACK_TTL` */
+  feedback: (p: string, fn: string, jobId: string) => `${p}:feedback:${fn}:rec:${jobId}`,
+  /** sorted set of a function's job ids with feedback, by when it was given (ms); `version` set: of one version · router · router (export) · pruned by score after `AUTOGLM_FEEDBACK_TTL` */
+  feedbackIndex: (p: string, fn: string, version?: string) => (version === undefined ? `${p}:feedback:${fn}:index` : `${p}:feedback:${fn}:index:${version}`),
+  /** hash `<version>:n` (records) and `<version>:s` (sum of their scores) of a function's feedback so far; a replaced record counts once · router · router (describe, metrics, rollouts) · `AUTOGLM_FEEDBACK_TTL` after the last feedback */
+  feedbackTotals: (p: string, fn: string) => `${p}:feedback:${fn}:totals`,
+  /** hash `<version>:n` and `<version>:s` of the feedback that arrived in one minute (epoch min), moved when a record is replaced (the script appends the minute to the name given for `''`) · router · router (rollouts: `windowScores`) · 49 h */
+  feedbackMinute: (p: string, fn: string, minute: number | '') => `${p}:feedback:${fn}:m:${minute}`,
 } as const;

@@ -23,6 +23,7 @@ export type { ErrorRecord } from './errors.ts';
 export { ROLLOUT_DEFAULTS, SECRET_NAME, manifestSchema, parseManifest, rolloutSchema } from './manifest.ts';
 export type { Manifest, ManifestIssue, RolloutSettings } from './manifest.ts';
 export { parseDuration } from './duration.ts';
+export { parseJsonPointer, resolveJsonPointer } from './json-pointer.ts';
 export { createLogger } from './logger.ts';
 export type { LogLevel, Logger } from './logger.ts';
 export { EnvReader } from './env-reader.ts';

@@ -73,3 +73,22 @@ describe('parseDuration', () => {
     expect(parseDuration(Number.NaN)).toBeUndefined();
   });
 });
+
+describe('manifest feedback', () => {
+  it('takes a JSON Pointer into the output for labels', () => {
+    const r = parseManifest({ name: 'reply', feedback: { label: '/intent' } });
+    expect(r.ok && r.manifest.feedback).toEqual({ label: '/intent' });
+    expect(parseManifest({ name: 'reply', feedback: { label: '' } }).ok).toBe(true);
+  });
+
+  it('refuses a bad pointer at deploy, naming the field', () => {
+    for (const label of ['intent', '/a~2b', 3]) {
+      const r = parseManifest({ name: 'reply', feedback: { label } });
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.issues.map((i) => i.field)).toEqual(['feedback.label']);
+    }
+    const extra = parseManifest({ name: 'reply', feedback: { label: '/intent', other: 1 } });
+    expect(extra.ok).toBe(false);
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { parseJsonPointer } from './json-pointer.ts';
 
 const duration = z
   .union([z.string(), z.number()])
@@ -176,6 +177,21 @@ export const manifestSchema = z
      * (or canary, shadow) as their flags say.
      */
     rollout: rolloutSchema.optional(),
+    /**
+     * How feedback on outputs is scored (`POST /v1/jobs/{id}/feedback`). `label`: a JSON Pointer
+     * (RFC 6901) to the part of the output a label gives the right value of (`/intent`): a label
+     * agrees when it equals that part. Absent (or no `label`): a label is compared with the whole output.
+     */
+    feedback: z
+      .object({
+        label: z
+          .string()
+          .max(512)
+          .refine((p) => parseJsonPointer(p) !== undefined, 'must be a JSON Pointer (RFC 6901): empty, or "/" then members separated by "/" (e.g. /intent), with ~0 for ~ and ~1 for /')
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

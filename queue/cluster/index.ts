@@ -67,3 +67,6 @@ export type { DeclaredDevice, InferenceMode, IsolationLevel, PoolConfig } from '
 export { AuditHeadStore, type AuditHead } from './audit-heads.ts';
 // Sessions of the console's server-rendered board (routers only)
 export { ConsoleSessions, type ConsoleSession } from './console-sessions.ts';
+// Feedback on outputs: records kept past their jobs, and each version's counts and score (routers only)
+export { FeedbackStore, decodeFeedbackCursor, encodeFeedbackCursor, type FeedbackCursor, type FeedbackFigures, type FeedbackRecord, type FeedbackStoreOptions } from './feedback-store.ts';
+export { feedbackScore, type Feedback } from './feedback-score.ts';
