@@ -71,6 +71,8 @@ export const PROBLEM_CODES = {
   TRACE_NOT_FOUND: e(404, 'Trace not found', "The job's trace is not kept (the store keeps the most recent `AUTOGLM_TRACE_KEEP` traces, failed ones for `AUTOGLM_TRACE_FAILED_TTL`; none with `AUTOGLM_TRACE_STORE=off`), or the job was cancelled before it ran."),
   JOB_NOT_CANCELLABLE: e(409, 'Job not cancellable', 'The job already started or ended, or the id is one item of a larger job.'),
   JOB_NOT_RETRYABLE: e(409, 'Job not retryable', 'Only a failed job (a dead letter) can be retried, and only as a whole job, not one of its items.'),
+  JOB_EXPIRED: e(410, 'Job expired', "The job existed but is gone: its id is well formed, names a deployed function, and was made longer ago than `AUTOGLM_RESULT_TTL`, the shortest time a finished job is kept (feedback comes too late; what was recorded before is kept)."),
+  JOB_NOT_FINISHED: e(409, 'Job not finished', 'The job has no output to judge yet (queued or running), or never will (cancelled); `jobStatus` says which.', true),
   JOB_CANCELLED: e(409, 'Job cancelled', 'The job was cancelled before it ran.'),
   JOB_FAILED: e(500, 'Job failed', 'The job failed and left no error record of its own.'),
   INPUT_MISSING: e(410, 'Input missing', "The job's stored input outlived its retention."),

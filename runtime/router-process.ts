@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { BoardQueues, CallbackConsumer, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -192,6 +192,7 @@ function appDeps(
     queueStats: new QueueStats(p.queues),
     traces: p.traces,
     driftCounts: new DriftCounts(producer, opts.config.prefix),
+    feedback: { store: new FeedbackStore(producer, config.prefix, p.cipher, { ttlMs: config.feedbackTtlMs }), resultTtlMs: config.resultTtlMs },
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     ...(ctx.rollouts ? { rollouts: ctx.rollouts } : {}),
     metricsPublic: config.metricsPublic,

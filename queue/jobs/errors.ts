@@ -25,6 +25,25 @@ export class JobNotFoundError extends PlatformError {
   }
 }
 
+/**
+ * A job that is gone but was made longer ago than the shortest retention (`AUTOGLM_RESULT_TTL`):
+ * it existed and expired, as far as the platform can tell from its id alone.
+ */
+export class JobExpiredError extends PlatformError {
+  override readonly name = 'JobExpiredError';
+  constructor(id: string) {
+    super('JOB_EXPIRED', `job '${id}' is no longer kept: it was made longer ago than finished jobs are kept (AUTOGLM_RESULT_TTL)`);
+  }
+}
+
+/** Feedback on a job that has no output (yet): queued, running or cancelled. */
+export class JobNotFinishedError extends PlatformError {
+  override readonly name = 'JobNotFinishedError';
+  constructor(id: string, status: string) {
+    super('JOB_NOT_FINISHED', `job '${id}' is ${status}: feedback is given on a job that ended (succeeded, or failed)`, { extra: { jobStatus: status } });
+  }
+}
+
 /** Cancelling a job that already started or ended. */
 export class JobNotCancellableError extends PlatformError {
   override readonly name = 'JobNotCancellableError';

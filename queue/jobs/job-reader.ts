@@ -192,6 +192,27 @@ export class JobReader {
     return { namespace: data.ns, owner: jobOwner(data, item?.index), ...(traceId ? { traceId } : {}) };
   }
 
+  /**
+   * The input of a job (or of item `<job id>.<index>`), opened; `{}` when it is no longer stored
+   * (a large input, kept apart, is dropped once its job succeeds) or the job is gone.
+   */
+  async inputOf(id: string): Promise<{ input?: unknown }> {
+    const item = splitItemId(id);
+    const jobId = item?.jobId ?? id;
+    const job = await this.find(jobId);
+    const sealed = (job?.data as JobData | undefined)?.input;
+    if (sealed === undefined) return {};
+    let apart: Buffer | undefined;
+    if (isSealedApart(sealed)) {
+      apart = (await this.redis.getBuffer(sealed.at)) ?? undefined;
+      if (!apart) return {};
+    }
+    const value = this.cipher.open(sealed, jobId, apart);
+    if (!item) return { input: value };
+    const one = Array.isArray(value) ? value[item.index] : undefined;
+    return one === undefined ? {} : { input: one };
+  }
+
   /** A result with its output opened. */
   openResult(id: string, r: InvocationResult): InvocationResult {
     return r && { ...r, output: this.cipher.open(r.output, id) };

@@ -201,3 +201,13 @@ describe('childEnv', () => {
     expect(r.config.childEnv).toEqual({ PATH: '/bin', HOME: '/home/a', CUDA_VISIBLE_DEVICES: '1', OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_HEADERS: 'k=v' });
   });
 });
+
+describe('AUTOGLM_FEEDBACK_TTL', () => {
+  it('keeps feedback 180 days by default, takes a duration, and refuses one below a minute', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, config: { feedbackTtlMs: 180 * 86_400_000 } });
+    expect(loadConfig({ AUTOGLM_FEEDBACK_TTL: '30d' })).toMatchObject({ ok: true, config: { feedbackTtlMs: 30 * 86_400_000 } });
+    const bad = loadConfig({ AUTOGLM_FEEDBACK_TTL: '5s' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.join('\n')).toContain('AUTOGLM_FEEDBACK_TTL');
+  });
+});

@@ -81,6 +81,8 @@ export interface Config {
   readonly resultTtlMs: number;
   /** `AUTOGLM_FAILED_TTL`, default 7d: how long failed jobs (dead letters) are kept (ms). */
   readonly failedTtlMs: number;
+  /** `AUTOGLM_FEEDBACK_TTL`, default 180d: how long feedback records (with the job's input and output) are kept (ms). */
+  readonly feedbackTtlMs: number;
   /** `AUTOGLM_JOB_LOCK`, default 30s: a worker's claim on a running job; a dead worker's job is retaken after it. */
   readonly jobLockMs: number;
   /** `AUTOGLM_STALLED_INTERVAL`, default 30s: how often dead workers' jobs are looked for. */
@@ -225,6 +227,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     groupWaitMs: r.int('AUTOGLM_GROUP_WAIT_MS', 1, 0, 1000),
     resultTtlMs: r.duration('AUTOGLM_RESULT_TTL', 86_400_000, 1000),
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
+    feedbackTtlMs: r.duration('AUTOGLM_FEEDBACK_TTL', 180 * 86_400_000, 60_000),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
     auditVerifyIntervalMs: r.duration('AUTOGLM_AUDIT_VERIFY_INTERVAL', 86_400_000),
     consoleSessionTtlMs: r.duration('AUTOGLM_CONSOLE_SESSION_TTL', 3_600_000, 10_000),

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
-import type { CallRollups, RolloutLeases, DriftCounts, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, TraceStore, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
+import type { CallRollups, RolloutLeases, DriftCounts, FeedbackStore, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, TraceStore, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
 import type { ConsoleOidc, Principal, TokenVerifier } from '../auth/index.ts';
@@ -82,6 +82,11 @@ export interface AppDeps {
   traces?: Pick<TraceStore, 'read'>;
   /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */
   queueStats?: QueueStats;
+  /**
+   * Feedback on outputs (`POST /v1/jobs/{id}/feedback`, the export, the figures in describe and
+   * `/metrics`), and `AUTOGLM_RESULT_TTL`, which tells an expired job (410) from one that never was [none: no feedback routes].
+   */
+  feedback?: { store: Pick<FeedbackStore, 'record' | 'page' | 'totals' | 'totalsOf'>; resultTtlMs: number };
   /** BullMQ's board at `/console/queues/` and its sessions [none: no board]. */
   queueBoard?: Pick<QueueBoardDeps, 'boardQueues' | 'sessions' | 'sessionTtlMs' | 'secureCookie'>;
   /** The console's one-time sign-in codes and the bound on failed ones [none: no `/v1/console/*` routes]. */

@@ -22,6 +22,7 @@ import { logRoutes } from './routes/log-routes.ts';
 import { driftRoutes } from './routes/drift-routes.ts';
 import { rolloutRoutes } from './routes/rollout-routes.ts';
 import { callRoutes } from './routes/call-routes.ts';
+import { feedbackRoutes } from './routes/feedback-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     ...(deps.auditLog ? { audit: () => deps.auditLog!.lastVerification } : {}),
     workers: deps.workers,
     ...(deps.queueStats ? { queues: deps.queueStats } : {}),
+    ...(deps.feedback ? { feedback: deps.feedback.store } : {}),
   });
 
   // First, so it times everything after it, and sees the final status of every answer.
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.driftCounts) app.route('/', driftRoutes({ functions: deps.functions, driftCounts: deps.driftCounts }));
   if (deps.rollouts) app.route('/', rolloutRoutes({ functions: deps.functions, ...deps.rollouts, get: (name) => deps.registry.get(name) }));
   if (deps.callRollups) app.route('/', callRoutes({ functions: deps.functions, rollups: deps.callRollups.rollups }));
+  if (deps.feedback) app.route('/', feedbackRoutes({ functions: deps.functions, jobs: deps.jobs, ...deps.feedback }));
   app.route('/', secretRoutes(deps));
   app.route('/', tokenRoutes(deps));
   if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));

@@ -232,6 +232,10 @@ export const VersionSummary = z
         description:
           'What the live workers report of running it since they started: items by outcome, handler calls (batches) and items per call, p50/p95 of a call\'s length and of an item\'s wait before its call (ms, estimated from histogram buckets). Absent when no live worker has run it.',
       }),
+    feedback: z
+      .object({ count: z.number().int(), score: z.number().nullable() })
+      .optional()
+      .openapi({ description: "Feedback on its outputs (`POST /v1/jobs/{id}/feedback`): records, and their mean score 0..1 (share correct, mean score, or label agreement; null with none). Absent when the router keeps no feedback." }),
   })
   .openapi('Version');
 

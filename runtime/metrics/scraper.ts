@@ -1,5 +1,6 @@
-import { withTimeout, type DriftCounts, type FunctionState, type WorkerState } from '../../queue/cluster/index.ts';
+import { withTimeout, type DriftCounts, type FeedbackStore, type FunctionState, type WorkerState } from '../../queue/cluster/index.ts';
 import { driftFamilies } from './drift-metrics.ts';
+import { feedbackFamilies } from './feedback-metrics.ts';
 import { type QueueCounts } from '../../queue/jobs/index.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
@@ -19,6 +20,8 @@ export interface ScraperOptions {
   workers: { live(): Promise<WorkerState[]> };
   /** Live inputs' drift counts; with `catalog`, PSI per feature of each serving version that watches drift. */
   drift?: Pick<DriftCounts, 'window'>;
+  /** Feedback on outputs; absent: no feedback series. */
+  feedback?: Pick<FeedbackStore, 'totalsOf'>;
   /** The router's copy of the catalogue; absent: no per-version series. */
   catalog?: () => readonly FunctionState[];
   /** The audit log's last verification (`AuditLog.lastVerification`); absent: no audit series. */
@@ -42,10 +45,11 @@ export class Scraper {
 
   /** The whole answer, in the text exposition format. */
   async scrape(): Promise<string> {
-    const { queues, workers, functionNames, drift, catalog } = this.opts;
+    const { queues, workers, functionNames, drift, catalog, feedback } = this.opts;
     const parts: [collector: string, read: () => Promise<MetricFamily[]>][] = [['workers', () => workers.live().then(workerFamilies)]];
     if (queues) parts.push(['queues', () => queues.counts(functionNames()).then(queueFamilies)]);
     if (drift && catalog) parts.push(['drift', () => driftFamilies(catalog(), drift)]);
+    if (feedback) parts.push(['feedback', () => feedbackFamilies(functionNames(), feedback)]);
     const settled = await Promise.allSettled(parts.map(([, read]) => withTimeout(read(), this.timeoutMs)));
     const fromRedis = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
     const success = gauge(

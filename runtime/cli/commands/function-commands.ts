@@ -16,12 +16,14 @@ function describeText(f: any): string {
     `secrets: ${f.versions.find((v: any) => v.version === f.stable)?.secrets?.join(', ') || '-'}`,
     '',
     table(
-      ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH', 'RAN', 'FAILED', 'MEAN BATCH', 'P95 WAIT', 'P95 CALL'],
+      ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'BY', 'SIZE', 'TIMEOUT', 'BATCH', 'RAN', 'FAILED', 'MEAN BATCH', 'P95 WAIT', 'P95 CALL', 'FEEDBACK', 'SCORE'],
       f.versions.map((v: any) => {
         // What the live workers ran of it: what to tune `batching` by.
         const r = v.running;
         const ms = (x: number | undefined) => (x === undefined ? undefined : `${x}ms`);
-        return [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.createdBy, formatBytes(v.size), `${v.timeoutMs}ms`, v.batching.maxSize, r?.ok, r?.failed, r?.meanBatchSize, ms(r?.queueP95Ms), ms(r?.runP95Ms)];
+        // Feedback on its outputs: records, and their mean score as a percentage (share correct, mean score, label agreement).
+        const fb = v.feedback;
+        return [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.createdBy, formatBytes(v.size), `${v.timeoutMs}ms`, v.batching.maxSize, r?.ok, r?.failed, r?.meanBatchSize, ms(r?.queueP95Ms), ms(r?.runP95Ms), fb?.count, fb?.score == null ? undefined : `${Math.round(fb.score * 1000) / 10}%`];
       }),
     ),
   ].join('\n');

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { versionRunStats, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/cluster/index.ts';
+import { versionRunStats, type FeedbackFigures, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/cluster/index.ts';
 import { allowed, authorize, authorizeNamed } from '../../auth/index.ts';
 import { ArtifactNotFoundError, FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
@@ -130,7 +130,7 @@ function deployMode(q: z.infer<typeof DeployQuery>): DeployMode {
 }
 const trafficView = (t: TrafficTable) => ({ ...t, updatedAt: iso(t.updatedAt) });
 
-function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunStats) {
+function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunStats, feedback?: FeedbackFigures) {
   const m = v.manifest;
   return {
     version: v.version,
@@ -148,6 +148,7 @@ function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunSta
     traffic: s.traffic.routes.find((r) => r.version === v.version)?.weight ?? 0,
     shadow: s.traffic.shadow?.version === v.version ? s.traffic.shadow.percent : 0,
     ...(running ? { running } : {}),
+    ...(feedback ? { feedback } : {}),
   };
 }
 
@@ -168,10 +169,11 @@ function summary(s: FunctionState) {
 /** The versions, newest first, each with what the live workers report of running it. */
 async function versionsOf(deps: AppDeps, s: FunctionState) {
   // Without Redis the versions are still known; only their running figures are left out.
-  const stats = (await deps.workers.live().catch(() => [])).flatMap((w) => w.functionStats ?? []).filter((f) => f.function === s.name);
+  const [live, feedback] = await Promise.all([deps.workers.live().catch(() => []), deps.feedback?.store.totals(s.name).catch(() => undefined)]);
+  const stats = live.flatMap((w) => w.functionStats ?? []).filter((f) => f.function === s.name);
   return Object.values(s.versions)
     .sort((a, b) => b.createdAt - a.createdAt)
-    .map((v) => versionView(s, v, versionRunStats(stats.filter((f) => f.version === v.version))));
+    .map((v) => versionView(s, v, versionRunStats(stats.filter((f) => f.version === v.version)), feedback && (feedback.get(v.version) ?? { count: 0, score: null })));
 }
 
 const BUNDLE_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream']);

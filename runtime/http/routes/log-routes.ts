@@ -1,10 +1,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { parseDuration } from '../../../functions/sdk/index.ts';
 import { authorizeNamed } from '../../auth/index.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
-import { ValidationError } from '../errors.ts';
 import { FunctionNameParam, problems } from '../schemas.ts';
+import { sinceMs } from '../since-time.ts';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -52,14 +51,6 @@ const logsRoute = createRoute({
   request: { params: FunctionNameParam, query: LogsQuery },
   responses: { 200: { description: 'Log lines', content: { 'application/json': { schema: LogPage } } }, ...problems(400, 401, 403, 404) },
 });
-
-/** `since` as epoch ms: a time, or a duration back from now. */
-function sinceMs(since: string): number {
-  const back = parseDuration(since);
-  const at = back !== undefined ? Date.now() - back : Date.parse(since);
-  if (!Number.isFinite(at)) throw new ValidationError('since', 'must be an ISO 8601 time or a duration such as 10m');
-  return Math.max(0, at);
-}
 
 /**
  * A function's logs, for those who may deploy or watch it (its lines can hold what its inputs
