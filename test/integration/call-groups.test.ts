@@ -149,6 +149,26 @@ describe('grouped synchronous calls', () => {
     expect(Object.fromEntries(group.json.items.map((it: { id: string; submittedBy: string }) => [it.id, it.submittedBy]))).toMatchObject({ [aliceItem]: 'alice', [bobItem]: 'bob' });
   });
 
+  it('takes feedback on a grouped call by its own id, from its caller, on that call\'s own input and output', async () => {
+    const [alice, bob] = await Promise.all([p.token(['invoker'], 'alice'), p.token(['invoker'], 'bob')]);
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    const calls = await burst([0, 1, 2, 3].map((i) => ({ message: `judged ${i}` })), (i) => bearer(i % 2 === 0 ? alice : bob));
+    const ids = calls.map((r) => r.json.id as string);
+    const mixed = ids.map(jobOf).find((j, i) => ids.some((other, k) => k % 2 !== i % 2 && jobOf(other) === j));
+    expect(mixed).toBeDefined();
+    const aliceItem = ids.find((id, i) => i % 2 === 0 && jobOf(id) === mixed)!;
+    const bobItem = ids.find((id, i) => i % 2 === 1 && jobOf(id) === mixed)!;
+    const judge = (id: string, t: string) => p.call('POST', `/v1/jobs/${id}/feedback`, { correct: false }, bearer(t));
+    expect((await judge(aliceItem, alice)).json).toMatchObject({ jobId: aliceItem, score: 0, by: 'alice' });
+    // Bob's call in the same job is not hers to judge, nor the job carrying both.
+    expect((await judge(bobItem, alice)).status).toBe(403);
+    expect((await judge(mixed!, alice)).status).toBe(403);
+    const exported = await p.call('GET', '/v1/functions/echo/feedback');
+    const rows = (typeof exported.json === 'string' ? exported.json : `${JSON.stringify(exported.json)}\n`).trim().split('\n').map((l) => JSON.parse(l));
+    const index = ids.indexOf(aliceItem);
+    expect(rows.find((r) => r.jobId === aliceItem)).toMatchObject({ input: { message: `judged ${index}` }, output: { echo: { message: `judged ${index}` } }, feedback: { correct: false }, by: 'alice' });
+  });
+
   it('fails a bad call alone: the others in its group succeed', async () => {
     const calls = await burst([{ message: 'ok 1' }, { fail: 'fatal' }, { message: 'ok 2' }]);
     expect(calls.map((r) => r.status)).toEqual([200, 500, 200]);

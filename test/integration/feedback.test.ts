@@ -134,6 +134,11 @@ describe('feedback on outputs', () => {
     expect(audit.map((a) => a.detail?.replaced).sort()).toEqual([false, true]);
     expect(audit.every((a) => a.jobId === `${job}.1` && a.function === 'labelled')).toBe(true);
 
+    // The CLI wants exactly one judgement, before it asks anything.
+    const two = await cli(p, ['feedback', `${job}.0`, '--correct', '--wrong']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('exactly one of --correct, --wrong');
+
     // A failed call: its output is its error.
     const failed = await p.call('POST', '/v1/functions/labelled/invoke', { input: { fail: true } });
     expect(failed.status).toBe(500);

@@ -180,8 +180,10 @@ export function feedbackRoutes(deps: FeedbackDeps): OpenAPIHono<AppEnv> {
     const page = await deps.store.page(name, { sinceMs: q.since === undefined ? 0 : sinceMs(q.since), limit: q.limit, ...(q.version ? { version: q.version } : {}), ...(after ? { after } : {}) });
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson; charset=utf-8' };
     if (page.next) headers['x-next-cursor'] = encodeFeedbackCursor(page.next);
+    // Names are global: records left by an earlier function of this name in another namespace are not this one's.
+    const lines = page.items.filter((r) => r.namespace === s.namespace).map((r) => `${lineOf(r)}\n`);
     // The route's types take any `…json` media type for JSON, so a JSON Lines body needs the cast.
-    return c.body(page.items.map((r) => `${lineOf(r)}\n`).join(''), 200, headers) as never;
+    return c.body(lines.join(''), 200, headers) as never;
   });
 
   return app;
