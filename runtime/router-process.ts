@@ -135,7 +135,9 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
     onChange: (name, state) => functions.apply(name, state),
   });
   const traces = new TraceStore(producer, config.prefix, cipher, { keep: config.traceKeep, failedTtlMs: config.traceFailedTtlMs });
-  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, registry, traces };
+  // Feedback on outputs: the routes write it; describe, metrics and rollouts read its figures.
+  const feedback = new FeedbackStore(producer, config.prefix, cipher, { ttlMs: config.feedbackTtlMs });
+  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, registry, traces, feedback };
 }
 
 /** The router's parts, as {@link wireParts} builds them. */
@@ -192,7 +194,7 @@ function appDeps(
     queueStats: new QueueStats(p.queues),
     traces: p.traces,
     driftCounts: new DriftCounts(producer, opts.config.prefix),
-    feedback: { store: new FeedbackStore(producer, config.prefix, p.cipher, { ttlMs: config.feedbackTtlMs }), resultTtlMs: config.resultTtlMs },
+    feedback: { store: p.feedback, resultTtlMs: config.resultTtlMs },
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     ...(ctx.rollouts ? { rollouts: ctx.rollouts } : {}),
     metricsPublic: config.metricsPublic,
