@@ -301,6 +301,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     leases,
     calls: versionCalls,
     shadow: parts.shadowStats,
+    feedback: (fn, sinceMs, untilMs) => parts.feedback.windowScores(fn, sinceMs, untilMs),
     routerId,
     audit: appendAudit,
     ...(sendRolloutAlert ? { send: sendRolloutAlert } : {}),
