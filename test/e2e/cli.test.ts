@@ -166,7 +166,7 @@ describe('autoglm CLI against a running platform', () => {
     // What the workers ran of each version, for tuning batching: v1 has served calls.
     expect(d.json.versions.find((v: { version: string }) => v.version === v1).running.ok).toBeGreaterThan(0);
     const human = (await cli(['functions', 'describe', 'wordcount'])).stdout.split('\n');
-    expect(human.find((l) => l.startsWith('VERSION'))).toMatch(/RAN\s+FAILED\s+MEAN BATCH\s+P95 WAIT\s+P95 CALL$/);
+    expect(human.find((l) => l.startsWith('VERSION'))).toMatch(/RAN\s+FAILED\s+MEAN BATCH\s+P95 WAIT\s+P95 CALL\s+FEEDBACK\s+SCORE$/);
     const row = human.find((l) => l.startsWith(v1))!.split(/\s{2,}/);
     expect(Number(row[8])).toBeGreaterThan(0);
     const vs = await cli(['functions', 'versions', 'wordcount', '--json']);
