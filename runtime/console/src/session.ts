@@ -63,8 +63,10 @@ export function readClaims(token: string, paths: ClaimPaths = idpPaths()): Claim
 }
 
 /** Actions the console offers a control for, and the roles the API grants them to (runtime/auth/policy.ts). */
-const OFFERED: Record<'traffic' | 'invoke' | 'retry' | 'logs' | 'pool' | 'audit' | 'queues', readonly string[]> = {
+const OFFERED: Record<'traffic' | 'rollout' | 'invoke' | 'retry' | 'logs' | 'pool' | 'audit' | 'queues', readonly string[]> = {
   traffic: ['admin', 'deployer'],
+  // Pause, resume and abort need function.deploy, as the traffic does.
+  rollout: ['admin', 'deployer'],
   invoke: ['admin', 'invoker'],
   // Retrying submits the job again: who may invoke (an invoker only its own jobs; the API decides).
   retry: ['admin', 'invoker'],

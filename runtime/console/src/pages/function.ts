@@ -3,6 +3,7 @@ import { CallsPanel } from '../parts/calls-panel.ts';
 import { DriftPanel } from '../parts/drift-panel.ts';
 import { InvokePanel } from '../parts/invoke-panel.ts';
 import { LogsPanel } from '../parts/logs-panel.ts';
+import { RolloutPanel } from '../parts/rollout-panel.ts';
 import { ShadowPanel } from '../parts/shadow-panel.ts';
 import { pending } from '../parts/status.ts';
 import { TrafficPanel } from '../parts/traffic-panel.ts';
@@ -13,7 +14,8 @@ import { offers, type Claims } from '../session.ts';
 
 /**
  * One function: live charts of its last hour, its traffic (with canary, shadow, promote and
- * rollback for deployers), the shadow report, a way to invoke it, its versions, drift and logs.
+ * rollback for deployers), its rollout (with pause, resume and abort), the shadow report, a way to
+ * invoke it, its versions, drift and logs.
  */
 export function FunctionPage({ name, claims }: { name: string; claims: Claims }) {
   // Read again now and then (traffic another user changed, the workers' running figures) and after
@@ -28,6 +30,7 @@ export function FunctionPage({ name, claims }: { name: string; claims: Claims })
     <p>${f.description} · <a href=${`${href('jobs')}?function=${encodeURIComponent(f.name)}`}>its jobs</a></p>
     <${CallsPanel} name=${f.name} />
     <${TrafficPanel} fn=${f} canChange=${offers(claims, 'traffic')} onChanged=${fn.reload} />
+    <${RolloutPanel} name=${f.name} trafficAt=${f.traffic.updatedAt} canChange=${offers(claims, 'rollout')} onChanged=${fn.reload} />
     <${ShadowPanel} key=${f.traffic.shadow?.version ?? ''} name=${f.name} shadowing=${f.traffic.shadow !== null} candidate=${versions.find((v) => v !== f.stable)} />
     ${offers(claims, 'invoke') && html`<${InvokePanel} name=${f.name} />`}
     <${VersionsPanel} fn=${f} />
