@@ -249,6 +249,10 @@ export const FunctionSummary = z
     versionCount: z.number().int(),
     inputSchema: z.record(z.string(), z.unknown()),
     createdAt: z.string(),
+    rollout: z
+      .object({ state: z.string(), version: z.string(), stable: z.string(), step: z.number(), steps: z.number(), reason: z.string().nullable() })
+      .nullable()
+      .openapi({ description: 'the latest rollout, in brief (the whole of it: `GET /v1/functions/{name}/rollout`); null when it never rolled out' }),
   })
   .openapi('Function');
 

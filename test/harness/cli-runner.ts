@@ -15,12 +15,19 @@ export interface CliRun {
 
 /**
  * Runs the real `autoglm` executable as a child process against `target` (the platform's URL and
- * a token), with `home` as its home and config folder.
+ * a token), with `home` as its home and config folder (none: no saved configuration).
  */
-export function runCli(target: { url: string; token: string; home: string }, args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<CliRun> {
+export function runCli(target: { url: string; token: string; home?: string }, args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
-      env: { PATH: process.env.PATH!, HOME: target.home, AUTOGLM_URL: target.url, AUTOGLM_TOKEN: target.token, AUTOGLM_CONFIG: join(target.home, 'config.json'), ...opts.env },
+      env: {
+        PATH: process.env.PATH!,
+        ...(target.home ? { HOME: target.home } : {}),
+        AUTOGLM_URL: target.url,
+        AUTOGLM_TOKEN: target.token,
+        AUTOGLM_CONFIG: target.home ? join(target.home, 'config.json') : '/nonexistent/autoglm.json',
+        ...opts.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

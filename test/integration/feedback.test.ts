@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../harness/cli-runner.ts';
 import { eventually, type TestPlatform } from '../harness/platform.ts';
 import { functionSet, poolSuite } from './pool-helpers.ts';
 
@@ -11,20 +11,11 @@ import { functionSet, poolSuite } from './pool-helpers.ts';
  * why. `labelled` answers the intent its input names; its manifest points labels at `/intent`.
  */
 const suite = poolSuite('feedback');
-const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url));
 const ENV = { AUTOGLM_FUNCTIONS_DIR: functionSet('feedback'), AUTOGLM_RESULT_TTL: '20s', AUTOGLM_FAILED_TTL: '1h' };
 
 /** Runs the real `autoglm` executable against the platform. */
-function cli(p: TestPlatform, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken, AUTOGLM_CONFIG: '/nonexistent/autoglm.json' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** The real `autoglm` against `p`, with no saved configuration. */
+const cli = (p: TestPlatform, args: string[]) => runCli({ url: p.url, token: p.adminToken }, args);
 
 const feedback = (p: TestPlatform, id: string, body: unknown) => p.call('POST', `/v1/jobs/${id}/feedback`, body);
 

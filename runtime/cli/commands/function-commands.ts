@@ -12,6 +12,7 @@ function describeText(f: any): string {
     `stable:  ${f.stable ?? '-'}`,
     `traffic: ${trafficLine(f.traffic)}`,
     f.traffic.history.length ? `rollback to: ${f.traffic.history.at(-1)}` : 'rollback to: -',
+    `rollout: ${f.rollout ? `${f.rollout.state} ${f.rollout.version}, step ${f.rollout.step + 1} of ${f.rollout.steps}${f.rollout.reason ? ` (${f.rollout.reason})` : ''}` : '-'}`,
     // What the stable version reads (`autoglm secret ls` has the values' dates, never the values).
     `secrets: ${f.versions.find((v: any) => v.version === f.stable)?.secrets?.join(', ') || '-'}`,
     '',

@@ -13,7 +13,8 @@ type Window = { stage: number; from: string; to: string; calls: number; failed: 
 type Stage = { kind: string; weight?: number; percent?: number };
 
 const stageText = (s: Stage) => (s.kind === 'shadow' ? `shadow ${s.percent}%` : s.kind === 'canary' ? `${s.weight}%` : '100% (promote)');
-const gateText = (g: Gate | undefined) => (!g ? '-' : `${g.gate === 'p95Ratio' ? (g.value === null ? '-' : g.value.toFixed(2)) : pct(g.value)}${g.ok === false ? ' ✗' : ''}`);
+/** A gate's reading as the analysis words it: ratios and feedback drops as numbers, shares as percents. */
+const gateText = (g: Gate | undefined) => (!g ? '-' : `${g.value === null ? '-' : g.gate === 'p95Ratio' ? g.value.toFixed(2) : g.gate === 'feedbackDrop' ? g.value.toFixed(3) : pct(g.value)}${g.ok === false ? ' ✗' : ''}`);
 
 /** A rollout's status as text: where it is, the plan, and its windows' figures and verdicts. */
 export function rolloutText(b: any): string {

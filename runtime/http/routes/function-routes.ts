@@ -163,6 +163,7 @@ function summary(s: FunctionState) {
     versionCount: Object.keys(s.versions).length,
     inputSchema: head?.manifest.input ?? {},
     createdAt: iso(s.createdAt),
+    rollout: s.rollout ? { state: s.rollout.state, version: s.rollout.version, stable: s.rollout.stable, step: s.rollout.stage, steps: s.rollout.stages.length, reason: s.rollout.reason } : null,
   };
 }
 

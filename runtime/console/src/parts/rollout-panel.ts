@@ -38,10 +38,12 @@ const gateTd = (c: GateCell) => html`<td class=${c.failed ? 'gate-failed' : ''} 
  * figures and verdict (failing gates marked). Pause, resume and abort for a token that may
  * (`POST .../rollout/pause|resume|abort`, as `autoglm rollout` does). Read every 5 s while the
  * rollout can move, and again whenever the page sees the traffic change (`trafficAt`: a deploy
- * starting a rollout, a manual change pausing one); never after it ended.
+ * starting a rollout, a manual change pausing one); never after it ended, nor for a function
+ * whose record (`rolledOut`: `GET /v1/functions/{name}`'s `rollout`) says it never rolled out.
  */
-export function RolloutPanel({ name, trafficAt, canChange, onChanged }: { name: string; trafficAt: string | number; canChange: boolean; onChanged(): void }) {
-  const r = usePolled<Rollout>(`/v1/functions/${encodeURIComponent(name)}/rollout`, EVERY_MS, (data, error) => (data ? !isLive(data.state) : notFound(error)));
+export function RolloutPanel({ name, rolledOut, trafficAt, canChange, onChanged }: { name: string; rolledOut: boolean; trafficAt: string | number; canChange: boolean; onChanged(): void }) {
+  // The function's record says whether it ever rolled out: a function that never did is not asked (no 404 in the browser's log).
+  const r = usePolled<Rollout>(rolledOut ? `/v1/functions/${encodeURIComponent(name)}/rollout` : null, EVERY_MS, (data, error) => (data ? !isLive(data.state) : notFound(error)));
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState('');
   const seen = useRef(trafficAt);
@@ -51,7 +53,7 @@ export function RolloutPanel({ name, trafficAt, canChange, onChanged }: { name: 
     r.reload();
   }, [trafficAt]);
 
-  if (!r.data && notFound(r.error)) {
+  if (!rolledOut || (!r.data && notFound(r.error))) {
     return canChange ? html`<p class="muted rollout-hint">No rollout: deploy with <code>autoglm deploy --rollout</code> to step a new version through traffic, judged against stable.</p>` : null;
   }
   if (!r.data) return r.error ? html`<section class="panel rollout"><h2>Rollout</h2><p class="error" role="alert">${r.error.message}</p></section>` : null;
