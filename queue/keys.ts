@@ -66,6 +66,12 @@ export const keys = {
   rolloutLease: (p: string, fn: string) => `${p}:rollout:lease:${fn}`,
   /** integer: the fencing tokens of a function's rollout leases (INCR on every grant) · router · router · none */
   rolloutFence: (p: string, fn: string) => `${p}:rollout:fence:${fn}`,
+  /** hash collection name → its info ({version, files, bytes, documents, createdAt, updatedAt, updatedBy} JSON), one per namespace · router (`knowledge put`, `rm`) · router, workers · none */
+  knowledge: (p: string, ns: string) => `${p}:knowledge:${ns}`,
+  /** string: one version of a collection, its files sealed with the namespace's key · router · workers (load), router (`get`) · none while current; 1 h once replaced or removed */
+  knowledgeVersion: (p: string, ns: string, name: string, version: string) => `${p}:knowledge:${ns}:${name}:${version}`,
+  /** channel: {namespace, name, version} of a collection put or removed (version null) · router · workers (reload the versions that read it) · — */
+  knowledgeChannel: (p: string) => `${p}:knowledge:changed`,
   /** string: a session of BullMQ's board (`/console/queues/`), keyed by the sha256 of the cookie's value ({sub, roles, namespaces, issuer, expiresAt} JSON) · router (`POST /console/queues/session`) · routers (each board request; DELETE removes it) · the session's life (≤ its token's) */
   consoleSession: (p: string, idHash: string) => `${p}:console:session:${idHash}`,
   /** sorted set of recent trace ids by last write (ms); trimmed to the newest `AUTOGLM_TRACE_KEEP` (Lua, trace-store) · routers, workers · router (traces API) · trimmed by count */

@@ -30,3 +30,6 @@ export { EnvReader } from './env-reader.ts';
 export { Rng } from './rng.ts';
 export { buildBaseline } from './drift/index.ts';
 export type { DriftBaseline, FeatureBaseline } from './drift/index.ts';
+// Knowledge collections function code reads as `ctx.knowledge[name]` (manifest `knowledge`)
+export { KNOWLEDGE_EXTENSIONS, KnowledgeFormatError, documentsOf } from './knowledge/index.ts';
+export type { KnowledgeCollection, KnowledgeDocument, KnowledgeFile } from './knowledge/index.ts';

@@ -43,6 +43,9 @@ export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
 export { PayloadCipher, deriveNamespaceKey, isSealedApart, newKeyringSpec, parseKeyring, poolKeyringSpec } from './payload-cipher.ts';
 export type { Keyring, Sealed } from './payload-cipher.ts';
 export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, type SecretInfo } from './secret-store.ts';
+// Knowledge collections: documents functions ground on, sealed per namespace, updated without a deploy
+export { COLLECTION_NAME, KnowledgeInvalidError, KnowledgeMissingError, KnowledgeStore, collectionVersion } from './knowledge-store.ts';
+export type { CollectionInfo, KnowledgeChange, KnowledgeStoreOptions } from './knowledge-store.ts';
 
 // The console's one-time sign-in codes, and the bound on failed attempts
 export { LOGIN_CODE, LoginCodes, type IssuedLoginCode, type LoginCodesOptions } from './login-codes.ts';
