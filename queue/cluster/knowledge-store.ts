@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { documentsOf, type KnowledgeCollection, type KnowledgeFile } from '../../functions/sdk/knowledge/index.ts';
 import { PlatformError } from '../platform-error.ts';
 import { keys } from '../keys.ts';
+import { watchChannel } from './channel-watch.ts';
 import type { PayloadCipher, SealedInline } from './payload-cipher.ts';
 
 /** What anyone who may see a collection sees of it: never its text. */
@@ -179,26 +180,7 @@ export class KnowledgeStore {
    * (it may carry others). Returns a stop function.
    */
   async watch(subscriber: Redis, onChange: (c: KnowledgeChange) => void): Promise<() => Promise<void>> {
-    const channel = keys.knowledgeChannel(this.prefix);
-    const onMessage = (ch: string, msg: string) => {
-      if (ch !== channel) return;
-      const c = parseChange(msg);
-      if (c) onChange(c);
-    };
-    let connected = false;
-    const onReady = () => {
-      if (connected) onChange(undefined);
-      connected = true;
-    };
-    subscriber.on('message', onMessage);
-    subscriber.on('ready', onReady);
-    await subscriber.subscribe(channel);
-    connected = true;
-    return async () => {
-      subscriber.off('message', onMessage);
-      subscriber.off('ready', onReady);
-      await subscriber.unsubscribe(channel).catch(() => undefined);
-    };
+    return watchChannel(subscriber, keys.knowledgeChannel(this.prefix), parseChange, onChange);
   }
 }
 

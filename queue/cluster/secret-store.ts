@@ -3,6 +3,7 @@ import { SECRET_NAME } from '../../functions/sdk/index.ts';
 import { PlatformError } from '../platform-error.ts';
 import type { PayloadCipher, SealedInline } from './payload-cipher.ts';
 import { keys } from '../keys.ts';
+import { watchChannel } from './channel-watch.ts';
 
 /** Largest secret value, bytes of UTF-8 (a certificate chain or a service-account key fits). */
 export const SECRET_MAX_BYTES = 64 * 1024;
@@ -128,26 +129,7 @@ export class SecretStore {
    * (it may carry others). Returns a stop function.
    */
   async watch(subscriber: Redis, onChange: (c: SecretChange) => void): Promise<() => Promise<void>> {
-    const channel = keys.secretsChannel(this.prefix);
-    const onMessage = (ch: string, msg: string) => {
-      if (ch !== channel) return;
-      const c = parseChange(msg);
-      if (c) onChange(c);
-    };
-    let connected = false;
-    const onReady = () => {
-      if (connected) onChange(undefined);
-      connected = true;
-    };
-    subscriber.on('message', onMessage);
-    subscriber.on('ready', onReady);
-    await subscriber.subscribe(channel);
-    connected = true;
-    return async () => {
-      subscriber.off('message', onMessage);
-      subscriber.off('ready', onReady);
-      await subscriber.unsubscribe(channel).catch(() => undefined);
-    };
+    return watchChannel(subscriber, keys.secretsChannel(this.prefix), parseChange, onChange);
   }
 }
 
