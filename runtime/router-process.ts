@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { BoardQueues, CallbackConsumer, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -116,6 +116,8 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const workers = new WorkerRoster(producer, config.prefix);
   const pools = new PoolRoster(producer, config.prefix);
   const secrets = new SecretStore(producer, config.prefix, cipher);
+  // Knowledge collections: the routes put and read them; workers open them (sealed with the same keys).
+  const knowledge = new KnowledgeStore(producer, config.prefix, cipher, { maxBytes: config.knowledgeLimit });
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
     maxBundleBytes: config.bundleLimit,
@@ -137,7 +139,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const traces = new TraceStore(producer, config.prefix, cipher, { keep: config.traceKeep, failedTtlMs: config.traceFailedTtlMs });
   // Feedback on outputs: the routes write it; describe, metrics and rollouts read its figures.
   const feedback = new FeedbackStore(producer, config.prefix, cipher, { ttlMs: config.feedbackTtlMs });
-  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, registry, traces, feedback };
+  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, knowledge, registry, traces, feedback };
 }
 
 /** The router's parts, as {@link wireParts} builds them. */
@@ -183,6 +185,7 @@ function appDeps(
     shadowStats: p.shadowStats,
     logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, p.cipher, fn, q), clear: (fn) => clearFunctionLogs(producer, config.prefix, fn) },
     secrets: p.secrets,
+    knowledge: p.knowledge,
     webhookKeys: ctx.webhookKeys,
     callbackGuard: ctx.callbackGuard,
     limiter: p.limiter,

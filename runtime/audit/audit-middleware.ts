@@ -26,6 +26,8 @@ export interface RequestAudit {
   error?: unknown;
   /** A failure without an exception (outcome `error` with this code). */
   code?: string;
+  /** Small, non-payload facts (which collection, which version); see {@link AuditEvent.detail}. */
+  detail?: Record<string, unknown>;
 }
 
 /** Requests whose denial a route already recorded: {@link auditDenials} does not record them again. */
@@ -71,6 +73,7 @@ export function auditRequest(audit: AuditLog, c: Context, e: RequestAudit): Audi
     outcome: code ? 'error' : 'ok',
     ...(code ? { code } : {}),
     ...(e.started !== undefined ? { durationMs: Date.now() - e.started } : {}),
+    ...(e.detail ? { detail: e.detail } : {}),
   });
 }
 

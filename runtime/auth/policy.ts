@@ -8,6 +8,8 @@ export type Action =
   | 'function.logs'
   | 'secret.read'
   | 'secret.write'
+  | 'knowledge.read'
+  | 'knowledge.write'
   | 'invoke'
   | 'job.read'
   | 'job.cancel'
@@ -27,7 +29,9 @@ export type Action =
  * namespace at once, so a `viewer` reads them only with a token for all namespaces (`*`). A
  * function's logs (`function.logs`) can hold what its inputs held, from every caller: an
  * `invoker`, whose view stops at its own jobs, does not read them. Nobody reads a secret's value:
- * `secret.read` is its name and dates, `secret.write` sets or removes it. `webhook.key` reads the
+ * `secret.read` is its name and dates, `secret.write` sets or removes it. Knowledge collections (`knowledge.read`, `knowledge.write`)
+ * are the company's own text, there to shape what functions say: read and changed only by those who
+ * deploy in the namespace (and admins). `webhook.key` reads the
  * key a namespace's webhooks are signed with: whoever holds it can sign as the platform for that
  * namespace, so only those who deploy there (and admins) may. `queue.board` opens BullMQ's board,
  * which shows every namespace's queues at once: admins only. `console.link` trades the caller's
@@ -35,8 +39,8 @@ export type Action =
  * that has a console to see may (not `worker`, which pool nodes hold).
  */
 const GRANTS: Record<string, readonly Action[]> = {
-  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'invoke', 'job.read', 'job.cancel', 'job.retry', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key', 'queue.board', 'console.link'],
-  deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'job.read', 'artifact.read', 'webhook.key', 'console.link'],
+  admin: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'knowledge.read', 'knowledge.write', 'invoke', 'job.read', 'job.cancel', 'job.retry', 'audit.read', 'token.create', 'artifact.read', 'metrics.read', 'webhook.key', 'queue.board', 'console.link'],
+  deployer: ['function.read', 'function.deploy', 'function.logs', 'secret.read', 'secret.write', 'knowledge.read', 'knowledge.write', 'job.read', 'artifact.read', 'webhook.key', 'console.link'],
   invoker: ['function.read', 'invoke', 'job.read', 'job.cancel', 'job.retry', 'console.link'],
   viewer: ['function.read', 'function.logs', 'secret.read', 'job.read', 'metrics.read', 'console.link'],
   // Pool nodes without the router's disk download bundles with a `worker` token, and do nothing else.

@@ -211,3 +211,13 @@ describe('AUTOGLM_FEEDBACK_TTL', () => {
     expect(!bad.ok && bad.errors.join('\n')).toContain('AUTOGLM_FEEDBACK_TTL');
   });
 });
+
+describe('AUTOGLM_KNOWLEDGE_LIMIT', () => {
+  it('limits a knowledge collection to 16 MiB by default, takes a size, and refuses what is not one', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, config: { knowledgeLimit: 16 * 1024 ** 2 } });
+    expect(loadConfig({ AUTOGLM_KNOWLEDGE_LIMIT: '64MiB' })).toMatchObject({ ok: true, config: { knowledgeLimit: 64 * 1024 ** 2 } });
+    const bad = loadConfig({ AUTOGLM_KNOWLEDGE_LIMIT: 'lots' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.join('\n')).toContain('AUTOGLM_KNOWLEDGE_LIMIT');
+  });
+});

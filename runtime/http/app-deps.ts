@@ -13,6 +13,7 @@ import type { InputValidator } from './input-validator.ts';
 import type { CallRecorder } from '../metrics/index.ts';
 import type { RolloutControl } from '../rollouts/index.ts';
 import type { QueueBoardDeps } from './routes/queue-board-routes.ts';
+import type { KnowledgeRouteDeps } from './routes/knowledge-routes.ts';
 
 /** One audited action, as a route reports it; the router adds who, when and the request ids. */
 export type { AuditNote } from '../audit/index.ts';
@@ -54,6 +55,11 @@ export interface AppDeps {
   logs: { read(fn: string, q: LogQuery): Promise<LogPage>; clear(fn: string): Promise<void> };
   /** Secrets per namespace: set, listed and removed here, opened only by workers. */
   secrets: Pick<SecretStore, 'set' | 'remove' | 'info' | 'list'>;
+  /**
+   * Knowledge collections per namespace (`/v1/knowledge`): put, listed, read back and removed
+   * here, opened by workers; `maxBytes` is `AUTOGLM_KNOWLEDGE_LIMIT` [none: no knowledge routes].
+   */
+  knowledge?: KnowledgeRouteDeps['knowledge'];
   /** Checks a job's `callbackUrl` at submission (`AUTOGLM_CALLBACK_ALLOW`) [the default rules]. */
   callbackGuard?: CallbackGuard;
   /** Each namespace's webhook keys, read by receivers' owners through `/v1/webhook-keys` [none: no such route]. */

@@ -23,6 +23,7 @@ import { driftRoutes } from './routes/drift-routes.ts';
 import { rolloutRoutes } from './routes/rollout-routes.ts';
 import { callRoutes } from './routes/call-routes.ts';
 import { feedbackRoutes } from './routes/feedback-routes.ts';
+import { isKnowledgeUpload, knowledgeBodyLimit, knowledgeRoutes } from './routes/knowledge-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
@@ -61,14 +62,19 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   const jsonLimit = declaredLengthLimit(deps.bodyLimit);
   const json = jsonBody(deps.bodyLimit, deps.maxJsonDepth);
+  // Knowledge collections are JSON too, but up to AUTOGLM_KNOWLEDGE_LIMIT: read with a limit of their own.
+  const knowledgeLimit = deps.knowledge ? knowledgeBodyLimit(deps.knowledge.maxBytes) : deps.bodyLimit;
+  const knowledgeJsonLimit = declaredLengthLimit(knowledgeLimit);
+  const knowledgeJson = jsonBody(knowledgeLimit, deps.maxJsonDepth);
   // Bundle uploads (POST /v1/functions) are binary and have their own, larger limit.
   const isUpload = (method: string, path: string) => method === 'POST' && path === '/v1/functions';
-  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : jsonLimit(c, next)));
+  const isKnowledge = (method: string, path: string) => deps.knowledge !== undefined && isKnowledgeUpload(method, path);
+  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : isKnowledge(c.req.method, c.req.path) ? knowledgeJsonLimit(c, next) : jsonLimit(c, next)));
   if (deps.auditLog) app.use('/v1/*', auditDenials(deps.auditLog, deps.log));
   // The console's sign-in trades a one-time code for a token: the code is the credential there.
   app.use('/v1/*', bearerAuth(deps.verifier, { isPublic: isPublicConsoleRoute }));
   app.use('/v1/*', auditTrail(deps));
-  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : json(c, next)));
+  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : isKnowledge(c.req.method, c.req.path) ? knowledgeJson(c, next) : json(c, next)));
   if (!deps.metricsPublic) {
     if (deps.auditLog) app.use('/metrics', auditDenials(deps.auditLog, deps.log));
     app.use('/metrics', bearerAuth(deps.verifier));
@@ -87,6 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.callRollups) app.route('/', callRoutes({ functions: deps.functions, rollups: deps.callRollups.rollups }));
   if (deps.feedback) app.route('/', feedbackRoutes({ functions: deps.functions, jobs: deps.jobs, ...deps.feedback }));
   app.route('/', secretRoutes(deps));
+  if (deps.knowledge) app.route('/', knowledgeRoutes({ knowledge: deps.knowledge, auditLog: deps.auditLog }));
   app.route('/', tokenRoutes(deps));
   if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));

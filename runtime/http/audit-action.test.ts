@@ -4,7 +4,7 @@ import type { AppDeps } from './app-deps.ts';
 import { declaredAudit } from './audit-action.ts';
 
 /** Only what building the app touches: routes read the rest of their deps per request. */
-const deps = { bodyLimit: 1024, bundleLimit: 1024, auditLog: {}, log: {} } as unknown as AppDeps;
+const deps = { bodyLimit: 1024, bundleLimit: 1024, knowledge: { maxBytes: 1024 }, auditLog: {}, log: {} } as unknown as AppDeps;
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE']);
 
@@ -31,6 +31,8 @@ describe('audit declarations', () => {
       'POST /v1/functions/:name/rollback': [{ action: 'traffic.rollback', subject: 'function' }],
       'PUT /v1/secrets/:name': [{ action: 'secret.set' }],
       'DELETE /v1/secrets/:name': [{ action: 'secret.remove' }],
+      'PUT /v1/knowledge/:name': [{ action: 'knowledge.put' }],
+      'DELETE /v1/knowledge/:name': [{ action: 'knowledge.remove' }],
       'POST /v1/tokens': [{ action: 'token.create' }],
     });
   });

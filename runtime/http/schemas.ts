@@ -290,6 +290,10 @@ export const DeployResponse = z
   })
   .openapi('DeployResult');
 
+/** `?namespace=` of a route about something a namespace owns (a secret, a knowledge collection): `default` when not given. */
+export const namespaceQuery = (description: string) =>
+  z.object({ namespace: z.string().regex(NAME).default('default').openapi({ description: `${description} [default]` }) });
+
 /** Problem responses every authenticated route can give. */
 export const problems = (...statuses: number[]) =>
   Object.fromEntries(

@@ -6,7 +6,7 @@ import { authorize } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
-import { problems } from '../schemas.ts';
+import { namespaceQuery, problems } from '../schemas.ts';
 
 const SecretNameParam = z.object({
   name: z
@@ -15,13 +15,7 @@ const SecretNameParam = z.object({
     .openapi({ param: { name: 'name', in: 'path' }, example: 'crm-api-key' }),
 });
 
-const NamespaceQuery = z.object({
-  namespace: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,62}$/)
-    .default('default')
-    .openapi({ description: "The namespace the secret belongs to: its functions' namespace [default]." }),
-});
+const NamespaceQuery = namespaceQuery("The namespace the secret belongs to: its functions' namespace.");
 
 const SetBody = z
   .object({ value: z.string().min(1).openapi({ description: `The value, at most ${SECRET_MAX_BYTES / 1024} KiB of UTF-8. Never returned.` }) })
