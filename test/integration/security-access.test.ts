@@ -85,6 +85,10 @@ describe('role × route matrix (default namespace)', () => {
     ['GET', '/v1/jobs?function=echo&status=succeeded', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
     ['POST', '/v1/tokens', () => ({ sub: 'x', roles: ['viewer'] }), { admin: 201, deployer: 403, invoker: 403, viewer: 403, worker: 403 }],
     ['GET', '/v1/artifacts/HASH', () => undefined, { admin: 200, deployer: 200, invoker: 403, viewer: 403, worker: 200 }],
+    // Knowledge collections: only those who deploy. The admin creates it (201), the deployer puts the same files (200).
+    ['PUT', '/v1/knowledge/matrix', () => ({ files: [{ path: 'a.md', text: '# A' }] }), { admin: 201, deployer: 200, invoker: 403, viewer: 403, worker: 403 }],
+    ['GET', '/v1/knowledge', () => undefined, { admin: 200, deployer: 200, invoker: 403, viewer: 403, worker: 403 }],
+    ['GET', '/v1/knowledge/matrix/files', () => undefined, { admin: 200, deployer: 200, invoker: 403, viewer: 403, worker: 403 }],
   ];
 
   for (const [method, path, body, expected] of matrix) {
