@@ -32,6 +32,14 @@ export class SecretsUnavailableError extends PlatformError {
   }
 }
 
+/** A version lists knowledge collections and this host was given no way to open them (a wiring fault). Retryable: another worker may. */
+export class KnowledgeUnavailableError extends PlatformError {
+  override readonly name = 'KnowledgeUnavailableError';
+  constructor(key: string) {
+    super('KNOWLEDGE_UNAVAILABLE', `${key}: this worker has no knowledge source`);
+  }
+}
+
 /** The worker cannot fetch a version's bundle (it was given no bundle source). Retryable: another worker may. */
 export class SourceUnavailableError extends PlatformError {
   override readonly name = 'SourceUnavailableError';

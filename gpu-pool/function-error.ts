@@ -37,8 +37,8 @@ export function functionErrorRecord(err: unknown): ErrorRecord {
  * Codes the host running beside function code raises itself (`FunctionHost`: a bad batch, a
  * failed load, a version it lacks, a missing secret…), with the top-level extras they carry.
  */
-const HOST_CODES: ReadonlySet<string> = new Set(['BAD_BATCH_RESULT', 'FUNCTION_LOAD_FAILED', 'FUNCTION_NOT_FOUND', 'FUNCTION_SOURCE_UNAVAILABLE', 'MODEL_TOO_LARGE', 'SECRETS_UNAVAILABLE', 'SECRET_NOT_FOUND']);
-const HOST_EXTRAS: ReadonlySet<string> = new Set(['field', 'in', 'secrets', 'details']);
+const HOST_CODES: ReadonlySet<string> = new Set(['BAD_BATCH_RESULT', 'FUNCTION_LOAD_FAILED', 'FUNCTION_NOT_FOUND', 'FUNCTION_SOURCE_UNAVAILABLE', 'KNOWLEDGE_MISSING', 'KNOWLEDGE_UNAVAILABLE', 'MODEL_TOO_LARGE', 'SECRETS_UNAVAILABLE', 'SECRET_NOT_FOUND']);
+const HOST_EXTRAS: ReadonlySet<string> = new Set(['field', 'in', 'secrets', 'collections', 'details']);
 
 /**
  * An error record as the worker takes it from the other side of its hand-off (an inference

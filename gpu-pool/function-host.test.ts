@@ -180,6 +180,46 @@ describe('model cache in the host', () => {
   });
 });
 
+describe('knowledge in the host', () => {
+  it('gives load and handle the collections the manifest lists, frozen, names their versions in each result, and a reload reads the current ones', async () => {
+    const grounded = await fixture('grounded');
+    let version = 'v1';
+    const opened: string[] = [];
+    const h = new FunctionHost({
+      slot: slot(1024),
+      backend: tf.name,
+      bundles,
+      knowledge: async (rec) => {
+        opened.push(`${rec.namespace}/${rec.manifest.knowledge.join(',')}@${version}`);
+        return { policies: { name: 'policies', version, documents: [{ id: 'refunds', title: 'Refunds', text: `refunds within 30 days (${version})`, metadata: {} }] } };
+      },
+    });
+    h.setRecords([grounded]);
+    const first = await run(h, grounded, {});
+    expect(first.output).toEqual({ text: 'refunds within 30 days (v1)', version: 'v1', documents: 1, names: ['policies'], sameAsLoad: true, frozen: true });
+    expect(first.knowledge).toEqual({ policies: 'v1' });
+    version = 'v2';
+    // Loaded already: the new version is not read until the version is told to load again.
+    expect((await run(h, grounded, {})).knowledge).toEqual({ policies: 'v1' });
+    h.reload([`grounded@${grounded.version}`]);
+    const second = await run(h, grounded, {});
+    expect(second.output).toMatchObject({ text: 'refunds within 30 days (v2)', version: 'v2' });
+    expect(second.knowledge).toEqual({ policies: 'v2' });
+    expect(opened).toEqual(['default/policies@v1', 'default/policies@v2']);
+    // A version listing no collection reads none, and its results name none.
+    const sum = await fixture('batch-sum');
+    h.setRecords([grounded, sum]);
+    const plain = await run(h, sum, { x: 1 });
+    expect(plain.output).toEqual({ y: 2 });
+    expect('knowledge' in plain).toBe(false);
+    // A host without a knowledge source cannot load a version that lists collections.
+    const bare = host();
+    bare.setRecords([grounded]);
+    expect((await run(bare, grounded, {})).error).toMatchObject({ code: 'KNOWLEDGE_UNAVAILABLE' });
+    await Promise.all([h.close(), bare.close()]);
+  });
+});
+
 describe('dynamic batching in the host', () => {
   it('gathers concurrent calls into fewer handler calls and gives each its own result', async () => {
     const sum = await fixture('batch-sum'); // maxSize 8, maxDelay 200ms

@@ -11,13 +11,14 @@ import {
   type ErrorRecord,
   type FunctionDefinition,
   type InvocationResult,
+  type KnowledgeCollection,
   type Logger,
 } from '../functions/sdk/index.ts';
 import { canServe, jobRuns, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type LoadedModel } from '../queue/cluster/index.ts';
 import { FunctionLoadError, type JobData } from '../queue/jobs/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
-import { BadBatchResultError, FunctionNotDeployedError, SecretsUnavailableError, SourceUnavailableError } from './errors.ts';
+import { BadBatchResultError, FunctionNotDeployedError, KnowledgeUnavailableError, SecretsUnavailableError, SourceUnavailableError } from './errors.ts';
 import { functionErrorRecord } from './function-error.ts';
 import { functionLogger, masked, maskedError, maskedRecord, runLogged, secretMask, type LineBase } from './function-logger.ts';
 import { RunRecorder } from './run-recorder.ts';
@@ -71,7 +72,7 @@ export interface Host {
   probe(rec: FunctionRecord): Promise<{ loadMs: number }>;
   /**
    * Loads these versions (keys `name@version`) again for the calls that come next, because
-   * something their `load` read changed (a secret): new batches get a fresh load, running ones
+   * something their `load` read changed (a secret, a knowledge collection): new batches get a fresh load, running ones
    * finish on the old, which is unloaded after them. Warm versions load again at once.
    */
   reload(keys: readonly string[]): void;
@@ -99,6 +100,8 @@ export interface FunctionHostOptions {
   onLog?: (line: FunctionLogLine) => void;
   /** Opens the secrets a version's manifest lists [none: loading a version that lists any fails]. */
   secrets?: (rec: FunctionRecord) => Promise<Record<string, string>>;
+  /** Opens the knowledge collections a version's manifest lists [none: loading a version that lists any fails]. */
+  knowledge?: (rec: FunctionRecord) => Promise<Record<string, KnowledgeCollection>>;
 }
 
 interface Loaded {
@@ -108,6 +111,10 @@ interface Loaded {
   secrets: Readonly<Record<string, string>>;
   /** Hides those values in the lines its code writes (see `secretMask`). */
   mask: ((text: string) => string) | undefined;
+  /** What `load` got as `ctx.knowledge`: the batches of this load get the same objects. */
+  knowledge: Readonly<Record<string, KnowledgeCollection>>;
+  /** The collection versions it holds, name → version, for each result; none when the manifest lists none. */
+  used: Record<string, string> | undefined;
   /** Tensor bytes its load left allocated, when measured. */
   bytes?: number;
 }
@@ -295,16 +302,18 @@ export class FunctionHost implements Host {
       const finished = Date.now();
       const failed = outcomes.reduce((n, o) => n + ('error' in o ? 1 : 0), 0);
       this.perVersion.record({ fn: rec.name, version: rec.version, queuedAt: items.map((it) => it.data.enqueuedAt), ...(ran ? { started } : {}), finished, failed });
-      return items.map((it, i) => ({ ...base, timings: { picked: it.picked, started, finished }, ...outcomes[i]! }));
+      return items.map((it, i) => ({ ...base, ...(used ? { knowledge: used } : {}), timings: { picked: it.picked, started, finished }, ...outcomes[i]! }));
     };
     const entry = this.cacheKey(key);
     let loaded: Loaded;
+    let used: Record<string, string> | undefined;
     try {
       loaded = await this.cache.acquire(entry, rec.manifest.memory, () => this.load(rec));
     } catch (err) {
       const error = toErrorRecord(err instanceof AutoglmError ? err : new FunctionLoadError(`loading ${key} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       return results(items.map(() => ({ error })), Date.now(), false);
     }
+    used = loaded.used;
     const started = Date.now();
     try {
       return results(await this.handle(rec, loaded, items), started, true);
@@ -342,7 +351,7 @@ export class FunctionHost implements Host {
         loaded.def.handle(
           items.map((i) => i.data.input),
           loaded.state,
-          { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets },
+          { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets, knowledge: loaded.knowledge },
         ),
       );
     } catch (err) {
@@ -377,18 +386,20 @@ export class FunctionHost implements Host {
   private async loadNow(rec: FunctionRecord): Promise<Loaded> {
     const { def, dir } = await this.importDefinition(rec);
     const secrets = Object.freeze(await this.openSecrets(rec));
+    const knowledge = await this.openKnowledge(rec);
     const mask = secretMask(secrets);
     const load = def.load;
     let state: unknown;
     try {
-      state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, mask, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets })) : undefined;
+      state = load ? await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id }, mask, (log) => load({ dir, device: this.opts.slot.id, log, env: settings(rec), secrets, knowledge })) : undefined;
     } catch (err) {
       // A load failure reaches the deployer (the deploy check) and every caller of the version:
       // masked, and speaking only as function code may (a plain error becomes FUNCTION_LOAD_FAILED).
       const safe = maskedError(err, mask);
       throw safe instanceof AutoglmError ? fromErrorRecord(functionErrorRecord(safe)) : safe;
     }
-    return { def, state, secrets, mask };
+    const used = rec.manifest.knowledge?.length ? Object.fromEntries(Object.values(knowledge).map((c) => [c.name, c.version])) : undefined;
+    return { def, state, secrets, mask, knowledge, used };
   }
 
   private async openSecrets(rec: FunctionRecord): Promise<Record<string, string>> {
@@ -396,6 +407,23 @@ export class FunctionHost implements Host {
     if (!rec.manifest.secrets?.length) return {};
     if (!this.opts.secrets) throw new SecretsUnavailableError(versionKey(rec.name, rec.version));
     return this.opts.secrets(rec);
+  }
+
+  /**
+   * The collections `rec`'s manifest lists, frozen down to their documents: one load's calls share
+   * them, and one call must not change what the next one reads.
+   */
+  private async openKnowledge(rec: FunctionRecord): Promise<Readonly<Record<string, KnowledgeCollection>>> {
+    // Versions deployed before manifests had `knowledge` have none.
+    if (!rec.manifest.knowledge?.length) return EMPTY;
+    if (!this.opts.knowledge) throw new KnowledgeUnavailableError(versionKey(rec.name, rec.version));
+    const opened = await this.opts.knowledge(rec);
+    for (const c of Object.values(opened)) {
+      for (const d of c.documents) Object.freeze(d);
+      Object.freeze(c.documents);
+      Object.freeze(c);
+    }
+    return Object.freeze(opened);
   }
 
   /** Runs function code with its `ctx.log`, its `console.*` lines going to `onLog` too, its secrets masked. */
@@ -429,6 +457,9 @@ export class FunctionHost implements Host {
 
 /** A version's `env`, frozen: one object shared by its calls, which must not change it for the others. */
 const settings = (rec: FunctionRecord): Readonly<Record<string, string>> => Object.freeze(rec.manifest.env ?? {});
+
+/** `ctx.knowledge` of a version that lists no collection. */
+const EMPTY: Readonly<Record<string, KnowledgeCollection>> = Object.freeze({});
 
 /** The generation suffix of a model cache key (see `FunctionHost.cacheKey`). */
 const GENERATION = /#\d+$/;

@@ -3,11 +3,12 @@
  * {@link FunctionHost} on the main side's messages. Shared by the inference thread
  * (`host-thread-entry.ts`) and the sandbox process (`sandbox-entry.ts`); only the transport differs.
  */
-import { AutoglmError, createLogger, fromErrorRecord, toErrorRecord, type InvocationResult } from '../functions/sdk/index.ts';
+import { AutoglmError, createLogger, fromErrorRecord, toErrorRecord, type InvocationResult, type KnowledgeCollection } from '../functions/sdk/index.ts';
 import { selectBackend, type BackendSelection } from '../functions/sdk/tf/index.ts';
 import type { FunctionLogLine } from '../queue/cluster/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { FunctionHost, type HostInput } from './function-host.ts';
+import { joinKnowledge } from './knowledge-parts.ts';
 import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
 /** How the far side talks: posts to the main side, and hears from it. */
@@ -25,7 +26,7 @@ export async function serveHost(port: HostPort, data: ThreadData): Promise<void>
   }
 }
 
-/** Requests this side makes of the main side (secrets, bundles), by id. */
+/** Requests this side makes of the main side (secrets, knowledge, bundles), by id. */
 class Asks<T> {
   private seq = 0;
   private readonly waiting = new Map<number, { resolve: (v: T) => void; reject: (e: Error) => void }>();
@@ -56,12 +57,16 @@ function serve(port: HostPort, data: ThreadData, selection: BackendSelection): v
   // Secrets are opened on the main side, which holds the keys, as a version loads.
   const secretsAsked = new Asks<Record<string, string>>();
   const secrets = (rec: { name: string; version: string }) => secretsAsked.ask((id) => post({ t: 'secrets', id, fn: rec.name, version: rec.version }));
+  // So are knowledge collections; they cross in parts, gathered here until the last.
+  const knowledgeAsked = new Asks<Record<string, KnowledgeCollection>>();
+  const knowledgeParts = new Map<number, KnowledgeCollection[][]>();
+  const knowledge = (rec: { name: string; version: string }) => knowledgeAsked.ask((id) => post({ t: 'knowledge', id, fn: rec.name, version: rec.version }));
   const bundlesAsked = new Asks<string>();
   const bundles =
     data.bundles === 'ask'
       ? { ensure: (hash: string) => bundlesAsked.ask((id) => post({ t: 'bundle', id, hash })) }
       : new BundleCache(data.bundles.bundleCacheDir, { localDir: data.bundles.artifactsDir }, data.bundles.limits);
-  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log, onLog, secrets });
+  const host = new FunctionHost({ slot: data.slot, backend: selection.name, bundles, numTensors: selection.numTensors, numBytes: selection.numBytes, log, onLog, secrets, knowledge });
   const aborts = new Map<number, AbortController>();
 
   // `execute` resolves even for failed functions; this covers a bug in the host itself.
@@ -122,6 +127,21 @@ function serve(port: HostPort, data: ThreadData, selection: BackendSelection): v
       case 'secrets':
         secretsAsked.answer(m.id, 'values' in m ? { value: m.values } : { error: m.error });
         break;
+      case 'knowledge': {
+        if ('error' in m) {
+          knowledgeParts.delete(m.id);
+          knowledgeAsked.answer(m.id, { error: m.error });
+          break;
+        }
+        const parts = knowledgeParts.get(m.id) ?? [];
+        parts.push(m.part);
+        if (!m.last) knowledgeParts.set(m.id, parts);
+        else {
+          knowledgeParts.delete(m.id);
+          knowledgeAsked.answer(m.id, { value: joinKnowledge(parts) });
+        }
+        break;
+      }
       case 'bundle':
         bundlesAsked.answer(m.id, 'dir' in m ? { value: m.dir } : { error: m.error });
         break;

@@ -3,7 +3,7 @@
  * an inference thread (`postMessage`) or a sandbox process (its IPC channel, V8-serialized). Both
  * carry structured clones, so one protocol serves both.
  */
-import type { ErrorRecord, InvocationResult, LogLevel } from '../functions/sdk/index.ts';
+import type { ErrorRecord, InvocationResult, KnowledgeCollection, LogLevel } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice, BackendName } from '../functions/sdk/tf/index.ts';
 import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
@@ -53,6 +53,12 @@ export type ToThread =
   /** The answer to the thread's `secrets` request with that `id`. */
   | { t: 'secrets'; id: number; values: Record<string, string> }
   | { t: 'secrets'; id: number; error: ErrorRecord }
+  /**
+   * The answer to the thread's `knowledge` request with that `id`, in parts (see `knowledgeParts`:
+   * collections can be megabytes): slices of collections, in order, the last part saying so.
+   */
+  | { t: 'knowledge'; id: number; part: KnowledgeCollection[]; last: boolean }
+  | { t: 'knowledge'; id: number; error: ErrorRecord }
   /** The answer to a `bundle` request: the folder the bundle is extracted in, as the other side sees it. */
   | { t: 'bundle'; id: number; dir: string }
   | { t: 'bundle'; id: number; error: ErrorRecord };
@@ -74,5 +80,7 @@ export type FromThread =
    * thread, which holds the keys, and only those of a version the main thread knows are given.
    */
   | { t: 'secrets'; id: number; fn: string; version: string }
+  /** The knowledge collections a version's manifest lists, asked for as it loads, as secrets are. */
+  | { t: 'knowledge'; id: number; fn: string; version: string }
   /** With `bundles: 'ask'`: the folder of bundle `hash`, which the main side fetches and exposes. */
   | { t: 'bundle'; id: number; hash: string };

@@ -1,14 +1,15 @@
 import { mergeDrift, type DriftDelta } from './drift-counter.ts';
 import { Worker } from 'node:worker_threads';
-import { fromErrorRecord, toErrorRecord, type InvocationResult, type Logger } from '../functions/sdk/index.ts';
+import { fromErrorRecord, toErrorRecord, type InvocationResult, type KnowledgeCollection, type Logger } from '../functions/sdk/index.ts';
 import type { BackendSelection } from '../functions/sdk/tf/index.ts';
 import type { FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
-import { HostLostError, InputHandOffError, SecretsUnavailableError } from './errors.ts';
+import { HostLostError, InputHandOffError, KnowledgeUnavailableError, SecretsUnavailableError } from './errors.ts';
 import { fromFunctionSide } from './function-error.ts';
 import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
 import type { FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
+import { knowledgeParts } from './knowledge-parts.ts';
 
 /** Options of {@link HostThread.start}: what the thread is given, and what stays on this side. */
 export interface HostThreadOptions extends ThreadData {
@@ -23,6 +24,8 @@ export interface HostThreadOptions extends ThreadData {
   onLog?: (line: FunctionLogLine) => void;
   /** Opens the secrets of a version this side knows, for the thread's loads [none: such loads fail]. */
   secrets?: (fn: string, version: string) => Promise<Record<string, string>>;
+  /** Opens the knowledge collections of a version this side knows, for the thread's loads [none: such loads fail]. */
+  knowledge?: (fn: string, version: string) => Promise<Record<string, KnowledgeCollection>>;
   /** With `bundles: 'ask'`: prepares bundle `hash` for the other side and says its folder there. */
   bundle?: (hash: string) => Promise<string>;
 }
@@ -306,6 +309,8 @@ export class HostThread implements Host {
       else p.reject(new Error(m.error));
     } else if (m.t === 'secrets') {
       void this.answerSecrets(m.id, m.fn, m.version);
+    } else if (m.t === 'knowledge') {
+      void this.answerKnowledge(m.id, m.fn, m.version);
     } else if (m.t === 'bundle') {
       void this.answerBundle(m.id, m.hash);
     } else if (m.t === 'fatal') {
@@ -319,6 +324,26 @@ export class HostThread implements Host {
       this.send({ t: 'secrets', id, values: await this.opts.secrets(fn, version) });
     } catch (err) {
       this.send({ t: 'secrets', id, error: toErrorRecord(err) });
+    }
+  }
+
+  /**
+   * Sends a version's collections in parts, yielding between them so that batches and pings
+   * queued meanwhile cross too rather than wait behind megabytes of documents.
+   */
+  private async answerKnowledge(id: number, fn: string, version: string): Promise<void> {
+    let parts: KnowledgeCollection[][];
+    try {
+      if (!this.opts.knowledge) throw new KnowledgeUnavailableError(versionKey(fn, version));
+      parts = knowledgeParts(await this.opts.knowledge(fn, version));
+    } catch (err) {
+      this.send({ t: 'knowledge', id, error: toErrorRecord(err) });
+      return;
+    }
+    for (const [i, part] of parts.entries()) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      if (this.lost) return;
+      this.send({ t: 'knowledge', id, part, last: i === parts.length - 1 });
     }
   }
 

@@ -8,6 +8,7 @@ import { HostThread } from './host-thread.ts';
 import { SandboxHost } from './sandbox-host.ts';
 import { launchFor } from './sandbox-launch.ts';
 import { SplitHost } from './split-host.ts';
+import type { WorkerKnowledge } from './worker-knowledge.ts';
 import type { WorkerSecrets } from './worker-secrets.ts';
 
 /** Options of {@link openHost}. */
@@ -33,6 +34,7 @@ export interface OpenHostOptions {
   /** This thread's bundle cache, which may download (it holds the worker token). */
   fetcher: BundleCache;
   secrets: WorkerSecrets;
+  knowledge: WorkerKnowledge;
   log: Logger;
   /** Where the lines function code writes go. */
   onLog: (line: FunctionLogLine) => void;
@@ -50,18 +52,18 @@ export interface OpenHostOptions {
  * @throws an error coded `BACKEND_UNAVAILABLE` when the forced backend does not load
  */
 export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread: { unresponsiveMs(): number } | undefined }> {
-  const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, secrets } = o;
+  const { slot, backend, gpuModule, logLevel, artifactsDir, bundleCacheDir, log, onLog, secrets, knowledge } = o;
   if (o.isolation !== 'thread') {
     // A sandbox that dies takes only its namespace's running jobs; the next job starts another.
-    const host = await SandboxHost.open({ launch: launchFor(o.isolation), slot, backend, gpuModule, logLevel, fetcher: o.fetcher, secrets, log, onLog, hangLimitMs: o.hangLimitMs });
+    const host = await SandboxHost.open({ launch: launchFor(o.isolation), slot, backend, gpuModule, logLevel, fetcher: o.fetcher, secrets, knowledge, log, onLog, hangLimitMs: o.hangLimitMs });
     log.info('backend selected', { backend: host.backend, simd: host.selection.simd, skipped: host.selection.skipped, isolation: o.isolation });
     return { host, thread: host };
   }
   if (o.inference === 'thread') {
-    const thread = await HostThread.start({ slot, backend, gpuModule, logLevel, bundles: { artifactsDir, bundleCacheDir, limits: o.bundleLimits }, log, onLog, secrets: secrets.openFor, onLost: o.onLost });
+    const thread = await HostThread.start({ slot, backend, gpuModule, logLevel, bundles: { artifactsDir, bundleCacheDir, limits: o.bundleLimits }, log, onLog, secrets: secrets.openFor, knowledge: knowledge.openFor, onLost: o.onLost });
     // Versions whose manifest says `isolation: inline` run here, on the main thread, from the
     // bundles this thread already fetches.
-    const host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: o.fetcher, log, onLog, secrets: secrets.open }));
+    const host = new SplitHost(thread, new FunctionHost({ slot, backend: thread.backend, bundles: o.fetcher, log, onLog, secrets: secrets.open, knowledge: knowledge.open }));
     log.info('backend selected', { backend: host.backend, simd: thread.selection.simd, skipped: thread.selection.skipped, inference: 'thread' });
     return { host, thread };
   }
@@ -69,7 +71,7 @@ export async function openHost(o: OpenHostOptions): Promise<{ host: Host; thread
   const { selectBackend } = await import('../functions/sdk/tf/index.ts');
   const sel = await selectBackend({ choice: backend, gpuModule });
   const bundles = new BundleCache(bundleCacheDir, { localDir: artifactsDir }, o.bundleLimits);
-  const host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log, onLog, secrets: secrets.open });
+  const host = new FunctionHost({ slot, backend: sel.name, bundles, numTensors: sel.numTensors, numBytes: sel.numBytes, log, onLog, secrets: secrets.open, knowledge: knowledge.open });
   log.info('backend selected', { backend: sel.name, simd: sel.simd, skipped: sel.skipped, inference: 'inline' });
   return { host, thread: undefined };
 }

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import type { Executor, JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -16,6 +16,7 @@ import { answerDeployChecks } from './answer-deploy-checks.ts';
 import { catalogSnapshot, type CatalogSnapshot } from './catalog-snapshot.ts';
 import { WorkerHeartbeat } from './worker-heartbeat.ts';
 import type { WorkerMessage } from './worker-messages.ts';
+import { WorkerKnowledge } from './worker-knowledge.ts';
 import { WorkerSecrets, readersOf } from './worker-secrets.ts';
 import { attachSpanStore } from './span-store.ts';
 
@@ -92,6 +93,7 @@ interface Running {
   roster: WorkerRoster;
   stopCatalogWatch?: () => Promise<void>;
   stopSecretWatch?: () => Promise<void>;
+  stopKnowledgeWatch?: () => Promise<void>;
   stopChecks?: () => Promise<void>;
   /** Writes the spans still buffered to the trace store and stops sending them there. */
   detachTraces?: () => Promise<void>;
@@ -110,6 +112,8 @@ export class PoolWorker {
   /** Every version by key: jobs look theirs up (the host resolves it the same way), and so do secrets. */
   private readonly records = new CatalogIndex();
   private readonly secrets = new WorkerSecrets(this.records);
+  /** Knowledge collections, for the versions the secrets know (catalogued, or being checked). */
+  private readonly knowledge = new WorkerKnowledge(this.secrets);
   /** Bundles missing from this node are downloaded here, on the main thread, so the worker token never reaches the inference thread. */
   private readonly fetcher: BundleCache;
   private view: CatalogSnapshot = { records: [], serving: new Set(), byFunction: new Map() };
@@ -177,6 +181,7 @@ export class PoolWorker {
       bundleLimits: this.bundleLimits(),
       fetcher: this.fetcher,
       secrets: this.secrets,
+      knowledge: this.knowledge,
       log,
       onLog,
       onLost: o.onThreadLost ?? (() => void this.close('inference thread lost')),
@@ -191,6 +196,9 @@ export class PoolWorker {
     const cipher = new PayloadCipher(o.encryptionKeys);
     const secretStore = new SecretStore(publisher, o.prefix, cipher);
     this.secrets.connect(secretStore);
+    // Opened with this worker's keys: only collections of the namespaces its pool serves open.
+    const knowledgeStore = new KnowledgeStore(publisher, o.prefix, cipher);
+    this.knowledge.connect(knowledgeStore);
     const execute: Executor = (data, ctx) => this.execute(host, data, ctx);
     const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: (o.isolation ?? 'thread') === 'thread' ? o.inference : 'thread', jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log });
     const roster = new WorkerRoster(publisher, o.prefix);
@@ -207,6 +215,7 @@ export class PoolWorker {
 
     r.stopCatalogWatch = await new FunctionCatalog(publisher, o.prefix).watch(catalogSub, (all) => this.onCatalog(r, catalogSnapshot(all)));
     r.stopSecretWatch = await secretStore.watch(catalogSub, (c) => this.onSecretChange(host, c));
+    r.stopKnowledgeWatch = await knowledgeStore.watch(catalogSub, (c) => this.onKnowledgeChange(host, c));
     // Warm functions load before the first job is taken and before the worker says it is ready.
     await host.warm();
     this.accepting = true;
@@ -291,6 +300,17 @@ export class PoolWorker {
     host.reload(keys);
   }
 
+  /**
+   * Versions that list a collection put or removed load again with its current version (a removed
+   * one fails their next load, saying so); batches running finish on the old load.
+   */
+  private onKnowledgeChange(host: Host, c: KnowledgeChange): void {
+    const keys = readersOf(this.view.records, c, 'knowledge');
+    if (keys.length === 0) return;
+    this.log.info('a knowledge collection changed; loading its functions again', { ...(c ?? {}), versions: keys });
+    host.reload(keys);
+  }
+
   private async stop(reason: string): Promise<void> {
     // A start under way ends first (a lost inference thread fails it), so what it opened is known here.
     await this.starting?.catch(() => undefined);
@@ -303,6 +323,7 @@ export class PoolWorker {
     const closing = (async () => {
       await r.stopCatalogWatch?.().catch(() => undefined);
       await r.stopSecretWatch?.().catch(() => undefined);
+      await r.stopKnowledgeWatch?.().catch(() => undefined);
       // Running jobs finish; waiting ones stay queued for other workers.
       await r.consumers.close();
       await r.stopChecks?.().catch(() => undefined);

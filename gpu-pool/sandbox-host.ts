@@ -14,6 +14,7 @@ import { startSandbox } from './sandbox-process.ts';
 import { noCounters, sumCounters, type HostCounters } from './stats-sum.ts';
 import { mergeDrift, type DriftDelta } from './drift-counter.ts';
 import type { DriftBaseline } from '../functions/sdk/drift/index.ts';
+import type { WorkerKnowledge } from './worker-knowledge.ts';
 import type { WorkerSecrets } from './worker-secrets.ts';
 
 /** Options of {@link SandboxHost.open}. */
@@ -28,6 +29,8 @@ export interface SandboxHostOptions {
   fetcher: Pick<BundleCache, 'ensure'>;
   /** Opens secrets; a sandbox gets only its namespace's. */
   secrets: Pick<WorkerSecrets, 'openFor'>;
+  /** Opens knowledge collections; a sandbox gets only its namespace's. */
+  knowledge: Pick<WorkerKnowledge, 'openFor'>;
   log: Logger;
   /** Where the lines function code writes go. */
   onLog: (line: FunctionLogLine) => void;
@@ -59,7 +62,7 @@ interface Sandbox {
 /**
  * Runs function code in sandbox processes, one per namespace this worker serves, so teams never
  * share a realm: a batch of namespace A never runs in namespace B's sandbox, and a sandbox sees
- * only its own namespace's bundles and secrets. Each sandbox is an inference host over a
+ * only its own namespace's bundles, secrets and knowledge. Each sandbox is an inference host over a
  * process's IPC channel ({@link HostThread} with the same protocol as the inference thread),
  * started on first use (one is started ahead, to select the backend, and given to the first
  * namespace), stopped when idle, when its namespace has no more versions, or on close. The
@@ -317,6 +320,7 @@ export class SandboxHost implements Host {
         onLog,
         ...(pingMs ? { pingMs } : {}),
         secrets: (fn, version) => (box.ns === undefined ? Promise.reject(new Error('this sandbox serves no namespace yet')) : this.opts.secrets.openFor(fn, version, box.ns)),
+        knowledge: (fn, version) => (box.ns === undefined ? Promise.reject(new Error('this sandbox serves no namespace yet')) : this.opts.knowledge.openFor(fn, version, box.ns)),
         bundle: (hash) => this.bundle(box, hash),
         onLost: () => this.lost(box),
       });

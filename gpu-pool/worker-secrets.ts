@@ -28,13 +28,20 @@ export class WorkerSecrets {
    * As {@link open}, for a version named by the inference thread or a sandbox; a sandbox names
    * its `namespace`, and gets nothing of a version of another.
    */
-  readonly openFor = (fn: string, version: string, namespace?: string): Promise<Record<string, string>> => {
+  readonly openFor = (fn: string, version: string, namespace?: string): Promise<Record<string, string>> => this.known(fn, version, namespace).then(this.open);
+
+  /**
+   * Exactly the version named, catalogued or a deploy candidate being checked; when `namespace`
+   * is given, only one of that namespace. What the other side of the hand-off names is checked
+   * here before anything of a version (secrets, knowledge) is opened for it.
+   */
+  readonly known = (fn: string, version: string, namespace?: string): Promise<FunctionRecord> => {
     const key = versionKey(fn, version);
     const rec = this.candidates.get(key) ?? this.records.get(key);
-    return rec && (namespace === undefined || rec.namespace === namespace) ? this.open(rec) : Promise.reject(new Error(`${key} is not deployed${namespace === undefined ? '' : ` in namespace ${namespace}`}`));
+    return rec && (namespace === undefined || rec.namespace === namespace) ? Promise.resolve(rec) : Promise.reject(new Error(`${key} is not deployed${namespace === undefined ? '' : ` in namespace ${namespace}`}`));
   };
 
-  /** Runs a deploy check of `rec`, whose secrets are given meanwhile. */
+  /** Runs a deploy check of `rec`, whose secrets (and knowledge) are given meanwhile. */
   async checking<T>(rec: FunctionRecord, check: () => Promise<T>): Promise<T> {
     const key = versionKey(rec.name, rec.version);
     this.candidates.set(key, rec);
@@ -46,7 +53,10 @@ export class WorkerSecrets {
   }
 }
 
-/** Keys of the versions that read a changed secret; of all that read any when the change is unknown. */
-export function readersOf(records: readonly FunctionRecord[], c: SecretChange): string[] {
-  return records.filter((r) => (r.manifest.secrets ?? []).some((name) => !c || (r.namespace === c.namespace && name === c.name))).map((r) => versionKey(r.name, r.version));
+/**
+ * Keys of the versions whose manifest lists (under `field`) a changed secret or knowledge
+ * collection; of all that list any when the change is unknown.
+ */
+export function readersOf(records: readonly FunctionRecord[], c: SecretChange, field: 'secrets' | 'knowledge' = 'secrets'): string[] {
+  return records.filter((r) => (r.manifest[field] ?? []).some((name) => !c || (r.namespace === c.namespace && name === c.name))).map((r) => versionKey(r.name, r.version));
 }

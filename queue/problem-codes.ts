@@ -95,6 +95,7 @@ export const PROBLEM_CODES = {
   BAD_BATCH_RESULT: e(500, 'Bad batch result', '`handle` did not return one result per input: a bug in the function.'),
   FUNCTION_SOURCE_UNAVAILABLE: e(500, 'Function source unavailable', 'The worker could not fetch the bundle of the version.', true),
   SECRETS_UNAVAILABLE: e(503, 'Secrets unavailable', 'The worker has no way to open the secrets the version lists.', true),
+  KNOWLEDGE_UNAVAILABLE: e(503, 'Knowledge unavailable', 'The worker has no way to open the knowledge collections the version lists.', true),
   POISON_INPUT: e(422, 'Poison input', 'The job was running when its worker (or its namespace\'s sandbox process) died, twice, the second time alone: it is dead-lettered, not retried.'),
   WORKER_LOST: e(503, 'Worker lost', 'The worker running the job went away.', true),
   BACKEND_UNAVAILABLE: e(503, 'Backend unavailable', 'The TensorFlow.js backend the operator forced does not load on this machine.'),

@@ -1,4 +1,5 @@
 import type { ErrorRecord } from './errors.ts';
+import type { KnowledgeCollection } from './knowledge/index.ts';
 import type { Logger } from './logger.ts';
 
 /** What a handler learns about the call it is serving. */
@@ -21,6 +22,8 @@ export interface InvocationContext {
   readonly env: Readonly<Record<string, string>>;
   /** The values of the secrets its manifest lists (`secrets`), as `load` got them. */
   readonly secrets: Readonly<Record<string, string>>;
+  /** The knowledge collections its manifest lists (`knowledge`), by name: the same objects `load` got. */
+  readonly knowledge: Readonly<Record<string, KnowledgeCollection>>;
 }
 
 /** What `load` learns: where the function's files are, and on which device it runs. */
@@ -36,6 +39,13 @@ export interface LoadContext {
    * value makes the platform load the version again (after the batches running finish).
    */
   readonly secrets: Readonly<Record<string, string>>;
+  /**
+   * The knowledge collections its manifest lists (`knowledge`), by name, each at its version when
+   * this load began: `ctx.knowledge['store-policies'].documents`. A new version of one makes the
+   * platform load the version again (after the batches running finish), so an index built here
+   * from the documents is rebuilt; each result names the collection versions it used.
+   */
+  readonly knowledge: Readonly<Record<string, KnowledgeCollection>>;
 }
 
 /**
@@ -93,6 +103,11 @@ export interface InvocationResult<O = unknown> {
   backend?: string;
   /** Items in the batch this invocation's handler call processed (1 without batching). */
   batchSize: number;
+  /**
+   * The knowledge collections its load read, name → collection version (the version's manifest
+   * `knowledge`): which text grounded the output. Absent when the manifest lists none.
+   */
+  knowledge?: Record<string, string>;
   /** Epoch ms: when the worker took the job, started the handler, finished. */
   timings: { picked: number; started: number; finished: number };
 }

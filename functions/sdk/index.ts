@@ -20,7 +20,7 @@ export {
   toErrorRecord,
 } from './errors.ts';
 export type { ErrorRecord } from './errors.ts';
-export { ROLLOUT_DEFAULTS, SECRET_NAME, manifestSchema, parseManifest, rolloutSchema } from './manifest.ts';
+export { COLLECTION_NAME, ROLLOUT_DEFAULTS, SECRET_NAME, manifestSchema, parseManifest, rolloutSchema } from './manifest.ts';
 export type { Manifest, ManifestIssue, RolloutSettings } from './manifest.ts';
 export { parseDuration } from './duration.ts';
 export { parseJsonPointer, resolveJsonPointer } from './json-pointer.ts';

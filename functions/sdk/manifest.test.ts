@@ -58,6 +58,25 @@ describe('manifest secrets', () => {
   });
 });
 
+describe('manifest knowledge', () => {
+  it('lists collection names, default none', () => {
+    const r = parseManifest({ name: 'reply', knowledge: ['store-policies', 'faq'] });
+    expect(r.ok && r.manifest.knowledge).toEqual(['store-policies', 'faq']);
+    const none = parseManifest({ name: 'reply' });
+    expect(none.ok && none.manifest.knowledge).toEqual([]);
+  });
+
+  it('refuses a bad name, a name listed twice and more than 20, naming where', () => {
+    const bad = parseManifest({ name: 'reply', knowledge: ['ok', 'not_ok', 'Upper'] });
+    expect(!bad.ok && bad.issues.map((i) => i.field)).toEqual(['knowledge.1', 'knowledge.2']);
+    const twice = parseManifest({ name: 'reply', knowledge: ['a', 'a'] });
+    expect(!twice.ok && twice.issues).toEqual([{ field: 'knowledge', message: 'lists a collection twice' }]);
+    const many = parseManifest({ name: 'reply', knowledge: Array.from({ length: 21 }, (_, i) => `c${i}`) });
+    expect(!many.ok && many.issues.map((i) => i.field)).toEqual(['knowledge']);
+    expect(parseManifest({ name: 'reply', knowledge: Array.from({ length: 20 }, (_, i) => `c${i}`) }).ok).toBe(true);
+  });
+});
+
 describe('parseDuration', () => {
   it.each([
     ['250ms', 250],

@@ -28,6 +28,9 @@ const memory = z.union([z.string(), z.number()]).transform((v, ctx) => {
 /** A secret's name: what a manifest lists under `secrets` and code reads as `ctx.secrets[name]`. */
 export const SECRET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
+/** A knowledge collection's name (as a function's): what a manifest lists under `knowledge` and code reads as `ctx.knowledge[name]`. */
+export const COLLECTION_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
 /** A JSON Schema object, checked by the platform (Ajv, draft 2020-12 subset) when the manifest is read. */
 const jsonSchema = z.record(z.string(), z.unknown());
 
@@ -149,6 +152,16 @@ export const manifestSchema = z
       .array(z.string().regex(SECRET_NAME, 'must be lowercase letters, digits, _ and -, starting with a letter'))
       .max(50)
       .refine((a) => new Set(a).size === a.length, 'lists a secret twice')
+      .default([]),
+    /**
+     * Knowledge collections of the function's namespace `load` reads as `ctx.knowledge` (put with
+     * `autoglm knowledge put`). Only names are part of the version: a deploy naming one that does
+     * not exist is refused, and a new collection version reaches loaded versions without a deploy.
+     */
+    knowledge: z
+      .array(z.string().regex(COLLECTION_NAME, 'must be lowercase letters, digits and -, starting with a letter'))
+      .max(20)
+      .refine((a) => new Set(a).size === a.length, 'lists a collection twice')
       .default([]),
     /**
      * Watch live inputs for drift from the training data: the handler module's `features(input)`

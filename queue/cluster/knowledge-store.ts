@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { COLLECTION_NAME } from '../../functions/sdk/index.ts';
 import { documentsOf, type KnowledgeCollection, type KnowledgeFile } from '../../functions/sdk/knowledge/index.ts';
 import { PlatformError } from '../platform-error.ts';
 import { keys } from '../keys.ts';
@@ -38,8 +39,8 @@ const REPLACED_TTL_S = 3_600;
 /** Binds sealed files to their place: a blob moved to another name, namespace or version does not open. */
 const aad = (ns: string, name: string, version: string) => `knowledge:${ns}/${name}@${version}`;
 
-/** A collection name: as a function's. */
-export const COLLECTION_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+// A collection name: the SDK's rule, as manifests name collections.
+export { COLLECTION_NAME };
 
 /** A file path inside a collection: relative, `/`-separated, no `.` or `..` segments, printable. */
 const SAFE_PATH = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
@@ -152,7 +153,7 @@ export class KnowledgeStore {
    */
   async open(namespace: string, names: readonly string[]): Promise<Record<string, KnowledgeCollection>> {
     const lacking = await this.missing(namespace, names);
-    if (lacking.length) throw new KnowledgeMissingError(namespace, lacking);
+    if (lacking.length) throw new KnowledgeMissingError(namespace, lacking, true);
     const out: Record<string, KnowledgeCollection> = {};
     for (const name of names) {
       const { info, files } = await this.files(namespace, name);
@@ -193,11 +194,16 @@ function parseChange(msg: string): KnowledgeChange {
   }
 }
 
-/** A version names collections its namespace does not have: refused at deploy, failed at load. */
+/**
+ * A version names collections its namespace does not have: refused at deploy, failed at load
+ * (`inManifest`: the manifest's `knowledge` field named them, as a missing secret names `secrets`).
+ */
 export class KnowledgeMissingError extends PlatformError {
   override readonly name = 'KnowledgeMissingError';
-  constructor(namespace: string, collections: string[]) {
-    super('KNOWLEDGE_MISSING', `namespace '${namespace}' has no knowledge collection ${collections.map((c) => `'${c}'`).join(', ')} (put it with \`autoglm knowledge put\`)`, { extra: { namespace, collections } });
+  constructor(namespace: string, collections: string[], inManifest = false) {
+    super('KNOWLEDGE_MISSING', `namespace '${namespace}' has no knowledge collection ${collections.map((c) => `'${c}'`).join(', ')} (put it with \`autoglm knowledge put\`)`, {
+      extra: inManifest ? { field: 'knowledge', in: 'manifest', collections } : { namespace, collections },
+    });
   }
 }
 

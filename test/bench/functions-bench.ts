@@ -88,7 +88,7 @@ const CASES: Case[] = [
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
 async function measure(def: FunctionDefinition, state: unknown, inputs: unknown[], batch: number, durationMs: number, warmup: number): Promise<Omit<FunctionBenchRow, 'function' | 'variant'>> {
-  const ctx: InvocationContext = { function: 'bench', version: 'bench', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {} };
+  const ctx: InvocationContext = { function: 'bench', version: 'bench', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {} };
   let next = 0;
   const take = () => Array.from({ length: batch }, () => inputs[next++ % inputs.length]);
   for (let i = 0; i < warmup; i++) await def.handle(take(), state, ctx);
@@ -116,7 +116,7 @@ export async function benchFunctions(opts: FunctionBenchOptions = {}): Promise<F
   const rows: FunctionBenchRow[] = [];
   for (const c of CASES) {
     const def = await c.load();
-    const state = await def.load?.({ dir: c.dir, device: 'cpu:0', log: createLogger({}, 'error'), env: {}, secrets: {} });
+    const state = await def.load?.({ dir: c.dir, device: 'cpu:0', log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {} });
     const inputs = await c.inputs();
     try {
       for (const batch of [1, 32]) rows.push({ function: c.function, variant: c.variant, ...(await measure(def, state, inputs, batch, durationMs, warmup)) });

@@ -29,6 +29,7 @@ const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
   log: createLogger({}, 'error'),
   env: {},
   secrets: {},
+  knowledge: {},
   ...over,
 });
 let state: ReplyState;

@@ -16,7 +16,7 @@ import { fraudInput, normalInput } from './risk-fixtures.ts';
 import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
-const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {} };
+const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {} };
 let state: RiskModel;
 
 const handle = async (inputs: unknown[]) => riskScoring.handle(inputs as never[], state, ctx);
@@ -50,7 +50,7 @@ function expectDocumentedFactors(r: RiskOutput): void {
 beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
-  state = await riskScoring.load!({ dir: DIR, device: 'cpu:0', log: ctx.log, env: {}, secrets: {} });
+  state = await riskScoring.load!({ dir: DIR, device: 'cpu:0', log: ctx.log, env: {}, secrets: {}, knowledge: {} });
 });
 afterAll(() => riskScoring.unload?.(state));
 

@@ -12,7 +12,7 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const SET = fileURLToPath(new URL('../fixtures/pool-sets/ai-functions/', import.meta.url));
 const dirOf = (name: string) => fileURLToPath(new URL(`../../functions/${name}/`, import.meta.url));
-const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {} } as InvocationContext;
+const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {} } as InvocationContext;
 
 // bubblewrap must run here for the `sandbox` level (.ci/run installs it); without it, only that level is skipped.
 const bwrapMissing = await probeLaunch(launchFor('sandbox'));
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 /** Calls a handler in this process, as its own tests do. */
 async function direct<I>(def: { load?: (c: LoadContext) => unknown; handle: (i: I[], s: never, c: InvocationContext) => unknown; unload?: (s: never) => unknown }, dir: string, inputs: I[]) {
-  const state = (await def.load?.({ dir, device: 'cpu:0', log: ctx.log, env: {}, secrets: {} })) as never;
+  const state = (await def.load?.({ dir, device: 'cpu:0', log: ctx.log, env: {}, secrets: {}, knowledge: {} })) as never;
   try {
     return (await def.handle(inputs, state, ctx)) as unknown[];
   } finally {
