@@ -134,6 +134,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
       return { ok: true, checkOn: placed.slots[Math.floor(Math.random() * placed.slots.length)]!.worker };
     },
     missingSecrets: (namespace, names) => secrets.missing(namespace, names),
+    missingKnowledge: (namespace, names) => knowledge.missing(namespace, names),
     onChange: (name, state) => functions.apply(name, state),
   });
   const traces = new TraceStore(producer, config.prefix, cipher, { keep: config.traceKeep, failedTtlMs: config.traceFailedTtlMs });

@@ -120,6 +120,8 @@ export interface JobView {
   /** TensorFlow.js backend of the worker that ran it. */
   backend?: string;
   batchSize?: number;
+  /** The knowledge collections the function's load read, name → collection version (only for a version whose manifest lists any). */
+  knowledge?: Record<string, string>;
   /** The webhook's delivery; `refused` says why it was not sent at all (a refused address, a redirect). */
   callback?: { url: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; refused?: string };
   /** A job with many inputs: each item's outcome, in input order (once the job has ended). */

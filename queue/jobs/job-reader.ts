@@ -39,6 +39,7 @@ function applyResult(v: JobView, r: InvocationResult | null): void {
   v.device = r.device;
   if (r.backend) v.backend = r.backend;
   v.batchSize = r.batchSize;
+  if (r.knowledge) v.knowledge = r.knowledge;
   if (r.timings?.started) v.timings.started = iso(r.timings.started)!;
 }
 

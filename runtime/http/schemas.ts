@@ -73,6 +73,11 @@ export const SubmitBody = z
   .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give exactly one of input (one call) or inputs (a bulk job)', path: ['input'] })
   .openapi('SubmitRequest');
 
+/** Which knowledge collection versions grounded a result. */
+const KnowledgeUsed = z
+  .record(z.string(), z.string())
+  .openapi({ description: "The knowledge collections the function's load read, name → collection version (only when its manifest lists any): the text that grounded the output.", example: { 'store-policies': '3f9a1c07b2de' } });
+
 export const Timings = z.object({ queuedMs: z.number(), runMs: z.number(), totalMs: z.number() });
 
 export const InvokeResponse = z
@@ -84,6 +89,7 @@ export const InvokeResponse = z
     device: z.string(),
     backend: z.string().optional().openapi({ description: 'TensorFlow.js backend: tensorflow (GPU), wasm or cpu' }),
     batchSize: z.number().int(),
+    knowledge: KnowledgeUsed.optional(),
     timings: Timings,
   })
   .openapi('InvokeResponse');
@@ -112,6 +118,7 @@ export const JobViewSchema = z
     device: z.string().optional(),
     backend: z.string().optional(),
     batchSize: z.number().int().optional(),
+    knowledge: KnowledgeUsed.optional(),
     callback: z
       .object({
         url: z.string(),
@@ -213,6 +220,7 @@ export const VersionSummary = z
     batching: z.object({ maxSize: z.number(), maxDelay: z.number() }),
     env: z.record(z.string(), z.string()).openapi({ description: "the version's settings (`ctx.env`)" }),
     secrets: z.array(z.string()).openapi({ description: "names of the namespace's secrets it reads (`ctx.secrets`)" }),
+    knowledge: z.array(z.string()).openapi({ description: "names of the namespace's knowledge collections it reads (`ctx.knowledge`)" }),
     traffic: z.number().int().openapi({ description: 'percent of calls this version serves' }),
     shadow: z.number().int().openapi({ description: 'percent of calls mirrored to it' }),
     running: z

@@ -1,5 +1,5 @@
 import { BUNDLE_MANIFEST, BundleFormatError, BundleLimitError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
-import { SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/cluster/index.ts';
+import { KnowledgeMissingError, SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/cluster/index.ts';
 import { FunctionLoadError, type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 import { BundlesInCheck } from './bundles-in-check.ts';
@@ -23,6 +23,8 @@ export interface RegistryOptions {
   placement?: (bundle: OpenedBundle, namespace: string) => Promise<{ ok: true; checkOn?: string } | { ok: false; reason: string }>;
   /** Which of a manifest's `secrets` its namespace lacks [none checked]. */
   missingSecrets?: (namespace: string, names: readonly string[]) => Promise<string[]>;
+  /** Which of a manifest's `knowledge` collections its namespace lacks [none checked]. */
+  missingKnowledge?: (namespace: string, names: readonly string[]) => Promise<string[]>;
   /** Told of every change this registry makes, right after it is stored. */
   onChange?: (name: string, state: FunctionState | undefined) => void;
 }
@@ -62,7 +64,7 @@ export class Registry {
 
   /**
    * Deploys an archive.
-   * @throws InvalidBundleError, BundleTooLargeError, HashMismatchError, SecretMissingError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
+   * @throws InvalidBundleError, BundleTooLargeError, HashMismatchError, SecretMissingError, KnowledgeMissingError, FunctionLoadError, NoWorkerError, UnplaceableError, TrafficError
    */
   async deploy(
     archive: Buffer,
@@ -106,6 +108,8 @@ export class Registry {
     const plan = mode.kind === 'rollout' && !(mode.ifDeclared && !bundle.manifest.rollout) ? rolloutPlan(bundle.manifest.rollout, mode.overrides) : undefined;
     const lacking = (await this.opts.missingSecrets?.(namespace, bundle.manifest.secrets)) ?? [];
     if (lacking.length) throw new SecretMissingError(namespace, lacking);
+    const unknown = (await this.opts.missingKnowledge?.(namespace, bundle.manifest.knowledge)) ?? [];
+    if (unknown.length) throw new KnowledgeMissingError(namespace, unknown, true);
     const already = existing?.versions[bundle.version];
     let check: DeployResult['check'];
     // Stored even when the version is known: this router's store may be new (another node, a lost disk).

@@ -145,6 +145,7 @@ function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunSta
     batching: m.batching,
     env: m.env ?? {},
     secrets: m.secrets ?? [],
+    knowledge: m.knowledge ?? [],
     traffic: s.traffic.routes.find((r) => r.version === v.version)?.weight ?? 0,
     shadow: s.traffic.shadow?.version === v.version ? s.traffic.shadow.percent : 0,
     ...(running ? { running } : {}),

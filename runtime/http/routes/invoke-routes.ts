@@ -131,6 +131,7 @@ function invokeAnswer(id: string, name: string, r: NonNullable<DoneMessage['resu
     device: r.device,
     ...(r.backend ? { backend: r.backend } : {}),
     batchSize: r.batchSize,
+    ...(r.knowledge ? { knowledge: r.knowledge } : {}),
     timings: { queuedMs: r.timings.started - received, runMs: r.timings.finished - r.timings.started, totalMs: Date.now() - received },
   };
 }

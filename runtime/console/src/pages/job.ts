@@ -39,6 +39,7 @@ export function JobPage({ id, claims }: { id: string; claims: Claims }) {
       <dt>Finished</dt><dd>${when(t.finished)} (ran ${took(t.started, t.finished)})</dd>
       <dt>Attempts</dt><dd>${j.attempts} of ${j.maxAttempts}</dd>
       <dt>Device</dt><dd>${j.device ?? '—'}${j.backend ? ` (${j.backend})` : ''}${j.batchSize ? `, batch of ${j.batchSize}` : ''}</dd>
+      ${j.knowledge && html`<dt>Knowledge</dt><dd>${Object.entries(j.knowledge as Record<string, string>).map(([name, version]) => `${name} ${version}`).join(', ')}</dd>`}
       ${j.itemCount !== undefined && html`<dt>Items</dt><dd>${j.itemCount}, ${j.itemsFailed ?? 0} failed</dd>`}
       ${j.callback && html`<dt>Callback</dt><dd>${j.callback.url}: ${j.callback.status} after ${j.callback.attempts} attempt(s)${j.callback.refused ? `, refused: ${j.callback.refused}` : ''}</dd>`}
       ${j.error && html`<dt>Error</dt><dd class="error" data-testid="job-error">${j.error.code}: ${j.error.message}${j.error.retryable ? ' (retryable)' : ''}</dd>`}
