@@ -1,9 +1,9 @@
-import { defineFunction, type InvocationContext } from '../sdk/index.ts';
+import { defineFunction, type InvocationContext, type KnowledgeCollection } from '../sdk/index.ts';
 import { composeReply } from './compose-reply.ts';
 import { ChatGenerator, readGeneratorConfig, type GeneratorConfig } from './generator.ts';
 import { MIN_INTENT_CONFIDENCE, classify, loadIntentModel, type IntentModel } from './intent-model.ts';
 import type { Intent } from './intents.ts';
-import { PolicyRetriever, loadKnowledgeBase } from './knowledge-base.ts';
+import { POLICY_COLLECTION, PolicyRetriever, knowledgeBaseFrom, loadKnowledgeBase } from './knowledge-base.ts';
 import { detectLanguage, localeLanguage, type Language } from './language.ts';
 import { buildPrompt } from './prompt.ts';
 import { fnv1a } from './text-features.ts';
@@ -38,11 +38,14 @@ const DELIVERED_HINT: Record<Language, string> = { en: 'tracking shows delivered
 /**
  * Loads the classifier, the policy knowledge base and, when `generator.json` exists in `dir`, the
  * generator client. `overrides.generator` replaces the file (tests point it at a local server;
- * `null` turns the generator off).
+ * `null` turns the generator off); `overrides.policies` is the `store-policies` collection.
  */
-export async function loadCustomerReply(dir: string, overrides: { generator?: GeneratorConfig | null } = {}): Promise<ReplyState> {
+export async function loadCustomerReply(dir: string, overrides: { generator?: GeneratorConfig | null; policies?: KnowledgeCollection } = {}): Promise<ReplyState> {
   const genConfig = overrides.generator === undefined ? await readGeneratorConfig(dir) : (overrides.generator ?? undefined);
-  const [model, kb] = await Promise.all([loadIntentModel(dir), loadKnowledgeBase(dir)]);
+  // On the platform the policies are the namespace's collection (manifest `knowledge`): a new
+  // version of it reloads this function with the new text, no deploy. Offline, the folder's files.
+  const policies = overrides.policies;
+  const [model, kb] = await Promise.all([loadIntentModel(dir), policies ? knowledgeBaseFrom(policies.documents) : loadKnowledgeBase(dir)]);
   const state: ReplyState = { model, retriever: new PolicyRetriever(kb) };
   if (genConfig) state.generator = new ChatGenerator(genConfig);
   return state;
@@ -89,7 +92,7 @@ async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, st
  * OpenAI-compatible generator with the templates as fallback.
  */
 export default defineFunction<ReplyInput, ReplyOutput, ReplyState>({
-  load: ({ dir }) => loadCustomerReply(dir),
+  load: ({ dir, knowledge }) => loadCustomerReply(dir, knowledge[POLICY_COLLECTION] ? { policies: knowledge[POLICY_COLLECTION] } : {}),
 
   async handle(inputs, state, ctx) {
     const parsed = inputs.map(parseReplyInput);

@@ -1,12 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { documentsOf, type KnowledgeDocument } from '../sdk/index.ts';
 import type { Intent } from './intents.ts';
 import type { Language } from './language.ts';
 import { textTokens } from './text-features.ts';
 
 type Bilingual = Record<Language, string>;
 
-/** One policy passage from `knowledge/policies.json`. */
+/** One policy passage: two documents of the `store-policies` collection, one per language. */
 export interface Passage {
   id: string;
   /** Intents this passage answers; retrieval favours them. */
@@ -64,8 +65,44 @@ export const RETRIEVAL = {
   secondMinCosine: 0.25,
 } as const;
 
+/** The collection customer-reply reads (manifest `knowledge`); its files ship in `knowledge/store-policies/`, which `npm start` installs. */
+export const POLICY_COLLECTION = 'store-policies';
+
+const LANGUAGES: readonly Language[] = ['en', 'zh'];
+
+/** A document's text without its leading `# Title` line: the title is the document's own. */
+const bodyOf = (d: KnowledgeDocument) => d.text.replace(/^#\s+.*(\r?\n)+/, '').trim();
+
+/**
+ * The knowledge base from the collection's documents: `company` (its metadata holds the name per
+ * language), and per passage one Markdown document per language whose front matter says which
+ * passage and language, the intents it answers, the words customers ask it with, and the sentence
+ * a template reply cites. A passage lacking a language is refused: every reply has both.
+ */
+export function knowledgeBaseFrom(documents: readonly KnowledgeDocument[]): KnowledgeBase {
+  const company = documents.find((d) => d.id === 'company')?.metadata as Bilingual | undefined;
+  if (!company || LANGUAGES.some((l) => typeof company[l] !== 'string')) throw new Error(`${POLICY_COLLECTION}: a 'company' document whose metadata names the company in ${LANGUAGES.join(' and ')}`);
+  const byPassage = new Map<string, Partial<Record<Language, KnowledgeDocument>>>();
+  for (const d of documents) {
+    const id = d.metadata.passage;
+    if (typeof id !== 'string') continue;
+    const lang = d.metadata.language as Language;
+    if (!LANGUAGES.includes(lang)) throw new Error(`${d.id}: language must be one of ${LANGUAGES.join(', ')}`);
+    byPassage.set(id, { ...byPassage.get(id), [lang]: d });
+  }
+  const passages = [...byPassage].map(([id, docs]): Passage => {
+    const both = LANGUAGES.map((l) => docs[l] ?? (() => { throw new Error(`${POLICY_COLLECTION}: passage '${id}' has no ${l} document`); })());
+    const per = (f: (d: KnowledgeDocument) => string) => Object.fromEntries(LANGUAGES.map((l, i) => [l, f(both[i]!)])) as Bilingual;
+    return { id, intents: both[0]!.metadata.intents as Intent[], title: per((d) => d.title), keywords: per((d) => String(d.metadata.keywords ?? '')), text: per(bodyOf), cite: per((d) => String(d.metadata.cite ?? '')) };
+  });
+  return { company, passages };
+}
+
+/** The knowledge base as the folder ships it (offline scripts, tests, and a load given no collection). */
 export async function loadKnowledgeBase(dir: string): Promise<KnowledgeBase> {
-  return JSON.parse(await readFile(join(dir, 'knowledge', 'policies.json'), 'utf8')) as KnowledgeBase;
+  const folder = join(dir, 'knowledge', POLICY_COLLECTION);
+  const names = (await readdir(folder)).sort();
+  return knowledgeBaseFrom(documentsOf(await Promise.all(names.map(async (path) => ({ path, data: await readFile(join(folder, path)) })))));
 }
 
 type Vector = Map<string, number>;

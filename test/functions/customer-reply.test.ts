@@ -15,11 +15,14 @@ import { parseGeneratorConfig, readGeneratorConfig } from '../../functions/custo
 import customerReply, { loadCustomerReply, type ReplyOutput, type ReplyState } from '../../functions/customer-reply/handler.ts';
 import { DATASET_FILES, TEST_SPLIT_FILE, loadExamples, loadTestSplit } from '../../functions/customer-reply/dataset.ts';
 import type { IntentModelMeta } from '../../functions/customer-reply/intent-model.ts';
+import { loadKnowledgeBase } from '../../functions/customer-reply/knowledge-base.ts';
 import { INTENTS } from '../../functions/customer-reply/intents.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/customer-reply/', import.meta.url));
+/** The policies as the folder ships them (the `store-policies` collection's files). */
+const KB = await loadKnowledgeBase(DIR);
 const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
   function: 'customer-reply',
   version: 'test',
@@ -95,7 +98,7 @@ describe('customer-reply: understanding (committed model, messages not in the da
 });
 
 describe('customer-reply: grounded, context-filled replies', () => {
-  const kb = JSON.parse(readFileSync(join(DIR, 'knowledge/policies.json'), 'utf8')) as { passages: { id: string; intents: string[]; cite: { zh: string; en: string } }[] };
+  const kb = KB;
 
   it('fills the order and customer into the reply and cites the delay policy', async () => {
     const r = await reply({ message: '用户投诉订单延迟，说等了十多天还没收到货', context: { order: ORDER, customer: { name: '王女士', tier: 'gold' } } });
@@ -275,7 +278,7 @@ describe('customer-reply: manifest, dataset, evaluation', () => {
 });
 
 describe('customer-reply: a policy only where one applies', () => {
-  const kb = JSON.parse(readFileSync(join(DIR, 'knowledge/policies.json'), 'utf8')) as { passages: { id: string; cite: { zh: string; en: string } }[] };
+  const kb = KB;
   // Written for this test, none in the dataset: thanks, greetings, weather, jokes, chatter.
   const smallTalk = [
     "Thanks, that's all I needed!",

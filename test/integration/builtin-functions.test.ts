@@ -7,7 +7,7 @@ import customerReply from '../../functions/customer-reply/handler.ts';
 import riskScoring from '../../functions/risk-scoring/handler.ts';
 import { launchFor, probeLaunch } from '../../gpu-pool/sandbox-launch.ts';
 import { fraudInput, normalInput } from '../functions/risk-fixtures.ts';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const SET = fileURLToPath(new URL('../fixtures/pool-sets/ai-functions/', import.meta.url));
@@ -75,6 +75,29 @@ describe.each([
       expect(r.status, JSON.stringify(r.json)).toBe(200);
       expect(r.json.output).toEqual(expected[i]);
     }
+  });
+
+  it.skipIf(skip || level !== 'thread')('a policy changed with a knowledge put reaches the next reply without a deploy, which names the new collection version', async () => {
+    const input = { message: 'How long does shipping take to Hong Kong?', temperature: 0 };
+    const before = await p.call('POST', '/v1/functions/customer-reply/invoke', { input });
+    expect(before.json.output.sources.map((s: { id: string }) => s.id)).toContain('shipping-times');
+    const v1 = before.json.knowledge['store-policies'] as string;
+    expect(v1).toMatch(/^[0-9a-f]{12}$/);
+    const deployedVersion = before.json.version;
+    // As an operator edits a policy: the collection's files, one passage's cited sentence changed.
+    const files = (await p.call('GET', '/v1/knowledge/store-policies/files')).json.files as { path: string; text: string }[];
+    const cite = 'Parcels to Hong Kong now arrive in 2 business days.';
+    const edited = files.map((f) => (f.path === 'shipping-times.en.md' ? { ...f, text: f.text.replace(/^cite: .*$/m, `cite: "${cite}"`) } : f));
+    const put = await p.call('PUT', '/v1/knowledge/store-policies', { files: edited });
+    expect(put.json).toMatchObject({ changed: true });
+    const v2 = put.json.version as string;
+    expect(v2).not.toBe(v1);
+    const after = await eventually(async () => {
+      const r = await p.call('POST', '/v1/functions/customer-reply/invoke', { input });
+      return r.json.knowledge?.['store-policies'] === v2 && r;
+    }, 'a reply grounded on the new version');
+    expect(after.json.output.reply).toContain(cite);
+    expect(after.json.version).toBe(deployedVersion);
   });
 
   it.skipIf(skip)('bad inputs are 400 naming the field, before any worker sees them', async () => {
