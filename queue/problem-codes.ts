@@ -54,6 +54,7 @@ export const PROBLEM_CODES = {
   HASH_MISMATCH: e(400, 'Hash mismatch', "The bundle's sha256 is not the one declared."),
   INVALID_TRAFFIC: e(400, 'Invalid traffic', 'A traffic change cannot apply (unknown version, weights not summing to 100).'),
   KNOWLEDGE_INVALID: e(400, 'Invalid knowledge collection', 'A knowledge collection cannot be stored: a file that is not documents (naming it, and the line of a JSON Lines file), an unsafe path, a bad name, or a size limit passed; `field` names which.'),
+  KNOWLEDGE_IN_USE: e(409, 'Knowledge collection in use', 'A serving version lists the collection; removing it needs force=true (their next load fails).'),
   KNOWLEDGE_MISSING: e(404, 'Knowledge collection missing', "The namespace has no knowledge collection of that name (a manifest's `knowledge` names one that was never put, or was removed)."),
   INVALID_ROLLOUT: e(400, 'Invalid rollout', "A rollout's settings (manifest `rollout`, or the deploy's rollout flags) are out of range; `field` names the one."),
   ROLLOUT_NOT_FOUND: e(404, 'No rollout', 'The function has never been rolled out (deploy it with `--rollout`, or a manifest `rollout` section).'),

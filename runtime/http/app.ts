@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.callRollups) app.route('/', callRoutes({ functions: deps.functions, rollups: deps.callRollups.rollups }));
   if (deps.feedback) app.route('/', feedbackRoutes({ functions: deps.functions, jobs: deps.jobs, ...deps.feedback }));
   app.route('/', secretRoutes(deps));
-  if (deps.knowledge) app.route('/', knowledgeRoutes({ knowledge: deps.knowledge, auditLog: deps.auditLog }));
+  if (deps.knowledge) app.route('/', knowledgeRoutes({ knowledge: deps.knowledge, auditLog: deps.auditLog, usersOf: (ns, name) => deps.functions.usersOf(ns, name, 'knowledge') }));
   app.route('/', tokenRoutes(deps));
   if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));

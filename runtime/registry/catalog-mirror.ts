@@ -43,10 +43,10 @@ export class CatalogMirror {
     return [...new Set(this.list().filter((s) => Object.values(s.versions).some((v) => v.hash === hash)).map((s) => s.namespace))];
   }
 
-  /** The functions of `namespace` with a serving version that lists the secret `name`. */
-  usersOf(namespace: string, name: string): string[] {
+  /** The functions of `namespace` with a serving version that lists the secret (or the knowledge collection) `name`. */
+  usersOf(namespace: string, name: string, listedIn: 'secrets' | 'knowledge' = 'secrets'): string[] {
     return this.list()
-      .filter((s) => s.namespace === namespace && [...servingVersions(s.traffic)].some((v) => s.versions[v]?.manifest.secrets?.includes(name)))
+      .filter((s) => s.namespace === namespace && [...servingVersions(s.traffic)].some((v) => s.versions[v]?.manifest[listedIn]?.includes(name)))
       .map((s) => s.name);
   }
 

@@ -64,8 +64,11 @@ describe('knowledge collections reach functions', () => {
     expect(await suite.succeeded(job.json.id)).toMatchObject({ output: { version: v2 }, knowledge: { policies: v2 } });
     expect((await p.call('GET', '/v1/functions/grounded/versions')).json.items).toHaveLength(1);
 
-    // Removed: the next load fails, saying which collection is missing.
-    expect(await knowledge.remove('default', 'policies')).toBe(true);
+    // Removal is refused while a serving version lists it, naming the function; forced, the next load fails, saying which collection is missing.
+    const refused = await p.call('DELETE', '/v1/knowledge/policies');
+    expect([refused.status, refused.json.code, refused.json.functions]).toEqual([409, 'KNOWLEDGE_IN_USE', ['grounded']]);
+    expect((await p.call('DELETE', '/v1/knowledge/policies?force=true')).status).toBe(204);
+    expect(await knowledge.info('default', 'policies')).toBeUndefined();
     const failed = await eventually(async () => {
       const r = await invoke(p);
       return r.json?.code === 'KNOWLEDGE_MISSING' && r;

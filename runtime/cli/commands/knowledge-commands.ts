@@ -62,11 +62,12 @@ export function registerKnowledgeCommands(program: Command, ctx: () => CliContex
     });
   knowledge
     .command('rm <name>')
-    .description('remove a collection (functions that read it fail their next load)')
+    .description('remove a collection (refused while a serving version lists it, unless --force)')
     .option('-n, --namespace <ns>', 'namespace [default]')
-    .action(async (name: string, o: { namespace?: string }) => {
+    .option('--force', 'remove it anyway: the functions that list it fail their next load')
+    .action(async (name: string, o: { namespace?: string; force?: boolean }) => {
       const c = ctx();
-      await c.api().request('DELETE', path(name, query({ namespace: o.namespace })));
+      await c.api().request('DELETE', path(name, query({ namespace: o.namespace, ...(o.force ? { force: 'true' } : {}) })));
       const namespace = o.namespace ?? 'default';
       c.out.print({ removed: name, namespace }, () => `removed knowledge ${name} from ${namespace}`);
     });

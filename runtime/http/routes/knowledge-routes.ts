@@ -8,12 +8,15 @@ import { authorize, authorizeNamed, type Action } from '../../auth/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
+import { PlatformError } from '../../../queue/platform-error.ts';
 import { namespaceQuery, problems } from '../schemas.ts';
 
 /** What the knowledge routes need: the store (its `maxBytes` is `AUTOGLM_KNOWLEDGE_LIMIT`) and the audit trail reads are recorded in. */
 export interface KnowledgeRouteDeps {
   knowledge: Pick<KnowledgeStore, 'put' | 'info' | 'list' | 'files' | 'remove' | 'maxBytes'>;
   auditLog?: AuditLog | undefined;
+  /** The functions of a namespace whose serving versions list a collection: a removal is refused while any do [none checked]. */
+  usersOf?: (namespace: string, name: string) => string[];
 }
 
 /**
@@ -116,10 +119,10 @@ const deleteRoute = createRoute({
   method: 'delete',
   path: '/v1/knowledge/{name}',
   middleware: auditAction('knowledge.remove'),
-  summary: 'Remove a collection (functions that read it fail their next load with KNOWLEDGE_MISSING)',
+  summary: 'Remove a collection (refused while a serving version lists it, unless force=true: those fail their next load with KNOWLEDGE_MISSING)',
   security: sec,
-  request: { params: NameParam, query: NamespaceQuery },
-  responses: { 204: { description: 'Removed' }, ...problems(400, 401, 403, 404) },
+  request: { params: NameParam, query: NamespaceQuery.extend({ force: z.enum(['true', 'false']).optional() }) },
+  responses: { 204: { description: 'Removed' }, ...problems(400, 401, 403, 404, 409) },
 });
 
 const view = (i: CollectionInfo) => ({
@@ -196,11 +199,21 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
 
   app.openapi(deleteRoute, async (c) => {
     const { name } = c.req.valid('param');
-    const { namespace } = c.req.valid('query');
+    const { namespace, force } = c.req.valid('query');
     guard(c, 'knowledge.write', namespace, name);
-    c.set('auditDetail', { namespace, detail: { collection: name } });
+    c.set('auditDetail', { namespace, detail: { collection: name, force: force === 'true' } });
+    const users = deps.usersOf?.(namespace, name) ?? [];
+    if (users.length && force !== 'true') throw new KnowledgeInUseError(name, users);
     if (!(await deps.knowledge.remove(namespace, name))) throw new KnowledgeMissingError(namespace, [name]);
     return c.body(null, 204);
   });
   return app;
+}
+
+/** Removing the collection would break the functions that list it. */
+export class KnowledgeInUseError extends PlatformError {
+  override readonly name = 'KnowledgeInUseError';
+  constructor(name: string, users: string[]) {
+    super('KNOWLEDGE_IN_USE', `knowledge collection '${name}' is listed by serving versions of ${users.map((u) => `'${u}'`).join(', ')}; deploy them without it first, or remove with force=true (their next load fails)`, { extra: { functions: users } });
+  }
 }
