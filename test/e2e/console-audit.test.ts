@@ -52,11 +52,14 @@ describe('console: audit and queues', () => {
 
     await page.click('button:has-text("Older →")');
     await page.locator('text=page 2').waitFor();
-    await rows.first().waitFor();
+    // The label turns before the page's rows come: wait for the second page's first record itself.
+    const older = denied.slice(50, 100).map((r) => `${r.chain}/${r.seq}`);
+    await page.locator(`table.audit-records tr.record[data-record="${older[0]}"]`).waitFor();
     const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-record')));
-    expect(secondPage).toEqual(denied.slice(50, 100).map((r) => `${r.chain}/${r.seq}`));
+    expect(secondPage).toEqual(older);
     await page.click('button:has-text("← Newer")');
     await page.locator('text=page 1').waitFor();
+    await page.locator(`table.audit-records tr.record[data-record="${firstPage[0]}"]`).waitFor();
 
     // A record opens to all its fields.
     await rows.first().locator('button').click();
