@@ -34,7 +34,7 @@ export { ShadowStats } from './shadow-stats.ts';
 export { LATENCY_BOUNDS, VersionCalls, emptyVersionCalls, p95Of, type VersionCallCounts } from './version-calls.ts';
 
 // Rollouts: the record on a function's catalogue entry, and the lease of the router driving it
-export { stagesOf, weightOf } from './rollout-record.ts';
+export { stageOf, stagesOf, weightIn, weightOf } from './rollout-record.ts';
 export type { AppliedStep, GateReading, RolloutRecord, RolloutStage, RolloutState, RolloutWindow, ShadowMark } from './rollout-record.ts';
 export { RolloutLeases } from './rollout-lease.ts';
 export type { ShadowReport, ShadowSample } from './shadow-stats.ts';

@@ -139,11 +139,16 @@ export class KnowledgeStore {
   async files(namespace: string, name: string, version?: string): Promise<{ info: CollectionInfo; files: KnowledgeFile[] }> {
     const info = await this.info(namespace, name);
     if (!info) throw new KnowledgeMissingError(namespace, [name]);
-    const v = version ?? info.version;
-    const raw = await this.redis.get(keys.knowledgeVersion(this.prefix, namespace, name, v));
-    if (!raw) throw new KnowledgeMissingError(namespace, [`${name}@${v}`]);
-    const files = this.cipher.open(JSON.parse(raw) as SealedInline, aad(namespace, name, v)) as { path: string; data: string }[];
-    return { info: { ...info, version: v }, files: files.map((f) => ({ path: f.path, data: Buffer.from(f.data, 'base64') })) };
+    return this.filesOf({ ...info, version: version ?? info.version });
+  }
+
+  /** The files of the version `info` names, opened. */
+  private async filesOf(info: CollectionInfo): Promise<{ info: CollectionInfo; files: KnowledgeFile[] }> {
+    const { namespace, name, version } = info;
+    const raw = await this.redis.get(keys.knowledgeVersion(this.prefix, namespace, name, version));
+    if (!raw) throw new KnowledgeMissingError(namespace, [`${name}@${version}`]);
+    const files = this.cipher.open(JSON.parse(raw) as SealedInline, aad(namespace, name, version)) as { path: string; data: string }[];
+    return { info, files: files.map((f) => ({ path: f.path, data: Buffer.from(f.data, 'base64') })) };
   }
 
   /**
@@ -152,14 +157,12 @@ export class KnowledgeStore {
    * @throws KnowledgeMissingError naming those the namespace lacks
    */
   async open(namespace: string, names: readonly string[]): Promise<Record<string, KnowledgeCollection>> {
-    const lacking = await this.missing(namespace, names);
+    // One read of the infos, then each version's files: not an info read per name besides.
+    const raws = names.length ? await this.redis.hmget(keys.knowledge(this.prefix, namespace), ...names) : [];
+    const lacking = names.filter((_, i) => raws[i] === null);
     if (lacking.length) throw new KnowledgeMissingError(namespace, lacking, true);
-    const out: Record<string, KnowledgeCollection> = {};
-    for (const name of names) {
-      const { info, files } = await this.files(namespace, name);
-      out[name] = { name, version: info.version, documents: documentsOf(files) };
-    }
-    return out;
+    const opened = await Promise.all(raws.map((raw) => this.filesOf(JSON.parse(raw!) as CollectionInfo)));
+    return Object.fromEntries(opened.map(({ info, files }) => [info.name, { name: info.name, version: info.version, documents: documentsOf(files) }]));
   }
 
   /** Removes a collection (its last version stays readable an hour, for loads under way); says whether there was one. */

@@ -62,9 +62,8 @@ export interface RolloutRecord {
   version: string;
   stable: string;
   plan: RolloutSettings;
-  stages: RolloutStage[];
   state: RolloutState;
-  /** Index into `stages` of the step in force. */
+  /** Index into the plan's stages (`stagesOf(plan)`) of the step in force. */
   stage: number;
   /** When the window being counted began. */
   windowFrom: number;
@@ -92,6 +91,12 @@ export function stagesOf(plan: RolloutSettings): RolloutStage[] {
     { kind: 'promote' as const },
   ];
 }
+
+/** The stage of `r` in force. */
+export const stageOf = (r: Pick<RolloutRecord, 'plan' | 'stage'>): RolloutStage => stagesOf(r.plan)[r.stage]!;
+
+/** The share of calls `version` gets in `traffic`, percent (0 when it has no route). */
+export const weightIn = (traffic: Pick<TrafficTable, 'routes'>, version: string): number => traffic.routes.find((r) => r.version === version)?.weight ?? 0;
 
 /** The new version's share of calls at `stage`: 0 in a shadow step. */
 export const weightOf = (stage: RolloutStage): number => (stage.kind === 'canary' ? stage.weight : stage.kind === 'promote' ? 100 : 0);

@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', functionRoutes(deps));
   app.route('/', logRoutes(deps));
   if (deps.driftCounts) app.route('/', driftRoutes({ functions: deps.functions, driftCounts: deps.driftCounts }));
-  if (deps.rollouts) app.route('/', rolloutRoutes({ functions: deps.functions, ...deps.rollouts, get: (name) => deps.registry.get(name) }));
+  if (deps.rollouts) app.route('/', rolloutRoutes({ ...deps.rollouts, get: (name) => deps.registry.get(name) }));
   if (deps.callRollups) app.route('/', callRoutes({ functions: deps.functions, rollups: deps.callRollups.rollups }));
   if (deps.feedback) app.route('/', feedbackRoutes({ functions: deps.functions, jobs: deps.jobs, ...deps.feedback }));
   app.route('/', secretRoutes(deps));

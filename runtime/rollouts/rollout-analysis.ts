@@ -1,4 +1,4 @@
-import { p95Of, type GateReading, type RolloutRecord, type RolloutWindow, type VersionCallCounts } from '../../queue/cluster/index.ts';
+import { p95Of, stageOf, type GateReading, type RolloutRecord, type RolloutWindow, type VersionCallCounts } from '../../queue/cluster/index.ts';
 
 /** Feedback figures of one version: how many records and their mean score. */
 export interface FeedbackFigures {
@@ -45,7 +45,7 @@ function failedWords(g: GateReading, f: { calls: number; failed: number; p95: nu
  */
 export function judgeWindow(r: RolloutRecord, from: number, to: number, f: WindowFigures): RolloutWindow {
   const { gates: limits, minCalls } = r.plan;
-  const stage = r.stages[r.stage]!;
+  const stage = stageOf(r);
   const shadowStep = stage.kind === 'shadow';
   const calls = shadowStep ? (f.shadow?.samples ?? 0) : f.candidate.calls;
   const failed = shadowStep ? (f.shadow?.shadowErrors ?? 0) : f.candidate.failed;

@@ -1,4 +1,4 @@
-import type { FunctionCatalog, FunctionState, RolloutRecord, ShadowStats } from '../../queue/cluster/index.ts';
+import { stageOf, weightIn, type FunctionCatalog, type FunctionState, type RolloutRecord, type ShadowStats } from '../../queue/cluster/index.ts';
 import { FunctionNotFoundError } from '../registry/registry-errors.ts';
 import type { RolloutAlert } from './rollout-alert.ts';
 import { RolloutNotActiveError, RolloutNotFoundError } from './rollout-errors.ts';
@@ -29,7 +29,7 @@ export class RolloutControl {
     const now = Date.now();
     // A shadow step resumed counts its windows from the shadow counters as they are now.
     const r0 = action === 'resume' ? (await this.catalog.get(name))?.rollout : undefined;
-    const mark = r0 && r0.stages[r0.stage]?.kind === 'shadow' ? await this.shadow.report(name, r0.version) : undefined;
+    const mark = r0 && stageOf(r0).kind === 'shadow' ? await this.shadow.report(name, r0.version) : undefined;
     const next = await this.catalog.update(name, (cur) => {
       if (!cur) throw new FunctionNotFoundError(name);
       const r = cur.rollout;
@@ -42,7 +42,7 @@ export class RolloutControl {
     this.opts.onChange?.(name, next);
     const r = next!.rollout!;
     const event = action === 'pause' ? 'paused' : action === 'abort' ? 'aborted' : 'resumed';
-    void this.opts.send?.({ type: 'autoglm.rollout', event, function: name, namespace: next!.namespace, version: r.version, stable: r.stable, state: r.state, stage: r.stage, weight: next!.traffic.routes.find((x) => x.version === r.version)?.weight ?? 0, reason: r.reason, at: new Date(now).toISOString() }).catch(() => undefined);
+    void this.opts.send?.({ type: 'autoglm.rollout', event, function: name, namespace: next!.namespace, version: r.version, stable: r.stable, state: r.state, stage: r.stage, weight: weightIn(next!.traffic, r.version), reason: r.reason, at: new Date(now).toISOString() }).catch(() => undefined);
     return next!;
   }
 }

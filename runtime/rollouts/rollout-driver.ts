@@ -1,5 +1,5 @@
 import type { Logger } from '../../functions/sdk/index.ts';
-import type { FunctionCatalog, FunctionState, RolloutLeases, RolloutRecord, RolloutWindow, ShadowMark, ShadowStats, VersionCalls } from '../../queue/cluster/index.ts';
+import { stageOf, weightIn, type FunctionCatalog, type FunctionState, type RolloutLeases, type RolloutRecord, type RolloutWindow, type ShadowMark, type ShadowStats, type VersionCalls } from '../../queue/cluster/index.ts';
 import type { AuditEvent } from '../audit/index.ts';
 import { judgeWindow, type FeedbackFigures, type WindowFigures } from './rollout-analysis.ts';
 import { afterWindow } from './rollout-moves.ts';
@@ -107,7 +107,7 @@ export class RolloutDriver {
     const calls = await this.opts.calls.window(fn, [r.version, r.stable], w.from, w.to);
     const window: WindowFigures = { candidate: calls.get(r.version)!, stable: calls.get(r.stable)! };
     let mark: ShadowMark | undefined;
-    if (r.stages[r.stage]?.kind === 'shadow') {
+    if (stageOf(r).kind === 'shadow') {
       const rep = await this.opts.shadow.report(fn, r.version);
       mark = { samples: rep.samples, agreed: rep.agreed, shadowErrors: rep.shadowErrors };
       const from = r.shadowMark ?? { samples: 0, agreed: 0, shadowErrors: 0 };
@@ -132,7 +132,7 @@ export class RolloutDriver {
     if (r.stage !== before.stage && r.state === 'progressing') events.push('step');
     if (r.state !== before.state) events.push(r.state === 'promoted' ? 'promoted' : r.state === 'rolled-back' ? 'rolled-back' : 'paused');
     for (const event of events) {
-      const weight = s.traffic.routes.find((x) => x.version === r.version)?.weight ?? 0;
+      const weight = weightIn(s.traffic, r.version);
       if (event !== 'verdict') this.opts.audit?.({ ...base, action: `rollout.${event}`, outcome: 'ok', detail: { stage: r.stage, weight, stable: r.stable, reason: r.reason ?? w.reason } });
       this.alert({ type: 'autoglm.rollout', event, function: s.name, namespace: s.namespace, version: r.version, stable: r.stable, state: r.state, stage: r.stage, weight, window: w, reason: r.reason ?? w.reason, at: new Date(now).toISOString() });
     }

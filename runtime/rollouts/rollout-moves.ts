@@ -9,9 +9,12 @@ const WINDOWS_KEPT = 60;
 /** Rollouts that still move traffic (or will, once resumed). */
 export const isActive = (r: RolloutRecord | undefined): r is RolloutRecord => r?.state === 'progressing' || r?.state === 'paused';
 
+/** Whether two tables send calls the same way (routes and shadow). */
+const sameTraffic = (a: TrafficTable, b: TrafficTable) => JSON.stringify([a.routes, a.shadow]) === JSON.stringify([b.routes, b.shadow]);
+
 /** The traffic of `s` with `r`'s stage `stage` in force. */
 function trafficAt(s: FunctionState, r: RolloutRecord, stage: number, by: string, now: number): TrafficTable {
-  const st = r.stages[stage]!;
+  const st = stagesOf(r.plan)[stage]!;
   const t = s.traffic;
   if (st.kind === 'promote') return { ...promote(s, r.version, by), updatedAt: now };
   if (st.kind === 'shadow') return { ...t, stable: r.stable, routes: [{ version: r.stable, weight: 100 }], shadow: { version: r.version, percent: st.percent }, updatedAt: now, updatedBy: by };
@@ -22,7 +25,7 @@ function trafficAt(s: FunctionState, r: RolloutRecord, stage: number, by: string
 
 /** `s` with `r` at `stage`: traffic set and the step recorded as applied. */
 function enter(s: FunctionState, r: RolloutRecord, stage: number, by: string, now: number, shadowMark?: ShadowMark): FunctionState {
-  const st = r.stages[stage]!;
+  const st = stagesOf(r.plan)[stage]!;
   const next: RolloutRecord = {
     ...r,
     stage,
@@ -60,7 +63,6 @@ export function startRollout(s: FunctionState, version: string, plan: RolloutSet
     version,
     stable,
     plan,
-    stages: stagesOf(plan),
     state: 'progressing',
     stage: 0,
     windowFrom: now,
@@ -109,9 +111,7 @@ export function pauseRollout(s: FunctionState, reason: string, now: number): Fun
  */
 export function resumeRollout(s: FunctionState, by: string, now: number, shadowMark?: ShadowMark): FunctionState {
   const r: RolloutRecord = { ...s.rollout!, state: 'progressing', reason: null, windowFrom: now, waits: 0, updatedAt: now };
-  const want = trafficAt(s, r, r.stage, by, now);
-  const same = JSON.stringify([want.routes, want.shadow]) === JSON.stringify([s.traffic.routes, s.traffic.shadow]);
-  if (same) return { ...s, rollout: shadowMark ? { ...r, shadowMark } : r };
+  if (sameTraffic(trafficAt(s, r, r.stage, by, now), s.traffic)) return { ...s, rollout: shadowMark ? { ...r, shadowMark } : r };
   return enter(s, r, r.stage, by, now, shadowMark);
 }
 
@@ -127,6 +127,5 @@ export function abortRollout(s: FunctionState, by: string, now: number): Functio
 export function pausedByChange(prev: FunctionState, next: FunctionState, by: string, now: number): FunctionState {
   const r = next.rollout;
   if (r?.state !== 'progressing') return next;
-  const moved = JSON.stringify([prev.traffic.routes, prev.traffic.shadow]) !== JSON.stringify([next.traffic.routes, next.traffic.shadow]);
-  return moved ? pauseRollout(next, `traffic changed by ${by}`, now) : next;
+  return sameTraffic(prev.traffic, next.traffic) ? next : pauseRollout(next, `traffic changed by ${by}`, now);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyVersionCalls, type FunctionState, type RolloutWindow } from '../../queue/cluster/index.ts';
+import { emptyVersionCalls, stagesOf, type FunctionState, type RolloutWindow } from '../../queue/cluster/index.ts';
 import { emptyTraffic, pickVersion, promote, setWeights } from '../registry/traffic.ts';
 import { judgeWindow } from './rollout-analysis.ts';
 import { abortRollout, afterWindow, pausedByChange, resumeRollout, startRollout } from './rollout-moves.ts';
@@ -90,7 +90,7 @@ describe('rollout moves', () => {
     const s = startRollout(withStable(state(['a', 'b']), 'a'), 'b', rolloutPlan(undefined, { shadowFirst: 20 }), 'dev', 0);
     expect(s.traffic.routes).toEqual([{ version: 'a', weight: 100 }]);
     expect(s.traffic.shadow).toEqual({ version: 'b', percent: 20 });
-    expect(s.rollout!.stages.map((x) => x.kind)).toEqual(['shadow', 'canary', 'canary', 'canary', 'promote']);
+    expect(stagesOf(s.rollout!.plan).map((x) => x.kind)).toEqual(['shadow', 'canary', 'canary', 'canary', 'promote']);
   });
 });
 

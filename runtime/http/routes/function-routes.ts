@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { versionRunStats, type FeedbackFigures, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/cluster/index.ts';
+import { stagesOf, versionRunStats, type FeedbackFigures, type FunctionState, type TrafficTable, type VersionRecord, type VersionRunStats } from '../../../queue/cluster/index.ts';
 import { allowed, authorize, authorizeNamed } from '../../auth/index.ts';
 import { ArtifactNotFoundError, FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { DeployMode } from '../../registry/traffic.ts';
@@ -164,7 +164,7 @@ function summary(s: FunctionState) {
     versionCount: Object.keys(s.versions).length,
     inputSchema: head?.manifest.input ?? {},
     createdAt: iso(s.createdAt),
-    rollout: s.rollout ? { state: s.rollout.state, version: s.rollout.version, stable: s.rollout.stable, step: s.rollout.stage, steps: s.rollout.stages.length, reason: s.rollout.reason } : null,
+    rollout: s.rollout ? { state: s.rollout.state, version: s.rollout.version, stable: s.rollout.stable, step: s.rollout.stage, steps: stagesOf(s.rollout.plan).length, reason: s.rollout.reason } : null,
   };
 }
 

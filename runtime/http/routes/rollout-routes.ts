@@ -1,11 +1,10 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { FunctionState, RolloutLeases } from '../../../queue/cluster/index.ts';
+import { stagesOf, weightIn, type FunctionState, type RolloutLeases } from '../../../queue/cluster/index.ts';
 import { authorizeNamed, type Principal } from '../../auth/index.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { RolloutNotFoundError, type RolloutControl } from '../../rollouts/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
-import type { CatalogMirror } from '../../registry/catalog-mirror.ts';
 import { FunctionNameParam, problems } from '../schemas.ts';
 
 const sec = [{ bearer: [] }];
@@ -64,8 +63,8 @@ async function view(s: FunctionState, leases: Pick<RolloutLeases, 'holder'>) {
     version: r.version,
     stable: r.stable,
     step: r.stage,
-    weight: s.traffic.routes.find((x) => x.version === r.version)?.weight ?? 0,
-    steps: r.stages,
+    weight: weightIn(s.traffic, r.version),
+    steps: stagesOf(r.plan),
     plan: r.plan,
     windowFrom: iso(r.windowFrom),
     nextVerdictAt: progressing ? iso(r.windowFrom + r.plan.interval) : null,
@@ -82,7 +81,7 @@ async function view(s: FunctionState, leases: Pick<RolloutLeases, 'holder'>) {
 }
 
 /** The rollout API: status, pause, resume, abort (abort: the traffic from before returns now). */
-export function rolloutRoutes(deps: { functions: CatalogMirror; control: RolloutControl; leases: Pick<RolloutLeases, 'holder'>; /** The function from Redis; throws FunctionNotFoundError. */ get: (name: string) => Promise<FunctionState> }): OpenAPIHono<AppEnv> {
+export function rolloutRoutes(deps: { control: RolloutControl; leases: Pick<RolloutLeases, 'holder'>; /** The function from Redis; throws FunctionNotFoundError. */ get: (name: string) => Promise<FunctionState> }): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const guarded = async (p: Principal, name: string, action: 'function.read' | 'function.deploy') => {
     // Read from Redis, not the mirror: a status just after a step shows that step.
