@@ -8,7 +8,8 @@
  * BullMQ keeps its own keys under `<p>:<queue>:…` (`wait`, `active`, `delayed`, `prioritized`,
  * `completed`, `failed`, `events`, `meta`, `id`, `<jobId>`, `<jobId>:lock`, …) for these queues:
  * `fn.<function>` (one per function: invocations), `callbacks` (webhook deliveries),
- * `deploy-checks.<cpu|gpu|any>` and `deploy-checks.w.<worker>` (load checks of a candidate). Their
+ * `deploy-checks.<cpu|gpu|any>` and `deploy-checks.w.<worker>` (load checks of a candidate),
+ * `train.<cpu|gpu>` (training jobs) and `training-finish` (trained versions to record). Their
  * names are built in `queue/jobs/names.ts`; the keys inside are BullMQ's.
  */
 
@@ -94,4 +95,14 @@ export const keys = {
   feedbackTotals: (p: string, fn: string) => `${p}:feedback:${fn}:totals`,
   /** hash `<version>:n` and `<version>:s` of the feedback that arrived in one minute (epoch min), moved when a record is replaced (the script appends the minute to the name given for `''`) · router · router (rollouts: `windowScores`) · 49 h */
   feedbackMinute: (p: string, fn: string, minute: number | '') => `${p}:feedback:${fn}:m:${minute}`,
+  /** hash of one training: `record` (what was asked: function, version, dataset, then), `status`, `progress`, `result`, `error`, `cancel` (each JSON), `d<n>` (the sealed head of dataset chunk n) · router (create, cancel, finish), worker (status, progress) · router, worker · `AUTOGLM_RESULT_TTL` after it ends (7 d before) */
+  training: (p: string, id: string) => `${p}:training:${id}`,
+  /** string: raw ciphertext of dataset chunk n of a training (whole JSON Lines, ≤ ~1 MiB) · router (upload) · worker · deleted when the training ends (7 d before) */
+  trainingData: (p: string, id: string, n: number) => `${p}:training:${id}:data:${n}`,
+  /** string: the new version's files a finished training wrote, sealed (JSON [{path, data base64}]) · worker · router (finish) · deleted once the version is recorded (7 d before) */
+  trainingOut: (p: string, id: string) => `${p}:training:${id}:out`,
+  /** sorted set of a function's training ids by creation time (ms) · router · router (list) · pruned with the trainings */
+  trainings: (p: string, fn: string) => `${p}:trainings:${fn}`,
+  /** channel: a training's id when a cancel was asked · router · workers · — */
+  trainingCancelChannel: (p: string) => `${p}:training:cancel`,
 } as const;

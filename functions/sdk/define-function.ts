@@ -1,6 +1,7 @@
 import type { ErrorRecord } from './errors.ts';
 import type { KnowledgeCollection } from './knowledge/index.ts';
 import type { Logger } from './logger.ts';
+import type { TrainFunction } from './training.ts';
 
 /** What a handler learns about the call it is serving. */
 export interface InvocationContext {
@@ -69,6 +70,12 @@ export interface FunctionSpec<I, O, S> {
    * not counted for that input.
    */
   features?: (input: I) => Record<string, number>;
+  /**
+   * Retrains the model (manifest `training`): run by the platform as a training job on a pool
+   * worker (`autoglm train`), in a process of its own at low priority, never in the worker that
+   * serves calls. Its result becomes a new version: the same code with the files it wrote.
+   */
+  train?: TrainFunction;
 }
 
 /** A defined function: the shape the pool loads from a handler module's default export. */
@@ -85,6 +92,7 @@ export interface FunctionDefinition<I = unknown, O = unknown, S = unknown> exten
  */
 export function defineFunction<I, O, S = undefined>(spec: FunctionSpec<I, O, S>): FunctionDefinition<I, O, S> {
   if (typeof spec.handle !== 'function') throw new TypeError('defineFunction: `handle` must be a function');
+  if (spec.train !== undefined && typeof spec.train !== 'function') throw new TypeError('defineFunction: `train` must be a function');
   return { ...spec, kind: 'autoglm.function' };
 }
 

@@ -20,8 +20,10 @@ export {
   toErrorRecord,
 } from './errors.ts';
 export type { ErrorRecord } from './errors.ts';
-export { COLLECTION_NAME, ROLLOUT_DEFAULTS, SECRET_NAME, manifestSchema, parseManifest, rolloutSchema } from './manifest.ts';
-export type { Manifest, ManifestIssue, RolloutSettings } from './manifest.ts';
+export { isHeldOut, splitRecords } from './training.ts';
+export type { TrainFunction, TrainingContext, TrainingData, TrainingProgress, TrainingResult } from './training.ts';
+export { COLLECTION_NAME, ROLLOUT_DEFAULTS, SECRET_NAME, TRAINING_DEFAULTS, manifestSchema, parseManifest, rolloutSchema, trainingSchema } from './manifest.ts';
+export type { Manifest, ManifestIssue, RolloutSettings, TrainingSettings } from './manifest.ts';
 export { parseDuration } from './duration.ts';
 export { parseJsonPointer, resolveJsonPointer } from './json-pointer.ts';
 export { createLogger } from './logger.ts';

@@ -83,6 +83,37 @@ export const rolloutSchema = z
   })
   .strict();
 
+/** Defaults of a manifest's `training` section. */
+export const TRAINING_DEFAULTS = { higherIsBetter: true, tolerance: 0, timeout: 7_200_000, device: 'any', heldOut: 0.2, retries: 0 } as const;
+
+/**
+ * A manifest's `training` section: the function exports `train` (see the SDK's `TrainFunction`)
+ * and the platform runs it as a training job (`autoglm train`). Absent: the function cannot be trained.
+ */
+export const trainingSchema = z
+  .object({
+    /** The metric of `train`'s report that decides whether the new version is worse than stable's. */
+    primaryMetric: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a metric name: letters, digits, _ . -'),
+    /** Whether a higher primary metric is better (AUC, accuracy) or lower (loss, error). Default true. */
+    higherIsBetter: z.boolean().default(TRAINING_DEFAULTS.higherIsBetter),
+    /** How much worse than stable's the primary metric may be and still be deployed. Default 0. */
+    tolerance: z.number().min(0).max(1e9).default(TRAINING_DEFAULTS.tolerance),
+    /** Longest a training may run before it is stopped (failed, no version). Default 2h; 10s to 7d. */
+    timeout: duration.default(TRAINING_DEFAULTS.timeout).refine((ms) => ms >= 10_000 && ms <= 7 * 86_400_000, 'must be between 10s and 7d'),
+    /** Device to train on: `gpu` takes a GPU slot where the pool has one, else a CPU slot. Default `any`. */
+    device: z.enum(['cpu', 'gpu', 'any']).default(TRAINING_DEFAULTS.device),
+    /** Share of the uploaded records kept out of training, for evaluation (by line number). Default 0.2. */
+    heldOut: z.number().min(0.01).max(0.5).default(TRAINING_DEFAULTS.heldOut),
+    /** Extra attempts after a failure `train` marks retryable (`FunctionError(…, { retryable: true })`). Default 0. */
+    retries: z.number().int().min(0).max(10).default(TRAINING_DEFAULTS.retries),
+    /** JSON Schema of one dataset record: every line of an upload is checked (the error names the line). Default: any JSON object. */
+    record: jsonSchema.default({ type: 'object' }),
+  })
+  .strict();
+
+/** A compiled training section: the timeout in ms. */
+export type TrainingSettings = z.output<typeof trainingSchema>;
+
 /** A compiled rollout section: durations in ms, steps ending at 100. */
 export type RolloutSettings = z.output<typeof rolloutSchema>;
 
@@ -190,6 +221,8 @@ export const manifestSchema = z
      * (or canary, shadow) as their flags say.
      */
     rollout: rolloutSchema.optional(),
+    /** How the function is retrained by the platform (it exports `train`). Absent: not trainable. */
+    training: trainingSchema.optional(),
     /**
      * How feedback on outputs is scored (`POST /v1/jobs/{id}/feedback`). `label`: a JSON Pointer
      * (RFC 6901) to the part of the output a label gives the right value of (`/intent`): a label

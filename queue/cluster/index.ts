@@ -46,6 +46,8 @@ export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, t
 // Knowledge collections: documents functions ground on, sealed per namespace, updated without a deploy
 export { COLLECTION_NAME, KnowledgeInvalidError, KnowledgeMissingError, KnowledgeStore, collectionVersion } from './knowledge-store.ts';
 export type { CollectionInfo, KnowledgeChange, KnowledgeStoreOptions } from './knowledge-store.ts';
+export { TRAINING_ENDS, TrainingStore } from './training-store.ts';
+export type { TrainedFiles, TrainingOutcome, TrainingRequest, TrainingStatus, TrainingThen, TrainingView } from './training-store.ts';
 
 // The console's one-time sign-in codes, and the bound on failed attempts
 export { LOGIN_CODE, LoginCodes, type IssuedLoginCode, type LoginCodesOptions } from './login-codes.ts';

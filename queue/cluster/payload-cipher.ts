@@ -192,13 +192,20 @@ export class PayloadCipher {
    */
   open(value: unknown, aad: string, apart?: Buffer): unknown {
     if (!isSealed(value)) return value;
+    return JSON.parse(this.openBytes(value, aad, apart).toString('utf8'));
+  }
+
+  /**
+   * The bytes a sealed value holds (for bytes sealed as they are: dataset chunks), not parsed.
+   * @throws Error as {@link open}
+   */
+  openBytes(value: Sealed, aad: string, apart?: Buffer): Buffer {
     const key = this.key(value.k, value.n);
     const ct = 'ct' in value ? Buffer.from(value.ct, 'base64') : apart;
     if (!ct) throw new Error(`the ciphertext stored apart at ${(value as SealedApart).at} was not given`);
     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64'));
     d.setAAD(Buffer.from(aad));
     d.setAuthTag(Buffer.from(value.tag, 'base64'));
-    const pt = Buffer.concat([d.update(ct), d.final()]);
-    return JSON.parse(pt.toString('utf8'));
+    return Buffer.concat([d.update(ct), d.final()]);
   }
 }

@@ -4,7 +4,7 @@
  * the same queues. Shared state outside jobs is `queue/cluster/`; Redis keys are in `queue/keys.ts`.
  */
 // Names and job shapes
-export { functionQueueName } from './names.ts';
+export { TRAINING_FINISH_QUEUE, functionQueueName, trainingQueue } from './names.ts';
 export type { DoneMessage, ItemData, ItemView, JobData, JobStatus, JobView } from './job-data.ts';
 
 // Errors (codes, statuses and meanings: ../problem-codes.ts, the error catalogue)

@@ -12,3 +12,9 @@ export const workerQueue = (workerId: string) => `deploy-checks.w.${workerId}`;
 
 /** Queue of webhook deliveries (consumed by routers: workers never hold the signing key). */
 export const CALLBACK_QUEUE = 'callbacks';
+
+/** Training jobs by the device kind they run on: a `gpu` training goes to `train.gpu` only when a GPU worker is rostered. */
+export const trainingQueue = (kind: 'cpu' | 'gpu') => `train.${kind}`;
+
+/** Trainings whose new files are stored, for a router to record as a version (workers cannot deploy). */
+export const TRAINING_FINISH_QUEUE = 'training-finish';
