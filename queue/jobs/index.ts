@@ -55,3 +55,5 @@ export type { CheckOutcome, CheckReport } from './deploy-check.ts';
 export { FunctionConsumer } from './function-consumer.ts';
 export { SoloGate } from './solo-gate.ts';
 export type { ConsumerOptions, Executor } from './function-consumer.ts';
+export { TrainingJobs } from './training-jobs.ts';
+export type { TrainingFinishData, TrainingJobData } from './training-jobs.ts';
