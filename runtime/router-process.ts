@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
-import { BoardQueues, CallbackConsumer, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { TrainedVersions, Trainings } from './training/index.ts';
+import { BoardQueues, CallbackConsumer, TrainingFinishConsumer, TrainingJobs, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
+import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, TrainingStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -140,7 +141,11 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const traces = new TraceStore(producer, config.prefix, cipher, { keep: config.traceKeep, failedTtlMs: config.traceFailedTtlMs });
   // Feedback on outputs: the routes write it; describe, metrics and rollouts read its figures.
   const feedback = new FeedbackStore(producer, config.prefix, cipher, { ttlMs: config.feedbackTtlMs });
-  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, knowledge, registry, traces, feedback };
+  // Trainings: datasets sealed in Redis, run by pool workers; what they make is recorded by a router (TrainedVersions).
+  const trainingStore = new TrainingStore(producer, config.prefix, cipher);
+  const keepS = Math.round(config.resultTtlMs / 1000);
+  const trainings = new Trainings({ store: trainingStore, jobs: new TrainingJobs(queues), workers, feedback, maxBytes: config.trainingDataLimit, keepS });
+  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, knowledge, registry, traces, feedback, trainingStore, trainings };
 }
 
 /** The router's parts, as {@link wireParts} builds them. */
@@ -187,6 +192,7 @@ function appDeps(
     logs: { read: (fn, q) => readFunctionLogs(producer, config.prefix, p.cipher, fn, q), clear: (fn) => clearFunctionLogs(producer, config.prefix, fn) },
     secrets: p.secrets,
     knowledge: p.knowledge,
+    trainings: p.trainings,
     webhookKeys: ctx.webhookKeys,
     callbackGuard: ctx.callbackGuard,
     limiter: p.limiter,
@@ -268,6 +274,15 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       log: log.child({ component: 'webhooks' }),
       onRefused: ({ jobId, namespace, reason }) => appendAudit({ actor: 'system', roles: [], action: 'webhook.refused', namespace, jobId, outcome: 'error', code: 'CALLBACK_URL_REFUSED', detail: { reason } }),
     }));
+  // Versions trained on the pool are recorded by one router each (the finish queue), with their outcome audited.
+  const trainedVersions = new TrainedVersions({
+    store: parts.trainingStore,
+    artifacts: parts.artifacts,
+    registry: parts.registry,
+    keepS: Math.round(config.resultTtlMs / 1000),
+    onEnd: (v, status) => appendAudit({ actor: 'system', roles: [], action: 'training.end', namespace: v.namespace, function: v.function, version: v.version, outcome: status === 'succeeded' ? 'ok' : 'error', detail: { training: v.id, status } }),
+  });
+  const trainingFinish = new TrainingFinishConsumer(redis.consumerConn, config.prefix, (id) => trainedVersions.finish(id));
   const retention = new RetentionSweeper(parts.queues, {
     resultTtlMs: config.resultTtlMs,
     failedTtlMs: config.failedTtlMs,
@@ -336,6 +351,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         await parts.shadowStats.flush().catch(() => undefined);
         await detachTraces();
         await callbacks.close();
+        await trainingFinish.close();
         await retention.close();
         await driftWatch.close();
         await callRecorder.close();

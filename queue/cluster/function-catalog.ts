@@ -17,6 +17,24 @@ export interface VersionRecord {
   createdBy: string;
   /** The version's drift baseline (manifest `drift.baseline`, read from its bundle at deploy). */
   driftBaseline?: DriftBaseline;
+  /** How a training made this version: from which version, on what data, and its evaluation. */
+  training?: VersionTraining;
+}
+
+/** The training behind a version (`autoglm versions` shows it). */
+export interface VersionTraining {
+  /** The training's id. */
+  id: string;
+  /** The version retrained. */
+  from: string;
+  dataset: { hash: string; records: number; source: 'upload' | 'feedback' };
+  primaryMetric: string;
+  higherIsBetter: boolean;
+  /** The new model's metrics on the held-out records. */
+  metrics: Record<string, number>;
+  /** The retrained version's metrics on the same held-out records. */
+  baseline?: Record<string, number>;
+  verdict: 'better' | 'within' | 'worse' | 'unmeasured';
 }
 
 /** How calls are spread over versions. Weights are percentages summing to 100 (or no routes). */

@@ -13,7 +13,7 @@ export { functionOfJobId, isItemId, isJobId, itemId, newJobId, splitItemId, time
 
 // Function catalogue: which functions and versions exist, and their traffic
 export { FunctionCatalog, recordOf, servingVersions } from './function-catalog.ts';
-export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecord } from './function-catalog.ts';
+export type { FunctionRecord, FunctionState, Mutator, TrafficTable, VersionRecord, VersionTraining } from './function-catalog.ts';
 
 // Liveness, and the device inventory placement checks against
 export { WorkerRoster } from './worker-roster.ts';

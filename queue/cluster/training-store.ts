@@ -197,6 +197,13 @@ export class TrainingStore {
     return true;
   }
 
+  /** Removes every trace of a training that never started (an upload refused part-way): its chunks and record. */
+  async discard(id: string, fn: string, chunks: number): Promise<void> {
+    const m = this.redis.multi().del(keys.training(this.prefix, id)).zrem(keys.trainings(this.prefix, fn), id);
+    for (let n = 0; n < chunks; n++) m.del(keys.trainingData(this.prefix, id, n));
+    await m.exec();
+  }
+
   /** Asks a training to stop; true when it had not ended. The worker running it hears it on the channel (and checks the field). */
   async requestCancel(id: string, by: string): Promise<boolean> {
     const v = await this.get(id);

@@ -57,3 +57,4 @@ export { SoloGate } from './solo-gate.ts';
 export type { ConsumerOptions, Executor } from './function-consumer.ts';
 export { TrainingJobs } from './training-jobs.ts';
 export type { TrainingFinishData, TrainingJobData } from './training-jobs.ts';
+export { TrainingFinishConsumer } from './training-finish-consumer.ts';

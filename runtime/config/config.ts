@@ -72,6 +72,11 @@ export interface Config {
    * (`PUT /v1/knowledge/{name}` reads a body of up to twice this, plus 1 MiB, for the JSON around them).
    */
   readonly knowledgeLimit: number;
+  /**
+   * `AUTOGLM_TRAINING_DATA_LIMIT`, default 512MiB: largest training dataset upload (JSON Lines,
+   * streamed and sealed in Redis as it comes; 20,000 risk-scoring histories are about 60 MiB).
+   */
+  readonly trainingDataLimit: number;
   /** `AUTOGLM_BUNDLE_MAX_ENTRIES`, default 10,000: most members (files and directories) of a bundle. */
   readonly bundleMaxEntries: number;
   /** `AUTOGLM_LOAD_CHECK_TIMEOUT`, default 60s: how long a deploy waits for a worker to load the new version. */
@@ -226,6 +231,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
     bodyLimit: r.bytes('AUTOGLM_BODY_LIMIT', 1024 * 1024),
     knowledgeLimit: r.bytes('AUTOGLM_KNOWLEDGE_LIMIT', 16 * 1024 * 1024),
+    trainingDataLimit: r.bytes('AUTOGLM_TRAINING_DATA_LIMIT', 512 * 1024 * 1024),
     maxJsonDepth: r.int('AUTOGLM_MAX_JSON_DEPTH', 64, 2, 1000),
     loadCheckTimeoutMs: r.duration('AUTOGLM_LOAD_CHECK_TIMEOUT', 60_000, 100),
     maxQueueDepth: r.int('AUTOGLM_MAX_QUEUE_DEPTH', 10_000, 1, 10_000_000),

@@ -14,6 +14,7 @@ import type { CallRecorder } from '../metrics/index.ts';
 import type { RolloutControl } from '../rollouts/index.ts';
 import type { QueueBoardDeps } from './routes/queue-board-routes.ts';
 import type { KnowledgeRouteDeps } from './routes/knowledge-routes.ts';
+import type { Trainings } from '../training/index.ts';
 
 /** One audited action, as a route reports it; the router adds who, when and the request ids. */
 export type { AuditNote } from '../audit/index.ts';
@@ -60,6 +61,8 @@ export interface AppDeps {
    * here, opened by workers; `maxBytes` is `AUTOGLM_KNOWLEDGE_LIMIT` [none: no knowledge routes].
    */
   knowledge?: KnowledgeRouteDeps['knowledge'];
+  /** Trainings (`/v1/functions/{name}/trainings`, `/v1/trainings/{id}`) [none: no training routes]. */
+  trainings?: Trainings;
   /** Checks a job's `callbackUrl` at submission (`AUTOGLM_CALLBACK_ALLOW`) [the default rules]. */
   callbackGuard?: CallbackGuard;
   /** Each namespace's webhook keys, read by receivers' owners through `/v1/webhook-keys` [none: no such route]. */

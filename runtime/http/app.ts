@@ -24,6 +24,7 @@ import { rolloutRoutes } from './routes/rollout-routes.ts';
 import { callRoutes } from './routes/call-routes.ts';
 import { feedbackRoutes } from './routes/feedback-routes.ts';
 import { isKnowledgeUpload, knowledgeBodyLimit, knowledgeRoutes } from './routes/knowledge-routes.ts';
+import { isTrainingUpload, trainingRoutes } from './routes/training-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
@@ -67,7 +68,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const knowledgeJsonLimit = declaredLengthLimit(knowledgeLimit);
   const knowledgeJson = jsonBody(knowledgeLimit, deps.maxJsonDepth);
   // Bundle uploads (POST /v1/functions) are binary and have their own, larger limit.
-  const isUpload = (method: string, path: string) => method === 'POST' && path === '/v1/functions';
+  // So are training datasets (JSON Lines, streamed by their route within AUTOGLM_TRAINING_DATA_LIMIT).
+  const isUpload = (method: string, path: string) => (method === 'POST' && path === '/v1/functions') || (deps.trainings !== undefined && isTrainingUpload(method, path));
   const isKnowledge = (method: string, path: string) => deps.knowledge !== undefined && isKnowledgeUpload(method, path);
   app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : isKnowledge(c.req.method, c.req.path) ? knowledgeJsonLimit(c, next) : jsonLimit(c, next)));
   if (deps.auditLog) app.use('/v1/*', auditDenials(deps.auditLog, deps.log));
@@ -92,6 +94,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.rollouts) app.route('/', rolloutRoutes({ ...deps.rollouts, get: (name) => deps.registry.get(name) }));
   if (deps.callRollups) app.route('/', callRoutes({ functions: deps.functions, rollups: deps.callRollups.rollups }));
   if (deps.feedback) app.route('/', feedbackRoutes({ functions: deps.functions, jobs: deps.jobs, ...deps.feedback }));
+  if (deps.trainings) app.route('/', trainingRoutes({ functions: deps.functions, trainings: deps.trainings }));
   app.route('/', secretRoutes(deps));
   if (deps.knowledge) app.route('/', knowledgeRoutes({ knowledge: deps.knowledge, auditLog: deps.auditLog, usersOf: (ns, name) => deps.functions.usersOf(ns, name, 'knowledge') }));
   app.route('/', tokenRoutes(deps));

@@ -1,5 +1,5 @@
 import { BUNDLE_MANIFEST, BundleFormatError, BundleLimitError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
-import { KnowledgeMissingError, SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord } from '../../queue/cluster/index.ts';
+import { KnowledgeMissingError, SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord, type VersionTraining } from '../../queue/cluster/index.ts';
 import { FunctionLoadError, type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 import { BundlesInCheck } from './bundles-in-check.ts';
@@ -68,7 +68,16 @@ export class Registry {
    */
   async deploy(
     archive: Buffer,
-    o: { declaredHash?: string; mode: DeployMode; by: string; namespace?: string; /** Throws when the caller may not deploy into the namespace. */ authorize?: (namespace: string) => void },
+    o: {
+      declaredHash?: string;
+      mode: DeployMode;
+      by: string;
+      namespace?: string;
+      /** Throws when the caller may not deploy into the namespace. */
+      authorize?: (namespace: string) => void;
+      /** The training that made this bundle, kept on a new version's record. */
+      training?: VersionTraining;
+    },
   ): Promise<DeployResult> {
     const hash = sha256(archive);
     if (o.declaredHash && o.declaredHash.toLowerCase() !== hash) throw new HashMismatchError(o.declaredHash, hash);
@@ -101,7 +110,7 @@ export class Registry {
   }
 
   /** The rest of {@link deploy}, once the name is the namespace's: checks, stores and records the version. */
-  private async checkAndRecord(archive: Buffer, hash: string, bundle: OpenedBundle, namespace: string, existing: FunctionState | undefined, o: { mode: DeployMode; by: string }): Promise<DeployResult> {
+  private async checkAndRecord(archive: Buffer, hash: string, bundle: OpenedBundle, namespace: string, existing: FunctionState | undefined, o: { mode: DeployMode; by: string; training?: VersionTraining }): Promise<DeployResult> {
     const name = bundle.manifest.name;
     // Settings out of range are refused before a worker spends a load on the version.
     const mode = o.mode;
@@ -130,7 +139,7 @@ export class Registry {
       }
       check = { worker: outcome.report.workerId, device: outcome.report.device, loadMs: outcome.report.loadMs };
     }
-    const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by, ...(bundle.driftBaseline ? { driftBaseline: bundle.driftBaseline } : {}) };
+    const record: VersionRecord = already ?? { version: bundle.version, hash, manifest: bundle.manifest, size: archive.length, createdAt: Date.now(), createdBy: o.by, ...(bundle.driftBaseline ? { driftBaseline: bundle.driftBaseline } : {}), ...(o.training ? { training: o.training } : {}) };
     // Shadow counters of this version left from an earlier shadow: a shadow step counts from here.
     const mark = plan?.shadowFirst ? await this.shadow.report(name, record.version) : undefined;
     const next = await this.catalog.update(name, (cur) => {

@@ -30,6 +30,13 @@ function describeText(f: any): string {
   ].join('\n');
 }
 
+/** A trained version's origin and evaluation: `from <v> on <n> records (sha256 …): rocAuc 0.97 vs 0.96 (better)`. */
+function trainedText(t: any): string | undefined {
+  if (!t) return undefined;
+  const m = (x: number | undefined) => (x === undefined ? '-' : x.toPrecision(4));
+  return `from ${t.from} on ${t.dataset.records} ${t.dataset.source} records (${t.dataset.hash.slice(0, 12)}): ${t.primaryMetric} ${m(t.metrics[t.primaryMetric])} vs ${m(t.baseline?.[t.primaryMetric])} (${t.verdict})`;
+}
+
 /** `functions ls`, `describe`, `versions`, `rm`. */
 export function registerFunctionCommands(program: Command, ctx: Ctx): void {
   const fns = program.command('functions').description('list, describe and remove functions');
@@ -59,8 +66,8 @@ export function registerFunctionCommands(program: Command, ctx: Ctx): void {
       const env = (e: Record<string, string> = {}) => Object.entries(e).map(([k, v]) => `${k}=${v}`).join(' ') || undefined;
       c.out.print(r.body, () =>
         table(
-          ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'SHA256', 'ENV', 'SECRETS'],
-          r.body.items.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.hash, env(v.env), v.secrets?.join(',') || undefined]),
+          ['VERSION', 'TRAFFIC', 'SHADOW', 'CREATED', 'SHA256', 'ENV', 'SECRETS', 'TRAINED'],
+          r.body.items.map((v: any) => [v.version, `${v.traffic}%`, v.shadow ? `${v.shadow}%` : '-', v.createdAt, v.hash, env(v.env), v.secrets?.join(',') || undefined, trainedText(v.training)]),
         ),
       );
     });

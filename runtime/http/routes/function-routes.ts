@@ -150,6 +150,8 @@ function versionView(s: FunctionState, v: VersionRecord, running?: VersionRunSta
     shadow: s.traffic.shadow?.version === v.version ? s.traffic.shadow.percent : 0,
     ...(running ? { running } : {}),
     ...(feedback ? { feedback } : {}),
+    // How a training made it: from which version, on which data (its hash), and the evaluation.
+    ...(v.training ? { training: v.training } : {}),
   };
 }
 

@@ -1,0 +1,43 @@
+import { PlatformError } from '../../queue/platform-error.ts';
+
+/** The version cannot be trained: no `training` section in its manifest. */
+export class NotTrainableError extends PlatformError {
+  override readonly name = 'NotTrainableError';
+  constructor(fn: string, version: string) {
+    super('NOT_TRAINABLE', `${fn}@${version} has no \`training\` section in its manifest: it cannot be trained (export \`train\` and declare \`training: { primaryMetric: … }\`)`, { extra: { field: 'version', in: 'query' } });
+  }
+}
+
+/** A line of the dataset is not a record: `line` is 1-based, `field` the part that is wrong. */
+export class DatasetInvalidError extends PlatformError {
+  override readonly name = 'DatasetInvalidError';
+  constructor(
+    readonly line: number,
+    message: string,
+    field = 'body',
+  ) {
+    super('INVALID_DATASET', `line ${line}: ${message}`, { extra: { field, in: 'body', line } });
+  }
+}
+
+/** The dataset passes `AUTOGLM_TRAINING_DATA_LIMIT`. */
+export class DatasetTooLargeError extends PlatformError {
+  override readonly name = 'DatasetTooLargeError';
+  constructor(limit: number) {
+    super('DATASET_TOO_LARGE', `the dataset passes the limit of ${limit} bytes (AUTOGLM_TRAINING_DATA_LIMIT)`, { extra: { field: 'body', in: 'body', limit } });
+  }
+}
+
+export class TrainingNotFoundError extends PlatformError {
+  override readonly name = 'TrainingNotFoundError';
+  constructor(id: string) {
+    super('TRAINING_NOT_FOUND', `no training '${id}'`, { extra: { field: 'id', in: 'path' } });
+  }
+}
+
+export class TrainingEndedError extends PlatformError {
+  override readonly name = 'TrainingEndedError';
+  constructor(id: string, status: string) {
+    super('TRAINING_ENDED', `training '${id}' already ended: ${status}`, { extra: { ended: status } });
+  }
+}
