@@ -81,6 +81,9 @@ describe('starting a training', () => {
 
     expect((await p.call('GET', `/v1/trainings/${id}`)).json).toMatchObject({ id, status: 'queued' });
     expect((await p.call('GET', '/v1/functions/trainee/trainings')).json.items.map((t: { id: string }) => t.id)).toContain(id);
+    expect((await p.call('GET', '/v1/trainings?limit=5')).json.items[0]).toMatchObject({ id, function: 'trainee' });
+    const outsider = await p.router.verifier.mint({ sub: 'bo', roles: ['viewer'], namespaces: ['team-b'] });
+    expect((await p.call('GET', '/v1/trainings', undefined, { authorization: `Bearer ${outsider}` })).json.items).toEqual([]);
 
     const c = await p.call('POST', `/v1/trainings/${id}/cancel`);
     expect(c.status).toBe(202);

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { TrainingView } from '../../../queue/cluster/index.ts';
-import { authorizeNamed, type Principal } from '../../auth/index.ts';
+import { allowed, authorizeNamed, type Principal } from '../../auth/index.ts';
 import type { CatalogMirror } from '../../registry/catalog-mirror.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { TrainingNotFoundError, type Trainings } from '../../training/index.ts';
@@ -71,6 +71,14 @@ const listRoute = createRoute({
   security: sec,
   request: { params: FunctionNameParam },
   responses: { 200: { description: 'Trainings', content: { 'application/json': { schema: z.object({ items: z.array(Training) }) } } }, ...problems(401, 403, 404) },
+});
+const recentRoute = createRoute({
+  method: 'get',
+  path: '/v1/trainings',
+  summary: 'Recent trainings of every function the caller may read (or of one), newest first',
+  security: sec,
+  request: { query: z.object({ function: z.string().max(63).optional().openapi({ description: 'Only this function’s.' }), limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'At most this many [50].' }) }) },
+  responses: { 200: { description: 'Trainings', content: { 'application/json': { schema: z.object({ items: z.array(Training) }) } } }, ...problems(400, 401) },
 });
 const getRoute = createRoute({ method: 'get', path: '/v1/trainings/{id}', summary: 'A training: status, progress, and the version it made', security: sec, request: { params: IdParam }, responses: { 200: body('The training'), ...problems(401, 403, 404) } });
 const cancelRoute = createRoute({
@@ -143,6 +151,14 @@ export function trainingRoutes(deps: TrainingRouteDeps): OpenAPIHono<AppEnv> {
     const { name } = c.req.valid('param');
     fn(c.var.principal, name, 'function.read');
     return c.json({ items: (await deps.trainings.list(name)).map(wire) }, 200);
+  });
+
+  app.openapi(recentRoute, async (c) => {
+    const q = c.req.valid('query');
+    const p = c.var.principal;
+    const readable = deps.functions.list().filter((s) => (q.function === undefined || s.name === q.function) && allowed(p, 'function.read', { namespace: s.namespace }));
+    const all = (await Promise.all(readable.map((s) => deps.trainings.list(s.name, q.limit)))).flat();
+    return c.json({ items: all.sort((a, b) => b.createdAt - a.createdAt).slice(0, q.limit).map(wire) }, 200);
   });
 
   app.openapi(getRoute, async (c) => c.json(wire(await training(c.var.principal, c.req.valid('param').id, 'function.read')), 200));
