@@ -20,6 +20,7 @@ export interface LoadResult {
   rps: number;
   /** Percentiles of 2xx latencies, ms. */
   p50: number;
+  p95: number;
   p99: number;
   ok: number;
   non2xx: number;
@@ -53,6 +54,7 @@ export async function load(target: Target, connections: number, seconds: number)
     seconds: r.duration,
     rps: r['2xx'] / r.duration,
     p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
     p99: percentile(latencies, 0.99),
     ok: r['2xx'],
     non2xx: r.non2xx,
