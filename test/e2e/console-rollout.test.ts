@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Request, Route } from 'playwright-core';
+import type { Browser, Request, Response, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployQuery } from '../../runtime/client/api-client.ts';
 import { bundleMaker } from '../harness/bundles.ts';
@@ -34,10 +34,10 @@ afterAll(async () => {
   await stop?.();
 });
 
-const openFunction = (token: string, name: string) => signedIn(browser, p.url, token, { hash: `#/functions/${name}`, heading: name, viewport: { width: 1280, height: 1000 } });
+const openFunction = (token: string, name: string, clock = false) => signedIn(browser, p.url, token, { hash: `#/functions/${name}`, heading: name, viewport: { width: 1280, height: 1000 }, clock });
 const rollout = async (name: string) => (await p.call('GET', `/v1/functions/${name}/rollout`)).json;
-/** A request of the page's for exactly `path` of the API (not a longer one). */
-const isRead = (path: string) => (r: Request) => new URL(r.url()).pathname === path;
+/** A request (or its response) of the page's for exactly `path` of the API (not a longer one). */
+const isRead = (path: string) => (r: Request | Response) => new URL(r.url()).pathname === path;
 
 /** Deploys a stable version of `graded` as `name`, then rolls out a version with `env`. */
 async function rollOut(name: string, env: Record<string, string>, opts: DeployQuery): Promise<{ stable: string; version: string }> {
@@ -52,7 +52,7 @@ async function rollOut(name: string, env: Record<string, string>, opts: DeployQu
 describe("a function's Rollout panel", () => {
   it('a deployer pauses, resumes and aborts the rollout from the page; a refused action shows the API problem; an ended rollout is read no more', async () => {
     const { stable, version } = await rollOut('rolled-page', {}, HOUR);
-    const page = await openFunction(await p.token(['deployer'], 'dana'), 'rolled-page');
+    const page = await openFunction(await p.token(['deployer'], 'dana'), 'rolled-page', true);
     const state = page.getByTestId('rollout-state');
     await state.filter({ hasText: 'PROGRESSING' }).waitFor();
     expect(await page.locator('.rollout').textContent()).toContain(`${version} against stable ${stable}`);
@@ -118,12 +118,24 @@ describe("a function's Rollout panel", () => {
     expect(await page.locator('.rollout button').count()).toBe(0);
     expect(await page.locator('.rollout .steps li.stopped').textContent()).toBe('20%');
 
-    // Ended: between two of the page's own reads of the function (15 s apart) a live panel would
-    // read the rollout three times; this one reads it no more.
-    await page.waitForRequest(isRead('/v1/functions/rolled-page'));
+    // Ended: the test now holds the page's clock and moves it itself. Between the first and the
+    // last of three more of the page's own reads of the function (each 15 s of the page's time
+    // after the last one answered) a live panel would have read the rollout every 5 s; this one
+    // reads it no more. Moving the clock in steps until each read answers, rather than one jump,
+    // fires every timer the page sets meanwhile, also those set after a read in flight answers.
+    await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1_000);
+    const functionRead = async () => {
+      let answered = false;
+      const read = page.waitForResponse(isRead('/v1/functions/rolled-page')).then(() => (answered = true));
+      while (!answered) await page.clock.runFor(5_000);
+      await read;
+    };
+    await functionRead();
     const reads: string[] = [];
     page.on('request', (r) => isRead('/v1/functions/rolled-page/rollout')(r) && reads.push(r.url()));
-    await page.waitForRequest(isRead('/v1/functions/rolled-page'));
+    await functionRead();
+    await functionRead();
+    await functionRead();
     expect(reads).toEqual([]);
     expect(page.problems).toEqual([]);
   }, 120_000);

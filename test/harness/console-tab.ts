@@ -22,10 +22,13 @@ export async function newTab(browser: Browser, viewport = { width: 1280, height:
 
 /**
  * A fresh tab signed in to the console at `url` with `token` (pasted), at `hash` (default: the
- * Functions page), once `heading` (default `Functions`) shows.
+ * Functions page), once `heading` (default `Functions`) shows. `clock`: Playwright's clock is
+ * installed before the page loads (time flows as usual), so a test can later pause the page's
+ * timers and move them itself (`page.clock.pauseAt`, `runFor`) instead of waiting for them.
  */
-export async function signedIn(browser: Browser, url: string, token: string, opts: { hash?: string; heading?: string; viewport?: { width: number; height: number } } = {}): Promise<ConsoleTab> {
+export async function signedIn(browser: Browser, url: string, token: string, opts: { hash?: string; heading?: string; viewport?: { width: number; height: number }; clock?: boolean } = {}): Promise<ConsoleTab> {
   const page = await newTab(browser, opts.viewport);
+  if (opts.clock) await page.clock.install();
   await page.goto(`${url}/console${opts.hash ?? ''}`);
   await page.fill('#token', token);
   await page.click('button[type=submit]');

@@ -11,7 +11,13 @@ import { functionSet, poolSuite } from './pool-helpers.ts';
  * why. `labelled` answers the intent its input names; its manifest points labels at `/intent`.
  */
 const suite = poolSuite('feedback');
-const ENV = { AUTOGLM_FUNCTIONS_DIR: functionSet('feedback'), AUTOGLM_RESULT_TTL: '20s', AUTOGLM_FAILED_TTL: '1h' };
+const ENV = { AUTOGLM_FUNCTIONS_DIR: functionSet('feedback'), AUTOGLM_RESULT_TTL: '1h', AUTOGLM_FAILED_TTL: '1h' };
+/**
+ * Jobs kept 5 s: each call is judged right after it answers (the one CLI judgement spawns a
+ * process, 1-2 s on a busy machine), and the router sweeps every 5 s, so the jobs are gone within
+ * about 10 s of the last call.
+ */
+const SHORT = { ...ENV, AUTOGLM_RESULT_TTL: '5s' };
 
 /** Runs the real `autoglm` executable against the platform. */
 /** The real `autoglm` against `p`, with no saved configuration. */
@@ -21,7 +27,7 @@ const feedback = (p: TestPlatform, id: string, body: unknown) => p.call('POST', 
 
 describe('feedback on outputs', () => {
   it('100 calls, 30 judged wrong: describe (API, CLI) and /metrics show 70% for the version; the export has all 100 with input, output and label after the jobs expired', async () => {
-    const p = await suite.start({ env: ENV });
+    const p = await suite.start({ env: SHORT });
     const ids: string[] = [];
     let version = '';
     for (let i = 0; i < 100; i++) {
@@ -31,7 +37,7 @@ describe('feedback on outputs', () => {
       const id = r.headers.get('x-job-id')!;
       version = r.headers.get('x-function-version')!;
       ids.push(id);
-      // Judged at once, while the job is kept (AUTOGLM_RESULT_TTL 20s): 30 labels say another intent.
+      // Judged at once, while the job is kept (AUTOGLM_RESULT_TTL 5s): 30 labels say another intent.
       if (i === 0) {
         const viaCli = await cli(p, ['feedback', id, '--label', '"cancellation"', '--comment', 'judged 0']);
         expect(viaCli.code, viaCli.stderr).toBe(0);
