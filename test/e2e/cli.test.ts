@@ -290,11 +290,9 @@ describe('autoglm CLI against a running platform', () => {
     expect(dep.code, dep.stderr).toBe(0);
     const call = await cli(['invoke', 'chatty', '--data', '{"n":5,"secret":"s-1"}', '--json']);
     expect(call.code, call.stderr).toBe(0);
-    // Shipped within a flush interval: poll until the handler's line is there.
-    const human = await eventually(async () => {
-      const r = await cli(['logs', 'chatty']);
-      return r.stdout.includes('batch') && r;
-    }, "the handler's log line");
+    // Shipped within a flush interval: wait on the API (no process per look) until the handler's line is there.
+    await eventually(async () => JSON.stringify((await p.call('GET', '/v1/functions/chatty/logs')).json).includes('batch'), "the handler's log line");
+    const human = await cli(['logs', 'chatty']);
     expect(human.code, human.stderr).toBe(0);
     const batch = human.stdout.split('\n').find((l) => l.includes(' batch '))!;
     expect(batch.split(/\s{2,}/).slice(1, 3)).toEqual(['info', dep.json.version]);
@@ -342,9 +340,9 @@ describe('autoglm CLI against a running platform', () => {
     writeFileSync(file, 'from-file-88\n');
     const update = await cli(['secret', 'set', 'sign-key', '--from-file', file]);
     expect(update.stdout.trim()).toBe('updated secret sign-key in default (13 bytes); reloading signer');
-    let out = '';
-    for (let i = 0; i < 100 && out !== sig('from-file-88\n'); i++) out = (await cli(['invoke', 'signer', '--data', '{"text":"t"}', '--json'])).json.output.sig;
-    expect(out).toBe(sig('from-file-88\n'));
+    // The reload is announced, not awaited: wait on the API (no process per look), then read it with the CLI.
+    await eventually(async () => (await p.call('POST', '/v1/functions/signer/invoke', { input: { text: 't' } })).json.output?.sig === sig('from-file-88\n'), 'signer to reload with the new value');
+    expect((await cli(['invoke', 'signer', '--data', '{"text":"t"}', '--json'])).json.output.sig).toBe(sig('from-file-88\n'));
 
     const ls = await cli(['secret', 'ls']);
     expect(ls.stdout.split('\n')[0]).toMatch(/^NAME\s+SIZE\s+UPDATED\s+BY\s+USED BY$/);
