@@ -102,7 +102,10 @@ describe('metric-gated rollouts', () => {
     expect(fn.traffic.routes).toEqual([{ version, weight: 100 }]);
   }, 240_000);
 
-  it('people steer with the CLI: a manual traffic change pauses, resume re-applies the step, abort restores the traffic exactly; bad settings name the field', async () => {
+  // The next two run together (vitest runs consecutive concurrent tests at once): one waits on
+  // an hour-long window while people act, the other is judged on its answers' agreement, which
+  // the other's load on the machine cannot change. The latency-judged rollouts run alone.
+  it.concurrent('people steer with the CLI: a manual traffic change pauses, resume re-applies the step, abort restores the traffic exactly; bad settings name the field', async () => {
     const home = mkdtempSync(join(tmpdir(), 'autoglm-rollout-cli-'));
     const cli = (...args: string[]) => runCli({ url: p.url, token: p.adminToken, home }, args);
     try {
@@ -147,7 +150,7 @@ describe('metric-gated rollouts', () => {
     }
   }, 120_000);
 
-  it('a manifest that declares a rollout rolls out without flags; its shadow step fails a version whose answers disagree, before it serves any call', async () => {
+  it.concurrent('a manifest that declares a rollout rolls out without flags; its shadow step fails a version whose answers disagree, before it serves any call', async () => {
     const rollout = { shadowFirst: 50, steps: [50], interval: '5s', minCalls: 20 };
     const stable = make('graded-shadow', { DELAY_MS: '5', FAIL_PERCENT: '0' }, { rollout });
     expect((await p.api.deploy(stable.archive, stable.hash)).body.rollout).toBeUndefined();
