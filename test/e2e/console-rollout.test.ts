@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployQuery } from '../../runtime/client/api-client.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { signedIn, startConsoleRig } from '../harness/console-tab.ts';
-import type { TestPlatform } from '../harness/platform.ts';
+import { eventually, type TestPlatform } from '../harness/platform.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
@@ -142,7 +142,7 @@ describe("a function's Rollout panel", () => {
 
   it('follows a failing rollout on its own to its rollback, each window with its figures and the failing gate marked; a viewer gets no controls', async () => {
     const { stable, version } = await rollOut('failing-page', { FAIL_PERCENT: '100' }, { rollout: true, rolloutSteps: [20, 60], rolloutInterval: '5s', rolloutMinCalls: 1 });
-    const page = await openFunction(await p.token(['viewer'], 'vic'), 'failing-page');
+    const page = await openFunction(await p.token(['viewer'], 'vic'), 'failing-page', true);
     const state = page.getByTestId('rollout-state');
     await state.filter({ hasText: 'PROGRESSING' }).waitFor();
     expect(await page.locator('.rollout button').count()).toBe(0);
@@ -154,6 +154,11 @@ describe("a function's Rollout panel", () => {
       while (!done) await p.call('POST', '/v1/functions/failing-page/invoke', { input: {} });
     };
     const callers = Array.from({ length: 4 }, caller);
+    // Once the platform has rolled it back, the test brings the page's own timers forward (the
+    // panel reads every 5 s, the page its function every 15 s) rather than waiting for them: the
+    // page still learns of the rollback only by reading it itself.
+    await eventually(async () => (await rollout('failing-page')).state === 'rolled-back', 'the rollback', 90_000);
+    await page.clock.fastForward(15_000);
     await rolledBack.finally(() => (done = true));
     await Promise.all(callers);
 
