@@ -7,6 +7,7 @@ import { RolloutPanel } from '../parts/rollout-panel.ts';
 import { ShadowPanel } from '../parts/shadow-panel.ts';
 import { pending } from '../parts/status.ts';
 import { TrafficPanel } from '../parts/traffic-panel.ts';
+import { TrainingsPanel } from '../parts/trainings-panel.ts';
 import { usePolled } from '../parts/use-polled.ts';
 import { href } from '../parts/use-route.ts';
 import { VersionsPanel } from '../parts/versions-panel.ts';
@@ -15,7 +16,7 @@ import { offers, type Claims } from '../session.ts';
 /**
  * One function: live charts of its last hour, its traffic (with canary, shadow, promote and
  * rollback for deployers), its rollout (with pause, resume and abort), the shadow report, a way to
- * invoke it, its versions, drift and logs.
+ * invoke it, its versions, its trainings (when it has any), drift and logs.
  */
 export function FunctionPage({ name, claims }: { name: string; claims: Claims }) {
   // Read again now and then (traffic another user changed, the workers' running figures) and after
@@ -34,6 +35,7 @@ export function FunctionPage({ name, claims }: { name: string; claims: Claims })
     <${ShadowPanel} key=${f.traffic.shadow?.version ?? ''} name=${f.name} shadowing=${f.traffic.shadow !== null} candidate=${versions.find((v) => v !== f.stable)} />
     ${offers(claims, 'invoke') && html`<${InvokePanel} name=${f.name} />`}
     <${VersionsPanel} fn=${f} />
+    <${TrainingsPanel} fn=${f.name} hideEmpty />
     ${f.stable && html`<${DriftPanel} name=${f.name} version=${f.stable} />`}
     ${offers(claims, 'logs') && html`<${LogsPanel} name=${f.name} versions=${versions} />`}
   </section>`;

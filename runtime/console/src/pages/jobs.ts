@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { when } from '../parts/format.ts';
 import { pending } from '../parts/status.ts';
+import { TrainingsPanel } from '../parts/trainings-panel.ts';
 import { useApi } from '../parts/use-api.ts';
 import { href, type Route } from '../parts/use-route.ts';
 
@@ -19,7 +20,8 @@ const PAGE = 50;
 /**
  * Recent jobs of every function the token may read, newest first, a page at a time
  * (`GET /v1/jobs?function=&status=&cursor=`; failed ones are the dead letters). The filters and
- * the page's cursor live in the hash, so a filtered page is a link.
+ * the page's cursor live in the hash, so a filtered page is a link. Below them, the recent
+ * trainings (of the function filtered on, if any).
  */
 export function JobsPage({ route }: { route: Route }) {
   const fn = route.query.get('function') ?? '';
@@ -84,5 +86,6 @@ export function JobsPage({ route }: { route: Route }) {
       <button type="button" class="small" disabled=${!cursor} onClick=${() => (setTrail(trail.slice(0, -1)), go({ cursor: trail.at(-1) ?? '' }))}>Previous</button>
       <button type="button" class="small" disabled=${!jobs.data?.next} onClick=${() => (setTrail([...trail, cursor]), go({ cursor: jobs.data!.next! }))}>Next</button>
     </div>
+    <${TrainingsPanel} fn=${fn || undefined} />
   </section>`;
 }
