@@ -22,6 +22,8 @@ export interface TrainingRequest {
   /** Its bundle's hash (the artifact the worker opens). */
   hash: string;
   then: TrainingThen;
+  /** The manifest's `training.primaryMetric`: what the new version is judged by. */
+  primaryMetric: string;
   /** The device kind it was queued for. */
   device: 'cpu' | 'gpu';
   dataset: {

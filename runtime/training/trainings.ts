@@ -67,6 +67,7 @@ export class Trainings {
       version: record.version,
       hash: record.hash,
       then: q.then,
+      primaryMetric: training.primaryMetric,
       device,
       dataset: { ...summary, source: 'upload' in q.source ? 'upload' : 'feedback', heldOut: training.heldOut },
       createdAt: Date.now(),

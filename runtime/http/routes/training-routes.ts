@@ -33,6 +33,7 @@ const Training = z
     version: z.string().openapi({ description: 'The version retrained.' }),
     status: z.enum(['queued', 'running', 'finishing', 'succeeded', 'rejected', 'failed', 'cancelled']),
     then: z.enum(['shadow', 'rollout', 'none']),
+    primaryMetric: z.string().openapi({ description: "The manifest's `training.primaryMetric`: what the new version is judged by against stable." }),
     device: z.enum(['cpu', 'gpu']),
     dataset: z.object({ hash: z.string(), records: z.number(), bytes: z.number(), chunks: z.number(), source: z.enum(['upload', 'feedback']), heldOut: z.number() }),
     progress: z.record(z.string(), z.unknown()).optional().openapi({ description: 'The last progress `train` reported: epoch, epochs, step, steps, loss, metrics, message, at.' }),

@@ -17,6 +17,7 @@ describe('a training in the console', () => {
     expect(progressLine({ epoch: 3, loss: 1234.5 })).toBe('epoch 3 · loss 1235');
     expect(progressLine({ metrics: {} })).toBe('');
     expect(progressLine(undefined)).toBe('');
+    expect(progressLine({ metrics: { loss2: 0.5, rocAuc: 0.97 } }, 'rocAuc')).toBe('rocAuc 0.9700, loss2 0.5000');
     expect(figure(undefined)).toBe('—');
   });
 

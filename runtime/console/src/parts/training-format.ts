@@ -35,6 +35,8 @@ export interface Training {
   version: string;
   status: TrainingStatus;
   then: 'shadow' | 'rollout' | 'none';
+  /** What the new version is judged by (listed first in the progress line). */
+  primaryMetric?: string;
   dataset: { records: number; source: 'upload' | 'feedback' };
   progress?: TrainingProgress;
   result?: TrainingResult;
@@ -62,14 +64,20 @@ export const figure = (x: number | undefined): string => (typeof x !== 'number' 
 /** Metrics as `accuracy 0.9100, f1 0.8800`. */
 export const metricsText = (m: Record<string, number> | undefined): string => Object.entries(m ?? {}).map(([k, v]) => `${k} ${figure(v)}`).join(', ');
 
-/** Where a training is, as one line: `epoch 2/5 · step 30/100 · loss 0.3120 · accuracy 0.9100 · message`; '' when it said nothing. */
-export function progressLine(p: TrainingProgress | undefined): string {
+/**
+ * Where a training is, as one line: `epoch 2/5 · step 30/100 · loss 0.3120 · accuracy 0.9100 · message`
+ * (the `primary` metric first); '' when it said nothing.
+ */
+export function progressLine(p: TrainingProgress | undefined, primary?: string): string {
   if (!p) return '';
   const parts: string[] = [];
   if (p.epoch !== undefined) parts.push(`epoch ${p.epoch}${p.epochs ? `/${p.epochs}` : ''}`);
   if (p.step !== undefined) parts.push(`step ${p.step}${p.steps ? `/${p.steps}` : ''}`);
   if (p.loss !== undefined) parts.push(`loss ${figure(p.loss)}`);
-  if (p.metrics && Object.keys(p.metrics).length > 0) parts.push(metricsText(p.metrics));
+  if (p.metrics && Object.keys(p.metrics).length > 0) {
+    const first = primary !== undefined && primary in p.metrics ? { [primary]: p.metrics[primary]! } : {};
+    parts.push(metricsText({ ...first, ...p.metrics }));
+  }
   if (p.message) parts.push(p.message);
   return parts.join(' · ');
 }

@@ -14,7 +14,7 @@ const LIMIT = 20;
 /** The last progress reported, with a bar while it may still move (an ended one's bar would only mislead). */
 function progressCell(t: Training) {
   const f = isLive(t.status) ? progressFraction(t.progress) : undefined;
-  const line = progressLine(t.progress);
+  const line = progressLine(t.progress, t.primaryMetric);
   return html`<td class="progress" data-testid="training-progress">
     ${f !== undefined && html`<progress max="100" value=${Math.round(f * 100)} title=${`${Math.round(f * 100)}%`}></progress> `}
     ${line || (t.status === 'queued' ? 'waiting for a worker' : '—')}
