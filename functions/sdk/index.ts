@@ -21,6 +21,11 @@ export {
 } from './errors.ts';
 export type { ErrorRecord } from './errors.ts';
 export { isHeldOut, splitRecords } from './training.ts';
+export { jsonLinesDataset, jsonLinesRecords } from './json-lines.ts';
+export { readFitSettings } from './training-settings.ts';
+export type { FitSettings } from './training-settings.ts';
+export { offlineTraining } from './offline-training.ts';
+export type { OfflineTraining } from './offline-training.ts';
 export type { TrainFunction, TrainingContext, TrainingData, TrainingProgress, TrainingResult } from './training.ts';
 export { COLLECTION_NAME, ROLLOUT_DEFAULTS, SECRET_NAME, TRAINING_DEFAULTS, manifestSchema, parseManifest, rolloutSchema, trainingSchema } from './manifest.ts';
 export type { Manifest, ManifestIssue, RolloutSettings, TrainingSettings } from './manifest.ts';

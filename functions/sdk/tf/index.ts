@@ -7,6 +7,7 @@
  */
 export { BackendUnavailableError, selectBackend, type BackendChoice, type BackendName, type BackendOptions, type BackendSelection } from './select-backend.ts';
 export { folderIO } from './folder-io.ts';
+export { fitEpoch, type FitEpochOptions } from './fit-epoch.ts';
 export { plainPredictor, sequencePredictor, type SequencePredictor } from './sequence-predictor.ts';
 export { modelFunction, type ModelFunctionOptions } from './model-function.ts';
 export { loadServedModel, UnservableModelError, type OutputSpec, type ServedModel } from './served-model.ts';
