@@ -2,7 +2,8 @@
  * Writes the drift baseline (`artifacts/drift-baseline.json`): deciles of each drift feature
  * (`drift-features.ts`) over histories from the training generator at the natural fraud rate
  * (the validation set's settings: the population live traffic should look like, where the
- * training set is enriched with fraud). Deterministic; `train.ts` runs it too.
+ * training set is enriched with fraud). Deterministic. `train` (training.ts) writes the same
+ * file from its validation records, which for the offline recipe of `train.ts` are these.
  *
  *   npx tsx functions/risk-scoring/drift-baseline.ts
  */

@@ -1,7 +1,7 @@
 import { CARD_NOT_PRESENT, HIGH_RISK_CATEGORIES } from './reference-data.ts';
 import { parsedRiskInput, type RiskInput } from './validate-input.ts';
 
-/** The baseline file the manifest's `drift.baseline` names (written by `drift-baseline.ts`, and by `train.ts`). */
+/** The baseline file the manifest's `drift.baseline` names (written by `train`, from its validation records, and by `drift-baseline.ts`). */
 export const DRIFT_BASELINE_FILE = 'artifacts/drift-baseline.json';
 
 /**

@@ -24,7 +24,16 @@
  * - `test_then_large` (24%): 1–3 charges under $3 minutes apart, then one charge 3–40× the usual.
  * - `friendly_fraud` (4%): the cardholder disputes ordinary-looking purchases. Nothing in the
  *   stream shows it; it is there because real labels contain it, and it caps recall.
+ *
+ * Run it to write a labelled dataset in the format `train` reads (`{"input": …, "label": 0|1}`
+ * a line), e.g. for `autoglm train risk-scoring --data @data.jsonl`:
+ *
+ *   npx tsx functions/risk-scoring/generate-data.ts --out data.jsonl --count 20000 --seed 7 [--fraud-rate 0.02]
  */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Rng } from '../sdk/index.ts';
 import { MAX_TRANSACTIONS, USD_PER_UNIT, type MerchantCategory } from './reference-data.ts';
 import type { RiskInput, TransactionInput } from './validate-input.ts';
@@ -398,11 +407,10 @@ function toInput(rng: Rng, acct: Account, txs: Tx[], id: number): RiskInput {
   return input;
 }
 
-/** Generates `count` labelled histories from `seed`. */
-export function generateSequences(opts: GenerateOptions): LabelledSequence[] {
+/** Yields `count` labelled histories from `seed`, one at a time (a large dataset is never all in memory). */
+export function* sequences(opts: GenerateOptions): Generator<LabelledSequence> {
   const rng = new Rng(opts.seed);
   const fraudRate = opts.fraudRate ?? 0.02;
-  const out: LabelledSequence[] = [];
   for (let i = 0; i < opts.count; i++) {
     const acct = makeAccount(rng);
     const length = rng.chance(0.6) ? MAX_TRANSACTIONS : rng.int(4, MAX_TRANSACTIONS - 1);
@@ -413,10 +421,59 @@ export function generateSequences(opts: GenerateOptions): LabelledSequence[] {
       const history = genuineHistory(rng, acct, Math.max(2, length - rng.int(2, 8)), start);
       const tail = fraudTail(rng, acct, history, pattern);
       const txs = history.concat(tail).slice(-MAX_TRANSACTIONS);
-      out.push({ input: toInput(rng, acct, txs, i), label: 1, pattern });
+      yield { input: toInput(rng, acct, txs, i), label: 1, pattern };
     } else {
-      out.push({ input: toInput(rng, acct, genuineHistory(rng, acct, length, start), i), label: 0, pattern: null });
+      yield { input: toInput(rng, acct, genuineHistory(rng, acct, length, start), i), label: 0, pattern: null };
     }
   }
-  return out;
+}
+
+/** Generates `count` labelled histories from `seed`. */
+export function generateSequences(opts: GenerateOptions): LabelledSequence[] {
+  return [...sequences(opts)];
+}
+
+/** One dataset line as `train` reads it (README, "Training data"): the history and its label. */
+export const toRecord = (s: LabelledSequence): { input: RiskInput; label: 0 | 1 } => ({ input: s.input, label: s.label });
+
+const USAGE = 'usage: npx tsx functions/risk-scoring/generate-data.ts --out data.jsonl --count 20000 --seed 7 [--fraud-rate 0.02]';
+
+/** Parses the command line; throws with the usage on anything wrong. */
+function cliOptions(argv: string[]): GenerateOptions & { out: string } {
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, 'fraud-rate': { type: 'string' } }, strict: true });
+  const num = (name: string, raw: string | undefined, ok: (n: number) => boolean, def?: number) => {
+    if (raw === undefined && def !== undefined) return def;
+    const n = Number(raw);
+    if (raw === undefined || raw.trim() === '' || !ok(n)) throw new Error(`--${name} ${raw ?? '(missing)'}: not valid\n${USAGE}`);
+    return n;
+  };
+  if (!values.out) throw new Error(`--out is required\n${USAGE}`);
+  return {
+    out: values.out,
+    count: num('count', values.count, (n) => Number.isInteger(n) && n > 0 && n <= 10_000_000),
+    seed: num('seed', values.seed, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff),
+    fraudRate: num('fraud-rate', values['fraud-rate'], (n) => n >= 0 && n <= 1, 0.02),
+  };
+}
+
+/** Writes a labelled dataset as JSON Lines, streamed (waits whenever the file falls behind). */
+async function main(argv: string[]): Promise<void> {
+  const opts = cliOptions(argv);
+  const file = createWriteStream(opts.out);
+  const written = once(file, 'finish');
+  let fraudulent = 0;
+  for (const s of sequences(opts)) {
+    fraudulent += s.label;
+    if (!file.write(JSON.stringify(toRecord(s)) + '\n')) await once(file, 'drain');
+  }
+  file.end();
+  await written;
+  console.log(`wrote ${opts.count} histories (${fraudulent} fraudulent, seed ${opts.seed}, fraud rate ${opts.fraudRate}) to ${opts.out}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2)).catch((err: Error) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  });
 }

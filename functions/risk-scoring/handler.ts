@@ -2,6 +2,7 @@ import { defineFunction } from '../sdk/index.ts';
 import { driftFeatures } from './drift-features.ts';
 import { disposeRiskModel, loadRiskModel, type RiskModel } from './risk-model.ts';
 import { scoreRequests, type RiskOutput } from './risk-scorer.ts';
+import { train } from './training.ts';
 import { parsedRiskInput, type RiskInput, type RiskRequest } from './validate-input.ts';
 
 /**
@@ -24,4 +25,7 @@ export default defineFunction<RiskInput, RiskOutput, RiskModel>({
 
   // Watched for drift (manifest `drift`): live requests against the training population.
   features: driftFeatures,
+
+  // Retraining as a platform job (manifest `training`): `autoglm train risk-scoring --data @data.jsonl`.
+  train,
 });

@@ -15,7 +15,7 @@ export interface Thresholds {
   high: number;
 }
 
-/** Everything besides the weights that scoring needs; written by `train.ts` next to the model. */
+/** Everything besides the weights that scoring needs; written by `train` (training.ts) next to the model. */
 export interface RiskModelMeta {
   features: string[];
   maxTransactions: number;
