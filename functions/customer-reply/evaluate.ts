@@ -110,7 +110,7 @@ export async function evaluateSplits(im: IntentModel, dir: string): Promise<Eval
 export async function dataChanges(dir = FUNCTION_DIR): Promise<string[]> {
   const meta = JSON.parse(await readFile(join(dir, ARTIFACTS_DIR, META_FILE), 'utf8')) as Partial<IntentModelMeta>;
   const recorded = meta.data;
-  if (!recorded) return [`${ARTIFACTS_DIR}/${META_FILE} records no dataset hash: the model predates it; retrain`];
+  if (!recorded) return [`${ARTIFACTS_DIR}/${META_FILE} records no dataset hash (trained before hashes were kept, or on an uploaded dataset): retrain with train.ts`];
   const now = hashData(dir);
   const out: string[] = [];
   if (now.sha256 !== recorded.sha256) {

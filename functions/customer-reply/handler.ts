@@ -6,6 +6,7 @@ import type { Intent } from './intents.ts';
 import { POLICY_COLLECTION, PolicyRetriever, knowledgeBaseFrom, loadKnowledgeBase } from './knowledge-base.ts';
 import { detectLanguage, localeLanguage, type Language } from './language.ts';
 import { buildPrompt } from './prompt.ts';
+import { train } from './training.ts';
 import { fnv1a } from './text-features.ts';
 import { parseReplyInput, type ReplyInput, type ReplyRequest } from './validate-input.ts';
 
@@ -111,4 +112,7 @@ export default defineFunction<ReplyInput, ReplyOutput, ReplyState>({
   unload(state) {
     state.model.model.dispose();
   },
+
+  // Retraining as a platform job (manifest `training`): `autoglm train customer-reply --data @data.jsonl`.
+  train,
 });

@@ -9,17 +9,17 @@ import { writeTextFeatures, type TextFeatureOptions } from './text-features.ts';
 export const ARTIFACTS_DIR = 'artifacts';
 export const META_FILE = 'model-meta.json';
 
-/** Written by `train.ts` next to the weights. */
+/** Written by `train` (training.ts) next to the weights. */
 export interface IntentModelMeta {
   intents: string[];
   features: TextFeatureOptions;
   training: Record<string, unknown>;
   /**
-   * The data the model was trained on and is evaluated on: its hashes and the ids of the
-   * held-out examples (`<intent>/<lang>/<index>`), so `evaluate.ts` can refuse data that changed
-   * since.
+   * The committed data the model was trained on and is evaluated on: its hashes and the ids of
+   * the held-out examples (`<intent>/<lang>/<index>`), so `evaluate.ts` can refuse data that
+   * changed since. Written by `train.ts`; absent for a model trained on an uploaded dataset.
    */
-  data: DataHashes & { heldOutIds: string[] };
+  data?: DataHashes & { heldOutIds: string[] };
 }
 
 export interface IntentModel {

@@ -1,39 +1,35 @@
 /**
- * Trains the intent classifier on the committed bilingual dataset and writes what the function
- * ships:
+ * Trains the intent classifier offline with the function's own `train` (training.ts), as the
+ * platform would, on the committed bilingual dataset, and writes what the function ships:
  *
- *   npx tsx functions/customer-reply/train.ts
+ *   npx tsx functions/customer-reply/train.ts [--data data.jsonl] [--out <folder>] [--epochs N]
  *
  * → artifacts/model.json, artifacts/weights.bin, artifacts/model-meta.json (with the dataset's
  *   hashes and the held-out ids, which evaluate.ts checks), evaluation.json and EVALUATION.md
- *   (held-out and test split accuracy). Seeded split, initial weights, dropout and batch order.
- *   It never reads the test split's messages, only its hash.
+ *   (held-out and test split accuracy), in the function folder unless `--out` names another.
+ *   Without `--data`, `train` gets the committed dataset's seeded split (evaluate.ts `SPLIT`), so
+ *   a rerun reproduces the committed model; with `--data`, the file split as the platform splits
+ *   an upload (manifest `training.heldOut`), and the report is still on the committed splits.
+ *   Seeded split, initial weights, dropout and batch order. It never reads the test split's
+ *   messages, only its hash.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { offlineTraining, type TrainingData } from '../sdk/index.ts';
 import { TEST_SPLIT_FILE, hashData, loadExamples, splitExamples, type Example } from './dataset.ts';
 import { EVALUATION_FILE, FUNCTION_DIR, SPLIT, evaluateSplits, type Evaluation, type EvaluationReport } from './evaluate.ts';
-import { ARTIFACTS_DIR, META_FILE, buildIntentModel, type IntentModelMeta } from './intent-model.ts';
+import { ARTIFACTS_DIR, META_FILE, loadIntentModel, type IntentModelMeta } from './intent-model.ts';
 import { INTENTS } from './intents.ts';
-import { Rng } from '../sdk/index.ts';
-import { folderIO } from '../sdk/tf/index.ts';
-import { writeTextFeatures, type TextFeatureOptions } from './text-features.ts';
+import { FEATURES, TRAIN_SETTINGS as TRAINING, train } from './training.ts';
 
-export const FEATURES: TextFeatureOptions = { dim: 8192, minN: 1, maxN: 3, words: true };
-export const TRAINING = { hidden: 24, dropout: 0.2, l2: 1e-5, epochs: 20, batchSize: 16, learningRate: 0.002, modelSeed: 3, shuffleSeed: 5 } as const;
-
-function tensors(examples: readonly Example[], order: readonly number[]): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const buf = new Float32Array(order.length * FEATURES.dim);
-  const labels = new Float32Array(order.length * INTENTS.length);
-  order.forEach((idx, i) => {
-    const e = examples[idx]!;
-    writeTextFeatures(e.text, FEATURES, buf, i * FEATURES.dim);
-    labels[i * INTENTS.length + INTENTS.indexOf(e.intent)] = 1;
-  });
-  return { x: tf.tensor2d(buf, [order.length, FEATURES.dim]), y: tf.tensor2d(labels, [order.length, INTENTS.length]) };
-}
+/** Examples as dataset records (README, "Training data"). */
+const records = (examples: readonly Example[]) => ({
+  async *[Symbol.asyncIterator]() {
+    for (const e of examples) yield { text: e.text, intent: e.intent, language: e.lang };
+  },
+});
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -53,7 +49,8 @@ function errorTable(ev: Evaluation): string {
 ${errors || '| (none) | | | |'}`;
 }
 
-function markdown(report: EvaluationReport, seconds: number): string {
+/** EVALUATION.md; `dataFile`: the model learned from that file (`--data`), not from the committed split. */
+function markdown(report: EvaluationReport, seconds: number, dataFile?: string): string {
   const ev = report.heldOut;
   const rows = INTENTS.map((i) => {
     const s = ev.byIntent[i]!;
@@ -81,7 +78,7 @@ Written by \`train.ts\`; re-checked by \`npx tsx functions/customer-reply/evalua
 ## Held-out split
 
 ${ev.examples} of the ${ev.examples + ev.trainExamples} committed messages (20% of every intent × language group, split seed
-${ev.seed}); the model was trained on the other ${ev.trainExamples}.
+${ev.seed}); ${dataFile ? `the model was trained on \`${dataFile}\` instead, which may hold some of them` : `the model was trained on the other ${ev.trainExamples}`}.
 
 ${summary(ev)}
 
@@ -131,34 +128,35 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
   const started = performance.now();
-  const { train, test } = splitExamples(loadExamples(FUNCTION_DIR), SPLIT.seed, SPLIT.testShare);
-  const model = buildIntentModel({ inputDim: FEATURES.dim, hidden: TRAINING.hidden, seed: TRAINING.modelSeed, l2: TRAINING.l2, dropout: TRAINING.dropout });
-  model.compile({ optimizer: tf.train.adam(TRAINING.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const shuffle = new Rng(TRAINING.shuffleSeed);
-  for (let epoch = 1; epoch <= TRAINING.epochs; epoch++) {
-    const { x, y } = tensors(train, shuffle.shuffle(Array.from({ length: train.length }, (_, i) => i)));
-    const h = await model.fit(x, y, { epochs: 1, batchSize: TRAINING.batchSize, shuffle: false, verbose: 0 });
-    tf.dispose([x, y]);
-    if (epoch % 10 === 0 || epoch === TRAINING.epochs) {
-      console.log(`epoch ${epoch}: loss ${(h.history.loss![0] as number).toFixed(4)}, train accuracy ${(h.history.acc![0] as number).toFixed(4)}`);
+  const offline = await offlineTraining({ function: 'customer-reply', dir: FUNCTION_DIR, device: `${tf.getBackend()}:0` });
+  const { ctx, dataFile } = offline;
+  const split = splitExamples(loadExamples(FUNCTION_DIR), SPLIT.seed, SPLIT.testShare);
+  const data: TrainingData = offline.data ?? { train: records(split.train), heldOut: records(split.test), counts: { train: split.train.length, heldOut: split.test.length } };
+  const result = await train(data, ctx);
+  ctx.log.info('held-out (new vs current)', { metrics: result.metrics, baseline: result.baseline });
+
+  // Record the committed data with the model, so evaluate.ts can refuse data changed since.
+  const outDir = ctx.outDir;
+  const metaFile = join(outDir, ARTIFACTS_DIR, META_FILE);
+  const meta = JSON.parse(await readFile(metaFile, 'utf8')) as IntentModelMeta;
+  if (dataFile) meta.training = { ...meta.training, data: { file: dataFile } };
+  else Object.assign(meta, { training: { ...meta.training, split: SPLIT }, data: { ...hashData(FUNCTION_DIR), heldOutIds: split.test.map((e) => e.id) } });
+  await writeFile(metaFile, JSON.stringify(meta, null, 2) + '\n');
+
+  const im = await loadIntentModel(outDir);
+  try {
+    const report = await evaluateSplits(im, FUNCTION_DIR);
+    const seconds = (performance.now() - started) / 1000;
+    await writeFile(join(outDir, EVALUATION_FILE), JSON.stringify({ ...report, trainingSeconds: Math.round(seconds), backend: tf.getBackend() }, null, 2) + '\n');
+    await writeFile(join(outDir, 'EVALUATION.md'), markdown(report, seconds, dataFile));
+    for (const [name, ev] of [['held-out', report.heldOut], ['test', report.test]] as const) {
+      console.log(`${name} accuracy ${ev.accuracy} (zh ${ev.accuracyByLanguage.zh}, en ${ev.accuracyByLanguage.en}), macro F1 ${ev.macroF1}`);
     }
+    console.log(`${seconds.toFixed(0)} s; held-out errors:`);
+    for (const e of report.heldOut.errors) console.log(`  ✗ ${e.text}  → ${e.predicted} (expected ${e.expected}, ${e.confidence})`);
+  } finally {
+    im.model.dispose();
   }
-  const data = { ...hashData(FUNCTION_DIR), heldOutIds: test.map((e) => e.id) };
-  const meta: IntentModelMeta = { intents: [...INTENTS], features: FEATURES, training: { ...TRAINING, split: SPLIT, trainExamples: train.length }, data };
-  const im = { model, meta };
-  const artifacts = join(FUNCTION_DIR, ARTIFACTS_DIR);
-  await model.save(folderIO(artifacts));
-  await writeFile(join(artifacts, META_FILE), JSON.stringify(meta, null, 2) + '\n');
-  const report = await evaluateSplits(im, FUNCTION_DIR);
-  const seconds = (performance.now() - started) / 1000;
-  await writeFile(join(FUNCTION_DIR, EVALUATION_FILE), JSON.stringify({ ...report, trainingSeconds: Math.round(seconds), backend: tf.getBackend() }, null, 2) + '\n');
-  await writeFile(join(FUNCTION_DIR, 'EVALUATION.md'), markdown(report, seconds));
-  for (const [name, ev] of [['held-out', report.heldOut], ['test', report.test]] as const) {
-    console.log(`${name} accuracy ${ev.accuracy} (zh ${ev.accuracyByLanguage.zh}, en ${ev.accuracyByLanguage.en}), macro F1 ${ev.macroF1}`);
-  }
-  console.log(`${seconds.toFixed(0)} s; held-out errors:`);
-  for (const e of report.heldOut.errors) console.log(`  ✗ ${e.text}  → ${e.predicted} (expected ${e.expected}, ${e.confidence})`);
-  model.dispose();
 }
 
 await main();
