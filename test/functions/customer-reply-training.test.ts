@@ -9,6 +9,9 @@ import { loadExamples } from '../../functions/customer-reply/dataset.ts';
 import customerReply, { type ReplyOutput } from '../../functions/customer-reply/handler.ts';
 import { INTENTS } from '../../functions/customer-reply/intents.ts';
 import { readRecord } from '../../functions/customer-reply/training-records.ts';
+import { parse as parseYaml } from 'yaml';
+import { parseManifest } from '../../functions/sdk/index.ts';
+import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 import { TempDirs, invocationContext, loadContext, newVersionFolder, trainingContext } from './training-fixtures.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/customer-reply/', import.meta.url));
@@ -90,6 +93,17 @@ describe('customer-reply train', () => {
 });
 
 describe('customer-reply dataset records', () => {
+  it("the manifest's record schema takes labelled records and feedback export lines, and refuses unknown intents", () => {
+    const manifest = parseManifest(parseYaml(readFileSync(join(DIR, 'manifest.yaml'), 'utf8')));
+    if (!manifest.ok || !manifest.manifest.training) throw new Error('manifest has no training section');
+    expect(manifest.manifest.training).toMatchObject({ primaryMetric: 'accuracy', higherIsBetter: true, heldOut: 0.2 });
+    const validate = schemaAjv().compile(manifest.manifest.training.record);
+    for (const r of RECORDS) expect(validate(r), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ input: { message: 'Where is it?' }, output: { intent: 'other' }, feedback: { label: 'delivery_delay' } })).toBe(true);
+    expect(validate({ text: 'Where is it?', intent: 'parcel' })).toBe(false);
+    expect(validate({ text: 'Where is it?' })).toBe(false);
+  });
+
   it('reads labelled records, detecting the language when not given', () => {
     expect(readRecord({ text: '我要退款', intent: 'refund_request' })).toEqual({ text: '我要退款', intent: 'refund_request', lang: 'zh' });
     expect(readRecord({ text: 'refund me', intent: 'refund_request', language: 'en' })).toEqual({ text: 'refund me', intent: 'refund_request', lang: 'en' });

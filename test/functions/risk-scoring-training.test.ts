@@ -9,6 +9,9 @@ import { generateSequences, toRecord } from '../../functions/risk-scoring/genera
 import riskScoring from '../../functions/risk-scoring/handler.ts';
 import type { RiskOutput } from '../../functions/risk-scoring/risk-scorer.ts';
 import { readRecord } from '../../functions/risk-scoring/training-records.ts';
+import { parse as parseYaml } from 'yaml';
+import { parseManifest } from '../../functions/sdk/index.ts';
+import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 import { fraudInput } from './risk-fixtures.ts';
 import { TempDirs, invocationContext, loadContext, newVersionFolder, trainingContext } from './training-fixtures.ts';
 
@@ -96,6 +99,17 @@ describe('risk-scoring train', () => {
 
 describe('risk-scoring dataset records', () => {
   const input = { transactions: [] };
+  it("the manifest's record schema takes what generate-data.ts writes and feedback export lines, and refuses other labels", () => {
+    const manifest = parseManifest(parseYaml(readFileSync(join(DIR, 'manifest.yaml'), 'utf8')));
+    if (!manifest.ok || !manifest.manifest.training) throw new Error('manifest has no training section');
+    expect(manifest.manifest.training).toMatchObject({ primaryMetric: 'rocAuc', higherIsBetter: true, tolerance: 0.01, device: 'gpu', heldOut: 0.2 });
+    const validate = schemaAjv().compile(manifest.manifest.training.record);
+    for (const r of RECORDS.slice(0, 50)) expect(validate(JSON.parse(JSON.stringify(r))), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ input: fraudInput(), output: { level: 'low' }, feedback: { label: 'high' } })).toBe(true);
+    expect(validate({ input: fraudInput(), label: 2 })).toBe(false);
+    expect(validate({ input: fraudInput() })).toBe(false);
+  });
+
   it('reads labelled records and validation marks', () => {
     expect(readRecord({ input, label: 1 })).toEqual({ input, label: 1, validation: false });
     expect(readRecord({ input, label: 0, split: 'validation' })).toEqual({ input, label: 0, validation: true });
