@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitRecords, type TrainingData, type TrainingProgress } from '../../functions/sdk/index.ts';
+import { splitRecords, type TrainingData } from '../../functions/sdk/index.ts';
 import { loadExamples } from '../../functions/customer-reply/dataset.ts';
 import customerReply, { type ReplyOutput } from '../../functions/customer-reply/handler.ts';
 import { INTENTS } from '../../functions/customer-reply/intents.ts';
@@ -12,7 +12,7 @@ import { readRecord } from '../../functions/customer-reply/training-records.ts';
 import { parse as parseYaml } from 'yaml';
 import { parseManifest } from '../../functions/sdk/index.ts';
 import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
-import { TempDirs, invocationContext, loadContext, newVersionFolder, trainingContext } from './training-fixtures.ts';
+import { TempDirs, invocationContext, loadContext, newVersionFolder, trainCancelledAtFirstReport, trainingContext } from './training-fixtures.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/customer-reply/', import.meta.url));
 const ARTIFACTS = ['artifacts/model.json', 'artifacts/weights.bin', 'artifacts/model-meta.json'];
@@ -73,20 +73,10 @@ describe('customer-reply train', () => {
   });
 
   it('stops between batches once cancelled, writing nothing', async () => {
-    const cancel = new AbortController();
     const outDir = temps.make('cancelled');
-    const reports: TrainingProgress[] = [];
     // Batches of 2: the first progress report comes after 50 batches, mid-way through epoch 1 of 3.
-    const ctx = context({
-      outDir,
-      signal: cancel.signal,
-      env: { TRAIN_EPOCHS: '3', TRAIN_BATCH_SIZE: '2' },
-      progress: async (p) => {
-        reports.push(p);
-        cancel.abort(new Error('cancelled by the test'));
-      },
-    });
-    await expect(customerReply.train!(dataset(), ctx)).rejects.toThrow('cancelled by the test');
+    const { error, reports } = await trainCancelledAtFirstReport(customerReply.train!, dataset(), context, outDir, 2);
+    expect(error).toEqual(new Error('cancelled by the test'));
     expect(reports).toEqual([expect.objectContaining({ epoch: 1, epochs: 3, step: 50 })]);
     for (const f of ARTIFACTS) expect(existsSync(join(outDir, f)), f).toBe(false);
   });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitRecords, type TrainingData, type TrainingProgress } from '../../functions/sdk/index.ts';
+import { splitRecords, type TrainingData } from '../../functions/sdk/index.ts';
 import { generateSequences, toRecord } from '../../functions/risk-scoring/generate-data.ts';
 import riskScoring from '../../functions/risk-scoring/handler.ts';
 import type { RiskOutput } from '../../functions/risk-scoring/risk-scorer.ts';
@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseManifest } from '../../functions/sdk/index.ts';
 import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 import { fraudInput } from './risk-fixtures.ts';
-import { TempDirs, invocationContext, loadContext, newVersionFolder, trainingContext } from './training-fixtures.ts';
+import { TempDirs, invocationContext, loadContext, newVersionFolder, trainCancelledAtFirstReport, trainingContext } from './training-fixtures.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
 const ARTIFACTS = ['artifacts/model.json', 'artifacts/weights.bin', 'artifacts/model-meta.json', 'artifacts/drift-baseline.json'];
@@ -74,20 +74,10 @@ describe('risk-scoring train', () => {
   });
 
   it('stops between batches once cancelled, writing nothing', async () => {
-    const cancel = new AbortController();
     const outDir = temps.make('cancelled');
-    const reports: TrainingProgress[] = [];
     // Batches of 4: the first progress report comes after 50 batches, mid-way through epoch 1 of 3.
-    const ctx = context({
-      outDir,
-      signal: cancel.signal,
-      env: { TRAIN_EPOCHS: '3', TRAIN_BATCH_SIZE: '4' },
-      progress: async (p) => {
-        reports.push(p);
-        cancel.abort(new Error('cancelled by the test'));
-      },
-    });
-    await expect(riskScoring.train!(dataset(), ctx)).rejects.toThrow('cancelled by the test');
+    const { error, reports } = await trainCancelledAtFirstReport(riskScoring.train!, dataset(), context, outDir, 4);
+    expect(error).toEqual(new Error('cancelled by the test'));
     expect(reports).toEqual([expect.objectContaining({ epoch: 1, epochs: 3, step: 50 })]);
     for (const f of ARTIFACTS) expect(existsSync(join(outDir, f)), f).toBe(false);
   });

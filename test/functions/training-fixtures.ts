@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type InvocationContext, type LoadContext, type TrainingContext, type TrainingProgress } from '../../functions/sdk/index.ts';
+import { createLogger, type InvocationContext, type LoadContext, type TrainFunction, type TrainingContext, type TrainingData, type TrainingProgress } from '../../functions/sdk/index.ts';
 
 /** Temporary folders of one test file, removed by `removeAll` (in its afterAll). */
 export class TempDirs {
@@ -55,3 +55,32 @@ const log = createLogger({}, 'error');
 export const loadContext = (dir: string): LoadContext => ({ dir, device: 'cpu:0', log, env: {}, secrets: {}, knowledge: {} });
 /** What `handle` gets. */
 export const invocationContext = (fn: string): InvocationContext => ({ function: fn, version: 'new', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {} });
+
+/**
+ * Runs `train` with a context that cancels at its first progress report, and returns what it
+ * reported. `batchSize` should make that report come from inside epoch 1 (after 50 batches).
+ */
+export async function trainCancelledAtFirstReport(
+  train: TrainFunction,
+  data: TrainingData,
+  context: (over: Partial<TrainingContext> & { outDir: string }) => TrainingContext,
+  outDir: string,
+  batchSize: number,
+): Promise<{ error: unknown; reports: TrainingProgress[] }> {
+  const cancel = new AbortController();
+  const reports: TrainingProgress[] = [];
+  const ctx = context({
+    outDir,
+    signal: cancel.signal,
+    env: { TRAIN_EPOCHS: '3', TRAIN_BATCH_SIZE: String(batchSize) },
+    progress: async (p) => {
+      reports.push(p);
+      cancel.abort(new Error('cancelled by the test'));
+    },
+  });
+  const error = await train(data, ctx).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return { error, reports };
+}
