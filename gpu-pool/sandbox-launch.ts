@@ -41,18 +41,21 @@ export function launchFor(level: SandboxLaunch['level']): SandboxLaunch {
  * folder, and no child processes, worker threads or native addons. The runtime is plain
  * JavaScript (no TypeScript loader: tsx needs a hooks thread and esbuild's child process).
  */
-function nodeArgs(dirs: SandboxDirs, tmp: string, data: string): string[] {
+function nodeArgs(dirs: SandboxDirs, tmp: string, data: string, entry: RuntimeEntry): string[] {
   const reads = [dirs.runtime, NODE_MODULES, dirs.view];
   // One flag per path: Node 20 reads a comma-separated list as one path.
-  return ['--experimental-permission', ...reads.map((p) => `--allow-fs-read=${p}`), `--allow-fs-write=${tmp}`, '--no-warnings', join(dirs.runtime, 'entry.js'), data];
+  return ['--experimental-permission', ...reads.map((p) => `--allow-fs-read=${p}`), `--allow-fs-write=${tmp}`, '--no-warnings', join(dirs.runtime, `${entry}.js`), data];
 }
+
+/** The programs of the compiled runtime: a sandbox serving calls (`entry`), a training (`train`). */
+export type RuntimeEntry = 'entry' | 'train';
 
 /**
  * The command that runs a sandbox at `launch`'s level, with `data` (JSON) for its entry and
  * `env`, the only variables it gets besides its scratch folder (the device pinning, see
  * {@link deviceEnv}).
  */
-export function sandboxCommand(launch: SandboxLaunch, dirs: SandboxDirs, data: string, env: Record<string, string> = {}): { file: string; args: string[]; options: SpawnOptions } {
+export function sandboxCommand(launch: SandboxLaunch, dirs: SandboxDirs, data: string, env: Record<string, string> = {}, entry: RuntimeEntry = 'entry'): { file: string; args: string[]; options: SpawnOptions } {
   const options: SpawnOptions = {
     // Its own folder: nothing else of the worker's is readable.
     cwd: dirs.view,
@@ -62,8 +65,21 @@ export function sandboxCommand(launch: SandboxLaunch, dirs: SandboxDirs, data: s
     serialization: 'advanced',
     ...(launch.uid === undefined ? {} : { uid: launch.uid, gid: launch.gid }),
   };
-  if (launch.level === 'process') return { file: process.execPath, args: nodeArgs(dirs, dirs.tmp, data), options };
-  return { file: 'bwrap', args: [...bwrapArgs(dirs, env), process.execPath, ...nodeArgs(dirs, '/tmp', data)], options };
+  if (launch.level === 'process') return { file: process.execPath, args: nodeArgs(dirs, dirs.tmp, data, entry), options };
+  return { file: 'bwrap', args: [...bwrapArgs(dirs, env), process.execPath, ...nodeArgs(dirs, '/tmp', data, entry)], options };
+}
+
+/**
+ * The command that runs `entry` of the compiled runtime as a plain child process of the worker,
+ * for what must not run in the worker even at the `thread` level (a training): the same folders,
+ * environment and channel as a sandbox, as the worker's user, with no permission model.
+ */
+export function plainCommand(dirs: SandboxDirs, data: string, env: Record<string, string>, entry: RuntimeEntry): { file: string; args: string[]; options: SpawnOptions } {
+  return {
+    file: process.execPath,
+    args: ['--no-warnings', join(dirs.runtime, `${entry}.js`), data],
+    options: { cwd: dirs.view, env: { ...env, TMPDIR: dirs.tmp }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' },
+  };
 }
 
 /**
@@ -110,7 +126,7 @@ export function sandboxRoot(): string {
 }
 
 /**
- * Compiles what a sandbox runs (`sandbox-entry.ts`, the host, the SDK) to plain JavaScript in
+ * Compiles what a sandbox runs (`sandbox-entry.ts`, the host, the SDK; `train-entry.ts` for trainings) to plain JavaScript in
  * `<root>/runtime`, as a package `open-autoglm` whose `./sdk` and `./sdk/tf` are the SDK faces:
  * bundles import the SDK by those names, and share the host's one copy (its error classes are
  * compared with `instanceof`). Packages stay external, read from `node_modules`.
@@ -122,6 +138,7 @@ export async function buildSandboxRuntime(root: string): Promise<string> {
   await esbuild.build({
     entryPoints: {
       entry: join(REPO_ROOT, 'gpu-pool', 'sandbox-entry.ts'),
+      train: join(REPO_ROOT, 'gpu-pool', 'train-entry.ts'),
       sdk: join(REPO_ROOT, 'functions', 'sdk', 'index.ts'),
       'sdk-tf': join(REPO_ROOT, 'functions', 'sdk', 'tf', 'index.ts'),
     },

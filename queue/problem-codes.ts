@@ -109,6 +109,15 @@ export const PROBLEM_CODES = {
   BACKEND_UNAVAILABLE: e(503, 'Backend unavailable', 'The TensorFlow.js backend the operator forced does not load on this machine.'),
   MODEL_TOO_LARGE: e(507, 'Model too large', "The function's model exceeds the whole model memory budget of the device."),
 
+  // Training functions (pool). A training's error is read in its record, not answered to a waiting
+  // call; the statuses say what kind of failure it is, as they would for a request.
+  // A deadline is a 504, as FUNCTION_TIMEOUT; not retryable: the same code on the same data runs as long again.
+  TRAINING_TIMEOUT: e(504, 'Training timeout', "The training ran longer than its manifest's `training.timeout` and was stopped; no version was made."),
+  TRAINING_UNSUPPORTED: e(422, 'Training unsupported', 'The version cannot be trained: its manifest has no `training` section, or its module does not export `train`.'),
+  TRAINING_METRIC_MISSING: e(422, 'Training metric missing', "`train`'s report lacks the manifest's `training.primaryMetric` (`field` names it) in `metrics`: a bug in the function."),
+  TRAINING_OUTPUT_REFUSED: e(422, 'Training output refused', "The files `train` wrote cannot make a version: an unsafe path, a link, or more than the bundle limit (`limit`)."),
+  TRAINING_PROCESS_LOST: e(503, 'Training process lost', 'The process running the training ended before `train` returned (a crash, out of memory, killed).', true),
+
   // Audit trail
   AUDIT_UNAVAILABLE: e(503, 'Audit unavailable', 'The audit log cannot take records; the request fails rather than go unaudited.', true),
   AUDIT_LOG_NOT_FOUND: e(404, 'Audit log not found', 'No audit log where one was expected.'),

@@ -27,6 +27,8 @@ export interface FunctionLogLine {
   jobs?: string[];
   /** The worker that ran it. */
   worker?: string;
+  /** The training that wrote it (`train`'s `ctx.log`, `console.*`), when not an invocation. */
+  training?: string;
 }
 
 /** Runs of job ids a line keeps: at most this many, so a batch of unrelated jobs does not make every line of it ~8 KB. */

@@ -58,3 +58,5 @@ export type { ConsumerOptions, Executor } from './function-consumer.ts';
 export { TrainingJobs } from './training-jobs.ts';
 export type { TrainingFinishData, TrainingJobData } from './training-jobs.ts';
 export { TrainingFinishConsumer } from './training-finish-consumer.ts';
+export { TrainingConsumer } from './training-consumer.ts';
+export type { TrainingConsumerOptions, TrainingRunner } from './training-consumer.ts';
