@@ -34,6 +34,7 @@ const handed: PoolConfig = {
   logLevel: 'info',
   logsKept: 10_000,
   logsPerSecond: 200,
+  trainingConcurrency: 1,
   traceStore: true,
   traceKeep: 10_000,
   traceFailedTtlMs: 86_400_000,

@@ -57,6 +57,7 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   logLevel: 'string',
   logsKept: 'number',
   logsPerSecond: 'number',
+  trainingConcurrency: 'number',
   traceStore: 'boolean',
   traceKeep: 'number',
   traceFailedTtlMs: 'number',

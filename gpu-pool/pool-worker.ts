@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
-import type { Executor, JobData } from '../queue/jobs/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, TrainingStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { QueueSet, TrainingConsumer, TrainingJobs, type Executor, type JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
 import type { Host } from './function-host.ts';
@@ -19,6 +19,7 @@ import type { WorkerMessage } from './worker-messages.ts';
 import { WorkerKnowledge } from './worker-knowledge.ts';
 import { WorkerSecrets, readersOf } from './worker-secrets.ts';
 import { attachSpanStore } from './span-store.ts';
+import { Trainer } from './trainer.ts';
 
 /** Options of a {@link PoolWorker}: what the pool's configuration says, and the slot the supervisor gave it. */
 export interface PoolWorkerOptions {
@@ -67,6 +68,11 @@ export interface PoolWorkerOptions {
   logsKept: number;
   /** Lines a second shipped per function; more are counted and dropped. */
   logsPerSecond: number;
+  /**
+   * Trainings this worker runs at once, from the training queue of its slot's kind
+   * (`AUTOGLM_TRAINING_CONCURRENCY`) [1]; 0: it takes none.
+   */
+  trainingConcurrency?: number;
   /** Write this worker's spans to the trace store (`AUTOGLM_TRACE_STORE`) [true]. */
   traceStore?: boolean;
   /** Traces the store keeps (`AUTOGLM_TRACE_KEEP`) [10,000]. */
@@ -95,6 +101,8 @@ interface Running {
   stopSecretWatch?: () => Promise<void>;
   stopKnowledgeWatch?: () => Promise<void>;
   stopChecks?: () => Promise<void>;
+  /** The training consumer and what it runs with, when this worker trains. */
+  training?: { consumer: TrainingConsumer; trainer: Trainer; queues: QueueSet };
   /** Writes the spans still buffered to the trace store and stops sending them there. */
   detachTraces?: () => Promise<void>;
 }
@@ -220,10 +228,51 @@ export class PoolWorker {
     await host.warm();
     this.accepting = true;
     consumers.sync(this.view.byFunction);
+    if ((o.trainingConcurrency ?? 1) > 0) r.training = await this.startTraining(host, conn, publisher, catalogSub, cipher, onLog);
     r.stopChecks = answerDeployChecks(conn, publisher, o.prefix, { workerId: this.workerId, slot }, (rec) => this.secrets.checking(rec, () => this.fetchBundle(rec.hash).then(() => host.probe(rec))));
     await heartbeat.start();
     log.info('worker ready', { backend: host.backend, functions: consumers.functions(), models: host.stats().models.map((m) => m.key) });
     toSupervisor({ type: 'ready', workerId: this.workerId, backend: host.backend });
+  }
+
+  /**
+   * Takes trainings from the queue of this slot's kind (`train.cpu`, `train.gpu`), each run by a
+   * {@link Trainer} in a process of its own, so this event loop keeps renewing job locks and
+   * serving calls while one runs.
+   */
+  private async startTraining(host: Host, conn: Redis, publisher: Redis, subscriber: Redis, cipher: PayloadCipher, onLog: (line: FunctionLogLine) => void): Promise<NonNullable<Running['training']>> {
+    const o = this.opts;
+    const store = new TrainingStore(publisher, o.prefix, cipher);
+    const queues = new QueueSet(publisher, o.prefix);
+    const trainer = new Trainer({
+      slot: o.slot,
+      isolation: o.isolation ?? 'thread',
+      records: this.records,
+      fetcher: this.fetcher,
+      secrets: this.secrets,
+      knowledge: this.knowledge,
+      chunk: (id, n) => store.chunk(id, n),
+      onLog,
+      backend: () => host.backend,
+      gpuModule: o.gpuModule,
+      bundleLimit: o.bundleLimit ?? 256 * 1024 * 1024,
+      log: this.log,
+    });
+    const consumer = await TrainingConsumer.open({
+      kind: o.slot.kind,
+      concurrency: o.trainingConcurrency ?? 1,
+      connection: conn,
+      subscriber,
+      prefix: o.prefix,
+      store,
+      jobs: new TrainingJobs(queues),
+      workerId: this.workerId,
+      run: trainer.run,
+      lockDurationMs: o.jobLockMs,
+      stalledIntervalMs: o.stalledIntervalMs,
+      log: this.log,
+    });
+    return { consumer, trainer, queues };
   }
 
   /**
@@ -324,8 +373,12 @@ export class PoolWorker {
       await r.stopCatalogWatch?.().catch(() => undefined);
       await r.stopSecretWatch?.().catch(() => undefined);
       await r.stopKnowledgeWatch?.().catch(() => undefined);
-      // Running jobs finish; waiting ones stay queued for other workers.
-      await r.consumers.close();
+      // Running jobs finish; waiting ones stay queued for other workers. Running trainings are
+      // stopped (their processes killed within 10 s) and handed back to the queue for another
+      // worker, without spending an attempt: hours of training cannot wait for a drain.
+      await Promise.all([r.consumers.close(), r.training?.consumer.close()]);
+      r.training?.trainer.close();
+      await r.training?.queues.close().catch(() => undefined);
       await r.stopChecks?.().catch(() => undefined);
       await r.logs.flush().catch(() => undefined);
       await r.detachTraces?.();

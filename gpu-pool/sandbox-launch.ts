@@ -37,12 +37,13 @@ export function launchFor(level: SandboxLaunch['level']): SandboxLaunch {
 
 /**
  * Node's flags for sandboxed code, at both levels: the permission model allows reading only the
- * compiled runtime, `node_modules` and the sandbox's own bundles, writing only its scratch
- * folder, and no child processes, worker threads or native addons. The runtime is plain
+ * compiled runtime, `node_modules`, the sandbox's own bundles and its scratch folder, writing only
+ * that scratch folder, and no child processes, worker threads or native addons. The runtime is plain
  * JavaScript (no TypeScript loader: tsx needs a hooks thread and esbuild's child process).
  */
 function nodeArgs(dirs: SandboxDirs, tmp: string, data: string, entry: RuntimeEntry): string[] {
-  const reads = [dirs.runtime, NODE_MODULES, dirs.view];
+  // Its scratch folder too: what it writes there (a training's new files) it reads back.
+  const reads = [dirs.runtime, NODE_MODULES, dirs.view, tmp];
   // One flag per path: Node 20 reads a comma-separated list as one path.
   return ['--experimental-permission', ...reads.map((p) => `--allow-fs-read=${p}`), `--allow-fs-write=${tmp}`, '--no-warnings', join(dirs.runtime, `${entry}.js`), data];
 }

@@ -144,4 +144,10 @@ export interface PoolConfig {
   readonly logsKept: number;
   /** `AUTOGLM_FUNCTION_LOGS_RATE`, default 200: lines a second one worker ships per function; more are counted and dropped. */
   readonly logsPerSecond: number;
+  /**
+   * `AUTOGLM_TRAINING_CONCURRENCY`, default 1: trainings each worker runs at once (from the
+   * `train.<kind>` queue of its slot's kind), each in a niced process of its own; 0: this pool
+   * trains nothing (a pool kept for serving).
+   */
+  readonly trainingConcurrency: number;
 }

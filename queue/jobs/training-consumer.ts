@@ -76,7 +76,8 @@ export class TrainingConsumer {
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
       maxStalledCount: 1,
     });
-    this.worker.on('error', (err) => opts.log?.warn('training queue error', { err }));
+    // Errors surface on the calls that hit them (Redis gone: BullMQ reconnects); the emitter must not crash the process.
+    this.worker.on('error', () => undefined);
     // A final failure BullMQ decided itself (stalled twice): the record ends too. No-op when it ended already.
     this.worker.on('failed', (job, err) => {
       if (!job?.finishedOn) return;

@@ -127,6 +127,7 @@ describe('the pool section', () => {
       bundleCacheDir: '/var/lib/autoglm/bundles',
       bundleLimit: 256 * 1024 ** 2,
       bundleMaxEntries: 10_000,
+      trainingConcurrency: 1,
     });
   });
 
@@ -140,10 +141,11 @@ describe('the pool section', () => {
       AUTOGLM_WORKER_HANG_LIMIT: '5s',
       AUTOGLM_WORKER_MAX_RSS: '3GiB',
       AUTOGLM_MODEL_MEMORY: '512MiB',
+      AUTOGLM_TRAINING_CONCURRENCY: '0',
     });
     expect(pool.backend).toBe('wasm');
     expect(pool.devices?.map((d) => d.kind)).toEqual(['gpu', 'cpu']);
-    expect(pool).toMatchObject({ workers: 3, workersExplicit: true, inference: 'inline', hangLimitMs: 5000, maxRssBytes: 3 * GIB, modelMemoryBytes: 512 * 1024 ** 2 });
+    expect(pool).toMatchObject({ workers: 3, workersExplicit: true, inference: 'inline', hangLimitMs: 5000, maxRssBytes: 3 * GIB, modelMemoryBytes: 512 * 1024 ** 2, trainingConcurrency: 0 });
   });
 
   it('shares the variables the router reads too: one value, one default', () => {
@@ -161,12 +163,12 @@ describe('the pool section', () => {
   });
 
   it('reports every bad variable at once, with the router’s', () => {
-    const r = loadConfig({ AUTOGLM_TF_BACKEND: 'webgpu', AUTOGLM_DEVICES: 'tpu:0', AUTOGLM_INFERENCE: 'fork', AUTOGLM_WORKER_HANG_LIMIT: '10ms', AUTOGLM_ROUTER_URL: 'ftp://x', AUTOGLM_PORT: 'eighty' });
+    const r = loadConfig({ AUTOGLM_TF_BACKEND: 'webgpu', AUTOGLM_DEVICES: 'tpu:0', AUTOGLM_INFERENCE: 'fork', AUTOGLM_WORKER_HANG_LIMIT: '10ms', AUTOGLM_ROUTER_URL: 'ftp://x', AUTOGLM_PORT: 'eighty', AUTOGLM_TRAINING_CONCURRENCY: '-1' });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const text = r.errors.join('\n');
-    for (const key of ['AUTOGLM_TF_BACKEND', 'AUTOGLM_DEVICES', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_ROUTER_URL', 'AUTOGLM_PORT']) expect(text).toContain(key);
-    expect(r.errors).toHaveLength(6);
+    for (const key of ['AUTOGLM_TF_BACKEND', 'AUTOGLM_DEVICES', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_ROUTER_URL', 'AUTOGLM_PORT', 'AUTOGLM_TRAINING_CONCURRENCY']) expect(text).toContain(key);
+    expect(r.errors).toHaveLength(7);
   });
 });
 

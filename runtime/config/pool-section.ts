@@ -37,6 +37,7 @@ export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: st
     gpuPollMs: r.duration('AUTOGLM_GPU_POLL', 5_000, 100),
     logsKept: r.int('AUTOGLM_FUNCTION_LOGS_KEPT', 10_000, 100, 10_000_000),
     logsPerSecond: r.int('AUTOGLM_FUNCTION_LOGS_RATE', 200, 1, 1_000_000),
+    trainingConcurrency: r.int('AUTOGLM_TRAINING_CONCURRENCY', 1, 0, 64),
   };
 }
 

@@ -1,0 +1,129 @@
+/**
+ * Trainings on a real pool: a worker takes a training from `train.cpu`, runs the function's
+ * `train` in a niced process of its own (never the worker), streams the dataset to it, stores the
+ * files it wrote and queues the router's recording step; a cancel stops it and frees the slot; a
+ * training past its manifest's timeout fails. The trainings are made as a router would (dataset
+ * chunks, the record, the job) through `TrainingStore` and `TrainingJobs`.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { FunctionCatalog, PayloadCipher, TrainingStore, newKeyringSpec, parseKeyring, type TrainingView } from '../../queue/cluster/index.ts';
+import { QueueSet, TRAINING_FINISH_QUEUE, TrainingJobs } from '../../queue/jobs/index.ts';
+import { eventually, type TestPlatform } from '../harness/platform.ts';
+import { functionSet, poolSuite, workers } from './pool-helpers.ts';
+
+const suite = poolSuite('training');
+const KEYS = newKeyringSpec('test');
+const ring = parseKeyring(KEYS);
+if (!ring.ok) throw new Error(ring.error);
+const cipher = new PayloadCipher(ring.ring);
+
+/** y = 3x (+ a little, the same every run): a least-squares slope of about 3. */
+const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ x: i + 1, y: 3 * (i + 1) + ((i % 5) - 2) * 0.01 }));
+
+/** Creates a training of `fn`'s stable version over `records` (in `chunks` chunks) and queues it, as a router does. */
+async function train(p: TestPlatform, fn: string, records: object[], chunks = 2): Promise<string> {
+  const store = new TrainingStore(p.redis, p.prefix, cipher);
+  const state = await new FunctionCatalog(p.redis, p.prefix).get(fn);
+  const version = Object.keys(state!.versions)[0]!;
+  const id = randomUUID();
+  const per = Math.ceil(records.length / chunks);
+  for (let n = 0; n < chunks; n++) await store.putChunk(id, state!.namespace, n, Buffer.from(records.slice(n * per, (n + 1) * per).map((r) => `${JSON.stringify(r)}\n`).join('')));
+  await store.create({
+    id,
+    function: fn,
+    namespace: state!.namespace,
+    version,
+    hash: state!.versions[version]!.hash,
+    then: 'none',
+    device: 'cpu',
+    dataset: { hash: 'test', records: records.length, bytes: 0, chunks, source: 'upload', heldOut: 0.25 },
+    createdAt: Date.now(),
+    createdBy: 'tester',
+  });
+  await new TrainingJobs(new QueueSet(p.redis, p.prefix)).add(id, 'cpu', 1);
+  return id;
+}
+
+const view = (p: TestPlatform, id: string) => new TrainingStore(p.redis, p.prefix, cipher).get(id) as Promise<TrainingView>;
+/** Waits for training `id`'s record to satisfy `ok`; the error shows the record as it last was. */
+async function until(p: TestPlatform, id: string, ok: (v: TrainingView) => boolean, what: string, ms = 60_000): Promise<TrainingView> {
+  let last: TrainingView | undefined;
+  return eventually(
+    async () => {
+      last = await view(p, id);
+      return ok(last) && last;
+    },
+    what,
+    ms,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; the training: ${JSON.stringify(last)}`);
+  });
+}
+
+/** Whether process `pid` exists. */
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.each(['process', 'thread'] as const)('a training on a pool worker at isolation %s', (level) => {
+  it('learns from the streamed dataset in a niced process of its own, stores its files and queues the recording; a cancel stops it and frees the slot', async () => {
+    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: level, AUTOGLM_ENCRYPTION_KEYS: KEYS } });
+    const [worker] = await workers(p);
+    const store = new TrainingStore(p.redis, p.prefix, cipher);
+
+    const id = await train(p, 'trainable', rows(200), 3);
+    const done = await until(p, id, (v) => v.status === 'finishing', 'the training to store its files');
+    expect(done.worker).toBe(worker!.id);
+    expect(done.progress).toMatchObject({ epoch: 1, epochs: 1 });
+    const out = await store.trainedFiles(id);
+    expect(out!.files.map((f) => f.path)).toEqual(['artifacts/model.json']);
+    expect(JSON.parse(out!.files[0]!.data.toString()).slope).toBeCloseTo(3, 3);
+    expect(out!.metrics.mse).toBeLessThan(out!.baseline!.mse!);
+    // Every record was read, split as the manifest's held-out share says.
+    expect(out!.details).toMatchObject({ seen: 200, counts: { train: expect.any(Number), heldOut: expect.any(Number) } });
+    const counts = (out!.details as { counts: { train: number; heldOut: number } }).counts;
+    expect(counts.train + counts.heldOut).toBe(200);
+    expect(counts.heldOut).toBeGreaterThan(20);
+    // Not in the worker, and at the lowest CPU priority.
+    expect((out!.details as { pid: number }).pid).not.toBe(worker!.pid);
+    expect((out!.details as { nice: number }).nice).toBe(19);
+    const finish = await new QueueSet(p.redis, p.prefix).named(TRAINING_FINISH_QUEUE).getJob(id);
+    expect(finish?.data).toEqual({ trainingId: id });
+
+    // A training that runs until stopped: cancelled mid-way, its process is gone and it is never retried.
+    const spin = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
+    const running = await until(p, spin, (v) => v.status === 'running' && (v.progress?.epoch ?? 0) >= 2, 'the spinning training to report epochs');
+    const pid = Number(running.progress!.message!.replace('pid:', ''));
+    expect(pid).not.toBe(worker!.pid);
+    expect(alive(pid)).toBe(true);
+    expect(await store.requestCancel(spin, 'tester')).toBe(true);
+    const cancelled = await until(p, spin, (v) => v.status === 'cancelled', 'the cancelled training to end');
+    expect(cancelled.error).toBeUndefined();
+    expect(alive(pid)).toBe(false);
+    expect(await store.trainedFiles(spin)).toBeUndefined();
+
+    // The slot is free: the next training runs on the same worker.
+    const next = await train(p, 'trainable', rows(40), 1);
+    expect((await until(p, next, (v) => v.status === 'finishing', 'the next training to finish')).worker).toBe(worker!.id);
+  }, 120_000);
+});
+
+describe('a training past its manifest timeout', () => {
+  it('is stopped and fails with TRAINING_TIMEOUT, not retried', async () => {
+    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'process', AUTOGLM_ENCRYPTION_KEYS: KEYS } });
+    const id = await train(p, 'trainable', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
+    const running = await until(p, id, (v) => (v.progress?.epoch ?? 0) >= 2, 'the training to spin');
+    const pid = Number(running.progress!.message!.replace('pid:', ''));
+    // The manifest's training.timeout is 10 s.
+    const failed = await until(p, id, (v) => v.status === 'failed', 'the training to time out', 45_000);
+    expect(failed.error).toMatchObject({ code: 'TRAINING_TIMEOUT', retryable: false });
+    expect(failed.attempt).toBe(1);
+    expect(alive(pid)).toBe(false);
+  }, 90_000);
+});
