@@ -6,6 +6,7 @@
  * chunks, the record, the job) through `TrainingStore` and `TrainingJobs`.
  */
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FunctionCatalog, PayloadCipher, TrainingStore, newKeyringSpec, parseKeyring, type TrainingView } from '../../queue/cluster/index.ts';
 import { QueueSet, TRAINING_FINISH_QUEUE, TrainingJobs } from '../../queue/jobs/index.ts';
@@ -61,17 +62,34 @@ async function until(p: TestPlatform, id: string, ok: (v: TrainingView) => boole
   });
 }
 
-/** Whether process `pid` exists. */
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/**
+ * Processes running the training entry (`runtime/train.js`) below process `ancestor` (the worker):
+ * what the kernel sees, whatever the isolation level (inside bubblewrap a training has pids of its own).
+ */
+function trainingProcesses(ancestor: number): number[] {
+  const parentOf = (pid: number) => {
+    try {
+      // Fields after the command's closing parenthesis: state, ppid, ...
+      return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    } catch {
+      return 0;
+    }
+  };
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('runtime/train.js')) return false;
+      } catch {
+        return false;
+      }
+      for (let p = parentOf(pid); p > 1; p = parentOf(p)) if (p === ancestor) return true;
+      return false;
+    });
+}
 
-describe.each(['process', 'thread'] as const)('a training on a pool worker at isolation %s', (level) => {
+describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool worker at isolation %s', (level) => {
   it('learns from the streamed dataset in a niced process of its own, stores its files and queues the recording; a cancel stops it and frees the slot', async () => {
     const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: level, AUTOGLM_ENCRYPTION_KEYS: KEYS } });
     const [worker] = await workers(p);
@@ -91,21 +109,22 @@ describe.each(['process', 'thread'] as const)('a training on a pool worker at is
     expect(counts.train + counts.heldOut).toBe(200);
     expect(counts.heldOut).toBeGreaterThan(20);
     // Not in the worker, and at the lowest CPU priority.
-    expect((out!.details as { pid: number }).pid).not.toBe(worker!.pid);
+    if (level !== 'sandbox') expect((out!.details as { pid: number }).pid).not.toBe(worker!.pid); // in bubblewrap, pids are the namespace's
     expect((out!.details as { nice: number }).nice).toBe(19);
+    // Its log lines are the function's, marked with the training.
+    await eventually(async () => (await p.call('GET', '/v1/functions/trainable/logs')).json?.lines?.some((l: { msg: string; training?: string }) => l.msg === 'first epoch done' && l.training === id), 'the training\'s log line');
     const finish = await new QueueSet(p.redis, p.prefix).named(TRAINING_FINISH_QUEUE).getJob(id);
     expect(finish?.data).toEqual({ trainingId: id });
 
     // A training that runs until stopped: cancelled mid-way, its process is gone and it is never retried.
     const spin = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
     const running = await until(p, spin, (v) => v.status === 'running' && (v.progress?.epoch ?? 0) >= 2, 'the spinning training to report epochs');
-    const pid = Number(running.progress!.message!.replace('pid:', ''));
-    expect(pid).not.toBe(worker!.pid);
-    expect(alive(pid)).toBe(true);
+    expect(trainingProcesses(worker!.pid)).not.toEqual([]);
     expect(await store.requestCancel(spin, 'tester')).toBe(true);
     const cancelled = await until(p, spin, (v) => v.status === 'cancelled', 'the cancelled training to end');
     expect(cancelled.error).toBeUndefined();
-    expect(alive(pid)).toBe(false);
+    // Ended once its process was gone.
+    expect(trainingProcesses(worker!.pid)).toEqual([]);
     expect(await store.trainedFiles(spin)).toBeUndefined();
 
     // The slot is free: the next training runs on the same worker.
@@ -118,12 +137,13 @@ describe('a training past its manifest timeout', () => {
   it('is stopped and fails with TRAINING_TIMEOUT, not retried', async () => {
     const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'process', AUTOGLM_ENCRYPTION_KEYS: KEYS } });
     const id = await train(p, 'trainable', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
-    const running = await until(p, id, (v) => (v.progress?.epoch ?? 0) >= 2, 'the training to spin');
-    const pid = Number(running.progress!.message!.replace('pid:', ''));
+    const [worker] = await workers(p);
+    await until(p, id, (v) => (v.progress?.epoch ?? 0) >= 2, 'the training to spin');
+    expect(trainingProcesses(worker!.pid)).not.toEqual([]);
     // The manifest's training.timeout is 10 s.
     const failed = await until(p, id, (v) => v.status === 'failed', 'the training to time out', 45_000);
     expect(failed.error).toMatchObject({ code: 'TRAINING_TIMEOUT', retryable: false });
     expect(failed.attempt).toBe(1);
-    expect(alive(pid)).toBe(false);
+    expect(trainingProcesses(worker!.pid)).toEqual([]);
   }, 90_000);
 });

@@ -36,6 +36,7 @@ const LogLine = z
       .array(z.string())
       .optional()
       .openapi({ description: "The jobs of that call's batch: consecutive items of one job as one run `<job id>.<first>-<last>`; at most 64 entries." }),
+    training: z.string().optional().openapi({ description: 'The training whose `train` wrote it (not an invocation).' }),
   })
   .openapi('FunctionLogLine');
 
