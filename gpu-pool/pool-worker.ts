@@ -384,10 +384,11 @@ export class PoolWorker {
       await r.detachTraces?.();
       await r.roster.leave(this.workerId).catch(() => undefined);
     })();
-    // Once the running jobs have ended, Redis gets a moment to take the rest: with it unreachable,
-    // closing the consumers would wait for the outage. A job whose end Redis did not record is
-    // still active there and runs again once its lock expires, as after a kill.
-    await Promise.race([closing, r.consumers.idle()]);
+    // Once the running jobs have ended and every training process is gone, Redis gets a moment to
+    // take the rest: with it unreachable, closing the consumers would wait for the outage. A job
+    // whose end Redis did not record is still active there and runs again once its lock expires,
+    // as after a kill.
+    await Promise.race([closing, Promise.all([r.consumers.idle(), r.training?.consumer.idle()])]);
     if (!(await releaseRedis(closing, r.connections))) {
       this.log.warn('Redis did not answer while the worker stopped; its connections were dropped', { waitedMs: RELEASE_REDIS_MS });
     }

@@ -61,6 +61,9 @@ type StopCause = 'cancelled' | 'closing';
 export class TrainingConsumer {
   private readonly worker: Worker;
   private readonly running = new Map<string, { stop: AbortController; cause?: StopCause }>();
+  /** Runs whose runner has not settled yet (its process may still be there), and who waits for none. */
+  private runs = 0;
+  private idlers: (() => void)[] = [];
   private readonly keepS: number;
   private readonly poll: NodeJS.Timeout;
   private stopCancels: (() => Promise<void>) | undefined;
@@ -78,10 +81,12 @@ export class TrainingConsumer {
     });
     // Errors surface on the calls that hit them (Redis gone: BullMQ reconnects); the emitter must not crash the process.
     this.worker.on('error', () => undefined);
-    // A final failure BullMQ decided itself (stalled twice): the record ends too. No-op when it ended already.
+    // A final failure the processor did not record (it stalled twice: its workers died; or Redis
+    // failed it on the last attempt): the record ends too. A no-op when it ended already.
     this.worker.on('failed', (job, err) => {
-      if (!job?.finishedOn) return;
-      void opts.store.end(job.data.trainingId, 'failed', { error: { code: 'WORKER_LOST', message: err.message, retryable: false }, keepS: this.keepS }).catch(() => undefined);
+      if (!job?.finishedOn || err instanceof UnrecoverableError) return;
+      const code = /stalled/i.test(err.message) ? 'WORKER_LOST' : 'INTERNAL';
+      void opts.store.end(job.data.trainingId, 'failed', { error: { code, message: err.message, retryable: false }, keepS: this.keepS }).catch(() => undefined);
     });
     this.poll = setInterval(() => void this.pollCancels(), opts.cancelPollMs ?? 5_000);
     this.poll.unref();
@@ -100,6 +105,14 @@ export class TrainingConsumer {
   /** Trainings running here now. */
   get active(): number {
     return this.running.size;
+  }
+
+  /**
+   * Resolves once no training runs here: every runner has settled (so its process is gone), its
+   * outcome perhaps not yet written to Redis.
+   */
+  idle(): Promise<void> {
+    return this.runs === 0 ? Promise.resolve() : new Promise((r) => this.idlers.push(r));
   }
 
   /** Stops the running trainings (handed back to the queue), stops taking more. Idempotent. */
@@ -142,9 +155,11 @@ export class TrainingConsumer {
     const progress = new ProgressWriter((p) => Promise.all([store.progress(id, p), job.updateProgress(p as object)]).then(() => undefined), this.opts.progressEveryMs ?? 1_000, this.opts.log);
     try {
       let files: TrainedFiles;
+      this.runs++;
       try {
         files = await this.opts.run(view, attempt, entry.stop.signal, progress.push);
       } finally {
+        if (--this.runs === 0) for (const r of this.idlers.splice(0)) r();
         await progress.close();
       }
       if (entry.cause === 'cancelled' || (await store.cancelAsked(id))) return this.cancelled(id);
