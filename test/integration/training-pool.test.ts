@@ -12,6 +12,7 @@ import { FunctionCatalog, PayloadCipher, TrainingStore, newKeyringSpec, parseKey
 import { QueueSet, TRAINING_FINISH_QUEUE, TrainingJobs } from '../../queue/jobs/index.ts';
 import { eventually, type TestPlatform } from '../harness/platform.ts';
 import { functionSet, poolSuite, workers } from './pool-helpers.ts';
+import { existsSync, writeFileSync } from 'node:fs';
 
 const suite = poolSuite('training');
 const KEYS = newKeyringSpec('test');
@@ -147,3 +148,50 @@ describe('a training past its manifest timeout', () => {
     expect(trainingProcesses(worker!.pid)).toEqual([]);
   }, 90_000);
 });
+
+describe('a training whose worker goes away', () => {
+  /** Running, and at its barrier in this run: progress reported since the run started (an earlier run's stays on the record). */
+  const waiting = (v: TrainingView) => v.status === 'running' && (v.progress?.epoch ?? 0) >= 2 && v.progress!.at > v.startedAt!;
+
+  it('is handed back when its worker stops (no attempt spent), retaken after its worker is killed, and completes on the replacement; no training process outlives its worker', async () => {
+    // The barrier is a file only the thread level lets function code read.
+    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'thread', AUTOGLM_ENCRYPTION_KEYS: KEYS, AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
+    const gate = suite.countFile();
+    const id = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'wait', until: gate }, ...rows(40)]);
+    const [first] = await workers(p);
+    await until(p, id, (v) => v.worker === first!.id && waiting(v), 'the training to wait at its barrier');
+    const firstTraining = trainingProcesses(first!.pid);
+    expect(firstTraining).toHaveLength(1);
+
+    // Stopped: its training process is killed and the training goes back to the queue at once.
+    process.kill(first!.pid, 'SIGTERM');
+    const second = await suite.replacement(first!.pid);
+    const moved = await until(p, id, (v) => v.worker === second.id && waiting(v), 'the training to run on the replacement');
+    expect(moved.attempt).toBe(1);
+    expect(alive(firstTraining[0]!)).toBe(false);
+    const secondTraining = trainingProcesses(second.pid);
+    expect(secondTraining).toHaveLength(1);
+
+    // Killed: its training process ends with it (its channel closes), and the stalled training is retaken.
+    process.kill(second.pid, 'SIGKILL');
+    await eventually(() => !alive(secondTraining[0]!), "the killed worker's training process to end");
+    const third = await suite.replacement(second.pid);
+    await until(p, id, (v) => v.worker === third.id && waiting(v), 'the stalled training to run again');
+    expect(existsSync(gate)).toBe(false);
+    writeFileSync(gate, '');
+    const done = await until(p, id, (v) => v.status === 'finishing', 'the training to finish on the last worker');
+    expect(done).toMatchObject({ worker: third.id, attempt: 1 });
+    const out = await new TrainingStore(p.redis, p.prefix, cipher).trainedFiles(id);
+    expect(JSON.parse(out!.files[0]!.data.toString()).slope).toBeCloseTo(3, 3);
+  }, 120_000);
+});
+
+/** Whether process `pid` exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
