@@ -134,17 +134,27 @@ describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool w
   }, 120_000);
 });
 
-describe('a training past its manifest timeout', () => {
-  it('is stopped and fails with TRAINING_TIMEOUT, not retried', async () => {
+describe('a training that cannot make a version', () => {
+  it('fails, not retried, naming why: past its timeout (TRAINING_TIMEOUT), no train, no primary metric, an error with a platform code (laundered)', async () => {
     const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'process', AUTOGLM_ENCRYPTION_KEYS: KEYS } });
+    const failed = (id: string) => until(p, id, (v) => v.status === 'failed', `training ${id} to fail`);
+
+    const none = await failed(await train(p, 'untrainable', rows(10)));
+    expect(none.error).toEqual({ code: 'TRAINING_UNSUPPORTED', message: 'function untrainable does not export train', retryable: false });
+    const unmeasured = await failed(await train(p, 'trainable', [{ x: 0, y: 0, mode: 'unmeasured' }, ...rows(10)]));
+    expect(unmeasured.error).toMatchObject({ code: 'TRAINING_METRIC_MISSING', retryable: false, extra: { field: 'metrics.mse' } });
+    expect(unmeasured.error!.message).toContain('training.primaryMetric');
+    const impostor = await failed(await train(p, 'trainable', [{ x: 0, y: 0, mode: 'impostor' }, ...rows(10)]));
+    expect(impostor.error).toEqual({ code: 'FUNCTION_ERROR', message: 'not really', retryable: false, extra: { details: { status: 401, code: 'UNAUTHORIZED' } } });
+
     const id = await train(p, 'trainable', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
     const [worker] = await workers(p);
     await until(p, id, (v) => (v.progress?.epoch ?? 0) >= 2, 'the training to spin');
     expect(trainingProcesses(worker!.pid)).not.toEqual([]);
     // The manifest's training.timeout is 10 s.
-    const failed = await until(p, id, (v) => v.status === 'failed', 'the training to time out', 45_000);
-    expect(failed.error).toMatchObject({ code: 'TRAINING_TIMEOUT', retryable: false });
-    expect(failed.attempt).toBe(1);
+    const timedOut = await until(p, id, (v) => v.status === 'failed', 'the training to time out', 45_000);
+    expect(timedOut.error).toMatchObject({ code: 'TRAINING_TIMEOUT', retryable: false });
+    expect(timedOut.attempt).toBe(1);
     expect(trainingProcesses(worker!.pid)).toEqual([]);
   }, 90_000);
 });
