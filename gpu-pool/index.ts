@@ -23,8 +23,13 @@ export type { CacheEntryView, ModelCacheOptions } from './model-cache.ts';
 export { Batcher, batchPlan } from './batcher.ts';
 export type { BatchPlan } from './batcher.ts';
 
+// Trainings: each in a niced process of its own (entry `train-entry.ts`), fed by the worker
+export { Trainer, cleanProgress } from './trainer.ts';
+export type { TrainerOptions } from './trainer.ts';
+
 // Errors
 export { BadBatchResultError, HostLostError, ModelTooLargeError } from './errors.ts';
+export { TrainingMetricMissingError, TrainingOutputRefusedError, TrainingProcessLostError, TrainingTimeoutError, TrainingUnsupportedError } from './training-errors.ts';
 
 // Configuration: handed in by the launcher (its type, PoolConfig, is in queue/ since both sides use it)
 export { SECRET_VARIABLES, loadWorkerIdentity, readPoolConfig } from './config.ts';

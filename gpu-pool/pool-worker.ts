@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, TrainingStore, WorkerRoster, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, TrainingStore, WorkerRoster, servesNamespace, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import { QueueSet, TrainingConsumer, TrainingJobs, type Executor, type JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -268,6 +268,8 @@ export class PoolWorker {
       jobs: new TrainingJobs(queues),
       workerId: this.workerId,
       run: trainer.run,
+      // A pool kept to some namespaces holds only their keys: it trains only their functions.
+      serves: (view) => servesNamespace(o.slot.namespaces, view.namespace),
       lockDurationMs: o.jobLockMs,
       stalledIntervalMs: o.stalledIntervalMs,
       log: this.log,

@@ -35,13 +35,13 @@ afterAll(async () => {
 const FILES: TrainedFiles = { files: [{ path: 'artifacts/model.json', data: Buffer.from('{"slope":3}') }], metrics: { mse: 0.1 }, baseline: { mse: 1 } };
 
 /** A fresh prefix with its store, jobs and a consumer running `run`; `add` queues a training with `attempts`. */
-async function setup(run: TrainingRunner) {
+async function setup(run: TrainingRunner, serves?: (v: { namespace: string }) => boolean) {
   const prefix = `tc${++seq}`;
   const store = new TrainingStore(conn, prefix, cipher);
   const queues = new QueueSet(conn, prefix);
   const jobs = new TrainingJobs(queues);
   const start = async () => {
-    const c = await TrainingConsumer.open({ kind: 'cpu', connection: conn, subscriber: sub, prefix, store, jobs, workerId: 'w1', run, progressEveryMs: 200 });
+    const c = await TrainingConsumer.open({ kind: 'cpu', connection: conn, subscriber: sub, prefix, store, jobs, workerId: 'w1', run, progressEveryMs: 200, ...(serves ? { serves } : {}) });
     open.push(c);
     return c;
   };
@@ -57,7 +57,16 @@ async function setup(run: TrainingRunner) {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  return { prefix, store, queues, start, add, status, job: (id: string) => queues.named(trainingQueue('cpu')).getJob(id) };
+  const job = (id: string) => queues.named(trainingQueue('cpu')).getJob(id);
+  /** Waits for BullMQ's state of training `id`'s job (it moves after the record is written). */
+  const state = async (id: string, want: RegExp) => {
+    for (;;) {
+      const j = await job(id);
+      if (want.test(await j!.getState())) return j!;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { prefix, store, queues, start, add, status, job, state };
 }
 
 /** A runner that waits for its signal, then rejects with its reason; `started` resolves per start. */
@@ -119,7 +128,7 @@ describe('TrainingConsumer', () => {
     await s.start();
     const id = await s.add(1);
     expect((await s.status(id, 'failed')).error).toMatchObject({ code: 'TRAINING_PROCESS_LOST', retryable: true });
-    expect(await (await s.job(id))!.getState()).toBe('failed');
+    await s.state(id, /^failed$/);
   });
 
   it('stops a running training on a cancel and ends it cancelled, without a retry', async () => {
@@ -131,7 +140,7 @@ describe('TrainingConsumer', () => {
     expect(await s.store.requestCancel(id, 'me')).toBe(true);
     const v = await s.status(id, 'cancelled');
     expect(v.error).toBeUndefined();
-    expect(await (await s.job(id))!.getState()).toBe('failed');
+    await s.state(id, /^failed$/);
     expect(r.runs).toEqual([1]);
   });
 
@@ -161,8 +170,26 @@ describe('TrainingConsumer', () => {
     await r.started;
     await first.close();
     const job = await s.job(id);
+    // Closed means handed back: no waiting for it.
     expect(await job!.getState()).toMatch(/^(waiting|delayed)$/);
     expect(job!.attemptsMade).toBe(0);
     expect((await s.store.get(id))!.status).toBe('running');
+  });
+
+  it('leaves a training of a namespace its pool does not serve to another worker, without spending an attempt', async () => {
+    const runs: string[] = [];
+    const s = await setup(
+      async (view) => {
+        runs.push(view.id);
+        return FILES;
+      },
+      (v) => v.namespace !== 'default',
+    );
+    await s.start();
+    const id = await s.add(1);
+    const job = await s.state(id, /^delayed$/);
+    expect(runs).toEqual([]);
+    expect(job.attemptsMade).toBe(0);
+    expect((await s.store.get(id))!.status).toBe('queued');
   });
 });

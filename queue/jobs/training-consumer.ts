@@ -28,6 +28,12 @@ export interface TrainingConsumerOptions {
   jobs: TrainingJobs;
   workerId: string;
   run: TrainingRunner;
+  /**
+   * Whether this worker may run a training (its pool serves the training's namespace, so it holds
+   * the keys that open its dataset). One it may not goes back to the queue for a moment, for a
+   * worker that may, without spending an attempt. [every training]
+   */
+  serves?: (view: TrainingView) => boolean;
   /** How long an ended training's record stays, s [7 days]. */
   keepS?: number;
   /** How long a job's lock lasts without renewal, ms [30,000]. */
@@ -40,6 +46,9 @@ export interface TrainingConsumerOptions {
   cancelPollMs?: number;
   log?: Logger;
 }
+
+/** How long a training this worker may not run waits before it is offered again, ms: trainings are not in a hurry. */
+const HAND_BACK_MS = 1_000;
 
 /** Why a running training's signal fired. */
 type StopCause = 'cancelled' | 'closing';
@@ -146,6 +155,10 @@ export class TrainingConsumer {
     // An earlier attempt stored its files and died before the recording step was queued (queued once: job id = training id).
     if (view.status === 'finishing') return jobs.finish(id);
     if (view.cancel) return this.cancelled(id);
+    if (this.opts.serves && !this.opts.serves(view)) {
+      await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
+      throw new DelayedError();
+    }
     const attempt = job.attemptsMade + 1;
     await store.running(id, this.opts.workerId, attempt);
     const entry: { stop: AbortController; cause?: StopCause } = { stop: new AbortController() };
