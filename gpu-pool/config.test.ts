@@ -35,6 +35,7 @@ const handed: PoolConfig = {
   logsKept: 10_000,
   logsPerSecond: 200,
   trainingConcurrency: 1,
+  resultTtlMs: 86_400_000,
   traceStore: true,
   traceKeep: 10_000,
   traceFailedTtlMs: 86_400_000,

@@ -58,6 +58,7 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   logsKept: 'number',
   logsPerSecond: 'number',
   trainingConcurrency: 'number',
+  resultTtlMs: 'number',
   traceStore: 'boolean',
   traceKeep: 'number',
   traceFailedTtlMs: 'number',

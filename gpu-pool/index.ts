@@ -29,7 +29,7 @@ export type { TrainerOptions } from './trainer.ts';
 
 // Errors
 export { BadBatchResultError, HostLostError, ModelTooLargeError } from './errors.ts';
-export { TrainingMetricMissingError, TrainingOutputRefusedError, TrainingProcessLostError, TrainingTimeoutError, TrainingUnsupportedError } from './training-errors.ts';
+export { NotTrainableError, TrainingMetricMissingError, TrainingOutputRefusedError, TrainingProcessLostError, TrainingTimeoutError } from './training-errors.ts';
 
 // Configuration: handed in by the launcher (its type, PoolConfig, is in queue/ since both sides use it)
 export { SECRET_VARIABLES, loadWorkerIdentity, readPoolConfig } from './config.ts';

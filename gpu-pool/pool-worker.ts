@@ -73,6 +73,8 @@ export interface PoolWorkerOptions {
    * (`AUTOGLM_TRAINING_CONCURRENCY`) [1]; 0: it takes none.
    */
   trainingConcurrency?: number;
+  /** How long the record of a training this worker ended (failed, cancelled) is kept, ms (`AUTOGLM_RESULT_TTL`) [1 day]. */
+  resultTtlMs?: number;
   /** Write this worker's spans to the trace store (`AUTOGLM_TRACE_STORE`) [true]. */
   traceStore?: boolean;
   /** Traces the store keeps (`AUTOGLM_TRACE_KEEP`) [10,000]. */
@@ -268,6 +270,7 @@ export class PoolWorker {
       jobs: new TrainingJobs(queues),
       workerId: this.workerId,
       run: trainer.run,
+      keepS: Math.round((o.resultTtlMs ?? 86_400_000) / 1000),
       // A pool kept to some namespaces holds only their keys: it trains only their functions.
       serves: (view) => servesNamespace(o.slot.namespaces, view.namespace),
       lockDurationMs: o.jobLockMs,

@@ -12,7 +12,7 @@ import { buildSandboxRuntime, deviceEnv, launchFor, makeSandboxDirs, plainComman
 import { checkOutFiles } from './train-output.ts';
 import { runTrainProcess, type TrainOutcome } from './train-process.ts';
 import type { TrainLogLine } from './train-protocol.ts';
-import { TrainingMetricMissingError, TrainingOutputRefusedError, TrainingTimeoutError, TrainingUnsupportedError } from './training-errors.ts';
+import { NotTrainableError, TrainingMetricMissingError, TrainingOutputRefusedError, TrainingTimeoutError } from './training-errors.ts';
 import type { WorkerKnowledge } from './worker-knowledge.ts';
 import type { WorkerSecrets } from './worker-secrets.ts';
 
@@ -68,7 +68,7 @@ export class Trainer {
   /**
    * Runs training `view` (attempt `attempt`) to its end: the new files and the report.
    * `signal` stops it (cancel, the worker closing): rejects with its reason once the process is gone.
-   * @throws TrainingTimeoutError past the manifest's `training.timeout`; TrainingUnsupportedError,
+   * @throws TrainingTimeoutError past the manifest's `training.timeout`; NotTrainableError,
    *   TrainingMetricMissingError, TrainingOutputRefusedError, TrainingProcessLostError; what `train` threw, laundered
    */
   readonly run = async (view: TrainingView, attempt: number, signal: AbortSignal, progress: (p: TrainingProgress) => void): Promise<TrainedFiles> => {
@@ -98,7 +98,7 @@ export class Trainer {
     const rec = this.opts.records.get(key);
     if (!rec || rec.namespace !== view.namespace || rec.hash !== view.hash) throw new FunctionNotDeployedError(key);
     const settings = rec.manifest.training;
-    if (!settings) throw new TrainingUnsupportedError(`${key} cannot be trained: its manifest has no training section`);
+    if (!settings) throw new NotTrainableError(`${key} cannot be trained: its manifest has no training section`);
     const src = await this.opts.fetcher.ensure(view.hash);
     const [secrets, knowledge] = await Promise.all([
       rec.manifest.secrets?.length ? this.opts.secrets.openFor(view.function, view.version, view.namespace) : {},
@@ -139,7 +139,8 @@ export class Trainer {
       );
       if (pid !== undefined) started(pid);
       this.opts.log.info('training started', { training: view.id, function: view.function, version: view.version, pid, isolation: this.opts.isolation });
-      return this.result(key, settings.primaryMetric, await outcome);
+      // The metric the router judges the new version by, fixed when the training was asked for.
+      return this.result(key, view.primaryMetric, await outcome);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -150,7 +151,7 @@ export class Trainer {
 
   /** The files and report of an answer, checked: it came from the side function code runs on. */
   private result(key: string, primaryMetric: string, o: TrainOutcome): TrainedFiles {
-    if (o.type === 'unsupported') throw new TrainingUnsupportedError(`function ${key.split('@')[0]} does not export train`);
+    if (o.type === 'unsupported') throw new NotTrainableError(`function ${key.split('@')[0]} does not export train`);
     if (o.type === 'failed') throw fromErrorRecord(fromFunctionSide(o.error));
     if (o.refused) throw new TrainingOutputRefusedError(o.refused, this.opts.bundleLimit);
     const files = checkOutFiles(o.files, this.opts.bundleLimit);

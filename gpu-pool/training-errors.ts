@@ -8,11 +8,11 @@ export class TrainingTimeoutError extends PlatformError {
   }
 }
 
-/** The version has no `training` section, or its module exports no `train`. Not retried. */
-export class TrainingUnsupportedError extends PlatformError {
-  override readonly name = 'TrainingUnsupportedError';
+/** The version has no `training` section, or its module exports no `train` (as the router says when asked to train it). Not retried. */
+export class NotTrainableError extends PlatformError {
+  override readonly name = 'NotTrainableError';
   constructor(message: string) {
-    super('TRAINING_UNSUPPORTED', message);
+    super('NOT_TRAINABLE', message);
   }
 }
 

@@ -113,7 +113,6 @@ export const PROBLEM_CODES = {
   // call; the statuses say what kind of failure it is, as they would for a request.
   // A deadline is a 504, as FUNCTION_TIMEOUT; not retryable: the same code on the same data runs as long again.
   TRAINING_TIMEOUT: e(504, 'Training timeout', "The training ran longer than its manifest's `training.timeout` and was stopped; no version was made."),
-  TRAINING_UNSUPPORTED: e(422, 'Training unsupported', 'The version cannot be trained: its manifest has no `training` section, or its module does not export `train`.'),
   TRAINING_METRIC_MISSING: e(422, 'Training metric missing', "`train`'s report lacks the manifest's `training.primaryMetric` (`field` names it) in `metrics`: a bug in the function."),
   TRAINING_OUTPUT_REFUSED: e(422, 'Training output refused', "The files `train` wrote cannot make a version: an unsafe path, a link, or more than the bundle limit (`limit`)."),
   TRAINING_PROCESS_LOST: e(503, 'Training process lost', 'The process running the training ended before `train` returned (a crash, out of memory, killed).', true),

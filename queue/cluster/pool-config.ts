@@ -150,4 +150,6 @@ export interface PoolConfig {
    * trains nothing (a pool kept for serving).
    */
   readonly trainingConcurrency: number;
+  /** `AUTOGLM_RESULT_TTL`, default 1d: how long the record of a training a worker ended (failed, cancelled) is kept, as a router keeps those it ends. */
+  readonly resultTtlMs: number;
 }

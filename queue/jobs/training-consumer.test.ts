@@ -46,7 +46,7 @@ async function setup(run: TrainingRunner, serves?: (v: { namespace: string }) =>
     return c;
   };
   const add = async (attempts = 1, id = `t${++seq}`) => {
-    await store.create({ id, function: 'f', namespace: 'default', version: 'v1', hash: 'h', then: 'none', device: 'cpu', dataset: { hash: 'd', records: 1, bytes: 2, chunks: 1, source: 'upload', heldOut: 0.2 }, createdAt: Date.now(), createdBy: 'me' });
+    await store.create({ id, function: 'f', namespace: 'default', version: 'v1', hash: 'h', then: 'none', primaryMetric: 'mse', device: 'cpu', dataset: { hash: 'd', records: 1, bytes: 2, chunks: 1, source: 'upload', heldOut: 0.2 }, createdAt: Date.now(), createdBy: 'me' });
     await jobs.add(id, 'cpu', attempts);
     return id;
   };
@@ -139,7 +139,7 @@ describe('TrainingConsumer', () => {
     await r.started;
     expect(await s.store.requestCancel(id, 'me')).toBe(true);
     const v = await s.status(id, 'cancelled');
-    expect(v.error).toBeUndefined();
+    expect(v.error).toEqual({ code: 'TRAINING_CANCELLED', message: 'cancelled by me', retryable: false });
     await s.state(id, /^failed$/);
     expect(r.runs).toEqual([1]);
   });

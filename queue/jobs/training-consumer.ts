@@ -198,9 +198,10 @@ export class TrainingConsumer {
     }
   }
 
-  /** Ends a cancelled training; the job fails without retry. */
+  /** Ends a cancelled training, saying who cancelled it, as a router does; the job fails without retry. */
   private async cancelled(id: string): Promise<never> {
-    await this.opts.store.end(id, 'cancelled', { keepS: this.keepS });
+    const by = (await this.opts.store.get(id))?.cancel?.by ?? 'someone';
+    await this.opts.store.end(id, 'cancelled', { error: { code: 'TRAINING_CANCELLED', message: `cancelled by ${by}`, retryable: false }, keepS: this.keepS });
     throw new UnrecoverableError('the training was cancelled');
   }
 }

@@ -149,11 +149,11 @@ describe('the pool section', () => {
   });
 
   it('shares the variables the router reads too: one value, one default', () => {
-    const r = loadConfig({ AUTOGLM_REDIS_PREFIX: 'p1', AUTOGLM_WORKERS: '2', AUTOGLM_JOB_LOCK: '10s', AUTOGLM_LOG_LEVEL: 'warn', AUTOGLM_REDIS_CA: '/ca.pem', AUTOGLM_BUNDLE_LIMIT: '16MiB', AUTOGLM_BUNDLE_MAX_ENTRIES: '500' });
+    const r = loadConfig({ AUTOGLM_REDIS_PREFIX: 'p1', AUTOGLM_WORKERS: '2', AUTOGLM_JOB_LOCK: '10s', AUTOGLM_LOG_LEVEL: 'warn', AUTOGLM_REDIS_CA: '/ca.pem', AUTOGLM_BUNDLE_LIMIT: '16MiB', AUTOGLM_BUNDLE_MAX_ENTRIES: '500', AUTOGLM_RESULT_TTL: '2h' });
     if (!r.ok) throw new Error(r.errors.join());
     const { config } = r;
-    for (const key of ['prefix', 'workers', 'redisCaFile', 'jobLockMs', 'stalledIntervalMs', 'shutdownGraceMs', 'logLevel', 'bundleLimit', 'bundleMaxEntries'] as const) expect(config.pool[key], key).toBe(config[key]);
-    expect(config.pool).toMatchObject({ prefix: 'p1', workers: 2, jobLockMs: 10_000, logLevel: 'warn', redisCaFile: '/ca.pem', bundleLimit: 16 * 1024 ** 2, bundleMaxEntries: 500 });
+    for (const key of ['prefix', 'workers', 'redisCaFile', 'jobLockMs', 'stalledIntervalMs', 'shutdownGraceMs', 'logLevel', 'bundleLimit', 'bundleMaxEntries', 'resultTtlMs'] as const) expect(config.pool[key], key).toBe(config[key]);
+    expect(config.pool).toMatchObject({ prefix: 'p1', workers: 2, jobLockMs: 10_000, logLevel: 'warn', redisCaFile: '/ca.pem', bundleLimit: 16 * 1024 ** 2, bundleMaxEntries: 500, resultTtlMs: 7_200_000 });
     expect(Object.isFrozen(config.pool)).toBe(true);
   });
 

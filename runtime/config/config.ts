@@ -216,6 +216,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     traceStore: r.oneOf('AUTOGLM_TRACE_STORE', ['on', 'off'] as const, 'on') === 'on',
     traceKeep: r.int('AUTOGLM_TRACE_KEEP', 10_000, 1, 10_000_000),
     traceFailedTtlMs: r.duration('AUTOGLM_TRACE_FAILED_TTL', 86_400_000, 1000),
+    // Routers end trainings they record, workers those that fail or are cancelled: one keep for both.
+    resultTtlMs: r.duration('AUTOGLM_RESULT_TTL', 86_400_000, 1000),
   };
   const config: Config = {
     ...shared,
@@ -237,7 +239,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     maxQueueDepth: r.int('AUTOGLM_MAX_QUEUE_DEPTH', 10_000, 1, 10_000_000),
     groupMax: r.int('AUTOGLM_GROUP_MAX', 32, 1, 1024),
     groupWaitMs: r.int('AUTOGLM_GROUP_WAIT_MS', 1, 0, 1000),
-    resultTtlMs: r.duration('AUTOGLM_RESULT_TTL', 86_400_000, 1000),
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
     feedbackTtlMs: r.duration('AUTOGLM_FEEDBACK_TTL', 180 * 86_400_000, 60_000),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),

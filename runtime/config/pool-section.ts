@@ -11,7 +11,7 @@ import { parseDeviceList } from './device-list.ts';
 export type PoolSection = Omit<PoolConfig, 'redisUrl' | 'encryptionKeys'>;
 
 /** Variables the router reads too: parsed once by `loadConfig`, passed in. */
-export type SharedWithRouter = Pick<PoolSection, 'prefix' | 'workers' | 'redisCaFile' | 'jobLockMs' | 'stalledIntervalMs' | 'shutdownGraceMs' | 'logLevel' | 'bundleLimit' | 'bundleMaxEntries' | 'traceStore' | 'traceKeep' | 'traceFailedTtlMs'>;
+export type SharedWithRouter = Pick<PoolSection, 'prefix' | 'workers' | 'redisCaFile' | 'jobLockMs' | 'stalledIntervalMs' | 'shutdownGraceMs' | 'logLevel' | 'bundleLimit' | 'bundleMaxEntries' | 'traceStore' | 'traceKeep' | 'traceFailedTtlMs' | 'resultTtlMs'>;
 
 /** Reads the variables only the pool uses; problems go to `r.errors`. Defaults in {@link PoolConfig}. */
 export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: string): PoolSection {

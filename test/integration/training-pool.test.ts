@@ -1,8 +1,9 @@
 /**
  * Trainings on a real pool: a worker takes a training from `train.cpu`, runs the function's
  * `train` in a niced process of its own (never the worker), streams the dataset to it, stores the
- * files it wrote and queues the router's recording step; a cancel stops it and frees the slot; a
- * training past its manifest's timeout fails. The trainings are made as a router would (dataset
+ * files it wrote and queues the recording step, which the platform's router turns into a version;
+ * a cancel stops it and frees the slot; a training past its manifest's timeout fails; a worker
+ * that stops or dies hands its training on. The trainings are made as a router would (dataset
  * chunks, the record, the job) through `TrainingStore` and `TrainingJobs`.
  */
 import { randomUUID } from 'node:crypto';
@@ -38,6 +39,7 @@ async function train(p: TestPlatform, fn: string, records: object[], chunks = 2)
     version,
     hash: state!.versions[version]!.hash,
     then: 'none',
+    primaryMetric: 'mse',
     device: 'cpu',
     dataset: { hash: 'test', records: records.length, bytes: 0, chunks, source: 'upload', heldOut: 0.25 },
     createdAt: Date.now(),
@@ -91,27 +93,31 @@ function trainingProcesses(ancestor: number): number[] {
 }
 
 describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool worker at isolation %s', (level) => {
-  it('learns from the streamed dataset in a niced process of its own, stores its files and queues the recording; a cancel stops it and frees the slot', async () => {
+  it('learns from the streamed dataset in a niced process of its own, and its files become a version; a cancel stops it and frees the slot', async () => {
     const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: level, AUTOGLM_ENCRYPTION_KEYS: KEYS } });
     const [worker] = await workers(p);
     const store = new TrainingStore(p.redis, p.prefix, cipher);
 
     const id = await train(p, 'trainable', rows(200), 3);
-    const done = await until(p, id, (v) => v.status === 'finishing', 'the training to store its files');
+    // The worker stores the files and queues the recording step; the router records the version.
+    const done = await until(p, id, (v) => v.status === 'succeeded', 'the training to make a version');
     expect(done.worker).toBe(worker!.id);
     expect(done.progress).toMatchObject({ epoch: 1, epochs: 1 });
-    const out = await store.trainedFiles(id);
-    expect(out!.files.map((f) => f.path)).toEqual(['artifacts/model.json']);
-    expect(JSON.parse(out!.files[0]!.data.toString()).slope).toBeCloseTo(3, 3);
-    expect(out!.metrics.mse).toBeLessThan(out!.baseline!.mse!);
+    const out = done.result!;
+    expect(out).toMatchObject({ primaryMetric: 'mse', verdict: 'better', deployed: 'none' });
+    expect(out.metrics.mse).toBeLessThan(out.baseline!.mse!);
     // Every record was read, split as the manifest's held-out share says.
-    expect(out!.details).toMatchObject({ seen: 200, counts: { train: expect.any(Number), heldOut: expect.any(Number) } });
-    const counts = (out!.details as { counts: { train: number; heldOut: number } }).counts;
+    expect(out.details).toMatchObject({ seen: 200, counts: { train: expect.any(Number), heldOut: expect.any(Number) } });
+    const counts = (out.details as { counts: { train: number; heldOut: number } }).counts;
     expect(counts.train + counts.heldOut).toBe(200);
     expect(counts.heldOut).toBeGreaterThan(20);
     // Not in the worker, and at the lowest CPU priority.
-    if (level !== 'sandbox') expect((out!.details as { pid: number }).pid).not.toBe(worker!.pid); // in bubblewrap, pids are the namespace's
-    expect((out!.details as { nice: number }).nice).toBe(19);
+    if (level !== 'sandbox') expect((out.details as { pid: number }).pid).not.toBe(worker!.pid); // in bubblewrap, pids are the namespace's
+    expect((out.details as { nice: number }).nice).toBe(19);
+    // The new version runs the model `train` wrote (the old one's slope is 1).
+    const call = await p.call('POST', `/v1/functions/trainable@${out.version}/invoke`, { input: { x: 2 } });
+    expect(call.status).toBe(200);
+    expect(call.json.output.y).toBeCloseTo(6, 2);
     // Its log lines are the function's, marked with the training.
     await eventually(async () => (await p.call('GET', '/v1/functions/trainable/logs')).json?.lines?.some((l: { msg: string; training?: string }) => l.msg === 'first epoch done' && l.training === id), 'the training\'s log line');
     const finish = await new QueueSet(p.redis, p.prefix).named(TRAINING_FINISH_QUEUE).getJob(id);
@@ -123,14 +129,14 @@ describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool w
     expect(trainingProcesses(worker!.pid)).not.toEqual([]);
     expect(await store.requestCancel(spin, 'tester')).toBe(true);
     const cancelled = await until(p, spin, (v) => v.status === 'cancelled', 'the cancelled training to end');
-    expect(cancelled.error).toBeUndefined();
+    expect(cancelled.error).toMatchObject({ code: 'TRAINING_CANCELLED', message: 'cancelled by tester' });
     // Ended once its process was gone.
     expect(trainingProcesses(worker!.pid)).toEqual([]);
     expect(await store.trainedFiles(spin)).toBeUndefined();
 
     // The slot is free: the next training runs on the same worker.
     const next = await train(p, 'trainable', rows(40), 1);
-    expect((await until(p, next, (v) => v.status === 'finishing', 'the next training to finish')).worker).toBe(worker!.id);
+    expect((await until(p, next, (v) => v.status === 'succeeded', 'the next training to finish')).worker).toBe(worker!.id);
   }, 120_000);
 });
 
@@ -140,7 +146,7 @@ describe('a training that cannot make a version', () => {
     const failed = (id: string) => until(p, id, (v) => v.status === 'failed', `training ${id} to fail`);
 
     const none = await failed(await train(p, 'untrainable', rows(10)));
-    expect(none.error).toEqual({ code: 'TRAINING_UNSUPPORTED', message: 'function untrainable does not export train', retryable: false });
+    expect(none.error).toEqual({ code: 'NOT_TRAINABLE', message: 'function untrainable does not export train', retryable: false });
     const unmeasured = await failed(await train(p, 'trainable', [{ x: 0, y: 0, mode: 'unmeasured' }, ...rows(10)]));
     expect(unmeasured.error).toMatchObject({ code: 'TRAINING_METRIC_MISSING', retryable: false, extra: { field: 'metrics.mse' } });
     expect(unmeasured.error!.message).toContain('training.primaryMetric');
@@ -189,10 +195,9 @@ describe('a training whose worker goes away', () => {
     await until(p, id, (v) => v.worker === third.id && waiting(v), 'the stalled training to run again');
     expect(existsSync(gate)).toBe(false);
     writeFileSync(gate, '');
-    const done = await until(p, id, (v) => v.status === 'finishing', 'the training to finish on the last worker');
+    const done = await until(p, id, (v) => v.status === 'succeeded', 'the training to finish on the last worker');
     expect(done).toMatchObject({ worker: third.id, attempt: 1 });
-    const out = await new TrainingStore(p.redis, p.prefix, cipher).trainedFiles(id);
-    expect(JSON.parse(out!.files[0]!.data.toString()).slope).toBeCloseTo(3, 3);
+    expect((done.result!.details as { seen: number }).seen).toBe(41);
   }, 120_000);
 });
 
