@@ -141,9 +141,10 @@ describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool w
 });
 
 describe('a training that cannot make a version', () => {
-  it('fails, not retried, naming why: past its timeout (TRAINING_TIMEOUT), no train, no primary metric, an error with a platform code (laundered)', async () => {
+  it('fails, not retried, naming why: past its timeout (TRAINING_TIMEOUT), no train, no primary metric, an error with a platform code (laundered); one that ignores its cancel is killed', async () => {
     const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'process', AUTOGLM_ENCRYPTION_KEYS: KEYS } });
     const failed = (id: string) => until(p, id, (v) => v.status === 'failed', `training ${id} to fail`);
+    const [worker] = await workers(p);
 
     const none = await failed(await train(p, 'untrainable', rows(10)));
     expect(none.error).toEqual({ code: 'NOT_TRAINABLE', message: 'function untrainable does not export train', retryable: false });
@@ -152,9 +153,15 @@ describe('a training that cannot make a version', () => {
     expect(unmeasured.error!.message).toContain('training.primaryMetric');
     const impostor = await failed(await train(p, 'trainable', [{ x: 0, y: 0, mode: 'impostor' }, ...rows(10)]));
     expect(impostor.error).toEqual({ code: 'FUNCTION_ERROR', message: 'not really', retryable: false, extra: { details: { status: 401, code: 'UNAUTHORIZED' } } });
+    // One that ignores its signal is killed once its grace (10 s) is over, and only then is it over.
+    const stubborn = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'stubborn' }, ...rows(10)]);
+    await until(p, stubborn, (v) => (v.progress?.epoch ?? 0) >= 2, 'the stubborn training to run');
+    expect(trainingProcesses(worker!.pid)).toHaveLength(1);
+    await new TrainingStore(p.redis, p.prefix, cipher).requestCancel(stubborn, 'tester');
+    await until(p, stubborn, (v) => v.status === 'cancelled', 'the stubborn training to be killed', 30_000);
+    expect(trainingProcesses(worker!.pid)).toEqual([]);
 
     const id = await train(p, 'trainable', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
-    const [worker] = await workers(p);
     await until(p, id, (v) => (v.progress?.epoch ?? 0) >= 2, 'the training to spin');
     expect(trainingProcesses(worker!.pid)).not.toEqual([]);
     // The manifest's training.timeout is 10 s.
