@@ -9,7 +9,8 @@
  *
  * Env: BENCH_DURATION seconds per measurement [10], BENCH_WARMUP seconds per target [2],
  * BENCH_ROUNDS [1]: repeat every measurement, interleaved, and report each one's median round
- * (worth it on a machine that other work shares).
+ * (worth it on a machine that other work shares); BENCH_TRAINING=0 skips the live-calls-during-a-
+ * training comparison (`training-bench.ts`).
  */
 import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
@@ -186,6 +187,11 @@ async function modelBenchmarks(): Promise<void> {
   const { benchFunctions, functionBenchTable } = await import('./functions-bench.ts');
   log('measuring the built-in functions in-process (batch 1 and batch 32)');
   process.stdout.write(`\n## Built-in functions, in-process (wasm backend)\n\n${functionBenchTable(await benchFunctions())}\n`);
+  if (process.env.BENCH_TRAINING !== '0') {
+    const { runTrainingBench } = await import('./training-bench.ts');
+    log('measuring live calls with and without a training on the node (BENCH_TRAINING=0 skips; about 3 minutes)');
+    process.stdout.write(`\n${await runTrainingBench({ log: (s) => log(`training: ${s}`) })}\n`);
+  }
   if (process.env.BENCH_LSTM === '1') {
     const { runLstmBench, formatLstmBench } = await import('./lstm-bench.ts');
     log('running the LSTM suite (BENCH_LSTM=1)');
