@@ -40,7 +40,7 @@ try {
 }
 if (isolation.level === 'thread' && isolation.passedOver.length) {
   log.error('function code runs UNSANDBOXED in the workers: no isolation level runs on this node (install bubblewrap, and let uid 65534 read the checkout: chmod o+rx on its folders; or set AUTOGLM_ISOLATION=thread to choose this)', { passedOver: isolation.passedOver });
-} else if (isolation.passedOver.length) log.warn('a stronger isolation level cannot run on this node', { level: isolation.level, passedOver: isolation.passedOver });
+} else if (isolation.passedOver.length) log.warn('a stronger isolation level cannot run on this node', { isolation: isolation.level, passedOver: isolation.passedOver });
 
 const GIB = 1024 ** 3;
 const supervisor = new Supervisor({

@@ -292,7 +292,7 @@ export class SandboxHost implements Host {
         box.ns = ns;
         entry.box = box;
         box.host.setRecords(this.recordsOf(ns), this.index.serving);
-        this.opts.log.info('sandbox serving a namespace', { namespace: ns, level: this.opts.launch.level });
+        this.opts.log.info('sandbox serving a namespace', { namespace: ns, isolation: this.opts.launch.level });
         return box;
       }),
     };

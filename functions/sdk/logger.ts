@@ -15,6 +15,8 @@ export interface Logger {
  * Creates a JSON-lines logger. Errors in `fields` are flattened to message and stack so they
  * survive serialisation; these lines are where stack traces go, never HTTP responses.
  */
+const RESERVED = { t: true, level: true, msg: true } as const;
+
 export function createLogger(
   base: Record<string, unknown> = {},
   level: LogLevel = 'info',
@@ -23,9 +25,10 @@ export function createLogger(
   const min = ORDER[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    const rec: Record<string, unknown> = { t: new Date().toISOString(), level: lvl, msg, ...base };
-    for (const [k, v] of Object.entries(fields ?? {})) {
-      rec[k] = v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v;
+    const rec: Record<string, unknown> = { t: new Date().toISOString(), level: lvl, msg };
+    for (const [k, v] of [...Object.entries(base), ...Object.entries(fields ?? {})]) {
+      // A field named like the line's own (`level`, `msg`, `t`) must not pass for it: a reader filters by them.
+      rec[k in RESERVED ? `${k}_` : k] = v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v;
     }
     write(JSON.stringify(rec));
   };
