@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameOutput } from './shadow-runner.ts';
+import { sameAnswer, sameOutput } from './shadow-runner.ts';
 
 describe('sameOutput: when a shadow agrees with the serving version', () => {
   it('takes numbers within the tolerance as equal, and no further', () => {
@@ -59,5 +59,15 @@ describe('sameOutput: when a shadow agrees with the serving version', () => {
     expect(sameOutput([[1, 'a'], [2, 'b']], [[1, 'a'], [2, 'b']])).toBe(true);
     expect(sameOutput([[1, 'a']], [[1, 'b']])).toBe(false);
     expect(sameOutput([], [])).toBe(true);
+  });
+});
+
+describe('sameAnswer: agreement on the part a manifest names as the answer', () => {
+  it('compares the part at feedback.label when the manifest names one, else the whole output', () => {
+    const risk = { feedback: { label: '/level' } };
+    expect(sameAnswer(risk, { score: 0.91, level: 'high' }, { score: 0.87, level: 'high' })).toBe(true);
+    expect(sameAnswer(risk, { score: 0.91, level: 'high' }, { score: 0.91, level: 'medium' })).toBe(false);
+    expect(sameAnswer({}, { score: 0.91, level: 'high' }, { score: 0.87, level: 'high' })).toBe(false);
+    expect(sameAnswer({}, { y: 2 }, { y: 2 })).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { Logger } from '../../functions/sdk/index.ts';
+import { resolveJsonPointer, type Logger, type Manifest } from '../../functions/sdk/index.ts';
 import type { CallGrouper, DoneMessage, SyncCall } from '../../queue/jobs/index.ts';
 import type { FunctionRecord, ShadowStats } from '../../queue/cluster/index.ts';
 
@@ -37,11 +37,22 @@ export class ShadowRunner {
       if (!p.msg) return; // the primary timed out: nothing to compare against
       const servingOk = p.msg.ok;
       const shadowOk = !!shadowMsg?.ok;
-      const agree = servingOk && shadowOk ? sameOutput(p.msg.result?.output, shadowMsg!.result?.output) : servingOk === shadowOk && p.msg.error?.code === shadowMsg?.error?.code;
+      const agree = servingOk && shadowOk ? sameAnswer(candidate.manifest, p.msg.result?.output, shadowMsg!.result?.output) : servingOk === shadowOk && p.msg.error?.code === shadowMsg?.error?.code;
       this.stats.record(candidate.name, candidate.version, { agree, servingOk, shadowOk, servingMs: p.ms, shadowMs });
     };
     run().catch((err) => this.log.debug('shadow call not recorded', { err, function: candidate.name }));
   }
+}
+
+/**
+ * Whether two outputs give the same answer: the part the candidate's manifest names as its answer
+ * (`feedback.label`, the JSON Pointer feedback labels are compared with: a risk level, an intent),
+ * or the whole output when it names none. A retrained model's scores move in the third decimal on
+ * every call; what a caller acts on is the level or the intent, and that is what must agree.
+ */
+export function sameAnswer(m: Pick<Manifest, 'feedback'>, a: unknown, b: unknown): boolean {
+  const at = m.feedback?.label;
+  return at === undefined ? sameOutput(a, b) : sameOutput(resolveJsonPointer(a, at), resolveJsonPointer(b, at));
 }
 
 /**
