@@ -226,7 +226,9 @@ export const manifestSchema = z
     /**
      * How feedback on outputs is scored (`POST /v1/jobs/{id}/feedback`). `label`: a JSON Pointer
      * (RFC 6901) to the part of the output a label gives the right value of (`/intent`): a label
-     * agrees when it equals that part. Absent (or no `label`): a label is compared with the whole output.
+     * agrees when it equals that part. It is also the answer a shadow copy must agree on with the
+     * serving call (scores may move; the answer may not). Absent (or no `label`): a label, and a
+     * shadow copy, is compared with the whole output.
      */
     feedback: z
       .object({
