@@ -5,7 +5,8 @@
  * probes, one disruption budget, non-root and locked-down pods, topology spread, drain times.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { renderKustomization, type K8sObject } from './k8s/kustomize-render.ts';
 import { autoscalerProblems, podTemplate, preStopSleep, ref, selects, serviceProblems, templates, workloadProblems, type WorkloadRules } from './k8s/manifest-checks.ts';
 
 const K8S = fileURLToPath(new URL('../../infra/k8s/', import.meta.url));
+const SCRAPE_EXAMPLE = fileURLToPath(new URL('../../infra/prometheus-scrape.example.yaml', import.meta.url));
 const FUNCTIONS = fileURLToPath(new URL('../../functions/', import.meta.url));
 /** The default deployment and every overlay: a new overlay is checked without being named here. */
 const RENDERS: [string, string][] = [['default', K8S], ...readdirSync(join(K8S, 'overlays')).map((o): [string, string] => [`overlays/${o}`, join(K8S, 'overlays', o)])];
@@ -194,6 +196,56 @@ describe.each(RENDERS)('infra/k8s %s', (_name, dir) => {
         const r = spawnSync('sh', ['-n'], { input: script(c), encoding: 'utf8' });
         expect(r.status, `${ref(w)} ${c.name}: ${r.stderr}`).toBe(0);
       }
+    }
+  });
+});
+
+describe("the pool's scaling query", () => {
+  const query: string = find(renderKustomization(K8S), 'ScaledObject', 'pool').spec.triggers[0].metadata.query;
+
+  it('reads the job the example scrape configuration gives the router pods', () => {
+    const jobs = (parseYaml(readFileSync(SCRAPE_EXAMPLE, 'utf8')).scrape_configs as { job_name: string; kubernetes_sd_configs?: unknown }[]).filter((j) => j.kubernetes_sd_configs).map((j) => j.job_name);
+    expect(jobs).toHaveLength(1);
+    expect(query).toContain(`job="${jobs[0]}"`);
+  });
+
+  // Debian's `prometheus` package has promtool; `.ci/run` installs it.
+  it('counts each function once however many routers report it, waiting and active jobs alike', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'autoglm-keda-'));
+    try {
+      writeFileSync(join(dir, 'rules.yaml'), JSON.stringify({ groups: [{ name: 'keda', rules: [{ record: 'pool_queue_depth', expr: query }] }] }));
+      // Two routers report the same queues (one a scrape behind on echo); a failed job is no work.
+      const series = (pod: string, fn: string, state: string, values: string) => ({ series: `autoglm_queue_jobs{job="autoglm-router-pods",pod="${pod}",function="${fn}",state="${state}"}`, values });
+      writeFileSync(
+        join(dir, 'test.yaml'),
+        JSON.stringify({
+          rule_files: ['rules.yaml'],
+          evaluation_interval: '1m',
+          tests: [
+            {
+              interval: '1m',
+              input_series: [
+                series('router-a', 'echo', 'waiting', '40 40'),
+                series('router-b', 'echo', 'waiting', '38 38'),
+                series('router-a', 'echo', 'active', '5 5'),
+                series('router-b', 'echo', 'active', '5 5'),
+                series('router-a', 'risk-scoring', 'waiting', '7 7'),
+                series('router-b', 'risk-scoring', 'waiting', '7 7'),
+                series('router-a', 'risk-scoring', 'failed', '100 100'),
+                series('router-b', 'risk-scoring', 'failed', '100 100'),
+              ],
+              // per function, the larger report: echo 40 + 5, risk-scoring 7.
+              promql_expr_test: [{ expr: 'pool_queue_depth', eval_time: '1m', exp_samples: [{ labels: 'pool_queue_depth', value: 52 }] }],
+            },
+          ],
+        }),
+      );
+      const r = spawnSync('promtool', ['test', 'rules', 'test.yaml'], { cwd: dir, encoding: 'utf8' });
+      if (r.error) throw new Error(`promtool is needed (apt-get install prometheus): ${r.error.message}`);
+      expect(`${r.stdout}${r.stderr}`).toContain('SUCCESS');
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
