@@ -147,6 +147,9 @@ describe.each(RENDERS)('infra/k8s %s', (_name, dir) => {
     expect(start).toMatch(/--appendonly yes/);
     expect(start).toMatch(/--maxmemory-policy noeviction/);
     expect(start).toMatch(/--replicaof/);
+    // `command` bypasses the image's entrypoint, which would add it: without it, no other pod may connect.
+    expect(start).toMatch(/--protected-mode no/);
+    expect(script(container(sentinel, 'sentinel'))).toMatch(/^protected-mode no$/m);
     expect(redis.spec.volumeClaimTemplates?.[0]?.metadata.name).toBe(podTemplate(redis).spec.containers[0].volumeMounts[0].name);
     // Quorum: a majority of the sentinels.
     const quorum = Number(/sentinel monitor \S+ \S+ \d+ (\d+)/.exec(script(container(sentinel, 'sentinel')))?.[1]);
