@@ -9,10 +9,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { parseDuration } from '../../functions/sdk/index.ts';
+import { eventually } from '../harness/eventually.ts';
 import { renderKustomization, type K8sObject } from './k8s/kustomize-render.ts';
+import { canMakePodNetworks, PodNetwork, type PodSpec } from './k8s/pod-network.ts';
 import { autoscalerProblems, podTemplate, preStopSleep, ref, selects, serviceProblems, templates, workloadProblems, type WorkloadRules } from './k8s/manifest-checks.ts';
 
 const K8S = fileURLToPath(new URL('../../infra/k8s/', import.meta.url));
@@ -305,6 +307,78 @@ describe('the manifest checks', () => {
       expect.stringMatching(/^ScaledObject\/pool: .*minReplicaCount must be integer/),
     ]);
   });
+});
+
+// The start scripts decide who is master: they run here as the containers would, with the real
+// redis-server in sentinel and server modes, one network namespace a pod (root and iproute2,
+// as on CI; skipped elsewhere). The platform's own Sentinel client is not part of this.
+describe.skipIf(!canMakePodNetworks())('the Redis and sentinel start scripts', () => {
+  const objects = renderKustomization(K8S);
+  const podsOf = (name: string): PodSpec[] => {
+    const w = find(objects, 'StatefulSet', name);
+    const c = podTemplate(w).spec.containers[0];
+    const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    return Array.from({ length: w.spec.replicas }, (_, i) => ({ name: `${name}-${i}`, service: w.spec.serviceName, script: script(c), env }));
+  };
+  const redisPods = podsOf('redis');
+  const sentinelPods = podsOf('redis-sentinel');
+  let net: PodNetwork | undefined;
+  afterAll(() => net?.close());
+
+  it('elect redis-0 at first start, fail over on kill -9, and bring a killed master back as a replica', async () => {
+    net = new PodNetwork([...redisPods, ...sentinelPods]);
+    const n = net;
+    const masterName = redisPods[0]!.env.SENTINEL_MASTER_NAME!;
+    const masterSays = (sentinel: string) => n.redisCli(sentinel, '-h', `${sentinel}.redis-sentinel`, '-p', '26379', 'sentinel', 'get-master-addr-by-name', masterName)?.split('\n')[0];
+    const replication = (pod: string) => n.redisCli(pod, '-h', `${pod}.redis`, 'info', 'replication') ?? '';
+    const everySentinelSays = (master: string) => sentinelPods.every((s) => masterSays(s.name) === master);
+    // A failover needs each sentinel to know the others (they meet through the master, so only
+    // while it lives) and the replica it will promote (from the master's INFO, every 10 s).
+    const sentinelsReady = () =>
+      sentinelPods.every((s) => {
+        const m = n.redisCli(s.name, '-h', `${s.name}.redis-sentinel`, '-p', '26379', 'sentinel', 'master', masterName) ?? '';
+        return m.includes(`num-other-sentinels\n${sentinelPods.length - 1}\n`) && m.includes(`num-slaves\n${redisPods.length - 1}\n`);
+      });
+    const replicaOf = (pod: string, master: string) => /role:slave/.test(replication(pod)) && replication(pod).includes(`master_host:${master}`) && /master_link_status:up/.test(replication(pod));
+
+    const rehearse = async () => {
+      for (const p of [...redisPods, ...sentinelPods]) n.start(p.name);
+      await eventually(() => everySentinelSays('redis-0.redis'), 'every sentinel to name redis-0 master', 60_000);
+      await eventually(() => replicaOf('redis-1', 'redis-0.redis'), 'redis-1 to replicate redis-0', 60_000);
+      expect(n.redisCli('redis-1', '-h', 'redis-0.redis', 'set', 'job', 'accepted')).toBe('OK');
+      await eventually(() => n.redisCli('redis-1', '-h', 'redis-1.redis', 'get', 'job') === 'accepted', 'the write to reach the replica');
+
+      await eventually(sentinelsReady, 'the sentinels to know each other and the replica', 60_000);
+      const killedAt = Date.now();
+      await n.kill('redis-0');
+      await eventually(() => everySentinelSays('redis-1.redis'), 'the sentinels to promote redis-1', 60_000);
+      console.log(`failover: sentinels named the new master ${((Date.now() - killedAt) / 1000).toFixed(1)} s after kill -9`);
+      expect(n.redisCli('redis-1', '-h', 'redis-1.redis', 'get', 'job')).toBe('accepted');
+      expect(n.redisCli('redis-1', '-h', 'redis-1.redis', 'set', 'after', 'failover')).toBe('OK');
+
+      // Restarted (its volume kept), the old master asks the sentinels and follows the new one.
+      n.start('redis-0');
+      await eventually(() => replicaOf('redis-0', 'redis-1.redis'), 'the old master to come back as a replica', 60_000);
+      await eventually(() => n.redisCli('redis-0', '-h', 'redis-0.redis', 'get', 'after') === 'failover', 'the old master to have the new writes');
+
+      // All sentinels lost with their state (emptyDir): restarted, they find the master by asking the Redis pods.
+      for (const s of sentinelPods) await n.kill(s.name);
+      for (const s of sentinelPods) n.wipe(s.name);
+      for (const s of sentinelPods) n.start(s.name);
+      await eventually(() => everySentinelSays('redis-1.redis'), 'restarted sentinels to find redis-1 master', 60_000);
+
+      // And a second failover, back to redis-0.
+      await eventually(sentinelsReady, 'the restarted sentinels to know each other and the replica', 60_000);
+      await n.kill('redis-1');
+      await eventually(() => everySentinelSays('redis-0.redis'), 'the sentinels to promote redis-0 again', 60_000);
+      n.start('redis-1');
+      await eventually(() => replicaOf('redis-1', 'redis-0.redis'), 'redis-1 to come back as a replica', 60_000);
+    };
+    // The pods' own logs say why a step did not happen.
+    await rehearse().catch((err: Error) => {
+      throw new Error(`${err.message}\n${n.logTails()}`);
+    });
+  }, 240_000);
 });
 
 // kubectl (with its built-in kustomize) is not part of CI's machine; where it is installed, the
