@@ -18,6 +18,7 @@ import { canMakePodNetworks, PodNetwork, type PodSpec } from './k8s/pod-network.
 import { autoscalerProblems, podTemplate, preStopSleep, ref, selects, serviceProblems, templates, workloadProblems, type WorkloadRules } from './k8s/manifest-checks.ts';
 
 const K8S = fileURLToPath(new URL('../../infra/k8s/', import.meta.url));
+const DOCKERFILE = fileURLToPath(new URL('../../infra/Dockerfile', import.meta.url));
 const SCRAPE_EXAMPLE = fileURLToPath(new URL('../../infra/prometheus-scrape.example.yaml', import.meta.url));
 const FUNCTIONS = fileURLToPath(new URL('../../functions/', import.meta.url));
 /** The default deployment and every overlay: a new overlay is checked without being named here. */
@@ -130,6 +131,20 @@ describe.each(RENDERS)('infra/k8s %s', (_name, dir) => {
     const readiness = container(find(objects, 'Deployment', 'router'), 'router').readinessProbe.httpGet.path;
     if (min === 0) expect(readiness).not.toBe('/readyz');
     else expect(readiness).toBe('/readyz');
+  });
+
+  it('gives router and pool writable state and temp folders under their read-only root', () => {
+    // The image's AUTOGLM_STATE_DIR: the router's admin token, the pool's bundle cache and artifacts.
+    const stateDir = /AUTOGLM_STATE_DIR=(\S+)/.exec(readFileSync(DOCKERFILE, 'utf8'))?.[1];
+    expect(stateDir).toBeTruthy();
+    for (const name of ['router', 'pool']) {
+      const w = find(objects, 'Deployment', name);
+      const volumes = new Map<string, any>((podTemplate(w).spec.volumes ?? []).map((v: any) => [v.name, v]));
+      for (const path of [stateDir, '/tmp']) {
+        const mount = container(w, name).volumeMounts?.find((m: any) => m.mountPath === path);
+        expect(mount && !mount.readOnly && volumes.get(mount.name)?.emptyDir, `${name} mounts a writable emptyDir at ${path}`).toBeTruthy();
+      }
+    }
   });
 
   it('lets the pool finish the longest built-in function before it is killed', () => {
