@@ -230,7 +230,7 @@ export class PoolWorker {
     await host.warm();
     this.accepting = true;
     consumers.sync(this.view.byFunction);
-    if ((o.trainingConcurrency ?? 1) > 0) r.training = await this.startTraining(host, conn, publisher, catalogSub, cipher, onLog);
+    if ((o.trainingConcurrency ?? 1) > 0) r.training = await this.startTraining(host, consumers, conn, publisher, catalogSub, cipher, onLog);
     r.stopChecks = answerDeployChecks(conn, publisher, o.prefix, { workerId: this.workerId, slot }, (rec) => this.secrets.checking(rec, () => this.fetchBundle(rec.hash).then(() => host.probe(rec))));
     await heartbeat.start();
     log.info('worker ready', { backend: host.backend, functions: consumers.functions(), models: host.stats().models.map((m) => m.key) });
@@ -242,12 +242,14 @@ export class PoolWorker {
    * {@link Trainer} in a process of its own, so this event loop keeps renewing job locks and
    * serving calls while one runs.
    */
-  private async startTraining(host: Host, conn: Redis, publisher: Redis, subscriber: Redis, cipher: PayloadCipher, onLog: (line: FunctionLogLine) => void): Promise<NonNullable<Running['training']>> {
+  private async startTraining(host: Host, consumers: ConsumerSet, conn: Redis, publisher: Redis, subscriber: Redis, cipher: PayloadCipher, onLog: (line: FunctionLogLine) => void): Promise<NonNullable<Running['training']>> {
     const o = this.opts;
     const store = new TrainingStore(publisher, o.prefix, cipher);
     const queues = new QueueSet(publisher, o.prefix);
     const trainer = new Trainer({
       slot: o.slot,
+      // Live calls first: a training's steps wait while this worker runs any (ctx.giveWay).
+      busy: () => consumers.inFlight() > 0,
       isolation: o.isolation ?? 'thread',
       records: this.records,
       fetcher: this.fetcher,

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { GiveWay } from './give-way.ts';
 import { BUNDLE_ENTRY } from '../functions/sdk/bundle/index.ts';
 import { isFunctionDefinition, splitRecords, type TrainingContext, type TrainingProgress } from '../functions/sdk/index.ts';
 import { selectBackend } from '../functions/sdk/tf/index.ts';
@@ -37,7 +38,10 @@ const start = new Promise<Extract<ToTrainer, { type: 'start' }>>((r) => (started
 process.on('message', (raw) => {
   const m = raw as ToTrainer;
   if (m.type === 'start') started(m);
-  else if (m.type === 'abort') aborts.abort(new Error(String(m.reason)));
+  else if (m.type === 'abort') {
+    aborts.abort(new Error(String(m.reason)));
+    yielding.set(false);
+  } else if (m.type === 'serving') yielding.set(m.busy);
   else if (m.type === 'chunk') {
     const ws = waiting.get(m.n) ?? [];
     waiting.delete(m.n);
@@ -45,6 +49,9 @@ process.on('message', (raw) => {
     for (const w of ws) w(data);
   }
 });
+
+/** `ctx.giveWay()`: live calls on the worker first; a step waits at most 100 ms for them. */
+const yielding = new GiveWay(100);
 
 /** Chunk `n` from the worker, or null past the last. */
 function chunk(n: number): Promise<Buffer | null> {
@@ -100,6 +107,7 @@ try {
     env: Object.freeze({ ...s.env }),
     secrets: Object.freeze({ ...s.secrets }),
     knowledge: Object.freeze({ ...s.knowledge }),
+    giveWay: () => yielding.wait(),
     async progress(p: TrainingProgress) {
       await post({ type: 'progress', progress: plain(p) });
       // Where a training gives way: the worker's abort, if one came, is read before this returns.

@@ -6,6 +6,9 @@ import { TrainingProcessLostError } from './training-errors.ts';
 /** How long a training process has to stop after it was asked to (ctx.signal), before SIGKILL, ms. */
 export const TRAIN_STOP_GRACE_MS = 10_000;
 
+/** How often the worker's serving state is read while a training runs, ms. */
+const BUSY_POLL_MS = 5;
+
 /** How a training process ended with an answer: `train`'s report, its error, or no `train` at all. */
 export type TrainOutcome = Extract<FromTrainer, { type: 'done' | 'failed' | 'unsupported' }>;
 
@@ -19,6 +22,8 @@ export interface TrainProcessOptions {
   chunk(n: number): Promise<Buffer>;
   onProgress(p: TrainingProgress): void;
   onLog(line: TrainLogLine): void;
+  /** Whether the worker serves live calls now: polled while the process runs, changes sent to it (`ctx.giveWay`) [never busy]. */
+  busy?: () => boolean;
   /** [{@link TRAIN_STOP_GRACE_MS}] */
   graceMs?: number;
 }
@@ -98,6 +103,16 @@ export function runTrainProcess(o: TrainProcessOptions, signal: AbortSignal): { 
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   send(o.start);
+  if (o.busy) {
+    // A function call every few ms; a message only on a change (a burst of calls starts or ends).
+    let was = false;
+    const poll = setInterval(() => {
+      const now = o.busy!();
+      if (now !== was) send({ type: 'serving', busy: (was = now) });
+    }, BUSY_POLL_MS);
+    poll.unref();
+    void outcome.finally(() => clearInterval(poll)).catch(() => undefined);
+  }
   return { pid: child.pid, outcome };
 }
 

@@ -31,7 +31,9 @@ export type ToTrainer =
   /** Answer to a `chunk` request: the chunk's whole JSON Lines, or null past the last. */
   | { type: 'chunk'; n: number; data: Buffer | null }
   /** Stop soon: `ctx.signal` fires, with an Error of this message as its reason (cancelled, timed out, the worker closing). */
-  | { type: 'abort'; reason: string };
+  | { type: 'abort'; reason: string }
+  /** Whether the worker is serving live calls now: `ctx.giveWay()` waits while it is (sent on every change). */
+  | { type: 'serving'; busy: boolean };
 
 /** A line function code wrote (`ctx.log`, `console.*`); the worker adds whose it is. */
 export interface TrainLogLine {

@@ -45,6 +45,8 @@ export async function offlineTraining(opts: { function: string; dir: string; dev
     secrets: {},
     knowledge: {},
     progress: async () => {},
+    // Nothing to give way to offline.
+    giveWay: async () => {},
   };
   if (!values.data) return { ctx };
   const m = parseManifest(parseYaml(await readFile(join(opts.dir, 'manifest.yaml'), 'utf8')));

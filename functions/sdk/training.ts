@@ -60,6 +60,13 @@ export interface TrainingContext {
    * a training gives way, returning only once the cancel check has been made.
    */
   progress(p: TrainingProgress): Promise<void>;
+  /**
+   * Gives way to live calls: await it between steps (every batch). It resolves at once while the
+   * worker that runs this training serves no call; while it serves some, when it is idle again or
+   * after at most 100 ms, so a training keeps moving under load, at a few steps a second. Cheap
+   * to call often. Offline it resolves at once.
+   */
+  giveWay(): Promise<void>;
 }
 
 /**

@@ -35,6 +35,7 @@ export function trainingContext(fn: string, dir: string, over: Partial<TrainingC
     secrets: {},
     knowledge: {},
     progress: async (p) => void reports.push(p),
+    giveWay: async () => {},
     reports,
     ...over,
   };

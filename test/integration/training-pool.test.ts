@@ -92,6 +92,12 @@ function trainingProcesses(ancestor: number): number[] {
     });
 }
 
+/** A process's scheduling policy and nice value, from `/proc/<pid>/stat` (fields 41 and 19). */
+function schedulingOf(pid: number): { policy: number; nice: number } {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { policy: Number(f[38]), nice: Number(f[16]) };
+}
+
 describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool worker at isolation %s', (level) => {
   it('learns from the streamed dataset in a niced process of its own, and its files become a version; a cancel stops it and frees the slot', async () => {
     const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: level, AUTOGLM_ENCRYPTION_KEYS: KEYS } });
@@ -127,6 +133,8 @@ describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool w
     const spin = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
     const running = await until(p, spin, (v) => v.status === 'running' && (v.progress?.epoch ?? 0) >= 2, 'the spinning training to report epochs');
     expect(trainingProcesses(worker!.pid)).not.toEqual([]);
+    // Scheduled as the kernel's idle class (policy 5, SCHED_IDLE) at nice 19: serving threads preempt it at once.
+    for (const pid of trainingProcesses(worker!.pid)) expect(schedulingOf(pid)).toEqual({ policy: 5, nice: 19 });
     expect(await store.requestCancel(spin, 'tester')).toBe(true);
     const cancelled = await until(p, spin, (v) => v.status === 'cancelled', 'the cancelled training to end');
     expect(cancelled.error).toMatchObject({ code: 'TRAINING_CANCELLED', message: 'cancelled by tester' });

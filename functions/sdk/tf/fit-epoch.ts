@@ -11,7 +11,7 @@ export interface FitEpochOptions {
   epoch: number;
   epochs: number;
   /** The training's context: its signal stops the epoch, its `progress` gets the reports. */
-  ctx: Pick<TrainingContext, 'signal' | 'progress'>;
+  ctx: Pick<TrainingContext, 'signal' | 'progress' | 'giveWay'>;
   /** Batches between progress reports. Default 50. */
   progressEvery?: number;
 }
@@ -19,7 +19,7 @@ export interface FitEpochOptions {
 /**
  * Trains `model` (compiled) for one epoch on `x`/`y` in the order given (no shuffle: callers
  * shuffle with a seeded `Rng`, as `fit`'s own shuffle uses `Math.random`), reporting progress every
- * `progressEvery` batches. A cancel (`ctx.signal`) is checked after every batch: the epoch stops
+ * `progressEvery` batches and giving way to live calls after every batch (`ctx.giveWay`). A cancel (`ctx.signal`) is checked after every batch: the epoch stops
  * there and this throws. Returns the epoch's logs (`loss`, and the compiled metrics).
  * @throws the signal's reason once it fired
  */
@@ -37,6 +37,8 @@ export async function fitEpoch(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor
         if (!ctx.signal.aborted && (batch + 1) % every === 0) await ctx.progress({ epoch, epochs, step: batch + 1, steps, loss: logs?.loss });
         // `fit` ends after this batch; the check below throws.
         if (ctx.signal.aborted) model.stopTraining = true;
+        // Live calls on this worker go first: the next batch waits while it serves some.
+        else await ctx.giveWay();
       },
     },
   });
