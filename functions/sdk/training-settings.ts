@@ -12,7 +12,7 @@ export interface FitSettings {
  * `defaults` with the overrides of `env` (a training's `ctx.env`): `TRAIN_EPOCHS` (1–1000),
  * `TRAIN_BATCH_SIZE` (1–8192), `TRAIN_LEARNING_RATE` (above 0, at most 1). Other fields of
  * `defaults` pass through.
- * @throws FunctionError `INVALID_TRAINING_SETTINGS` naming every bad key at once
+ * @throws FunctionError (FUNCTION_ERROR, not retryable) naming every bad key at once
  */
 export function readFitSettings<S extends FitSettings>(env: Readonly<Record<string, string>>, defaults: S): S {
   const r = new EnvReader(env);
@@ -23,6 +23,7 @@ export function readFitSettings<S extends FitSettings>(env: Readonly<Record<stri
     if (n > 0 && n <= 1) s.learningRate = n;
     else r.errors.push(`TRAIN_LEARNING_RATE=${JSON.stringify(lr)}: expected a number above 0, at most 1`);
   }
-  if (r.errors.length > 0) throw new FunctionError(`bad training settings: ${r.errors.join('; ')}`, { code: 'INVALID_TRAINING_SETTINGS' });
+  // FUNCTION_ERROR, as any error of function code: the platform launders other codes into it.
+  if (r.errors.length > 0) throw new FunctionError(`bad training settings: ${r.errors.join('; ')}`);
   return s;
 }
