@@ -3,6 +3,7 @@
  * router and the worker pool; `--role router|pool` (or AUTOGLM_ROLE) runs one part against a
  * shared Redis. Ctrl-C drains and stops everything.
  */
+import { fileURLToPath } from 'node:url';
 import { createLogger } from '../functions/sdk/index.ts';
 import { loadConfig, persistentSecret } from './config/index.ts';
 import { keysForPool } from './launcher/pool-environment.ts';
@@ -57,7 +58,10 @@ process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
 try {
-  node = await launch(config, log, starting.signal);
+  // Router processes (AUTOGLM_ROUTER_PROCESSES > 1) run this folder's router-worker: built beside
+  // this file by start.mjs (.js), or the source when this runs as TypeScript.
+  const routerEntry = fileURLToPath(new URL(`./router-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+  node = await launch(config, log, starting.signal, routerEntry);
   if (node.router) {
     const url = node.router.url;
     const body = JSON.stringify({ input: { message: 'hello' } });

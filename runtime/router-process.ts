@@ -53,6 +53,26 @@ export interface RouterOptions {
   starting?: string;
 }
 
+/** The keys a router signs and seals with, as {@link routerSecrets} settles them. */
+export interface RouterSecrets {
+  jwtSecret: string;
+  webhookKeys: string;
+  auditKeys: string;
+}
+
+/**
+ * The router's keys: the configured ones, else those kept in the state directory (made on first
+ * use). The launcher reads them once, before it forks router processes, and hands each the same:
+ * processes creating a key file at once could read it empty, between its creation and its write.
+ */
+export function routerSecrets(config: Config): RouterSecrets {
+  return {
+    jwtSecret: config.jwtSecret ?? persistentSecret(config.stateDir, 'jwt-secret'),
+    webhookKeys: config.webhookKeys ?? persistentSecret(config.stateDir, WEBHOOK_KEYS_FILE, () => newHmacKeySpec(`w${Date.now().toString(36)}`)),
+    auditKeys: config.auditKeys ?? persistentSecret(config.stateDir, AUDIT_KEYS_FILE, newAuditKeySpec),
+  };
+}
+
 /** Where bundles are stored on this node: pool workers on the node read the same directory. */
 export const artifactsDir = (stateDir: string): string => join(stateDir, 'artifacts');
 
@@ -241,12 +261,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   resealSecrets(parts, log);
 
   // Each chain's head goes to Redis, and to the operator's append-only sink when one is set.
+  // Read here, by the router only: pools are never given the keys that seal the audit trail or sign webhooks.
+  const secrets = routerSecrets(config);
   const headStore = new AuditHeadStore(producer, config.prefix);
   const sink = config.auditSink ? new HeadSink(openTransport(config.auditSink.url, config.auditSink.token), log.child({ component: 'audit' })) : undefined;
   const auditLog = await AuditLog.open({
     dir: join(config.stateDir, 'audit'),
-    // Read here, by the router only: pools are never given the key that seals the audit trail.
-    keys: parseAuditKeys(config.auditKeys ?? persistentSecret(config.stateDir, AUDIT_KEYS_FILE, newAuditKeySpec)),
+    keys: parseAuditKeys(secrets.auditKeys),
     anchors: sink ? anchorsWithSink(headStore, sink) : headStore,
     retentionMs: config.auditRetentionMs,
     verifyIntervalMs: config.auditVerifyIntervalMs,
@@ -255,8 +276,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   });
   const stopWatch = await parts.catalog.watch(redis.catalogSubscriber, (all) => parts.functions.replace(all));
   await parts.results.start();
-  // Read here, by the router only, like the audit keys: webhooks are sent by routers, never by pools.
-  const webhookKeys = new WebhookKeys(parseHmacKeys(config.webhookKeys ?? persistentSecret(config.stateDir, WEBHOOK_KEYS_FILE, () => newHmacKeySpec(`w${Date.now().toString(36)}`))));
+  const webhookKeys = new WebhookKeys(parseHmacKeys(secrets.webhookKeys));
   /** Records what the platform itself did (drift alerts, refused webhooks); a record the log cannot take is logged as lost. */
   const appendAudit = (event: AuditEvent): void => {
     try {

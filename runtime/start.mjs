@@ -1,5 +1,5 @@
 /**
- * `npm start`: builds the router's process (runtime/main.ts and everything it imports, npm
+ * `npm start`: builds the router's process (runtime/main.ts, runtime/router-worker.ts and what they import, npm
  * packages left external) into runtime/.build/ with esbuild, then runs it with plain Node.
  * `node runtime/start.mjs --build-only` builds and exits (container images build at image time).
  *
@@ -20,7 +20,8 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const buildOnly = process.argv[2] === '--build-only';
 
 const out = await build({
-  entryPoints: [here('./main.ts')],
+  // router-worker: each router process when AUTOGLM_ROUTER_PROCESSES is above 1.
+  entryPoints: [here('./main.ts'), here('./router-worker.ts')],
   outdir: here('./.build/'),
   bundle: true,
   splitting: true, // lazily imported modules (the type checker) stay out of the start-up path

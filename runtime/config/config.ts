@@ -7,6 +7,7 @@ import { parseCallbackAllow, type CallbackAllow } from './callback-allow.ts';
 import { childEnvOf } from './child-env.ts';
 import { poolSection, type PoolSection } from './pool-section.ts';
 import { parseHmacKeys } from './hmac-keys.ts';
+import { routerProcesses } from './router-processes.ts';
 
 /** Which processes this node runs. */
 export type Role = 'all' | 'router' | 'pool';
@@ -26,6 +27,12 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** `AUTOGLM_REDIS_PREFIX`, default `autoglm`: key prefix, lets several platforms share a Redis. */
   readonly prefix: string;
+  /**
+   * `AUTOGLM_ROUTER_PROCESSES`, default 1; `auto` = one per core; at most 64: router processes
+   * sharing this node's port (a node:cluster primary hands them connections). 1 runs the router
+   * in the launcher's own process.
+   */
+  readonly routerProcesses: number;
   /** `AUTOGLM_HOST`, default 127.0.0.1. */
   readonly host: string;
   /** `AUTOGLM_PORT`, default 8080 (0 picks a free port). */
@@ -223,6 +230,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     ...shared,
     role,
     redisUrl: r.redisUrl('REDIS_URL'),
+    routerProcesses: routerProcesses(r),
     host: r.string('AUTOGLM_HOST') ?? '127.0.0.1',
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),
     jwtSecret: r.secret('AUTOGLM_JWT_SECRET', 32),

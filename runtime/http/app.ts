@@ -53,6 +53,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', requestMetrics(metrics, { isFunction: (name) => deps.functions.get(name) !== undefined, ...(recorder ? { onCall: (call) => recorder.record(call) } : {}) }));
   app.use('*', async function requestId(c, next) {
     c.set('requestId', randomHex(8));
+    // Which router process answered: several share a port (AUTOGLM_ROUTER_PROCESSES), and a
+    // scrape of /metrics or a /readyz through it reads one of them. Set before the route
+    // answers, so it travels in the response's own headers.
+    c.header('x-router', deps.routerId);
     // Never touch `c.res` before the route answers: Hono would then merge two responses, and
     // building the web Response that takes costs more than the rest of a call. Headers a route
     // sets before it fails reach its problem response through `problemResponse`.

@@ -7,7 +7,9 @@ import { TELEMETRY_PRELOAD, flushTracing, installTracing } from '../telemetry/in
 import { persistentSecret, writeStateFile, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
-import { artifactsDir, startRouter, type RouterHandle } from '../router-process.ts';
+import { TokenVerifier } from '../auth/index.ts';
+import { artifactsDir, routerSecrets, startRouter, type RouterHandle } from '../router-process.ts';
+import { RouterCluster } from './router-cluster.ts';
 import { hasRedisServer, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { poolEnvironment } from './pool-environment.ts';
 
@@ -21,12 +23,13 @@ export class LaunchError extends Error {
 
 /** What {@link launch} started, and how to stop it all. */
 export interface Launched {
-  router: RouterHandle | undefined;
+  /** Where this node's router (or router processes) answers; none for a pool node. */
+  router: { url: string } | undefined;
   redisUrl: string;
   adminToken: string | undefined;
   /** A console link signing in as the admin token, once, within 10 minutes of the start (routers only). */
   consoleLink: string | undefined;
-  /** Stops router, pool and embedded Redis, in that order. Idempotent. */
+  /** Stops the router (processes), pool and embedded Redis, in that order. Idempotent. */
   stop(): Promise<void>;
   /** Signals the pool and Redis to stop now, without waiting (the operator insisted). */
   forceStop(): void;
@@ -49,7 +52,7 @@ export class LaunchAborted extends Error {
  * stopped before this rejects (with {@link LaunchAborted}, or the step's error): the pool and
  * the embedded Redis run detached, in process groups of their own, and would outlive us.
  */
-export async function launch(config: Config, log: Logger, signal?: AbortSignal): Promise<Launched> {
+export async function launch(config: Config, log: Logger, signal?: AbortSignal, routerEntry?: string): Promise<Launched> {
   let redis: EmbeddedRedis | undefined;
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
@@ -64,6 +67,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
   }
 
   let router: RouterHandle | undefined;
+  let routers: RouterCluster | undefined;
   let pool: ChildProcess | undefined;
   let adminToken: string | undefined;
   let consoleLink: string | undefined;
@@ -71,6 +75,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
   const stop = () =>
     (stopping ??= (async () => {
       await router?.close();
+      await routers?.close();
       if (pool && pool.exitCode === null) {
         const exited = new Promise((r) => pool!.once('exit', r));
         pool.kill('SIGTERM');
@@ -90,7 +95,29 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
     const keys = config.encryptionKeys ?? persistentSecret(config.stateDir, 'encryption-keys', newKeyringSpec);
     const ring = parseKeyring(keys);
     if (!ring.ok) throw new LaunchError(`${join(config.stateDir, 'encryption-keys')}: ${ring.error}`);
-    if (config.role !== 'pool') {
+    if (config.role !== 'pool' && config.routerProcesses > 1) {
+      if (!routerEntry) throw new LaunchError('AUTOGLM_ROUTER_PROCESSES above 1 needs the router process entry (start with `npm start`)');
+      const secrets = routerSecrets(config);
+      routers = await RouterCluster.start({
+        entry: routerEntry,
+        processes: config.routerProcesses,
+        settings: {
+          config: { ...config, ...secrets, redisUrl },
+          redisUrl,
+          jwtSecret: secrets.jwtSecret,
+          encryptionKeys: keys,
+          ...(config.role === 'all' ? { starting: 'deploying the built-in functions' } : {}),
+        },
+        log: log.child({ component: 'launcher' }),
+        ...(signal ? { signal } : {}),
+      }).catch((err: unknown) => {
+        throw new LaunchError((err as Error).message);
+      });
+      if (config.role !== 'all') routers.started();
+      interrupted();
+      adminToken = await new TokenVerifier(config.builtinIssuer ? { secret: secrets.jwtSecret } : {}).mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
+      writeStateFile(config.stateDir, 'admin-token', adminToken + '\n');
+    } else if (config.role !== 'pool') {
       router = await startRouter({
         config,
         redisUrl,
@@ -109,19 +136,20 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
       pool = startPool(config, redisUrl, keys);
       await waitForWorker(redisUrl, config.prefix, pool, signal);
     }
-    if (router && config.role === 'all') {
+    const served = router ?? routers;
+    if (served && config.role === 'all') {
       interrupted();
       // Built-ins go through the same build → upload → load check as a user's `autoglm deploy`.
-      const { refused } = await untilAborted(deployBuiltins(config.functionsDir, new ApiClient({ url: router.url, token: adminToken }), log), signal);
+      const { refused } = await untilAborted(deployBuiltins(config.functionsDir, new ApiClient({ url: served.url, token: adminToken }), log), signal);
       for (const r of refused) log.error('built-in function not deployed', r);
       // Each is in the catalogue now, a new version loaded by a worker in its deploy check: the
       // built-ins are callable. One refused is logged above; it would never come, so it does not hold readiness.
-      router.started();
+      served.started();
     }
-    if (router) {
+    if (served) {
       interrupted();
       // Through the API like any client's link, so it is audited as the admin's (console.link).
-      consoleLink = (await new ApiClient({ url: router.url, token: adminToken }).consoleLink()).link;
+      consoleLink = (await new ApiClient({ url: served.url, token: adminToken }).consoleLink()).link;
     }
     interrupted();
   } catch (err) {
@@ -137,10 +165,11 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal):
     }
   });
   const forceStop = () => {
+    routers?.kill();
     pool?.kill('SIGKILL');
     redis?.kill();
   };
-  return { router, redisUrl, adminToken, consoleLink, stop, forceStop };
+  return { router: router ?? routers, redisUrl, adminToken, consoleLink, stop, forceStop };
 }
 
 /** `p`, or a rejection with {@link LaunchAborted} as soon as `signal` aborts (`p` itself runs on). */
