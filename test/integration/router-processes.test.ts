@@ -43,7 +43,7 @@ describe('AUTOGLM_ROUTER_PROCESSES=2: two router processes on one port', () => {
     proc.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     try {
-      const token = (await eventually(() => /Token +(\S+)/.exec(out), 'the banner', 60_000))[1]!;
+      const token = (await eventually(() => /Token +(\S+)/.exec(out) ?? undefined, 'the banner', 60_000))[1]!;
       const base = `http://127.0.0.1:${port}`;
       const first = listening(out);
       expect(first.size).toBe(2);
@@ -66,7 +66,7 @@ describe('AUTOGLM_ROUTER_PROCESSES=2: two router processes on one port', () => {
       }
 
       // The launcher says it starts another; that one listens with a new id and pid, and serves.
-      const restarted = await eventually(() => /"msg":"router process started again".*?"pid":(\d+).*?"routerId":"([^"]+)"/.exec(out), 'the launcher to start another router process', 30_000);
+      const restarted = await eventually(() => /"msg":"router process started again".*?"pid":(\d+).*?"routerId":"([^"]+)"/.exec(out) ?? undefined, 'the launcher to start another router process', 30_000);
       const [newPid, newId] = [Number(restarted[1]), restarted[2]!];
       expect(out).toMatch(/"msg":"a router process exited; starting another".*"signal":"SIGKILL"/);
       expect(first.has(newId)).toBe(false);
