@@ -69,7 +69,7 @@ try {
       [
         '',
         `Open-AutoGLM is running (role: ${config.role})`,
-        `  API       ${url}    (OpenAPI: ${url}/openapi.json)`,
+        `  API       ${url}    (OpenAPI: ${url}/openapi.json)${config.routerProcesses > 1 ? `, ${config.routerProcesses} router processes` : ''}`,
         `  Console   ${node.consoleLink}`,
         `            (signs you in as admin, once, within 10 minutes; after that paste the token below, or run \`npx autoglm console\`)`,
         `  Redis     ${config.redisUrl ? 'REDIS_URL' : `embedded, data in ${config.stateDir}/redis`}`,
