@@ -50,10 +50,15 @@ export class RouterStartError extends Error {
 }
 
 /**
- * Several router processes on one port, as a node:cluster primary (the launcher's process):
- * the primary accepts connections and hands them to the processes in turn (round robin, Node's
- * default on Linux). Node 20 has no `reusePort` for `net.Server` (added in 22.12/23.1), so a
- * kernel-balanced SO_REUSEPORT socket per process is not an option here.
+ * Several router processes on one port, as a node:cluster primary (the launcher's process).
+ * Node 20 has no `reusePort` for `net.Server` (added in 22.12/23.1), so a SO_REUSEPORT socket
+ * per process is not an option here. The primary opens the one listening socket and every
+ * process accepts from it (`SCHED_NONE`): the kernel queues connections until a live process
+ * takes them. Not Node's default on Linux, round robin, where the primary accepts and sends
+ * each connection to a process: a connection sent to a process in the instant it dies is never
+ * answered nor closed (the primary closes its copy only on the process's acknowledgement; seen
+ * as a sync call hanging after a `kill -9`). The price: the kernel spreads connections less
+ * evenly than round robin; under load, busy processes accept less and the others take more.
  *
  * A process that exits on its own is started again after a delay that doubles per crash in a
  * row (a crash loop does not spin), logged; the others keep serving. {@link close} drains all.
@@ -73,6 +78,7 @@ export class RouterCluster {
 
   /** Forks the processes; resolves once every one listens. @throws RouterStartError when one exits first (they all are stopped). */
   static async start(o: RouterClusterOptions): Promise<RouterCluster> {
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: o.entry, args: [] });
     const first = Array.from({ length: o.processes }, () => forkRouter(o.settings));
     const aborted = new Promise<never>((_, reject) => {
