@@ -128,7 +128,7 @@ export class RouterCluster {
 
   private adopt(w: Worker, since: number): void {
     this.processes.add(w);
-    w.once('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: string | null) => {
       this.processes.delete(w);
       if (this.closing) return;
       if (Date.now() - since > STEADY_MS) this.crashes = 0;
@@ -140,7 +140,10 @@ export class RouterCluster {
         if (!this.closing) this.restart();
       }, delay);
       this.timers.add(t);
-    });
+    };
+    // One of the first processes may have listened and died before the others listened.
+    if (w.isDead()) onExit(w.process.exitCode, w.process.signalCode);
+    else w.once('exit', onExit);
   }
 
   private restart(): void {
