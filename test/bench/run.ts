@@ -10,7 +10,8 @@
  * Env: BENCH_DURATION seconds per measurement [10], BENCH_WARMUP seconds per target [2],
  * BENCH_ROUNDS [1]: repeat every measurement, interleaved, and report each one's median round
  * (worth it on a machine that other work shares); BENCH_TRAINING=0 skips the live-calls-during-a-
- * training comparison (`training-bench.ts`).
+ * training comparison (`training-bench.ts`), BENCH_INPROC=0 the platform against the in-process
+ * server a team would write instead (`inproc-bench.ts`, issue 26's targets).
  */
 import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
@@ -187,6 +188,11 @@ async function modelBenchmarks(): Promise<void> {
   const { benchFunctions, functionBenchTable } = await import('./functions-bench.ts');
   log('measuring the built-in functions in-process (batch 1 and batch 32)');
   process.stdout.write(`\n## Built-in functions, in-process (wasm backend)\n\n${functionBenchTable(await benchFunctions())}\n`);
+  if (process.env.BENCH_INPROC !== '0') {
+    const { runInprocBench } = await import('./inproc-bench.ts');
+    log('measuring risk-scoring against the in-process server, 1 and 2 processes (BENCH_INPROC=0 skips; about 4 minutes)');
+    process.stdout.write(`\n${await runInprocBench({ log: (s) => log(`inproc: ${s}`) })}\n`);
+  }
   if (process.env.BENCH_TRAINING !== '0') {
     const { runTrainingBench } = await import('./training-bench.ts');
     log('measuring live calls with and without a training on the node (BENCH_TRAINING=0 skips; about 3 minutes)');

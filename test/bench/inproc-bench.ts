@@ -1,0 +1,105 @@
+/**
+ * Cost per call against the server a team would write instead (issue 26): `risk-scoring` sync
+ * through the platform as `npm start` runs it (router, pool of 2 workers, a private Redis) against
+ * the same handler and artifacts served in-process by Hono with 2 ms / 32-call micro-batching
+ * (`inproc-server.ts`), in 1 process and in 2 (`node:cluster`). Realistic bodies (30
+ * transactions), 64 connections and 1 (sequential), rounds alternating the targets; each row is
+ * the median round. CPU per call counts every process of a target (the platform's router, pool,
+ * workers and Redis; the server's processes), not the load generator.
+ *
+ * Exported for `npm run bench`; standalone: `npx tsx test/bench/inproc-bench.ts`.
+ * Env: INPROC_BENCH_SECONDS per run [10], INPROC_BENCH_ROUNDS [3].
+ */
+import { Redis } from 'ioredis';
+import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
+import { startTestRedis } from '../harness/redis.ts';
+import { startChild } from './child.ts';
+import { withCpuShare } from './cpu-share.ts';
+import { load, type LoadResult, type Target } from './load.ts';
+import { startPlatform } from './platform.ts';
+import { treeCpuMs } from './proc-stats.ts';
+import { markdownTable, num } from './table.ts';
+
+type Run = LoadResult & { cpuUsPerCall: number };
+const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)]!;
+
+/** Runs the comparison; returns the Markdown section. */
+export async function runInprocBench(o: { seconds?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<string> {
+  const seconds = o.seconds ?? Number(process.env.INPROC_BENCH_SECONDS ?? 10);
+  const rounds = o.rounds ?? Number(process.env.INPROC_BENCH_ROUNDS ?? 3);
+  const log = o.log ?? ((s: string) => process.stderr.write(`inproc-bench: ${s}\n`));
+  const redis = await startTestRedis();
+  const admin = new Redis(redis.url);
+  const redisPid = Number(/^process_id:(\d+)/m.exec(await admin.info('server'))?.[1]);
+  admin.disconnect();
+  const stops: (() => Promise<unknown>)[] = [() => redis.destroy()];
+  try {
+    const platform = await startPlatform(redis.url, { env: { AUTOGLM_WORKERS: '2', AUTOGLM_LOG_LEVEL: 'error' } });
+    stops.unshift(() => platform.stop());
+    const one = await startChild('./inproc-server.ts', { BENCH_INPROC_PROCESSES: '1' });
+    stops.unshift(() => one.stop());
+    const two = await startChild('./inproc-server.ts', { BENCH_INPROC_PROCESSES: '2' });
+    stops.unshift(() => two.stop());
+
+    const history = generateSequences({ count: 200, seed: 5 }).find((d) => d.input.transactions.length === 30) ?? generateSequences({ count: 1, seed: 5 })[0]!;
+    const body = JSON.stringify({ input: history.input });
+    const json = { 'content-type': 'application/json' };
+    const targets: Record<string, { target: Target; cpu: () => number }> = {
+      platform: {
+        target: { url: `${platform.url}/v1/functions/risk-scoring/invoke`, body, headers: { ...json, authorization: `Bearer ${platform.token}` } },
+        cpu: () => treeCpuMs(platform.routerPid) + treeCpuMs(redisPid),
+      },
+      'in-process, 1 process': { target: { url: `http://127.0.0.1:${one.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(one.pid) },
+      'in-process, 2 processes': { target: { url: `http://127.0.0.1:${two.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(two.pid) },
+    };
+    for (const [name, t] of Object.entries(targets)) {
+      const r = await fetch(t.target.url, { method: 'POST', headers: t.target.headers, body });
+      const text = await r.text();
+      if (r.status !== 200 || !text.includes('"level"')) throw new Error(`${name} answered ${r.status}: ${text.slice(0, 200)}`);
+      log(`warming up ${name}`);
+      await load(t.target, 64, Math.min(5, seconds));
+    }
+    const runs: Record<string, Record<number, Run[]>> = {};
+    for (let round = 1; round <= rounds; round++) {
+      for (const connections of [64, 1]) {
+        for (const [name, t] of Object.entries(targets)) {
+          log(`round ${round}/${rounds}: ${name} at ${connections} connection(s) (${seconds} s)`);
+          const { value, cpuMs } = await withCpuShare({ target: t.cpu }, () => load(t.target, connections, seconds));
+          ((runs[name] ??= {})[connections] ??= []).push({ ...value, cpuUsPerCall: value.ok ? (cpuMs.target! * 1000) / value.ok : NaN });
+        }
+      }
+    }
+    const pick = (name: string, c: number) => median(runs[name]![c]!, (r) => r.rps);
+    const rows = Object.keys(targets).map((name) => {
+      const r = pick(name, 64);
+      const s = pick(name, 1);
+      return [name, num(r.rps, 0), num(r.p95, 1), num(r.cpuUsPerCall, 0), num(s.p50, 2), String(Object.values(runs[name]!).flat().reduce((a, x) => a + x.non2xx + x.errors, 0))];
+    });
+    const p = pick('platform', 64);
+    const i1 = pick('in-process, 1 process', 64);
+    const i2 = pick('in-process, 2 processes', 64);
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+    return [
+      '## Cost per call: risk-scoring sync, platform against the in-process server (issue 26)',
+      '',
+      markdownTable(['target', 'calls/s @64', 'p95 ms @64', 'CPU µs per call @64 (all its processes)', 'p50 ms sequential', 'failed'], rows),
+      '',
+      markdownTable(
+        ['ratio', 'now', 'target'],
+        [
+          ['calls/s: platform / 2-process server', ratio(p.rps, i2.rps), '≥ 0.5×'],
+          ['calls/s: platform / 1-process server', ratio(p.rps, i1.rps), '≥ 0.9×'],
+          ['p95: platform / 2-process server', ratio(p.p95, i2.p95), '≤ 1.5×'],
+          ['CPU per call: platform / 1-process server', ratio(p.cpuUsPerCall, i1.cpuUsPerCall), '≤ 2×'],
+          ['sequential p50: platform / 1-process server', ratio(pick('platform', 1).p50, pick('in-process, 1 process', 1).p50), '≤ 1.5×'],
+        ],
+      ),
+      '',
+      `Medians of ${rounds} rounds of ${seconds} s, targets alternating; the platform's pool has 2 workers.`,
+    ].join('\n');
+  } finally {
+    for (const s of stops) await s().catch(() => undefined);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${await runInprocBench()}\n`);

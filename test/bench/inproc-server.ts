@@ -1,0 +1,75 @@
+/**
+ * The server a team would write instead of the platform (issue 26's comparison): `risk-scoring`'s
+ * own handler and artifacts served in-process by Hono, with 2 ms / 32-call micro-batching and no
+ * queue, no auth, no audit, no sealing, no tracing. `BENCH_INPROC_PROCESSES=2` runs two of it on
+ * one port with `node:cluster` (the primary only forks; workers share the listening socket).
+ * Forked by the bench (`startChild`); reports its port when every process listens.
+ */
+import cluster from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createLogger, type FunctionDefinition } from '../../functions/sdk/index.ts';
+import { selectBackend } from '../../functions/sdk/tf/index.ts';
+import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
+import { freePort } from '../../runtime/launcher/embedded-redis.ts';
+import { announceReady } from './ready.ts';
+
+const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
+const MAX_BATCH = 32;
+const MAX_DELAY_MS = 2;
+const processes = Number(process.env.BENCH_INPROC_PROCESSES ?? 1);
+
+if (cluster.isPrimary && processes > 1) {
+  const port = await freePort();
+  cluster.setupPrimary({ execArgv: TS_EXEC_ARGV });
+  const workers = Array.from({ length: processes }, () => cluster.fork({ BENCH_INPROC_PORT: String(port), BENCH_INPROC_PROCESSES: '1' }));
+  await Promise.all(workers.map((w) => new Promise((r) => w.once('listening', r))));
+  announceReady({ port }, async () => {
+    for (const w of workers) w.kill('SIGTERM');
+  });
+} else {
+  await serveInProcess(Number(process.env.BENCH_INPROC_PORT ?? 0));
+}
+
+async function serveInProcess(port: number): Promise<void> {
+  await selectBackend({ choice: 'wasm' });
+  const fn = (await import(`${DIR}handler.ts`)).default as FunctionDefinition<unknown, unknown, unknown>;
+  const log = createLogger({}, 'error');
+  const state = await fn.load!({ dir: DIR, device: 'cpu:0', log, env: {}, secrets: {}, knowledge: {} });
+  const ctx = { function: 'risk-scoring', version: 'inproc', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {} };
+
+  // Micro-batching: calls wait up to 2 ms for companions, 32 at most, one handler call per batch.
+  let pending: { input: unknown; done: (r: unknown) => void }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = async () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    const results = await fn.handle(batch.map((b) => b.input), state, { ...ctx, deadline: Date.now() + 30_000 });
+    batch.forEach((b, i) => b.done(results[i]));
+  };
+  const call = (input: unknown) =>
+    new Promise<unknown>((done) => {
+      pending.push({ input, done });
+      if (pending.length >= MAX_BATCH) void flush();
+      else timer ??= setTimeout(() => void flush(), MAX_DELAY_MS);
+    });
+
+  const app = new Hono();
+  app.post('/invoke', async (c) => {
+    const body = await c.req.json<{ input?: unknown }>();
+    const out = await call(body.input);
+    if (out instanceof Error) return c.json({ error: out.message }, 400);
+    return c.json({ output: out });
+  });
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info: AddressInfo) => {
+    if (cluster.isWorker) return; // the primary reports for all
+    announceReady({ port: info.port }, async () => {
+      server.close();
+    });
+  });
+  if (cluster.isWorker) process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
