@@ -273,8 +273,8 @@ describe('autoglm CLI against a running platform', () => {
       [first.json.version, { GREETING: 'hello' }],
     ]);
     const human = (await cli(['functions', 'versions', 'settings'])).stdout.trim().split('\n');
-    expect(human[0]).toMatch(/SHA256\s+ENV\s+SECRETS$/);
-    expect(human.find((l) => l.startsWith(changed.json.version))).toMatch(/ GREETING=hej EXTRA=a=b\s+-$/);
+    expect(human[0]).toMatch(/SHA256\s+ENV\s+SECRETS\s+TRAINED$/);
+    expect(human.find((l) => l.startsWith(changed.json.version))).toMatch(/ GREETING=hej EXTRA=a=b\s+-\s+-$/);
     expect((await cli(['rollback', 'settings'])).code).toBe(0);
     expect((await cli(['invoke', 'settings', '--json'])).json.output.greeting).toBe('hello');
     const bad = await cli(['deploy', SETTINGS, '--env', 'NOVALUE']);
