@@ -67,6 +67,10 @@ export const keys = {
   rolloutLease: (p: string, fn: string) => `${p}:rollout:lease:${fn}`,
   /** integer: the fencing tokens of a function's rollout leases (INCR on every grant) · router · router · none */
   rolloutFence: (p: string, fn: string) => `${p}:rollout:fence:${fn}`,
+  /** string `<router id>`: the router deploying the built-in functions of a split install (SET NX PX, renewed while it deploys) · router · routers · 60 s unless renewed */
+  builtinsLock: (p: string) => `${p}:builtins:lock`,
+  /** string {by, at, deployed, refused} JSON: the built-in functions were deployed once on this Redis; routers starting later do not deploy them again · router · routers · none */
+  builtinsInstalled: (p: string) => `${p}:builtins:installed`,
   /** hash collection name → its info ({version, files, bytes, documents, createdAt, updatedAt, updatedBy} JSON), one per namespace · router (`knowledge put`, `rm`) · router, workers · none */
   knowledge: (p: string, ns: string) => `${p}:knowledge:${ns}`,
   /** string: one version of a collection, its files sealed with the namespace's key · router · workers (load), router (`get`) · none while current; 1 h once replaced or removed */

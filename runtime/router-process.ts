@@ -31,6 +31,8 @@ export interface RouterHandle {
   routerId: string;
   /** Ends the hold {@link RouterOptions.starting} puts on readiness. Idempotent. */
   started(): void;
+  /** Holds readiness for `reason` (as `/readyz` gives it) until {@link started} or another hold. */
+  hold(reason: string): void;
   /** Stops accepting, lets in-flight requests finish within the grace period, releases Redis. Idempotent. */
   close(): Promise<void>;
 }
@@ -388,7 +390,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       log.info('router stopped');
     })());
 
-  return { url, port, verifier: parts.verifier, routerId, started: () => (starting = undefined), close };
+  return { url, port, verifier: parts.verifier, routerId, started: () => (starting = undefined), hold: (reason: string) => (starting = reason), close };
 }
 
 /**

@@ -37,6 +37,7 @@ export { LATENCY_BOUNDS, VersionCalls, emptyVersionCalls, p95Of, type VersionCal
 export { stageOf, stagesOf, weightIn, weightOf } from './rollout-record.ts';
 export type { AppliedStep, GateReading, RolloutRecord, RolloutStage, RolloutState, RolloutWindow, ShadowMark } from './rollout-record.ts';
 export { RolloutLeases } from './rollout-lease.ts';
+export { BuiltinsClaim, type InstalledBuiltins } from './builtins-claim.ts';
 export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
 
 // Sealing payloads at rest, and secrets sealed per namespace

@@ -61,6 +61,12 @@ export interface Config {
   readonly stateDir: string;
   /** `AUTOGLM_FUNCTIONS_DIR`, default the repo's `functions/`: built-in functions deployed at start. */
   readonly functionsDir: string;
+  /**
+   * `AUTOGLM_BUILTINS`, default `on`: deploy the built-in functions (`functionsDir`): at every
+   * start with role `all`; once per Redis with role `router` (see `BuiltinInstaller`). `off`:
+   * for operators who deploy only their own functions.
+   */
+  readonly builtins: boolean;
   /** `AUTOGLM_BODY_LIMIT`, default 1MiB: largest request body. */
   readonly bodyLimit: number;
   /**
@@ -239,6 +245,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     encryptionKeys: keyring(r, role),
     stateDir,
     functionsDir: resolve(r.string('AUTOGLM_FUNCTIONS_DIR') ?? resolve(REPO_ROOT, 'functions')),
+    builtins: r.oneOf('AUTOGLM_BUILTINS', ['on', 'off'] as const, 'on') === 'on',
     bodyLimit: r.bytes('AUTOGLM_BODY_LIMIT', 1024 * 1024),
     knowledgeLimit: r.bytes('AUTOGLM_KNOWLEDGE_LIMIT', 16 * 1024 * 1024),
     trainingDataLimit: r.bytes('AUTOGLM_TRAINING_DATA_LIMIT', 512 * 1024 * 1024),

@@ -1,14 +1,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
-import { WorkerRoster, connectRedis, evictionPolicy, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
+import { BuiltinsClaim, WorkerRoster, connectRedis, randomHex, evictionPolicy, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
 import { TELEMETRY_PRELOAD, flushTracing, installTracing } from '../telemetry/index.ts';
 import { persistentSecret, writeStateFile, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { deployBuiltins } from '../registry/builtin-functions.ts';
 import { TokenVerifier } from '../auth/index.ts';
 import { artifactsDir, routerSecrets, startRouter, type RouterHandle } from '../router-process.ts';
+import { BuiltinInstaller } from './builtin-installer.ts';
 import { RouterCluster } from './router-cluster.ts';
 import { hasRedisServer, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { poolEnvironment } from './pool-environment.ts';
@@ -71,9 +73,11 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
   let pool: ChildProcess | undefined;
   let adminToken: string | undefined;
   let consoleLink: string | undefined;
+  let installer: { close(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await installer?.close();
       await router?.close();
       await routers?.close();
       if (pool && pool.exitCode === null) {
@@ -106,14 +110,14 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
           redisUrl,
           jwtSecret: secrets.jwtSecret,
           encryptionKeys: keys,
-          ...(config.role === 'all' ? { starting: 'deploying the built-in functions' } : {}),
+          ...holdFor(config),
         },
         log: log.child({ component: 'launcher' }),
         ...(signal ? { signal } : {}),
       }).catch((err: unknown) => {
         throw new LaunchError((err as Error).message);
       });
-      if (config.role !== 'all') routers.started();
+      if (config.role !== 'all' && !config.builtins) routers.started();
       interrupted();
       adminToken = await new TokenVerifier(config.builtinIssuer ? { secret: secrets.jwtSecret } : {}).mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
       writeStateFile(config.stateDir, 'admin-token', adminToken + '\n');
@@ -125,7 +129,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
         encryptionKeys: ring.ring,
         log: log.child({ component: 'router' }),
         // Ready means callable: not before the built-ins this node deploys below are there.
-        ...(config.role === 'all' ? { starting: 'deploying the built-in functions' } : {}),
+        ...holdFor(config),
       });
       interrupted();
       adminToken = await router.verifier.mint({ sub: 'admin', roles: ['admin'], namespaces: ['*'] });
@@ -137,7 +141,11 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
       await waitForWorker(redisUrl, config.prefix, pool, signal);
     }
     const served = router ?? routers;
-    if (served && config.role === 'all') {
+    if (served && config.role === 'router' && config.builtins) {
+      // In the background: a split install's router must not wait at start for a pool that may not be there.
+      installer = installOnce(config, redisUrl, router ?? routers!, new ApiClient({ url: served.url, token: adminToken }), log);
+    }
+    if (served && config.role === 'all' && config.builtins) {
       interrupted();
       // Built-ins go through the same build → upload → load check as a user's `autoglm deploy`.
       const { refused } = await untilAborted(deployBuiltins(config.functionsDir, new ApiClient({ url: served.url, token: adminToken }), log), signal);
@@ -170,6 +178,46 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
     redis?.kill();
   };
   return { router: router ?? routers, redisUrl, adminToken, consoleLink, stop, forceStop };
+}
+
+/**
+ * Why a router's `/readyz` is held at its start: role `all`, until this node deploys the
+ * built-ins; role `router`, until they are installed once on the Redis (see {@link installOnce}).
+ */
+function holdFor(config: Config): { starting?: string } {
+  if (!config.builtins) return {};
+  if (config.role === 'all') return { starting: 'deploying the built-in functions' };
+  return config.role === 'router' ? { starting: 'built-in functions not deployed yet' } : {};
+}
+
+/**
+ * Starts a router's {@link BuiltinInstaller} (role `router`): the built-ins deployed once per
+ * Redis, by whichever router takes the lock once a pool worker is live. A cluster of router
+ * processes takes part as one (the launcher holds the claim); its processes keep the hold they
+ * started with, without the installer's finer reasons, until the install is done.
+ */
+function installOnce(config: Config, redisUrl: string, served: RouterHandle | RouterCluster, api: ApiClient, log: Logger): { close(): Promise<void> } {
+  const r = connectRedis(redisUrl, 'producer', config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {});
+  r.on('error', () => undefined);
+  const roster = new WorkerRoster(r, config.prefix);
+  const hold = (reason: string | undefined) => {
+    if (!reason) served.started();
+    else if ('hold' in served) served.hold(reason);
+  };
+  const installer = new BuiltinInstaller({
+    claim: new BuiltinsClaim(r, config.prefix, 'routerId' in served ? served.routerId : `launcher-${randomHex(6)}`),
+    liveWorkers: () => roster.liveCount(),
+    deploy: () => deployBuiltins(config.functionsDir, api, log),
+    hold,
+    log: log.child({ component: 'builtins' }),
+  });
+  void installer.start();
+  return {
+    close: async () => {
+      await installer.close();
+      r.disconnect();
+    },
+  };
 }
 
 /** `p`, or a rejection with {@link LaunchAborted} as soon as `signal` aborts (`p` itself runs on). */

@@ -67,6 +67,9 @@ beforeAll(async () => {
     AUTOGLM_GROUP_MAX: '1', // a job per call: more jobs to spread over the pools
     AUTOGLM_NAMESPACE_LIMITS: JSON.stringify({ metered: METERED }),
     ...LOOPBACK_CALLBACKS,
+    // Only the functions under test; two pools on one host would share one health port.
+    AUTOGLM_BUILTINS: 'off',
+    AUTOGLM_POOL_HEALTH_PORT: 'off',
   };
   const ports = [await freePort(), await freePort()];
   const routers = ports.map((port) => launch('router', { ...shared, AUTOGLM_PORT: String(port) }));

@@ -1,69 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newKeyringSpec } from '../../queue/cluster/index.ts';
+import { describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../../runtime/auth/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { bundleMaker } from '../harness/bundles.ts';
-import { JWT_SECRET, WEBHOOK_KEYS, eventually } from '../harness/platform.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { JWT_SECRET, eventually } from '../harness/platform.ts';
+import { useSplitInstall } from '../harness/platform-node.ts';
 
-const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
 const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
 
-/** A platform process (`runtime/start.mjs`, what `npm start` runs) in one role, and what it printed. */
-interface Node {
-  proc: ChildProcess;
-  out: () => string;
-  exited: Promise<unknown>;
-}
-
-function launch(env: Record<string, string>): Node {
-  let out = '';
-  const proc = spawn(process.execPath, [START], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  return { proc, out: () => out, exited: new Promise((r) => proc.once('exit', r)) };
-}
-
-let redis: TestRedis;
-const nodes: Node[] = [];
-const state = mkdtempSync(join(tmpdir(), 'autoglm-takeover-'));
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  for (const n of nodes) n.proc.kill('SIGKILL');
-  await Promise.all(nodes.map((n) => n.exited));
-  await redis?.stop();
-  rmSync(state, { recursive: true, force: true });
-});
+const split = useSplitInstall('takeover');
+const launch = split.launch;
 
 describe('a rollout outlives the router driving it', () => {
   it('two routers: the driver is killed mid-rollout, the other takes the lease and applies exactly the planned steps', async () => {
-    const shared = {
-      REDIS_URL: redis.url,
-      AUTOGLM_REDIS_PREFIX: 'takeover',
-      AUTOGLM_JWT_SECRET: JWT_SECRET,
-      AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('takeover'),
-      AUTOGLM_WEBHOOK_KEYS: WEBHOOK_KEYS,
-      // One state directory: both routers keep the bundles where the other finds them.
-      AUTOGLM_STATE_DIR: state,
-      AUTOGLM_LOG_LEVEL: 'info',
-    };
+    // Only the function under test: no built-ins for the routers to install.
+    const shared = { ...split.shared(), AUTOGLM_BUILTINS: 'off' };
     const ports = [await freePort(), await freePort()];
     const routers = ports.map((port) => launch({ ...shared, AUTOGLM_ROLE: 'router', AUTOGLM_PORT: String(port) }));
-    nodes.push(...routers);
     const ids = await Promise.all(routers.map((r, i) => eventually(() => /"router listening".*"routerId":"([^"]+)"/.exec(r.out())?.[1], `router ${i} to listen`, 60_000)));
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     const mint = new TokenVerifier({ secret: JWT_SECRET });
     const pool = launch({ ...shared, AUTOGLM_ROLE: 'pool', AUTOGLM_WORKERS: '1', AUTOGLM_ROUTER_URL: urls.join(','), AUTOGLM_WORKER_TOKEN: await mint.mint({ sub: 'pool', roles: ['worker'] }) });
-    nodes.push(pool);
     const token = await mint.mint({ sub: 'tester', roles: ['admin'] });
     const api = urls.map((url) => new ApiClient({ url, token }));
     await eventually(async () => (await api[0]!.request('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 'a worker to be ready', 60_000);
