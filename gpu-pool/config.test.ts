@@ -39,6 +39,7 @@ const handed: PoolConfig = {
   traceStore: true,
   traceKeep: 10_000,
   traceFailedTtlMs: 86_400_000,
+  healthHost: '127.0.0.1',
 };
 
 describe('readPoolConfig', () => {

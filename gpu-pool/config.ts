@@ -14,13 +14,14 @@ export const SECRET_VARIABLES = [
 ] as const;
 
 /** What a field must hold; `?`: or be absent. */
-type Shape = 'string' | 'number' | 'boolean' | 'string?' | 'strings' | 'strings?' | 'devices?';
+type Shape = 'string' | 'number' | 'boolean' | 'string?' | 'number?' | 'strings' | 'strings?' | 'devices?';
 
 const SAYS: Record<Shape, string> = {
   string: 'a string',
   number: 'a number',
   boolean: 'true or false',
   'string?': 'a string or absent',
+  'number?': 'a number or absent',
   strings: 'a list of strings',
   'strings?': 'a list of strings or absent',
   'devices?': 'a list of devices ({"kind":"gpu","index":0,"count":1}) or absent',
@@ -62,6 +63,8 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   traceStore: 'boolean',
   traceKeep: 'number',
   traceFailedTtlMs: 'number',
+  healthPort: 'number?',
+  healthHost: 'string',
 };
 
 function fits(v: unknown, shape: Shape): boolean {

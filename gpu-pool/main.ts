@@ -14,6 +14,7 @@ import { resolveIsolation } from './sandbox-launch.ts';
 import { planSlots, probeGpus } from './devices.ts';
 import { whenParentGone } from './parent-link.ts';
 import { Supervisor } from './supervisor.ts';
+import { servePoolHealth, type PoolHealthServer } from './pool-health.ts';
 
 const parsed = readPoolConfig(process.env[POOL_CONFIG_VARIABLE]);
 if (!parsed.ok) {
@@ -59,6 +60,19 @@ const supervisor = new Supervisor({
 });
 supervisor.start();
 
+// For a container runtime's probes (role `pool`): a port it cannot bind is a start failure, as the router's is.
+let healthServer: PoolHealthServer | undefined;
+if (config.healthPort !== undefined) {
+  try {
+    healthServer = await servePoolHealth({ host: config.healthHost, port: config.healthPort, health: () => supervisor.health() });
+    log.info('pool health listening', { url: `${healthServer.url}/healthz` });
+  } catch (err) {
+    log.error('the pool health endpoint cannot listen (AUTOGLM_POOL_HEALTH_PORT, AUTOGLM_HOST)', { host: config.healthHost, port: config.healthPort, err });
+    await supervisor.close();
+    process.exit(2);
+  }
+}
+
 // Every slot's state goes to Redis, so /readyz and `autoglm pool` show a slot whose worker is
 // down or crash-looping too (it has no worker heartbeat of its own then).
 const redis = connectRedis(config.redisUrl, 'producer', config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {});
@@ -92,6 +106,8 @@ const stop = (reason: string) => {
   stopping = true;
   log.info('pool draining', { reason });
   clearInterval(publisher);
+  // Gone first: a probe must not find a stopping pool healthy (it says so while it closes anyway).
+  void healthServer?.close();
   const done = (code: number) => async () => {
     if (!(await releaseRedis(pools.leave(poolId).catch(() => undefined), [redis]))) log.warn('Redis did not answer while the pool stopped', { waitedMs: RELEASE_REDIS_MS });
     process.exit(code);

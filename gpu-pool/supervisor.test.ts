@@ -88,6 +88,20 @@ describe('Supervisor', () => {
     expect(events()).toContainEqual({ pid: old!.pid, event: 'drained' });
   });
 
+  it('reports health: live while a running worker heartbeats; why not when one is silent past the hang limit, or the pool stops', async () => {
+    const { sup } = start('none');
+    await until(() => sup.state()[0]!.state === 'running');
+    expect(sup.health()).toMatchObject({ live: 1, reasons: [] });
+    // Seen from a moment past the hang limit (1 s here) without a beat: not live, and why.
+    const later = sup.health(Date.now() + 5000);
+    expect(later.live).toBe(0);
+    expect(later.reasons[0]).toBe('no live worker');
+    expect(later.reasons[1]).toMatch(/^slot 0 \(cpu:0\): no heartbeat for \d+ ms$/);
+    const closing = sup.close();
+    expect(sup.health().reasons).toEqual(['no live worker', 'slot 0 (cpu:0): the pool is stopping']);
+    await closing;
+  });
+
   it('restarts a worker that exits', async () => {
     const { sup } = start('crash');
     await until(() => replaced(sup, 'exited'));

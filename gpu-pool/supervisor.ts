@@ -42,6 +42,15 @@ export interface SupervisorOptions {
   log: Logger;
 }
 
+/** What {@link Supervisor.health} reports. */
+export interface PoolHealth {
+  /** Workers running and heartbeating. */
+  live: number;
+  /** Why slots are not live (and `no live worker` first when none is). */
+  reasons: string[];
+  slots: SlotState[];
+}
+
 /** Why a worker was replaced. */
 export type RestartReason = 'exited' | 'hung' | 'memory' | 'start-timeout';
 
@@ -135,6 +144,27 @@ export class Supervisor {
       batches,
       models,
     }));
+  }
+
+  /**
+   * Whether the pool can serve: live workers (running, and heard from within the silence the
+   * supervisor itself tolerates before it replaces one as hung), and why each other slot is not.
+   */
+  health(now = Date.now()): PoolHealth {
+    const reasons: string[] = [];
+    let live = 0;
+    for (const s of this.slots) {
+      const name = `slot ${s.slot} (${s.device.id})`;
+      const silentMs = now - s.lastBeatAt;
+      const after = s.lastRestart ? `, last replaced: ${s.lastRestart}, ${s.restarts} restarts` : '';
+      if (this.closing) reasons.push(`${name}: the pool is stopping`);
+      else if (s.state === 'running' && silentMs <= Math.max(this.opts.hangLimitMs ?? 60_000, s.loopLimitMs)) live++;
+      else if (s.state === 'running') reasons.push(`${name}: no heartbeat for ${silentMs} ms`);
+      else if (s.state === 'backoff') reasons.push(`${name}: worker exited, restarting after a delay${after}`);
+      else reasons.push(`${name}: worker ${s.state}${after}`);
+    }
+    if (live === 0) reasons.unshift('no live worker');
+    return { live, reasons, slots: this.state() };
   }
 
   /** Drains every worker. Idempotent. */

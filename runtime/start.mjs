@@ -20,8 +20,8 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const buildOnly = process.argv[2] === '--build-only';
 
 const out = await build({
-  // router-worker: each router process when AUTOGLM_ROUTER_PROCESSES is above 1.
-  entryPoints: [here('./main.ts'), here('./router-worker.ts')],
+  // router-worker: each router process when AUTOGLM_ROUTER_PROCESSES is above 1; healthcheck: the image's HEALTHCHECK.
+  entryPoints: [here('./main.ts'), here('./router-worker.ts'), here('./healthcheck.ts')],
   outdir: here('./.build/'),
   bundle: true,
   splitting: true, // lazily imported modules (the type checker) stay out of the start-up path

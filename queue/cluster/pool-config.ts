@@ -152,4 +152,13 @@ export interface PoolConfig {
   readonly trainingConcurrency: number;
   /** `AUTOGLM_RESULT_TTL`, default 1d: how long the record of a training a worker ended (failed, cancelled) is kept, as a router keeps those it ends. */
   readonly resultTtlMs: number;
+  /**
+   * `AUTOGLM_POOL_HEALTH_PORT`: where the pool answers `GET /healthz` for a container runtime's
+   * probes (200 while a worker is live, 503 naming why not). Default 8081 for role `pool`; absent
+   * (`off`, and the default of role `all`, whose router's `/readyz` reports the workers): none.
+   * `0` picks a free port (logged).
+   */
+  readonly healthPort?: number | undefined;
+  /** `AUTOGLM_HOST`, default 127.0.0.1: the address the health endpoint binds, as the router's does. */
+  readonly healthHost: string;
 }

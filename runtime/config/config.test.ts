@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
+import { newKeyringSpec } from '../../queue/cluster/index.ts';
 
 describe('loadConfig', () => {
   it('applies documented defaults to an empty environment', () => {
@@ -146,6 +147,32 @@ describe('the pool section', () => {
     expect(pool.backend).toBe('wasm');
     expect(pool.devices?.map((d) => d.kind)).toEqual(['gpu', 'cpu']);
     expect(pool).toMatchObject({ workers: 3, workersExplicit: true, inference: 'inline', hangLimitMs: 5000, maxRssBytes: 3 * GIB, modelMemoryBytes: 512 * 1024 ** 2, trainingConcurrency: 0 });
+  });
+
+  it('serves the pool health endpoint on 8081 for role pool only, on the node\'s host; off or a port when set', () => {
+    const env = { REDIS_URL: 'redis://h:1', AUTOGLM_ENCRYPTION_KEYS: newKeyringSpec('k') };
+    const pool = (more: Record<string, string>, argv: string[] = []) => {
+      const r = loadConfig({ ...env, ...more }, argv);
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      return r.config.pool;
+    };
+    expect(pool({}, ['--role', 'pool'])).toMatchObject({ healthPort: 8081, healthHost: '127.0.0.1' });
+    expect(pool({ AUTOGLM_HOST: '0.0.0.0' }, ['--role', 'pool'])).toMatchObject({ healthPort: 8081, healthHost: '0.0.0.0' });
+    expect(pool({}).healthPort).toBeUndefined();
+    expect(pool({ AUTOGLM_POOL_HEALTH_PORT: 'off' }, ['--role', 'pool']).healthPort).toBeUndefined();
+    expect(pool({ AUTOGLM_POOL_HEALTH_PORT: '0' }).healthPort).toBe(0);
+    const bad = loadConfig({ ...env, AUTOGLM_POOL_HEALTH_PORT: '99999' });
+    expect(bad.ok ? [] : bad.errors).toEqual(['AUTOGLM_POOL_HEALTH_PORT="99999": expected a port (0–65535; 0: any free port) or off']);
+  });
+
+  it('deploys the built-in functions unless AUTOGLM_BUILTINS=off', () => {
+    const builtins = (v?: string) => {
+      const r = loadConfig({ ...(v === undefined ? {} : { AUTOGLM_BUILTINS: v }) });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      return r.config.builtins;
+    };
+    expect([builtins(), builtins('on'), builtins('off')]).toEqual([true, true, false]);
+    expect(loadConfig({ AUTOGLM_BUILTINS: 'false' }).ok).toBe(false);
   });
 
   it('shares the variables the router reads too: one value, one default', () => {

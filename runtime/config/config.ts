@@ -212,6 +212,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   const role = roleReader.oneOf(roleFlag === undefined ? 'AUTOGLM_ROLE' : '--role', ROLES, 'all');
   r.errors.push(...roleReader.errors);
   const stateDir = resolve(r.string('AUTOGLM_STATE_DIR') ?? '.autoglm');
+  // The router binds it, and the pool's health endpoint.
+  const host = r.string('AUTOGLM_HOST') ?? '127.0.0.1';
   // Read by router and pool alike: parsed once, here.
   const shared = {
     prefix: prefix(r),
@@ -237,7 +239,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     role,
     redisUrl: r.redisUrl('REDIS_URL'),
     routerProcesses: routerProcesses(r),
-    host: r.string('AUTOGLM_HOST') ?? '127.0.0.1',
+    host,
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),
     jwtSecret: r.secret('AUTOGLM_JWT_SECRET', 32),
     webhookKeys: hmacKeys(r, 'AUTOGLM_WEBHOOK_KEYS'),
@@ -275,7 +277,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
       keepAliveMs: r.duration('AUTOGLM_HTTP_KEEPALIVE_TIMEOUT', 65_000, 100),
     },
     metricsPublic: r.oneOf('AUTOGLM_METRICS_PUBLIC', ['0', '1'] as const, '0') === '1',
-    pool: Object.freeze(poolSection(r, shared, stateDir)),
+    pool: Object.freeze(poolSection(r, shared, stateDir, { role, host })),
     childEnv: childEnvOf(env),
   };
   if (!config.builtinIssuer && !config.idp) r.errors.push('AUTOGLM_BUILTIN_ISSUER=off needs an identity provider (AUTOGLM_OIDC_ISSUER or AUTOGLM_JWKS_URL)');

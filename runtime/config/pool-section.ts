@@ -13,8 +13,14 @@ export type PoolSection = Omit<PoolConfig, 'redisUrl' | 'encryptionKeys'>;
 /** Variables the router reads too: parsed once by `loadConfig`, passed in. */
 export type SharedWithRouter = Pick<PoolSection, 'prefix' | 'workers' | 'redisCaFile' | 'jobLockMs' | 'stalledIntervalMs' | 'shutdownGraceMs' | 'logLevel' | 'bundleLimit' | 'bundleMaxEntries' | 'traceStore' | 'traceKeep' | 'traceFailedTtlMs' | 'resultTtlMs'>;
 
+/** What of the node the pool's section depends on: its role (for defaults) and the address it binds. */
+export interface PoolNode {
+  role: 'all' | 'router' | 'pool';
+  host: string;
+}
+
 /** Reads the variables only the pool uses; problems go to `r.errors`. Defaults in {@link PoolConfig}. */
-export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: string): PoolSection {
+export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: string, node: PoolNode): PoolSection {
   const devices = parseDeviceList(r.string('AUTOGLM_DEVICES') ?? 'auto');
   if (!devices.ok) r.errors.push(...devices.errors.map((e) => `AUTOGLM_DEVICES: ${e}`));
   return {
@@ -38,7 +44,24 @@ export function poolSection(r: EnvReader, shared: SharedWithRouter, stateDir: st
     logsKept: r.int('AUTOGLM_FUNCTION_LOGS_KEPT', 10_000, 100, 10_000_000),
     logsPerSecond: r.int('AUTOGLM_FUNCTION_LOGS_RATE', 200, 1, 1_000_000),
     trainingConcurrency: r.int('AUTOGLM_TRAINING_CONCURRENCY', 1, 0, 64),
+    ...healthPort(r, node.role),
+    healthHost: node.host,
   };
+}
+
+/**
+ * `AUTOGLM_POOL_HEALTH_PORT`: a port (0: any free one) or `off`. On by default only for role
+ * `pool`: there a container runtime has no router beside the pool to ask; `npm start` (role
+ * `all`) has its router's `/readyz`, and two of them on one machine would want one port.
+ */
+function healthPort(r: EnvReader, role: PoolNode['role']): { healthPort?: number } {
+  const raw = r.string('AUTOGLM_POOL_HEALTH_PORT') ?? (role === 'pool' ? '8081' : 'off');
+  if (raw === 'off') return {};
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    r.errors.push(`AUTOGLM_POOL_HEALTH_PORT=${JSON.stringify(raw)}: expected a port (0–65535; 0: any free port) or off`);
+    return {};
+  }
+  return { healthPort: Number(raw) };
 }
 
 /** `AUTOGLM_POOL_NAMESPACES`: undefined for every namespace; a list of only exclusions implies `*`. */

@@ -19,15 +19,15 @@ import { autoscalerProblems, podTemplate, preStopSleep, ref, selects, servicePro
 
 const K8S = fileURLToPath(new URL('../../infra/k8s/', import.meta.url));
 const DOCKERFILE = fileURLToPath(new URL('../../infra/Dockerfile', import.meta.url));
+const COMPOSE = fileURLToPath(new URL('../../infra/compose.yaml', import.meta.url));
 const SCRAPE_EXAMPLE = fileURLToPath(new URL('../../infra/prometheus-scrape.example.yaml', import.meta.url));
 const FUNCTIONS = fileURLToPath(new URL('../../functions/', import.meta.url));
 /** The default deployment and every overlay: a new overlay is checked without being named here. */
 const RENDERS: [string, string][] = [['default', K8S], ...readdirSync(join(K8S, 'overlays')).map((o): [string, string] => [`overlays/${o}`, join(K8S, 'overlays', o)])];
 
 const RULES: WorkloadRules = {
-  withoutProbes: {
-    'Deployment/pool': 'serves no HTTP and writes no local heartbeat; its supervisor replaces hung workers (a pool health check is being added elsewhere)',
-  },
+  // Every workload has probes (the pool's on its health endpoint, AUTOGLM_POOL_HEALTH_PORT).
+  withoutProbes: {},
   // The pool's supervisor kills a worker 2 s after the grace, then releases Redis for up to 5 s
   // (RELEASE_REDIS_MS); the router closes its Redis connections after draining.
   shutdownMarginS: 7,
@@ -145,6 +145,18 @@ describe.each(RENDERS)('infra/k8s %s', (_name, dir) => {
         expect(mount && !mount.readOnly && volumes.get(mount.name)?.emptyDir, `${name} mounts a writable emptyDir at ${path}`).toBeTruthy();
       }
     }
+  });
+
+  it("probes the pool on its health endpoint, the port the image's pool serves it on, and the image checks each role with one command", () => {
+    const pool = container(find(objects, 'Deployment', 'pool'), 'pool');
+    const port = pool.ports?.find((p: any) => p.name === 'health')?.containerPort;
+    expect(port).toBe(8081); // AUTOGLM_POOL_HEALTH_PORT's default for role pool: the manifest sets no other
+    expect(env(pool, 'AUTOGLM_POOL_HEALTH_PORT')).toBeUndefined();
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(pool[probe]?.httpGet, probe).toEqual({ path: '/healthz', port: 'health' });
+    // The command test/e2e/pool-health-endpoint.test.ts runs against a live and a crash-looping pool.
+    expect(readFileSync(DOCKERFILE, 'utf8')).toMatch(/^HEALTHCHECK .*\\\n\s+CMD \["node", "runtime\/\.build\/healthcheck\.js"\]$/m);
+    const compose = parseYaml(readFileSync(COMPOSE, 'utf8'));
+    expect(compose.services.pool.healthcheck, "compose keeps the image's check for the pool").toBeUndefined();
   });
 
   it('lets the pool finish the longest built-in function before it is killed', () => {
