@@ -21,7 +21,10 @@ describe('the SDK faces in a built bundle', () => {
   it('a built-in function importing the SDK by relative path imports both faces by name, copying neither', async () => {
     for (const name of ['risk-scoring', 'customer-reply']) {
       const code = await entryOf(await buildBundle(join(FUNCTIONS, name), { typecheck: false }));
-      expect(importsOf(code), name).toEqual(['@tensorflow/tfjs', 'node:fs/promises', 'node:path', 'open-autoglm/sdk', 'open-autoglm/sdk/tf']);
+      const imports = importsOf(code);
+      // The SDK's two faces by name; besides them only TensorFlow.js and Node's own modules (its training reads files).
+      expect(imports.filter((i) => i.startsWith('open-autoglm')), name).toEqual(['open-autoglm/sdk', 'open-autoglm/sdk/tf']);
+      expect(imports.filter((i) => !i.startsWith('open-autoglm') && !i.startsWith('node:')), name).toEqual(['@tensorflow/tfjs']);
       expect(code).not.toMatch(/function folderIO|class Rng/);
     }
   });
