@@ -14,7 +14,7 @@ export const SECRET_VARIABLES = [
 ] as const;
 
 /** What a field must hold; `?`: or be absent. */
-type Shape = 'string' | 'number' | 'boolean' | 'string?' | 'number?' | 'strings' | 'strings?' | 'devices?';
+type Shape = 'string' | 'number' | 'boolean' | 'string?' | 'number?' | 'strings' | 'strings?' | 'devices?' | 'sentinel?';
 
 const SAYS: Record<Shape, string> = {
   string: 'a string',
@@ -25,11 +25,13 @@ const SAYS: Record<Shape, string> = {
   strings: 'a list of strings',
   'strings?': 'a list of strings or absent',
   'devices?': 'a list of devices ({"kind":"gpu","index":0,"count":1}) or absent',
+  'sentinel?': 'sentinels and a master name ({"sentinels":[{"host":"10.0.0.5","port":26379}],"name":"autoglm"}) or absent',
 };
 
 /** Every field's shape; typed over PoolConfig's keys, so a field added there must be added here. */
 const SHAPE: Record<keyof PoolConfig, Shape> = {
   redisUrl: 'string',
+  redisSentinel: 'sentinel?',
   redisCaFile: 'string?',
   prefix: 'string',
   encryptionKeys: 'string',
@@ -73,6 +75,8 @@ function fits(v: unknown, shape: Shape): boolean {
     case 'strings':
     case 'strings?':
       return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'sentinel?':
+      return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && Array.isArray((v as { sentinels?: unknown }).sentinels) && (v as { sentinels: unknown[] }).sentinels.every((a) => typeof (a as { host?: unknown })?.host === 'string' && Number.isInteger((a as { port?: unknown }).port));
     case 'devices?':
       return Array.isArray(v) && v.every((d) => (d?.kind === 'cpu' || d?.kind === 'gpu') && Number.isInteger(d.count));
     default:

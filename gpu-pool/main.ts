@@ -75,7 +75,7 @@ if (config.healthPort !== undefined) {
 
 // Every slot's state goes to Redis, so /readyz and `autoglm pool` show a slot whose worker is
 // down or crash-looping too (it has no worker heartbeat of its own then).
-const redis = connectRedis(config.redisUrl, 'producer', config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {});
+const redis = connectRedis({ url: config.redisUrl, sentinel: config.redisSentinel }, 'producer', config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {});
 redis.on('error', () => undefined);
 const pools = new PoolRoster(redis, config.prefix);
 const startedAt = Date.now();

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, TrainingStore, WorkerRoster, servesNamespace, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, TrainingStore, WorkerRoster, servesNamespace, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type SentinelSettings, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import { QueueSet, TrainingConsumer, TrainingJobs, type Executor, type JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -28,6 +28,8 @@ export interface PoolWorkerOptions {
   /** Times this slot's worker was replaced before [0]. */
   restarts?: number;
   redisUrl: string;
+  /** Sentinels that name the master, when Redis runs under Sentinel (then `redisUrl`'s host is ignored) [none]. */
+  redisSentinel?: SentinelSettings | undefined;
   /** CA to trust for a `rediss://` URL [the system's]. */
   redisCa?: Buffer;
   /** Prefix of every Redis key. */
@@ -199,9 +201,10 @@ export class PoolWorker {
     });
 
     const tls = o.redisCa ? { tls: { ca: o.redisCa } } : {};
-    const conn = connectRedis(o.redisUrl, 'consumer', tls);
-    const publisher = connectRedis(o.redisUrl, 'producer', tls);
-    const catalogSub = connectRedis(o.redisUrl, 'subscriber', tls);
+    const target = { url: o.redisUrl, sentinel: o.redisSentinel };
+    const conn = connectRedis(target, 'consumer', tls);
+    const publisher = connectRedis(target, 'producer', tls);
+    const catalogSub = connectRedis(target, 'subscriber', tls);
     for (const c of [conn, publisher, catalogSub]) c.on('error', () => undefined);
     const cipher = new PayloadCipher(o.encryptionKeys);
     const secretStore = new SecretStore(publisher, o.prefix, cipher);

@@ -72,7 +72,7 @@ try {
         `  API       ${url}    (OpenAPI: ${url}/openapi.json)${config.routerProcesses > 1 ? `, ${config.routerProcesses} router processes` : ''}`,
         `  Console   ${node.consoleLink}`,
         `            (signs you in as admin, once, within 10 minutes; after that paste the token below, or run \`npx autoglm console\`)`,
-        `  Redis     ${config.redisUrl ? 'REDIS_URL' : `embedded, data in ${config.stateDir}/redis`}`,
+        `  Redis     ${config.redisSentinel ? `master '${config.redisSentinel.name}' of REDIS_SENTINELS` : config.redisUrl ? 'REDIS_URL' : `embedded, data in ${config.stateDir}/redis`}`,
         `  Workers   ${config.role === 'router' ? 'none here (router only)' : config.workers}`,
         `  Token     ${node.adminToken}`,
         `            (admin, 7 days; also in ${config.stateDir}/admin-token)`,

@@ -5,7 +5,7 @@ import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { TrainedVersions, Trainings } from './training/index.ts';
 import { BoardQueues, CallbackConsumer, TrainingFinishConsumer, TrainingJobs, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, TrainingStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, ReplicaWait, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, TrainingStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -92,14 +92,16 @@ interface RouterRedis {
 }
 
 function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
-  // A private CA for `rediss://` (TLS) Redis; ACL credentials come in the URL.
+  // A private CA for `rediss://` (TLS) Redis; ACL credentials come in the URL; with sentinels,
+  // every connection finds the master through them.
   const redisTls = config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {};
+  const target = { url: redisUrl, sentinel: config.redisSentinel };
   const redis = {
-    producer: connectRedis(redisUrl, 'producer', { enableAutoPipelining: true, ...redisTls }),
-    subscriber: connectRedis(redisUrl, 'subscriber', redisTls),
-    catalogSubscriber: connectRedis(redisUrl, 'subscriber', redisTls),
-    consumerConn: connectRedis(redisUrl, 'consumer', redisTls),
-    board: connectRedis(redisUrl, 'producer', redisTls),
+    producer: connectRedis(target, 'producer', { enableAutoPipelining: true, ...redisTls }),
+    subscriber: connectRedis(target, 'subscriber', redisTls),
+    catalogSubscriber: connectRedis(target, 'subscriber', redisTls),
+    consumerConn: connectRedis(target, 'consumer', redisTls),
+    board: connectRedis(target, 'producer', redisTls),
   };
   for (const c of Object.values(redis)) c.on('error', () => undefined);
   return redis;
@@ -109,7 +111,9 @@ function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
 function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, routerId: string) {
   const { config } = opts;
   const queues = new QueueSet(producer, config.prefix);
-  const catalog = new FunctionCatalog(producer, config.prefix);
+  // AUTOGLM_REDIS_MIN_REPLICAS: what a 202, a deploy and a secret change wait for before they are reported.
+  const replicaWait = new ReplicaWait(config.redisMinReplicas, config.redisMinReplicasTimeoutMs);
+  const catalog = new FunctionCatalog(producer, config.prefix, replicaWait);
   const functions = new CatalogMirror();
   const cipher = new PayloadCipher(opts.encryptionKeys);
   const jobs = new JobReader(producer, queues, config.prefix, cipher, Math.round(config.resultTtlMs / 1000));
@@ -117,6 +121,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
     prefix: config.prefix,
     routerId,
     check: (id) => jobs.check(id),
+    missing: (id) => jobs.missing(id),
     open: (msg) => jobs.openMessage(msg),
   });
   const submitter = new JobSubmitter(queues, {
@@ -125,6 +130,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
     maxQueueDepth: config.maxQueueDepth,
     resultTtlSeconds: Math.round(config.resultTtlMs / 1000),
     failedTtlSeconds: Math.round(config.failedTtlMs / 1000),
+    replicaWait,
   });
   const limits = config.namespaceLimits;
   const limiter = new NamespaceLimiter(producer, config.prefix, (ns) => ({ rate: 0, concurrency: 0, ...(limits['*'] ?? {}), ...(limits[ns] ?? {}) }));
@@ -138,7 +144,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
   const workers = new WorkerRoster(producer, config.prefix);
   const pools = new PoolRoster(producer, config.prefix);
-  const secrets = new SecretStore(producer, config.prefix, cipher);
+  const secrets = new SecretStore(producer, config.prefix, cipher, replicaWait);
   // Knowledge collections: the routes put and read them; workers open them (sealed with the same keys).
   const knowledge = new KnowledgeStore(producer, config.prefix, cipher, { maxBytes: config.knowledgeLimit });
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {

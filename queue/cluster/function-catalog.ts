@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Manifest } from '../../functions/sdk/index.ts';
 import type { DriftBaseline } from '../../functions/sdk/drift/index.ts';
 import { keys } from '../keys.ts';
+import { ReplicaWait } from './replica-wait.ts';
 import type { RolloutRecord } from './rollout-record.ts';
 
 /** One immutable, content-addressed version of a function. */
@@ -112,6 +113,8 @@ export class FunctionCatalog {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** Replicas an update must reach before it is reported done (a deploy, a traffic change) [none]. */
+    private readonly replicaWait: ReplicaWait = ReplicaWait.none,
   ) {}
 
   async get(name: string): Promise<FunctionState | undefined> {
@@ -144,6 +147,7 @@ export class FunctionCatalog {
    * Applies `mutate` to the function's current state atomically and announces the change.
    * `mutate` returns the new state, or undefined to delete the function; it may throw to abort.
    * Retries when another writer got in between.
+   * @throws ReplicasBehindError when the change is made but fewer replicas than required have it
    */
   async update(name: string, mutate: Mutator): Promise<FunctionState | undefined> {
     const key = keys.functions(this.prefix);
@@ -159,7 +163,11 @@ export class FunctionCatalog {
         if (next) tx.hset(key, name, JSON.stringify(next));
         else tx.hdel(key, name);
         tx.publish(keys.catalogChannel(this.prefix), name);
-        if (await tx.exec()) return next;
+        if (await tx.exec()) {
+          // On the connection that wrote: WAIT counts only its own writes.
+          await this.replicaWait.confirm(conn);
+          return next;
+        }
       }
       throw new Error(`could not update function '${name}': too much concurrent change`);
     } finally {

@@ -5,8 +5,10 @@
  */
 // Connections, timeouts and randomness
 export { RELEASE_REDIS_MS, connectRedis, evictionPolicy, releaseRedis } from './connection.ts';
-export type { ConnectionRole } from './connection.ts';
+export type { ConnectionRole, RedisTarget } from './connection.ts';
+export { SENTINEL_ONLY_URL, isReadOnlyReply, parseSentinels, sentinelOptions, type SentinelAddress, type SentinelSettings } from './redis-sentinel.ts';
 export { NoAnswerError, withTimeout } from './with-timeout.ts';
+export { ReplicaWait, ReplicaWaitFailedError, ReplicasBehindError } from './replica-wait.ts';
 export { STORE_FULL_RETRY_AFTER_S, StoreFullError, isStoreFull, whenStored } from './store-full.ts';
 export { randomHex, randomPooled } from './random.ts';
 export { functionOfJobId, isItemId, isJobId, itemId, newJobId, splitItemId, timeOfJobId } from './job-ids.ts';

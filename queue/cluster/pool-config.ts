@@ -11,6 +11,7 @@
  * as undefined on the other side), so `JSON.parse(JSON.stringify(c))` is `c`.
  */
 import type { LogLevel } from '../../functions/sdk/index.ts';
+import type { SentinelSettings } from './redis-sentinel.ts';
 
 /**
  * The variable that carries the pool's configuration (JSON). It holds secrets (Redis URL with
@@ -56,8 +57,13 @@ export interface DeclaredDevice {
  * Redis it started, the keyring it keeps in the state directory).
  */
 export interface PoolConfig {
-  /** `REDIS_URL`, or the launcher's embedded Redis. */
+  /**
+   * `REDIS_URL`, or the launcher's embedded Redis. With {@link redisSentinel}: only the data
+   * connection's user, password, db and TLS (its host is ignored).
+   */
   readonly redisUrl: string;
+  /** `REDIS_SENTINELS`, `REDIS_SENTINEL_NAME`, `REDIS_SENTINEL_PASSWORD`: find the master through Sentinel. Absent: `redisUrl` is the one Redis. */
+  readonly redisSentinel?: SentinelSettings | undefined;
   /** `AUTOGLM_REDIS_CA` (PEM file): CA to trust for a `rediss://` REDIS_URL. */
   readonly redisCaFile?: string | undefined;
   /** `AUTOGLM_REDIS_PREFIX`, default `autoglm`. */

@@ -3,6 +3,7 @@ import { SECRET_NAME } from '../../functions/sdk/index.ts';
 import { PlatformError } from '../platform-error.ts';
 import type { PayloadCipher, SealedInline } from './payload-cipher.ts';
 import { keys } from '../keys.ts';
+import { ReplicaWait } from './replica-wait.ts';
 import { watchChannel } from './channel-watch.ts';
 
 /** Largest secret value, bytes of UTF-8 (a certificate chain or a service-account key fits). */
@@ -47,6 +48,8 @@ export class SecretStore {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly cipher: PayloadCipher,
+    /** Replicas a change must reach before it is reported done [none]. */
+    private readonly replicaWait: ReplicaWait = ReplicaWait.none,
   ) {}
 
   /** Sets a secret's value; says whether it was new. */
@@ -57,12 +60,14 @@ export class SecretStore {
     const createdAt = prior ? (JSON.parse(prior) as Stored).createdAt : now;
     const stored: Stored = { createdAt, updatedAt: now, updatedBy: by, size: Buffer.byteLength(value), value: this.cipher.seal(value, aad(namespace, name), namespace)! };
     await this.redis.multi().hset(key, name, JSON.stringify(stored)).publish(keys.secretsChannel(this.prefix), JSON.stringify({ namespace, name })).exec();
+    await this.replicaWait.confirm(this.redis);
     return { created: !prior, info: infoOf(namespace, name, stored) };
   }
 
   /** Removes a secret; says whether there was one. */
   async remove(namespace: string, name: string): Promise<boolean> {
     const [[, n] = []] = (await this.redis.multi().hdel(keys.secrets(this.prefix, namespace), name).publish(keys.secretsChannel(this.prefix), JSON.stringify({ namespace, name })).exec()) ?? [];
+    await this.replicaWait.confirm(this.redis);
     return n === 1;
   }
 

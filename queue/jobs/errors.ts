@@ -90,6 +90,17 @@ export class QueueUnavailableError extends PlatformError {
   }
 }
 
+/**
+ * The job a caller waited for is not in Redis after its connection came back: Redis failed over
+ * and the old master had not passed the job on to the replica it promoted.
+ */
+export class JobLostError extends PlatformError {
+  override readonly name = 'JobLostError';
+  constructor() {
+    super('QUEUE_UNAVAILABLE', 'Redis failed over while this call waited, and its job did not reach the new master; retry');
+  }
+}
+
 /** What a submission's failed Redis round trip becomes: a full Redis says so (STORE_FULL); anything else is an unreachable queue. */
 export const queueError = (err: unknown): StoreFullError | QueueUnavailableError => (isStoreFull(err) ? new StoreFullError(err) : new QueueUnavailableError(err));
 

@@ -24,6 +24,7 @@ export {
   PoisonInputError,
   QueueFullError,
   QueueUnavailableError,
+  JobLostError,
 } from './errors.ts';
 
 // Router side

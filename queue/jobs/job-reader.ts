@@ -106,6 +106,16 @@ export class JobReader {
   }
 
   /**
+   * Whether job `id` (or an item's job) is not in Redis at all, and was not cancelled: after a
+   * failover, a job the old master took but had not replicated.
+   */
+  async missing(id: string): Promise<boolean> {
+    const jobId = splitItemId(id)?.jobId ?? id;
+    if ((await this.stateOf(jobId)) !== 'unknown') return false;
+    return (await this.redis.exists(keys.cancelled(this.prefix, jobId))) === 0;
+  }
+
+  /**
    * State first, record second: a job read before it completes and a state read after would say
    * "succeeded" without an output.
    */

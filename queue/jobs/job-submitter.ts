@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DepthGauge } from './depth-gauge.ts';
 import { IdempotencyConflictError, QueueFullError, queueError } from './errors.ts';
-import { type FunctionRecord, randomPooled, type PayloadCipher, type Sealed, newJobId } from '../cluster/index.ts';
+import { type FunctionRecord, randomPooled, type PayloadCipher, ReplicaWait, ReplicaWaitFailedError, ReplicasBehindError, type Sealed, newJobId } from '../cluster/index.ts';
 import type { ItemData, JobData } from './job-data.ts';
 import { keys } from '../keys.ts';
 
@@ -31,6 +31,12 @@ export interface SubmitterOptions {
   failedTtlSeconds?: number;
   /** Seals inputs before they reach Redis. */
   cipher: PayloadCipher;
+  /**
+   * Replicas that must hold an async job before `submit` returns (`AUTOGLM_REDIS_MIN_REPLICAS`).
+   * Default none. Sync calls do not wait: their caller waits for the result itself, and a job
+   * lost in a failover ends in a 503 or a timeout, never in a result.
+   */
+  replicaWait?: ReplicaWait;
 }
 
 /** One invocation to enqueue: one input, or many as `items`; the job data it carries as {@link JobData} describes it. */
@@ -114,11 +120,26 @@ export class JobSubmitter {
       // Best effort: the job is accepted either way; an unmarked key only lets a replay after
       // the job's removal run it again.
       if (claim) await this.redis.set(claim.key, `${claim.value} added`, 'KEEPTTL').catch(() => undefined);
+      if (!req.replyTo && !req.shadow) await this.confirmReplicated(req.rec.name);
       return { id, created };
     } catch (err) {
-      if (err instanceof QueueFullError || err instanceof IdempotencyConflictError) throw err;
+      if (err instanceof QueueFullError || err instanceof IdempotencyConflictError || err instanceof ReplicasBehindError || err instanceof ReplicaWaitFailedError) throw err;
       throw queueError(err);
     }
+  }
+
+  /**
+   * Waits until enough replicas hold what this submission wrote (a replay too: the earlier
+   * attempt's 503 may have been for want of them). WAIT counts only its own connection's writes:
+   * it goes on the client BullMQ added the job with, and on ours if that is another.
+   */
+  private async confirmReplicated(fn: string): Promise<void> {
+    const wait = this.opts.replicaWait ?? ReplicaWait.none;
+    if (wait.replicas === 0) return;
+    // BullMQ types its client as an interface; it is the ioredis connection it was given or opened.
+    const client = (await this.queues.get(fn).getBackend().client) as unknown as Redis;
+    await wait.confirm(client);
+    if (client !== this.redis) await wait.confirm(this.redis);
   }
 
   private async checkDepth(fn: string): Promise<void> {

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { toErrorRecord } from '../../functions/sdk/index.ts';
+import { JobLostError } from './errors.ts';
 import type { DoneMessage } from './job-data.ts';
 import { keys } from '../keys.ts';
 
@@ -19,6 +21,12 @@ export interface ResultBusOptions {
   check: (id: string) => Promise<DoneMessage | undefined>;
   /** Opens a published message (outputs travel sealed; a grouped job's as one array). */
   open?: (msg: DoneMessage) => DoneMessage;
+  /**
+   * Whether a job is gone from Redis (not even cancelled). Asked after a reconnect of the jobs
+   * waited for since before it: one missing at two sweeps in a row was lost in a failover, and
+   * its waiters get {@link JobLostError} (503) instead of waiting out their deadline. [never]
+   */
+  missing?: (id: string) => Promise<boolean>;
 }
 
 /**
@@ -33,6 +41,10 @@ export class ResultBus {
   private readonly sweepMs: number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When the subscription last came back after a drop (0: never dropped). */
+  private reconnectedAt = 0;
+  /** Jobs waited for since before the reconnect, found missing since: when first. */
+  private readonly missingSince = new Map<string, number>();
 
   constructor(
     private readonly subscriber: Redis,
@@ -44,8 +56,13 @@ export class ResultBus {
   async start(): Promise<void> {
     this.subscriber.on('messageBuffer', (_ch: Buffer, payload: Buffer) => this.onMessage(payload));
     await this.subscriber.subscribe(keys.doneChannel(this.opts.prefix, this.opts.routerId), keys.doneChannel(this.opts.prefix));
-    // After a reconnect, anything finished while we were away is found by the sweep at once.
-    this.subscriber.on('ready', () => void this.sweep(0));
+    // After a reconnect, anything finished while we were away is found by the sweep at once;
+    // a job lost with the old master is found missing (see `missing`).
+    this.subscriber.on('ready', () => {
+      this.reconnectedAt = Date.now();
+      this.missingSince.clear();
+      void this.sweep(0);
+    });
     this.sweepTimer = setInterval(() => void this.sweep(this.sweepMs), this.sweepMs);
     this.sweepTimer.unref();
   }
@@ -130,15 +147,26 @@ export class ResultBus {
   private async sweep(minAgeMs: number): Promise<void> {
     const cutoff = Date.now() - minAgeMs;
     const ids = [...this.since].filter(([, t]) => t <= cutoff).map(([id]) => id);
+    const missingNow = new Set<string>();
+    const now = Date.now();
     await Promise.all(
       ids.map(async (id) => {
         try {
           const msg = await this.opts.check(id);
-          if (msg) this.deliver(msg);
+          if (msg) return this.deliver(msg);
+          if (this.opts.missing && this.since.get(id)! < this.reconnectedAt && (await this.opts.missing(id))) missingNow.add(id);
         } catch {
           /* Redis is down; the next sweep tries again. */
         }
       }),
     );
+    // Missing for a sweep period: a submission still in flight at the reconnect (ioredis sends
+    // it again to the new master) has landed by then.
+    for (const id of [...this.missingSince.keys()]) if (!missingNow.has(id)) this.missingSince.delete(id);
+    for (const id of missingNow) {
+      const first = this.missingSince.get(id);
+      if (first === undefined) this.missingSince.set(id, now);
+      else if (now - first >= this.sweepMs) this.deliver({ id, ok: false, error: toErrorRecord(new JobLostError()) });
+    }
   }
 }

@@ -6,6 +6,7 @@ import { parseKeyring, type NamespaceLimits } from '../../queue/cluster/index.ts
 import { parseCallbackAllow, type CallbackAllow } from './callback-allow.ts';
 import { childEnvOf } from './child-env.ts';
 import { poolSection, type PoolSection } from './pool-section.ts';
+import { redisSection, type RedisSection } from './redis-section.ts';
 import { parseHmacKeys } from './hmac-keys.ts';
 import { routerProcesses } from './router-processes.ts';
 
@@ -20,11 +21,9 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  * each variable is read here only, with one default. The pool's variables are in `pool`, which
  * the launcher hands to the pool process (see `PoolConfig`).
  */
-export interface Config {
+export interface Config extends RedisSection {
   /** `AUTOGLM_ROLE` or `--role`: all (default), router, pool. */
   readonly role: Role;
-  /** `REDIS_URL`. Unset: the launcher runs a private redis-server. */
-  readonly redisUrl: string | undefined;
   /** `AUTOGLM_REDIS_PREFIX`, default `autoglm`: key prefix, lets several platforms share a Redis. */
   readonly prefix: string;
   /**
@@ -237,7 +236,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   const config: Config = {
     ...shared,
     role,
-    redisUrl: r.redisUrl('REDIS_URL'),
+    ...redisSection(r),
     routerProcesses: routerProcesses(r),
     host,
     port: r.int('AUTOGLM_PORT', 8080, 0, 65535),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
-import { BuiltinsClaim, WorkerRoster, connectRedis, randomHex, evictionPolicy, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
+import { BuiltinsClaim, SENTINEL_ONLY_URL, WorkerRoster, connectRedis, randomHex, evictionPolicy, newKeyringSpec, parseKeyring, type RedisTarget } from '../../queue/cluster/index.ts';
 import { TELEMETRY_PRELOAD, flushTracing, installTracing } from '../telemetry/index.ts';
 import { persistentSecret, writeStateFile, type Config } from '../config/index.ts';
 import { ApiClient } from '../client/api-client.ts';
@@ -46,8 +46,8 @@ export class LaunchAborted extends Error {
 }
 
 /**
- * Starts this node's share of the platform for `config.role`: the embedded Redis when no
- * `REDIS_URL` is set, the router (in this process), and the pool (a child process). Shutdown
+ * Starts this node's share of the platform for `config.role`: the embedded Redis when neither
+ * `REDIS_URL` nor `REDIS_SENTINELS` is set, the router (in this process), and the pool (a child process). Shutdown
  * runs in dependency order so accepted work drains before Redis goes away.
  *
  * When `signal` aborts before the node is up, or a step fails, everything started so far is
@@ -56,17 +56,19 @@ export class LaunchAborted extends Error {
  */
 export async function launch(config: Config, log: Logger, signal?: AbortSignal, routerEntry?: string): Promise<Launched> {
   let redis: EmbeddedRedis | undefined;
-  let redisUrl = config.redisUrl;
+  // Sentinels name the master: REDIS_URL then gives only credentials, db and TLS, if anything.
+  let redisUrl = config.redisUrl ?? (config.redisSentinel ? SENTINEL_ONLY_URL : undefined);
   if (!redisUrl) {
-    if (config.role !== 'all') throw new LaunchError(`role '${config.role}' shares a Redis with other nodes: set REDIS_URL=redis://host:6379`);
+    if (config.role !== 'all') throw new LaunchError(`role '${config.role}' shares a Redis with other nodes: set REDIS_URL=redis://host:6379 (or REDIS_SENTINELS and REDIS_SENTINEL_NAME)`);
     if (!hasRedisServer()) {
       throw new LaunchError('no REDIS_URL and no redis-server on PATH: install Redis 7 (e.g. `apt-get install redis-server`) or set REDIS_URL=redis://host:6379');
     }
     redis = await startEmbeddedRedis(config.stateDir, persistentSecret(config.stateDir, 'redis-password'), log);
     redisUrl = redis.url;
   } else {
-    await checkExternalRedis(redisUrl);
+    await checkExternalRedis({ url: redisUrl, sentinel: config.redisSentinel });
   }
+  const target: RedisTarget = { url: redisUrl, sentinel: config.redisSentinel };
 
   let router: RouterHandle | undefined;
   let routers: RouterCluster | undefined;
@@ -138,7 +140,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
     if (config.role !== 'router') {
       interrupted();
       pool = startPool(config, redisUrl, keys);
-      await waitForWorker(redisUrl, config.prefix, pool, signal);
+      await waitForWorker(target, config.prefix, pool, signal);
     }
     const served = router ?? routers;
     if (served && config.role === 'router' && config.builtins) {
@@ -242,25 +244,26 @@ function startPool(config: Config, redisUrl: string, encryptionKeys: string): Ch
   });
 }
 
-async function checkExternalRedis(url: string): Promise<void> {
-  const r = connectRedis(url, 'producer', { lazyConnect: true, retryStrategy: () => null });
+async function checkExternalRedis(target: RedisTarget): Promise<void> {
+  const where = typeof target !== 'string' && target.sentinel ? `the master '${target.sentinel.name}' of REDIS_SENTINELS` : 'Redis at REDIS_URL';
+  const r = connectRedis(target, 'producer', { lazyConnect: true, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {
     await r.connect();
     const policy = await evictionPolicy(r);
     if (policy !== 'noeviction') {
-      throw new LaunchError(`Redis at REDIS_URL has maxmemory-policy '${policy}'; queued jobs could be evicted. Set it to noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf)`);
+      throw new LaunchError(`${where} has maxmemory-policy '${policy}'; queued jobs could be evicted. Set it to noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf)`);
     }
   } catch (err) {
     if (err instanceof LaunchError) throw err;
-    throw new LaunchError(`cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
+    throw new LaunchError(`cannot reach ${where}: ${(err as Error).message}`);
   } finally {
     r.disconnect();
   }
 }
 
-async function waitForWorker(redisUrl: string, prefix: string, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
-  const r = connectRedis(redisUrl, 'producer');
+async function waitForWorker(target: RedisTarget, prefix: string, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
+  const r = connectRedis(target, 'producer');
   r.on('error', () => undefined);
   const roster = new WorkerRoster(r, prefix);
   try {

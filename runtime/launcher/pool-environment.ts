@@ -23,6 +23,7 @@ export function poolEnvironment(config: Config, launch: PoolLaunch): Record<stri
   const pool: PoolConfig = {
     ...config.pool,
     redisUrl: launch.redisUrl,
+    ...(config.redisSentinel ? { redisSentinel: config.redisSentinel } : {}),
     encryptionKeys: keysForPool(launch.encryptionKeys, config.pool.namespaces),
     ...(launch.artifactsDir ? { artifactsDir: launch.artifactsDir } : {}),
   };

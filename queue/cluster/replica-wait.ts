@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+import { PlatformError } from '../platform-error.ts';
+
+/**
+ * Fewer replicas than required acknowledged a write in time. The write is on the master and
+ * will most likely reach them, but a failover now could lose it: the caller was told nothing
+ * was accepted, and retries (with the same Idempotency-Key, an async job is not taken twice).
+ */
+export class ReplicasBehindError extends PlatformError {
+  override readonly name = 'ReplicasBehindError';
+  constructor(wanted: number, acknowledged: number, timeoutMs: number) {
+    super('QUEUE_UNAVAILABLE', `only ${acknowledged} of ${wanted} Redis replica(s) acknowledged the write within ${timeoutMs} ms (AUTOGLM_REDIS_MIN_REPLICAS): it could be lost if the master failed now; retry later`, {
+      extra: { replicasWanted: wanted, replicasAcknowledged: acknowledged },
+    });
+  }
+}
+
+/** Redis did not answer the WAIT itself (the master went away under it). */
+export class ReplicaWaitFailedError extends PlatformError {
+  override readonly name = 'ReplicaWaitFailedError';
+  constructor(cause: unknown) {
+    super('QUEUE_UNAVAILABLE', 'Redis did not confirm that its replicas hold the write; retry later', { cause });
+  }
+}
+
+/**
+ * `AUTOGLM_REDIS_MIN_REPLICAS` as one step: before a write is reported done (an async job's 202,
+ * a deploy, a secret change), `confirm` sends `WAIT <replicas> <timeout>` on the connection
+ * that wrote, since WAIT covers only that connection's own writes. Redis replicates
+ * asynchronously; without this, a master can acknowledge a job and die before its replica has
+ * it, and the promoted replica never heard of the job. With 0 replicas it does nothing.
+ */
+export class ReplicaWait {
+  /** Waits for no replica: a single Redis. */
+  static readonly none = new ReplicaWait(0, 0);
+
+  constructor(
+    /** Replicas that must acknowledge. */
+    readonly replicas: number,
+    /** How long WAIT waits for them, ms (0 is "for ever" to Redis: at least 1 is sent). */
+    readonly timeoutMs: number,
+  ) {}
+
+  /**
+   * Resolves once `replicas` replicas have every write `conn` sent before this call.
+   * @throws ReplicasBehindError when fewer did within the timeout; ReplicaWaitFailedError when the WAIT failed
+   */
+  async confirm(conn: Redis): Promise<void> {
+    if (this.replicas === 0) return;
+    let acknowledged: number;
+    try {
+      acknowledged = Number(await conn.wait(this.replicas, Math.max(1, this.timeoutMs)));
+    } catch (err) {
+      throw new ReplicaWaitFailedError(err);
+    }
+    if (acknowledged < this.replicas) throw new ReplicasBehindError(this.replicas, acknowledged, this.timeoutMs);
+  }
+}
