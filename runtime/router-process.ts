@@ -89,6 +89,12 @@ interface RouterRedis {
   consumerConn: Redis;
   /** BullMQ's board polls (job counts, pages of jobs, INFO, CLIENT LIST per queue): kept off the connection invocations pipeline on. */
   board: Redis;
+  /**
+   * Async submissions and secret changes, which end in a `WAIT` for replicas
+   * (AUTOGLM_REDIS_MIN_REPLICAS): WAIT blocks its connection until the replicas answer (up to
+   * its timeout, with a replica down), and must not hold up the sync calls on `producer`.
+   */
+  durable: Redis;
 }
 
 function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
@@ -102,15 +108,17 @@ function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
     catalogSubscriber: connectRedis(target, 'subscriber', redisTls),
     consumerConn: connectRedis(target, 'consumer', redisTls),
     board: connectRedis(target, 'producer', redisTls),
+    durable: connectRedis(target, 'producer', { enableAutoPipelining: true, ...redisTls }),
   };
   for (const c of Object.values(redis)) c.on('error', () => undefined);
   return redis;
 }
 
 /** Builds the queue and control parts the API runs on; nothing is started yet. */
-function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, routerId: string) {
+function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, durable: Redis, routerId: string) {
   const { config } = opts;
   const queues = new QueueSet(producer, config.prefix);
+  const durableQueues = new QueueSet(durable, config.prefix);
   // AUTOGLM_REDIS_MIN_REPLICAS: what a 202, a deploy and a secret change wait for before they are reported.
   const replicaWait = new ReplicaWait(config.redisMinReplicas, config.redisMinReplicasTimeoutMs);
   const catalog = new FunctionCatalog(producer, config.prefix, replicaWait);
@@ -124,14 +132,16 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
     missing: (id) => jobs.missing(id),
     open: (msg) => jobs.openMessage(msg),
   });
-  const submitter = new JobSubmitter(queues, {
+  const submitterOptions = {
     cipher,
     prefix: config.prefix,
     maxQueueDepth: config.maxQueueDepth,
     resultTtlSeconds: Math.round(config.resultTtlMs / 1000),
     failedTtlSeconds: Math.round(config.failedTtlMs / 1000),
-    replicaWait,
-  });
+  };
+  const submitter = new JobSubmitter(queues, submitterOptions);
+  // Async jobs: the same, on the durable connection, confirmed on replicas before the 202.
+  const asyncSubmitter = new JobSubmitter(durableQueues, { ...submitterOptions, replicaWait });
   const limits = config.namespaceLimits;
   const limiter = new NamespaceLimiter(producer, config.prefix, (ns) => ({ rate: 0, concurrency: 0, ...(limits['*'] ?? {}), ...(limits[ns] ?? {}) }));
   const calls = new CallGrouper(submitter, results, limiter, { routerId, maxItems: config.groupMax, maxWaitMs: config.groupWaitMs });
@@ -144,7 +154,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
   const workers = new WorkerRoster(producer, config.prefix);
   const pools = new PoolRoster(producer, config.prefix);
-  const secrets = new SecretStore(producer, config.prefix, cipher, replicaWait);
+  const secrets = new SecretStore(durable, config.prefix, cipher, replicaWait);
   // Knowledge collections: the routes put and read them; workers open them (sealed with the same keys).
   const knowledge = new KnowledgeStore(producer, config.prefix, cipher, { maxBytes: config.knowledgeLimit });
   const registry = new Registry(catalog, artifacts, checker, queues, shadowStats, {
@@ -173,7 +183,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, rout
   const trainingStore = new TrainingStore(producer, config.prefix, cipher);
   const keepS = Math.round(config.resultTtlMs / 1000);
   const trainings = new Trainings({ store: trainingStore, jobs: new TrainingJobs(queues), workers, feedback, maxBytes: config.trainingDataLimit, keepS });
-  return { queues, catalog, functions, cipher, jobs, results, submitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, knowledge, registry, traces, feedback, trainingStore, trainings };
+  return { queues, durableQueues, catalog, functions, cipher, jobs, results, submitter, asyncSubmitter, limiter, calls, verifier, artifacts, shadowStats, checker, workers, pools, secrets, knowledge, registry, traces, feedback, trainingStore, trainings };
 }
 
 /** The router's parts, as {@link wireParts} builds them. */
@@ -197,7 +207,7 @@ function appDeps(
   const { producer, log, auditLog } = ctx;
   return {
     functions: p.functions,
-    submitter: p.submitter,
+    submitter: p.asyncSubmitter,
     calls: p.calls,
     results: p.results,
     jobs: p.jobs,
@@ -265,7 +275,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   const routerId = randomBytes(6).toString('hex');
   const redis = connectRouterRedis(opts.redisUrl, config);
   const { producer } = redis;
-  const parts = wireParts(opts, producer, redis.subscriber, routerId);
+  const parts = wireParts(opts, producer, redis.subscriber, redis.durable, routerId);
   resealSecrets(parts, log);
 
   // Each chain's head goes to Redis, and to the operator's append-only sink when one is set.
@@ -388,6 +398,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
         await parts.checker.close();
         await stopWatch();
         await parts.queues.close();
+        await parts.durableQueues.close();
         await boardQueues.close();
       })();
       if (!(await releaseRedis(closing, Object.values(redis)))) {

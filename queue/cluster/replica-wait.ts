@@ -34,6 +34,13 @@ export class ReplicaWait {
   /** Waits for no replica: a single Redis. */
   static readonly none = new ReplicaWait(0, 0);
 
+  /**
+   * Per connection, the WAIT on the wire and the one to send when it returns. WAIT blocks its
+   * connection, so concurrent confirmations share rounds instead of queueing one WAIT each
+   * (with a replica down, 16 in a row would hold the connection 16 timeouts long).
+   */
+  private readonly rounds = new WeakMap<Redis, { running?: Promise<number> | undefined; queued?: Promise<number> | undefined }>();
+
   constructor(
     /** Replicas that must acknowledge. */
     readonly replicas: number,
@@ -49,10 +56,35 @@ export class ReplicaWait {
     if (this.replicas === 0) return;
     let acknowledged: number;
     try {
-      acknowledged = Number(await conn.wait(this.replicas, Math.max(1, this.timeoutMs)));
+      acknowledged = await this.round(conn);
     } catch (err) {
       throw new ReplicaWaitFailedError(err);
     }
     if (acknowledged < this.replicas) throw new ReplicasBehindError(this.replicas, acknowledged, this.timeoutMs);
+  }
+
+  /**
+   * The count of a WAIT sent after every write `conn` made so far: a new one when none is on the
+   * wire; else the next, sent once the one on the wire returns (it may predate those writes).
+   */
+  private round(conn: Redis): Promise<number> {
+    let r = this.rounds.get(conn);
+    if (!r) this.rounds.set(conn, (r = {}));
+    const state = r;
+    const send = (): Promise<number> => {
+      const p = conn.wait(this.replicas, Math.max(1, this.timeoutMs)).then(Number);
+      state.running = p;
+      void p.catch(() => undefined).finally(() => {
+        if (state.running === p) state.running = undefined;
+      });
+      return p;
+    };
+    if (!state.running) return send();
+    return (state.queued ??= state.running
+      .catch(() => undefined)
+      .then(() => {
+        state.queued = undefined;
+        return send();
+      }));
   }
 }

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
-import { WorkerRoster, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
+import { WorkerRoster, connectRedis, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
 import { TELEMETRY_PRELOAD, installTracing } from '../../runtime/telemetry/index.ts';
 import { loadConfig } from '../../runtime/config/index.ts';
 import { ApiClient } from '../../runtime/client/api-client.ts';
@@ -71,7 +71,9 @@ let seq = 0;
 
 /**
  * Starts a platform against `redisUrl` under a fresh key prefix. Environment overrides go to
- * both the router's config and the pool (e.g. `AUTOGLM_JOB_LOCK`).
+ * both the router's config and the pool (e.g. `AUTOGLM_JOB_LOCK`; `REDIS_SENTINELS` and
+ * `REDIS_SENTINEL_NAME` make every connection, the harness's too, find the master through
+ * sentinels, `redisUrl` then naming only the first master).
  */
 export async function startPlatform(
   redisUrl: string,
@@ -112,7 +114,7 @@ export async function startPlatform(
     log: createLogger({ test: true }, 'error'),
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, ...(env.AUTOGLM_REDIS_CA ? { tls: { ca: readFileSync(env.AUTOGLM_REDIS_CA) } } : {}) });
+  const redis = connectRedis({ url: redisUrl, sentinel: parsed.config.redisSentinel }, 'consumer', env.AUTOGLM_REDIS_CA ? { tls: { ca: readFileSync(env.AUTOGLM_REDIS_CA) } } : {});
   redis.on('error', () => undefined);
   const adminToken = await router.verifier.mint({ sub: 'test-admin', roles: ['admin'] });
 
