@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { eventually } from './eventually.ts';
+import { answersPing } from './redis.ts';
 
 /** One redis-server or redis-sentinel process of a {@link SentinelSet}. */
 interface Node {
@@ -46,18 +47,7 @@ const NAME = 'autoglm-test';
 /** Redis as the platform requires it (noeviction), with AOF everysec as in `startTestRedis`. */
 const serverArgs = (port: number, dir: string) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'];
 
-async function ping(port: number): Promise<boolean> {
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
+const ping = (port: number) => answersPing(`redis://127.0.0.1:${port}`);
 
 /** One short-lived connection for a question to a node. */
 async function ask<T>(port: number, q: (r: Redis) => Promise<T>): Promise<T> {

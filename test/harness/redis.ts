@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 
 /** A private redis-server for one test file: its own port and temp directory. */
@@ -36,16 +36,7 @@ export async function startTestRedis(): Promise<TestRedis> {
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 200; i++) {
-      const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      r.on('error', () => undefined);
-      try {
-        await r.connect();
-        if ((await r.ping()) === 'PONG') return;
-      } catch {
-        /* not yet */
-      } finally {
-        r.disconnect();
-      }
+      if (await answersPing(url)) return;
       await new Promise((res) => setTimeout(res, 25));
     }
     throw new Error('test redis-server did not start');
@@ -71,6 +62,20 @@ export async function startTestRedis(): Promise<TestRedis> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether the Redis at `url` answers a PING now: one connection, no retries. */
+export async function answersPing(url: string, opts: RedisOptions = {}): Promise<boolean> {
+  const r = new Redis(url, { ...opts, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
 }
 
 /** Every key and every value (of every type) in Redis, as text. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
-import { Redis } from 'ioredis';
+import { answersPing } from '../harness/redis.ts';
 import { eventually, startPlatform } from '../harness/platform.ts';
 import { makeCertificates } from '../harness/test-ca.ts';
 
@@ -24,16 +24,7 @@ beforeAll(async () => {
   // Ready when it answers a PING over TLS, as the platform will talk to it.
   await eventually(async () => {
     if (redis.exitCode !== null) throw new Error(`redis-server exited with ${redis.exitCode}`);
-    const r = new Redis(redisUrl, { tls: { ca: readFileSync(join(dir, 'ca.crt')) }, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      r.disconnect();
-    }
+    return answersPing(redisUrl, { tls: { ca: readFileSync(join(dir, 'ca.crt')) } });
   }, 'redis-server to answer over TLS');
 });
 afterAll(() => {
