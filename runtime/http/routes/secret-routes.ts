@@ -45,7 +45,7 @@ const setRoute = createRoute({
   responses: {
     200: { description: 'Replaced', content: { 'application/json': { schema: Secret } } },
     201: { description: 'Created', content: { 'application/json': { schema: Secret } } },
-    ...problems(400, 401, 403, 413),
+    ...problems(400, 401, 403, 413, 503),
   },
 });
 
@@ -74,7 +74,7 @@ const deleteRoute = createRoute({
   summary: 'Remove a secret (refused while a serving version lists it, unless force=true)',
   security: [{ bearer: [] }],
   request: { params: SecretNameParam, query: NamespaceQuery.extend({ force: z.enum(['true', 'false']).optional() }) },
-  responses: { 204: { description: 'Removed' }, ...problems(400, 401, 403, 404, 409) },
+  responses: { 204: { description: 'Removed' }, ...problems(400, 401, 403, 404, 409, 503) },
 });
 
 /** No secret of that name in the namespace. */
