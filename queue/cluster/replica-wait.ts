@@ -9,7 +9,7 @@ import { PlatformError } from '../platform-error.ts';
 export class ReplicasBehindError extends PlatformError {
   override readonly name = 'ReplicasBehindError';
   constructor(wanted: number, acknowledged: number, timeoutMs: number) {
-    super('QUEUE_UNAVAILABLE', `only ${acknowledged} of ${wanted} Redis replica(s) acknowledged the write within ${timeoutMs} ms (AUTOGLM_REDIS_MIN_REPLICAS): it could be lost if the master failed now; retry later`, {
+    super('QUEUE_UNAVAILABLE', `only ${acknowledged} of ${wanted} Redis replica(s) acknowledged the write (AUTOGLM_REDIS_MIN_REPLICAS; waited up to ${timeoutMs} ms, less when none is connected): it could be lost if the master failed now; retry later`, {
       extra: { replicasWanted: wanted, replicasAcknowledged: acknowledged },
     });
   }

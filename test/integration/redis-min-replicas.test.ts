@@ -20,7 +20,7 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-const REPLICAS_BEHIND = /only 0 of 1 Redis replica\(s\) acknowledged the write within 50 ms/;
+const REPLICAS_BEHIND = /only 0 of 1 Redis replica\(s\) acknowledged the write \(AUTOGLM_REDIS_MIN_REPLICAS; waited up to 50 ms/;
 
 describe('AUTOGLM_REDIS_MIN_REPLICAS with fewer replicas than required', () => {
   it('reports a deploy 503 QUEUE_UNAVAILABLE, naming how many replicas acknowledged', async () => {
