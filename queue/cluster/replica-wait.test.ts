@@ -13,6 +13,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   conn?.disconnect();
+  // SIGKILL first: a SIGTERMed master or replica may wait for its peer on the way out.
+  await replica?.kill();
+  await master?.kill();
   await replica?.destroy();
   await master?.destroy();
 });
@@ -29,6 +32,8 @@ describe('ReplicaWait (real master and replica)', () => {
   it('confirms writes once a replica holds them, concurrent ones sharing WAITs', async () => {
     const r = new Redis(replica.url);
     try {
+      // A full sync at once, not after the default 5 s wait for more replicas.
+      await conn.config('SET', 'repl-diskless-sync-delay', '0');
       await r.replicaof('127.0.0.1', String(master.port));
       await eventually(async () => (await r.info('replication')).includes('master_link_status:up'), 'the replica to sync');
       const wait = new ReplicaWait(1, 5000);

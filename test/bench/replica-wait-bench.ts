@@ -26,6 +26,9 @@ const replica = await startTestRedis();
 const platforms: TestPlatform[] = [];
 try {
   const r = new Redis(replica.url);
+  const m = new Redis(master.url);
+  await m.config('SET', 'repl-diskless-sync-delay', '0');
+  m.disconnect();
   await r.replicaof('127.0.0.1', String(master.port));
   await eventually(async () => (await r.info('replication')).includes('master_link_status:up'), 'the replica to sync');
   r.disconnect();

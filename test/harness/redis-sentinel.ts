@@ -45,7 +45,8 @@ export interface SentinelSet {
 const NAME = 'autoglm-test';
 
 /** Redis as the platform requires it (noeviction), with AOF everysec as in `startTestRedis`. */
-const serverArgs = (port: number, dir: string) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'];
+// `repl-diskless-sync-delay 0`: a replica (re)joining syncs at once, not after 5 s of waiting for others.
+const serverArgs = (port: number, dir: string) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--repl-diskless-sync-delay', '0'];
 
 const ping = (port: number) => answersPing(`redis://127.0.0.1:${port}`);
 
