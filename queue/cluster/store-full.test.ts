@@ -16,6 +16,15 @@ describe('isStoreFull', () => {
     const others = [new Error('Connection is closed.'), new Error('NOSCRIPT No matching script'), Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [new Error('WRONGTYPE')] }), 'OOM as a string', undefined];
     for (const err of others) expect(isStoreFull(err)).toBe(false);
   });
+
+  it('ends on errors that refer to each other', () => {
+    const a = Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [] as Error[] });
+    const b = new Error('Connection is closed.', { cause: a });
+    a.previousErrors.push(a, b);
+    expect(isStoreFull(b)).toBe(false);
+    a.previousErrors.push(oom());
+    expect(isStoreFull(b)).toBe(true);
+  });
 });
 
 describe('whenStored', () => {

@@ -25,10 +25,17 @@ export class StoreFullError extends PlatformError {
  * ioredis lists in `previousErrors`); looked for along `cause` too, where callers wrapped it.
  */
 export function isStoreFull(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+  return fullWithin(err, new Set());
+}
+
+function fullWithin(err: unknown, seen: Set<unknown>): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4 && !seen.has(e); e = e.cause, depth++) {
+    // Errors can refer to each other (a command's error among its own transaction's
+    // previousErrors, seen in a failover): each is looked at once, or the walk never ends.
+    seen.add(e);
     if (e instanceof StoreFullError || e.message.startsWith('OOM ')) return true;
     const previous = (e as { previousErrors?: unknown }).previousErrors;
-    if (Array.isArray(previous) && previous.some(isStoreFull)) return true;
+    if (Array.isArray(previous) && previous.some((p) => fullWithin(p, seen))) return true;
   }
   return false;
 }

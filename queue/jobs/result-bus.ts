@@ -23,8 +23,8 @@ export interface ResultBusOptions {
   open?: (msg: DoneMessage) => DoneMessage;
   /**
    * Whether a job is gone from Redis (not even cancelled). Asked after a reconnect of the jobs
-   * waited for since before it: one missing at two sweeps in a row was lost in a failover, and
-   * its waiters get {@link JobLostError} (503) instead of waiting out their deadline. [never]
+   * waited for since before it: one still missing a sweep period later was lost in a failover,
+   * and its waiters get {@link JobLostError} (503) instead of waiting out their deadline. [never]
    */
   missing?: (id: string) => Promise<boolean>;
 }

@@ -34,8 +34,8 @@ export interface SentinelSet {
   /** Resolves once the sentinels name a master other than `port`, with its port. */
   failedOver(port: number): Promise<number>;
   /**
-   * Starts a killed server again (its old directory and port): the sentinels make it a replica
-   * of the new master. Resolves once it replicates from it.
+   * Starts a killed server again (its old directory and port) as a replica of the master the
+   * sentinels name now. Resolves once it replicates from it.
    */
   restart(port: number): Promise<void>;
   /** Kills every process and deletes the directory. */
@@ -157,8 +157,11 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     },
     failedOver: (port) => eventually(async () => ((await masterPort()) !== port ? masterPort() : false), `the sentinels to promote a master other than ${port}`, 60_000),
     async restart(port) {
-      await spawnServer(port);
+      // As Sentinel-aware deployments start a Redis (the Bitnami chart's start script does): as a
+      // replica of the master the sentinels name. Started as a master, it would wait for a
+      // sentinel to notice and convert it, which takes 10-40 s.
       const master = await masterPort();
+      await spawnServer(port, ['--replicaof', '127.0.0.1', String(master)]);
       await eventually(async () => (await ask(port, (r) => r.info('replication'))).match(new RegExp(`master_port:${master}[\\s\\S]*master_link_status:up`)) !== null, `${port} to replicate from the new master ${master}`, 30_000);
     },
     async destroy() {
