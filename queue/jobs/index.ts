@@ -25,6 +25,7 @@ export {
   QueueFullError,
   QueueUnavailableError,
   JobLostError,
+  queueError,
 } from './errors.ts';
 
 // Router side

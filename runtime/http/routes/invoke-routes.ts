@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
-import { fromErrorRecord, toErrorRecord } from '../../../functions/sdk/index.ts';
-import { DEFAULT_PRIORITY, JobFailedError, type DoneMessage, type PendingCall, type SubmitRequest } from '../../../queue/jobs/index.ts';
+import { AutoglmError, fromErrorRecord, toErrorRecord } from '../../../functions/sdk/index.ts';
+import { DEFAULT_PRIORITY, JobFailedError, queueError, type DoneMessage, type PendingCall, type SubmitRequest } from '../../../queue/jobs/index.ts';
 import { canonicalJson } from '../../audit/index.ts';
 import { authorize, authorizeNamed } from '../../auth/index.ts';
 import type { Resolved } from '../../registry/catalog-mirror.ts';
@@ -205,7 +205,10 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     // Limits count inputs: a bulk job takes a slot (and a rate token) per item.
     const slots = body.inputs ? body.inputs.map((_, i) => itemId(newId, i)) : [newId];
     try {
-      await deps.limiter.admit(rec.namespace, slots, body.timeoutMs);
+      // A Redis that is away (a failover) is a 503, as for the submission itself.
+      await deps.limiter.admit(rec.namespace, slots, body.timeoutMs).catch((err: unknown) => {
+        throw err instanceof AutoglmError ? err : queueError(err);
+      });
       const deadline = body.timeoutMs ? Date.now() + body.timeoutMs : null;
       const by = c.var.principal.sub;
       const { id, created } = await deps.submitter.submit(jobRequest(rec, body, { inputJson, by, deadline, trace, idempotencyKey: headers['idempotency-key'] }), newId);
