@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { RedisOptions } from 'ioredis';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../functions/sdk/index.ts';
@@ -65,10 +66,11 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
     }
     redis = await startEmbeddedRedis(config.stateDir, persistentSecret(config.stateDir, 'redis-password'), log);
     redisUrl = redis.url;
-  } else {
-    await checkExternalRedis({ url: redisUrl, sentinel: config.redisSentinel });
   }
   const target: RedisTarget = { url: redisUrl, sentinel: config.redisSentinel };
+  // A private CA for `rediss://`, as the router and the pool trust it.
+  const tls = config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {};
+  if (!redis) await checkExternalRedis(target, tls);
 
   let router: RouterHandle | undefined;
   let routers: RouterCluster | undefined;
@@ -140,7 +142,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
     if (config.role !== 'router') {
       interrupted();
       pool = startPool(config, redisUrl, keys);
-      await waitForWorker(target, config.prefix, pool, signal);
+      await waitForWorker(target, tls, config.prefix, pool, signal);
     }
     const served = router ?? routers;
     if (served && config.role === 'router' && config.builtins) {
@@ -244,9 +246,9 @@ function startPool(config: Config, redisUrl: string, encryptionKeys: string): Ch
   });
 }
 
-async function checkExternalRedis(target: RedisTarget): Promise<void> {
+async function checkExternalRedis(target: RedisTarget, tls: RedisOptions): Promise<void> {
   const where = typeof target !== 'string' && target.sentinel ? `the master '${target.sentinel.name}' of REDIS_SENTINELS` : 'Redis at REDIS_URL';
-  const r = connectRedis(target, 'producer', { lazyConnect: true, retryStrategy: () => null });
+  const r = connectRedis(target, 'producer', { ...tls, lazyConnect: true, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -262,8 +264,8 @@ async function checkExternalRedis(target: RedisTarget): Promise<void> {
   }
 }
 
-async function waitForWorker(target: RedisTarget, prefix: string, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
-  const r = connectRedis(target, 'producer');
+async function waitForWorker(target: RedisTarget, tls: RedisOptions, prefix: string, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
+  const r = connectRedis(target, 'producer', tls);
   r.on('error', () => undefined);
   const roster = new WorkerRoster(r, prefix);
   try {
