@@ -155,6 +155,7 @@ export class FunctionCatalog {
     const conn = this.redis.duplicate();
     conn.on('error', () => undefined);
     try {
+      const mark = this.replicaWait.mark(conn);
       for (let attempt = 0; attempt < 20; attempt++) {
         await conn.watch(key);
         const raw = await conn.hget(key, name);
@@ -165,7 +166,7 @@ export class FunctionCatalog {
         tx.publish(keys.catalogChannel(this.prefix), name);
         if (await tx.exec()) {
           // On the connection that wrote: WAIT counts only its own writes.
-          await this.replicaWait.confirm(conn);
+          await this.replicaWait.confirm(conn, mark);
           return next;
         }
       }

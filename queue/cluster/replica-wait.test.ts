@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/harness/eventually.ts';
 import { startTestRedis, type TestRedis } from '../../test/harness/redis.ts';
-import { ReplicaWait, ReplicasBehindError } from './replica-wait.ts';
+import { ReplicaWait, ReplicaWaitFailedError, ReplicasBehindError } from './replica-wait.ts';
 
 let master: TestRedis;
 let replica: TestRedis;
@@ -46,6 +46,16 @@ describe('ReplicaWait (real master and replica)', () => {
       expect(await Promise.all(writes)).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
       // With no replica required it sends nothing.
       await ReplicaWait.none.confirm(conn);
+
+      // A WAIT on a connection re-established since the write confirms nothing of it (after a
+      // failover it would answer at once, from the new master): refused, replica or not.
+      const mark = wait.mark(conn);
+      await conn.set('after', 'x');
+      const reconnected = new Promise((res) => conn.once('ready', res));
+      conn.disconnect(true);
+      await reconnected;
+      await expect(wait.confirm(conn, mark)).rejects.toBeInstanceOf(ReplicaWaitFailedError);
+      await wait.confirm(conn, wait.mark(conn));
     } finally {
       r.disconnect();
     }

@@ -48,11 +48,31 @@ export class ReplicaWait {
     readonly timeoutMs: number,
   ) {}
 
+  /** Times each connection closed, counted from its first {@link mark}. */
+  private readonly closes = new WeakMap<Redis, { n: number }>();
+
   /**
-   * Resolves once `replicas` replicas have every write `conn` sent before this call.
-   * @throws ReplicasBehindError when fewer did within the timeout; ReplicaWaitFailedError when the WAIT failed
+   * Marks `conn` before a write that {@link confirm} will confirm. WAIT counts only the writes of
+   * its own TCP connection: a WAIT that ioredis sends after reconnecting (to the new master, in a
+   * failover) would confirm nothing the old connection wrote, and answer at once.
    */
-  async confirm(conn: Redis): Promise<void> {
+  mark(conn: Redis): number {
+    if (this.replicas === 0) return 0;
+    let c = this.closes.get(conn);
+    if (!c) {
+      const count = { n: 0 };
+      conn.on('close', () => count.n++);
+      this.closes.set(conn, (c = count));
+    }
+    return c.n;
+  }
+
+  /**
+   * Resolves once `replicas` replicas have every write `conn` sent before this call, on the
+   * connection it had at `mark` (see {@link mark}; without one, whatever connection it has).
+   * @throws ReplicasBehindError when fewer did within the timeout; ReplicaWaitFailedError when the WAIT failed or the connection changed
+   */
+  async confirm(conn: Redis, mark?: number): Promise<void> {
     if (this.replicas === 0) return;
     let acknowledged: number;
     try {
@@ -60,6 +80,7 @@ export class ReplicaWait {
     } catch (err) {
       throw new ReplicaWaitFailedError(err);
     }
+    if (mark !== undefined && this.mark(conn) !== mark) throw new ReplicaWaitFailedError(new Error('the connection to Redis was re-established between the write and its WAIT'));
     if (acknowledged < this.replicas) throw new ReplicasBehindError(this.replicas, acknowledged, this.timeoutMs);
   }
 

@@ -59,15 +59,17 @@ export class SecretStore {
     const prior = await this.redis.hget(key, name);
     const createdAt = prior ? (JSON.parse(prior) as Stored).createdAt : now;
     const stored: Stored = { createdAt, updatedAt: now, updatedBy: by, size: Buffer.byteLength(value), value: this.cipher.seal(value, aad(namespace, name), namespace)! };
+    const mark = this.replicaWait.mark(this.redis);
     await this.redis.multi().hset(key, name, JSON.stringify(stored)).publish(keys.secretsChannel(this.prefix), JSON.stringify({ namespace, name })).exec();
-    await this.replicaWait.confirm(this.redis);
+    await this.replicaWait.confirm(this.redis, mark);
     return { created: !prior, info: infoOf(namespace, name, stored) };
   }
 
   /** Removes a secret; says whether there was one. */
   async remove(namespace: string, name: string): Promise<boolean> {
+    const mark = this.replicaWait.mark(this.redis);
     const [[, n] = []] = (await this.redis.multi().hdel(keys.secrets(this.prefix, namespace), name).publish(keys.secretsChannel(this.prefix), JSON.stringify({ namespace, name })).exec()) ?? [];
-    await this.replicaWait.confirm(this.redis);
+    await this.replicaWait.confirm(this.redis, mark);
     return n === 1;
   }
 

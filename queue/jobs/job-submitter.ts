@@ -103,6 +103,7 @@ export class JobSubmitter {
    */
   async submit(req: SubmitRequest, newId: string = newJobId(req.rec.name)): Promise<{ id: string; created: boolean }> {
     try {
+      const marks = await this.markReplicated(req);
       let id = newId;
       let created = true;
       const claim = req.idempotencyKey === undefined ? undefined : await this.claimKey(req, id);
@@ -120,7 +121,7 @@ export class JobSubmitter {
       // Best effort: the job is accepted either way; an unmarked key only lets a replay after
       // the job's removal run it again.
       if (claim) await this.redis.set(claim.key, `${claim.value} added`, 'KEEPTTL').catch(() => undefined);
-      if (!req.replyTo && !req.shadow) await this.confirmReplicated(req.rec.name);
+      if (marks) await this.confirmReplicated(marks);
       return { id, created };
     } catch (err) {
       if (err instanceof QueueFullError || err instanceof IdempotencyConflictError || err instanceof ReplicasBehindError || err instanceof ReplicaWaitFailedError) throw err;
@@ -129,17 +130,22 @@ export class JobSubmitter {
   }
 
   /**
-   * Waits until enough replicas hold what this submission wrote (a replay too: the earlier
-   * attempt's 503 may have been for want of them). WAIT counts only its own connection's writes:
-   * it goes on the client BullMQ added the job with, and on ours if that is another.
+   * The connections an async submission writes on, marked before it writes (see
+   * `ReplicaWait.mark`); undefined when nothing is to be confirmed (a sync call, a shadow copy,
+   * no replica required). WAIT counts only its own connection's writes: it goes on the client
+   * BullMQ adds the job with, and on ours if that is another.
    */
-  private async confirmReplicated(fn: string): Promise<void> {
+  private async markReplicated(req: SubmitRequest): Promise<Map<Redis, number> | undefined> {
     const wait = this.opts.replicaWait ?? ReplicaWait.none;
-    if (wait.replicas === 0) return;
+    if (wait.replicas === 0 || req.replyTo || req.shadow) return undefined;
     // BullMQ types its client as an interface; it is the ioredis connection it was given or opened.
-    const client = (await this.queues.get(fn).getBackend().client) as unknown as Redis;
-    await wait.confirm(client);
-    if (client !== this.redis) await wait.confirm(this.redis);
+    const client = (await this.queues.get(req.rec.name).getBackend().client) as unknown as Redis;
+    return new Map([client, this.redis].map((c) => [c, wait.mark(c)]));
+  }
+
+  /** Waits until enough replicas hold what this submission wrote (a replay too: the earlier attempt's 503 may have been for want of them). */
+  private async confirmReplicated(marks: Map<Redis, number>): Promise<void> {
+    for (const [conn, mark] of marks) await this.opts.replicaWait!.confirm(conn, mark);
   }
 
   private async checkDepth(fn: string): Promise<void> {
