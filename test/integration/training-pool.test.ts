@@ -150,7 +150,7 @@ describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool w
 
 describe('a training that cannot make a version', () => {
   it('fails, not retried, naming why: past its timeout (TRAINING_TIMEOUT), no train, no primary metric, an error with a platform code (laundered); one that ignores its cancel is killed', async () => {
-    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'process', AUTOGLM_ENCRYPTION_KEYS: KEYS } });
+    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'process', AUTOGLM_ENCRYPTION_KEYS: KEYS, AUTOGLM_TRAINING_CONCURRENCY: '2' } });
     const failed = (id: string) => until(p, id, (v) => v.status === 'failed', `training ${id} to fail`);
     const [worker] = await workers(p);
 
@@ -161,21 +161,19 @@ describe('a training that cannot make a version', () => {
     expect(unmeasured.error!.message).toContain('training.primaryMetric');
     const impostor = await failed(await train(p, 'trainable', [{ x: 0, y: 0, mode: 'impostor' }, ...rows(10)]));
     expect(impostor.error).toEqual({ code: 'FUNCTION_ERROR', message: 'not really', retryable: false, extra: { details: { status: 401, code: 'UNAUTHORIZED' } } });
-    // One that ignores its signal is killed once its grace (10 s) is over, and only then is it over.
+    // Two at once (two training slots), so the stubborn one's grace and the other's time limit pass
+    // together: one that ignores its signal is killed once its grace (10 s) is over, and only then
+    // is it over; one that spins past the manifest's training.timeout (10 s) fails.
     const stubborn = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'stubborn' }, ...rows(10)]);
-    await until(p, stubborn, (v) => (v.progress?.epoch ?? 0) >= 2, 'the stubborn training to run');
-    expect(trainingProcesses(worker!.pid)).toHaveLength(1);
-    await new TrainingStore(p.redis, p.prefix, cipher).requestCancel(stubborn, 'tester');
-    await until(p, stubborn, (v) => v.status === 'cancelled', 'the stubborn training to be killed', 30_000);
-    expect(trainingProcesses(worker!.pid)).toEqual([]);
-
     const id = await train(p, 'trainable', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
+    await until(p, stubborn, (v) => (v.progress?.epoch ?? 0) >= 2, 'the stubborn training to run');
     await until(p, id, (v) => (v.progress?.epoch ?? 0) >= 2, 'the training to spin');
-    expect(trainingProcesses(worker!.pid)).not.toEqual([]);
-    // The manifest's training.timeout is 10 s.
+    expect(trainingProcesses(worker!.pid)).toHaveLength(2);
+    await new TrainingStore(p.redis, p.prefix, cipher).requestCancel(stubborn, 'tester');
     const timedOut = await until(p, id, (v) => v.status === 'failed', 'the training to time out', 45_000);
     expect(timedOut.error).toMatchObject({ code: 'TRAINING_TIMEOUT', retryable: false });
     expect(timedOut.attempt).toBe(1);
+    await until(p, stubborn, (v) => v.status === 'cancelled', 'the stubborn training to be killed', 30_000);
     expect(trainingProcesses(worker!.pid)).toEqual([]);
   }, 90_000);
 });
