@@ -100,7 +100,11 @@ describe('AUTOGLM_ROUTER_PROCESSES=2: two router processes on one port', () => {
       expect(tree.filter(isAlive)).toEqual([]);
       expect(out.match(/"msg":"router stopped"/g)).toHaveLength(2);
     } finally {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      // A failed run leaves nothing behind: the whole tree (its embedded Redis too), not only the launcher.
+      if (proc.exitCode === null) {
+        for (const pid of descendants(proc.pid!)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+        proc.kill('SIGKILL');
+      }
     }
   }, 90_000);
 });
