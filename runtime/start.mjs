@@ -11,10 +11,9 @@
  * The output sits two folders below the repository root, as every source file of the router
  * does, so paths they compute from `import.meta.url` (`../../gpu-pool/main.ts`) stay right.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeChanged } from './build-output.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const buildOnly = process.argv[2] === '--build-only';
@@ -32,21 +31,7 @@ const out = await build({
   logLevel: 'warning',
   write: false,
 });
-// Each file is written whole and renamed into place: two nodes starting from one checkout at
-// once never import a half-written file (and they write the same bytes anyway).
-for (const f of out.outputFiles) {
-  let same = false;
-  try {
-    same = readFileSync(f.path).equals(f.contents);
-  } catch {
-    /* not built yet */
-  }
-  if (same) continue;
-  mkdirSync(dirname(f.path), { recursive: true });
-  const tmp = `${f.path}.${process.pid}.tmp`;
-  writeFileSync(tmp, f.contents);
-  renameSync(tmp, f.path);
-}
+writeChanged(out.outputFiles);
 if (buildOnly) {
   if (process.argv.length > 3) throw new Error('--build-only takes no other arguments');
 } else {

@@ -238,7 +238,9 @@ export class TrainingStore {
   }
 }
 
-/** Sets the end fields unless the status is already an end; then expires the record. KEYS: record; ARGV: ends JSON, keep s, field, value… */
+// KEYS: 1 the training's hash. ARGV: 1 the end statuses (JSON list), 2 how long the record stays, s,
+// 3… field, value pairs to set. Sets them and the expiry unless the status is already an end.
+// Returns 1 when it ended the training, 0 when it had ended already (or there is no such training).
 const END = `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AutoglmError, type TrainingProgress } from '../../functions/sdk/index.ts';
 import { startTestRedis, type TestRedis } from '../../test/harness/redis.ts';
+import { eventually } from '../../test/harness/eventually.ts';
 import { PayloadCipher, TrainingStore, newKeyringSpec, parseKeyring, type TrainedFiles } from '../cluster/index.ts';
 import { TRAINING_FINISH_QUEUE, trainingQueue } from './names.ts';
 import { QueueSet } from './queue-set.ts';
@@ -50,22 +51,18 @@ async function setup(run: TrainingRunner, serves?: (v: { namespace: string }) =>
     await jobs.add(id, 'cpu', attempts);
     return id;
   };
-  const status = async (id: string, want: string) => {
-    for (;;) {
+  const status = (id: string, want: string) =>
+    eventually(async () => {
       const v = await store.get(id);
-      if (v?.status === want) return v;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+      return v?.status === want && v;
+    }, `training ${id} to be ${want}`);
   const job = (id: string) => queues.named(trainingQueue('cpu')).getJob(id);
   /** Waits for BullMQ's state of training `id`'s job (it moves after the record is written). */
-  const state = async (id: string, want: RegExp) => {
-    for (;;) {
+  const state = (id: string, want: RegExp) =>
+    eventually(async () => {
       const j = await job(id);
-      if (want.test(await j!.getState())) return j!;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+      return want.test(await j!.getState()) && j!;
+    }, `the job of training ${id} to be ${want}`);
   return { prefix, store, queues, start, add, status, job, state };
 }
 

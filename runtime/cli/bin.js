@@ -7,9 +7,9 @@
 //
 // The output sits two folders below the repository root, as the CLI's sources do, so paths they
 // compute from `import.meta.url` (`../../functions/sdk/`) stay right (as runtime/start.mjs does).
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeChanged } from '../build-output.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const ENTRY = here('../.cli-build/cli.js');
@@ -42,21 +42,7 @@ async function built() {
     metafile: true,
     absWorkingDir: here('../../'), // the metafile's paths are relative to the repository, wherever the CLI is run
   });
-  // Each file is written whole and renamed into place, and only when it changed: two CLIs
-  // started at once never import a half-written file.
-  for (const f of out.outputFiles) {
-    let same = false;
-    try {
-      same = readFileSync(f.path).equals(f.contents);
-    } catch {
-      /* not built yet */
-    }
-    if (same) continue;
-    mkdirSync(dirname(f.path), { recursive: true });
-    const tmp = `${f.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, f.contents);
-    renameSync(tmp, f.path);
-  }
+  writeChanged(out.outputFiles);
   const root = here('../../');
   const inputs = Object.fromEntries(Object.keys(out.metafile.inputs).map((p) => [`${root}${p}`, statSync(`${root}${p}`).mtimeMs]));
   writeFileSync(`${INPUTS}.${process.pid}.tmp`, JSON.stringify(inputs));

@@ -36,7 +36,8 @@ export function verdictOf(t: Pick<TrainingSettings, 'primaryMetric' | 'higherIsB
 export function trainedBundle(base: readonly TarEntry[], written: readonly { path: string; data: Buffer }[]): Buffer {
   const byPath = new Map(written.map((f) => [f.path, f.data]));
   const files = base.map((f) => (byPath.has(f.path) ? { path: f.path, data: byPath.get(f.path)! } : f));
-  const added = written.filter((f) => !base.some((b) => b.path === f.path)).sort((a, b) => a.path.localeCompare(b.path));
+  const inBase = new Set(base.map((f) => f.path));
+  const added = written.filter((f) => !inBase.has(f.path)).sort((a, b) => a.path.localeCompare(b.path));
   return packBundle([...files, ...added]);
 }
 
