@@ -378,8 +378,11 @@ export class PoolWorker {
     this.stopGpuWatch();
     const r = this.running;
     if (!r) return;
-    r.heartbeat.stop();
     const closing = (async () => {
+      // Off the roster first, by itself: it takes no new work, and this one cheap command must
+      // not queue behind the slower closes below, which on a loaded node can outlast the time
+      // Redis is given (a worker left listed looks crashed until its heartbeat goes stale).
+      const left = r.heartbeat.stop().then(() => r.roster.leave(this.workerId)).catch(() => undefined);
       await r.stopCatalogWatch?.().catch(() => undefined);
       await r.stopSecretWatch?.().catch(() => undefined);
       await r.stopKnowledgeWatch?.().catch(() => undefined);
@@ -392,7 +395,7 @@ export class PoolWorker {
       await r.stopChecks?.().catch(() => undefined);
       await r.logs.flush().catch(() => undefined);
       await r.detachTraces?.();
-      await r.roster.leave(this.workerId).catch(() => undefined);
+      await left;
     })();
     // Once the running jobs have ended and every training process is gone, Redis gets a moment to
     // take the rest: with it unreachable, closing the consumers would wait for the outage. A job

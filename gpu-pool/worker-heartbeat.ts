@@ -39,6 +39,8 @@ export interface WorkerHeartbeatOptions {
 export class WorkerHeartbeat {
   private readonly startedAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
+  /** The beat written last, so a stop can wait for it: one landing after a leave would list the worker again. */
+  private lastBeat: Promise<void> = Promise.resolve();
   /** Drift counts Redis has not taken yet (it was unreachable): sent with the next beat. */
   private driftUnsent: DriftDelta[] = [];
 
@@ -54,7 +56,13 @@ export class WorkerHeartbeat {
   }
 
   /** Writes the worker's state, and the drift counts since the last beat, to Redis now. */
-  async beat(): Promise<void> {
+  beat(): Promise<void> {
+    const beat = this.writeBeat();
+    this.lastBeat = beat.catch(() => undefined);
+    return beat;
+  }
+
+  private async writeBeat(): Promise<void> {
     await this.sendDrift();
     const { roster, workerId, slot, restarts, host, consumers, gpu } = this.opts;
     const s = host.stats();
@@ -95,10 +103,11 @@ export class WorkerHeartbeat {
     }
   }
 
-  /** Stops both beats. */
-  stop(): void {
+  /** Stops both beats; resolves once the last beat sent has landed (or failed). */
+  stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    return this.lastBeat;
   }
 
   private tellSupervisor(): void {
