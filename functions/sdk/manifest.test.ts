@@ -111,3 +111,32 @@ describe('manifest feedback', () => {
     expect(extra.ok).toBe(false);
   });
 });
+
+describe('manifest cache', () => {
+  it('compiles the TTL to ms and fills the bounds', () => {
+    const r = parseManifest({ name: 'score', cache: { ttl: '10m' } });
+    expect(r.ok && r.manifest.cache).toEqual({ ttl: 600_000, maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 });
+    const sized = parseManifest({ name: 'score', cache: { ttl: '1s', maxEntries: 5, maxBytes: '2MiB' } });
+    expect(sized.ok && sized.manifest.cache).toEqual({ ttl: 1000, maxEntries: 5, maxBytes: 2 * 1024 * 1024 });
+    const none = parseManifest({ name: 'score' });
+    expect(none.ok && none.manifest.cache).toBeUndefined();
+  });
+
+  it('refuses a bad section, naming the field', () => {
+    const cases: [unknown, string][] = [
+      [{ ttl: '500ms' }, 'cache.ttl'],
+      [{ ttl: '25h' }, 'cache.ttl'],
+      [{ ttl: 'soon' }, 'cache.ttl'],
+      [{}, 'cache.ttl'],
+      [{ ttl: '1m', maxEntries: 0 }, 'cache.maxEntries'],
+      [{ ttl: '1m', maxBytes: '2TiB' }, 'cache.maxBytes'],
+      [{ ttl: '1m', maxBytes: 10 }, 'cache.maxBytes'],
+      [{ ttl: '1m', other: 1 }, 'cache'],
+    ];
+    for (const [cache, field] of cases) {
+      const r = parseManifest({ name: 'score', cache });
+      expect(r.ok, JSON.stringify(cache)).toBe(false);
+      if (!r.ok) expect(r.issues.map((i) => i.field)).toEqual([field]);
+    }
+  });
+});

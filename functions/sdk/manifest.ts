@@ -111,6 +111,29 @@ export const trainingSchema = z
   })
   .strict();
 
+/** Defaults of a manifest's `cache` section. */
+export const CACHE_DEFAULTS = { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 } as const;
+
+/**
+ * A manifest's `cache` section: the function is deterministic, so the router may answer a
+ * synchronous call whose version, input and secret and knowledge versions it answered within
+ * `ttl` from the result it kept, without the queue. Bounded per function by `maxEntries` and
+ * `maxBytes` (sealed bytes), the entries soonest to expire going first.
+ */
+export const cacheSchema = z
+  .object({
+    /** How long an answer may be served again. 1s to 24h. */
+    ttl: duration.refine((ms) => ms >= 1_000 && ms <= 86_400_000, 'must be between 1s and 24h'),
+    /** Most entries kept for the function. Default 10,000. */
+    maxEntries: z.number().int().min(1).max(1_000_000).default(CACHE_DEFAULTS.maxEntries),
+    /** Most bytes (sealed) kept for the function; a larger answer is not kept. Default 64MiB; at most 1GiB. */
+    maxBytes: memory.default(CACHE_DEFAULTS.maxBytes).refine((b) => b >= 1024 && b <= 1024 ** 3, 'must be between 1KiB and 1GiB'),
+  })
+  .strict();
+
+/** A compiled cache section: the TTL in ms, the size in bytes. */
+export type CacheSettings = z.output<typeof cacheSchema>;
+
 /** A compiled training section: the timeout in ms. */
 export type TrainingSettings = z.output<typeof trainingSchema>;
 
@@ -221,6 +244,8 @@ export const manifestSchema = z
      * (or canary, shadow) as their flags say.
      */
     rollout: rolloutSchema.optional(),
+    /** Answers kept for calls that repeat (the function is deterministic). Absent: every call runs. */
+    cache: cacheSchema.optional(),
     /** How the function is retrained by the platform (it exports `train`). Absent: not trainable. */
     training: trainingSchema.optional(),
     /**

@@ -250,3 +250,12 @@ describe('AUTOGLM_KNOWLEDGE_LIMIT', () => {
     expect(!bad.ok && bad.errors.join('\n')).toContain('AUTOGLM_KNOWLEDGE_LIMIT');
   });
 });
+
+describe('AUTOGLM_RESULT_CACHE', () => {
+  it('is on by default, off turns it off, and anything else is refused by name', () => {
+    expect(loadConfig({})).toMatchObject({ ok: true, config: { resultCache: true } });
+    expect(loadConfig({ AUTOGLM_RESULT_CACHE: 'off' })).toMatchObject({ ok: true, config: { resultCache: false } });
+    const bad = loadConfig({ AUTOGLM_RESULT_CACHE: 'maybe' });
+    expect(!bad.ok && bad.errors.join('\n')).toContain('AUTOGLM_RESULT_CACHE');
+  });
+});

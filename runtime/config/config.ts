@@ -103,6 +103,8 @@ export interface Config extends RedisSection {
   readonly resultTtlMs: number;
   /** `AUTOGLM_FAILED_TTL`, default 7d: how long failed jobs (dead letters) are kept (ms). */
   readonly failedTtlMs: number;
+  /** `AUTOGLM_RESULT_CACHE`, default on: routers answer repeated calls of functions whose manifest declares `cache` from the results they kept; off: every call runs. */
+  readonly resultCache: boolean;
   /** `AUTOGLM_FEEDBACK_TTL`, default 180d: how long feedback records (with the job's input and output) are kept (ms). */
   readonly feedbackTtlMs: number;
   /** `AUTOGLM_JOB_LOCK`, default 30s: a worker's claim on a running job; a dead worker's job is retaken after it. */
@@ -256,6 +258,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     groupMax: r.int('AUTOGLM_GROUP_MAX', 32, 1, 1024),
     groupWaitMs: r.int('AUTOGLM_GROUP_WAIT_MS', 1, 0, 1000),
     failedTtlMs: r.duration('AUTOGLM_FAILED_TTL', 7 * 86_400_000, 1000),
+    resultCache: r.oneOf('AUTOGLM_RESULT_CACHE', ['on', 'off'] as const, 'on') === 'on',
     feedbackTtlMs: r.duration('AUTOGLM_FEEDBACK_TTL', 180 * 86_400_000, 60_000),
     auditRetentionMs: r.duration('AUTOGLM_AUDIT_RETENTION', 180 * 86_400_000),
     auditVerifyIntervalMs: r.duration('AUTOGLM_AUDIT_VERIFY_INTERVAL', 86_400_000),
