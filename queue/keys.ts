@@ -99,6 +99,12 @@ export const keys = {
   feedbackTotals: (p: string, fn: string) => `${p}:feedback:${fn}:totals`,
   /** hash `<version>:n` and `<version>:s` of the feedback that arrived in one minute (epoch min), moved when a record is replaced (the script appends the minute to the name given for `''`) · router · router (rollouts: `windowScores`) · 49 h */
   feedbackMinute: (p: string, fn: string, minute: number | '') => `${p}:feedback:${fn}:m:${minute}`,
+  /** string: a deterministic function's answer kept for calls that repeat ({job, at} JSON, the result sealed with the namespace's key), named by the sha256 of version, input and the secret and knowledge versions it read (Lua, result-cache) · router · router · the manifest's `cache.ttl` (PX) */
+  resultCache: (p: string, ns: string, fn: string, entry: string) => `${p}:rcache:${ns}:${fn}:e:${entry}`,
+  /** sorted set of a function's kept answers (entry name → expiry ms), to bound their count and evict the soonest to expire · router (Lua, result-cache) · router (metrics) · its latest entry's expiry */
+  resultCacheIndex: (p: string, ns: string, fn: string) => `${p}:rcache:${ns}:${fn}:index`,
+  /** hash entry name → sealed bytes of a function's kept answers, and `~total` their sum, to bound their size · router (Lua, result-cache) · router · as the index */
+  resultCacheSizes: (p: string, ns: string, fn: string) => `${p}:rcache:${ns}:${fn}:sizes`,
   /** hash of one training: `record` (what was asked: function, version, dataset, then), `status`, `progress`, `result`, `error`, `cancel` (each JSON), `d<n>` (the sealed head of dataset chunk n) · router (create, cancel, finish), worker (status, progress) · router, worker · `AUTOGLM_RESULT_TTL` after it ends (7 d before) */
   training: (p: string, id: string) => `${p}:training:${id}`,
   /** string: raw ciphertext of dataset chunk n of a training (whole JSON Lines, ≤ ~1 MiB) · router (upload) · worker · deleted when the training ends (7 d before) */

@@ -49,6 +49,8 @@ export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, t
 // Knowledge collections: documents functions ground on, sealed per namespace, updated without a deploy
 export { COLLECTION_NAME, KnowledgeInvalidError, KnowledgeMissingError, KnowledgeStore, collectionVersion } from './knowledge-store.ts';
 export type { CollectionInfo, KnowledgeChange, KnowledgeStoreOptions } from './knowledge-store.ts';
+// Answers of deterministic functions kept for calls that repeat, sealed, bounded per function (routers only)
+export { ResultCache, SECRET_SETTLE_MS, type CacheBounds, type CacheCall, type CacheLookup, type CachedAnswer, type CachedResult } from './result-cache.ts';
 export { TRAINING_ENDS, TrainingStore } from './training-store.ts';
 export type { TrainedFiles, TrainingOutcome, TrainingRequest, TrainingStatus, TrainingThen, TrainingView } from './training-store.ts';
 

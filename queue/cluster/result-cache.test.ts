@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { redisForFile } from '../../test/harness/redis-for-file.ts';
+import { eventually } from '../../test/harness/eventually.ts';
+import { keys } from '../keys.ts';
+import { PayloadCipher, newKeyringSpec, parseKeyring } from './payload-cipher.ts';
+import { ResultCache, SECRET_SETTLE_MS, type CacheBounds, type CacheCall, type CacheLookup, type CachedAnswer } from './result-cache.ts';
+import { SecretStore } from './secret-store.ts';
+import { KnowledgeStore } from './knowledge-store.ts';
+
+const r = redisForFile();
+const ring = parseKeyring(newKeyringSpec('t'));
+const cipher = new PayloadCipher(ring.ok ? ring.ring : (undefined as never));
+
+let n = 0;
+/** A fresh cache on its own prefix. */
+const fresh = () => {
+  const prefix = `rc${++n}`;
+  return { prefix, cache: new ResultCache(r.conn, prefix, cipher) };
+};
+
+const call = (input: unknown, over: Partial<CacheCall> = {}): CacheCall => ({ namespace: 'team-a', function: 'score', version: 'v1', input: JSON.stringify(input), secrets: [], knowledge: [], ...over });
+const answer = (job: string, output: unknown): CachedAnswer => ({ job, at: Date.now(), result: { output, version: 'v1', device: 'cpu:0', batchSize: 1 } });
+const roomy = { ttlMs: 60_000, maxEntries: 100, maxBytes: 1 << 20 };
+
+/** Keeps `count` answers of inputs {i}, one ms apart (the first oldest), and gives their lookups. */
+async function fill(cache: ResultCache, count: number, output: (i: number) => unknown, bounds: CacheBounds): Promise<CacheLookup[]> {
+  const looks: CacheLookup[] = [];
+  for (let i = 0; i < count; i++) {
+    const l = await cache.lookup(call({ i }));
+    looks.push(l);
+    await cache.store(call({}), l, answer(`score.j${i}`, output(i)), bounds, Date.now() + i);
+  }
+  return looks;
+}
+
+describe('ResultCache', () => {
+  it('misses, keeps a sealed answer, then hits with the job that computed it', async () => {
+    const { prefix, cache } = fresh();
+    const first = await cache.lookup(call({ card: 'secret-card-4242' }));
+    expect(first.hit).toBeUndefined();
+    expect(await cache.store(call({}), first, answer('score.job1', { verdict: 'plaintext-verdict' }), roomy)).toEqual({ kept: true, evicted: 0 });
+    const again = await cache.lookup(call({ card: 'secret-card-4242' }));
+    expect(again.entry).toBe(first.entry);
+    expect(again.hit).toMatchObject({ job: 'score.job1', result: { output: { verdict: 'plaintext-verdict' }, version: 'v1' } });
+    const stored = (await r.conn.get(keys.resultCache(prefix, 'team-a', 'score', first.entry)))!;
+    expect(stored).not.toContain('plaintext-verdict');
+    expect(stored).toContain('aes-256-gcm');
+    expect((await cache.entries([{ namespace: 'team-a', name: 'score' }])).get('score')).toBe(1);
+  });
+
+  it('names another entry for another version, input or namespace', async () => {
+    const { cache } = fresh();
+    const base = await cache.lookup(call({ a: 1 }));
+    await cache.store(call({}), base, answer('score.j', 1), roomy);
+    expect((await cache.lookup(call({ a: 1 }, { version: 'v2' }))).hit).toBeUndefined();
+    expect((await cache.lookup(call({ a: 2 }))).hit).toBeUndefined();
+    expect((await cache.lookup(call({ a: 1 }, { namespace: 'team-b' }))).hit).toBeUndefined();
+    expect((await cache.lookup(call({ a: 1 }))).hit?.job).toBe('score.j');
+  });
+
+  it('bounds the count, evicting the oldest first', async () => {
+    const { prefix, cache } = fresh();
+    const bounds = { ...roomy, maxEntries: 3 };
+    const looks = await fill(cache, 5, (i) => i, bounds);
+    expect(await r.conn.zcard(keys.resultCacheIndex(prefix, 'team-a', 'score'))).toBe(3);
+    for (let i = 0; i < 5; i++) expect(await r.conn.exists(keys.resultCache(prefix, 'team-a', 'score', looks[i]!.entry)), `entry ${i}`).toBe(i < 2 ? 0 : 1);
+  });
+
+  it('bounds the bytes, and refuses an answer larger than the bound alone', async () => {
+    const { prefix, cache } = fresh();
+    const big = 'x'.repeat(2000);
+    const bounds = { ...roomy, maxBytes: 7000 };
+    const looks = await fill(cache, 4, () => big, bounds);
+    const total = await cache.bytes('team-a', 'score');
+    expect(total).toBeLessThanOrEqual(7000);
+    expect(total).toBeGreaterThan(4000);
+    expect(await r.conn.exists(keys.resultCache(prefix, 'team-a', 'score', looks[0]!.entry))).toBe(0);
+    expect(await r.conn.exists(keys.resultCache(prefix, 'team-a', 'score', looks[3]!.entry))).toBe(1);
+    const huge = await cache.lookup(call({ huge: true }));
+    expect(await cache.store(call({}), huge, answer('score.h', 'y'.repeat(8000)), bounds)).toEqual({ kept: false, evicted: 0 });
+    expect((await cache.lookup(call({ huge: true }))).hit).toBeUndefined();
+  });
+
+  it('lets Redis expire an entry at its TTL, and stops counting it', async () => {
+    const { prefix, cache } = fresh();
+    const l = await cache.lookup(call({ short: 1 }));
+    await cache.store(call({}), l, answer('score.s', 1), { ...roomy, ttlMs: 1000 });
+    const key = keys.resultCache(prefix, 'team-a', 'score', l.entry);
+    const pttl = await r.conn.pttl(key);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(1000);
+    await eventually(async () => (await r.conn.exists(key)) === 0, 'the entry to expire', 5000);
+    expect((await cache.lookup(call({ short: 1 }))).hit).toBeUndefined();
+    expect((await cache.entries([{ namespace: 'team-a', name: 'score' }])).get('score')).toBe(0);
+  });
+
+  it('names a changed secret or collection version as another entry, and keeps no answer of a secret that has not settled', async () => {
+    const { prefix, cache } = fresh();
+    const secrets = new SecretStore(r.conn, prefix, cipher);
+    const knowledge = new KnowledgeStore(r.conn, prefix, cipher);
+    await secrets.set('team-a', 'api-key', 'one', 'alice');
+    await knowledge.put('team-a', 'policies', [{ path: 'a.md', data: Buffer.from('# A\n\nfirst') }], 'alice');
+    const c = call({ q: 1 }, { secrets: ['api-key'], knowledge: ['policies'] });
+    const now = Date.now() + SECRET_SETTLE_MS;
+    const first = await cache.lookup(c, now);
+    const version = first.knowledge.policies!;
+    expect(first.settled).toBe(true);
+    // An answer that read another collection version than the name was made with is not kept.
+    expect(await cache.store(c, first, { ...answer('score.old', 0), result: { ...answer('', 0).result, knowledge: { policies: 'other' } } }, roomy)).toMatchObject({ kept: false });
+    expect(await cache.store(c, first, { ...answer('score.k', 1), result: { ...answer('', 1).result, knowledge: { policies: version } } }, roomy)).toMatchObject({ kept: true });
+    expect((await cache.lookup(c, now)).hit?.job).toBe('score.k');
+
+    await knowledge.put('team-a', 'policies', [{ path: 'a.md', data: Buffer.from('# A\n\nsecond') }], 'alice');
+    expect((await cache.lookup(c, now)).hit).toBeUndefined();
+
+    await secrets.set('team-a', 'api-key', 'two', 'alice');
+    const changed = await cache.lookup(c);
+    expect(changed.entry).not.toBe(first.entry);
+    expect(changed.settled).toBe(false);
+    expect(await cache.store(c, changed, answer('score.s', 2), roomy)).toMatchObject({ kept: false });
+  });
+});
