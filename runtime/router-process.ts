@@ -5,7 +5,7 @@ import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { TrainedVersions, Trainings } from './training/index.ts';
 import { BoardQueues, CallbackConsumer, TrainingFinishConsumer, TrainingJobs, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
-import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, ReplicaWait, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, TrainingStore, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
+import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, ReplicaWait, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, TrainingStore, ResultCache, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
 import { newHmacKeySpec, parseHmacKeys, persistentSecret, type Config } from './config/index.ts';
@@ -243,6 +243,7 @@ function appDeps(
     traces: p.traces,
     driftCounts: new DriftCounts(producer, opts.config.prefix),
     feedback: { store: p.feedback, resultTtlMs: config.resultTtlMs },
+    ...(config.resultCache ? { resultCache: new ResultCache(producer, config.prefix, p.cipher) } : {}),
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     ...(ctx.rollouts ? { rollouts: ctx.rollouts } : {}),
     metricsPublic: config.metricsPublic,
@@ -366,7 +367,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   });
   rolloutDriver.start();
   const rolloutControl = new RolloutControl(parts.catalog, parts.shadowStats, { onChange: (name, state) => parts.functions.apply(name, state), ...(sendRolloutAlert ? { send: sendRolloutAlert } : {}) });
-  const recordCall = { record: (c: AnsweredCall) => (callRecorder.record(c), versionRecorder.record(c)) };
+  // A rollout judges versions by the calls they ran: an answer from the result cache says nothing of the version's speed.
+  const recordCall = { record: (c: AnsweredCall) => (callRecorder.record(c), c.cache !== 'hit' && versionRecorder.record(c)) };
 
   let draining = false;
   let starting = opts.starting;

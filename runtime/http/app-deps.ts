@@ -10,6 +10,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { ShadowRunner } from '../registry/shadow-runner.ts';
 import type { CallbackGuard, WebhookKeys } from '../webhooks/index.ts';
 import type { InputValidator } from './input-validator.ts';
+import type { ResultCacheDeps } from './cached-call.ts';
 import type { CallRecorder } from '../metrics/index.ts';
 import type { RolloutControl } from '../rollouts/index.ts';
 import type { QueueBoardDeps } from './routes/queue-board-routes.ts';
@@ -67,6 +68,8 @@ export interface AppDeps {
   callbackGuard?: CallbackGuard;
   /** Each namespace's webhook keys, read by receivers' owners through `/v1/webhook-keys` [none: no such route]. */
   webhookKeys?: WebhookKeys;
+  /** Answers of functions whose manifest declares `cache`, for synchronous calls that repeat (`AUTOGLM_RESULT_CACHE`) [none: every call runs]. */
+  resultCache?: ResultCacheDeps;
   /** Per-namespace rate limits and concurrency quotas. */
   limiter: NamespaceLimiter;
   log: Logger;

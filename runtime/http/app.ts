@@ -46,6 +46,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     workers: deps.workers,
     ...(deps.queueStats ? { queues: deps.queueStats } : {}),
     ...(deps.feedback ? { feedback: deps.feedback.store } : {}),
+    ...(deps.resultCache ? { resultCache: deps.resultCache } : {}),
   });
 
   // First, so it times everything after it, and sees the final status of every answer.

@@ -17,6 +17,8 @@ function makeApp() {
   });
   app.post('/v1/functions/:name/invoke', (c) => {
     c.header('x-function-version', 'abcdef012345');
+    const cache = c.req.header('x-test-cache');
+    if (cache) c.header('x-cache', cache);
     return c.json({ ok: true }, 200);
   });
   app.post('/v1/functions/:name/jobs', (c) => c.json({ id: 'x' }, 202));
@@ -68,5 +70,19 @@ describe('requestMetrics', () => {
     expect(p.samples.filter((s) => s.name === 'autoglm_invocation_duration_seconds_count')).toHaveLength(1);
     expect(sampleValue(p, 'autoglm_http_requests_total', { method: 'POST', route: '/v1/functions/:name/invoke', status: '200' })).toBe(3);
     expect(sampleValue(p, 'autoglm_http_requests_total', { method: 'OTHER', route: 'unmatched', status: '401' })).toBe(1);
+  });
+
+  it('counts result cache hits and misses by function (X-Cache), and no series for a call the cache was not asked about', async () => {
+    const { app, scrape } = makeApp();
+    const call = (cache?: string) => app.request('/v1/functions/echo/invoke', { method: 'POST', headers: { ...auth.headers, ...(cache ? { 'x-test-cache': cache } : {}) } });
+    await call('hit');
+    await call('hit');
+    await call('miss');
+    await call();
+    await call('bogus');
+    const p = scrape();
+    expect(sampleValue(p, 'autoglm_result_cache_hits_total', { function: 'echo' })).toBe(2);
+    expect(sampleValue(p, 'autoglm_result_cache_misses_total', { function: 'echo' })).toBe(1);
+    expect(sampleValue(p, 'autoglm_invocations_total', { function: 'echo', version: 'abcdef012345', mode: 'sync', outcome: 'ok' })).toBe(5);
   });
 });

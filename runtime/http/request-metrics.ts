@@ -25,6 +25,11 @@ function routeOf(c: Context): string {
   return 'unmatched';
 }
 
+/** `X-Cache` of an answer (set by the invoke route for a version that declares `cache`), as metrics count it. */
+function cacheOutcome(header: string | null): 'hit' | 'miss' | undefined {
+  return header === 'hit' || header === 'miss' ? header : undefined;
+}
+
 export interface RequestMetricsOptions {
   /** Whether a function of this name is deployed: calls of unknown names are not counted as invocations. */
   isFunction: (name: string) => boolean;
@@ -48,9 +53,10 @@ export function requestMetrics(metrics: RouterMetrics, opts: RequestMetricsOptio
     // Segment 3 of /v1/functions/<name>[@version]/…; a name no function has is not counted.
     const fn = mode ? c.req.path.split('/')[3]?.split('@')[0] : undefined;
     const inputs = c.get('inputCount') ?? 1;
-    const invocation = mode && fn && opts.isFunction(fn) ? { function: fn, version: c.res.headers.get('x-function-version') ?? '', mode, inputs } : undefined;
+    const cache = cacheOutcome(c.res.headers.get('x-cache'));
+    const invocation = mode && fn && opts.isFunction(fn) ? { function: fn, version: c.res.headers.get('x-function-version') ?? '', mode, inputs, ...(cache ? { cache } : {}) } : undefined;
     const seconds = (performance.now() - started) / 1000;
     metrics.record({ method, route, status, seconds, ...(invocation ? { invocation } : {}) });
-    if (invocation) opts.onCall?.({ function: invocation.function, version: invocation.version, mode: invocation.mode, status, seconds, inputs });
+    if (invocation) opts.onCall?.({ function: invocation.function, version: invocation.version, mode: invocation.mode, status, seconds, inputs, ...(cache ? { cache } : {}) });
   };
 }

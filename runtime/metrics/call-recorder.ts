@@ -10,6 +10,8 @@ export interface AnsweredCall {
   status: number;
   seconds: number;
   inputs: number;
+  /** For a version that declares `cache`: whether the answer came from the result cache. */
+  cache?: 'hit' | 'miss';
 }
 
 const MINUTE_MS = 60_000;

@@ -18,6 +18,8 @@ export interface AnsweredRequest {
     mode: InvocationMode;
     /** Inputs the call carried: more than 1 for a bulk job. */
     inputs: number;
+    /** For a version that declares `cache`: whether the result cache answered (`X-Cache`). */
+    cache?: 'hit' | 'miss';
   };
 }
 
@@ -48,11 +50,15 @@ export class RouterMetrics {
     ['function', 'version', 'mode'],
   );
 
+  private readonly cacheHits = new Counter('autoglm_result_cache_hits_total', 'Synchronous calls answered from the result cache (manifest `cache`), without the queue.', ['function']);
+  private readonly cacheMisses = new Counter('autoglm_result_cache_misses_total', 'Synchronous calls of a function that declares `cache` that the result cache could not answer: they ran.', ['function']);
+
   record(r: AnsweredRequest): void {
     this.requests.inc({ method: r.method, route: r.route, status: String(r.status) });
     this.durations.observe({ method: r.method, route: r.route }, r.seconds);
     if (!r.invocation) return;
-    const { inputs, ...labels } = r.invocation;
+    const { inputs, cache, ...labels } = r.invocation;
+    if (cache) (cache === 'hit' ? this.cacheHits : this.cacheMisses).inc({ function: labels.function });
     const outcome = outcomeOf(r.status);
     this.invocations.inc({ ...labels, outcome });
     if (labels.mode === 'sync') this.syncSeconds.observe({ function: labels.function, version: labels.version, outcome }, r.seconds);
@@ -60,6 +66,6 @@ export class RouterMetrics {
   }
 
   collect(): MetricFamily[] {
-    return [this.requests.collect(), this.durations.collect(), this.invocations.collect(), this.syncSeconds.collect(), this.inputs.collect()];
+    return [this.requests.collect(), this.durations.collect(), this.invocations.collect(), this.syncSeconds.collect(), this.inputs.collect(), this.cacheHits.collect(), this.cacheMisses.collect()];
   }
 }

@@ -1,6 +1,7 @@
-import { withTimeout, type DriftCounts, type FeedbackStore, type FunctionState, type WorkerState } from '../../queue/cluster/index.ts';
+import { withTimeout, type DriftCounts, type FeedbackStore, type FunctionState, type ResultCache, type WorkerState } from '../../queue/cluster/index.ts';
 import { driftFamilies } from './drift-metrics.ts';
 import { feedbackFamilies } from './feedback-metrics.ts';
+import { resultCacheFamilies } from './result-cache-metrics.ts';
 import { type QueueCounts } from '../../queue/jobs/index.ts';
 import { formatExposition, type MetricFamily } from './exposition.ts';
 import { gauge } from './instruments.ts';
@@ -22,6 +23,8 @@ export interface ScraperOptions {
   drift?: Pick<DriftCounts, 'window'>;
   /** Feedback on outputs; absent: no feedback series. */
   feedback?: Pick<FeedbackStore, 'totalsOf'>;
+  /** The result cache; with `catalog`, the entries of each function that declares `cache`; absent: no such series. */
+  resultCache?: Pick<ResultCache, 'entries'>;
   /** The router's copy of the catalogue; absent: no per-version series. */
   catalog?: () => readonly FunctionState[];
   /** The audit log's last verification (`AuditLog.lastVerification`); absent: no audit series. */
@@ -45,11 +48,12 @@ export class Scraper {
 
   /** The whole answer, in the text exposition format. */
   async scrape(): Promise<string> {
-    const { queues, workers, functionNames, drift, catalog, feedback } = this.opts;
+    const { queues, workers, functionNames, drift, catalog, feedback, resultCache } = this.opts;
     const parts: [collector: string, read: () => Promise<MetricFamily[]>][] = [['workers', () => workers.live().then(workerFamilies)]];
     if (queues) parts.push(['queues', () => queues.counts(functionNames()).then(queueFamilies)]);
     if (drift && catalog) parts.push(['drift', () => driftFamilies(catalog(), drift)]);
     if (feedback) parts.push(['feedback', () => feedbackFamilies(functionNames(), feedback)]);
+    if (resultCache && catalog) parts.push(['result-cache', () => resultCacheFamilies(catalog(), resultCache)]);
     const settled = await Promise.allSettled(parts.map(([, read]) => withTimeout(read(), this.timeoutMs)));
     const fromRedis = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
     const success = gauge(

@@ -11,6 +11,7 @@ import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { CallbackGuard } from '../../webhooks/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
+import { answerBody, cachedAnswer, keepAnswer, lookupCached } from '../cached-call.ts';
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
 import { jsonMember } from '../json-member.ts';
 import { namedHeaders } from '../named-headers.ts';
@@ -36,7 +37,7 @@ const invokeRoute = createRoute({
   request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
   responses: {
     200: {
-      description: 'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`.',
+      description: 'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`; `X-Cache` (`hit`: answered from the result cache, `X-Job-Id` naming the job that computed it; `miss`) for a version whose manifest declares `cache`.',
       content: { 'application/json': { schema: InvokeResponse } },
     },
     ...problems(400, 401, 403, 404, 413, 415, 429, 500, 503, 504),
@@ -123,17 +124,7 @@ function syncResult(deps: AppDeps, msg: DoneMessage | undefined, span: Span, id:
 
 /** The body of a synchronous call's answer: the output, where it ran, and how long each part took. */
 function invokeAnswer(id: string, name: string, r: NonNullable<DoneMessage['result']>, received: number) {
-  return {
-    id,
-    function: name,
-    version: r.version,
-    output: r.output,
-    device: r.device,
-    ...(r.backend ? { backend: r.backend } : {}),
-    batchSize: r.batchSize,
-    ...(r.knowledge ? { knowledge: r.knowledge } : {}),
-    timings: { queuedMs: r.timings.started - received, runMs: r.timings.finished - r.timings.started, totalMs: Date.now() - received },
-  };
+  return answerBody(id, name, r, { queuedMs: r.timings.started - received, runMs: r.timings.finished - r.timings.started, totalMs: Date.now() - received });
 }
 
 /** What an async job is submitted as, from the request body and what the router worked out. */
@@ -171,7 +162,14 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.header('x-function-version', rec.version);
     const waitMs = Math.min(body.timeoutMs ?? rec.manifest.timeout, rec.manifest.timeout);
     const deadline = received + waitMs;
+    const cache = await lookupCached(deps, c, rec, body.input);
     const { span, ...trace } = startSpan(c, rec, 'sync');
+    if (cache?.hit) {
+      // Answered as the call that computed it did, without the queue: same job id, same output.
+      span.setAttributes({ 'autoglm.job_id': cache.hit.job, 'autoglm.cache': 'hit' }).end();
+      c.header('x-job-id', cache.hit.job);
+      return c.json(cachedAnswer(cache.hit, rec.name, received), 200);
+    }
     const inputJson = sentJson(c, 'input');
     let pending: PendingCall;
     try {
@@ -188,6 +186,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (shadow) deps.shadow.mirror(shadow, { input: body.input, ...(inputJson ? { inputJson } : {}), by: c.var.principal.sub, deadline }, primary);
     const r = syncResult(deps, await waiting, span, id, waitMs);
     c.header('x-function-version', r.version);
+    if (cache) keepAnswer(deps, rec, cache, id, r);
     return c.json(invokeAnswer(id, rec.name, r, received), 200);
   });
 
