@@ -28,7 +28,7 @@ async function fill(cache: ResultCache, count: number, output: (i: number) => un
   for (let i = 0; i < count; i++) {
     const l = await cache.lookup(call({ i }));
     looks.push(l);
-    await cache.store(call({}), l, answer(`score.j${i}`, output(i)), bounds, Date.now() + i);
+    await cache.store(call({}), l, answer(`score.j${i}`, output(i)), bounds, 0, Date.now() + i);
   }
   return looks;
 }
@@ -38,7 +38,7 @@ describe('ResultCache', () => {
     const { prefix, cache } = fresh();
     const first = await cache.lookup(call({ card: 'secret-card-4242' }));
     expect(first.hit).toBeUndefined();
-    expect(await cache.store(call({}), first, answer('score.job1', { verdict: 'plaintext-verdict' }), roomy)).toEqual({ kept: true, evicted: 0 });
+    expect(await cache.store(call({}), first, answer('score.job1', { verdict: 'plaintext-verdict' }), roomy, 0)).toEqual({ kept: true, evicted: 0 });
     const again = await cache.lookup(call({ card: 'secret-card-4242' }));
     expect(again.entry).toBe(first.entry);
     expect(again.hit).toMatchObject({ job: 'score.job1', result: { output: { verdict: 'plaintext-verdict' }, version: 'v1' } });
@@ -51,7 +51,7 @@ describe('ResultCache', () => {
   it('names another entry for another version, input or namespace', async () => {
     const { cache } = fresh();
     const base = await cache.lookup(call({ a: 1 }));
-    await cache.store(call({}), base, answer('score.j', 1), roomy);
+    await cache.store(call({}), base, answer('score.j', 1), roomy, 0);
     expect((await cache.lookup(call({ a: 1 }, { version: 'v2' }))).hit).toBeUndefined();
     expect((await cache.lookup(call({ a: 2 }))).hit).toBeUndefined();
     expect((await cache.lookup(call({ a: 1 }, { namespace: 'team-b' }))).hit).toBeUndefined();
@@ -77,14 +77,14 @@ describe('ResultCache', () => {
     expect(await r.conn.exists(keys.resultCache(prefix, 'team-a', 'score', looks[0]!.entry))).toBe(0);
     expect(await r.conn.exists(keys.resultCache(prefix, 'team-a', 'score', looks[3]!.entry))).toBe(1);
     const huge = await cache.lookup(call({ huge: true }));
-    expect(await cache.store(call({}), huge, answer('score.h', 'y'.repeat(8000)), bounds)).toEqual({ kept: false, evicted: 0 });
+    expect(await cache.store(call({}), huge, answer('score.h', 'y'.repeat(8000)), bounds, 0)).toEqual({ kept: false, evicted: 0 });
     expect((await cache.lookup(call({ huge: true }))).hit).toBeUndefined();
   });
 
   it('lets Redis expire an entry at its TTL, and stops counting it', async () => {
     const { prefix, cache } = fresh();
     const l = await cache.lookup(call({ short: 1 }));
-    await cache.store(call({}), l, answer('score.s', 1), { ...roomy, ttlMs: 1000 });
+    await cache.store(call({}), l, answer('score.s', 1), { ...roomy, ttlMs: 1000 }, 0);
     const key = keys.resultCache(prefix, 'team-a', 'score', l.entry);
     const pttl = await r.conn.pttl(key);
     expect(pttl).toBeGreaterThan(0);
@@ -94,29 +94,31 @@ describe('ResultCache', () => {
     expect((await cache.entries([{ namespace: 'team-a', name: 'score' }])).get('score')).toBe(0);
   });
 
-  it('names a changed secret or collection version as another entry, and keeps no answer of a secret that has not settled', async () => {
+  it('names a changed secret or collection version as another entry; keeps no answer of a run that began before a secret settled, or read another collection version', async () => {
     const { prefix, cache } = fresh();
     const secrets = new SecretStore(r.conn, prefix, cipher);
     const knowledge = new KnowledgeStore(r.conn, prefix, cipher);
     await secrets.set('team-a', 'api-key', 'one', 'alice');
     await knowledge.put('team-a', 'policies', [{ path: 'a.md', data: Buffer.from('# A\n\nfirst') }], 'alice');
     const c = call({ q: 1 }, { secrets: ['api-key'], knowledge: ['policies'] });
-    const now = Date.now() + SECRET_SETTLE_MS;
-    const first = await cache.lookup(c, now);
+    const first = await cache.lookup(c);
     const version = first.knowledge.policies!;
-    expect(first.settled).toBe(true);
-    // An answer that read another collection version than the name was made with is not kept.
-    expect(await cache.store(c, first, { ...answer('score.old', 0), result: { ...answer('', 0).result, knowledge: { policies: 'other' } } }, roomy)).toMatchObject({ kept: false });
-    expect(await cache.store(c, first, { ...answer('score.k', 1), result: { ...answer('', 1).result, knowledge: { policies: version } } }, roomy)).toMatchObject({ kept: true });
-    expect((await cache.lookup(c, now)).hit?.job).toBe('score.k');
+    const settled = first.secretsChangedAt + SECRET_SETTLE_MS;
+    const ran = (job: string, knowledgeRead: Record<string, string>) => ({ ...answer(job, 1), result: { ...answer(job, 1).result, knowledge: knowledgeRead } });
+    expect(await cache.store(c, first, ran('score.early', { policies: version }), roomy, settled - 1)).toMatchObject({ kept: false });
+    expect(await cache.store(c, first, ran('score.other', { policies: 'other' }), roomy, settled)).toMatchObject({ kept: false });
+    expect(await cache.store(c, first, ran('score.k', { policies: version }), roomy, settled)).toMatchObject({ kept: true });
+    expect((await cache.lookup(c)).hit?.job).toBe('score.k');
 
     await knowledge.put('team-a', 'policies', [{ path: 'a.md', data: Buffer.from('# A\n\nsecond') }], 'alice');
-    expect((await cache.lookup(c, now)).hit).toBeUndefined();
+    const put = await cache.lookup(c);
+    expect(put.hit).toBeUndefined();
+    expect(put.knowledge.policies).not.toBe(version);
 
     await secrets.set('team-a', 'api-key', 'two', 'alice');
     const changed = await cache.lookup(c);
-    expect(changed.entry).not.toBe(first.entry);
-    expect(changed.settled).toBe(false);
-    expect(await cache.store(c, changed, answer('score.s', 2), roomy)).toMatchObject({ kept: false });
+    expect(changed.entry).not.toBe(put.entry);
+    expect(changed.hit).toBeUndefined();
+    expect(changed.secretsChangedAt).toBeGreaterThanOrEqual(first.secretsChangedAt);
   });
 });

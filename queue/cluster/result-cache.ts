@@ -39,8 +39,8 @@ export interface CacheLookup {
   hit?: CachedAnswer;
   /** The versions of the listed collections the name was made with: an answer that read others is not kept. */
   knowledge: Record<string, string>;
-  /** False when a listed secret changed so lately that a worker may still run the old value: the answer is not kept. */
-  settled: boolean;
+  /** When a listed secret was last set (ms; 0 when none is listed): an answer whose run began before it settled is not kept. */
+  secretsChangedAt: number;
 }
 
 /** A function's bounds (its manifest's `cache`). */
@@ -51,11 +51,12 @@ export interface CacheBounds {
 }
 
 /**
- * How long after a secret changes no answer reading it is kept: workers load the new value when
- * the change is announced (milliseconds on a live pool), but a call that arrives meanwhile may run
- * on the old one, and its answer must not be kept under the new value's name.
+ * How long after a secret is set a run may still use the old value: a worker starts new batches on
+ * a fresh load once it hears the change (milliseconds on a live pool), but a batch that began
+ * before ran with the old value, and its answer must not be kept under the new value's name.
+ * Generous, for the delivery of the change and the clocks of router and worker hosts.
  */
-export const SECRET_SETTLE_MS = 10_000;
+export const SECRET_SETTLE_MS = 1_000;
 
 /** Binds a sealed answer to its entry: one moved to another name, function or namespace does not open. */
 const aad = (ns: string, fn: string, entry: string) => `result-cache:${ns}/${fn}/${entry}`;
@@ -115,23 +116,25 @@ export class ResultCache {
    * knowledge (their versions are read first). A value that does not open (a key removed from the
    * keyring) is a miss.
    */
-  async lookup(call: CacheCall, now = Date.now()): Promise<CacheLookup> {
-    const { names, knowledge, settled } = await this.dependencies(call, now);
+  async lookup(call: CacheCall): Promise<CacheLookup> {
+    const { names, knowledge, secretsChangedAt } = await this.dependencies(call);
     const h = createHash('sha256');
     for (const part of [call.namespace, call.function, call.version, call.input, ...names]) h.update(`${part.length}:${part}`);
     const entry = h.digest('hex');
     const raw = await this.redis.get(keys.resultCache(this.prefix, call.namespace, call.function, entry));
     const hit = raw ? this.opened(call, entry, raw) : undefined;
-    return { entry, knowledge, settled, ...(hit ? { hit } : {}) };
+    return { entry, knowledge, secretsChangedAt, ...(hit ? { hit } : {}) };
   }
 
   /**
-   * Keeps a successful answer under the lookup's entry, within `bounds`; not when a listed secret
-   * had not settled, or the answer read other collection versions than the name was made with.
-   * Returns whether it was kept and how many live entries it evicted.
+   * Keeps a successful answer under the lookup's entry, within `bounds`; not when its run began
+   * (`ranAt`, the handler's start) before a listed secret's change had settled, nor when it read
+   * other collection versions than the name was made with. Returns whether it was kept and how
+   * many live entries it evicted.
    */
-  async store(call: Pick<CacheCall, 'namespace' | 'function'>, lookup: CacheLookup, answer: CachedAnswer, bounds: CacheBounds, now = Date.now()): Promise<{ kept: boolean; evicted: number }> {
-    if (!lookup.settled || !sameVersions(lookup.knowledge, answer.result.knowledge)) return { kept: false, evicted: 0 };
+  async store(call: Pick<CacheCall, 'namespace' | 'function'>, lookup: CacheLookup, answer: CachedAnswer, bounds: CacheBounds, ranAt: number, now = Date.now()): Promise<{ kept: boolean; evicted: number }> {
+    const settled = lookup.secretsChangedAt === 0 || ranAt >= lookup.secretsChangedAt + SECRET_SETTLE_MS;
+    if (!settled || !sameVersions(lookup.knowledge, answer.result.knowledge)) return { kept: false, evicted: 0 };
     const { namespace: ns, function: fn } = call;
     const sealed = this.cipher.seal(answer.result, aad(ns, fn, lookup.entry), ns)!;
     const value = JSON.stringify({ job: answer.job, at: answer.at, sealed });
@@ -169,20 +172,19 @@ export class ResultCache {
   }
 
   /** The parts of the name besides the call itself: each secret's value fingerprint and each collection's version. */
-  private async dependencies(call: CacheCall, now: number): Promise<{ names: string[]; knowledge: Record<string, string>; settled: boolean }> {
-    if (call.secrets.length === 0 && call.knowledge.length === 0) return { names: [], knowledge: {}, settled: true };
+  private async dependencies(call: CacheCall): Promise<{ names: string[]; knowledge: Record<string, string>; secretsChangedAt: number }> {
+    if (call.secrets.length === 0 && call.knowledge.length === 0) return { names: [], knowledge: {}, secretsChangedAt: 0 };
     const p = this.redis.pipeline();
     if (call.secrets.length) p.hmget(keys.secrets(this.prefix, call.namespace), ...call.secrets);
     if (call.knowledge.length) p.hmget(keys.knowledge(this.prefix, call.namespace), ...call.knowledge);
     const res = (await p.exec()) ?? [];
     const [secretRaws, collectionRaws] = call.secrets.length ? [res[0]?.[1], res[1]?.[1]] : [undefined, res[0]?.[1]];
     const names: string[] = [];
-    let settled = true;
+    let secretsChangedAt = 0;
     (call.secrets.length ? (secretRaws as (string | null)[]) : []).forEach((raw, i) => {
       // The stored record changes whenever the value is set (a fresh seal), so its hash names the value without opening it.
       names.push(`s:${call.secrets[i]}=${raw ? createHash('sha256').update(raw).digest('hex') : '-'}`);
-      const updatedAt = raw ? (JSON.parse(raw) as { updatedAt?: number }).updatedAt ?? 0 : 0;
-      if (now - updatedAt < SECRET_SETTLE_MS) settled = false;
+      if (raw) secretsChangedAt = Math.max(secretsChangedAt, (JSON.parse(raw) as { updatedAt?: number }).updatedAt ?? 0);
     });
     const knowledge: Record<string, string> = {};
     (call.knowledge.length ? (collectionRaws as (string | null)[]) : []).forEach((raw, i) => {
@@ -190,7 +192,7 @@ export class ResultCache {
       knowledge[call.knowledge[i]!] = version;
       names.push(`k:${call.knowledge[i]}=${version}`);
     });
-    return { names, knowledge, settled };
+    return { names, knowledge, secretsChangedAt };
   }
 
   private opened(call: CacheCall, entry: string, raw: string): CachedAnswer | undefined {

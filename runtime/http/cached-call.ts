@@ -57,6 +57,6 @@ export function keepAnswer(deps: AppDeps, rec: Resolved['rec'], lookup: CacheLoo
   if (!deps.resultCache || !bounds || r.version !== rec.version) return;
   const result = { output: r.output, version: r.version, device: r.device, batchSize: r.batchSize, ...(r.backend ? { backend: r.backend } : {}), ...(r.knowledge ? { knowledge: r.knowledge } : {}) };
   deps.resultCache
-    .store({ namespace: rec.namespace, function: rec.name }, lookup, { job, at: Date.now(), result }, { ttlMs: bounds.ttl, maxEntries: bounds.maxEntries, maxBytes: bounds.maxBytes })
+    .store({ namespace: rec.namespace, function: rec.name }, lookup, { job, at: Date.now(), result }, { ttlMs: bounds.ttl, maxEntries: bounds.maxEntries, maxBytes: bounds.maxBytes }, r.timings.started)
     .catch((err: unknown) => deps.log.warn('could not keep an answer in the result cache', { function: rec.name, err }));
 }
