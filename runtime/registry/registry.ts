@@ -1,4 +1,4 @@
-import { BUNDLE_MANIFEST, BundleFormatError, BundleLimitError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
+import { BUNDLE_MANIFEST, BundleFormatError, BundleLimitError, ManifestFormatError, openBundle, sha256, type OpenedBundle } from '../../functions/sdk/bundle/index.ts';
 import { KnowledgeMissingError, SecretMissingError, type FunctionCatalog, type FunctionState, type ShadowStats, type TrafficTable, type VersionRecord, type VersionTraining } from '../../queue/cluster/index.ts';
 import { FunctionLoadError, type DeployChecker, type QueueSet } from '../../queue/jobs/index.ts';
 import type { ArtifactStore } from './artifact-store.ts';
@@ -87,7 +87,7 @@ export class Registry {
       bundle = await openBundle(archive, limits);
     } catch (err) {
       if (err instanceof BundleLimitError) throw new BundleTooLargeError(err, limits);
-      if (err instanceof BundleFormatError) throw new InvalidBundleError(err.message);
+      if (err instanceof BundleFormatError) throw new InvalidBundleError(err.message, err instanceof ManifestFormatError ? err.issues : undefined);
       throw err;
     }
     const schemaIssues = manifestSchemaIssues(bundle.manifest);

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
-import { parseManifest, type Manifest } from '../manifest.ts';
+import { parseManifest, type Manifest, type ManifestIssue } from '../manifest.ts';
 import { BundleFormatError, BundleLimitError, writeTar, type TarEntry } from './tar.ts';
 import { TarReader } from './tar-reader.ts';
 
@@ -46,6 +46,14 @@ export interface OpenedBundle {
   driftBaseline?: DriftBaseline;
 }
 
+/** A manifest the schema refuses: each issue names its field (`cache.ttl`), for the deploy's problem. */
+export class ManifestFormatError extends BundleFormatError {
+  override readonly name = 'ManifestFormatError';
+  constructor(readonly issues: ManifestIssue[]) {
+    super(`${BUNDLE_MANIFEST}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+  }
+}
+
 /**
  * Opens a bundle and checks it: gzip'd tar of regular files with safe paths, a valid
  * `manifest.yaml`, the bundled entry module, and every artifact the manifest lists. The archive is
@@ -67,7 +75,7 @@ export async function openBundle(archive: Buffer, limits: Partial<BundleLimits> 
     throw new BundleFormatError(`${BUNDLE_MANIFEST} is not valid YAML: ${(err as Error).message}`);
   }
   const parsed = parseManifest(raw);
-  if (!parsed.ok) throw new BundleFormatError(`${BUNDLE_MANIFEST}: ${parsed.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+  if (!parsed.ok) throw new ManifestFormatError(parsed.issues);
   if (!byPath.has(BUNDLE_ENTRY)) throw new BundleFormatError(`the bundled entry ${BUNDLE_ENTRY} is missing (build the folder with \`autoglm build\`)`);
   for (const a of parsed.manifest.artifacts) {
     if (!byPath.has(a)) throw new BundleFormatError(`artifact ${a} listed in the manifest is missing from the bundle`);
