@@ -1,0 +1,128 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { versionOf } from '../../functions/sdk/bundle/index.ts';
+import { keys } from '../../queue/keys.ts';
+import { bundleMaker, type TestBundle } from '../harness/bundles.ts';
+import { parseExposition, sampleValue } from '../harness/exposition.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { dumpRedis, startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { fixturePath } from './pool-helpers.ts';
+
+// signer (a fixture) signs texts with the sign-key secret: its output depends on the input, the
+// secret's value and nothing else, so it may declare `cache`.
+const FIRST = 'rc1-first-value-Q7w2';
+const SECOND = 'rc2-second-value-M4k9';
+const sig = (key: string, text: string) => createHmac('sha256', key).update(text).digest('hex');
+const FN = 'signer-cached';
+
+let redis: TestRedis;
+let p: TestPlatform;
+let make: Awaited<ReturnType<typeof bundleMaker>>;
+
+const deploy = async (b: TestBundle) => p.api.deploy(b.archive, b.hash, {}).then(
+  () => ({ status: 201, body: undefined as any }),
+  (err: { status: number; problem: any }) => ({ status: err.status, body: err.problem }),
+);
+const invoke = (input: unknown) => p.call('POST', `/v1/functions/${FN}/invoke`, { input });
+
+/**
+ * Calls until the cache answers (a miss's answer is kept in the background, and not before the
+ * secret's change has settled): the hit must name the job of the last miss before it.
+ */
+async function missThenHit(input: unknown): Promise<{ miss: Awaited<ReturnType<typeof invoke>>; hit: Awaited<ReturnType<typeof invoke>> }> {
+  let miss: Awaited<ReturnType<typeof invoke>> | undefined;
+  const hit = await eventually(async () => {
+    const r = await invoke(input);
+    expect(r.status).toBe(200);
+    if (r.headers.get('x-cache') === 'hit') return r;
+    expect(r.headers.get('x-cache')).toBe('miss');
+    miss = r;
+    return undefined;
+  }, 'a call answered from the cache', 10_000);
+  expect(miss, 'the first call of an input is a miss').toBeDefined();
+  return { miss: miss!, hit };
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  p = await startPlatform(redis.url);
+  make = await bundleMaker(fixturePath('functions/signer'));
+  expect((await p.call('PUT', '/v1/secrets/sign-key', { value: FIRST })).status).toBe(201);
+  expect((await deploy(make(FN, { EDITION: '1' }, { cache: { ttl: '1m', maxEntries: 50 } }))).status).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  await p?.stop();
+  await redis?.destroy();
+});
+
+describe('result cache', () => {
+  it('answers a repeated call from the cache with the first job id, sealed in Redis, counted in the metrics; the same input in another key order hits, another input misses', async () => {
+    const { miss, hit } = await missThenHit({ text: 'pay 100', ref: 'a' });
+    expect(miss.json.output.sig).toBe(sig(FIRST, 'pay 100'));
+    expect(hit.headers.get('x-job-id')).toBe(miss.headers.get('x-job-id'));
+    expect(hit.json).toMatchObject({ id: miss.json.id, version: miss.json.version, output: miss.json.output, timings: { queuedMs: 0, runMs: 0 } });
+    expect(hit.headers.get('x-function-version')).toBe(miss.headers.get('x-function-version'));
+
+    // Canonical input: the same object with its keys in another order is the same call.
+    expect((await invoke({ ref: 'a', text: 'pay 100' })).headers.get('x-cache')).toBe('hit');
+    const other = await invoke({ text: 'pay 101', ref: 'a' });
+    expect(other.headers.get('x-cache')).toBe('miss');
+    expect(other.json.output.sig).toBe(sig(FIRST, 'pay 101'));
+
+    // Sealed at rest: the signature is nowhere in Redis in the clear (the job records are sealed too).
+    const index = keys.resultCacheIndex(p.prefix, 'default', FN);
+    await eventually(async () => (await p.redis.zcard(index)) === 2, 'both answers to be kept');
+    expect(await dumpRedis(p.redis)).not.toContain(miss.json.output.sig);
+
+    const metrics = parseExposition(await (await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${p.adminToken}` } })).text());
+    expect(sampleValue(metrics, 'autoglm_result_cache_hits_total', { function: FN })).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(metrics, 'autoglm_result_cache_misses_total', { function: FN })).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(metrics, 'autoglm_result_cache_entries', { function: FN })).toBe(2);
+
+    // Audited as a call, like any invocation.
+    const audited = await eventually(async () => {
+      const items = (await p.call('GET', `/v1/audit?action=invoke&function=${FN}&limit=50`)).json.items as { status?: number }[];
+      return items.length >= 4 && items;
+    }, 'the calls in the audit trail');
+    expect(audited.length).toBeGreaterThanOrEqual(4);
+
+    // Async jobs are not answered from the cache.
+    const job = await p.call('POST', `/v1/functions/${FN}/jobs`, { input: { text: 'pay 100', ref: 'a' } });
+    expect(job.status).toBe(202);
+    expect(job.headers.get('x-cache')).toBeNull();
+  });
+
+  it('a changed secret never serves the old answer', async () => {
+    const input = { text: 'pay 200' };
+    await missThenHit(input);
+    expect((await p.call('PUT', '/v1/secrets/sign-key', { value: SECOND })).status).toBe(200);
+    const after = await invoke(input);
+    expect(after.headers.get('x-cache')).toBe('miss');
+    // Every answer since is the new value's: a run on the old load (before the workers heard) is never kept.
+    const { hit } = await eventually(async () => {
+      const r = await missThenHit(input);
+      return r.miss.json.output.sig === sig(SECOND, 'pay 200') && r;
+    }, 'the new value to be signed with and kept', 20_000);
+    expect(hit.json.output.sig).toBe(sig(SECOND, 'pay 200'));
+  });
+
+  it('a new version never serves the old version’s answer', async () => {
+    const input = { text: 'pay 300' };
+    const before = await missThenHit(input);
+    const bundle = make(FN, { EDITION: '2' }, { cache: { ttl: '1m' } });
+    expect((await deploy(bundle)).status).toBe(201);
+    const after = await invoke(input);
+    expect(after.headers.get('x-cache')).toBe('miss');
+    expect(after.headers.get('x-function-version')).toBe(versionOf(bundle.hash));
+    expect(after.headers.get('x-function-version')).not.toBe(before.hit.headers.get('x-function-version'));
+    expect(after.headers.get('x-job-id')).not.toBe(before.hit.headers.get('x-job-id'));
+  });
+
+  it('refuses a bad cache section at deploy, naming the field', async () => {
+    const bad = await deploy(make('signer-badcache', undefined, { cache: { ttl: '100ms' } }));
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'INVALID_BUNDLE', field: 'cache.ttl' });
+    expect(bad.body.detail).toMatch(/cache\.ttl: must be between 1s and 24h/);
+  });
+});
