@@ -5,7 +5,8 @@ import { keys } from '../../queue/keys.ts';
 import { bundleMaker, type TestBundle } from '../harness/bundles.ts';
 import { parseExposition, sampleValue } from '../harness/exposition.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
-import { dumpRedis, startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { dumpRedis } from '../harness/redis.ts';
+import { redisForFile } from '../harness/redis-for-file.ts';
 import { fixturePath } from './pool-helpers.ts';
 
 // signer (a fixture) signs texts with the sign-key secret: its output depends on the input, the
@@ -15,7 +16,7 @@ const SECOND = 'rc2-second-value-M4k9';
 const sig = (key: string, text: string) => createHmac('sha256', key).update(text).digest('hex');
 const FN = 'signer-cached';
 
-let redis: TestRedis;
+const r = redisForFile();
 let p: TestPlatform;
 let make: Awaited<ReturnType<typeof bundleMaker>>;
 
@@ -32,29 +33,25 @@ const invoke = (input: unknown) => p.call('POST', `/v1/functions/${FN}/invoke`, 
 async function missThenHit(input: unknown): Promise<{ miss: Awaited<ReturnType<typeof invoke>>; hit: Awaited<ReturnType<typeof invoke>> }> {
   let miss: Awaited<ReturnType<typeof invoke>> | undefined;
   const hit = await eventually(async () => {
-    const r = await invoke(input);
-    expect(r.status).toBe(200);
-    if (r.headers.get('x-cache') === 'hit') return r;
-    expect(r.headers.get('x-cache')).toBe('miss');
-    miss = r;
+    const res = await invoke(input);
+    expect(res.status).toBe(200);
+    if (res.headers.get('x-cache') === 'hit') return res;
+    expect(res.headers.get('x-cache')).toBe('miss');
+    miss = res;
     return undefined;
   }, 'a call answered from the cache', 10_000);
   expect(miss, 'the first call of an input is a miss').toBeDefined();
   return { miss: miss!, hit };
 }
 
+// One platform for the file (after redisForFile's hooks: its Redis is up first).
 beforeAll(async () => {
-  redis = await startTestRedis();
-  p = await startPlatform(redis.url);
+  p = await startPlatform(r.server.url);
   make = await bundleMaker(fixturePath('functions/signer'));
   expect((await p.call('PUT', '/v1/secrets/sign-key', { value: FIRST })).status).toBe(201);
   expect((await deploy(make(FN, { EDITION: '1' }, { cache: { ttl: '1m', maxEntries: 50 } }))).status).toBe(201);
 }, 60_000);
-
-afterAll(async () => {
-  await p?.stop();
-  await redis?.destroy();
-});
+afterAll(() => p?.stop());
 
 describe('result cache', () => {
   it('answers a repeated call from the cache with the first job id, sealed in Redis, counted in the metrics; the same input in another key order hits, another input misses', async () => {
