@@ -10,6 +10,8 @@ export interface Target {
   url: string;
   body: string;
   headers: Record<string, string>;
+  /** A body per request, in place of `body` (a load whose inputs vary) [`body` every time]. */
+  next?: () => string;
 }
 
 /** What one run measured. */
@@ -41,6 +43,7 @@ export async function load(target: Target, connections: number, seconds: number)
     connections,
     pipelining: 1,
     duration: seconds,
+    ...(target.next ? { requests: [{ setupRequest: (req: object) => ({ ...req, body: target.next!() }) }] } : {}),
   });
   inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);

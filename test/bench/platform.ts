@@ -51,6 +51,9 @@ export async function startPlatform(redisUrl: string, opts: PlatformOptions = {}
       AUTOGLM_STATE_DIR: stateDir,
       AUTOGLM_LOG_LEVEL: 'warn',
       AUTOGLM_SHUTDOWN_GRACE: '5s',
+      // Benches repeat one body: with risk-scoring's result cache they would measure the cache,
+      // not the model. The cache's own bench turns it on.
+      AUTOGLM_RESULT_CACHE: 'off',
       ...opts.env,
     },
     // stdout carries the banner (with the token); stderr is kept to explain a failed start.

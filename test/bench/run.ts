@@ -11,7 +11,8 @@
  * BENCH_ROUNDS [1]: repeat every measurement, interleaved, and report each one's median round
  * (worth it on a machine that other work shares); BENCH_TRAINING=0 skips the live-calls-during-a-
  * training comparison (`training-bench.ts`), BENCH_INPROC=0 the platform against the in-process
- * server a team would write instead (`inproc-bench.ts`, issue 26's targets).
+ * server a team would write instead (`inproc-bench.ts`, issue 26's targets), BENCH_CACHE=0 the
+ * result cache on against off under a 50%-repeated load (`result-cache-bench.ts`).
  */
 import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
@@ -192,6 +193,11 @@ async function modelBenchmarks(): Promise<void> {
     const { runInprocBench } = await import('./inproc-bench.ts');
     log('measuring risk-scoring against the in-process server, 1 and 2 processes (BENCH_INPROC=0 skips; about 4 minutes)');
     process.stdout.write(`\n${await runInprocBench({ log: (s) => log(`inproc: ${s}`) })}\n`);
+  }
+  if (process.env.BENCH_CACHE !== '0') {
+    const { runResultCacheBench } = await import('./result-cache-bench.ts');
+    log('measuring risk-scoring with half its inputs repeated, result cache on and off (BENCH_CACHE=0 skips; about 2 minutes)');
+    process.stdout.write(`\n${await runResultCacheBench({ log: (s) => log(`cache: ${s}`) })}\n`);
   }
   if (process.env.BENCH_TRAINING !== '0') {
     const { runTrainingBench } = await import('./training-bench.ts');
