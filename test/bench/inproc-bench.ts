@@ -18,6 +18,7 @@ import { withCpuShare } from './cpu-share.ts';
 import { load, type LoadResult, type Target } from './load.ts';
 import { startPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
+import { scoreRounds } from './score-rounds.ts';
 import { markdownTable, num } from './table.ts';
 
 type Run = LoadResult & { cpuUsPerCall: number };
@@ -52,23 +53,10 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
       'in-process, 1 process': { target: { url: `http://127.0.0.1:${one.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(one.pid) },
       'in-process, 2 processes': { target: { url: `http://127.0.0.1:${two.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(two.pid) },
     };
-    for (const [name, t] of Object.entries(targets)) {
-      const r = await fetch(t.target.url, { method: 'POST', headers: t.target.headers, body });
-      const text = await r.text();
-      if (r.status !== 200 || !text.includes('"level"')) throw new Error(`${name} answered ${r.status}: ${text.slice(0, 200)}`);
-      log(`warming up ${name}`);
-      await load(t.target, 64, Math.min(5, seconds));
-    }
-    const runs: Record<string, Record<number, Run[]>> = {};
-    for (let round = 1; round <= rounds; round++) {
-      for (const connections of [64, 1]) {
-        for (const [name, t] of Object.entries(targets)) {
-          log(`round ${round}/${rounds}: ${name} at ${connections} connection(s) (${seconds} s)`);
-          const { value, cpuMs } = await withCpuShare({ target: t.cpu }, () => load(t.target, connections, seconds));
-          ((runs[name] ??= {})[connections] ??= []).push({ ...value, cpuUsPerCall: value.ok ? (cpuMs.target! * 1000) / value.ok : NaN });
-        }
-      }
-    }
+    const runs = await scoreRounds(targets, { seconds, rounds, log }, async (t, connections): Promise<Run> => {
+      const { value, cpuMs } = await withCpuShare({ target: t.cpu }, () => load(t.target, connections, seconds));
+      return { ...value, cpuUsPerCall: value.ok ? (cpuMs.target! * 1000) / value.ok : NaN };
+    });
     const pick = (name: string, c: number) => median(runs[name]![c]!, (r) => r.rps);
     const rows = Object.keys(targets).map((name) => {
       const r = pick(name, 64);

@@ -15,6 +15,7 @@ import { parseExposition, sampleValue } from '../harness/exposition.ts';
 import { startTestRedis } from '../harness/redis.ts';
 import { load, type LoadResult, type Target } from './load.ts';
 import { startPlatform, type BenchPlatform } from './platform.ts';
+import { scoreRounds } from './score-rounds.ts';
 import { markdownTable, num } from './table.ts';
 
 type Run = LoadResult & { hitShare: number };
@@ -67,27 +68,14 @@ export async function runResultCacheBench(o: { seconds?: number; rounds?: number
       'cache off': { platform: off, target: target(off, 2) },
       'cache on, all repeated': { platform: on, target: target(on, 1) },
     };
-    for (const [name, t] of Object.entries(targets)) {
-      const r = await fetch(t.target.url, { method: 'POST', headers: t.target.headers, body: t.target.next!() });
-      const text = await r.text();
-      if (r.status !== 200 || !text.includes('"level"')) throw new Error(`${name} answered ${r.status}: ${text.slice(0, 200)}`);
-      log(`warming up ${name}`);
-      await load(t.target, 64, Math.min(5, seconds));
-    }
-    const runs: Record<string, Record<number, Run[]>> = {};
-    for (let round = 1; round <= rounds; round++) {
-      for (const connections of [64, 1]) {
-        for (const [name, t] of Object.entries(targets)) {
-          log(`round ${round}/${rounds}: ${name} at ${connections} connection(s) (${seconds} s)`);
-          const before = await cacheCounts(t.platform);
-          const r = await load(t.target, connections, seconds);
-          const after = await cacheCounts(t.platform);
-          const hits = after.hits - before.hits;
-          const asked = hits + after.misses - before.misses;
-          ((runs[name] ??= {})[connections] ??= []).push({ ...r, hitShare: asked ? hits / asked : 0 });
-        }
-      }
-    }
+    const runs = await scoreRounds(targets, { seconds, rounds, log }, async (t, connections): Promise<Run> => {
+      const before = await cacheCounts(t.platform);
+      const r = await load(t.target, connections, seconds);
+      const after = await cacheCounts(t.platform);
+      const hits = after.hits - before.hits;
+      const asked = hits + after.misses - before.misses;
+      return { ...r, hitShare: asked ? hits / asked : 0 };
+    });
     const pick = (name: string, c: number) => median(runs[name]![c]!, (r) => r.rps);
     const rows = Object.keys(targets).map((name) => {
       const r = pick(name, 64);
