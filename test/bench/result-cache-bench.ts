@@ -13,12 +13,13 @@
 import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
 import { parseExposition, sampleValue } from '../harness/exposition.ts';
 import { startTestRedis } from '../harness/redis.ts';
+import { withCpuShare } from './cpu-share.ts';
 import { load, type LoadResult, type Target } from './load.ts';
 import { startPlatform, type BenchPlatform } from './platform.ts';
 import { scoreRounds } from './score-rounds.ts';
 import { markdownTable, num } from './table.ts';
 
-type Run = LoadResult & { hitShare: number };
+type Run = LoadResult & { hitShare: number; routerUs: number; workerUs: number };
 const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)]!;
 
 /** Histories the load repeats. */
@@ -70,24 +71,25 @@ export async function runResultCacheBench(o: { seconds?: number; rounds?: number
     };
     const runs = await scoreRounds(targets, { seconds, rounds, log }, async (t, connections): Promise<Run> => {
       const before = await cacheCounts(t.platform);
-      const r = await load(t.target, connections, seconds);
+      const { value: r, cpuMs } = await withCpuShare({ router: [t.platform.routerPid], worker: t.platform.workerPids }, () => load(t.target, connections, seconds));
       const after = await cacheCounts(t.platform);
       const hits = after.hits - before.hits;
       const asked = hits + after.misses - before.misses;
-      return { ...r, hitShare: asked ? hits / asked : 0 };
+      const perCall = (ms: number | undefined) => (r.ok ? ((ms ?? 0) * 1000) / r.ok : NaN);
+      return { ...r, hitShare: asked ? hits / asked : 0, routerUs: perCall(cpuMs.router), workerUs: perCall(cpuMs.worker) };
     });
     const pick = (name: string, c: number) => median(runs[name]![c]!, (r) => r.rps);
     const rows = Object.keys(targets).map((name) => {
       const r = pick(name, 64);
       const s = pick(name, 1);
       const failed = Object.values(runs[name]!).flat().reduce((a, x) => a + x.non2xx + x.errors, 0);
-      return [name, num(r.rps, 0), num(r.p50, 1), num(r.p95, 1), `${Math.round(r.hitShare * 100)}%`, num(s.rps, 0), num(s.p50, 2), String(failed)];
+      return [name, num(r.rps, 0), num(r.p50, 1), num(r.p95, 1), `${Math.round(r.hitShare * 100)}%`, num(r.routerUs, 0), num(r.workerUs, 0), num(s.rps, 0), num(s.p50, 2), String(failed)];
     });
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     return [
       '## Result cache: risk-scoring sync, 50% repeated inputs, cache on against off (issue 26)',
       '',
-      markdownTable(['target', 'calls/s @64', 'p50 ms @64', 'p95 ms @64', 'hits @64', 'calls/s sequential', 'p50 ms sequential', 'failed'], rows),
+      markdownTable(['target', 'calls/s @64', 'p50 ms @64', 'p95 ms @64', 'hits @64', 'router CPU µs/call @64', 'worker CPU µs/call @64', 'calls/s sequential', 'p50 ms sequential', 'failed'], rows),
       '',
       `calls/s @64, on / off: ${ratio(pick('cache on', 64).rps, pick('cache off', 64).rps)}; sequential: ${ratio(pick('cache on', 1).rps, pick('cache off', 1).rps)}.`,
       `Medians of ${rounds} rounds of ${seconds} s, targets alternating; each platform's pool has 1 worker; every other call repeats one of ${REPEATED} histories.`,
