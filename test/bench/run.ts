@@ -196,7 +196,7 @@ async function modelBenchmarks(): Promise<void> {
   }
   if (process.env.BENCH_CACHE !== '0') {
     const { runResultCacheBench } = await import('./result-cache-bench.ts');
-    log('measuring risk-scoring with half its inputs repeated, result cache on and off (BENCH_CACHE=0 skips; about 2 minutes)');
+    log('measuring risk-scoring with half its inputs repeated, result cache on and off (BENCH_CACHE=0 skips; about 3 minutes)');
     process.stdout.write(`\n${await runResultCacheBench({ log: (s) => log(`cache: ${s}`) })}\n`);
   }
   if (process.env.BENCH_TRAINING !== '0') {
