@@ -11,6 +11,8 @@ beforeAll(async () => {
   p = await startPlatform(redis.url, { env: { AUTOGLM_SHUTDOWN_GRACE: '10m' } });
 });
 afterAll(async () => {
+  // Back, so the router's stop hands Redis its last commands instead of waiting them out.
+  await redis?.start();
   await p?.stop();
   await redis?.destroy();
 });

@@ -10,6 +10,8 @@ beforeAll(async () => {
   p = await startPlatform(redis.url, { pool: false, env: { AUTOGLM_NAMESPACE_LIMITS: '{"*":{"rate":1000,"concurrency":1000}}' } });
 });
 afterAll(async () => {
+  // Back, so the router's stop hands Redis its last commands instead of waiting them out.
+  await redis?.start();
   await p?.stop();
   await redis?.destroy();
 });
