@@ -243,7 +243,7 @@ function appDeps(
     traces: p.traces,
     driftCounts: new DriftCounts(producer, opts.config.prefix),
     feedback: { store: p.feedback, resultTtlMs: config.resultTtlMs },
-    ...(config.resultCache ? { resultCache: new ResultCache(producer, config.prefix, p.cipher) } : {}),
+    ...(config.resultCache ? { resultCache: new ResultCache(producer, config.prefix, p.cipher, config.resultTtlMs) } : {}),
     ...(ctx.calls ? { callRollups: ctx.calls } : {}),
     ...(ctx.rollouts ? { rollouts: ctx.rollouts } : {}),
     metricsPublic: config.metricsPublic,

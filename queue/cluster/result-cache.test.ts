@@ -81,6 +81,16 @@ describe('ResultCache', () => {
     expect((await cache.lookup(call({ huge: true }))).hit).toBeUndefined();
   });
 
+  it('keeps an entry no longer than the job records it names, when they are kept for less than its TTL', async () => {
+    const prefix = `rc${++n}`;
+    const cache = new ResultCache(r.conn, prefix, cipher, 2000);
+    const l = await cache.lookup(call({ capped: 1 }));
+    await cache.store(call({}), l, answer('score.c', 1), roomy, 0);
+    const pttl = await r.conn.pttl(keys.resultCache(prefix, 'team-a', 'score', l.entry));
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(2000);
+  });
+
   it('lets Redis expire an entry at its TTL, and stops counting it', async () => {
     const { prefix, cache } = fresh();
     const l = await cache.lookup(call({ short: 1 }));

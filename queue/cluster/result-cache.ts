@@ -109,6 +109,8 @@ export class ResultCache {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly cipher: PayloadCipher,
+    /** Longest an entry is kept whatever its TTL: the retention of the job records hits name (`AUTOGLM_RESULT_TTL`). */
+    private readonly maxTtlMs = Infinity,
   ) {}
 
   /**
@@ -147,7 +149,7 @@ export class ResultCache {
         keys.resultCacheSizes(this.prefix, ns, fn),
         lookup.entry,
         value,
-        bounds.ttlMs,
+        Math.min(bounds.ttlMs, this.maxTtlMs),
         now,
         bounds.maxEntries,
         bounds.maxBytes,

@@ -16,16 +16,31 @@ export type ResultCacheDeps = Pick<ResultCache, 'lookup' | 'store' | 'entries'>;
  */
 export async function lookupCached(deps: AppDeps, c: Context<AppEnv>, rec: Resolved['rec'], input: unknown): Promise<CacheLookup | undefined> {
   if (!deps.resultCache || !rec.manifest.cache) return undefined;
+  // The request's own say, as HTTP caches take it: `no-store` neither reads nor keeps,
+  // `no-cache` runs the call and keeps its fresh answer.
+  const asked = cacheControl(c.req.header('cache-control'));
+  if (asked.has('no-store')) {
+    c.header('x-cache', 'bypass');
+    return undefined;
+  }
   const call = { namespace: rec.namespace, function: rec.name, version: rec.version, input: canonicalJson(input ?? null), secrets: rec.manifest.secrets, knowledge: rec.manifest.knowledge };
   try {
-    const found = await deps.resultCache.lookup(call);
-    c.header('x-cache', found.hit ? 'hit' : 'miss');
-    return found;
+    const { hit, ...found } = await deps.resultCache.lookup(call);
+    const served = hit && !asked.has('no-cache');
+    c.header('x-cache', served ? 'hit' : 'miss');
+    return served ? { ...found, hit } : found;
   } catch (err) {
     deps.log.warn('result cache lookup failed; the call runs', { function: rec.name, err });
     return undefined;
   }
 }
+
+/** The directives of a `Cache-Control` header, lower-cased and without their values. */
+function cacheControl(header: string | undefined): Set<string> {
+  if (!header) return NO_DIRECTIVES;
+  return new Set(header.split(',').map((d) => d.split('=', 1)[0]!.trim().toLowerCase()));
+}
+const NO_DIRECTIVES: Set<string> = new Set();
 
 /** The answer of a hit: the kept output, named by the job that computed it, which ran for none of this call's time. */
 export function cachedAnswer(hit: CachedAnswer, name: string, received: number) {

@@ -63,6 +63,17 @@ describe('result cache', () => {
 
     // Canonical input: the same object with its keys in another order is the same call.
     expect((await invoke({ ref: 'a', text: 'pay 100' })).headers.get('x-cache')).toBe('hit');
+    // The caller's Cache-Control: no-cache runs it again (a new job) and keeps that answer; no-store skips the cache.
+    const body = { input: { text: 'pay 100', ref: 'a' } };
+    const fresh = await p.call('POST', `/v1/functions/${FN}/invoke`, body, { 'cache-control': 'no-cache' });
+    expect(fresh.headers.get('x-cache')).toBe('miss');
+    expect(fresh.json.id).not.toBe(miss.json.id);
+    await eventually(async () => (await invoke({ text: 'pay 100', ref: 'a' })).json.id === fresh.json.id, 'the fresh answer to be kept');
+    const unstored = await p.call('POST', `/v1/functions/${FN}/invoke`, body, { 'cache-control': 'no-store' });
+    expect(unstored.headers.get('x-cache')).toBe('bypass');
+    expect(unstored.json.id).not.toBe(fresh.json.id);
+    expect((await invoke({ text: 'pay 100', ref: 'a' })).json.id).toBe(fresh.json.id);
+
     const other = await invoke({ text: 'pay 101', ref: 'a' });
     expect(other.headers.get('x-cache')).toBe('miss');
     expect(other.json.output.sig).toBe(sig(FIRST, 'pay 101'));
