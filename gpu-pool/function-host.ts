@@ -64,8 +64,12 @@ export interface Host {
    * versions with traffic: the others are unloaded, and loaded again only for a straggler job.
    */
   setRecords(all: FunctionRecord[], serving?: Iterable<string>): void;
-  /** Runs one invocation, batched with concurrent ones of the same version when its manifest allows. */
-  execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult>;
+  /**
+   * Runs one invocation, batched with concurrent ones of the same version when its manifest
+   * allows. With `data.stream`, what its handler emits for it (`ctx.emit`) reaches `onChunk` as
+   * JSON text, in order, before the result.
+   */
+  execute(data: HostInput, signal: AbortSignal, onChunk?: ChunkSink): Promise<InvocationResult>;
   /** Resolves once every serving `warm: true` version this device can serve is loaded (failures are logged). */
   warm(): Promise<void>;
   /** Loads a version as a deploy check would (import, `load`), and says how long it took. */
@@ -127,11 +131,18 @@ interface Loaded {
 export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt'> & {
   /** The job (or item) id, for the function's log lines. */
   id?: string;
+  /** Its caller streams: what the handler emits for it is passed on (elsewhere it is dropped where it is made). */
+  stream?: true;
 };
+
+/** Where one call's chunks go, each as JSON text. */
+export type ChunkSink = (json: string) => void;
 
 export interface HostJob {
   data: HostInput;
   signal: AbortSignal;
+  /** Takes the chunks the handler emits for this job (with `data.stream`). */
+  onChunk?: ChunkSink;
   /** When the worker took it, epoch ms. */
   picked: number;
 }
@@ -193,8 +204,8 @@ export class FunctionHost implements Host {
     this.warming = this.loadWarm();
   }
 
-  async execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
-    const job: HostJob = { data, signal, picked: Date.now() };
+  async execute(data: HostInput, signal: AbortSignal, onChunk?: ChunkSink): Promise<InvocationResult> {
+    const job: HostJob = { data, signal, picked: Date.now(), ...(onChunk && data.stream ? { onChunk } : {}) };
     const rec = this.index.find(data.fn, data.version);
     if (!rec) return notDeployed(job, this.opts.slot.id, this.backend);
     const plan = batchPlan(rec.manifest);
@@ -351,7 +362,7 @@ export class FunctionHost implements Host {
         loaded.def.handle(
           items.map((i) => i.data.input),
           loaded.state,
-          { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets, knowledge: loaded.knowledge },
+          { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets, knowledge: loaded.knowledge, emit: emitter(items) },
         ),
       );
     } catch (err) {
@@ -471,6 +482,26 @@ const DISCARD: Logger = { debug: () => undefined, info: () => undefined, warn: (
 export function notDeployed(job: HostJob, device: string, backend: string): InvocationResult {
   const err = new FunctionNotDeployedError(job.data.fn);
   return { version: job.data.version, device, backend, batchSize: 1, timings: { picked: job.picked, started: job.picked, finished: job.picked }, error: toErrorRecord(err) };
+}
+
+/** Largest chunk `ctx.emit` takes, as JSON: a chunk is a part of an answer, not a payload. */
+const MAX_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * `ctx.emit` of one handler call: the item's index is checked always (a wrong one is a bug
+ * whoever streams); a chunk is serialized and checked only for a job that streams, so the others
+ * pay nothing for it.
+ */
+function emitter(items: HostJob[]): (chunk: unknown, item?: number) => void {
+  return (chunk, item = 0) => {
+    if (!Number.isInteger(item) || item < 0 || item >= items.length) throw new TypeError(`ctx.emit: item ${String(item)} is not an index of this batch of ${items.length}`);
+    const sink = items[item]!.onChunk;
+    if (!sink) return;
+    const json = JSON.stringify(chunk) as string | undefined;
+    if (json === undefined) throw new TypeError('ctx.emit: a chunk is a string or a JSON value');
+    if (json.length > MAX_CHUNK_BYTES) throw new TypeError(`ctx.emit: a chunk is at most ${MAX_CHUNK_BYTES} bytes as JSON`);
+    sink(json);
+  };
 }
 
 /** A signal that fires once every item's signal has: the platform gave up on the whole batch. */

@@ -80,19 +80,26 @@ function serve(port: HostPort, data: ThreadData, selection: BackendSelection): v
       (err: unknown) => post({ t: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err) }),
     );
 
+  // Chunks of one turn cross together, as log lines do; results are posted after the chunks
+  // waiting, so a call's chunks all precede its result.
+  let chunks: { id: number; json: string }[] = [];
+  const flushChunks = () => chunks.length > 0 && post({ t: 'chunks', chunks: chunks.splice(0) });
+  const onChunk = (id: number) => (json: string) => {
+    if (chunks.push({ id, json }) === 1) process.nextTick(flushChunks);
+  };
   // Results finished in one turn go back together, as batches came; before the next message is
   // read, which may be a batch queued behind this one: with setImmediate these results would
   // wait out that whole batch while the main thread had nothing to send next.
   let outbox: { id: number; result: InvocationResult }[] = [];
   const reply = (results: { id: number; result: InvocationResult }[]) => {
-    if (outbox.length === 0) process.nextTick(() => post({ t: 'done', results: outbox.splice(0) }));
+    if (outbox.length === 0) process.nextTick(() => (flushChunks(), post({ t: 'done', results: outbox.splice(0) })));
     outbox.push(...results);
   };
   const run = (runs: { id: number; data: HostInput; picked: number }[]) => {
     const jobs = runs.map((r) => {
       const ac = new AbortController();
       aborts.set(r.id, ac);
-      return { data: r.data, signal: ac.signal, picked: r.picked };
+      return { data: r.data, signal: ac.signal, picked: r.picked, ...(r.data.stream ? { onChunk: onChunk(r.id) } : {}) };
     });
     void host
       .executeBatch(jobs)

@@ -69,6 +69,8 @@ export type FromThread =
   /** The thread cannot serve; `error` when it knows why in the catalogue's terms (BACKEND_UNAVAILABLE). */
   | { t: 'fatal'; message: string; error?: ErrorRecord }
   | { t: 'done'; results: { id: number; result: InvocationResult }[] }
+  /** What handlers emitted in one turn of the thread for runs that stream (`ctx.emit`), in order, as JSON text. */
+  | { t: 'chunks'; chunks: { id: number; json: string }[] }
   /** What function code wrote in one turn of the thread (`ctx.log`, `console.*`). */
   | { t: 'logs'; lines: FunctionLogLine[] }
   | { t: 'reply'; id: number; ok: true; value: unknown }

@@ -6,7 +6,7 @@ import type { FunctionLogLine, FunctionRecord } from '../queue/cluster/index.ts'
 import { Batcher, batchPlan } from './batcher.ts';
 import { HostLostError, InputHandOffError, KnowledgeUnavailableError, SecretsUnavailableError } from './errors.ts';
 import { fromFunctionSide } from './function-error.ts';
-import type { Host, HostInput, HostJob, HostStats } from './function-host.ts';
+import type { ChunkSink, Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
 import type { FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
 import { knowledgeParts } from './knowledge-parts.ts';
@@ -58,6 +58,8 @@ interface Pending {
   reject: (e: Error) => void;
   /** For runs: how to fail the job if the thread dies. */
   data?: HostInput;
+  /** For runs of a streaming call: where its chunks go. */
+  onChunk?: ChunkSink;
 }
 
 /**
@@ -134,9 +136,10 @@ export class HostThread implements Host {
   }
 
   /** Batches form here, on the main thread; each batch crosses to the inference thread whole. */
-  execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
+  execute(data: HostInput, signal: AbortSignal, onChunk?: ChunkSink): Promise<InvocationResult> {
     // Only what the thread's host reads crosses over (each batch is structured-cloned).
-    const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline, enqueuedAt: data.enqueuedAt, id: data.id }, signal, picked: Date.now() };
+    const stream = onChunk && data.stream ? { stream: true as const } : {};
+    const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline, enqueuedAt: data.enqueuedAt, id: data.id, ...stream }, signal, picked: Date.now(), ...(stream.stream ? { onChunk } : {}) };
     const rec = this.index.find(data.fn, data.version);
     const plan = rec && batchPlan(rec.manifest);
     // Unknown versions go over alone: the thread answers FUNCTION_NOT_FOUND.
@@ -158,7 +161,7 @@ export class HostThread implements Host {
       const onAbort = () => this.send({ t: 'abort', id });
       j.signal.addEventListener('abort', onAbort, { once: true });
       return new Promise<InvocationResult>((resolve) => {
-        this.pending.set(id, { resolve: (v) => resolve(v as InvocationResult), reject: () => undefined, data });
+        this.pending.set(id, { resolve: (v) => resolve(v as InvocationResult), reject: () => undefined, data, ...(j.onChunk ? { onChunk: j.onChunk } : {}) });
       }).finally(() => j.signal.removeEventListener('abort', onAbort));
     });
     // Batches formed in one turn cross together: a group of single-item calls costs one message.
@@ -299,6 +302,9 @@ export class HostThread implements Host {
         this.pending.get(id)?.resolve(result);
         this.pending.delete(id);
       }
+    } else if (m.t === 'chunks') {
+      // Sent before the run's `done`, on the same channel: a call's chunks all precede its result.
+      for (const { id, json } of m.chunks) this.pending.get(id)?.onChunk?.(json);
     } else if (m.t === 'logs') {
       for (const line of m.lines) this.opts.onLog?.(line);
     } else if (m.t === 'reply') {

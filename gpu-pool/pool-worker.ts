@@ -312,7 +312,7 @@ export class PoolWorker {
     );
     const hash = this.records.find(data.fn, data.version)?.hash;
     return this.fetchBundle(hash)
-      .then(() => host.execute({ ...data, id: ctx.jobId }, ctx.signal))
+      .then(() => host.execute({ ...data, id: ctx.jobId }, ctx.signal, ctx.onChunk))
       .then(
         (r) => {
           span.setAttribute('autoglm.batch_size', r.batchSize);

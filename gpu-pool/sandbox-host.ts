@@ -6,7 +6,7 @@ import type { DeviceSlot, FunctionLogLine, FunctionRecord } from '../queue/clust
 import { PoisonInputError, SoloGate } from '../queue/jobs/index.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { HostLostError } from './errors.ts';
-import { notDeployed, type Host, type HostInput, type HostStats } from './function-host.ts';
+import { notDeployed, type ChunkSink, type Host, type HostInput, type HostStats } from './function-host.ts';
 import { HostThread } from './host-thread.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
 import { buildSandboxRuntime, makeSandboxDirs, sandboxRoot, type SandboxDirs, type SandboxLaunch } from './sandbox-launch.ts';
@@ -148,23 +148,23 @@ export class SandboxHost implements Host {
     );
   }
 
-  async execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
+  async execute(data: HostInput, signal: AbortSignal, onChunk?: ChunkSink): Promise<InvocationResult> {
     const rec = this.index.find(data.fn, data.version);
     if (!rec) return notDeployed({ data, signal, picked: Date.now() }, this.opts.slot.id, this.backend);
     const ns = rec.namespace;
     let gate = this.gates.get(ns);
     if (!gate) this.gates.set(ns, (gate = new SoloGate()));
-    const first = await this.runIn(ns, gate.enterTogether(), data, signal);
+    const first = await this.runIn(ns, gate.enterTogether(), data, signal, onChunk);
     if (!first.died || signal.aborted) return first.result;
     // Its sandbox died under it: again, alone, so a second death names the call that caused it.
-    const again = await this.runIn(ns, gate.enterAlone(), data, signal);
+    const again = await this.runIn(ns, gate.enterAlone(), data, signal, onChunk);
     if (!again.died) return again.result;
     this.opts.log.warn('a call brought its sandbox down twice, the second time alone: not retried', { namespace: ns, fn: data.fn, version: data.version, id: data.id });
     return { ...again.result, error: toErrorRecord(new PoisonInputError(data.id ?? '(unnamed)', 2, 'sandbox')) };
   }
 
   /** Runs one call in `ns`'s sandbox once `entered` lets it in; `died` when the sandbox died while it ran. */
-  private async runIn(ns: string, entered: Promise<() => void>, data: HostInput, signal: AbortSignal): Promise<{ result: InvocationResult; died: boolean }> {
+  private async runIn(ns: string, entered: Promise<() => void>, data: HostInput, signal: AbortSignal, onChunk?: ChunkSink): Promise<{ result: InvocationResult; died: boolean }> {
     const leave = await entered;
     try {
       let box: Sandbox;
@@ -177,7 +177,7 @@ export class SandboxHost implements Host {
       }
       box.running++;
       try {
-        const result = await box.host.execute(data, signal);
+        const result = await box.host.execute(data, signal, onChunk);
         return { result, died: box.died === true && result.error?.code === 'WORKER_LOST' };
       } finally {
         box.running--;

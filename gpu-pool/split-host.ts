@@ -1,7 +1,7 @@
 import { mergeDrift, type DriftDelta } from './drift-counter.ts';
 import type { InvocationResult } from '../functions/sdk/index.ts';
 import type { FunctionRecord } from '../queue/cluster/index.ts';
-import type { Host, HostInput, HostStats } from './function-host.ts';
+import type { ChunkSink, Host, HostInput, HostStats } from './function-host.ts';
 import { CatalogIndex } from './catalog-index.ts';
 
 const isInline = (r: FunctionRecord) => r.manifest.isolation === 'inline';
@@ -31,8 +31,8 @@ export class SplitHost implements Host {
     this.inline.setRecords(all.filter(isInline), keys);
   }
 
-  execute(data: HostInput, signal: AbortSignal): Promise<InvocationResult> {
-    return this.hostOf(this.index.find(data.fn, data.version)).execute(data, signal);
+  execute(data: HostInput, signal: AbortSignal, onChunk?: ChunkSink): Promise<InvocationResult> {
+    return this.hostOf(this.index.find(data.fn, data.version)).execute(data, signal, onChunk);
   }
 
   async warm(): Promise<void> {

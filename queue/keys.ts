@@ -31,6 +31,10 @@ export const keys = {
   soloRun: (p: string, id: string) => `${p}:solo:${id}`,
   /** string: a large job input's ciphertext, kept apart from the job record · router · worker (deletes it) · failed TTL */
   input: (p: string, id: string, nonce: string) => `${p}:input:${id}:${nonce}`,
+  /** stream of a streaming call's chunks (`ctx.emit`), field `c` sealed with its namespace's key (XADD MAXLEN ~) · worker · the router holding the call (XREAD; deletes it at the end) · 60 s after the last chunk */
+  chunks: (p: string, id: string) => `${p}:chunks:${id}`,
+  /** stream whose entries wake a router's chunk reader from its XREAD when it follows a new call · router · that router · 60 s after the last, trimmed to ~16 */
+  chunkWake: (p: string, routerId: string) => `${p}:chunks:wake:${routerId}`,
   /** channel: job ended ({id, ok, …}); per router when it names itself, else shared · workers, router · routers · — */
   doneChannel: (p: string, routerId?: string) => (routerId ? `${p}:done:${routerId}` : `${p}:done`),
   /** sorted set of worker ids by last beat · workers · router, pools · pruned by score */

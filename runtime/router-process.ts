@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../functions/sdk/index.ts';
 import { TrainedVersions, Trainings } from './training/index.ts';
-import { BoardQueues, CallbackConsumer, TrainingFinishConsumer, TrainingJobs, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
+import { BoardQueues, CallbackConsumer, ChunkReader, TrainingFinishConsumer, TrainingJobs, DeployChecker, CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, QueueSet, QueueStats, ResultBus, RetentionSweeper } from '../queue/jobs/index.ts';
 import { AuditHeadStore, CallRollups, RolloutLeases, VersionCalls, ConsoleSessions, DriftCounts, FeedbackStore, FunctionCatalog, PayloadCipher, NamespaceLimiter, ShadowStats, RELEASE_REDIS_MS, PoolRoster, ReplicaWait, TraceStore, WorkerRoster, LoginAttempts, LoginCodes, connectRedis, placeFunction, readFunctionLogs, SecretStore, KnowledgeStore, TrainingStore, ResultCache, clearFunctionLogs, releaseRedis, type Keyring } from '../queue/cluster/index.ts';
 import { AUDIT_KEYS_FILE, AuditLog, type AuditEvent, HeadSink, anchorsWithSink, auditNotes, newAuditKeySpec, openTransport, parseAuditKeys } from './audit/index.ts';
 import { ConsoleOidc, TokenVerifier } from './auth/index.ts';
@@ -95,6 +95,8 @@ interface RouterRedis {
    * its timeout, with a replica down), and must not hold up the sync calls on `producer`.
    */
   durable: Redis;
+  /** Blocked in XREAD for the chunks of every streaming call this router holds (one for all of them, see `ChunkReader`). */
+  chunkReader: Redis;
 }
 
 function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
@@ -109,6 +111,7 @@ function connectRouterRedis(redisUrl: string, config: Config): RouterRedis {
     consumerConn: connectRedis(target, 'consumer', redisTls),
     board: connectRedis(target, 'producer', redisTls),
     durable: connectRedis(target, 'producer', { enableAutoPipelining: true, ...redisTls }),
+    chunkReader: connectRedis(target, 'consumer', redisTls),
   };
   for (const c of Object.values(redis)) c.on('error', () => undefined);
   return redis;
@@ -201,7 +204,7 @@ function resealSecrets({ secrets, cipher }: RouterParts, log: Logger): void {
 function appDeps(
   p: RouterParts,
   opts: RouterOptions,
-  ctx: { producer: Redis; boardQueues: QueueSet; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; calls: AppDeps['callRollups']; rollouts: AppDeps['rollouts']; log: Logger; draining: () => boolean; starting: () => string | undefined },
+  ctx: { producer: Redis; chunks: ChunkReader; boardQueues: QueueSet; routerId: string; auditLog: AuditLog; webhookKeys: WebhookKeys; callbackGuard: CallbackGuard; calls: AppDeps['callRollups']; rollouts: AppDeps['rollouts']; log: Logger; draining: () => boolean; starting: () => string | undefined },
 ): AppDeps {
   const { config } = opts;
   const { producer, log, auditLog } = ctx;
@@ -210,6 +213,7 @@ function appDeps(
     submitter: p.asyncSubmitter,
     calls: p.calls,
     results: p.results,
+    chunks: ctx.chunks,
     jobs: p.jobs,
     jobLister: new JobLister(p.queues),
     retrier: new JobRetrier(p.queues, p.limiter),
@@ -373,7 +377,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   let draining = false;
   let starting = opts.starting;
   const boardQueues = new QueueSet(redis.board, config.prefix);
-  const app = createApp(appDeps(parts, opts, { producer, boardQueues, routerId, auditLog, webhookKeys, callbackGuard, calls: { recorder: recordCall, rollups: callRollups }, rollouts: { control: rolloutControl, leases }, log, draining: () => draining, starting: () => starting }));
+  const chunks = new ChunkReader(redis.chunkReader, producer, { prefix: config.prefix, routerId, cipher: parts.cipher });
+  const app = createApp(appDeps(parts, opts, { producer, chunks, boardQueues, routerId, auditLog, webhookKeys, callbackGuard, calls: { recorder: recordCall, rollups: callRollups }, rollouts: { control: rolloutControl, leases }, log, draining: () => draining, starting: () => starting }));
   const { server, url, port } = await listenHttp(app.fetch, config);
   log.info('router listening', { url, routerId });
 
@@ -383,6 +388,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       draining = true;
       await drainServer(server, config.shutdownGraceMs);
       parts.results.close();
+      await chunks.close();
       // Handlers released by results.close() answer (and are audited) on the next ticks.
       await new Promise((r) => setTimeout(r, 50));
       await auditLog.close(); // after the server: requests finishing in the grace period are still recorded

@@ -25,6 +25,16 @@ export interface InvocationContext {
   readonly secrets: Readonly<Record<string, string>>;
   /** The knowledge collections its manifest lists (`knowledge`), by name: the same objects `load` got. */
   readonly knowledge: Readonly<Record<string, KnowledgeCollection>>;
+  /**
+   * Sends a part of item `item`'s output (its index in `inputs`, default 0) to a caller that
+   * asked to stream (`Accept: text/event-stream`): a string or any JSON value, one Server-Sent
+   * Event per call, in order, before the final event that carries what `handle` returns. A call
+   * that did not ask to stream pays nothing: its chunks are dropped where they are made. Chunks
+   * are not kept: the job record has the final output only, and an attempt run again (a retry,
+   * a batch that failed and runs item by item) sends its chunks again.
+   * @throws TypeError for an index outside the batch, or a chunk that is not JSON (undefined, a cycle) or over 1 MiB as JSON
+   */
+  emit(chunk: unknown, item?: number): void;
 }
 
 /** What `load` learns: where the function's files are, and on which device it runs. */

@@ -7,7 +7,7 @@ import { type NamespaceLimiter, itemId, newJobId } from '../cluster/index.ts';
 import type { ResultBus } from './result-bus.ts';
 
 /** One synchronous call: what the router knows of it when it arrives. */
-export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'inputJson' | 'ns' | 'by' | 'traceparent' | 'tracestate' | 'shadow' | 'priority'> & {
+export type SyncCall = Pick<SubmitRequest, 'rec' | 'input' | 'inputJson' | 'ns' | 'by' | 'traceparent' | 'tracestate' | 'shadow' | 'priority' | 'stream'> & {
   /** When the caller stops waiting, epoch ms; the call is not started after it. */
   deadline: number;
 };
@@ -142,7 +142,7 @@ export class CallGrouper {
           ...(first.shadow ? { shadow: true } : {}),
           ...(first.priority === undefined ? {} : { priority: first.priority }),
           // A group cut down to one call by the limiter still goes as items: its id is an item id.
-          ...(single ? trace(first) : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c), ...(severalCallers ? { by: c.by } : {}) })) }),
+          ...(single ? { ...trace(first), ...(first.stream ? { stream: true as const } : {}) } : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c), ...(severalCallers ? { by: c.by } : {}), ...(c.stream ? { stream: true as const } : {}) })) }),
         },
         jobId,
       );

@@ -9,13 +9,14 @@ import { keys } from '../keys.ts';
 import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobFailedError, PoisonInputError } from './errors.ts';
 import { isSealedApart, type PayloadCipher, itemId, whenStored } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
+import { chunkWriter } from './chunk-writer.ts';
 import { SoloGate } from './solo-gate.ts';
 
 /** One attempt's outcome; `final` when no retry could help (the deadline passed). */
 type Attempt = { ok: true; result: InvocationResult } | { ok: false; final: boolean; error: ErrorRecord; result?: InvocationResult };
 
 /** Runs one invocation. Resolves with a result whose `error` is set for a failed item. */
-export type Executor = (data: JobData, ctx: { jobId: string; attempt: number; signal: AbortSignal }) => Promise<InvocationResult>;
+export type Executor = (data: JobData, ctx: { jobId: string; attempt: number; signal: AbortSignal; onChunk?: (json: string) => void }) => Promise<InvocationResult>;
 
 /** Options of a {@link FunctionConsumer}. */
 export interface ConsumerOptions {
@@ -235,6 +236,7 @@ export class FunctionConsumer {
         items: undefined,
         input: inputs[i],
         deadline: item.deadline ?? data.deadline,
+        stream: item.stream,
         ...(item.traceparent ? { traceparent: item.traceparent, tracestate: item.tracestate } : {}),
       };
       for (let attempt = 1; ; attempt++) {
@@ -284,11 +286,14 @@ export class FunctionConsumer {
       timer = setTimeout(() => resolve('timeout'), limit);
     });
     let result: InvocationResult | 'timeout';
+    // A caller that streams gets the handler's chunks through Redis; one that does not pays nothing.
+    const chunks = data.stream ? chunkWriter(this.connection, this.opts.prefix, this.opts.cipher, id, data.ns) : undefined;
     try {
-      result = await Promise.race([this.execute(data, { jobId: id, attempt, signal: ac.signal }), timedOut]);
+      result = await Promise.race([this.execute(data, { jobId: id, attempt, signal: ac.signal, ...(chunks ? { onChunk: chunks.write } : {}) }), timedOut]);
     } catch (err) {
       return { ok: false, final: false, error: toErrorRecord(err) };
     } finally {
+      chunks?.close();
       clearTimeout(timer);
       // Items of one job share the job's signal: leave no listener per attempt behind.
       bullSignal?.removeEventListener('abort', onAbort);

@@ -44,6 +44,8 @@ export { RetentionSweeper } from './retention-sweeper.ts';
 export type { RetentionOptions } from './retention-sweeper.ts';
 export { CallGrouper } from './call-grouper.ts';
 export type { GrouperOptions, PendingCall, SyncCall } from './call-grouper.ts';
+export { ChunkReader } from './chunk-reader.ts';
+export type { ChunkReaderOptions, FollowedCall } from './chunk-reader.ts';
 export { CallbackConsumer } from './callback-consumer.ts';
 export type { Deliver } from './callback-consumer.ts';
 export { CALLBACK_POLICY } from './callback-policy.ts';

@@ -31,6 +31,8 @@ export interface JobData {
   callbackUrl?: string;
   /** A mirrored call to a shadow candidate. */
   shadow?: boolean;
+  /** Its caller streams (a sync call with `Accept: text/event-stream`): the worker writes what the handler emits to `keys.chunks`. */
+  stream?: true;
   /** Timeout of one attempt, ms (from the manifest). */
   timeoutMs: number;
   enqueuedAt: number;
@@ -45,6 +47,8 @@ export interface ItemData {
   tracestate?: string;
   /** Who made this call, in a group of calls by several callers (otherwise the job's `by`). */
   by?: string;
+  /** This call streams (see {@link JobData.stream}). */
+  stream?: true;
 }
 
 /**

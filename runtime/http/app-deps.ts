@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { CallGrouper, JobLister, JobReader, JobRetrier, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
+import type { CallGrouper, ChunkReader, JobLister, JobReader, JobRetrier, JobSubmitter, ResultBus, QueueStats } from '../../queue/jobs/index.ts';
 import type { CallRollups, RolloutLeases, DriftCounts, FeedbackStore, LoginAttempts, LoginCodes, NamespaceLimiter, PoolRoster, ShadowStats, TraceStore, WorkerRoster, LogPage, LogQuery, SecretStore } from '../../queue/cluster/index.ts';
 import type { Logger } from '../../functions/sdk/index.ts';
 import type { AuditLog, AuditNote } from '../audit/index.ts';
@@ -27,6 +27,8 @@ export interface AppDeps {
   /** Puts synchronous calls on the queue, grouping concurrent ones. */
   calls: CallGrouper;
   results: ResultBus;
+  /** Reads the chunks of streaming calls (`Accept: text/event-stream`) [none: such calls get the JSON answer]. */
+  chunks?: ChunkReader;
   jobs: JobReader;
   /** Lists jobs across function queues, page by page (`GET /v1/jobs`). */
   jobLister: JobLister;

@@ -68,8 +68,11 @@ export function toProblem(err: unknown): { problem: Problem; known: boolean } {
   };
 }
 
-/** Writes `err` as `application/problem+json`, adding `Retry-After` where retrying later helps. */
-export function problemResponse(c: Context, thrown: unknown, log?: Logger): Response {
+/**
+ * The problem document a request answers for `thrown`, with the request's ids; an unknown error
+ * is logged here. Also the body of a streamed call's `error` event.
+ */
+export function requestProblem(c: Context, thrown: unknown, log?: Logger): { problem: Problem; err: unknown } {
   // Redis refusing a write for want of memory is a state of the platform, not a bug: whichever
   // route met it (a deploy, a secret, a cancel) answers 503 STORE_FULL, never a 500.
   const err = !(thrown instanceof AutoglmError) && isStoreFull(thrown) ? new StoreFullError(thrown) : thrown;
@@ -79,6 +82,12 @@ export function problemResponse(c: Context, thrown: unknown, log?: Logger): Resp
   if (requestId) problem.instance = `urn:autoglm:request:${requestId}`;
   if (traceId) problem.traceId = traceId;
   if (!known) log?.error('unhandled error', { err, requestId, traceId, path: c.req.path });
+  return { problem, err };
+}
+
+/** Writes `err` as `application/problem+json`, adding `Retry-After` where retrying later helps. */
+export function problemResponse(c: Context, thrown: unknown, log?: Logger): Response {
+  const { problem, err } = requestProblem(c, thrown, log);
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (problem.status === 503 || problem.status === 429) {
     const ra = (err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;

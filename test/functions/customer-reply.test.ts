@@ -33,6 +33,7 @@ const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
   env: {},
   secrets: {},
   knowledge: {},
+  emit: () => undefined,
   ...over,
 });
 let state: ReplyState;

@@ -15,6 +15,7 @@ import { answerBody, cachedAnswer, keepAnswer, lookupCached } from '../cached-ca
 import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
 import { jsonMember } from '../json-member.ts';
 import { namedHeaders } from '../named-headers.ts';
+import { streamAnswer, wantsEvents } from './invoke-stream.ts';
 import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
 import { NAMESPACE_ATTRIBUTE, itemId, newJobId } from '../../../queue/cluster/index.ts';
 
@@ -37,8 +38,9 @@ const invokeRoute = createRoute({
   request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
   responses: {
     200: {
-      description: 'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`; `X-Cache` (`hit`: answered from the result cache, `X-Job-Id` naming the job that computed it; `miss`) for a version whose manifest declares `cache`.',
-      content: { 'application/json': { schema: InvokeResponse } },
+      description:
+        'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`; `X-Cache` (`hit`: answered from the result cache, `X-Job-Id` naming the job that computed it; `miss`; `bypass`) for a version whose manifest declares `cache`. With `Accept: text/event-stream`: Server-Sent Events, `chunk` for each chunk the function emits, then `result` (this body) or `error` (a problem).',
+      content: { 'application/json': { schema: InvokeResponse }, 'text/event-stream': { schema: z.string() } },
     },
     ...problems(400, 401, 403, 404, 413, 415, 429, 500, 503, 504),
   },
@@ -171,10 +173,11 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
       return c.json(cachedAnswer(cache.hit, rec.name, received), 200);
     }
     const inputJson = sentJson(c, 'input');
+    const streaming = deps.chunks !== undefined && wantsEvents(c.req.header('accept'));
     let pending: PendingCall;
     try {
       // Concurrent calls ride the queue together; each keeps its own id, deadline and outcome.
-      pending = await deps.calls.call({ rec, input: body.input, inputJson, ns: rec.namespace, by: c.var.principal.sub, deadline, ...trace });
+      pending = await deps.calls.call({ rec, input: body.input, inputJson, ns: rec.namespace, by: c.var.principal.sub, deadline, ...trace, ...(streaming ? { stream: true } : {}) });
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR }).end();
       throw err;
@@ -184,6 +187,11 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const submitted = Date.now();
     const primary = waiting.then((msg) => ({ msg, ms: Date.now() - submitted }));
     if (shadow) deps.shadow.mirror(shadow, { input: body.input, ...(inputJson ? { inputJson } : {}), by: c.var.principal.sub, deadline }, primary);
+    if (streaming) {
+      const answer = waiting.then((msg) => invokeAnswer(id, rec.name, syncResult(deps, msg, span, id, waitMs), received));
+      // A queued call nobody reads is dropped; one already running finishes unread (see streamAnswer).
+      return streamAnswer(c, { reader: deps.chunks!, id, answer, abandon: () => void deps.jobs.cancel(id).catch(() => undefined), log: deps.log });
+    }
     const r = syncResult(deps, await waiting, span, id, waitMs);
     c.header('x-function-version', r.version);
     if (cache) keepAnswer(deps, rec, cache, id, r);
