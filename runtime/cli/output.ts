@@ -5,6 +5,8 @@ export interface Output {
   print(data: unknown, human: () => string): void;
   /** A progress note on stderr (only on a terminal, never in JSON mode). */
   note(text: string): void;
+  /** A part of a streamed answer as it arrives: a string as it is, anything else as a JSON line; with `--json`, `{"chunk": …}` lines. */
+  chunk(value: unknown): void;
 }
 
 export function createOutput(json: boolean, out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Output {
@@ -15,6 +17,9 @@ export function createOutput(json: boolean, out: NodeJS.WriteStream = process.st
     },
     note(text) {
       if (!json && err.isTTY) err.write(text);
+    },
+    chunk(value) {
+      out.write(json ? `${JSON.stringify({ chunk: value })}\n` : typeof value === 'string' ? value : `${JSON.stringify(value)}\n`);
     },
   };
 }

@@ -1,3 +1,5 @@
+import { sseEvents } from './sse-events.ts';
+
 /**
  * A small typed client for the platform's HTTP API, shared by the `autoglm` CLI and the launcher
  * (which deploys the built-in functions through exactly the path users take).
@@ -37,11 +39,32 @@ export type DeployQuery = {
   shadowFirst?: number;
 };
 
+/** JSON text parsed, or the text itself when it is not JSON (an empty text: undefined). */
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}
+
+/** A problem answer (or anything else the server sent with status `status`) as an {@link ApiError}. */
+function problemError(status: number, parsed: unknown): ApiError {
+  const p = (parsed && typeof parsed === 'object' ? parsed : {}) as Record<string, unknown>;
+  const detail = typeof p.detail === 'string' ? p.detail : `HTTP ${status}`;
+  return new ApiError(status, typeof p.code === 'string' ? p.code : `HTTP_${status}`, detail, p);
+}
+
 export class ApiClient {
   constructor(private readonly target: ApiTarget) {}
 
   get url(): string {
     return this.target.url;
+  }
+
+  private unreachable(err: unknown): ApiError {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return new ApiError(0, 'UNREACHABLE', `cannot reach ${this.target.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
   }
 
   /** Calls the API; parses JSON answers; turns problem answers into {@link ApiError}. */
@@ -56,22 +79,47 @@ export class ApiClient {
     try {
       res = await fetch(new URL(path, this.target.url), { method, headers, ...(body !== undefined ? { body } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.duplex ? { duplex: 'half' } : {}) } as RequestInit);
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ApiError(0, 'UNREACHABLE', `cannot reach ${this.target.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw this.unreachable(err);
     }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON */
-    }
-    if (res.status >= 400) {
-      const p = (parsed && typeof parsed === 'object' ? parsed : {}) as Record<string, unknown>;
-      const detail = typeof p.detail === 'string' ? p.detail : `HTTP ${res.status}`;
-      throw new ApiError(res.status, typeof p.code === 'string' ? p.code : `HTTP_${res.status}`, detail, p);
-    }
+    const parsed = parseJson(await res.text());
+    if (res.status >= 400) throw problemError(res.status, parsed);
     return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  /**
+   * A synchronous call answered as Server-Sent Events (`Accept: text/event-stream`): hands each
+   * chunk the function emits to `onChunk` as it arrives, and resolves with the final answer (the
+   * body a plain call gets, with `dropped` when chunks were dropped for a slow reader).
+   * @throws ApiError for a refused request, or the call's failure (its `error` event)
+   */
+  async invokeStream<T = any>(path: string, body: unknown, onChunk: (chunk: unknown) => void, opts: { headers?: Record<string, string> } = {}): Promise<{ headers: Headers; body: T }> {
+    const headers: Record<string, string> = {
+      ...(this.target.token ? { authorization: `Bearer ${this.target.token}` } : {}),
+      ...opts.headers,
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+    };
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.target.url), { method: 'POST', headers, body: JSON.stringify(body) });
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    if (res.status >= 400 || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      const text = await res.text();
+      const parsed = parseJson(text);
+      if (res.status < 400) return { headers: res.headers, body: parsed as T };
+      throw problemError(res.status, parsed);
+    }
+    for await (const e of sseEvents(res.body)) {
+      if (e.event === 'chunk') onChunk(parseJson(e.data));
+      else if (e.event === 'result') return { headers: res.headers, body: parseJson(e.data) as T };
+      else if (e.event === 'error') {
+        const p = parseJson(e.data) as { status?: number } | undefined;
+        throw problemError(typeof p?.status === 'number' ? p.status : 500, p);
+      }
+    }
+    throw new ApiError(0, 'STREAM_ENDED', 'the event stream ended without a final event');
   }
 
   /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleMaker } from '../harness/bundles.ts';
+import { CLI_BIN } from '../harness/cli-runner.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -140,6 +141,25 @@ describe('streamed synchronous calls (Accept: text/event-stream)', () => {
     expect(events.map((e) => e.event)).toEqual(['chunk', 'chunk', 'result']);
     expect(events.slice(0, 2).map((e) => e.data)).toEqual(['one', 'two']);
     expect(events[2]!.data.output).toEqual({ parts: 2 });
+  });
+
+  it('`autoglm invoke --stream` prints each chunk as it comes, then the output', async () => {
+    const gate = newGate();
+    const data = JSON.stringify({ parts: ['Hello, ', 'world.'], release: gate.release });
+    const env = { PATH: process.env.PATH!, AUTOGLM_URL: p.url, AUTOGLM_TOKEN: p.adminToken, AUTOGLM_CONFIG: '/nonexistent/autoglm.json' };
+    const cli = spawn(process.execPath, [CLI_BIN, 'invoke', 'streamer', '--stream', '--data', data], { env });
+    let out = '';
+    let err = '';
+    cli.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    cli.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      // Printed while the function still waits on its gate.
+      if (out.startsWith('Hello, ')) gate.open();
+    });
+    const code = await new Promise<number | null>((resolve) => cli.on('close', resolve));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Hello, world\.\n\{\n {2}"parts": 2\n\}\n\(streamer@[0-9a-f]{12}, job streamer\.[a-z0-9]+, \d+ ms\)\n$/);
   });
 
   it('a client that leaves stops the router reading the call', async () => {

@@ -53,12 +53,13 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
     .description('call a function (`name` or `name@version`); prints its output')
     .option('-d, --data <json>', 'input: JSON, @file or - for standard input', undefined)
     .option('--inputs <json>', 'a bulk job (implies --async): a JSON array of inputs, or JSON Lines, inline, @file or -', undefined)
+    .option('--stream', 'print what the function emits as it comes (Server-Sent Events), then its output')
     .option('--async', 'submit a job and print its id')
     .option('--wait', 'with --async: wait for the job and print its result')
     .option('--timeout <duration>', 'longest wait, e.g. 30s', '5m')
     .option('--routing-key <key>', 'stay on the same version as other calls with this key')
     .option('--priority <n>', 'a job (--async, --inputs): 1 runs first, 10 last among queued jobs [5]')
-    .action(async (name: string, o: { data?: string; inputs?: string; async?: boolean; wait?: boolean; timeout: string; routingKey?: string; priority?: string }) => {
+    .action(async (name: string, o: { data?: string; inputs?: string; stream?: boolean; async?: boolean; wait?: boolean; timeout: string; routingKey?: string; priority?: string }) => {
       const c = ctx();
       if (o.inputs !== undefined && o.data !== undefined) throw new CliError('give --data (one input) or --inputs (a bulk job), not both', EXIT.usage);
       const inputs = o.inputs === undefined ? undefined : readInputs(o.inputs);
@@ -66,20 +67,29 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
       const timeoutMs = durationMs(o.timeout);
       const headers = o.routingKey ? { 'x-routing-key': o.routingKey } : undefined;
       const path = `/v1/functions/${encodeURIComponent(name)}`;
+      if (o.stream && (o.async || inputs)) throw new CliError('--stream shows a synchronous call as it runs: not with --async or --inputs', EXIT.usage);
       if (!o.async && !inputs) {
         if (o.priority !== undefined) throw new CliError('--priority orders queued jobs: use it with --async or --inputs (sync calls always go first)', EXIT.usage);
-        const spin = spinner(`invoking ${name}`);
+        const body = { input, timeoutMs: Math.min(timeoutMs, 3_600_000) };
+        // No spinner while streaming: the chunks are the progress.
+        const spin = o.stream ? undefined : spinner(`invoking ${name}`);
         let r;
+        let streamed = false;
         try {
-          r = await c.api().request('POST', `${path}/invoke`, { body: { input, timeoutMs: Math.min(timeoutMs, 3_600_000) }, ...(headers ? { headers } : {}) });
+          r = o.stream
+            ? await c.api().invokeStream(`${path}/invoke`, body, (chunk) => ((streamed = true), c.out.chunk(chunk)), headers ? { headers } : {})
+            : await c.api().request('POST', `${path}/invoke`, { body, ...(headers ? { headers } : {}) });
         } catch (err) {
           // The function ran and failed: that is a failed job, not a refused request.
           if (err instanceof ApiError && err.problem?.jobId) throw new CliError(`${name} failed: ${err.message} (${err.code}, job ${err.problem.jobId})`, EXIT.jobFailed);
           throw err;
         } finally {
-          spin.stop();
+          spin?.stop();
         }
-        c.out.print(r.body, () => `${JSON.stringify(r.body.output, null, 2)}\n(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms)`);
+        // Text chunks end without a newline: the output starts on a line of its own.
+        if (streamed && !c.out.json) c.out.chunk('\n');
+        const dropped = r.body.dropped ? `, ${r.body.dropped} chunks dropped` : '';
+        c.out.print(r.body, () => `${JSON.stringify(r.body.output, null, 2)}\n(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms${dropped})`);
         return;
       }
       // The server checks the range and names the field when it is off; a non-number is ours to catch.
