@@ -362,7 +362,7 @@ export class FunctionHost implements Host {
         loaded.def.handle(
           items.map((i) => i.data.input),
           loaded.state,
-          { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets, knowledge: loaded.knowledge, emit: emitter(items) },
+          { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets, knowledge: loaded.knowledge, emit: emitter(items), wantsChunks: (item = 0) => items[item]?.onChunk !== undefined },
         ),
       );
     } catch (err) {

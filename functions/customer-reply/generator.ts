@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readChatStream } from './chat-stream.ts';
 
 /**
  * Settings for the optional LLM generator, read by `load` from `generator.json` in the function
@@ -89,7 +90,12 @@ export class ChatGenerator {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  async generate(messages: ChatMessage[], opts: { temperature: number; signal?: AbortSignal; timeoutMs?: number }): Promise<GenerateResult> {
+  /**
+   * Asks for a reply. With `onText`, asks the server to stream (`stream: true`) and hands on each
+   * piece of text as it arrives; a server that answers in one piece anyway is read as one. A
+   * stream that breaks off is a failure like any other (the pieces already handed on stay sent).
+   */
+  async generate(messages: ChatMessage[], opts: { temperature: number; signal?: AbortSignal; timeoutMs?: number; onText?: (text: string) => void }): Promise<GenerateResult> {
     const timeoutMs = Math.max(1, Math.min(opts.timeoutMs ?? this.config.timeoutMs, this.config.timeoutMs));
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
@@ -101,14 +107,21 @@ export class ChatGenerator {
       res = await this.fetchImpl(`${this.config.baseUrl}/chat/completions`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ model: this.config.model, messages, temperature: opts.temperature, max_tokens: this.config.maxTokens, stream: false }),
+        body: JSON.stringify({ model: this.config.model, messages, temperature: opts.temperature, max_tokens: this.config.maxTokens, stream: opts.onText !== undefined }),
         signal,
       });
       if (!res.ok) {
         await res.body?.cancel().catch(() => undefined);
         return { ok: false, reason: `generator answered HTTP ${res.status}` };
       }
-      body = await res.json();
+      if (opts.onText && res.body && res.headers.get('content-type')?.startsWith('text/event-stream')) {
+        let text = '';
+        const { model } = await readChatStream(res.body, (piece) => {
+          text += piece;
+          opts.onText!(piece);
+        });
+        body = { model, choices: [{ message: { content: text } }] };
+      } else body = await res.json();
     } catch (err) {
       if (timeout.aborted) return { ok: false, reason: `generator timed out after ${timeoutMs} ms` };
       if (opts.signal?.aborted) return { ok: false, reason: 'call cancelled before the generator answered' };

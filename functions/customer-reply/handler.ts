@@ -1,4 +1,5 @@
 import { defineFunction, type InvocationContext, type KnowledgeCollection } from '../sdk/index.ts';
+import { sentences } from './chat-stream.ts';
 import { composeReply } from './compose-reply.ts';
 import { ChatGenerator, readGeneratorConfig, type GeneratorConfig } from './generator.ts';
 import { MIN_INTENT_CONFIDENCE, classify, loadIntentModel, type IntentModel } from './intent-model.ts';
@@ -52,7 +53,13 @@ export async function loadCustomerReply(dir: string, overrides: { generator?: Ge
   return state;
 }
 
-async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, state: ReplyState, ctx: InvocationContext): Promise<ReplyOutput> {
+/**
+ * Drafts the reply to item `item` of the batch. A caller that streams gets it in parts
+ * (`ctx.emit`): the generator's text as it arrives, or else the reply sentence by sentence.
+ * If the generator breaks off after some text, that text was sent, and the final output (the
+ * template) is what counts.
+ */
+async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, state: ReplyState, ctx: InvocationContext, item: number): Promise<ReplyOutput> {
   const language = localeLanguage(req.locale) ?? detectLanguage(req.message);
   // An unsure intent is not acted on: no template apology, no policy chosen by its tag.
   const acted: Intent = confidence >= MIN_INTENT_CONFIDENCE ? intent : 'other';
@@ -69,6 +76,7 @@ async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, st
     sources: found.map((r) => ({ id: r.passage.id, title: r.passage.title[language], score: Math.round(r.score * 1000) / 1000 })),
     generator: { used: false },
   };
+  let streamed = false;
   if (!state.generator) {
     out.generator.fallbackReason = 'no generator configured';
   } else if (req.useGenerator === false) {
@@ -76,7 +84,8 @@ async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, st
   } else {
     const messages = buildPrompt({ message: req.message, language, intent, confidence, passages, context: req.context, company: company[language], draft });
     const left = Number.isFinite(ctx.deadline) ? ctx.deadline - Date.now() - DEADLINE_MARGIN_MS : Infinity;
-    const res = await state.generator.generate(messages, { temperature: req.temperature, signal: ctx.signal, timeoutMs: left });
+    const onText = ctx.wantsChunks(item) ? (text: string) => ((streamed = true), ctx.emit(text, item)) : undefined;
+    const res = await state.generator.generate(messages, { temperature: req.temperature, signal: ctx.signal, timeoutMs: left, ...(onText ? { onText } : {}) });
     if (res.ok) {
       out.reply = res.text;
       out.generator = { used: true, model: res.model };
@@ -84,6 +93,7 @@ async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, st
       out.generator.fallbackReason = res.reason;
     }
   }
+  if (!streamed && ctx.wantsChunks(item)) for (const sentence of sentences(out.reply)) ctx.emit(sentence, item);
   return out;
 }
 
@@ -101,10 +111,10 @@ export default defineFunction<ReplyInput, ReplyOutput, ReplyState>({
     const predictions = await classify(state.model, valid.map((r) => r.message));
     let next = 0;
     return Promise.all(
-      parsed.map((p) => {
+      parsed.map((p, item) => {
         if (p instanceof Error) return p;
         const pred = predictions[next++]!;
-        return replyTo(p, pred.intent, pred.confidence, state, ctx);
+        return replyTo(p, pred.intent, pred.confidence, state, ctx, item);
       }),
     );
   },

@@ -35,6 +35,11 @@ export interface InvocationContext {
    * @throws TypeError for an index outside the batch, or a chunk that is not JSON (undefined, a cycle) or over 1 MiB as JSON
    */
   emit(chunk: unknown, item?: number): void;
+  /**
+   * Whether item `item`'s caller streams (default item 0): a handler may then produce its output
+   * in parts it would not otherwise (ask an LLM with `stream: true`). `emit` is safe either way.
+   */
+  wantsChunks(item?: number): boolean;
 }
 
 /** What `load` learns: where the function's files are, and on which device it runs. */

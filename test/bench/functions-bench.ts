@@ -88,7 +88,7 @@ const CASES: Case[] = [
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
 async function measure(def: FunctionDefinition, state: unknown, inputs: unknown[], batch: number, durationMs: number, warmup: number): Promise<Omit<FunctionBenchRow, 'function' | 'variant'>> {
-  const ctx: InvocationContext = { function: 'bench', version: 'bench', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {}, emit: () => undefined };
+  const ctx: InvocationContext = { function: 'bench', version: 'bench', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {}, emit: () => undefined, wantsChunks: () => false };
   let next = 0;
   const take = () => Array.from({ length: batch }, () => inputs[next++ % inputs.length]);
   for (let i = 0; i < warmup; i++) await def.handle(take(), state, ctx);

@@ -38,7 +38,7 @@ async function serveInProcess(port: number): Promise<void> {
   const fn = (await import(`${DIR}handler.ts`)).default as FunctionDefinition<unknown, unknown, unknown>;
   const log = createLogger({}, 'error');
   const state = await fn.load!({ dir: DIR, device: 'cpu:0', log, env: {}, secrets: {}, knowledge: {} });
-  const ctx = { function: 'risk-scoring', version: 'inproc', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {}, emit: () => undefined };
+  const ctx = { function: 'risk-scoring', version: 'inproc', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {}, emit: () => undefined, wantsChunks: () => false };
 
   // Micro-batching: calls wait up to 2 ms for companions, 32 at most, one handler call per batch.
   let pending: { input: unknown; done: (r: unknown) => void }[] = [];

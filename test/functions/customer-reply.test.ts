@@ -33,7 +33,7 @@ const ctx = (over: Partial<InvocationContext> = {}): InvocationContext => ({
   env: {},
   secrets: {},
   knowledge: {},
-  emit: () => undefined,
+  emit: () => undefined, wantsChunks: () => false,
   ...over,
 });
 let state: ReplyState;
@@ -347,8 +347,12 @@ describe('customer-reply: a policy only where one applies', () => {
 });
 
 describe('customer-reply: OpenAI-compatible generator (real local HTTP server)', () => {
-  /** `held`: the server answers only when the test calls `release()`, so "too slow" needs no clock. */
-  type Mode = 'ok' | 'held' | 'error' | 'empty';
+  /**
+   * `held`: the server answers only when the test calls `release()`, so "too slow" needs no clock.
+   * `stream`: it answers a `stream: true` request with Server-Sent Events as an OpenAI-compatible
+   * server does: the first piece, then the rest only once the test calls `release()`.
+   */
+  type Mode = 'ok' | 'held' | 'error' | 'empty' | 'stream';
   let server: Server;
   let url: string;
   let mode: Mode = 'ok';
@@ -370,6 +374,17 @@ describe('customer-reply: OpenAI-compatible generator (real local HTTP server)',
           res.end(JSON.stringify(body));
         };
         if (mode === 'error') return send(500, { error: { message: 'model crashed' } });
+        if (mode === 'stream' && JSON.parse(raw).stream === true) {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const piece = (content: string) => res.write(`data: ${JSON.stringify({ id: 'cmpl-2', model: 'glm-stream', choices: [{ index: 0, delta: { content } }] })}\n\n`);
+          piece('您好，');
+          held.push(() => {
+            piece('我们已为您');
+            piece('加急查询包裹。');
+            res.end('data: [DONE]\n\n');
+          });
+          return;
+        }
         if (mode === 'empty') return send(200, { choices: [] });
         const answer = () => send(200, { id: 'cmpl-1', model: 'glm-test', choices: [{ index: 0, message: { role: 'assistant', content: '您好，我们已为您加急查询包裹。' }, finish_reason: 'stop' }] });
         if (mode === 'held') held.push(answer);
@@ -410,6 +425,38 @@ describe('customer-reply: OpenAI-compatible generator (real local HTTP server)',
     // A delay complaint is on-topic: the prompt carries the policies it is grounded on.
     expect(r.sources.length).toBeGreaterThan(0);
     for (const src of r.sources) expect(system.content).toContain(`[${src.id}]`);
+    await customerReply.unload?.(s);
+  });
+
+  /** A context whose caller streams: the chunks land in `chunks`, and `onChunk` sees each as it comes. */
+  const streamingCtx = (chunks: unknown[], onChunk: () => void = () => undefined) =>
+    ctx({ wantsChunks: () => true, emit: (chunk: unknown, item = 0) => (expect(item).toBe(0), chunks.push(chunk), onChunk()) });
+
+  it('streams the generator\'s text as it arrives (stream: true) to a caller that streams', async () => {
+    mode = 'stream';
+    requests.length = 0;
+    const s = await withGenerator(5000);
+    const chunks: unknown[] = [];
+    // The server sends the rest only after the first piece reached the caller: pieces pass as they come.
+    const [r] = await handle([input], s, streamingCtx(chunks, () => chunks.length === 1 && release()));
+    expect(requests[0]!.body.stream).toBe(true);
+    expect(chunks).toEqual(['您好，', '我们已为您', '加急查询包裹。']);
+    expect(ok(r).reply).toBe('您好，我们已为您加急查询包裹。');
+    expect(ok(r).generator).toEqual({ used: true, model: 'glm-stream' });
+    await customerReply.unload?.(s);
+  });
+
+  it('gives a streaming caller a one-piece answer sentence by sentence, and the template the same way', async () => {
+    mode = 'ok';
+    const s = await withGenerator(2000);
+    const chunks: unknown[] = [];
+    const [r] = await handle([input], s, streamingCtx(chunks));
+    expect(ok(r).generator.used).toBe(true);
+    expect(chunks).toEqual(['您好，我们已为您加急查询包裹。']);
+    const templated: unknown[] = [];
+    const [t] = await handle([{ ...input, useGenerator: false }], s, streamingCtx(templated));
+    expect(templated.length).toBeGreaterThan(1);
+    expect(templated.join('')).toBe(ok(t).reply);
     await customerReply.unload?.(s);
   });
 

@@ -16,7 +16,7 @@ import { fraudInput, normalInput } from './risk-fixtures.ts';
 import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 
 const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
-const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {}, emit: () => undefined };
+const ctx: InvocationContext = { function: 'risk-scoring', version: 'test', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {}, emit: () => undefined, wantsChunks: () => false };
 let state: RiskModel;
 
 const handle = async (inputs: unknown[]) => riskScoring.handle(inputs as never[], state, ctx);

@@ -55,7 +55,7 @@ const log = createLogger({}, 'error');
 /** What `load` gets, for the folder `dir`. */
 export const loadContext = (dir: string): LoadContext => ({ dir, device: 'cpu:0', log, env: {}, secrets: {}, knowledge: {} });
 /** What `handle` gets. */
-export const invocationContext = (fn: string): InvocationContext => ({ function: fn, version: 'new', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {}, emit: () => undefined });
+export const invocationContext = (fn: string): InvocationContext => ({ function: fn, version: 'new', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {}, emit: () => undefined, wantsChunks: () => false });
 
 /**
  * Runs `train` with a context that cancels at its first progress report, and returns what it

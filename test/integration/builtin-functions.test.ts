@@ -12,7 +12,7 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const SET = fileURLToPath(new URL('../fixtures/pool-sets/ai-functions/', import.meta.url));
 const dirOf = (name: string) => fileURLToPath(new URL(`../../functions/${name}/`, import.meta.url));
-const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {} } as InvocationContext;
+const ctx = { function: 'x', version: 'direct', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log: createLogger({}, 'error'), env: {}, secrets: {}, knowledge: {}, emit: () => undefined, wantsChunks: () => false } as InvocationContext;
 
 // bubblewrap must run here for the `sandbox` level (.ci/run installs it); without it, only that level is skipped.
 const bwrapMissing = await probeLaunch(launchFor('sandbox'));
@@ -75,6 +75,30 @@ describe.each([
       expect(r.status, JSON.stringify(r.json)).toBe(200);
       expect(r.json.output).toEqual(expected[i]);
     }
+  });
+
+  it.skipIf(skip)('customer-reply streams its template reply sentence by sentence to a caller that asks for events', async () => {
+    const input = { message: 'I want a refund for order 77, the blender arrived broken.', context: { order: { id: '77' } }, temperature: 0 };
+    const res = await fetch(`${p.url}/v1/functions/customer-reply/invoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ input }),
+    });
+    expect(res.status).toBe(200);
+    // Whole events, each `event: <name>` then `data: <json>`.
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((block) => block !== '')
+      .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) }));
+    const final = events.at(-1)!;
+    expect(final.event).toBe('result');
+    const chunks = events.slice(0, -1);
+    expect(chunks.every((e) => e.event === 'chunk')).toBe(true);
+    // Sentences, in order, that make up the reply the final event carries: from the thread or the sandbox through Redis.
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.map((e) => e.data).join('')).toBe(final.data.output.reply);
+    const plain = await p.call('POST', '/v1/functions/customer-reply/invoke', { input });
+    expect(final.data.output).toEqual(plain.json.output);
   });
 
   it.skipIf(skip || level !== 'thread')('a policy changed with a knowledge put reaches the next reply without a deploy, which names the new collection version', async () => {
