@@ -17,7 +17,7 @@ export const wantsEvents = (accept: string | undefined): boolean => accept !== u
 
 /** A call being answered as events. */
 export interface StreamedCall {
-  reader: ChunkReader;
+  reader: Pick<ChunkReader, 'follow'>;
   /** The call's id (a job, or an item of a group). */
   id: string;
   /** The JSON body a non-streaming call gets, or the error it would answer. */
