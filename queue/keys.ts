@@ -33,6 +33,8 @@ export const keys = {
   input: (p: string, id: string, nonce: string) => `${p}:input:${id}:${nonce}`,
   /** stream of a streaming call's chunks (`ctx.emit`), field `c` sealed with its namespace's key (XADD MAXLEN ~) · worker · the router holding the call (XREAD; deletes it at the end) · 60 s after the last chunk */
   chunks: (p: string, id: string) => `${p}:chunks:${id}`,
+  /** string: the client of a streamed call went away; the worker running it stops it at its next chunk · router · worker (with each chunk it writes) · 60 s */
+  chunksAbandoned: (p: string, id: string) => `${p}:chunks:gone:${id}`,
   /** stream whose entries wake a router's chunk reader from its XREAD when it follows a new call · router · that router · 60 s after the last, trimmed to ~16 */
   chunkWake: (p: string, routerId: string) => `${p}:chunks:wake:${routerId}`,
   /** channel: job ended ({id, ok, …}); per router when it names itself, else shared · workers, router · routers · — */

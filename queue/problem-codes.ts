@@ -83,7 +83,7 @@ export const PROBLEM_CODES = {
   JOB_NOT_RETRYABLE: e(409, 'Job not retryable', 'Only a failed job (a dead letter) can be retried, and only as a whole job, not one of its items.'),
   JOB_EXPIRED: e(410, 'Job expired', "The job existed but is gone: its id is well formed, names a deployed function, and was made longer ago than `AUTOGLM_RESULT_TTL`, the shortest time a finished job is kept (feedback comes too late; what was recorded before is kept)."),
   JOB_NOT_FINISHED: e(409, 'Job not finished', 'The job has no output to judge yet (queued or running), or never will (cancelled); `jobStatus` says which.', true),
-  JOB_CANCELLED: e(409, 'Job cancelled', 'The job was cancelled before it ran.'),
+  JOB_CANCELLED: e(409, 'Job cancelled', 'The job was cancelled before it ran, or, for a streamed call, its client went away while it ran.'),
   JOB_FAILED: e(500, 'Job failed', 'The job failed and left no error record of its own.'),
   INPUT_MISSING: e(410, 'Input missing', "The job's stored input outlived its retention."),
   CALLBACK_URL_REFUSED: e(400, 'Callback URL refused', "The job's `callbackUrl` (`field`) may not be posted to: a loopback, link-local or unspecified address (also as the address its name resolves to), a name that does not resolve, or outside `AUTOGLM_CALLBACK_ALLOW`."),

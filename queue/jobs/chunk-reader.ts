@@ -18,8 +18,11 @@ export interface ChunkReaderOptions {
 export interface FollowedCall {
   /** Delivers the chunks not yet delivered (all are in the stream once the call's end was announced), then forgets the call. */
   end(): Promise<void>;
-  /** Forgets the call and deletes its stream; nothing more is delivered. */
-  stop(): void;
+  /**
+   * Forgets the call and deletes its stream; nothing more is delivered. With `abandon`, marks the
+   * call abandoned (`keys.chunksAbandoned`): the worker running it stops it at its next chunk.
+   */
+  stop(abandon?: boolean): void;
 }
 
 interface Follow {
@@ -35,6 +38,8 @@ const COUNT = 256;
 /** Entries the wake stream keeps: it only has to hold one past the reader's last read. */
 const WAKE_MAX = 16;
 const WAKE_TTL_MS = 60_000;
+/** How long an abandoned call's mark lives: longer than a chunk takes to come, shorter than anyone cares. */
+const ABANDONED_TTL_MS = 60_000;
 
 /**
  * Reads the chunk streams of every streaming call this router holds on one connection: one
@@ -80,7 +85,10 @@ export class ChunkReader {
     this.wake();
     return {
       end: () => this.end(f),
-      stop: () => this.forget(f),
+      stop: (abandon) => {
+        if (abandon) this.commands.set(keys.chunksAbandoned(this.opts.prefix, id), '1', 'PX', ABANDONED_TTL_MS).catch(() => undefined);
+        this.forget(f);
+      },
     };
   }
 

@@ -18,6 +18,10 @@ export const chunkAad = (id: string): string => `${id}:chunk`;
 /** What a streaming call's chunks are written with; `close` drops whatever comes after (a handler still emitting past its timeout). */
 export interface ChunkWriter {
   write(json: string): void;
+  /** Resolves once the writes sent so far are answered: then {@link abandoned} knows what they learnt. */
+  settled(): Promise<void>;
+  /** Whether a write found the call's client gone. */
+  readonly abandoned: boolean;
   close(): void;
 }
 
@@ -26,20 +30,38 @@ export interface ChunkWriter {
  * `ns`'s key, to its stream. On the connection the call's outcome is recorded and announced on:
  * Redis runs one connection's commands in order, so every chunk is in the stream before the
  * router hears the call ended, and its last read finds them all. Writes are not awaited (a
- * chunk lost to a Redis error is lost: the final output still arrives whole).
+ * chunk lost to a Redis error is lost: the final output still arrives whole). Each write also
+ * asks whether the call's client went away (`keys.chunksAbandoned`, set by its router): then
+ * `onAbandoned` is called, once, and nothing more is written.
  */
-export function chunkWriter(redis: Redis, prefix: string, cipher: PayloadCipher, id: string, ns: string): ChunkWriter {
+export function chunkWriter(redis: Redis, prefix: string, cipher: PayloadCipher, id: string, ns: string, onAbandoned: () => void = () => undefined): ChunkWriter {
   const key = keys.chunks(prefix, id);
+  const gone = keys.chunksAbandoned(prefix, id);
   let open = true;
+  let goneSeen = false;
+  let last: Promise<unknown> = Promise.resolve();
   return {
+    get abandoned() {
+      return goneSeen;
+    },
+    settled: () => last.then(() => undefined),
     write(json) {
       if (!open) return;
       const sealed = JSON.stringify(cipher.sealJson(Buffer.from(json, 'utf8'), chunkAad(id), ns));
-      redis
+      last = redis
         .pipeline()
         .xadd(key, 'MAXLEN', '~', CHUNK_STREAM_MAX, '*', 'c', sealed)
         .pexpire(key, CHUNK_STREAM_TTL_MS)
+        .exists(gone)
         .exec()
+        .then((replies) => {
+          if (!goneSeen && replies?.[2]?.[1] === 1) {
+            open = false;
+            goneSeen = true;
+            redis.del(key).catch(() => undefined);
+            onAbandoned();
+          }
+        })
         .catch(() => undefined);
     },
     close() {

@@ -131,8 +131,8 @@ export class JobFailedError extends PlatformError {
 /** The job was cancelled before it ran: the answer its waiting caller gets. */
 export class JobCancelledError extends PlatformError {
   override readonly name = 'JobCancelledError';
-  constructor() {
-    super('JOB_CANCELLED', 'the job was cancelled');
+  constructor(message = 'the job was cancelled') {
+    super('JOB_CANCELLED', message);
   }
 }
 

@@ -6,7 +6,7 @@ import { CALLBACK_POLICY, callbackJobId } from './callback-policy.ts';
 import { decodeFailure, failureError, sealItemErrors, type DoneMessage, type ItemResult, type ItemsResult, type JobData } from './job-data.ts';
 import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
 import { keys } from '../keys.ts';
-import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobFailedError, PoisonInputError } from './errors.ts';
+import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobCancelledError, JobFailedError, PoisonInputError } from './errors.ts';
 import { isSealedApart, type PayloadCipher, itemId, whenStored } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
 import { chunkWriter } from './chunk-writer.ts';
@@ -285,11 +285,20 @@ export class FunctionConsumer {
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), limit);
     });
-    let result: InvocationResult | 'timeout';
+    let result: InvocationResult | 'timeout' | 'abandoned';
     // A caller that streams gets the handler's chunks through Redis; one that does not pays nothing.
-    const chunks = data.stream ? chunkWriter(this.connection, this.opts.prefix, this.opts.cipher, id, data.ns) : undefined;
+    // One that went away stops the call, as a deadline would (the handler's signal), at its next
+    // chunk; a call that ends with chunks on their way waits for their answers (one round trip) first.
+    let abandon: () => void = () => undefined;
+    const abandoned = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
+    const chunks = data.stream ? chunkWriter(this.connection, this.opts.prefix, this.opts.cipher, id, data.ns, () => (ac.abort(), abandon())) : undefined;
     try {
-      result = await Promise.race([this.execute(data, { jobId: id, attempt, signal: ac.signal, ...(chunks ? { onChunk: chunks.write } : {}) }), timedOut]);
+      result = await Promise.race([this.execute(data, { jobId: id, attempt, signal: ac.signal, ...(chunks ? { onChunk: chunks.write } : {}) }), timedOut, abandoned]);
+      // A handler that ended right after its last chunk: that chunk's write may yet find the client gone.
+      if (chunks && typeof result === 'object') {
+        await chunks.settled();
+        if (chunks.abandoned) result = 'abandoned';
+      }
     } catch (err) {
       return { ok: false, final: false, error: toErrorRecord(err) };
     } finally {
@@ -298,6 +307,8 @@ export class FunctionConsumer {
       // Items of one job share the job's signal: leave no listener per attempt behind.
       bullSignal?.removeEventListener('abort', onAbort);
     }
+    // Like a timeout, the handler is told (its signal) and not waited for: the worker's slot is free now.
+    if (result === 'abandoned') return { ok: false, final: true, error: toErrorRecord(new JobCancelledError('the call was cancelled: its client went away while it ran')) };
     if (result === 'timeout') {
       ac.abort();
       const deadlinePassed = data.deadline !== null && Date.now() >= data.deadline;

@@ -162,13 +162,13 @@ describe('streamed synchronous calls (Accept: text/event-stream)', () => {
     expect(out).toMatch(/^Hello, world\.\n\{\n {2}"parts": 2\n\}\n\(streamer@[0-9a-f]{12}, job streamer\.[a-z0-9]+, \d+ ms\)\n$/);
   });
 
-  it('a client that leaves stops the router reading the call', async () => {
+  it('a client that leaves cancels its call: the router stops reading, the worker stops the call at its next chunk', async () => {
     const gate = newGate();
     const ac = new AbortController();
     const res = await fetch(`${p.url}/v1/functions/streamer/invoke`, {
       method: 'POST',
       headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ input: { parts: ['first', 'second'], release: gate.release } }),
+      body: JSON.stringify({ input: { parts: ['first', 'second', 'third'], release: gate.release } }),
       signal: ac.signal,
     });
     const id = res.headers.get('x-job-id')!;
@@ -176,8 +176,16 @@ describe('streamed synchronous calls (Accept: text/event-stream)', () => {
     await reader.read();
     ac.abort();
     // The router stops reading and deletes what the call wrote (it held 'first').
-    await eventually(async () => (await p.redis.exists(`${p.prefix}:chunks:${id}`)) === 0, 'the router dropped the call\'s chunks');
+    await eventually(async () => (await p.redis.exists(`${p.prefix}:chunks:${id}`)) === 0, "the router dropped the call's chunks");
+    // The call still runs, held after its first chunk; let it emit the next.
     gate.open();
-    await eventually(async () => (await p.call('GET', `/v1/jobs/${id}`)).json.status === 'succeeded', 'the call finished');
+    const job = await eventually(async () => {
+      const j = await p.call('GET', `/v1/jobs/${id}`);
+      return j.json.status === 'failed' && j.json;
+    }, 'the call ended cancelled');
+    expect(job.error.code).toBe('JOB_CANCELLED');
+    expect(job.error.message).toMatch(/client went away/);
+    expect(job.output).toBeUndefined();
+    expect(job.attempts).toBe(1);
   });
 });

@@ -57,7 +57,7 @@ export function streamAnswer(c: Context<AppEnv>, call: StreamedCall): Response {
     let gone = false;
     sse.onAbort(() => {
       gone = true;
-      followed.stop();
+      followed.stop(true);
       call.abandon();
       wake?.();
     });
