@@ -10,15 +10,17 @@ export interface TestBundle {
 
 /**
  * Builds the function folder once and returns a maker of real bundles of its code under other
- * names and settings (`env`, and `manifest` fields over the folder's): a test that deploys many functions pays for one esbuild run.
+ * names and settings (`env`, `manifest` fields over the folder's, more artifact `files`): a test that deploys many functions pays for one esbuild run.
  */
-export async function bundleMaker(folder: string): Promise<(name: string, env?: Record<string, string>, manifest?: Record<string, unknown>) => TestBundle> {
+export async function bundleMaker(folder: string): Promise<(name: string, env?: Record<string, string>, manifest?: Record<string, unknown>, files?: { path: string; data: Buffer }[]) => TestBundle> {
   const base = await openBundle((await buildBundle(folder, { typecheck: false })).archive);
   const manifest = parseYaml(base.files.find((f) => f.path === BUNDLE_MANIFEST)!.data.toString('utf8')) as Record<string, unknown>;
   const rest = base.files.filter((f) => f.path !== BUNDLE_MANIFEST);
-  return (name, env, more) => {
-    const text = stringifyYaml({ ...manifest, ...more, name, ...(env ? { env } : {}) });
-    const archive = packBundle([{ path: BUNDLE_MANIFEST, data: Buffer.from(text) }, ...rest]);
+  // `files` are added as artifacts (a generator.json, say), listed in the manifest as the build lists them.
+  return (name, env, more, files = []) => {
+    const artifacts = files.length ? { artifacts: [...((more?.artifacts ?? manifest.artifacts ?? []) as string[]), ...files.map((f) => f.path)] } : {};
+    const text = stringifyYaml({ ...manifest, ...more, ...artifacts, name, ...(env ? { env } : {}) });
+    const archive = packBundle([{ path: BUNDLE_MANIFEST, data: Buffer.from(text) }, ...rest, ...files]);
     return { archive, hash: sha256(archive) };
   };
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -7,6 +9,7 @@ import customerReply from '../../functions/customer-reply/handler.ts';
 import riskScoring from '../../functions/risk-scoring/handler.ts';
 import { launchFor, probeLaunch } from '../../gpu-pool/sandbox-launch.ts';
 import { fraudInput, normalInput } from '../functions/risk-fixtures.ts';
+import { bundleMaker } from '../harness/bundles.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -99,6 +102,42 @@ describe.each([
     expect(chunks.map((e) => e.data).join('')).toBe(final.data.output.reply);
     const plain = await p.call('POST', '/v1/functions/customer-reply/invoke', { input });
     expect(final.data.output).toEqual(plain.json.output);
+  });
+
+  // A sandbox has no network: the generator is reached from an inference thread only.
+  it.skipIf(skip || level !== 'thread')('customer-reply streams the tokens of an OpenAI-compatible LLM that streams, as they come', async () => {
+    // A fake on-prem LLM: the first piece at once, the rest only once the test has received that piece as an event.
+    let rest: (() => void) | undefined;
+    const requests: any[] = [];
+    const llm = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c));
+      req.on('end', () => {
+        requests.push(JSON.parse(raw));
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const piece = (content: string) => res.write(`data: ${JSON.stringify({ model: 'glm-fake', choices: [{ index: 0, delta: { content } }] })}\n\n`);
+        piece('Hello! ');
+        rest = () => (piece('Your refund '), piece('is on its way.'), res.end('data: [DONE]\n\n'));
+      });
+    });
+    await new Promise<void>((r) => llm.listen(0, '127.0.0.1', r));
+    try {
+      const generator = { baseUrl: `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`, model: 'glm-4-9b-chat', timeoutMs: 20_000 };
+      const b = (await bundleMaker(dirOf('customer-reply')))('customer-reply-llm', undefined, undefined, [{ path: 'generator.json', data: Buffer.from(JSON.stringify(generator)) }]);
+      expect((await p.api.deploy(b.archive, b.hash)).status).toBe(201);
+      const chunks: unknown[] = [];
+      const out = await p.api.invokeStream('/v1/functions/customer-reply-llm/invoke', { input: { message: 'I want a refund for order 77.' } }, (chunk) => {
+        chunks.push(chunk);
+        if (chunks.length === 1) rest!();
+      });
+      expect(requests[0].stream).toBe(true);
+      expect(chunks).toEqual(['Hello! ', 'Your refund ', 'is on its way.']);
+      expect(out.body.output.reply).toBe('Hello! Your refund is on its way.');
+      expect(out.body.output.generator).toEqual({ used: true, model: 'glm-fake' });
+    } finally {
+      llm.closeAllConnections();
+      await new Promise((r) => llm.close(r));
+    }
   });
 
   it.skipIf(skip || level !== 'thread')('a policy changed with a knowledge put reaches the next reply without a deploy, which names the new collection version', async () => {
