@@ -189,7 +189,7 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (shadow) deps.shadow.mirror(shadow, { input: body.input, ...(inputJson ? { inputJson } : {}), by: c.var.principal.sub, deadline }, primary);
     if (streaming) {
       const answer = waiting.then((msg) => invokeAnswer(id, rec.name, syncResult(deps, msg, span, id, waitMs), received));
-      // A queued call nobody reads is dropped; one already running finishes unread (see streamAnswer).
+      // A call nobody reads any more is cancelled: dropped if queued, stopped at its next chunk if running.
       return streamAnswer(c, { reader: deps.chunks!, id, answer, abandon: () => void deps.jobs.cancel(id).catch(() => undefined), log: deps.log });
     }
     const r = syncResult(deps, await waiting, span, id, waitMs);
