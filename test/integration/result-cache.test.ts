@@ -101,6 +101,27 @@ describe('result cache', () => {
     expect(job.headers.get('x-cache')).toBeNull();
   });
 
+  it('a streamed call is kept as a plain one is, and a streamed hit is the final event alone', async () => {
+    const stream = async () => {
+      const res = await fetch(`${p.url}/v1/functions/${FN}/invoke`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ input: { text: 'streamed', ref: 's' } }),
+      });
+      const events = (await res.text()).split('\n\n').filter((b) => b !== '').map((b) => ({ event: /^event: (.*)$/m.exec(b)![1], data: JSON.parse(/^data: (.*)$/m.exec(b)![1]!) }));
+      return { cache: res.headers.get('x-cache'), events };
+    };
+    const first = await stream();
+    expect(first.cache).toBe('miss');
+    const hit = await eventually(async () => {
+      const again = await stream();
+      return again.cache === 'hit' && again;
+    }, 'a streamed call answered from the cache', 10_000);
+    expect(hit.events.map((e) => e.event)).toEqual(['result']);
+    expect(hit.events[0]!.data.output).toEqual(first.events.at(-1)!.data.output);
+    expect(hit.events[0]!.data.id).toBe(first.events.at(-1)!.data.id);
+  });
+
   it('a changed secret never serves the old answer', async () => {
     const input = { text: 'pay 200' };
     await missThenHit(input);

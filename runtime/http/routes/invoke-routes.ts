@@ -166,14 +166,17 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const deadline = received + waitMs;
     const cache = await lookupCached(deps, c, rec, body.input);
     const { span, ...trace } = startSpan(c, rec, 'sync');
+    const streaming = deps.chunks !== undefined && wantsEvents(c.req.header('accept'));
     if (cache?.hit) {
       // Answered as the call that computed it did, without the queue: same job id, same output.
       span.setAttributes({ 'autoglm.job_id': cache.hit.job, 'autoglm.cache': 'hit' }).end();
       c.header('x-job-id', cache.hit.job);
-      return c.json(cachedAnswer(cache.hit, rec.name, received), 200);
+      const kept = cachedAnswer(cache.hit, rec.name, received);
+      // A kept answer has no chunks: a caller that streams gets the final event alone.
+      if (streaming) return streamAnswer(c, { id: cache.hit.job, answer: Promise.resolve(kept), abandon: () => undefined, log: deps.log });
+      return c.json(kept, 200);
     }
     const inputJson = sentJson(c, 'input');
-    const streaming = deps.chunks !== undefined && wantsEvents(c.req.header('accept'));
     let pending: PendingCall;
     try {
       // Concurrent calls ride the queue together; each keeps its own id, deadline and outcome.
@@ -188,7 +191,11 @@ export function invokeRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     const primary = waiting.then((msg) => ({ msg, ms: Date.now() - submitted }));
     if (shadow) deps.shadow.mirror(shadow, { input: body.input, ...(inputJson ? { inputJson } : {}), by: c.var.principal.sub, deadline }, primary);
     if (streaming) {
-      const answer = waiting.then((msg) => invokeAnswer(id, rec.name, syncResult(deps, msg, span, id, waitMs), received));
+      const answer = waiting.then((msg) => {
+        const r = syncResult(deps, msg, span, id, waitMs);
+        if (cache) keepAnswer(deps, rec, cache, id, r);
+        return invokeAnswer(id, rec.name, r, received);
+      });
       // A call nobody reads any more is cancelled: dropped if queued, stopped at its next chunk if running.
       return streamAnswer(c, { reader: deps.chunks!, id, answer, abandon: () => void deps.jobs.cancel(id).catch(() => undefined), log: deps.log });
     }

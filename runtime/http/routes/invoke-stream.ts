@@ -17,7 +17,8 @@ export const wantsEvents = (accept: string | undefined): boolean => accept !== u
 
 /** A call being answered as events. */
 export interface StreamedCall {
-  reader: Pick<ChunkReader, 'follow'>;
+  /** Where its chunks come from [none: an answer that has none, the final event alone]. */
+  reader?: Pick<ChunkReader, 'follow'>;
   /** The call's id (a job, or an item of a group). */
   id: string;
   /** The JSON body a non-streaming call gets, or the error it would answer. */
@@ -43,7 +44,7 @@ export function streamAnswer(c: Context<AppEnv>, call: StreamedCall): Response {
     let held = 0;
     let dropped = 0;
     let wake: (() => void) | undefined;
-    const followed = call.reader.follow(call.id, (chunk) => {
+    const followed = call.reader?.follow(call.id, (chunk) => {
       const data = JSON.stringify(chunk);
       // One chunk always fits, however large: the client gets something of every burst.
       if (queue.length > 0 && held + data.length > limit) {
@@ -57,7 +58,7 @@ export function streamAnswer(c: Context<AppEnv>, call: StreamedCall): Response {
     let gone = false;
     sse.onAbort(() => {
       gone = true;
-      followed.stop(true);
+      followed?.stop(true);
       call.abandon();
       wake?.();
     });
@@ -82,7 +83,7 @@ export function streamAnswer(c: Context<AppEnv>, call: StreamedCall): Response {
     }
     const end = await outcome;
     // Every chunk is in the stream once the call's end is announced: the last read finds the rest.
-    if (!gone) await followed.end().catch(() => undefined);
+    if (!gone) await followed?.end().catch(() => undefined);
     await writeQueued();
     if (gone) return;
     if (end.ok) await sse.writeSSE({ event: 'result', data: JSON.stringify(dropped ? { ...end.body, dropped } : end.body) });
