@@ -13,7 +13,7 @@ import { validationHook } from './validation-hook.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
 import { consoleLoginRoutes, isPublicConsoleRoute } from './routes/console-login-routes.ts';
 import { consoleRoutes } from './routes/console-routes.ts';
-import { queueBoardRoutes } from './routes/queue-board-routes.ts';
+import { mountQueueBoard } from './routes/queue-board-routes.ts';
 import { functionRoutes } from './routes/function-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { invokeRoutes } from './routes/invoke-routes.ts';
@@ -106,7 +106,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   if (deps.webhookKeys) app.route('/', webhookRoutes({ webhookKeys: deps.webhookKeys, auditLog: deps.auditLog }));
   if (deps.auditLog) app.route('/', auditRoutes({ auditLog: deps.auditLog }));
   app.route('/', metricsRoutes(scraper, { public: deps.metricsPublic ?? false }));
-  if (deps.queueBoard) app.route('/', queueBoardRoutes({ ...deps.queueBoard, functions: deps.functions, verifier: deps.verifier, ...(deps.auditLog ? { auditLog: deps.auditLog } : {}), log: deps.log }));
+  if (deps.queueBoard) mountQueueBoard(app, { ...deps.queueBoard, functions: deps.functions, verifier: deps.verifier, ...(deps.auditLog ? { auditLog: deps.auditLog } : {}), log: deps.log });
   if (deps.loginCodes) app.route('/', consoleLoginRoutes({ verifier: deps.verifier, ...deps.loginCodes }));
   app.route('/', consoleRoutes({ ...(deps.consoleOidc ? { oidc: deps.consoleOidc } : {}), ...(deps.idpClaims ? { idpClaims: deps.idpClaims } : {}) }));
 

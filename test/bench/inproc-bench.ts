@@ -16,6 +16,7 @@ import { startTestRedis } from '../harness/redis.ts';
 import { startChild } from './child.ts';
 import { withCpuShare } from './cpu-share.ts';
 import { load, type LoadResult, type Target } from './load.ts';
+import { PARTS, cpuByPart, type Part } from './platform-parts.ts';
 import { startPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
 import { scoreRounds } from './score-rounds.ts';
@@ -53,8 +54,17 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
       'in-process, 1 process': { target: { url: `http://127.0.0.1:${one.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(one.pid) },
       'in-process, 2 processes': { target: { url: `http://127.0.0.1:${two.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(two.pid) },
     };
+    // The platform's CPU by part over its runs at 64 connections, for the profile table.
+    const parts = new Map<Part, number>(PARTS.map((p) => [p, 0]));
+    let partCalls = 0;
     const runs = await scoreRounds(targets, { seconds, rounds, log }, async (t, connections): Promise<Run> => {
+      const split = t === targets.platform && connections === 64;
+      const before = split ? cpuByPart(platform.routerPid, redisPid) : undefined;
       const { value, cpuMs } = await withCpuShare({ target: t.cpu }, () => load(t.target, connections, seconds));
+      if (before) {
+        for (const [part, ms] of cpuByPart(platform.routerPid, redisPid)) parts.set(part, parts.get(part)! + ms - before.get(part)!);
+        partCalls += value.ok;
+      }
       return { ...value, cpuUsPerCall: value.ok ? (cpuMs.target! * 1000) / value.ok : NaN };
     });
     const pick = (name: string, c: number) => median(runs[name]![c]!, (r) => r.rps);
@@ -84,6 +94,10 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
       ),
       '',
       `Medians of ${rounds} rounds of ${seconds} s, targets alternating; the platform's pool has 2 workers.`,
+      '',
+      "The platform's CPU per call by part, at 64 connections (all rounds; /proc, by process and thread):",
+      '',
+      markdownTable(['part', 'CPU µs per call'], PARTS.map((part) => [part, num(partCalls ? (parts.get(part)! * 1000) / partCalls : NaN, 0)])),
     ].join('\n');
   } finally {
     for (const s of stops) await s().catch(() => undefined);
