@@ -147,6 +147,19 @@ describe.each(RENDERS)('infra/k8s %s', (_name, dir) => {
     }
   });
 
+  it("gives router and pool the same encryption keys, and the pool a way to the routers' bundles", () => {
+    // Both faults showed in the Docker smoke test (infra/test/smoke.sh): without the keys a worker
+    // cannot open a sealed job input; without a bundle source it cannot load any function.
+    const keyRef = (name: string) => container(find(objects, 'Deployment', name), name).env?.find((e: any) => e.name === 'AUTOGLM_ENCRYPTION_KEYS')?.valueFrom?.secretKeyRef;
+    expect(keyRef('router')).toEqual({ name: 'autoglm-secrets', key: 'AUTOGLM_ENCRYPTION_KEYS' });
+    expect(keyRef('pool')).toEqual(keyRef('router'));
+    const pool = container(find(objects, 'Deployment', 'pool'), 'pool');
+    const routerService = find(objects, 'Service', 'router');
+    expect(env(pool, 'AUTOGLM_ROUTER_URL')).toBe(`http://${routerService.metadata.name}`);
+    expect(routerService.spec.ports.some((p: any) => p.port === 80)).toBe(true);
+    expect(pool.env.find((e: any) => e.name === 'AUTOGLM_WORKER_TOKEN')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'autoglm-secrets', key: 'AUTOGLM_WORKER_TOKEN' });
+  });
+
   it("probes the pool on its health endpoint, the port the image's pool serves it on, and the image checks each role with one command", () => {
     const pool = container(find(objects, 'Deployment', 'pool'), 'pool');
     const port = pool.ports?.find((p: any) => p.name === 'health')?.containerPort;
