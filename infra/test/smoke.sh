@@ -9,7 +9,7 @@
 #   sudo infra/test/smoke.sh           # prints SMOKE OK {"build": ..., "firstReady": ..., ...}
 #
 # Needs root (dockerd, debootstrap), Node 20 and the repository's node_modules (`npm ci`; the
-# CLI deploy step runs from this checkout). Not part of `.ci/run` or the vitest suite.
+# CLI deploy step runs from this checkout). `.ci/run` runs it as root, beside the type check.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
