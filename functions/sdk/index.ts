@@ -31,6 +31,8 @@ export { CACHE_DEFAULTS, COLLECTION_NAME, ROLLOUT_DEFAULTS, SECRET_NAME, TRAININ
 export type { CacheSettings, Manifest, ManifestIssue, RolloutSettings, TrainingSettings } from './manifest.ts';
 export { parseDuration } from './duration.ts';
 export { parseJsonPointer, resolveJsonPointer } from './json-pointer.ts';
+export { sseEvents } from './sse-events.ts';
+export type { SseEvent } from './sse-events.ts';
 export { createLogger } from './logger.ts';
 export type { LogLevel, Logger } from './logger.ts';
 export { EnvReader } from './env-reader.ts';

@@ -1,4 +1,4 @@
-import { sseEvents } from './sse-events.ts';
+import { sseEvents } from '../../functions/sdk/index.ts';
 
 /**
  * A small typed client for the platform's HTTP API, shared by the `autoglm` CLI and the launcher

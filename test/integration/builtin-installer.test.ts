@@ -1,31 +1,21 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/sdk/index.ts';
 import { BuiltinsClaim } from '../../queue/cluster/index.ts';
 import { BuiltinInstaller } from '../../runtime/launcher/builtin-installer.ts';
 import { eventually } from '../harness/eventually.ts';
-import { startTestRedis, type TestRedis } from '../harness/redis.ts';
+import { redisForFile } from '../harness/redis-for-file.ts';
 
 const quiet = createLogger({}, 'error', () => undefined);
 const DONE = { deployed: ['echo@v1'], refused: [] };
 
-let redis: TestRedis;
-let conn: Redis;
+const r = redisForFile();
 let n = 0;
-beforeAll(async () => {
-  redis = await startTestRedis();
-  conn = new Redis(redis.url);
-});
-afterAll(async () => {
-  conn?.disconnect();
-  await redis?.stop();
-});
 
 /** An installer on its own key prefix; `holds` records every readiness reason it gave. */
 function installer(prefix: string, id: string, o: { workers?: () => number; deploy?: () => Promise<typeof DONE>; claim?: BuiltinsClaim; ttlMs?: number } = {}) {
   const holds: (string | undefined)[] = [];
-  const claim = o.claim ?? new BuiltinsClaim(conn, prefix, id, o.ttlMs ?? 60_000);
-  const i = new BuiltinInstaller({ claim, liveWorkers: async () => o.workers?.() ?? 1, deploy: o.deploy ?? (async () => DONE), hold: (r) => holds.push(r), log: quiet, everyMs: 50 });
+  const claim = o.claim ?? new BuiltinsClaim(r.conn, prefix, id, o.ttlMs ?? 60_000);
+  const i = new BuiltinInstaller({ claim, liveWorkers: async () => o.workers?.() ?? 1, deploy: o.deploy ?? (async () => DONE), hold: (reason) => holds.push(reason), log: quiet, everyMs: 50 });
   return { i, holds, claim };
 }
 
@@ -53,7 +43,7 @@ describe('BuiltinInstaller on a real Redis', () => {
   it('a holder cut off from Redis mid-deploy loses the lock when it expires, and another router deploys', async () => {
     const prefix = `bi${n++}`;
     // The holder's deploy never ends, and its renewals fail (Redis unreachable from it).
-    const cut = new BuiltinsClaim(conn, prefix, 'r1', 1000);
+    const cut = new BuiltinsClaim(r.conn, prefix, 'r1', 1000);
     let granted = false;
     const claim = Object.assign(Object.create(cut) as BuiltinsClaim, {
       claim: async () => {

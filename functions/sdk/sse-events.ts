@@ -5,8 +5,9 @@ export interface SseEvent {
 }
 
 /**
- * The events of a `text/event-stream` body, each as soon as its blank line has arrived. Only
- * what the platform sends is read (`event:` and `data:` lines; comments and `id:` are skipped).
+ * The events of a `text/event-stream` body, each as soon as its blank line has arrived: the
+ * platform's streamed answers (the CLI) and an LLM's streamed completion (a function). Only
+ * `event:` and `data:` lines are read; comments and `id:` are skipped.
  */
 export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
