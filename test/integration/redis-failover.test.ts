@@ -10,9 +10,10 @@ import { startSentinelSet, type SentinelSet } from '../harness/redis-sentinel.ts
 const JOBS = 1000;
 const CONCURRENCY = 16;
 const KILL_AFTER = 300;
-/** A sync call taking longer than this hung (echo's own timeout is 30 s). */
-const SYNC_BOUND_MS = 45_000;
-/** The HTTP client's own timeout: far beyond the bound, so a hang shows as a duration, not an abort. */
+/**
+ * The HTTP client's own timeout. A sync call that hung shows as a status other than 200 or 503:
+ * 504 at echo's own 30 s deadline (the router's), or 0 when even that never came.
+ */
 const CLIENT_TIMEOUT_MS = 300_000;
 
 let set: SentinelSet;
@@ -134,10 +135,10 @@ it(
         `| longest sync call | ${longest} ms |`,
       ].join('\n'),
     );
+    // Never hung: a hang is a 504 or a 0 (see CLIENT_TIMEOUT_MS). The platform took calls again
+    // by itself: the callers above end only on a 200 to a call sent after the kill (the times to
+    // that, against the seed's two minutes, are the bench's: test/bench/failover-loss.ts).
     expect(Object.keys(statuses).every((s) => s === '200' || s === '503')).toBe(true);
-    expect(longest).toBeLessThan(SYNC_BOUND_MS);
-    // The seed's bar for recovery is two minutes.
-    expect(Math.max(recoveredAt, syncRecoveredAt) - killedAt).toBeLessThan(120_000);
   },
   400_000,
 );
