@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { manifestSchemaIssues, re2RegExp, schemaAjv } from './manifest-schemas.ts';
+import { RE2JS } from 're2js';
+import { manifestSchemaIssues, re2Pattern, re2RegExp, schemaAjv } from './manifest-schemas.ts';
 
 const issues = (input: unknown, output: unknown = {}) => manifestSchemaIssues({ input: input as Record<string, unknown>, output: output as Record<string, unknown> });
 const withName = (pattern: string) => ({ type: 'object', properties: { name: { type: 'string', pattern } } });
@@ -24,6 +25,21 @@ describe('patterns run on RE2', () => {
     expect(validate({ a: 'yy', b: 'yy' })).toBe(false);
   });
 
+  it('runs a pattern of few ways to backtrack on V8, any other on RE2', () => {
+    const timestamp = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})$';
+    for (const bounded of ['^[A-Z]{2}$', timestamp, '\\S']) expect([bounded, re2RegExp(bounded, 'u')]).toEqual([bounded, expect.any(RegExp)]);
+    for (const other of ['^(a+)+$', '^x*$', '^(a{1,9}){1,9}$', '^a{2,}$']) expect([other, re2RegExp(other, 'u')]).toEqual([other, expect.any(RE2JS)]);
+    // JavaScript refuses with the `u` flag what RE2 reads: RE2 runs it.
+    expect(re2RegExp('^\\-$', 'u')).toBeInstanceOf(RE2JS);
+  });
+
+  it('a schema with a bounded pattern validates as with JavaScript\'s RegExp, and the exponential one is still linear', () => {
+    const validate = schemaAjv().compile({ type: 'object', properties: { c: { type: 'string', pattern: '^[A-Z]{2}$' }, n: { type: 'string', pattern: '^(a+)+$' } } });
+    expect(validate({ c: 'DE', n: 'aaa' })).toBe(true);
+    expect(validate({ c: 'DEU', n: `${'a'.repeat(10_000)}!` })).toBe(false);
+    expect(validate.errors?.map((e) => e.instancePath)).toEqual(['/c', '/n']);
+  });
+
   it('matches what JavaScript matches, for the syntax both have', () => {
     const cases: [string, string[]][] = [
       ['\\S', ['', ' ', '\u3000\u3000', '\t\u00a0', 'x', ' \u3000x ']],
@@ -44,7 +60,7 @@ describe('patterns run on RE2', () => {
       ['c$', ['abc', 'abc\n']],
     ];
     for (const [pattern, inputs] of cases) {
-      const re2 = re2RegExp(pattern, 'u');
+      const re2 = re2Pattern(pattern);
       const js = new RegExp(pattern, 'u');
       for (const s of inputs) expect([pattern, s, re2.test(s)]).toEqual([pattern, s, js.test(s)]);
     }

@@ -1,11 +1,13 @@
 /**
- * Input validation with schema patterns on RE2 (re2js, what the router runs since issue 20)
- * against Ajv's default, JavaScript's backtracking RegExp, in one process and one run:
- * `npx tsx test/bench/schema-patterns-bench.ts`. It validates normal `risk-scoring` inputs
- * (generated histories: 1 + 2 patterns per transaction) and `customer-reply` inputs (2–5
- * patterns each) with each function's own input schema, the two engines alternating within every
- * round; the table gives each side's median round. A second table shows why: `^(a+)+$` on
- * n "a"s and a "!". Prints Markdown tables; no pass/fail.
+ * Input validation with schema patterns on three engines, in one process and one run:
+ * `npx tsx test/bench/schema-patterns-bench.ts`. Ajv's default, JavaScript's backtracking
+ * RegExp; RE2 (re2js) for every pattern, as the router ran them from issue 20 on; and the
+ * router's now (`schemaAjv`): patterns with few ways to backtrack on RegExp, the rest on RE2. It
+ * validates normal `risk-scoring` inputs (generated histories: 1 + 2 patterns per transaction)
+ * and `customer-reply` inputs (2–5 patterns each) with each function's own input schema, the
+ * engines taking turns within every round; the table gives each one's median round. A second
+ * table shows why RE2 stays for the others: `^(a+)+$` on n "a"s and a "!". Prints Markdown
+ * tables; no pass/fail.
  *
  * Env: PATTERN_ROUNDS [15], PATTERN_CALLS validations per round and side [20000].
  */
@@ -15,7 +17,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { parseManifest } from '../../functions/sdk/index.ts';
 import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
-import { schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
+import { re2Pattern, schemaAjv } from '../../runtime/registry/manifest-schemas.ts';
 import { markdownTable, num } from './table.ts';
 
 const ROUNDS = Number(process.env.PATTERN_ROUNDS ?? 15);
@@ -43,7 +45,10 @@ const workloads: { name: string; schema: Record<string, unknown>; inputs: unknow
   },
 ];
 
-const engines = { RegExp: () => new Ajv({ allErrors: true, strict: false }), RE2: schemaAjv };
+// RE2 for every pattern (the router until the nineteenth session), and the router's now: bounded
+// patterns on V8's RegExp, the rest on RE2 (`re2RegExp`).
+const re2Only = Object.assign((source: string) => re2Pattern(source), { code: 'RE2JS.compile' });
+const engines = { RegExp: () => new Ajv({ allErrors: true, strict: false }), RE2: () => new Ajv({ allErrors: true, strict: false, code: { regExp: re2Only } }), router: schemaAjv };
 type Engine = keyof typeof engines;
 
 /** ns per validation of `inputs`, cycling through them `CALLS` times. */
@@ -66,19 +71,21 @@ for (const w of workloads) {
     compileMs[e] = performance.now() - t0;
     perCall(validators[e], w.inputs); // warm-up: JIT, RE2's lazily built DFA
   }
-  const times: Record<Engine, number[]> = { RegExp: [], RE2: [] };
+  const times: Record<Engine, number[]> = { RegExp: [], RE2: [], router: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    const order: Engine[] = round % 2 === 0 ? ['RegExp', 'RE2'] : ['RE2', 'RegExp'];
-    for (const e of order) times[e].push(perCall(validators[e], w.inputs));
+    const order = Object.keys(engines) as Engine[];
+    for (let k = 0; k < order.length; k++) {
+      const e = order[(k + round) % order.length]!;
+      times[e].push(perCall(validators[e], w.inputs));
+    }
   }
-  const js = median(times.RegExp);
-  const re2 = median(times.RE2);
-  rows.push([w.name, num(js / 1000, 2), num(re2 / 1000, 2), `${num(re2 / js, 2)}×`, `+${num((re2 - js) / 1000, 2)}`, num(compileMs.RegExp, 1), num(compileMs.RE2, 1)]);
+  const [js, re2, router] = [median(times.RegExp), median(times.RE2), median(times.router)];
+  rows.push([w.name, num(js / 1000, 2), num(re2 / 1000, 2), num(router / 1000, 2), `${num(re2 / js, 2)}×`, `${num(router / js, 2)}×`, num(compileMs.RegExp, 1), num(compileMs.RE2, 1), num(compileMs.router, 1)]);
 }
 
 // The hole: backtracking doubles per character; RE2 stays linear.
 const redos: string[][] = [];
-const evil = { RegExp: engines.RegExp().compile({ type: 'string', pattern: '^(a+)+$' }), RE2: engines.RE2().compile({ type: 'string', pattern: '^(a+)+$' }) };
+const evil = { RegExp: engines.RegExp().compile({ type: 'string', pattern: '^(a+)+$' }), router: engines.router().compile({ type: 'string', pattern: '^(a+)+$' }) };
 for (const v of Object.values(evil)) v('aa!'); // each engine's own first-call compile is not the hole
 for (const n of [16, 18, 20, 22, 24, 10_000]) {
   const s = `${'a'.repeat(n)}!`;
@@ -87,10 +94,10 @@ for (const n of [16, 18, 20, 22, 24, 10_000]) {
     v(s);
     return performance.now() - t0;
   };
-  redos.push([String(n), n > 24 ? 'not run' : num(time(evil.RegExp), 2), num(time(evil.RE2), 3)]);
+  redos.push([String(n), n > 24 ? 'not run' : num(time(evil.RegExp), 2), num(time(evil.router), 3)]);
 }
 
-console.log(`# Schema patterns: RE2 (re2js) against RegExp\n\n${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, Node ${process.version}; ${ROUNDS} rounds × ${CALLS} validations per side, median round.\n`);
-console.log(markdownTable(['input schema', 'RegExp µs/call', 'RE2 µs/call', 'ratio', 'RE2 adds µs', 'RegExp compile ms', 'RE2 compile ms'], rows));
+console.log(`# Schema patterns: RegExp, RE2 (re2js), and the router's mix\n\n${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, Node ${process.version}; ${ROUNDS} rounds × ${CALLS} validations per side, median round.\n`);
+console.log(markdownTable(['input schema', 'RegExp µs/call', 'RE2 µs/call', 'router µs/call', 'RE2 / RegExp', 'router / RegExp', 'RegExp compile ms', 'RE2 compile ms', 'router compile ms'], rows));
 console.log(`\n\`^(a+)+$\` on n "a"s and a "!" (one call, ms):\n`);
-console.log(markdownTable(['n', 'RegExp ms', 'RE2 ms'], redos));
+console.log(markdownTable(['n', 'RegExp ms', 'router ms (RE2 for this one)'], redos));
