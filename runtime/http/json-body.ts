@@ -49,7 +49,7 @@ export function jsonBody(limit: number, maxDepth: number = DEFAULT_MAX_DEPTH): M
       } catch {
         throw new MalformedJsonError();
       }
-      checkJsonShape(bytes, parsed, maxDepth);
+      checkJsonShape(parsed, maxDepth);
       (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
       // Hono's `json()` parses the cached text again on every call (its validator calls it once
       // more): hand out this parse instead. A bulk job's body is up to the limit of JSON.

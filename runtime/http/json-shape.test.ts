@@ -9,7 +9,7 @@ const deep = (n: number, leaf = '1') => '{"a":'.repeat(n) + leaf + '}'.repeat(n)
 /** The problem `checkJsonShape` throws for `text`, or undefined when it passes. */
 function refusal(text: string, maxDepth = 64): { field: string; message: string } | undefined {
   try {
-    checkJsonShape(Buffer.from(text), JSON.parse(text), maxDepth);
+    checkJsonShape(JSON.parse(text), maxDepth);
     return undefined;
   } catch (err) {
     const e = err as { code: string; extra: { field: string }; message: string };
