@@ -57,9 +57,8 @@ export class FunctionNotDeployedError extends PlatformError {
 }
 
 /**
- * An input could not cross to function code (its inference thread or sandbox process): structured
- * clone refused it (nested too deeply for its recursion, ~1,000+ levels, or a value it cannot
- * copy). The input's fault, so it fails alone and is not retried; the other jobs of its batch go on.
+ * An input could not cross to function code (its inference thread or sandbox process): it could
+ * not be written as JSON (nested too deeply for the writer's recursion, ~10,000 levels). The input's fault, so it fails alone and is not retried; the other jobs of its batch go on.
  */
 export class InputHandOffError extends PlatformError {
   override readonly name = 'InputHandOffError';

@@ -126,7 +126,7 @@ interface Loaded {
 /**
  * What a host needs of a job to run it. Only this crosses to the inference thread: the rest of
  * the job (owner, reply channel, trace context…) stays with the queue consumer, and is not
- * structured-cloned per item for nothing.
+ * written out per item for nothing.
  */
 export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt'> & {
   /** The job (or item) id, for the function's log lines. */

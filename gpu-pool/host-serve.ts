@@ -9,7 +9,7 @@ import type { FunctionLogLine } from '../queue/cluster/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { FunctionHost, type HostInput } from './function-host.ts';
 import { joinKnowledge } from './knowledge-parts.ts';
-import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
+import type { BatchRun, FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
 /** How the far side talks: posts to the main side, and hears from it. */
 export interface HostPort {
@@ -116,7 +116,7 @@ function serve(port: HostPort, data: ThreadData, selection: BackendSelection): v
         host.setRecords(m.all, m.serving);
         break;
       case 'batches':
-        for (const runs of m.batches) run(runs);
+        for (const runs of JSON.parse(m.json) as BatchRun[][]) run(runs);
         break;
       case 'abort':
         aborts.get(m.id)?.abort();

@@ -1,7 +1,7 @@
 /**
  * Messages between a worker's main thread ({@link HostThread}) and where its function code runs:
  * an inference thread (`postMessage`) or a sandbox process (its IPC channel, V8-serialized). Both
- * carry structured clones, so one protocol serves both.
+ * carry structured clones, so one protocol serves both; batches cross as JSON text inside them.
  */
 import type { ErrorRecord, InvocationResult, KnowledgeCollection, LogLevel } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
@@ -43,7 +43,12 @@ export interface HostEndpoint {
  */
 export type ToThread =
   | { t: 'records'; all: FunctionRecord[]; serving: string[] | undefined }
-  | { t: 'batches'; batches: { id: number; data: HostInput; picked: number }[][] }
+  /**
+   * The batches as JSON text (`BatchRun[][]`): inputs are JSON already, and for a risk-scoring
+   * history text crosses for ~26 µs (stringify here, parse there) where V8's serializer or a
+   * structured clone took ~36 µs (`test/bench/hand-off-bench.ts`).
+   */
+  | { t: 'batches'; json: string }
   | { t: 'abort'; id: number }
   | { t: 'warm'; id: number }
   | { t: 'probe'; id: number; rec: FunctionRecord }
@@ -62,6 +67,13 @@ export type ToThread =
   /** The answer to a `bundle` request: the folder the bundle is extracted in, as the other side sees it. */
   | { t: 'bundle'; id: number; dir: string }
   | { t: 'bundle'; id: number; error: ErrorRecord };
+
+/** One job of a batch as it crosses: the host's input, its id on the channel, and when its worker picked it. */
+export interface BatchRun {
+  id: number;
+  data: HostInput;
+  picked: number;
+}
 
 /** Thread → main. */
 export type FromThread =

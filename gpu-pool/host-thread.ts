@@ -8,7 +8,7 @@ import { HostLostError, InputHandOffError, KnowledgeUnavailableError, SecretsUna
 import { fromFunctionSide } from './function-error.ts';
 import type { ChunkSink, Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
-import type { FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
+import type { BatchRun, FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
 import { knowledgeParts } from './knowledge-parts.ts';
 
 /** Options of {@link HostThread.start}: what the thread is given, and what stays on this side. */
@@ -51,7 +51,7 @@ const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .catch((e) => require('node:worker_threads').parentPort.postMessage({ t: 'fatal', message: String((e && e.stack) || e) }));`;
 
 /** One job as it crosses to the thread. */
-type Run = { id: number; data: HostInput; picked: number };
+type Run = BatchRun;
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -137,7 +137,7 @@ export class HostThread implements Host {
 
   /** Batches form here, on the main thread; each batch crosses to the inference thread whole. */
   execute(data: HostInput, signal: AbortSignal, onChunk?: ChunkSink): Promise<InvocationResult> {
-    // Only what the thread's host reads crosses over (each batch is structured-cloned).
+    // Only what the thread's host reads crosses over (each batch is written out as JSON).
     const stream = onChunk && data.stream ? { stream: true as const } : {};
     const job: HostJob = { data: { fn: data.fn, version: data.version, input: data.input, deadline: data.deadline, enqueuedAt: data.enqueuedAt, id: data.id, ...stream }, signal, picked: Date.now(), ...(stream.stream ? { onChunk } : {}) };
     const rec = this.index.find(data.fn, data.version);
@@ -170,31 +170,31 @@ export class HostThread implements Host {
   }
 
   /**
-   * Hands batches to the other side (a thread or a sandbox process). Structured clone and V8
-   * serialization throw for an input they cannot copy (one nested ~1,000+ levels overflows their
-   * recursion): thrown here, on a timer, that would end the worker and every job it holds. Such
-   * an input fails alone instead, and the rest still cross.
+   * Hands batches to the other side (a thread or a sandbox process), as JSON text. Writing it
+   * throws for an input nested past the stack's depth (~10,000 levels of objects; the router
+   * refuses past 64): thrown here, on a timer, that would end the worker and every job it holds.
+   * Such an input fails alone instead, and the rest still cross.
    */
   private sendBatches(batches: Run[][]): void {
     try {
-      this.send({ t: 'batches', batches });
+      this.send({ t: 'batches', json: JSON.stringify(batches) });
       return;
     } catch {
       // Found below, item by item; the common case pays nothing for it.
     }
-    const kept = batches.map((runs) => runs.filter((r) => this.clonable(r))).filter((runs) => runs.length > 0);
+    const kept = batches.map((runs) => runs.filter((r) => this.writable(r))).filter((runs) => runs.length > 0);
     try {
-      if (kept.length) this.send({ t: 'batches', batches: kept });
+      if (kept.length) this.send({ t: 'batches', json: JSON.stringify(kept) });
     } catch (err) {
-      // Each item clones alone but not together: fail them rather than the worker.
+      // Each item crosses alone but not together: fail them rather than the worker.
       for (const r of kept.flat()) this.handOffFailed(r, err);
     }
   }
 
-  /** Whether `run` crosses to the thread; if not, its job fails with {@link InputHandOffError}. */
-  private clonable(run: Run): boolean {
+  /** Whether `run` can be written to cross; if not, its job fails with {@link InputHandOffError}. */
+  private writable(run: Run): boolean {
     try {
-      structuredClone(run);
+      JSON.stringify(run);
       return true;
     } catch (err) {
       this.handOffFailed(run, err);

@@ -1,8 +1,8 @@
 /**
  * Bounds on a JSON body's shape that `JSON.parse` does not set: how deeply it nests, and numbers
  * too large for a double. `JSON.parse` takes a value nested 100,000 levels deep (200 KB) without
- * complaint, but everything after it recurses: V8's structured clone (the hand-off to the
- * inference thread) overflows its stack between 1,000 and 2,000 levels, `JSON.stringify` and our
+ * complaint, but everything after it recurses: V8's structured clone overflows its stack
+ * between 1,000 and 2,000 levels, `JSON.stringify` (the hand-off to function code) and our
  * canonical JSON (idempotency keys) a few thousand further. `1e400` parses to `Infinity`, which
  * JSON cannot carry on: it would reach the function as `null`, or fail a canonical hash (500).
  */

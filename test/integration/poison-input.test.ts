@@ -40,7 +40,7 @@ describe('poison input', () => {
     }
   });
 
-  // The hand-off is a structured clone to the inference thread, or the V8-serialized IPC channel of a function's process.
+  // The hand-off is JSON text, to the inference thread or over the IPC channel of a function's process.
   it.each(['thread', 'process'])('an input that cannot be handed to function code (isolation %s) fails alone; the rest of its batch completes and the worker lives', async (level) => {
     // The router refuses such an input; a job carrying one anyway (the limit raised, an older
     // router) must still not take its worker down. So it is queued here, behind the router's back.
