@@ -237,8 +237,10 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
 
 function startPool(config: Config, redisUrl: string, encryptionKeys: string): ChildProcess {
   return fork(POOL_MAIN, [], {
-    // Tracing by preload: the pool may not import runtime/; its workers inherit these flags.
-    execArgv: ['--import', TS_LOADER, '--import', TELEMETRY_PRELOAD],
+    // Tracing by preload: the pool may not import runtime/; its workers inherit these flags. So do
+    // the launcher's own CPU-profiling flags (`node --cpu-prof --cpu-prof-dir=… runtime/start.mjs`,
+    // as `BENCH_CPU_PROF` runs it): one run profiles the router, the pool and every worker.
+    execArgv: ['--import', TS_LOADER, '--import', TELEMETRY_PRELOAD, ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
     // Own process group: a terminal Ctrl-C reaches the launcher only, which drains in order.
     detached: true,
     env: poolEnvironment(config, { redisUrl, encryptionKeys, artifactsDir: config.role === 'all' ? artifactsDir(config.stateDir) : undefined }),

@@ -41,7 +41,9 @@ export interface PlatformOptions {
 export async function startPlatform(redisUrl: string, opts: PlatformOptions = {}): Promise<BenchPlatform> {
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-bench-state-'));
   const port = await freePort();
-  const proc = spawn(process.execPath, [join(opts.root ?? REPO, 'runtime/start.mjs')], {
+  // BENCH_CPU_PROF=<dir>: every process of the platform writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc = spawn(process.execPath, [...profile, join(opts.root ?? REPO, 'runtime/start.mjs')], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
