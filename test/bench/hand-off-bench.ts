@@ -1,33 +1,44 @@
 /**
- * What handing a batch of risk-scoring inputs to function code costs per input, both sides
- * (`gpu-pool/host-thread.ts` to `host-serve.ts`): as JSON text (now) against V8's serializer
- * (a sandbox's IPC channel, `serialization: 'advanced'`) and a structured clone (an inference
- * thread's `postMessage`), as the batches crossed until the nineteenth session. One process,
- * rounds alternating; a batch of 18 runs of 30-transaction histories, as the platform forms them
- * at 64 connections. Standalone: `npx tsx test/bench/hand-off-bench.ts`.
+ * What handing a batch of risk-scoring inputs to function code costs per input, from the opened
+ * items as the worker parses them to the batch parsed where function code runs
+ * (`gpu-pool/host-thread.ts` to `host-serve.ts`): as JSON text (now) against V8's serializer (a
+ * sandbox's IPC channel, `serialization: 'advanced'`) and a structured clone (an inference
+ * thread's `postMessage`), as batches crossed until the nineteenth session. One process, rounds
+ * alternating; a batch of 18 runs of 30-transaction histories, as the platform forms them at 64
+ * connections. Standalone: `npx tsx test/bench/hand-off-bench.ts`.
  */
 import { deserialize, serialize } from 'node:v8';
 import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
+import { markdownTable, num } from './table.ts';
 
 const BATCH = 18;
-const runs = generateSequences({ count: 200, seed: 5 })
+const inputs = generateSequences({ count: 200, seed: 5 })
   .filter((d) => d.input.transactions.length === 30)
   .slice(0, BATCH)
-  .map((d, i) => ({ id: i, data: { fn: 'risk-scoring', version: '8198540f2f47', input: d.input, deadline: Date.now() + 30_000, enqueuedAt: Date.now(), id: `risk-scoring.x.${i}` }, picked: Date.now() }));
-const batches = [runs];
+  .map((d) => d.input);
+const batches = [inputs.map((input, i) => ({ id: i, data: { fn: 'risk-scoring', version: '8198540f2f47', input, deadline: Date.now() + 30_000, enqueuedAt: Date.now(), id: `risk-scoring.x.${i}` }, picked: Date.now() }))];
 
-const sides: Record<string, () => unknown> = {
-  'JSON text (now)': () => JSON.parse(JSON.stringify(batches)),
-  'V8 serializer (sandbox IPC, before)': () => deserialize(serialize(batches)),
-  'structured clone (thread, before)': () => structuredClone(batches),
+/** Each way: the worker's side (the message made), then the other side's (the batch read). */
+const ways: Record<string, { worker: () => unknown; other: (m: unknown) => unknown }> = {
+  'JSON text (now)': { worker: () => JSON.stringify(batches), other: (m) => JSON.parse(m as string) },
+  'V8 serializer (sandbox, before)': { worker: () => serialize(batches), other: (m) => deserialize(m as Buffer) },
+  // postMessage writes the clone in the sender and reads it in the receiver: both halves are timed as one, in the worker's column.
+  'structured clone (thread, before; both halves)': { worker: () => structuredClone(batches), other: () => undefined },
 };
-const times: Record<string, number[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
-const N = 500;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const times = Object.fromEntries(Object.keys(ways).map((k) => [k, { worker: [] as number[], other: [] as number[] }]));
+const N = 300;
 for (let round = 0; round < 8; round++) {
-  for (const [name, run] of Object.entries(sides)) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) run();
-    if (round > 0) times[name]!.push(Number(process.hrtime.bigint() - t) / N / BATCH / 1000); // round 0 warms up
+  for (const [name, way] of Object.entries(ways)) {
+    let t = process.hrtime.bigint();
+    let m: unknown;
+    for (let i = 0; i < N; i++) m = way.worker();
+    const worker = Number(process.hrtime.bigint() - t) / N / BATCH / 1000;
+    t = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) way.other(m);
+    const other = Number(process.hrtime.bigint() - t) / N / BATCH / 1000;
+    if (round > 0) (times[name]!.worker.push(worker), times[name]!.other.push(other)); // round 0 warms up
   }
 }
-for (const [name, ts] of Object.entries(times)) process.stdout.write(`${name}: ${ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)]!.toFixed(1)} µs per input, both sides (median of ${ts.length} rounds)\n`);
+const rows = Object.entries(times).map(([name, t]) => [name, num(median(t.worker), 1), num(median(t.other), 1), num(median(t.worker) + median(t.other), 1)]);
+process.stdout.write(`${markdownTable(['hand-off', 'worker µs per input', 'function side µs per input', 'both'], rows)}\n\nMedians of 7 rounds of ${N} batches of ${BATCH}.\n`);
