@@ -19,6 +19,7 @@ import { load, type LoadResult, type Target } from './load.ts';
 import { PARTS, cpuByPart, type Part } from './platform-parts.ts';
 import { startPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
+import { commandCalls } from './redis-stats.ts';
 import { scoreRounds } from './score-rounds.ts';
 import { markdownTable, num } from './table.ts';
 
@@ -33,8 +34,7 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
   const redis = await startTestRedis();
   const admin = new Redis(redis.url);
   const redisPid = Number(/^process_id:(\d+)/m.exec(await admin.info('server'))?.[1]);
-  admin.disconnect();
-  const stops: (() => Promise<unknown>)[] = [() => redis.destroy()];
+  const stops: (() => Promise<unknown>)[] = [() => redis.destroy(), async () => admin.disconnect()];
   try {
     const platform = await startPlatform(redis.url, { env: { AUTOGLM_WORKERS: '2', AUTOGLM_LOG_LEVEL: 'error' } });
     stops.unshift(() => platform.stop());
@@ -56,13 +56,16 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
     };
     // The platform's CPU by part over its runs at 64 connections, for the profile table.
     const parts = new Map<Part, number>(PARTS.map((p) => [p, 0]));
+    // And the Redis commands it sent (only the platform uses this Redis).
+    const commands = new Map<string, number>();
     let partCalls = 0;
     const runs = await scoreRounds(targets, { seconds, rounds, log }, async (t, connections): Promise<Run> => {
       const split = t === targets.platform && connections === 64;
-      const before = split ? cpuByPart(platform.routerPid, redisPid) : undefined;
+      const before = split ? { cpu: cpuByPart(platform.routerPid, redisPid), commands: await commandCalls(admin) } : undefined;
       const { value, cpuMs } = await withCpuShare({ target: t.cpu }, () => load(t.target, connections, seconds));
       if (before) {
-        for (const [part, ms] of cpuByPart(platform.routerPid, redisPid)) parts.set(part, parts.get(part)! + ms - before.get(part)!);
+        for (const [part, ms] of cpuByPart(platform.routerPid, redisPid)) parts.set(part, parts.get(part)! + ms - before.cpu.get(part)!);
+        for (const [cmd, n] of await commandCalls(admin)) commands.set(cmd, (commands.get(cmd) ?? 0) + n - (before.commands.get(cmd) ?? 0));
         partCalls += value.ok;
       }
       return { ...value, cpuUsPerCall: value.ok ? (cpuMs.target! * 1000) / value.ok : NaN };
@@ -98,6 +101,8 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
       "The platform's CPU per call by part, at 64 connections (all rounds; /proc, by process and thread):",
       '',
       markdownTable(['part', 'CPU µs per call'], PARTS.map((part) => [part, num(partCalls ? (parts.get(part)! * 1000) / partCalls : NaN, 0)])),
+      '',
+      `Redis commands per call, at 64 connections (commands run by Lua scripts included): ${perCall(commands, partCalls)}.`,
     ].join('\n');
   } finally {
     for (const s of stops) await s().catch(() => undefined);
@@ -105,3 +110,11 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${await runInprocBench()}\n`);
+
+/** `total 10.2: rpush 2.05, hmget 0.38, …`, the commands above 0.05 a call, most first. */
+function perCall(commands: Map<string, number>, calls: number): string {
+  if (!calls) return 'none measured';
+  const rows = [...commands].map(([cmd, n]) => [cmd, n / calls] as const).sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((a, [, n]) => a + n, 0);
+  return `total ${total.toFixed(2)}: ${rows.filter(([cmd, n]) => n >= 0.05 && cmd !== 'info').map(([cmd, n]) => `${cmd} ${n.toFixed(2)}`).join(', ')}`;
+}

@@ -22,3 +22,9 @@ export async function commandCount(redis: Redis): Promise<CommandCount> {
   }
   return { scripts, all };
 }
+
+/** Calls so far of each command (`rpush`, `evalsha`…), for a per-call breakdown. */
+export async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
