@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backtrackBound } from './backtrack-bound.ts';
+import { backtrackBound, runsBoundedOnV8 } from './backtrack-bound.ts';
 
 describe('backtrackBound', () => {
   it('counts the ways of bounded repeats and alternations', () => {
@@ -34,5 +34,19 @@ describe('backtrackBound', () => {
     expect(backtrackBound('(a{1,9}){1,9}')).toBe(Infinity);
     expect(backtrackBound('(a|b){1,40}')).toBe(Infinity);
     expect(backtrackBound('a{1,1000000000}')).toBe(Infinity);
+  });
+});
+
+describe('runsBoundedOnV8', () => {
+  it('takes patterns anchored at their start, within the ways allowed', () => {
+    expect(runsBoundedOnV8('^[A-Z]{2}$', 256)).toBe(true);
+    expect(runsBoundedOnV8('^(a|b){1,3}$', 14)).toBe(true);
+    expect(runsBoundedOnV8('^(a|b){1,3}$', 13)).toBe(false);
+    expect(runsBoundedOnV8('^(x|y)|(z)', 256)).toBe(false); // the anchor holds for one branch
+    expect(runsBoundedOnV8('^[a|b]\\|c', 256)).toBe(true); // a `|` in a class or escaped is no alternation
+  });
+
+  it('refuses what is tried at every position of the input, or has no bound', () => {
+    for (const p of ['[A-Z]{2}$', '\\S', 'a^', '^a+', '^(a|b)*']) expect([p, runsBoundedOnV8(p, 256)]).toEqual([p, false]);
   });
 });

@@ -1,7 +1,7 @@
 import { Ajv, type CodeOptions } from 'ajv';
 import { RE2JS } from 're2js';
 import type { Manifest } from '../../functions/sdk/index.ts';
-import { backtrackBound } from './backtrack-bound.ts';
+import { runsBoundedOnV8 } from './backtrack-bound.ts';
 
 // What `\s` means in JavaScript (RE2's is ASCII only: `customer-reply`'s `\S` must refuse a message
 // of ideographic spaces, U+3000), and the line terminators JavaScript's `.` does not match (RE2's
@@ -30,12 +30,15 @@ function withJsClasses(source: string): string {
 }
 
 /**
- * Patterns whose backtracking is bounded by this many ways per start position run on V8's own
- * `RegExp` (see {@link backtrackBound}): risk-scoring's timestamp pattern has 33. At 256, a match
- * is at worst a few thousand steps per start position, linear in the input like RE2's, and V8
- * runs these patterns ~17× faster than re2js (`test/bench/schema-patterns-bench.ts`).
+ * Patterns anchored at their start with at most this many ways to backtrack run on V8's own
+ * `RegExp` (see {@link runsBoundedOnV8}): risk-scoring's timestamp pattern has 33. At 256 a
+ * match is at worst a few thousand steps, whatever the input, and V8 runs these patterns ~17×
+ * faster than re2js (`test/bench/schema-patterns-bench.ts`).
  */
-const NATIVE_BOUND = 256;
+const NATIVE_WAYS = 256;
+
+/** `source` compiled by RE2, matching what JavaScript matches for the syntax both have; throws what RE2 refuses. */
+export const re2Pattern = (source: string): RE2JS => RE2JS.compile(RE2JS.translateRegExp(withJsClasses(source)));
 
 /**
  * Ajv's `code.regExp` for manifests' schemas: patterns match in time linear in the input. A
@@ -44,8 +47,8 @@ const NATIVE_BOUND = 256;
  *
  * Every pattern must compile with RE2 (re2js, pure JS): what RE2 cannot run in linear time
  * (backreferences, lookahead, lookbehind) throws, whatever the engine chosen below. A pattern
- * with no unbounded repeat and few ways to backtrack then runs on V8's `RegExp` (the reference
- * for JSON Schema's `pattern`, and much faster); any other runs on RE2. re2js rather than the
+ * anchored at its start, with no unbounded repeat and few ways to backtrack, then runs on V8's
+ * `RegExp` (the reference for JSON Schema's `pattern`, and much faster); any other runs on RE2. re2js rather than the
  * native `re2`: no C++ build at install (docs/benchmarks.md has the choice and the cost).
  * JavaScript-only syntax (`\u0041`, `(?<name>…)`, `[^]`, `\cJ`) is translated for RE2 first, and
  * `\s`, `.` keep their JavaScript meaning there.
@@ -53,13 +56,10 @@ const NATIVE_BOUND = 256;
  * Either object is returned as it is: Ajv calls its `test` (a search, as JSON Schema's
  * `pattern` means), and keys its compiled patterns by `toString()`, the pattern as compiled.
  */
-/** `source` compiled by RE2, matching what JavaScript matches for the syntax both have; throws what RE2 refuses. */
-export const re2Pattern = (source: string): RE2JS => RE2JS.compile(RE2JS.translateRegExp(withJsClasses(source)));
-
 export const re2RegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
   (source: string, flags: string) => {
     const re2 = re2Pattern(source);
-    if ((backtrackBound(source) ?? Infinity) > NATIVE_BOUND) return re2;
+    if (!runsBoundedOnV8(source, NATIVE_WAYS)) return re2;
     try {
       return new RegExp(source, flags);
     } catch {
