@@ -31,8 +31,9 @@ function hasTopLevelAlternation(source: string): boolean {
  * alternation's branches, and for a bounded repeat `x{n,m}` the sum of `ways(x)^k` for k in n..m.
  * A pattern with an unbounded repeat (`*`, `+`, `{n,}`) has no bound, nor has one using what this
  * reading does not follow (backreferences, lookaround): `undefined`. Such a bound caps a match's
- * work at (bound × pattern length) steps per start position, so a pattern under a small bound runs
- * in time linear in the input on V8 as on RE2, where `^(a+)+$` would double per character.
+ * work at (bound × pattern length) steps per start position, where `^(a+)+$` doubles per
+ * character; for a pattern anchored at its start (see {@link runsBoundedOnV8}) that is the work
+ * of the whole match.
  *
  * Conservative by construction: anything not understood yields `undefined`, and the caller then
  * keeps RE2. Counts above `cap` are reported as `Infinity`.
