@@ -50,9 +50,6 @@ const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .then((m) => { m.register(); return import(${JSON.stringify(ENTRY)}); })
   .catch((e) => require('node:worker_threads').parentPort.postMessage({ t: 'fatal', message: String((e && e.stack) || e) }));`;
 
-/** One job as it crosses to the thread. */
-type Run = BatchRun;
-
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -73,7 +70,7 @@ export class HostThread implements Host {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   /** Batches waiting to cross to the thread at the end of this turn. */
-  private outbox: Run[][] = [];
+  private outbox: BatchRun[][] = [];
   private readonly index = new CatalogIndex();
   private readonly batchers = new Map<string, Batcher<HostJob, InvocationResult>>();
   private lastStats: HostStats;
@@ -175,7 +172,7 @@ export class HostThread implements Host {
    * refuses past 64): thrown here, on a timer, that would end the worker and every job it holds.
    * Such an input fails alone instead, and the rest still cross.
    */
-  private sendBatches(batches: Run[][]): void {
+  private sendBatches(batches: BatchRun[][]): void {
     try {
       this.send({ t: 'batches', json: JSON.stringify(batches) });
       return;
@@ -192,7 +189,7 @@ export class HostThread implements Host {
   }
 
   /** Whether `run` can be written to cross; if not, its job fails with {@link InputHandOffError}. */
-  private writable(run: Run): boolean {
+  private writable(run: BatchRun): boolean {
     try {
       JSON.stringify(run);
       return true;
@@ -202,7 +199,7 @@ export class HostThread implements Host {
     }
   }
 
-  private handOffFailed(run: Run, err: unknown): void {
+  private handOffFailed(run: BatchRun, err: unknown): void {
     const p = this.pending.get(run.id);
     this.pending.delete(run.id);
     const now = Date.now();

@@ -6,23 +6,10 @@
  * (RE2 0.1 ms), `(a|a){1,7}b` 1.2 s on a megabyte of "a"s; anchored, both take microseconds.
  */
 export function runsBoundedOnV8(source: string, maxWays: number): boolean {
-  if (source[0] !== '^' || hasTopLevelAlternation(source)) return false;
-  return (backtrackBound(source) ?? Infinity) <= maxWays;
-}
-
-/** Whether `source` has a `|` outside every group and class (so `^` anchors one branch only). */
-function hasTopLevelAlternation(source: string): boolean {
-  let groups = 0;
-  for (let i = 0; i < source.length; i++) {
-    const ch = source[i];
-    if (ch === '\\') i++;
-    else if (ch === '[') {
-      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
-    } else if (ch === '(') groups++;
-    else if (ch === ')') groups--;
-    else if (ch === '|' && groups === 0) return true;
-  }
-  return false;
+  if (source[0] !== '^') return false;
+  const read = readPattern(source);
+  // A `|` outside every group: `^` anchors the first branch only.
+  return read !== undefined && read.topBranches === 1 && read.ways <= maxWays;
 }
 
 /**
@@ -39,10 +26,15 @@ function hasTopLevelAlternation(source: string): boolean {
  * keeps RE2. Counts above `cap` are reported as `Infinity`.
  */
 export function backtrackBound(source: string, cap = 1e6): number | undefined {
+  return readPattern(source, cap)?.ways;
+}
+
+/** The pattern's ways ({@link backtrackBound}) and its branches outside every group; undefined when it has no bound. */
+function readPattern(source: string, cap = 1e6): { ways: number; topBranches: number } | undefined {
   const p = new BoundReader(source, cap);
   try {
     const ways = p.alternation();
-    return p.atEnd() ? ways : undefined;
+    return p.atEnd() ? { ways, topBranches: p.topBranches } : undefined;
   } catch (err) {
     if (err === NO_BOUND) return undefined;
     throw err;
@@ -53,6 +45,10 @@ const NO_BOUND = Symbol('no bound');
 
 class BoundReader {
   private i = 0;
+  /** Groups the reader is inside. */
+  private depth = 0;
+  /** Branches of the alternation outside every group. */
+  topBranches = 0;
 
   constructor(
     private readonly s: string,
@@ -68,9 +64,11 @@ class BoundReader {
   }
 
   alternation(): number {
+    if (this.depth === 0) this.topBranches++;
     let ways = this.sequence();
     while (this.s[this.i] === '|') {
       this.i++;
+      if (this.depth === 0) this.topBranches++;
       ways = this.limit(ways + this.sequence());
     }
     return ways;
@@ -93,7 +91,9 @@ class BoundReader {
         else if (rest.startsWith('?<') && rest !== '?<=' && rest !== '?<!') this.i = this.s.indexOf('>', this.i) + 1 || fail();
         else fail();
       }
+      this.depth++;
       const ways = this.alternation();
+      this.depth--;
       if (this.s[this.i] !== ')') fail();
       this.i++;
       return ways;

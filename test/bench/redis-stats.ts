@@ -12,13 +12,11 @@ export interface CommandCount {
 }
 
 export async function commandCount(redis: Redis): Promise<CommandCount> {
-  const info = await redis.info('commandstats');
   let scripts = 0;
   let all = 0;
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    const calls = Number(m[2]);
+  for (const [cmd, calls] of await commandCalls(redis)) {
     all += calls;
-    if (/^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(m[1]!)) scripts += calls;
+    if (/^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(cmd)) scripts += calls;
   }
   return { scripts, all };
 }
