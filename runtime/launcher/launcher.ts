@@ -14,7 +14,7 @@ import { artifactsDir, routerSecrets, startRouter, type RouterHandle } from '../
 import { BuiltinInstaller } from './builtin-installer.ts';
 import { RouterCluster } from './router-cluster.ts';
 import { hasRedisServer, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
-import { poolEnvironment } from './pool-environment.ts';
+import { inheritedNodeFlags, poolEnvironment } from './pool-environment.ts';
 
 const POOL_MAIN = fileURLToPath(new URL('../../gpu-pool/main.ts', import.meta.url));
 const TS_LOADER = import.meta.resolve('tsx');
@@ -237,10 +237,9 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
 
 function startPool(config: Config, redisUrl: string, encryptionKeys: string): ChildProcess {
   return fork(POOL_MAIN, [], {
-    // Tracing by preload: the pool may not import runtime/; its workers inherit these flags. So do
-    // the launcher's own CPU-profiling flags (`node --cpu-prof --cpu-prof-dir=… runtime/start.mjs`,
-    // as `BENCH_CPU_PROF` runs it): one run profiles the router, the pool and every worker.
-    execArgv: ['--import', TS_LOADER, '--import', TELEMETRY_PRELOAD, ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
+    // Tracing by preload: the pool may not import runtime/; its workers inherit these flags, and
+    // the launcher's profiling ones.
+    execArgv: ['--import', TS_LOADER, '--import', TELEMETRY_PRELOAD, ...inheritedNodeFlags(process.execArgv)],
     // Own process group: a terminal Ctrl-C reaches the launcher only, which drains in order.
     detached: true,
     env: poolEnvironment(config, { redisUrl, encryptionKeys, artifactsDir: config.role === 'all' ? artifactsDir(config.stateDir) : undefined }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { POOL_CONFIG_VARIABLE, newKeyringSpec, parseKeyring } from '../../queue/cluster/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { poolEnvironment } from './pool-environment.ts';
+import { inheritedNodeFlags, poolEnvironment } from './pool-environment.ts';
 
 const JWT = 'jwt-secret-jwt-secret-jwt-secret-0123456789';
 const WEBHOOK = 'webhook-secret-webhook-secret-0123456789';
@@ -39,5 +39,12 @@ describe('poolEnvironment', () => {
     const router = loadConfig({ AUTOGLM_ENCRYPTION_KEYS: nsKeys });
     expect(router.ok ? [] : router.errors).toEqual([expect.stringMatching(/^AUTOGLM_ENCRYPTION_KEYS: a router needs the master keys/)]);
     expect(loadConfig({ AUTOGLM_ENCRYPTION_KEYS: nsKeys, AUTOGLM_ROLE: 'pool' }).ok).toBe(true);
+  });
+});
+
+describe('inheritedNodeFlags', () => {
+  it("passes the launcher's CPU-profiling flags to the pool, and no other", () => {
+    expect(inheritedNodeFlags(['--cpu-prof', '--cpu-prof-dir=/tmp/p', '--inspect', '--max-old-space-size=512', '--import', 'x'])).toEqual(['--cpu-prof', '--cpu-prof-dir=/tmp/p']);
+    expect(inheritedNodeFlags([])).toEqual([]);
   });
 });

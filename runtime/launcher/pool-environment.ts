@@ -39,3 +39,12 @@ export function keysForPool(spec: string, namespaces: readonly string[] | undefi
   // A bad spec is passed on as it is: the pool refuses it, naming the problem, as it always did.
   return parsed.ok ? poolKeyringSpec(parsed.ring, namespaces) : spec;
 }
+
+/**
+ * The flags of the launcher's own Node the pool inherits: its CPU-profiling ones
+ * (`node --cpu-prof --cpu-prof-dir=… runtime/start.mjs`, as `BENCH_CPU_PROF` runs it), so one run
+ * profiles the router, the pool and every worker (the pool hands its flags to its workers).
+ */
+export function inheritedNodeFlags(launcherExecArgv: readonly string[]): string[] {
+  return launcherExecArgv.filter((a) => a.startsWith('--cpu-prof'));
+}
