@@ -15,7 +15,7 @@ import {
   type Logger,
 } from '../functions/sdk/index.ts';
 import { canServe, jobRuns, needsOf, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type FunctionStat, type LoadedModel } from '../queue/cluster/index.ts';
-import { FunctionLoadError, type JobData } from '../queue/jobs/index.ts';
+import { FunctionLoadError, inputValue, type JobData } from '../queue/jobs/index.ts';
 import { Batcher, batchPlan } from './batcher.ts';
 import type { BundleCache } from './bundle-cache.ts';
 import { BadBatchResultError, FunctionNotDeployedError, KnowledgeUnavailableError, SecretsUnavailableError, SourceUnavailableError } from './errors.ts';
@@ -126,7 +126,8 @@ interface Loaded {
 /**
  * What a host needs of a job to run it. Only this crosses to the inference thread: the rest of
  * the job (owner, reply channel, trace context…) stays with the queue consumer, and is not
- * written out per item for nothing.
+ * written out per item for nothing. `input` is usually a `SentInput`: the text the router
+ * sealed, parsed only where function code runs.
  */
 export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt'> & {
   /** The job (or item) id, for the function's log lines. */
@@ -356,11 +357,13 @@ export class FunctionHost implements Host {
     this.calls++;
     const deadline = Math.min(...items.map((i) => i.data.deadline ?? Infinity));
     const jobs = jobRuns(items.flatMap((i) => (i.data.id === undefined ? [] : [i.data.id])));
+    // Inputs the worker holds as sent text are parsed here, where function code runs on its thread.
+    const inputs = items.map((i) => inputValue(i.data.input));
     let out: unknown;
     try {
       out = await this.logged({ fn: rec.name, version: rec.version, device: this.opts.slot.id, batch: items.length, ...(jobs.length ? { jobs } : {}) }, loaded.mask, (log) =>
         loaded.def.handle(
-          items.map((i) => i.data.input),
+          inputs,
           loaded.state,
           { function: rec.name, version: rec.version, device: this.opts.slot.id, deadline, signal: allAborted(items.map((i) => i.signal)), log, env: settings(rec), secrets: loaded.secrets, knowledge: loaded.knowledge, emit: emitter(items), wantsChunks: (item = 0) => items[item]?.onChunk !== undefined },
         ),
@@ -373,7 +376,7 @@ export class FunctionHost implements Host {
       throw new BadBatchResultError(`${rec.name}: handle returned ${Array.isArray(out) ? out.length : typeof out} results for ${items.length} inputs`);
     }
     // After the batch, so watching drift never delays an answer's computation.
-    this.drift.count(rec, loaded.def.features, items.map((i) => i.data.input));
+    this.drift.count(rec, loaded.def.features, inputs);
     return out.map((r) => (r instanceof Error ? { error: functionErrorRecord(r) } : { output: r }));
   }
 

@@ -9,7 +9,8 @@ import type { FunctionLogLine } from '../queue/cluster/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { FunctionHost, type HostInput } from './function-host.ts';
 import { joinKnowledge } from './knowledge-parts.ts';
-import type { BatchRun, FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
+import { readBatches } from './batch-text.ts';
+import type { FromThread, ThreadData, ToThread } from './host-thread-protocol.ts';
 
 /** How the far side talks: posts to the main side, and hears from it. */
 export interface HostPort {
@@ -116,7 +117,7 @@ function serve(port: HostPort, data: ThreadData, selection: BackendSelection): v
         host.setRecords(m.all, m.serving);
         break;
       case 'batches':
-        for (const runs of JSON.parse(m.json) as BatchRun[][]) run(runs);
+        for (const runs of readBatches(m.json)) run(runs);
         break;
       case 'abort':
         aborts.get(m.id)?.abort();

@@ -44,9 +44,9 @@ export interface HostEndpoint {
 export type ToThread =
   | { t: 'records'; all: FunctionRecord[]; serving: string[] | undefined }
   /**
-   * The batches as JSON text (`BatchRun[][]`): inputs are JSON already, and for a risk-scoring
-   * history text crosses for ~26 µs (stringify here, parse there) where V8's serializer or a
-   * structured clone took ~36 µs (`test/bench/hand-off-bench.ts`).
+   * The batches as JSON text (`batch-text.ts`): inputs as the text the router sealed, spliced in
+   * unparsed, with the runs that read them. Text crosses for less than V8's serializer or a
+   * structured clone, and the worker never parses an input (`test/bench/hand-off-bench.ts`).
    */
   | { t: 'batches'; json: string }
   | { t: 'abort'; id: number }

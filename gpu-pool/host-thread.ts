@@ -8,6 +8,7 @@ import { HostLostError, InputHandOffError, KnowledgeUnavailableError, SecretsUna
 import { fromFunctionSide } from './function-error.ts';
 import type { ChunkSink, Host, HostInput, HostJob, HostStats } from './function-host.ts';
 import { CatalogIndex, versionKey } from './catalog-index.ts';
+import { writeBatches } from './batch-text.ts';
 import type { BatchRun, FromThread, HostEndpoint, ThreadData, ToThread } from './host-thread-protocol.ts';
 import { knowledgeParts } from './knowledge-parts.ts';
 
@@ -167,21 +168,22 @@ export class HostThread implements Host {
   }
 
   /**
-   * Hands batches to the other side (a thread or a sandbox process), as JSON text. Writing it
-   * throws for an input nested past the stack's depth (~10,000 levels of objects; the router
-   * refuses past 64): thrown here, on a timer, that would end the worker and every job it holds.
-   * Such an input fails alone instead, and the rest still cross.
+   * Hands batches to the other side (a thread or a sandbox process), as JSON text
+   * ({@link writeBatches}). Writing an input held parsed (not as sent text) throws for one nested
+   * past the stack's depth (~10,000 levels of objects; the router refuses past 64): thrown here,
+   * on a timer, that would end the worker and every job it holds. Such an input fails alone
+   * instead, and the rest still cross.
    */
   private sendBatches(batches: BatchRun[][]): void {
     try {
-      this.send({ t: 'batches', json: JSON.stringify(batches) });
+      this.send({ t: 'batches', json: writeBatches(batches) });
       return;
     } catch {
       // Found below, item by item; the common case pays nothing for it.
     }
     const kept = batches.map((runs) => runs.filter((r) => this.writable(r))).filter((runs) => runs.length > 0);
     try {
-      if (kept.length) this.send({ t: 'batches', json: JSON.stringify(kept) });
+      if (kept.length) this.send({ t: 'batches', json: writeBatches(kept) });
     } catch (err) {
       // Each item crosses alone but not together: fail them rather than the worker.
       for (const r of kept.flat()) this.handOffFailed(r, err);
@@ -191,7 +193,7 @@ export class HostThread implements Host {
   /** Whether `run` can be written to cross; if not, its job fails with {@link InputHandOffError}. */
   private writable(run: BatchRun): boolean {
     try {
-      JSON.stringify(run);
+      writeBatches([[run]]);
       return true;
     } catch (err) {
       this.handOffFailed(run, err);

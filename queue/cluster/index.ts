@@ -43,7 +43,7 @@ export { BuiltinsClaim, type InstalledBuiltins } from './builtins-claim.ts';
 export type { ShadowReport, ShadowSample } from './shadow-stats.ts';
 
 // Sealing payloads at rest, and secrets sealed per namespace
-export { PayloadCipher, deriveNamespaceKey, isSealedApart, newKeyringSpec, parseKeyring, poolKeyringSpec } from './payload-cipher.ts';
+export { PayloadCipher, deriveNamespaceKey, isSealed, isSealedApart, newKeyringSpec, parseKeyring, poolKeyringSpec } from './payload-cipher.ts';
 export type { Keyring, Sealed } from './payload-cipher.ts';
 export { SECRET_MAX_BYTES, SecretMissingError, SecretStore, type SecretChange, type SecretInfo } from './secret-store.ts';
 // Knowledge collections: documents functions ground on, sealed per namespace, updated without a deploy

@@ -97,7 +97,8 @@ export function newKeyringSpec(kid = `k${Date.now().toString(36)}`): string {
   return `${kid}:${randomBytes(32).toString('base64')}`;
 }
 
-const isSealed = (v: unknown): v is Sealed => typeof v === 'object' && v !== null && (v as Sealed).$sealed === 'aes-256-gcm';
+/** Whether `v` is a sealed value (anything else is a value stored in the clear, as before sealing). */
+export const isSealed = (v: unknown): v is Sealed => typeof v === 'object' && v !== null && (v as Sealed).$sealed === 'aes-256-gcm';
 
 /** Whether `v` is sealed with its ciphertext stored apart: opening it needs those bytes. */
 export const isSealedApart = (v: unknown): v is SealedApart => isSealed(v) && typeof (v as SealedApart).at === 'string';

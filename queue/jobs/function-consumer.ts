@@ -7,10 +7,11 @@ import { decodeFailure, failureError, sealItemErrors, type DoneMessage, type Ite
 import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
 import { keys } from '../keys.ts';
 import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobCancelledError, JobFailedError, PoisonInputError } from './errors.ts';
-import { isSealedApart, type PayloadCipher, itemId, whenStored } from '../cluster/index.ts';
+import { isSealed, isSealedApart, type PayloadCipher, itemId, whenStored } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
 import { chunkWriter } from './chunk-writer.ts';
 import { SoloGate } from './solo-gate.ts';
+import { SentJson } from './sent-input.ts';
 
 /** One attempt's outcome; `final` when no retry could help (the deadline passed). */
 type Attempt = { ok: true; result: InvocationResult } | { ok: false; final: boolean; error: ErrorRecord; result?: InvocationResult };
@@ -187,13 +188,15 @@ export class FunctionConsumer {
     const input = await this.openInput(job, data);
     if (!input.ok) return this.fail(job, data, toErrorRecord(input.error), true);
     if (data.items) {
-      const result = await this.processItems(job, data, input.value as unknown[], bullSignal);
+      const opened = input.value;
+      const inputs = opened instanceof SentJson ? data.items.map((_, i) => opened.input(i)) : (opened as unknown[]);
+      const result = await this.processItems(job, data, inputs, bullSignal);
       // Stored with the items' errors sealed; the waiting router hears them as they are.
       return this.succeeded(job, sealItemErrors(result, this.opts.cipher, job.id!, data.ns), result);
     }
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
-    const run = await this.attempt({ ...data, input: input.value }, job.id!, attempt, bullSignal);
+    const run = await this.attempt({ ...data, input: input.value instanceof SentJson ? input.value.input() : input.value }, job.id!, attempt, bullSignal);
     if (!run.ok) return this.fail(job, data, run.error, run.final || attempt >= maxAttempts);
     if (data.callbackUrl) await this.enqueueCallback(job);
     // Stored as the job's return value and published to the waiting router: sealed in both.
@@ -320,18 +323,20 @@ export class FunctionConsumer {
   }
 
   /**
-   * The job's input in the clear, read first when it is stored apart (a large one). An input this
-   * worker holds no key for (sealed before namespace keys, reaching a pool limited to namespaces)
-   * fails the job at once, saying why: another attempt here would not have the key either.
+   * The job's input in the clear, read first when it is stored apart (a large one): a sealed one
+   * as its JSON text, unparsed (see {@link SentJson}). An input this worker holds no key for
+   * (sealed before namespace keys, reaching a pool limited to namespaces) fails the job at once,
+   * saying why: another attempt here would not have the key either.
    */
   private async openInput(job: Job, data: JobData): Promise<{ ok: true; value: unknown } | { ok: false; error: InputMissingError | JobFailedError }> {
+    if (!isSealed(data.input)) return { ok: true, value: data.input };
     let ct: Buffer | undefined;
     if (isSealedApart(data.input)) {
       ct = (await this.connection.getBuffer(data.input.at)) ?? undefined;
       if (!ct) return { ok: false, error: new InputMissingError(job.id!) };
     }
     try {
-      return { ok: true, value: this.opts.cipher.open(data.input, job.id!, ct) };
+      return { ok: true, value: new SentJson(this.opts.cipher.openBytes(data.input, job.id!, ct).toString('utf8')) };
     } catch (err) {
       return { ok: false, error: new JobFailedError(`its input cannot be opened here: ${(err as Error).message}`) };
     }

@@ -59,6 +59,7 @@ export type { CheckOutcome, CheckReport } from './deploy-check.ts';
 export { FunctionConsumer } from './function-consumer.ts';
 export { SoloGate } from './solo-gate.ts';
 export type { ConsumerOptions, Executor } from './function-consumer.ts';
+export { SentInput, SentJson, inputValue } from './sent-input.ts';
 export { TrainingJobs } from './training-jobs.ts';
 export type { TrainingFinishData, TrainingJobData } from './training-jobs.ts';
 export { TrainingFinishConsumer } from './training-finish-consumer.ts';
