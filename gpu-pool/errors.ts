@@ -58,7 +58,10 @@ export class FunctionNotDeployedError extends PlatformError {
 
 /**
  * An input could not cross to function code (its inference thread or sandbox process): it could
- * not be written as JSON (nested too deeply for the writer's recursion, ~10,000 levels). The input's fault, so it fails alone and is not retried; the other jobs of its batch go on.
+ * not be written as JSON (nested too deeply for the writer's recursion, ~10,000 levels). Only an
+ * input the worker holds parsed can fail so (one stored unsealed, from before sealing); a sealed
+ * one crosses as the text it was sealed as. The input's fault, so it fails alone and is not
+ * retried; the other jobs of its batch go on.
  */
 export class InputHandOffError extends PlatformError {
   override readonly name = 'InputHandOffError';
