@@ -8,22 +8,28 @@ export interface Loaded<T> {
   reload(): void;
 }
 
-/** Reads `path` (a GET of the API) when it changes; `null` reads nothing. */
+/**
+ * Reads `path` (a GET of the API) when it changes; `null` reads nothing. What was read is kept
+ * with the path and reading it was for: the render right after `path` changes (before the new
+ * read starts) shows nothing rather than the old path's data under the new filters.
+ */
 export function useApi<T = any>(path: string | null): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: Error }>({});
+  const [state, setState] = useState<{ read?: string; data?: T; error?: Error }>({});
   const [tick, setTick] = useState(0);
+  const read = `${tick} ${path}`;
   useEffect(() => {
     if (path === null) return;
     let live = true;
     setState({});
     get<T>(path).then(
-      (data) => live && setState({ data }),
-      (error: Error) => live && setState({ error }),
+      (data) => live && setState({ read, data }),
+      (error: Error) => live && setState({ read, error }),
     );
     return () => {
       live = false;
     };
   }, [path, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
-  return { data: state.data, error: state.error, reload };
+  const now = state.read === read ? state : {};
+  return { data: now.data, error: now.error, reload };
 }
