@@ -27,6 +27,7 @@ const handed: PoolConfig = {
   routerUrls: [],
   jobLockMs: 30_000,
   stalledIntervalMs: 30_000,
+  workerStaleMs: 10_000,
   hangLimitMs: 60_000,
   maxRssBytes: 0,
   gpuPollMs: 5_000,

@@ -52,6 +52,7 @@ const SHAPE: Record<keyof PoolConfig, Shape> = {
   workerToken: 'string?',
   jobLockMs: 'number',
   stalledIntervalMs: 'number',
+  workerStaleMs: 'number',
   hangLimitMs: 'number',
   maxRssBytes: 'number',
   namespaces: 'strings?',

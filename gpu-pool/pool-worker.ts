@@ -61,6 +61,8 @@ export interface PoolWorkerOptions {
   /** How long a job's lock lasts without renewal. */
   jobLockMs: number;
   stalledIntervalMs: number;
+  /** How old a heartbeat may be before the roster counts this worker gone (`AUTOGLM_WORKER_STALE`) [10 s]; it beats every fifth of it. */
+  workerStaleMs?: number;
   /** How long the main loop (and the inference thread, at least) may be silent before the supervisor replaces this worker. */
   hangLimitMs: number;
   /** How often a GPU slot's device is read. */
@@ -214,13 +216,13 @@ export class PoolWorker {
     this.knowledge.connect(knowledgeStore);
     const execute: Executor = (data, ctx) => this.execute(host, data, ctx);
     const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: (o.isolation ?? 'thread') === 'thread' ? o.inference : 'thread', jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log });
-    const roster = new WorkerRoster(publisher, o.prefix);
+    const roster = new WorkerRoster(publisher, o.prefix, o.workerStaleMs);
     const toSupervisor =
       o.toSupervisor ??
       ((msg: WorkerMessage) => {
         if (process.connected) process.send?.(msg);
       });
-    const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor, drift: new DriftCounts(publisher, o.prefix) });
+    const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor, everyMs: roster.staleMs / 5, drift: new DriftCounts(publisher, o.prefix) });
     const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { namespaceOf: (fn, version) => this.records.find(fn, version)?.namespace, worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
     const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, roster };
     if (o.traceStore !== false) r.detachTraces = attachSpanStore(new TraceStore(publisher, o.prefix, cipher, { ...(o.traceKeep ? { keep: o.traceKeep } : {}), ...(o.traceFailedTtlMs ? { failedTtlMs: o.traceFailedTtlMs } : {}) }));

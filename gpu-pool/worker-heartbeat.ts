@@ -25,7 +25,7 @@ export interface WorkerHeartbeatOptions {
   hangLimitMs: number;
   /** Sends a message to the supervisor. */
   toSupervisor: (msg: WorkerMessage) => void;
-  /** How often the state goes to Redis [2 s: the roster counts a worker live for 10 s]. */
+  /** How often the state goes to Redis [2 s: the roster counts a worker live for 10 s by default]; the pool worker passes a fifth of its roster's `staleMs`. */
   everyMs?: number;
   /** Where the drift counts of live inputs go with each beat [nowhere]. */
   drift?: Pick<DriftCounts, 'add'>;

@@ -155,7 +155,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, dura
   const artifacts = new ArtifactStore(artifactsDir(config.stateDir));
   const shadowStats = new ShadowStats(producer, config.prefix);
   const checker = new DeployChecker(producer, config.prefix, results, routerId);
-  const workers = new WorkerRoster(producer, config.prefix);
+  const workers = new WorkerRoster(producer, config.prefix, config.workerStaleMs);
   const pools = new PoolRoster(producer, config.prefix);
   const secrets = new SecretStore(durable, config.prefix, cipher, replicaWait);
   // Knowledge collections: the routes put and read them; workers open them (sealed with the same keys).

@@ -120,6 +120,8 @@ export interface PoolConfig {
   readonly jobLockMs: number;
   /** `AUTOGLM_STALLED_INTERVAL`, default 30s. */
   readonly stalledIntervalMs: number;
+  /** `AUTOGLM_WORKER_STALE`, default 10s: a worker silent this long drops out of the roster; it beats every fifth of it. */
+  readonly workerStaleMs: number;
   /**
    * `AUTOGLM_WORKER_HANG_LIMIT`, default 60s: a worker whose event loop (or inference thread) is
    * silent this long is killed and replaced. The inference thread gets at least the longest

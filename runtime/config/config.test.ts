@@ -123,6 +123,7 @@ describe('the pool section', () => {
       workersExplicit: false,
       modelMemoryBytes: 2 * GIB,
       hangLimitMs: 60_000,
+      workerStaleMs: 10_000,
       maxRssBytes: 0,
       artifactsDir: '/var/lib/autoglm/artifacts',
       bundleCacheDir: '/var/lib/autoglm/bundles',
@@ -176,11 +177,11 @@ describe('the pool section', () => {
   });
 
   it('shares the variables the router reads too: one value, one default', () => {
-    const r = loadConfig({ AUTOGLM_REDIS_PREFIX: 'p1', AUTOGLM_WORKERS: '2', AUTOGLM_JOB_LOCK: '10s', AUTOGLM_LOG_LEVEL: 'warn', AUTOGLM_REDIS_CA: '/ca.pem', AUTOGLM_BUNDLE_LIMIT: '16MiB', AUTOGLM_BUNDLE_MAX_ENTRIES: '500', AUTOGLM_RESULT_TTL: '2h' });
+    const r = loadConfig({ AUTOGLM_REDIS_PREFIX: 'p1', AUTOGLM_WORKERS: '2', AUTOGLM_JOB_LOCK: '10s', AUTOGLM_LOG_LEVEL: 'warn', AUTOGLM_REDIS_CA: '/ca.pem', AUTOGLM_BUNDLE_LIMIT: '16MiB', AUTOGLM_BUNDLE_MAX_ENTRIES: '500', AUTOGLM_RESULT_TTL: '2h', AUTOGLM_WORKER_STALE: '3s' });
     if (!r.ok) throw new Error(r.errors.join());
     const { config } = r;
-    for (const key of ['prefix', 'workers', 'redisCaFile', 'jobLockMs', 'stalledIntervalMs', 'shutdownGraceMs', 'logLevel', 'bundleLimit', 'bundleMaxEntries', 'resultTtlMs'] as const) expect(config.pool[key], key).toBe(config[key]);
-    expect(config.pool).toMatchObject({ prefix: 'p1', workers: 2, jobLockMs: 10_000, logLevel: 'warn', redisCaFile: '/ca.pem', bundleLimit: 16 * 1024 ** 2, bundleMaxEntries: 500, resultTtlMs: 7_200_000 });
+    for (const key of ['prefix', 'workers', 'redisCaFile', 'jobLockMs', 'stalledIntervalMs', 'workerStaleMs', 'shutdownGraceMs', 'logLevel', 'bundleLimit', 'bundleMaxEntries', 'resultTtlMs'] as const) expect(config.pool[key], key).toBe(config[key]);
+    expect(config.pool).toMatchObject({ prefix: 'p1', workers: 2, jobLockMs: 10_000, logLevel: 'warn', redisCaFile: '/ca.pem', bundleLimit: 16 * 1024 ** 2, bundleMaxEntries: 500, resultTtlMs: 7_200_000, workerStaleMs: 3000 });
     expect(Object.isFrozen(config.pool)).toBe(true);
   });
 
@@ -190,12 +191,12 @@ describe('the pool section', () => {
   });
 
   it('reports every bad variable at once, with the router’s', () => {
-    const r = loadConfig({ AUTOGLM_TF_BACKEND: 'webgpu', AUTOGLM_DEVICES: 'tpu:0', AUTOGLM_INFERENCE: 'fork', AUTOGLM_WORKER_HANG_LIMIT: '10ms', AUTOGLM_ROUTER_URL: 'ftp://x', AUTOGLM_PORT: 'eighty', AUTOGLM_TRAINING_CONCURRENCY: '-1' });
+    const r = loadConfig({ AUTOGLM_TF_BACKEND: 'webgpu', AUTOGLM_DEVICES: 'tpu:0', AUTOGLM_INFERENCE: 'fork', AUTOGLM_WORKER_HANG_LIMIT: '10ms', AUTOGLM_WORKER_STALE: '500ms', AUTOGLM_ROUTER_URL: 'ftp://x', AUTOGLM_PORT: 'eighty', AUTOGLM_TRAINING_CONCURRENCY: '-1' });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const text = r.errors.join('\n');
-    for (const key of ['AUTOGLM_TF_BACKEND', 'AUTOGLM_DEVICES', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_ROUTER_URL', 'AUTOGLM_PORT', 'AUTOGLM_TRAINING_CONCURRENCY']) expect(text).toContain(key);
-    expect(r.errors).toHaveLength(7);
+    for (const key of ['AUTOGLM_TF_BACKEND', 'AUTOGLM_DEVICES', 'AUTOGLM_INFERENCE', 'AUTOGLM_WORKER_HANG_LIMIT', 'AUTOGLM_WORKER_STALE', 'AUTOGLM_ROUTER_URL', 'AUTOGLM_PORT', 'AUTOGLM_TRAINING_CONCURRENCY']) expect(text).toContain(key);
+    expect(r.errors).toHaveLength(8);
   });
 });
 

@@ -112,6 +112,11 @@ export interface Config extends RedisSection {
   /** `AUTOGLM_STALLED_INTERVAL`, default 30s: how often dead workers' jobs are looked for. */
   readonly stalledIntervalMs: number;
   /**
+   * `AUTOGLM_WORKER_STALE`, default 10s (at least 1s): a worker whose heartbeat is older than this
+   * counts as gone (`/readyz`, placement, `autoglm pool`); workers beat every fifth of it.
+   */
+  readonly workerStaleMs: number;
+  /**
    * `AUTOGLM_TRACE_STORE`, default `on`: routers and workers keep recent traces in Redis, sealed,
    * for `GET /v1/jobs/{id}/trace` (no collector needed); `off`: only an OTLP collector gets spans.
    */
@@ -223,6 +228,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     callbackCaFile: r.string('AUTOGLM_CALLBACK_CA'),
     jobLockMs: r.duration('AUTOGLM_JOB_LOCK', 30_000, 500),
     stalledIntervalMs: r.duration('AUTOGLM_STALLED_INTERVAL', 30_000, 500),
+    // Routers read the roster with it, workers beat by it: both must agree.
+    workerStaleMs: r.duration('AUTOGLM_WORKER_STALE', 10_000, 1000),
     shutdownGraceMs: r.duration('AUTOGLM_SHUTDOWN_GRACE', 30_000),
     logLevel: r.oneOf('AUTOGLM_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     // A router checks a bundle at deploy and a worker again when it loads it: both apply these.

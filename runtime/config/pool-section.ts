@@ -11,7 +11,7 @@ import { parseDeviceList } from './device-list.ts';
 export type PoolSection = Omit<PoolConfig, 'redisUrl' | 'encryptionKeys'>;
 
 /** Variables the router reads too: parsed once by `loadConfig`, passed in. */
-export type SharedWithRouter = Pick<PoolSection, 'prefix' | 'workers' | 'redisCaFile' | 'jobLockMs' | 'stalledIntervalMs' | 'shutdownGraceMs' | 'logLevel' | 'bundleLimit' | 'bundleMaxEntries' | 'traceStore' | 'traceKeep' | 'traceFailedTtlMs' | 'resultTtlMs'>;
+export type SharedWithRouter = Pick<PoolSection, 'prefix' | 'workers' | 'redisCaFile' | 'jobLockMs' | 'stalledIntervalMs' | 'workerStaleMs' | 'shutdownGraceMs' | 'logLevel' | 'bundleLimit' | 'bundleMaxEntries' | 'traceStore' | 'traceKeep' | 'traceFailedTtlMs' | 'resultTtlMs'>;
 
 /** What of the node the pool's section depends on: its role (for defaults) and the address it binds. */
 export interface PoolNode {

@@ -142,7 +142,7 @@ export async function launch(config: Config, log: Logger, signal?: AbortSignal, 
     if (config.role !== 'router') {
       interrupted();
       pool = startPool(config, redisUrl, keys);
-      await waitForWorker(target, tls, config.prefix, pool, signal);
+      await waitForWorker(target, tls, config, pool, signal);
     }
     const served = router ?? routers;
     if (served && config.role === 'router' && config.builtins) {
@@ -203,7 +203,7 @@ function holdFor(config: Config): { starting?: string } {
 function installOnce(config: Config, redisUrl: string, served: RouterHandle | RouterCluster, api: ApiClient, log: Logger): { close(): Promise<void> } {
   const r = connectRedis(redisUrl, 'producer', config.redisCaFile ? { tls: { ca: readFileSync(config.redisCaFile) } } : {});
   r.on('error', () => undefined);
-  const roster = new WorkerRoster(r, config.prefix);
+  const roster = new WorkerRoster(r, config.prefix, config.workerStaleMs);
   const hold = (reason: string | undefined) => {
     if (!reason) served.started();
     else if ('hold' in served) served.hold(reason);
@@ -265,10 +265,10 @@ async function checkExternalRedis(target: RedisTarget, tls: RedisOptions): Promi
   }
 }
 
-async function waitForWorker(target: RedisTarget, tls: RedisOptions, prefix: string, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
+async function waitForWorker(target: RedisTarget, tls: RedisOptions, config: Pick<Config, 'prefix' | 'workerStaleMs'>, pool: ChildProcess, signal?: AbortSignal): Promise<void> {
   const r = connectRedis(target, 'producer', tls);
   r.on('error', () => undefined);
-  const roster = new WorkerRoster(r, prefix);
+  const roster = new WorkerRoster(r, config.prefix, config.workerStaleMs);
   try {
     for (let i = 0; i < 600; i++) {
       if (signal?.aborted) throw new LaunchAborted();

@@ -51,6 +51,8 @@ export interface TestPlatform {
   pool: TestPool | undefined;
   prefix: string;
   redis: Redis;
+  /** The worker roster as the platform's router reads it (its `AUTOGLM_WORKER_STALE`). */
+  roster: WorkerRoster;
   /** A token with these roles (default admin). */
   token(roles?: string[], sub?: string): Promise<string>;
   /** fetch against the router with a bearer token and JSON body. */
@@ -126,7 +128,7 @@ export async function startPlatform(
     let output = '';
     proc.stdout!.on('data', (d: Buffer) => ((output += d), process.stdout.write(d)));
     proc.stderr!.on('data', (d: Buffer) => ((output += d), process.stderr.write(d)));
-    const registry = new WorkerRoster(redis, prefix);
+    const registry = new WorkerRoster(redis, prefix, parsed.config.workerStaleMs);
     const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
     await eventually(async () => {
       if (proc.exitCode !== null) throw new Error(`pool exited with ${proc.exitCode}`);
@@ -155,6 +157,7 @@ export async function startPlatform(
     pool: undefined,
     prefix,
     redis,
+    roster: new WorkerRoster(redis, prefix, parsed.config.workerStaleMs),
     token: (roles = ['admin'], sub = 'tester') => router.verifier.mint({ sub, roles }),
     async call(method, path, body, headers = {}) {
       const res = await fetch(router.url + path, {

@@ -4,7 +4,7 @@ import { FunctionCatalog, PayloadCipher, newKeyringSpec, parseKeyring, recordOf 
 import { JobSubmitter, QueueSet } from '../../queue/jobs/index.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { eventually, type TestPlatform } from '../harness/platform.ts';
-import { fixturePath, lines, poolSuite, workers } from './pool-helpers.ts';
+import { QUICK_DEATH, fixturePath, lines, poolSuite, workers } from './pool-helpers.ts';
 
 const suite = poolSuite('poison');
 
@@ -80,7 +80,7 @@ describe('poison input', () => {
   it('a job that crashes its worker is dead-lettered as POISON_INPUT after two crashes; the jobs running beside it complete', async () => {
     // Worker-process mechanics: the fixture kills the process it runs in and counts in a file, which
     // at sandbox level would be the sandbox (the worker lives on) and a file it cannot write.
-    const p = await suite.start({ env: { AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_ISOLATION: 'thread' } });
+    const p = await suite.start({ env: { ...QUICK_DEATH, AUTOGLM_ISOLATION: 'thread' } });
     await deploy(p, 'crasher');
     const starts = suite.countFile();
     const crashes = suite.countFile();

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../harness/platform.ts';
-import { functionSet, lines, poolSuite } from './pool-helpers.ts';
+import { QUICK_DEATH, functionSet, lines, poolSuite } from './pool-helpers.ts';
 
 const { start, countFile, job, succeeded, replacement } = poolSuite('health');
 // These check the worker's threads (and kill its process by the pid a fixture writes to a count
@@ -55,7 +55,7 @@ describe('the inference thread', () => {
 
 describe('worker crashes', () => {
   it('a worker killed with SIGKILL mid-job is replaced, and the job completes on the replacement', async () => {
-    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', ...ON_THREADS } });
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('health'), ...QUICK_DEATH, ...ON_THREADS } });
     const file = countFile();
     const r = await p.call('POST', '/v1/functions/block/jobs', { input: { ms: 2500, countFile: file } });
     const victim = Number(await eventually(async () => lines(file)[0], 'the job to start'));
@@ -80,7 +80,7 @@ describe('worker crashes', () => {
   it('a worker killed with SIGKILL while a dynamic batch is in a model handler on its inference thread: every item completes exactly once, on the replacement', async () => {
     // batch-gate: a TF.js model batching up to 8 for up to 500 ms; it records each batch's members,
     // then holds the batch until the gate file exists, so the kill lands while the batch is in the handler.
-    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('batch-gate'), AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', ...ON_THREADS } });
+    const p = await start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('batch-gate'), ...QUICK_DEATH, ...ON_THREADS } });
     const [batchFile, doneFile, gate] = [countFile(), countFile(), countFile()];
     const items = [0, 1, 2, 3, 4, 5];
     const ids = await Promise.all(items.map(async (item) => (await p.call('POST', '/v1/functions/batch-gate/jobs', { input: { item, batchFile, doneFile, gate } })).json.id as string));

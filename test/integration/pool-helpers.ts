@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { InvocationResult } from '../../functions/sdk/index.ts';
-import { WorkerRoster, type WorkerState } from '../../queue/cluster/index.ts';
+import type { WorkerState } from '../../queue/cluster/index.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
@@ -15,8 +15,16 @@ export const functionSet = (name: string): string => fileURLToPath(new URL(`../f
 /** A fixture module by path (test/fixtures/<path>). */
 export const fixturePath = (path: string): string => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
 
+/**
+ * Settings for tests that kill a worker and wait on what follows: its jobs are retaken within
+ * about 2.5 s (lock 1.5 s, stalled jobs looked for every second) and it leaves the roster 4 s after
+ * its last heartbeat (the defaults: 30 s, 30 s and 10 s), so a wait for "the one live worker is the
+ * replacement" ends soon after the replacement starts.
+ */
+export const QUICK_DEATH: Readonly<Record<string, string>> = { AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s', AUTOGLM_WORKER_STALE: '4s' };
+
 /** Live workers as their heartbeats describe them. */
-export const workers = (p: TestPlatform): Promise<WorkerState[]> => new WorkerRoster(p.redis, p.prefix).live();
+export const workers = (p: TestPlatform): Promise<WorkerState[]> => p.roster.live();
 
 /** The result a worker stored for a job (BullMQ's return value), with what the API does not show. */
 export async function storedResult(p: TestPlatform, fn: string, jobId: string): Promise<InvocationResult | undefined> {

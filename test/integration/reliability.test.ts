@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../runtime/webhooks/index.ts';
 import { LOOPBACK_CALLBACKS, eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
-import { functionSet } from './pool-helpers.ts';
+import { QUICK_DEATH, functionSet } from './pool-helpers.ts';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -114,7 +114,7 @@ describe('webhook callbacks', () => {
 
 describe('crashes', () => {
   it('a job whose worker is killed with SIGKILL mid-run is picked up again and completes', async () => {
-    p = await startPlatform(redis.url, { env: { AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
+    p = await startPlatform(redis.url, { env: QUICK_DEATH });
     const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { sleepMs: 3000, message: 'survivor' } });
     await eventually(async () => (await p!.call('GET', `/v1/jobs/${r.json.id}`)).json.status === 'running', 'the job to start');
     const [pid] = await p.pool!.workerPids();

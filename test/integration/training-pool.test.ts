@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { FunctionCatalog, PayloadCipher, TrainingStore, newKeyringSpec, parseKeyring, type TrainingView } from '../../queue/cluster/index.ts';
 import { QueueSet, TRAINING_FINISH_QUEUE, TrainingJobs } from '../../queue/jobs/index.ts';
 import { eventually, type TestPlatform } from '../harness/platform.ts';
-import { functionSet, poolSuite, workers } from './pool-helpers.ts';
+import { QUICK_DEATH, functionSet, poolSuite, workers } from './pool-helpers.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 
 const suite = poolSuite('training');
@@ -184,7 +184,7 @@ describe('a training whose worker goes away', () => {
 
   it('is handed back when its worker stops (no attempt spent), retaken after its worker is killed, and completes on the replacement; no training process outlives its worker', async () => {
     // The barrier is a file only the thread level lets function code read.
-    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'thread', AUTOGLM_ENCRYPTION_KEYS: KEYS, AUTOGLM_JOB_LOCK: '1500ms', AUTOGLM_STALLED_INTERVAL: '1s' } });
+    const p = await suite.start({ env: { AUTOGLM_FUNCTIONS_DIR: functionSet('training'), AUTOGLM_ISOLATION: 'thread', AUTOGLM_ENCRYPTION_KEYS: KEYS, ...QUICK_DEATH } });
     const gate = suite.countFile();
     const id = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'wait', until: gate }, ...rows(40)]);
     const [first] = await workers(p);
