@@ -25,12 +25,29 @@ afterEach(async () => {
 
 const waitFor = async (plat: TestPlatform, id: string) => (await plat.call('GET', `/v1/jobs/${id}?wait=30s`)).json;
 
+/**
+ * One platform for a describe's tests, which only submit jobs to it and read them back (a start
+ * with a pool costs seconds on a small machine); stopped after them.
+ */
+function sharedPlatform(env?: Record<string, string>): () => TestPlatform {
+  let shared: TestPlatform | undefined;
+  beforeAll(async () => {
+    shared = await startPlatform(redis.url, { env });
+  });
+  afterAll(async () => {
+    await shared?.stop();
+  });
+  return () => shared!;
+}
+
 describe('retries and dead letters', () => {
+  const platform = sharedPlatform();
+
   it('retries a retryable failure, then fails and lists it as a dead letter', async () => {
-    p = await startPlatform(redis.url);
+    const p = platform();
     const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'retryable' } });
     const job = await eventually(async () => {
-      const j = await waitFor(p!, r.json.id);
+      const j = await waitFor(p, r.json.id);
       return j.status === 'failed' && j;
     }, 'the job to fail');
     expect(job.attempts).toBe(3); // retries: 2 in echo's manifest
@@ -42,7 +59,7 @@ describe('retries and dead letters', () => {
   });
 
   it('does not retry a non-retryable failure', async () => {
-    p = await startPlatform(redis.url);
+    const p = platform();
     const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' } });
     const job = await waitFor(p, r.json.id);
     expect(job.status).toBe('failed');
@@ -51,6 +68,8 @@ describe('retries and dead letters', () => {
 });
 
 describe('webhook callbacks', () => {
+  const platform = sharedPlatform(LOOPBACK_CALLBACKS);
+
   it('delivers a signed result, retrying after the receiver fails once', async () => {
     const received: { headers: IncomingHttpHeaders; body: string; status: number }[] = [];
     const server = createServer((req, res) => {
@@ -66,7 +85,7 @@ describe('webhook callbacks', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     try {
-      p = await startPlatform(redis.url, { env: LOOPBACK_CALLBACKS });
+      const p = platform();
       const r = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'call me' }, callbackUrl: url });
       await eventually(async () => received.length >= 2, 'the second delivery');
       const ok = received[1]!;
@@ -82,7 +101,7 @@ describe('webhook callbacks', () => {
       expect(payload.job.output).toEqual({ echo: { message: 'call me' } });
       expect(headers['autoglm-delivery-attempt']).toBe('2');
       const view = await eventually(async () => {
-        const j = (await p!.call('GET', `/v1/jobs/${r.json.id}`)).json;
+        const j = (await p.call('GET', `/v1/jobs/${r.json.id}`)).json;
         return j.callback?.status === 'delivered' && j;
       }, 'delivery to be recorded');
       expect(view.callback.url).toBe(url);
@@ -100,8 +119,7 @@ describe('webhook callbacks', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      p = await startPlatform(redis.url, { env: LOOPBACK_CALLBACKS });
-      await p.call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' }, callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+      await platform().call('POST', '/v1/functions/echo/jobs', { input: { fail: 'fatal' }, callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
       await eventually(async () => bodies.length >= 1, 'a delivery');
       const payload = JSON.parse(bodies[0]!);
       expect(payload.type).toBe('job.failed');
