@@ -118,6 +118,8 @@ export async function startPlatform(
   });
   const redis = connectRedis({ url: redisUrl, sentinel: parsed.config.redisSentinel }, 'consumer', env.AUTOGLM_REDIS_CA ? { tls: { ca: readFileSync(env.AUTOGLM_REDIS_CA) } } : {});
   redis.on('error', () => undefined);
+  // The worker roster as the router reads it (the platform's AUTOGLM_WORKER_STALE), for the pool's start and the tests.
+  const roster = new WorkerRoster(redis, prefix, parsed.config.workerStaleMs);
   const adminToken = await router.verifier.mint({ sub: 'test-admin', roles: ['admin'] });
 
   // A worker token lets the pool download bundles from the router when its artifact directory lacks them.
@@ -128,16 +130,15 @@ export async function startPlatform(
     let output = '';
     proc.stdout!.on('data', (d: Buffer) => ((output += d), process.stdout.write(d)));
     proc.stderr!.on('data', (d: Buffer) => ((output += d), process.stderr.write(d)));
-    const registry = new WorkerRoster(redis, prefix, parsed.config.workerStaleMs);
     const want = Number(extra.AUTOGLM_WORKERS ?? env.AUTOGLM_WORKERS);
     await eventually(async () => {
       if (proc.exitCode !== null) throw new Error(`pool exited with ${proc.exitCode}`);
-      return (await registry.liveCount()) >= want;
+      return (await roster.liveCount()) >= want;
     }, `${want} live worker(s)`);
     const pool: TestPool = {
       proc,
       env: processEnv,
-      workerPids: async () => (await registry.live()).map((w) => w.pid),
+      workerPids: async () => (await roster.live()).map((w) => w.pid),
       output: () => output,
       stop: () =>
         new Promise<void>((resolve) => {
@@ -157,7 +158,7 @@ export async function startPlatform(
     pool: undefined,
     prefix,
     redis,
-    roster: new WorkerRoster(redis, prefix, parsed.config.workerStaleMs),
+    roster,
     token: (roles = ['admin'], sub = 'tester') => router.verifier.mint({ sub, roles }),
     async call(method, path, body, headers = {}) {
       const res = await fetch(router.url + path, {
