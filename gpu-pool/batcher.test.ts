@@ -78,6 +78,24 @@ describe('Batcher', () => {
     expect(batches).toEqual([[1, 2]]);
   });
 
+  it('sends a batch headed by a solo item once the turn is over, with what arrived in it', async () => {
+    // Fake clock: no time passes, so only the end of the turn can send this batch.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { batches, run } = recorder();
+    const b = new Batcher({ maxSize: 8, maxDelayMs: 3_600_000, maxInFlight: 1 }, run);
+    const lone = [b.submit(1, true), b.submit(2)];
+    expect(batches).toEqual([]); // not within the turn: items of the same turn go together
+    expect(await Promise.all(lone)).toEqual([10, 20]);
+    expect(batches).toEqual([[1, 2]]);
+    // An item that is not solo waits for companions, as before.
+    const later = b.submit(3);
+    await turns();
+    expect(batches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(await later).toBe(30);
+    expect(batches).toEqual([[1, 2], [3]]);
+  });
+
   it('gathers what arrives while a batch runs into the next one', async () => {
     const { batches, run, finish } = heldModel();
     const b = new Batcher({ maxSize: 16, maxDelayMs: 0, maxInFlight: 1 }, run);

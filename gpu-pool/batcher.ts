@@ -29,6 +29,8 @@ export function batchPlan(m: Pick<Manifest, 'batching' | 'concurrency'>): BatchP
 interface Waiting<T, R> {
   item: T;
   at: number;
+  /** Goes once this turn is over, without waiting `maxDelayMs` (see {@link Batcher.submit}). */
+  solo: boolean;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
@@ -55,9 +57,14 @@ export class Batcher<T, R> {
     private readonly run: (items: T[]) => Promise<R[]>,
   ) {}
 
-  submit(item: T): Promise<R> {
+  /**
+   * Queues `item` for a batch. `solo`: its sender had nothing else in flight, so no companion is
+   * likely within `maxDelayMs`: a batch it heads leaves once this turn is over (items that arrived
+   * with it still go with it), as with a `maxDelayMs` of 0.
+   */
+  submit(item: T, solo = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, at: Date.now(), resolve, reject });
+      this.queue.push({ item, at: Date.now(), solo, resolve, reject });
       this.pump(false);
     });
   }
@@ -80,7 +87,8 @@ export class Batcher<T, R> {
       // running batch where the model runs, it starts the moment that one ends, not a round
       // trip later. A partial batch waits for a free slot, gathering companions meanwhile.
       if (this.running >= maxInFlight + (full ? 1 : 0)) break;
-      const due = maxDelayMs === 0 ? timerFired : Date.now() >= this.queue[0]!.at + maxDelayMs;
+      const head = this.queue[0]!;
+      const due = maxDelayMs === 0 || head.solo ? timerFired : Date.now() >= head.at + maxDelayMs;
       if (!full && !due) break;
       this.dispatch(this.queue.splice(0, maxSize));
     }
@@ -93,8 +101,9 @@ export class Batcher<T, R> {
       this.timer = undefined;
       this.pump(true);
     };
-    const wait = this.queue[0]!.at + this.plan.maxDelayMs - Date.now();
-    this.timer = this.plan.maxDelayMs === 0 ? { kind: 'immediate', t: setImmediate(fire) } : { kind: 'timeout', t: setTimeout(fire, Math.max(0, wait)) };
+    const head = this.queue[0]!;
+    const wait = head.at + this.plan.maxDelayMs - Date.now();
+    this.timer = this.plan.maxDelayMs === 0 || head.solo ? { kind: 'immediate', t: setImmediate(fire) } : { kind: 'timeout', t: setTimeout(fire, Math.max(0, wait)) };
   }
 
   private dispatch(batch: Waiting<T, R>[]): void {

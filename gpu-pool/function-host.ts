@@ -129,7 +129,7 @@ interface Loaded {
  * written out per item for nothing. `input` is usually a `SentInput`: the text the router
  * sealed, parsed only where function code runs.
  */
-export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt'> & {
+export type HostInput = Pick<JobData, 'fn' | 'version' | 'input' | 'deadline' | 'enqueuedAt' | 'solo'> & {
   /** The job (or item) id, for the function's log lines. */
   id?: string;
   /** Its caller streams: what the handler emits for it is passed on (elsewhere it is dropped where it is made). */
@@ -217,7 +217,7 @@ export class FunctionHost implements Host {
       b = new Batcher(plan, (jobs) => this.track(jobs.length, this.runBatch(rec, jobs)));
       this.batchers.set(key, b);
     }
-    return b.submit(job);
+    return b.submit(job, data.solo === true);
   }
 
   /**

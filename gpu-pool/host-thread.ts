@@ -148,7 +148,7 @@ export class HostThread implements Host {
       b = new Batcher(plan, (jobs) => this.runBatch(jobs));
       this.batchers.set(key, b);
     }
-    return b.submit(job);
+    return b.submit(job, data.solo === true);
   }
 
   private runBatch(jobs: HostJob[]): Promise<InvocationResult[]> {

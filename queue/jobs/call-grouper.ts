@@ -113,6 +113,8 @@ export class CallGrouper {
    */
   private async send(calls: SyncCall[]): Promise<(PendingCall | Error)[]> {
     const first = calls[0]!;
+    // Read before this group's own calls count: nothing else in flight means a lone caller.
+    const solo = this.outstanding === 0;
     const jobId = newJobId(first.rec.name);
     const single = calls.length === 1;
     const ids = calls.map((_, i) => (single ? jobId : itemId(jobId, i)));
@@ -141,6 +143,7 @@ export class CallGrouper {
           replyTo: this.opts.routerId,
           ...(first.shadow ? { shadow: true } : {}),
           ...(first.priority === undefined ? {} : { priority: first.priority }),
+          ...(solo ? { solo: true as const } : {}),
           // A group cut down to one call by the limiter still goes as items: its id is an item id.
           ...(single ? { ...trace(first), ...(first.stream ? { stream: true as const } : {}) } : { items: going.map((c) => ({ input: c.input, deadline: c.deadline, ...trace(c), ...(severalCallers ? { by: c.by } : {}), ...(c.stream ? { stream: true as const } : {}) })) }),
         },

@@ -33,6 +33,12 @@ export interface JobData {
   shadow?: boolean;
   /** Its caller streams (a sync call with `Accept: text/event-stream`): the worker writes what the handler emits to `keys.chunks`. */
   stream?: true;
+  /**
+   * Queued by a router with no other call in flight: no companion is likely soon, so the worker
+   * starts the batch this job's calls head without waiting `batching.maxDelay` for others (at one
+   * call at a time that wait is all latency; under load, calls gather and it still applies).
+   */
+  solo?: true;
   /** Timeout of one attempt, ms (from the manifest). */
   timeoutMs: number;
   enqueuedAt: number;

@@ -40,7 +40,7 @@ export interface SubmitterOptions {
 }
 
 /** One invocation to enqueue: one input, or many as `items`; the job data it carries as {@link JobData} describes it. */
-export interface SubmitRequest extends Pick<JobData, 'ns' | 'by' | 'deadline' | 'traceparent' | 'tracestate' | 'replyTo' | 'callbackUrl' | 'shadow' | 'stream'> {
+export interface SubmitRequest extends Pick<JobData, 'ns' | 'by' | 'deadline' | 'traceparent' | 'tracestate' | 'replyTo' | 'callbackUrl' | 'shadow' | 'stream' | 'solo'> {
   rec: FunctionRecord;
   input: unknown;
   /** Many inputs in one job: their inputs (in the clear; sealed here, together) and what each carries. */
@@ -192,6 +192,7 @@ export class JobSubmitter {
       ...(req.callbackUrl ? { callbackUrl: req.callbackUrl } : {}),
       ...(req.shadow ? { shadow: true } : {}),
       ...(req.stream ? { stream: true } : {}),
+      ...(req.solo ? { solo: true } : {}),
     };
     // A caller waiting on the line goes ahead of queued async work (see MIN_PRIORITY).
     const priority = req.priority ?? (req.replyTo ? undefined : DEFAULT_PRIORITY);

@@ -7,11 +7,13 @@
  * minute apart differ by more. The other checkout needs its own `node_modules` (`npm ci`;
  * `git worktree add /tmp/base <commit>` makes one).
  *
- * Env: AB_BASE (required; A), AB_N calls per target [2000], AB_ENV_A / AB_ENV_B extra
+ * Env: AB_BASE (required; A), AB_N calls per target [2000], AB_FN the function called [echo;
+ * `risk-scoring` sends a 30-transaction history, the bare loop stays echo], AB_ENV_A / AB_ENV_B extra
  * environment as JSON (e.g. `{"AUTOGLM_INFERENCE":"inline"}`; with AB_BASE=. this compares two
  * settings of this checkout). B is this checkout. Prints a Markdown table; no pass/fail.
  */
 import { resolve } from 'node:path';
+import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
 import { startTestRedis } from '../harness/redis.ts';
 import { startChild } from './child.ts';
 import { startPlatform } from './platform.ts';
@@ -24,7 +26,9 @@ if (!base) {
 }
 const n = Number(process.env.AB_N ?? 2000);
 const envOf = (name: string) => JSON.parse(process.env[name] ?? '{}') as Record<string, string>;
-const BODY = JSON.stringify({ input: { message: 'hi' } });
+const fn = process.env.AB_FN ?? 'echo';
+const history = () => generateSequences({ count: 200, seed: 5 }).find((d) => d.input.transactions.length === 30)!;
+const BODY = JSON.stringify({ input: fn === 'risk-scoring' ? history().input : { message: 'hi' } });
 
 const redis = await startTestRedis();
 const stops: (() => Promise<unknown>)[] = [() => redis.destroy()];
@@ -47,8 +51,8 @@ try {
     return performance.now() - t0;
   };
   const targets: [string, () => Promise<number>][] = [
-    [`A (${base})`, caller(`${a.url}/v1/functions/echo/invoke`, a.token)],
-    ['B (this checkout)', caller(`${b.url}/v1/functions/echo/invoke`, b.token)],
+    [`A (${base})`, caller(`${a.url}/v1/functions/${fn}/invoke`, a.token)],
+    ['B (this checkout)', caller(`${b.url}/v1/functions/${fn}/invoke`, b.token)],
     ['bare loop (floor)', caller(`http://127.0.0.1:${server.ready.port}/invoke`)],
   ];
   for (const [, call] of targets) for (let i = 0; i < 300; i++) await call();

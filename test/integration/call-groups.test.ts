@@ -104,6 +104,15 @@ describe('grouped synchronous calls', () => {
     expect((await completedJobs()) - before).toBe(jobs.size);
   });
 
+  it('marks a lone call solo, so its worker does not wait for companions, and a burst\'s group not', async () => {
+    const dataOf = async (id: string) => JSON.parse((await p.redis.hget(`${p.prefix}:fn.echo:${jobOf(id)}`, 'data'))!) as { solo?: true };
+    const lone = await invoke({ message: 'alone' });
+    expect(lone.status).toBe(200);
+    expect((await dataOf(lone.json.id)).solo).toBe(true);
+    const calls = await burst([{ message: 'a' }, { message: 'b' }, { message: 'c' }]);
+    for (const r of calls) expect((await dataOf(r.json.id)).solo).toBeUndefined();
+  });
+
   it('makes each item readable by its id, and the group as a job with items', async () => {
     const calls = await burst([{ message: 'x' }, { message: 'y' }]);
     const [a, b] = calls.map((r) => r.json.id as string);

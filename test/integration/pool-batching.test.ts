@@ -59,6 +59,13 @@ describe('dynamic batching through the platform', () => {
     expect(rs.filter((r) => r.status === 200).map((r) => r.json.output.y)).toEqual([0, 4, 6]);
   });
 
+  it('does not hold a lone call for companions: its batch goes at once, however long maxDelay is', async () => {
+    // batch-patient gathers for up to an hour: answered at all, this call's batch did not wait.
+    const r = await p.call('POST', '/v1/functions/batch-patient/invoke', { input: { x: 21 } });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ output: { y: 42 }, batchSize: 1 });
+  });
+
   it('async jobs are batched too, each keeping its own id and result', async () => {
     const file = countFile();
     const accepted = await Promise.all(Array.from({ length: 16 }, (_, x) => p.call('POST', '/v1/functions/batch-sum/jobs', { input: { x, countFile: file } })));
@@ -89,6 +96,9 @@ describe('dynamic batching with function code in a sandbox', () => {
       const stat = async () => (await workers(sp))[0]!.functionStats?.find((f) => f.function === 'batch-sum');
       await expect.poll(stat, { timeout: 10_000 }).toMatchObject({ ok: 24, failed: 0, batchSize: { sum: 24 } });
       expect((await stat())!.batchSize.count).toBeLessThan(24);
+      // A lone call's batch goes at once here too (batch-patient gathers for up to an hour).
+      const lone = await sp.call('POST', '/v1/functions/batch-patient/invoke', { input: { x: 4 } });
+      expect(lone.json).toMatchObject({ output: { y: 8 }, batchSize: 1 });
     } finally {
       await sp.stop();
     }
