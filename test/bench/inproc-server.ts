@@ -41,10 +41,15 @@ async function serveInProcess(port: number): Promise<void> {
   const ctx = { function: 'risk-scoring', version: 'inproc', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {}, emit: () => undefined, wantsChunks: () => false };
 
   // Micro-batching: calls wait up to 2 ms for companions, 32 at most, one handler call per batch.
+  // With BENCH_INPROC_LONE=now, the platform's rule for a lone call (docs/gpu-pool.md): one that
+  // arrives with nothing else in flight goes once this turn is over, with what came in it.
+  const loneNow = process.env.BENCH_INPROC_LONE === 'now';
   let pending: { input: unknown; done: (r: unknown) => void }[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let inFlight = 0;
   const flush = async () => {
-    clearTimeout(timer);
+    clearTimeout(timer as NodeJS.Timeout);
+    clearImmediate(timer as NodeJS.Immediate);
     timer = undefined;
     const batch = pending;
     pending = [];
@@ -53,9 +58,11 @@ async function serveInProcess(port: number): Promise<void> {
   };
   const call = (input: unknown) =>
     new Promise<unknown>((done) => {
-      pending.push({ input, done });
+      const lone = loneNow && inFlight === 0;
+      inFlight++;
+      pending.push({ input, done: (r) => (inFlight--, done(r)) });
       if (pending.length >= MAX_BATCH) void flush();
-      else timer ??= setTimeout(() => void flush(), MAX_DELAY_MS);
+      else timer ??= lone ? setImmediate(() => void flush()) : setTimeout(() => void flush(), MAX_DELAY_MS);
     });
 
   const app = new Hono();
