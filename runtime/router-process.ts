@@ -164,6 +164,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, dura
     loadCheckTimeoutMs: config.loadCheckTimeoutMs,
     maxBundleBytes: config.bundleLimit,
     maxBundleEntries: config.bundleMaxEntries,
+    minRolloutIntervalMs: config.rollouts.minIntervalMs,
     // Refuse at deploy what no device of the live pool can run, rather than queue it forever.
     // With no live worker there is nothing to judge by; the load check then reports that.
     placement: async (bundle, namespace) => {
@@ -368,6 +369,8 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
     audit: appendAudit,
     ...(sendRolloutAlert ? { send: sendRolloutAlert } : {}),
     log: log.child({ component: 'rollouts' }),
+    tickMs: config.rollouts.tickMs,
+    settleMs: config.rollouts.settleMs,
   });
   rolloutDriver.start();
   const rolloutControl = new RolloutControl(parts.catalog, parts.shadowStats, { onChange: (name, state) => parts.functions.apply(name, state), ...(sendRolloutAlert ? { send: sendRolloutAlert } : {}) });

@@ -25,13 +25,14 @@ export class EnvReader {
     return n;
   }
 
-  /** A duration such as `30s`, `500ms`, `7d`, or milliseconds. Returns milliseconds. */
-  duration(key: string, defMs: number, minMs = 0): number {
+  /** A duration such as `30s`, `500ms`, `7d`, or milliseconds, from `minMs` to `maxMs`. Returns milliseconds. */
+  duration(key: string, defMs: number, minMs = 0, maxMs = Infinity): number {
     const raw = this.string(key);
     if (raw === undefined) return defMs;
     const ms = parseDuration(raw);
-    if (ms === undefined || ms < minMs) {
-      this.errors.push(`${key}=${JSON.stringify(raw)}: expected a duration like 500ms, 30s, 5m or 7d (at least ${minMs} ms)`);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      const range = maxMs === Infinity ? `at least ${minMs} ms` : `${minMs} to ${maxMs} ms`;
+      this.errors.push(`${key}=${JSON.stringify(raw)}: expected a duration like 500ms, 30s, 5m or 7d (${range})`);
       return defMs;
     }
     return ms;

@@ -27,7 +27,7 @@ export type { FitSettings } from './training-settings.ts';
 export { offlineTraining } from './offline-training.ts';
 export type { OfflineTraining } from './offline-training.ts';
 export type { TrainFunction, TrainingContext, TrainingData, TrainingProgress, TrainingResult } from './training.ts';
-export { CACHE_DEFAULTS, COLLECTION_NAME, ROLLOUT_DEFAULTS, SECRET_NAME, TRAINING_DEFAULTS, manifestSchema, parseManifest, cacheSchema, rolloutSchema, trainingSchema } from './manifest.ts';
+export { CACHE_DEFAULTS, COLLECTION_NAME, ROLLOUT_DEFAULTS, ROLLOUT_INTERVAL_RANGE, SECRET_NAME, TRAINING_DEFAULTS, manifestSchema, parseManifest, cacheSchema, rolloutSchema, trainingSchema } from './manifest.ts';
 export type { CacheSettings, Manifest, ManifestIssue, RolloutSettings, TrainingSettings } from './manifest.ts';
 export { parseDuration } from './duration.ts';
 export { parseJsonPointer, resolveJsonPointer } from './json-pointer.ts';

@@ -44,6 +44,12 @@ export const ROLLOUT_DEFAULTS = {
   gates: { successRate: 0.99, p95Ratio: 1.5, shadowAgreement: 0.95, feedbackDrop: 0.02 },
 } as const;
 
+/**
+ * What a rollout's window may be at all, ms: calls are counted per second. A platform refuses
+ * windows under its own floor too (`AUTOGLM_ROLLOUT_MIN_INTERVAL`, default 5s).
+ */
+export const ROLLOUT_INTERVAL_RANGE = { min: 1_000, max: 3_600_000 } as const;
+
 const share = z.number().min(0).max(1);
 
 /** A manifest's `rollout` section (and, with the deploy's flags merged in, a rollout's plan). */
@@ -57,8 +63,11 @@ export const rolloutSchema = z
       .refine((a) => a.every((w, i) => i === 0 || w > a[i - 1]!), 'must rise: each step above the one before')
       .transform((a) => (a.at(-1) === 100 ? a : [...a, 100]))
       .default([...ROLLOUT_DEFAULTS.steps]),
-    /** Length of one analysis window. Default 1m; 5s to 1h. */
-    interval: duration.default(ROLLOUT_DEFAULTS.interval).refine((ms) => ms >= 5_000 && ms <= 3_600_000, 'must be between 5s and 1h'),
+    /**
+     * Length of one analysis window. Default 1m; 1s to 1h, and no shorter than the platform's
+     * `AUTOGLM_ROLLOUT_MIN_INTERVAL` (5s unless its operator says), which the router checks at deploy.
+     */
+    interval: duration.default(ROLLOUT_DEFAULTS.interval).refine((ms) => ms >= ROLLOUT_INTERVAL_RANGE.min && ms <= ROLLOUT_INTERVAL_RANGE.max, 'must be between 1s and 1h'),
     /** Calls of the new version a window needs for a verdict. Default 200. */
     minCalls: z.number().int().min(1).max(10_000_000).default(ROLLOUT_DEFAULTS.minCalls),
     /** Failed windows (over the whole rollout) that roll it back. Default 2. */

@@ -8,6 +8,7 @@ import { childEnvOf } from './child-env.ts';
 import { poolSection, type PoolSection } from './pool-section.ts';
 import { redisSection, type RedisSection } from './redis-section.ts';
 import { parseHmacKeys } from './hmac-keys.ts';
+import { rolloutTimings, type RolloutTimings } from './rollout-timings.ts';
 import { routerProcesses } from './router-processes.ts';
 
 /** Which processes this node runs. */
@@ -150,6 +151,8 @@ export interface Config extends RedisSection {
   readonly alertUrl: string | undefined;
   /** `AUTOGLM_DRIFT_CHECK_INTERVAL`, default 30s: how often each router checks the serving versions' drift verdicts. */
   readonly driftCheckIntervalMs: number;
+  /** `AUTOGLM_ROLLOUT_TICK`, `AUTOGLM_ROLLOUT_SETTLE`, `AUTOGLM_ROLLOUT_MIN_INTERVAL`: how routers drive rollouts (see `rollout-timings.ts`). */
+  readonly rollouts: RolloutTimings;
   /**
    * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": inputs/s, "burst": inputs at once, "concurrency": inputs in flight}}`;
    * a bulk job's inputs each count; `burst` defaults to `rate`. `*` applies to namespaces not listed;
@@ -275,6 +278,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     auditSink: auditSink(r),
     alertUrl: httpUrl(r, 'AUTOGLM_ALERT_URL'),
     driftCheckIntervalMs: r.duration('AUTOGLM_DRIFT_CHECK_INTERVAL', 30_000, 1000),
+    rollouts: Object.freeze(rolloutTimings(r)),
     namespaceLimits: namespaceLimits(r),
     builtinIssuer: r.oneOf('AUTOGLM_BUILTIN_ISSUER', ['on', 'off'] as const, 'on') === 'on',
     idp: identityProvider(r),

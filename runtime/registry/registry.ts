@@ -6,7 +6,7 @@ import { BundlesInCheck } from './bundles-in-check.ts';
 import { manifestSchemaIssues } from './manifest-schemas.ts';
 import { BundleTooLargeError, FunctionBusyError, FunctionNotFoundError, HashMismatchError, InvalidBundleError, NamespaceMismatchError, NoWorkerError, UnplaceableError } from './registry-errors.ts';
 import { afterDeploy, emptyTraffic, promote, rollback, setShadow, setWeights, type DeployMode } from './traffic.ts';
-import { isActive, pausedByChange, rolloutPlan, startRollout } from '../rollouts/index.ts';
+import { intervalIssue, isActive, pausedByChange, rolloutPlan, startRollout } from '../rollouts/index.ts';
 
 /** Options of a {@link Registry}. */
 export interface RegistryOptions {
@@ -16,6 +16,8 @@ export interface RegistryOptions {
   maxBundleBytes?: number;
   /** Most members of a bundle, directories included (`AUTOGLM_BUNDLE_MAX_ENTRIES`). Default 10,000. */
   maxBundleEntries?: number;
+  /** Shortest rollout window a deploy or a manifest may ask for, ms (`AUTOGLM_ROLLOUT_MIN_INTERVAL`). Default 5,000. */
+  minRolloutIntervalMs?: number;
   /**
    * Checks that some device can run the version (its manifest, in its namespace): a reason when
    * none can, else the worker to check its load on when only some may (`checkOn`; absent: any).
@@ -90,7 +92,11 @@ export class Registry {
       if (err instanceof BundleFormatError) throw new InvalidBundleError(err.message, err instanceof ManifestFormatError ? err.issues : undefined);
       throw err;
     }
-    const schemaIssues = manifestSchemaIssues(bundle.manifest);
+    // The manifest's schema takes windows from 1s; this platform's floor may be higher, and a
+    // manifest under it is refused on any deploy, as one the schema refuses.
+    const declared = bundle.manifest.rollout;
+    const shortWindow = declared && intervalIssue(declared.interval, this.opts.minRolloutIntervalMs);
+    const schemaIssues = [...manifestSchemaIssues(bundle.manifest), ...(shortWindow ? [{ field: 'rollout.interval', message: shortWindow }] : [])];
     if (schemaIssues.length) throw new InvalidBundleError(`${BUNDLE_MANIFEST}: ${schemaIssues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, schemaIssues);
     const name = bundle.manifest.name;
     const existing = await this.catalog.get(name);
@@ -114,7 +120,7 @@ export class Registry {
     const name = bundle.manifest.name;
     // Settings out of range are refused before a worker spends a load on the version.
     const mode = o.mode;
-    const plan = mode.kind === 'rollout' && !(mode.ifDeclared && !bundle.manifest.rollout) ? rolloutPlan(bundle.manifest.rollout, mode.overrides) : undefined;
+    const plan = mode.kind === 'rollout' && !(mode.ifDeclared && !bundle.manifest.rollout) ? rolloutPlan(bundle.manifest.rollout, mode.overrides, this.opts.minRolloutIntervalMs) : undefined;
     const lacking = (await this.opts.missingSecrets?.(namespace, bundle.manifest.secrets)) ?? [];
     if (lacking.length) throw new SecretMissingError(namespace, lacking);
     const unknown = (await this.opts.missingKnowledge?.(namespace, bundle.manifest.knowledge)) ?? [];

@@ -3,7 +3,7 @@ import { emptyVersionCalls, stagesOf, type FunctionState, type RolloutWindow } f
 import { emptyTraffic, pickVersion, promote, setWeights } from '../registry/traffic.ts';
 import { judgeWindow } from './rollout-analysis.ts';
 import { abortRollout, afterWindow, pausedByChange, resumeRollout, startRollout } from './rollout-moves.ts';
-import { rolloutPlan } from './rollout-plan.ts';
+import { intervalIssue, rolloutPlan } from './rollout-plan.ts';
 
 const state = (versions: string[]): FunctionState => ({
   name: 'f',
@@ -142,5 +142,15 @@ describe('rollout plan', () => {
   it('names the field out of range as the deploy query does', () => {
     expect(() => rolloutPlan(undefined, { steps: [50, 10] })).toThrow(/^rolloutSteps: must rise/);
     expect(() => rolloutPlan(undefined, { interval: 1_000 })).toThrow(/^rolloutInterval: must be between 5s and 1h/);
+  });
+  it("refuses windows under the platform's floor (AUTOGLM_ROLLOUT_MIN_INTERVAL), naming where the window came from", () => {
+    expect(rolloutPlan(undefined, { interval: 2_000 }, 2_000).interval).toBe(2_000);
+    expect(() => rolloutPlan(undefined, { interval: 1_500 }, 2_000)).toThrow(/^rolloutInterval: must be between 2s and 1h$/);
+    // Under the schema's own floor too, the platform's is named.
+    expect(() => rolloutPlan(undefined, { interval: 500 }, 5_000)).toThrow(/^rolloutInterval: must be between 5s and 1h$/);
+    const declared = rolloutPlan(undefined, { interval: 2_000 }, 1_000);
+    expect(() => rolloutPlan(declared, {}, 5_000)).toThrow(/^rollout\.interval: must be between 5s and 1h$/);
+    expect(rolloutPlan(declared, { interval: 10_000 }, 5_000).interval).toBe(10_000);
+    expect([intervalIssue(4_999), intervalIssue(5_000), intervalIssue(1_000, 1_000), intervalIssue(3_600_001, 1_000)]).toEqual(['must be between 5s and 1h', undefined, undefined, 'must be between 1s and 1h']);
   });
 });
