@@ -12,6 +12,7 @@ import type { DeployQuery } from '../../runtime/client/api-client.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { signedIn, startConsoleRig } from '../harness/console-tab.ts';
 import { eventually, type TestPlatform } from '../harness/platform.ts';
+import { QUICK_ROLLOUTS } from '../harness/quick-rollouts.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
@@ -26,7 +27,7 @@ let make: Awaited<ReturnType<typeof bundleMaker>>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  ({ p, browser, stop } = await startConsoleRig({ deploy: false }));
+  ({ p, browser, stop } = await startConsoleRig({ deploy: false, env: { ...QUICK_ROLLOUTS } }));
   make = await bundleMaker(GRADED);
 });
 
@@ -141,7 +142,7 @@ describe("a function's Rollout panel", () => {
   }, 120_000);
 
   it('follows a failing rollout on its own to its rollback, each window with its figures and the failing gate marked; a viewer gets no controls', async () => {
-    const { stable, version } = await rollOut('failing-page', { FAIL_PERCENT: '100' }, { rollout: true, rolloutSteps: [20, 60], rolloutInterval: '5s', rolloutMinCalls: 1 });
+    const { stable, version } = await rollOut('failing-page', { FAIL_PERCENT: '100' }, { rollout: true, rolloutSteps: [20, 60], rolloutInterval: '2s', rolloutMinCalls: 1 });
     const page = await openFunction(await p.token(['viewer'], 'vic'), 'failing-page', true);
     const state = page.getByTestId('rollout-state');
     await state.filter({ hasText: 'PROGRESSING' }).waitFor();

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleMaker, type TestBundle } from '../harness/bundles.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { QUICK_ROLLOUTS } from '../harness/quick-rollouts.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 /**
@@ -17,7 +18,7 @@ let make: (name: string, env?: Record<string, string>) => TestBundle;
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  p = await startPlatform(redis.url, { deploy: false });
+  p = await startPlatform(redis.url, { deploy: false, env: { ...QUICK_ROLLOUTS } });
   make = await bundleMaker(GRADED);
 }, 120_000);
 afterAll(async () => {
@@ -32,7 +33,7 @@ describe('rollout feedback gate', () => {
     const stableVersion = (await p.call('GET', '/v1/functions/judged')).json.stable as string;
     // The same code under other settings: a new version, its answers as good by every figure but people's.
     const next = make('judged', { DELAY_MS: '20', FAIL_PERCENT: '0', EDITION: 'worse' });
-    const d = await p.api.deploy(next.archive, next.hash, { rollout: true, rolloutInterval: '5s', rolloutMinCalls: 20 });
+    const d = await p.api.deploy(next.archive, next.hash, { rollout: true, rolloutInterval: '2s', rolloutMinCalls: 20 });
     expect(d.status).toBe(201);
     const version = d.body.version as string;
 

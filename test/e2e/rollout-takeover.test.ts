@@ -6,6 +6,7 @@ import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { JWT_SECRET, eventually } from '../harness/platform.ts';
 import { useSplitInstall } from '../harness/platform-node.ts';
+import { QUICK_ROLLOUTS } from '../harness/quick-rollouts.ts';
 
 const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
 
@@ -14,8 +15,8 @@ const launch = split.launch;
 
 describe('a rollout outlives the router driving it', () => {
   it('two routers: the driver is killed mid-rollout, the other takes the lease and applies exactly the planned steps', async () => {
-    // Only the function under test: no built-ins for the routers to install.
-    const shared = { ...split.shared(), AUTOGLM_BUILTINS: 'off' };
+    // Only the function under test: no built-ins for the routers to install. Windows of 2 s (QUICK_ROLLOUTS).
+    const shared = { ...split.shared(), ...QUICK_ROLLOUTS, AUTOGLM_BUILTINS: 'off' };
     const ports = [await freePort(), await freePort()];
     const routers = ports.map((port) => launch({ ...shared, AUTOGLM_ROLE: 'router', AUTOGLM_PORT: String(port) }));
     const ids = await Promise.all(routers.map((r, i) => eventually(() => /"router listening".*"routerId":"([^"]+)"/.exec(r.out())?.[1], `router ${i} to listen`, 60_000)));
@@ -30,7 +31,7 @@ describe('a rollout outlives the router driving it', () => {
     const stable = make('graded', { DELAY_MS: '5', FAIL_PERCENT: '0' });
     await api[0]!.deploy(stable.archive, stable.hash);
     const next = make('graded', { DELAY_MS: '5', FAIL_PERCENT: '0', BUILD: '2' });
-    const d = await api[0]!.deploy(next.archive, next.hash, { rollout: true, rolloutSteps: [10, 25, 50, 100], rolloutInterval: '5s', rolloutMinCalls: 10 });
+    const d = await api[0]!.deploy(next.archive, next.hash, { rollout: true, rolloutSteps: [10, 25, 50, 100], rolloutInterval: '2s', rolloutMinCalls: 10 });
     expect(d.body.rollout.state).toBe('progressing');
 
     // Calls through every router still up, six at a time, until the test is done.

@@ -9,12 +9,13 @@ import { findSamples, parseExposition } from '../harness/exposition.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { startReceiver, type HttpReceiver } from '../harness/http-receiver.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { QUICK_ROLLOUTS } from '../harness/quick-rollouts.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
 
-/** Rollouts judged on windows of at least 20 calls of the new version. */
-const FAST = { rollout: true, rolloutInterval: '5s', rolloutMinCalls: 20 } as const;
+/** Rollouts judged on 2 s windows (the platform's floor: QUICK_ROLLOUTS) of at least 20 calls of the new version. */
+const FAST = { rollout: true, rolloutInterval: '2s', rolloutMinCalls: 20 } as const;
 
 let redis: TestRedis;
 let p: TestPlatform;
@@ -24,7 +25,7 @@ let make: Awaited<ReturnType<typeof bundleMaker>>;
 beforeAll(async () => {
   redis = await startTestRedis();
   rx = await startReceiver('127.0.0.1');
-  p = await startPlatform(redis.url, { deploy: false, env: { AUTOGLM_ALERT_URL: `${rx.origin}/alerts` } });
+  p = await startPlatform(redis.url, { deploy: false, env: { ...QUICK_ROLLOUTS, AUTOGLM_ALERT_URL: `${rx.origin}/alerts` } });
   make = await bundleMaker(GRADED);
 }, 120_000);
 afterAll(async () => {
@@ -53,8 +54,8 @@ const ended = (fn: string) => eventually(async () => {
   return ['promoted', 'rolled-back', 'aborted', 'paused'].includes(r.state) && r;
 }, `the rollout of ${fn} to end`, 180_000);
 
-/** Deploys the stable version, then starts rolling out a version with `env` (on 5 s windows unless `interval` says). */
-async function rollOut(fn: string, env: Record<string, string>, interval = '5s') {
+/** Deploys the stable version, then starts rolling out a version with `env` (on FAST's windows unless `interval` says). */
+async function rollOut(fn: string, env: Record<string, string>, interval: string = FAST.rolloutInterval) {
   const stable = make(fn, { DELAY_MS: '20', FAIL_PERCENT: '0' });
   expect((await p.api.deploy(stable.archive, stable.hash)).status).toBe(201);
   const next = make(fn, env);
@@ -66,8 +67,7 @@ async function rollOut(fn: string, env: Record<string, string>, interval = '5s')
 
 describe('metric-gated rollouts', () => {
   it('a version failing 20% of its calls is rolled back before 50%, naming successRate; stable serves 100% after, and the alert is signed', async () => {
-    // 10 s windows, as the issue checks it.
-    const { stable, version } = await rollOut('graded-bad', { DELAY_MS: '20', FAIL_PERCENT: '20' }, '10s');
+    const { stable, version } = await rollOut('graded-bad', { DELAY_MS: '20', FAIL_PERCENT: '20' });
     const r = await load('graded-bad', ended('graded-bad'));
     expect(r.state).toBe('rolled-back');
     expect(Math.max(...r.applied.map((a) => a.weight))).toBeLessThan(50);
@@ -143,6 +143,15 @@ describe('metric-gated rollouts', () => {
       const refused = await p.api.deploy(bad.archive, bad.hash, { rollout: true, rolloutSteps: [50, 10] }).catch((e) => e);
       expect(refused.status).toBe(400);
       expect(refused.problem).toMatchObject({ code: 'INVALID_ROLLOUT', field: 'rolloutSteps' });
+      // Windows under this platform's floor (AUTOGLM_ROLLOUT_MIN_INTERVAL=2s), asked for at deploy or declared.
+      const short = await p.api.deploy(bad.archive, bad.hash, { rollout: true, rolloutInterval: '1500ms' }).catch((e) => e);
+      expect(short.status).toBe(400);
+      expect(short.problem).toMatchObject({ code: 'INVALID_ROLLOUT', field: 'rolloutInterval', detail: 'rolloutInterval: must be between 2s and 1h' });
+      const declared = make('graded', { BUILD: '4' }, { rollout: { interval: '1s' } });
+      const undeclarable = await p.api.deploy(declared.archive, declared.hash, { rollout: false }).catch((e) => e);
+      expect(undeclarable.status).toBe(400);
+      expect(undeclarable.problem).toMatchObject({ code: 'INVALID_BUNDLE', field: 'rollout.interval' });
+      expect(undeclarable.problem.detail).toContain('rollout.interval: must be between 2s and 1h');
       expect((await p.call('GET', '/v1/functions/graded/rollout')).json.version).toBe(version);
       expect((await p.call('GET', '/v1/functions/nothing-here/rollout')).status).toBe(404);
     } finally {
@@ -151,7 +160,7 @@ describe('metric-gated rollouts', () => {
   }, 120_000);
 
   it.concurrent('a manifest that declares a rollout rolls out without flags; its shadow step fails a version whose answers disagree, before it serves any call', async () => {
-    const rollout = { shadowFirst: 50, steps: [50], interval: '5s', minCalls: 20 };
+    const rollout = { shadowFirst: 50, steps: [50], interval: FAST.rolloutInterval, minCalls: 20 };
     const stable = make('graded-shadow', { DELAY_MS: '5', FAIL_PERCENT: '0' }, { rollout });
     expect((await p.api.deploy(stable.archive, stable.hash)).body.rollout).toBeUndefined();
     const next = make('graded-shadow', { DELAY_MS: '5', FAIL_PERCENT: '0', ANSWER: 'b' }, { rollout });
