@@ -31,8 +31,8 @@ afterAll(async () => {
   await stop?.();
 });
 
-/** A tab signed in with `token` and opened on function `name`'s page. */
-const openFunction = (token: string, name: string) => openSignedIn(browser, p.url, token, { hash: `#/functions/${name}`, heading: name, viewport: { width: 1280, height: 900 } });
+/** A tab signed in with `token` and opened on function `name`'s page (`clock`: the test may move the page's timers). */
+const openFunction = (token: string, name: string, clock = false) => openSignedIn(browser, p.url, token, { hash: `#/functions/${name}`, heading: name, viewport: { width: 1280, height: 900 }, clock });
 
 /** Deploys two versions of echo as `name`: the first stable, the second without traffic. */
 async function twoVersions(name: string): Promise<{ first: string; second: string }> {
@@ -47,14 +47,17 @@ describe("a function's page", () => {
   it('charts the last hour live, and the Functions list shows the same calls per row', async () => {
     const b = echo('charted-echo');
     await p.api.deploy(b.archive, b.hash);
-    const page = await openFunction(p.adminToken, 'charted-echo');
+    const page = await openFunction(p.adminToken, 'charted-echo', true);
     const calls = page.getByTestId('chart-calls');
     await calls.locator('canvas').waitFor();
     expect(await calls.getAttribute('data-points')).toBe('0');
 
     for (const input of [{ message: 'a' }, { message: 'b' }, { message: 5 }, { fail: 'fatal' }]) await p.call('POST', '/v1/functions/charted-echo/invoke', { input });
-    await eventually(async () => (await p.call('GET', '/v1/functions/charted-echo/calls?minutes=2')).json.minutes.some((m: { calls: number }) => m.calls > 0), 'the calls in the rollups');
-    // The page reads the rollups again by itself: the series fill without a reload.
+    const total = async () => (await p.call('GET', '/v1/functions/charted-echo/calls?minutes=2')).json.minutes.reduce((n: number, m: { calls: number }) => n + m.calls, 0);
+    await eventually(async () => (await total()) === 4, 'the four calls in the rollups');
+    // The page reads the rollups again by itself (every 10 s): the series fill without a reload.
+    // The test brings that read forward rather than waiting for it; the page still reads them itself.
+    await page.clock.fastForward(10_000);
     await page.locator('[data-testid=chart-calls]:not([data-points="0"])').waitFor();
     await page.locator('[data-testid=chart-errors]:not([data-points="0"])').waitFor();
     await page.locator('[data-testid=chart-latency]:not([data-points="0"])').waitFor();
@@ -99,7 +102,7 @@ describe("a function's page", () => {
 
   it('a deployer starts a shadow and reads its agreement report; stopping it keeps the last report', async () => {
     const { second } = await twoVersions('shadow-page');
-    const page = await openFunction(await p.token(['deployer'], 'dana'), 'shadow-page');
+    const page = await openFunction(await p.token(['deployer'], 'dana'), 'shadow-page', true);
     expect(await page.locator('.shadow').count()).toBe(0);
     await page.selectOption('.traffic select[name=version]', second);
     await page.fill('.traffic input[name=shadow]', '100');
@@ -112,7 +115,8 @@ describe("a function's page", () => {
       const r = (await p.call('GET', '/v1/functions/shadow-page/shadow')).json.report;
       return r?.samples === 3 && r;
     }, 'three shadowed calls in the report');
-    // The panel reads the report again by itself while the shadow runs.
+    // The panel reads the report again by itself while the shadow runs (every 10 s): brought forward, as above.
+    await page.clock.fastForward(10_000);
     await page.getByTestId('shadow-samples').filter({ hasText: '3' }).waitFor();
     expect(await page.getByTestId('shadow-agreement').textContent()).toBe(`${(report.agreement * 100).toFixed(1)}%`);
     expect(report.agreement).toBe(1); // the same echo answers the same
