@@ -356,7 +356,7 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   // Rollouts: this router counts the rolling functions' calls per version, and drives the rollouts whose lease it holds.
   const versionCalls = new VersionCalls(producer, config.prefix);
   const versionRecorder = new VersionRecorder(versionCalls, (fn) => parts.functions.get(fn)?.rollout?.state === 'progressing');
-  const leases = new RolloutLeases(producer, config.prefix, routerId);
+  const leases = new RolloutLeases(producer, config.prefix, routerId, config.rollouts.leaseMs);
   const sendRolloutAlert = config.alertUrl ? rolloutAlertSender(config.alertUrl, webhookKeys) : undefined;
   const rolloutDriver = new RolloutDriver({
     catalog: parts.catalog,

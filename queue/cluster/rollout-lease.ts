@@ -34,7 +34,7 @@ export class RolloutLeases {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly routerId: string,
-    /** How long a lease lasts unless renewed [5 s]: how soon another router takes over from a dead one. */
+    /** How long a lease lasts unless renewed (`AUTOGLM_ROLLOUT_LEASE`) [5 s]: how soon another router takes over from a dead one. */
     readonly ttlMs = 5_000,
   ) {}
 

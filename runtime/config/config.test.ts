@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     expect(r.config.bodyLimit).toBe(1024 * 1024);
     expect(r.config.maxJsonDepth).toBe(64);
     expect(r.config.httpTimeouts).toEqual({ headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 });
-    expect(r.config.rollouts).toEqual({ tickMs: 1_000, settleMs: 2_500, minIntervalMs: 5_000 });
+    expect(r.config.rollouts).toEqual({ tickMs: 1_000, leaseMs: 5_000, settleMs: 2_500, minIntervalMs: 5_000 });
     expect(r.config.workers).toBeGreaterThan(0);
     expect(Object.isFrozen(r.config)).toBe(true);
   });
@@ -30,15 +30,20 @@ describe('loadConfig', () => {
   });
 
   it('reads how routers drive rollouts, and refuses each timing out of its range by name', () => {
-    const r = loadConfig({ AUTOGLM_ROLLOUT_TICK: '200ms', AUTOGLM_ROLLOUT_SETTLE: '1200ms', AUTOGLM_ROLLOUT_MIN_INTERVAL: '2s' });
-    expect(r.ok && r.config.rollouts).toEqual({ tickMs: 200, settleMs: 1200, minIntervalMs: 2000 });
-    const bad = loadConfig({ AUTOGLM_ROLLOUT_TICK: '5s', AUTOGLM_ROLLOUT_SETTLE: '500ms', AUTOGLM_ROLLOUT_MIN_INTERVAL: 'soon' });
+    const r = loadConfig({ AUTOGLM_ROLLOUT_TICK: '200ms', AUTOGLM_ROLLOUT_LEASE: '2s', AUTOGLM_ROLLOUT_SETTLE: '1200ms', AUTOGLM_ROLLOUT_MIN_INTERVAL: '2s' });
+    expect(r.ok && r.config.rollouts).toEqual({ tickMs: 200, leaseMs: 2000, settleMs: 1200, minIntervalMs: 2000 });
+    const bad = loadConfig({ AUTOGLM_ROLLOUT_TICK: '50ms', AUTOGLM_ROLLOUT_LEASE: '2m', AUTOGLM_ROLLOUT_SETTLE: '500ms', AUTOGLM_ROLLOUT_MIN_INTERVAL: 'soon' });
     expect(bad.ok ? [] : bad.errors).toEqual([
-      'AUTOGLM_ROLLOUT_TICK="5s": expected a duration like 500ms, 30s, 5m or 7d (100 to 2000 ms)',
+      'AUTOGLM_ROLLOUT_LEASE="2m": expected a duration like 500ms, 30s, 5m or 7d (1000 to 60000 ms)',
+      'AUTOGLM_ROLLOUT_TICK="50ms": expected a duration like 500ms, 30s, 5m or 7d (100 to 30000 ms)',
       'AUTOGLM_ROLLOUT_SETTLE="500ms": expected a duration like 500ms, 30s, 5m or 7d (1000 to 60000 ms)',
       'AUTOGLM_ROLLOUT_MIN_INTERVAL="soon": expected a duration like 500ms, 30s, 5m or 7d (1000 to 3600000 ms)',
     ]);
     expect(loadConfig({ AUTOGLM_ROLLOUT_MIN_INTERVAL: '2h' }).ok).toBe(false);
+    // A tick must renew a lease at least twice in its life.
+    const lapsing = loadConfig({ AUTOGLM_ROLLOUT_TICK: '1500ms', AUTOGLM_ROLLOUT_LEASE: '2s' });
+    expect(lapsing.ok ? [] : lapsing.errors).toEqual(['AUTOGLM_ROLLOUT_TICK="1500ms": at most half of AUTOGLM_ROLLOUT_LEASE (2000 ms), so a router renews its leases before they lapse']);
+    expect(loadConfig({ AUTOGLM_ROLLOUT_LEASE: '1s' }).ok).toBe(false);
   });
 
   it('reports every bad value at once, naming each variable', () => {

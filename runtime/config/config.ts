@@ -151,7 +151,7 @@ export interface Config extends RedisSection {
   readonly alertUrl: string | undefined;
   /** `AUTOGLM_DRIFT_CHECK_INTERVAL`, default 30s: how often each router checks the serving versions' drift verdicts. */
   readonly driftCheckIntervalMs: number;
-  /** `AUTOGLM_ROLLOUT_TICK`, `AUTOGLM_ROLLOUT_SETTLE`, `AUTOGLM_ROLLOUT_MIN_INTERVAL`: how routers drive rollouts (see `rollout-timings.ts`). */
+  /** `AUTOGLM_ROLLOUT_TICK`, `_LEASE`, `_SETTLE`, `_MIN_INTERVAL`: how routers drive rollouts (see `rollout-timings.ts`). */
   readonly rollouts: RolloutTimings;
   /**
    * `AUTOGLM_NAMESPACE_LIMITS`: JSON `{"<namespace>|*": {"rate": inputs/s, "burst": inputs at once, "concurrency": inputs in flight}}`;

@@ -15,7 +15,7 @@ const launch = split.launch;
 
 describe('a rollout outlives the router driving it', () => {
   it('two routers: the driver is killed mid-rollout, the other takes the lease and applies exactly the planned steps', async () => {
-    // Only the function under test: no built-ins for the routers to install. Windows of 2 s (QUICK_ROLLOUTS).
+    // Only the function under test: no built-ins for the routers to install. Windows and leases of 2 s (QUICK_ROLLOUTS).
     const shared = { ...split.shared(), ...QUICK_ROLLOUTS, AUTOGLM_BUILTINS: 'off' };
     const ports = [await freePort(), await freePort()];
     const routers = ports.map((port) => launch({ ...shared, AUTOGLM_ROLE: 'router', AUTOGLM_PORT: String(port) }));
