@@ -6,7 +6,7 @@
 export { RolloutDriver, type RolloutDriverOptions } from './rollout-driver.ts';
 export { MIN_FEEDBACK, judgeWindow, type FeedbackFigures, type WindowFigures } from './rollout-analysis.ts';
 export { abortRollout, afterWindow, isActive, pausedByChange, pauseRollout, resumeRollout, startRollout } from './rollout-moves.ts';
-export { MIN_ROLLOUT_INTERVAL_MS, intervalIssue, rolloutPlan, type RolloutOverrides } from './rollout-plan.ts';
+export { intervalIssue, rolloutPlan, type RolloutOverrides } from './rollout-plan.ts';
 export { InvalidRolloutError, RolloutNotActiveError, RolloutNotFoundError } from './rollout-errors.ts';
 export { rolloutAlertSender, type RolloutAlert } from './rollout-alert.ts';
 export { VersionRecorder } from './version-recorder.ts';

@@ -14,7 +14,7 @@ export interface RolloutOverrides {
 const QUERY_NAME: Record<string, string> = { steps: 'rolloutSteps', interval: 'rolloutInterval', minCalls: 'rolloutMinCalls', shadowFirst: 'shadowFirst' };
 
 /** The platform's floor of a rollout's window (`AUTOGLM_ROLLOUT_MIN_INTERVAL`) when none is given, ms. */
-export const MIN_ROLLOUT_INTERVAL_MS = 5_000;
+const MIN_ROLLOUT_INTERVAL_MS = 5_000;
 
 /**
  * Why a window of `ms` is refused on a platform whose floor is `minMs`, or undefined when it is
