@@ -13,13 +13,13 @@
  * Prints a Markdown table; no pass/fail.
  */
 import { resolve } from 'node:path';
-import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
 import { startTestRedis } from '../harness/redis.ts';
 import { withCpuShare } from './cpu-share.ts';
 import { load } from './load.ts';
 import { PARTS, cpuByPart, type Part } from './platform-parts.ts';
 import { startPlatform, type BenchPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
+import { benchHistory } from './risk-history.ts';
 import { markdownTable, num } from './table.ts';
 
 const base = process.env.AB_BASE;
@@ -31,8 +31,7 @@ const seconds = Number(process.env.AB_SECONDS ?? 6);
 const rounds = Number(process.env.AB_ROUNDS ?? 6);
 const connections = Number(process.env.AB_C ?? 64);
 const envOf = (name: string) => JSON.parse(process.env[name] ?? '{}') as Record<string, string>;
-const history = generateSequences({ count: 200, seed: 5 }).find((d) => d.input.transactions.length === 30)!;
-const body = JSON.stringify({ input: history.input });
+const body = JSON.stringify({ input: benchHistory() });
 
 interface Round {
   rps: number;
@@ -53,8 +52,9 @@ try {
     [`A (${base})`, a],
     ['B (this checkout)', b],
   ];
+  const targetOf = (p: BenchPlatform) => ({ url: `${p.url}/v1/functions/risk-scoring/invoke`, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } });
   const run = async (p: BenchPlatform): Promise<Round> => {
-    const target = { url: `${p.url}/v1/functions/risk-scoring/invoke`, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } };
+    const target = targetOf(p);
     // Redis's pid is not needed: 0 reads as no process, and its part is left out of the table.
     const before = cpuByPart(p.routerPid, 0);
     const { value, cpuMs } = await withCpuShare({ p: () => treeCpuMs(p.routerPid) }, () => load(target, connections, seconds));
@@ -63,7 +63,7 @@ try {
     return { rps: value.rps, p95: value.p95, cpuUs: (cpuMs.p! * 1000) / value.ok, parts };
   };
   // Warm both (model loaded, JIT settled) before anything counts.
-  for (const [, p] of targets) await load({ url: `${p.url}/v1/functions/risk-scoring/invoke`, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } }, connections, 3);
+  for (const [, p] of targets) await load(targetOf(p), connections, 3);
   const got: Round[][] = [[], []];
   for (let r = 0; r < rounds; r++) {
     // Alternate which goes first, so neither always follows the other's GC debt.

@@ -13,10 +13,10 @@
  * settings of this checkout). B is this checkout. Prints a Markdown table; no pass/fail.
  */
 import { resolve } from 'node:path';
-import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
 import { startTestRedis } from '../harness/redis.ts';
 import { startChild } from './child.ts';
 import { startPlatform } from './platform.ts';
+import { benchHistory } from './risk-history.ts';
 import { markdownTable, num } from './table.ts';
 
 const base = process.env.AB_BASE;
@@ -27,8 +27,7 @@ if (!base) {
 const n = Number(process.env.AB_N ?? 2000);
 const envOf = (name: string) => JSON.parse(process.env[name] ?? '{}') as Record<string, string>;
 const fn = process.env.AB_FN ?? 'echo';
-const history = () => generateSequences({ count: 200, seed: 5 }).find((d) => d.input.transactions.length === 30)!;
-const BODY = JSON.stringify({ input: fn === 'risk-scoring' ? history().input : { message: 'hi' } });
+const BODY = JSON.stringify({ input: fn === 'risk-scoring' ? benchHistory() : { message: 'hi' } });
 
 const redis = await startTestRedis();
 const stops: (() => Promise<unknown>)[] = [() => redis.destroy()];

@@ -11,7 +11,6 @@
  * Env: INPROC_BENCH_SECONDS per run [10], INPROC_BENCH_ROUNDS [3].
  */
 import { Redis } from 'ioredis';
-import { generateSequences } from '../../functions/risk-scoring/generate-data.ts';
 import { startTestRedis } from '../harness/redis.ts';
 import { startChild } from './child.ts';
 import { withCpuShare } from './cpu-share.ts';
@@ -20,6 +19,7 @@ import { PARTS, cpuByPart, type Part } from './platform-parts.ts';
 import { startPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
 import { commandCalls } from './redis-stats.ts';
+import { benchHistory } from './risk-history.ts';
 import { scoreRounds } from './score-rounds.ts';
 import { markdownTable, num } from './table.ts';
 
@@ -50,8 +50,7 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
     const lone = await startChild('./inproc-server.ts', { BENCH_INPROC_PROCESSES: '1', BENCH_INPROC_LONE: 'now' });
     stops.unshift(() => lone.stop());
 
-    const history = generateSequences({ count: 200, seed: 5 }).find((d) => d.input.transactions.length === 30) ?? generateSequences({ count: 1, seed: 5 })[0]!;
-    const body = JSON.stringify({ input: history.input });
+    const body = JSON.stringify({ input: benchHistory() });
     const json = { 'content-type': 'application/json' };
     const targets: Record<string, { target: Target; cpu: () => number; connections?: number[] }> = {
       platform: {
