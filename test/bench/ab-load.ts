@@ -1,5 +1,5 @@
 /**
- * `risk-scoring` sync under load, two checkouts side by side:
+ * A function (`risk-scoring` unless AB_FN) sync under load, two checkouts side by side:
  * `AB_BASE=/path/to/other/checkout npx tsx test/bench/ab-load.ts`. Both platforms run as
  * `npm start` runs them (2 workers each, sandboxed function code) on one private Redis under
  * their own key prefixes; 64-connection rounds alternate A, B, A, B…, so a machine that speeds
@@ -8,8 +8,8 @@
  * then `npm ci` there).
  *
  * Env: AB_BASE (required; A), AB_SECONDS per round [6], AB_ROUNDS per target [6], AB_C
- * connections [64], AB_ENV_A / AB_ENV_B extra environment as JSON (with AB_BASE=. this compares
- * two settings of this checkout). B is this checkout. Redis is shared, so its CPU is not counted.
+ * connections [64], AB_FN [risk-scoring] or `echo` (`{"message":"hi"}`), AB_ENV_A / AB_ENV_B
+ * extra environment as JSON (with AB_BASE=. this compares two settings of this checkout). B is this checkout. Redis is shared, so its CPU is not counted.
  * Prints a Markdown table; no pass/fail.
  */
 import { resolve } from 'node:path';
@@ -31,7 +31,8 @@ const seconds = Number(process.env.AB_SECONDS ?? 6);
 const rounds = Number(process.env.AB_ROUNDS ?? 6);
 const connections = Number(process.env.AB_C ?? 64);
 const envOf = (name: string) => JSON.parse(process.env[name] ?? '{}') as Record<string, string>;
-const body = JSON.stringify({ input: benchHistory() });
+const fn = process.env.AB_FN === 'echo' ? 'echo' : 'risk-scoring';
+const body = JSON.stringify({ input: fn === 'echo' ? { message: 'hi' } : benchHistory() });
 
 interface Round {
   rps: number;
@@ -52,7 +53,7 @@ try {
     [`A (${base})`, a],
     ['B (this checkout)', b],
   ];
-  const targetOf = (p: BenchPlatform) => ({ url: `${p.url}/v1/functions/risk-scoring/invoke`, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } });
+  const targetOf = (p: BenchPlatform) => ({ url: `${p.url}/v1/functions/${fn}/invoke`, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } });
   const run = async (p: BenchPlatform): Promise<Round> => {
     const target = targetOf(p);
     // Redis's pid is not needed: 0 reads as no process, and its part is left out of the table.

@@ -15,6 +15,7 @@ import autocannon from 'autocannon';
 import { startTestRedis } from '../harness/redis.ts';
 import { startPlatform, type BenchPlatform } from './platform.ts';
 import { cpuMs, treeCpuMs } from './proc-stats.ts';
+import { serverPid } from './redis-stats.ts';
 import { markdownTable, num } from './table.ts';
 
 const calls = Number(process.env.AB_CALLS ?? 3000);
@@ -27,7 +28,7 @@ const stops: (() => Promise<unknown>)[] = [() => redis.destroy()];
 try {
   const admin = new Redis(redis.url);
   stops.unshift(async () => admin.disconnect());
-  const redisPid = Number(/^process_id:(\d+)/m.exec(await admin.info('server'))?.[1]);
+  const redisPid = await serverPid(admin);
   const envA = JSON.parse(process.env.AB_ENV_A ?? '{"AUTOGLM_TRACE_STORE":"off"}') as Record<string, string>;
   const envB = JSON.parse(process.env.AB_ENV_B ?? '{}') as Record<string, string>;
   const a = await startPlatform(redis.url, { env: { AUTOGLM_REDIS_PREFIX: 'ata', ...envA } });

@@ -5,10 +5,14 @@
  * (`inproc-server.ts`), in 1 process and in 2 (`node:cluster`). Realistic bodies (30
  * transactions), 64 connections and 1 (sequential), rounds alternating the targets; each row is
  * the median round. CPU per call counts every process of a target (the platform's router, pool,
- * workers and Redis; the server's processes), not the load generator.
+ * workers and Redis; the server's processes), not the load generator. A fourth target, the
+ * skeleton (`skeleton-router.ts`), is the platform's design without its features: it splits the
+ * gap into what the design costs and what the features do.
  *
  * Exported for `npm run bench`; standalone: `npx tsx test/bench/inproc-bench.ts`.
- * Env: INPROC_BENCH_SECONDS per run [10], INPROC_BENCH_ROUNDS [3].
+ * Env: INPROC_BENCH_SECONDS per run [10], INPROC_BENCH_ROUNDS [3], INPROC_BENCH_SKELETON_MODEL
+ * [child]: `thread` runs the skeleton's model on its workers' own threads (no sandbox hop),
+ * INPROC_BENCH_SKELETON_WORKERS [2].
  */
 import { Redis } from 'ioredis';
 import { startTestRedis } from '../harness/redis.ts';
@@ -18,9 +22,10 @@ import { load, type LoadResult, type Target } from './load.ts';
 import { PARTS, cpuByPart, type Part } from './platform-parts.ts';
 import { startPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
-import { commandCalls } from './redis-stats.ts';
+import { commandCalls, serverPid } from './redis-stats.ts';
 import { benchHistory } from './risk-history.ts';
 import { scoreRounds } from './score-rounds.ts';
+import { startSkeleton } from './skeleton.ts';
 import { markdownTable, num } from './table.ts';
 
 type Run = LoadResult & { cpuUsPerCall: number };
@@ -28,6 +33,10 @@ const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => b
 
 /** The 1-process server with the platform's rule for a lone call (sent at once, not held 2 ms). */
 const LONE = 'in-process, 1 process, lone calls not held';
+/** The platform's design with none of its features (`skeleton-router.ts`). */
+const SKELETON_MODEL = process.env.INPROC_BENCH_SKELETON_MODEL === 'thread' ? 'thread' : 'child';
+const SKELETON_WORKERS = Number(process.env.INPROC_BENCH_SKELETON_WORKERS ?? 2);
+const SKELETON = `skeleton: grouped BullMQ jobs, ${SKELETON_WORKERS} worker${SKELETON_WORKERS === 1 ? '' : 's'}, model ${SKELETON_MODEL === 'child' ? 'in a child process' : "on the worker's thread"}`;
 
 /** Runs the comparison; returns the Markdown section. */
 export async function runInprocBench(o: { seconds?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<string> {
@@ -36,7 +45,7 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
   const log = o.log ?? ((s: string) => process.stderr.write(`inproc-bench: ${s}\n`));
   const redis = await startTestRedis();
   const admin = new Redis(redis.url);
-  const redisPid = Number(/^process_id:(\d+)/m.exec(await admin.info('server'))?.[1]);
+  const redisPid = await serverPid(admin);
   const stops: (() => Promise<unknown>)[] = [() => redis.destroy(), async () => admin.disconnect()];
   try {
     const platform = await startPlatform(redis.url, { env: { AUTOGLM_WORKERS: '2', AUTOGLM_LOG_LEVEL: 'error' } });
@@ -49,6 +58,8 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
     // (docs/gpu-pool.md): the same server with the platform's rule shows what that alone is worth.
     const lone = await startChild('./inproc-server.ts', { BENCH_INPROC_PROCESSES: '1', BENCH_INPROC_LONE: 'now' });
     stops.unshift(() => lone.stop());
+    const skeleton = await startSkeleton(redis.url, SKELETON_MODEL, SKELETON_WORKERS);
+    stops.unshift(() => skeleton.stop());
 
     const body = JSON.stringify({ input: benchHistory() });
     const json = { 'content-type': 'application/json' };
@@ -59,6 +70,7 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
       },
       'in-process, 1 process': { target: { url: `http://127.0.0.1:${one.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(one.pid) },
       'in-process, 2 processes': { target: { url: `http://127.0.0.1:${two.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(two.pid) },
+      [SKELETON]: { target: { url: skeleton.url, body, headers: json }, cpu: () => skeleton.cpuMs() + treeCpuMs(redisPid) },
       [LONE]: { target: { url: `http://127.0.0.1:${lone.ready.port}/invoke`, body, headers: json }, cpu: () => treeCpuMs(lone.pid), connections: [1] },
     };
     // The platform's CPU by part over its runs at 64 connections, for the profile table.
@@ -86,6 +98,7 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
     const p = pick('platform', 64);
     const i1 = pick('in-process, 1 process', 64);
     const i2 = pick('in-process, 2 processes', 64);
+    const k = pick(SKELETON, 64);
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     return [
       '## Cost per call: risk-scoring sync, platform against the in-process server (issue 26)',
@@ -101,6 +114,19 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
           ['CPU per call: platform / 1-process server', ratio(p.cpuUsPerCall, i1.cpuUsPerCall), '≤ 2×'],
           ['sequential p50: platform / 1-process server', ratio(pick('platform', 1).p50, pick('in-process, 1 process', 1).p50), '≤ 1.5×'],
           ['sequential p50: platform / 1-process server holding no lone call', ratio(pick('platform', 1).p50, pick(LONE, 1).p50), '(for reading the one above)'],
+        ],
+      ),
+      '',
+      'The same ratios for the skeleton (the design without the features), and the platform against it:',
+      '',
+      markdownTable(
+        ['ratio', 'skeleton / in-process server', 'platform / skeleton'],
+        [
+          ['calls/s @64 (against 2 processes)', ratio(k.rps, i2.rps), ratio(p.rps, k.rps)],
+          ['calls/s @64 (against 1 process)', ratio(k.rps, i1.rps), '—'],
+          ['p95 @64 (against 2 processes)', ratio(k.p95, i2.p95), ratio(p.p95, k.p95)],
+          ['CPU per call @64 (against 1 process)', ratio(k.cpuUsPerCall, i1.cpuUsPerCall), ratio(p.cpuUsPerCall, k.cpuUsPerCall)],
+          ['sequential p50 (against 1 process)', ratio(pick(SKELETON, 1).p50, pick('in-process, 1 process', 1).p50), ratio(pick('platform', 1).p50, pick(SKELETON, 1).p50)],
         ],
       ),
       '',

@@ -7,16 +7,13 @@
  */
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createLogger, type FunctionDefinition } from '../../functions/sdk/index.ts';
-import { selectBackend } from '../../functions/sdk/tf/index.ts';
 import { TS_EXEC_ARGV } from '../../gpu-pool/supervisor.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { announceReady } from './ready.ts';
+import { loadRiskScoring } from './risk-model.ts';
 
-const DIR = fileURLToPath(new URL('../../functions/risk-scoring/', import.meta.url));
 const MAX_BATCH = 32;
 const MAX_DELAY_MS = 2;
 const processes = Number(process.env.BENCH_INPROC_PROCESSES ?? 1);
@@ -34,11 +31,7 @@ if (cluster.isPrimary && processes > 1) {
 }
 
 async function serveInProcess(port: number): Promise<void> {
-  await selectBackend({ choice: 'wasm' });
-  const fn = (await import(`${DIR}handler.ts`)).default as FunctionDefinition<unknown, unknown, unknown>;
-  const log = createLogger({}, 'error');
-  const state = await fn.load!({ dir: DIR, device: 'cpu:0', log, env: {}, secrets: {}, knowledge: {} });
-  const ctx = { function: 'risk-scoring', version: 'inproc', device: 'cpu:0', deadline: Infinity, signal: new AbortController().signal, log, env: {}, secrets: {}, knowledge: {}, emit: () => undefined, wantsChunks: () => false };
+  const score = await loadRiskScoring();
 
   // Micro-batching: calls wait up to 2 ms for companions, 32 at most, one handler call per batch.
   // With BENCH_INPROC_LONE=now, the platform's rule for a lone call (docs/gpu-pool.md): one that
@@ -53,7 +46,7 @@ async function serveInProcess(port: number): Promise<void> {
     timer = undefined;
     const batch = pending;
     pending = [];
-    const results = await fn.handle(batch.map((b) => b.input), state, { ...ctx, deadline: Date.now() + 30_000 });
+    const results = await score(batch.map((b) => b.input));
     batch.forEach((b, i) => b.done(results[i]));
   };
   const call = (input: unknown) =>

@@ -26,3 +26,8 @@ export async function commandCalls(redis: Redis): Promise<Map<string, number>> {
   const info = await redis.info('commandstats');
   return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
 }
+
+/** The server's process id (`INFO server`), to read its CPU from /proc. */
+export async function serverPid(redis: Redis): Promise<number> {
+  return Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
+}

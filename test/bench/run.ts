@@ -11,7 +11,8 @@
  * BENCH_ROUNDS [1]: repeat every measurement, interleaved, and report each one's median round
  * (worth it on a machine that other work shares); BENCH_TRAINING=0 skips the live-calls-during-a-
  * training comparison (`training-bench.ts`), BENCH_INPROC=0 the platform against the in-process
- * server a team would write instead (`inproc-bench.ts`, issue 26's targets), BENCH_CACHE=0 the
+ * server a team would write instead (`inproc-bench.ts`, issue 26's targets), BENCH_ECHO_FLOOR=0
+ * echo against bare Hono JSON and the design's floor (`echo-floor-bench.ts`), BENCH_CACHE=0 the
  * result cache on against off under a 50%-repeated load (`result-cache-bench.ts`).
  */
 import { availableParallelism } from 'node:os';
@@ -22,7 +23,7 @@ import { withCpuShare, type PidGroups } from './cpu-share.ts';
 import { load, type Target } from './load.ts';
 import { startPlatform, type BenchPlatform } from './platform.ts';
 import { machineBusyMs, rssBytes, treeCpuMs } from './proc-stats.ts';
-import { commandCount } from './redis-stats.ts';
+import { commandCount, serverPid } from './redis-stats.ts';
 import { printReport, type BenchOptions, type Measurement, type Memory, type TargetName } from './report.ts';
 
 /** Measurement and warm-up lengths from the environment; a bad value stops the bench. */
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   cleanups.push(() => redis.destroy());
   const admin = new Redis(redis.url);
   cleanups.push(async () => admin.disconnect());
-  const redisPid = Number(/^process_id:(\d+)/m.exec(await admin.info('server'))?.[1]);
+  const redisPid = await serverPid(admin);
 
   const bareEnv = { BENCH_REDIS_URL: redis.url, BENCH_PREFIX: 'benchbare', BENCH_QUEUE: 'echo', BENCH_CHANNEL: 'benchbare:done' };
   const started = async (module: string, env: Record<string, string>): Promise<BenchChild> => {
@@ -191,8 +192,13 @@ async function modelBenchmarks(): Promise<void> {
   process.stdout.write(`\n## Built-in functions, in-process (wasm backend)\n\n${functionBenchTable(await benchFunctions())}\n`);
   if (process.env.BENCH_INPROC !== '0') {
     const { runInprocBench } = await import('./inproc-bench.ts');
-    log('measuring risk-scoring against the in-process server, 1 and 2 processes (BENCH_INPROC=0 skips; about 4 minutes)');
+    log('measuring risk-scoring against the in-process server, 1 and 2 processes and the skeleton (BENCH_INPROC=0 skips; about 6 minutes)');
     process.stdout.write(`\n${await runInprocBench({ log: (s) => log(`inproc: ${s}`) })}\n`);
+  }
+  if (process.env.BENCH_ECHO_FLOOR !== '0') {
+    const { runEchoFloorBench } = await import('./echo-floor-bench.ts');
+    log("measuring echo against bare Hono JSON and the design's floor (BENCH_ECHO_FLOOR=0 skips; about 2 minutes)");
+    process.stdout.write(`\n${await runEchoFloorBench({ log: (s) => log(`echo floor: ${s}`) })}\n`);
   }
   if (process.env.BENCH_CACHE !== '0') {
     const { runResultCacheBench } = await import('./result-cache-bench.ts');
