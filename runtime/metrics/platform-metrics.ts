@@ -66,7 +66,7 @@ function rolloutFamilies(states: readonly FunctionState[]): MetricFamily[] {
 const WORKER_SERIES: readonly { name: string; help: string; type: 'gauge' | 'counter'; value: (w: WorkerState) => number | undefined }[] = [
   { name: 'autoglm_worker_up', help: 'A live pool worker (heartbeat within 10 s); always 1.', type: 'gauge', value: () => 1 },
   { name: 'autoglm_worker_inflight', help: 'Jobs the worker is running now.', type: 'gauge', value: (w) => w.inFlight },
-  { name: 'autoglm_worker_jobs_done_total', help: 'Jobs the worker process has finished since it started.', type: 'counter', value: (w) => w.jobsDone },
+  { name: 'autoglm_worker_jobs_done_total', help: 'Invocations the worker process has finished since it started: a job once, a job with items (grouped calls, a bulk job) once per item.', type: 'counter', value: (w) => w.jobsDone },
   { name: 'autoglm_worker_batches_total', help: 'Handler calls (batches) the worker process has made since it started.', type: 'counter', value: (w) => w.batches },
   { name: 'autoglm_worker_rss_bytes', help: 'Resident memory of the worker process, bytes.', type: 'gauge', value: (w) => w.rss },
   { name: 'autoglm_worker_tensors', help: 'Live TensorFlow.js tensors in the worker.', type: 'gauge', value: (w) => w.tensors },
