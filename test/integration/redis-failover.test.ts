@@ -20,7 +20,18 @@ let set: SentinelSet;
 let p: TestPlatform;
 beforeAll(async () => {
   set = await startSentinelSet();
-  p = await startPlatform(set.url, { env: { REDIS_SENTINELS: set.sentinels, REDIS_SENTINEL_NAME: set.name, AUTOGLM_REDIS_MIN_REPLICAS: '1' } });
+  p = await startPlatform(set.url, {
+    env: {
+      REDIS_SENTINELS: set.sentinels,
+      REDIS_SENTINEL_NAME: set.name,
+      AUTOGLM_REDIS_MIN_REPLICAS: '1',
+      // A job whose completion died with the old master is retaken once its lock expires and the
+      // stalled check finds it: with the defaults (30 s each) that one job held this test for up
+      // to a minute. Longer than the failover (~3 s), so live jobs keep their locks through it.
+      AUTOGLM_JOB_LOCK: '6s',
+      AUTOGLM_STALLED_INTERVAL: '2s',
+    },
+  });
 }, 120_000);
 afterAll(async () => {
   await p?.stop();
