@@ -9,29 +9,25 @@
  * Exported for `npm run bench`; standalone: `npx tsx test/bench/echo-floor-bench.ts`.
  * Env: ECHO_FLOOR_SECONDS per run [10], ECHO_FLOOR_ROUNDS [3].
  */
-import { Redis } from 'ioredis';
-import { startTestRedis } from '../harness/redis.ts';
 import { startChild } from './child.ts';
 import { withCpuShare } from './cpu-share.ts';
 import { load, type LoadResult, type Target } from './load.ts';
 import { startPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
 import { startSkeleton } from './skeleton.ts';
-import { serverPid } from './redis-stats.ts';
-import { markdownTable, num } from './table.ts';
+import { startBenchRedis } from './redis-stats.ts';
+import { markdownTable, medianBy, num, ratio } from './table.ts';
 
 type Run = LoadResult & { cpuUsPerCall: number };
-const median = (xs: Run[]): Run => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor((xs.length - 1) / 2)]!;
 
 /** Runs the comparison; returns the Markdown section. */
 export async function runEchoFloorBench(o: { seconds?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<string> {
   const seconds = o.seconds ?? Number(process.env.ECHO_FLOOR_SECONDS ?? 10);
   const rounds = o.rounds ?? Number(process.env.ECHO_FLOOR_ROUNDS ?? 3);
   const log = o.log ?? ((s: string) => process.stderr.write(`echo-floor: ${s}\n`));
-  const redis = await startTestRedis();
-  const admin = new Redis(redis.url);
-  const redisPid = await serverPid(admin);
-  const stops: (() => Promise<unknown>)[] = [() => redis.destroy(), async () => admin.disconnect()];
+  const redis = await startBenchRedis();
+  const redisPid = redis.pid;
+  const stops: (() => Promise<unknown>)[] = [redis.stop];
   try {
     const json = await startChild('./json-server.ts', {});
     stops.unshift(() => json.stop());
@@ -68,9 +64,8 @@ export async function runEchoFloorBench(o: { seconds?: number; rounds?: number; 
         (runs[name] ??= []).push({ ...value, cpuUsPerCall: value.ok ? (cpuMs.target! * 1000) / value.ok : NaN });
       }
     }
-    const medians = names.map((n) => median(runs[n]!));
+    const medians = names.map((n) => medianBy(runs[n]!, (r) => r.rps));
     const [j, k, , p] = medians as [Run, Run, Run, Run];
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     return [
       "## Echo against bare Hono JSON, and the design's floor (issue 26)",
       '',

@@ -14,28 +14,26 @@
  * [child]: `thread` runs the skeleton's model on its workers' own threads (no sandbox hop),
  * INPROC_BENCH_SKELETON_WORKERS [2].
  */
-import { Redis } from 'ioredis';
-import { startTestRedis } from '../harness/redis.ts';
 import { startChild } from './child.ts';
 import { withCpuShare } from './cpu-share.ts';
 import { load, type LoadResult, type Target } from './load.ts';
 import { PARTS, cpuByPart, type Part } from './platform-parts.ts';
 import { startPlatform } from './platform.ts';
 import { treeCpuMs } from './proc-stats.ts';
-import { commandCalls, serverPid } from './redis-stats.ts';
+import { commandCalls, startBenchRedis } from './redis-stats.ts';
 import { benchHistory } from './risk-history.ts';
 import { scoreRounds } from './score-rounds.ts';
 import { startSkeleton } from './skeleton.ts';
-import { markdownTable, num } from './table.ts';
+import { markdownTable, medianBy, num, ratio } from './table.ts';
 
 type Run = LoadResult & { cpuUsPerCall: number };
-const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)]!;
 
 /** The 1-process server with the platform's rule for a lone call (sent at once, not held 2 ms). */
 const LONE = 'in-process, 1 process, lone calls not held';
 /** The platform's design with none of its features (`skeleton-router.ts`). */
 const SKELETON_MODEL = process.env.INPROC_BENCH_SKELETON_MODEL === 'thread' ? 'thread' : 'child';
 const SKELETON_WORKERS = Number(process.env.INPROC_BENCH_SKELETON_WORKERS ?? 2);
+if (!Number.isInteger(SKELETON_WORKERS) || SKELETON_WORKERS < 1) throw new Error(`INPROC_BENCH_SKELETON_WORKERS=${process.env.INPROC_BENCH_SKELETON_WORKERS}: a whole number ≥ 1`);
 const SKELETON = `skeleton: grouped BullMQ jobs, ${SKELETON_WORKERS} worker${SKELETON_WORKERS === 1 ? '' : 's'}, model ${SKELETON_MODEL === 'child' ? 'in a child process' : "on the worker's thread"}`;
 
 /** Runs the comparison; returns the Markdown section. */
@@ -43,10 +41,9 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
   const seconds = o.seconds ?? Number(process.env.INPROC_BENCH_SECONDS ?? 10);
   const rounds = o.rounds ?? Number(process.env.INPROC_BENCH_ROUNDS ?? 3);
   const log = o.log ?? ((s: string) => process.stderr.write(`inproc-bench: ${s}\n`));
-  const redis = await startTestRedis();
-  const admin = new Redis(redis.url);
-  const redisPid = await serverPid(admin);
-  const stops: (() => Promise<unknown>)[] = [() => redis.destroy(), async () => admin.disconnect()];
+  const redis = await startBenchRedis();
+  const { admin, pid: redisPid } = redis;
+  const stops: (() => Promise<unknown>)[] = [redis.stop];
   try {
     const platform = await startPlatform(redis.url, { env: { AUTOGLM_WORKERS: '2', AUTOGLM_LOG_LEVEL: 'error' } });
     stops.unshift(() => platform.stop());
@@ -89,7 +86,7 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
       }
       return { ...value, cpuUsPerCall: value.ok ? (cpuMs.target! * 1000) / value.ok : NaN };
     });
-    const pick = (name: string, c: number) => median(runs[name]![c]!, (r) => r.rps);
+    const pick = (name: string, c: number) => medianBy(runs[name]![c]!, (r) => r.rps);
     const rows = Object.keys(targets).map((name) => {
       const r = runs[name]![64] ? pick(name, 64) : undefined;
       const s = pick(name, 1);
@@ -99,7 +96,6 @@ export async function runInprocBench(o: { seconds?: number; rounds?: number; log
     const i1 = pick('in-process, 1 process', 64);
     const i2 = pick('in-process, 2 processes', 64);
     const k = pick(SKELETON, 64);
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     return [
       '## Cost per call: risk-scoring sync, platform against the in-process server (issue 26)',
       '',

@@ -3,7 +3,8 @@
  * trips are the main cost of the invoke path, so commands per call say where time goes better
  * than latency alone. Commands run inside Lua scripts are counted too (Redis 7 does).
  */
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { startTestRedis } from '../harness/redis.ts';
 
 /** Calls so far: `scripts` (EVAL/EVALSHA/FCALL, each one round trip) and `all` commands. */
 export interface CommandCount {
@@ -30,4 +31,20 @@ export async function commandCalls(redis: Redis): Promise<Map<string, number>> {
 /** The server's process id (`INFO server`), to read its CPU from /proc. */
 export async function serverPid(redis: Redis): Promise<number> {
   return Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
+}
+
+/** A private Redis for one bench, with a client and its server's pid (for its CPU); `stop` ends both. */
+export async function startBenchRedis(): Promise<{ url: string; pid: number; admin: Redis; stop: () => Promise<void> }> {
+  const redis = await startTestRedis();
+  const admin = new Redis(redis.url);
+  const stop = async () => {
+    admin.disconnect();
+    await redis.destroy();
+  };
+  try {
+    return { url: redis.url, pid: await serverPid(admin), admin, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -19,3 +19,13 @@ export function num(n: number, digits?: number): string {
   const d = digits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2);
   return n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 }
+
+/** The median element of `xs` ordered by `by` (the lower middle one of an even count). */
+export function medianBy<T>(xs: readonly T[], by: (x: T) => number): T {
+  return [...xs].sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)]!;
+}
+
+/** `a / b` as a ratio cell: `0.44×`. */
+export function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}×`;
+}
