@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../functions/sdk/index.ts';
-import { canServe, needsOf, type DeviceSlot, type FunctionRecord, type PayloadCipher, type InferenceMode } from '../queue/cluster/index.ts';
+import { canServe, needsOf, type DeviceSlot, type FunctionRecord, type PayloadCipher, type InferenceMode, type SpanCarrier } from '../queue/cluster/index.ts';
 import { FunctionConsumer, SoloGate, type Executor } from '../queue/jobs/index.ts';
 import { batchPlan } from './batcher.ts';
 import type { CatalogIndex } from './catalog-index.ts';
@@ -25,6 +25,8 @@ export interface ConsumerSetOptions {
   jobLockMs: number;
   stalledIntervalMs: number;
   log: Logger;
+  /** The worker's spans of synchronous calls, held for their routers (absent: the trace store is off). */
+  spans?: SpanCarrier;
 }
 
 /**
@@ -109,10 +111,11 @@ export class ConsumerSet {
   }
 
   private consume(fn: string, w: { concurrency: number; lockDurationMs: number }): FunctionConsumer {
-    const { connection, publisher, execute, prefix, cipher, stalledIntervalMs, records, slot, log } = this.opts;
+    const { connection, publisher, execute, prefix, cipher, stalledIntervalMs, records, slot, log, spans } = this.opts;
     return new FunctionConsumer(fn, connection, publisher, execute, {
       prefix,
       log,
+      ...(spans ? { spans } : {}),
       concurrency: w.concurrency,
       lockDurationMs: w.lockDurationMs,
       stalledIntervalMs,

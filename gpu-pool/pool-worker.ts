@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createLogger, type InvocationResult, type LogLevel, type Logger } from '../functions/sdk/index.ts';
 import type { BundleLimits } from '../functions/sdk/bundle/index.ts';
 import type { BackendChoice } from '../functions/sdk/tf/index.ts';
-import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, TIMING_ATTRIBUTES, TraceStore, TrainingStore, WorkerRoster, servesNamespace, connectRedis, releaseRedis, type DeviceSlot, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type SentinelSettings, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
+import { DriftCounts, FunctionCatalog, FunctionLogWriter, KnowledgeStore, NAMESPACE_ATTRIBUTE, PayloadCipher, RELEASE_REDIS_MS, SecretStore, SpanCarrier, TIMING_ATTRIBUTES, TraceStore, TrainingStore, WorkerRoster, servesNamespace, connectRedis, releaseRedis, type DeviceSlot, type FinishedSpan, type FunctionLogLine, type FunctionRecord, type GpuReading, type Keyring, type KnowledgeChange, type SecretChange, type SentinelSettings, type InferenceMode, type IsolationLevel } from '../queue/cluster/index.ts';
 import { QueueSet, TrainingConsumer, TrainingJobs, type Executor, type JobData } from '../queue/jobs/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { ConsumerSet } from './consumer-set.ts';
@@ -214,8 +214,12 @@ export class PoolWorker {
     // Opened with this worker's keys: only collections of the namespaces its pool serves open.
     const knowledgeStore = new KnowledgeStore(publisher, o.prefix, cipher);
     this.knowledge.connect(knowledgeStore);
-    const execute: Executor = (data, ctx) => this.execute(host, data, ctx);
-    const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: (o.isolation ?? 'thread') === 'thread' ? o.inference : 'thread', jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log });
+    // This worker's spans go to the trace store, but those of a synchronous call go to the router
+    // that waits for it, in the done message, to be written with the router's own: one record a call.
+    const traces = o.traceStore === false ? undefined : new TraceStore(publisher, o.prefix, cipher, { ...(o.traceKeep ? { keep: o.traceKeep } : {}), ...(o.traceFailedTtlMs ? { failedTtlMs: o.traceFailedTtlMs } : {}) });
+    const spans = traces && new SpanCarrier(traces);
+    const execute: Executor = (data, ctx) => this.execute(host, data, ctx, spans);
+    const consumers = new ConsumerSet({ connection: conn, publisher, prefix: o.prefix, cipher, slot, records: this.records, execute, inference: (o.isolation ?? 'thread') === 'thread' ? o.inference : 'thread', jobLockMs: o.jobLockMs, stalledIntervalMs: o.stalledIntervalMs, log, ...(spans ? { spans } : {}) });
     const roster = new WorkerRoster(publisher, o.prefix, o.workerStaleMs);
     const toSupervisor =
       o.toSupervisor ??
@@ -225,7 +229,13 @@ export class PoolWorker {
     const heartbeat = new WorkerHeartbeat({ roster, workerId: this.workerId, slot, restarts: o.restarts ?? 0, host, isolation: o.isolation ?? 'thread', thread, consumers, gpu: () => this.gpu, hangLimitMs: o.hangLimitMs, toSupervisor, everyMs: roster.staleMs / 5, drift: new DriftCounts(publisher, o.prefix) });
     const logs = new FunctionLogWriter(publisher, o.prefix, cipher, { namespaceOf: (fn, version) => this.records.find(fn, version)?.namespace, worker: this.workerId, keep: o.logsKept, perSecond: o.logsPerSecond });
     const r: Running = { host, connections: [conn, publisher, catalogSub], consumers, heartbeat, logs, roster };
-    if (o.traceStore !== false) r.detachTraces = attachSpanStore(new TraceStore(publisher, o.prefix, cipher, { ...(o.traceKeep ? { keep: o.traceKeep } : {}), ...(o.traceFailedTtlMs ? { failedTtlMs: o.traceFailedTtlMs } : {}) }));
+    if (traces && spans) {
+      const detach = attachSpanStore({ take: (finished) => traces.take(spans.unheld(finished)) });
+      r.detachTraces = async () => {
+        await spans.close();
+        await detach();
+      };
+    }
     this.running = r;
 
     r.stopCatalogWatch = await new FunctionCatalog(publisher, o.prefix).watch(catalogSub, (all) => this.onCatalog(r, catalogSnapshot(all)));
@@ -293,7 +303,7 @@ export class PoolWorker {
    * thread or a sandbox, which has no network to send spans of its own) when it was picked for a
    * batch and when the handler ran; the trace API shows them as spans of their own.
    */
-  private execute(host: Host, data: JobData, ctx: Parameters<Executor>[1]): Promise<InvocationResult> {
+  private execute(host: Host, data: JobData, ctx: Parameters<Executor>[1], spans?: SpanCarrier): Promise<InvocationResult> {
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: data.traceparent, tracestate: data.tracestate });
     const span = this.tracer.startSpan(
       `execute ${data.fn}`,
@@ -312,6 +322,8 @@ export class PoolWorker {
       },
       parent,
     );
+    // Recorded (a store or an exporter takes spans) and awaited by a router that writes it: held for the done message.
+    const carried = spans && data.replyTo && data.spansToRouter && span.isRecording() ? () => spans.hold(ctx.jobId, span as unknown as FinishedSpan) : undefined;
     const hash = this.records.find(data.fn, data.version)?.hash;
     return this.fetchBundle(hash)
       .then(() => host.execute({ ...data, id: ctx.jobId }, ctx.signal, ctx.onChunk))
@@ -324,10 +336,12 @@ export class PoolWorker {
           }
           if (r.error) span.setAttribute(TIMING_ATTRIBUTES.handlerError, r.error.code).setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
           span.end();
+          carried?.();
           return r;
         },
         (err: unknown) => {
           span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message }).end();
+          carried?.();
           throw err;
         },
       );

@@ -89,7 +89,7 @@ export const keys = {
   traces: (p: string) => `${p}:traces`,
   /** sorted set of trace ids with a failed span, by last write (ms) · routers, workers · router · pruned by score after `AUTOGLM_TRACE_FAILED_TTL`, and trimmed to the newest `AUTOGLM_TRACE_KEEP` */
   failedTraces: (p: string) => `${p}:traces:failed`,
-  /** list of one trace's sealed span batches, one per writing process and flush · routers, workers · router (traces API) · deleted when trimmed from `traces`; a failed trace's expires after `AUTOGLM_TRACE_FAILED_TTL` */
+  /** list of one trace's sealed span batches, one per writing process and flush (a sync call's worker span is written by its router, with the router's, unless no router heard the done message) · routers, workers · router (traces API) · deleted when trimmed from `traces`; a failed trace's expires after `AUTOGLM_TRACE_FAILED_TTL` */
   trace: (p: string, traceId: string) => `${p}:trace:${traceId}`,
   /** hash `<function>@<version>:<feature>` → the status last announced (`drift`, or none) · router (drift alerts) · router · none */
   driftAlerted: (p: string) => `${p}:drift:alerted`,

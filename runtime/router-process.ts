@@ -128,12 +128,15 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, dura
   const functions = new CatalogMirror();
   const cipher = new PayloadCipher(opts.encryptionKeys);
   const jobs = new JobReader(producer, queues, config.prefix, cipher, Math.round(config.resultTtlMs / 1000));
+  const traces = new TraceStore(producer, config.prefix, cipher, { keep: config.traceKeep, failedTtlMs: config.traceFailedTtlMs });
   const results = new ResultBus(subscriber, {
     prefix: config.prefix,
     routerId,
     check: (id) => jobs.check(id),
     missing: (id) => jobs.missing(id),
     open: (msg) => jobs.openMessage(msg),
+    // Workers send their spans of this router's calls with the answers; written with the router's own.
+    ...(config.traceStore ? { spans: (spans) => traces.carry(spans) } : {}),
   });
   const submitterOptions = {
     cipher,
@@ -147,7 +150,7 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, dura
   const asyncSubmitter = new JobSubmitter(durableQueues, { ...submitterOptions, replicaWait });
   const limits = config.namespaceLimits;
   const limiter = new NamespaceLimiter(producer, config.prefix, (ns) => ({ rate: 0, concurrency: 0, ...(limits['*'] ?? {}), ...(limits[ns] ?? {}) }));
-  const calls = new CallGrouper(submitter, results, limiter, { routerId, maxItems: config.groupMax, maxWaitMs: config.groupWaitMs });
+  const calls = new CallGrouper(submitter, results, limiter, { routerId, maxItems: config.groupMax, maxWaitMs: config.groupWaitMs, spansToRouter: config.traceStore });
   const verifier = new TokenVerifier({
     ...(config.builtinIssuer ? { secret: opts.jwtSecret } : {}),
     ...(config.idp ? { idp: config.idp, jwksCooldownMs: config.idp.jwksCooldownMs } : {}),
@@ -180,7 +183,6 @@ function wireParts(opts: RouterOptions, producer: Redis, subscriber: Redis, dura
     missingKnowledge: (namespace, names) => knowledge.missing(namespace, names),
     onChange: (name, state) => functions.apply(name, state),
   });
-  const traces = new TraceStore(producer, config.prefix, cipher, { keep: config.traceKeep, failedTtlMs: config.traceFailedTtlMs });
   // Feedback on outputs: the routes write it; describe, metrics and rollouts read its figures.
   const feedback = new FeedbackStore(producer, config.prefix, cipher, { ttlMs: config.feedbackTtlMs });
   // Trainings: datasets sealed in Redis, run by pool workers; what they make is recorded by a router (TrainedVersions).
@@ -348,7 +350,11 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
   driftWatch.start();
 
   // This router's spans go to the trace store (and the pool's workers write theirs), so a job's trace reads with no collector.
-  const detachTraces = config.traceStore ? attachSpanSink(parts.traces) : async () => undefined;
+  const detachSpans = config.traceStore ? attachSpanSink(parts.traces) : async () => undefined;
+  const detachTraces = async () => {
+    await detachSpans();
+    await parts.traces.flushCarried();
+  };
 
   // What this router answers, per function and minute, for the console's charts.
   const callRollups = new CallRollups(producer, config.prefix);

@@ -67,7 +67,8 @@ export { FunctionLogWriter, JOB_RUNS_KEPT, jobRuns, namesJob, type FunctionLogLi
 export { clearFunctionLogs, readFunctionLogs, type LogPage, type LogQuery } from './function-log-reader.ts';
 
 // Recent traces, sealed, for the traces API (routers and workers write, routers read)
-export { NAMESPACE_ATTRIBUTE, TraceStore, type FinishedSpan, type StoredSpan, type TraceStoreOptions } from './trace-store.ts';
+export { NAMESPACE_ATTRIBUTE, TraceStore, type CarriedSpan, type FinishedSpan, type StoredSpan, type TraceStoreOptions } from './trace-store.ts';
+export { SpanCarrier, type SpanWriter } from './span-carrier.ts';
 export { TIMING_ATTRIBUTES } from './trace-timings.ts';
 
 // The pool's configuration as the launcher hands it to the pool (declared here: both sides import it).

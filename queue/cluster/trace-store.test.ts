@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../../test/harness/redis.ts';
 import { keys } from '../keys.ts';
 import { PayloadCipher, newKeyringSpec, parseKeyring } from './payload-cipher.ts';
-import { NAMESPACE_ATTRIBUTE, TraceStore, type FinishedSpan } from './trace-store.ts';
+import { NAMESPACE_ATTRIBUTE, TraceStore, type CarriedSpan, type FinishedSpan } from './trace-store.ts';
+import { eventually } from '../../test/harness/eventually.ts';
 
 let redis: TestRedis;
 let client: Redis;
@@ -55,5 +56,42 @@ describe('TraceStore bounds', () => {
     expect((await store.read(id(1), 'default'))?.map((s) => s.status).sort()).toEqual(['error', 'ok']);
     for (let n = 12; n <= 13; n++) await store.take([span(id(n), true)]); // and out of the failed
     expect(await store.read(id(1), 'default')).toBeUndefined();
+  });
+});
+
+/** A worker's span of trace `traceId`, as a done message carries it. */
+const carried = (traceId: string): CarriedSpan => ({
+  traceId,
+  ns: 'default',
+  span: { spanId: 'f'.repeat(16), parentId: traceId.slice(0, 16), name: 'execute echo', service: 'autoglm-worker', start: 1_800_000_000_000.2, durationMs: 0.5, status: 'ok', attributes: { job_id: '1' } },
+});
+
+describe('TraceStore carried spans (a worker span written by the router)', () => {
+  it('seals a carried span with the next span of its trace made here: one record for both', async () => {
+    const store = new TraceStore(client, 'tc', cipher);
+    store.carry([carried(id(1))]);
+    await store.take([span(id(2), false)]); // another trace's flush: the carried one keeps waiting
+    expect(await client.llen(keys.trace('tc', id(1)))).toBe(0);
+    await store.take([span(id(1), false)]);
+    expect(await client.llen(keys.trace('tc', id(1)))).toBe(1);
+    expect((await store.read(id(1), 'default'))?.map((s) => [s.name, s.service])).toEqual([
+      ['invoke echo', 'autoglm-router'],
+      ['execute echo', 'autoglm-worker'],
+    ]);
+  });
+
+  it('writes a carried span alone once no span of its trace came within the wait (a call the router gave up)', async () => {
+    const store = new TraceStore(client, 'td', cipher, { carryWaitMs: 50 });
+    store.carry([carried(id(3))]);
+    const spans = await eventually(() => store.read(id(3), 'default'), 'the carried span written alone');
+    expect(spans.map((s) => s.name)).toEqual(['execute echo']);
+    expect(await client.zscore(keys.traces('td'), id(3))).not.toBeNull();
+  });
+
+  it('writes what still waits when the process stops', async () => {
+    const store = new TraceStore(client, 'te', cipher);
+    store.carry([carried(id(4))]);
+    await store.flushCarried();
+    expect((await store.read(id(4), 'default'))?.map((s) => s.service)).toEqual(['autoglm-worker']);
   });
 });

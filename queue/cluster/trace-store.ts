@@ -37,13 +37,33 @@ export interface StoredSpan {
   attributes: Record<string, string | number | boolean>;
 }
 
+/**
+ * A span made in one process and written by another: a worker's span of a synchronous call
+ * travels in the done message to the router that waits for it, which writes it with its own
+ * span of that call (one sealed record a call instead of one from each process).
+ */
+export interface CarriedSpan {
+  traceId: string;
+  /** The namespace whose key seals it. */
+  ns: string;
+  span: StoredSpan;
+}
+
 /** Options of a {@link TraceStore}. */
 export interface TraceStoreOptions {
   /** Traces kept, the most recently written (`AUTOGLM_TRACE_KEEP`) [10,000]. Failed ones do not count. */
   keep?: number;
   /** How long a trace with a failed span is kept, ms (`AUTOGLM_TRACE_FAILED_TTL`) [1 day]. */
   failedTtlMs?: number;
+  /**
+   * How long carried spans ({@link TraceStore.carry}) wait for a span of their trace made here,
+   * to be sealed with it, before they are written alone, ms [1,000].
+   */
+  carryWaitMs?: number;
 }
+
+/** Carried spans waiting at most; past it (Redis slow or gone) they are dropped, so memory stays bounded. */
+const MAX_CARRIED = 20_000;
 
 /** The attribute naming a span's namespace: its trace is sealed with that namespace's key, and a span without one is not stored. */
 export const NAMESPACE_ATTRIBUTE = 'autoglm.namespace';
@@ -96,6 +116,10 @@ interface Batch {
 export class TraceStore {
   private readonly keep: number;
   private readonly failedTtlMs: number;
+  private readonly carryWaitMs: number;
+  /** Carried spans not written yet, oldest first, with when each came; and the timer that writes them alone. */
+  private carried: { span: CarriedSpan; at: number }[] = [];
+  private carryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -105,29 +129,80 @@ export class TraceStore {
   ) {
     this.keep = opts.keep ?? 10_000;
     this.failedTtlMs = opts.failedTtlMs ?? 86_400_000;
+    this.carryWaitMs = opts.carryWaitMs ?? 1_000;
   }
 
   /**
-   * Writes finished spans, one sealed batch per trace and namespace. Spans without a namespace
-   * (not an invocation's) are left out.
+   * Writes finished spans, one sealed batch per trace and namespace, with the carried spans
+   * waiting (see {@link carry}). Spans without a namespace (not an invocation's) are left out.
    * @throws the Redis error when a write fails (the caller drops the batch: traces are best effort)
    */
-  async take(spans: readonly FinishedSpan[]): Promise<void> {
+  take(spans: readonly FinishedSpan[]): Promise<void> {
+    const batch: CarriedSpan[] = [];
+    for (const s of spans) {
+      const ns = s.attributes[NAMESPACE_ATTRIBUTE];
+      if (typeof ns === 'string') batch.push({ traceId: s.spanContext().traceId, ns, span: storedSpan(s) });
+    }
+    if (this.carried.length) {
+      // Carried spans of these traces go with them; the others wait for theirs, up to carryWaitMs.
+      const traces = new Set(batch.map((c) => c.traceId));
+      const waiting = this.carried.filter((c) => !traces.has(c.span.traceId));
+      if (waiting.length < this.carried.length) {
+        for (const c of this.carried) if (traces.has(c.span.traceId)) batch.push(c.span);
+        this.carried = waiting;
+      }
+    }
+    return this.write(batch);
+  }
+
+  /**
+   * Takes spans another process made (a worker's, from a done message), to be written with the
+   * next span of their trace made here: the router's own span of a call ends a moment after the
+   * call's done message came, and both go in one sealed record. Spans whose trace has no span
+   * here within `carryWaitMs` (a call the router stopped waiting for) are written alone.
+   */
+  carry(spans: readonly CarriedSpan[]): void {
+    if (spans.length === 0 || this.carried.length >= MAX_CARRIED) return;
+    const at = Date.now();
+    for (const span of spans) this.carried.push({ span, at });
+    this.carryTimer ??= setTimeout(() => this.writeWaited(), this.carryWaitMs).unref();
+  }
+
+  /** Writes every carried span still waiting (the process is stopping). Never rejects. */
+  async flushCarried(): Promise<void> {
+    clearTimeout(this.carryTimer);
+    this.carryTimer = undefined;
+    const spans = this.carried.map((c) => c.span);
+    this.carried = [];
+    await this.write(spans).catch(() => undefined);
+  }
+
+  /** Writes the carried spans that waited `carryWaitMs` alone, and waits for the rest. */
+  private writeWaited(): void {
+    this.carryTimer = undefined;
+    const due = Date.now() - this.carryWaitMs;
+    const late = this.carried.filter((c) => c.at <= due);
+    this.carried = this.carried.filter((c) => c.at > due);
+    if (this.carried.length) this.carryTimer = setTimeout(() => this.writeWaited(), this.carried[0]!.at - due).unref();
+    if (late.length) this.write(late.map((c) => c.span)).catch(() => undefined);
+  }
+
+  /**
+   * Writes spans now, one sealed batch per trace and namespace.
+   * @throws the Redis error when a write fails
+   */
+  async write(spans: readonly CarriedSpan[]): Promise<void> {
     // By trace and namespace: a caller may continue any trace id, and its spans must never be
     // sealed with (and so shown to) another namespace, even when they share a batch.
     const byTrace = new Map<string, Batch>();
-    for (const s of spans) {
-      const ns = s.attributes[NAMESPACE_ATTRIBUTE];
-      if (typeof ns !== 'string') continue;
-      const { traceId } = s.spanContext();
+    for (const { traceId, ns, span } of spans) {
       let b = byTrace.get(`${traceId} ${ns}`);
       if (!b) {
         b = { traceId, ns, failed: false, spans: [] };
         byTrace.set(`${traceId} ${ns}`, b);
       }
-      const stored = storedSpan(s);
-      b.failed ||= stored.status === 'error';
-      b.spans.push(stored);
+      b.failed ||= span.status === 'error';
+      b.spans.push(span);
     }
     if (byTrace.size === 0) return;
     // Per trace: one RPUSH (and a PEXPIRE if it failed); per batch: one ZADD for each set and one
@@ -177,7 +252,7 @@ const STATUS = ['unset', 'ok', 'error'] as const;
 const ms = (t: readonly [number, number]): number => t[0] * 1000 + t[1] / 1e6;
 
 /** A span as stored: its place in the trace, its times, its status and its `autoglm.*` attributes. */
-function storedSpan(s: FinishedSpan): StoredSpan {
+export function storedSpan(s: FinishedSpan): StoredSpan {
   const attributes: StoredSpan['attributes'] = {};
   for (const [k, v] of Object.entries(s.attributes)) {
     if (k.startsWith('autoglm.') && k !== NAMESPACE_ATTRIBUTE && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) attributes[k.slice(8)] = v;

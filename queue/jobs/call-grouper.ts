@@ -27,6 +27,8 @@ export interface GrouperOptions {
   maxItems?: number;
   /** Longest a call waits for companions while earlier calls are still running, ms. Default 1. */
   maxWaitMs?: number;
+  /** This router writes the worker's spans of its calls, from their done messages (its trace store is on). */
+  spansToRouter?: boolean;
 }
 
 interface Waiting {
@@ -141,6 +143,7 @@ export class CallGrouper {
           by: severalCallers ? SEVERAL_CALLERS : first.by,
           deadline: Math.max(...going.map((c) => c.deadline)),
           replyTo: this.opts.routerId,
+          ...(this.opts.spansToRouter ? { spansToRouter: true as const } : {}),
           ...(first.shadow ? { shadow: true } : {}),
           ...(first.priority === undefined ? {} : { priority: first.priority }),
           ...(solo ? { solo: true as const } : {}),

@@ -7,7 +7,7 @@ import { decodeFailure, failureError, sealItemErrors, type DoneMessage, type Ite
 import { CALLBACK_QUEUE, functionQueueName } from './names.ts';
 import { keys } from '../keys.ts';
 import { DeadlineExceededError, FunctionTimeoutError, InputMissingError, JobCancelledError, JobFailedError, PoisonInputError } from './errors.ts';
-import { isSealed, isSealedApart, type PayloadCipher, itemId, whenStored } from '../cluster/index.ts';
+import { isSealed, isSealedApart, type PayloadCipher, type SpanCarrier, itemId, whenStored } from '../cluster/index.ts';
 import { SlotGate } from './slot-gate.ts';
 import { chunkWriter } from './chunk-writer.ts';
 import { SoloGate } from './solo-gate.ts';
@@ -50,6 +50,11 @@ export interface ConsumerOptions {
   serves?: (fn: string, version: string) => boolean;
   /** Where a job held up by a full Redis is reported. Default: nowhere. */
   log?: Logger;
+  /**
+   * The worker's spans held for done messages (see `JobData.spansToRouter`): taken into a waiting
+   * router's message, and written here when no router heard it. Default: none held.
+   */
+  spans?: Pick<SpanCarrier, 'take' | 'write'>;
 }
 
 /** How long a job this worker cannot run waits before it is offered again, ms. */
@@ -400,20 +405,29 @@ export class FunctionConsumer {
     // each item of grouped calls.
     const itemIds = data.items ? data.items.map((_, i) => itemId(job.id!, i)) : undefined;
     // Async jobs announce only their id: long-polls re-read the job, and results stay out of pub/sub.
-    const payload = !data.replyTo
+    const payload: DoneMessage = !data.replyTo
       ? { id: msg.id, ok: msg.ok }
       : itemIds && data.replyTo
         ? { ...msg, result: undefined, items: itemMessages(itemIds, msg), outputs: (msg.result as unknown as ItemsResult | undefined)?.outputs }
         : msg;
+    const spans = data.replyTo && data.spansToRouter ? this.opts.spans?.take(itemIds ?? [msg.id]) : undefined;
+    if (spans?.length) payload.spans = spans;
     via
       .multi()
       .publish(channel, JSON.stringify(payload))
       // The job no longer counts against its namespace's concurrency quota (its id, or its items').
       .zrem(keys.inflight(this.opts.prefix, data.ns), msg.id, ...(itemIds ?? []))
       .exec()
-      .catch(() => {
-        /* The router's sweep finds the result in the job record; the quota entry expires. */
-      });
+      .then(
+        // PUBLISH says how many subscribers got the message: none, and the spans are this worker's to write.
+        (res) => {
+          if (spans?.length && !((res?.[0]?.[1] as number | undefined) ?? 0)) this.opts.spans!.write(spans);
+        },
+        () => {
+          /* The router's sweep finds the result in the job record; the quota entry expires. */
+          if (spans?.length) this.opts.spans!.write(spans);
+        },
+      );
   }
 }
 

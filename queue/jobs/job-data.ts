@@ -1,6 +1,6 @@
 import { toErrorRecord, type ErrorRecord, type InvocationResult } from '../../functions/sdk/index.ts';
 import { JobFailedError } from './errors.ts';
-import type { PayloadCipher } from '../cluster/index.ts';
+import type { CarriedSpan, PayloadCipher } from '../cluster/index.ts';
 
 /** What a queued invocation carries. Stored by BullMQ as the job's data. */
 export interface JobData {
@@ -27,6 +27,12 @@ export interface JobData {
   tracestate?: string;
   /** Router that waits for this job synchronously; results go straight to it. */
   replyTo?: string;
+  /**
+   * With `replyTo`: that router writes the worker's spans of this job's calls to the trace store,
+   * with its own (they travel in the done message, see `SpanCarrier`). Set by routers whose
+   * trace store is on; a worker that finds no router listening writes them itself.
+   */
+  spansToRouter?: true;
   /** Webhook to POST the final result to. */
   callbackUrl?: string;
   /** A mirrored call to a shadow candidate. */
@@ -164,6 +170,8 @@ export interface DoneMessage {
   items?: DoneMessage[];
   /** With `items`: their outputs, sealed as one array (the receiver opens it once). */
   outputs?: unknown;
+  /** The worker's spans of these calls, for the router to write (see {@link JobData.spansToRouter}). */
+  spans?: CarriedSpan[];
 }
 
 /** Marks a BullMQ failure reason as one of ours so it can be parsed back. */

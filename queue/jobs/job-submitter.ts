@@ -40,7 +40,7 @@ export interface SubmitterOptions {
 }
 
 /** One invocation to enqueue: one input, or many as `items`; the job data it carries as {@link JobData} describes it. */
-export interface SubmitRequest extends Pick<JobData, 'ns' | 'by' | 'deadline' | 'traceparent' | 'tracestate' | 'replyTo' | 'callbackUrl' | 'shadow' | 'stream' | 'solo'> {
+export interface SubmitRequest extends Pick<JobData, 'ns' | 'by' | 'deadline' | 'traceparent' | 'tracestate' | 'replyTo' | 'spansToRouter' | 'callbackUrl' | 'shadow' | 'stream' | 'solo'> {
   rec: FunctionRecord;
   input: unknown;
   /** Many inputs in one job: their inputs (in the clear; sealed here, together) and what each carries. */
@@ -189,6 +189,7 @@ export class JobSubmitter {
       ...(req.traceparent ? { traceparent: req.traceparent } : {}),
       ...(req.tracestate ? { tracestate: req.tracestate } : {}),
       ...(req.replyTo ? { replyTo: req.replyTo } : {}),
+      ...(req.replyTo && req.spansToRouter ? { spansToRouter: true } : {}),
       ...(req.callbackUrl ? { callbackUrl: req.callbackUrl } : {}),
       ...(req.shadow ? { shadow: true } : {}),
       ...(req.stream ? { stream: true } : {}),

@@ -3,6 +3,7 @@ import { toErrorRecord } from '../../functions/sdk/index.ts';
 import { JobLostError } from './errors.ts';
 import type { DoneMessage } from './job-data.ts';
 import { keys } from '../keys.ts';
+import type { CarriedSpan } from '../cluster/index.ts';
 
 type Waiter = (msg: DoneMessage | undefined) => void;
 
@@ -27,6 +28,11 @@ export interface ResultBusOptions {
    * and its waiters get {@link JobLostError} (503) instead of waiting out their deadline. [never]
    */
   missing?: (id: string) => Promise<boolean>;
+  /**
+   * Takes the worker's spans a message carries (see `JobData.spansToRouter`), also those of
+   * calls no longer waited for: the worker counted on this router to write them.
+   */
+  spans?: (spans: CarriedSpan[]) => void;
 }
 
 /**
@@ -124,6 +130,7 @@ export class ResultBus {
     } catch {
       return;
     }
+    if (msg.spans) this.opts.spans?.(msg.spans);
     // A grouped job announces all its items in one message, each under its own id.
     if (!(msg.items ?? [msg]).some((m) => this.waiters.has(m.id))) return;
     let opened: DoneMessage;

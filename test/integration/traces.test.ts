@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredSpan as Span } from '../../queue/cluster/index.ts';
+import { FunctionCatalog, PayloadCipher, newKeyringSpec, parseKeyring, recordOf, type StoredSpan as Span } from '../../queue/cluster/index.ts';
+import { JobSubmitter, QueueSet } from '../../queue/jobs/index.ts';
 import { buildBundle } from '../../runtime/bundles/build-bundle.ts';
 import { fixturePath } from './pool-helpers.ts';
 import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
@@ -7,6 +8,8 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 /** Traces the platform keeps in this file: small, so the bound shows after a few calls. */
 const KEEP = 3;
+/** The platform's payload keys, so a test can queue a job as a router would. */
+const KEYRING = newKeyringSpec('traces');
 
 let redis: TestRedis;
 let p: TestPlatform;
@@ -14,7 +17,7 @@ let p: TestPlatform;
 beforeAll(async () => {
   redis = await startTestRedis();
   // No OTEL_* variables: no collector; the store alone records the spans.
-  p = await startPlatform(redis.url, { env: { AUTOGLM_TRACE_KEEP: String(KEEP) } });
+  p = await startPlatform(redis.url, { env: { AUTOGLM_TRACE_KEEP: String(KEEP), AUTOGLM_ENCRYPTION_KEYS: KEYRING } });
 });
 afterAll(async () => {
   await p?.stop();
@@ -64,6 +67,44 @@ describe('traces kept by the platform (no collector)', () => {
     expect(by['invoke echo']!.attributes.mode).toBe('sync');
     // The router's span of a synchronous call lasts until the answer: the worker's sits inside it.
     expect(by['invoke echo']!.durationMs).toBeGreaterThanOrEqual(by['execute echo']!.durationMs);
+    // The worker's span came with the answer, and the router sealed both in one record.
+    expect(await p.redis.llen(`${p.prefix}:trace:${t.traceId}`)).toBe(1);
+  });
+
+  it('a synchronous call no router hears the end of (its router went away) keeps its worker span: the worker writes it', async () => {
+    // Queued as a router would queue a call it waits for, by a router id nobody listens on.
+    const state = await new FunctionCatalog(p.redis, p.prefix).get('echo');
+    const ring = parseKeyring(KEYRING);
+    if (!ring.ok) throw new Error(ring.error);
+    const conn = p.redis.duplicate();
+    const queues = new QueueSet(conn, p.prefix);
+    const [traceId, parentId] = ['7'.repeat(32), '5'.repeat(16)];
+    try {
+      const submitter = new JobSubmitter(queues, { prefix: p.prefix, cipher: new PayloadCipher(ring.ring) });
+      const { id } = await submitter.submit({
+        rec: recordOf(state!, state!.traffic.stable!)!,
+        input: undefined,
+        inputJson: Buffer.from('{"message":"nobody waits"}'),
+        ns: 'default',
+        by: 'test-admin',
+        deadline: null,
+        replyTo: 'router-gone',
+        spansToRouter: true,
+        traceparent: `00-${traceId}-${parentId}-01`,
+      });
+      await eventually(async () => (await p.call('GET', `/v1/jobs/${id}`)).json.status === 'succeeded', 'the job to succeed');
+      const spans = await eventually(async () => {
+        const r = await p.call('GET', `/v1/jobs/${id}/trace`);
+        return r.status === 200 && (r.json.spans as Span[]).some((s) => s.name === 'execute echo') && (r.json.spans as Span[]);
+      }, 'the worker span in the trace');
+      const worker = spans.find((s) => s.name === 'execute echo')!;
+      expect(worker.service).toBe('autoglm-worker');
+      expect(worker.parentId).toBe(parentId);
+      expect(worker.attributes.job_id).toBe(id);
+    } finally {
+      await queues.close();
+      conn.disconnect();
+    }
   });
 
   it("an async job's trace holds the same spans, the queue wait starting at submission", async () => {
