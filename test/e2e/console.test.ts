@@ -84,7 +84,7 @@ describe('web console', () => {
   it("a job's page draws its trace as a waterfall: router, queue wait, worker, batch and handler, each bar placed by time", async () => {
     const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'traced in the console' } });
     const id = r.headers.get('x-job-id')!;
-    // The router and the worker write their spans on their own timers: wait until both are in.
+    // Spans are written on a timer (the router's, with the worker's span that came with the answer): wait until all are in.
     const trace = await eventually(async () => {
       const t = await p.call('GET', `/v1/jobs/${id}/trace`);
       return t.status === 200 && t.json.spans.length >= 5 && t.json;

@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const SPANS = ['invoke echo', 'queue wait', 'execute echo', 'batch', 'handle echo'];
 
-/** The job's trace once every span the call makes is stored (router and worker flush on their own). */
+/** The job's trace once every span the call makes is stored (written on timers: an async job's by router and worker, a sync call's by its router). */
 async function fullTrace(id: string): Promise<{ traceId: string; spans: Span[] }> {
   return eventually(async () => {
     const r = await p.call('GET', `/v1/jobs/${id}/trace`);
