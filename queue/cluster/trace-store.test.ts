@@ -88,6 +88,16 @@ describe('TraceStore carried spans (a worker span written by the router)', () =>
     expect(await client.zscore(keys.traces('td'), id(3))).not.toBeNull();
   });
 
+  it('leaves out what is not a carried span (pub/sub is open to any client), and keeps the rest', async () => {
+    const store = new TraceStore(client, 'tf', cipher);
+    store.carry('not a list');
+    store.carry([null, 'x', { traceId: id(6) }, carried(id(5))]);
+    await store.take([span(id(5), false)]);
+    expect((await store.read(id(5), 'default'))?.map((s) => s.service)).toEqual(['autoglm-router', 'autoglm-worker']);
+    await store.flushCarried();
+    expect(await client.exists(keys.trace('tf', id(6)))).toBe(0);
+  });
+
   it('writes what still waits when the process stops', async () => {
     const store = new TraceStore(client, 'te', cipher);
     store.carry([carried(id(4))]);

@@ -161,10 +161,11 @@ export class TraceStore {
    * call's done message came, and both go in one sealed record. Spans whose trace has no span
    * here within `carryWaitMs` (a call the router stopped waiting for) are written alone.
    */
-  carry(spans: readonly CarriedSpan[]): void {
-    if (spans.length === 0 || this.carried.length >= MAX_CARRIED) return;
+  carry(spans: unknown): void {
+    if (!Array.isArray(spans) || this.carried.length >= MAX_CARRIED) return;
     const at = Date.now();
-    for (const span of spans) this.carried.push({ span, at });
+    // They come off pub/sub: anything else there is left out here, not thrown at a later flush.
+    for (const span of spans) if (isCarriedSpan(span)) this.carried.push({ span, at });
     this.carryTimer ??= setTimeout(() => this.writeWaited(), this.carryWaitMs).unref();
   }
 
@@ -247,6 +248,12 @@ export class TraceStore {
 }
 
 const STATUS = ['unset', 'ok', 'error'] as const;
+
+/** A carried span as a worker sends it: its trace, namespace and the span as stored. */
+function isCarriedSpan(v: unknown): v is CarriedSpan {
+  const c = v as CarriedSpan | null;
+  return typeof c === 'object' && c !== null && typeof c.traceId === 'string' && typeof c.ns === 'string' && typeof c.span === 'object' && c.span !== null && typeof c.span.status === 'string';
+}
 
 /** Epoch ms of an OpenTelemetry time. */
 const ms = (t: readonly [number, number]): number => t[0] * 1000 + t[1] / 1e6;

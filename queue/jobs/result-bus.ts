@@ -3,7 +3,6 @@ import { toErrorRecord } from '../../functions/sdk/index.ts';
 import { JobLostError } from './errors.ts';
 import type { DoneMessage } from './job-data.ts';
 import { keys } from '../keys.ts';
-import type { CarriedSpan } from '../cluster/index.ts';
 
 type Waiter = (msg: DoneMessage | undefined) => void;
 
@@ -30,9 +29,10 @@ export interface ResultBusOptions {
   missing?: (id: string) => Promise<boolean>;
   /**
    * Takes the worker's spans a message carries (see `JobData.spansToRouter`), also those of
-   * calls no longer waited for: the worker counted on this router to write them.
+   * calls no longer waited for: the worker counted on this router to write them. Handed on as
+   * received (`TraceStore.carry` checks them).
    */
-  spans?: (spans: CarriedSpan[]) => void;
+  spans?: (spans: unknown) => void;
 }
 
 /**
