@@ -30,9 +30,14 @@ export class EnvReader {
     const raw = this.string(key);
     if (raw === undefined) return defMs;
     const ms = parseDuration(raw);
-    if (ms === undefined || ms < minMs || ms > maxMs) {
-      const range = maxMs === Infinity ? `at least ${minMs} ms` : `${minMs} to ${maxMs} ms`;
+    const range = maxMs === Infinity ? `at least ${minMs} ms` : `${minMs} to ${maxMs} ms`;
+    if (ms === undefined) {
       this.errors.push(`${key}=${JSON.stringify(raw)}: expected a duration like 500ms, 30s, 5m or 7d (${range})`);
+      return defMs;
+    }
+    if (ms < minMs || ms > maxMs) {
+      // A well-formed value: say what is wrong with it, not which forms are understood.
+      this.errors.push(`${key}=${JSON.stringify(raw)}: ${ms} ms is out of range (${range})`);
       return defMs;
     }
     return ms;
