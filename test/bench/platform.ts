@@ -6,7 +6,7 @@
  * of the tree still alive after the grace period is killed by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +41,11 @@ export interface PlatformOptions {
 export async function startPlatform(redisUrl: string, opts: PlatformOptions = {}): Promise<BenchPlatform> {
   const stateDir = mkdtempSync(join(tmpdir(), 'autoglm-bench-state-'));
   const port = await freePort();
-  // BENCH_CPU_PROF=<dir>: every process of the platform writes a V8 CPU profile there when it stops.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // BENCH_CPU_PROF=<dir>: every process of the platform writes a V8 CPU profile when it stops, in
+  // a folder named by its key prefix, so the two platforms of a side-by-side run stay apart.
+  const profileDir = process.env.BENCH_CPU_PROF && join(process.env.BENCH_CPU_PROF, opts.env?.AUTOGLM_REDIS_PREFIX ?? 'platform');
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const proc = spawn(process.execPath, [...profile, join(opts.root ?? REPO, 'runtime/start.mjs')], {
     env: {
       PATH: process.env.PATH,
