@@ -1,7 +1,9 @@
+import { STATUS_CODES } from 'node:http';
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { FunctionError, InvalidInputError, fromErrorRecord } from '../../functions/sdk/index.ts';
 import { QueueFullError } from '../../queue/jobs/index.ts';
+import { PlatformError } from '../../queue/platform-error.ts';
 import { PROBLEM_CODES } from '../../queue/problem-codes.ts';
 import { ValidationError } from './errors.ts';
 import { toProblem } from './problem.ts';
@@ -12,6 +14,15 @@ describe('toProblem', () => {
     const { problem, known } = toProblem(new ValidationError('input.amount', 'must be a number'));
     expect(known).toBe(true);
     expect(problem).toMatchObject({ status: 400, code: 'INVALID_REQUEST', field: 'input.amount', type: 'urn:autoglm:problem:invalid-request', title: 'Bad Request' });
+  });
+
+  it("titles every code of the catalogue with its status's reason phrase (RFC 9110's names), never a bare 'Error'", () => {
+    const rfc9110: Record<number, string> = { 413: 'Content Too Large', 422: 'Unprocessable Content' };
+    for (const code of Object.keys(PROBLEM_CODES) as (keyof typeof PROBLEM_CODES)[]) {
+      const { problem } = toProblem(new PlatformError(code, 'x'));
+      expect(problem.title, code).toBe(rfc9110[problem.status] ?? STATUS_CODES[problem.status]);
+    }
+    expect(toProblem(new PlatformError('JOB_EXPIRED', 'too late')).problem).toMatchObject({ status: 410, title: 'Gone' });
   });
 
   it('maps queue errors to their status', () => {

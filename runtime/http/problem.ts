@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HTTPException } from 'hono/http-exception';
@@ -5,6 +6,10 @@ import { AutoglmError, type Logger } from '../../functions/sdk/index.ts';
 import { problemStatus, type ProblemCode } from '../../queue/problem-codes.ts';
 import { StoreFullError, isStoreFull } from '../../queue/cluster/index.ts';
 
+/**
+ * A problem's `title` is the reason phrase of its status, as RFC 9110 names it (Node's table still
+ * has older names for 413 and 422). A status missing here takes Node's phrase, never a bare "Error".
+ */
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -12,6 +17,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
@@ -20,7 +26,11 @@ const TITLES: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  507: 'Insufficient Storage',
 };
+
+/** The title of a problem of `status`. */
+const problemTitle = (status: number): string => TITLES[status] ?? STATUS_CODES[status] ?? 'Error';
 
 /** An RFC 9457 problem document, with our stable `code` and the request's ids. */
 export interface Problem {
@@ -52,18 +62,18 @@ export const problemType = (code: string): string => `urn:autoglm:problem:${code
 export function toProblem(err: unknown): { problem: Problem; known: boolean } {
   if (err instanceof AutoglmError) {
     const status = problemStatus(err.code);
-    const p: Problem = { type: problemType(err.code), title: TITLES[status] ?? 'Error', status, detail: err.message, code: err.code };
+    const p: Problem = { type: problemType(err.code), title: problemTitle(status), status, detail: err.message, code: err.code };
     for (const [k, v] of Object.entries(err.extra)) if (!RESERVED.has(k)) p[k] = v;
     return { problem: p, known: true };
   }
   if (err instanceof HTTPException && err.status < 500) {
     const code: ProblemCode = err.status === 404 ? 'ROUTE_NOT_FOUND' : err.status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST';
     const status = problemStatus(code);
-    return { problem: { type: problemType(code), title: TITLES[status] ?? 'Error', status, detail: err.message || TITLES[err.status] || 'bad request', code }, known: true };
+    return { problem: { type: problemType(code), title: problemTitle(status), status, detail: err.message || problemTitle(err.status), code }, known: true };
   }
   const code: ProblemCode = 'INTERNAL';
   return {
-    problem: { type: problemType(code), title: TITLES[500]!, status: problemStatus(code), detail: 'an internal error occurred; it has been logged', code },
+    problem: { type: problemType(code), title: problemTitle(500), status: problemStatus(code), detail: 'an internal error occurred; it has been logged', code },
     known: false,
   };
 }
