@@ -80,11 +80,11 @@ export class NamespaceMismatchError extends PlatformError {
   }
 }
 
-/** No function of that name is deployed. */
+/** No function of that name is deployed. `at` names where the request gave the name [the path's `name`]. */
 export class FunctionNotFoundError extends PlatformError {
   override readonly name = 'FunctionNotFoundError';
-  constructor(name: string) {
-    super('FUNCTION_NOT_FOUND', `no function named '${name}'`, { extra: { field: 'name', in: 'path' } });
+  constructor(name: string, at: { field: string; in: 'path' | 'query' } = { field: 'name', in: 'path' }) {
+    super('FUNCTION_NOT_FOUND', `no function named '${name}'`, { extra: { ...at } });
   }
 }
 

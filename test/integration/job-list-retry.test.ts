@@ -105,7 +105,9 @@ describe('GET /v1/jobs: recent jobs across functions', () => {
     expect(viewer.map((j) => j.id).sort()).toEqual([...ids.teamB!, ids.failed![1]!].sort());
     // Another team's function is as missing as one that does not exist; its namespace is refused.
     const outsider = await mint('olga', ['viewer'], ['team-c']);
-    expect((await as(outsider, 'GET', '/v1/jobs?function=echo-b')).json).toMatchObject({ status: 404, code: 'FUNCTION_NOT_FOUND' });
+    const missing = { status: 404, code: 'FUNCTION_NOT_FOUND', field: 'function', in: 'query' };
+    expect((await as(outsider, 'GET', '/v1/jobs?function=echo-b')).json).toMatchObject(missing);
+    expect((await as(p.adminToken, 'GET', '/v1/jobs?function=nope')).json).toMatchObject(missing);
     expect((await as(outsider, 'GET', '/v1/jobs?namespace=team-b')).status).toBe(403);
     expect((await as(outsider, 'GET', '/v1/jobs')).json.items).toEqual([]);
   });

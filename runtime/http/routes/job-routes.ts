@@ -143,9 +143,10 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
 function listedFunctions(deps: AppDeps, p: Principal, q: { function?: string | undefined; namespace?: string | undefined }): string[] {
   if (q.function !== undefined) {
     const name = q.function;
+    const missing = () => new FunctionNotFoundError(name, { field: 'function', in: 'query' });
     const fn = deps.functions.get(name);
-    if (!fn) throw new FunctionNotFoundError(name);
-    authorizeNamed(p, 'job.read', { namespace: fn.namespace }, () => new FunctionNotFoundError(name));
+    if (!fn) throw missing();
+    authorizeNamed(p, 'job.read', { namespace: fn.namespace }, missing);
     return q.namespace === undefined || q.namespace === fn.namespace ? [name] : [];
   }
   if (q.namespace !== undefined) authorize(p, 'job.read', { namespace: q.namespace });
