@@ -45,6 +45,7 @@ export const PROBLEM_CODES = {
 
   // Functions and versions (registry)
   FUNCTION_NOT_FOUND: e(404, 'Function not found', 'No function of that name is deployed (or it was removed while the call waited).'),
+  VERSION_NOT_FOUND: e(404, 'Version not found', 'The function is deployed but has no version of that id (a call pinned to `name@version`; `field` names where the version was given).'),
   FUNCTION_NOT_SERVING: e(409, 'Function not serving', 'The function exists but no version takes traffic.'),
   DRIFT_NOT_WATCHED: e(404, 'Drift not watched', "The version's manifest has no `drift` section: its inputs are not compared with a baseline."),
   FUNCTION_BUSY: e(409, 'Function busy', 'The function still has queued or running jobs and removal was not forced (`jobs`).'),

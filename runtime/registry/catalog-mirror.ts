@@ -1,5 +1,5 @@
 import { recordOf, servingVersions, type FunctionRecord, type FunctionState } from '../../queue/cluster/index.ts';
-import { FunctionNotFoundError, NotServingError } from './registry-errors.ts';
+import { FunctionNotFoundError, NotServingError, VersionNotFoundError } from './registry-errors.ts';
 import { pickVersion } from './traffic.ts';
 
 /** What one call resolves to: the version it runs, and the shadow candidate if this call is mirrored. */
@@ -52,8 +52,9 @@ export class CatalogMirror {
 
   /**
    * Resolves `name` or `name@version` to the version a call runs: the pinned one, or one drawn
-   * from the traffic table (sticky per `routingKey`).
-   * @throws FunctionNotFoundError, NotServingError
+   * from the traffic table (sticky per `routingKey`). The caller checks first that the function
+   * may be seen: a missing version is said only of a function the caller may call.
+   * @throws FunctionNotFoundError, VersionNotFoundError, NotServingError
    */
   resolve(target: string, routingKey?: string, rand: () => number = Math.random): Resolved {
     const at = target.indexOf('@');
@@ -61,8 +62,9 @@ export class CatalogMirror {
     const state = this.byName.get(name);
     if (!state) throw new FunctionNotFoundError(name);
     if (at !== -1) {
-      const rec = recordOf(state, target.slice(at + 1));
-      if (!rec) throw new FunctionNotFoundError(target);
+      const version = target.slice(at + 1);
+      const rec = recordOf(state, version);
+      if (!rec) throw new VersionNotFoundError(name, version);
       return { state, rec };
     }
     const version = pickVersion(state.traffic, routingKey, rand);

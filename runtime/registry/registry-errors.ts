@@ -88,6 +88,18 @@ export class FunctionNotFoundError extends PlatformError {
   }
 }
 
+/**
+ * The function exists, and the caller may see it, but has no version `version`. Raise it only
+ * once the caller is allowed the function: for another namespace's, the answer is
+ * {@link FunctionNotFoundError}, so it says nothing of what exists there.
+ */
+export class VersionNotFoundError extends PlatformError {
+  override readonly name = 'VersionNotFoundError';
+  constructor(fn: string, version: string, at: { field: string; in: 'path' | 'query' } = { field: 'name', in: 'path' }) {
+    super('VERSION_NOT_FOUND', `function '${fn}' has no version '${version}'`, { extra: { ...at } });
+  }
+}
+
 /** No stored bundle has that hash. */
 export class ArtifactNotFoundError extends PlatformError {
   override readonly name = 'ArtifactNotFoundError';

@@ -260,6 +260,16 @@ describe('bad requests', () => {
     expect(r.status).toBe(404);
     expect(r.json.code).toBe('FUNCTION_NOT_FOUND');
   });
+  it('a pinned version the function lacks → 404 VERSION_NOT_FOUND; to a caller of another namespace the function is missing', async () => {
+    const outsider = await p.router.verifier.mint({ sub: 'olga', roles: ['invoker'], namespaces: ['team-c'] });
+    for (const path of ['/v1/functions/echo@ffffffffffff/invoke', '/v1/functions/echo@ffffffffffff/jobs']) {
+      const r = await p.call('POST', path, { input: {} });
+      expect(r.status, path).toBe(404);
+      expect(r.json).toMatchObject({ code: 'VERSION_NOT_FOUND', field: 'name', in: 'path', detail: "function 'echo' has no version 'ffffffffffff'" });
+      const other = await p.call('POST', path, { input: {} }, { authorization: `Bearer ${outsider}` });
+      expect(other.json).toMatchObject({ status: 404, code: 'FUNCTION_NOT_FOUND', detail: "no function named 'echo'" });
+    }
+  });
   it('body over the limit → 413', async () => {
     const r = await p.call('POST', invoke, { input: { message: 'x'.repeat(70 * 1024) } });
     expect(r.status).toBe(413);
