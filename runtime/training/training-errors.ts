@@ -1,10 +1,15 @@
 import { PlatformError } from '../../queue/platform-error.ts';
 
-/** The version cannot be trained: no `training` section in its manifest. */
+/**
+ * The version cannot be trained: no `training` section in its manifest. The field named is the
+ * `version` of the query when the request chose it, else the function (the path's `name`).
+ */
 export class NotTrainableError extends PlatformError {
   override readonly name = 'NotTrainableError';
-  constructor(fn: string, version: string) {
-    super('NOT_TRAINABLE', `${fn}@${version} has no \`training\` section in its manifest: it cannot be trained (export \`train\` and declare \`training: { primaryMetric: … }\`)`, { extra: { field: 'version', in: 'query' } });
+  constructor(fn: string, version: string, chosen: boolean) {
+    super('NOT_TRAINABLE', `${fn}@${version} has no \`training\` section in its manifest: it cannot be trained (export \`train\` and declare \`training: { primaryMetric: … }\`)`, {
+      extra: chosen ? { field: 'version', in: 'query' } : { field: 'name', in: 'path' },
+    });
   }
 }
 

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { TarReader, packBundle } from '../../functions/sdk/bundle/index.ts';
 import { isHeldOut, splitRecords } from '../../functions/sdk/index.ts';
+import type { FunctionState } from '../../queue/cluster/index.ts';
 import { takeDataset } from './dataset-intake.ts';
-import { DatasetInvalidError, DatasetTooLargeError } from './training-errors.ts';
+import { DatasetInvalidError, DatasetTooLargeError, NotTrainableError } from './training-errors.ts';
 import { trainedBundle, verdictOf } from './trained-versions.ts';
+import { Trainings, type TrainingsDeps } from './trainings.ts';
 
 /** Feeds `text` in pieces of `size` bytes, as a socket would (lines cut anywhere). */
 async function* pieces(text: string, size = 7): AsyncGenerator<Uint8Array> {
@@ -50,6 +52,21 @@ describe('takeDataset', () => {
   it('stops at the byte limit, as the bytes come', async () => {
     const text = Array.from({ length: 100 }, (_, i) => JSON.stringify({ x: i })).join('\n');
     await expect(take(text, { maxBytes: 200 })).rejects.toBeInstanceOf(DatasetTooLargeError);
+  });
+});
+
+describe('Trainings.start', () => {
+  const V = 'a1b2c3d4e5f6';
+  // Refused before anything is stored: the trainings' stores are never reached.
+  const trainings = new Trainings({} as TrainingsDeps);
+  const echo = { name: 'echo', namespace: 'default', createdAt: 0, versions: { [V]: { version: V, manifest: {} } }, traffic: { stable: V } } as unknown as FunctionState;
+  const refusal = (version?: string) => trainings.start(echo, { ...(version ? { version } : {}), then: 'none', source: { feedbackSince: 0 }, by: 't' }).catch((err: unknown) => err);
+
+  it('refuses a version without `training`, naming the function when no version was asked for, and the query\'s version when one was', async () => {
+    const chosenByDefault = await refusal();
+    expect(chosenByDefault).toBeInstanceOf(NotTrainableError);
+    expect((chosenByDefault as NotTrainableError).extra).toEqual({ field: 'name', in: 'path' });
+    expect(((await refusal(V)) as NotTrainableError).extra).toEqual({ field: 'version', in: 'query' });
   });
 });
 

@@ -41,7 +41,7 @@ export class Trainings {
   async start(s: FunctionState, q: { version?: string; then: TrainingThen; source: DatasetSource; by: string }): Promise<TrainingView> {
     const record = pickVersion(s, q.version);
     const training = record.manifest.training;
-    if (!training) throw new NotTrainableError(s.name, record.version);
+    if (!training) throw new NotTrainableError(s.name, record.version, q.version !== undefined);
     const id = newTrainingId();
     let stored = 0;
     const body = 'upload' in q.source ? q.source.upload : feedbackLines(this.deps.feedback, s.name, q.source.feedbackSince);

@@ -63,7 +63,7 @@ describe('starting a training', () => {
     expect(big.json).toMatchObject({ code: 'DATASET_TOO_LARGE', limit: 64 * 1024 });
 
     expect((await upload('trainee', lines(3), '', 'application/json')).json).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
-    expect((await upload('untrained', lines(3))).json).toMatchObject({ code: 'NOT_TRAINABLE' });
+    expect((await upload('untrained', lines(3))).json).toMatchObject({ code: 'NOT_TRAINABLE', field: 'name', in: 'path' });
     expect((await upload('trainee', lines(3), '?since=7d')).json).toMatchObject({ code: 'INVALID_REQUEST', field: 'since' });
     expect(await trainingKeys()).toEqual([]);
   });
