@@ -160,7 +160,7 @@ export class KnowledgeStore {
     // One read of the infos, then each version's files: not an info read per name besides.
     const raws = names.length ? await this.redis.hmget(keys.knowledge(this.prefix, namespace), ...names) : [];
     const lacking = names.filter((_, i) => raws[i] === null);
-    if (lacking.length) throw new KnowledgeMissingError(namespace, lacking, true);
+    if (lacking.length) throw new KnowledgeMissingError(namespace, lacking, 'manifest');
     const opened = await Promise.all(raws.map((raw) => this.filesOf(JSON.parse(raw!) as CollectionInfo)));
     return Object.fromEntries(opened.map(({ info, files }) => [info.name, { name: info.name, version: info.version, documents: documentsOf(files) }]));
   }
@@ -198,14 +198,15 @@ function parseChange(msg: string): KnowledgeChange {
 }
 
 /**
- * A version names collections its namespace does not have: refused at deploy, failed at load
- * (`inManifest`: the manifest's `knowledge` field named them, as a missing secret names `secrets`).
+ * The namespace has no collection of these names: a version that lists them is refused at deploy
+ * and fails at load (`at` `manifest`: its `knowledge` field named them, as a missing secret names
+ * `secrets`); a request that names one gets a 404 saying where it named it (`at`: the path's `name`).
  */
 export class KnowledgeMissingError extends PlatformError {
   override readonly name = 'KnowledgeMissingError';
-  constructor(namespace: string, collections: string[], inManifest = false) {
+  constructor(namespace: string, collections: string[], at?: 'manifest' | { field: string; in: 'path' | 'query' }) {
     super('KNOWLEDGE_MISSING', `namespace '${namespace}' has no knowledge collection ${collections.map((c) => `'${c}'`).join(', ')} (put it with \`autoglm knowledge put\`)`, {
-      extra: inManifest ? { field: 'knowledge', in: 'manifest', collections } : { namespace, collections },
+      extra: at === 'manifest' ? { field: 'knowledge', in: 'manifest', collections } : { ...at, namespace, collections },
     });
   }
 }

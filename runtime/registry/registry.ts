@@ -124,7 +124,7 @@ export class Registry {
     const lacking = (await this.opts.missingSecrets?.(namespace, bundle.manifest.secrets)) ?? [];
     if (lacking.length) throw new SecretMissingError(namespace, lacking);
     const unknown = (await this.opts.missingKnowledge?.(namespace, bundle.manifest.knowledge)) ?? [];
-    if (unknown.length) throw new KnowledgeMissingError(namespace, unknown, true);
+    if (unknown.length) throw new KnowledgeMissingError(namespace, unknown, 'manifest');
     const already = existing?.versions[bundle.version];
     let check: DeployResult['check'];
     // Stored even when the version is known: this router's store may be new (another node, a lost disk).

@@ -110,7 +110,10 @@ describe('knowledge collections', () => {
 
     const rm = await cli(['knowledge', 'rm', 'store-policies']);
     expect([rm.code, rm.stdout]).toEqual([0, 'removed knowledge store-policies from default\n']);
-    expect((await p.call('GET', '/v1/knowledge/store-policies')).json).toMatchObject({ status: 404, code: 'KNOWLEDGE_MISSING' });
+    const missing = { status: 404, code: 'KNOWLEDGE_MISSING', field: 'name', in: 'path' };
+    for (const [method, path] of [['GET', '/v1/knowledge/store-policies'], ['GET', '/v1/knowledge/store-policies/files'], ['DELETE', '/v1/knowledge/store-policies']] as const) {
+      expect((await p.call(method, path)).json, `${method} ${path}`).toMatchObject(missing);
+    }
     expect((await cli(['knowledge', 'rm', 'store-policies'])).code).toBe(3);
   });
 
@@ -192,7 +195,7 @@ describe('knowledge collections', () => {
     expect((await call(deployerB, 'GET', '/v1/knowledge?namespace=team-a')).status).toBe(403);
     for (const [method, path, b] of paths) {
       const r = await call(deployerB, method, path, b);
-      expect([r.status, r.json?.code], `deployer of team-b: ${method} ${path}`).toEqual([404, 'KNOWLEDGE_MISSING']);
+      expect([r.status, r.json?.code, r.json?.field, r.json?.in], `deployer of team-b: ${method} ${path}`).toEqual([404, 'KNOWLEDGE_MISSING', 'name', 'path']);
     }
     const cliB = await cli(['knowledge', 'get', 'rules', '-n', 'team-a', '--out', join(scratch, 'b')], deployerB);
     expect([cliB.code, cliB.stderr]).toEqual([3, expect.stringContaining('KNOWLEDGE_MISSING, HTTP 404')]);

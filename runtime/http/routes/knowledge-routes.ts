@@ -156,8 +156,10 @@ const wireFile = (f: KnowledgeFile) => (isUtf8(f.data) ? { path: f.path, text: f
  */
 export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  const guard = (c: Context<AppEnv>, action: Action, namespace: string, name: string) =>
-    authorizeNamed(c.var.principal, action, { namespace }, () => new KnowledgeMissingError(namespace, [name]));
+  /** The 404 of a collection the path names: missing, or another namespace's. */
+  const missing = (namespace: string, name: string) => new KnowledgeMissingError(namespace, [name], { field: 'name', in: 'path' });
+  const guard = (c: Context<AppEnv>, action: Action, namespace: string, name: string) => authorizeNamed(c.var.principal, action, { namespace }, () => missing(namespace, name));
+  const existing = async (namespace: string, name: string): Promise<CollectionInfo> => (await deps.knowledge.info(namespace, name)) ?? Promise.reject(missing(namespace, name));
 
   app.openapi(putRoute, async (c) => {
     const { name } = c.req.valid('param');
@@ -181,9 +183,7 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
     const { name } = c.req.valid('param');
     const { namespace } = c.req.valid('query');
     guard(c, 'knowledge.read', namespace, name);
-    const info = await deps.knowledge.info(namespace, name);
-    if (!info) throw new KnowledgeMissingError(namespace, [name]);
-    return c.json(view(info), 200);
+    return c.json(view(await existing(namespace, name)), 200);
   });
 
   app.openapi(filesRoute, async (c) => {
@@ -191,6 +191,7 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
     const { name } = c.req.valid('param');
     const { namespace, version } = c.req.valid('query');
     guard(c, 'knowledge.read', namespace, name);
+    await existing(namespace, name);
     const { info, files } = await deps.knowledge.files(namespace, name, version);
     // Recorded before the text leaves: when the log cannot take the record, the read fails.
     if (deps.auditLog) auditRequest(deps.auditLog, c, { action: 'knowledge.read', namespace, started, detail: { collection: name, version: info.version } });
@@ -204,7 +205,7 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
     c.set('auditDetail', { namespace, detail: { collection: name, force: force === 'true' } });
     const users = deps.usersOf?.(namespace, name) ?? [];
     if (users.length && force !== 'true') throw new KnowledgeInUseError(name, users);
-    if (!(await deps.knowledge.remove(namespace, name))) throw new KnowledgeMissingError(namespace, [name]);
+    if (!(await deps.knowledge.remove(namespace, name))) throw missing(namespace, name);
     return c.body(null, 204);
   });
   return app;
