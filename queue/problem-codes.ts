@@ -87,7 +87,7 @@ export const PROBLEM_CODES = {
   JOB_CANCELLED: e(409, 'Job cancelled', 'The job was cancelled before it ran, or, for a streamed call, its client went away while it ran.'),
   JOB_FAILED: e(500, 'Job failed', 'The job failed and left no error record of its own.'),
   INPUT_MISSING: e(410, 'Input missing', "The job's stored input outlived its retention."),
-  CALLBACK_URL_REFUSED: e(400, 'Callback URL refused', "The job's `callbackUrl` (`field`) may not be posted to: a loopback, link-local or unspecified address (also as the address its name resolves to), a name that does not resolve, or outside `AUTOGLM_CALLBACK_ALLOW`."),
+  CALLBACK_URL_REFUSED: e(400, 'Callback URL refused', "The job's `callbackUrl` (`field`) may not be posted to: a scheme other than http: and https:, a loopback, link-local or unspecified address (also as the address its name resolves to), a name that does not resolve, or outside `AUTOGLM_CALLBACK_ALLOW`."),
   IDEMPOTENCY_CONFLICT: e(409, 'Idempotency conflict', 'The Idempotency-Key was used before with a different body (`jobId`).'),
   QUEUE_FULL: e(503, 'Queue full', "The function's queue is at its configured depth; has Retry-After.", true),
   QUEUE_UNAVAILABLE: e(503, 'Queue unavailable', 'Redis did not answer; has Retry-After.', true),

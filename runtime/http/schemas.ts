@@ -51,13 +51,14 @@ export const SubmitBody = z
       .max(7 * 86_400_000)
       .optional()
       .openapi({ description: 'Deadline from now: the job is not started after it. Default: none.' }),
+    // Its scheme is the callback guard's to refuse (CALLBACK_URL_REFUSED), with where it may post.
     callbackUrl: z
-      .url({ protocol: /^https?$/ })
+      .url()
       .max(2048)
       .optional()
       .openapi({
         description:
-          'Receives a signed POST with the final job record. Refused with 400 `CALLBACK_URL_REFUSED`: loopback, link-local and unspecified addresses, also as what a name resolves to, and, when `AUTOGLM_CALLBACK_ALLOW` is set, what it does not list. Redirects are not followed.',
+          'Receives a signed POST with the final job record. Refused with 400 `CALLBACK_URL_REFUSED`: a scheme other than http: and https:, loopback, link-local and unspecified addresses, also as what a name resolves to, and, when `AUTOGLM_CALLBACK_ALLOW` is set, what it does not list. Redirects are not followed.',
       }),
     priority: z
       .number()

@@ -37,8 +37,8 @@ describe('CallbackGuard.check (at submission), default rules', () => {
     ['http://0.0.0.0:8080/', '0.0.0.0 is an unspecified address'],
     ['http://[fe80::1]/', '[fe80::1] is a link-local address'],
     ['https://2130706433/', '127.0.0.1 is a loopback address'], // the URL parser reads a number as an IPv4 address
-    ['ftp://hooks.internal/', 'the scheme ftp: is not http: or https:'],
-    ['file:///etc/passwd', 'the scheme file: is not http: or https:'],
+    ['ftp://hooks.internal/', 'only http: and https: URLs are allowed, not ftp:'],
+    ['file:///etc/passwd', 'only http: and https: URLs are allowed, not file:'],
     ['http://meta.internal/', 'meta.internal resolves to 169.254.169.254, a link-local address'],
     ['http://nowhere.internal/', 'nowhere.internal does not resolve'],
   ])('refuses %s: %s', async (url, why) => {

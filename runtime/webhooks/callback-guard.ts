@@ -64,7 +64,7 @@ export class CallbackGuard {
     } catch {
       throw new CallbackRefusedError('not a URL');
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CallbackRefusedError(`the scheme ${u.protocol} is not http: or https:`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CallbackRefusedError(`only http: and https: URLs are allowed, not ${u.protocol}`);
     if (!canonicalAddress(u.hostname)) return { url: u, name: u.hostname };
     const why = this.rules.refusal(u.hostname);
     if (why) throw new CallbackRefusedError(`${u.hostname} is ${why}`);
