@@ -293,16 +293,16 @@ describe('bad requests', () => {
     expect(r.status).toBe(415);
     expect(r.json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
-  it('missing, malformed or forged token → 401', async () => {
-    for (const auth of ['', 'Bearer', 'Bearer not.a.jwt', 'Basic abc']) {
+  it('missing, malformed or forged token → 401 with a Bearer challenge (error="invalid_token" for a token refused)', async () => {
+    for (const [auth, challenge] of [['', 'Bearer'], ['Bearer', 'Bearer'], ['Basic abc', 'Bearer'], ['Bearer not.a.jwt', 'Bearer error="invalid_token"']]) {
       const r = await fetch(p.url + invoke, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: '{"input":{}}' });
-      expect(r.status).toBe(401);
+      expect([r.status, r.headers.get('www-authenticate')], auth).toEqual([401, challenge]);
       expect((await r.json()).code).toBe('UNAUTHORIZED');
     }
     const { SignJWT } = await import('jose');
     const forged = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-another-secret-0000'));
     const r = await fetch(p.url + invoke, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${forged}` }, body: '{"input":{}}' });
-    expect(r.status).toBe(401);
+    expect([r.status, r.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"']);
   });
   it('a viewer may read but not invoke → 403', async () => {
     const viewer = await p.token(['viewer']);
