@@ -28,8 +28,10 @@ export function declaredLengthLimit(limit: number): MiddlewareHandler {
  * at most `maxDepth` levels and holds only finite numbers (400 `INVALID_REQUEST` naming the field,
  * see {@link checkJsonShape}: past it, the body would be refused deeper in, as a 500). The
  * text and its parse are cached on the request for Hono's validators, and the bytes kept as
- * `c.var.bodyBytes` (inputs are sealed from them). Bodyless requests pass; routes that need
- * a body say so in their schema.
+ * `c.var.bodyBytes` (inputs are sealed from them). Bodyless requests pass, and so does a body of
+ * no bytes whatever its headers say (`curl -X POST -H 'content-type: application/json'` sends
+ * none): routes whose body is optional or absent run, and one that needs a body refuses the
+ * request naming `body` (`validation-hook.ts`).
  *
  * On `@hono/node-server` the body is read straight from Node's request stream: building the
  * web `Request` and its `ReadableStream` cost more router CPU than the rest of an invoke.
@@ -42,6 +44,11 @@ export function jsonBody(limit: number, maxDepth: number = DEFAULT_MAX_DEPTH): M
       const ct = c.req.header('content-type');
       if (!JSON_TYPE.test(ct?.split(';')[0]?.trim() ?? '')) throw new UnsupportedMediaTypeError(ct);
       const bytes = await readBody(c, limit);
+      if (bytes.length === 0) {
+        // Hono's validator reads no body as `{}` when no JSON type is declared; the same here.
+        c.req.json = <T>() => Promise.resolve({} as T);
+        return next();
+      }
       const text = bytes.toString('utf8');
       let parsed: unknown;
       try {

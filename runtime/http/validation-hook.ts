@@ -1,10 +1,18 @@
+import type { Context } from 'hono';
 import type { ZodError } from 'zod';
+import type { AppEnv } from './app-deps.ts';
 import { ValidationError } from './errors.ts';
 
 const WHERE: Record<string, 'body' | 'query' | 'path' | 'header'> = { json: 'body', query: 'query', param: 'path', header: 'header' };
 
-/** Turns a schema failure into a 400 that names the field (`timeoutMs`, `wait`, `name`). */
-export function validationHook(result: { success: boolean; target: string; error?: ZodError }): void {
+/**
+ * Turns a schema failure into a 400 that names the field (`timeoutMs`, `wait`, `name`). A route
+ * that declares a JSON body and got none (no bytes: `jsonBody` set no `bodyBytes`) is refused
+ * naming `body`, not the members its schema would miss in an empty object. (Every JSON body
+ * the API declares is `required`; a route whose JSON body is optional would need this to know.)
+ */
+export function validationHook(result: { success: boolean; target: string; error?: ZodError }, c?: Context<AppEnv>): void {
+  if (result.target === 'json' && c && c.var.bodyBytes === undefined) throw new ValidationError('body', 'this route needs a JSON body; the request had none');
   if (result.success || !result.error) return;
   const where = WHERE[result.target] ?? 'body';
   const errors = result.error.issues.map((i) => {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,8 +221,35 @@ describe('cancel', () => {
   });
 });
 
+/**
+ * A POST with no body and no Content-Length, as `curl -X POST -H 'content-type: application/json'`
+ * sends it (Node's client would add `Content-Length: 0`).
+ */
+function bodylessPost(path: string): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(p.url + path, { method: 'POST', headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.removeHeader('content-length');
+    req.removeHeader('transfer-encoding');
+    req.end();
+  });
+}
+
 describe('bad requests', () => {
   const invoke = '/v1/functions/echo/invoke';
+  it('an empty body with a JSON content type is no body: a route without one runs, one that needs one names body', async () => {
+    const done = await p.call('POST', invoke, { input: {} });
+    const retry = await bodylessPost(`/v1/jobs/${done.json.id}/retry`);
+    expect([retry.status, retry.json.code]).toEqual([409, 'JOB_NOT_RETRYABLE']);
+    const rollback = await bodylessPost('/v1/functions/echo/rollback');
+    expect([rollback.status, rollback.json.code]).toEqual([400, 'INVALID_TRAFFIC']);
+    const call = await bodylessPost(invoke);
+    expect(call.json).toMatchObject({ status: 400, code: 'INVALID_REQUEST', field: 'body', in: 'body' });
+  });
   it('malformed JSON → 400 MALFORMED_JSON', async () => {
     const r = await p.call('POST', invoke, '{"input": ', {});
     expect(r.status).toBe(400);
