@@ -4,7 +4,8 @@ import { auditDenials } from '../audit/index.ts';
 import { bearerAuth } from '../auth/index.ts';
 import { RouterMetrics, Scraper } from '../metrics/index.ts';
 import type { AppDeps, AppEnv } from './app-deps.ts';
-import { RouteNotFoundError } from './errors.ts';
+import { allowedMethods } from './allowed-methods.ts';
+import { MethodNotAllowedError, RouteNotFoundError } from './errors.ts';
 import { auditTrail } from './audit-trail.ts';
 import { declaredLengthLimit, jsonBody } from './json-body.ts';
 import { problemResponse } from './problem.ts';
@@ -120,7 +121,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
 
-  app.notFound((c) => problemResponse(c, new RouteNotFoundError(c.req.method, c.req.path)));
+  // A path some route takes with other methods is a 405 naming them; any other, a 404.
+  const allowedAt = allowedMethods(app.routes);
+  app.notFound(function routeNotFound(c) {
+    const allow = allowedAt(c.req.path);
+    if (allow.length === 0) return problemResponse(c, new RouteNotFoundError(c.req.method, c.req.path));
+    c.header('allow', allow.join(', '));
+    return problemResponse(c, new MethodNotAllowedError(c.req.method, c.req.path, allow));
+  });
   app.onError((err, c) => problemResponse(c, err, deps.log));
   return app;
 }

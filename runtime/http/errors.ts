@@ -51,6 +51,14 @@ export class RouteNotFoundError extends PlatformError {
   }
 }
 
+/** The path is a route's, but not with this method; `allow` lists those it takes (the answer's `Allow`). */
+export class MethodNotAllowedError extends PlatformError {
+  override readonly name = 'MethodNotAllowedError';
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super('METHOD_NOT_ALLOWED', `${path} does not take ${method}; it takes ${allow.join(', ')}`);
+  }
+}
+
 export class TimedOutWaitingError extends PlatformError {
   override readonly name = 'TimedOutWaitingError';
   constructor(jobId: string, waitedMs: number) {

@@ -339,10 +339,12 @@ describe('bad requests', () => {
     const list = await fetch(p.url + '/v1/functions', { headers: { authorization: `Bearer ${viewer}` } });
     expect(list.status).toBe(200);
   });
-  it('unknown route → 404 problem', async () => {
+  it('unknown route → 404 problem; a known path with a wrong method → 405 with Allow', async () => {
     const r = await p.call('GET', '/v1/nothing-here');
     expect(r.status).toBe(404);
     expect(r.json.code).toBe('ROUTE_NOT_FOUND');
+    const wrong = await p.call('GET', invoke);
+    expect([wrong.status, wrong.headers.get('allow'), wrong.json.code]).toEqual([405, 'POST', 'METHOD_NOT_ALLOWED']);
   });
 });
 
