@@ -5,7 +5,9 @@ import { fromFunctionSide, functionErrorRecord } from './function-error.ts';
 describe('functionErrorRecord', () => {
   it("keeps a function's own codes and the codes meant for it, extras under details", () => {
     expect(functionErrorRecord(new FunctionError('crm down', { code: 'CRM_DOWN', retryable: true }))).toEqual({ code: 'CRM_DOWN', message: 'crm down', retryable: true });
-    expect(functionErrorRecord(new InvalidInputError('input.text', 'too long'))).toEqual({ code: 'INVALID_INPUT', message: 'too long', retryable: false, extra: { field: 'input.text' } });
+    expect(functionErrorRecord(new InvalidInputError('input.text', 'too long'))).toEqual({ code: 'INVALID_INPUT', message: 'too long', retryable: false, extra: { field: 'input.text', in: 'body' } });
+    // A field named from the function's input, as risk-scoring names its own, is named from the request's root.
+    expect(functionErrorRecord(new InvalidInputError('transactions[0].amount', 'must be positive')).extra).toEqual({ field: 'input.transactions[0].amount', in: 'body' });
     expect(functionErrorRecord(new AutoglmError('BAD_ITEM', 'no', { extra: { item: 4 } }))).toEqual({ code: 'BAD_ITEM', message: 'no', retryable: false, extra: { details: { item: 4 } } });
     expect(functionErrorRecord(new TypeError('x is undefined'))).toEqual({ code: 'FUNCTION_ERROR', message: 'x is undefined', retryable: true });
   });

@@ -1,4 +1,4 @@
-import { toErrorRecord, type ErrorRecord } from '../functions/sdk/index.ts';
+import { inputField, toErrorRecord, type ErrorRecord } from '../functions/sdk/index.ts';
 import { isProblemCode } from '../queue/problem-codes.ts';
 
 /** The catalogue's codes function code may raise itself: `FunctionError`'s default and `InvalidInputError`'s. */
@@ -25,7 +25,8 @@ export function functionErrorRecord(err: unknown): ErrorRecord {
   const allowed = FUNCTION_CODES.has(rec.code) || (!isProblemCode(rec.code) && OWN_CODE.test(rec.code));
   const code = allowed ? rec.code : 'FUNCTION_ERROR';
   const { field, ...rest } = rec.extra ?? {};
-  const topField = code === 'INVALID_INPUT' && typeof field === 'string' ? { field } : {};
+  // Named from the request's root, as the router's own validation errors are.
+  const topField = code === 'INVALID_INPUT' && typeof field === 'string' ? { field: inputField(field), in: 'body' } : {};
   const details: Record<string, unknown> = { ...(field === undefined || 'field' in topField ? rest : { ...rest, field }), ...(allowed ? {} : { code: rec.code }) };
   const out: ErrorRecord = { code, message: rec.message, retryable: rec.retryable };
   const extra = { ...topField, ...(Object.keys(details).length ? { details } : {}) };

@@ -20,7 +20,11 @@ export class AutoglmError extends Error {
   }
 }
 
-/** An input item failed validation (answered 400); `field` is a JSON pointer-ish path such as `input.text`. */
+/**
+ * An input item failed validation (answered 400). `field` names where, as every error does
+ * (`transactions[0].amount`, members after dots, indices in brackets); one not starting at `input`
+ * is answered from there (`input.transactions[0].amount`).
+ */
 export class InvalidInputError extends AutoglmError {
   override readonly name = 'InvalidInputError';
   constructor(readonly field: string, message: string) {

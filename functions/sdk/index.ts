@@ -31,6 +31,7 @@ export { CACHE_DEFAULTS, COLLECTION_NAME, ROLLOUT_DEFAULTS, ROLLOUT_INTERVAL_RAN
 export type { CacheSettings, Manifest, ManifestIssue, RolloutSettings, TrainingSettings } from './manifest.ts';
 export { parseDuration } from './duration.ts';
 export { parseJsonPointer, resolveJsonPointer } from './json-pointer.ts';
+export { fieldPath, inputField, pointerSegments } from './field-path.ts';
 export { sseEvents } from './sse-events.ts';
 export type { SseEvent } from './sse-events.ts';
 export { createLogger } from './logger.ts';

@@ -52,7 +52,7 @@ describe('manifest secrets', () => {
 
   it('refuses a bad name and a name listed twice, naming where', () => {
     const bad = parseManifest({ name: 'crm', secrets: ['ok', 'Not OK'] });
-    expect(!bad.ok && bad.issues.map((i) => i.field)).toEqual(['secrets.1']);
+    expect(!bad.ok && bad.issues.map((i) => i.field)).toEqual(['secrets[1]']);
     const twice = parseManifest({ name: 'crm', secrets: ['a', 'a'] });
     expect(!twice.ok && twice.issues).toEqual([{ field: 'secrets', message: 'lists a secret twice' }]);
   });
@@ -68,7 +68,7 @@ describe('manifest knowledge', () => {
 
   it('refuses a bad name, a name listed twice and more than 20, naming where', () => {
     const bad = parseManifest({ name: 'reply', knowledge: ['ok', 'not_ok', 'Upper'] });
-    expect(!bad.ok && bad.issues.map((i) => i.field)).toEqual(['knowledge.1', 'knowledge.2']);
+    expect(!bad.ok && bad.issues.map((i) => i.field)).toEqual(['knowledge[1]', 'knowledge[2]']);
     const twice = parseManifest({ name: 'reply', knowledge: ['a', 'a'] });
     expect(!twice.ok && twice.issues).toEqual([{ field: 'knowledge', message: 'lists a collection twice' }]);
     const many = parseManifest({ name: 'reply', knowledge: Array.from({ length: 21 }, (_, i) => `c${i}`) });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { fieldPath } from './field-path.ts';
 import { parseJsonPointer } from './json-pointer.ts';
 
 const duration = z
@@ -292,6 +293,6 @@ export function parseManifest(raw: unknown): { ok: true; manifest: Manifest } | 
   if (r.success) return { ok: true, manifest: r.data };
   return {
     ok: false,
-    issues: r.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })),
+    issues: r.error.issues.map((i) => ({ field: fieldPath('', i.path.map((s) => (typeof s === 'number' ? s : String(s)))) || '(root)', message: i.message })),
   };
 }

@@ -26,6 +26,26 @@ describe('InputValidator', () => {
     expect(() => v.check(rec, { name: 'a'.repeat(10_000) })).not.toThrow();
   });
 
+  it('names array elements in brackets, members after dots, from the root it is given', () => {
+    const m = parseManifest({
+      name: 'score',
+      input: { type: 'object', properties: { rows: { type: 'array', items: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' } } } }, byId: { type: 'object', additionalProperties: { type: 'number' } } } },
+    });
+    if (!m.ok) throw new Error(JSON.stringify(m.issues));
+    const rec: FunctionRecord = { name: 'score', namespace: 'default', version: 'bbbbbbbbbbbb', hash: 'b'.repeat(64), manifest: m.manifest };
+    const fieldOf = (input: unknown, root?: string) => {
+      try {
+        new InputValidator().check(rec, input, root);
+      } catch (e) {
+        return (e as ValidationError).extra.field;
+      }
+    };
+    expect(fieldOf({ rows: [{ amount: 1 }, { amount: 'x' }] })).toBe('input.rows[1].amount');
+    expect(fieldOf({ rows: [{}] }, 'inputs[2]')).toBe('inputs[2].rows[0].amount');
+    // A member whose name is digits is still a member.
+    expect(fieldOf({ byId: { '7': 'x' } })).toBe('input.byId.7');
+  });
+
   it('a version recorded before patterns were checked fails its calls with a 500 saying why, every time', () => {
     const v = new InputValidator();
     const rec = record('(a)\\1');

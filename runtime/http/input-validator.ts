@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import { fieldPath, pointerSegments } from '../../functions/sdk/index.ts';
 import type { FunctionRecord } from '../../queue/cluster/index.ts';
 import { schemaAjv } from '../registry/manifest-schemas.ts';
 import { UnsupportedSchemaError, ValidationError } from './errors.ts';
@@ -7,7 +8,7 @@ import { UnsupportedSchemaError, ValidationError } from './errors.ts';
  * Checks invocation inputs against each function version's JSON Schema (`input` in its
  * manifest). Schemas are compiled once per version, their patterns by RE2 (linear in the input,
  * see `manifestSchemaIssues`, which refuses at deploy what would not compile); errors name the
- * field as `input.<path>`.
+ * field as `input.<path>` (`input.transactions[0].amount`, see `fieldPath`).
  */
 export class InputValidator {
   private readonly ajv = schemaAjv();
@@ -25,9 +26,9 @@ export class InputValidator {
     if ('refused' in validate) throw new UnsupportedSchemaError(validate.refused);
     if (validate(input)) return;
     const errors = (validate.errors ?? []).map((e) => {
-      const path = e.instancePath.split('/').slice(1).join('.');
       const missing = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : undefined;
-      return { field: [field, path, missing].filter(Boolean).join('.'), message: missing ? 'is required' : (e.message ?? 'is invalid') };
+      const path = [...pointerSegments(input, e.instancePath), ...(missing === undefined ? [] : [missing])];
+      return { field: fieldPath(field, path), message: missing ? 'is required' : (e.message ?? 'is invalid') };
     });
     const first = errors[0] ?? { field, message: 'is invalid' };
     throw new ValidationError(first.field, first.message, 'body', errors);

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
+import { fieldPath } from '../../functions/sdk/index.ts';
 import type { AppEnv } from './app-deps.ts';
 import { ValidationError } from './errors.ts';
 
@@ -16,9 +17,9 @@ export function validationHook(result: { success: boolean; target: string; error
   if (result.success || !result.error) return;
   const where = WHERE[result.target] ?? 'body';
   const errors = result.error.issues.map((i) => {
-    const field = i.path.length > 0 ? i.path.join('.') : where === 'body' ? 'body' : result.target;
-    const message = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message;
-    return { field: i.code === 'unrecognized_keys' ? i.keys[0]! : field, message };
+    const path = i.path.map((s) => (typeof s === 'number' ? s : String(s)));
+    if (i.code === 'unrecognized_keys') return { field: fieldPath('', [...path, i.keys[0]!]), message: `unknown field(s) ${i.keys.join(', ')}` };
+    return { field: path.length > 0 ? fieldPath('', path) : where === 'body' ? 'body' : result.target, message: i.message };
   });
   throw new ValidationError(errors[0]!.field, errors[0]!.message, where, errors);
 }

@@ -81,7 +81,7 @@ describe('autoglm CLI against a running platform', () => {
     expect(bulk.stdout.trim().split('\n')).toEqual(['0\t[1.5,1]', '1\t[5.5,5]']);
     const wrong = await p.call('POST', '/v1/functions/affine/invoke', { input: [1, 'two', 3] });
     expect(wrong.status).toBe(400);
-    expect(wrong.json.field).toBe('input.1');
+    expect(wrong.json.field).toBe('input[1]');
     const noModel = await cli(['init', 'nothing', '--dir', work, '--model', join(work, 'no-such-model')]);
     expect(noModel.code).toBe(2);
     expect(noModel.stderr).toContain('no model file at');

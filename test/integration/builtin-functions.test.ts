@@ -171,5 +171,10 @@ describe.each([
     const m = await p.call('POST', '/v1/functions/customer-reply/invoke', { input: { message: 42 } });
     expect(m.status).toBe(400);
     expect(m.json.field).toBe('input.message');
+    // Checks the schema cannot express run in the handler; its errors name the field the same way.
+    const unordered = { ...normalInput(), transactions: [...normalInput().transactions].reverse() };
+    const h = await p.call('POST', '/v1/functions/risk-scoring/invoke', { input: unordered });
+    expect(h.status).toBe(400);
+    expect(h.json).toMatchObject({ code: 'INVALID_INPUT', field: 'input.transactions[1].timestamp', in: 'body' });
   });
 });

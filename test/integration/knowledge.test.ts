@@ -141,9 +141,9 @@ describe('knowledge collections', () => {
       ['PUT', '/v1/knowledge/ok', {}, 'files'],
       ['PUT', '/v1/knowledge/ok', { files: [] }, 'files'],
       ['PUT', '/v1/knowledge/ok', { files: [{ path: 'a.md', text: 'x' }], extra: 1 }, 'extra'],
-      ['PUT', '/v1/knowledge/ok', { files: [{ path: 'a.md', text: 'x', base64: 'eA==' }] }, 'files.0'],
-      ['PUT', '/v1/knowledge/ok', { files: [{ path: 'a.md' }] }, 'files.0'],
-      ['PUT', '/v1/knowledge/ok', { files: [{ path: 'a.md', base64: 'not base64!' }] }, 'files.0.base64'],
+      ['PUT', '/v1/knowledge/ok', { files: [{ path: 'a.md', text: 'x', base64: 'eA==' }] }, 'files[0]'],
+      ['PUT', '/v1/knowledge/ok', { files: [{ path: 'a.md' }] }, 'files[0]'],
+      ['PUT', '/v1/knowledge/ok', { files: [{ path: 'a.md', base64: 'not base64!' }] }, 'files[0].base64'],
       ['GET', '/v1/knowledge/ok/files?version=latest', undefined, 'version'],
     ];
     for (const [method, path, body, field] of cases) {

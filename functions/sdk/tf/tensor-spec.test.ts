@@ -19,11 +19,11 @@ describe('tensor specs', () => {
 
   it('checks an example all the way down, naming the first place it does not fit', () => {
     expect(exampleDims([[1, 2], [3, 4], [5, 6]], seq, 'input')).toEqual({ dims: [3, 2] });
-    expect(exampleDims([[1, 2], [3]], seq, 'input')).toEqual({ field: 'input.1', message: 'must have 2 items (shape [any, 2]), got 1' });
+    expect(exampleDims([[1, 2], [3]], seq, 'input')).toEqual({ field: 'input[1]', message: 'must have 2 items (shape [any, 2]), got 1' });
     // Any-length axes still may not be ragged: the example is one tensor.
-    expect(exampleDims([[[1], [2]], [[3]]], { name: 'r', shape: [null, null, 1], dtype: 'float32' }, 'input')).toMatchObject({ field: 'input.1' });
-    expect(exampleDims([[1, 'a']], seq, 'input')).toEqual({ field: 'input.0.1', message: 'must be a finite number' });
-    expect(exampleDims([1, 2.5, 3], ids, 'input.ids')).toEqual({ field: 'input.ids.1', message: 'must be an integer' });
+    expect(exampleDims([[[1], [2]], [[3]]], { name: 'r', shape: [null, null, 1], dtype: 'float32' }, 'input')).toMatchObject({ field: 'input[1]' });
+    expect(exampleDims([[1, 'a']], seq, 'input')).toEqual({ field: 'input[0][1]', message: 'must be a finite number' });
+    expect(exampleDims([1, 2.5, 3], ids, 'input.ids')).toEqual({ field: 'input.ids[1]', message: 'must be an integer' });
     expect(exampleDims({ a: 1 }, seq, 'input')).toMatchObject({ field: 'input', message: 'must be nested arrays of shape [any, 2]' });
     expect(exampleDims([], seq, 'input')).toMatchObject({ field: 'input' });
   });

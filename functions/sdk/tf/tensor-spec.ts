@@ -1,3 +1,5 @@
+import { fieldPath } from '../field-path.ts';
+
 /**
  * One tensor of a model as a call sees it: a single example, without the batch dimension. Pure
  * data and arithmetic, no TensorFlow.js: the CLI writes manifests from it, and a served model
@@ -52,7 +54,7 @@ export function zerosInput(specs: TensorSpec[]): unknown {
 /**
  * The dimensions of `value` as an example of `spec`, checked all the way down: every array of
  * a level as long as its siblings (and as the spec where it is fixed), every leaf of the dtype.
- * @returns the dimensions, or where and why `value` does not fit (`field` in the router's dotted form)
+ * @returns the dimensions, or where and why `value` does not fit (`field` in the form every error names one: `input.ids[1]`, see `fieldPath`)
  */
 export function exampleDims(value: unknown, spec: TensorSpec, field: string): { dims: number[] } | { field: string; message: string } {
   const dims: number[] = [];
@@ -72,7 +74,7 @@ function check(value: unknown, dims: number[], spec: TensorSpec, depth: number, 
   if (!Array.isArray(value)) return { field, message: `must be an array of ${want}` };
   if (value.length !== want) return { field, message: `must have ${want} items (shape ${shapeText(spec.shape)}), got ${value.length}` };
   for (let i = 0; i < value.length; i++) {
-    const bad = check(value[i], dims, spec, depth + 1, `${field}.${i}`);
+    const bad = check(value[i], dims, spec, depth + 1, fieldPath(field, [i]));
     if (bad) return bad;
   }
   return undefined;

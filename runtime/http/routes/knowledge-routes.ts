@@ -140,7 +140,7 @@ const view = (i: CollectionInfo) => ({
 /** The files a body carries, each as its bytes. @throws ValidationError naming the file that gives neither or both of text and base64 */
 function filesOf(body: z.infer<typeof PutBody>): KnowledgeFile[] {
   return body.files.map((f, i) => {
-    if ((f.text === undefined) === (f.base64 === undefined)) throw new ValidationError(`files.${i}`, `${f.path}: give its content as text or as base64, one of them`);
+    if ((f.text === undefined) === (f.base64 === undefined)) throw new ValidationError(`files[${i}]`, `${f.path}: give its content as text or as base64, one of them`);
     return { path: f.path, data: f.text !== undefined ? Buffer.from(f.text, 'utf8') : Buffer.from(f.base64!, 'base64') };
   });
 }
