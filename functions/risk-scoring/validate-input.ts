@@ -71,6 +71,15 @@ function offsetMinutes(zone: string): number | undefined {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
 }
 
+/**
+ * Whether the local date and time written in an ISO timestamp exist: V8's `Date.parse` refuses
+ * month 13 and hour 25 but rolls `2025-02-30` over to 2 March and `T24:00` to the next day, so the
+ * parsed instant, moved to the written zone, must read back as the same date, hour and minute.
+ */
+function writtenTimeExists(timestamp: string, time: number, zoneMinutes: number): boolean {
+  return new Date(time + zoneMinutes * 60_000).toISOString().slice(0, 16) === timestamp.slice(0, 16);
+}
+
 /** Inputs parsed in this process, by object: the handler parses each, and `features` reads the same object after its batch. */
 const parsedInputs = new WeakMap<object, RiskRequest | InvalidInputError>();
 
@@ -143,7 +152,7 @@ function parseTransaction(raw: unknown, at: string, defaultOffset: number): Tran
   } else if (typeof timestamp === 'string') {
     const m = ISO_TIME.exec(timestamp);
     time = m ? Date.parse(timestamp) : Number.NaN;
-    if (!m || Number.isNaN(time)) {
+    if (!m || Number.isNaN(time) || !writtenTimeExists(timestamp, time, offsetMinutes(m[1]!) ?? 0)) {
       return new InvalidInputError(`${at}.timestamp`, 'must be ISO 8601 with a zone, e.g. 2024-05-01T14:03:00Z or 2024-05-01T22:03:00+08:00');
     }
     offset = offsetMinutes(m[1]!) ?? defaultOffset;

@@ -128,6 +128,13 @@ describe('risk-scoring: input validation', () => {
     ['timestamp without zone', { transactions: [{ ...tx(), timestamp: '2025-03-01T10:00:00' }] }, 'transactions[0].timestamp'],
     ['timestamp nonsense', { transactions: [{ ...tx(), timestamp: 'yesterday' }] }, 'transactions[0].timestamp'],
     ['timestamp NaN', { transactions: [{ ...tx(), timestamp: Number.NaN }] }, 'transactions[0].timestamp'],
+    ['month 13', { transactions: [{ ...tx(), timestamp: '2025-13-01T09:00:00Z' }] }, 'transactions[0].timestamp'],
+    ['hour 25', { transactions: [{ ...tx(), timestamp: '2025-03-01T25:00:00Z' }] }, 'transactions[0].timestamp'],
+    ['30 February', { transactions: [{ ...tx(), timestamp: '2025-02-30T09:00:00Z' }] }, 'transactions[0].timestamp'],
+    ['29 February of a common year', { transactions: [{ ...tx(), timestamp: '2025-02-29T09:00:00Z' }] }, 'transactions[0].timestamp'],
+    ['31 April with an offset', { transactions: [{ ...tx(), timestamp: '2025-04-31T23:30:00+08:00' }] }, 'transactions[0].timestamp'],
+    ['31 June with a negative offset', { transactions: [{ ...tx(), timestamp: '2025-06-31T01:00-0500' }] }, 'transactions[0].timestamp'],
+    ['hour 24', { transactions: [{ ...tx(), timestamp: '2025-03-01T24:00:00Z' }] }, 'transactions[0].timestamp'],
     ['newest first', { transactions: normalInput().transactions.slice(0, 3).reverse() }, 'transactions[1].timestamp'],
     ['bad home country', { ...normalInput(), homeCountry: 'de' }, 'homeCountry'],
     ['bad offset', { ...normalInput(), utcOffsetMinutes: 1.5 }, 'utcOffsetMinutes'],
@@ -138,6 +145,12 @@ describe('risk-scoring: input validation', () => {
     expect(r).toBeInstanceOf(InvalidInputError);
     expect((r as InvalidInputError).field).toBe(field);
     expect(problemStatus((r as InvalidInputError).code)).toBe(400);
+  });
+
+  it('accepts real dates that need the calendar or the zone to tell: leap days, offsets across midnight', async () => {
+    const at = (timestamp: string) => ({ transactions: [{ ...tx(), timestamp }] });
+    const out = await handle([at('2024-02-29T09:00:00Z'), at('2000-02-29T23:59:59.999+14:00'), at('2025-03-01T00:30:00+08:00'), at('2025-02-28T23:30-0800')]);
+    for (const r of out) expect(ok(r).level).toMatch(/^(low|medium|high)$/);
   });
 
   it('fails only the bad item of a batch', async () => {
