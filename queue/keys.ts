@@ -9,7 +9,7 @@
  * `completed`, `failed`, `events`, `meta`, `id`, `<jobId>`, `<jobId>:lock`, …) for these queues:
  * `fn.<function>` (one per function: invocations), `callbacks` (webhook deliveries),
  * `deploy-checks.<cpu|gpu|any>` and `deploy-checks.w.<worker>` (load checks of a candidate),
- * `train.<cpu|gpu>` (training jobs) and `training-finish` (trained versions to record). Their
+ * `train.<cpu|gpu>` (training jobs) and `training-finish` (trained versions and training ends to record). Their
  * names are built in `queue/jobs/names.ts`; the keys inside are BullMQ's.
  */
 
@@ -111,7 +111,7 @@ export const keys = {
   resultCacheIndex: (p: string, ns: string, fn: string) => `${p}:rcache:${ns}:${fn}:index`,
   /** hash entry name → sealed bytes of a function's kept answers, and `~total` their sum, to bound their size · router (Lua, result-cache) · router · as the index */
   resultCacheSizes: (p: string, ns: string, fn: string) => `${p}:rcache:${ns}:${fn}:sizes`,
-  /** hash of one training: `record` (what was asked: function, version, dataset, then), `status`, `progress`, `result`, `error`, `cancel` (each JSON), `d<n>` (the sealed head of dataset chunk n) · router (create, cancel, finish), worker (status, progress) · router, worker · `AUTOGLM_RESULT_TTL` after it ends (7 d before) */
+  /** hash of one training: `record` (what was asked: function, version, dataset, then), `status`, `progress`, `result`, `error`, `cancel` (each JSON), `d<n>` (the sealed head of dataset chunk n), `endRecorded` (1 once a router recorded its end) · router (create, cancel, finish), worker (status, progress) · router, worker · `AUTOGLM_RESULT_TTL` after it ends (7 d before) */
   training: (p: string, id: string) => `${p}:training:${id}`,
   /** string: raw ciphertext of dataset chunk n of a training (whole JSON Lines, ≤ ~1 MiB) · router (upload) · worker · deleted when the training ends (7 d before) */
   trainingData: (p: string, id: string, n: number) => `${p}:training:${id}:data:${n}`,

@@ -320,13 +320,13 @@ export async function startRouter(opts: RouterOptions): Promise<RouterHandle> {
       log: log.child({ component: 'webhooks' }),
       onRefused: ({ jobId, namespace, reason }) => appendAudit({ actor: 'system', roles: [], action: 'webhook.refused', namespace, jobId, outcome: 'error', code: 'CALLBACK_URL_REFUSED', detail: { reason } }),
     }));
-  // Versions trained on the pool are recorded by one router each (the finish queue), with their outcome audited.
+  // Versions trained on the pool are recorded by one router each (the finish queue), and every training's end is audited once, by the router that took its finish job.
   const trainedVersions = new TrainedVersions({
     store: parts.trainingStore,
     artifacts: parts.artifacts,
     registry: parts.registry,
     keepS: Math.round(config.resultTtlMs / 1000),
-    onEnd: (v, status) => appendAudit({ actor: 'system', roles: [], action: 'training.end', namespace: v.namespace, function: v.function, version: v.version, outcome: status === 'succeeded' ? 'ok' : 'error', detail: { training: v.id, status } }),
+    onEnd: (v) => appendAudit({ actor: 'system', roles: [], action: 'training.end', namespace: v.namespace, function: v.function, version: v.version, outcome: v.status === 'succeeded' ? 'ok' : 'error', ...(v.error ? { code: v.error.code } : {}), detail: { training: v.id, status: v.status } }),
   });
   const trainingFinish = new TrainingFinishConsumer(redis.consumerConn, config.prefix, (id) => trainedVersions.finish(id));
   const retention = new RetentionSweeper(parts.queues, {

@@ -199,6 +199,14 @@ export class TrainingStore {
     return true;
   }
 
+  /**
+   * Claims the recording of training `id`'s end (its `training.end` audit record): true for the
+   * first caller only, so a finish job run twice records the end once.
+   */
+  async claimEndRecord(id: string): Promise<boolean> {
+    return ((await this.redis.eval(CLAIM_END_RECORD, 1, keys.training(this.prefix, id))) as number) === 1;
+  }
+
   /** Removes every trace of a training that never started (an upload refused part-way): its chunks and record. */
   async discard(id: string, fn: string, chunks: number): Promise<void> {
     const m = this.redis.multi().del(keys.training(this.prefix, id)).zrem(keys.trainings(this.prefix, fn), id);
@@ -250,4 +258,11 @@ end
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
+`;
+
+// KEYS: 1 the training's hash. Sets its `endRecorded` field unless set, or the record is gone (it
+// expired: no field is left behind without an expiry). Returns 1 when it set it, 0 otherwise.
+const CLAIM_END_RECORD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], 'endRecorded', '1')
 `;

@@ -57,13 +57,15 @@ async function setup(run: TrainingRunner, serves?: (v: { namespace: string }) =>
       return v?.status === want && v;
     }, `training ${id} to be ${want}`);
   const job = (id: string) => queues.named(trainingQueue('cpu')).getJob(id);
+  /** The data of training `id`'s job on the finish queue (the router's recording step), if queued. */
+  const finishJob = async (id: string) => (await queues.named(TRAINING_FINISH_QUEUE).getJob(id))?.data;
   /** Waits for BullMQ's state of training `id`'s job (it moves after the record is written). */
   const state = (id: string, want: RegExp) =>
     eventually(async () => {
       const j = await job(id);
       return want.test(await j!.getState()) && j!;
     }, `the job of training ${id} to be ${want}`);
-  return { prefix, store, queues, start, add, status, job, state };
+  return { prefix, store, queues, start, add, status, job, state, finishJob };
 }
 
 /** A runner that waits for its signal, then rejects with its reason; `started` resolves per start. */
@@ -96,7 +98,7 @@ describe('TrainingConsumer', () => {
     expect(v.progress).toMatchObject({ step: 50, steps: 50 });
     expect((await s.job(id))?.progress).toEqual({ step: 50, steps: 50 });
     expect(await s.store.trainedFiles(id)).toEqual(FILES);
-    expect((await s.queues.named(TRAINING_FINISH_QUEUE).getJob(id))?.data).toEqual({ trainingId: id });
+    expect(await s.finishJob(id)).toEqual({ trainingId: id });
   });
 
   it('retries a retryable error while attempts remain, and ends a training failed at once on one that is not', async () => {
@@ -112,6 +114,9 @@ describe('TrainingConsumer', () => {
     const failed = await s.status(bug, 'failed');
     expect(failed.error).toEqual({ code: 'TRAINING_METRIC_MISSING', message: 'no mse', retryable: false, extra: { field: 'metrics.mse' } });
     expect(runs).toEqual([`${bug}#1`]);
+    // Its end goes to a router too, to be recorded (audited) there; queued before the job fails.
+    await s.state(bug, /^failed$/);
+    expect(await s.finishJob(bug)).toEqual({ trainingId: bug });
     const busy = await s.add(2, `${s.prefix}-busy`);
     // BullMQ's backoff (5 s) before the second attempt.
     await s.status(busy, 'finishing');
@@ -126,6 +131,7 @@ describe('TrainingConsumer', () => {
     const id = await s.add(1);
     expect((await s.status(id, 'failed')).error).toMatchObject({ code: 'TRAINING_PROCESS_LOST', retryable: true });
     await s.state(id, /^failed$/);
+    expect(await s.finishJob(id)).toEqual({ trainingId: id });
   });
 
   it('stops a running training on a cancel and ends it cancelled, without a retry', async () => {
@@ -138,6 +144,7 @@ describe('TrainingConsumer', () => {
     const v = await s.status(id, 'cancelled');
     expect(v.error).toEqual({ code: 'TRAINING_CANCELLED', message: 'cancelled by me', retryable: false });
     await s.state(id, /^failed$/);
+    expect(await s.finishJob(id)).toEqual({ trainingId: id });
     expect(r.runs).toEqual([1]);
   });
 
@@ -157,6 +164,10 @@ describe('TrainingConsumer', () => {
     expect(runs).toEqual([fine]);
     expect((await s.store.get(cancelled))!.status).toBe('cancelled');
     expect((await s.store.get(ended))!.error?.message).toBe('gone');
+    // The cancel it ended is queued for a router to record; the one ended elsewhere is not queued again.
+    await s.state(cancelled, /^failed$/);
+    expect(await s.finishJob(cancelled)).toEqual({ trainingId: cancelled });
+    expect(await s.finishJob(ended)).toBeUndefined();
   });
 
   it('hands a running training back to the queue on close, without spending an attempt', async () => {

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { toErrorRecord, type Logger, type TrainingProgress } from '../../functions/sdk/index.ts';
+import { toErrorRecord, type ErrorRecord, type Logger, type TrainingProgress } from '../../functions/sdk/index.ts';
 import { TRAINING_ENDS, type TrainedFiles, type TrainingStore, type TrainingView } from '../cluster/index.ts';
 import { trainingQueue } from './names.ts';
 import type { TrainingJobData, TrainingJobs } from './training-jobs.ts';
@@ -59,7 +59,8 @@ type StopCause = 'cancelled' | 'closing';
  * router's recording step queued; a cancel (heard on the store's channel, or found on the
  * record) stops the run and ends it `cancelled`, never retried; a retryable error is retried by
  * BullMQ while attempts remain (1 + the manifest's `training.retries`), any other, or the last,
- * ends it `failed` with its record. A training already ended when taken is skipped.
+ * ends it `failed` with its record. An end here queues the recording step too, for a router to
+ * record the end. A training already ended when taken is skipped.
  *
  * On {@link close} the running trainings are stopped (their processes killed within the grace)
  * and handed back to the queue at once, without spending an attempt: another worker takes them
@@ -95,7 +96,7 @@ export class TrainingConsumer {
     this.worker.on('failed', (job, err) => {
       if (!job?.finishedOn || err instanceof UnrecoverableError) return;
       const code = /stalled/i.test(err.message) ? 'WORKER_LOST' : 'INTERNAL';
-      void opts.store.end(job.data.trainingId, 'failed', { error: { code, message: err.message, retryable: false }, keepS: this.keepS }).catch(() => undefined);
+      void this.end(job.data.trainingId, 'failed', { code, message: err.message, retryable: false }).catch(() => undefined);
     });
     this.poll = setInterval(() => void this.pollCancels(), opts.cancelPollMs ?? 5_000);
     this.poll.unref();
@@ -191,7 +192,7 @@ export class TrainingConsumer {
         this.opts.log?.warn('training failed; it will be retried', { training: id, attempt, code: error.code, message: error.message });
         throw err;
       }
-      await store.end(id, 'failed', { error, keepS: this.keepS });
+      await this.end(id, 'failed', error);
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
     } finally {
       this.running.delete(id);
@@ -201,8 +202,13 @@ export class TrainingConsumer {
   /** Ends a cancelled training, saying who cancelled it, as a router does; the job fails without retry. */
   private async cancelled(id: string): Promise<never> {
     const by = (await this.opts.store.get(id))?.cancel?.by ?? 'someone';
-    await this.opts.store.end(id, 'cancelled', { error: { code: 'TRAINING_CANCELLED', message: `cancelled by ${by}`, retryable: false }, keepS: this.keepS });
+    await this.end(id, 'cancelled', { code: 'TRAINING_CANCELLED', message: `cancelled by ${by}`, retryable: false });
     throw new UnrecoverableError('the training was cancelled');
+  }
+
+  /** Ends training `id` here, and queues its end for a router to record (the audit is the router's), unless it had ended already. */
+  private async end(id: string, status: 'failed' | 'cancelled', error: ErrorRecord): Promise<void> {
+    if (await this.opts.store.end(id, status, { error, keepS: this.keepS })) await this.opts.jobs.finish(id);
   }
 }
 

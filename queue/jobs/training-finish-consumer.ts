@@ -4,8 +4,9 @@ import { TRAINING_FINISH_QUEUE } from './names.ts';
 import type { TrainingFinishData } from './training-jobs.ts';
 
 /**
- * Consumes the finish queue in routers: each trained version is recorded by one router (BullMQ
- * hands a job to one consumer), as `finish` does; a throw is retried with backoff.
+ * Consumes the finish queue in routers: each trained version, and each training's end, is
+ * recorded by one router (BullMQ hands a job to one consumer), as `finish` does; a throw is
+ * retried with backoff.
  */
 export class TrainingFinishConsumer {
   private readonly worker: Worker;

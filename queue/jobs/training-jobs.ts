@@ -6,7 +6,7 @@ export interface TrainingJobData {
   trainingId: string;
 }
 
-/** What a finish job carries: the training whose files are stored. */
+/** What a finish job carries: the training whose files are stored, or which ended. */
 export interface TrainingFinishData {
   trainingId: string;
 }
@@ -17,7 +17,8 @@ const KEEP = { age: 86_400, count: 1_000 };
 /**
  * The BullMQ side of trainings: queued on `train.<kind>` (job id = training id, so a replay
  * adds nothing), removed while still waiting when cancelled, and, once a worker stored the new
- * files, queued on `training-finish` for a router to record the version.
+ * files or the training ended, queued on `training-finish` for a router to record the version or
+ * the end.
  */
 export class TrainingJobs {
   constructor(private readonly queues: QueueSet) {}
@@ -50,7 +51,10 @@ export class TrainingJobs {
     }
   }
 
-  /** Asks a router to record training `id`'s stored files as a version (once: job id = training id). */
+  /**
+   * Asks a router to record training `id`'s stored files as a version, or, once it ended
+   * elsewhere (failed or cancelled), to record its end (once: job id = training id).
+   */
   async finish(id: string): Promise<void> {
     await this.queues.named(TRAINING_FINISH_QUEUE).add('finish', { trainingId: id } satisfies TrainingFinishData, {
       jobId: id,

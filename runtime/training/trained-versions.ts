@@ -1,7 +1,7 @@
 import { openBundle, packBundle, type TarEntry } from '../../functions/sdk/bundle/index.ts';
 import type { TrainingSettings } from '../../functions/sdk/index.ts';
 import { PlatformError } from '../../queue/platform-error.ts';
-import type { TrainedFiles, TrainingOutcome, TrainingStore, TrainingThen, TrainingView, VersionTraining } from '../../queue/cluster/index.ts';
+import { TRAINING_ENDS, type TrainedFiles, type TrainingOutcome, type TrainingStore, type TrainingThen, type TrainingView, type VersionTraining } from '../../queue/cluster/index.ts';
 import type { ArtifactStore } from '../registry/artifact-store.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { DeployMode } from '../registry/traffic.ts';
@@ -15,8 +15,11 @@ export interface TrainedVersionsDeps {
   keepS: number;
   /** Percent of calls a `then: shadow` version gets copies of [100]. */
   shadowPercent?: number;
-  /** Told of each training that ended here (audit, alerts). */
-  onEnd?: (v: TrainingView, status: 'succeeded' | 'rejected' | 'failed' | 'cancelled') => void;
+  /**
+   * Told once of each training's end, wherever it ended (here, on its worker, or cancelled while
+   * queued), with the ended record (`status`, and `error` or `result`): the audit's `training.end`.
+   */
+  onEnd?: (v: TrainingView) => void;
 }
 
 /**
@@ -47,14 +50,17 @@ export function trainedBundle(base: readonly TarEntry[], written: readonly { pat
  * before it is recorded), with its training on the version's record; then it becomes a shadow of
  * stable, starts the function's rollout, or stays unrouted, as asked, unless its primary metric is
  * worse than stable's on the same held-out records: then it is recorded, not deployed, with the
- * reason. A training cancelled by then ends here with no version.
+ * reason. A training cancelled by then ends here with no version. A training that ended elsewhere
+ * (failed or cancelled on its worker, cancelled while queued) is queued here too, for its end to
+ * be told (`onEnd`), once.
  */
 export class TrainedVersions {
   constructor(private readonly deps: TrainedVersionsDeps) {}
 
-  /** Records training `id`'s files; throws to be retried (the queue's attempts) when a retry may help. */
+  /** Records training `id`'s files, or tells of its end; throws to be retried (the queue's attempts) when a retry may help. */
   async finish(id: string): Promise<void> {
     const v = await this.deps.store.get(id);
+    if (v && TRAINING_ENDS.includes(v.status)) return this.told(v);
     if (!v || v.status !== 'finishing') return;
     if (v.cancel) return this.end(v, 'cancelled', { error: { code: 'TRAINING_CANCELLED', message: `cancelled by ${v.cancel.by}`, retryable: false } });
     const out = await this.deps.store.trainedFiles(id);
@@ -95,7 +101,12 @@ export class TrainedVersions {
   }
 
   private async end(v: TrainingView, status: 'succeeded' | 'rejected' | 'failed' | 'cancelled', o: { result?: TrainingOutcome; error?: { code: string; message: string; retryable: boolean } }): Promise<void> {
-    if (await this.deps.store.end(v.id, status, { ...o, keepS: this.deps.keepS })) this.deps.onEnd?.(v, status);
+    if (await this.deps.store.end(v.id, status, { ...o, keepS: this.deps.keepS })) await this.told({ ...v, status, ...o });
+  }
+
+  /** Tells `onEnd` of an ended training, unless a router told of it already (a finish job run again). */
+  private async told(v: TrainingView): Promise<void> {
+    if (this.deps.onEnd && (await this.deps.store.claimEndRecord(v.id))) this.deps.onEnd(v);
   }
 }
 

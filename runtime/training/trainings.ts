@@ -98,8 +98,10 @@ export class Trainings {
     const v = await this.get(id);
     if (TRAINING_ENDS.includes(v.status)) throw new TrainingEndedError(id, v.status);
     await this.deps.store.requestCancel(id, by);
-    if (await this.deps.jobs.removeWaiting(id, v.device)) {
-      await this.deps.store.end(id, 'cancelled', { error: { code: 'TRAINING_CANCELLED', message: `cancelled by ${by} before it started`, retryable: false }, keepS: this.deps.keepS });
+    const removed = await this.deps.jobs.removeWaiting(id, v.device);
+    // Its end is recorded (audited) by the router that takes the finish job, as every end is.
+    if (removed && (await this.deps.store.end(id, 'cancelled', { error: { code: 'TRAINING_CANCELLED', message: `cancelled by ${by} before it started`, retryable: false }, keepS: this.deps.keepS }))) {
+      await this.deps.jobs.finish(id);
     }
     return this.get(id);
   }

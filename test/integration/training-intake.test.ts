@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleMaker } from '../harness/bundles.ts';
 import { runCli } from '../harness/cli-runner.ts';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
@@ -90,6 +90,14 @@ describe('starting a training', () => {
     expect(c.json).toMatchObject({ id, status: 'cancelled', cancel: { by: 'test-admin' }, error: { code: 'TRAINING_CANCELLED' } });
     expect(await trainingKeys()).toEqual([`${p.prefix}:training:${id}`, `${p.prefix}:trainings:trainee`]);
     expect((await p.call('POST', `/v1/trainings/${id}/cancel`)).json).toMatchObject({ code: 'TRAINING_ENDED', ended: 'cancelled' });
+    // Audited: the start with the dataset's hash, record count and size, and the end (recorded by a router from the finish queue), once.
+    const audited = async (action: string) => ((await p.call('GET', `/v1/audit?action=${action}&limit=1000`)).json.items as { detail?: { training?: string } }[]).filter((r) => r.detail?.training === id);
+    expect(await audited('training.start')).toMatchObject([{ function: 'trainee', detail: { records: 300, bytes: Buffer.byteLength(text), dataset: r.json.dataset.hash.slice(0, 16) } }]);
+    const end = await eventually(async () => {
+      const rs = await audited('training.end');
+      return rs.length > 0 && rs;
+    }, "the cancelled training's end to be audited");
+    expect(end).toMatchObject([{ actor: 'system', function: 'trainee', outcome: 'error', code: 'TRAINING_CANCELLED', detail: { status: 'cancelled' } }]);
     expect((await p.call('GET', '/v1/trainings/trn-00000000000000000000')).json).toMatchObject({ code: 'TRAINING_NOT_FOUND' });
   });
 

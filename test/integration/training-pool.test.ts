@@ -65,6 +65,14 @@ async function until(p: TestPlatform, id: string, ok: (v: TrainingView) => boole
   });
 }
 
+/** The platform's `training.end` audit records, once there are at least `n` (the router writes them after the status). */
+async function trainingEnds(p: TestPlatform, n = 1) {
+  return eventually(async () => {
+    const items = (await p.call('GET', '/v1/audit?action=training.end&limit=1000')).json.items as { outcome: string; code?: string; detail: { training: string; status: string } }[];
+    return items.length >= n && items;
+  }, `${n} training ends to be audited`);
+}
+
 /**
  * Processes running the training entry (`runtime/train.js`) below process `ancestor` (the worker):
  * what the kernel sees, whatever the isolation level (inside bubblewrap a training has pids of its own).
@@ -128,6 +136,7 @@ describe.each(['sandbox', 'process', 'thread'] as const)('a training on a pool w
     await eventually(async () => (await p.call('GET', '/v1/functions/trainable/logs')).json?.lines?.some((l: { msg: string; training?: string }) => l.msg === 'first epoch done' && l.training === id), 'the training\'s log line');
     const finish = await new QueueSet(p.redis, p.prefix).named(TRAINING_FINISH_QUEUE).getJob(id);
     expect(finish?.data).toEqual({ trainingId: id });
+    expect(await trainingEnds(p)).toMatchObject([{ outcome: 'ok', detail: { training: id, status: 'succeeded' } }]);
 
     // A training that runs until stopped: cancelled mid-way, its process is gone and it is never retried.
     const spin = await train(p, 'trainable-patient', [{ x: 0, y: 0, mode: 'spin' }, ...rows(20)]);
@@ -175,6 +184,18 @@ describe('a training that cannot make a version', () => {
     expect(timedOut.attempt).toBe(1);
     await until(p, stubborn, (v) => v.status === 'cancelled', 'the stubborn training to be killed', 30_000);
     expect(trainingProcesses(worker!.pid)).toEqual([]);
+
+    // Ended on the worker, each end is still audited, once, by a router (the finish queue), with its outcome.
+    const ends = await trainingEnds(p, 5);
+    const byTraining = Object.fromEntries(ends.map((r) => [r.detail.training, `${r.detail.status} ${r.outcome} ${r.code}`]));
+    expect(ends).toHaveLength(5);
+    expect(byTraining).toEqual({
+      [none.id]: 'failed error NOT_TRAINABLE',
+      [unmeasured.id]: 'failed error TRAINING_METRIC_MISSING',
+      [impostor.id]: 'failed error FUNCTION_ERROR',
+      [id]: 'failed error TRAINING_TIMEOUT',
+      [stubborn]: 'cancelled error TRAINING_CANCELLED',
+    });
   }, 90_000);
 });
 

@@ -143,7 +143,7 @@ export function trainingRoutes(deps: TrainingRouteDeps): OpenAPIHono<AppEnv> {
       source = { upload: body as unknown as AsyncIterable<Uint8Array> };
     }
     const v = await deps.trainings.start(s, { ...(q.version ? { version: q.version } : {}), then: q.then, source, by: c.var.principal.sub });
-    c.set('auditDetail', { function: name, version: v.version, detail: { training: v.id, then: v.then, records: v.dataset.records, dataset: v.dataset.hash.slice(0, 16) } });
+    c.set('auditDetail', { function: name, version: v.version, detail: { training: v.id, then: v.then, records: v.dataset.records, bytes: v.dataset.bytes, dataset: v.dataset.hash.slice(0, 16) } });
     c.header('Location', `/v1/trainings/${v.id}`);
     return c.json(wire(v), 202);
   });
