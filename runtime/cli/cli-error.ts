@@ -28,13 +28,20 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * Refusals of a removal whose detail tells how to insist in the API's terms (`force=true`); the
+ * commands that get them (`secret rm`, `knowledge rm`, `functions rm`) spell it `--force`.
+ */
+const FORCE_HINTED: ReadonlySet<string> = new Set(['SECRET_IN_USE', 'KNOWLEDGE_IN_USE', 'FUNCTION_BUSY']);
+
 /** The one line printed for an error, and the status to exit with. */
 export function describeError(err: unknown): { line: string; code: number } {
   if (err instanceof CliError) return { line: err.message, code: err.exitCode };
   if (err instanceof ApiError) {
     if (err.status === 0) return { line: err.message, code: EXIT.unreachable };
     const field = typeof err.problem?.field === 'string' && !err.message.startsWith(String(err.problem.field)) ? ` [${err.problem.field}]` : '';
-    return { line: `${err.message}${field} (${err.code}, HTTP ${err.status})`, code: EXIT.server };
+    const message = FORCE_HINTED.has(err.code) ? err.message.replaceAll('force=true', '--force') : err.message;
+    return { line: `${message}${field} (${err.code}, HTTP ${err.status})`, code: EXIT.server };
   }
   return { line: (err as Error).message ?? String(err), code: 1 };
 }

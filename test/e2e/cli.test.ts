@@ -353,6 +353,8 @@ describe('autoglm CLI against a running platform', () => {
 
     const inUse = await cli(['secret', 'rm', 'sign-key']);
     expect([inUse.code, inUse.stderr]).toEqual([3, expect.stringContaining("listed by serving versions of 'signer'")]);
+    // The API's hint (force=true) in the CLI's terms.
+    expect(inUse.stderr).toContain('or remove with --force (their next load fails) (SECRET_IN_USE, HTTP 409)');
     expect((await cli(['secret', 'set', 'x'], { stdin: '' })).code).toBe(2);
     expect((await cli(['functions', 'rm', 'signer'])).code).toBe(0);
     expect((await cli(['secret', 'rm', 'sign-key'])).stdout.trim()).toBe('removed secret sign-key');
