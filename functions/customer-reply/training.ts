@@ -100,7 +100,7 @@ export const train: TrainFunction = async (data, ctx) => {
 
   const { examples, skipped } = await readExamples(data.train, 'training', ctx);
   const intentsSeen = new Set(examples.map((e) => e.intent)).size;
-  if (intentsSeen < 2) throw new FunctionError(`the training part holds ${examples.length} usable records of ${intentsSeen} intent(s): it needs at least two`, { code: 'TRAINING_DATA_UNUSABLE' });
+  if (intentsSeen < 2) throw new FunctionError(`the training part holds ${examples.length} usable record${examples.length === 1 ? '' : 's'} of ${intentsSeen} intent${intentsSeen === 1 ? '' : 's'}: it needs at least two`, { code: 'TRAINING_DATA_UNUSABLE' });
   ctx.log.info('training records read', { train: examples.length, heldOut: heldOut.examples.length, skipped: { train: skipped, heldOut: heldOut.skipped } });
 
   const model = buildIntentModel({ inputDim: FEATURES.dim, hidden: s.hidden, seed: s.modelSeed, l2: s.l2, dropout: s.dropout });

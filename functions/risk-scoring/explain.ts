@@ -32,7 +32,8 @@ const MIN_LOGIT_DROP = 0.1;
 export const MAX_FACTORS = 3;
 
 const money = (n: number, currency: string) => `${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
-const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+/** A count and its noun, plural unless the count is 1 (`1 payment`, `5 payments`). */
+export const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 const label = (category: string) => category.replace(/_/g, ' ');
 
 function setFeatures(seq: RawSequence, value: (step: number, f: number, old: number) => number, features: readonly number[]): RawSequence {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FunctionError, Rng, buildBaseline, readFitSettings, type TrainFunction, type TrainingContext } from '../sdk/index.ts';
 import { fitEpoch, folderIO, plainPredictor } from '../sdk/tf/index.ts';
 import { DRIFT_BASELINE_FILE } from './drift-features.ts';
+import { plural } from './explain.ts';
 import { FEATURES, SEQUENCE_SIZE, computeNormStats, writeModelInput, type NormStats, type RawSequence } from './features.ts';
 import { atThreshold, averagePrecision, rocAuc } from './metrics.ts';
 import { MAX_TRANSACTIONS } from './reference-data.ts';
@@ -83,7 +84,7 @@ const count = (samples: readonly Sample[]) => ({ records: samples.length, fraudu
 function requireBothClasses(side: string, samples: readonly Sample[]): void {
   const c = count(samples);
   if (c.fraudulent === 0 || c.fraudulent === c.records) {
-    throw new FunctionError(`${side} holds ${c.records} usable records, ${c.fraudulent} fraudulent: it needs fraudulent and genuine ones (upload more records)`, { code: 'TRAINING_DATA_UNUSABLE' });
+    throw new FunctionError(`${side} holds ${plural(c.records, 'usable record')}, ${c.fraudulent} fraudulent: it needs fraudulent and genuine ones (upload more records)`, { code: 'TRAINING_DATA_UNUSABLE' });
   }
 }
 

@@ -31,6 +31,11 @@ export function table(headers: string[], rows: (string | number | null | undefin
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
+/** A count and its noun, plural unless the count is 1: `1 record`, `0 records`, `3 records`. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** `90% a1b2c3, 10% d4e5f6 (shadow 5% 778899)` */
 export function trafficLine(t: { routes: { version: string; weight: number }[]; shadow: { version: string; percent: number } | null }): string {
   const routes = t.routes.map((r) => `${r.weight}% ${r.version}`).join(', ') || 'no traffic';

@@ -40,6 +40,15 @@ afterAll(() => {
 });
 
 describe('customer-reply train', () => {
+  it('refuses a training part of one intent, counting its records in words that agree', async () => {
+    // Two records: line 0 is held out, line 1 is the whole training part.
+    const two = RECORDS.slice(0, 2);
+    await expect(customerReply.train!(splitRecords(() => two, 2, 0.2), context({ outDir: temps.make('two') }))).rejects.toMatchObject({
+      code: 'TRAINING_DATA_UNUSABLE',
+      message: 'the training part holds 1 usable record of 1 intent: it needs at least two',
+    });
+  });
+
   it('writes a classifier the handler loads, and reports it and the current one on the same held-out records', async () => {
     const outDir = temps.make('out');
     const ctx = context({ outDir });

@@ -82,6 +82,15 @@ describe('risk-scoring train', () => {
     for (const f of ARTIFACTS) expect(existsSync(join(outDir, f)), f).toBe(false);
   });
 
+  it('refuses a dataset whose held-out part lacks a class, counting its records in words that agree', async () => {
+    // One record: line 0 is always held out, so the held-out part holds it alone, genuine.
+    const one = generateSequences({ count: 1, seed: 7, fraudRate: 0 }).map(toRecord);
+    await expect(riskScoring.train!(splitRecords(() => one, 1, 0.2), context({ outDir: temps.make('one') }))).rejects.toMatchObject({
+      code: 'TRAINING_DATA_UNUSABLE',
+      message: 'the held-out part holds 1 usable record, 0 fraudulent: it needs fraudulent and genuine ones (upload more records)',
+    });
+  });
+
   it('refuses settings it cannot use, naming them', async () => {
     await expect(riskScoring.train!(dataset(), context({ outDir: temps.make('bad'), env: { TRAIN_EPOCHS: 'many', TRAIN_LEARNING_RATE: '-1' } }))).rejects.toThrow(/TRAIN_EPOCHS.*TRAIN_LEARNING_RATE/);
   });

@@ -113,6 +113,12 @@ describe('starting a training', () => {
     expect(ls.stdout).toContain(id);
     expect((await cli(['training', 'status', id])).stdout).toMatch(new RegExp(`${id}: trainee@[0-9a-f]{12} QUEUED \\(then rollout, cpu\\)`));
     expect((await cli(['training', 'cancel', id])).stdout).toBe(`training ${id} cancelled\n`);
+    // A count says record or records as it should.
+    writeFileSync(file, lines(1));
+    const one = await cli(['train', 'trainee', '--data', file]);
+    expect(one.stdout).toMatch(/^training trn-[0-9a-f]{20} queued: 1 record; follow it with/);
+    const oneId = /^training (trn-[0-9a-f]{20})/.exec(one.stdout)![1]!;
+    expect((await cli(['training', 'status', oneId])).stdout).toContain('dataset: 1 record (upload)');
     const usage = await cli(['train', 'trainee']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--data <file.jsonl> or --from-feedback/);

@@ -19,7 +19,7 @@ import {
 } from '../../audit/index.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
-import { table } from '../output.ts';
+import { plural, table } from '../output.ts';
 
 type Ctx = () => CliContext;
 
@@ -93,11 +93,11 @@ export function verifyText(r: VerifyReport, anchorSource = 'Redis anchor'): stri
     const range = c.records ? `seq ${c.firstSeq}..${c.lastSeq}` : 'empty';
     const pruned = c.anchorSeq !== undefined ? `, pruned up to seq ${c.anchorSeq}` : '';
     const legacy = c.legacy ? `, ${c.legacy.records} unkeyed legacy record(s) up to seq ${c.legacy.lastSeq}` : '';
-    return `  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.chain}  ${c.records} records (${range}${pruned}), ${c.segments} segment(s)${legacy}${anchorText(c, anchorSource)}${c.torn ? ', last write in progress' : ''}`;
+    return `  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.chain}  ${plural(c.records, 'record')} (${range}${pruned}), ${c.segments} segment(s)${legacy}${anchorText(c, anchorSource)}${c.torn ? ', last write in progress' : ''}`;
   });
   // Offline, only the files are read: a cut tail with head.json rewritten, or a deleted chain, needs Redis's anchors.
   const notes = r.chains.some((c) => !c.headAnchor) ? ['  Redis anchors not checked (offline): verify through the server to see cut tails and deleted chains'] : [];
-  if (r.ok) return [`audit log intact: ${r.records} records in ${r.chains.length} chain(s)`, ...chains, ...notes].join('\n');
+  if (r.ok) return [`audit log intact: ${plural(r.records, 'record')} in ${r.chains.length} chain(s)`, ...chains, ...notes].join('\n');
   const b = r.firstBad!;
   return ['AUDIT LOG FAILED VERIFICATION', `  first bad record: ${whereBad(b)}`, `  reason: ${b.reason}`, ...chains, ...notes].join('\n');
 }

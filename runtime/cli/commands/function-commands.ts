@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { table, trafficLine } from '../output.ts';
+import { plural, table, trafficLine } from '../output.ts';
 import { formatBytes } from '../progress.ts';
 
 type Ctx = () => CliContext;
@@ -34,7 +34,7 @@ function describeText(f: any): string {
 function trainedText(t: any): string | undefined {
   if (!t) return undefined;
   const m = (x: number | undefined) => (x === undefined ? '-' : x.toPrecision(4));
-  return `from ${t.from} on ${t.dataset.records} ${t.dataset.source} records (${t.dataset.hash.slice(0, 12)}): ${t.primaryMetric} ${m(t.metrics[t.primaryMetric])} vs ${m(t.baseline?.[t.primaryMetric])} (${t.verdict})`;
+  return `from ${t.from} on ${plural(t.dataset.records, `${t.dataset.source} record`)} (${t.dataset.hash.slice(0, 12)}): ${t.primaryMetric} ${m(t.metrics[t.primaryMetric])} vs ${m(t.baseline?.[t.primaryMetric])} (${t.verdict})`;
 }
 
 /** `functions ls`, `describe`, `versions`, `rm`. */

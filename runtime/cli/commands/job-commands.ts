@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ApiError, type ApiClient } from '../../client/api-client.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
-import { table } from '../output.ts';
+import { plural, table } from '../output.ts';
 import { spinner } from '../progress.ts';
 import { readData, readInputs } from './data.ts';
 import { waterfallText } from './trace-waterfall.ts';
@@ -35,7 +35,7 @@ const itemLines = (j: any) =>
 
 function finish(c: CliContext, job: any): void {
   c.out.print(job, () => (job.status !== 'succeeded' ? jobLine(job) : job.items ? itemLines(job) : JSON.stringify(job.output, null, 2)));
-  if (job.itemsFailed) throw new CliError(`job ${job.id}: ${job.itemsFailed} of ${job.itemCount} inputs failed`, EXIT.jobFailed);
+  if (job.itemsFailed) throw new CliError(`job ${job.id}: ${job.itemsFailed} of ${plural(job.itemCount, 'input')} failed`, EXIT.jobFailed);
   if (job.status === 'failed' || job.status === 'cancelled') throw new CliError(`job ${job.id} ${job.status}${job.error ? `: ${job.error.message} (${job.error.code})` : ''}`, EXIT.jobFailed);
   if (!FINAL.has(job.status)) throw new CliError(`job ${job.id} is still ${job.status}; the wait ran out`, EXIT.jobFailed);
 }
@@ -88,7 +88,7 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
         }
         // Text chunks end without a newline: the output starts on a line of its own.
         if (streamed && !c.out.json) c.out.chunk('\n');
-        const dropped = r.body.dropped ? `, ${r.body.dropped} chunks dropped` : '';
+        const dropped = r.body.dropped ? `, ${plural(r.body.dropped, 'chunk')} dropped` : '';
         c.out.print(r.body, () => `${JSON.stringify(r.body.output, null, 2)}\n(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms${dropped})`);
         return;
       }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { table } from '../output.ts';
+import { plural, table } from '../output.ts';
 import { collectKnowledgeFiles, toWire, writeKnowledgeFiles, type WireFile } from './knowledge-files.ts';
 
 /** A collection as the API describes it. */
@@ -20,7 +20,7 @@ const query = (o: Record<string, string | undefined>) => {
   return q ? `?${q}` : '';
 };
 const path = (name: string, rest = '') => `/v1/knowledge/${encodeURIComponent(name)}${rest}`;
-const sizes = (c: Collection) => `${c.files} file${c.files === 1 ? '' : 's'}, ${c.documents} document${c.documents === 1 ? '' : 's'}, ${c.bytes} bytes`;
+const sizes = (c: Collection) => `${plural(c.files, 'file')}, ${plural(c.documents, 'document')}, ${plural(c.bytes, 'byte')}`;
 
 /** `autoglm knowledge put|ls|get|rm`: document collections functions read as `ctx.knowledge`, updated without a deploy. */
 export function registerKnowledgeCommands(program: Command, ctx: () => CliContext): void {
@@ -58,7 +58,7 @@ export function registerKnowledgeCommands(program: Command, ctx: () => CliContex
       const r = await c.api().request<{ name: string; namespace: string; version: string; files: WireFile[] }>('GET', path(name, `/files${query({ namespace: o.namespace, version: o.version })}`));
       const k = r.body;
       const written = writeKnowledgeFiles(o.out, k.files, o.force === true);
-      c.out.print({ name: k.name, namespace: k.namespace, version: k.version, out: o.out, files: written }, () => `wrote ${written.length} file${written.length === 1 ? '' : 's'} of ${k.name}@${k.version} to ${o.out}`);
+      c.out.print({ name: k.name, namespace: k.namespace, version: k.version, out: o.out, files: written }, () => `wrote ${plural(written.length, 'file')} of ${k.name}@${k.version} to ${o.out}`);
     });
   knowledge
     .command('rm <name>')

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
-import { table } from '../output.ts';
+import { plural, table } from '../output.ts';
 
 /**
  * Where a value comes from: a file (exact bytes), an environment variable (a CI pipeline's
@@ -53,7 +53,7 @@ export function registerSecretCommands(program: Command, ctx: () => CliContext):
       const value = secretValue(o, undefined, undefined, c.env.variables);
       const r = await c.api().request('PUT', `/v1/secrets/${encodeURIComponent(name)}${ns(o.namespace)}`, { body: { value } });
       const s = r.body;
-      c.out.print(s, () => `${r.status === 201 ? 'created' : 'updated'} secret ${s.name} in ${s.namespace} (${s.size} bytes)${s.usedBy.length ? `; reloading ${s.usedBy.join(', ')}` : ''}`);
+      c.out.print(s, () => `${r.status === 201 ? 'created' : 'updated'} secret ${s.name} in ${s.namespace} (${plural(s.size, 'byte')})${s.usedBy.length ? `; reloading ${s.usedBy.join(', ')}` : ''}`);
     });
   secret
     .command('ls')

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
-import { table } from '../output.ts';
+import { plural, table } from '../output.ts';
 import { progressBar } from '../progress.ts';
 
 type Ctx = () => CliContext;
@@ -44,7 +44,7 @@ function fraction(p: any): number | undefined {
 
 /** A training as text: status, dataset, progress, and how it ended. */
 export function trainingText(t: any): string {
-  const lines = [`${t.id}: ${t.function}@${t.version} ${t.status.toUpperCase()} (then ${t.then}, ${t.device})`, `dataset: ${t.dataset.records} records (${t.dataset.source}), ${Math.round(t.dataset.heldOut * 100)}% held out, sha256 ${t.dataset.hash.slice(0, 16)}…`];
+  const lines = [`${t.id}: ${t.function}@${t.version} ${t.status.toUpperCase()} (then ${t.then}, ${t.device})`, `dataset: ${plural(t.dataset.records, 'record')} (${t.dataset.source}), ${Math.round(t.dataset.heldOut * 100)}% held out, sha256 ${t.dataset.hash.slice(0, 16)}…`];
   if (t.progress) lines.push(`progress: ${progressText(t)}`);
   const r = t.result;
   if (r) {
@@ -132,10 +132,10 @@ export function registerTrainCommands(program: Command, ctx: Ctx): void {
       }
       const started = r.body;
       if (!o.wait) {
-        c.out.print(started, () => `training ${started.id} queued: ${started.dataset.records} records; follow it with \`autoglm training status ${started.id}\``);
+        c.out.print(started, () => `training ${started.id} queued: ${plural(started.dataset.records, 'record')}; follow it with \`autoglm training status ${started.id}\``);
         return;
       }
-      process.stderr.write(`training ${started.id}: ${started.dataset.records} records (Ctrl-C stops following, not the training: \`autoglm training cancel ${started.id}\`)\n`);
+      process.stderr.write(`training ${started.id}: ${plural(started.dataset.records, 'record')} (Ctrl-C stops following, not the training: \`autoglm training cancel ${started.id}\`)\n`);
       const t = await follow(c, started.id);
       c.out.print(t, () => trainingText(t));
       if (t.status !== 'succeeded') process.exitCode = EXIT.jobFailed;
