@@ -85,11 +85,14 @@ describe('console sign-in codes', () => {
     expect(doc.paths['/v1/console/login']!.post!.security).toEqual([]);
   });
 
-  it('a malformed body names the field', async () => {
+  it('a malformed body names the field; a code not of the form is refused as an unknown one', async () => {
+    await p.redis.del(`${p.prefix}:login:failures:127.0.0.1`);
     const r = await login({ code: 'not a code' });
     expect(r.status).toBe(400);
-    expect(r.json).toMatchObject({ code: 'INVALID_REQUEST', field: 'code' });
+    expect(r.json).toMatchObject({ code: 'LOGIN_CODE_INVALID', field: 'code' });
+    expect((await login({ code: 7 })).json).toMatchObject({ code: 'INVALID_REQUEST', field: 'code' });
     expect((await login({ code: 'x'.repeat(43), role: 'admin' })).json.code).toBe('INVALID_REQUEST');
+    await p.redis.del(`${p.prefix}:login:failures:127.0.0.1`);
   });
 
   it('cannot escalate: the token comes back as it went in, and a worker token gets no code', async () => {
@@ -115,10 +118,12 @@ describe('console sign-in codes', () => {
     expect(r.json.detail).toContain('no longer valid');
   });
 
-  it('bounds failed attempts per address: then even a good code waits (and is not used up)', async () => {
+  it('bounds failed attempts per address, malformed codes counted too: then even a good code waits (and is not used up)', async () => {
     const { code } = await link();
     await p.redis.del(`${p.prefix}:login:failures:127.0.0.1`);
-    for (let i = 0; i < 10; i++) expect((await login({ code: `${'B'.repeat(40)}${String(i).padStart(3, '0')}` })).status).toBe(400);
+    const malformed = ['', 'short', 'B'.repeat(44), `${'B'.repeat(42)}=`, `${'B'.repeat(42)}/`];
+    for (const bad of malformed) expect((await login({ code: bad })).json).toMatchObject({ status: 400, code: 'LOGIN_CODE_INVALID', field: 'code' });
+    for (let i = 0; i < 10 - malformed.length; i++) expect((await login({ code: `${'B'.repeat(40)}${String(i).padStart(3, '0')}` })).status).toBe(400);
     const blocked = await login({ code });
     expect(blocked.status).toBe(429);
     expect(blocked.json.code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
