@@ -24,6 +24,7 @@ import { registerTokenCommands } from './commands/token-commands.ts';
 import { registerTrafficCommands } from './commands/traffic-commands.ts';
 import { registerWebhookCommands } from './commands/webhook-commands.ts';
 import { createContext, type CliContext } from './context.ts';
+import { markRequiredOptions } from './help.ts';
 
 const env = readCliEnv(process.env);
 const program = new Command('autoglm')
@@ -32,6 +33,8 @@ const program = new Command('autoglm')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 program.configureOutput({ outputError: (s, write) => write(s) });
+// Before the commands are added: they take the help configuration as they are made.
+markRequiredOptions(program);
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= createContext(env, Boolean(program.opts().json)));

@@ -378,6 +378,11 @@ describe('autoglm CLI against a running platform', () => {
     const help = await cli(['deploy', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--canary');
+    // Required options say so (an option's text may wrap onto the next lines).
+    const tokenHelp = await cli(['token', 'create', '--help']);
+    const option = (flag: string) => tokenHelp.stdout.split(/\n(?=  -)/).find((o) => o.startsWith(`  ${flag} `))!.replace(/\s+/g, ' ');
+    expect([option('--sub'), option('--role')]).toEqual([expect.stringMatching(/\(required\)$/), expect.stringMatching(/\(required\)$/)]);
+    expect(option('--ttl')).not.toContain('required');
   });
 
   it('login checks the token and saves it readable only by the user; the environment overrides it', async () => {
