@@ -48,6 +48,17 @@ export interface ReplyRequest extends ReplyInput {
 
 export const MAX_MESSAGE_CHARS = 2000;
 const DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Whether `v` is a date (or date-time) that exists. `Date.parse` rolls a day past its month's end
+ * over (`2025-02-30` reads as 2 March), so the date must read back as written; a time must parse.
+ */
+function isRealDate(v: string): boolean {
+  if (!DATE.test(v)) return false;
+  const day = Date.parse(v.slice(0, 10));
+  if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== v.slice(0, 10)) return false;
+  return v.length === 10 || !Number.isNaN(Date.parse(v));
+}
 const LOCALE = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$/;
 const DATE_FIELDS = ['orderedAt', 'shippedAt', 'estimatedDelivery', 'deliveredAt'] as const;
 
@@ -63,7 +74,7 @@ function parseOrder(raw: unknown): OrderContext | InvalidInputError {
   }
   for (const f of DATE_FIELDS) {
     const v = raw[f];
-    if (v !== undefined && (typeof v !== 'string' || !DATE.test(v) || Number.isNaN(Date.parse(v.slice(0, 10))))) {
+    if (v !== undefined && (typeof v !== 'string' || !isRealDate(v))) {
       return new InvalidInputError(`${at}.${f}`, 'must be a date such as 2025-03-12 or an ISO 8601 date-time');
     }
   }

@@ -160,10 +160,18 @@ describe('customer-reply: input validation', () => {
     ['bad locale', { message: 'hi', locale: 'chinese please' }, 'locale'],
     ['bad status', { message: 'hi', context: { order: { status: 'lost' } } }, 'context.order.status'],
     ['bad date', { message: 'hi', context: { order: { estimatedDelivery: 'next week' } } }, 'context.order.estimatedDelivery'],
+    ['a day past the month', { message: 'hi', context: { order: { estimatedDelivery: '2025-02-30' } } }, 'context.order.estimatedDelivery'],
+    ['29 February of a common year', { message: 'hi', context: { order: { shippedAt: '2025-02-29T10:00:00Z' } } }, 'context.order.shippedAt'],
+    ['an hour that does not exist', { message: 'hi', context: { order: { deliveredAt: '2025-03-01T25:00:00Z' } } }, 'context.order.deliveredAt'],
     ['bad item quantity', { message: 'hi', context: { order: { items: ['a', { name: 'b', quantity: 0 }] } } }, 'context.order.items[1].quantity'],
     ['bad tier', { message: 'hi', context: { customer: { tier: 'diamond' } } }, 'context.customer.tier'],
     ['bad useGenerator', { message: 'hi', useGenerator: 'no' }, 'useGenerator'],
   ];
+  it('takes dates that exist: a leap day, a date-time with an offset', async () => {
+    const [r] = await handle([{ message: 'where is my order?', context: { order: { shippedAt: '2024-02-29', estimatedDelivery: '2025-03-01T10:00+08:00' } } }]);
+    expect(r).not.toBeInstanceOf(Error);
+  });
+
   it.each(cases)('%s → InvalidInputError naming %s', async (_name, input, field) => {
     const [r] = await handle([input]);
     expect(r).toBeInstanceOf(InvalidInputError);
