@@ -48,7 +48,7 @@ export class JobNotFinishedError extends PlatformError {
 export class JobNotCancellableError extends PlatformError {
   override readonly name = 'JobNotCancellableError';
   constructor(id: string, status: string) {
-    super('JOB_NOT_CANCELLABLE', `job '${id}' is ${status}; only queued jobs can be cancelled`, { extra: { jobStatus: status } });
+    super('JOB_NOT_CANCELLABLE', `job '${id}' ${statusText(status)}; only queued jobs can be cancelled`, { extra: { jobStatus: status } });
   }
 }
 
@@ -68,7 +68,7 @@ export class JobNotRetryableError extends PlatformError {
       'partOf' in why
         ? [`'${id}' is one item of job '${why.partOf}'; retry that job instead`, { partOf: why.partOf }]
         : 'status' in why
-          ? [`job '${id}' is ${why.status}; only failed jobs can be retried`, { jobStatus: why.status }]
+          ? [`job '${id}' ${statusText(why.status)}; only failed jobs can be retried`, { jobStatus: why.status }]
           : [`job '${id}' failed, and its callback is being delivered right now; retry it once that ends`, { jobStatus: 'failed' }];
     super('JOB_NOT_RETRYABLE', message, { extra });
   }
@@ -157,4 +157,9 @@ export class PoisonInputError extends PlatformError {
   constructor(id: string, deaths: number, what: 'worker' | 'sandbox' = 'worker') {
     super('POISON_INPUT', `job '${id}' was running when its ${what} died ${deaths} times, the last time alone: its input is taken to crash ${what}s, and it is not retried`);
   }
+}
+
+/** A job's status as a message says it: `is queued`, `is running`, `is cancelled`, `already succeeded`. */
+function statusText(status: string): string {
+  return status === 'succeeded' || status === 'failed' ? `already ${status}` : `is ${status}`;
 }

@@ -29,6 +29,9 @@ interface Tombstone {
   by: string;
   queuedAt: number;
   cancelledAt: number;
+  /** The attempts and priority it was queued with (absent in tombstones older than them). */
+  maxAttempts?: number;
+  priority?: number;
 }
 
 /** A job's view with a successful result's fields filled in. */
@@ -146,7 +149,16 @@ export class JobReader {
     const status = STATE_TO_STATUS[await job.getState()] ?? 'queued';
     if (status !== 'queued') throw new JobNotCancellableError(id, status);
     const data = job.data as JobData;
-    const tomb: Tombstone = { fn: data.fn, version: data.version, ns: data.ns, by: data.by, queuedAt: job.timestamp, cancelledAt: Date.now() };
+    const tomb: Tombstone = {
+      fn: data.fn,
+      version: data.version,
+      ns: data.ns,
+      by: data.by,
+      queuedAt: job.timestamp,
+      cancelledAt: Date.now(),
+      maxAttempts: job.opts.attempts ?? 1,
+      ...(job.opts.priority ? { priority: job.opts.priority } : {}),
+    };
     const key = keys.cancelled(this.prefix, id);
     await this.redis.set(key, JSON.stringify(tomb), 'EX', this.cancelledTtlSeconds);
     try {
@@ -340,7 +352,8 @@ export class JobReader {
       submittedBy: ownerFrom(t.by),
       status: 'cancelled',
       attempts: 0,
-      maxAttempts: 0,
+      maxAttempts: t.maxAttempts ?? 1,
+      ...(t.priority ? { priority: t.priority } : {}),
       timings: { queued: iso(t.queuedAt)!, finished: iso(t.cancelledAt)! },
     };
   }

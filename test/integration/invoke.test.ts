@@ -189,12 +189,13 @@ describe('cancel', () => {
     const never = newGate(gates);
     try {
       await eventually(async () => g.started().length === 64, 'every slot to be taken');
-      const queued = await p.call('POST', '/v1/functions/held/jobs', { input: never.input('never') });
+      const queued = await p.call('POST', '/v1/functions/held/jobs', { input: never.input('never'), priority: 3 });
       const del = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
       expect(del.status).toBe(200);
       expect(del.json.status).toBe('cancelled');
       const after = await p.call('GET', `/v1/jobs/${queued.json.id}`);
-      expect(after.json.status).toBe('cancelled');
+      // What it was queued with still shows once it is gone (held retries twice: 3 attempts).
+      expect(after.json).toMatchObject({ status: 'cancelled', attempts: 0, maxAttempts: 3, priority: 3 });
       const again = await p.call('DELETE', `/v1/jobs/${queued.json.id}`);
       expect(again.status).toBe(409);
 
