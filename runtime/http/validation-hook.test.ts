@@ -23,4 +23,18 @@ describe('validationHook', () => {
     const Nested = z.object({ routes: z.array(z.object({ version: z.string() }).strict()) });
     expect(refused(Nested, { routes: [{ version: 'a', bogus: 1 }] }).field).toBe('routes[0].bogus');
   });
+
+  it('says what is wrong in words, not in zod’s types; a schema’s own message is kept', () => {
+    const Body = z.object({ input: z.unknown().nonoptional(), name: z.string().optional() });
+    expect(refused(Body, {}).errors).toEqual([{ field: 'input', message: 'is required' }]);
+    expect(refused(Body, { input: 1, name: 7 }).errors).toEqual([{ field: 'name', message: 'expected string, received number' }]);
+    const Query = z.object({ wait: z.string().regex(/^\d+(ms|s|m)?$/), version: z.string().regex(/^[0-9a-f]{12}$/), odd: z.string().regex(/^x+$/), own: z.string().regex(/^y$/, 'must be y') });
+    const errors = refused(Query, { wait: 'soon', version: 'v1', odd: 'a', own: 'n' }).errors;
+    expect(errors).toEqual([
+      { field: 'wait', message: 'must be a duration such as 500ms, 30s or 1m' },
+      { field: 'version', message: 'must be a version: 12 hex digits' },
+      { field: 'odd', message: 'is not in the form this field takes' },
+      { field: 'own', message: 'must be y' },
+    ]);
+  });
 });
