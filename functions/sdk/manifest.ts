@@ -157,7 +157,7 @@ export type RolloutSettings = z.output<typeof rolloutSchema>;
 export const manifestSchema = z
   .object({
     /** DNS-label-like name: lowercase letters, digits and dashes. */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be 1–63 lowercase letters, digits and dashes, starting with a letter'),
     description: z.string().default(''),
     /** Handler module, relative to the folder. */
     entry: z.string().min(1).default('handler.ts'),
@@ -213,7 +213,7 @@ export const manifestSchema = z
      * without a deploy.
      */
     secrets: z
-      .array(z.string().regex(SECRET_NAME, 'must be lowercase letters, digits, _ and -, starting with a letter'))
+      .array(z.string().regex(SECRET_NAME, 'must be 1–63 lowercase letters, digits, _ and -, starting with a letter'))
       .max(50)
       .refine((a) => new Set(a).size === a.length, 'lists a secret twice')
       .default([]),
@@ -223,7 +223,7 @@ export const manifestSchema = z
      * not exist is refused, and a new collection version reaches loaded versions without a deploy.
      */
     knowledge: z
-      .array(z.string().regex(COLLECTION_NAME, 'must be lowercase letters, digits and -, starting with a letter'))
+      .array(z.string().regex(COLLECTION_NAME, 'must be 1–63 lowercase letters, digits and dashes, starting with a letter'))
       .max(20)
       .refine((a) => new Set(a).size === a.length, 'lists a collection twice')
       .default([]),

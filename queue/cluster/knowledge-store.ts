@@ -80,7 +80,7 @@ export class KnowledgeStore {
    * @throws KnowledgeInvalidError naming the file that is not a document, a bad path or a limit passed
    */
   async put(namespace: string, name: string, files: readonly KnowledgeFile[], by: string): Promise<{ changed: boolean; info: CollectionInfo }> {
-    if (!COLLECTION_NAME.test(name)) throw new KnowledgeInvalidError('name', 'must be lowercase letters, digits and dashes, starting with a letter');
+    if (!COLLECTION_NAME.test(name)) throw new KnowledgeInvalidError('name', 'must be 1–63 lowercase letters, digits and dashes, starting with a letter');
     if (files.length === 0) throw new KnowledgeInvalidError('files', 'a collection needs at least one file');
     if (files.length > (this.opts.maxFiles ?? 10_000)) throw new KnowledgeInvalidError('files', `at most ${this.opts.maxFiles ?? 10_000} files`);
     const seen = new Set<string>();

@@ -26,7 +26,7 @@ export function validationHook(result: { success: boolean; target: string; error
 
 /** What the API's patterns mean, for the patterns declared without a message of their own. */
 const PATTERN_MEANS: Record<string, string> = {
-  '/^[a-z][a-z0-9-]{0,62}$/': 'must be lowercase letters, digits and dashes, starting with a letter (at most 63)',
+  '/^[a-z][a-z0-9-]{0,62}$/': 'must be 1–63 lowercase letters, digits and dashes, starting with a letter',
   '/^[0-9a-f]{12}$/': 'must be a version: 12 hex digits',
   '/^[0-9a-f]{64}$/': 'must be a sha256: 64 hex digits',
   '/^[0-9a-fA-F]{64}$/': 'must be a sha256: 64 hex digits',

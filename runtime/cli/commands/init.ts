@@ -70,7 +70,7 @@ autoglm invoke ${name} --data @input.json
 
 /** The folder a new function `name` gets under `parent`: checked, not yet created. */
 export function newFunctionDir(name: string, parent: string): string {
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw new CliError(`function name ${JSON.stringify(name)}: use lowercase letters, digits and dashes, starting with a letter`, EXIT.usage);
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw new CliError(`function name ${JSON.stringify(name)}: use 1–63 lowercase letters, digits and dashes, starting with a letter`, EXIT.usage);
   const dir = resolve(parent, name);
   if (existsSync(dir)) throw new CliError(`${dir} already exists`, EXIT.usage);
   return dir;

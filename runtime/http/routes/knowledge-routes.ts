@@ -32,7 +32,7 @@ export const isKnowledgeUpload = (method: string, path: string): boolean => meth
 const NameParam = z.object({
   name: z
     .string()
-    .regex(COLLECTION_NAME, 'must be lowercase letters, digits and dashes, starting with a letter')
+    .regex(COLLECTION_NAME, 'must be 1–63 lowercase letters, digits and dashes, starting with a letter')
     .openapi({ param: { name: 'name', in: 'path' }, example: 'store-policies' }),
 });
 

@@ -11,7 +11,7 @@ import { namespaceQuery, problems } from '../schemas.ts';
 const SecretNameParam = z.object({
   name: z
     .string()
-    .regex(SECRET_NAME, 'must be lowercase letters, digits, _ and -, starting with a letter')
+    .regex(SECRET_NAME, 'must be 1–63 lowercase letters, digits, _ and -, starting with a letter')
     .openapi({ param: { name: 'name', in: 'path' }, example: 'crm-api-key' }),
 });
 
