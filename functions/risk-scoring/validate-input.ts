@@ -152,9 +152,10 @@ function parseTransaction(raw: unknown, at: string, defaultOffset: number): Tran
   } else if (typeof timestamp === 'string') {
     const m = ISO_TIME.exec(timestamp);
     time = m ? Date.parse(timestamp) : Number.NaN;
-    if (!m || Number.isNaN(time) || !writtenTimeExists(timestamp, time, offsetMinutes(m[1]!) ?? 0)) {
+    if (!m || Number.isNaN(time)) {
       return new InvalidInputError(`${at}.timestamp`, 'must be ISO 8601 with a zone, e.g. 2024-05-01T14:03:00Z or 2024-05-01T22:03:00+08:00');
     }
+    if (!writtenTimeExists(timestamp, time, offsetMinutes(m[1]!) ?? 0)) return new InvalidInputError(`${at}.timestamp`, 'names a date or time that does not exist');
     offset = offsetMinutes(m[1]!) ?? defaultOffset;
   } else {
     return new InvalidInputError(`${at}.timestamp`, 'must be an ISO 8601 string or epoch milliseconds');

@@ -147,6 +147,11 @@ describe('risk-scoring: input validation', () => {
     expect(problemStatus((r as InvalidInputError).code)).toBe(400);
   });
 
+  it('says a well-formed date that does not exist is that, not a format error', async () => {
+    const [r] = await handle([{ transactions: [{ ...tx(), timestamp: '2025-02-30T09:00:00Z' }] }]);
+    expect(r).toMatchObject({ field: 'transactions[0].timestamp', message: 'names a date or time that does not exist' });
+  });
+
   it('accepts real dates that need the calendar or the zone to tell: leap days, offsets across midnight', async () => {
     const at = (timestamp: string) => ({ transactions: [{ ...tx(), timestamp }] });
     const out = await handle([at('2024-02-29T09:00:00Z'), at('2000-02-29T23:59:59.999+14:00'), at('2025-03-01T00:30:00+08:00'), at('2025-02-28T23:30-0800')]);
