@@ -8,6 +8,7 @@ import { POLICY_COLLECTION, PolicyRetriever, knowledgeBaseFrom, loadKnowledgeBas
 import { detectLanguage, localeLanguage, type Language } from './language.ts';
 import { buildPrompt } from './prompt.ts';
 import { train } from './training.ts';
+import { withMessageOrder } from './message-order.ts';
 import { fnv1a } from './text-features.ts';
 import { parseReplyInput, type ReplyInput, type ReplyRequest } from './validate-input.ts';
 
@@ -67,7 +68,8 @@ async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, st
   const found = state.retriever.search(hint ? `${req.message} ${hint}` : req.message, language, acted);
   const passages = found.map((r) => r.passage);
   const company = state.retriever.kb.company;
-  const draft = composeReply({ intent: acted, language, context: req.context, passages, temperature: req.temperature, seed: req.seed ?? fnv1a(req.message), company });
+  const context = withMessageOrder(req);
+  const draft = composeReply({ intent: acted, language, context, passages, temperature: req.temperature, seed: req.seed ?? fnv1a(req.message), company });
   const out: ReplyOutput = {
     reply: draft,
     intent,
@@ -82,7 +84,7 @@ async function replyTo(req: ReplyRequest, intent: Intent, confidence: number, st
   } else if (req.useGenerator === false) {
     out.generator.fallbackReason = 'generator not requested (useGenerator: false)';
   } else {
-    const messages = buildPrompt({ message: req.message, language, intent, confidence, passages, context: req.context, company: company[language], draft });
+    const messages = buildPrompt({ message: req.message, language, intent, confidence, passages, context, company: company[language], draft });
     const left = Number.isFinite(ctx.deadline) ? ctx.deadline - Date.now() - DEADLINE_MARGIN_MS : Infinity;
     const onText = ctx.wantsChunks(item) ? (text: string) => ((streamed = true), ctx.emit(text, item)) : undefined;
     const res = await state.generator.generate(messages, { temperature: req.temperature, signal: ctx.signal, timeoutMs: left, ...(onText ? { onText } : {}) });

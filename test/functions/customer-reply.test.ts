@@ -167,6 +167,16 @@ describe('customer-reply: input validation', () => {
     ['bad tier', { message: 'hi', context: { customer: { tier: 'diamond' } } }, 'context.customer.tier'],
     ['bad useGenerator', { message: 'hi', useGenerator: 'no' }, 'useGenerator'],
   ];
+  it('does not ask for the order number the message already gives; an order in the context wins', async () => {
+    const [r] = await handle([{ message: 'I want a refund for order 77, the mug arrived broken', locale: 'en' }]);
+    const reply = (r as { reply: string }).reply;
+    expect(reply).toContain('order 77');
+    expect(reply).not.toMatch(/order number/i);
+    const [given] = await handle([{ message: 'refund for order 77 please', locale: 'en', context: { order: { id: 'A10293', status: 'delivered' } } }]);
+    expect((given as { reply: string }).reply).toContain('A10293');
+    expect((given as { reply: string }).reply).not.toContain('order 77');
+  });
+
   it('takes dates that exist: a leap day, a date-time with an offset', async () => {
     const [r] = await handle([{ message: 'where is my order?', context: { order: { shippedAt: '2024-02-29', estimatedDelivery: '2025-03-01T10:00+08:00' } } }]);
     expect(r).not.toBeInstanceOf(Error);
