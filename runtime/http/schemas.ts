@@ -2,9 +2,19 @@ import { z } from '@hono/zod-openapi';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queue/jobs/index.ts';
 import { PROBLEM_CODES, type ProblemCode } from '../../queue/problem-codes.ts';
 
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+// The API's recurring string forms, each saying what it takes when it refuses a value.
+/** A function, namespace or other name. */
+export const nameString = () => z.string().regex(NAME, 'must be 1–63 lowercase letters, digits and dashes, starting with a letter');
+/** A function version: the first 12 hex digits of its bundle's sha256. */
+export const versionString = () => z.string().regex(/^[0-9a-f]{12}$/, 'must be a version: 12 hex digits');
+/** A sha256 in hex; `anyCase`: upper-case digits too (a header a client computed). */
+export const sha256String = (anyCase = false) => z.string().regex(anyCase ? /^[0-9a-fA-F]{64}$/ : /^[0-9a-f]{64}$/, 'must be a sha256: 64 hex digits');
+
 /** Path parameter: a function name. */
 export const FunctionNameParam = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).openapi({ param: { name: 'name', in: 'path' }, example: 'echo' }),
+  name: nameString().openapi({ param: { name: 'name', in: 'path' }, example: 'echo' }),
 });
 
 /** A function, optionally pinned to a version: `echo` or `echo@4f948aff2795`. */
@@ -150,16 +160,14 @@ export const JobViewSchema = z
 export const JobQuery = z.object({
   wait: z
     .string()
-    .regex(/^\d+(ms|s|m)?$/)
+    .regex(/^\d+(ms|s|m)?$/, 'must be a duration such as 500ms, 30s or 1m')
     .optional()
     .openapi({ description: 'Long-poll: hold the request until the job ends or this long passes (max 60s), e.g. `30s`.' }),
 });
 
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
-
 export const JobListQuery = z.object({
-  function: z.string().regex(NAME).optional().openapi({ description: "Only this function's jobs [every function the caller may read]." }),
-  namespace: z.string().regex(NAME).optional().openapi({ description: 'Only the jobs of functions in this namespace.' }),
+  function: nameString().optional().openapi({ description: "Only this function's jobs [every function the caller may read]." }),
+  namespace: nameString().optional().openapi({ description: 'Only the jobs of functions in this namespace.' }),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional().openapi({ description: 'Only jobs in this status (`failed`: the dead letters) [all].' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(400).optional().openapi({ description: 'The `next` of the page before: the page after it.' }),
@@ -276,7 +284,7 @@ export const TrafficBody = z
   .openapi('TrafficChange');
 
 export const DeployQuery = z.object({
-  namespace: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional().openapi({ description: "namespace of a new function (default: 'default'); an existing function keeps its own" }),
+  namespace: nameString().optional().openapi({ description: "namespace of a new function (default: 'default'); an existing function keeps its own" }),
   promote: z.enum(['true', 'false']).optional().openapi({ description: 'false: record the version without traffic' }),
   canary: z.coerce.number().int().min(1).max(99).optional().openapi({ description: 'send this percent of calls to the new version' }),
   shadow: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'mirror this percent of calls to the new version' }),
@@ -301,7 +309,7 @@ export const DeployResponse = z
 
 /** `?namespace=` of a route about something a namespace owns (a secret, a knowledge collection): `default` when not given. */
 export const namespaceQuery = (description: string) =>
-  z.object({ namespace: z.string().regex(NAME).default('default').openapi({ description: `${description} [default]` }) });
+  z.object({ namespace: nameString().default('default').openapi({ description: `${description} [default]` }) });
 
 /** Problem responses every authenticated route can give. */
 export const problems = (...statuses: number[]) =>

@@ -24,22 +24,13 @@ export function validationHook(result: { success: boolean; target: string; error
   throw new ValidationError(errors[0]!.field, errors[0]!.message, where, errors);
 }
 
-/** What the API's patterns mean, for the patterns declared without a message of their own. */
-const PATTERN_MEANS: Record<string, string> = {
-  '/^[a-z][a-z0-9-]{0,62}$/': 'must be 1–63 lowercase letters, digits and dashes, starting with a letter',
-  '/^[0-9a-f]{12}$/': 'must be a version: 12 hex digits',
-  '/^[0-9a-f]{64}$/': 'must be a sha256: 64 hex digits',
-  '/^[0-9a-fA-F]{64}$/': 'must be a sha256: 64 hex digits',
-  '/^\\d+(ms|s|m)?$/': 'must be a duration such as 500ms, 30s or 1m',
-};
-
 /**
  * A schema issue's message for a person: zod's defaults speak of its own types ("Invalid input:
  * expected nonoptional, received undefined", "must match pattern /^…$/"); a message a schema
- * gives itself is kept.
+ * gives itself is kept (the API's recurring forms carry theirs: `nameString` in `schemas.ts`).
  */
 function readable(i: ZodError['issues'][number]): string {
   if (i.code === 'invalid_type' && i.message.endsWith('received undefined')) return 'is required';
-  if (i.code === 'invalid_format' && i.format === 'regex' && i.message.startsWith('Invalid string')) return PATTERN_MEANS[String(i.pattern)] ?? 'is not in the form this field takes';
+  if (i.code === 'invalid_format' && i.format === 'regex' && i.message.startsWith('Invalid string')) return 'is not in the form this field takes';
   return i.message.replace(/^Invalid input: /, '');
 }

@@ -6,7 +6,7 @@ import type { AppEnv } from '../app-deps.ts';
 import { readableFunction } from './readable-function.ts';
 import type { CatalogMirror } from '../../registry/catalog-mirror.ts';
 import { ValidationError } from '../errors.ts';
-import { FunctionNameParam, problems } from '../schemas.ts';
+import { FunctionNameParam, problems, versionString } from '../schemas.ts';
 
 const Bin = z.object({ upTo: z.number().nullable().openapi({ description: "The bin's upper edge (values ≤ it); null for the last bin." }), expected: z.number(), actual: z.number() });
 
@@ -37,7 +37,7 @@ const driftRoute = createRoute({
   security: [{ bearer: [] }],
   request: {
     params: FunctionNameParam,
-    query: z.object({ version: z.string().regex(/^[0-9a-f]{12}$/).optional().openapi({ description: 'A version of the function [its stable version].' }) }),
+    query: z.object({ version: versionString().optional().openapi({ description: 'A version of the function [its stable version].' }) }),
   },
   responses: { 200: { description: 'The drift report', content: { 'application/json': { schema: Report } } }, ...problems(400, 401, 403, 404, 409) },
 });

@@ -6,7 +6,7 @@ import type { CatalogMirror } from '../../registry/catalog-mirror.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
-import { FunctionNameParam, JobIdParam, problems } from '../schemas.ts';
+import { FunctionNameParam, JobIdParam, problems, versionString } from '../schemas.ts';
 import { sinceMs } from '../since-time.ts';
 import { readableFunction } from './readable-function.ts';
 
@@ -36,7 +36,7 @@ const FeedbackAnswer = z
   .openapi('FeedbackRecorded');
 
 const ExportQuery = z.object({
-  version: z.string().regex(/^[0-9a-f]{12}$/).optional().openapi({ description: 'Only records of this version.' }),
+  version: versionString().optional().openapi({ description: 'Only records of this version.' }),
   since: z.string().max(40).optional().openapi({ description: 'Records given from this time on: an ISO 8601 time, or a duration back from now (`7d`) [all kept].', example: '7d' }),
   cursor: z.string().max(400).optional().openapi({ description: "Where the previous page ended: its `X-Next-Cursor` header, as it came." }),
   limit: z.coerce.number().int().min(1).max(1000).default(500).openapi({ description: 'At most this many records [500].' }),

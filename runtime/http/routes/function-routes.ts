@@ -9,7 +9,7 @@ import { parseDuration } from '../../../functions/sdk/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { DeployQuery, DeployResponse, FunctionDetail, FunctionNameParam, FunctionSummary, Traffic, TrafficBody, VersionSummary, problems } from '../schemas.ts';
+import { DeployQuery, DeployResponse, FunctionDetail, FunctionNameParam, FunctionSummary, Traffic, TrafficBody, VersionSummary, problems, sha256String } from '../schemas.ts';
 
 const sec = [{ bearer: [] }];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -22,7 +22,7 @@ const deployRoute = createRoute({
   security: sec,
   request: {
     query: DeployQuery,
-    headers: z.object({ 'x-bundle-sha256': z.string().regex(/^[0-9a-fA-F]{64}$/).optional().openapi({ description: 'sha256 of the body; refused if it differs' }) }),
+    headers: z.object({ 'x-bundle-sha256': sha256String(true).optional().openapi({ description: 'sha256 of the body; refused if it differs' }) }),
     body: { content: { 'application/gzip': { schema: z.string().openapi({ format: 'binary' }) } }, required: true },
   },
   responses: { 201: json(DeployResponse, 'Deployed (or already deployed: `created` false)'), ...problems(400, 401, 403, 413, 415, 422, 503) },
@@ -100,7 +100,7 @@ const artifactRoute = createRoute({
   path: '/v1/artifacts/{hash}',
   summary: 'Download a bundle by sha256 (used by pool nodes that do not share the artifact directory)',
   security: sec,
-  request: { params: z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/) }) },
+  request: { params: z.object({ hash: sha256String() }) },
   responses: { 200: { description: 'The bundle', content: { 'application/gzip': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problems(401, 403, 404) },
 });
 

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { authorizeNamed } from '../../auth/index.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
-import { FunctionNameParam, problems } from '../schemas.ts';
+import { FunctionNameParam, problems, versionString } from '../schemas.ts';
 import { sinceMs } from '../since-time.ts';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -15,7 +15,7 @@ const LogsQuery = z.object({
     .optional()
     .openapi({ description: "Lines after this point: the previous page's `next` (how `autoglm logs --follow` polls)." }),
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'At most this many lines [100]. Without `since` or `after`, the newest ones.' }),
-  version: z.string().regex(/^[0-9a-f]{12}$/).optional().openapi({ description: 'Only lines of this version.' }),
+  version: versionString().optional().openapi({ description: 'Only lines of this version.' }),
   level: z.enum(LEVELS).optional().openapi({ description: 'Only lines at this level or above.' }),
   job: z.string().min(1).max(128).optional().openapi({ description: 'Only lines of the handler calls that ran this job or item; a job id also finds the lines of all its items (bulk inputs, grouped calls).' }),
 });

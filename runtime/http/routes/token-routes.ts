@@ -4,9 +4,9 @@ import { authorize } from '../../auth/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
-import { problems } from '../schemas.ts';
+import { nameString, problems } from '../schemas.ts';
 
-const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
+const name = nameString();
 
 const TokenRequest = z
   .object({

@@ -7,7 +7,7 @@ import { TrainingNotFoundError, type Trainings } from '../../training/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { FunctionNameParam, problems } from '../schemas.ts';
+import { FunctionNameParam, problems, versionString } from '../schemas.ts';
 import { sinceMs } from '../since-time.ts';
 
 /** Media types a dataset upload may declare: JSON Lines by its usual names. */
@@ -18,7 +18,7 @@ export const isTrainingUpload = (method: string, path: string): boolean => metho
 
 const StartQuery = z.object({
   then: z.enum(['shadow', 'rollout', 'none']).default('none').openapi({ description: 'What to do with the new version when its primary metric is not worse than stable\'s: a shadow of stable (copies of calls, outputs compared), the function\'s metric-gated rollout, or nothing (record it) [none].' }),
-  version: z.string().regex(/^[0-9a-f]{12}$/).optional().openapi({ description: 'The version to retrain [stable, else the newest].' }),
+  version: versionString().optional().openapi({ description: 'The version to retrain [stable, else the newest].' }),
   fromFeedback: z.enum(['true', 'false']).optional().openapi({ description: "Learn from the function's feedback records (`POST /v1/jobs/{id}/feedback`) instead of an uploaded body." }),
   since: z.string().max(40).optional().openapi({ description: 'With fromFeedback: records given from this time on (ISO 8601, or a duration back from now such as `30d`) [all kept].' }),
 });

@@ -3,13 +3,10 @@ import { auditRequest, type AuditLog } from '../../audit/index.ts';
 import { authorize } from '../../auth/index.ts';
 import { formatWebhookKey, type WebhookKeys } from '../../webhooks/index.ts';
 import type { AppEnv } from '../app-deps.ts';
-import { problems } from '../schemas.ts';
+import { nameString, problems } from '../schemas.ts';
 
 const KeyQuery = z.object({
-  namespace: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,62}$/)
-    .openapi({ description: 'The namespace whose jobs the receiver takes webhooks for.', example: 'team-a' }),
+  namespace: nameString().openapi({ description: 'The namespace whose jobs the receiver takes webhooks for.', example: 'team-a' }),
 });
 
 const WebhookKeyList = z
