@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { descendants } from '../bench/proc-stats.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { startReceiver, type HttpReceiver } from '../harness/http-receiver.ts';
 import { JWT_SECRET, LOOPBACK_CALLBACKS, WEBHOOK_KEYS, eventually } from '../harness/platform.ts';
+import { launchNode, printed, type PlatformNode } from '../harness/platform-node.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 /**
@@ -20,29 +20,17 @@ import { startTestRedis, type TestRedis } from '../harness/redis.ts';
  * namespaces (the issue's "ideally") would need root and veth plumbing, and change nothing of
  * what is checked here, which all goes through Redis.
  */
-const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
 const WHOAMI = fileURLToPath(new URL('../fixtures/functions/whoami/', import.meta.url));
 /** A namespace limited to a burst of 10 inputs, refilled at 1 a second. */
 const METERED = { rate: 1, burst: 10 };
 
-interface Node {
-  proc: ChildProcess;
-  out: () => string;
-  exited: Promise<unknown>;
-}
-
-function launch(role: 'router' | 'pool', env: Record<string, string>): Node {
-  let out = '';
-  const proc = spawn(process.execPath, [START, '--role', role], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  return { proc, out: () => out, exited: new Promise((r) => proc.once('exit', r)) };
-}
+/** A node in its role, as `npm start -- --role <role>` runs it. */
+const launch = (role: 'router' | 'pool', env: Record<string, string>): PlatformNode => launchNode({ ...env, AUTOGLM_ROLE: role });
 
 let redis: TestRedis;
 let hook: HttpReceiver;
 const state = mkdtempSync(join(tmpdir(), 'autoglm-multi-'));
-const nodes: Node[] = [];
+const nodes: PlatformNode[] = [];
 let routerIds: string[];
 let api: ApiClient[];
 let token: string;
@@ -52,7 +40,7 @@ async function call(via: number, method: string, path: string, body?: unknown): 
   const res = await fetch(new URL(path, api[via]!.url), { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return { status: res.status, router: res.headers.get('x-router'), body: await res.json() };
 }
-let pools: Node[];
+let pools: PlatformNode[];
 
 beforeAll(async () => {
   [redis, hook] = await Promise.all([startTestRedis(), startReceiver('127.0.0.1')]);
@@ -74,7 +62,7 @@ beforeAll(async () => {
   const ports = [await freePort(), await freePort()];
   const routers = ports.map((port) => launch('router', { ...shared, AUTOGLM_PORT: String(port) }));
   nodes.push(...routers);
-  routerIds = await Promise.all(routers.map((r, i) => eventually(() => /"router listening".*"routerId":"([^"]+)"/.exec(r.out())?.[1], `router ${i} to listen`, 60_000)));
+  routerIds = await Promise.all(routers.map((r, i) => printed(r, /"router listening".*"routerId":"([^"]+)"/, `router ${i} to listen`)));
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   const mint = new TokenVerifier({ secret: JWT_SECRET });
   const workerToken = await mint.mint({ sub: 'pool', roles: ['worker'] });
@@ -92,7 +80,7 @@ beforeAll(async () => {
   expect((await api[0]!.deploy(metered.archive, metered.hash, { namespace: 'metered' })).status).toBe(201);
   const rolled = make('rolled');
   expect((await api[0]!.deploy(rolled.archive, rolled.hash)).status).toBe(201);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const n of nodes) n.proc.kill('SIGTERM');

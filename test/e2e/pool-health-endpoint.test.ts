@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { eventually } from '../harness/platform.ts';
-import { useSplitInstall, type PlatformNode } from '../harness/platform-node.ts';
+import { printed, useSplitInstall, type PlatformNode } from '../harness/platform-node.ts';
 
 const THROWS_ON_LOAD = fileURLToPath(new URL('../fixtures/backends/throws-on-load.ts', import.meta.url));
 
@@ -15,7 +15,7 @@ const split = useSplitInstall('poolhealth');
 async function pool(env: Record<string, string>): Promise<{ node: PlatformNode; url: string; check: () => { status: number | null; out: string } }> {
   const port = String(await freePort());
   const node = split.launch({ ...split.shared(), AUTOGLM_ROLE: 'pool', AUTOGLM_WORKERS: '1', AUTOGLM_POOL_HEALTH_PORT: port, ...env });
-  const url = await eventually(() => /"pool health listening".*"url":"([^"]+)"/.exec(node.out())?.[1], 'the pool health endpoint to listen', 60_000);
+  const url = await printed(node, /"pool health listening".*"url":"([^"]+)"/, 'the pool health endpoint to listen');
   // As Docker runs it: the container's environment (the role from it here: PID 1 is not the pool's tini).
   const check = () => {
     const r = spawnSync(process.execPath, [HEALTHCHECK], { env: { PATH: process.env.PATH!, ...split.shared(), AUTOGLM_ROLE: 'pool', AUTOGLM_POOL_HEALTH_PORT: port }, encoding: 'utf8' });
@@ -48,7 +48,7 @@ describe('the pool health endpoint (GET /healthz on AUTOGLM_POOL_HEALTH_PORT)', 
     await node.exited;
     await expect(fetch(url)).rejects.toThrow();
     expect(check().status).toBe(1);
-  }, 120_000);
+  }, 180_000);
 
   it('answers 503 naming why while its worker crash-loops (a TensorFlow module that throws on load)', async () => {
     const { url, check } = await pool({ AUTOGLM_TF_BACKEND: 'tensorflow', AUTOGLM_TF_GPU_MODULE: THROWS_ON_LOAD });
@@ -64,5 +64,5 @@ describe('the pool health endpoint (GET /healthz on AUTOGLM_POOL_HEALTH_PORT)', 
     expect(c.status).toBe(1);
     expect(c.out).toContain('no live worker');
     expect(down.body.reasons[1]).toMatch(/^slot 0 \(cpu:0\): worker (exited, restarting after a delay|starting), last replaced: exited, \d+ restarts$/);
-  }, 120_000);
+  }, 180_000);
 });

@@ -5,7 +5,7 @@ import { ApiClient } from '../../runtime/client/api-client.ts';
 import { freePort } from '../../runtime/launcher/embedded-redis.ts';
 import { bundleMaker } from '../harness/bundles.ts';
 import { JWT_SECRET, eventually } from '../harness/platform.ts';
-import { useSplitInstall } from '../harness/platform-node.ts';
+import { printed, useSplitInstall } from '../harness/platform-node.ts';
 import { QUICK_ROLLOUTS } from '../harness/quick-rollouts.ts';
 
 const GRADED = fileURLToPath(new URL('../fixtures/functions/graded/', import.meta.url));
@@ -19,7 +19,7 @@ describe('a rollout outlives the router driving it', () => {
     const shared = { ...split.shared(), ...QUICK_ROLLOUTS, AUTOGLM_BUILTINS: 'off' };
     const ports = [await freePort(), await freePort()];
     const routers = ports.map((port) => launch({ ...shared, AUTOGLM_ROLE: 'router', AUTOGLM_PORT: String(port) }));
-    const ids = await Promise.all(routers.map((r, i) => eventually(() => /"router listening".*"routerId":"([^"]+)"/.exec(r.out())?.[1], `router ${i} to listen`, 60_000)));
+    const ids = await Promise.all(routers.map((r, i) => printed(r, /"router listening".*"routerId":"([^"]+)"/, `router ${i} to listen`)));
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     const mint = new TokenVerifier({ secret: JWT_SECRET });
     const pool = launch({ ...shared, AUTOGLM_ROLE: 'pool', AUTOGLM_WORKERS: '1', AUTOGLM_ROUTER_URL: urls.join(','), AUTOGLM_WORKER_TOKEN: await mint.mint({ sub: 'pool', roles: ['worker'] }) });

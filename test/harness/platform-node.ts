@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { newKeyringSpec } from '../../queue/cluster/index.ts';
-import { JWT_SECRET, WEBHOOK_KEYS } from './platform.ts';
+import { JWT_SECRET, WEBHOOK_KEYS, eventually } from './platform.ts';
 import { startTestRedis, type TestRedis } from './redis.ts';
 
 const START = fileURLToPath(new URL('../../runtime/start.mjs', import.meta.url));
@@ -29,6 +29,20 @@ export function launchNode(env: Record<string, string>): PlatformNode {
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   return { proc, out: () => out, exited: new Promise((r) => proc.once('exit', r)) };
+}
+
+/**
+ * The first group of `pattern` in what `node` printed, once it has printed it. On a timeout the
+ * error carries the node's exit state and the end of its output: a node that never got to its line
+ * on a busy CI machine says why (a crash, a wait on Redis) instead of only that it timed out.
+ */
+export async function printed(node: Pick<PlatformNode, 'proc' | 'out'>, pattern: RegExp, what: string, timeoutMs = 90_000): Promise<string> {
+  try {
+    return await eventually(() => pattern.exec(node.out())?.[1], what, timeoutMs);
+  } catch (e) {
+    const state = node.proc.exitCode ?? node.proc.signalCode ?? 'still running';
+    throw new Error(`${(e as Error).message} (process ${state}); it printed:\n${node.out().slice(-4000)}`);
+  }
 }
 
 /** Processes of one platform on one test Redis: see {@link useSplitInstall}. */
