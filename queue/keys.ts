@@ -23,7 +23,7 @@ export const keys = {
   catalogChannel: (p: string) => `${p}:functions:changed`,
   /** string: the namespace deploying a new function name until its version is recorded (Lua CLAIM) · router (deploy) · router (deploy) · load-check timeout + 1 min */
   nameClaim: (p: string, name: string) => `${p}:functions:claim:${name}`,
-  /** string: `<job id> <body hash>` an Idempotency-Key made (SET NX), then ` added` once the job is added (a replay re-adds only an unmarked one) · router · router · result TTL */
+  /** string: `<job id> <body hash>` an Idempotency-Key made (SET NX; the hash is of the caller's subject and the key), then ` added` once the job is added (a replay re-adds only an unmarked one) · router · router · result TTL */
   idempotency: (p: string, ns: string, fn: string, keyHash: string) => `${p}:idem:${ns}:${fn}:${keyHash}`,
   /** string: tombstone of a cancelled job (who, when) · router · router, workers · cancelled TTL */
   cancelled: (p: string, id: string) => `${p}:cancelled:${id}`,

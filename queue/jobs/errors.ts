@@ -78,7 +78,7 @@ export class JobNotRetryableError extends PlatformError {
 export class IdempotencyConflictError extends PlatformError {
   override readonly name = 'IdempotencyConflictError';
   constructor(existingJobId: string) {
-    super('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request body', { extra: { jobId: existingJobId } });
+    super('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request body', { extra: { jobId: existingJobId, field: 'Idempotency-Key', in: 'header' } });
   }
 }
 

@@ -51,7 +51,7 @@ export interface SubmitRequest extends Pick<JobData, 'ns' | 'by' | 'deadline' | 
    * router more than everything else it does.
    */
   inputJson?: Uint8Array;
-  /** With `bodyHash`: makes the submission safe to retry. */
+  /** With `bodyHash`: makes the submission safe to retry; a key is the caller's (`by`) own. */
   idempotencyKey?: string;
   bodyHash?: string;
   /**
@@ -162,7 +162,9 @@ export class JobSubmitter {
    * a job whose first submission died before adding it, never one that was added and removed.
    */
   private async claimKey(req: SubmitRequest, id: string): Promise<{ id: string; added: boolean; key: string; value: string }> {
-    const keyHash = createHash('sha256').update(req.idempotencyKey!).digest('hex').slice(0, 32);
+    // Scoped to the caller (the token's subject), as payment APIs scope keys to an account: two
+    // callers choosing the same key get a job each, and neither learns the other's job id.
+    const keyHash = createHash('sha256').update(`${req.by}\n${req.idempotencyKey!}`).digest('hex').slice(0, 32);
     const key = keys.idempotency(this.opts.prefix, req.ns, req.rec.name, keyHash);
     const value = `${id} ${req.bodyHash ?? ''}`;
     const ok = await this.redis.set(key, value, 'EX', this.resultTtl, 'NX');

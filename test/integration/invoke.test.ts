@@ -170,7 +170,23 @@ describe('idempotency', () => {
     const c = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'twice' } }, h);
     expect(c.status).toBe(409);
     expect(c.json.code).toBe('IDEMPOTENCY_CONFLICT');
-    expect(c.json.jobId).toBe(a.json.id);
+    expect(c.json).toMatchObject({ jobId: a.json.id, field: 'Idempotency-Key', in: 'header' });
+  });
+
+  it("a key is its caller's: another caller with the same key gets a job of its own, and no 409 naming the first's", async () => {
+    const h = { 'idempotency-key': `shared-${Date.now()}` };
+    const a = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'mine' } }, h);
+    const other = await p.token(['invoker'], 'mallory');
+    const as = (body: unknown) => fetch(`${p.url}/v1/functions/echo/jobs`, { method: 'POST', headers: { authorization: `Bearer ${other}`, 'content-type': 'application/json', ...h }, body: JSON.stringify(body) });
+    const same = await as({ input: { message: 'mine' } });
+    expect(same.status).toBe(202);
+    expect(same.headers.get('idempotent-replayed')).toBeNull();
+    const sameJob = (await same.json()).id;
+    expect(sameJob).not.toBe(a.json.id);
+    const different = await as({ input: { message: 'theirs' } });
+    expect(different.status).toBe(409);
+    // The conflict is with mallory's own earlier job, not with the first caller's.
+    expect((await different.json()).jobId).toBe(sameJob);
   });
 
   it('concurrent retries with one key make exactly one job', async () => {
