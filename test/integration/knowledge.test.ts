@@ -172,7 +172,7 @@ describe('knowledge collections', () => {
     expect([r.code, r.stderr]).toEqual([3, expect.stringContaining('AUTOGLM_KNOWLEDGE_LIMIT')]);
   });
 
-  it('deployers of the namespace and admins may; viewers and invokers get 403; another namespace is as missing (404); puts, removals and reads of the text are audited', async () => {
+  it("deployers of the namespace and admins may; viewers, invokers and other namespaces' deployers get 403; puts, removals and reads of the text are audited", async () => {
     const body = { files: [{ path: 'a.md', text: '# A\nteam a text' }] };
     const deployerA = await as(['deployer'], ['team-a']);
     const call = (token: string, method: string, path: string, b?: unknown) => p.call(method, path, b, { authorization: `Bearer ${token}` });
@@ -191,14 +191,16 @@ describe('knowledge collections', () => {
       expect((await call(token, 'GET', '/v1/knowledge?namespace=team-a')).status, roles[0]).toBe(403);
       for (const [method, path, b] of paths) expect((await call(token, method, path, b)).status, `${roles[0]} ${method} ${path}`).toBe(403);
     }
+    // Another namespace's deployer: 403, as for secrets, whether or not the collection exists
+    // there (nothing is looked up), and no claim that an existing collection is missing.
     const deployerB = await as(['deployer'], ['team-b']);
     expect((await call(deployerB, 'GET', '/v1/knowledge?namespace=team-a')).status).toBe(403);
-    for (const [method, path, b] of paths) {
+    for (const [method, path, b] of [...paths, ['GET', '/v1/knowledge/nosuch/files?namespace=team-a'] as const]) {
       const r = await call(deployerB, method, path, b);
-      expect([r.status, r.json?.code, r.json?.field, r.json?.in], `deployer of team-b: ${method} ${path}`).toEqual([404, 'KNOWLEDGE_MISSING', 'name', 'path']);
+      expect([r.status, r.json?.code], `deployer of team-b: ${method} ${path}`).toEqual([403, 'FORBIDDEN']);
     }
     const cliB = await cli(['knowledge', 'get', 'rules', '-n', 'team-a', '--out', join(scratch, 'b')], deployerB);
-    expect([cliB.code, cliB.stderr]).toEqual([3, expect.stringContaining('KNOWLEDGE_MISSING, HTTP 404')]);
+    expect([cliB.code, cliB.stderr]).toEqual([3, expect.stringContaining('FORBIDDEN, HTTP 403')]);
 
     const files = await call(deployerA, 'GET', '/v1/knowledge/rules/files?namespace=team-a');
     expect(files.json).toEqual({ name: 'rules', namespace: 'team-a', version: expect.stringMatching(/^[0-9a-f]{12}$/), files: body.files });

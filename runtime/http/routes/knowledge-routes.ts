@@ -1,10 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { COLLECTION_NAME, KnowledgeMissingError, type CollectionInfo, type KnowledgeStore } from '../../../queue/cluster/index.ts';
 import type { KnowledgeFile } from '../../../functions/sdk/index.ts';
 import { auditRequest, type AuditLog } from '../../audit/index.ts';
-import { authorize, authorizeNamed, type Action } from '../../auth/index.ts';
+import { authorize } from '../../auth/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
@@ -150,21 +149,22 @@ const wireFile = (f: KnowledgeFile) => (isUtf8(f.data) ? { path: f.path, text: f
 
 /**
  * Knowledge collections: the documents functions ground their answers on (company policies),
- * put, listed, read back and removed by those who deploy in the namespace. Another namespace's
- * collection is answered as missing. Writes are audited by their route's declaration; reading
- * the text back is audited before it is answered, as reading the audit trail is.
+ * put, listed, read back and removed by those who deploy in the namespace. Anyone else gets 403,
+ * as for secrets: the caller names the namespace (`?namespace=`), so a denial before any lookup
+ * conceals nothing, where a 404 would claim a collection is missing that may exist. Writes are
+ * audited by their route's declaration; reading the text back is audited before it is answered,
+ * as reading the audit trail is.
  */
 export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  /** The 404 of a collection the path names: missing, or another namespace's. */
+  /** The 404 of a collection the path names that the namespace lacks. */
   const missing = (namespace: string, name: string) => new KnowledgeMissingError(namespace, [name], { field: 'name', in: 'path' });
-  const guard = (c: Context<AppEnv>, action: Action, namespace: string, name: string) => authorizeNamed(c.var.principal, action, { namespace }, () => missing(namespace, name));
   const existing = async (namespace: string, name: string): Promise<CollectionInfo> => (await deps.knowledge.info(namespace, name)) ?? Promise.reject(missing(namespace, name));
 
   app.openapi(putRoute, async (c) => {
     const { name } = c.req.valid('param');
     const { namespace } = c.req.valid('query');
-    guard(c, 'knowledge.write', namespace, name);
+    authorize(c.var.principal, 'knowledge.write', { namespace });
     c.set('auditDetail', { namespace, detail: { collection: name } });
     const files = filesOf(c.req.valid('json'));
     const existed = (await deps.knowledge.info(namespace, name)) !== undefined;
@@ -182,7 +182,7 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
   app.openapi(getRoute, async (c) => {
     const { name } = c.req.valid('param');
     const { namespace } = c.req.valid('query');
-    guard(c, 'knowledge.read', namespace, name);
+    authorize(c.var.principal, 'knowledge.read', { namespace });
     return c.json(view(await existing(namespace, name)), 200);
   });
 
@@ -190,7 +190,7 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
     const started = Date.now();
     const { name } = c.req.valid('param');
     const { namespace, version } = c.req.valid('query');
-    guard(c, 'knowledge.read', namespace, name);
+    authorize(c.var.principal, 'knowledge.read', { namespace });
     await existing(namespace, name);
     const { info, files } = await deps.knowledge.files(namespace, name, version);
     // Recorded before the text leaves: when the log cannot take the record, the read fails.
@@ -201,7 +201,7 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
   app.openapi(deleteRoute, async (c) => {
     const { name } = c.req.valid('param');
     const { namespace, force } = c.req.valid('query');
-    guard(c, 'knowledge.write', namespace, name);
+    authorize(c.var.principal, 'knowledge.write', { namespace });
     c.set('auditDetail', { namespace, detail: { collection: name, force: force === 'true' } });
     const users = deps.usersOf?.(namespace, name) ?? [];
     if (users.length && force !== 'true') throw new KnowledgeInUseError(name, users);
