@@ -110,6 +110,8 @@ export const isConcealedDenial = (err: unknown): boolean => typeof err === 'obje
 /** @throws ForbiddenError when `p` may not do `action` on `r`. */
 export function authorize(p: Principal, action: Action, r: Resource): void {
   if (!allowed(p, action, r)) {
-    throw new ForbiddenError(`${p.sub} (${p.roles.join(', ')}) may not ${action} in namespace '${r.namespace}'${r.function ? ` (function ${r.function})` : ''}`);
+    // '*': a check of the roles alone (a listing across namespaces, an artifact), in no one namespace.
+    const where = r.namespace === '*' ? '' : ` in namespace '${r.namespace}'`;
+    throw new ForbiddenError(`${p.sub} (${p.roles.join(', ')}) may not ${action}${where}${r.function ? ` (function ${r.function})` : ''}`);
   }
 }

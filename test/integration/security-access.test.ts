@@ -83,6 +83,9 @@ describe('role × route matrix (default namespace)', () => {
     ['POST', '/v1/functions/echo/invoke', () => ({ input: { message: 'm' } }), { admin: 200, deployer: 403, invoker: 200, viewer: 403, worker: 403 }],
     ['POST', '/v1/functions/echo/jobs', () => ({ input: { message: 'm' } }), { admin: 202, deployer: 403, invoker: 202, viewer: 403, worker: 403 }],
     ['GET', '/v1/jobs?function=echo&status=succeeded', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
+    // Listings across functions: a role that reads none anywhere is refused, not shown an empty list.
+    ['GET', '/v1/jobs', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
+    ['GET', '/v1/trainings', () => undefined, { admin: 200, deployer: 200, invoker: 200, viewer: 200, worker: 403 }],
     ['POST', '/v1/tokens', () => ({ sub: 'x', roles: ['viewer'] }), { admin: 201, deployer: 403, invoker: 403, viewer: 403, worker: 403 }],
     ['GET', '/v1/artifacts/HASH', () => undefined, { admin: 200, deployer: 200, invoker: 403, viewer: 403, worker: 200 }],
     // Knowledge collections: only those who deploy. The admin creates it (201), the deployer puts the same files (200).

@@ -82,6 +82,10 @@ describe('starting a training', () => {
     expect((await p.call('GET', `/v1/trainings/${id}`)).json).toMatchObject({ id, status: 'queued' });
     expect((await p.call('GET', '/v1/functions/trainee/trainings')).json.items.map((t: { id: string }) => t.id)).toContain(id);
     expect((await p.call('GET', '/v1/trainings?limit=5')).json.items[0]).toMatchObject({ id, function: 'trainee' });
+    // The function filter is checked as on the jobs listing: a malformed name 400, an unknown one 404, both naming it.
+    expect((await p.call('GET', '/v1/trainings?function=trainee')).json.items.map((t: { id: string }) => t.id)).toContain(id);
+    expect((await p.call('GET', '/v1/trainings?function=Bad_Name')).json).toMatchObject({ status: 400, field: 'function', in: 'query' });
+    expect((await p.call('GET', '/v1/trainings?function=nosuch')).json).toMatchObject({ status: 404, code: 'FUNCTION_NOT_FOUND', field: 'function', in: 'query' });
     const outsider = await p.router.verifier.mint({ sub: 'bo', roles: ['viewer'], namespaces: ['team-b'] });
     expect((await p.call('GET', '/v1/trainings', undefined, { authorization: `Bearer ${outsider}` })).json.items).toEqual([]);
 

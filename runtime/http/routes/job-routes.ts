@@ -122,6 +122,8 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const p = c.var.principal;
+    // A role that reads no job anywhere (a pool's `worker` token) is refused, not shown an empty list.
+    authorize(p, 'job.read', { namespace: '*' });
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     if (q.cursor !== undefined && !after) throw new ValidationError('cursor', "not a cursor this API handed out: pass a page's `next` as it came", 'query');
     const page = await deps.jobLister.page(

@@ -1,13 +1,13 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { TrainingView } from '../../../queue/cluster/index.ts';
-import { allowed, authorizeNamed, type Principal } from '../../auth/index.ts';
+import { allowed, authorize, authorizeNamed, type Principal } from '../../auth/index.ts';
 import type { CatalogMirror } from '../../registry/catalog-mirror.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { TrainingNotFoundError, type Trainings } from '../../training/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { FunctionNameParam, problems, versionString } from '../schemas.ts';
+import { FunctionNameParam, nameString, problems, versionString } from '../schemas.ts';
 import { sinceMs } from '../since-time.ts';
 
 /** Media types a dataset upload may declare: JSON Lines by its usual names. */
@@ -78,8 +78,8 @@ const recentRoute = createRoute({
   path: '/v1/trainings',
   summary: 'Recent trainings of every function the caller may read (or of one), newest first',
   security: sec,
-  request: { query: z.object({ function: z.string().max(63).optional().openapi({ description: 'Only this function’s.' }), limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'At most this many [50].' }) }) },
-  responses: { 200: { description: 'Trainings', content: { 'application/json': { schema: z.object({ items: z.array(Training) }) } } }, ...problems(400, 401) },
+  request: { query: z.object({ function: nameString().optional().openapi({ description: 'Only this function’s.' }), limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'At most this many [50].' }) }) },
+  responses: { 200: { description: 'Trainings', content: { 'application/json': { schema: z.object({ items: z.array(Training) }) } } }, ...problems(400, 401, 403, 404) },
 });
 const getRoute = createRoute({ method: 'get', path: '/v1/trainings/{id}', summary: 'A training: status, progress, and the version it made', security: sec, request: { params: IdParam }, responses: { 200: body('The training'), ...problems(401, 403, 404) } });
 const cancelRoute = createRoute({
@@ -114,10 +114,11 @@ export interface TrainingRouteDeps {
 /** Trainings: start (upload or feedback), list, read, cancel. Starting and cancelling need `function.deploy` in the namespace. */
 export function trainingRoutes(deps: TrainingRouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  const fn = (p: Principal, name: string, action: 'function.read' | 'function.deploy') => {
+  const fn = (p: Principal, name: string, action: 'function.read' | 'function.deploy', where?: { field: string; in: 'query' }) => {
+    const missing = () => new FunctionNotFoundError(name, where);
     const s = deps.functions.get(name);
-    if (!s) throw new FunctionNotFoundError(name);
-    authorizeNamed(p, action, { namespace: s.namespace }, () => new FunctionNotFoundError(name));
+    if (!s) throw missing();
+    authorizeNamed(p, action, { namespace: s.namespace }, missing);
     return s;
   };
   const training = async (p: Principal, id: string, action: 'function.read' | 'function.deploy') => {
@@ -157,7 +158,10 @@ export function trainingRoutes(deps: TrainingRouteDeps): OpenAPIHono<AppEnv> {
   app.openapi(recentRoute, async (c) => {
     const q = c.req.valid('query');
     const p = c.var.principal;
-    const readable = deps.functions.list().filter((s) => (q.function === undefined || s.name === q.function) && allowed(p, 'function.read', { namespace: s.namespace }));
+    // A role that reads no function anywhere (a pool's `worker` token) is refused, not shown an
+    // empty list; a function named is checked as on the jobs listing (404 when unknown or unseen).
+    authorize(p, 'function.read', { namespace: '*' });
+    const readable = q.function !== undefined ? [fn(p, q.function, 'function.read', { field: 'function', in: 'query' })] : deps.functions.list().filter((s) => allowed(p, 'function.read', { namespace: s.namespace }));
     const all = (await Promise.all(readable.map((s) => deps.trainings.list(s.name, q.limit)))).flat();
     return c.json({ items: all.sort((a, b) => b.createdAt - a.createdAt).slice(0, q.limit).map(wire) }, 200);
   });
