@@ -13,6 +13,10 @@ export interface AuditFilter {
   action?: string;
   outcome?: AuditOutcome;
   namespace?: string;
+  /** Exact job id: what was done to one job (its submission, reads, cancel, retry). */
+  jobId?: string;
+  /** Exact request id: the record of one request (a response's `X-Request-Id`, a problem's `instance`). */
+  requestId?: string;
   /** Records at or after this time. */
   since?: Date;
   /** Records at or before this time. */
@@ -82,6 +86,8 @@ function matcher(f: AuditFilter, chain: string): (r: AuditRecord) => boolean {
     if (f.action !== undefined && r.action !== f.action) return false;
     if (f.outcome !== undefined && r.outcome !== f.outcome) return false;
     if (f.namespace !== undefined && r.namespace !== f.namespace) return false;
+    if (f.jobId !== undefined && r.jobId !== f.jobId) return false;
+    if (f.requestId !== undefined && r.requestId !== f.requestId) return false;
     if (since !== undefined || until !== undefined || before !== undefined) {
       const t = Date.parse(r.time);
       if (since !== undefined && !(t >= since)) return false;

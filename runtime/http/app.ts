@@ -54,7 +54,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const recorder = deps.callRollups?.recorder;
   app.use('*', requestMetrics(metrics, { isFunction: (name) => deps.functions.get(name) !== undefined, ...(recorder ? { onCall: (call) => recorder.record(call) } : {}) }));
   app.use('*', async function requestId(c, next) {
-    c.set('requestId', randomHex(8));
+    const id = randomHex(8);
+    c.set('requestId', id);
+    // The id the audit record and a problem's `instance` carry, on every answer, so a client can
+    // quote it for a call that succeeded too. Always the router's own: a caller's would let it
+    // pick the id its audit records are found by.
+    c.header('x-request-id', id);
     // Which router process answered: several share a port (AUTOGLM_ROUTER_PROCESSES), and a
     // scrape of /metrics or a /readyz through it reads one of them. Set before the route
     // answers, so it travels in the response's own headers.

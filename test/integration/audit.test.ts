@@ -19,7 +19,7 @@ import type { AppEnv } from '../../runtime/http/app-deps.ts';
 import { problemResponse } from '../../runtime/http/problem.ts';
 import { auditRoutes } from '../../runtime/http/routes/audit-routes.ts';
 import { bundleMaker } from '../harness/bundles.ts';
-import { startPlatform, type TestPlatform } from '../harness/platform.ts';
+import { eventually, startPlatform, type TestPlatform } from '../harness/platform.ts';
 import { startTestRedis, type TestRedis } from '../harness/redis.ts';
 
 const ECHO = fileURLToPath(new URL('../../functions/echo/', import.meta.url));
@@ -144,6 +144,30 @@ describe('audit routes over HTTP, with the platform\'s tokens', () => {
     const denied = await get('/v1/audit?action=access.denied&actor=vic', p.adminToken);
     expect(denied.json.items).toHaveLength(1);
     expect(denied.json.items[0]).toMatchObject({ roles: ['viewer'], outcome: 'denied', code: 'FORBIDDEN', target: 'GET /v1/audit', remote: '127.0.0.1' });
+  });
+
+  it("a response's X-Request-Id finds its record, a job id what was done to the job (HTTP and CLI)", async () => {
+    const bad = await fetch(`${p.url}/v1/functions/echo/invoke`, { method: 'POST', headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ input: { message: 5 } }) });
+    const requestId = bad.headers.get('x-request-id')!;
+    expect(requestId).toMatch(/^[0-9a-f]{16}$/);
+    expect((await bad.json()).instance).toBe(`urn:autoglm:request:${requestId}`);
+    const job = await p.call('POST', '/v1/functions/echo/jobs', { input: { message: 'audited' } });
+    expect(job.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}$/);
+    expect(job.headers.get('x-request-id')).not.toBe(requestId);
+    // The router writes its records in batches: wait for them to be read back.
+    const found = (query: string) =>
+      eventually(async () => {
+        const { items } = (await get(`/v1/audit?${query}`, p.adminToken, p.url)).json;
+        return items?.length ? (items as any[]) : undefined;
+      }, query);
+    const byRequest = await found(`requestId=${requestId}`);
+    expect(byRequest).toHaveLength(1);
+    expect(byRequest[0]).toMatchObject({ action: 'invoke', function: 'echo', outcome: 'error', code: 'INVALID_REQUEST', requestId });
+    const byJob = await found(`jobId=${job.json.id}`);
+    expect(byJob.map((r: { action: string; jobId: string }) => `${r.action} ${r.jobId}`)).toEqual([`job.submit ${job.json.id}`]);
+    const cli = await runCli(['--json', 'audit', 'query', '--request-id', requestId], new ApiClient({ url: p.url, token: p.adminToken }));
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout).items.map((r: { requestId: string }) => r.requestId)).toEqual([requestId]);
   });
 
   it('autoglm audit verify and query go through the server', async () => {

@@ -125,6 +125,8 @@ interface QueryOptions {
   action?: string;
   outcome?: string;
   namespace?: string;
+  job?: string;
+  requestId?: string;
   since?: string;
   until?: string;
   limit: string;
@@ -150,6 +152,8 @@ export function queryFilter(o: QueryOptions, now: Date = new Date()): AuditFilte
     ...(o.action ? { action: o.action } : {}),
     ...(o.outcome ? { outcome: o.outcome as 'ok' | 'error' | 'denied' } : {}),
     ...(o.namespace ? { namespace: o.namespace } : {}),
+    ...(o.job ? { jobId: o.job } : {}),
+    ...(o.requestId ? { requestId: o.requestId } : {}),
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
     limit,
@@ -159,7 +163,7 @@ export function queryFilter(o: QueryOptions, now: Date = new Date()): AuditFilte
 /** The filter as `GET /v1/audit` query parameters. */
 function queryString(f: AuditFilter & { limit: number }): string {
   const q = new URLSearchParams();
-  for (const k of ['actor', 'function', 'action', 'outcome', 'namespace'] as const) if (f[k]) q.set(k, f[k]!);
+  for (const k of ['actor', 'function', 'action', 'outcome', 'namespace', 'jobId', 'requestId'] as const) if (f[k]) q.set(k, f[k]!);
   if (f.since) q.set('since', f.since.toISOString());
   if (f.until) q.set('until', f.until.toISOString());
   q.set('limit', String(f.limit));
@@ -195,6 +199,8 @@ export function registerAuditCommands(program: Command, ctx: Ctx): void {
     .option('--action <action>', 'e.g. function.deploy, invoke, access.denied')
     .option('--outcome <outcome>', 'ok, error or denied')
     .option('--namespace <ns>', 'namespace')
+    .option('--job <id>', "one job's records: its submission and what was done to it")
+    .option('--request-id <id>', "one request's record (a response's X-Request-Id)")
     .option('--since <time>', 'at or after: ISO 8601 time or an age (24h, 7d)')
     .option('--until <time>', 'at or before: ISO 8601 time or an age')
     .option('--limit <n>', 'at most this many', '100')

@@ -20,6 +20,8 @@ export const AuditQuery = z.object({
   action: z.string().regex(ACTION_RE).optional().openapi({ example: 'function.deploy' }),
   outcome: z.enum(['ok', 'error', 'denied']).optional(),
   namespace: z.string().min(1).max(256).optional(),
+  jobId: z.string().min(1).max(256).optional().openapi({ description: 'One job: its submission and what was done to it' }),
+  requestId: z.string().min(1).max(64).optional().openapi({ description: "One request: a response's `X-Request-Id`" }),
   since: time.openapi({ description: 'Records at or after: ISO 8601, or an age (`24h`, `7d`)', example: '24h' }),
   until: time.openapi({ description: 'Records at or before: ISO 8601, or an age' }),
   before: z
@@ -134,6 +136,8 @@ export function auditRoutes(deps: AuditRouteDeps): OpenAPIHono<AppEnv> {
       ...(q.action ? { action: q.action } : {}),
       ...(q.outcome ? { outcome: q.outcome } : {}),
       ...(q.namespace ? { namespace: q.namespace } : {}),
+      ...(q.jobId ? { jobId: q.jobId } : {}),
+      ...(q.requestId ? { requestId: q.requestId } : {}),
       ...(q.since ? { since: parseAuditTime(q.since, now)! } : {}),
       ...(q.until ? { until: parseAuditTime(q.until, now)! } : {}),
       ...(q.before ? { before: parseAuditCursor(q.before)! } : {}),
