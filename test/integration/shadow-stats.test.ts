@@ -76,4 +76,20 @@ describe('agreement as the router computes it', () => {
     expect(await shadowWith(scaled, '1.0000001')).toMatchObject({ samples: inputs.length, agreed: inputs.length, agreement: 1, servingErrors: 0, shadowErrors: 0 });
     expect(await shadowWith(scaled, '1.001')).toMatchObject({ samples: inputs.length, agreed: 0, agreement: 0, servingErrors: 0, shadowErrors: 0 });
   });
+
+  it('a version the function lacks is refused naming the query field, not reported as an empty shadow; so is one on the drift route', async () => {
+    const scaled = await bundleMaker(SCALED);
+    const serving = scaled('scaled', { SCALE: '1' });
+    const version = (await p.api.deploy(serving.archive, serving.hash)).body.version as string;
+    for (const bad of ['000000000000', 'nosuch']) {
+      const r = await p.call('GET', `/v1/functions/scaled/shadow?version=${bad}`);
+      expect([r.status, r.json.code, r.json.field, r.json.in], bad).toEqual([400, 'INVALID_REQUEST', 'version', 'query']);
+    }
+    expect((await p.call('GET', `/v1/functions/scaled/shadow?version=${version}`)).json.report).toMatchObject({ candidate: version });
+    // A version that watches no drift: the problem names `version` only when the caller sent one.
+    const stable = await p.call('GET', '/v1/functions/scaled/drift');
+    expect([stable.status, stable.json.code, stable.json.field]).toEqual([404, 'DRIFT_NOT_WATCHED', undefined]);
+    const named = await p.call('GET', `/v1/functions/scaled/drift?version=${version}`);
+    expect([named.status, named.json.code, named.json.field, named.json.in]).toEqual([404, 'DRIFT_NOT_WATCHED', 'version', 'query']);
+  });
 });

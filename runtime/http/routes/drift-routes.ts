@@ -54,7 +54,7 @@ export function driftRoutes(deps: { functions: CatalogMirror; driftCounts: Pick<
     const rec = recordOf(s, v);
     if (!rec) throw new ValidationError('version', `is not a version of ${name}`, 'query');
     const report = await driftReport(rec, deps.driftCounts);
-    if (!report) throw new DriftNotWatchedError(name, v);
+    if (!report) throw new DriftNotWatchedError(name, v, version !== undefined);
     return c.json(report, 200);
   });
   return app;

@@ -9,7 +9,7 @@ import { parseDuration } from '../../../functions/sdk/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { DeployQuery, DeployResponse, FunctionDetail, FunctionNameParam, FunctionSummary, Traffic, TrafficBody, VersionSummary, problems, sha256String } from '../schemas.ts';
+import { DeployQuery, DeployResponse, FunctionDetail, FunctionNameParam, FunctionSummary, Traffic, TrafficBody, VersionSummary, problems, sha256String, versionString } from '../schemas.ts';
 
 const sec = [{ bearer: [] }];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -71,7 +71,7 @@ const shadowRoute = createRoute({
   path: '/v1/functions/{name}/shadow',
   summary: 'Shadow report: agreement of the candidate with the serving version, and both latencies',
   security: sec,
-  request: { params: FunctionNameParam, query: z.object({ version: z.string().optional().openapi({ description: 'candidate (default: the current shadow)' }) }) },
+  request: { params: FunctionNameParam, query: z.object({ version: versionString().optional().openapi({ description: 'candidate, a version of the function (default: the current shadow)' }) }) },
   responses: {
     200: json(
       z.object({
@@ -277,7 +277,10 @@ export function functionRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.openapi(shadowRoute, async (c) => {
     const { name } = c.req.valid('param');
     const s = await guarded(c, name, 'function.read');
-    const candidate = c.req.valid('query').version ?? s.traffic.shadow?.version;
+    const asked = c.req.valid('query').version;
+    // As on the drift route: a version the function lacks is a mistake, not an empty report.
+    if (asked !== undefined && !s.versions[asked]) throw new ValidationError('version', `is not a version of ${name}`, 'query');
+    const candidate = asked ?? s.traffic.shadow?.version;
     const report = candidate ? await deps.shadowStats.report(name, candidate) : null;
     return c.json({ function: name, serving: s.traffic.stable, shadow: s.traffic.shadow, report }, 200);
   });
