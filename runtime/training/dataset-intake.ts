@@ -21,6 +21,8 @@ export interface IntakeOptions {
   recordSchema: Record<string, unknown>;
   /** Most bytes (`AUTOGLM_TRAINING_DATA_LIMIT`). */
   maxBytes: number;
+  /** The error for a dataset of no records [INVALID_DATASET on the body]: a dataset drawn from feedback names its query instead. */
+  empty?: () => Error;
   /** Stores chunk `n` (whole lines): sealed by the caller's store; awaited, so a slow Redis slows the upload, not memory. */
   putChunk: (n: number, lines: Buffer) => Promise<void>;
   chunkBytes?: number;
@@ -94,6 +96,6 @@ export async function takeDataset(body: AsyncIterable<Uint8Array>, o: IntakeOpti
   }
   if (pending.length) await take(pending);
   await flush();
-  if (records === 0) throw new DatasetInvalidError(Math.max(line, 1), 'the dataset holds no records');
+  if (records === 0) throw o.empty?.() ?? new DatasetInvalidError(Math.max(line, 1), 'the dataset holds no records');
   return { hash: hash.digest('hex'), records, bytes, chunks };
 }

@@ -25,6 +25,17 @@ export class DatasetInvalidError extends PlatformError {
   }
 }
 
+/** A training from feedback (`fromFeedback=true`) found no feedback records to learn from. */
+export class NoFeedbackError extends PlatformError {
+  override readonly name = 'NoFeedbackError';
+  constructor(fn: string, since: number) {
+    const when = since > 0 ? ` since ${new Date(since).toISOString()}` : '';
+    super('INVALID_DATASET', `${fn} has no feedback records${when} to train from: feedback on its answers (POST /v1/jobs/{id}/feedback, autoglm feedback) makes them`, {
+      extra: since > 0 ? { field: 'since', in: 'query' } : { field: 'fromFeedback', in: 'query' },
+    });
+  }
+}
+
 /** The dataset passes `AUTOGLM_TRAINING_DATA_LIMIT`. */
 export class DatasetTooLargeError extends PlatformError {
   override readonly name = 'DatasetTooLargeError';

@@ -4,7 +4,7 @@ import type { TrainingJobs } from '../../queue/jobs/index.ts';
 import { ValidationError } from '../http/errors.ts';
 import { takeDataset } from './dataset-intake.ts';
 import { feedbackLines } from './feedback-dataset.ts';
-import { NotTrainableError, TrainingEndedError, TrainingNotFoundError } from './training-errors.ts';
+import { NoFeedbackError, NotTrainableError, TrainingEndedError, TrainingNotFoundError } from './training-errors.ts';
 
 /** Where a training's records come from: an upload as it streams, or the function's feedback since a time. */
 export type DatasetSource = { upload: AsyncIterable<Uint8Array> } | { feedbackSince: number };
@@ -44,12 +44,14 @@ export class Trainings {
     if (!training) throw new NotTrainableError(s.name, record.version, q.version !== undefined);
     const id = newTrainingId();
     let stored = 0;
+    const since = 'feedbackSince' in q.source ? q.source.feedbackSince : undefined;
     const body = 'upload' in q.source ? q.source.upload : feedbackLines(this.deps.feedback, s.name, q.source.feedbackSince);
     let summary;
     try {
       summary = await takeDataset(body, {
         recordSchema: training.record,
         maxBytes: this.deps.maxBytes,
+        ...(since !== undefined ? { empty: () => new NoFeedbackError(s.name, since) } : {}),
         putChunk: async (n, lines) => {
           stored = n + 1;
           await this.deps.store.putChunk(id, s.namespace, n, lines);

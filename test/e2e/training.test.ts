@@ -137,6 +137,9 @@ describe('training a function on the pool', () => {
     // One epoch: the point is the loop, not the model.
     const b = reply('customer-reply', { TRAIN_EPOCHS: '1' });
     expect((await p.api.deploy(b.archive, b.hash)).status).toBe(201);
+    // Before any feedback: refused naming the query, not a body line that was never sent.
+    const none = await p.call('POST', '/v1/functions/customer-reply/trainings?fromFeedback=true&then=none');
+    expect(none.json).toMatchObject({ status: 400, code: 'INVALID_DATASET', field: 'fromFeedback', in: 'query', detail: expect.stringMatching(/^customer-reply has no feedback records to train from/) });
     const messages = ['Where is my parcel? It has been a week.', '我要退款，商品坏了', 'I was charged twice for order 8812.', 'Can I change my delivery address?'];
     const ids: string[] = [];
     for (let i = 0; i < 24; i++) {
