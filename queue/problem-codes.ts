@@ -79,6 +79,7 @@ export const PROBLEM_CODES = {
 
   // Jobs and the queue
   JOB_NOT_FOUND: e(404, 'Job not found', 'No job with that id (never existed, or its retention expired).'),
+  TRACE_PENDING: e(404, 'Trace pending', "The job is queued, running or ended within the last few seconds, and its spans are not written yet (`Retry-After`).", true),
   TRACE_NOT_FOUND: e(404, 'Trace not found', "The job's trace is not kept (the store keeps the most recent `AUTOGLM_TRACE_KEEP` traces, failed ones for `AUTOGLM_TRACE_FAILED_TTL`; none with `AUTOGLM_TRACE_STORE=off`), or the job was cancelled before it ran."),
   JOB_NOT_CANCELLABLE: e(409, 'Job not cancellable', 'The job already started or ended, or the id is one item of a larger job.'),
   JOB_NOT_RETRYABLE: e(409, 'Job not retryable', 'Only a failed job (a dead letter) can be retried, and only as a whole job, not one of its items.'),

@@ -227,6 +227,15 @@ export class TraceStore {
   }
 
   /**
+   * When the oldest trace still kept among the recent ones was written (epoch ms), or undefined
+   * when none is: a trace missing though written after it cannot have been pushed out yet.
+   */
+  async oldestKept(): Promise<number | undefined> {
+    const [, score] = await this.redis.zrange(keys.traces(this.prefix), '0', '0', 'WITHSCORES');
+    return score === undefined ? undefined : Number(score);
+  }
+
+  /**
    * A trace's spans of namespace `ns` in start order, or undefined when none is kept. Only that
    * namespace's batches are read: a caller may send any trace id in its `traceparent`, and
    * another namespace's calls continuing the trace must not show (nor be shown) there. A batch

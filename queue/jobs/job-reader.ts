@@ -204,15 +204,16 @@ export class JobReader {
    * Who owns a job (or an item: `<job id>.<index>`) and the id of the trace that submitted it (an
    * item of grouped calls has its caller's own). Undefined when no such job is kept; no `traceId`
    * for a cancelled job (only its tombstone is left) or one submitted without trace context.
+   * `endedAt`: when the job ended (epoch ms), null while it is queued or running, absent for a tombstone.
    */
-  async traceOf(id: string): Promise<{ namespace: string; owner: string | null; traceId?: string } | undefined> {
+  async traceOf(id: string): Promise<{ namespace: string; owner: string | null; traceId?: string; endedAt?: number | null } | undefined> {
     const item = splitItemId(id);
     const job = await this.find(item?.jobId ?? id);
     if (!job) return this.ownerOf(id);
     const data = job.data as JobData;
     if (item && !data.items?.[item.index]) return undefined;
     const traceId = TRACEPARENT.exec((item ? data.items![item.index]!.traceparent : undefined) ?? data.traceparent ?? '')?.[1];
-    return { namespace: data.ns, owner: jobOwner(data, item?.index), ...(traceId ? { traceId } : {}) };
+    return { namespace: data.ns, owner: jobOwner(data, item?.index), ...(traceId ? { traceId } : {}), endedAt: job.finishedOn ?? null };
   }
 
   /**

@@ -93,7 +93,7 @@ export interface AppDeps {
   /** Rollouts: what people do to them, and who drives each (`/v1/functions/{name}/rollout`) [none]. */
   rollouts?: { control: RolloutControl; leases: Pick<RolloutLeases, 'holder'> };
   /** Recent traces (routers and workers write them): `GET /v1/jobs/{id}/trace` reads them [none: that route answers 404 `TRACE_NOT_FOUND`]. */
-  traces?: Pick<TraceStore, 'read'>;
+  traces?: Pick<TraceStore, 'read' | 'oldestKept'>;
   /** Job counts of the function queues for `GET /metrics`; absent: no `autoglm_queue_jobs` series. */
   queueStats?: QueueStats;
   /**

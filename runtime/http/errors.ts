@@ -74,6 +74,18 @@ export class UnavailableError extends PlatformError {
   }
 }
 
+/**
+ * The trace of a job that is queued, running or ended moments ago is not written yet: routers and
+ * workers write spans in batches (a worker's span of a call waits up to a second for the router's).
+ */
+export class TracePendingError extends PlatformError {
+  override readonly name = 'TracePendingError';
+  readonly retryAfterSeconds = 1;
+  constructor(id: string) {
+    super('TRACE_PENDING', `the trace of job '${id}' is not written yet: spans are written within a few seconds of a job's end; retry`);
+  }
+}
+
 /** The trace of a job the caller may read is not kept (trimmed, expired, the store off, or the job never ran). */
 export class TraceNotFoundError extends PlatformError {
   override readonly name = 'TraceNotFoundError';

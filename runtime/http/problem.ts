@@ -99,7 +99,7 @@ export function requestProblem(c: Context, thrown: unknown, log?: Logger): { pro
 export function problemResponse(c: Context, thrown: unknown, log?: Logger): Response {
   const { problem, err } = requestProblem(c, thrown, log);
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
-  if (problem.status === 503 || problem.status === 429) {
+  if (problem.status === 503 || problem.status === 429 || (err as { retryAfterSeconds?: number }).retryAfterSeconds !== undefined) {
     const ra = (err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;
     headers['retry-after'] = String(ra);
   }

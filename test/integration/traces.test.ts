@@ -60,6 +60,9 @@ describe('traces kept by the platform (no collector)', () => {
     const r = await p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'traced' } });
     expect(r.status).toBe(200);
     const id = r.headers.get('x-job-id')!;
+    // Read at once, the trace is there or on its way (its spans are written in batches): never "not kept".
+    const early = await p.call('GET', `/v1/jobs/${id}/trace`);
+    if (early.status !== 200) expect([early.status, early.json.code, early.headers.get('retry-after')]).toEqual([404, 'TRACE_PENDING', '1']);
     const t = await fullTrace(id);
     // The trace the answer's traceparent names.
     expect(r.headers.get('traceparent')).toContain(t.traceId);

@@ -6,7 +6,8 @@ import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
-import { TraceNotFoundError } from '../errors.ts';
+import { TraceNotFoundError, TracePendingError } from '../errors.ts';
+import { traceOnItsWay } from '../trace-settle.ts';
 import { JobIdParam, JobListQuery, JobListSchema, JobQuery, JobViewSchema, TraceSchema, problems } from '../schemas.ts';
 
 /** What a listing without `status` merges. */
@@ -94,7 +95,7 @@ export function jobRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (!job) throw new JobNotFoundError(id);
     authorizeNamed(c.var.principal, 'job.read', { namespace: job.namespace, owner: job.owner }, () => new JobNotFoundError(id));
     const spans = job.traceId ? await deps.traces?.read(job.traceId, job.namespace) : undefined;
-    if (!spans) throw new TraceNotFoundError(id);
+    if (!spans) throw (await traceOnItsWay(deps.traces, job)) ? new TracePendingError(id) : new TraceNotFoundError(id);
     return c.json({ jobId: id, traceId: job.traceId!, spans }, 200);
   });
 

@@ -1,4 +1,5 @@
 import { html } from 'htm/preact';
+import { useEffect } from 'preact/hooks';
 import { useApi } from './use-api.ts';
 
 /** A span of `GET /v1/jobs/{id}/trace`. */
@@ -39,6 +40,14 @@ export function TraceWaterfall({ id }: { id: string }) {
   const trace = useApi(`/v1/jobs/${encodeURIComponent(id)}/trace`);
   const e = trace.error as { code?: string; message: string } | undefined;
   const head = html`<h2>Trace <button type="button" onClick=${trace.reload}>refresh</button></h2>`;
+  const pending = e?.code === 'TRACE_PENDING';
+  // Spans are written in batches: a job that just ended has its trace a moment later. Read again then.
+  useEffect(() => {
+    if (!pending) return;
+    const t = setTimeout(trace.reload, 1000);
+    return () => clearTimeout(t);
+  }, [pending]);
+  if (pending) return html`<section class="panel trace">${head}<p class="muted">The trace is being written (the job is running or just ended)…</p></section>`;
   if (e?.code === 'TRACE_NOT_FOUND') return html`<section class="panel trace">${head}<p class="muted">No trace is kept for this job any more (the platform keeps the most recent ones, and failed ones for a day).</p></section>`;
   if (e) return html`<section class="panel trace">${head}<p class="error" role="alert">${e.message}</p></section>`;
   if (!trace.data) return html`<section class="panel trace">${head}<p class="muted">Loading…</p></section>`;
