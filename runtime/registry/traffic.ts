@@ -3,11 +3,11 @@ import { PlatformError } from '../../queue/platform-error.ts';
 import type { FunctionState, TrafficTable } from '../../queue/cluster/index.ts';
 import type { RolloutOverrides } from '../rollouts/rollout-plan.ts';
 
-/** A traffic change that cannot apply (unknown version, weights not summing to 100…). */
+/** A traffic change that cannot apply (unknown version, weights not summing to 100…), naming the field as sent (`routes[1].weight`). */
 export class TrafficError extends PlatformError {
   override readonly name = 'TrafficError';
-  constructor(message: string, field?: string) {
-    super('INVALID_TRAFFIC', message, field ? { extra: { field } } : {});
+  constructor(message: string, field?: string, where: 'body' | 'query' = 'body') {
+    super('INVALID_TRAFFIC', message, field ? { extra: { field, in: where } } : {});
   }
 }
 
@@ -20,8 +20,8 @@ export type DeployMode = { kind: 'promote' } | { kind: 'canary'; percent: number
 
 export const emptyTraffic = (by: string): TrafficTable => ({ stable: null, routes: [], shadow: null, history: [], updatedAt: Date.now(), updatedBy: by });
 
-const requireVersion = (s: FunctionState, v: string) => {
-  if (!s.versions[v]) throw new TrafficError(`function '${s.name}' has no version '${v}'`, 'version');
+const requireVersion = (s: FunctionState, v: string, field = 'version') => {
+  if (!s.versions[v]) throw new TrafficError(`function '${s.name}' has no version '${v}'`, field);
 };
 
 /** All traffic to `version`; the old stable goes onto the rollback history. */
@@ -54,11 +54,11 @@ export function rollback(s: FunctionState, by: string): TrafficTable {
 export function setWeights(s: FunctionState, routes: { version: string; weight: number }[], by: string): TrafficTable {
   if (routes.length === 0) throw new TrafficError('give at least one version=weight', 'routes');
   const seen = new Set<string>();
-  for (const r of routes) {
-    requireVersion(s, r.version);
-    if (seen.has(r.version)) throw new TrafficError(`version ${r.version} is listed twice`, 'routes');
+  for (const [i, r] of routes.entries()) {
+    requireVersion(s, r.version, `routes[${i}].version`);
+    if (seen.has(r.version)) throw new TrafficError(`version ${r.version} is listed twice`, `routes[${i}].version`);
     seen.add(r.version);
-    if (!Number.isInteger(r.weight) || r.weight < 0 || r.weight > 100) throw new TrafficError(`weight of ${r.version} must be a whole percent 0–100`, 'routes');
+    if (!Number.isInteger(r.weight) || r.weight < 0 || r.weight > 100) throw new TrafficError(`weight of ${r.version} must be a whole percent 0–100`, `routes[${i}].weight`);
   }
   const sum = routes.reduce((a, r) => a + r.weight, 0);
   if (sum !== 100) throw new TrafficError(`weights must sum to 100, not ${sum}`, 'routes');
@@ -77,7 +77,7 @@ export function setWeights(s: FunctionState, routes: { version: string; weight: 
 /** Sets or clears the shadow candidate. */
 export function setShadow(s: FunctionState, shadow: { version: string; percent: number } | null, by: string): TrafficTable {
   if (shadow) {
-    requireVersion(s, shadow.version);
+    requireVersion(s, shadow.version, 'shadow.version');
     if (!Number.isInteger(shadow.percent) || shadow.percent < 1 || shadow.percent > 100) throw new TrafficError('shadow percent must be a whole number 1–100', 'shadow.percent');
   }
   return { ...s.traffic, shadow, updatedAt: Date.now(), updatedBy: by };
@@ -93,7 +93,7 @@ export function afterDeploy(s: FunctionState, version: string, mode: DeployMode,
       return promote(s, version, by);
     case 'canary': {
       if (!t.stable || t.stable === version) return promote(s, version, by);
-      if (mode.percent < 1 || mode.percent > 99) throw new TrafficError('canary percent must be 1–99', 'canary');
+      if (mode.percent < 1 || mode.percent > 99) throw new TrafficError('canary percent must be 1–99', 'canary', 'query');
       return setWeights(s, [{ version: t.stable, weight: 100 - mode.percent }, { version, weight: mode.percent }], by);
     }
     case 'shadow':
