@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FunctionState } from '../../queue/cluster/index.ts';
-import { afterDeploy, emptyTraffic, pickVersion, promote, rollback, setWeights } from './traffic.ts';
+import { afterDeploy, emptyTraffic, pickVersion, promote, rollback, setShadow, setWeights } from './traffic.ts';
 
 const state = (versions: string[], traffic = emptyTraffic('t')): FunctionState => ({
   name: 'f',
@@ -39,6 +39,25 @@ describe('traffic', () => {
     expect(() => setWeights(s, [{ version: 'a', weight: 50 }], 't')).toThrow(/sum to 100/);
     expect(() => setWeights(s, [{ version: 'zz', weight: 100 }], 't')).toThrow(/no version/);
     expect(() => rollback(s, 't')).toThrow(/no earlier stable/);
+  });
+
+  it('names the field as the body sent it: the route, the shadow, or the deploy query', () => {
+    const s = state(['a', 'b']);
+    const fieldOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        const { field, in: where } = (e as { extra?: { field?: string; in?: string } }).extra ?? {};
+        return `${where} ${field}`;
+      }
+      return 'nothing thrown';
+    };
+    expect(fieldOf(() => setWeights(s, [{ version: 'a', weight: 50 }, { version: 'zz', weight: 50 }], 't'))).toBe('body routes[1].version');
+    expect(fieldOf(() => setWeights(s, [{ version: 'a', weight: 50 }, { version: 'a', weight: 50 }], 't'))).toBe('body routes[1].version');
+    expect(fieldOf(() => setWeights(s, [{ version: 'a', weight: 150 }, { version: 'b', weight: -50 }], 't'))).toBe('body routes[0].weight');
+    expect(fieldOf(() => setWeights(s, [{ version: 'a', weight: 50 }], 't'))).toBe('body routes');
+    expect(fieldOf(() => setShadow(s, { version: 'zz', percent: 5 }, 't'))).toBe('body shadow.version');
+    expect(fieldOf(() => afterDeploy({ ...s, traffic: { ...s.traffic, stable: 'a' } }, 'b', { kind: 'canary', percent: 100 }, 't'))).toBe('query canary');
   });
 
   it('weighted picks follow the weights and a routing key sticks to one version', () => {
