@@ -176,7 +176,8 @@ describe('knowledge collections', () => {
     const body = { files: [{ path: 'a.md', text: '# A\nteam a text' }] };
     const deployerA = await as(['deployer'], ['team-a']);
     const call = (token: string, method: string, path: string, b?: unknown) => p.call(method, path, b, { authorization: `Bearer ${token}` });
-    expect((await call(deployerA, 'PUT', '/v1/knowledge/rules?namespace=team-a', body)).status).toBe(201);
+    const created = await call(deployerA, 'PUT', '/v1/knowledge/rules?namespace=team-a', body);
+    expect([created.status, created.headers.get('location')]).toEqual([201, '/v1/knowledge/rules?namespace=team-a']);
     const viaCli = await cli(['--json', 'knowledge', 'ls', '-n', 'team-a'], deployerA);
     expect(viaCli.json.items.map((k: { name: string }) => k.name)).toEqual(['rules']);
 

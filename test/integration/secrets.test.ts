@@ -29,6 +29,7 @@ describe('secrets', () => {
 
     const created = await p.call('PUT', '/v1/secrets/sign-key', { value: FIRST });
     expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe('/v1/secrets/sign-key?namespace=default');
     expect(created.json).toMatchObject({ name: 'sign-key', namespace: 'default', size: FIRST.length, updatedBy: 'test-admin', usedBy: [] });
     for (const fn of ['signer', 'signer-inline']) expect((await deploy(p, fn)).status).toBe(201);
     for (const fn of ['signer', 'signer-inline']) {

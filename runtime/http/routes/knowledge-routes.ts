@@ -170,6 +170,7 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): OpenAPIHono<AppEnv> {
     const existed = (await deps.knowledge.info(namespace, name)) !== undefined;
     const { changed, info } = await deps.knowledge.put(namespace, name, files, c.var.principal.sub);
     c.set('auditDetail', { namespace, detail: { collection: name, version: info.version, changed, files: info.files, bytes: info.bytes } });
+    if (!existed) c.header('Location', `/v1/knowledge/${name}?namespace=${namespace}`);
     return c.json({ ...view(info), changed }, existed ? 200 : 201);
   });
 

@@ -120,6 +120,7 @@ export function secretRoutes(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (Buffer.byteLength(value) > SECRET_MAX_BYTES) throw new ValidationError('value', `must be at most ${SECRET_MAX_BYTES} bytes of UTF-8`);
     const r = await deps.secrets.set(namespace, name, value, c.var.principal.sub);
     c.set('auditDetail', { namespace, detail: { secret: name, created: r.created, size: r.info.size } });
+    if (r.created) c.header('Location', `/v1/secrets/${name}?namespace=${namespace}`);
     return c.json(view(r.info), r.created ? 201 : 200);
   });
 
