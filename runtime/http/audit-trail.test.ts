@@ -10,7 +10,9 @@ import { problemResponse } from './problem.ts';
 /** An app as createApp mounts the trail: before body parsing, routes declaring their actions. */
 function appWith(notes: AuditNote[]) {
   const app = new Hono<AppEnv>();
-  app.use('/v1/*', auditTrail({ audit: (note: AuditNote) => notes.push(note) } as unknown as AppDeps));
+  // The catalogue knows echo (namespace default) and risk (team-r); nothing else.
+  const catalogue: Record<string, { namespace: string }> = { echo: { namespace: 'default' }, risk: { namespace: 'team-r' } };
+  app.use('/v1/*', auditTrail({ audit: (note: AuditNote) => notes.push(note), functions: { get: (name: string) => catalogue[name] } } as unknown as AppDeps));
   app.use('/v1/*', async (c, next) => {
     if (c.req.header('x-test-body') === 'malformed') throw new MalformedJsonError();
     await next();
@@ -44,17 +46,19 @@ describe('auditTrail', () => {
   it('records the declared action with the function, version and job from the path and answer', async () => {
     expect(await notesOf('POST', '/v1/functions/echo@0123456789ab/invoke')).toEqual({
       status: 200,
-      notes: [{ action: 'invoke', outcome: 'ok', function: 'echo', version: '0123456789ab', jobId: 'echo.j1' }],
+      notes: [{ action: 'invoke', outcome: 'ok', function: 'echo', namespace: 'default', version: '0123456789ab', jobId: 'echo.j1' }],
     });
-    expect((await notesOf('DELETE', '/v1/jobs/risk.m3x9k2a1b4c5')).notes).toEqual([{ action: 'job.cancel', outcome: 'ok', function: 'risk', jobId: 'risk.m3x9k2a1b4c5' }]);
-    expect((await notesOf('DELETE', '/v1/jobs/risk.m3x9k2a1b4c5.7')).notes).toEqual([{ action: 'job.cancel', outcome: 'ok', function: 'risk', jobId: 'risk.m3x9k2a1b4c5.7' }]);
+    expect((await notesOf('DELETE', '/v1/jobs/risk.m3x9k2a1b4c5')).notes).toEqual([{ action: 'job.cancel', outcome: 'ok', function: 'risk', namespace: 'team-r', jobId: 'risk.m3x9k2a1b4c5' }]);
+    expect((await notesOf('DELETE', '/v1/jobs/risk.m3x9k2a1b4c5.7')).notes).toEqual([{ action: 'job.cancel', outcome: 'ok', function: 'risk', namespace: 'team-r', jobId: 'risk.m3x9k2a1b4c5.7' }]);
+    // A function the catalogue lacks (a deploy that failed) has no namespace to record.
+    expect((await notesOf('POST', '/v1/functions/nosuch/invoke')).notes).toEqual([{ action: 'invoke', outcome: 'ok', function: 'nosuch', version: '0123456789ab', jobId: 'echo.j1' }]);
     expect((await notesOf('POST', '/v1/tokens')).notes).toEqual([{ action: 'token.create', outcome: 'ok', detail: { sub: 'bob' } }]);
   });
 
   it('records a body refused before the route ran, with its problem code', async () => {
     expect(await notesOf('POST', '/v1/functions/echo/invoke', { 'x-test-body': 'malformed' })).toEqual({
       status: 400,
-      notes: [{ action: 'invoke', outcome: 'error', function: 'echo', code: 'MALFORMED_JSON' }],
+      notes: [{ action: 'invoke', outcome: 'error', function: 'echo', namespace: 'default', code: 'MALFORMED_JSON' }],
     });
   });
 

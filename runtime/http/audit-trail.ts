@@ -35,8 +35,8 @@ function subjectName(subject: AuditSubject, routePath: string, requestPath: stri
 
 /**
  * Records every audited action once it has been answered: who (from the token), what (the
- * action its route declares with `auditAction`), which function and version (from the path and
- * the response headers), when, outcome with the problem code, and duration — never the payload.
+ * action its route declares with `auditAction`), which function, its namespace and version
+ * (from the path, the catalogue and the response headers), when, outcome with the problem code, and duration — never the payload.
  * Reads are not audited. 401/403 answers, and denials answered as a missing thing (another
  * namespace's function), are left to the denial recorder, which also sees requests that never
  * got past authentication.
@@ -54,7 +54,12 @@ export function auditTrail(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const ok = c.res.status < 400;
     const note: AuditNote = { action, outcome: ok ? 'ok' : 'error', durationMs: Date.now() - started };
     const fn = subject === 'job' ? (named === INVALID ? undefined : functionOfJobId(named!)) : named;
-    if (fn) note.function = fn;
+    if (fn) {
+      note.function = fn;
+      // The function's namespace, so the trail filters by namespace (a route may say otherwise below).
+      const namespace = fn === INVALID ? undefined : deps.functions.get(fn)?.namespace;
+      if (namespace) note.namespace = namespace;
+    }
     const version = c.res.headers.get('x-function-version');
     if (version) note.version = version;
     const jobId = subject === 'job' ? named : c.res.headers.get('x-job-id');

@@ -162,7 +162,7 @@ describe('audit routes over HTTP, with the platform\'s tokens', () => {
       }, query);
     const byRequest = await found(`requestId=${requestId}`);
     expect(byRequest).toHaveLength(1);
-    expect(byRequest[0]).toMatchObject({ action: 'invoke', function: 'echo', outcome: 'error', code: 'INVALID_REQUEST', requestId });
+    expect(byRequest[0]).toMatchObject({ action: 'invoke', function: 'echo', namespace: 'default', outcome: 'error', code: 'INVALID_REQUEST', requestId });
     const byJob = await found(`jobId=${job.json.id}`);
     expect(byJob.map((r: { action: string; jobId: string }) => `${r.action} ${r.jobId}`)).toEqual([`job.submit ${job.json.id}`]);
     const cli = await runCli(['--json', 'audit', 'query', '--request-id', requestId], new ApiClient({ url: p.url, token: p.adminToken }));
