@@ -2,28 +2,11 @@ import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../auth/index.ts';
 import { createApp } from './app.ts';
-import type { AppDeps } from './app-deps.ts';
+import { allPartsDeps } from './app-deps-stub.ts';
 
 const verifier = new TokenVerifier({ secret: 'app-router-test-secret-0123456789abcdef' });
 
-/** Every optional part on, so every route is registered; only what building the app touches is real. */
-const deps = {
-  bodyLimit: 1024,
-  bundleLimit: 1024,
-  knowledge: { maxBytes: 1024 },
-  auditLog: {},
-  log: {},
-  driftCounts: {},
-  rollouts: {},
-  callRollups: { rollups: {} },
-  feedback: {},
-  trainings: {},
-  webhookKeys: {},
-  loginCodes: {},
-  queueBoard: { boardQueues: { sync: () => undefined }, sessions: {}, sessionTtlMs: 60_000, secureCookie: false },
-  functions: { list: () => [], get: () => undefined },
-  verifier,
-} as unknown as AppDeps;
+const deps = allPartsDeps(verifier);
 
 describe("the API's routes", () => {
   it("all fit Hono's RegExpRouter, so no request falls back to the slower trie router", () => {

@@ -8,7 +8,9 @@ import { allowedMethods } from './allowed-methods.ts';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.ts';
 import { auditTrail } from './audit-trail.ts';
 import { declaredLengthLimit, jsonBody } from './json-body.ts';
+import { completeDocument, type OpenApiDocument } from './openapi-common.ts';
 import { problemResponse } from './problem.ts';
+import { Problem } from './schemas.ts';
 import { requestMetrics } from './request-metrics.ts';
 import { validationHook } from './validation-hook.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
@@ -30,6 +32,16 @@ import { metricsRoutes } from './routes/metrics-routes.ts';
 import { secretRoutes } from './routes/secret-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
 import { webhookRoutes } from './routes/webhook-routes.ts';
+
+const DOCUMENT_CONFIG = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Open-AutoGLM API',
+    version: '1',
+    description:
+      'Invoke AI functions synchronously or as jobs. Errors are RFC 9457 problem+json. Every answer carries `X-Request-Id` and `X-Router`. Any other method at a documented path answers 405 `METHOD_NOT_ALLOWED` with `Allow` (`components.responses.MethodNotAllowed`).',
+  },
+};
 
 /**
  * Builds the HTTP API. Pure assembly: every dependency comes in through `deps`, so tests drive it
@@ -117,13 +129,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', consoleRoutes({ ...(deps.consoleOidc ? { oidc: deps.consoleOidc } : {}), ...(deps.idpClaims ? { idpClaims: deps.idpClaims } : {}) }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Open-AutoGLM API',
-      version: '1',
-      description: 'Invoke AI functions synchronously or as jobs. Errors are RFC 9457 problem+json.',
-    },
+  // The common responses refer to it by name, whichever routes are on.
+  app.openAPIRegistry.register('Problem', Problem);
+  // Built on the first request, once every route is registered; routes do not change after.
+  let document: OpenApiDocument | undefined;
+  app.get('/openapi.json', function openApiDocument(c) {
+    document ??= completeDocument(app.getOpenAPI31Document(DOCUMENT_CONFIG));
+    return c.json(document);
   });
 
   // A path some route takes with other methods is a 405 naming them; any other, a 404.

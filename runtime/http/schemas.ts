@@ -37,7 +37,8 @@ export const InvokeBody = z
     timeoutMs: z.number().int().min(1).max(3_600_000).optional().openapi({ description: "Wait at most this long; capped at the function's timeout." }),
   })
   .strict()
-  .openapi('InvokeRequest');
+  // `input` takes any value, so the generator thinks it optional; the server refuses a body without it.
+  .openapi('InvokeRequest', { required: ['input'] });
 
 /** Most inputs one bulk job may carry. */
 export const MAX_BULK_INPUTS = 10_000;
@@ -82,7 +83,8 @@ export const SubmitBody = z
   })
   .strict()
   .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give exactly one of input (one call) or inputs (a bulk job)', path: ['input'] })
-  .openapi('SubmitRequest');
+  // The refinement, as JSON Schema: a body with both matches both branches, and oneOf refuses it.
+  .openapi('SubmitRequest', { oneOf: [{ required: ['input'] }, { required: ['inputs'] }] });
 
 /** Which knowledge collection versions grounded a result. */
 const KnowledgeUsed = z
@@ -104,6 +106,13 @@ export const InvokeResponse = z
     timings: Timings,
   })
   .openapi('InvokeResponse');
+
+/** A streamed call's answer (`Accept: text/event-stream`, see `routes/invoke-stream.ts`): text, not JSON. */
+export const InvokeEvents = z.string().openapi({
+  description:
+    'Server-Sent Events as the function writes: `event: chunk` for each chunk it emits (`ctx.emit`; `data`: the chunk as JSON, a string chunk a JSON string), then one final event: `event: result` (`data`: the InvokeResponse body the same call answers without streaming, with `dropped`: n when a slow client missed chunks past 1 MiB) or `event: error` (`data`: the problem+json body). Errors found before the call is queued (a bad input, a quota) are ordinary problem answers, not a stream.',
+  example: 'event: chunk\ndata: "Hello, "\n\nevent: result\ndata: {"id":"echo.mxdtkvqx31839b48a841","function":"echo","version":"ac47291a0f73","output":"Hello, world",…}\n\n',
+});
 
 export const Accepted = z
   .object({ id: z.string(), status: z.literal('queued').or(z.string()), statusUrl: z.string() })

@@ -9,6 +9,7 @@ import { parseDuration } from '../../../functions/sdk/index.ts';
 import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { responseHeaders } from '../response-headers.ts';
 import { DeployQuery, DeployResponse, FunctionDetail, FunctionNameParam, FunctionSummary, Traffic, TrafficBody, VersionSummary, problems, sha256String, versionString } from '../schemas.ts';
 
 const sec = [{ bearer: [] }];
@@ -17,6 +18,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 const deployRoute = createRoute({
   method: 'post',
   path: '/v1/functions',
+  operationId: 'deployFunction',
   middleware: auditAction('function.deploy'),
   summary: 'Deploy a bundle (built by `autoglm build`) as a new immutable version',
   security: sec,
@@ -25,7 +27,10 @@ const deployRoute = createRoute({
     headers: z.object({ 'x-bundle-sha256': sha256String(true).optional().openapi({ description: 'sha256 of the body; refused if it differs' }) }),
     body: { content: { 'application/gzip': { schema: z.string().openapi({ format: 'binary' }) } }, required: true },
   },
-  responses: { 201: json(DeployResponse, 'Deployed (or already deployed: `created` false)'), ...problems(400, 401, 403, 413, 415, 422, 503) },
+  responses: {
+    201: { ...json(DeployResponse, 'Deployed (or already deployed: `created` false)'), headers: responseHeaders('X-Function-Version') },
+    ...problems(400, 401, 403, 413, 415, 422, 503),
+  },
 });
 const listRoute = createRoute({ method: 'get', path: '/v1/functions', summary: 'List functions', security: sec, responses: { 200: json(z.object({ items: z.array(FunctionSummary) }), 'Functions'), ...problems(401, 403) } });
 const getRoute = createRoute({ method: 'get', path: '/v1/functions/{name}', summary: 'Describe a function: versions and traffic', security: sec, request: { params: FunctionNameParam }, responses: { 200: json(FunctionDetail, 'The function'), ...problems(401, 403, 404) } });

@@ -16,7 +16,8 @@ import { TimedOutWaitingError, UnavailableError } from '../errors.ts';
 import { jsonMember } from '../json-member.ts';
 import { namedHeaders } from '../named-headers.ts';
 import { streamAnswer, wantsEvents } from './invoke-stream.ts';
-import { Accepted, FunctionTargetParam, InvokeBody, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
+import { responseHeaders } from '../response-headers.ts';
+import { Accepted, FunctionTargetParam, InvokeBody, InvokeEvents, InvokeResponse, SubmitBody, problems } from '../schemas.ts';
 import { NAMESPACE_ATTRIBUTE, itemId, newJobId } from '../../../queue/cluster/index.ts';
 
 const tracer = trace.getTracer('autoglm-router');
@@ -28,6 +29,11 @@ const RoutingKey = z.string().max(256).optional().openapi({ description: 'caller
 const InvokeHeaders = z.object({ 'x-routing-key': RoutingKey });
 const SubmitHeaders = z.object({ 'idempotency-key': z.string().min(1).max(255).optional(), 'x-routing-key': RoutingKey });
 
+/** Problems of a call that ran: they keep the headers already chosen, naming its job, version and trace. */
+const ranAndFailed = Object.fromEntries(
+  Object.entries(problems(422, 500, 503, 504)).map(([status, r]) => [status, { ...r, headers: responseHeaders('X-Job-Id', 'X-Function-Version', 'traceparent') }]),
+);
+
 // The headers are read with `namedHeaders` (cheaper than Hono's validator); the document still lists them (`documented`).
 const invokeRoute = createRoute({
   method: 'post',
@@ -38,23 +44,29 @@ const invokeRoute = createRoute({
   request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: InvokeBody } }, required: true } },
   responses: {
     200: {
-      description:
-        'The output. Headers: `X-Job-Id`, `X-Function-Version`, `traceparent`; `X-Cache` (`hit`: answered from the result cache, `X-Job-Id` naming the job that computed it; `miss`; `bypass`) for a version whose manifest declares `cache`. With `Accept: text/event-stream`: Server-Sent Events, `chunk` for each chunk the function emits, then `result` (this body) or `error` (a problem).',
-      content: { 'application/json': { schema: InvokeResponse }, 'text/event-stream': { schema: z.string() } },
+      description: 'The output; with `Accept: text/event-stream`, Server-Sent Events ending with it.',
+      headers: responseHeaders('X-Job-Id', 'X-Function-Version', 'traceparent', 'X-Cache'),
+      content: { 'application/json': { schema: InvokeResponse }, 'text/event-stream': { schema: InvokeEvents } },
     },
-    ...problems(400, 401, 403, 404, 413, 415, 429, 500, 503, 504),
+    ...problems(400, 401, 403, 404, 413, 415, 429),
+    ...ranAndFailed,
   },
 });
 
 const submitRoute = createRoute({
   method: 'post',
   path: '/v1/functions/{name}/jobs',
+  operationId: 'submitJob',
   middleware: auditAction('job.submit', 'function-target'),
   summary: 'Submit an asynchronous job',
   security: [{ bearer: [] }],
   request: { params: FunctionTargetParam, body: { content: { 'application/json': { schema: SubmitBody } }, required: true } },
   responses: {
-    202: { description: 'Accepted. `Location` points at the job.', content: { 'application/json': { schema: Accepted } } },
+    202: {
+      description: 'Accepted. `Location` points at the job.',
+      headers: responseHeaders('Location', 'X-Job-Id', 'X-Function-Version', 'traceparent', 'Idempotent-Replayed'),
+      content: { 'application/json': { schema: Accepted } },
+    },
     ...problems(400, 401, 403, 404, 409, 413, 415, 429, 503),
   },
 });

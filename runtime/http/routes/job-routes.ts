@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.ts';
 import { FunctionNotFoundError } from '../../registry/registry-errors.ts';
 import { TraceNotFoundError, TracePendingError } from '../errors.ts';
 import { traceOnItsWay } from '../trace-settle.ts';
+import { responseHeaders } from '../response-headers.ts';
 import { JobIdParam, JobListQuery, JobListSchema, JobQuery, JobViewSchema, TraceSchema, problems } from '../schemas.ts';
 
 /** What a listing without `status` merges. */
@@ -31,12 +32,18 @@ const traceRoute = createRoute({
   summary: "Read a job's trace: the spans of the router, the queue wait, the worker, the batch and the handler",
   security: [{ bearer: [] }],
   request: { params: JobIdParam },
-  responses: { 200: { description: 'The spans, in start order', content: { 'application/json': { schema: TraceSchema } } }, ...problems(401, 403, 404) },
+  responses: {
+    200: { description: 'The spans, in start order', content: { 'application/json': { schema: TraceSchema } } },
+    ...problems(401, 403),
+    // TRACE_PENDING says when to read again; the other 404s do not.
+    404: { ...problems(404)[404], headers: responseHeaders('Retry-After') },
+  },
 });
 
 const cancelRoute = createRoute({
   method: 'delete',
   path: '/v1/jobs/{id}',
+  operationId: 'cancelJob',
   middleware: auditAction('job.cancel', 'job'),
   summary: 'Cancel a job that has not started',
   security: [{ bearer: [] }],

@@ -87,6 +87,8 @@ const putRoute = createRoute({
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/knowledge',
+  // Derived, it would be getKnowledge, as reading one collection is: knowledge has no plural.
+  operationId: 'listKnowledge',
   summary: "A namespace's collections (never their text)",
   security: sec,
   request: { query: NamespaceQuery },

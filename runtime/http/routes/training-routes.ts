@@ -7,6 +7,7 @@ import { TrainingNotFoundError, type Trainings } from '../../training/index.ts';
 import type { AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { responseHeaders } from '../response-headers.ts';
 import { FunctionNameParam, nameString, problems, versionString } from '../schemas.ts';
 import { sinceMs } from '../since-time.ts';
 
@@ -63,7 +64,7 @@ const startRoute = createRoute({
     query: StartQuery,
     body: { content: { 'application/x-ndjson': { schema: z.string().openapi({ description: "One record a line, as the manifest's `training.record` describes." }) } }, required: false },
   },
-  responses: { 202: body('Queued; `Location` is the training'), ...problems(400, 401, 403, 404, 409, 413, 415) },
+  responses: { 202: { ...body('Queued; `Location` is the training'), headers: responseHeaders('Location') }, ...problems(400, 401, 403, 404, 409, 413, 415) },
 });
 const listRoute = createRoute({
   method: 'get',
