@@ -9,6 +9,7 @@ import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
 import { PlatformError } from '../../../queue/platform-error.ts';
 import { namespaceQuery, problems } from '../schemas.ts';
+import { responseHeaders } from '../response-headers.ts';
 
 /** What the knowledge routes need: the store (its `maxBytes` is `AUTOGLM_KNOWLEDGE_LIMIT`) and the audit trail reads are recorded in. */
 export interface KnowledgeRouteDeps {
@@ -81,7 +82,7 @@ const putRoute = createRoute({
   summary: "Put a collection's files as its new version; functions that read it load again with it",
   security: sec,
   request: { params: NameParam, query: NamespaceQuery, body: { content: { 'application/json': { schema: PutBody } }, required: true } },
-  responses: { 200: json(PutAnswer, 'Replaced, or unchanged (`changed` false)'), 201: json(PutAnswer, 'Created'), ...problems(400, 401, 403, 404, 413, 415) },
+  responses: { 200: json(PutAnswer, 'Replaced, or unchanged (`changed` false)'), 201: { ...json(PutAnswer, 'Created; `Location` is the collection'), headers: responseHeaders('Location') }, ...problems(400, 401, 403, 404, 413, 415) },
 });
 
 const listRoute = createRoute({

@@ -7,6 +7,7 @@ import type { AppDeps, AppEnv } from '../app-deps.ts';
 import { auditAction } from '../audit-action.ts';
 import { ValidationError } from '../errors.ts';
 import { namespaceQuery, problems } from '../schemas.ts';
+import { responseHeaders } from '../response-headers.ts';
 
 const SecretNameParam = z.object({
   name: z
@@ -44,7 +45,7 @@ const setRoute = createRoute({
   request: { params: SecretNameParam, query: NamespaceQuery, body: { content: { 'application/json': { schema: SetBody } }, required: true } },
   responses: {
     200: { description: 'Replaced', content: { 'application/json': { schema: Secret } } },
-    201: { description: 'Created', content: { 'application/json': { schema: Secret } } },
+    201: { description: 'Created; `Location` is the secret', content: { 'application/json': { schema: Secret } }, headers: responseHeaders('Location') },
     ...problems(400, 401, 403, 413, 503),
   },
 });
