@@ -110,6 +110,9 @@ describe('training a function on the pool', () => {
     expect(f.rollout ?? null).toBeNull();
     const status = await cli(['training', 'status', t.id]);
     expect(status.stdout).toContain('not deployed: mse');
+    // Followed to its end, a training that did not succeed fails the command, as `train --wait` does.
+    const waited = await cli(['training', 'status', t.id, '--wait']);
+    expect([waited.code, waited.stdout]).toEqual([1, expect.stringContaining('REJECTED')]);
   });
 
   it('cancelling a training mid-way leaves no version and frees the slot: the next training runs at once', async () => {
@@ -124,6 +127,7 @@ describe('training a function on the pool', () => {
     }, 'the spinning training to report its second epoch');
     expect((await cli(['training', 'cancel', id])).code).toBe(0);
     expect(await ended(id)).toMatchObject({ status: 'cancelled', cancel: { by: 'test-admin' } });
+    expect((await cli(['training', 'status', id, '--wait'])).code).toBe(1);
     expect((await versions('slope-cancel')).some((v) => v.training)).toBe(false);
 
     const next = await cli(['--json', 'train', 'slope-cancel', '--data', dataset('after.jsonl', line(40, 4)).path]);

@@ -79,7 +79,7 @@ async function follow(c: CliContext, id: string): Promise<any> {
   const tty = process.stderr.isTTY;
   let last = '';
   for (;;) {
-    const t = (await c.api().request('GET', `/v1/trainings/${id}`)).body;
+    const t = (await c.api().request('GET', `/v1/trainings/${encodeURIComponent(id)}`)).body;
     const line = progressText(t);
     const f = fraction(t.progress);
     if (tty) {
@@ -95,6 +95,13 @@ async function follow(c: CliContext, id: string): Promise<any> {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Follows a training to its end and prints it; a training that did not succeed fails the command (exit 1), as a failed job does. */
+async function followToEnd(c: CliContext, id: string): Promise<void> {
+  const t = await follow(c, id);
+  c.out.print(t, () => trainingText(t));
+  if (t.status !== 'succeeded') process.exitCode = EXIT.jobFailed;
 }
 
 /** `train <name>` and `training status|ls|cancel`. */
@@ -136,19 +143,18 @@ export function registerTrainCommands(program: Command, ctx: Ctx): void {
         return;
       }
       process.stderr.write(`training ${started.id}: ${plural(started.dataset.records, 'record')} (Ctrl-C stops following, not the training: \`autoglm training cancel ${started.id}\`)\n`);
-      const t = await follow(c, started.id);
-      c.out.print(t, () => trainingText(t));
-      if (t.status !== 'succeeded') process.exitCode = EXIT.jobFailed;
+      await followToEnd(c, started.id);
     });
 
   const training = program.command('training').description('trainings started by `autoglm train`');
   training
     .command('status <id>')
     .description('status, progress, and the version it made with its evaluation')
-    .option('--wait', 'follow it to its end')
+    .option('--wait', 'follow it to its end; exit 1 unless it succeeded')
     .action(async (id: string, o: { wait?: boolean }) => {
       const c = ctx();
-      const t = o.wait ? await follow(c, id) : (await c.api().request('GET', `/v1/trainings/${encodeURIComponent(id)}`)).body;
+      if (o.wait) return followToEnd(c, id);
+      const t = (await c.api().request('GET', `/v1/trainings/${encodeURIComponent(id)}`)).body;
       c.out.print(t, () => trainingText(t));
     });
   training
