@@ -21,14 +21,17 @@ export function readInputs(arg: string, stdin: () => string = () => readFileSync
   } catch {
     /* not one JSON document: JSON Lines, then */
   }
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.map((line, i) => {
+  // Blank lines are skipped but counted, so an error names the line an editor shows.
+  const inputs: unknown[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
     try {
-      return JSON.parse(line) as unknown;
+      inputs.push(JSON.parse(line));
     } catch (err) {
       throw new CliError(`${from}, line ${i + 1}: not valid JSON: ${(err as Error).message}`, EXIT.usage);
     }
   });
+  return inputs;
 }
 
 function readText(arg: string, stdin: () => string): { text: string; from: string } {
