@@ -257,6 +257,9 @@ describe('autoglm CLI against a running platform', () => {
     expect(header).toMatch(/^NODE +SLOT +STATE +PID +BACKEND/);
     expect(row!.split(/\s{2,}/).slice(0, 5)).toEqual([slot.host, 'cpu:0', 'running', String(slot.pid), worker.backend]);
     expect(status).toBe('ready');
+    // A token that may not see every namespace is refused by the server's rules (3), not for its command line (2).
+    const invoker = await cli(['pool'], { env: { AUTOGLM_TOKEN: await p.token(['invoker'], 'ivy') } });
+    expect([invoker.code, invoker.stderr]).toEqual([3, "autoglm: the pool's detail needs a token of admin, or of a viewer of every namespace (*)\n"]);
   });
 
   it('deploy --env sets a setting for ctx.env as a version of its own; rollback returns to the manifest\'s', async () => {

@@ -76,7 +76,8 @@ export function registerPoolCommands(program: Command, ctx: Ctx): void {
       }
       // The router shows the pools' detail (every namespace's) only to admin or a viewer of every namespace.
       const { workers } = r;
-      if (!workers) throw new CliError(`the pool's detail needs a token of admin, or of a viewer of every namespace (*); the router says: ${r.ready ? 'ready' : `not ready: ${r.reasons.join('; ')}`}`, EXIT.usage);
+      // A refusal by the server's rules, not a bad command line.
+      if (!workers) throw new CliError("the pool's detail needs a token of admin, or of a viewer of every namespace (*)", EXIT.server);
       c.out.print(r, () => poolTable({ ...r, workers }));
     });
 }
