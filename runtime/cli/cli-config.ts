@@ -2,12 +2,18 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError, EXIT } from './cli-error.ts';
+import { durationMs } from './duration.ts';
 
 /** Where the CLI talks to and as whom. */
 export interface Target {
   url: string;
   token: string | undefined;
+  /** How long the server may take to answer a call (see {@link answerTimeoutMs}). */
+  timeoutMs?: number;
 }
+
+/** How long the server may take to answer a call when `AUTOGLM_CLI_TIMEOUT` does not say. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The CLI's environment, read once at its entry point. */
 export interface CliEnv {
@@ -15,6 +21,8 @@ export interface CliEnv {
   url?: string;
   /** `AUTOGLM_TOKEN`: overrides the saved token. */
   token?: string;
+  /** `AUTOGLM_CLI_TIMEOUT`: how long the server may take to answer (`30s`, `500ms`, `2m`; `0`: no limit) [30s]. */
+  timeout?: string;
   /** `AUTOGLM_CONFIG`: config file path; default `$XDG_CONFIG_HOME/autoglm/config.json` or `~/.config/autoglm/config.json`. */
   configPath: string;
   /** The whole environment: `secret set --from-env NAME` reads a variable the user names (a CI pipeline's secret). */
@@ -32,6 +40,7 @@ export function readCliEnv(env: Readonly<Record<string, string | undefined>>): C
     variables: env,
     ...(env.AUTOGLM_URL ? { url: env.AUTOGLM_URL } : {}),
     ...(env.AUTOGLM_TOKEN ? { token: env.AUTOGLM_TOKEN } : {}),
+    ...(env.AUTOGLM_CLI_TIMEOUT ? { timeout: env.AUTOGLM_CLI_TIMEOUT } : {}),
     configPath: env.AUTOGLM_CONFIG || join(base, 'autoglm', 'config.json'),
   };
 }
@@ -62,5 +71,17 @@ export function resolveTarget(env: CliEnv): Target {
   } catch {
     throw new CliError(`not a URL: ${url} (from ${env.url ? 'AUTOGLM_URL' : env.configPath})`, EXIT.usage);
   }
-  return { url, token: env.token ?? saved.token };
+  const timeoutMs = answerTimeoutMs(env);
+  return { url, token: env.token ?? saved.token, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+}
+
+/**
+ * How long the server may take to answer a call, in milliseconds; undefined: no limit. Calls the
+ * server holds on purpose (long-polls, synchronous calls) get their own wait on top.
+ * @throws CliError (usage) when `AUTOGLM_CLI_TIMEOUT` is not a duration
+ */
+export function answerTimeoutMs(env: CliEnv): number | undefined {
+  if (env.timeout === undefined) return DEFAULT_TIMEOUT_MS;
+  const ms = durationMs(env.timeout, 'AUTOGLM_CLI_TIMEOUT');
+  return ms === 0 ? undefined : ms;
 }

@@ -23,6 +23,54 @@ export class ApiError extends Error {
 export interface ApiTarget {
   url: string;
   token: string | undefined;
+  /**
+   * How long the server may take to answer a call once the request is sent, in milliseconds; a
+   * call past it fails as unreachable (`TIMEOUT`) instead of hanging [none: the launcher talks to
+   * its own router]. The CLI sets 30 s.
+   */
+  timeoutMs?: number;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  headers?: Record<string, string>;
+  /**
+   * How long the server may hold this answer on purpose, in milliseconds, on top of the target's
+   * `timeoutMs`: the wait a long-poll asks for, or a synchronous call's deadline.
+   */
+  holdMs?: number;
+}
+
+const secondsText = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
+/**
+ * Aborts a call the server has not answered within `ms`. A streamed request body restarts the
+ * count at each chunk it sends, so a slow upload is not cut while it moves.
+ */
+class AnswerDeadline {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  constructor(readonly ms: number | undefined) {
+    this.arm();
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  get passed(): boolean {
+    return this.controller.signal.aborted;
+  }
+  arm(): void {
+    clearTimeout(this.timer);
+    if (this.ms !== undefined) this.timer = setTimeout(() => this.controller.abort(), this.ms);
+  }
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+  /** `body`, restarting the count at each chunk read from it. */
+  watch(body: BodyInit | undefined): BodyInit | undefined {
+    if (!(body instanceof ReadableStream)) return body;
+    return body.pipeThrough(new TransformStream({ transform: (chunk, out) => (this.arm(), out.enqueue(chunk)) }));
+  }
 }
 
 export type DeployQuery = {
@@ -67,23 +115,39 @@ export class ApiClient {
     return new ApiError(0, 'UNREACHABLE', `cannot reach ${this.target.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
   }
 
+  private deadline(holdMs = 0): AnswerDeadline {
+    return new AnswerDeadline(this.target.timeoutMs === undefined ? undefined : this.target.timeoutMs + holdMs);
+  }
+
+  /** What a failed call becomes: a `TIMEOUT` when its deadline passed (reported as unreachable), else `fallback(err)`. */
+  private failure(err: unknown, deadline: AnswerDeadline, fallback: (err: unknown) => unknown = (e) => e): unknown {
+    if (deadline.passed) return new ApiError(0, 'TIMEOUT', `${this.target.url} did not answer within ${secondsText(deadline.ms!)}`);
+    return fallback(err);
+  }
+
   /** Calls the API; parses JSON answers; turns problem answers into {@link ApiError}. */
-  async request<T = any>(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; raw?: BodyInit; signal?: AbortSignal; duplex?: boolean } = {}): Promise<{ status: number; headers: Headers; body: T }> {
+  async request<T = any>(method: string, path: string, opts: CallOptions & { body?: unknown; raw?: BodyInit; signal?: AbortSignal; duplex?: boolean } = {}): Promise<{ status: number; headers: Headers; body: T }> {
     const headers: Record<string, string> = { ...(this.target.token ? { authorization: `Bearer ${this.target.token}` } : {}), ...opts.headers };
-    let body: BodyInit | undefined = opts.raw;
+    const deadline = this.deadline(opts.holdMs);
+    let body: BodyInit | undefined = deadline.watch(opts.raw);
     if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.body);
     }
-    let res: Response;
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
     try {
-      res = await fetch(new URL(path, this.target.url), { method, headers, ...(body !== undefined ? { body } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.duplex ? { duplex: 'half' } : {}) } as RequestInit);
-    } catch (err) {
-      throw this.unreachable(err);
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, this.target.url), { method, headers, signal, ...(body !== undefined ? { body } : {}), ...(opts.duplex ? { duplex: 'half' } : {}) } as RequestInit);
+      } catch (err) {
+        throw this.failure(err, deadline, (e) => this.unreachable(e));
+      }
+      const parsed = parseJson(await res.text().catch((err: unknown) => Promise.reject(this.failure(err, deadline))));
+      if (res.status >= 400) throw problemError(res.status, parsed);
+      return { status: res.status, headers: res.headers, body: parsed as T };
+    } finally {
+      deadline.clear();
     }
-    const parsed = parseJson(await res.text());
-    if (res.status >= 400) throw problemError(res.status, parsed);
-    return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
   /**
@@ -92,34 +156,41 @@ export class ApiClient {
    * body a plain call gets, with `dropped` when chunks were dropped for a slow reader).
    * @throws ApiError for a refused request, or the call's failure (its `error` event)
    */
-  async invokeStream<T = any>(path: string, body: unknown, onChunk: (chunk: unknown) => void, opts: { headers?: Record<string, string> } = {}): Promise<{ headers: Headers; body: T }> {
+  async invokeStream<T = any>(path: string, body: unknown, onChunk: (chunk: unknown) => void, opts: CallOptions = {}): Promise<{ headers: Headers; body: T }> {
     const headers: Record<string, string> = {
       ...(this.target.token ? { authorization: `Bearer ${this.target.token}` } : {}),
       ...opts.headers,
       'content-type': 'application/json',
       accept: 'text/event-stream',
     };
+    const deadline = this.deadline(opts.holdMs);
     let res: Response;
     try {
-      res = await fetch(new URL(path, this.target.url), { method: 'POST', headers, body: JSON.stringify(body) });
+      res = await fetch(new URL(path, this.target.url), { method: 'POST', headers, body: JSON.stringify(body), signal: deadline.signal });
     } catch (err) {
-      throw this.unreachable(err);
+      deadline.clear();
+      throw this.failure(err, deadline, (e) => this.unreachable(e));
     }
-    if (res.status >= 400 || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
-      const text = await res.text();
-      const parsed = parseJson(text);
-      if (res.status < 400) return { headers: res.headers, body: parsed as T };
-      throw problemError(res.status, parsed);
-    }
-    for await (const e of sseEvents(res.body)) {
-      if (e.event === 'chunk') onChunk(parseJson(e.data));
-      else if (e.event === 'result') return { headers: res.headers, body: parseJson(e.data) as T };
-      else if (e.event === 'error') {
-        const p = parseJson(e.data) as { status?: number } | undefined;
-        throw problemError(typeof p?.status === 'number' ? p.status : 500, p);
+    try {
+      if (res.status >= 400 || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
+        const parsed = parseJson(await res.text());
+        if (res.status < 400) return { headers: res.headers, body: parsed as T };
+        throw problemError(res.status, parsed);
       }
+      for await (const e of sseEvents(res.body)) {
+        if (e.event === 'chunk') onChunk(parseJson(e.data));
+        else if (e.event === 'result') return { headers: res.headers, body: parseJson(e.data) as T };
+        else if (e.event === 'error') {
+          const p = parseJson(e.data) as { status?: number } | undefined;
+          throw problemError(typeof p?.status === 'number' ? p.status : 500, p);
+        }
+      }
+      throw new ApiError(0, 'STREAM_ENDED', 'the event stream ended without a final event');
+    } catch (err) {
+      throw this.failure(err, deadline);
+    } finally {
+      deadline.clear();
     }
-    throw new ApiError(0, 'STREAM_ENDED', 'the event stream ended without a final event');
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ApiError, type ApiClient } from '../../client/api-client.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
+import { durationMs } from '../duration.ts';
 import { plural, table } from '../output.ts';
 import { spinner } from '../progress.ts';
 import { readData, readInputs } from './data.ts';
@@ -18,7 +19,8 @@ async function waitJob(api: ApiClient, id: string, timeoutMs: number): Promise<a
   try {
     for (;;) {
       const left = Math.max(0, end - Date.now());
-      const r = await api.request('GET', `/v1/jobs/${encodeURIComponent(id)}?wait=${Math.min(30_000, left)}ms`);
+      const wait = Math.min(30_000, left);
+      const r = await api.request('GET', `/v1/jobs/${encodeURIComponent(id)}?wait=${wait}ms`, { holdMs: wait });
       if (FINAL.has(r.body.status) || Date.now() >= end) return r.body;
     }
   } finally {
@@ -39,12 +41,6 @@ function finish(c: CliContext, job: any): void {
   if (job.status === 'failed' || job.status === 'cancelled') throw new CliError(`job ${job.id} ${job.status}${job.error ? `: ${job.error.message} (${job.error.code})` : ''}`, EXIT.jobFailed);
   if (!FINAL.has(job.status)) throw new CliError(`job ${job.id} is still ${job.status}; the wait ran out`, EXIT.jobFailed);
 }
-
-const durationMs = (v: string) => {
-  const m = /^(\d+)(ms|s|m)?$/.exec(v);
-  if (!m) throw new CliError(`not a duration: ${v} (e.g. 30s, 500ms, 5m)`, EXIT.usage);
-  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] ?? 's']!;
-};
 
 /** invoke, jobs get|wait|cancel|retry|ls|trace. */
 export function registerJobCommands(program: Command, ctx: Ctx): void {
@@ -76,9 +72,9 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
         let r;
         let streamed = false;
         try {
-          r = o.stream
-            ? await c.api().invokeStream(`${path}/invoke`, body, (chunk) => ((streamed = true), c.out.chunk(chunk)), headers ? { headers } : {})
-            : await c.api().request('POST', `${path}/invoke`, { body, ...(headers ? { headers } : {}) });
+          // The server answers when the function ends: its deadline, not the client's, bounds the wait.
+          const call = { holdMs: body.timeoutMs, ...(headers ? { headers } : {}) };
+          r = o.stream ? await c.api().invokeStream(`${path}/invoke`, body, (chunk) => ((streamed = true), c.out.chunk(chunk)), call) : await c.api().request('POST', `${path}/invoke`, { body, ...call });
         } catch (err) {
           // The function ran and failed: that is a failed job, not a refused request.
           if (err instanceof ApiError && err.problem?.jobId) throw new CliError(`${name} failed: ${err.message} (${err.code}, job ${err.problem.jobId})`, EXIT.jobFailed);

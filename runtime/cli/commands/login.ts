@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ApiClient } from '../../client/api-client.ts';
-import { saveLogin } from '../cli-config.ts';
+import { answerTimeoutMs, saveLogin } from '../cli-config.ts';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 
@@ -21,7 +21,8 @@ export function registerLogin(program: Command, ctx: () => CliContext): void {
       } catch {
         throw new CliError(`not a URL: ${o.url}`, EXIT.usage);
       }
-      await new ApiClient({ url: o.url, token }).request('GET', '/v1/functions');
+      const timeoutMs = answerTimeoutMs(c.env);
+      await new ApiClient({ url: o.url, token, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }).request('GET', '/v1/functions');
       saveLogin(c.env.configPath, { url: o.url, token });
       c.out.print({ url: o.url, config: c.env.configPath }, () => `logged in to ${o.url} (saved in ${c.env.configPath})`);
     });
