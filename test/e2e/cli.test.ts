@@ -62,7 +62,9 @@ describe('autoglm CLI against a running platform', () => {
     expect(inv.json.output).toEqual({ words: 8, characters: 52 });
     expect(inv.json.version).toBe(v1);
     const human = await cli(['invoke', 'wordcount', '--data', '{"text":"one two"}']);
-    expect(human.stdout).toContain('"words": 2');
+    // stdout is the output alone (for `| jq`); which version and job answered goes to stderr.
+    expect(JSON.parse(human.stdout)).toEqual({ words: 2, characters: 7 });
+    expect(human.stderr).toMatch(new RegExp(`^\\(wordcount@${v1}, job \\S+, \\d+ ms\\)\n$`));
   });
 
   it('init --model → deploy → invoke serves a converted TF.js model with no code written; a call of the wrong shape is refused naming where', async () => {

@@ -85,7 +85,9 @@ export function registerJobCommands(program: Command, ctx: Ctx): void {
         // Text chunks end without a newline: the output starts on a line of its own.
         if (streamed && !c.out.json) c.out.chunk('\n');
         const dropped = r.body.dropped ? `, ${plural(r.body.dropped, 'chunk')} dropped` : '';
-        c.out.print(r.body, () => `${JSON.stringify(r.body.output, null, 2)}\n(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms${dropped})`);
+        c.out.print(r.body, () => JSON.stringify(r.body.output, null, 2));
+        // On stderr: stdout stays the output alone, for `| jq`.
+        if (!c.out.json) process.stderr.write(`(${r.body.function}@${r.body.version}, job ${r.body.id}, ${r.body.timings.totalMs} ms${dropped})\n`);
         return;
       }
       // The server checks the range and names the field when it is off; a non-number is ours to catch.
