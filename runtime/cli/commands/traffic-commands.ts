@@ -5,20 +5,31 @@ import { table, trafficLine } from '../output.ts';
 
 type Ctx = () => CliContext;
 
+/**
+ * `<version>=<number>` (`what` names the number: weight, percent) as its parts, or a usage error
+ * saying which part is wrong.
+ */
+function versionPair(s: string, what: string, where = JSON.stringify(s)): { version: string; n: number } {
+  const m = /^([^=]*)=(.*)$/.exec(s);
+  if (!m) throw new CliError(`${where}: expected <version>=<${what}>, e.g. a1b2c3d4e5f6=90`, EXIT.usage);
+  const [, version, n] = m as unknown as [string, string, string];
+  if (!/^[0-9a-f]{12}$/.test(version)) throw new CliError(`${where}: a version is 12 lowercase hex digits, as \`autoglm functions versions\` lists them, not ${JSON.stringify(version)}`, EXIT.usage);
+  if (!/^\d{1,3}$/.test(n)) throw new CliError(`${where}: the ${what} is a whole number (0 to 100), not ${JSON.stringify(n)}`, EXIT.usage);
+  return { version, n: Number(n) };
+}
+
 /** The `PUT …/traffic` body from `<version>=<weight>` pairs and `--shadow <version>=<percent>` / `--no-shadow`. */
-function trafficBody(splits: string[], shadow: string | boolean | undefined): Record<string, unknown> {
+export function trafficBody(splits: string[], shadow: string | boolean | undefined): Record<string, unknown> {
   const routes = splits.map((s) => {
-    const m = /^([0-9a-f]{12})=(\d{1,3})$/.exec(s);
-    if (!m) throw new CliError(`${JSON.stringify(s)}: expected <version>=<weight>, e.g. a1b2c3d4e5f6=90`, EXIT.usage);
-    return { version: m[1]!, weight: Number(m[2]) };
+    const { version, n } = versionPair(s, 'weight');
+    return { version, weight: n };
   });
   const body: Record<string, unknown> = {};
   if (routes.length) body.routes = routes;
   if (shadow === false) body.shadow = null;
   else if (typeof shadow === 'string') {
-    const m = /^([0-9a-f]{12})=(\d{1,3})$/.exec(shadow);
-    if (!m) throw new CliError('--shadow expects <version>=<percent>', EXIT.usage);
-    body.shadow = { version: m[1], percent: Number(m[2]) };
+    const { version, n } = versionPair(shadow, 'percent', `--shadow ${shadow}`);
+    body.shadow = { version, percent: n };
   }
   if (!Object.keys(body).length) throw new CliError('give <version>=<weight> pairs and/or --shadow / --no-shadow', EXIT.usage);
   return body;
