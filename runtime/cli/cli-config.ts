@@ -10,6 +10,8 @@ export interface Target {
   token: string | undefined;
   /** How long the server may take to answer a call (see {@link answerTimeoutMs}). */
   timeoutMs?: number;
+  /** The URL is the built-in default: neither AUTOGLM_URL nor a saved login names one. */
+  defaultUrl?: boolean;
 }
 
 /** How long the server may take to answer a call when `AUTOGLM_CLI_TIMEOUT` does not say. */
@@ -72,7 +74,7 @@ export function resolveTarget(env: CliEnv): Target {
     throw new CliError(`not a URL: ${url} (from ${env.url ? 'AUTOGLM_URL' : env.configPath})`, EXIT.usage);
   }
   const timeoutMs = answerTimeoutMs(env);
-  return { url, token: env.token ?? saved.token, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  return { url, token: env.token ?? saved.token, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(env.url ?? saved.url ? {} : { defaultUrl: true }) };
 }
 
 /**

@@ -25,4 +25,18 @@ describe('describeError', () => {
     expect(describeError(new ApiError(0, 'UNREACHABLE', 'cannot reach http://x: ECONNREFUSED'))).toEqual({ line: 'cannot reach http://x: ECONNREFUSED', code: EXIT.unreachable });
     expect(describeError(new CliError('bad flag', EXIT.usage))).toEqual({ line: 'bad flag', code: EXIT.usage });
   });
+
+  it('hints at AUTOGLM_TOKEN or `autoglm login` when the refused call carried no token, and at AUTOGLM_URL when the default URL refused the connection', () => {
+    const unauthorized = new ApiError(401, 'UNAUTHORIZED', 'a bearer token is required');
+    expect(describeError(unauthorized, { url: 'http://x:8080', token: undefined }).line).toBe('a bearer token is required (UNAUTHORIZED, HTTP 401); no token was sent: set AUTOGLM_TOKEN, or run `autoglm login --url http://x:8080 --token <token>`');
+    // A token was sent and refused: the server's words say why.
+    expect(describeError(unauthorized, { url: 'http://x:8080', token: 't' }).line).toBe('a bearer token is required (UNAUTHORIZED, HTTP 401)');
+    const refused = new ApiError(0, 'UNREACHABLE', 'cannot reach http://127.0.0.1:8080: ECONNREFUSED');
+    expect(describeError(refused, { url: 'http://127.0.0.1:8080', token: 't', defaultUrl: true })).toEqual({
+      line: 'cannot reach http://127.0.0.1:8080: ECONNREFUSED; http://127.0.0.1:8080 is the default: set AUTOGLM_URL, or run `autoglm login --url <url> --token <token>`',
+      code: EXIT.unreachable,
+    });
+    // A URL the user chose is reported as it is.
+    expect(describeError(refused, { url: 'http://127.0.0.1:8080', token: 't' }).line).toBe('cannot reach http://127.0.0.1:8080: ECONNREFUSED');
+  });
 });

@@ -1,4 +1,5 @@
 import { ApiError } from '../client/api-client.ts';
+import type { Target } from './cli-config.ts';
 
 /** Exit statuses, distinct per kind of failure so scripts can tell them apart. */
 export const EXIT = {
@@ -34,14 +35,27 @@ export class CliError extends Error {
  */
 const FORCE_HINTED: ReadonlySet<string> = new Set(['SECRET_IN_USE', 'KNOWLEDGE_IN_USE', 'FUNCTION_BUSY']);
 
-/** The one line printed for an error, and the status to exit with. */
-export function describeError(err: unknown): { line: string; code: number } {
+/**
+ * What to set up, when the CLI itself left it out: a refusal of a call that carried no token, or a
+ * refused connection to the built-in default URL (no AUTOGLM_URL, no saved login).
+ */
+function setupHint(err: ApiError, target: Target | undefined): string {
+  if (!target) return '';
+  const login = `\`autoglm login --url ${target.defaultUrl ? '<url>' : target.url} --token <token>\``;
+  if (err.status === 401 && !target.token) return `; no token was sent: set AUTOGLM_TOKEN, or run ${login}`;
+  if (err.code === 'UNREACHABLE' && target.defaultUrl && err.message.endsWith('ECONNREFUSED')) return `; ${target.url} is the default: set AUTOGLM_URL, or run ${login}`;
+  return '';
+}
+
+/** The one line printed for an error, and the status to exit with; `target`: where and as whom the failed call went, if known. */
+export function describeError(err: unknown, target?: Target): { line: string; code: number } {
   if (err instanceof CliError) return { line: err.message, code: err.exitCode };
   if (err instanceof ApiError) {
-    if (err.status === 0) return { line: err.message, code: EXIT.unreachable };
+    const hint = setupHint(err, target);
+    if (err.status === 0) return { line: `${err.message}${hint}`, code: EXIT.unreachable };
     const field = typeof err.problem?.field === 'string' && !err.message.startsWith(String(err.problem.field)) ? ` [${err.problem.field}]` : '';
     const message = FORCE_HINTED.has(err.code) ? err.message.replaceAll('force=true', '--force') : err.message;
-    return { line: `${message}${field} (${err.code}, HTTP ${err.status})`, code: EXIT.server };
+    return { line: `${message}${field} (${err.code}, HTTP ${err.status})${hint}`, code: EXIT.server };
   }
   return { line: (err as Error).message ?? String(err), code: 1 };
 }

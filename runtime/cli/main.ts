@@ -65,7 +65,7 @@ try {
     // --help and --version end here with status 0; anything else is a usage error.
     process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
   }
-  const { line, code } = describeError(err);
+  const { line, code } = describeError(err, context?.target?.());
   process.stderr.write(`autoglm: ${line}\n`);
   process.exit(code);
 }
