@@ -141,6 +141,12 @@ describe('autoglm CLI against a running platform', () => {
     expect(report.report.latencyMs.shadow.p50).toBeGreaterThanOrEqual(0);
     const human = await cli(['shadow', 'wordcount']);
     expect(human.stdout).toMatch(/agreement 0\.0%/);
+    expect((await cli(['shadow', 'wordcount', '--version', v3, '--json'])).json.report.candidate).toBe(v3);
+    // The version is sent encoded: '#x' is part of it (refused), not a fragment that leaves v3 asked.
+    const odd = await cli(['shadow', 'wordcount', '--version', `${v3}#x`]);
+    expect([odd.code, odd.stderr]).toEqual([3, expect.stringMatching(/\(INVALID_REQUEST, HTTP 400\)\n$/)]);
+    const lacked = await cli(['shadow', 'wordcount', '--version', '000000000000']);
+    expect([lacked.code, lacked.stderr]).toEqual([3, expect.stringMatching(/is not a version of wordcount.*\(INVALID_REQUEST, HTTP 400\)\n$/)]);
     // Async jobs are mirrored too, and compared once the primary job has ended.
     for (let i = 0; i < 3; i++) {
       const job = await p.call('POST', '/v1/functions/wordcount/jobs', { input: { text: 'a b c' } });

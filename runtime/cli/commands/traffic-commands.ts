@@ -88,7 +88,7 @@ export function registerTrafficCommands(program: Command, ctx: Ctx): void {
     .option('--version <version>', 'candidate (default: the current shadow)')
     .action(async (name: string, o: { version?: string }) => {
       const c = ctx();
-      const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}/shadow${o.version ? `?version=${o.version}` : ''}`);
+      const r = await c.api().request('GET', `/v1/functions/${encodeURIComponent(name)}/shadow${o.version ? `?${new URLSearchParams({ version: o.version })}` : ''}`);
       const b = r.body;
       c.out.print(b, () => shadowText(name, b));
     });
