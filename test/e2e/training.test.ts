@@ -115,6 +115,13 @@ describe('training a function on the pool', () => {
     expect([waited.code, waited.stdout]).toEqual([1, expect.stringContaining('REJECTED')]);
   });
 
+  it('a training takes its records from --data or from --from-feedback, not both', async () => {
+    const both = await cli(['train', 'slope', '--data', dataset('both.jsonl', line(4, 3)).path, '--from-feedback']);
+    expect([both.code, both.stderr]).toEqual([2, 'autoglm: give --data <file.jsonl> or --from-feedback, not both\n']);
+    const neither = await cli(['train', 'slope']);
+    expect([neither.code, neither.stderr]).toEqual([2, 'autoglm: give --data <file.jsonl> or --from-feedback\n']);
+  });
+
   it('cancelling a training mid-way leaves no version and frees the slot: the next training runs at once', async () => {
     const b = make('slope-cancel');
     await p.api.deploy(b.archive, b.hash);

@@ -117,7 +117,7 @@ export function registerTrainCommands(program: Command, ctx: Ctx): void {
     .option('--wait', 'follow the training to its end, with its progress')
     .action(async (name: string, o: TrainOptions) => {
       const c = ctx();
-      if (Boolean(o.data) === Boolean(o.fromFeedback)) throw new CliError('give --data <file.jsonl> or --from-feedback', EXIT.usage);
+      if (Boolean(o.data) === Boolean(o.fromFeedback)) throw new CliError(`give --data <file.jsonl> or --from-feedback${o.data ? ', not both' : ''}`, EXIT.usage);
       if (o.since && !o.fromFeedback) throw new CliError('--since applies to --from-feedback', EXIT.usage);
       if (!THEN.includes(o.then)) throw new CliError(`--then must be one of ${THEN.join(', ')}, got ${o.then}`, EXIT.usage);
       const q = new URLSearchParams({ then: o.then, ...(o.version ? { version: o.version } : {}), ...(o.fromFeedback ? { fromFeedback: 'true' } : {}), ...(o.since ? { since: o.since } : {}) });
