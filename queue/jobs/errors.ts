@@ -155,7 +155,7 @@ export class FunctionLoadError extends PlatformError {
 export class PoisonInputError extends PlatformError {
   override readonly name = 'PoisonInputError';
   constructor(id: string, deaths: number, what: 'worker' | 'sandbox' = 'worker') {
-    super('POISON_INPUT', `job '${id}' was running when its ${what} died ${deaths} times, the last time alone: its input is taken to crash ${what}s, and it is not retried`);
+    super('POISON_INPUT', `job '${id}' was running when its ${what} died ${deaths} times, the last time alone: its input is taken to crash the ${what}, and it is not retried`);
   }
 }
 
