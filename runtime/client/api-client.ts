@@ -41,6 +41,13 @@ export interface CallOptions {
   holdMs?: number;
 }
 
+/**
+ * How much longer than a call the server may take to answer a deploy: it answers once a worker has
+ * loaded the new version, within its AUTOGLM_LOAD_CHECK_TIMEOUT (60 s by default, which an
+ * operator may raise for large models).
+ */
+const DEPLOY_HOLD_MS = 10 * 60_000;
+
 const secondsText = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
 
 /**
@@ -235,6 +242,7 @@ export class ApiClient {
     return this.request('POST', `/v1/functions${qs}`, {
       raw: stream,
       duplex: true,
+      holdMs: DEPLOY_HOLD_MS,
       headers: { 'content-type': 'application/gzip', 'x-bundle-sha256': hash, 'content-length': String(archive.length) },
     });
   }

@@ -5,8 +5,11 @@
  * on and end as the answer says when it comes. No sleeps: each step waits on a request arriving
  * or a command ending.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../harness/cli-runner.ts';
 import { eventually } from '../harness/eventually.ts';
@@ -17,14 +20,17 @@ const server = createServer((req, res) => {
   held.push({ req, res });
 });
 let url: string;
+let scratch: string;
 
 beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'autoglm-cli-timeout-'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 const cli = (args: string[], timeout: string) => runCli({ url, token: 'a-token' }, args, { env: { AUTOGLM_CLI_TIMEOUT: timeout } });
@@ -35,12 +41,16 @@ const answer = { id: 'job-1', function: 'echo', version: 'a1b2c3d4e5f6', status:
 
 describe('autoglm against a server that does not answer', () => {
   it('a plain call gives up after AUTOGLM_CLI_TIMEOUT with exit 4; long-polls and synchronous calls outlast it and print their answer', async () => {
+    expect((await cli(['init', 'slow', '--dir', scratch], '1s')).code).toBe(0);
+    // A deploy is answered once a worker has loaded the version: the server holds it too.
+    const deploying = cli(['deploy', join(scratch, 'slow'), '--json', '--no-typecheck'], '1s');
     const waiting = cli(['jobs', 'wait', 'job-1', '--json'], '1s');
     const invoking = cli(['invoke', 'echo', '--data', '{}', '--json'], '1s');
     const streaming = cli(['invoke', 'echo', '--data', '{}', '--stream', '--json'], '1s');
     const job = await arrived('GET', '/v1/jobs/job-1?wait=30000ms');
     const sync = await arrived('POST', '/v1/functions/echo/invoke');
     const stream = await arrived('POST', '/v1/functions/echo/invoke', true);
+    const deploy = await eventually(() => held.find((h) => h.req.url === '/v1/functions' && h.req.readableEnded)?.res, 'the whole bundle to arrive');
 
     // Sent after the three above, it times out first: by then they have waited longer than 1 s.
     const plain = await cli(['functions', 'ls'], '1s');
@@ -53,6 +63,10 @@ describe('autoglm against a server that does not answer', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(run.json).toMatchObject({ id: 'job-1', output: { ok: true } });
     }
+    const deployed = { name: 'slow', version: 'a1b2c3d4e5f6', created: true, traffic: { routes: [{ version: 'a1b2c3d4e5f6', weight: 100 }], shadow: null } };
+    deploy.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(deployed));
+    const d = await deploying;
+    expect([d.code, d.json], d.stderr).toEqual([0, deployed]);
   });
 
   it('refuses an AUTOGLM_CLI_TIMEOUT that is not a duration', async () => {
