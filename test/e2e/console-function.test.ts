@@ -129,6 +129,24 @@ describe("a function's page", () => {
     expect(page.problems).toEqual([]);
   });
 
+  it('shows the last shadowed candidate\'s report when a newer version, never shadowed, exists', async () => {
+    const { second } = await twoVersions('shadow-older');
+    expect((await p.call('PUT', '/v1/functions/shadow-older/traffic', { shadow: { version: second, percent: 100 } })).status).toBe(200);
+    for (const message of ['x', 'y']) expect((await p.call('POST', '/v1/functions/shadow-older/invoke', { input: { message } })).status).toBe(200);
+    await eventually(async () => (await p.call('GET', '/v1/functions/shadow-older/shadow')).json.report?.samples === 2, 'two shadowed calls in the report');
+    expect((await p.call('PUT', '/v1/functions/shadow-older/traffic', { shadow: null })).status).toBe(200);
+    // A third version, newer than the shadowed one, that no shadow ever ran: it has no samples.
+    const v3 = echo('shadow-older', { MARK: 'three' });
+    const third = (await p.api.deploy(v3.archive, v3.hash, { promote: false })).body.version as string;
+    expect((await p.call('GET', `/v1/functions/shadow-older/shadow?version=${third}`)).json.report.samples).toBe(0);
+
+    const page = await openFunction(await p.token(['viewer'], 'vic'), 'shadow-older');
+    await page.locator('.shadow h2', { hasText: 'last run' }).waitFor();
+    expect(await page.locator('.shadow code').first().textContent()).toBe(second);
+    expect(await page.getByTestId('shadow-samples').textContent()).toBe('2');
+    expect(page.problems).toEqual([]);
+  });
+
   it('follows the logs: a line written after an invoke appears without a reload; the level filter applies', async () => {
     const b = (await bundleMaker(CHATTY))('chatty-page');
     await p.api.deploy(b.archive, b.hash);

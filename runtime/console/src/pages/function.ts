@@ -32,7 +32,7 @@ export function FunctionPage({ name, claims }: { name: string; claims: Claims })
     <${CallsPanel} name=${f.name} />
     <${TrafficPanel} fn=${f} canChange=${offers(claims, 'traffic')} onChanged=${fn.reload} />
     <${RolloutPanel} name=${f.name} rolledOut=${Boolean(f.rollout)} trafficAt=${f.traffic.updatedAt} canChange=${offers(claims, 'rollout')} onChanged=${fn.reload} />
-    <${ShadowPanel} key=${f.traffic.shadow?.version ?? ''} name=${f.name} shadowing=${f.traffic.shadow !== null} candidate=${versions.find((v) => v !== f.stable)} />
+    <${ShadowPanel} key=${f.traffic.shadow?.version ?? ''} name=${f.name} shadowing=${f.traffic.shadow !== null} candidates=${versions.filter((v) => v !== f.stable)} />
     ${offers(claims, 'invoke') && html`<${InvokePanel} name=${f.name} />`}
     <${VersionsPanel} fn=${f} />
     <${TrainingsPanel} fn=${f.name} hideEmpty />
