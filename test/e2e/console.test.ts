@@ -131,6 +131,16 @@ describe('web console', () => {
     await page.fill('#invoke-input', '{message}');
     await page.click('.invoke button[type=submit]');
     await page.locator('.invoke [role=alert]', { hasText: 'not JSON' }).waitFor();
+
+    // A call that ran and failed: the problem names its job, and the panel links to it.
+    await page.fill('#invoke-input', '{"fail": "fatal"}');
+    await page.click('.invoke button[type=submit]');
+    await page.locator('.invoke [role=alert]', { hasText: ':' }).filter({ hasNotText: 'not JSON' }).waitFor();
+    const failed = await page.getByTestId('invoke-job').textContent();
+    expect((await p.call('GET', `/v1/jobs/${failed}`)).json).toMatchObject({ status: 'failed', submittedBy: 'ivan' });
+    await page.getByTestId('invoke-job').click();
+    await page.getByTestId('job-status').filter({ hasText: 'failed' }).waitFor();
+    expect(problemsOf(page)).toEqual([]);
   });
 
   it("a function's page sums its last hour of calls as the routers' rollups count them", async () => {

@@ -7,13 +7,18 @@ import { forgetToken, storedToken } from './session.ts';
 /** Sent on `window` when the API refused the token itself (expired, revoked, wrong key): the app signs out. */
 export const TOKEN_REFUSED = 'autoglm:token-refused';
 
-/** An API answer that was not 2xx, with the problem's `code` and `detail` (RFC 9457). */
+/**
+ * An API answer that was not 2xx, with the problem's `code` and `detail` (RFC 9457), and the
+ * whole problem body in `problem`: its extension members (a failed call's `jobId`, a
+ * validation's `field`) are part of the answer a page may show.
+ */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
     readonly status: number,
     readonly code: string | undefined,
     detail: string,
+    readonly problem: Readonly<Record<string, unknown>> = {},
   ) {
     super(detail);
   }
@@ -42,7 +47,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   }
   // /readyz answers 503 with a full body when not ready: that is data, not a failure.
   if (!res.ok && !(res.status === 503 && json && 'ready' in json)) {
-    throw new ApiError(res.status, json?.code, json?.detail ?? json?.title ?? `${res.status} ${res.statusText}`);
+    throw new ApiError(res.status, json?.code, json?.detail ?? json?.title ?? `${res.status} ${res.statusText}`, json && typeof json === 'object' ? json : {});
   }
   return json as T;
 }

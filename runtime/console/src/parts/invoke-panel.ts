@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { api, problemText } from '../api.ts';
+import { api, ApiError, problemText } from '../api.ts';
 import { href } from './use-route.ts';
 
 /** Calls the function once with a JSON input (`POST /v1/functions/{name}/invoke`) and shows the answer, for a token that may invoke. */
@@ -9,9 +9,12 @@ export function InvokePanel({ name }: { name: string }) {
   const [busy, setBusy] = useState(false);
   const [answer, setAnswer] = useState<{ id: string; version: string; output: unknown } | null>(null);
   const [problem, setProblem] = useState('');
+  // A call that ran and failed (or timed out) is a job too: the problem names it, for its trace and Retry.
+  const [failedJob, setFailedJob] = useState('');
   const invoke = async (e: Event) => {
     e.preventDefault();
     setProblem('');
+    setFailedJob('');
     setAnswer(null);
     let parsed: unknown;
     try {
@@ -24,6 +27,8 @@ export function InvokePanel({ name }: { name: string }) {
       setAnswer(await api('POST', `/v1/functions/${encodeURIComponent(name)}/invoke`, { input: parsed }));
     } catch (err) {
       setProblem(problemText(err));
+      const jobId = err instanceof ApiError ? err.problem.jobId : undefined;
+      if (typeof jobId === 'string') setFailedJob(jobId);
     } finally {
       setBusy(false);
     }
@@ -34,6 +39,7 @@ export function InvokePanel({ name }: { name: string }) {
     <textarea id="invoke-input" rows="3" value=${input} onInput=${(e: Event) => setInput((e.target as HTMLTextAreaElement).value)}></textarea>
     <div class="controls"><button type="submit" disabled=${busy}>Invoke</button></div>
     ${problem && html`<p class="error" role="alert">${problem}</p>`}
+    ${failedJob && html`<p>The call was job <a href=${href('jobs', failedJob)} data-testid="invoke-job">${failedJob}</a>.</p>`}
     ${answer &&
     html`<p>Answered by <code>${answer.version}</code> as job <a href=${href('jobs', answer.id)} data-testid="invoke-job">${answer.id}</a>:</p>
       <pre data-testid="invoke-output">${JSON.stringify(answer.output, null, 2)}</pre>`}
