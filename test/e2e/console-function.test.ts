@@ -90,12 +90,24 @@ describe("a function's page", () => {
     await page.getByTestId('split').filter({ hasText: `${first} 100%` }).waitFor();
     expect((await p.call('GET', '/v1/functions/canary-page')).json.traffic.routes).toEqual([{ version: first, weight: 100 }]);
 
-    // The API's own refusal, as problem+json says it.
-    const refused = await p.call('PUT', '/v1/functions/canary-page/traffic', { shadow: { version: second, percent: 0 } });
-    expect(refused.status).toBe(400);
+    // A percent the API would refuse is caught here, naming the box typed in (the API would name
+    // `routes[0].weight`, the stable version's share), the same for both boxes; nothing is sent.
+    const before = (await p.call('GET', '/v1/functions/canary-page')).json.traffic.updatedAt;
+    await page.fill('.traffic input[name=canary]', '12.5');
+    await page.click('.traffic button[name=set-canary]');
+    await page.locator('.traffic [role=alert]', { hasText: 'The canary percent must be a whole number from 1 to 99.' }).waitFor();
     await page.fill('.traffic input[name=shadow]', '0');
     await page.click('.traffic button[name=start-shadow]');
-    await page.locator('.traffic [role=alert]').waitFor();
+    await page.locator('.traffic [role=alert]', { hasText: 'The shadow percent must be a whole number from 1 to 100.' }).waitFor();
+    expect((await p.call('GET', '/v1/functions/canary-page')).json.traffic.updatedAt).toBe(before);
+
+    // The API's own refusal, as problem+json says it: the function was removed meanwhile.
+    expect((await p.call('DELETE', '/v1/functions/canary-page')).status).toBe(204);
+    const refused = await p.call('PUT', '/v1/functions/canary-page/traffic', { shadow: { version: second, percent: 50 } });
+    expect(refused.status).toBe(404);
+    await page.fill('.traffic input[name=shadow]', '50');
+    await page.click('.traffic button[name=start-shadow]');
+    await page.locator('.traffic [role=alert]', { hasText: refused.json.code }).waitFor();
     expect(await page.locator('.traffic [role=alert]').textContent()).toBe(`${refused.json.code}: ${refused.json.detail}`);
     expect(page.problems).toEqual([]);
   });

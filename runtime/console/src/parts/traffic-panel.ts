@@ -11,6 +11,16 @@ interface Choice {
 }
 
 /**
+ * Why a percent typed in the `box` box cannot be sent, or '' when it can: the API takes whole
+ * numbers only, and its refusal would name a field the user never saw (`routes[1].weight`, the
+ * stable version's share of a canary). A canary leaves stable at least 1%; a shadow copies 1–100%.
+ */
+export function percentProblem(box: 'canary' | 'shadow', value: number): string {
+  const [min, max] = box === 'canary' ? [1, 99] : [1, 100];
+  return Number.isInteger(value) && value >= min && value <= max ? '' : `The ${box} percent must be a whole number from ${min} to ${max}.`;
+}
+
+/**
  * A function's traffic table and, for a token that may deploy, its controls, each a call of the
  * API the CLI uses: a canary (`PUT .../traffic` with the stable version and the chosen one),
  * a shadow started or stopped (`PUT .../traffic` with `shadow`), promote and rollback
@@ -37,9 +47,15 @@ export function TrafficPanel({ fn, canChange, onChanged }: { fn: any; canChange:
   };
   const version = others.includes(choice.version) ? choice.version : (others[0] ?? '');
   const setCanary = () => {
+    const bad = percentProblem('canary', choice.canary);
+    if (bad) return setProblem(bad);
     // The weights must sum to 100 (the API says so too); a canary leaves the stable version the rest.
-    if (!(choice.canary >= 1 && choice.canary <= 99)) return setProblem('A canary takes 1–99% of the calls.');
     void act('PUT', 'traffic', { routes: [{ version: t.stable, weight: 100 - choice.canary }, { version, weight: choice.canary }] });
+  };
+  const startShadow = () => {
+    const bad = percentProblem('shadow', choice.shadow);
+    if (bad) return setProblem(bad);
+    void act('PUT', 'traffic', { shadow: { version, percent: choice.shadow } });
   };
   const number = (k: 'canary' | 'shadow') => (e: Event) => setChoice({ ...choice, [k]: Number((e.target as HTMLInputElement).value) });
   const canary = t.routes.length > 1 || t.shadow !== null;
@@ -60,12 +76,12 @@ export function TrafficPanel({ fn, canChange, onChanged }: { fn: any; canChange:
           ${others.map((v) => html`<option value=${v}>${v}</option>`)}
         </select></label>
         <span class="group">
-          <input type="number" name="canary" min="1" max="99" value=${choice.canary} onInput=${number('canary')} aria-label="canary percent" />%
+          <input type="number" name="canary" min="1" max="99" step="1" value=${choice.canary} onInput=${number('canary')} aria-label="canary percent" />%
           <button type="button" name="set-canary" disabled=${busy || !t.stable} onClick=${setCanary}>Set canary</button>
         </span>
         <span class="group">
-          <input type="number" name="shadow" min="1" max="100" value=${choice.shadow} onInput=${number('shadow')} aria-label="shadow percent" />%
-          <button type="button" name="start-shadow" disabled=${busy} onClick=${() => act('PUT', 'traffic', { shadow: { version, percent: choice.shadow } })}>Shadow</button>
+          <input type="number" name="shadow" min="1" max="100" step="1" value=${choice.shadow} onInput=${number('shadow')} aria-label="shadow percent" />%
+          <button type="button" name="start-shadow" disabled=${busy} onClick=${startShadow}>Shadow</button>
         </span>
         <button type="button" name="promote" disabled=${busy} onClick=${() => act('POST', 'promote', { version })}>Promote</button>
       </form>`}`}
