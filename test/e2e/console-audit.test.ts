@@ -76,13 +76,21 @@ describe('console: audit and queues', () => {
     expect(problems).toEqual([]);
   });
 
-  it('a viewer is offered neither Audit nor Queues, and #/audit shows it nothing of the log', async () => {
-    const { page } = await signedIn(await p.token(['viewer'], 'vera'));
+  it('a viewer is offered neither Audit nor Queues, and #/audit says why it shows nothing of the log', async () => {
+    const { page, problems } = await signedIn(await p.token(['viewer'], 'vera'));
     expect(await page.locator('nav >> text=Audit').count()).toBe(0);
     expect(await page.locator('nav >> text=Queues').count()).toBe(0);
     await page.goto(`${p.url}/console#/audit`);
+    await page.locator('[role=alert]', { hasText: 'Only admins read the audit log.' }).waitFor();
+    expect(await page.locator('h1').allTextContents()).toEqual(['Audit']);
+    expect(await page.locator('table').count()).toBe(0);
+    // Not the Functions page under another address: an address with no page says so.
+    await page.goto(`${p.url}/console#/whatever`);
+    await page.locator('h1', { hasText: 'Not found' }).waitFor();
+    expect(await page.locator('[role=alert]').textContent()).toBe('The console has no page at #/whatever.');
+    await page.click('main a >> text=Functions');
     await page.locator('h1', { hasText: 'Functions' }).waitFor();
-    expect(await page.locator('h1', { hasText: 'Audit' }).count()).toBe(0);
+    expect(problems).toEqual([]);
   });
 
   it('an admin opens Queues and sees the board with the echo queue; after sign-out the board sends it to the console', async () => {

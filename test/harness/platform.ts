@@ -53,8 +53,8 @@ export interface TestPlatform {
   redis: Redis;
   /** The worker roster as the platform's router reads it (its `AUTOGLM_WORKER_STALE`). */
   roster: WorkerRoster;
-  /** A token with these roles (default admin). */
-  token(roles?: string[], sub?: string): Promise<string>;
+  /** A token with these roles (default admin), of these namespaces (default: none named, which the API reads as `default`). */
+  token(roles?: string[], sub?: string, namespaces?: string[]): Promise<string>;
   /** fetch against the router with a bearer token and JSON body. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
   startPool(env?: Record<string, string>): Promise<TestPool>;
@@ -159,7 +159,7 @@ export async function startPlatform(
     prefix,
     redis,
     roster,
-    token: (roles = ['admin'], sub = 'tester') => router.verifier.mint({ sub, roles }),
+    token: (roles = ['admin'], sub = 'tester', namespaces) => router.verifier.mint({ sub, roles, ...(namespaces ? { namespaces } : {}) }),
     async call(method, path, body, headers = {}) {
       const res = await fetch(router.url + path, {
         method,

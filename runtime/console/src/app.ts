@@ -14,6 +14,9 @@ import { finishOidc, isOidcReturn } from './sign-in/oidc.ts';
 import { linkCode, redeemLink } from './sign-in/one-time-link.ts';
 import { forgetToken, offers, readClaims, storedToken, storeToken, type Claims } from './session.ts';
 
+/** A page this address does not open, and why, with the way back. */
+const closed = (title: string, why: unknown) => html`<section class="closed"><h1>${title}</h1><p role="alert">${why}</p><p><a href="#/functions">Functions</a></p></section>`;
+
 /** The console: the login form until there is a token, then the navigation and the page the hash names. */
 export function App() {
   const [claims, setClaims] = useState<Claims | null>(() => {
@@ -49,13 +52,16 @@ export function App() {
   if (finishing) return html`<p class="login" aria-busy="true">Signing in…</p>`;
   if (!claims) return html`<${LoginPage} notice=${refused} onToken=${signIn} />`;
   const [page = 'functions', id] = route.path;
+  // An address the console has no page for, or one this token's roles do not open, says so: showing
+  // another page under it would pass for that page being empty.
   const body =
     page === 'functions' && id ? html`<${FunctionPage} key=${id} name=${id} claims=${claims} />`
+    : page === 'functions' ? html`<${FunctionsPage} />`
     : page === 'jobs' && id ? html`<${JobPage} key=${id} id=${id} claims=${claims} />`
     : page === 'jobs' ? html`<${JobsPage} route=${route} />`
-    : page === 'pool' ? html`<${PoolPage} />`
-    : page === 'audit' && offers(claims, 'audit') ? html`<${AuditPage} route=${route} />`
-    : html`<${FunctionsPage} />`;
+    : page === 'pool' ? (offers(claims, 'pool') ? html`<${PoolPage} />` : closed('Pool', 'Only an admin or a viewer of every namespace sees the pool in detail.'))
+    : page === 'audit' ? (offers(claims, 'audit') ? html`<${AuditPage} route=${route} />` : closed('Audit', 'Only admins read the audit log.'))
+    : closed('Not found', html`The console has no page at <code>${location.hash}</code>.`);
   const signOut = () => (endBoardSession(), forgetToken(), setClaims(null));
   const queues = (e: Event) => (e.preventDefault(), setBoardRefused(''), openBoard().catch((err: Error) => setBoardRefused(`The queue board did not open: ${err.message}`)));
   return html`<header>

@@ -29,6 +29,10 @@ describe('console session claims', () => {
     expect(offers(as('viewer', 'invoker'), 'invoke')).toBe(true);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'audit'))).toEqual(['admin']);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'queues'))).toEqual(['admin']);
+    // The pool in detail, as /readyz gives it: an admin, or a viewer of every namespace.
+    expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'pool'))).toEqual(['admin']);
+    expect(offers({ sub: 's', roles: ['viewer'], namespaces: ['*'] }, 'pool')).toBe(true);
+    expect(offers({ sub: 's', roles: ['viewer'], namespaces: ['team-a'] }, 'pool')).toBe(false);
     // Retrying a dead letter submits it again: the roles that may invoke (runtime/auth/policy.ts, job.retry).
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'retry'))).toEqual(['admin', 'invoker']);
   });

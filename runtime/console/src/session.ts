@@ -77,4 +77,7 @@ const OFFERED: Record<'traffic' | 'rollout' | 'invoke' | 'retry' | 'logs' | 'poo
 };
 
 /** Whether the console shows the controls of `what` to a token with these claims. */
-export const offers = (c: Claims, what: keyof typeof OFFERED): boolean => c.roles.some((r) => OFFERED[what].includes(r));
+export const offers = (c: Claims, what: keyof typeof OFFERED): boolean =>
+  // The pool in detail is for an admin or a viewer of every namespace (`*`), as /readyz decides:
+  // a viewer of some namespaces would get only the summary the Functions page already implies.
+  c.roles.some((r) => OFFERED[what].includes(r) && (what !== 'pool' || r === 'admin' || c.namespaces.includes('*')));
