@@ -47,8 +47,10 @@ describe('web console', () => {
     await page.click('nav >> text=Pool');
     const worker = page.locator('table.workers tbody tr');
     await worker.first().waitFor();
-    const live = (await p.call('GET', '/readyz')).json.workers as { pid: number; backend: string }[];
+    const live = (await p.call('GET', '/readyz')).json.workers as { pid: number; backend: string; device: string }[];
     expect(await worker.count()).toBe(live.length);
+    // Each worker's slot (cpu:0, cpu:1), as the Slots table names it, not just the kind of device.
+    expect(await worker.locator('td:nth-child(3)').allTextContents()).toEqual(live.map((w) => w.device));
     expect(await worker.first().locator('td').nth(1).textContent()).toBe(String(live[0]!.pid));
     expect(await worker.first().locator('td').nth(3).textContent()).toBe(live[0]!.backend);
     await page.screenshot({ path: `${SHOTS}pool.png` });

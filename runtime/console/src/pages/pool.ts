@@ -15,6 +15,15 @@ export function gpuReading(g: { memoryUsedBytes: number; memoryTotalBytes: numbe
 }
 
 /**
+ * A worker's device as the Slots table names it (`cpu:0`, `cuda:1`), so two workers on one kind of
+ * device are told apart, with the device's name beside it when that says more than the kind.
+ */
+export function workerDevice(w: { device: string; deviceName?: string }): string {
+  const kind = w.device.split(':')[0];
+  return w.deviceName && w.deviceName !== kind && w.deviceName !== w.device ? `${w.device} (${w.deviceName})` : w.device;
+}
+
+/**
  * The pools as `GET /readyz` tells a token of admin or an all-namespace viewer: every slot and
  * every live worker (backend, isolation, models, restarts, and a GPU worker's memory, utilisation
  * and temperature as nvidia-smi last read them). Other tokens see the summary only.
@@ -44,7 +53,7 @@ export function PoolPage() {
       <thead><tr><th>Host</th><th>Pid</th><th>Device</th><th>Backend</th><th>Isolation</th><th>In flight</th><th>Jobs done</th><th>Restarts</th><th>Memory</th><th>GPU</th><th>Models</th></tr></thead>
       <tbody>${r.workers.map(
         (w: any) => html`<tr data-worker=${w.id}>
-          <td>${w.host}</td><td>${w.pid}</td><td>${w.deviceName ?? w.device}</td><td>${w.backend}</td><td>${w.isolation ?? '—'}</td>
+          <td>${w.host}</td><td>${w.pid}</td><td>${workerDevice(w)}</td><td>${w.backend}</td><td>${w.isolation ?? '—'}</td>
           <td>${w.inFlight}</td><td>${w.jobsDone}</td><td>${w.restarts ?? 0}</td><td>${mib(w.rss)}</td><td class="gpu">${gpuReading(w.gpu)}</td>
           <td>${(w.models ?? []).join(', ') || '—'}</td>
         </tr>`,
