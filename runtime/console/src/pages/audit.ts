@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
+import { AUDIT_ACTIONS } from '../parts/audit-actions.ts';
 import { when } from '../parts/format.ts';
 import { pending } from '../parts/status.ts';
 import { useApi } from '../parts/use-api.ts';
@@ -8,7 +9,6 @@ import { VerifyPanel } from '../parts/verify-panel.ts';
 
 /** The query's filters, as `GET /v1/audit` names them (docs/audit.md). */
 const FIELDS = ['actor', 'function', 'action', 'outcome', 'namespace', 'since', 'until'] as const;
-const ACTIONS = ['function.deploy', 'function.remove', 'traffic.change', 'traffic.rollback', 'token.create', 'secret.set', 'secret.remove', 'invoke', 'job.submit', 'job.cancel', 'access.denied', 'audit.read', 'audit.verify', 'audit.prune', 'webhook.key.read', 'webhook.refused', 'drift.alert', 'console.session.open', 'console.session.close'];
 const PAGE = 50;
 
 /** The filters of the route's query that are set, in the API's terms. */
@@ -45,7 +45,7 @@ export function AuditPage({ route }: { route: Route }) {
       <label>Actor <input name="actor" value=${q.get('actor') ?? ''} size="12" /></label>
       <label>Function <input name="function" value=${q.get('function') ?? ''} size="12" /></label>
       <label>Action <input name="action" list="audit-actions" value=${q.get('action') ?? ''} size="16" /></label>
-      <datalist id="audit-actions">${ACTIONS.map((a) => html`<option value=${a} />`)}</datalist>
+      <datalist id="audit-actions">${AUDIT_ACTIONS.map((a) => html`<option value=${a} />`)}</datalist>
       <label>Outcome <select name="outcome" value=${q.get('outcome') ?? ''}>
         ${['', 'ok', 'error', 'denied'].map((o) => html`<option value=${o}>${o || 'any'}</option>`)}
       </select></label>
