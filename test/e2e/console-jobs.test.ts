@@ -40,6 +40,19 @@ const submit = async (token: string, fn: string, input: unknown): Promise<string
 const ended = (id: string) => eventually(async () => ['succeeded', 'failed'].includes((await p.call('GET', `/v1/jobs/${id}`)).json.status), `job ${id} to end`);
 
 describe('console: jobs', () => {
+  it('an empty trainings list tells how to start one only to a role that may (deployer, admin), not an invoker', async () => {
+    expect((await p.call('GET', '/v1/trainings')).json.items).toEqual([]);
+    const invoker = await signedIn(await p.token(['invoker'], 'ivy'));
+    await invoker.click('nav >> text=Jobs');
+    await invoker.getByTestId('no-trainings').waitFor();
+    expect(await invoker.getByTestId('no-trainings').textContent()).toBe('No trainings.');
+    const deployer = await signedIn(await p.token(['deployer'], 'dana'));
+    await deployer.click('nav >> text=Jobs');
+    await deployer.getByTestId('no-trainings').waitFor();
+    expect(await deployer.getByTestId('no-trainings').textContent()).toBe('No trainings: start one with autoglm train.');
+    expect([...invoker.problems, ...deployer.problems]).toEqual([]);
+  });
+
   it('lists recent jobs of every function by default, newest first, and pages through them', async () => {
     const ids = [await submit(p.adminToken, 'echo', { message: 'one' }), await submit(p.adminToken, 'flagged', { n: 0 }), await submit(p.adminToken, 'echo', { message: 'two' })];
     for (const id of ids) await ended(id);

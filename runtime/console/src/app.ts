@@ -58,7 +58,7 @@ export function App() {
     page === 'functions' && id ? html`<${FunctionPage} key=${id} name=${id} claims=${claims} />`
     : page === 'functions' ? html`<${FunctionsPage} />`
     : page === 'jobs' && id ? html`<${JobPage} key=${id} id=${id} claims=${claims} />`
-    : page === 'jobs' ? html`<${JobsPage} route=${route} />`
+    : page === 'jobs' ? html`<${JobsPage} route=${route} claims=${claims} />`
     : page === 'pool' ? (offers(claims, 'pool') ? html`<${PoolPage} />` : closed('Pool', 'Only an admin or a viewer of every namespace sees the pool in detail.'))
     : page === 'audit' ? (offers(claims, 'audit') ? html`<${AuditPage} route=${route} />` : closed('Audit', 'Only admins read the audit log.'))
     : closed('Not found', html`The console has no page at <code>${location.hash}</code>.`);

@@ -26,6 +26,7 @@ describe('console session claims', () => {
     const as = (...roles: string[]) => ({ sub: 's', roles, namespaces: [] });
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'traffic'))).toEqual(['admin', 'deployer']);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'logs'))).toEqual(['admin', 'deployer', 'viewer']);
+    expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'train'))).toEqual(['admin', 'deployer']);
     expect(offers(as('viewer', 'invoker'), 'invoke')).toBe(true);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'audit'))).toEqual(['admin']);
     expect(['admin', 'deployer', 'invoker', 'viewer'].filter((r) => offers(as(r), 'queues'))).toEqual(['admin']);

@@ -63,8 +63,10 @@ export function readClaims(token: string, paths: ClaimPaths = idpPaths()): Claim
 }
 
 /** Actions the console offers a control for, and the roles the API grants them to (runtime/auth/policy.ts). */
-const OFFERED: Record<'traffic' | 'rollout' | 'invoke' | 'retry' | 'logs' | 'pool' | 'audit' | 'queues', readonly string[]> = {
+const OFFERED: Record<'traffic' | 'rollout' | 'train' | 'invoke' | 'retry' | 'logs' | 'pool' | 'audit' | 'queues', readonly string[]> = {
   traffic: ['admin', 'deployer'],
+  // Starting a training makes a new version: function.deploy, as the traffic.
+  train: ['admin', 'deployer'],
   // Pause, resume and abort need function.deploy, as the traffic does.
   rollout: ['admin', 'deployer'],
   invoke: ['admin', 'invoker'],

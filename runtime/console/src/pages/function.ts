@@ -35,7 +35,7 @@ export function FunctionPage({ name, claims }: { name: string; claims: Claims })
     <${ShadowPanel} key=${f.traffic.shadow?.version ?? ''} name=${f.name} shadowing=${f.traffic.shadow !== null} candidates=${versions.filter((v) => v !== f.stable)} />
     ${offers(claims, 'invoke') && html`<${InvokePanel} name=${f.name} />`}
     <${VersionsPanel} fn=${f} />
-    <${TrainingsPanel} fn=${f.name} hideEmpty />
+    <${TrainingsPanel} fn=${f.name} hideEmpty canStart=${offers(claims, 'train')} />
     ${f.stable && html`<${DriftPanel} name=${f.name} version=${f.stable} />`}
     ${offers(claims, 'logs') && html`<${LogsPanel} name=${f.name} versions=${versions} />`}
   </section>`;

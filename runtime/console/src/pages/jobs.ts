@@ -5,6 +5,7 @@ import { pending } from '../parts/status.ts';
 import { TrainingsPanel } from '../parts/trainings-panel.ts';
 import { useApi } from '../parts/use-api.ts';
 import { href, type Route } from '../parts/use-route.ts';
+import { offers, type Claims } from '../session.ts';
 
 const STATUSES = [
   ['', 'all'],
@@ -23,7 +24,7 @@ const PAGE = 50;
  * the page's cursor live in the hash, so a filtered page is a link. Below them, the recent
  * trainings (of the function filtered on, if any).
  */
-export function JobsPage({ route }: { route: Route }) {
+export function JobsPage({ route, claims }: { route: Route; claims: Claims }) {
   const fn = route.query.get('function') ?? '';
   const status = route.query.get('status') ?? '';
   const cursor = route.query.get('cursor') ?? '';
@@ -86,6 +87,6 @@ export function JobsPage({ route }: { route: Route }) {
       <button type="button" class="small" disabled=${!cursor} onClick=${() => (setTrail(trail.slice(0, -1)), go({ cursor: trail.at(-1) ?? '' }))}>Previous</button>
       <button type="button" class="small" disabled=${!jobs.data?.next} onClick=${() => (setTrail([...trail, cursor]), go({ cursor: jobs.data!.next! }))}>Next</button>
     </div>
-    <${TrainingsPanel} fn=${fn || undefined} />
+    <${TrainingsPanel} fn=${fn || undefined} canStart=${offers(claims, 'train')} />
   </section>`;
 }

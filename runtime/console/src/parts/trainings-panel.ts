@@ -26,9 +26,10 @@ function progressCell(t: Training) {
  * `fn`: status, progress (a bar when the epochs or steps are known), the dataset's records, the
  * new version and its verdict, who started it and when, and Cancel while queued or running. Read
  * every 3 s while any can change; once all ended, no more until Refresh or a cancel. `hideEmpty`
- * (a function's page) shows nothing for a function never trained (nor while reading).
+ * (a function's page) shows nothing for a function never trained (nor while reading). `canStart`:
+ * the token may start a training (deployers and admins), so an empty list says how.
  */
-export function TrainingsPanel({ fn, hideEmpty = false }: { fn?: string; hideEmpty?: boolean }) {
+export function TrainingsPanel({ fn, hideEmpty = false, canStart = false }: { fn?: string; hideEmpty?: boolean; canStart?: boolean }) {
   const q = new URLSearchParams({ limit: String(LIMIT) });
   if (fn) q.set('function', fn);
   const list = usePolled<{ items: Training[] }>(`/v1/trainings?${q}`, EVERY_MS, (data) => data !== undefined && !anyLive(data.items));
@@ -41,7 +42,7 @@ export function TrainingsPanel({ fn, hideEmpty = false }: { fn?: string; hideEmp
     ${items === undefined
       ? !list.error && html`<p class="muted">Loading…</p>`
       : items.length === 0
-        ? html`<p class="muted">No trainings${fn ? ` of ${fn}` : ''}: start one with <code>autoglm train</code>.</p>`
+        ? html`<p class="muted" data-testid="no-trainings">No trainings${fn ? ` of ${fn}` : ''}${canStart ? html`: start one with <code>autoglm train</code>` : ''}.</p>`
         : html`<table>
             <thead><tr><th>Training</th><th>Function</th><th>Status</th><th>Progress</th><th>Records</th><th>New version</th><th>Outcome</th><th>Created</th><th></th></tr></thead>
             <tbody>
