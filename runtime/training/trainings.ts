@@ -44,14 +44,15 @@ export class Trainings {
     if (!training) throw new NotTrainableError(s.name, record.version, q.version !== undefined);
     const id = newTrainingId();
     let stored = 0;
-    const since = 'feedbackSince' in q.source ? q.source.feedbackSince : undefined;
-    const body = 'upload' in q.source ? q.source.upload : feedbackLines(this.deps.feedback, s.name, q.source.feedbackSince);
+    const src = q.source;
+    // A dataset drawn from feedback that holds none says so, naming the query rather than a body.
+    const { body, empty } = 'upload' in src ? { body: src.upload, empty: undefined } : { body: feedbackLines(this.deps.feedback, s.name, src.feedbackSince), empty: () => new NoFeedbackError(s.name, src.feedbackSince) };
     let summary;
     try {
       summary = await takeDataset(body, {
         recordSchema: training.record,
         maxBytes: this.deps.maxBytes,
-        ...(since !== undefined ? { empty: () => new NoFeedbackError(s.name, since) } : {}),
+        ...(empty ? { empty } : {}),
         putChunk: async (n, lines) => {
           stored = n + 1;
           await this.deps.store.putChunk(id, s.namespace, n, lines);
