@@ -47,9 +47,12 @@ describe('autoglm against a server that does not answer', () => {
     const waiting = cli(['jobs', 'wait', 'job-1', '--json'], '1s');
     const invoking = cli(['invoke', 'echo', '--data', '{}', '--json'], '1s');
     const streaming = cli(['invoke', 'echo', '--data', '{}', '--stream', '--json'], '1s');
+    // Verifying the audit log reads every record before it answers: held too.
+    const verifying = cli(['audit', 'verify', '--json'], '1s');
     const job = await arrived('GET', '/v1/jobs/job-1?wait=30000ms');
     const sync = await arrived('POST', '/v1/functions/echo/invoke');
     const stream = await arrived('POST', '/v1/functions/echo/invoke', true);
+    const verify = await arrived('GET', '/v1/audit/verify');
     const deploy = await eventually(() => held.find((h) => h.req.url === '/v1/functions' && h.req.readableEnded)?.res, 'the whole bundle to arrive');
 
     // Sent after the three above, it times out first: by then they have waited longer than 1 s.
@@ -63,6 +66,10 @@ describe('autoglm against a server that does not answer', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(run.json).toMatchObject({ id: 'job-1', output: { ok: true } });
     }
+    const report = { ok: true, records: 0, chains: [] };
+    verify.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+    const v = await verifying;
+    expect([v.code, v.json], v.stderr).toEqual([0, report]);
     const deployed = { name: 'slow', version: 'a1b2c3d4e5f6', created: true, traffic: { routes: [{ version: 'a1b2c3d4e5f6', weight: 100 }], shadow: null } };
     deploy.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(deployed));
     const d = await deploying;
