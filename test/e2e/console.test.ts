@@ -112,6 +112,19 @@ describe('web console', () => {
     expect(problemsOf(page)).toEqual([]);
   });
 
+  it("a running call's trace reads as being written, and draws once its spans are in, without a reload", async () => {
+    const page = await signedIn(p.adminToken);
+    // A synchronous call that runs 12 s: its spans are written when it ends, with the router's.
+    const call = p.call('POST', '/v1/functions/echo/invoke', { input: { message: 'slow', sleepMs: 12_000 } });
+    const id = await eventually(async () => (await p.call('GET', '/v1/jobs?function=echo&status=running')).json.items[0]?.id as string | undefined, 'the call to run');
+    await page.goto(`${p.url}/console/#/jobs/${id}`);
+    await page.locator('.trace', { hasText: 'The trace is being written' }).waitFor();
+    expect((await call).status).toBe(200);
+    // The panel reads again on its own (TRACE_PENDING says when) until the five spans are there.
+    await page.locator('svg.waterfall g.span').nth(4).waitFor({ timeout: 30_000 });
+    expect(problemsOf(page)).toEqual([]);
+  });
+
   it("an invoker invokes a function from its page and opens the answer's job; bad input shows the API's problem", async () => {
     const page = await signedIn(await p.token(['invoker'], 'ivan'));
     await page.click('a >> text=echo');
